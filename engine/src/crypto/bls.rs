@@ -1,0 +1,225 @@
+//! BLS12-381 signatures, min-pk variant (48-byte G1 public keys, 96-byte G2 signatures), proof of
+//! possession ciphersuite: validated public keys, strict signature decoding, single verification,
+//! signing and proofs of possession.
+//!
+//! Rogue-key safety comes from proofs of possession checked once at registration
+//! ([`BlsPublicKey::from_bytes_with_pop`]), which is what lets same-message aggregates be
+//! verified against a plain sum of public keys.
+
+use std::fmt;
+
+use blst::BLST_ERROR;
+use blst::min_pk::{PublicKey, SecretKey, Signature};
+
+use super::error::CryptoError;
+
+/// Domain separation tag for vote signatures (IETF BLS draft, proof-of-possession ciphersuite).
+pub const BLS_SIG_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+/// Domain separation tag for proofs of possession (signature over the compressed public key).
+pub const BLS_POP_DST: &[u8] = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+/// Length of a compressed BLS public key (G1).
+pub const BLS_PUBLIC_KEY_LEN: usize = 48;
+/// Length of a compressed BLS signature (G2).
+pub const BLS_SIGNATURE_LEN: usize = 96;
+
+const WHAT_PK: &str = "BLS public key";
+const WHAT_SIG: &str = "BLS signature";
+const WHAT_POP: &str = "BLS proof of possession";
+
+/// A BLS public key that passed the subgroup check and proof of possession (cached; cheap to
+/// clone), so verification never re-validates it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BlsPublicKey {
+    key: PublicKey,
+    bytes: [u8; BLS_PUBLIC_KEY_LEN],
+}
+
+impl BlsPublicKey {
+    /// Decodes a compressed public key, checks it (on the curve, in the subgroup, not the
+    /// identity) and verifies its proof of possession `pop` (a signature over the 48 key bytes
+    /// with [`BLS_POP_DST`]). This is the registration path.
+    pub fn from_bytes_with_pop(bytes: &[u8], pop: &[u8]) -> Result<Self, CryptoError> {
+        let key = Self::from_bytes_without_pop(bytes)?;
+        let proof = bls_signature_from_bytes_as(pop, WHAT_POP)?;
+        match proof.verify(false, &key.bytes, BLS_POP_DST, &[], &key.key, false) {
+            BLST_ERROR::BLST_SUCCESS => Ok(key),
+            _ => Err(CryptoError::BadProofOfPossession),
+        }
+    }
+
+    /// Decodes and subgroup-checks a compressed public key **without** a proof of possession.
+    ///
+    /// Only for keys whose possession is established elsewhere (a trusted genesis file,
+    /// conformance vectors, aggregates of validated keys): same-message aggregation over keys
+    /// without proofs of possession is open to rogue-key forgeries.
+    pub fn from_bytes_without_pop(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let array: [u8; BLS_PUBLIC_KEY_LEN] =
+            bytes.try_into().map_err(|_| CryptoError::BadLength {
+                what: WHAT_PK,
+                expected: BLS_PUBLIC_KEY_LEN,
+                actual: bytes.len(),
+            })?;
+        let key = PublicKey::uncompress(&array).map_err(|e| CryptoError::from_blst(WHAT_PK, e))?;
+        key.validate()
+            .map_err(|e| CryptoError::from_blst(WHAT_PK, e))?;
+        Ok(Self { key, bytes: array })
+    }
+
+    /// Wraps a point already known to be a valid subgroup element (e.g. a sum of validated keys).
+    pub(crate) fn from_validated(key: PublicKey) -> Self {
+        let bytes = key.compress();
+        Self { key, bytes }
+    }
+
+    /// The compressed 48-byte encoding.
+    pub fn to_bytes(&self) -> [u8; BLS_PUBLIC_KEY_LEN] {
+        self.bytes
+    }
+
+    /// The compressed 48-byte encoding, borrowed.
+    pub fn as_bytes(&self) -> &[u8; BLS_PUBLIC_KEY_LEN] {
+        &self.bytes
+    }
+
+    /// The underlying blst key, for callers that need blst operations this module lacks.
+    pub fn as_blst(&self) -> &PublicKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for BlsPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlsPublicKey({})", hex::encode(self.bytes))
+    }
+}
+
+/// Strictly decodes a signature: exactly 96 bytes, a valid compressed G2 point, in the
+/// prime-order subgroup, not the identity. The gate every BLS signature passes before use.
+pub fn bls_signature_from_bytes(bytes: &[u8]) -> Result<Signature, CryptoError> {
+    bls_signature_from_bytes_as(bytes, WHAT_SIG)
+}
+
+/// [`bls_signature_from_bytes`] with the error naming `what`.
+pub(crate) fn bls_signature_from_bytes_as(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<Signature, CryptoError> {
+    let sig = decode_signature_unchecked(bytes, what)?;
+    sig.validate(true)
+        .map_err(|e| CryptoError::from_blst(what, e))?;
+    Ok(sig)
+}
+
+/// Decodes a 96-byte compressed G2 point without the subgroup check (on-curve is still checked
+/// by decompression). For signatures that were already verified.
+pub(crate) fn decode_signature_unchecked(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<Signature, CryptoError> {
+    if bytes.len() != BLS_SIGNATURE_LEN {
+        return Err(CryptoError::BadLength {
+            what,
+            expected: BLS_SIGNATURE_LEN,
+            actual: bytes.len(),
+        });
+    }
+    Signature::uncompress(bytes).map_err(|e| CryptoError::from_blst(what, e))
+}
+
+/// Whether `bytes` decode to a G2 point in the prime-order subgroup (identity included: this is
+/// the pure subgroup check; verification rejects the identity separately).
+pub(crate) fn g2_subgroup_check(bytes: &[u8]) -> bool {
+    decode_signature_unchecked(bytes, WHAT_SIG).is_ok_and(|s| s.subgroup_check())
+}
+
+/// The reference BLS predicate: `signature` (strictly decoded) is a valid signature by
+/// `public_key` on `message` under [`BLS_SIG_DST`].
+pub fn bls_verify(message: &[u8], public_key: &BlsPublicKey, signature: &[u8]) -> bool {
+    bls_signature_from_bytes(signature).is_ok_and(|sig| verify_decoded(message, public_key, &sig))
+}
+
+/// Pairing check for an already-decoded, subgroup-checked signature.
+pub(crate) fn verify_decoded(message: &[u8], public_key: &BlsPublicKey, sig: &Signature) -> bool {
+    sig.verify(false, message, BLS_SIG_DST, &[], &public_key.key, false)
+        == BLST_ERROR::BLST_SUCCESS
+}
+
+/// Signs `message` with [`BLS_SIG_DST`]; compressed 96-byte signature.
+pub(crate) fn bls_sign(secret: &SecretKey, message: &[u8]) -> [u8; BLS_SIGNATURE_LEN] {
+    secret.sign(message, BLS_SIG_DST, &[]).compress()
+}
+
+/// Proof of possession for `secret`'s public key: a signature over its compressed bytes with
+/// [`BLS_POP_DST`].
+pub(crate) fn bls_prove_possession(secret: &SecretKey) -> [u8; BLS_SIGNATURE_LEN] {
+    let public = secret.sk_to_pk().compress();
+    secret.sign(&public, BLS_POP_DST, &[]).compress()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(n: u8) -> SecretKey {
+        SecretKey::key_gen(&[n; 32], &[]).unwrap()
+    }
+
+    #[test]
+    fn pop_registration_and_errors() {
+        let sk = secret(1);
+        let pk = sk.sk_to_pk().compress();
+        let pop = bls_prove_possession(&sk);
+        let key = BlsPublicKey::from_bytes_with_pop(&pk, &pop).unwrap();
+        assert_eq!(key.to_bytes(), pk);
+
+        // PoP of another key.
+        let other_pop = bls_prove_possession(&secret(2));
+        assert_eq!(
+            BlsPublicKey::from_bytes_with_pop(&pk, &other_pop),
+            Err(CryptoError::BadProofOfPossession)
+        );
+        // A vote signature over the key bytes is not a PoP (different DST).
+        let wrong_dst = bls_sign(&sk, &pk);
+        assert_eq!(
+            BlsPublicKey::from_bytes_with_pop(&pk, &wrong_dst),
+            Err(CryptoError::BadProofOfPossession)
+        );
+        // Lengths.
+        assert!(matches!(
+            BlsPublicKey::from_bytes_with_pop(&pk[..47], &pop),
+            Err(CryptoError::BadLength { expected: 48, actual: 47, .. })
+        ));
+        assert!(matches!(
+            BlsPublicKey::from_bytes_with_pop(&pk, &pop[..95]),
+            Err(CryptoError::BadLength { what: WHAT_POP, .. })
+        ));
+        // Identity public key (compressed infinity: 0xc0 then zeros).
+        let mut inf = [0u8; 48];
+        inf[0] = 0xc0;
+        assert_eq!(
+            BlsPublicKey::from_bytes_without_pop(&inf),
+            Err(CryptoError::IdentityPoint { what: WHAT_PK })
+        );
+        // Garbage.
+        assert!(BlsPublicKey::from_bytes_without_pop(&[0xab; 48]).is_err());
+    }
+
+    #[test]
+    fn sign_verify_and_identity_signature() {
+        let sk = secret(3);
+        let key = BlsPublicKey::from_validated(sk.sk_to_pk());
+        let sig = bls_sign(&sk, b"vote");
+        assert!(bls_verify(b"vote", &key, &sig));
+        assert!(!bls_verify(b"votf", &key, &sig));
+        assert!(!bls_verify(b"vote", &key, &sig[..95]));
+        let mut inf = [0u8; 96];
+        inf[0] = 0xc0;
+        assert_eq!(
+            bls_signature_from_bytes(&inf).err(),
+            Some(CryptoError::IdentityPoint { what: WHAT_SIG })
+        );
+        assert!(g2_subgroup_check(&inf));
+        assert!(g2_subgroup_check(&sig));
+        assert!(!g2_subgroup_check(&sig[..10]));
+    }
+}

@@ -1,0 +1,61 @@
+//! Blake3 hashes: block ids, transaction ids, Merkle nodes, state roots.
+
+use super::codec::{Decode, DecodeError, Encode, Reader, Writer};
+use std::fmt;
+
+/// A 32-byte Blake3 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The all-zero hash: the root of an empty tree and the parent of genesis.
+    pub const ZERO: Hash = Hash([0u8; 32]);
+
+    /// Blake3 of `data`.
+    pub fn of(data: &[u8]) -> Self {
+        Hash(*blake3::hash(data).as_bytes())
+    }
+
+    /// Blake3 of the concatenation of `parts`, without building the concatenation.
+    pub fn of_parts(parts: &[&[u8]]) -> Self {
+        let mut h = blake3::Hasher::new();
+        for p in parts {
+            h.update(p);
+        }
+        Hash(*h.finalize().as_bytes())
+    }
+
+    /// The digest bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lower-case hex, for logs and JSON.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", &self.to_hex()[..12])
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Encode for Hash {
+    fn encode_to(&self, w: &mut Writer) {
+        w.fixed(&self.0);
+    }
+}
+
+impl Decode for Hash {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Hash(r.array()?))
+    }
+}

@@ -1,0 +1,27 @@
+//! Data types shared by every component, with their canonical byte encoding.
+
+pub mod account;
+pub mod bitfield;
+pub mod codec;
+pub mod consensus;
+pub mod hash;
+pub mod ids;
+pub mod merkle;
+pub mod message;
+pub mod transaction;
+
+pub use account::{Account, AccountView};
+pub use bitfield::SignerBitfield;
+pub use codec::{DecodeError, decode, encode};
+pub use consensus::{
+    Block, BlockHeader, QuorumCertificate, TimeoutCertificate, TimeoutVote, Vote, proposal_message, timeout_message,
+    tx_root, vote_message,
+};
+pub use hash::Hash;
+pub use ids::{Epoch, Height, Round, ValidatorId};
+pub use merkle::merkle_root;
+pub use message::{Message, Proposal, SyncEntry};
+pub use transaction::{AccountId, Transaction};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,376 @@
+//! A small real compute round trip: create a device, compile a WGSL kernel, dispatch, read back, and
+//! check against the CPU. Proves the driver stack works before any real kernel is trusted.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use wgpu::util::DeviceExt;
+
+use crate::probe::{AdapterReport, select};
+use crate::GpuError;
+
+/// Longest the self-test waits for the GPU at any one point (a slow CI machine JIT-compiling on
+/// lavapipe needs well under a second for this kernel).
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Elements processed: 2^16 u32 (256 KiB per buffer), 1024 workgroups of 64.
+const ELEMENTS: u32 = 1 << 16;
+const WORKGROUP: u32 = 64;
+
+/// Per element: `out = a * b + (a ^ (i * 0x9e3779b9))`, all wrapping u32 arithmetic.
+const SHADER: &str = r#"
+@group(0) @binding(0) var<storage, read> a: array<u32>;
+@group(0) @binding(1) var<storage, read> b: array<u32>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= arrayLength(&out)) {
+        return;
+    }
+    out[i] = a[i] * b[i] + (a[i] ^ (i * 0x9e3779b9u));
+}
+"#;
+
+fn reference(i: u32, a: u32, b: u32) -> u32 {
+    a.wrapping_mul(b)
+        .wrapping_add(a ^ i.wrapping_mul(0x9e37_79b9))
+}
+
+/// Deterministic test inputs (splitmix64), so a failure reproduces.
+fn inputs(n: u32) -> (Vec<u32>, Vec<u32>) {
+    let mut state = 0x5eed_cafe_f00d_u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    (0..n)
+        .map(|_| {
+            let v = next();
+            (v as u32, (v >> 32) as u32)
+        })
+        .unzip()
+}
+
+/// What [`self_test`] measured. Times are wall-clock milliseconds on the host.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SelfTestReport {
+    /// The adapter that ran it.
+    pub adapter: AdapterReport,
+    /// Elements computed and checked.
+    pub elements: u32,
+    /// `request_device` (with the adapter's full limits).
+    pub device_ms: f64,
+    /// WGSL shader module + compute pipeline creation.
+    pub pipeline_ms: f64,
+    /// First submit (upload already done; includes any driver JIT) until results are read back.
+    pub first_dispatch_readback_ms: f64,
+    /// The same round trip again, warm.
+    pub dispatch_readback_ms: f64,
+    /// Kernel time on the GPU clock for the warm run (timestamp queries), when the adapter has them.
+    pub kernel_gpu_ms: Option<f64>,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs `f`, turning any wgpu validation/internal/out-of-memory error it causes into a [`GpuError`].
+fn scoped<T>(device: &wgpu::Device, stage: &'static str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let out = f();
+    // Pop innermost first.
+    let errors = [validation.pop(), internal.pop(), oom.pop()];
+    for e in errors {
+        if let Some(e) = pollster::block_on(e) {
+            return Err(GpuError::Device {
+                stage,
+                message: e.to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Waits (bounded) for all submitted work.
+fn wait(device: &wgpu::Device, stage: &'static str) -> Result<(), GpuError> {
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(WAIT),
+        })
+        .map(|_| ())
+        .map_err(|e| match e {
+            wgpu::PollError::Timeout => GpuError::Timeout {
+                stage,
+                seconds: WAIT.as_secs(),
+            },
+            other => GpuError::Readback {
+                stage,
+                message: other.to_string(),
+            },
+        })
+}
+
+/// Maps `buffers` for reading, waits, and returns their contents.
+fn read_back(
+    device: &wgpu::Device,
+    buffers: &[&wgpu::Buffer],
+    stage: &'static str,
+) -> Result<Vec<Vec<u8>>, GpuError> {
+    let (tx, rx) = mpsc::channel();
+    for (i, buf) in buffers.iter().enumerate() {
+        let tx = tx.clone();
+        buf.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send((i, r));
+        });
+    }
+    drop(tx);
+    wait(device, stage)?;
+    for _ in buffers {
+        match rx.try_recv() {
+            Ok((_, Ok(()))) => {}
+            Ok((i, Err(e))) => {
+                return Err(GpuError::Readback {
+                    stage,
+                    message: format!("mapping buffer {i}: {e}"),
+                });
+            }
+            Err(_) => {
+                return Err(GpuError::Readback {
+                    stage,
+                    message: "map callback did not run after the device finished".to_string(),
+                });
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(buffers.len());
+    for buf in buffers {
+        let view = buf
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| GpuError::Readback {
+                stage,
+                message: e.to_string(),
+            })?;
+        out.push(view.to_vec());
+        drop(view);
+        buf.unmap();
+    }
+    Ok(out)
+}
+
+/// Runs [`self_test_on`] on the adapter [`crate::select_adapter`] picks with no explicit filter
+/// (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME` apply).
+pub fn self_test() -> Result<SelfTestReport, GpuError> {
+    self_test_on(None)
+}
+
+/// End-to-end compute smoke test on the adapter matching `name_filter`: a u32 multiply-add over
+/// 2^16 elements, checked element by element against the CPU, run twice (cold, warm). Every wait is
+/// bounded, so it fails with [`GpuError::Timeout`] instead of hanging.
+pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuError> {
+    let (adapter, report) = select(name_filter)?;
+
+    let t = Instant::now();
+    // The adapter's own limits: wgpu's defaults allow only 8 storage buffers and 256 MiB bindings.
+    let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+    let required_features = if timestamps {
+        wgpu::Features::TIMESTAMP_QUERY
+    } else {
+        wgpu::Features::empty()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("hsbench self-test"),
+        required_features,
+        required_limits: adapter.limits(),
+        ..Default::default()
+    }))
+    .map_err(|e| GpuError::RequestDevice {
+        adapter: report.name.clone(),
+        reason: e.to_string(),
+    })?;
+    let device_ms = ms(t.elapsed());
+
+    let t = Instant::now();
+    let pipeline = scoped(&device, "shader compilation", || {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("self-test mul-add"),
+            source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+        });
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("self-test mul-add"),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    })?;
+    let pipeline_ms = ms(t.elapsed());
+
+    let (a, b) = inputs(ELEMENTS);
+    let bytes = u64::from(ELEMENTS) * 4;
+    let (bind_group, out_buf, staging, timing) = scoped(&device, "buffer setup", || {
+        let storage = |label, data: &[u32]| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::cast_slice(data),
+                usage: wgpu::BufferUsages::STORAGE,
+            })
+        };
+        let a_buf = storage("a", &a);
+        let b_buf = storage("b", &b);
+        let out_buf = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("out"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("out staging"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("self-test"),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: a_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: b_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: out_buf.as_entire_binding(),
+                },
+            ],
+        });
+        let timing = timestamps.then(|| {
+            let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("self-test timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            });
+            let resolve = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamp resolve"),
+                size: 16,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            let read = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamp staging"),
+                size: 16,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            (set, resolve, read)
+        });
+        (bind_group, out_buf, staging, timing)
+    })?;
+    // Make sure the uploads are done before timing the dispatch.
+    queue.submit([]);
+    wait(&device, "upload")?;
+
+    let run = |stage: &'static str| -> Result<(f64, Option<f64>), GpuError> {
+        let t = Instant::now();
+        scoped(&device, stage, || {
+            let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(stage),
+            });
+            // Stale results from a previous run must not pass the check.
+            enc.clear_buffer(&out_buf, 0, None);
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(stage),
+                    timestamp_writes: timing.as_ref().map(|(set, _, _)| {
+                        wgpu::ComputePassTimestampWrites {
+                            query_set: set,
+                            beginning_of_pass_write_index: Some(0),
+                            end_of_pass_write_index: Some(1),
+                        }
+                    }),
+                });
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.dispatch_workgroups(ELEMENTS.div_ceil(WORKGROUP), 1, 1);
+            }
+            enc.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, bytes);
+            if let Some((set, resolve, read)) = &timing {
+                enc.resolve_query_set(set, 0..2, resolve, 0);
+                enc.copy_buffer_to_buffer(resolve, 0, read, 0, 16);
+            }
+            queue.submit([enc.finish()]);
+        })?;
+        let mut to_read = vec![&staging];
+        if let Some((_, _, read)) = &timing {
+            to_read.push(read);
+        }
+        let data = read_back(&device, &to_read, stage)?;
+        let elapsed = ms(t.elapsed());
+
+        // Mapped copies are plain `Vec<u8>` (no alignment guarantee): decode, don't cast.
+        let got = data[0]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4-byte chunk")));
+        for (i, ((g, &x), &y)) in got.zip(&a).zip(&b).enumerate() {
+            let expected = reference(i as u32, x, y);
+            if g != expected {
+                return Err(GpuError::Mismatch {
+                    index: i,
+                    got: g,
+                    expected,
+                });
+            }
+        }
+        let gpu_ms = data.get(1).map(|raw| {
+            let tick = |k: usize| u64::from_le_bytes(raw[8 * k..8 * k + 8].try_into().expect("8 bytes"));
+            let ticks = [tick(0), tick(1)];
+            let period_ns = f64::from(queue.get_timestamp_period());
+            ticks[1].saturating_sub(ticks[0]) as f64 * period_ns / 1e6
+        });
+        Ok((elapsed, gpu_ms))
+    };
+
+    let (first_dispatch_readback_ms, _) = run("first dispatch")?;
+    let (dispatch_readback_ms, kernel_gpu_ms) = run("warm dispatch")?;
+
+    Ok(SelfTestReport {
+        adapter: report,
+        elements: ELEMENTS,
+        device_ms,
+        pipeline_ms,
+        first_dispatch_readback_ms,
+        dispatch_readback_ms,
+        kernel_gpu_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_wraps() {
+        assert_eq!(reference(0, 3, 5), 15 + 3);
+        assert_eq!(reference(1, u32::MAX, 2), u32::MAX.wrapping_mul(2).wrapping_add(u32::MAX ^ 0x9e37_79b9));
+    }
+
+    #[test]
+    fn inputs_are_deterministic() {
+        assert_eq!(inputs(8), inputs(8));
+        let (a, b) = inputs(1024);
+        assert_ne!(a, b);
+    }
+}
