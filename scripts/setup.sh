@@ -49,7 +49,12 @@ mesa_ok() {
 }
 
 all_installed() {
-    mesa_ok || return 1
+    if [[ "$codename" == bookworm ]]; then
+        mesa_ok || return 1 # 22.3 from bookworm main gets replaced by backports' 25.x
+    else
+        # Elsewhere the distribution's Mesa is all there is: accept it (warned about below).
+        [[ -n "$(pkg_version mesa-vulkan-drivers)" ]] || return 1
+    fi
     local p
     for p in libvulkan1 vulkan-tools; do
         [[ -n "$(pkg_version "$p")" ]] || return 1
@@ -78,8 +83,14 @@ if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>
     exit 0
 fi
 
+codename=""
+if [[ -r /etc/os-release ]]; then
+    codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
+fi
+
 if all_installed; then
     log "already installed, nothing to do."
+    mesa_ok || warn "mesa-vulkan-drivers $(pkg_version mesa-vulkan-drivers) < ${MIN_MESA_MAJOR}: lavapipe results are not trustworthy."
     report
     exit 0
 fi
@@ -92,11 +103,6 @@ if [[ $(id -u) -ne 0 ]]; then
     else
         give_up "not root and no password-less sudo; cannot install ${PACKAGES[*]} (Mesa >= ${MIN_MESA_MAJOR})."
     fi
-fi
-
-codename=""
-if [[ -r /etc/os-release ]]; then
-    codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
 fi
 
 export DEBIAN_FRONTEND=noninteractive

@@ -53,20 +53,14 @@ impl AdapterReport {
 
     /// `name (backend, device type, driver_info)`, for logs and error messages.
     pub fn summary(&self) -> String {
-        let driver = if self.driver_info.is_empty() {
-            &self.driver
-        } else {
-            &self.driver_info
-        };
+        let driver = if self.driver_info.is_empty() { &self.driver } else { &self.driver_info };
         format!("{} ({}, {}, {})", self.name, self.backend, self.device_type, driver)
     }
 }
 
 /// The backends an instance built by this crate probes: `WGPU_BACKEND` if set, else all.
 fn requested_backends() -> Backends {
-    wgpu::InstanceDescriptor::new_without_display_handle()
-        .with_env()
-        .backends
+    wgpu::InstanceDescriptor::new_without_display_handle().with_env().backends
 }
 
 /// A wgpu instance honouring the `WGPU_*` environment variables (`WGPU_BACKEND`, `WGPU_VALIDATION`, ...).
@@ -83,11 +77,7 @@ fn instance_with(backends: Backends) -> wgpu::Instance {
 /// Lowercase names of the backends in `b`, comma-separated; `none` when empty.
 pub(crate) fn backend_names(b: Backends) -> String {
     let names: Vec<String> = b.iter_names().map(|(n, _)| n.to_lowercase()).collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    }
+    if names.is_empty() { "none".to_string() } else { names.join(", ") }
 }
 
 /// Describes what was probed, for [`GpuError::NoAdapter`]: the backends both requested and compiled
@@ -115,10 +105,7 @@ fn enumerate(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
 /// Honours `WGPU_BACKEND` (which backends to probe). Returns an empty list when there is no usable
 /// driver — never panics for lack of a GPU.
 pub fn probe_adapters() -> Vec<AdapterReport> {
-    enumerate(&instance_from_env())
-        .iter()
-        .map(AdapterReport::of)
-        .collect()
+    enumerate(&instance_from_env()).iter().map(AdapterReport::of).collect()
 }
 
 fn type_rank(t: DeviceType) -> u8 {
@@ -149,41 +136,24 @@ pub(crate) fn pick(
 ) -> Result<(wgpu::Adapter, AdapterReport), GpuError> {
     let usable: Vec<_> = adapters
         .into_iter()
-        .filter(|a| {
-            a.get_downlevel_capabilities()
-                .flags
-                .contains(DownlevelFlags::COMPUTE_SHADERS)
-        })
+        .filter(|a| a.get_downlevel_capabilities().flags.contains(DownlevelFlags::COMPUTE_SHADERS))
         .map(|a| {
             let r = AdapterReport::of(&a);
             (a, r)
         })
         .collect();
     if usable.is_empty() {
-        return Err(GpuError::NoAdapter {
-            backends: describe_probed(probed),
-        });
+        return Err(GpuError::NoAdapter { backends: describe_probed(probed) });
     }
-    let available = usable
-        .iter()
-        .map(|(_, r)| r.summary())
-        .collect::<Vec<_>>()
-        .join("; ");
+    let available = usable.iter().map(|(_, r)| r.summary()).collect::<Vec<_>>().join("; ");
     let needle = filter.map(str::to_lowercase);
     usable
         .into_iter()
         .enumerate()
-        .filter(|(_, (_, r))| {
-            needle
-                .as_deref()
-                .is_none_or(|n| r.name.to_lowercase().contains(n))
-        })
+        .filter(|(_, (_, r))| needle.as_deref().is_none_or(|n| r.name.to_lowercase().contains(n)))
         .min_by_key(|(i, (a, _))| (type_rank(a.get_info().device_type), *i))
         .map(|(_, pair)| pair)
-        .ok_or_else(|| GpuError::NoMatchingAdapter {
-            filter: filter.unwrap_or_default().to_string(),
-            available,
-        })
+        .ok_or_else(|| GpuError::NoMatchingAdapter { filter: filter.unwrap_or_default().to_string(), available })
 }
 
 /// The adapter the kernels would use, with its wgpu handle.
@@ -230,10 +200,7 @@ mod tests {
     fn backend_names_are_lowercase_lists() {
         assert_eq!(backend_names(Backends::empty()), "none");
         assert_eq!(backend_names(Backends::VULKAN), "vulkan");
-        assert_eq!(
-            backend_names(Backends::VULKAN | Backends::METAL),
-            "vulkan, metal"
-        );
+        assert_eq!(backend_names(Backends::VULKAN | Backends::METAL), "vulkan, metal");
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use wgpu::util::DeviceExt;
 
-use crate::probe::{AdapterReport, select};
 use crate::GpuError;
+use crate::probe::{AdapterReport, select};
 
 /// Longest the self-test waits for the GPU at any one point (a slow CI machine JIT-compiling on
 /// lavapipe needs well under a second for this kernel).
@@ -34,8 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 "#;
 
 fn reference(i: u32, a: u32, b: u32) -> u32 {
-    a.wrapping_mul(b)
-        .wrapping_add(a ^ i.wrapping_mul(0x9e37_79b9))
+    a.wrapping_mul(b).wrapping_add(a ^ i.wrapping_mul(0x9e37_79b9))
 }
 
 /// Deterministic test inputs (splitmix64), so a failure reproduces.
@@ -67,7 +66,9 @@ pub struct SelfTestReport {
     pub device_ms: f64,
     /// WGSL shader module + compute pipeline creation.
     pub pipeline_ms: f64,
-    /// First submit (upload already done; includes any driver JIT) until results are read back.
+    /// First submit (upload already done) until results are read back. Includes the driver's JIT:
+    /// lavapipe compiles at first dispatch, not at pipeline creation (Mesa's disk cache removes that
+    /// cost on later runs; set `MESA_SHADER_CACHE_DISABLE=true` to measure it cold).
     pub first_dispatch_readback_ms: f64,
     /// The same round trip again, warm.
     pub dispatch_readback_ms: f64,
@@ -89,10 +90,7 @@ fn scoped<T>(device: &wgpu::Device, stage: &'static str, f: impl FnOnce() -> T) 
     let errors = [validation.pop(), internal.pop(), oom.pop()];
     for e in errors {
         if let Some(e) = pollster::block_on(e) {
-            return Err(GpuError::Device {
-                stage,
-                message: e.to_string(),
-            });
+            return Err(GpuError::Device { stage, message: e.to_string() });
         }
     }
     Ok(out)
@@ -100,30 +98,14 @@ fn scoped<T>(device: &wgpu::Device, stage: &'static str, f: impl FnOnce() -> T) 
 
 /// Waits (bounded) for all submitted work.
 fn wait(device: &wgpu::Device, stage: &'static str) -> Result<(), GpuError> {
-    device
-        .poll(wgpu::PollType::Wait {
-            submission_index: None,
-            timeout: Some(WAIT),
-        })
-        .map(|_| ())
-        .map_err(|e| match e {
-            wgpu::PollError::Timeout => GpuError::Timeout {
-                stage,
-                seconds: WAIT.as_secs(),
-            },
-            other => GpuError::Readback {
-                stage,
-                message: other.to_string(),
-            },
-        })
+    device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(WAIT) }).map(|_| ()).map_err(|e| match e {
+        wgpu::PollError::Timeout => GpuError::Timeout { stage, seconds: WAIT.as_secs() },
+        other => GpuError::Readback { stage, message: other.to_string() },
+    })
 }
 
 /// Maps `buffers` for reading, waits, and returns their contents.
-fn read_back(
-    device: &wgpu::Device,
-    buffers: &[&wgpu::Buffer],
-    stage: &'static str,
-) -> Result<Vec<Vec<u8>>, GpuError> {
+fn read_back(device: &wgpu::Device, buffers: &[&wgpu::Buffer], stage: &'static str) -> Result<Vec<Vec<u8>>, GpuError> {
     let (tx, rx) = mpsc::channel();
     for (i, buf) in buffers.iter().enumerate() {
         let tx = tx.clone();
@@ -137,10 +119,7 @@ fn read_back(
         match rx.try_recv() {
             Ok((_, Ok(()))) => {}
             Ok((i, Err(e))) => {
-                return Err(GpuError::Readback {
-                    stage,
-                    message: format!("mapping buffer {i}: {e}"),
-                });
+                return Err(GpuError::Readback { stage, message: format!("mapping buffer {i}: {e}") });
             }
             Err(_) => {
                 return Err(GpuError::Readback {
@@ -152,13 +131,8 @@ fn read_back(
     }
     let mut out = Vec::with_capacity(buffers.len());
     for buf in buffers {
-        let view = buf
-            .slice(..)
-            .get_mapped_range()
-            .map_err(|e| GpuError::Readback {
-                stage,
-                message: e.to_string(),
-            })?;
+        let view =
+            buf.slice(..).get_mapped_range().map_err(|e| GpuError::Readback { stage, message: e.to_string() })?;
         out.push(view.to_vec());
         drop(view);
         buf.unmap();
@@ -181,21 +155,14 @@ pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuErro
     let t = Instant::now();
     // The adapter's own limits: wgpu's defaults allow only 8 storage buffers and 256 MiB bindings.
     let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-    let required_features = if timestamps {
-        wgpu::Features::TIMESTAMP_QUERY
-    } else {
-        wgpu::Features::empty()
-    };
+    let required_features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
     let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("hsbench self-test"),
         required_features,
         required_limits: adapter.limits(),
         ..Default::default()
     }))
-    .map_err(|e| GpuError::RequestDevice {
-        adapter: report.name.clone(),
-        reason: e.to_string(),
-    })?;
+    .map_err(|e| GpuError::RequestDevice { adapter: report.name.clone(), reason: e.to_string() })?;
     let device_ms = ms(t.elapsed());
 
     let t = Instant::now();
@@ -243,18 +210,9 @@ pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuErro
             label: Some("self-test"),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: a_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: b_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: out_buf.as_entire_binding(),
-                },
+                wgpu::BindGroupEntry { binding: 0, resource: a_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: b_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: out_buf.as_entire_binding() },
             ],
         });
         let timing = timestamps.then(|| {
@@ -286,20 +244,16 @@ pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuErro
     let run = |stage: &'static str| -> Result<(f64, Option<f64>), GpuError> {
         let t = Instant::now();
         scoped(&device, stage, || {
-            let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some(stage),
-            });
+            let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
             // Stale results from a previous run must not pass the check.
             enc.clear_buffer(&out_buf, 0, None);
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some(stage),
-                    timestamp_writes: timing.as_ref().map(|(set, _, _)| {
-                        wgpu::ComputePassTimestampWrites {
-                            query_set: set,
-                            beginning_of_pass_write_index: Some(0),
-                            end_of_pass_write_index: Some(1),
-                        }
+                    timestamp_writes: timing.as_ref().map(|(set, _, _)| wgpu::ComputePassTimestampWrites {
+                        query_set: set,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
                     }),
                 });
                 pass.set_pipeline(&pipeline);
@@ -321,17 +275,11 @@ pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuErro
         let elapsed = ms(t.elapsed());
 
         // Mapped copies are plain `Vec<u8>` (no alignment guarantee): decode, don't cast.
-        let got = data[0]
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4-byte chunk")));
+        let got = data[0].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4-byte chunk")));
         for (i, ((g, &x), &y)) in got.zip(&a).zip(&b).enumerate() {
             let expected = reference(i as u32, x, y);
             if g != expected {
-                return Err(GpuError::Mismatch {
-                    index: i,
-                    got: g,
-                    expected,
-                });
+                return Err(GpuError::Mismatch { index: i, got: g, expected });
             }
         }
         let gpu_ms = data.get(1).map(|raw| {

@@ -31,9 +31,7 @@ fn select_adapter_reports_no_adapter_or_a_probed_one() {
             }
             println!("selected: {}", chosen.summary());
             assert!(
-                adapters
-                    .iter()
-                    .any(|a| a.name == chosen.name && a.backend == chosen.backend),
+                adapters.iter().any(|a| a.name == chosen.name && a.backend == chosen.backend),
                 "selected adapter is not among the probed ones"
             );
             assert!(!chosen.name.is_empty());

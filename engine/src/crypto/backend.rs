@@ -46,18 +46,14 @@ pub trait VerifyBackend: Send + Sync {
     /// Verdict for an aggregate BLS signature (96 B compressed) by `public_keys` over one
     /// message (QC/TC check). False for no keys, or an undecodable, non-subgroup or identity
     /// aggregate.
-    fn verify_bls_aggregate(
-        &self,
-        message: &[u8],
-        public_keys: &[&BlsPublicKey],
-        aggregate: &[u8],
-    ) -> bool;
+    fn verify_bls_aggregate(&self, message: &[u8], public_keys: &[&BlsPublicKey], aggregate: &[u8]) -> bool;
     /// Aggregates already-verified G2 signatures into one compressed 96-byte signature
     /// (decodes each, no subgroup check: the caller verified them).
     fn aggregate_g2(&self, signatures: &[&[u8]]) -> Result<[u8; 96], CryptoError>;
     /// Aggregates G1 public keys (signer-bitfield sums).
     fn aggregate_g1(&self, public_keys: &[&BlsPublicKey]) -> Result<BlsPublicKey, CryptoError>;
-    /// Per-item G2 subgroup-check verdicts for compressed signatures (false for undecodable input).
+    /// Per-item G2 subgroup-check verdicts for compressed signatures (false for undecodable input;
+    /// true for the identity, which is in the subgroup — verification rejects it separately).
     fn subgroup_check_g2(&self, signatures: &[&[u8]]) -> Vec<bool>;
 }
 
@@ -103,10 +99,7 @@ impl FromStr for CpuBackendKind {
     type Err = UnknownBackendKind;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| UnknownBackendKind(s.to_owned()))
+        Self::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| UnknownBackendKind(s.to_owned()))
     }
 }
 

@@ -53,15 +53,13 @@ impl BlsPublicKey {
     /// conformance vectors, aggregates of validated keys): same-message aggregation over keys
     /// without proofs of possession is open to rogue-key forgeries.
     pub fn from_bytes_without_pop(bytes: &[u8]) -> Result<Self, CryptoError> {
-        let array: [u8; BLS_PUBLIC_KEY_LEN] =
-            bytes.try_into().map_err(|_| CryptoError::BadLength {
-                what: WHAT_PK,
-                expected: BLS_PUBLIC_KEY_LEN,
-                actual: bytes.len(),
-            })?;
+        let array: [u8; BLS_PUBLIC_KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::BadLength {
+            what: WHAT_PK,
+            expected: BLS_PUBLIC_KEY_LEN,
+            actual: bytes.len(),
+        })?;
         let key = PublicKey::uncompress(&array).map_err(|e| CryptoError::from_blst(WHAT_PK, e))?;
-        key.validate()
-            .map_err(|e| CryptoError::from_blst(WHAT_PK, e))?;
+        key.validate().map_err(|e| CryptoError::from_blst(WHAT_PK, e))?;
         Ok(Self { key, bytes: array })
     }
 
@@ -100,28 +98,17 @@ pub fn bls_signature_from_bytes(bytes: &[u8]) -> Result<Signature, CryptoError> 
 }
 
 /// [`bls_signature_from_bytes`] with the error naming `what`.
-pub(crate) fn bls_signature_from_bytes_as(
-    bytes: &[u8],
-    what: &'static str,
-) -> Result<Signature, CryptoError> {
+pub(crate) fn bls_signature_from_bytes_as(bytes: &[u8], what: &'static str) -> Result<Signature, CryptoError> {
     let sig = decode_signature_unchecked(bytes, what)?;
-    sig.validate(true)
-        .map_err(|e| CryptoError::from_blst(what, e))?;
+    sig.validate(true).map_err(|e| CryptoError::from_blst(what, e))?;
     Ok(sig)
 }
 
 /// Decodes a 96-byte compressed G2 point without the subgroup check (on-curve is still checked
 /// by decompression). For signatures that were already verified.
-pub(crate) fn decode_signature_unchecked(
-    bytes: &[u8],
-    what: &'static str,
-) -> Result<Signature, CryptoError> {
+pub(crate) fn decode_signature_unchecked(bytes: &[u8], what: &'static str) -> Result<Signature, CryptoError> {
     if bytes.len() != BLS_SIGNATURE_LEN {
-        return Err(CryptoError::BadLength {
-            what,
-            expected: BLS_SIGNATURE_LEN,
-            actual: bytes.len(),
-        });
+        return Err(CryptoError::BadLength { what, expected: BLS_SIGNATURE_LEN, actual: bytes.len() });
     }
     Signature::uncompress(bytes).map_err(|e| CryptoError::from_blst(what, e))
 }
@@ -140,8 +127,7 @@ pub fn bls_verify(message: &[u8], public_key: &BlsPublicKey, signature: &[u8]) -
 
 /// Pairing check for an already-decoded, subgroup-checked signature.
 pub(crate) fn verify_decoded(message: &[u8], public_key: &BlsPublicKey, sig: &Signature) -> bool {
-    sig.verify(false, message, BLS_SIG_DST, &[], &public_key.key, false)
-        == BLST_ERROR::BLST_SUCCESS
+    sig.verify(false, message, BLS_SIG_DST, &[], &public_key.key, false) == BLST_ERROR::BLST_SUCCESS
 }
 
 /// Signs `message` with [`BLS_SIG_DST`]; compressed 96-byte signature.
@@ -174,16 +160,10 @@ mod tests {
 
         // PoP of another key.
         let other_pop = bls_prove_possession(&secret(2));
-        assert_eq!(
-            BlsPublicKey::from_bytes_with_pop(&pk, &other_pop),
-            Err(CryptoError::BadProofOfPossession)
-        );
+        assert_eq!(BlsPublicKey::from_bytes_with_pop(&pk, &other_pop), Err(CryptoError::BadProofOfPossession));
         // A vote signature over the key bytes is not a PoP (different DST).
         let wrong_dst = bls_sign(&sk, &pk);
-        assert_eq!(
-            BlsPublicKey::from_bytes_with_pop(&pk, &wrong_dst),
-            Err(CryptoError::BadProofOfPossession)
-        );
+        assert_eq!(BlsPublicKey::from_bytes_with_pop(&pk, &wrong_dst), Err(CryptoError::BadProofOfPossession));
         // Lengths.
         assert!(matches!(
             BlsPublicKey::from_bytes_with_pop(&pk[..47], &pop),
@@ -196,10 +176,7 @@ mod tests {
         // Identity public key (compressed infinity: 0xc0 then zeros).
         let mut inf = [0u8; 48];
         inf[0] = 0xc0;
-        assert_eq!(
-            BlsPublicKey::from_bytes_without_pop(&inf),
-            Err(CryptoError::IdentityPoint { what: WHAT_PK })
-        );
+        assert_eq!(BlsPublicKey::from_bytes_without_pop(&inf), Err(CryptoError::IdentityPoint { what: WHAT_PK }));
         // Garbage.
         assert!(BlsPublicKey::from_bytes_without_pop(&[0xab; 48]).is_err());
     }
@@ -214,10 +191,7 @@ mod tests {
         assert!(!bls_verify(b"vote", &key, &sig[..95]));
         let mut inf = [0u8; 96];
         inf[0] = 0xc0;
-        assert_eq!(
-            bls_signature_from_bytes(&inf).err(),
-            Some(CryptoError::IdentityPoint { what: WHAT_SIG })
-        );
+        assert_eq!(bls_signature_from_bytes(&inf).err(), Some(CryptoError::IdentityPoint { what: WHAT_SIG }));
         assert!(g2_subgroup_check(&inf));
         assert!(g2_subgroup_check(&sig));
         assert!(!g2_subgroup_check(&sig[..10]));

@@ -1,9 +1,10 @@
 //! Randomized Ed25519 batch verification that agrees with [`super::ed25519_verify`] on every
 //! input, with bisection to find the failing items.
 //!
-//! Why not `ed25519_dalek::verify_batch`: it checks the *cofactorless* batch equation, whose
-//! verdict on a signature that satisfies only the cofactored equation depends on the random
-//! weights, and it decodes points leniently. This module instead:
+//! Why not `ed25519_dalek::verify_batch`: it checks the *cofactorless* batch equation with the
+//! products `z_i k_i` reduced mod L, which on a mixed-order `A` differs from `z_i [k_i]A` by a
+//! torsion point — so it rejects inputs that satisfy both single-item equations (speccheck cases
+//! 0–3) — and it decodes `A` and `R` leniently. This module instead:
 //!
 //! 1. strictly decodes every item (rule step 1); undecodable items are `false` and leave the batch;
 //! 2. checks the cofactored batch equation
@@ -11,7 +12,8 @@
 //!    weights `z_i`. If every item satisfies `[8](S_i B - R_i - k_i A_i) = 0`, each residual is a
 //!    torsion point, so the weighted sum times 8 is the identity: **a batch of valid items always
 //!    passes**. If some item fails the rule, its residual has a prime-order component and the
-//!    batch passes with probability at most about 2^-127;
+//!    batch passes with probability at most about 2^-127. (Multiplying by 8 also removes the
+//!    torsion differences caused by reducing scalars mod L, so reductions cannot matter);
 //! 3. on failure, splits the batch in halves and recurses; sub-batches smaller than
 //!    [`SINGLE_BELOW`] are checked item by item with the single-item equation.
 //!
@@ -93,9 +95,7 @@ pub(crate) fn batch_equation_holds(items: &[PreparedEd25519]) -> bool {
     }
     scalars[0] = -b_coefficient;
     let points = once(&ED25519_BASEPOINT_POINT).chain(items.iter().flat_map(|p| [&p.r, &p.a]));
-    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
-        .mul_by_cofactor()
-        .is_identity()
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points).mul_by_cofactor().is_identity()
 }
 
 #[cfg(test)]
@@ -114,23 +114,13 @@ mod tests {
             .map(|i| {
                 let key = ed25519_signing_key_from_seed([(i % 251) as u8; 32]);
                 let msg = format!("message {i}").into_bytes();
-                Owned {
-                    pk: ed25519_public(&key),
-                    sig: ed25519_sign(&key, &msg),
-                    msg,
-                }
+                Owned { pk: ed25519_public(&key), sig: ed25519_sign(&key, &msg), msg }
             })
             .collect()
     }
 
     fn items(o: &[Owned]) -> Vec<Ed25519Item<'_>> {
-        o.iter()
-            .map(|x| Ed25519Item {
-                public_key: &x.pk,
-                message: &x.msg,
-                signature: &x.sig,
-            })
-            .collect()
+        o.iter().map(|x| Ed25519Item { public_key: &x.pk, message: &x.msg, signature: &x.sig }).collect()
     }
 
     #[test]
@@ -158,11 +148,7 @@ mod tests {
         let pk = t8.compress().to_bytes();
         let mut sig = [0u8; 64];
         sig[..32].copy_from_slice(&t4.compress().to_bytes());
-        let item = Ed25519Item {
-            public_key: &pk,
-            message: b"any message at all",
-            signature: &sig,
-        };
+        let item = Ed25519Item { public_key: &pk, message: b"any message at all", signature: &sig };
         assert!(crate::crypto::ed25519::ed25519_verify(&item));
         let o = owned(20);
         let mut all = items(&o);
@@ -194,5 +180,36 @@ mod tests {
         assert!(verify_batch_bisect(&[]).is_empty());
         let o = owned(1);
         assert_eq!(verify_batch_bisect(&items(&o)), vec![true]);
+    }
+
+    /// The speccheck cases the rule accepts (0–5: small- and mixed-order A/R, one of them valid
+    /// only under the cofactored equation) pass the batch equation itself, with any weights.
+    #[test]
+    fn speccheck_accepted_cases_pass_the_batch_equation() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/speccheck_ed25519_cases.json")).unwrap();
+        let cases: Vec<([u8; 32], Vec<u8>, [u8; 64])> = doc
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let h = |k: &str| hex::decode(c[k].as_str().unwrap()).unwrap();
+                (h("pub_key").try_into().unwrap(), h("message"), h("signature").try_into().unwrap())
+            })
+            .collect();
+        let items: Vec<Ed25519Item<'_>> =
+            cases.iter().map(|(pk, msg, sig)| Ed25519Item { public_key: pk, message: msg, signature: sig }).collect();
+        let prepared: Vec<Option<PreparedEd25519>> = items.iter().map(prepare).collect();
+        // Cases 6-11 fail strict decoding; 0-5 decode.
+        assert!(prepared[..6].iter().all(Option::is_some));
+        assert!(prepared[6..].iter().all(Option::is_none));
+        let accepted: Vec<PreparedEd25519> = prepared.into_iter().flatten().collect();
+        assert!(accepted.iter().all(verify_prepared));
+        for _ in 0..32 {
+            assert!(batch_equation_holds(&accepted));
+            for p in &accepted {
+                assert!(batch_equation_holds(std::slice::from_ref(p)));
+            }
+        }
     }
 }

@@ -85,10 +85,7 @@ impl CryptoError {
             E::BLST_POINT_NOT_ON_CURVE => Self::NotOnCurve { what },
             E::BLST_POINT_NOT_IN_GROUP => Self::NotInSubgroup { what },
             E::BLST_PK_IS_INFINITY => Self::IdentityPoint { what },
-            other => Self::Bls {
-                what,
-                code: format!("{other:?}"),
-            },
+            other => Self::Bls { what, code: format!("{other:?}") },
         }
     }
 }

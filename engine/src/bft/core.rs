@@ -1,0 +1,878 @@
+//! HotStuff-2 (chained): rounds, votes, QCs, two-chain commit, view change, epochs, block sync.
+//!
+//! Pure: every input is a method call with the current time, every output is pushed into [`Outputs`].
+//! Signatures are checked by the runtime between `check_*` (what must be verified) and `on_*` (the verified
+//! message), so this module never does crypto verification itself.
+
+use super::block_tree::BlockTree;
+use super::collector::SignatureSet;
+use super::committee::EpochSchedule;
+use super::config::ConsensusConfig;
+use super::pacemaker::view_timeout;
+use super::refusal::Refusal;
+use crate::crypto::{ValidatorKeyPair, VoteScheme};
+use crate::node::work::{AggregateCheck, AggregateJob, AggregateOutput, Ed25519Check, VerifyJob, VoteCheck};
+use crate::node::{Action, Timer};
+use crate::storage::SafetyState;
+use crate::types::{
+    Block, Epoch, Hash, Height, Message, Proposal, QuorumCertificate, Round, SignerBitfield, SyncEntry,
+    TimeoutCertificate, TimeoutVote, ValidatorId, Vote, encode, proposal_message, timeout_message, vote_message,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Most proposals kept while their ancestors are being fetched.
+const MAX_BUFFERED_PROPOSALS: usize = 64;
+/// Least time between two sync requests.
+const SYNC_RETRY: Duration = Duration::from_millis(300);
+/// Most blocks asked for in one sync request.
+pub const SYNC_BATCH: usize = 128;
+
+/// Fixed parameters of one validator's consensus instance.
+#[derive(Clone)]
+pub struct BftParams {
+    /// This validator's global id.
+    pub me: ValidatorId,
+    /// Chain id signed into every message.
+    pub chain_id: u32,
+    /// Vote signature scheme.
+    pub scheme: VoteScheme,
+    /// Timing and epoch knobs.
+    pub config: ConsensusConfig,
+    /// Committees per epoch.
+    pub schedule: EpochSchedule,
+    /// The genesis block (height 0), identical on every node.
+    pub genesis: Block,
+    /// Ed25519 public keys of every validator (proposal signatures), by global id.
+    pub proposer_keys: Arc<Vec<[u8; 32]>>,
+    /// This validator's signing keys.
+    pub keys: Arc<ValidatorKeyPair>,
+}
+
+/// Where a node resumes from after a restart.
+#[derive(Clone, Debug)]
+pub struct BftResume {
+    /// Last committed block and the QC certifying it.
+    pub committed: (Block, QuorumCertificate),
+    /// Epoch the node was in.
+    pub epoch: Epoch,
+    /// Persisted safety state, if any vote was ever sent.
+    pub safety: Option<SafetyState>,
+}
+
+/// A block that just committed, with what storage and sync need about it.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// The block.
+    pub block: Block,
+    /// QC certifying it.
+    pub qc: QuorumCertificate,
+    /// For the last block of an epoch: the chain (with QCs) above it that proves the commit.
+    pub commit_proof: Vec<SyncEntry>,
+    /// Epoch the node is in once this block is committed.
+    pub epoch_after: Epoch,
+}
+
+/// What the leader needs to build its block.
+#[derive(Clone, Debug)]
+pub struct ProposeRequest {
+    /// Epoch of the new block.
+    pub epoch: Epoch,
+    /// Round of the new block.
+    pub round: Round,
+    /// Parent block (the high QC's block).
+    pub parent: Block,
+    /// The high QC, justify of the new block.
+    pub parent_qc: QuorumCertificate,
+    /// TC of the previous round if the round was entered by timeout.
+    pub tc: Option<TimeoutCertificate>,
+    /// True when the block must be empty (an epoch tail block).
+    pub must_be_empty: bool,
+}
+
+/// Everything one call produced.
+#[derive(Default)]
+pub struct Outputs {
+    /// Actions for the runtime, in order.
+    pub actions: Vec<Action>,
+    /// Blocks that committed, in height order.
+    pub commits: Vec<Committed>,
+    /// Set when this node must now build a proposal.
+    pub propose: Option<ProposeRequest>,
+    /// Messages refused while handling the call.
+    pub refused: Vec<Refusal>,
+}
+
+/// Counters reported at the end of a run.
+#[derive(Clone, Debug, Default)]
+pub struct BftStats {
+    /// Proposals this node made.
+    pub proposals: u64,
+    /// Rounds this node left through a timeout certificate.
+    pub timeouts: u64,
+    /// Epoch changes seen.
+    pub epoch_changes: u64,
+    /// Sync requests sent.
+    pub sync_requests: u64,
+}
+
+enum PendingCert {
+    Qc { epoch: Epoch, round: Round, height: Height, block_hash: Hash, parent_hash: Hash, signers: SignerBitfield },
+    Tc { epoch: Epoch, round: Round, high_qc: QuorumCertificate, signers: SignerBitfield },
+}
+
+/// One validator's HotStuff-2 state.
+pub struct HotStuff {
+    p: BftParams,
+    epoch: Epoch,
+    round: Round,
+    last_voted_round: Round,
+    high_qc: QuorumCertificate,
+    last_tc: Option<TimeoutCertificate>,
+    tree: BlockTree,
+    committed_qc: QuorumCertificate,
+    genesis_qc: QuorumCertificate,
+    failed_rounds: u32,
+    proposed_round: Option<(Epoch, Round)>,
+    last_proposal_at: Option<Duration>,
+    votes: BTreeMap<(Round, Hash), SignatureSet>,
+    voted_for: HashMap<(Round, ValidatorId), Hash>,
+    timeouts: BTreeMap<Round, SignatureSet>,
+    sent_timeout: Option<Round>,
+    pending_certs: HashMap<u64, PendingCert>,
+    next_job: u64,
+    verified_certs: HashSet<Hash>,
+    buffered: BTreeMap<(Height, Hash), Proposal>,
+    last_sync_request: Option<Duration>,
+    epoch_proofs: BTreeMap<Epoch, Vec<SyncEntry>>,
+    stats: BftStats,
+}
+
+impl HotStuff {
+    /// A fresh validator at genesis, or one resuming from storage.
+    pub fn new(p: BftParams, resume: Option<BftResume>) -> Self {
+        let genesis_hash = p.genesis.hash();
+        let genesis_qc = QuorumCertificate::epoch_start(0, 0, genesis_hash, p.genesis.header.parent_hash);
+        let (root, committed_qc, epoch, safety) = match resume {
+            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety),
+            None => (p.genesis.clone(), genesis_qc.clone(), 0, None),
+        };
+        let mut hs = HotStuff {
+            epoch,
+            round: 0,
+            last_voted_round: 0,
+            high_qc: committed_qc.clone(),
+            last_tc: None,
+            tree: BlockTree::new(root),
+            committed_qc,
+            genesis_qc,
+            failed_rounds: 0,
+            proposed_round: None,
+            last_proposal_at: None,
+            votes: BTreeMap::new(),
+            voted_for: HashMap::new(),
+            timeouts: BTreeMap::new(),
+            sent_timeout: None,
+            pending_certs: HashMap::new(),
+            next_job: 0,
+            verified_certs: HashSet::new(),
+            buffered: BTreeMap::new(),
+            last_sync_request: None,
+            epoch_proofs: BTreeMap::new(),
+            stats: BftStats::default(),
+            p,
+        };
+        if let Some(s) = safety.filter(|s| s.epoch == hs.epoch) {
+            hs.last_voted_round = s.last_voted_round;
+            hs.round = s.last_voted_round;
+            if s.high_qc.rank() > hs.high_qc.rank() {
+                // The lock survives the crash; its block is fetched by sync when needed.
+                hs.high_qc = s.high_qc;
+            }
+        }
+        hs
+    }
+
+    /// Arms the first round; a resumed node also asks its peers for what it missed.
+    pub fn start(&mut self, now: Duration, out: &mut Outputs) {
+        let first = self.high_qc.round.max(self.last_voted_round) + 1;
+        self.enter_round(now, first, out);
+        if self.tree.root_height() > 0 || self.last_voted_round > 0 {
+            self.request_sync(now, None, out);
+        }
+    }
+
+    // ---- accessors ---------------------------------------------------------------------------------------
+
+    /// Current epoch.
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+    /// Current round.
+    pub fn round(&self) -> Round {
+        self.round
+    }
+    /// Highest QC known (the lock).
+    pub fn high_qc(&self) -> &QuorumCertificate {
+        &self.high_qc
+    }
+    /// Height of the committed tip.
+    pub fn committed_height(&self) -> Height {
+        self.tree.root_height()
+    }
+    /// The committed tip and its QC.
+    pub fn committed_tip(&self) -> (&Block, &QuorumCertificate) {
+        (self.tree.root(), &self.committed_qc)
+    }
+    /// Uncommitted blocks from the committed tip (exclusive) up to `tip`, oldest first.
+    pub fn chain_to(&self, tip: &Hash) -> Option<Vec<&Block>> {
+        self.tree.chain_to(tip)
+    }
+    /// Counters.
+    pub fn stats(&self) -> &BftStats {
+        &self.stats
+    }
+    /// Committee of the current epoch.
+    pub fn committee(&self) -> &[ValidatorId] {
+        self.p.schedule.committee(self.epoch)
+    }
+    /// Whether this node votes in the current epoch.
+    pub fn is_member(&self) -> bool {
+        self.p.schedule.position(self.epoch, self.p.me).is_some()
+    }
+
+    // ---- certificates ------------------------------------------------------------------------------------
+
+    fn qc_check(&self, qc: &QuorumCertificate) -> Result<Option<AggregateCheck>, Refusal> {
+        if qc.is_epoch_start() {
+            return if *qc == self.genesis_qc { Ok(None) } else { Err(Refusal::BadCertificate) };
+        }
+        if self.verified_certs.contains(&Hash::of(&encode(qc))) {
+            return Ok(None);
+        }
+        let signers = self.p.schedule.signers(qc.epoch, &qc.signers).ok_or(Refusal::BadCertificate)?;
+        if signers.len() < self.p.schedule.quorum(qc.epoch) {
+            return Err(Refusal::BadCertificate);
+        }
+        let message = vote_message(self.p.chain_id, qc.epoch, qc.round, qc.height, &qc.block_hash, &qc.parent_hash);
+        Ok(Some(AggregateCheck { message, signers, aggregate: qc.aggregate.clone() }))
+    }
+
+    fn tc_checks(&self, tc: &TimeoutCertificate, job: &mut VerifyJob) -> Result<(), Refusal> {
+        let signers = self.p.schedule.signers(tc.epoch, &tc.signers).ok_or(Refusal::BadCertificate)?;
+        if signers.len() < self.p.schedule.quorum(tc.epoch) || tc.high_qc.epoch > tc.epoch {
+            return Err(Refusal::BadCertificate);
+        }
+        if !self.verified_certs.contains(&Hash::of(&encode(tc))) {
+            let message = timeout_message(self.p.chain_id, tc.epoch, tc.round);
+            job.aggregates.push(AggregateCheck { message, signers, aggregate: tc.aggregate.clone() });
+        }
+        job.aggregates.extend(self.qc_check(&tc.high_qc)?);
+        Ok(())
+    }
+
+    fn mark_verified_qc(&mut self, qc: &QuorumCertificate) {
+        if !qc.is_epoch_start() {
+            self.verified_certs.insert(Hash::of(&encode(qc)));
+        }
+    }
+
+    // ---- proposals ---------------------------------------------------------------------------------------
+
+    /// Structural checks of a proposal, and the signatures it needs verified (besides its transactions').
+    pub fn check_proposal(
+        &mut self,
+        now: Duration,
+        from: ValidatorId,
+        p: &Proposal,
+        out: &mut Outputs,
+    ) -> Result<VerifyJob, Refusal> {
+        let h = &p.block.header;
+        if h.chain_id != self.p.chain_id
+            || !p.block.body_matches_header()
+            || h.parent_hash != h.parent_qc.block_hash
+            || h.height != h.parent_qc.height + 1
+            || h.exec_height >= h.height
+        {
+            return Err(Refusal::Malformed);
+        }
+        if h.epoch < self.epoch {
+            return Err(Refusal::OldEpoch);
+        }
+        if h.epoch > self.epoch {
+            self.request_sync(now, Some(from), out);
+            return Err(Refusal::FutureEpoch);
+        }
+        if h.proposer != from || self.p.schedule.leader(h.epoch, h.round) != from {
+            return Err(Refusal::WrongLeader);
+        }
+        if h.round < self.round {
+            return Err(Refusal::StaleRound);
+        }
+        let justify_epoch_ok = h.parent_qc.epoch == h.epoch
+            || (h.parent_qc.epoch + 1 == h.epoch
+                && self.p.schedule.last_height(h.parent_qc.epoch) == Some(h.parent_qc.height));
+        if !justify_epoch_ok && !h.parent_qc.is_epoch_start() {
+            return Err(Refusal::BadCertificate);
+        }
+        if self.p.schedule.last_height(h.epoch).is_some_and(|last| h.height > last) && !p.block.txs.is_empty() {
+            return Err(Refusal::NonEmptyTail);
+        }
+        let mut job = VerifyJob::default();
+        let key = self.p.proposer_keys.get(from as usize).ok_or(Refusal::NonMember)?;
+        job.ed25519.push(Ed25519Check {
+            public_key: *key,
+            message: proposal_message(self.p.chain_id, &p.block.hash()),
+            signature: p.signature,
+        });
+        job.aggregates.extend(self.qc_check(&h.parent_qc)?);
+        if let Some(tc) = &p.tc {
+            if tc.epoch != h.epoch || tc.round + 1 != h.round {
+                return Err(Refusal::BadCertificate);
+            }
+            self.tc_checks(tc, &mut job)?;
+        }
+        Ok(job)
+    }
+
+    /// A proposal whose signatures verified. `exec_ok` is the node's verdict on the execution root it carries.
+    pub fn on_proposal(&mut self, now: Duration, p: Proposal, exec_ok: bool, out: &mut Outputs) {
+        let justify = p.block.header.parent_qc.clone();
+        let justify_ok = justify.rank() >= self.high_qc.rank();
+        self.mark_verified_qc(&justify);
+        if let Some(tc) = &p.tc {
+            self.verified_certs.insert(Hash::of(&encode(tc)));
+            self.mark_verified_qc(&tc.high_qc);
+            self.on_tc(now, tc.clone(), out);
+        }
+        self.process_qc(now, &justify, out);
+        let block = p.block.clone();
+        let hash = block.hash();
+        if block.header.epoch != self.epoch {
+            return; // processing the justify moved us into another epoch; the block is stale now
+        }
+        if !self.tree.contains(&hash) && !self.tree.insert(block.clone()) {
+            if block.header.height > self.tree.root_height() {
+                if self.buffered.len() < MAX_BUFFERED_PROPOSALS {
+                    self.buffered.insert((block.header.height, hash), p);
+                }
+                out.refused.push(Refusal::UnknownParent);
+                self.request_sync(now, Some(block.header.proposer), out);
+            }
+            return;
+        }
+        // The block may complete a two-chain whose QC arrived before the block (sync, reordering).
+        let h = &block.header;
+        let may_vote = h.round == self.round && h.round > self.last_voted_round && justify_ok && self.is_member();
+        if may_vote && !exec_ok {
+            out.refused.push(Refusal::StateRootMismatch);
+            return;
+        }
+        if may_vote {
+            self.vote(now, &block, out);
+        }
+    }
+
+    fn vote(&mut self, now: Duration, block: &Block, out: &mut Outputs) {
+        let h = &block.header;
+        self.last_voted_round = h.round;
+        self.persist_safety(out);
+        let message = vote_message(self.p.chain_id, h.epoch, h.round, h.height, &block.hash(), &h.parent_hash);
+        let vote = Vote {
+            epoch: h.epoch,
+            round: h.round,
+            height: h.height,
+            block_hash: block.hash(),
+            parent_hash: h.parent_hash,
+            voter: self.p.me,
+            signature: self.p.keys.sign_vote(self.p.scheme, &message),
+        };
+        let next_leader = self.p.schedule.leader(h.epoch, h.round + 1);
+        if next_leader == self.p.me {
+            self.on_vote(now, vote, out);
+        } else {
+            out.actions.push(Action::Send { to: next_leader, message: Message::Vote(vote) });
+        }
+    }
+
+    /// Signs and broadcasts this leader's block, then handles it like any received proposal.
+    pub fn propose(&mut self, now: Duration, block: Block, tc: Option<TimeoutCertificate>, out: &mut Outputs) {
+        self.stats.proposals += 1;
+        self.proposed_round = Some((block.header.epoch, block.header.round));
+        self.last_proposal_at = Some(now);
+        let sig = self.p.keys.sign_vote(VoteScheme::Ed25519, &proposal_message(self.p.chain_id, &block.hash()));
+        let mut signature = [0u8; 64];
+        if sig.len() == 64 {
+            signature.copy_from_slice(&sig);
+        }
+        let proposal = Proposal { block, tc, signature };
+        out.actions.push(Action::Broadcast { message: Message::Proposal(proposal.clone()) });
+        self.on_proposal(now, proposal, true, out);
+    }
+
+    // ---- votes -------------------------------------------------------------------------------------------
+
+    /// Checks of a vote before its signature is verified.
+    pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
+        if v.epoch < self.epoch {
+            return Err(Refusal::OldEpoch);
+        }
+        if v.epoch > self.epoch {
+            return Err(Refusal::FutureEpoch);
+        }
+        let pos = self.p.schedule.position(v.epoch, v.voter).ok_or(Refusal::NonMember)?;
+        if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {
+            return Err(Refusal::StaleRound);
+        }
+        if let Some(prev) = self.voted_for.get(&(v.round, v.voter)) {
+            return Err(if *prev == v.block_hash { Refusal::Duplicate } else { Refusal::Equivocation });
+        }
+        if self.votes.get(&(v.round, v.block_hash)).is_some_and(|s| s.has(pos)) {
+            return Err(Refusal::Duplicate);
+        }
+        let message = vote_message(self.p.chain_id, v.epoch, v.round, v.height, &v.block_hash, &v.parent_hash);
+        Ok(VerifyJob {
+            votes: vec![VoteCheck { message, signer: v.voter, signature: v.signature.clone() }],
+            ..Default::default()
+        })
+    }
+
+    /// A vote whose signature verified.
+    pub fn on_vote(&mut self, _now: Duration, v: Vote, out: &mut Outputs) {
+        if v.epoch != self.epoch {
+            out.refused.push(Refusal::OldEpoch);
+            return;
+        }
+        let Some(pos) = self.p.schedule.position(v.epoch, v.voter) else {
+            out.refused.push(Refusal::NonMember);
+            return;
+        };
+        match self.voted_for.get(&(v.round, v.voter)) {
+            Some(prev) if *prev != v.block_hash => {
+                out.refused.push(Refusal::Equivocation);
+                return;
+            }
+            _ => {}
+        }
+        self.voted_for.insert((v.round, v.voter), v.block_hash);
+        let quorum = self.p.schedule.quorum(v.epoch);
+        let set = self.votes.entry((v.round, v.block_hash)).or_default();
+        if set.add(pos, v.voter, v.signature).is_err() {
+            out.refused.push(Refusal::Duplicate);
+            return;
+        }
+        if set.len() >= quorum && !set.aggregating {
+            set.aggregating = true;
+            let mut signers = SignerBitfield::new(self.p.schedule.committee(v.epoch).len());
+            let signatures = set
+                .ordered()
+                .map(|(p, _, s)| {
+                    signers.set(p);
+                    s.clone()
+                })
+                .collect();
+            let id = self.job_id();
+            self.pending_certs.insert(
+                id,
+                PendingCert::Qc {
+                    epoch: v.epoch,
+                    round: v.round,
+                    height: v.height,
+                    block_hash: v.block_hash,
+                    parent_hash: v.parent_hash,
+                    signers,
+                },
+            );
+            out.actions.push(Action::Aggregate(AggregateJob { id, signatures }));
+        }
+    }
+
+    fn job_id(&mut self) -> u64 {
+        self.next_job += 1;
+        self.next_job
+    }
+
+    /// A certificate aggregate came back.
+    pub fn on_aggregated(&mut self, now: Duration, output: AggregateOutput, out: &mut Outputs) {
+        let Some(pending) = self.pending_certs.remove(&output.id) else { return };
+        let Ok(aggregate) = output.aggregate else {
+            out.refused.push(Refusal::BadSignature);
+            return;
+        };
+        match pending {
+            PendingCert::Qc { epoch, round, height, block_hash, parent_hash, signers } => {
+                let qc = QuorumCertificate { epoch, round, height, block_hash, parent_hash, signers, aggregate };
+                self.mark_verified_qc(&qc);
+                self.process_qc(now, &qc, out);
+            }
+            PendingCert::Tc { epoch, round, high_qc, signers } => {
+                let tc = TimeoutCertificate { epoch, round, high_qc, signers, aggregate };
+                self.verified_certs.insert(Hash::of(&encode(&tc)));
+                self.on_tc(now, tc, out);
+            }
+        }
+    }
+
+    // ---- QCs, commits, epochs ----------------------------------------------------------------------------
+
+    fn process_qc(&mut self, now: Duration, qc: &QuorumCertificate, out: &mut Outputs) {
+        if qc.epoch != self.epoch || qc.is_epoch_start() {
+            return;
+        }
+        if qc.rank() > self.high_qc.rank() {
+            self.high_qc = qc.clone();
+        }
+        let epoch_before = self.epoch;
+        self.try_commit(now, qc, out);
+        if self.epoch != epoch_before {
+            return;
+        }
+        if qc.round >= self.round {
+            self.failed_rounds = 0;
+            self.enter_round(now, qc.round + 1, out);
+        }
+    }
+
+    /// Two-chain rule: QC(b1) with b1.parent = b0 and b1.round == b0.round + 1 (same epoch) commits b0 and its
+    /// uncommitted ancestors.
+    fn try_commit(&mut self, now: Duration, qc: &QuorumCertificate, out: &mut Outputs) {
+        let Some(b1) = self.tree.get(&qc.block_hash) else { return };
+        let Some(b0) = self.tree.get(&b1.header.parent_hash) else { return };
+        if b0.header.height <= self.tree.root_height()
+            || b1.header.epoch != b0.header.epoch
+            || b1.header.round != b0.header.round + 1
+        {
+            return;
+        }
+        let b0_hash = b0.hash();
+        let b0_qc = b1.header.parent_qc.clone();
+        let b1 = b1.clone();
+        self.commit_chain(now, &b0_hash, b0_qc, (b1, qc.clone()), out);
+    }
+
+    fn commit_chain(
+        &mut self,
+        now: Duration,
+        target: &Hash,
+        target_qc: QuorumCertificate,
+        proof: (Block, QuorumCertificate),
+        out: &mut Outputs,
+    ) {
+        let Some(chain) = self.tree.chain_to(target) else { return };
+        let chain: Vec<Block> = chain.into_iter().cloned().collect();
+        // QC of chain[i] is chain[i+1]'s justify; the last one's is target_qc; above it sits the proof.
+        let mut entries: Vec<SyncEntry> = Vec::with_capacity(chain.len() + 1);
+        for (i, b) in chain.iter().enumerate() {
+            let qc = chain.get(i + 1).map(|c| c.header.parent_qc.clone()).unwrap_or_else(|| target_qc.clone());
+            entries.push(SyncEntry { block: b.clone(), qc: Some(qc) });
+        }
+        entries.push(SyncEntry { block: proof.0, qc: Some(proof.1) });
+        let last = self.p.schedule.last_height(self.epoch);
+        let mut new_root = None;
+        for i in 0..chain.len() {
+            let b = &chain[i];
+            if last.is_some_and(|l| b.header.height > l) {
+                break;
+            }
+            let qc = entries[i].qc.clone().unwrap_or_else(|| target_qc.clone());
+            let is_last_of_epoch = last == Some(b.header.height);
+            let commit_proof = if is_last_of_epoch { entries[i + 1..].to_vec() } else { Vec::new() };
+            let epoch_after = if is_last_of_epoch { self.epoch + 1 } else { self.epoch };
+            new_root = Some((b.hash(), qc.clone()));
+            out.commits.push(Committed { block: b.clone(), qc, commit_proof: commit_proof.clone(), epoch_after });
+            if is_last_of_epoch {
+                self.epoch_proofs.insert(self.epoch, commit_proof);
+            }
+        }
+        let Some((root, root_qc)) = new_root else { return };
+        self.tree.advance_root(&root);
+        self.committed_qc = root_qc.clone();
+        let buffered: Vec<(Height, Hash)> =
+            self.buffered.keys().filter(|(h, _)| *h <= self.tree.root_height()).copied().collect();
+        for k in buffered {
+            self.buffered.remove(&k);
+        }
+        if last == Some(self.tree.root_height()) {
+            self.enter_next_epoch(now, root_qc, out);
+        }
+    }
+
+    fn enter_next_epoch(&mut self, now: Duration, boundary_qc: QuorumCertificate, out: &mut Outputs) {
+        let ended = self.epoch;
+        self.epoch += 1;
+        self.stats.epoch_changes += 1;
+        self.round = 0;
+        self.last_voted_round = 0;
+        self.high_qc = boundary_qc;
+        self.last_tc = None;
+        self.votes.clear();
+        self.voted_for.clear();
+        self.timeouts.clear();
+        self.sent_timeout = None;
+        self.failed_rounds = 0;
+        self.buffered.clear();
+        self.persist_safety(out);
+        // Tell everyone the epoch closed: the commit proof lets lagging nodes (incl. the next leaders) follow.
+        if let Some(proof) = self.epoch_proofs.get(&ended) {
+            let mut entries = vec![SyncEntry { block: self.tree.root().clone(), qc: Some(self.committed_qc.clone()) }];
+            entries.extend(proof.iter().cloned());
+            out.actions.push(Action::Broadcast { message: Message::SyncResponse(entries) });
+        }
+        self.enter_round(now, 1, out);
+    }
+
+    // ---- rounds, timeouts --------------------------------------------------------------------------------
+
+    fn enter_round(&mut self, now: Duration, round: Round, out: &mut Outputs) {
+        if round <= self.round && self.round != 0 {
+            return;
+        }
+        self.round = round;
+        self.votes.retain(|(r, _), _| *r + 1 >= round);
+        self.voted_for.retain(|(r, _), _| *r + 1 >= round);
+        self.timeouts.retain(|r, _| *r >= round);
+        let epoch = self.epoch;
+        out.actions.push(Action::SetTimer {
+            timer: Timer::ViewChange { epoch, round },
+            after: view_timeout(&self.p.config, self.failed_rounds),
+        });
+        if self.p.schedule.leader(epoch, round) == self.p.me && self.is_member() {
+            let interval = Duration::from_millis(self.p.config.min_block_interval_ms);
+            let wait = self.last_proposal_at.map(|t| (t + interval).saturating_sub(now)).unwrap_or_default();
+            out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: wait });
+        }
+    }
+
+    /// A timer fired.
+    pub fn on_timer(&mut self, now: Duration, timer: Timer, out: &mut Outputs) {
+        match timer {
+            Timer::Propose { epoch, round } if epoch == self.epoch && round == self.round => {
+                if self.proposed_round == Some((epoch, round)) {
+                    return;
+                }
+                let Some(parent) = self.tree.get(&self.high_qc.block_hash).cloned() else {
+                    self.request_sync(now, None, out);
+                    return;
+                };
+                let tc = self.last_tc.clone().filter(|tc| tc.epoch == epoch && tc.round + 1 == round);
+                let must_be_empty = self.p.schedule.last_height(epoch).is_some_and(|l| parent.header.height >= l);
+                out.propose =
+                    Some(ProposeRequest { epoch, round, parent, parent_qc: self.high_qc.clone(), tc, must_be_empty });
+            }
+            Timer::ViewChange { epoch, round } if epoch == self.epoch && round == self.round => {
+                self.failed_rounds = self.failed_rounds.saturating_add(1);
+                self.send_timeout(now, round, out);
+                out.actions.push(Action::SetTimer {
+                    timer: Timer::ViewChange { epoch, round },
+                    after: view_timeout(&self.p.config, self.failed_rounds),
+                });
+            }
+            Timer::Sync => {}
+            _ => {}
+        }
+    }
+
+    fn send_timeout(&mut self, now: Duration, round: Round, out: &mut Outputs) {
+        if !self.is_member() {
+            return;
+        }
+        if self.last_voted_round < round {
+            self.last_voted_round = round; // never vote in a round after timing out in it
+        }
+        self.sent_timeout = Some(round.max(self.sent_timeout.unwrap_or(0)));
+        self.persist_safety(out);
+        let signature = self.p.keys.sign_vote(self.p.scheme, &timeout_message(self.p.chain_id, self.epoch, round));
+        let t = TimeoutVote { epoch: self.epoch, round, high_qc: self.high_qc.clone(), voter: self.p.me, signature };
+        out.actions.push(Action::Broadcast { message: Message::Timeout(t.clone()) });
+        self.on_timeout(now, t, out);
+    }
+
+    /// Checks of a timeout before its signatures are verified.
+    pub fn check_timeout(&self, t: &TimeoutVote) -> Result<VerifyJob, Refusal> {
+        if t.epoch < self.epoch {
+            return Err(Refusal::OldEpoch);
+        }
+        if t.epoch > self.epoch {
+            return Err(Refusal::FutureEpoch);
+        }
+        let pos = self.p.schedule.position(t.epoch, t.voter).ok_or(Refusal::NonMember)?;
+        if t.round < self.round {
+            return Err(Refusal::StaleRound);
+        }
+        if self.timeouts.get(&t.round).is_some_and(|s| s.has(pos)) {
+            return Err(Refusal::Duplicate);
+        }
+        if t.high_qc.epoch > t.epoch {
+            return Err(Refusal::BadCertificate);
+        }
+        let mut job = VerifyJob::default();
+        job.votes.push(VoteCheck {
+            message: timeout_message(self.p.chain_id, t.epoch, t.round),
+            signer: t.voter,
+            signature: t.signature.clone(),
+        });
+        job.aggregates.extend(self.qc_check(&t.high_qc)?);
+        Ok(job)
+    }
+
+    /// A timeout whose signatures verified.
+    pub fn on_timeout(&mut self, now: Duration, t: TimeoutVote, out: &mut Outputs) {
+        if t.epoch != self.epoch || t.round < self.round {
+            return;
+        }
+        let Some(pos) = self.p.schedule.position(t.epoch, t.voter) else { return };
+        self.mark_verified_qc(&t.high_qc);
+        self.process_qc(now, &t.high_qc, out);
+        if t.epoch != self.epoch || t.round < self.round {
+            return;
+        }
+        let (epoch, round) = (t.epoch, t.round);
+        let quorum = self.p.schedule.quorum(epoch);
+        let weak = self.p.schedule.weak_quorum(epoch);
+        let set = self.timeouts.entry(round).or_default();
+        if set.add(pos, t.voter, t.signature).is_err() {
+            out.refused.push(Refusal::Duplicate);
+            return;
+        }
+        if set.high_qc.as_ref().is_none_or(|q| t.high_qc.rank() > q.rank()) {
+            set.high_qc = Some(t.high_qc);
+        }
+        let count = set.len();
+        if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {
+            self.send_timeout(now, round, out); // join: f+1 timed out, so at least one honest node did
+            return;
+        }
+        let Some(set) = self.timeouts.get_mut(&round) else { return };
+        if count >= quorum && !set.aggregating {
+            set.aggregating = true;
+            let mut signers = SignerBitfield::new(self.p.schedule.committee(epoch).len());
+            let signatures = set
+                .ordered()
+                .map(|(p, _, s)| {
+                    signers.set(p);
+                    s.clone()
+                })
+                .collect();
+            let high_qc = set.high_qc.clone().unwrap_or_else(|| self.high_qc.clone());
+            let id = self.job_id();
+            self.pending_certs.insert(id, PendingCert::Tc { epoch, round, high_qc, signers });
+            out.actions.push(Action::Aggregate(AggregateJob { id, signatures }));
+        }
+    }
+
+    fn on_tc(&mut self, now: Duration, tc: TimeoutCertificate, out: &mut Outputs) {
+        if tc.epoch != self.epoch || tc.round < self.round {
+            return;
+        }
+        self.process_qc(now, &tc.high_qc, out);
+        if tc.epoch != self.epoch || tc.round < self.round {
+            return;
+        }
+        self.stats.timeouts += 1;
+        let next = tc.round + 1;
+        self.last_tc = Some(tc);
+        self.enter_round(now, next, out);
+    }
+
+    fn persist_safety(&self, out: &mut Outputs) {
+        out.actions.push(Action::PersistSafety(SafetyState {
+            epoch: self.epoch,
+            last_voted_round: self.last_voted_round,
+            high_qc: self.high_qc.clone(),
+        }));
+    }
+
+    // ---- sync --------------------------------------------------------------------------------------------
+
+    fn request_sync(&mut self, now: Duration, from: Option<ValidatorId>, out: &mut Outputs) {
+        if self.last_sync_request.is_some_and(|t| now < t + SYNC_RETRY) {
+            return;
+        }
+        self.last_sync_request = Some(now);
+        self.stats.sync_requests += 1;
+        let message = Message::SyncRequest { from_height: self.tree.root_height() + 1 };
+        match from {
+            Some(to) if to != self.p.me => out.actions.push(Action::Send { to, message }),
+            _ => out.actions.push(Action::Broadcast { message }),
+        }
+    }
+
+    /// Blocks this node can serve above `from_height` from memory: epoch commit proofs and the uncommitted
+    /// chain up to the high QC. Committed blocks come from storage.
+    pub fn uncommitted_entries(&self) -> Vec<SyncEntry> {
+        let Some(chain) = self.tree.chain_to(&self.high_qc.block_hash) else { return Vec::new() };
+        let mut entries: Vec<SyncEntry> = Vec::with_capacity(chain.len());
+        for (i, b) in chain.iter().enumerate() {
+            let qc = chain.get(i + 1).map(|c| c.header.parent_qc.clone()).unwrap_or_else(|| self.high_qc.clone());
+            entries.push(SyncEntry { block: (*b).clone(), qc: Some(qc) });
+        }
+        entries
+    }
+
+    /// The commit proof kept for the epoch that ended at `height`, if any.
+    pub fn epoch_proof_at(&self, height: Height) -> Option<&Vec<SyncEntry>> {
+        self.epoch_proofs.iter().find(|(e, _)| self.p.schedule.last_height(**e) == Some(height)).map(|(_, proof)| proof)
+    }
+
+    /// Certificates in a sync response that need verifying.
+    pub fn check_sync(&self, entries: &[SyncEntry]) -> Result<VerifyJob, Refusal> {
+        let mut job = VerifyJob::default();
+        for e in entries {
+            let h = &e.block.header;
+            if h.chain_id != self.p.chain_id
+                || !e.block.body_matches_header()
+                || h.parent_qc.block_hash != h.parent_hash
+            {
+                return Err(Refusal::Malformed);
+            }
+            job.aggregates.extend(self.qc_check(&h.parent_qc)?);
+            if let Some(qc) = &e.qc {
+                if qc.block_hash != e.block.hash() {
+                    return Err(Refusal::Malformed);
+                }
+                job.aggregates.extend(self.qc_check(qc)?);
+            }
+        }
+        Ok(job)
+    }
+
+    /// A sync response whose certificates verified: feed blocks and QCs in order, then retry buffered
+    /// proposals whose ancestors arrived.
+    pub fn on_sync(&mut self, now: Duration, entries: Vec<SyncEntry>, out: &mut Outputs) {
+        for e in entries {
+            self.mark_verified_qc(&e.block.header.parent_qc);
+            if e.block.header.epoch != self.epoch || e.block.header.height <= self.tree.root_height() {
+                continue;
+            }
+            let justify = e.block.header.parent_qc.clone();
+            self.process_qc(now, &justify, out);
+            if e.block.header.epoch != self.epoch {
+                continue;
+            }
+            if !self.tree.contains(&e.block.hash()) && !self.tree.insert(e.block) {
+                break;
+            }
+            if let Some(qc) = e.qc {
+                self.mark_verified_qc(&qc);
+                self.process_qc(now, &qc, out);
+            }
+        }
+        let ready: Vec<(Height, Hash)> = self
+            .buffered
+            .iter()
+            .filter(|(_, p)| self.tree.contains(&p.block.header.parent_hash))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in ready {
+            if let Some(p) = self.buffered.remove(&k) {
+                self.on_proposal(now, p, true, out);
+            }
+        }
+    }
+
+    /// The node fell behind when it sees a certified height above its tree; used by the node to decide sync.
+    pub fn knows_block(&self, hash: &Hash) -> bool {
+        self.tree.contains(hash)
+    }
+}

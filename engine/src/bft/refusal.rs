@@ -1,0 +1,53 @@
+//! Why consensus refused a message. Every refusal is counted, none is silent.
+
+/// A consensus message that was not accepted, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Refusal {
+    /// A signature or certificate failed verification.
+    BadSignature,
+    /// Structurally invalid (inconsistent fields, wrong chain, body not matching header…).
+    Malformed,
+    /// Belongs to an epoch the node has left.
+    OldEpoch,
+    /// Belongs to an epoch the node has not reached (it starts catching up).
+    FutureEpoch,
+    /// Signed by a validator outside the epoch's committee.
+    NonMember,
+    /// A proposal from someone other than the round's leader.
+    WrongLeader,
+    /// For a round the node has already left.
+    StaleRound,
+    /// A second vote or timeout from the same validator for the same thing.
+    Duplicate,
+    /// A vote for a different block than the same validator's earlier vote in that round.
+    Equivocation,
+    /// A certificate with too few signers, or an epoch-start certificate that is not the known one.
+    BadCertificate,
+    /// A proposal whose execution root disagrees with this node's (evidence of nondeterminism).
+    StateRootMismatch,
+    /// A block after the epoch's last height that carries transactions.
+    NonEmptyTail,
+    /// A proposal whose parent is unknown (kept and fetched by sync when possible).
+    UnknownParent,
+}
+
+impl Refusal {
+    /// Stable snake_case name (metrics, JSON).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Refusal::BadSignature => "bad_signature",
+            Refusal::Malformed => "malformed",
+            Refusal::OldEpoch => "old_epoch",
+            Refusal::FutureEpoch => "future_epoch",
+            Refusal::NonMember => "non_member",
+            Refusal::WrongLeader => "wrong_leader",
+            Refusal::StaleRound => "stale_round",
+            Refusal::Duplicate => "duplicate",
+            Refusal::Equivocation => "equivocation",
+            Refusal::BadCertificate => "bad_certificate",
+            Refusal::StateRootMismatch => "state_root_mismatch",
+            Refusal::NonEmptyTail => "non_empty_tail",
+            Refusal::UnknownParent => "unknown_parent",
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Account state of one node plus its incremental state tree; executes committed blocks in height order.
+
+use super::error::ExecutionError;
+use super::receipt::{BlockExecution, Outcome, Receipt};
+use super::state_tree::StateTree;
+use super::transfer::transfer;
+use super::tree_hash::is_absent;
+use crate::types::{Account, AccountId, AccountView, Block, Hash, Height, Transaction};
+use std::collections::{BTreeMap, HashMap};
+
+/// Account state of one node plus its incremental state tree.
+///
+/// Holds only accounts that differ from `Account::default()` (a missing account reads as balance 0,
+/// nonce 0), so the state, the state root and `accounts_sorted` never depend on whether a zero-value
+/// transfer once touched an address. Outputs are always sorted by account id; the hash map is only
+/// used for lookups.
+pub struct ExecutionState {
+    accounts: HashMap<AccountId, Account>,
+    tree: StateTree,
+    height: Height,
+    total_balance: u128,
+}
+
+impl ExecutionState {
+    /// The state at genesis (executed height 0). A repeated id keeps its last entry.
+    pub fn from_genesis(accounts: &[(AccountId, Account)]) -> Self {
+        Self::restore(0, accounts.to_vec())
+    }
+
+    /// The state recovered from storage: `accounts` as persisted after executing `height`. The root is
+    /// rebuilt from the accounts, so it equals the root the original state had at that height.
+    pub fn restore(height: Height, accounts: Vec<(AccountId, Account)>) -> Self {
+        let mut map: HashMap<AccountId, Account> = HashMap::with_capacity(accounts.len());
+        for (id, account) in &accounts {
+            if is_absent(account) {
+                map.remove(id);
+            } else {
+                map.insert(*id, *account);
+            }
+        }
+        let total_balance = map.values().map(|a| u128::from(a.balance)).sum();
+        ExecutionState { accounts: map, tree: StateTree::from_accounts(&accounts), height, total_balance }
+    }
+
+    /// Height of the last executed block (0 = genesis).
+    pub fn executed_height(&self) -> Height {
+        self.height
+    }
+
+    /// State root after the last executed block.
+    pub fn state_root(&self) -> Hash {
+        self.tree.root()
+    }
+
+    /// The incremental tree, e.g. for its per-update hash count.
+    pub fn state_tree(&self) -> &StateTree {
+        &self.tree
+    }
+
+    /// Number of existing (non-default) accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Every existing account, sorted by id (for persistence snapshots and reference roots).
+    pub fn accounts_sorted(&self) -> Vec<(AccountId, Account)> {
+        let mut out: Vec<(AccountId, Account)> = self.accounts.iter().map(|(id, a)| (*id, *a)).collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Sum of all balances: the genesis supply minus every fee burnt since, for conservation checks.
+    pub fn total_balance(&self) -> u128 {
+        self.total_balance
+    }
+
+    /// Executes the committed `block`, which must be at `executed_height() + 1`. Each transaction is applied
+    /// in block order under the transfer rule; failures are recorded in receipts and change nothing. The
+    /// tree is updated once for all accounts the block changed.
+    pub fn execute_block(&mut self, block: &Block) -> Result<BlockExecution, ExecutionError> {
+        let expected = self.height.saturating_add(1);
+        if block.header.height != expected {
+            return Err(ExecutionError::OutOfOrder { expected, got: block.header.height });
+        }
+        let mut before: BTreeMap<AccountId, Account> = BTreeMap::new();
+        let mut receipts = Vec::with_capacity(block.txs.len());
+        let mut fees_burnt: u64 = 0;
+        for tx in &block.txs {
+            let outcome = self.execute_tx(tx, &mut before);
+            if outcome == Outcome::Success {
+                fees_burnt = fees_burnt.saturating_add(tx.fee);
+            }
+            receipts.push(Receipt { tx_hash: tx.hash(), outcome });
+        }
+        let mut changed = Vec::with_capacity(before.len());
+        for (id, old) in before {
+            let new = self.account(&id);
+            if is_absent(&new) {
+                self.accounts.remove(&id);
+            }
+            if new != old {
+                changed.push((id, new));
+            }
+        }
+        self.tree.update(&changed);
+        self.height = expected;
+        Ok(BlockExecution { height: expected, state_root: self.tree.root(), receipts, changed, fees_burnt })
+    }
+
+    /// Applies one transaction, remembering the pre-block value of every account it writes.
+    fn execute_tx(&mut self, tx: &Transaction, before: &mut BTreeMap<AccountId, Account>) -> Outcome {
+        let sender = self.account(&tx.sender);
+        let recipient = self.account(&tx.recipient);
+        match transfer(tx, sender, recipient) {
+            Ok(done) => {
+                before.entry(tx.sender).or_insert(sender);
+                before.entry(tx.recipient).or_insert(recipient);
+                self.accounts.insert(tx.sender, done.sender);
+                self.accounts.insert(tx.recipient, done.recipient);
+                // Conservation: the supply falls by exactly the fee.
+                self.total_balance = self.total_balance.saturating_sub(u128::from(tx.fee));
+                Outcome::Success
+            }
+            Err(reason) => Outcome::Failed(reason),
+        }
+    }
+}
+
+impl AccountView for ExecutionState {
+    fn account(&self, id: &AccountId) -> Account {
+        self.accounts.get(id).copied().unwrap_or_default()
+    }
+}

@@ -1,0 +1,219 @@
+//! Incremental state tree: the compact sparse Merkle tree of [`tree_hash`](super::tree_hash), kept in memory
+//! with every node's hash cached, so a block's root costs O(changed accounts × log n) hashes, not O(n).
+//!
+//! An update takes all accounts a block changed, sorts them by key and walks the tree once, descending only
+//! into subtrees that hold a change; every node on those paths is rebuilt and rehashed exactly once, on the
+//! way back up. Leaves store only their key and leaf hash (the account values live in the execution state),
+//! so moving a leaf deeper when a neighbour arrives costs no hash at all.
+
+use super::tree_hash::{KEY_BITS, account_key, inner_hash, is_absent, key_bit, leaf_hash};
+use crate::types::{Account, AccountId, Hash};
+
+/// Incremental Blake3 sparse Merkle commitment over a set of accounts; see the module docs for the rule.
+#[derive(Default)]
+pub struct StateTree {
+    root: Node,
+    len: usize,
+    last_update_hashes: u64,
+}
+
+/// A node; invariant: an `Inner` subtree holds at least two leaves (otherwise it collapses).
+#[derive(Default)]
+enum Node {
+    #[default]
+    Empty,
+    Leaf(Leaf),
+    Inner(Box<Inner>),
+}
+
+/// A leaf: the account's key and its cached leaf hash.
+#[derive(Clone, Copy)]
+struct Leaf {
+    key: Hash,
+    hash: Hash,
+}
+
+/// An inner node with its cached hash.
+struct Inner {
+    left: Node,
+    right: Node,
+    hash: Hash,
+}
+
+/// One prepared change: the key and the new leaf hash, or `None` to remove the account.
+#[derive(Clone, Copy)]
+struct Change {
+    key: Hash,
+    leaf: Option<Hash>,
+}
+
+/// What one update did, gathered while walking the tree.
+#[derive(Default)]
+struct UpdateCounters {
+    hashes: u64,
+    added: usize,
+    removed: usize,
+}
+
+impl Node {
+    fn hash(&self) -> Hash {
+        match self {
+            Node::Empty => Hash::ZERO,
+            Node::Leaf(leaf) => leaf.hash,
+            Node::Inner(inner) => inner.hash,
+        }
+    }
+}
+
+impl StateTree {
+    /// An empty tree (root [`Hash::ZERO`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A tree holding `accounts` (default accounts left out; a repeated id keeps its last entry).
+    pub fn from_accounts(accounts: &[(AccountId, Account)]) -> Self {
+        let mut tree = Self::new();
+        tree.update(accounts);
+        tree
+    }
+
+    /// The state root: a pure function of the account set (see [`tree_hash`](super::tree_hash)).
+    pub fn root(&self) -> Hash {
+        self.root.hash()
+    }
+
+    /// Number of accounts in the tree.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the tree holds no account.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Blake3 invocations made by the last [`update`](Self::update) (key, leaf and inner hashes), so tests and
+    /// benchmarks can check that the cost follows the number of changed accounts, not the tree size.
+    pub fn last_update_hash_count(&self) -> u64 {
+        self.last_update_hashes
+    }
+
+    /// Sets each account in `changes` to its new value, then rehashes every dirty path once. A default account
+    /// removes the entry; a repeated id keeps its last entry.
+    pub fn update(&mut self, changes: &[(AccountId, Account)]) {
+        let mut counters = UpdateCounters::default();
+        let prepared = prepare(changes, &mut counters);
+        let root = std::mem::take(&mut self.root);
+        self.root = apply(root, 0, &prepared, &mut counters);
+        self.len = (self.len + counters.added).saturating_sub(counters.removed);
+        self.last_update_hashes = counters.hashes;
+    }
+}
+
+/// Hashes keys and leaves, sorts by key and keeps the last change per key.
+fn prepare(changes: &[(AccountId, Account)], counters: &mut UpdateCounters) -> Vec<Change> {
+    let mut prepared: Vec<Change> = changes
+        .iter()
+        .map(|(id, account)| {
+            let key = account_key(id);
+            counters.hashes += 1;
+            let leaf = if is_absent(account) {
+                None
+            } else {
+                counters.hashes += 1;
+                Some(leaf_hash(&key, id, account))
+            };
+            Change { key, leaf }
+        })
+        .collect();
+    prepared.sort_by_key(|c| c.key); // stable: equal keys keep input order
+    let mut unique: Vec<Change> = Vec::with_capacity(prepared.len());
+    for change in prepared {
+        match unique.last_mut() {
+            Some(last) if last.key == change.key => *last = change,
+            _ => unique.push(change),
+        }
+    }
+    unique
+}
+
+/// Applies `changes` (sorted, unique keys, all under this node's `depth`-bit prefix) to `node`.
+fn apply(node: Node, depth: usize, changes: &[Change], counters: &mut UpdateCounters) -> Node {
+    if changes.is_empty() {
+        return node;
+    }
+    match node {
+        Node::Empty => {
+            let leaves: Vec<Leaf> =
+                changes.iter().filter_map(|c| c.leaf.map(|hash| Leaf { key: c.key, hash })).collect();
+            counters.added += leaves.len();
+            build(&leaves, depth, counters)
+        }
+        Node::Leaf(existing) => {
+            let leaves = merge_into_leaf(existing, changes, counters);
+            build(&leaves, depth, counters)
+        }
+        Node::Inner(mut inner) => {
+            let split = changes.partition_point(|c| !key_bit(&c.key, depth));
+            let left = apply(std::mem::take(&mut inner.left), depth + 1, &changes[..split], counters);
+            let right = apply(std::mem::take(&mut inner.right), depth + 1, &changes[split..], counters);
+            match (left, right) {
+                (Node::Empty, Node::Empty) => Node::Empty,
+                (Node::Empty, Node::Leaf(leaf)) | (Node::Leaf(leaf), Node::Empty) => Node::Leaf(leaf),
+                (left, right) => {
+                    counters.hashes += 1;
+                    inner.hash = inner_hash(&left.hash(), &right.hash());
+                    inner.left = left;
+                    inner.right = right;
+                    Node::Inner(inner)
+                }
+            }
+        }
+    }
+}
+
+/// The sorted leaf set that results from applying `changes` to a subtree holding only `existing`.
+fn merge_into_leaf(existing: Leaf, changes: &[Change], counters: &mut UpdateCounters) -> Vec<Leaf> {
+    let mut leaves = Vec::with_capacity(changes.len() + 1);
+    let mut existing = Some(existing);
+    for change in changes {
+        if let Some(old) = existing {
+            if old.key < change.key {
+                leaves.push(old);
+                existing = None;
+            } else if old.key == change.key {
+                existing = None;
+                match change.leaf {
+                    Some(hash) => leaves.push(Leaf { key: change.key, hash }),
+                    None => counters.removed += 1,
+                }
+                continue;
+            }
+        }
+        if let Some(hash) = change.leaf {
+            leaves.push(Leaf { key: change.key, hash });
+            counters.added += 1;
+        }
+    }
+    leaves.extend(existing);
+    leaves
+}
+
+/// Builds the canonical subtree for `leaves` (sorted by key, sharing their first `depth` bits).
+fn build(leaves: &[Leaf], depth: usize, counters: &mut UpdateCounters) -> Node {
+    match leaves {
+        [] => Node::Empty,
+        [leaf] => Node::Leaf(*leaf),
+        // Distinct keys always differ before bit 256; this arm only guards the recursion bound.
+        [leaf, ..] if depth >= KEY_BITS => Node::Leaf(*leaf),
+        _ => {
+            let split = leaves.partition_point(|l| !key_bit(&l.key, depth));
+            let left = build(&leaves[..split], depth + 1, counters);
+            let right = build(&leaves[split..], depth + 1, counters);
+            counters.hashes += 1;
+            let hash = inner_hash(&left.hash(), &right.hash());
+            Node::Inner(Box::new(Inner { left, right, hash }))
+        }
+    }
+}

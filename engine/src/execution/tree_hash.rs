@@ -1,0 +1,69 @@
+//! The state-tree hashing rule, shared by the incremental [`StateTree`](super::StateTree) and the reference
+//! [`full_root`](super::full_root).
+//!
+//! **Keys.** An account lives at the 256-bit path `key = blake3(account_id)`; bit `d` of the path is bit
+//! `7 - d % 8` of byte `d / 8` (most significant bit first), 0 = left, 1 = right.
+//!
+//! **Which accounts are in the tree.** Exactly the accounts whose state differs from `Account::default()`
+//! (balance 0, nonce 0). A default account reads the same as a missing one through `AccountView`, so
+//! leaving it out makes the root a function of the *observable* state only, not of whether a zero-value
+//! transfer ever touched an address. If the same id appears twice in an input, the later entry wins.
+//!
+//! **Shape (compact sparse Merkle tree).** For a set `S` of accounts whose keys share their first `d` bits:
+//! - `S` empty → the empty subtree, hash [`Hash::ZERO`];
+//! - `S = {a}` → the leaf of `a`, at whatever depth it is reached (a single account never gets inner nodes
+//!   above it within its own subtree: it sits at the shallowest depth where its key prefix is unique);
+//! - `|S| ≥ 2` → an inner node over `S₀` (bit `d` = 0) and `S₁` (bit `d` = 1), built recursively at depth
+//!   `d + 1`. One side may be empty (keys sharing a longer prefix): that inner node still hashes normally,
+//!   with [`Hash::ZERO`] for the empty side.
+//!
+//! The root is this function applied to the whole set at depth 0, so it depends only on the account set,
+//! never on insertion order or history (deletions collapse the shape back to exactly this form).
+//!
+//! **Node hashes.**
+//! - leaf  = `blake3(0x00 ‖ key (32 B) ‖ account_id (32 B) ‖ balance (u64 LE) ‖ nonce (u64 LE))` — the account
+//!   part is the canonical `Account` encoding without the version byte;
+//! - inner = `blake3(0x01 ‖ left (32 B) ‖ right (32 B))`;
+//! - empty = [`Hash::ZERO`] (32 zero bytes, never hashed).
+//!
+//! The 0x00/0x01 prefixes keep a leaf from being mistaken for an inner node. Two distinct accounts always
+//! diverge at some bit < 256 unless Blake3 collides, so the recursion is bounded by 256 levels.
+
+use crate::types::codec::Writer;
+use crate::types::{Account, AccountId, Hash};
+
+/// Number of key bits (the tree's maximum depth).
+pub(super) const KEY_BITS: usize = 256;
+
+const LEAF_PREFIX: u8 = 0x00;
+const INNER_PREFIX: u8 = 0x01;
+
+/// Path of an account in the tree: `blake3(account_id)`.
+pub fn account_key(id: &AccountId) -> Hash {
+    Hash::of(id)
+}
+
+/// Hash of the leaf holding `account` under `id` at path `key` (see the module rule).
+pub fn leaf_hash(key: &Hash, id: &AccountId, account: &Account) -> Hash {
+    let mut w = Writer::with_capacity(16);
+    w.put(account);
+    Hash::of_parts(&[&[LEAF_PREFIX], key.as_bytes(), id, &w.finish()])
+}
+
+/// Hash of an inner node from its children's hashes ([`Hash::ZERO`] for an empty child).
+pub fn inner_hash(left: &Hash, right: &Hash) -> Hash {
+    Hash::of_parts(&[&[INNER_PREFIX], left.as_bytes(), right.as_bytes()])
+}
+
+/// Bit `depth` of `key`, most significant first; false past the end (never reached for distinct keys).
+pub(super) fn key_bit(key: &Hash, depth: usize) -> bool {
+    match key.0.get(depth / 8) {
+        Some(byte) => byte & (0x80 >> (depth % 8)) != 0,
+        None => false,
+    }
+}
+
+/// True for the state that the tree leaves out (see the module rule).
+pub(super) fn is_absent(account: &Account) -> bool {
+    *account == Account::default()
+}

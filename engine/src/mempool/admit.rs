@@ -1,0 +1,112 @@
+//! Admission: the ordered validity checks a new transaction passes before it becomes pending.
+
+use super::sender_queue::{PendingTx, SenderQueue};
+use super::{Admitted, Mempool, RejectReason, Rejection};
+use crate::types::{AccountView, Hash, Transaction};
+
+impl Mempool {
+    /// Admits a transaction whose signature verdict was already computed by the sigverify stage.
+    ///
+    /// Checks, in order (the first failing one is the reason, and is counted): signature → `BadSignature`;
+    /// chain id → `WrongChain`; size → `TooLarge`; same id pending → `Duplicate`; nonce below the
+    /// committed nonce (or below the sender's pending queue) → `NonceTooLow`; nonce beyond the window or past
+    /// the end of the sender's queue → `NonceGap`; same sender and nonce pending with a fee ≥ this one →
+    /// `Conflict`; balance below the cost of the sender's whole pending queue with this transaction added
+    /// (or substituted) → `InsufficientBalance` (also on overflow); pool at capacity (unless this is a
+    /// replacement) → `MempoolFull`.
+    ///
+    /// A higher-fee transaction with the same sender and nonce replaces the pending one, which is reported in
+    /// [`Admitted::replaced`]. For an appended transaction the balance rule is "predecessors + itself"; for a
+    /// replacement it also counts the successors (geth's overdraft rule), so a replacement can never strand
+    /// transactions queued after it: every queue admitted against a state is affordable as a whole there.
+    pub fn admit(
+        &mut self,
+        tx: Transaction,
+        signature_ok: bool,
+        accounts: &impl AccountView,
+    ) -> Result<Admitted, Rejection> {
+        let tx_hash = tx.hash();
+        match self.check(&tx, signature_ok, accounts, &tx_hash) {
+            Err(reason) => Err(self.reject(tx_hash, reason)),
+            Ok(is_replacement) => Ok(self.insert(PendingTx::new(tx_hash, tx), is_replacement)),
+        }
+    }
+
+    /// Runs the admission checks; Ok(true) when the transaction would replace a pending one.
+    fn check(
+        &self,
+        tx: &Transaction,
+        signature_ok: bool,
+        accounts: &impl AccountView,
+        tx_hash: &Hash,
+    ) -> Result<bool, RejectReason> {
+        if !signature_ok {
+            return Err(RejectReason::BadSignature);
+        }
+        if tx.chain_id != self.config.chain_id {
+            return Err(RejectReason::WrongChain);
+        }
+        if tx.encoded_len() > self.config.max_tx_bytes {
+            return Err(RejectReason::TooLarge);
+        }
+        if self.by_hash.contains_key(tx_hash) {
+            return Err(RejectReason::Duplicate);
+        }
+        let account = accounts.account(&tx.sender);
+        let queue = self.senders.get(&tx.sender);
+        // The queue's first nonce is a committed nonce the pool has seen, so it is never stale.
+        let floor = queue.map_or(account.nonce, |q| q.first_nonce().max(account.nonce));
+        if tx.nonce < floor {
+            return Err(RejectReason::NonceTooLow);
+        }
+        let next = queue.map_or(account.nonce, SenderQueue::next_nonce);
+        if tx.nonce >= account.nonce.saturating_add(self.config.nonce_window) || tx.nonce > next {
+            return Err(RejectReason::NonceGap);
+        }
+        let existing = queue.and_then(|q| q.get(tx.nonce));
+        if existing.is_some_and(|old| tx.fee <= old.tx().fee) {
+            return Err(RejectReason::Conflict);
+        }
+        let others = queue.map_or(Some(0), |q| q.cost_from(floor, tx.nonce));
+        match others.zip(tx.total_cost()).and_then(|(a, b)| a.checked_add(b)) {
+            Some(needed) if needed <= account.balance => {}
+            _ => return Err(RejectReason::InsufficientBalance),
+        }
+        if existing.is_none() && self.len() >= self.config.capacity {
+            return Err(RejectReason::MempoolFull);
+        }
+        Ok(existing.is_some())
+    }
+
+    /// Makes a checked transaction pending: appends it, or swaps it for the one it replaces.
+    fn insert(&mut self, p: PendingTx, is_replacement: bool) -> Admitted {
+        let tx_hash = *p.hash();
+        let (sender, nonce) = (p.tx().sender, p.tx().nonce);
+        self.admitted += 1;
+        self.by_hash.insert(tx_hash, (sender, nonce));
+        let (old_head, new_head, replaced) = match self.senders.get_mut(&sender) {
+            Some(queue) => {
+                let old_head = queue.head_priority();
+                let replaced = if is_replacement {
+                    queue.replace(p)
+                } else {
+                    queue.push(p);
+                    None
+                };
+                (old_head, queue.head_priority(), replaced)
+            }
+            None => {
+                let queue = SenderQueue::new(p);
+                let head = queue.head_priority();
+                self.senders.insert(sender, queue);
+                (None, head, None)
+            }
+        };
+        self.ready.change(old_head, new_head);
+        let replaced = replaced.map(|old| {
+            self.by_hash.remove(old.hash());
+            self.reject(*old.hash(), RejectReason::Replaced)
+        });
+        Admitted { tx_hash, replaced }
+    }
+}

@@ -1,0 +1,156 @@
+//! Property tests: after any sequence of admissions and executed state updates, queues stay contiguous
+//! from the committed nonce, indexes agree, and every call and every admitted transaction is accounted for.
+
+use super::fixtures::{CHAIN, id, key};
+use super::*;
+use crate::types::{Account, AccountId, AccountView, Hash, Transaction};
+use proptest::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+const SENDERS: u8 = 4;
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Submit a transaction of `sender` at (its next admissible nonce + `nonce_delta`).
+    Admit { sender: u8, nonce_delta: i8, fee: u64, amount: u64, sig_ok: bool, wrong_chain: bool, memo: usize },
+    /// Execute up to `count` of the sender's pending transactions, then `foreign` more of its nonces consumed
+    /// by transactions the pool never saw, plus a balance change.
+    Execute { sender: u8, count: usize, foreign: u64, credit: u64, debit: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0..SENDERS, -2i8..3, 0u64..6, 0u64..40, prop::bool::weighted(0.9), prop::bool::weighted(0.05),
+            prop::sample::select(vec![0usize, 0, 10, 3000]))
+            .prop_map(|(sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo)| Op::Admit {
+                sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo
+            }),
+        1 => (0..SENDERS, 0usize..4, 0u64..2, 0u64..50, 0u64..50)
+            .prop_map(|(sender, count, foreign, credit, debit)| Op::Execute { sender, count, foreign, credit, debit }),
+    ]
+}
+
+/// The pool's invariants against the state it was last told about.
+fn check_invariants(pool: &Mempool, state: &HashMap<AccountId, Account>, calls: u64) -> Result<(), TestCaseError> {
+    let mut total = 0;
+    let mut senders = 0;
+    for s in 0..SENDERS {
+        let sender = id(s);
+        let nonces: Vec<u64> = pool.sender_txs(&sender).map(|p| p.tx().nonce).collect();
+        let start = state.account(&sender).nonce;
+        let expected: Vec<u64> = (start..start + nonces.len() as u64).collect();
+        prop_assert_eq!(&nonces, &expected, "sender {} not contiguous from its nonce", s);
+        for p in pool.sender_txs(&sender) {
+            prop_assert!(pool.contains(p.hash()));
+            prop_assert_eq!(pool.get(p.hash()), Some(p.tx()));
+        }
+        total += nonces.len();
+        senders += usize::from(!nonces.is_empty());
+    }
+    prop_assert_eq!(pool.len(), total);
+    prop_assert_eq!(pool.sender_count(), senders);
+    let ready: Vec<&PendingTx> = pool.ready().collect();
+    prop_assert_eq!(ready.len(), senders);
+    for w in ready.windows(2) {
+        prop_assert!(w[0].priority() < w[1].priority(), "ready queue out of order");
+    }
+    for head in &ready {
+        let first = pool.sender_txs(&head.tx().sender).next().map(|p| *p.hash());
+        prop_assert_eq!(first, Some(*head.hash()), "ready entry is not the sender's head");
+    }
+    let counters = pool.rejections();
+    let refused: u64 = counters.iter().filter(|(r, _)| r.is_admission()).map(|(_, n)| n).sum();
+    prop_assert_eq!(refused + pool.admitted_total(), calls, "an admission call is unaccounted for");
+    let removed = counters[&RejectReason::Replaced] + counters[&RejectReason::Invalidated] + pool.committed_total();
+    prop_assert_eq!(pool.admitted_total(), pool.len() as u64 + removed, "an admitted transaction vanished");
+    Ok(())
+}
+
+/// Executes the sender's first `count` pending transactions that are valid against `state`, as a block would.
+fn execute(
+    pool: &Mempool,
+    state: &mut HashMap<AccountId, Account>,
+    sender: u8,
+    count: usize,
+) -> (HashSet<Hash>, Vec<AccountId>) {
+    let mut committed = HashSet::new();
+    let mut touched = vec![id(sender)];
+    let txs: Vec<(Hash, Transaction)> =
+        pool.sender_txs(&id(sender)).take(count).map(|p| (*p.hash(), p.tx().clone())).collect();
+    for (hash, tx) in txs {
+        let from = state.account(&tx.sender);
+        let Some(cost) = tx.total_cost().filter(|&c| c <= from.balance && tx.nonce == from.nonce) else { break };
+        state.insert(tx.sender, Account { balance: from.balance - cost, nonce: from.nonce + 1 });
+        let to = state.account(&tx.recipient);
+        state.insert(tx.recipient, Account { balance: to.balance.saturating_add(tx.amount), nonce: to.nonce });
+        touched.push(tx.recipient);
+        committed.insert(hash);
+    }
+    (committed, touched)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_histories_keep_every_invariant(
+        balances in prop::collection::vec((0u64..200, 0u64..3), SENDERS as usize),
+        ops in prop::collection::vec(op(), 1..60),
+        capacity in 3usize..30,
+    ) {
+        let mut state: HashMap<AccountId, Account> = balances
+            .iter()
+            .enumerate()
+            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
+            .collect();
+        let config = MempoolConfig { capacity, nonce_window: 5, ..MempoolConfig::default() };
+        let mut pool = Mempool::new(config);
+        let mut calls = 0;
+        for op in ops {
+            match op {
+                Op::Admit { sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo } => {
+                    let next = pool.sender_txs(&id(sender)).last().map_or(state.account(&id(sender)).nonce, |p| p.tx().nonce + 1);
+                    let nonce = next.saturating_add_signed(i64::from(nonce_delta));
+                    let chain = if wrong_chain { CHAIN + 1 } else { CHAIN };
+                    let recipient = id((sender + 1) % (SENDERS + 1));
+                    let tx = Transaction::signed(&key(sender), chain, recipient, amount, fee, nonce, vec![7; memo]);
+                    let hash = tx.hash();
+                    calls += 1;
+                    match pool.admit(tx, sig_ok, &state) {
+                        Ok(admitted) => {
+                            prop_assert_eq!(admitted.tx_hash, hash);
+                            prop_assert!(pool.contains(&hash));
+                            if let Some(old) = admitted.replaced {
+                                prop_assert_eq!(old.reason, RejectReason::Replaced);
+                                prop_assert!(!pool.contains(&old.tx_hash));
+                            }
+                        }
+                        Err(rejection) => {
+                            prop_assert_eq!(rejection.tx_hash, hash);
+                            prop_assert!(rejection.reason.is_admission());
+                            prop_assert!(rejection.reason != RejectReason::Duplicate || pool.contains(&hash));
+                        }
+                    }
+                }
+                Op::Execute { sender, count, foreign, credit, debit } => {
+                    let (committed, mut touched) = execute(&pool, &mut state, sender, count);
+                    let acct = state.account(&id(sender));
+                    let balance = acct.balance.saturating_add(credit).saturating_sub(debit);
+                    state.insert(id(sender), Account { balance, nonce: acct.nonce + foreign });
+                    touched.sort();
+                    touched.dedup();
+                    let changed: Vec<_> = touched.iter().map(|a| (*a, state.account(a))).collect();
+                    for r in pool.on_state_update(&committed, &changed) {
+                        prop_assert_eq!(r.reason, RejectReason::Invalidated);
+                        prop_assert!(!committed.contains(&r.tx_hash));
+                        prop_assert!(!pool.contains(&r.tx_hash));
+                    }
+                    for h in &committed {
+                        prop_assert!(!pool.contains(h));
+                    }
+                }
+            }
+            check_invariants(&pool, &state, calls)?;
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! `NodeStateMachine::handle(now, Event) -> Vec<Action>`: the pure core of a validator.
+
+use super::action::{Action, TxStatus};
+use super::event::{Callback, Event, Timer};
+use super::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
+use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH};
+use crate::execution::Outcome;
+use crate::mempool::{Mempool, MempoolConfig, Rejection};
+use crate::provisioning::{ProvisioningConfig, select_transactions};
+use crate::types::{
+    Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutVote, Transaction,
+    ValidatorId, Vote, tx_root,
+};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+/// Client transactions gathered before one verification batch and one gossip message leave.
+const TX_BATCH_MAX: usize = 256;
+/// Longest a client transaction waits for its batch.
+const TX_BATCH_WAIT: Duration = Duration::from_millis(2);
+/// Execution roots remembered for checking proposals.
+const EXEC_ROOTS_KEPT: usize = 4096;
+
+/// Fixed parameters of a node.
+#[derive(Clone)]
+pub struct NodeParams {
+    /// Consensus parameters (identity, keys, committees, timing).
+    pub bft: BftParams,
+    /// Mempool limits.
+    pub mempool: MempoolConfig,
+    /// Block building limits.
+    pub provisioning: ProvisioningConfig,
+    /// Genesis accounts (the state at height 0).
+    pub genesis_accounts: Vec<(AccountId, Account)>,
+    /// State root of the genesis accounts.
+    pub genesis_state_root: Hash,
+}
+
+/// What a restarted node recovered from its storage.
+#[derive(Clone, Debug)]
+pub struct NodeResume {
+    /// Consensus position.
+    pub bft: BftResume,
+    /// Account state at the committed height.
+    pub accounts: Vec<(AccountId, Account)>,
+    /// State root at the committed height.
+    pub state_root: Hash,
+}
+
+/// One node's summary for reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct NodeReport {
+    /// Node index.
+    pub node: usize,
+    /// Highest committed height.
+    pub committed_height: Height,
+    /// Highest executed height.
+    pub executed_height: Height,
+    /// State root at `executed_height` (hex).
+    pub state_root: String,
+    /// Epoch the node is in.
+    pub epoch: u64,
+    /// Current round.
+    pub round: u64,
+    /// Blocks this node proposed.
+    pub proposals: u64,
+    /// Rounds this node left through a timeout certificate.
+    pub timeouts: u64,
+    /// Epoch changes this node went through.
+    pub epoch_changes: u64,
+    /// Mempool rejections by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Consensus messages refused, by reason.
+    pub refused_messages: BTreeMap<String, u64>,
+    /// Transactions still pending in the mempool.
+    pub mempool_len: usize,
+    /// Set when execution or persistence failed and the node stopped.
+    pub halted: Option<String>,
+}
+
+enum Pending {
+    Proposal { proposal: Proposal },
+    Vote(Vote),
+    Timeout(TimeoutVote),
+    Sync(Vec<SyncEntry>),
+    Txs { txs: Vec<Transaction>, from_client: bool },
+}
+
+/// A validator's complete state machine: consensus, mempool, provisioning, execution tracking.
+pub struct NodeStateMachine {
+    index: usize,
+    params: NodeParams,
+    bft: HotStuff,
+    mempool: Mempool,
+    accounts: HashMap<AccountId, Account>,
+    executed_height: Height,
+    exec_roots: BTreeMap<Height, Hash>,
+    expected_roots: BTreeMap<Height, Hash>,
+    awaiting_execution: VecDeque<Block>,
+    pending: HashMap<u64, Pending>,
+    next_job: u64,
+    client_buffer: Vec<Transaction>,
+    refused: BTreeMap<&'static str, u64>,
+    halted: Option<String>,
+    started: bool,
+}
+
+impl NodeStateMachine {
+    /// A node at genesis (`resume` None) or resuming from what its storage recovered.
+    pub fn new(index: usize, params: NodeParams, resume: Option<NodeResume>) -> Self {
+        let (accounts, executed_height, root) = match &resume {
+            Some(r) => (r.accounts.clone(), r.bft.committed.0.header.height, r.state_root),
+            None => (params.genesis_accounts.clone(), 0, params.genesis_state_root),
+        };
+        let mut exec_roots = BTreeMap::new();
+        exec_roots.insert(executed_height, root);
+        NodeStateMachine {
+            index,
+            bft: HotStuff::new(params.bft.clone(), resume.map(|r| r.bft)),
+            mempool: Mempool::new(params.mempool.clone()),
+            accounts: accounts.into_iter().collect(),
+            executed_height,
+            exec_roots,
+            expected_roots: BTreeMap::new(),
+            awaiting_execution: VecDeque::new(),
+            pending: HashMap::new(),
+            next_job: 0,
+            client_buffer: Vec::new(),
+            refused: BTreeMap::new(),
+            halted: None,
+            started: false,
+            params,
+        }
+    }
+
+    /// Arms the node's first timers; call once before any other event.
+    pub fn start(&mut self, now: Duration) -> Vec<Action> {
+        let mut out = Outputs::default();
+        if !self.started {
+            self.started = true;
+            self.bft.start(now, &mut out);
+        }
+        self.finish(now, out)
+    }
+
+    /// Handles one event and returns what the runtime must do, in order.
+    pub fn handle(&mut self, now: Duration, event: Event) -> Vec<Action> {
+        let mut out = Outputs::default();
+        if self.halted.is_some() {
+            return Vec::new();
+        }
+        match event {
+            Event::Network { from, message } => self.on_message(now, from, message, &mut out),
+            Event::Timer(Timer::TxBatch) => self.flush_client_txs(&mut out),
+            Event::Timer(timer) => self.bft.on_timer(now, timer, &mut out),
+            Event::Client(tx) => {
+                self.client_buffer.push(tx);
+                if self.client_buffer.len() >= TX_BATCH_MAX {
+                    self.flush_client_txs(&mut out);
+                } else if self.client_buffer.len() == 1 {
+                    out.actions.push(Action::SetTimer { timer: Timer::TxBatch, after: TX_BATCH_WAIT });
+                }
+            }
+            Event::Callback(cb) => self.on_callback(now, cb, &mut out),
+        }
+        self.finish(now, out)
+    }
+
+    fn on_message(&mut self, now: Duration, from: ValidatorId, message: Message, out: &mut Outputs) {
+        let checked = match &message {
+            Message::Proposal(p) => self.bft.check_proposal(now, from, p, out).map(|mut job| {
+                for tx in p.block.txs.iter().filter(|tx| !self.mempool.contains(&tx.hash())) {
+                    job.ed25519.push(tx_check(tx));
+                }
+                job
+            }),
+            Message::Vote(v) => self.bft.check_vote(v),
+            Message::Timeout(t) => self.bft.check_timeout(t),
+            Message::SyncResponse(entries) => self.bft.check_sync(entries),
+            Message::TxGossip(txs) => {
+                Ok(VerifyJob { ed25519: txs.iter().map(tx_check).collect(), ..Default::default() })
+            }
+            Message::SyncRequest { from_height } => {
+                self.serve_sync(from, *from_height, out);
+                return;
+            }
+        };
+        let job = match checked {
+            Ok(job) => job,
+            Err(refusal) => {
+                out.refused.push(refusal);
+                return;
+            }
+        };
+        let pending = match message {
+            Message::Proposal(proposal) => Pending::Proposal { proposal },
+            Message::Vote(v) => Pending::Vote(v),
+            Message::Timeout(t) => Pending::Timeout(t),
+            Message::SyncResponse(entries) => Pending::Sync(entries),
+            Message::TxGossip(txs) => Pending::Txs { txs, from_client: false },
+            Message::SyncRequest { .. } => return,
+        };
+        self.dispatch(job, pending, out);
+    }
+
+    fn dispatch(&mut self, mut job: VerifyJob, pending: Pending, out: &mut Outputs) {
+        self.next_job += 1;
+        job.id = self.next_job;
+        self.pending.insert(job.id, pending);
+        out.actions.push(Action::Verify(job));
+    }
+
+    fn flush_client_txs(&mut self, out: &mut Outputs) {
+        if self.client_buffer.is_empty() {
+            return;
+        }
+        let txs = std::mem::take(&mut self.client_buffer);
+        let job = VerifyJob { ed25519: txs.iter().map(tx_check).collect(), ..Default::default() };
+        self.dispatch(job, Pending::Txs { txs, from_client: true }, out);
+    }
+
+    fn serve_sync(&mut self, to: ValidatorId, from_height: Height, out: &mut Outputs) {
+        if from_height <= self.bft.committed_height() {
+            out.actions.push(Action::LoadSync { to, from_height, max_blocks: SYNC_BATCH });
+        } else {
+            let entries = self.bft.uncommitted_entries();
+            if !entries.is_empty() {
+                out.actions.push(Action::Send { to, message: Message::SyncResponse(entries) });
+            }
+        }
+    }
+
+    fn on_callback(&mut self, now: Duration, cb: Callback, out: &mut Outputs) {
+        match cb {
+            Callback::Verified(v) => self.on_verified(now, v, out),
+            Callback::Aggregated(a) => self.bft.on_aggregated(now, a, out),
+            Callback::Executed(e) => self.on_executed(e, out),
+            Callback::ExecutionFailed { height, error } => {
+                self.halted = Some(format!("execution/persistence of height {height} failed: {error}"));
+            }
+            Callback::SyncLoaded { to, mut entries } => {
+                // Committed blocks from storage, the epoch proofs that close epochs among them, then (when the
+                // storage part reached our tip) the uncommitted chain.
+                let mut with_proofs = Vec::with_capacity(entries.len());
+                for e in entries.drain(..) {
+                    let height = e.block.header.height;
+                    with_proofs.push(e);
+                    if let Some(proof) = self.bft.epoch_proof_at(height) {
+                        with_proofs.extend(proof.iter().cloned());
+                    }
+                }
+                let reached_tip =
+                    with_proofs.last().is_none_or(|e| e.block.header.height >= self.bft.committed_height());
+                if reached_tip {
+                    with_proofs.extend(self.bft.uncommitted_entries());
+                }
+                if !with_proofs.is_empty() {
+                    out.actions.push(Action::Send { to, message: Message::SyncResponse(with_proofs) });
+                }
+            }
+        }
+    }
+
+    fn on_verified(&mut self, now: Duration, v: VerifyVerdicts, out: &mut Outputs) {
+        let Some(pending) = self.pending.remove(&v.id) else { return };
+        match pending {
+            Pending::Txs { txs, from_client } => self.admit(txs, &v.ed25519, from_client, out),
+            _ if !v.all_ok() => out.refused.push(Refusal::BadSignature),
+            Pending::Proposal { proposal } => {
+                let exec_ok = self.exec_root_ok(&proposal.block.header);
+                self.bft.on_proposal(now, proposal, exec_ok, out);
+            }
+            Pending::Vote(vote) => self.bft.on_vote(now, vote, out),
+            Pending::Timeout(t) => self.bft.on_timeout(now, t, out),
+            Pending::Sync(entries) => self.bft.on_sync(now, entries, out),
+        }
+    }
+
+    fn admit(&mut self, txs: Vec<Transaction>, verdicts: &[bool], from_client: bool, out: &mut Outputs) {
+        let mut admitted = Vec::new();
+        for (i, tx) in txs.into_iter().enumerate() {
+            let ok = verdicts.get(i).copied().unwrap_or(false);
+            let gossip = from_client.then(|| tx.clone());
+            match self.mempool.admit(tx, ok, &self.accounts) {
+                Ok(a) => {
+                    if let Some(r) = a.replaced {
+                        out.actions.push(rejected(r));
+                    }
+                    admitted.extend(gossip);
+                }
+                Err(r) if from_client => out.actions.push(rejected(r)),
+                Err(_) => {}
+            }
+        }
+        if !admitted.is_empty() {
+            out.actions.push(Action::Broadcast { message: Message::TxGossip(admitted) });
+        }
+    }
+
+    /// Checks a proposal's execution root against ours; a root for a height not executed yet is remembered and
+    /// checked when we get there (we vote meanwhile: the rule in PROTOCOL.md lets a replica defer the check).
+    fn exec_root_ok(&mut self, h: &BlockHeader) -> bool {
+        if h.exec_height <= self.executed_height {
+            return self.exec_roots.get(&h.exec_height).is_none_or(|r| *r == h.exec_state_root);
+        }
+        self.expected_roots.entry(h.exec_height).or_insert(h.exec_state_root);
+        true
+    }
+
+    fn on_executed(&mut self, e: ExecutedBlock, out: &mut Outputs) {
+        self.awaiting_execution.retain(|b| b.header.height > e.height);
+        self.executed_height = e.height;
+        self.exec_roots.insert(e.height, e.state_root);
+        while self.exec_roots.len() > EXEC_ROOTS_KEPT {
+            self.exec_roots.pop_first();
+        }
+        if let Some(expected) = self.expected_roots.remove(&e.height) {
+            if expected != e.state_root {
+                out.refused.push(Refusal::StateRootMismatch);
+            }
+        }
+        self.expected_roots.retain(|h, _| *h > e.height);
+        for (id, account) in &e.changed {
+            self.accounts.insert(*id, *account);
+        }
+        let committed: HashSet<Hash> = e.receipts.iter().map(|r| r.tx_hash).collect();
+        for r in &e.receipts {
+            let status = TxStatus::Committed { height: e.height, success: matches!(r.outcome, Outcome::Success) };
+            out.actions.push(Action::EmitTxStatus { tx_hash: r.tx_hash, status });
+        }
+        for r in self.mempool.on_state_update(&committed, &e.changed) {
+            out.actions.push(rejected(r));
+        }
+    }
+
+    fn finish(&mut self, now: Duration, mut out: Outputs) -> Vec<Action> {
+        for r in out.refused.drain(..) {
+            *self.refused.entry(r.as_str()).or_default() += 1;
+        }
+        for c in std::mem::take(&mut out.commits) {
+            self.awaiting_execution.push_back(c.block.clone());
+            let commit_proof = c.commit_proof.first().and_then(|e| e.qc.clone().map(|qc| (e.block.clone(), qc)));
+            out.actions.push(Action::Execute(ExecuteJob {
+                block: c.block,
+                qc: c.qc,
+                commit_proof,
+                epoch_after: c.epoch_after,
+            }));
+        }
+        if let Some(req) = out.propose.take() {
+            self.build_proposal(now, req, &mut out);
+            return self.finish(now, out);
+        }
+        out.actions
+    }
+
+    fn build_proposal(&mut self, now: Duration, req: ProposeRequest, out: &mut Outputs) {
+        let txs = if req.must_be_empty {
+            Vec::new()
+        } else {
+            let mut pending: Vec<&Block> = self.awaiting_execution.iter().collect();
+            pending.extend(self.bft.chain_to(&req.parent.hash()).unwrap_or_default());
+            select_transactions(&self.mempool, &self.accounts, &pending, &self.params.provisioning)
+        };
+        let exec_state_root = self.exec_roots.get(&self.executed_height).copied().unwrap_or(Hash::ZERO);
+        let header = BlockHeader {
+            chain_id: self.params.bft.chain_id,
+            height: req.parent.header.height + 1,
+            epoch: req.epoch,
+            round: req.round,
+            parent_hash: req.parent.hash(),
+            parent_qc: req.parent_qc,
+            proposer: self.params.bft.me,
+            timestamp_ms: now.as_millis() as u64,
+            tx_root: tx_root(&txs),
+            tx_count: txs.len() as u32,
+            exec_height: self.executed_height,
+            exec_state_root,
+        };
+        self.bft.propose(now, Block { header, txs }, req.tc, out);
+    }
+
+    /// End-of-run summary.
+    pub fn report(&self) -> NodeReport {
+        let stats = self.bft.stats();
+        NodeReport {
+            node: self.index,
+            committed_height: self.bft.committed_height(),
+            executed_height: self.executed_height,
+            state_root: self.exec_roots.get(&self.executed_height).map(Hash::to_hex).unwrap_or_default(),
+            epoch: self.bft.epoch(),
+            round: self.bft.round(),
+            proposals: stats.proposals,
+            timeouts: stats.timeouts,
+            epoch_changes: stats.epoch_changes,
+            rejected: self.mempool.rejections().iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
+            refused_messages: self.refused.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+            mempool_len: self.mempool.len(),
+            halted: self.halted.clone(),
+        }
+    }
+
+    /// The consensus core (read-only), for tests and reports.
+    pub fn bft(&self) -> &HotStuff {
+        &self.bft
+    }
+
+    /// Executed height and its state root.
+    pub fn executed(&self) -> (Height, Hash) {
+        (self.executed_height, self.exec_roots.get(&self.executed_height).copied().unwrap_or(Hash::ZERO))
+    }
+
+    /// Refusal counters by reason.
+    pub fn refusals(&self) -> &BTreeMap<&'static str, u64> {
+        &self.refused
+    }
+}
+
+fn tx_check(tx: &Transaction) -> Ed25519Check {
+    Ed25519Check { public_key: tx.sender, message: tx.signing_message(), signature: tx.signature }
+}
+
+fn rejected(r: Rejection) -> Action {
+    Action::EmitTxStatus { tx_hash: r.tx_hash, status: TxStatus::Rejected(r.reason) }
+}

@@ -1,0 +1,17 @@
+//! Provisioning: choosing the transactions of the next proposal from the mempool.
+//!
+//! Pure: reads the mempool, committed account state and the not-yet-executed blocks the proposal extends,
+//! and returns the ordered transactions. Block assembly (header, tx root via [`crate::types::tx_root`]) is
+//! done by consensus.
+
+mod config;
+mod cursor;
+mod select;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use config::ProvisioningConfig;
+pub use select::{block_bytes, select_transactions};

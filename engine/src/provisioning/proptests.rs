@@ -1,0 +1,102 @@
+//! Property tests: whatever the pool holds, the selection (after any pending blocks) executes cleanly in
+//! order against committed state, respects the limits, and never repeats a sender+nonce or a pending tx.
+
+use super::tests::block;
+use super::*;
+use crate::mempool::fixtures::{CHAIN, id, key};
+use crate::mempool::{Mempool, MempoolConfig};
+use crate::types::{Account, AccountId, AccountView, Block, Transaction};
+use proptest::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+const SENDERS: u8 = 5;
+
+/// Executes `txs` in order with the execution rule (nonce must match, balance must cover amount + fee,
+/// recipient credited); fails on the first transaction that would not apply.
+fn execute(state: &mut HashMap<AccountId, Account>, txs: &[Transaction]) -> Result<(), TestCaseError> {
+    for (i, tx) in txs.iter().enumerate() {
+        let from = state.account(&tx.sender);
+        prop_assert_eq!(tx.nonce, from.nonce, "tx {} has the wrong nonce", i);
+        let cost = tx.total_cost().unwrap_or(u64::MAX);
+        prop_assert!(cost <= from.balance, "tx {} cannot be afforded", i);
+        state.insert(tx.sender, Account { balance: from.balance - cost, nonce: from.nonce + 1 });
+        let to = state.account(&tx.recipient);
+        state.insert(tx.recipient, Account { balance: to.balance.saturating_add(tx.amount), nonce: to.nonce });
+    }
+    Ok(())
+}
+
+/// (sender, nonce offset, fee, amount, memo bytes) of each submitted transaction.
+type Submission = (u8, u64, u64, u64, usize);
+
+fn fill(state: &HashMap<AccountId, Account>, submissions: &[Submission]) -> Mempool {
+    let mut pool = Mempool::new(MempoolConfig { nonce_window: 8, ..MempoolConfig::default() });
+    for &(sender, offset, fee, amount, memo) in submissions {
+        let nonce = state.account(&id(sender)).nonce + offset;
+        let recipient = id((sender + 1) % (SENDERS + 2));
+        let tx = Transaction::signed(&key(sender), CHAIN, recipient, amount, fee, nonce, vec![3; memo]);
+        let _ = pool.admit(tx, true, state);
+    }
+    pool
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    #[test]
+    fn selection_executes_cleanly_after_the_pending_blocks(
+        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
+        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, prop::sample::select(vec![0usize, 40, 900])), 0..50),
+        pending_txs in 0usize..6,
+        max_block_txs in 1usize..12,
+        max_block_bytes in 150usize..3000,
+        debit in 0u64..100,
+    ) {
+        let mut admitted_with: HashMap<AccountId, Account> = start
+            .iter()
+            .enumerate()
+            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
+            .collect();
+        let pool = fill(&admitted_with, &submissions);
+        // Committed state may have moved on since admission (here: sender 0 lost some balance).
+        let a0 = admitted_with.account(&id(0));
+        admitted_with.insert(id(0), Account { balance: a0.balance.saturating_sub(debit), nonce: a0.nonce });
+        let committed = admitted_with;
+
+        let first = ProvisioningConfig { max_block_txs: pending_txs, ..ProvisioningConfig::default() };
+        let pending = block(select_transactions(&pool, &committed, &[], &first));
+        let pending_blocks: Vec<&Block> = if pending.txs.is_empty() { vec![] } else { vec![&pending] };
+        let config = ProvisioningConfig { max_block_txs, max_block_bytes };
+        let selected = select_transactions(&pool, &committed, &pending_blocks, &config);
+
+        prop_assert!(selected.len() <= max_block_txs);
+        prop_assert!(block_bytes(&selected) <= max_block_bytes);
+        let in_pending: HashSet<_> = pending.txs.iter().map(Transaction::hash).collect();
+        let mut pairs = HashSet::new();
+        for tx in &selected {
+            prop_assert!(pool.contains(&tx.hash()), "selected a transaction the pool does not hold");
+            prop_assert!(!in_pending.contains(&tx.hash()), "selected a transaction already pending in a block");
+            prop_assert!(pairs.insert((tx.sender, tx.nonce)), "two transactions with the same sender and nonce");
+        }
+        let mut state = committed.clone();
+        execute(&mut state, &pending.txs)?;
+        execute(&mut state, &selected)?;
+        prop_assert_eq!(&selected, &select_transactions(&pool, &committed, &pending_blocks, &config));
+    }
+
+    #[test]
+    fn with_room_and_unchanged_state_everything_pending_is_selected(
+        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
+        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, Just(0usize)), 0..40),
+    ) {
+        let state: HashMap<AccountId, Account> = start
+            .iter()
+            .enumerate()
+            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
+            .collect();
+        let pool = fill(&state, &submissions);
+        let selected = select_transactions(&pool, &state, &[], &ProvisioningConfig::default());
+        prop_assert_eq!(selected.len(), pool.len());
+        execute(&mut state.clone(), &selected)?;
+    }
+}

@@ -1,0 +1,191 @@
+//! Unit tests: priority, nonce contiguity, limits, pending blocks, determinism.
+
+use super::*;
+use crate::mempool::Mempool;
+use crate::mempool::fixtures::{CHAIN, accounts, id, key, pool, tx};
+use crate::types::{AccountView, Block, BlockHeader, Hash, QuorumCertificate, Transaction, tx_root};
+use std::collections::{HashMap, HashSet};
+
+fn admit_all(pool: &mut Mempool, txs: &[Transaction], acc: &impl AccountView) {
+    for t in txs {
+        if let Err(r) = pool.admit(t.clone(), true, acc) {
+            panic!("fixture transaction rejected: {r}");
+        }
+    }
+}
+
+/// (sender key, nonce, fee) of each selected transaction.
+fn summary(txs: &[Transaction]) -> Vec<(u8, u64, u64)> {
+    txs.iter().map(|t| ((1..=20).find(|&i| id(i) == t.sender).unwrap_or(0), t.nonce, t.fee)).collect()
+}
+
+pub(super) fn block(txs: Vec<Transaction>) -> Block {
+    let qc = QuorumCertificate::epoch_start(0, 0, Hash::ZERO, Hash::ZERO);
+    Block {
+        header: BlockHeader {
+            chain_id: CHAIN,
+            height: 1,
+            epoch: 0,
+            round: 1,
+            parent_hash: Hash::ZERO,
+            parent_qc: qc,
+            proposer: 0,
+            timestamp_ms: 0,
+            tx_root: tx_root(&txs),
+            tx_count: txs.len() as u32,
+            exec_height: 0,
+            exec_state_root: Hash::ZERO,
+        },
+        txs,
+    }
+}
+
+fn select(pool: &Mempool, acc: &impl AccountView, pending: &[&Block], config: &ProvisioningConfig) -> Vec<Transaction> {
+    select_transactions(pool, acc, pending, config)
+}
+
+#[test]
+fn highest_fee_first_across_senders() {
+    let acc = accounts(&[(1, 1000, 0), (2, 1000, 0), (3, 1000, 0)]);
+    let mut p = pool();
+    admit_all(&mut p, &[tx(1, 0, 3), tx(2, 0, 9), tx(3, 0, 5)], &acc);
+    let out = select(&p, &acc, &[], &ProvisioningConfig::default());
+    assert_eq!(summary(&out), vec![(2, 0, 9), (3, 0, 5), (1, 0, 3)]);
+}
+
+#[test]
+fn a_high_fee_successor_never_precedes_its_predecessor() {
+    let acc = accounts(&[(1, 1000, 0), (2, 1000, 0)]);
+    let mut p = pool();
+    admit_all(&mut p, &[tx(1, 0, 1), tx(1, 1, 100), tx(2, 0, 50), tx(2, 1, 2)], &acc);
+    let out = select(&p, &acc, &[], &ProvisioningConfig::default());
+    // Sender 1's fee-100 nonce 1 becomes a candidate only after its fee-1 nonce 0 was taken.
+    assert_eq!(summary(&out), vec![(2, 0, 50), (2, 1, 2), (1, 0, 1), (1, 1, 100)]);
+}
+
+#[test]
+fn successors_compete_on_fee_once_unlocked() {
+    let acc = accounts(&[(1, 1000, 0), (2, 1000, 0)]);
+    let mut p = pool();
+    admit_all(&mut p, &[tx(1, 0, 10), tx(1, 1, 8), tx(2, 0, 9), tx(2, 1, 1)], &acc);
+    let out = select(&p, &acc, &[], &ProvisioningConfig::default());
+    assert_eq!(summary(&out), vec![(1, 0, 10), (2, 0, 9), (1, 1, 8), (2, 1, 1)]);
+}
+
+#[test]
+fn count_limit_is_respected() {
+    let acc = accounts(&[(1, 1000, 0), (2, 1000, 0)]);
+    let mut p = pool();
+    admit_all(&mut p, &[tx(1, 0, 1), tx(1, 1, 1), tx(2, 0, 5)], &acc);
+    let config = ProvisioningConfig { max_block_txs: 2, ..ProvisioningConfig::default() };
+    assert_eq!(summary(&select(&p, &acc, &[], &config)), vec![(2, 0, 5), (1, 0, 1)]);
+    let none = ProvisioningConfig { max_block_txs: 0, ..ProvisioningConfig::default() };
+    assert!(select(&p, &acc, &[], &none).is_empty());
+}
+
+#[test]
+fn byte_limit_skips_what_does_not_fit_and_blocks_that_sender() {
+    let acc = accounts(&[(1, 1000, 0), (2, 1000, 0)]);
+    let big = Transaction::signed(&key(1), CHAIN, id(9), 1, 9, 0, vec![0; 1000]);
+    let after_big = Transaction::signed(&key(1), CHAIN, id(9), 1, 50, 1, vec![0; 10]);
+    let small = tx(2, 0, 1);
+    let mut p = pool();
+    admit_all(&mut p, &[big.clone(), after_big, small.clone()], &acc);
+    let limit = small.encoded_len() + 10;
+    let config = ProvisioningConfig { max_block_bytes: limit, ..ProvisioningConfig::default() };
+    let out = select(&p, &acc, &[], &config);
+    assert_eq!(out, vec![small.clone()]);
+    assert!(block_bytes(&out) <= limit);
+    let roomy = ProvisioningConfig { max_block_bytes: block_bytes(&[big.clone(), small.clone()]), ..config };
+    assert_eq!(summary(&select(&p, &acc, &[], &roomy)), vec![(1, 0, 9), (2, 0, 1)]);
+}
+
+#[test]
+fn block_bytes_sums_encoded_lengths() {
+    let txs = [tx(1, 0, 1), Transaction::signed(&key(2), CHAIN, id(3), 1, 1, 0, vec![1; 33])];
+    assert_eq!(block_bytes(&txs), txs[0].encoded_len() + txs[1].encoded_len());
+    assert_eq!(block_bytes(&[]), 0);
+}
+
+#[test]
+fn pending_blocks_are_skipped_and_advance_nonces_and_balances() {
+    // Sender 1 can afford three 20-cost transactions; two are already in pending blocks.
+    let acc = accounts(&[(1, 60, 0), (2, 1000, 0)]);
+    let mut p = pool();
+    let s1: Vec<_> = (0..4).map(|n| tx(1, n, 10)).collect();
+    admit_all(&mut p, &s1[..3], &acc);
+    admit_all(&mut p, &[tx(2, 0, 1), tx(2, 1, 1)], &acc);
+    let b1 = block(vec![s1[0].clone(), tx(2, 0, 1)]);
+    let b2 = block(vec![s1[1].clone()]);
+    let out = select(&p, &acc, &[&b1, &b2], &ProvisioningConfig::default());
+    assert_eq!(summary(&out), vec![(1, 2, 10), (2, 1, 1)]);
+    // What the pending blocks spent is gone: 59 - 20 leaves room for one more 20-cost transaction, not two.
+    let poorer = accounts(&[(1, 59, 0), (2, 1000, 0)]);
+    let out = select(&p, &poorer, &[&b1], &ProvisioningConfig::default());
+    assert_eq!(summary(&out), vec![(1, 1, 10), (2, 1, 1)]);
+}
+
+#[test]
+fn a_transaction_already_in_a_pending_block_is_never_selected_again() {
+    // A pending block carries sender 1's nonce-1 transaction out of order: it will fail there, and must not
+    // be proposed a second time.
+    let acc = accounts(&[(1, 1000, 0)]);
+    let mut p = pool();
+    let txs: Vec<_> = (0..3).map(|n| tx(1, n, 5)).collect();
+    admit_all(&mut p, &txs, &acc);
+    let odd = block(vec![txs[1].clone()]);
+    let out = select(&p, &acc, &[&odd], &ProvisioningConfig::default());
+    assert_eq!(summary(&out), vec![(1, 0, 5)]);
+}
+
+#[test]
+fn stale_pool_heads_continue_from_the_committed_nonce() {
+    // Execution consumed nonce 0 but the pool has not been told yet.
+    let before = accounts(&[(1, 1000, 0)]);
+    let mut p = pool();
+    admit_all(&mut p, &[tx(1, 0, 5), tx(1, 1, 5)], &before);
+    let after = accounts(&[(1, 985, 1)]);
+    assert_eq!(summary(&select(&p, &after, &[], &ProvisioningConfig::default())), vec![(1, 1, 5)]);
+}
+
+#[test]
+fn a_sender_stops_at_the_first_unaffordable_transaction() {
+    let admitted_with = accounts(&[(1, 60, 0), (2, 100, 0)]);
+    let mut p = pool();
+    admit_all(&mut p, &[tx(1, 0, 10), tx(1, 1, 10), tx(1, 2, 10), tx(2, 0, 1)], &admitted_with);
+    let poorer = accounts(&[(1, 45, 0), (2, 100, 0)]);
+    let out = select(&p, &poorer, &[], &ProvisioningConfig::default());
+    assert_eq!(summary(&out), vec![(1, 0, 10), (1, 1, 10), (2, 0, 1)]);
+}
+
+#[test]
+fn selection_is_deterministic_and_independent_of_arrival_order() {
+    let acc: HashMap<_, _> = accounts(&(1..=8).map(|i| (i, 10_000, 0)).collect::<Vec<_>>());
+    let txs: Vec<_> = (1..=8u8).flat_map(|i| (0..4).map(move |n| tx(i, n, u64::from((i * 7 + n as u8) % 5)))).collect();
+    let mut forward = pool();
+    admit_all(&mut forward, &txs, &acc);
+    let mut backward = pool();
+    for sender in (1..=8u8).rev() {
+        let own: Vec<_> = txs.iter().filter(|t| t.sender == id(sender)).cloned().collect();
+        admit_all(&mut backward, &own, &acc);
+    }
+    let config = ProvisioningConfig { max_block_txs: 20, ..ProvisioningConfig::default() };
+    let a = select(&forward, &acc, &[], &config);
+    assert_eq!(a, select(&forward, &acc, &[], &config));
+    assert_eq!(a, select(&backward, &acc, &[], &config));
+    assert_eq!(a.len(), 20);
+    let pairs: HashSet<_> = a.iter().map(|t| (t.sender, t.nonce)).collect();
+    assert_eq!(pairs.len(), a.len(), "two transactions with the same sender and nonce");
+}
+
+#[test]
+fn an_empty_pool_selects_nothing() {
+    assert!(select(&pool(), &accounts(&[]), &[], &ProvisioningConfig::default()).is_empty());
+}
+
+#[test]
+fn config_has_documented_defaults_and_refuses_unknown_keys() {
+    let c: ProvisioningConfig = serde_json::from_str("{}").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c, ProvisioningConfig { max_block_txs: 1024, max_block_bytes: 1 << 20 });
+    assert!(serde_json::from_str::<ProvisioningConfig>(r#"{"max_txs": 5}"#).is_err());
+}

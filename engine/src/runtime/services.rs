@@ -1,0 +1,131 @@
+//! The delegated work of one node: signature checks, certificate aggregation, execution, persistence.
+//!
+//! Shared by every runtime (the deterministic simulator, the wall-clock cluster, the pinned pipeline), so
+//! the work is done the same way whatever schedules it.
+
+use crate::crypto::{Ed25519Item, VerifyBackend, VoteCrypto};
+use crate::execution::ExecutionState;
+use crate::node::work::{AggregateJob, AggregateOutput, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
+use crate::node::{Action, Callback, Event};
+use crate::storage::{CommittedBlock, Storage, StorageError};
+use crate::types::{Height, SyncEntry};
+use std::sync::Arc;
+
+/// One node's crypto, execution state and storage.
+pub struct NodeServices {
+    votes: VoteCrypto,
+    backend: Arc<dyn VerifyBackend>,
+    exec: ExecutionState,
+    storage: Box<dyn Storage>,
+}
+
+impl NodeServices {
+    /// Services over the given crypto, execution state and storage.
+    pub fn new(
+        votes: VoteCrypto,
+        backend: Arc<dyn VerifyBackend>,
+        exec: ExecutionState,
+        storage: Box<dyn Storage>,
+    ) -> Self {
+        NodeServices { votes, backend, exec, storage }
+    }
+
+    /// Performs `action` if it is delegated work, returning the callback event; None for actions the runtime
+    /// handles itself (network, timers, status reports).
+    pub fn perform(&mut self, action: &Action) -> Option<Event> {
+        let cb = match action {
+            Action::Verify(job) => Callback::Verified(self.verify(job)),
+            Action::Aggregate(job) => Callback::Aggregated(self.aggregate(job)),
+            Action::Execute(job) => match self.execute(job) {
+                Ok(done) => Callback::Executed(done),
+                Err(error) => Callback::ExecutionFailed { height: job.block.header.height, error },
+            },
+            Action::PersistSafety(state) => match self.storage.save_safety(state) {
+                Ok(()) => return None,
+                Err(e) => Callback::ExecutionFailed { height: 0, error: format!("saving safety state: {e}") },
+            },
+            Action::LoadSync { to, from_height, max_blocks } => match self.load_sync(*from_height, *max_blocks) {
+                Ok(entries) => Callback::SyncLoaded { to: *to, entries },
+                Err(_) => return None, // the requester retries; a storage read error must not stop consensus
+            },
+            Action::Send { .. } | Action::Broadcast { .. } | Action::SetTimer { .. } | Action::EmitTxStatus { .. } => {
+                return None;
+            }
+        };
+        Some(Event::Callback(cb))
+    }
+
+    /// Verdicts for every signature in a job, through the configured backend.
+    pub fn verify(&self, job: &VerifyJob) -> VerifyVerdicts {
+        let items: Vec<Ed25519Item<'_>> = job
+            .ed25519
+            .iter()
+            .map(|c| Ed25519Item { public_key: &c.public_key, message: &c.message, signature: &c.signature })
+            .collect();
+        let ed25519 = if items.is_empty() { Vec::new() } else { self.backend.verify_ed25519_batch(&items) };
+        let votes = job
+            .votes
+            .iter()
+            .map(|v| self.votes.verify_votes(&v.message, &[(v.signer, &v.signature)]).first().copied().unwrap_or(false))
+            .collect();
+        let aggregates =
+            job.aggregates.iter().map(|a| self.votes.verify_aggregate(&a.message, &a.signers, &a.aggregate)).collect();
+        VerifyVerdicts { id: job.id, ed25519, votes, aggregates }
+    }
+
+    fn aggregate(&self, job: &AggregateJob) -> AggregateOutput {
+        let sigs: Vec<&[u8]> = job.signatures.iter().map(Vec::as_slice).collect();
+        AggregateOutput { id: job.id, aggregate: self.votes.aggregate(&sigs).map_err(|e| e.to_string()) }
+    }
+
+    fn execute(&mut self, job: &ExecuteJob) -> Result<ExecutedBlock, String> {
+        let done = self.exec.execute_block(&job.block).map_err(|e| e.to_string())?;
+        let proof = job.commit_proof.as_ref().map(|(b, q)| (b, q));
+        self.storage
+            .commit_block(&CommittedBlock {
+                block: &job.block,
+                qc: &job.qc,
+                commit_proof: proof,
+                state_root: done.state_root,
+                changed_accounts: &done.changed,
+                epoch: job.epoch_after,
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(ExecutedBlock {
+            height: done.height,
+            block_hash: job.block.hash(),
+            state_root: done.state_root,
+            changed: done.changed,
+            receipts: done.receipts,
+        })
+    }
+
+    fn load_sync(&self, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
+        let mut entries = Vec::new();
+        let top = self.storage.committed_height();
+        let mut h = from;
+        while h <= top && entries.len() < max {
+            match self.storage.block_at(h)? {
+                Some((block, qc)) => entries.push(SyncEntry { block, qc: Some(qc) }),
+                None => break,
+            }
+            h += 1;
+        }
+        Ok(entries)
+    }
+
+    /// The node's execution state (reports, conservation checks).
+    pub fn execution(&self) -> &ExecutionState {
+        &self.exec
+    }
+
+    /// The node's storage.
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
+    /// Gives the storage back (a simulated crash keeps it for the restart).
+    pub fn into_storage(self) -> Box<dyn Storage> {
+        self.storage
+    }
+}

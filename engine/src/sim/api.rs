@@ -1,0 +1,85 @@
+//! What the simulator exposes to tests and to the harness.
+
+use super::network::NetworkConfig;
+use crate::bft::ConsensusConfig;
+use crate::crypto::{CpuBackendKind, VoteScheme};
+use crate::mempool::MempoolConfig;
+pub use crate::node::{NodeReport, TxStatus};
+use crate::provisioning::ProvisioningConfig;
+use crate::types::{Account, AccountId, Hash};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where each simulated node keeps its ledger and state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StorageMode {
+    /// In memory (fast; a crash keeps a copy so restart still recovers).
+    Memory,
+    /// redb files, one per node, in this directory.
+    Redb { dir: PathBuf },
+}
+
+/// How time advances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// Virtual time: the simulator jumps to the next event; runs are reproducible from the seed.
+    Virtual,
+    /// Wall-clock time: events are due at real times and the cost of real crypto shows in latency.
+    WallClock,
+}
+
+/// Everything needed to build a cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    /// Number of validators (≥ 4).
+    pub validators: usize,
+    /// Seed of every random choice (keys, network, byzantine behaviour).
+    pub seed: u64,
+    /// Chain id stamped on transactions and signed messages.
+    pub chain_id: u32,
+    /// Vote signature scheme.
+    pub vote_scheme: VoteScheme,
+    /// Signature verification backend.
+    pub verify_backend: CpuBackendKind,
+    /// Network conditions.
+    pub network: NetworkConfig,
+    /// Consensus timing and epochs.
+    pub consensus: ConsensusConfig,
+    /// Mempool limits.
+    pub mempool: MempoolConfig,
+    /// Block building limits.
+    pub provisioning: ProvisioningConfig,
+    /// Funded accounts at genesis.
+    pub genesis_accounts: Vec<(AccountId, Account)>,
+    /// Where nodes persist.
+    pub storage: StorageMode,
+    /// Virtual or wall-clock time.
+    pub clock: ClockMode,
+}
+
+/// One status change, with when and where it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxEvent {
+    /// Node that reported it.
+    pub node: usize,
+    /// Transaction id.
+    pub tx_hash: Hash,
+    /// What happened.
+    pub status: TxStatus,
+    /// Cluster time of the event.
+    pub at: Duration,
+}
+
+/// Cluster summary at the end of a run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ClusterReport {
+    /// Every node's summary.
+    pub nodes: Vec<NodeReport>,
+    /// True when every pair of nodes that executed a common height agrees on the root there, and no two nodes
+    /// committed different blocks at one height.
+    pub consistent: bool,
+    /// Messages delivered / dropped by the simulated network.
+    pub messages_delivered: u64,
+    /// Messages lost (loss, partitions, crashed receivers).
+    pub messages_dropped: u64,
+}

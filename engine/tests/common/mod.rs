@@ -1,0 +1,64 @@
+//! Shared fixtures for the cluster tests: configs, funded accounts, transaction streams.
+#![allow(dead_code)]
+
+use ed25519_dalek::SigningKey;
+use hsbench_engine::bft::ConsensusConfig;
+use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
+use hsbench_engine::mempool::MempoolConfig;
+use hsbench_engine::provisioning::ProvisioningConfig;
+use hsbench_engine::sim::{ClockMode, Cluster, ClusterConfig, NetworkConfig, StorageMode};
+use hsbench_engine::types::{Account, AccountId, Transaction};
+
+/// Chain id used by every test cluster.
+pub const CHAIN: u32 = 7;
+
+/// Deterministic account key `i`.
+pub fn account_key(i: usize) -> SigningKey {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+    SigningKey::from_bytes(&seed)
+}
+
+/// `n` funded accounts.
+pub fn funded(n: usize, balance: u64) -> Vec<(AccountId, Account)> {
+    (0..n).map(|i| (account_key(i).verifying_key().to_bytes(), Account { balance, nonce: 0 })).collect()
+}
+
+/// A small, fast cluster config: virtual time, Ed25519 votes, in-memory storage.
+pub fn config(validators: usize, seed: u64) -> ClusterConfig {
+    ClusterConfig {
+        validators,
+        seed,
+        chain_id: CHAIN,
+        vote_scheme: VoteScheme::Ed25519,
+        verify_backend: CpuBackendKind::CpuBatch,
+        network: NetworkConfig { latency_ms: 5.0, jitter_ms: 3.0, loss: 0.0, reorder: 0.0 },
+        consensus: ConsensusConfig {
+            min_block_interval_ms: 20,
+            base_timeout_ms: 300,
+            timeout_backoff: 1.5,
+            max_timeout_ms: 3000,
+            ..Default::default()
+        },
+        mempool: MempoolConfig { chain_id: CHAIN, ..Default::default() },
+        provisioning: ProvisioningConfig::default(),
+        genesis_accounts: funded(16, 1_000_000),
+        storage: StorageMode::Memory,
+        clock: ClockMode::Virtual,
+    }
+}
+
+/// Transfer number `k` from account `from` (nonce `nonce`) to the next account.
+pub fn transfer(from: usize, nonce: u64, accounts: usize) -> Transaction {
+    let to = account_key((from + 1) % accounts).verifying_key().to_bytes();
+    Transaction::signed(&account_key(from), CHAIN, to, 10, 1, nonce, Vec::new())
+}
+
+/// Submits `per_sender` transfers from each of the first `senders` accounts, spread over the nodes.
+pub fn submit_batch(cluster: &mut Cluster, senders: usize, first_nonce: u64, per_sender: u64) {
+    for s in 0..senders {
+        for k in 0..per_sender {
+            cluster.submit(s, transfer(s, first_nonce + k, 16));
+        }
+    }
+}

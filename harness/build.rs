@@ -1,0 +1,31 @@
+//! Records build facts for result fingerprints: rustc version, cargo profile, target triple.
+
+use std::process::Command;
+
+fn main() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=HSBENCH_RUSTC_VERSION={version}");
+
+    // PROFILE only says debug/release; the folder under the target dir names custom profiles (e.g. `dist`):
+    // OUT_DIR = <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out.
+    let out_dir = std::env::var("OUT_DIR").unwrap_or_default();
+    let profile = std::path::Path::new(&out_dir)
+        .ancestors()
+        .nth(3)
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .or_else(|| std::env::var("PROFILE").ok())
+        .unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=HSBENCH_BUILD_PROFILE={profile}");
+    println!("cargo:rustc-env=HSBENCH_TARGET={}", std::env::var("TARGET").unwrap_or_default());
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=RUSTC");
+}

@@ -1,0 +1,75 @@
+//! The command line: one file per subcommand. `run` and `devices` exist; `ceiling`, `crypto`, `verify`, `tune`,
+//! `plan`, `report` and `compare` slot in as further variants of [`Command`].
+
+pub mod devices;
+pub mod run;
+
+use crate::config::ConfigError;
+use clap::{Parser, Subcommand};
+
+/// Exit code of a configuration error (unknown key, bad value, unreadable file) — the same as clap's usage
+/// errors.
+pub const EXIT_CONFIG: u8 = 2;
+
+/// Exit code of any other failure.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// hyperscale-bench: benchmarks of a HotStuff-2 validator node.
+#[derive(Debug, Parser)]
+#[command(name = "hsbench", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a cluster of validators in this process under open-loop load and report throughput, latency and
+    /// agreement.
+    Run(run::RunArgs),
+    /// List the GPU adapters wgpu finds.
+    Devices(devices::DevicesArgs),
+}
+
+impl Command {
+    /// Runs the subcommand.
+    pub fn execute(self) -> anyhow::Result<()> {
+        match self {
+            Command::Run(args) => run::execute(args),
+            Command::Devices(args) => devices::execute(args),
+        }
+    }
+}
+
+/// The error and its causes on one line.
+pub fn one_line(error: &anyhow::Error) -> String {
+    format!("{error:#}").replace(['\n', '\r'], " ")
+}
+
+/// [`EXIT_CONFIG`] when a [`ConfigError`] is anywhere in the chain, else [`EXIT_FAILURE`].
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.chain().any(|cause| cause.is::<ConfigError>()) { EXIT_CONFIG } else { EXIT_FAILURE }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn config_errors_map_to_exit_code_two() {
+        let config =
+            anyhow::Error::new(ConfigError::Invalid { origin: "x".into(), key: "run.rate_tps", message: "m".into() });
+        assert_eq!(exit_code(&config), EXIT_CONFIG);
+        assert_eq!(exit_code(&config.context("while loading")), EXIT_CONFIG);
+        assert_eq!(exit_code(&anyhow::anyhow!("boom")), EXIT_FAILURE);
+        assert_eq!(one_line(&anyhow::anyhow!("a\nb").context("c")), "c: a b");
+    }
+}

@@ -1,0 +1,344 @@
+//! `hsbench run`: an N-validator cluster in this process (real node code, real signatures) under open-loop load.
+
+use crate::config::{self, BenchConfig, ClockKind, StorageKind};
+use crate::corpus;
+use crate::measure::{self, Agreement, DriveOutcome, GeneratorCheck, Pacer, Phase, Plan, Snapshot, TxMetrics};
+use crate::result::{self, Fingerprint, ResultFile};
+use anyhow::{Context, anyhow};
+use hsbench_engine::sim::{Cluster, ClusterConfig, ClusterReport, NodeReport, StorageMode};
+use hsbench_engine::types::Height;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Arguments of `hsbench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Configuration file (TOML); default: the embedded bench-configs/smoke.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Load duration in seconds (overrides run.duration_s; warm-up and cool-down shrink in proportion when they
+    /// would not fit).
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Offered load in transactions per second (overrides run.rate_tps).
+    #[arg(long, value_name = "TPS")]
+    pub rate: Option<f64>,
+    /// Seed (overrides run.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Folder the result JSON is written to.
+    #[arg(long, value_name = "DIR", default_value = result::DEFAULT_OUT_DIR)]
+    pub out: PathBuf,
+    /// No progress bars (they are also off when stdout or stderr is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The `metrics` object of a run result.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunMetrics {
+    /// Load duration (s).
+    pub duration_s: f64,
+    /// Throughput, latency, rejections and books.
+    #[serde(flatten)]
+    pub tx: TxMetrics,
+    /// Lowest committed height over the nodes (every node committed at least this far).
+    pub committed_height: Height,
+    /// Blocks committed (one block per height above genesis, so equal to `committed_height`).
+    pub blocks: u64,
+    /// Every node at one executed height with one state root, and the engine's safety check passed.
+    pub consistent: bool,
+    /// The state root all nodes agree on (hex), when they do.
+    pub state_root: Option<String>,
+    /// The executed height of that root, when they agree.
+    pub executed_height: Option<Height>,
+    /// The two halves of `consistent`, and how long the drain took.
+    pub agreement: Agreement,
+    /// The generator's check on itself.
+    pub generator: GeneratorCheck,
+    /// Messages the simulated network delivered.
+    pub messages_delivered: u64,
+    /// Messages it dropped.
+    pub messages_dropped: u64,
+    /// Per-node summaries.
+    pub nodes: Vec<NodeReport>,
+}
+
+impl RunMetrics {
+    fn new(config: &BenchConfig, outcome: &DriveOutcome) -> Self {
+        let plan = plan(config);
+        let report: &ClusterReport = &outcome.report;
+        let committed_height = report.nodes.iter().map(|n| n.committed_height).min().unwrap_or(0);
+        let agreed = outcome.agreement.same_root_same_height;
+        let first = report.nodes.first();
+        RunMetrics {
+            duration_s: config.run.duration_s,
+            tx: outcome.recorder.metrics(outcome.start, &plan),
+            committed_height,
+            blocks: committed_height,
+            consistent: agreed && outcome.agreement.engine_consistent,
+            state_root: first.filter(|_| agreed).map(|n| n.state_root.clone()),
+            executed_height: first.filter(|_| agreed).map(|n| n.executed_height),
+            agreement: outcome.agreement.clone(),
+            generator: outcome.generator,
+            messages_delivered: report.messages_delivered,
+            messages_dropped: report.messages_dropped,
+            nodes: report.nodes.clone(),
+        }
+    }
+}
+
+fn plan(config: &BenchConfig) -> Plan {
+    Plan {
+        duration: Duration::from_secs_f64(config.run.duration_s),
+        warmup: Duration::from_secs_f64(config.run.warmup_s),
+        cooldown: Duration::from_secs_f64(config.run.cooldown_s),
+        drain: Duration::from_secs_f64(config.run.drain_s),
+    }
+}
+
+/// Loads the configuration, applies the command-line overrides, validates.
+fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
+    let loaded = config::load(args.config.as_deref())?;
+    let mut config = loaded.config;
+    let mut origin = loaded.origin;
+    let mut overridden = Vec::new();
+    if let Some(duration) = args.duration {
+        if let Some(note) = config.set_duration(duration) {
+            eprintln!("{note}");
+        }
+        overridden.push("--duration");
+    }
+    if let Some(rate) = args.rate {
+        config.run.rate_tps = rate;
+        overridden.push("--rate");
+    }
+    if let Some(seed) = args.seed {
+        config.run.seed = seed;
+        overridden.push("--seed");
+    }
+    if !overridden.is_empty() {
+        origin = format!("{origin} with {}", overridden.join(", "));
+    }
+    config.validate(&origin)?;
+    Ok((config, origin))
+}
+
+/// Runs `hsbench run`.
+pub fn execute(args: RunArgs) -> anyhow::Result<()> {
+    let started_unix_s = result::unix_now();
+    let (config, origin) = effective_config(&args)?;
+    let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
+    let show_progress = !args.quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let c = &config.cluster;
+    println!("hsbench run — {origin}");
+    println!(
+        "  {} validators · {:?} votes · {} · {:?} storage · {:?} clock · {} tx/s for {} s (window {:.1} s)",
+        c.validators,
+        c.vote_scheme,
+        c.verify_backend,
+        c.storage,
+        c.clock,
+        config.run.rate_tps,
+        config.run.duration_s,
+        config.window().as_secs_f64(),
+    );
+
+    let t = Instant::now();
+    let bar = progress_bar(show_progress, "signing", "{prefix:>9} [{bar:30}] {pos}/{len} keys + transactions");
+    let corpus = corpus::build(&config, &bar);
+    bar.finish_and_clear();
+    println!(
+        "  corpus: {} accounts, {} transactions signed in {:.1} s",
+        corpus.genesis.len(),
+        corpus.txs.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // Keeps a temporary redb folder alive until the cluster is gone.
+    let mut scratch = None;
+    let storage = match (c.storage, &c.storage_dir) {
+        (StorageKind::Memory, _) => StorageMode::Memory,
+        (StorageKind::Redb, Some(dir)) => StorageMode::Redb { dir: dir.clone() },
+        (StorageKind::Redb, None) => {
+            let dir = tempfile::Builder::new()
+                .prefix("hsbench-redb-")
+                .tempdir()
+                .context("cannot create a temporary folder for redb")?;
+            let path = dir.path().to_path_buf();
+            scratch = Some(dir);
+            StorageMode::Redb { dir: path }
+        }
+    };
+    let cluster_config = ClusterConfig {
+        validators: c.validators,
+        seed: config.run.seed,
+        chain_id: c.chain_id,
+        vote_scheme: c.vote_scheme,
+        verify_backend: c.verify_backend,
+        network: config.network.clone(),
+        consensus: config.consensus.clone(),
+        mempool: config.mempool.clone(),
+        provisioning: config.provisioning.clone(),
+        genesis_accounts: corpus.genesis.clone(),
+        storage,
+        clock: c.clock.mode(),
+    };
+    let mut cluster = Cluster::new(cluster_config).map_err(|e| anyhow!("cannot start the cluster: {e}"))?;
+
+    let plan = plan(&config);
+    let bar = progress_bar(show_progress, "load", "{prefix:>9} [{bar:30}] {msg}");
+    bar.set_length(plan.duration.as_millis() as u64);
+    let mut last_draw: Option<Instant> = None;
+    let mut draw = |s: &Snapshot| {
+        if last_draw.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+            return;
+        }
+        last_draw = Some(Instant::now());
+        if s.phase == Phase::Drain {
+            bar.set_prefix("drain");
+        }
+        bar.set_position(s.elapsed.as_millis() as u64);
+        let b = s.books;
+        bar.set_message(format!(
+            "{:.1} s · submitted {} · committed {} · rejected {} · pending {} · lag {:.1} ms",
+            s.elapsed.as_secs_f64(),
+            b.submitted,
+            b.committed,
+            b.rejected,
+            b.pending,
+            s.lag.as_secs_f64() * 1e3
+        ));
+    };
+    let start = measure::SystemUnderTest::now(&cluster);
+    let mut pacer: Box<dyn Pacer> = match c.clock {
+        ClockKind::Wall => Box::new(measure::WallPacer::start(start)),
+        ClockKind::Virtual => Box::new(measure::VirtualPacer::start(start)),
+    };
+    let outcome = measure::drive(&mut cluster, pacer.as_mut(), corpus.txs, &plan, &mut draw);
+    bar.finish_and_clear();
+    drop(cluster);
+    drop(scratch);
+
+    let metrics = RunMetrics::new(&config, &outcome);
+    let result = ResultFile {
+        schema_version: result::SCHEMA_VERSION,
+        kind: "run",
+        started_unix_s,
+        config_origin: origin,
+        fingerprint: Fingerprint::collect(&config_toml, config.run.seed),
+        config: serde_json::to_value(&config).context("cannot encode the configuration as JSON")?,
+        metrics,
+    };
+    let path = result::write(&args.out, &result)?;
+    print_summary(&result.metrics);
+    println!("result: {}", path.display());
+    if !result.metrics.consistent {
+        anyhow::bail!("the nodes did not end in agreement (see {})", path.display());
+    }
+    Ok(())
+}
+
+fn progress_bar(show: bool, prefix: &'static str, template: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0).with_prefix(prefix);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// The first 16 characters (of a hex root).
+fn short(s: &str) -> String {
+    s.chars().take(16).collect()
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.1}", us as f64 / 1e3)
+}
+
+fn print_summary(m: &RunMetrics) {
+    let t = &m.tx;
+    let l = &t.latency_us;
+    println!();
+    println!("  offered           {:>10.1} tx/s", t.offered_tps);
+    println!(
+        "  committed         {:>10.1} tx/s   ({} of {} window txs; commits inside the window: {:.1} tx/s)",
+        t.committed_tps, t.window_committed, t.window_txs, t.commit_rate_tps
+    );
+    println!(
+        "  latency (ms)      p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  (n = {}, from intended send time)",
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max),
+        l.count
+    );
+    println!(
+        "  committed height  {:>10}   (blocks {}, {} with the run's txs)",
+        m.committed_height, m.blocks, t.blocks_with_txs
+    );
+    let rejected = if t.rejected.is_empty() {
+        "none".to_string()
+    } else {
+        t.rejected.iter().map(|(reason, n)| format!("{reason} {n}")).collect::<Vec<_>>().join(", ")
+    };
+    println!("  rejected          {rejected}");
+    let b = &t.books;
+    println!(
+        "  books             submitted {} = committed {} + rejected {} + pending {}{}",
+        b.submitted,
+        b.committed,
+        b.rejected,
+        b.pending,
+        if b.balanced() { "" } else { "  (UNBALANCED)" }
+    );
+    if t.execution_failed > 0 {
+        println!("  execution failed  {} committed txs", t.execution_failed);
+    }
+    let g = &m.generator;
+    println!(
+        "  generator         {} (late > {} ms: {} of {}; max lag {} ms, p99 {} ms)",
+        if g.valid { "kept its schedule" } else { "FELL BEHIND — run invalid" },
+        ms(g.late_threshold_us),
+        g.late,
+        g.submitted,
+        ms(g.max_lag_us),
+        ms(g.p99_lag_us)
+    );
+    match (&m.state_root, m.executed_height) {
+        (Some(root), Some(height)) if m.consistent => {
+            println!("  nodes agree       yes: state root {} at height {height}", short(root))
+        }
+        _ => println!(
+            "  nodes agree       NO (same root at same height: {}, engine check: {})",
+            m.agreement.same_root_same_height, m.agreement.engine_consistent
+        ),
+    }
+    println!();
+    println!(
+        "  {:>4} {:>9} {:>9} {:<16} {:>6} {:>9} {:>8} {:>8} {:>7}",
+        "node", "committed", "executed", "state root", "epoch", "proposals", "timeouts", "rejected", "mempool"
+    );
+    for n in &m.nodes {
+        println!(
+            "  {:>4} {:>9} {:>9} {:<16} {:>6} {:>9} {:>8} {:>8} {:>7}",
+            n.node,
+            n.committed_height,
+            n.executed_height,
+            short(&n.state_root),
+            n.epoch,
+            n.proposals,
+            n.timeouts,
+            n.rejected.values().sum::<u64>(),
+            n.mempool_len
+        );
+    }
+    println!();
+}

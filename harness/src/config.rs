@@ -1,0 +1,592 @@
+//! Benchmark configuration: one TOML file, one section per component, the engine's own config structs reused
+//! as they are (one name everywhere), every table strict (`deny_unknown_fields`).
+//!
+//! Loading never panics on user data: an unreadable file, a TOML syntax error, an unknown key, a bad enum value
+//! or an invalid combination of values becomes one [`ConfigError`] whose message names the file, the line and
+//! the key. The CLI turns it into exit code 2.
+//!
+//! `chain_id` is set once, in `[cluster]`; `[mempool]` inherits it. Writing `mempool.chain_id` is allowed only
+//! when it equals `cluster.chain_id` (so a config copied from elsewhere cannot silently reject every
+//! transaction as wrong-chain).
+
+use hsbench_engine::bft::ConsensusConfig;
+use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
+use hsbench_engine::mempool::MempoolConfig;
+use hsbench_engine::provisioning::ProvisioningConfig;
+use hsbench_engine::sim::{ClockMode, NetworkConfig};
+use hsbench_engine::types::transaction::MAX_MEMO_BYTES;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The default configuration, compiled into the binary so `hsbench run` works from any directory.
+pub const SMOKE_TOML: &str = include_str!("../../bench-configs/smoke.toml");
+
+/// How the embedded default names itself in messages and results.
+pub const SMOKE_ORIGIN: &str = "bench-configs/smoke.toml (embedded)";
+
+/// Largest corpus a run may pre-sign (rate × duration); beyond this the corpus alone needs gigabytes.
+pub const MAX_CORPUS_TXS: u64 = 20_000_000;
+
+/// A configuration that cannot be used, with a one-line message.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {}: {error}", path.display())]
+    Read {
+        /// The path as given.
+        path: PathBuf,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// TOML syntax error, unknown key, wrong type or unknown enum value.
+    #[error("{origin}{location}: {message}")]
+    Parse {
+        /// File the text came from.
+        origin: String,
+        /// `:line:column` when known, else empty.
+        location: String,
+        /// toml's message (names the offending key or value).
+        message: String,
+    },
+    /// Values that parse but cannot be run.
+    #[error("{origin}: {key}: {message}")]
+    Invalid {
+        /// File the text came from (plus the command-line overrides, when any were applied).
+        origin: String,
+        /// Dotted key, e.g. `run.rate_tps`.
+        key: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+}
+
+/// `[run]`: the load schedule and the measurement window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Length of the load (s): transactions are scheduled at i / rate_tps for every i with i / rate_tps < duration.
+    pub duration_s: f64,
+    /// Start of the load excluded from the measurement window (s).
+    pub warmup_s: f64,
+    /// End of the load excluded from the measurement window (s).
+    pub cooldown_s: f64,
+    /// Longest wait after the load for in-flight transactions to commit and nodes to agree (s).
+    pub drain_s: f64,
+    /// Seed of keys, corpus and the cluster's random choices.
+    pub seed: u64,
+    /// Offered load (transactions per second), open loop.
+    pub rate_tps: f64,
+    /// Which validator each client transaction is sent to.
+    pub submit_to: SubmitTo,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            duration_s: 10.0,
+            warmup_s: 2.0,
+            cooldown_s: 1.0,
+            drain_s: 5.0,
+            seed: 1,
+            rate_tps: 400.0,
+            submit_to: SubmitTo::RoundRobin,
+        }
+    }
+}
+
+/// Where client transactions enter the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubmitTo {
+    /// Transaction i goes to validator i mod n.
+    RoundRobin,
+    /// Every transaction goes to validator 0.
+    Single,
+}
+
+/// Where the simulated nodes persist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// In memory.
+    Memory,
+    /// One redb file per node.
+    Redb,
+}
+
+/// How time advances in the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockKind {
+    /// Real time: crypto and execution costs show in latency and throughput.
+    Wall,
+    /// Simulated time: reproducible, measures protocol behaviour, not CPU cost.
+    Virtual,
+}
+
+impl ClockKind {
+    /// The engine's name for it.
+    pub fn mode(self) -> ClockMode {
+        match self {
+            ClockKind::Wall => ClockMode::WallClock,
+            ClockKind::Virtual => ClockMode::Virtual,
+        }
+    }
+}
+
+/// `[cluster]`: the validators and their crypto.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSettings {
+    /// Number of validators (≥ 4, so one may be faulty).
+    pub validators: usize,
+    /// Chain id of every transaction and signed message (inherited by `[mempool]`).
+    pub chain_id: u32,
+    /// Vote signatures: `bls` or `ed25519`.
+    pub vote_scheme: VoteScheme,
+    /// Transaction signature verification: `cpu`, `cpu-batch` or `cpu-par`.
+    pub verify_backend: CpuBackendKind,
+    /// `memory` or `redb`.
+    pub storage: StorageKind,
+    /// Directory of the redb files; absent = a fresh temporary directory, removed after the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_dir: Option<PathBuf>,
+    /// `wall` or `virtual`.
+    pub clock: ClockKind,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            validators: 4,
+            chain_id: 1,
+            vote_scheme: VoteScheme::Bls,
+            verify_backend: CpuBackendKind::CpuBatch,
+            storage: StorageKind::Memory,
+            storage_dir: None,
+            clock: ClockKind::Wall,
+        }
+    }
+}
+
+/// `[workload]`: the funded accounts and the transfers they send.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadConfig {
+    /// Funded accounts at genesis; transaction i is sent by account i mod accounts.
+    pub accounts: usize,
+    /// Balance of every account at genesis.
+    pub initial_balance: u64,
+    /// Amount of every transfer.
+    pub amount: u64,
+    /// Fee of every transfer.
+    pub fee: u64,
+    /// Memo length (bytes), to vary transaction size.
+    pub memo_bytes: usize,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        WorkloadConfig { accounts: 1024, initial_balance: 1_000_000_000, amount: 1, fee: 1, memo_bytes: 0 }
+    }
+}
+
+/// A whole benchmark configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BenchConfig {
+    /// Load schedule and measurement window.
+    pub run: RunConfig,
+    /// Validators and their crypto.
+    pub cluster: ClusterSettings,
+    /// Simulated network between validators.
+    pub network: NetworkConfig,
+    /// HotStuff-2 timing.
+    pub consensus: ConsensusConfig,
+    /// Mempool limits.
+    pub mempool: MempoolConfig,
+    /// Block building limits.
+    pub provisioning: ProvisioningConfig,
+    /// Accounts and transfers.
+    pub workload: WorkloadConfig,
+}
+
+/// A parsed configuration and where it came from.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The configuration (not yet validated: apply command-line overrides first, then [`BenchConfig::validate`]).
+    pub config: BenchConfig,
+    /// `path` or [`SMOKE_ORIGIN`], for messages and results.
+    pub origin: String,
+}
+
+/// Reads and parses `path`, or the embedded smoke configuration when `None`.
+pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
+    match path {
+        None => Ok(Loaded { config: parse(SMOKE_TOML, SMOKE_ORIGIN)?, origin: SMOKE_ORIGIN.to_string() }),
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+            let origin = path.display().to_string();
+            Ok(Loaded { config: parse(&text, &origin)?, origin })
+        }
+    }
+}
+
+/// Parses TOML text; `origin` names it in errors. `mempool.chain_id` is taken from `cluster.chain_id`.
+pub fn parse(text: &str, origin: &str) -> Result<BenchConfig, ConfigError> {
+    let parse_error = |e: toml::de::Error| ConfigError::Parse {
+        origin: origin.to_string(),
+        location: e.span().map(|s| line_column(text, s.start)).unwrap_or_default(),
+        message: e.message().trim().replace('\n', " "),
+    };
+    let table: toml::Table = toml::from_str(text).map_err(parse_error)?;
+    let explicit_mempool_chain = table
+        .get("mempool")
+        .and_then(|m| m.get("chain_id"))
+        .map(|v| v.as_integer())
+        .map(|v| v.and_then(|v| u32::try_from(v).ok()));
+    let mut config: BenchConfig = toml::from_str(text).map_err(parse_error)?;
+    if let Some(mempool_chain) = explicit_mempool_chain
+        && mempool_chain != Some(config.cluster.chain_id)
+    {
+        return Err(ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: "mempool.chain_id",
+            message: format!(
+                "differs from cluster.chain_id ({}); set chain_id only in [cluster], [mempool] inherits it",
+                config.cluster.chain_id
+            ),
+        });
+    }
+    config.mempool.chain_id = config.cluster.chain_id;
+    Ok(config)
+}
+
+/// `:line:column` (1-based) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!(":{line}:{column}")
+}
+
+impl BenchConfig {
+    /// Checks every value the run depends on; the first problem found is returned.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let fail =
+            |key: &'static str, message: String| Err(ConfigError::Invalid { origin: origin.to_string(), key, message });
+        let run = &self.run;
+        if !(run.duration_s.is_finite() && run.duration_s > 0.0) {
+            return fail("run.duration_s", format!("must be a positive number of seconds (got {})", run.duration_s));
+        }
+        for (key, value) in
+            [("run.warmup_s", run.warmup_s), ("run.cooldown_s", run.cooldown_s), ("run.drain_s", run.drain_s)]
+        {
+            if !(value.is_finite() && value >= 0.0) {
+                return fail(key, format!("must be ≥ 0 seconds (got {value})"));
+            }
+        }
+        if run.warmup_s + run.cooldown_s >= run.duration_s {
+            return fail(
+                "run.warmup_s",
+                format!(
+                    "warmup_s + cooldown_s ({} s) must be less than duration_s ({} s), or nothing is measured",
+                    run.warmup_s + run.cooldown_s,
+                    run.duration_s
+                ),
+            );
+        }
+        if !(run.rate_tps.is_finite() && run.rate_tps > 0.0) {
+            return fail("run.rate_tps", format!("must be a positive rate (got {})", run.rate_tps));
+        }
+        let txs = self.corpus_len();
+        if txs > MAX_CORPUS_TXS {
+            return fail(
+                "run.rate_tps",
+                format!("rate × duration = {txs} transactions, more than the {MAX_CORPUS_TXS} a corpus may hold"),
+            );
+        }
+        if run.rate_tps * self.window().as_secs_f64() < 1.0 {
+            return fail(
+                "run.rate_tps",
+                format!(
+                    "fewer than one transaction falls in the {} s measurement window at {} tx/s",
+                    self.window().as_secs_f64(),
+                    run.rate_tps
+                ),
+            );
+        }
+
+        let cluster = &self.cluster;
+        if cluster.validators < 4 {
+            return fail(
+                "cluster.validators",
+                format!("must be at least 4 (n = 3f + 1 with f ≥ 1), got {}", cluster.validators),
+            );
+        }
+        if cluster.validators > usize::from(u16::MAX) {
+            return fail("cluster.validators", format!("must be at most {}, got {}", u16::MAX, cluster.validators));
+        }
+        if cluster.storage_dir.is_some() && cluster.storage == StorageKind::Memory {
+            return fail("cluster.storage_dir", "is only used with storage = \"redb\"".to_string());
+        }
+
+        let net = &self.network;
+        for (key, value) in [("network.latency_ms", net.latency_ms), ("network.jitter_ms", net.jitter_ms)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return fail(key, format!("must be ≥ 0 ms (got {value})"));
+            }
+        }
+        if !(0.0..1.0).contains(&net.loss) {
+            return fail("network.loss", format!("must be a probability in [0, 1) (got {})", net.loss));
+        }
+        if !(0.0..=1.0).contains(&net.reorder) {
+            return fail("network.reorder", format!("must be a probability in [0, 1] (got {})", net.reorder));
+        }
+
+        let consensus = &self.consensus;
+        if consensus.base_timeout_ms == 0 {
+            return fail("consensus.base_timeout_ms", "must be > 0".to_string());
+        }
+        if !(consensus.timeout_backoff.is_finite() && consensus.timeout_backoff >= 1.0) {
+            return fail("consensus.timeout_backoff", format!("must be ≥ 1 (got {})", consensus.timeout_backoff));
+        }
+        if consensus.max_timeout_ms < consensus.base_timeout_ms {
+            return fail(
+                "consensus.max_timeout_ms",
+                format!("must be ≥ base_timeout_ms ({}), got {}", consensus.base_timeout_ms, consensus.max_timeout_ms),
+            );
+        }
+
+        if self.mempool.capacity == 0 {
+            return fail("mempool.capacity", "must be > 0".to_string());
+        }
+        if self.provisioning.max_block_txs == 0 {
+            return fail("provisioning.max_block_txs", "must be > 0".to_string());
+        }
+
+        let work = &self.workload;
+        if work.accounts < 2 {
+            return fail(
+                "workload.accounts",
+                format!("must be at least 2 (a sender and a recipient), got {}", work.accounts),
+            );
+        }
+        if work.memo_bytes > MAX_MEMO_BYTES {
+            return fail("workload.memo_bytes", format!("must be at most {MAX_MEMO_BYTES}, got {}", work.memo_bytes));
+        }
+        let tx_bytes = crate::corpus::tx_encoded_len(work.memo_bytes);
+        if tx_bytes > self.mempool.max_tx_bytes {
+            return fail(
+                "workload.memo_bytes",
+                format!("transactions of {tx_bytes} bytes exceed mempool.max_tx_bytes ({})", self.mempool.max_tx_bytes),
+            );
+        }
+        if tx_bytes > self.provisioning.max_block_bytes {
+            return fail(
+                "workload.memo_bytes",
+                format!(
+                    "transactions of {tx_bytes} bytes exceed provisioning.max_block_bytes ({})",
+                    self.provisioning.max_block_bytes
+                ),
+            );
+        }
+        let per_sender = txs.div_ceil(work.accounts as u64);
+        let cost = work.amount.checked_add(work.fee).and_then(|c| c.checked_mul(per_sender));
+        if cost.is_none_or(|cost| cost > work.initial_balance) {
+            return fail(
+                "workload.initial_balance",
+                format!(
+                    "{} cannot pay for {per_sender} transfers of amount + fee = {} per account; raise it or add accounts",
+                    work.initial_balance,
+                    work.amount.saturating_add(work.fee)
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Number of transactions in the corpus: every i ≥ 0 with i / rate < duration.
+    pub fn corpus_len(&self) -> u64 {
+        let exact = self.run.rate_tps * self.run.duration_s;
+        if !(exact.is_finite() && exact >= 0.0) {
+            return 0;
+        }
+        // ceil, but an exact product (400 × 10) must not gain a transaction at t = duration.
+        let n = exact.ceil() as u64;
+        if n > 0 && ((n - 1) as f64) / self.run.rate_tps >= self.run.duration_s { n - 1 } else { n }
+    }
+
+    /// The measurement window: the load minus warm-up and cool-down.
+    pub fn window(&self) -> Duration {
+        Duration::from_secs_f64((self.run.duration_s - self.run.warmup_s - self.run.cooldown_s).max(0.0))
+    }
+
+    /// The configuration as TOML (what the config hash is taken over).
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+
+    /// Sets the load duration; when the configured warm-up plus cool-down no longer fit, both are scaled by the
+    /// same factor as the duration, and a note saying so is returned.
+    pub fn set_duration(&mut self, duration_s: f64) -> Option<String> {
+        let old = self.run.duration_s;
+        self.run.duration_s = duration_s;
+        if self.run.warmup_s + self.run.cooldown_s < duration_s || !(old > 0.0 && duration_s > 0.0) {
+            return None;
+        }
+        let factor = duration_s / old;
+        self.run.warmup_s *= factor;
+        self.run.cooldown_s *= factor;
+        Some(format!(
+            "note: --duration {duration_s} leaves no room for the configured warm-up and cool-down; scaled them to \
+             {:.2} s and {:.2} s",
+            self.run.warmup_s, self.run.cooldown_s
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid_key(text: &str) -> &'static str {
+        let config = parse(text, "t.toml").expect("parses");
+        match config.validate("t.toml") {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected an invalid-config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn embedded_smoke_config_parses_and_validates() {
+        let loaded = load(None).expect("smoke parses");
+        assert_eq!(loaded.origin, SMOKE_ORIGIN);
+        loaded.config.validate(&loaded.origin).expect("smoke validates");
+        let c = &loaded.config;
+        assert_eq!(c.cluster.validators, 4);
+        assert_eq!(c.cluster.clock, ClockKind::Wall);
+        assert_eq!(c.cluster.vote_scheme, VoteScheme::Bls);
+        assert_eq!(c.cluster.verify_backend, CpuBackendKind::CpuBatch);
+        assert_eq!(c.cluster.storage, StorageKind::Memory);
+        assert_eq!(c.mempool.chain_id, c.cluster.chain_id);
+        assert!(c.run.duration_s <= 15.0, "the smoke run must stay short");
+    }
+
+    #[test]
+    fn smoke_config_sets_every_key() {
+        // Every key the program knows is written out (and commented) in smoke.toml, so the file documents them.
+        let written: toml::Table = toml::from_str(SMOKE_TOML).unwrap();
+        let effective: toml::Table = toml::from_str(&load(None).unwrap().config.to_toml().unwrap()).unwrap();
+        for (section, table) in &effective {
+            let Some(table) = table.as_table() else { continue };
+            for key in table.keys() {
+                let present = written.get(section).and_then(|s| s.get(key)).is_some();
+                assert!(present || (section == "mempool" && key == "chain_id"), "smoke.toml lacks {section}.{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn effective_toml_round_trips() {
+        let config = load(None).unwrap().config;
+        let again = parse(&config.to_toml().unwrap(), "again").unwrap();
+        assert_eq!(config, again);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = parse("[run]\nrate_tps = 10.0\nrate = 5\n", "t.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{msg}");
+        assert!(msg.starts_with("t.toml:3:"), "{msg}");
+        assert!(msg.contains("unknown field `rate`"), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+        let err = parse("[clustre]\nvalidators = 4\n", "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown field `clustre`"), "{err}");
+        let err = parse("[network]\nlatency = 4\n", "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown field `latency`"), "{err}");
+    }
+
+    #[test]
+    fn bad_enum_value_is_named() {
+        let err = parse("[run]\nsubmit_to = \"random\"\n", "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown variant `random`") && err.contains("round-robin"), "{err}");
+        let err = parse("[cluster]\nvote_scheme = \"rsa\"\n", "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown variant `rsa`"), "{err}");
+        let err = parse("[cluster]\nclock = \"sundial\"\n", "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown variant `sundial`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_and_syntax_errors() {
+        let err = parse("[run]\nrate_tps = \"fast\"\n", "t.toml").unwrap_err().to_string();
+        assert!(err.starts_with("t.toml:2:"), "{err}");
+        let err = parse("[run\n", "t.toml").unwrap_err().to_string();
+        assert!(err.starts_with("t.toml:1:") && !err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn unreadable_file_names_path_and_os_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.toml");
+        let msg = load(Some(&path)).unwrap_err().to_string();
+        assert!(msg.contains("missing.toml") && msg.contains("No such file"), "{msg}");
+        assert!(load(Some(dir.path())).is_err(), "a directory is not a config");
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        assert_eq!(invalid_key("[cluster]\nvalidators = 3\n"), "cluster.validators");
+        assert_eq!(invalid_key("[run]\nrate_tps = 0.0\n"), "run.rate_tps");
+        assert_eq!(invalid_key("[run]\nrate_tps = -5.0\n"), "run.rate_tps");
+        assert_eq!(invalid_key("[run]\nduration_s = 0.0\n"), "run.duration_s");
+        assert_eq!(invalid_key("[run]\nduration_s = 3.0\nwarmup_s = 2.0\ncooldown_s = 1.0\n"), "run.warmup_s");
+        assert_eq!(invalid_key("[run]\ndrain_s = -1.0\n"), "run.drain_s");
+        assert_eq!(invalid_key("[run]\nrate_tps = 1e9\nduration_s = 100.0\n"), "run.rate_tps");
+        assert_eq!(invalid_key("[workload]\naccounts = 1\n"), "workload.accounts");
+        assert_eq!(invalid_key("[workload]\nmemo_bytes = 100000\n"), "workload.memo_bytes");
+        assert_eq!(invalid_key("[workload]\ninitial_balance = 1\n"), "workload.initial_balance");
+        assert_eq!(invalid_key("[workload]\namount = 18446744073709551615\n"), "workload.initial_balance");
+        assert_eq!(invalid_key("[network]\nloss = 1.0\n"), "network.loss");
+        assert_eq!(invalid_key("[cluster]\nstorage_dir = \"/tmp/x\"\n"), "cluster.storage_dir");
+        let msg = parse("[cluster]\nvalidators = 3\n", "t.toml").unwrap().validate("t.toml").unwrap_err().to_string();
+        assert_eq!(msg, "t.toml: cluster.validators: must be at least 4 (n = 3f + 1 with f ≥ 1), got 3");
+    }
+
+    #[test]
+    fn chain_id_is_inherited_and_mismatch_refused() {
+        let c = parse("[cluster]\nchain_id = 7\n", "t.toml").unwrap();
+        assert_eq!(c.mempool.chain_id, 7);
+        let c = parse("[cluster]\nchain_id = 7\n[mempool]\nchain_id = 7\n", "t.toml").unwrap();
+        assert_eq!(c.mempool.chain_id, 7);
+        let err = parse("[cluster]\nchain_id = 7\n[mempool]\nchain_id = 8\n", "t.toml").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { key: "mempool.chain_id", .. }), "{err}");
+    }
+
+    #[test]
+    fn corpus_len_counts_slots_before_the_end() {
+        let mut c = BenchConfig::default();
+        c.run.rate_tps = 400.0;
+        c.run.duration_s = 10.0;
+        assert_eq!(c.corpus_len(), 4000);
+        c.run.rate_tps = 3.0;
+        c.run.duration_s = 1.5;
+        assert_eq!(c.corpus_len(), 5); // 0, 1/3, 2/3, 1, 4/3
+        c.run.rate_tps = 0.1;
+        assert_eq!(c.corpus_len(), 1);
+    }
+
+    #[test]
+    fn duration_override_scales_warmup_only_when_needed() {
+        let mut c = BenchConfig::default(); // 10 s, 2 s warm-up, 1 s cool-down
+        assert!(c.set_duration(20.0).is_none());
+        assert_eq!((c.run.warmup_s, c.run.cooldown_s), (2.0, 1.0));
+        let note = c.set_duration(3.0).expect("scaled");
+        assert!(note.contains("scaled"));
+        assert!((c.run.warmup_s - 0.3).abs() < 1e-9 && (c.run.cooldown_s - 0.15).abs() < 1e-9);
+        c.validate("t").unwrap();
+    }
+}

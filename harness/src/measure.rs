@@ -1,0 +1,531 @@
+//! Open-loop driving and the transaction books.
+//!
+//! The driver submits every pre-signed transaction at its intended time, whatever the system does, and advances
+//! the system in between; it never waits for a commit before sending. Each transaction's fate is read at the
+//! validator it was sent to: its commit latency runs from the *intended* send time (so a generator or system
+//! that falls behind shows in latency instead of hiding it — coordinated omission), into an hdrhistogram.
+//! Throughput counts the transactions whose intended time lies in the measurement window (warm-up and cool-down
+//! trimmed). The books always balance: submitted = committed + rejected + pending.
+//!
+//! The system is reached through [`SystemUnderTest`], so the bookkeeping is tested against a small fake.
+
+use crate::corpus::ScheduledTx;
+use hdrhistogram::Histogram;
+use hsbench_engine::sim::{Cluster, ClusterReport, TxEvent, TxStatus};
+use hsbench_engine::types::{Hash, Height, Transaction};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+/// What the harness needs from a cluster.
+pub trait SystemUnderTest {
+    /// The system's time.
+    fn now(&self) -> Duration;
+    /// A client transaction arrives at validator `node` now.
+    fn submit(&mut self, node: usize, tx: Transaction);
+    /// Processes everything due up to `t`.
+    fn run_until(&mut self, t: Duration);
+    /// Status changes since the last call, from every node.
+    fn drain_tx_events(&mut self) -> Vec<TxEvent>;
+    /// Per-node summary now.
+    fn report(&self) -> ClusterReport;
+}
+
+impl SystemUnderTest for Cluster {
+    fn now(&self) -> Duration {
+        Cluster::now(self)
+    }
+    fn submit(&mut self, node: usize, tx: Transaction) {
+        Cluster::submit(self, node, tx)
+    }
+    fn run_until(&mut self, t: Duration) {
+        Cluster::run_until(self, t)
+    }
+    fn drain_tx_events(&mut self) -> Vec<TxEvent> {
+        Cluster::drain_tx_events(self)
+    }
+    fn report(&self) -> ClusterReport {
+        Cluster::report(self)
+    }
+}
+
+/// The driver's notion of time: wall clock, or a virtual clock that jumps.
+pub trait Pacer {
+    /// Current time on the system's time axis.
+    fn now(&self) -> Duration;
+    /// Returns once `now() >= t` (sleeping, or jumping).
+    fn wait_until(&mut self, t: Duration);
+    /// Whether time only moves when the driver waits (then every transaction is submitted exactly on time).
+    fn is_virtual(&self) -> bool;
+}
+
+/// Real time: `now` = the system's time at start + wall time since.
+#[derive(Debug)]
+pub struct WallPacer {
+    origin: Instant,
+    base: Duration,
+}
+
+impl WallPacer {
+    /// Starts the clock at `base` (the system's `now()` at the start of the load).
+    pub fn start(base: Duration) -> Self {
+        WallPacer { origin: Instant::now(), base }
+    }
+}
+
+impl Pacer for WallPacer {
+    fn now(&self) -> Duration {
+        self.base + self.origin.elapsed()
+    }
+    fn wait_until(&mut self, t: Duration) {
+        let now = self.now();
+        if t > now {
+            std::thread::sleep(t - now);
+        }
+    }
+    fn is_virtual(&self) -> bool {
+        false
+    }
+}
+
+/// Simulated time: waiting jumps straight to the target.
+#[derive(Debug)]
+pub struct VirtualPacer {
+    now: Duration,
+}
+
+impl VirtualPacer {
+    /// Starts at `base`.
+    pub fn start(base: Duration) -> Self {
+        VirtualPacer { now: base }
+    }
+}
+
+impl Pacer for VirtualPacer {
+    fn now(&self) -> Duration {
+        self.now
+    }
+    fn wait_until(&mut self, t: Duration) {
+        self.now = self.now.max(t);
+    }
+    fn is_virtual(&self) -> bool {
+        true
+    }
+}
+
+/// The time shape of a run, relative to the start of the load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plan {
+    /// Length of the load.
+    pub duration: Duration,
+    /// Trimmed from the start of the measurement window.
+    pub warmup: Duration,
+    /// Trimmed from the end of the measurement window.
+    pub cooldown: Duration,
+    /// Longest wait after the load for in-flight transactions and node agreement.
+    pub drain: Duration,
+}
+
+impl Plan {
+    /// The measurement window `[warmup, duration − cooldown)` relative to the start of the load.
+    pub fn window(&self) -> (Duration, Duration) {
+        (self.warmup, self.duration.saturating_sub(self.cooldown))
+    }
+}
+
+/// Longest the driver sleeps between advancing the system.
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// A submission later than this after its intended time counts as a missed slot.
+pub const LATE_THRESHOLD: Duration = Duration::from_millis(50);
+
+/// Largest fraction of missed slots for a run to count as valid.
+pub const MAX_LATE_FRACTION: f64 = 0.01;
+
+/// Where the run is, for progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Submitting the corpus.
+    Load,
+    /// Load over, waiting for in-flight transactions and node agreement.
+    Drain,
+}
+
+/// A progress snapshot.
+#[derive(Clone, Copy, Debug)]
+pub struct Snapshot {
+    /// Load or drain.
+    pub phase: Phase,
+    /// Time since the start of the load.
+    pub elapsed: Duration,
+    /// The books so far.
+    pub books: Books,
+    /// How late the most recent submission was.
+    pub lag: Duration,
+}
+
+/// The transaction books: `submitted = committed + rejected + pending`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Books {
+    /// Transactions handed to the system.
+    pub submitted: u64,
+    /// Committed at the validator they were sent to (whether execution succeeded or not).
+    pub committed: u64,
+    /// Rejected at the validator they were sent to, and never committed.
+    pub rejected: u64,
+    /// Neither, when the run ended.
+    pub pending: u64,
+}
+
+impl Books {
+    /// Whether the books balance.
+    pub fn balanced(&self) -> bool {
+        self.submitted == self.committed + self.rejected + self.pending
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    Pending,
+    Committed { at: Duration, height: Height, success: bool },
+    Rejected(&'static str),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    intended: Duration,
+    node: usize,
+    fate: Fate,
+}
+
+/// Every submitted transaction's fate, read from the events of the validator it was sent to.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    records: HashMap<Hash, Record>,
+    books: Books,
+    /// Rejected at the submission node, then committed anyway (e.g. evicted after it had been gossiped).
+    rejected_then_committed: u64,
+    /// Events about transactions this run never submitted.
+    foreign_events: u64,
+}
+
+impl Recorder {
+    /// A transaction intended for `intended` (system time) is being submitted to `node`.
+    pub fn on_submit(&mut self, hash: Hash, node: usize, intended: Duration) {
+        let fresh = self.records.insert(hash, Record { intended, node, fate: Fate::Pending }).is_none();
+        debug_assert!(fresh, "transaction submitted twice");
+        self.books.submitted += 1;
+        self.books.pending += 1;
+    }
+
+    /// One status change. Only the submission node's events count; a commit overrides an earlier rejection, and
+    /// nothing overrides a commit.
+    pub fn on_event(&mut self, event: &TxEvent) {
+        let Some(record) = self.records.get_mut(&event.tx_hash) else {
+            self.foreign_events += 1;
+            return;
+        };
+        if record.node != event.node {
+            return;
+        }
+        match (record.fate, event.status) {
+            (Fate::Committed { .. }, _) => {}
+            (Fate::Rejected(_), TxStatus::Rejected(_)) => {}
+            (previous, TxStatus::Committed { height, success }) => {
+                record.fate = Fate::Committed { at: event.at, height, success };
+                self.books.committed += 1;
+                match previous {
+                    Fate::Rejected(_) => {
+                        self.books.rejected -= 1;
+                        self.rejected_then_committed += 1;
+                    }
+                    _ => self.books.pending -= 1,
+                }
+            }
+            (Fate::Pending, TxStatus::Rejected(reason)) => {
+                record.fate = Fate::Rejected(reason.as_str());
+                self.books.pending -= 1;
+                self.books.rejected += 1;
+            }
+        }
+    }
+
+    /// The books so far.
+    pub fn books(&self) -> Books {
+        self.books
+    }
+
+    /// The run's figures: `start` is the system time the load started at.
+    pub fn metrics(&self, start: Duration, plan: &Plan) -> TxMetrics {
+        let (from, to) = plan.window();
+        let (from, to) = (start + from, start + to);
+        let window_s = (to - from).as_secs_f64();
+        let in_window = |t: Duration| t >= from && t < to;
+        let mut latency = new_histogram();
+        let mut offered = 0u64;
+        let mut committed_in_window = 0u64;
+        let mut commits_during_window = 0u64;
+        let mut failed = 0u64;
+        let mut pending_in_window = 0u64;
+        let mut rejected: BTreeMap<String, u64> = BTreeMap::new();
+        let mut heights = BTreeSet::new();
+        for record in self.records.values() {
+            let windowed = in_window(record.intended);
+            offered += u64::from(windowed);
+            match record.fate {
+                Fate::Pending => pending_in_window += u64::from(windowed),
+                Fate::Rejected(reason) => *rejected.entry(reason.to_string()).or_default() += 1,
+                Fate::Committed { at, height, success } => {
+                    heights.insert(height);
+                    failed += u64::from(!success);
+                    commits_during_window += u64::from(in_window(at));
+                    if windowed {
+                        committed_in_window += 1;
+                        let us = at.saturating_sub(record.intended).as_micros();
+                        latency.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
+                    }
+                }
+            }
+        }
+        TxMetrics {
+            window_s,
+            offered_tps: offered as f64 / window_s,
+            committed_tps: committed_in_window as f64 / window_s,
+            commit_rate_tps: commits_during_window as f64 / window_s,
+            latency_us: LatencySummary::of(&latency),
+            window_txs: offered,
+            window_committed: committed_in_window,
+            window_pending: pending_in_window,
+            execution_failed: failed,
+            blocks_with_txs: heights.len() as u64,
+            rejected,
+            rejected_then_committed: self.rejected_then_committed,
+            foreign_events: self.foreign_events,
+            books: self.books,
+        }
+    }
+}
+
+/// An empty latency histogram (µs, 3 significant digits, auto-resizing).
+fn new_histogram() -> Histogram<u64> {
+    Histogram::<u64>::new(3).expect("3 significant digits is a valid hdrhistogram precision")
+}
+
+/// Percentiles of a latency histogram (µs); all zero when empty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Number of samples.
+    pub count: u64,
+}
+
+impl LatencySummary {
+    /// Summary of `h`.
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+            count: h.len(),
+        }
+    }
+}
+
+/// Transaction figures of a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TxMetrics {
+    /// Length of the measurement window (s).
+    pub window_s: f64,
+    /// Transactions intended in the window ÷ window.
+    pub offered_tps: f64,
+    /// Transactions intended in the window and committed by the end of the run ÷ window.
+    pub committed_tps: f64,
+    /// Commits that happened inside the window (whenever intended) ÷ window.
+    pub commit_rate_tps: f64,
+    /// Commit latency from the intended send time, of the window's committed transactions.
+    pub latency_us: LatencySummary,
+    /// Transactions intended in the window.
+    pub window_txs: u64,
+    /// Of those, committed.
+    pub window_committed: u64,
+    /// Of those, still pending at the end.
+    pub window_pending: u64,
+    /// Committed transactions whose execution failed.
+    pub execution_failed: u64,
+    /// Distinct heights that committed at least one of the run's transactions.
+    pub blocks_with_txs: u64,
+    /// Rejections at the submission node, by reason (whole run).
+    pub rejected: BTreeMap<String, u64>,
+    /// Rejected at the submission node but committed anyway (counted as committed).
+    pub rejected_then_committed: u64,
+    /// Events about transactions the run never submitted.
+    pub foreign_events: u64,
+    /// The books at the end (whole run).
+    pub books: Books,
+}
+
+/// The generator's check on itself.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct GeneratorCheck {
+    /// Submissions made.
+    pub submitted: u64,
+    /// Submissions later than `late_threshold_us` after their intended time.
+    pub late: u64,
+    /// The lateness that counts as a missed slot (µs).
+    pub late_threshold_us: u64,
+    /// Largest lateness (µs).
+    pub max_lag_us: u64,
+    /// 99th percentile lateness (µs).
+    pub p99_lag_us: u64,
+    /// Whether the generator kept its schedule (late fraction ≤ 1 %): a run with `valid = false` measured the
+    /// harness, not the system.
+    pub valid: bool,
+}
+
+/// How the nodes ended.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Agreement {
+    /// Every node at the same executed height with the same state root.
+    pub same_root_same_height: bool,
+    /// The engine's own cross-node safety check.
+    pub engine_consistent: bool,
+    /// How long the drain phase took (s).
+    pub drain_s: f64,
+}
+
+/// Everything [`drive`] measured.
+#[derive(Clone, Debug)]
+pub struct DriveOutcome {
+    /// System time the load started at.
+    pub start: Duration,
+    /// The transaction books and latencies.
+    pub recorder: Recorder,
+    /// The generator's self-check.
+    pub generator: GeneratorCheck,
+    /// The final cluster report.
+    pub report: ClusterReport,
+    /// Node agreement at the end.
+    pub agreement: Agreement,
+}
+
+/// Whether every node sits at the same executed height with the same state root.
+pub fn same_root_same_height(report: &ClusterReport) -> bool {
+    let mut nodes = report.nodes.iter();
+    match nodes.next() {
+        None => false,
+        Some(first) => nodes.all(|n| n.executed_height == first.executed_height && n.state_root == first.state_root),
+    }
+}
+
+/// Runs the open-loop load of `txs` (sorted by offset) against `sut`, then drains. `progress` is called on
+/// every step (rate-limit it there).
+pub fn drive<S: SystemUnderTest + ?Sized>(
+    sut: &mut S,
+    pacer: &mut dyn Pacer,
+    txs: Vec<ScheduledTx>,
+    plan: &Plan,
+    progress: &mut dyn FnMut(&Snapshot),
+) -> DriveOutcome {
+    let start = sut.now();
+    let load_end = start + plan.duration;
+    let mut recorder = Recorder::default();
+    let mut lag_histogram = new_histogram();
+    let mut late = 0u64;
+    let mut lag = Duration::ZERO;
+    let mut advanced_to = start;
+    let mut queue = txs.into_iter().peekable();
+
+    // Load: submit each transaction at its intended time, advance the system in between.
+    loop {
+        let now = pacer.now();
+        if !pacer.is_virtual() && now > advanced_to {
+            // Real time: first catch the system up to now, so that a transaction the generator is late with
+            // arrives late (and its lateness shows in its latency) rather than back-dated to its intended time.
+            sut.run_until(now);
+            advanced_to = now;
+        }
+        while let Some(next) = queue.next_if(|s| start + s.offset <= now) {
+            let intended = start + next.offset;
+            if intended > advanced_to {
+                // Virtual time: the system processes what was due before this arrival, then the arrival.
+                sut.run_until(intended);
+                advanced_to = intended;
+            }
+            lag = pacer.now().saturating_sub(intended);
+            late += u64::from(lag > LATE_THRESHOLD);
+            lag_histogram.saturating_record(u64::try_from(lag.as_micros()).unwrap_or(u64::MAX));
+            recorder.on_submit(next.hash, next.node, intended);
+            sut.submit(next.node, next.tx);
+        }
+        if now > advanced_to {
+            sut.run_until(now);
+            advanced_to = now;
+        }
+        for event in sut.drain_tx_events() {
+            recorder.on_event(&event);
+        }
+        progress(&Snapshot { phase: Phase::Load, elapsed: now - start, books: recorder.books(), lag });
+        let next_due = queue.peek().map(|s| start + s.offset);
+        if next_due.is_none() && now >= load_end {
+            break;
+        }
+        // Every due transaction was submitted, so the wake-up time lies in the future.
+        pacer.wait_until(next_due.unwrap_or(load_end).min(now + TICK));
+    }
+
+    // Drain: until every transaction has a fate and the nodes agree, or the drain time is up.
+    let drain_start = pacer.now();
+    let drain_end = drain_start + plan.drain;
+    let report = loop {
+        let now = pacer.now();
+        if now > advanced_to {
+            sut.run_until(now);
+            advanced_to = now;
+        }
+        for event in sut.drain_tx_events() {
+            recorder.on_event(&event);
+        }
+        progress(&Snapshot { phase: Phase::Drain, elapsed: now - start, books: recorder.books(), lag });
+        if recorder.books().pending == 0 || now >= drain_end {
+            let report = sut.report();
+            if same_root_same_height(&report) || now >= drain_end {
+                break report;
+            }
+        }
+        pacer.wait_until(now + TICK);
+    };
+    let drain_s = (pacer.now() - drain_start).as_secs_f64();
+
+    let submitted = recorder.books().submitted;
+    let generator = GeneratorCheck {
+        submitted,
+        late,
+        late_threshold_us: LATE_THRESHOLD.as_micros() as u64,
+        max_lag_us: lag_histogram.max(),
+        p99_lag_us: if lag_histogram.is_empty() { 0 } else { lag_histogram.value_at_quantile(0.99) },
+        valid: submitted == 0 || (late as f64) <= MAX_LATE_FRACTION * submitted as f64,
+    };
+    let agreement = Agreement {
+        same_root_same_height: same_root_same_height(&report),
+        engine_consistent: report.consistent,
+        drain_s,
+    };
+    DriveOutcome { start, recorder, generator, report, agreement }
+}
