@@ -59,6 +59,14 @@ pub enum ConfigError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// The engine refused the configuration when building the cluster.
+    #[error("{origin}: the engine refused the configuration: {message}")]
+    Refused {
+        /// File the text came from (plus overrides).
+        origin: String,
+        /// The engine's message.
+        message: String,
+    },
 }
 
 /// `[run]`: the load schedule and the measurement window.

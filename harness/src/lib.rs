@@ -6,3 +6,6 @@ pub mod config;
 pub mod corpus;
 pub mod measure;
 pub mod result;
+
+#[cfg(test)]
+mod tests;

@@ -165,7 +165,10 @@ impl ClusterSetup {
                     }
                 };
                 let state_root = if r.committed_height == 0 { params.genesis_state_root } else { r.state_root };
-                let accounts = if r.committed_height == 0 { cfg.genesis_accounts.clone() } else { r.accounts.clone() };
+                // Storage holds the accounts commits changed; the untouched rest are still as at genesis.
+                let mut merged: std::collections::BTreeMap<_, _> = cfg.genesis_accounts.iter().copied().collect();
+                merged.extend(r.accounts.iter().copied());
+                let accounts: Vec<_> = merged.into_iter().collect();
                 let exec = ExecutionState::restore(r.committed_height, accounts.clone());
                 let resume = NodeResume {
                     bft: crate::bft::BftResume { committed: (block, qc), epoch: r.epoch, safety: r.safety.clone() },

@@ -235,9 +235,12 @@ fn safety_state_round_trip(s: &mut dyn Storage) {
     assert_eq!(r.safety, Some(safety(1, 0)));
 }
 
+/// A named contract case.
+type Case = (&'static str, fn(&mut dyn Storage));
+
 /// Every contract case, each on a fresh store from `make`.
 fn contract(mut make: impl FnMut() -> Box<dyn Storage>) {
-    let cases: [(&str, fn(&mut dyn Storage)); 6] = [
+    let cases: [Case; 6] = [
         ("empty_store_recovers_none", empty_store_recovers_none),
         ("commits_recover_latest_state", commits_recover_latest_state),
         ("lookups", lookups),

@@ -1,11 +1,11 @@
 //! `hsbench run`: an N-validator cluster in this process (real node code, real signatures) under open-loop load.
 
-use crate::config::{self, BenchConfig, ClockKind, StorageKind};
+use crate::config::{self, BenchConfig, ClockKind, ConfigError, StorageKind};
 use crate::corpus;
 use crate::measure::{self, Agreement, DriveOutcome, GeneratorCheck, Pacer, Phase, Plan, Snapshot, TxMetrics};
 use crate::result::{self, Fingerprint, ResultFile};
 use anyhow::{Context, anyhow};
-use hsbench_engine::sim::{Cluster, ClusterConfig, ClusterReport, NodeReport, StorageMode};
+use hsbench_engine::sim::{Cluster, ClusterConfig, ClusterReport, NodeReport, SimError, StorageMode};
 use hsbench_engine::types::Height;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -187,7 +187,18 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         storage,
         clock: c.clock.mode(),
     };
-    let mut cluster = Cluster::new(cluster_config).map_err(|e| anyhow!("cannot start the cluster: {e}"))?;
+    let mut cluster = match Cluster::new(cluster_config) {
+        Ok(cluster) => cluster,
+        Err(SimError::Config(message)) => return Err(ConfigError::Refused { origin, message }.into()),
+        Err(e) => return Err(anyhow!("cannot start the cluster: {e}")),
+    };
+    // The cluster's wall clock started inside `Cluster::new`; starting the pacer right after it puts intended
+    // times at most the nodes' start-up work later than on the cluster's axis, so latencies can only err high.
+    let start = measure::SystemUnderTest::now(&cluster);
+    let mut pacer: Box<dyn Pacer> = match c.clock {
+        ClockKind::Wall => Box::new(measure::WallPacer::start(start)),
+        ClockKind::Virtual => Box::new(measure::VirtualPacer::start(start)),
+    };
 
     let plan = plan(&config);
     let bar = progress_bar(show_progress, "load", "{prefix:>9} [{bar:30}] {msg}");
@@ -212,11 +223,6 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
             b.pending,
             s.lag.as_secs_f64() * 1e3
         ));
-    };
-    let start = measure::SystemUnderTest::now(&cluster);
-    let mut pacer: Box<dyn Pacer> = match c.clock {
-        ClockKind::Wall => Box::new(measure::WallPacer::start(start)),
-        ClockKind::Virtual => Box::new(measure::VirtualPacer::start(start)),
     };
     let outcome = measure::drive(&mut cluster, pacer.as_mut(), corpus.txs, &plan, &mut draw);
     bar.finish_and_clear();

@@ -1,0 +1,138 @@
+//! Liveness after a leader crash and after a partition heals; byzantine validators; crash-restart recovery.
+
+mod common;
+
+use common::*;
+use hsbench_engine::crypto::VoteScheme;
+use hsbench_engine::sim::{Byzantine, Cluster, StorageMode};
+use std::time::Duration;
+
+fn heights(c: &Cluster) -> Vec<u64> {
+    (0..c.len()).map(|i| c.node(i).bft().committed_height()).collect()
+}
+
+#[test]
+fn liveness_after_the_leader_crashes() {
+    let mut c = Cluster::new(config(4, 11)).expect("cluster");
+    c.run_for(Duration::from_secs(1));
+    let leader = c.node(0).bft().committee()[(c.node(0).bft().round() % 4) as usize] as usize;
+    c.crash(leader);
+    let before = c.min_committed_height();
+    c.run_for(Duration::from_secs(6));
+    let after: Vec<u64> = (0..4).filter(|&i| i != leader).map(|i| c.node(i).bft().committed_height()).collect();
+    assert!(after.iter().all(|&h| h >= before + 5), "crashed {leader}: before {before}, after {after:?}");
+    c.check_consistency().expect("consistent");
+}
+
+#[test]
+fn liveness_after_a_partition_heals() {
+    let mut c = Cluster::new(config(4, 12)).expect("cluster");
+    c.run_for(Duration::from_secs(1));
+    c.partition(&[vec![0, 1], vec![2, 3]]);
+    c.run_for(Duration::from_secs(3));
+    let stuck = heights(&c);
+    c.run_for(Duration::from_secs(1));
+    assert!(heights(&c).iter().zip(&stuck).all(|(a, b)| a <= &(b + 1)), "no quorum on either side");
+    c.heal();
+    c.run_for(Duration::from_secs(10));
+    let healed = heights(&c);
+    assert!(healed.iter().zip(&stuck).all(|(h, s)| *h >= s + 5), "stuck {stuck:?} healed {healed:?}");
+    c.check_consistency().expect("consistent");
+}
+
+fn byzantine_run(behaviour: Byzantine, scheme: VoteScheme, validators: usize) -> Cluster {
+    let mut cfg = config(validators, 21);
+    cfg.vote_scheme = scheme;
+    if behaviour == Byzantine::NonMemberVoter {
+        cfg.consensus.committees = vec![vec![0, 1, 2, 3]];
+    }
+    let mut c = Cluster::new(cfg).expect("cluster");
+    let bad = if behaviour == Byzantine::NonMemberVoter { 4 } else { 3 };
+    c.set_byzantine(bad, behaviour);
+    submit_batch(&mut c, 4, 0, 2);
+    c.run_for(Duration::from_secs(4));
+    c.check_consistency().unwrap_or_else(|e| panic!("{behaviour:?}: {e}"));
+    assert!(c.min_committed_height() >= 5, "{behaviour:?}: heights {:?}", heights(&c));
+    let checked = c.verify_commit_qcs().unwrap_or_else(|e| panic!("{behaviour:?}: {e}"));
+    assert!(checked > 0);
+    c
+}
+
+#[test]
+fn votes_with_bad_signatures_never_count_toward_a_qc() {
+    for scheme in [VoteScheme::Ed25519, VoteScheme::Bls] {
+        let c = byzantine_run(Byzantine::BadVoteSignature, scheme, 4);
+        // Node 3 signs its own votes correctly when it collects them itself (round r's QC is collected by the
+        // leader of r + 1); every QC collected by an honest node must leave it out.
+        let collected_by_honest = |qc: &&hsbench_engine::types::QuorumCertificate| (qc.round + 1) % 4 != 3;
+        let honest: Vec<_> = c.commit_qcs().iter().filter(collected_by_honest).collect();
+        assert!(!honest.is_empty());
+        assert!(honest.iter().all(|qc| !qc.signers.get(3)), "a QC counted the byzantine voter");
+        let refused = c.node(0).refusals().get("bad_signature").copied().unwrap_or(0)
+            + c.node(1).refusals().get("bad_signature").copied().unwrap_or(0)
+            + c.node(2).refusals().get("bad_signature").copied().unwrap_or(0);
+        assert!(refused > 0, "bad votes were not counted as refused");
+    }
+}
+
+#[test]
+fn votes_by_a_non_member_are_refused() {
+    let c = byzantine_run(Byzantine::NonMemberVoter, VoteScheme::Ed25519, 5);
+    let refused: u64 = (0..4).map(|i| c.node(i).refusals().get("non_member").copied().unwrap_or(0)).sum();
+    assert!(refused > 0);
+}
+
+#[test]
+fn duplicate_votes_are_counted_once() {
+    let c = byzantine_run(Byzantine::DuplicateVotes, VoteScheme::Ed25519, 4);
+    let refused: u64 = (0..4).map(|i| c.node(i).refusals().get("duplicate").copied().unwrap_or(0)).sum();
+    assert!(refused > 0);
+    assert!(c.commit_qcs().iter().all(|qc| qc.signers.count() <= 4));
+}
+
+#[test]
+fn an_equivocating_leader_cannot_break_safety() {
+    let _ = byzantine_run(Byzantine::EquivocatingLeader, VoteScheme::Ed25519, 4);
+}
+
+#[test]
+fn crash_restart_with_durable_storage_recovers_and_keeps_committing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(4, 31);
+    cfg.storage = StorageMode::Redb { dir: dir.path().to_path_buf() };
+    let mut c = Cluster::new(cfg).expect("cluster");
+    submit_batch(&mut c, 6, 0, 3);
+    c.run_for(Duration::from_secs(2));
+    let victim = 2;
+    let (height_at_crash, root_at_crash) = c.node(victim).executed();
+    assert!(height_at_crash > 3);
+    c.crash(victim);
+    submit_batch(&mut c, 6, 3, 3);
+    c.run_for(Duration::from_secs(2));
+    c.restart(victim).expect("restart");
+    // The restarted node recovered exactly its committed height and state root from disk.
+    assert_eq!(c.node(victim).executed(), (height_at_crash, root_at_crash));
+    c.run_for(Duration::from_secs(4));
+    let h = c.node(victim).bft().committed_height();
+    assert!(h > height_at_crash + 5, "restarted node stuck at {h} (crash at {height_at_crash})");
+    c.check_consistency().expect("consistent");
+    let roots: Vec<_> = (0..4).map(|i| c.node(i).executed()).collect();
+    let min = roots.iter().map(|r| r.0).min().unwrap_or(0);
+    assert!(min > height_at_crash);
+}
+
+#[test]
+fn epoch_change_with_a_committee_change_keeps_committing() {
+    let mut cfg = config(5, 41);
+    cfg.vote_scheme = VoteScheme::Bls;
+    cfg.consensus.epoch_length = 6;
+    cfg.consensus.committees = vec![vec![0, 1, 2, 3], vec![1, 2, 3, 4], vec![0, 2, 3, 4]];
+    let mut c = Cluster::new(cfg).expect("cluster");
+    submit_batch(&mut c, 6, 0, 4);
+    c.run_for(Duration::from_secs(8));
+    c.check_consistency().expect("consistent");
+    let epochs: Vec<u64> = (0..5).map(|i| c.node(i).bft().epoch()).collect();
+    assert!(epochs.iter().all(|&e| e >= 2), "epochs {epochs:?}, heights {:?}", heights(&c));
+    assert!(c.min_committed_height() >= 14, "heights {:?}", heights(&c));
+    c.verify_commit_qcs().expect("QCs verify against their epoch's committee");
+}

@@ -1,0 +1,4 @@
+//! Unit tests that need shared fixtures (`common`).
+
+mod common;
+mod measure_tests;
