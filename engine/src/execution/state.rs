@@ -65,7 +65,7 @@ impl ExecutionState {
     /// Every existing account, sorted by id (for persistence snapshots and reference roots).
     pub fn accounts_sorted(&self) -> Vec<(AccountId, Account)> {
         let mut out: Vec<(AccountId, Account)> = self.accounts.iter().map(|(id, a)| (*id, *a)).collect();
-        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out.sort_unstable_by_key(|(id, _)| *id);
         out
     }
 

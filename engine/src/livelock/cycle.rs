@@ -1,8 +1,8 @@
-//! Cycles in the wait-for graph: canonical form, verification, and extraction from a component.
+//! A cycle in the wait-for graph: canonical form and verification against a node's own edges.
 
 use super::graph::WaitForGraph;
 use crate::types::Hash;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 /// A cycle found in the graph, in canonical rotation (starting at its smallest hash): `txs[0]` waits for
 /// `txs[1]`, …, and the last waits for `txs[0]`. The canonical form makes the same cycle byte-identical on every
@@ -40,36 +40,4 @@ impl Cycle {
         let edges = self.txs.iter().zip(self.txs.iter().cycle().skip(1)).all(|(w, h)| graph.has_wait(w, h));
         self.txs.len() >= 2 && distinct.len() == self.txs.len() && canonical && edges
     }
-}
-
-/// The shortest cycle through the smallest transaction of `component` (a sorted, strongly connected node set
-/// of `graph`), staying inside the component; breadth-first in hash order, so ties resolve identically
-/// everywhere. `None` only if `component` is not strongly connected.
-pub(super) fn shortest_cycle_through_smallest(graph: &WaitForGraph, component: &[Hash]) -> Option<Cycle> {
-    let start = *component.first()?;
-    let mut parent: BTreeMap<Hash, Hash> = BTreeMap::new();
-    let mut queue = VecDeque::from([start]);
-    while let Some(tx) = queue.pop_front() {
-        for holder in graph.holders_of(&tx) {
-            if component.binary_search(holder).is_err() {
-                continue;
-            }
-            if *holder == start {
-                // Walk back from `tx` to the start: start → … → tx → start.
-                let mut path = vec![tx];
-                let mut at = tx;
-                while at != start {
-                    at = *parent.get(&at)?;
-                    path.push(at);
-                }
-                path.reverse();
-                return Some(Cycle::canonical(path));
-            }
-            if !parent.contains_key(holder) {
-                parent.insert(*holder, tx);
-                queue.push_back(*holder);
-            }
-        }
-    }
-    None
 }

@@ -1,7 +1,7 @@
 //! The wait-for graph: which transaction waits for a lock (account) held by which other transaction.
 
-use super::cycle::{Cycle, shortest_cycle_through_smallest};
-use super::scc::cyclic_components;
+use super::breaker::break_cycles;
+use super::cycle::Cycle;
 use crate::types::Hash;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -118,14 +118,11 @@ impl WaitForGraph {
         self.waits_for.is_empty()
     }
 
-    /// One cycle per cyclic strongly connected component, ordered by the component's smallest hash.
-    ///
-    /// Not every elementary cycle (their number can be exponential): for each component, the shortest cycle
-    /// through its smallest transaction, ties broken by hash order in a breadth-first search. The graph has a
-    /// cycle iff this is non-empty. Cost O((V + E) log V). After the victim of each reported cycle is removed,
-    /// other cycles may remain in the same component; [`LivelockResolver::resolve`](super::LivelockResolver::resolve)
-    /// repeats until none does.
+    /// The cycles [`LivelockResolver::resolve`](super::LivelockResolver::resolve) would break, in its order:
+    /// removing each one's highest hash leaves the graph acyclic. Non-empty iff the graph has a cycle; at
+    /// least one cycle per cyclic strongly connected component, not every elementary cycle (their number can
+    /// be exponential). Each is a real cycle of this graph in canonical rotation. Near-linear cost.
     pub fn find_cycles(&self) -> Vec<Cycle> {
-        cyclic_components(self, &self.txs()).iter().filter_map(|c| shortest_cycle_through_smallest(self, c)).collect()
+        break_cycles(self)
     }
 }

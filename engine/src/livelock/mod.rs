@@ -1,18 +1,18 @@
 //! Livelock prevention: cycles of transactions waiting on each other's locks (A→B→A, and longer cycles,
 //! local or across shards) are found in a [`WaitForGraph`] and broken deterministically.
 //!
-//! Rule: per cyclic strongly connected component, the shortest cycle through its smallest transaction is
-//! taken; its highest hash ([`choose_victim`]) is deferred to a later block (its locks released) and repeated
-//! until the graph is acyclic, so the remaining transactions always make progress. A deferred transaction is
+//! Rule: one depth-first search in hash order closes cycles one at a time; the highest hash of each
+//! ([`choose_victim`]) is deferred to a later block (its locks released) and removed from the graph, until
+//! the graph is acyclic, so the remaining transactions always make progress. A deferred transaction is
 //! retried after `retry_delay_blocks`; one chosen as a victim again after `max_retries` deferrals is aborted.
 //! Every node holding the same edges takes the same decisions, and a [`Cycle`] in canonical form is a proof
 //! any validator can check against its own edges ([`Cycle::is_in`]) before accepting a deferral.
 
+mod breaker;
 mod config;
 mod cycle;
 mod graph;
 mod resolver;
-mod scc;
 
 pub use config::LivelockConfig;
 pub use cycle::Cycle;

@@ -2,9 +2,8 @@
 //! retry deferred transactions a bounded number of times, abort the ones that keep cycling.
 
 use super::config::LivelockConfig;
-use super::cycle::{Cycle, shortest_cycle_through_smallest};
+use super::cycle::Cycle;
 use super::graph::WaitForGraph;
-use super::scc::cyclic_components;
 use crate::types::{Hash, Height};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -96,23 +95,17 @@ impl LivelockResolver {
     /// Detects cycles in `graph`, defers each victim (removing it from the graph so the rest can proceed),
     /// returns the decisions.
     ///
-    /// Per cyclic strongly connected component (in order of smallest hash): take the shortest cycle through
-    /// its smallest transaction, remove that cycle's highest hash, recompute the components of what is left
-    /// of it, and repeat depth-first until none is cyclic. Afterwards `graph` is acyclic (progress guarantee:
-    /// every remaining transaction can eventually acquire its locks). Cost O(victims × component size).
+    /// The cycles are those of [`WaitForGraph::find_cycles`] (one deterministic depth-first search that
+    /// removes the highest hash of every cycle it closes), so afterwards `graph` is acyclic: every remaining
+    /// transaction can eventually acquire its locks (progress guarantee). Decisions come in the order the
+    /// cycles were found; an aborted victim is removed from the graph too.
     pub fn resolve(&mut self, graph: &mut WaitForGraph, current_height: Height) -> Vec<Decision> {
-        let mut decisions = Vec::new();
-        let mut work: Vec<Vec<Hash>> = cyclic_components(graph, &graph.txs());
-        work.reverse(); // a stack: smallest component first
-        while let Some(component) = work.pop() {
-            let Some(cycle) = shortest_cycle_through_smallest(graph, &component) else { continue };
-            let victim = choose_victim(&cycle);
+        let cycles = graph.find_cycles();
+        let mut decisions = Vec::with_capacity(cycles.len());
+        for cycle in &cycles {
+            let victim = choose_victim(cycle);
             decisions.push(self.decide(victim, cycle.len(), current_height));
             graph.remove_tx(&victim);
-            let rest: Vec<Hash> = component.into_iter().filter(|tx| *tx != victim).collect();
-            let mut sub = cyclic_components(graph, &rest);
-            sub.reverse();
-            work.extend(sub);
         }
         decisions
     }
@@ -138,12 +131,12 @@ impl LivelockResolver {
 
     /// Drops a pending retry of `tx`, if any.
     fn unschedule(&mut self, tx: &Hash, retry_at: Option<Height>) {
-        if let Some(at) = retry_at {
-            if let Some(set) = self.schedule.get_mut(&at) {
-                set.remove(tx);
-                if set.is_empty() {
-                    self.schedule.remove(&at);
-                }
+        if let Some(at) = retry_at
+            && let Some(set) = self.schedule.get_mut(&at)
+        {
+            set.remove(tx);
+            if set.is_empty() {
+                self.schedule.remove(&at);
             }
         }
     }

@@ -60,7 +60,7 @@ impl Mempool {
             return Err(RejectReason::NonceTooLow);
         }
         let next = queue.map_or(account.nonce, SenderQueue::next_nonce);
-        if tx.nonce >= account.nonce.saturating_add(self.config.nonce_window) {
+        if tx.nonce >= account.nonce.saturating_add(self.config.nonce_window) || tx.nonce > next {
             return Err(RejectReason::NonceGap);
         }
         let existing = queue.and_then(|q| q.get(tx.nonce));

@@ -16,17 +16,20 @@ enum Op {
     /// Execute up to `count` of the sender's pending transactions, then `foreign` more of its nonces consumed
     /// by transactions the pool never saw, plus a balance change.
     Execute { sender: u8, count: usize, foreign: u64, credit: u64, debit: u64 },
+    /// Submit again the `pick`-th transaction submitted so far (modulo their number), signature valid.
+    Resubmit { pick: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..SENDERS, -2i8..3, 0u64..6, 0u64..40, prop::bool::weighted(0.9), prop::bool::weighted(0.05),
-            prop::sample::select(vec![0usize, 0, 10, 3000]))
+            prop::sample::select(vec![0usize, 0, 0, 10, 3000]))
             .prop_map(|(sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo)| Op::Admit {
                 sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo
             }),
         1 => (0..SENDERS, 0usize..4, 0u64..2, 0u64..50, 0u64..50)
             .prop_map(|(sender, count, foreign, credit, debit)| Op::Execute { sender, count, foreign, credit, debit }),
+        1 => any::<usize>().prop_map(|pick| Op::Resubmit { pick }),
     ]
 }
 
@@ -96,7 +99,7 @@ proptest! {
     fn random_histories_keep_every_invariant(
         balances in prop::collection::vec((0u64..200, 0u64..3), SENDERS as usize),
         ops in prop::collection::vec(op(), 1..60),
-        capacity in 3usize..30,
+        capacity in 2usize..12,
     ) {
         let mut state: HashMap<AccountId, Account> = balances
             .iter()
@@ -106,6 +109,7 @@ proptest! {
         let config = MempoolConfig { capacity, nonce_window: 5, ..MempoolConfig::default() };
         let mut pool = Mempool::new(config);
         let mut calls = 0;
+        let mut submitted: Vec<Transaction> = Vec::new();
         for op in ops {
             match op {
                 Op::Admit { sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo } => {
@@ -116,6 +120,7 @@ proptest! {
                     let tx = Transaction::signed(&key(sender), chain, recipient, amount, fee, nonce, vec![7; memo]);
                     let hash = tx.hash();
                     calls += 1;
+                    submitted.push(tx.clone());
                     match pool.admit(tx, sig_ok, &state) {
                         Ok(admitted) => {
                             prop_assert_eq!(admitted.tx_hash, hash);
@@ -130,6 +135,18 @@ proptest! {
                             prop_assert!(rejection.reason.is_admission());
                             prop_assert!(rejection.reason != RejectReason::Duplicate || pool.contains(&hash));
                         }
+                    }
+                }
+                Op::Resubmit { pick } => {
+                    if submitted.is_empty() {
+                        continue;
+                    }
+                    let tx = submitted[pick % submitted.len()].clone();
+                    let was_pending = pool.contains(&tx.hash());
+                    calls += 1;
+                    let result = pool.admit(tx, true, &state);
+                    if was_pending {
+                        prop_assert_eq!(result.map_err(|r| r.reason), Err(RejectReason::Duplicate));
                     }
                 }
                 Op::Execute { sender, count, foreign, credit, debit } => {

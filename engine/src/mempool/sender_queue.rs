@@ -68,7 +68,7 @@ impl SenderQueue {
 
     /// The pending transaction at `nonce`.
     pub(super) fn get(&self, nonce: u64) -> Option<&PendingTx> {
-        self.index(nonce).and_then(|i| self.txs.get(i))
+        self.index(nonce).and_then(|i| self.txs.get(i)).filter(|p| p.tx.nonce == nonce)
     }
 
     /// The head's serving priority (what the ready queue holds for this sender).

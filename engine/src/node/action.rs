@@ -9,6 +9,7 @@ use std::time::Duration;
 /// Output of [`super::NodeStateMachine::handle`]. The runtime performs actions in order; in particular a
 /// [`Action::PersistSafety`] completes before any later `Send`/`Broadcast` leaves (persist-before-vote).
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // actions are moved once, never stored in bulk
 pub enum Action {
     /// Send to one validator.
     Send { to: ValidatorId, message: Message },

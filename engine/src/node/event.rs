@@ -5,6 +5,7 @@ use crate::types::{Epoch, Message, Round, SyncEntry, Transaction, ValidatorId};
 
 /// Input of [`super::NodeStateMachine::handle`].
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // events are moved once, never stored in bulk
 pub enum Event {
     /// A message from another validator.
     Network { from: ValidatorId, message: Message },

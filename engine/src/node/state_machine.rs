@@ -78,6 +78,7 @@ pub struct NodeReport {
     pub halted: Option<String>,
 }
 
+#[allow(clippy::large_enum_variant)] // one per in-flight job; boxing buys nothing
 enum Pending {
     Proposal { proposal: Proposal },
     Vote(Vote),
@@ -314,10 +315,10 @@ impl NodeStateMachine {
         while self.exec_roots.len() > EXEC_ROOTS_KEPT {
             self.exec_roots.pop_first();
         }
-        if let Some(expected) = self.expected_roots.remove(&e.height) {
-            if expected != e.state_root {
-                out.refused.push(Refusal::StateRootMismatch);
-            }
+        if let Some(expected) = self.expected_roots.remove(&e.height)
+            && expected != e.state_root
+        {
+            out.refused.push(Refusal::StateRootMismatch);
         }
         self.expected_roots.retain(|h, _| *h > e.height);
         for (id, account) in &e.changed {

@@ -89,7 +89,7 @@ pub fn select_transactions(
             // A head whose predecessors sit in pending blocks: continue from the expected nonce instead,
             // in its own priority turn.
             match mempool.pending_at(&tx.sender, cursor.next_nonce) {
-                Some(next) => successors.push(Candidate(next)),
+                Some(next) if next.tx().nonce == cursor.next_nonce => successors.push(Candidate(next)),
                 _ => cursor.blocked = true,
             }
             continue;

@@ -88,7 +88,7 @@ impl Cluster {
             nodes.push(SimNode { sm, services: Some(services), alive: true, incarnation: 0, parked_storage: None });
         }
         let mut cluster = Cluster {
-            rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed_0f_5111),
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x005e_ed0f_5111),
             cfg,
             setup,
             nodes,
@@ -234,11 +234,11 @@ impl Cluster {
                 self.transmit(from, to, message.clone());
             }
             Some(Byzantine::EquivocatingLeader) => {
-                if let Message::Proposal(p) = &message {
-                    if to % 2 == 0 {
-                        let twin = self.equivocate(from, p);
-                        return self.transmit(from, to, Message::Proposal(twin));
-                    }
+                if let Message::Proposal(p) = &message
+                    && to.is_multiple_of(2)
+                {
+                    let twin = self.equivocate(from, p);
+                    return self.transmit(from, to, Message::Proposal(twin));
                 }
             }
             _ => {}
@@ -247,11 +247,11 @@ impl Cluster {
     }
 
     fn transmit(&mut self, from: usize, to: usize, message: Message) {
-        if let Some(groups) = &self.groups {
-            if groups[from] != groups[to] {
-                self.dropped += 1;
-                return;
-            }
+        if let Some(groups) = &self.groups
+            && groups[from] != groups[to]
+        {
+            self.dropped += 1;
+            return;
         }
         let net = &self.cfg.network;
         if net.loss > 0.0 && self.rng.random::<f64>() < net.loss {

@@ -64,12 +64,11 @@ impl Decode for SignerBitfield {
         for b in bytes.iter_mut() {
             *b = r.u8()?;
         }
-        if len % 8 != 0 {
-            if let Some(last) = bytes.last() {
-                if last >> (len % 8) != 0 {
-                    return Err(DecodeError::Invalid { what: "signer bitfield padding" });
-                }
-            }
+        if let Some(last) = bytes.last()
+            && !len.is_multiple_of(8)
+            && last >> (len % 8) != 0
+        {
+            return Err(DecodeError::Invalid { what: "signer bitfield padding" });
         }
         Ok(SignerBitfield { len: len as u16, bytes })
     }

@@ -32,6 +32,7 @@ pub struct SyncEntry {
 
 /// Everything validators say to each other.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // messages are moved once, never stored in bulk
 pub enum Message {
     /// A leader's proposal.
     Proposal(Proposal),

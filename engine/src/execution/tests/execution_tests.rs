@@ -26,7 +26,7 @@ fn successful_transfer_moves_amount_burns_fee_and_advances_nonce() {
     assert_eq!(state.account(&id(1)), acct(693, 1));
     assert_eq!(state.account(&id(2)), acct(800, 0));
     let mut expected = vec![(id(1), acct(693, 1)), (id(2), acct(800, 0))];
-    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.sort_by_key(|(id, _)| *id);
     assert_eq!(result.changed, expected);
     assert_eq!(result.state_root, state.state_root());
     assert_eq!(state.executed_height(), 1);

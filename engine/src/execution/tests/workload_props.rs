@@ -111,7 +111,7 @@ proptest! {
                 let (old, new) = (before.get(id).copied().unwrap_or_default(), model.get(id).copied().unwrap_or_default());
                 if old != new { expected_delta.push((*id, new)); }
             }
-            expected_delta.sort_by(|a, b| a.0.cmp(&b.0));
+            expected_delta.sort_by_key(|(id, _)| *id);
             expected_delta.dedup();
             prop_assert_eq!(&result.changed, &expected_delta);
 

@@ -44,10 +44,23 @@ fn figure_eight_reports_one_cycle_per_component() {
 }
 
 #[test]
-fn shortest_cycle_through_smallest_is_chosen() {
-    // 1 → 2 → 3 → 4 → 1 and the shortcut 2 → 4.
+fn a_cycle_with_a_chord_is_broken_once() {
+    // 1 → 2 → 3 → 4 → 1 and the chord 2 → 4: removing 4 (highest of the first cycle closed) breaks both.
     let g = graph(&[(1, 2), (2, 3), (3, 4), (4, 1), (2, 4)]);
-    assert_eq!(g.find_cycles(), vec![Cycle { txs: vec![h(1), h(2), h(4)] }]);
+    assert_eq!(g.find_cycles(), vec![Cycle { txs: vec![h(1), h(2), h(3), h(4)] }]);
+}
+
+#[test]
+fn reported_victims_make_the_graph_acyclic() {
+    // Two interlocked cycles where the first victim does not break the second: 1 → 3 → 1 and 1 → 2 → 1.
+    let mut g = graph(&[(1, 3), (3, 1), (1, 2), (2, 1), (3, 2)]);
+    let cycles = g.find_cycles();
+    assert_eq!(cycles, vec![Cycle { txs: vec![h(1), h(2)] }, Cycle { txs: vec![h(1), h(3)] }]);
+    for cycle in &cycles {
+        assert!(cycle.is_in(&g));
+        g.remove_tx(&crate::livelock::choose_victim(cycle));
+    }
+    assert!(!is_cyclic(&g));
 }
 
 #[test]
