@@ -1,5 +1,10 @@
 //! Safety under an adversarial network: many seeded runs with random delays, reordering, loss and partitions.
 //! No two nodes may ever commit different blocks (or reach different state roots) at one height.
+//!
+//! Checked against injected bugs (PROTOCOL.md, "check the checker"): committing on a one-chain (a block as soon
+//! as it is certified) fails at seed 68 with a block mismatch at height 4. Dropping only the consecutive-round
+//! condition of the two-chain rule is *not* caught by these random schedules — that needs adversarial
+//! (Twins-style) scenarios, which are future work.
 
 mod common;
 
@@ -19,13 +24,15 @@ fn adversarial_run(seed: u64) -> Result<u64, String> {
     let mut c = Cluster::new(cfg).map_err(|e| e.to_string())?;
     submit_batch(&mut c, 4, 0, 3);
     for _ in 0..6 {
-        if rng.random_bool(0.5) {
-            let a = rng.random_range(0..4usize);
-            let b = (a + rng.random_range(1..4usize)) % 4;
-            let rest: Vec<usize> = (0..4).filter(|x| *x != a && *x != b).collect();
-            c.partition(&[vec![a, b], rest]);
+        if rng.random_bool(0.6) {
+            // A random split: often one node (e.g. the vote collector) cut off from the rest, sometimes 2-2.
+            let mut groups = vec![Vec::new(), Vec::new()];
+            for node in 0..4 {
+                groups[usize::from(rng.random_bool(0.3))].push(node);
+            }
+            c.partition(&groups);
         }
-        c.run_for(Duration::from_millis(rng.random_range(100..600)));
+        c.run_for(Duration::from_millis(rng.random_range(50..600)));
         c.heal();
         c.run_for(Duration::from_millis(rng.random_range(100..600)));
         c.check_consistency()?;
