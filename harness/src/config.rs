@@ -557,7 +557,7 @@ mod tests {
         assert_eq!(invalid_key("[workload]\naccounts = 1\n"), "workload.accounts");
         assert_eq!(invalid_key("[workload]\nmemo_bytes = 100000\n"), "workload.memo_bytes");
         assert_eq!(invalid_key("[workload]\ninitial_balance = 1\n"), "workload.initial_balance");
-        assert_eq!(invalid_key("[workload]\namount = 18446744073709551615\n"), "workload.initial_balance");
+        assert_eq!(invalid_key("[workload]\namount = 9223372036854775807\n"), "workload.initial_balance");
         assert_eq!(invalid_key("[network]\nloss = 1.0\n"), "network.loss");
         assert_eq!(invalid_key("[cluster]\nstorage_dir = \"/tmp/x\"\n"), "cluster.storage_dir");
         let msg = parse("[cluster]\nvalidators = 3\n", "t.toml").unwrap().validate("t.toml").unwrap_err().to_string();

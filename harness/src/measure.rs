@@ -11,6 +11,7 @@
 
 use crate::corpus::ScheduledTx;
 use hdrhistogram::Histogram;
+use hsbench_engine::mempool::RejectReason;
 use hsbench_engine::sim::{Cluster, ClusterReport, TxEvent, TxStatus};
 use hsbench_engine::types::{Hash, Height, Transaction};
 use serde::Serialize;
@@ -267,7 +268,9 @@ impl Recorder {
         let mut commits_during_window = 0u64;
         let mut failed = 0u64;
         let mut pending_in_window = 0u64;
-        let mut rejected: BTreeMap<String, u64> = BTreeMap::new();
+        // Every reason is listed, zero or not, so results always have the same fields.
+        let mut rejected: BTreeMap<String, u64> =
+            RejectReason::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
         let mut heights = BTreeSet::new();
         for record in self.records.values() {
             let windowed = in_window(record.intended);
@@ -306,9 +309,12 @@ impl Recorder {
     }
 }
 
-/// An empty latency histogram (µs, 3 significant digits, auto-resizing).
+/// Largest latency or lag a histogram tells apart (1 h, in µs); larger values are recorded as this.
+pub const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
+
+/// An empty histogram of µs values, 1 µs .. [`HISTOGRAM_MAX_US`], 3 significant digits.
 fn new_histogram() -> Histogram<u64> {
-    Histogram::<u64>::new(3).expect("3 significant digits is a valid hdrhistogram precision")
+    Histogram::<u64>::new_with_bounds(1, HISTOGRAM_MAX_US, 3).expect("constant hdrhistogram bounds are valid")
 }
 
 /// Percentiles of a latency histogram (µs); all zero when empty.
@@ -371,7 +377,7 @@ pub struct TxMetrics {
     pub execution_failed: u64,
     /// Distinct heights that committed at least one of the run's transactions.
     pub blocks_with_txs: u64,
-    /// Rejections at the submission node, by reason (whole run).
+    /// Rejections at the submission node, by reason (whole run; every reason listed).
     pub rejected: BTreeMap<String, u64>,
     /// Rejected at the submission node but committed anyway (counted as committed).
     pub rejected_then_committed: u64,

@@ -14,7 +14,7 @@ pub const DEFAULT_OUT_DIR: &str = "results/tmp";
 
 /// One result document.
 #[derive(Clone, Debug, Serialize)]
-pub struct ResultFile<M: Serialize> {
+pub struct ResultFile<C: Serialize, M: Serialize> {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// The subcommand that produced it (`"run"`, later `"ceiling"`, `"crypto"`, ...).
@@ -26,7 +26,7 @@ pub struct ResultFile<M: Serialize> {
     /// What produced the figures.
     pub fingerprint: Fingerprint,
     /// The effective configuration (after command-line overrides).
-    pub config: serde_json::Value,
+    pub config: C,
     /// The figures.
     pub metrics: M,
 }
@@ -151,7 +151,7 @@ pub fn unix_now() -> u64 {
 
 /// Writes `result` as `<dir>/<kind>-<started_unix_s>.json` (with `-2`, `-3` ... when taken), creating `dir`;
 /// returns the path.
-pub fn write<M: Serialize>(dir: &Path, result: &ResultFile<M>) -> anyhow::Result<PathBuf> {
+pub fn write<C: Serialize, M: Serialize>(dir: &Path, result: &ResultFile<C, M>) -> anyhow::Result<PathBuf> {
     use anyhow::Context;
     use std::io::Write;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;

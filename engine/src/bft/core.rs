@@ -135,7 +135,6 @@ pub struct HotStuff {
     genesis_qc: QuorumCertificate,
     failed_rounds: u32,
     proposed_round: Option<(Epoch, Round)>,
-    last_proposal_at: Option<Duration>,
     votes: BTreeMap<(Round, Hash), SignatureSet>,
     voted_for: HashMap<(Round, ValidatorId), Hash>,
     timeouts: BTreeMap<Round, SignatureSet>,
@@ -169,7 +168,6 @@ impl HotStuff {
             genesis_qc,
             failed_rounds: 0,
             proposed_round: None,
-            last_proposal_at: None,
             votes: BTreeMap::new(),
             voted_for: HashMap::new(),
             timeouts: BTreeMap::new(),
@@ -400,7 +398,6 @@ impl HotStuff {
     pub fn propose(&mut self, now: Duration, block: Block, tc: Option<TimeoutCertificate>, out: &mut Outputs) {
         self.stats.proposals += 1;
         self.proposed_round = Some((block.header.epoch, block.header.round));
-        self.last_proposal_at = Some(now);
         let sig = self.p.keys.sign_vote(VoteScheme::Ed25519, &proposal_message(self.p.chain_id, &block.hash()));
         let mut signature = [0u8; 64];
         if sig.len() == 64 {
@@ -624,7 +621,7 @@ impl HotStuff {
 
     // ---- rounds, timeouts --------------------------------------------------------------------------------
 
-    fn enter_round(&mut self, now: Duration, round: Round, out: &mut Outputs) {
+    fn enter_round(&mut self, _now: Duration, round: Round, out: &mut Outputs) {
         if round <= self.round && self.round != 0 {
             return;
         }
@@ -638,8 +635,8 @@ impl HotStuff {
             after: view_timeout(&self.p.config, self.failed_rounds),
         });
         if self.p.schedule.leader(epoch, round) == self.p.me && self.is_member() {
-            let interval = Duration::from_millis(self.p.config.min_block_interval_ms);
-            let wait = self.last_proposal_at.map(|t| (t + interval).saturating_sub(now)).unwrap_or_default();
+            // Wait the block interval from entering the round, so transactions accumulate between blocks.
+            let wait = Duration::from_millis(self.p.config.min_block_interval_ms);
             out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: wait });
         }
     }

@@ -13,6 +13,9 @@ pub enum Event {
     Timer(Timer),
     /// A transaction submitted by a client to this node.
     Client(Transaction),
+    /// Client transactions whose signatures a sigverify stage already checked (one verdict per transaction),
+    /// so the node admits them without delegating verification again.
+    VerifiedClientTxs { txs: Vec<Transaction>, verdicts: Vec<bool> },
     /// The result of delegated work.
     Callback(Callback),
 }

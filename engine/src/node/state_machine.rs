@@ -48,7 +48,7 @@ pub struct NodeResume {
 }
 
 /// One node's summary for reports.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct NodeReport {
     /// Node index.
     pub node: usize,
@@ -162,6 +162,7 @@ impl NodeStateMachine {
                     out.actions.push(Action::SetTimer { timer: Timer::TxBatch, after: TX_BATCH_WAIT });
                 }
             }
+            Event::VerifiedClientTxs { txs, verdicts } => self.admit(txs, &verdicts, true, &mut out),
             Event::Callback(cb) => self.on_callback(now, cb, &mut out),
         }
         self.finish(now, out)

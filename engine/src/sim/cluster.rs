@@ -118,6 +118,16 @@ impl Cluster {
         self.now
     }
 
+    /// Wall-clock time since the cluster started (the origin of wall-clock mode's time).
+    pub fn wall_elapsed(&self) -> Duration {
+        self.wall_start.elapsed()
+    }
+
+    /// When the next queued event is due, if any.
+    pub fn next_event_time(&self) -> Option<Duration> {
+        self.queue.peek().map(|Reverse(e)| e.at)
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()

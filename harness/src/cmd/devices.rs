@@ -22,18 +22,18 @@ pub fn execute(args: DevicesArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:>2}  {:<36} {:<8} {:<13} {:<28} {:>5} {:>9} {:>8} {:>12}",
+        "{:>2}  {:<36} {:<8} {:<13} {:<40} {:>5} {:>9} {:>8} {:>12}",
         "#", "name", "backend", "type", "driver", "int64", "timestamp", "subgroup", "max_binding"
     );
     for (i, a) in adapters.iter().enumerate() {
         let driver = if a.driver_info.is_empty() { &a.driver } else { &a.driver_info };
         println!(
-            "{:>2}  {:<36} {:<8} {:<13} {:<28} {:>5} {:>9} {:>8} {:>12}",
+            "{:>2}  {:<36} {:<8} {:<13} {:<40} {:>5} {:>9} {:>8} {:>12}",
             i,
             truncate(&a.name, 36),
             a.backend,
             a.device_type,
-            truncate(driver, 28),
+            truncate(driver, 40),
             yes_no(a.shader_int64),
             yes_no(a.timestamp_query),
             yes_no(a.subgroup),

@@ -132,31 +132,65 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
     let (config, origin) = effective_config(&args)?;
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
-    let show_progress = !args.quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let ui =
+        Ui { progress: !args.quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal(), log: true };
     let c = &config.cluster;
     println!("hsbench run — {origin}");
     println!(
-        "  {} validators · {:?} votes · {} · {:?} storage · {:?} clock · {} tx/s for {} s (window {:.1} s)",
+        "  {} validators · {} votes · {} · {} storage · {} clock · {} tx/s for {} s (window {:.1} s)",
         c.validators,
-        c.vote_scheme,
+        name(&c.vote_scheme),
         c.verify_backend,
-        c.storage,
-        c.clock,
+        name(&c.storage),
+        name(&c.clock),
         config.run.rate_tps,
         config.run.duration_s,
         config.window().as_secs_f64(),
     );
+    let metrics = run_benchmark(&config, &origin, &ui)?;
+    let result = ResultFile {
+        schema_version: result::SCHEMA_VERSION,
+        kind: "run",
+        started_unix_s,
+        config_origin: origin,
+        fingerprint: Fingerprint::collect(&config_toml, config.run.seed),
+        config: &config,
+        metrics,
+    };
+    let path = result::write(&args.out, &result)?;
+    print_summary(&result.metrics);
+    println!("result: {}", path.display());
+    if !result.metrics.consistent {
+        anyhow::bail!("the nodes did not end in agreement (see {})", path.display());
+    }
+    Ok(())
+}
 
+/// What a benchmark shows while it runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Ui {
+    /// Progress bars (on stderr).
+    pub progress: bool,
+    /// One-line notes on stdout (corpus size and signing time).
+    pub log: bool,
+}
+
+/// One benchmark of a validated `config` (named `origin` in errors): builds the corpus, starts the cluster,
+/// drives it open-loop, drains, and measures. Reusable by commands that run many (ceiling search).
+pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Result<RunMetrics> {
+    let c = &config.cluster;
     let t = Instant::now();
-    let bar = progress_bar(show_progress, "signing", "{prefix:>9} [{bar:30}] {pos}/{len} keys + transactions");
-    let corpus = corpus::build(&config, &bar);
+    let bar = progress_bar(ui.progress, "signing", "{prefix:>9} [{bar:30}] {pos}/{len} keys + transactions");
+    let corpus = corpus::build(config, &bar);
     bar.finish_and_clear();
-    println!(
-        "  corpus: {} accounts, {} transactions signed in {:.1} s",
-        corpus.genesis.len(),
-        corpus.txs.len(),
-        t.elapsed().as_secs_f64()
-    );
+    if ui.log {
+        println!(
+            "  corpus: {} accounts, {} transactions signed in {:.1} s",
+            corpus.genesis.len(),
+            corpus.txs.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
 
     // Keeps a temporary redb folder alive until the cluster is gone.
     let mut scratch = None;
@@ -183,25 +217,27 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         consensus: config.consensus.clone(),
         mempool: config.mempool.clone(),
         provisioning: config.provisioning.clone(),
-        genesis_accounts: corpus.genesis.clone(),
+        genesis_accounts: corpus.genesis,
         storage,
         clock: c.clock.mode(),
     };
     let mut cluster = match Cluster::new(cluster_config) {
         Ok(cluster) => cluster,
-        Err(SimError::Config(message)) => return Err(ConfigError::Refused { origin, message }.into()),
+        Err(SimError::Config(message)) => {
+            return Err(ConfigError::Refused { origin: origin.to_string(), message }.into());
+        }
         Err(e) => return Err(anyhow!("cannot start the cluster: {e}")),
     };
-    // The cluster's wall clock started inside `Cluster::new`; starting the pacer right after it puts intended
-    // times at most the nodes' start-up work later than on the cluster's axis, so latencies can only err high.
+    // The cluster's wall clock started inside `Cluster::new`; the pacer starts right after, so its axis trails the
+    // cluster's by at most the nodes' start-up work, and latencies can only err high, by that much.
     let start = measure::SystemUnderTest::now(&cluster);
     let mut pacer: Box<dyn Pacer> = match c.clock {
         ClockKind::Wall => Box::new(measure::WallPacer::start(start)),
         ClockKind::Virtual => Box::new(measure::VirtualPacer::start(start)),
     };
 
-    let plan = plan(&config);
-    let bar = progress_bar(show_progress, "load", "{prefix:>9} [{bar:30}] {msg}");
+    let plan = plan(config);
+    let bar = progress_bar(ui.progress, "load", "{prefix:>9} [{bar:30}] {msg}");
     bar.set_length(plan.duration.as_millis() as u64);
     let mut last_draw: Option<Instant> = None;
     let mut draw = |s: &Snapshot| {
@@ -228,24 +264,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     drop(cluster);
     drop(scratch);
-
-    let metrics = RunMetrics::new(&config, &outcome);
-    let result = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "run",
-        started_unix_s,
-        config_origin: origin,
-        fingerprint: Fingerprint::collect(&config_toml, config.run.seed),
-        config: serde_json::to_value(&config).context("cannot encode the configuration as JSON")?,
-        metrics,
-    };
-    let path = result::write(&args.out, &result)?;
-    print_summary(&result.metrics);
-    println!("result: {}", path.display());
-    if !result.metrics.consistent {
-        anyhow::bail!("the nodes did not end in agreement (see {})", path.display());
-    }
-    Ok(())
+    Ok(RunMetrics::new(config, &outcome))
 }
 
 fn progress_bar(show: bool, prefix: &'static str, template: &str) -> ProgressBar {
@@ -257,6 +276,14 @@ fn progress_bar(show: bool, prefix: &'static str, template: &str) -> ProgressBar
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+/// A config enum's name as written in the TOML.
+fn name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".to_string(),
+    }
 }
 
 /// The first 16 characters (of a hex root).
@@ -290,11 +317,9 @@ fn print_summary(m: &RunMetrics) {
         "  committed height  {:>10}   (blocks {}, {} with the run's txs)",
         m.committed_height, m.blocks, t.blocks_with_txs
     );
-    let rejected = if t.rejected.is_empty() {
-        "none".to_string()
-    } else {
-        t.rejected.iter().map(|(reason, n)| format!("{reason} {n}")).collect::<Vec<_>>().join(", ")
-    };
+    let rejected: Vec<String> =
+        t.rejected.iter().filter(|(_, n)| **n > 0).map(|(reason, n)| format!("{reason} {n}")).collect();
+    let rejected = if rejected.is_empty() { "none".to_string() } else { rejected.join(", ") };
     println!("  rejected          {rejected}");
     let b = &t.books;
     println!(
@@ -345,6 +370,11 @@ fn print_summary(m: &RunMetrics) {
             n.rejected.values().sum::<u64>(),
             n.mempool_len
         );
+    }
+    for n in &m.nodes {
+        if let Some(why) = &n.halted {
+            println!("  node {} HALTED: {why}", n.node);
+        }
     }
     println!();
 }

@@ -29,7 +29,7 @@ fn on_time_submissions_measure_the_system_delay() {
     assert!((m.offered_tps - 100.0).abs() < 1e-6);
     assert!((m.committed_tps - 100.0).abs() < 1e-6);
     assert_eq!(m.books, Books { submitted: 100, committed: 100, rejected: 0, pending: 0 });
-    assert!(m.rejected.is_empty(), "other nodes' rejections do not count");
+    assert!(m.rejected.values().all(|n| *n == 0), "other nodes' rejections do not count");
     assert!(out.generator.valid && out.generator.late == 0 && out.generator.max_lag_us == 0);
     assert!(out.agreement.same_root_same_height && out.agreement.engine_consistent);
 }
@@ -99,7 +99,7 @@ fn books_balance_with_rejections_and_pending() {
     assert_eq!(m.books, Books { submitted: 200, committed: 160, rejected: 20, pending: 20 });
     assert!(m.books.balanced());
     assert_eq!(m.rejected.get(any_reject_reason().as_str()), Some(&20));
-    assert_eq!(m.rejected.len(), 1);
+    assert_eq!(m.rejected.values().sum::<u64>(), 20);
     assert_eq!(m.rejected_then_committed, 20);
     assert_eq!((m.window_txs, m.window_committed, m.window_pending), (100, 80, 10));
     assert!((m.committed_tps - 80.0).abs() < 1e-6);

@@ -1,0 +1,137 @@
+//! The built `hsbench` binary: help, configuration errors (exit code 2, one line), and short real runs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hsbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hsbench")).args(args).output().expect("the hsbench binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `hsbench run` with `args` and expects a configuration error whose message contains `needle`.
+fn expect_config_error(args: &[&str], needle: &str) {
+    let out = hsbench(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line expected, got {err:?}");
+    assert!(err.starts_with("error: "), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
+}
+
+fn write_config(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn only_json(dir: &Path) -> serde_json::Value {
+    let files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].file_name().unwrap().to_str().unwrap().starts_with("run-"));
+    serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap()
+}
+
+#[test]
+fn help_lists_the_subcommands_and_options() {
+    let out = hsbench(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("run") && text.contains("devices"), "{text}");
+    let out = hsbench(&["run", "--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for option in ["--config", "--duration", "--out", "--rate", "--seed", "--quiet"] {
+        assert!(text.contains(option), "run --help lacks {option}: {text}");
+    }
+    assert!(hsbench(&["--version"]).status.success());
+}
+
+#[test]
+fn configuration_errors_exit_with_code_two_and_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let unknown = write_config(d, "unknown.toml", "[run]\nrate_tps = 10.0\nrate = 5\n");
+    expect_config_error(&["run", "--config", &unknown], "unknown field `rate`");
+    expect_config_error(&["run", "--config", &unknown], "unknown.toml:3:");
+    let small = write_config(d, "small.toml", "[cluster]\nvalidators = 3\n");
+    expect_config_error(&["run", "--config", &small], "cluster.validators: must be at least 4");
+    let zero = write_config(d, "zero.toml", "[run]\nrate_tps = 0.0\n");
+    expect_config_error(&["run", "--config", &zero], "run.rate_tps");
+    expect_config_error(&["run", "--rate", "0"], "run.rate_tps");
+    expect_config_error(&["run", "--duration", "0"], "run.duration_s");
+    let bad_enum = write_config(d, "enum.toml", "[cluster]\nstorage = \"floppy\"\n");
+    expect_config_error(&["run", "--config", &bad_enum], "unknown variant `floppy`");
+    let missing = d.join("missing.toml");
+    expect_config_error(&["run", "--config", missing.to_str().unwrap()], "missing.toml");
+    expect_config_error(&["run", "--config", d.to_str().unwrap()], "cannot read config");
+    let chain = write_config(d, "chain.toml", "[cluster]\nchain_id = 2\n[mempool]\nchain_id = 3\n");
+    expect_config_error(&["run", "--config", &chain], "mempool.chain_id");
+    // A refused configuration writes no result.
+    let out = d.join("out");
+    expect_config_error(&["run", "--config", &small, "--out", out.to_str().unwrap()], "cluster.validators");
+    assert!(!out.exists());
+}
+
+// Wall-clock time: an unoptimized build verifies too slowly for the cluster to keep up with the smoke rate.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "wall-clock smoke run needs an optimized build: cargo test --release")]
+fn smoke_run_commits_and_nodes_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hsbench(&["run", "--duration", "3", "--quiet", "--out", dir.path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
+    assert!(stdout.contains("result: "), "{stdout}");
+    let v = only_json(dir.path());
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "run");
+    let m = &v["metrics"];
+    assert!(m["committed_tps"].as_f64().unwrap() > 0.0, "{m}");
+    assert!(m["offered_tps"].as_f64().unwrap() > 0.0, "{m}");
+    assert_eq!(m["consistent"], true, "{m}");
+    assert!(m["committed_height"].as_u64().unwrap() > 0);
+    assert!(m["blocks"].as_u64().unwrap() > 0);
+    for p in ["p50", "p90", "p99", "p999", "max", "count"] {
+        assert!(m["latency_us"][p].as_u64().unwrap() > 0, "latency_us.{p}: {m}");
+    }
+    let b = &m["books"];
+    let n = |k: &str| b[k].as_u64().unwrap();
+    assert_eq!(n("submitted"), n("committed") + n("rejected") + n("pending"));
+    assert!(m["rejected"]["mempool_full"].is_u64(), "every reject reason is listed: {m}");
+    assert_eq!(m["nodes"].as_array().unwrap().len(), 4);
+    let f = &v["fingerprint"];
+    for key in ["hsbench_version", "git_commit", "rustc", "cpu_model", "ed25519_backend", "config_hash", "allocator"] {
+        assert!(f[key].as_str().is_some_and(|s| !s.is_empty()), "fingerprint.{key}: {f}");
+    }
+    assert_eq!(f["seed"], 1);
+    assert_eq!(v["config"]["run"]["duration_s"], 3.0);
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "unoptimized crypto makes even a short cluster run take ~30 s: cargo test --release"
+)]
+fn virtual_clock_runs_are_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "virtual.toml",
+        "[run]\nduration_s = 2.0\nwarmup_s = 0.5\ncooldown_s = 0.5\nrate_tps = 200.0\n[cluster]\nclock = \"virtual\"\n",
+    );
+    let mut results = Vec::new();
+    for i in 0..2 {
+        let out_dir = dir.path().join(format!("out{i}"));
+        let out = hsbench(&["run", "--quiet", "--config", &config, "--out", out_dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        results.push(only_json(&out_dir));
+    }
+    let (a, b) = (&results[0]["metrics"], &results[1]["metrics"]);
+    assert_eq!(a["consistent"], true, "{a}");
+    assert!(a["committed_tps"].as_f64().unwrap() > 0.0, "{a}");
+    for key in ["state_root", "executed_height", "committed_height", "latency_us", "books", "committed_tps"] {
+        assert_eq!(a[key], b[key], "virtual time makes {key} reproducible");
+    }
+}
