@@ -101,17 +101,7 @@ impl NodeServices {
     }
 
     fn load_sync(&self, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
-        let mut entries = Vec::new();
-        let top = self.storage.committed_height();
-        let mut h = from;
-        while h <= top && entries.len() < max {
-            match self.storage.block_at(h)? {
-                Some((block, qc)) => entries.push(SyncEntry { block, qc: Some(qc) }),
-                None => break,
-            }
-            h += 1;
-        }
-        Ok(entries)
+        load_sync(self.storage.as_ref(), from, max)
     }
 
     /// The node's execution state (reports, conservation checks).
@@ -128,4 +118,25 @@ impl NodeServices {
     pub fn into_storage(self) -> Box<dyn Storage> {
         self.storage
     }
+
+    /// Splits off the execution state and storage, so a pipelined runtime can run them on their own stages.
+    pub fn into_parts(self) -> (ExecutionState, Box<dyn Storage>) {
+        (self.exec, self.storage)
+    }
+}
+
+/// Up to `max` committed blocks from height `from` with their certifying QCs, to answer a sync request; shared
+/// by every runtime that serves `Action::LoadSync`.
+pub fn load_sync(storage: &dyn Storage, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
+    let mut entries = Vec::new();
+    let top = storage.committed_height();
+    let mut h = from;
+    while h <= top && entries.len() < max {
+        match storage.block_at(h)? {
+            Some((block, qc)) => entries.push(SyncEntry { block, qc: Some(qc) }),
+            None => break,
+        }
+        h += 1;
+    }
+    Ok(entries)
 }

@@ -1,0 +1,116 @@
+//! Rules checked on a single node: persist-before-vote, no double vote after a restart, epoch filtering.
+
+mod common;
+
+use common::*;
+use hsbench_engine::bft::{BftResume, Refusal};
+use hsbench_engine::node::{Action, Event, NodeResume, NodeStateMachine, Timer};
+use hsbench_engine::sim::{ClusterSetup, genesis_block};
+use hsbench_engine::storage::SafetyState;
+use hsbench_engine::types::{Message, QuorumCertificate, Vote};
+use std::time::Duration;
+
+fn setup() -> (hsbench_engine::sim::ClusterConfig, ClusterSetup) {
+    let cfg = config(4, 5);
+    let setup = ClusterSetup::new(&cfg).expect("setup");
+    (cfg, setup)
+}
+
+/// Node 1 leads round 1 of epoch 0 (leader = committee[round mod n]); returns its proposal and its actions.
+fn lead_round_one(node: &mut NodeStateMachine) -> (Message, Vec<Action>) {
+    let _ = node.start(Duration::ZERO);
+    let actions = node.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
+    let proposal = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Broadcast { message: m @ Message::Proposal(_) } => Some(m.clone()),
+            _ => None,
+        })
+        .expect("the leader proposes");
+    (proposal, actions)
+}
+
+#[test]
+fn safety_state_is_persisted_before_the_vote_leaves() {
+    let (_, setup) = setup();
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let (_, actions) = lead_round_one(&mut leader);
+    let persist = actions.iter().position(|a| matches!(a, Action::PersistSafety(s) if s.last_voted_round == 1));
+    let vote = actions.iter().position(|a| matches!(a, Action::Send { message: Message::Vote(_), .. }));
+    match (persist, vote) {
+        (Some(p), Some(v)) => assert!(p < v, "vote sent before the safety state was persisted: {actions:#?}"),
+        other => panic!("expected a persist and a vote, got {other:?}"),
+    }
+}
+
+fn votes_in(actions: &[Action]) -> usize {
+    actions.iter().filter(|a| matches!(a, Action::Send { message: Message::Vote(_), .. })).count()
+}
+
+/// Delivers `proposal` to `node` and answers its verification job as the runtime would (all signatures good).
+fn deliver(node: &mut NodeStateMachine, proposal: Message) -> Vec<Action> {
+    let actions = node.handle(Duration::from_millis(30), Event::Network { from: 1, message: proposal });
+    let mut out = Vec::new();
+    for a in actions {
+        if let Action::Verify(job) = &a {
+            let verdicts = hsbench_engine::node::work::VerifyVerdicts {
+                id: job.id,
+                ed25519: vec![true; job.ed25519.len()],
+                votes: vec![true; job.votes.len()],
+                aggregates: vec![true; job.aggregates.len()],
+            };
+            out.extend(node.handle(
+                Duration::from_millis(31),
+                Event::Callback(hsbench_engine::node::Callback::Verified(verdicts)),
+            ));
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_restarted_replica_never_votes_twice_in_a_round() {
+    let (cfg, setup) = setup();
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let (proposal, _) = lead_round_one(&mut leader);
+
+    // Replica 3 (not the next leader, node 2, which would keep its own vote locally).
+    let mut replica = NodeStateMachine::new(3, setup.params[3].clone(), None);
+    let _ = replica.start(Duration::ZERO);
+    assert_eq!(votes_in(&deliver(&mut replica, proposal.clone())), 1, "a fresh replica votes");
+    assert_eq!(votes_in(&deliver(&mut replica, proposal.clone())), 0, "no second vote for a duplicate proposal");
+
+    // Restart from the persisted safety state: the same proposal must not get a second vote.
+    let genesis = genesis_block(cfg.chain_id, setup.params[3].genesis_state_root);
+    let genesis_qc = QuorumCertificate::epoch_start(0, 0, genesis.hash(), genesis.header.parent_hash);
+    let safety = SafetyState { epoch: 0, last_voted_round: 1, high_qc: genesis_qc.clone() };
+    let resume = NodeResume {
+        bft: BftResume { committed: (genesis, genesis_qc), epoch: 0, safety: Some(safety) },
+        accounts: cfg.genesis_accounts.clone(),
+        state_root: setup.params[3].genesis_state_root,
+    };
+    let mut restarted = NodeStateMachine::new(3, setup.params[3].clone(), Some(resume));
+    let _ = restarted.start(Duration::ZERO);
+    assert_eq!(votes_in(&deliver(&mut restarted, proposal)), 0, "restarted replica voted twice in round 1");
+}
+
+#[test]
+fn votes_of_another_epoch_are_refused() {
+    let (_, setup) = setup();
+    let node = NodeStateMachine::new(0, setup.params[0].clone(), None);
+    let vote = |epoch| Vote {
+        epoch,
+        round: 1,
+        height: 1,
+        block_hash: Default::default(),
+        parent_hash: Default::default(),
+        voter: 1,
+        signature: vec![0; 64],
+    };
+    assert_eq!(node.bft().check_vote(&vote(1)).err(), Some(Refusal::FutureEpoch));
+    assert!(node.bft().check_vote(&vote(0)).is_ok());
+    let outsider = Vote { voter: 9, ..vote(0) };
+    assert_eq!(node.bft().check_vote(&outsider).err(), Some(Refusal::NonMember));
+}
