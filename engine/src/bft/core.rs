@@ -410,15 +410,33 @@ impl HotStuff {
 
     // ---- votes -------------------------------------------------------------------------------------------
 
-    /// Checks of a vote before its signature is verified.
-    pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
-        if v.epoch < self.epoch {
+    /// Committee position of the signer of a vote or timeout of `epoch`, refusing other epochs and non-members.
+    fn signer_position(&self, epoch: Epoch, voter: ValidatorId) -> Result<usize, Refusal> {
+        if epoch < self.epoch {
             return Err(Refusal::OldEpoch);
         }
-        if v.epoch > self.epoch {
+        if epoch > self.epoch {
             return Err(Refusal::FutureEpoch);
         }
-        let pos = self.p.schedule.position(v.epoch, v.voter).ok_or(Refusal::NonMember)?;
+        self.p.schedule.position(epoch, voter).ok_or(Refusal::NonMember)
+    }
+
+    /// Signer bitfield and signatures (position order) of a complete signature set, for aggregation.
+    fn aggregation_input(&self, epoch: Epoch, set: &SignatureSet) -> (SignerBitfield, Vec<Vec<u8>>) {
+        let mut signers = SignerBitfield::new(self.p.schedule.committee(epoch).len());
+        let signatures = set
+            .ordered()
+            .map(|(p, _, s)| {
+                signers.set(p);
+                s.clone()
+            })
+            .collect();
+        (signers, signatures)
+    }
+
+    /// Checks of a vote before its signature is verified.
+    pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
+        let pos = self.signer_position(v.epoch, v.voter)?;
         if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {
             return Err(Refusal::StaleRound);
         }
@@ -461,14 +479,8 @@ impl HotStuff {
         }
         if set.len() >= quorum && !set.aggregating {
             set.aggregating = true;
-            let mut signers = SignerBitfield::new(self.p.schedule.committee(v.epoch).len());
-            let signatures = set
-                .ordered()
-                .map(|(p, _, s)| {
-                    signers.set(p);
-                    s.clone()
-                })
-                .collect();
+            let set = set.clone();
+            let (signers, signatures) = self.aggregation_input(v.epoch, &set);
             let id = self.job_id();
             self.pending_certs.insert(
                 id,
@@ -687,13 +699,7 @@ impl HotStuff {
 
     /// Checks of a timeout before its signatures are verified.
     pub fn check_timeout(&self, t: &TimeoutVote) -> Result<VerifyJob, Refusal> {
-        if t.epoch < self.epoch {
-            return Err(Refusal::OldEpoch);
-        }
-        if t.epoch > self.epoch {
-            return Err(Refusal::FutureEpoch);
-        }
-        let pos = self.p.schedule.position(t.epoch, t.voter).ok_or(Refusal::NonMember)?;
+        let pos = self.signer_position(t.epoch, t.voter)?;
         if t.round < self.round {
             return Err(Refusal::StaleRound);
         }
@@ -743,14 +749,8 @@ impl HotStuff {
         let Some(set) = self.timeouts.get_mut(&round) else { return };
         if count >= quorum && !set.aggregating {
             set.aggregating = true;
-            let mut signers = SignerBitfield::new(self.p.schedule.committee(epoch).len());
-            let signatures = set
-                .ordered()
-                .map(|(p, _, s)| {
-                    signers.set(p);
-                    s.clone()
-                })
-                .collect();
+            let set = set.clone();
+            let (signers, signatures) = self.aggregation_input(epoch, &set);
             let high_qc = set.high_qc.clone().unwrap_or_else(|| self.high_qc.clone());
             let id = self.job_id();
             self.pending_certs.insert(id, PendingCert::Tc { epoch, round, high_qc, signers });
