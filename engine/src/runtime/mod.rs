@@ -1,5 +1,10 @@
-//! Runtimes execute a node's actions: the services every runtime shares live here.
+//! Runtimes execute a node's actions: the services every runtime shares, and the pinned pipeline.
 
+pub mod pipeline;
 pub mod services;
 
+pub use pipeline::{
+    CoreLayout, CoreMap, NodeModeConfig, NodeUnderTest, PipelineConfig, PipelineError, PipelineReport,
+    PipelineSnapshot, StageReport, StageSample, pin_to_core,
+};
 pub use services::NodeServices;

@@ -1,0 +1,38 @@
+//! The pinned pipeline: a validator node as stages on their own cores, exchanging batches over bounded queues.
+//!
+//! ```text
+//! submit ─► [ingress] ─► [sigverify ×k] ─► [node: mempool + provisioning + consensus] ─► [execution] ─► [storage]
+//!                                                 ▲   │ consensus msgs (fixed-delay link)        │ Executed
+//!                                                 │   ▼                                          │
+//!                                            [synthetic committee, n−1 validators] ◄─────────────┘ (to node)
+//! ```
+//! Every stage is built from one abstraction ([`StageMetrics`] + a busy/idle clock + pinning), so every stage
+//! reports the same counters; the monitor samples them into a per-second series and the report names the
+//! bottleneck. Bounded queues stall their producer when full and count it; nothing is dropped. The node's
+//! return paths (callbacks, committee messages) are unbounded because they close cycles that would otherwise
+//! deadlock.
+
+mod committee;
+mod config;
+mod error;
+mod execution;
+mod ingress;
+mod messages;
+mod monitor;
+mod node_mode;
+mod node_stage;
+mod queue;
+mod report;
+mod sigverify;
+mod stage;
+mod timers;
+
+pub use committee::thread_cpu_ns;
+pub use config::{CoreLayout, CoreMap, PipelineConfig};
+pub use error::PipelineError;
+pub use ingress::INGRESS_FLUSH;
+pub use monitor::SAMPLE_EVERY;
+pub use node_mode::{NodeModeConfig, NodeUnderTest};
+pub use queue::{BatchSender, QueueClosed, batch_queue};
+pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, StageSample};
+pub use stage::{StageCounters, StageMetrics, available_cores, pin_to_core};

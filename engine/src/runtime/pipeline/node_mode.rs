@@ -1,0 +1,417 @@
+//! Node mode: the node under test runs the pinned pipeline on its cores while a synthetic committee of n − 1
+//! real validators (on the `committee` cores) proposes and votes, so consensus really runs.
+
+use super::committee::{Committee, CommitteeOutcome, Member};
+use super::config::{CoreMap, PipelineConfig};
+use super::error::PipelineError;
+use super::execution::{run_execution, run_storage};
+use super::ingress::run_ingress;
+use super::messages::{Envelope, Executed, SystemInput};
+use super::monitor::{StageSeries, run_monitor};
+use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
+use super::queue::{BatchSender, batch_queue};
+use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
+use super::sigverify::run_sigverify;
+use super::stage::{StageClock, StageMetrics, StageProbe, Warnings, available_cores, spawn_pinned, warn};
+use crate::crypto::{VoteCrypto, cpu_backend};
+use crate::execution::ExecutionState;
+use crate::node::work::ExecuteJob;
+use crate::runtime::NodeServices;
+use crate::sim::{ClusterConfig, ClusterSetup, StorageMode, TxEvent};
+use crate::storage::{MemoryStorage, Storage};
+use crate::types::Transaction;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long `stop` waits for transactions already submitted to reach the node stage.
+const DRAIN_WAIT: Duration = Duration::from_secs(5);
+/// How long `stop` waits for all threads to end before reporting the stuck ones.
+const JOIN_WAIT: Duration = Duration::from_secs(5);
+
+/// Configuration of a node-mode run.
+#[derive(Clone, Debug)]
+pub struct NodeModeConfig {
+    /// Validators, seed, chain id, vote scheme, consensus, mempool, provisioning, genesis and the node under
+    /// test's storage. Its `network` and `clock` fields are ignored (node mode runs on the wall clock over the
+    /// fixed-delay link below) and its `verify_backend` is replaced by `pipeline.verify_backend`. Redb storage
+    /// must be fresh: the committee always starts at genesis.
+    pub cluster: ClusterConfig,
+    /// Core layout, batch and queue sizes, sigverify backend.
+    pub pipeline: PipelineConfig,
+    /// One-way delay between the node under test and the committee, and between committee members (ms).
+    pub committee_latency_ms: f64,
+}
+
+impl NodeModeConfig {
+    /// A node-mode config over `cluster` with the default pipeline and a 1 ms committee link.
+    pub fn new(cluster: ClusterConfig) -> Self {
+        NodeModeConfig { cluster, pipeline: PipelineConfig::default(), committee_latency_ms: 1.0 }
+    }
+}
+
+/// Stage indices in `probes` (pipeline order).
+const STAGE_NAMES: [&str; 5] = ["ingress", "sigverify", "node", "execution", "storage"];
+
+struct Threads {
+    workers: Vec<(String, JoinHandle<()>)>,
+    node: JoinHandle<NodeOutcome>,
+    execution: JoinHandle<ExecutionState>,
+    committee: JoinHandle<CommitteeOutcome>,
+    monitor: JoinHandle<Vec<StageSeries>>,
+}
+
+/// A running node under test: its pipeline threads, its committee, and the handles to feed and watch it.
+pub struct NodeUnderTest {
+    start: Instant,
+    ingress: BatchSender<Transaction>,
+    load_metrics: Arc<StageMetrics>,
+    submitted: AtomicU64,
+    counters: Arc<NodeCounters>,
+    events: Arc<Mutex<Vec<TxEvent>>>,
+    probes: Arc<Vec<StageProbe>>,
+    committee_metrics: Arc<StageMetrics>,
+    committee_validators: usize,
+    core_map: CoreMap,
+    warnings: Warnings,
+    stop: Arc<AtomicBool>,
+    threads: Threads,
+}
+
+impl NodeUnderTest {
+    /// Builds keys, genesis, the node and its committee, and starts every thread.
+    pub fn start(cfg: NodeModeConfig) -> Result<Self, PipelineError> {
+        let p = &cfg.pipeline;
+        if p.batch_size == 0 || p.queue_capacity == 0 {
+            return Err(PipelineError::Config("batch_size and queue_capacity must be at least 1".into()));
+        }
+        if !(cfg.committee_latency_ms.is_finite() && cfg.committee_latency_ms >= 0.0) {
+            return Err(PipelineError::Config(format!("committee_latency_ms = {}", cfg.committee_latency_ms)));
+        }
+        let mut cluster = cfg.cluster.clone();
+        cluster.verify_backend = p.verify_backend;
+        let setup = ClusterSetup::new(&cluster)?;
+        let n = cluster.validators;
+        let (core_map, layout_warnings) = p.cores.resolve(available_cores());
+        let warnings: Warnings = Arc::new(Mutex::new(layout_warnings));
+        note_layout(&core_map, &warnings);
+
+        // The node under test: state machine + crypto inline, execution state and storage on their own stages.
+        let storage = ClusterSetup::open_storage(&cluster, 0)?;
+        if storage.committed_height() > 0 {
+            return Err(PipelineError::Config(
+                "node mode needs fresh storage (the committee starts at genesis)".into(),
+            ));
+        }
+        let (sm, services) = setup.build_node(&cluster, 0, storage)?;
+        let (exec, storage) = services.into_parts();
+        let storage: Arc<Mutex<Box<dyn Storage>>> = Arc::new(Mutex::new(storage));
+        let backend = cpu_backend(p.verify_backend);
+        let votes = VoteCrypto::new(cluster.vote_scheme, setup.registry.clone(), backend.clone());
+        let crypto =
+            NodeServices::new(votes, backend, ExecutionState::from_genesis(&[]), Box::new(MemoryStorage::new()));
+
+        // The committee: real validators on in-memory storage.
+        let mut mem_cluster = cluster.clone();
+        mem_cluster.storage = StorageMode::Memory;
+        let mut members = Vec::with_capacity(n.saturating_sub(1));
+        for i in 1..n {
+            let (sm, services) = setup.build_node(&mem_cluster, i, Box::new(MemoryStorage::new()))?;
+            members.push(Member { sm, services });
+        }
+        let validator_keys: HashSet<[u8; 32]> = setup.keys.iter().map(|k| k.public().ed25519).collect();
+
+        let metrics: Vec<Arc<StageMetrics>> = STAGE_NAMES.iter().map(|_| Arc::new(StageMetrics::default())).collect();
+        let load_metrics = Arc::new(StageMetrics::default());
+        let committee_metrics = Arc::new(StageMetrics::default());
+        let cap = p.queue_capacity;
+        let (submit_tx, submit_rx) = batch_queue::<Transaction>(cap, load_metrics.clone());
+        let (verify_tx, verify_rx) = batch_queue::<Transaction>(cap, metrics[0].clone());
+        let (node_tx, node_rx) = batch_queue::<(Transaction, bool)>(cap, metrics[1].clone());
+        let (exec_tx, exec_rx) = batch_queue::<ExecuteJob>(cap, metrics[2].clone());
+        let (store_tx, store_rx) = batch_queue::<Executed>(cap, metrics[3].clone());
+        let (system_tx, system_rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
+        let (link_tx, link_rx) = crossbeam_channel::unbounded::<Vec<Envelope>>();
+
+        let cores = [
+            core_map.ingress.clone(),
+            core_map.sigverify.clone(),
+            core_map.node.clone(),
+            core_map.execution.clone(),
+            core_map.storage.clone(),
+        ];
+        let probes: Arc<Vec<StageProbe>> = Arc::new(vec![
+            probe(0, &cores, &metrics, vec![Box::new(submit_rx.clone())]),
+            probe(1, &cores, &metrics, vec![Box::new(verify_rx.clone())]),
+            probe(2, &cores, &metrics, vec![Box::new(node_rx.clone()), Box::new(system_rx.clone())]),
+            probe(3, &cores, &metrics, vec![Box::new(exec_rx.clone())]),
+            probe(4, &cores, &metrics, vec![Box::new(store_rx.clone())]),
+        ]);
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let start = Instant::now();
+        let latency = Duration::from_secs_f64(cfg.committee_latency_ms / 1000.0);
+        let counters = Arc::new(NodeCounters::default());
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let first = |v: &Vec<usize>| v.first().copied();
+        let mut workers = Vec::new();
+
+        let (m, s, bs) = (metrics[0].clone(), stop.clone(), p.batch_size);
+        let h = spawn_pinned("ingress".into(), first(&cores[0]), &warnings, move || {
+            run_ingress(StageClock::new(m), submit_rx, verify_tx, bs, s)
+        })?;
+        workers.push(("ingress".to_string(), h));
+        for (k, core) in cores[1].iter().enumerate() {
+            let (m, s, rx, tx) = (metrics[1].clone(), stop.clone(), verify_rx.clone(), node_tx.clone());
+            let backend = cpu_backend(p.verify_backend);
+            let name = format!("sigverify-{k}");
+            let h = spawn_pinned(name.clone(), Some(*core), &warnings, move || {
+                run_sigverify(StageClock::new(m), backend, rx, tx, s)
+            })?;
+            workers.push((name, h));
+        }
+        drop((verify_rx, node_tx));
+        let stage = NodeStage {
+            sm,
+            crypto,
+            storage: storage.clone(),
+            start,
+            latency,
+            clock: StageClock::new(metrics[2].clone()),
+            txs: node_rx,
+            system: system_rx,
+            execute: exec_tx,
+            committee: link_tx,
+            events: events.clone(),
+            counters: counters.clone(),
+            stop: stop.clone(),
+        };
+        let node = spawn_pinned("node".into(), first(&cores[2]), &warnings, move || stage.run())?;
+        let (m, s) = (metrics[3].clone(), stop.clone());
+        let execution = spawn_pinned("execution".into(), first(&cores[3]), &warnings, move || {
+            run_execution(StageClock::new(m), exec, exec_rx, store_tx, s)
+        })?;
+        let (m, s, to_node) = (metrics[4].clone(), stop.clone(), system_tx.clone());
+        let h = spawn_pinned("storage".into(), first(&cores[4]), &warnings, move || {
+            run_storage(StageClock::new(m), storage, store_rx, to_node, s)
+        })?;
+        workers.push(("storage".to_string(), h));
+        let committee = Committee {
+            members,
+            validator_keys,
+            start,
+            latency,
+            clock: StageClock::new(committee_metrics.clone()),
+            from_node: link_rx,
+            to_node: system_tx,
+            stop: stop.clone(),
+        };
+        let committee =
+            spawn_pinned("committee".into(), first(&core_map.committee), &warnings, move || committee.run())?;
+        let (pr, s) = (probes.clone(), stop.clone());
+        let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s))?;
+
+        Ok(NodeUnderTest {
+            start,
+            ingress: submit_tx,
+            load_metrics,
+            submitted: AtomicU64::new(0),
+            counters,
+            events,
+            probes,
+            committee_metrics,
+            committee_validators: n - 1,
+            core_map,
+            warnings,
+            stop,
+            threads: Threads { workers, node, execution, committee, monitor },
+        })
+    }
+
+    /// Time since start: the clock of tx events and of the load generator's intended times.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// Hands a batch of client transactions to ingress; blocks while ingress is full (back-pressure, counted);
+    /// returns the time it was blocked.
+    pub fn submit(&self, txs: Vec<Transaction>) -> Duration {
+        if txs.is_empty() {
+            return Duration::ZERO;
+        }
+        let n = txs.len() as u64;
+        match self.ingress.send(txs) {
+            Ok(blocked) => {
+                self.submitted.fetch_add(n, Relaxed);
+                blocked
+            }
+            Err(_) => {
+                warn(&self.warnings, format!("ingress is gone: {n} submitted transactions were refused"));
+                Duration::ZERO
+            }
+        }
+    }
+
+    /// Status changes of the node under test since the last call (node = 0); `at` uses the `elapsed()` clock.
+    pub fn drain_tx_events(&self) -> Vec<TxEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Live per-stage counters (for progress bars and queue-growth checks).
+    pub fn snapshot(&self) -> PipelineSnapshot {
+        let load = self.load_metrics.counters();
+        PipelineSnapshot {
+            elapsed_s: self.elapsed().as_secs_f64(),
+            txs_submitted: self.submitted.load(Relaxed),
+            txs_delivered: self.counters.client_txs_in.load(Relaxed),
+            txs_committed: self.counters.committed.load(Relaxed),
+            txs_rejected: self.counters.rejected.load(Relaxed),
+            submit_stalls: load.stalls,
+            stages: self
+                .probes
+                .iter()
+                .map(|p| StageLive { name: p.name.to_string(), counters: p.metrics.counters(), queue_depth: p.depth() })
+                .collect(),
+            committee: self.committee_metrics.counters(),
+        }
+    }
+
+    /// Stops every thread (bounded wait; a stuck stage is reported in the warnings, not waited for) and
+    /// returns the report. Transactions already submitted are first given up to 5 s to reach the node stage,
+    /// so every submitted transaction ends committed, rejected, pending in the mempool or counted in flight.
+    pub fn stop(self) -> Result<PipelineReport, PipelineError> {
+        let submitted = self.submitted.load(Relaxed);
+        let drain_until = Instant::now() + DRAIN_WAIT;
+        while self.counters.client_txs_in.load(Relaxed) < submitted && Instant::now() < drain_until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let wall = self.start.elapsed();
+        self.stop.store(true, Relaxed);
+        let deadline = Instant::now() + JOIN_WAIT;
+        let Threads { workers, node, execution, committee, monitor } = self.threads;
+        let w = &self.warnings;
+        for (name, h) in workers {
+            join_bounded(h, &name, deadline, w);
+        }
+        let exec = join_bounded(execution, "execution", deadline, w);
+        let committee = join_bounded(committee, "committee", deadline, w).unwrap_or_default();
+        let series = join_bounded(monitor, "monitor", deadline, w).unwrap_or_default();
+        let node = join_bounded(node, "node", deadline, w);
+        let Some(node) = node else {
+            return Err(PipelineError::NodeStage("the node stage panicked or did not stop".into()));
+        };
+        if exec.is_none() {
+            warn(w, "execution stage did not return its state".into());
+        }
+
+        let wall_ns = wall.as_nanos() as u64;
+        let committed = self.counters.committed.load(Relaxed);
+        let stages: Vec<StageReport> =
+            self.probes.iter().enumerate().map(|(i, p)| stage_report(p, series.get(i), wall_ns, committed)).collect();
+        let compared: Vec<_> = node.roots.iter().filter(|(h, _)| committee.roots.contains_key(h)).collect();
+        let cross = compared.iter().filter(|(h, r)| committee.roots.get(h) != Some(r)).count() as u64;
+        let cm = self.committee_metrics.counters();
+        let load = self.load_metrics.counters();
+        let delivered = self.counters.client_txs_in.load(Relaxed);
+        let warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Ok(PipelineReport {
+            bottleneck: bottleneck(&stages),
+            stages,
+            committee: CommitteeReport {
+                validators: self.committee_validators,
+                cores: self.core_map.committee.clone(),
+                cpu_ns: committee.cpu_ns,
+                busy_ns: cm.busy_ns,
+                busy_pct: busy_pct(cm.busy_ns, 1, wall_ns),
+                signatures: committee.signatures,
+                blocks_proposed: committee.blocks_proposed,
+                messages_to_node: committee.messages_to_node,
+                messages_from_node: committee.messages_from_node,
+                state_roots_compared: compared.len() as u64,
+                state_root_mismatches: cross + committee.internal_mismatches,
+                members: committee.members,
+            },
+            node: node.report,
+            core_map: self.core_map,
+            warnings,
+            allocator: "system".into(),
+            wall_s: wall.as_secs_f64(),
+            txs_submitted: submitted,
+            txs_delivered: delivered,
+            txs_committed: committed,
+            txs_rejected: self.counters.rejected.load(Relaxed),
+            txs_in_flight: submitted.saturating_sub(delivered),
+            submit_stalls: load.stalls,
+            submit_stall_ns: load.stall_ns,
+            tx_events: std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner())),
+        })
+    }
+}
+
+fn probe(
+    i: usize,
+    cores: &[Vec<usize>; 5],
+    metrics: &[Arc<StageMetrics>],
+    inputs: Vec<Box<dyn super::stage::QueueLen>>,
+) -> StageProbe {
+    let threads = if i == 1 { cores[1].len().max(1) } else { 1 };
+    StageProbe { name: STAGE_NAMES[i], cores: cores[i].clone(), threads, metrics: metrics[i].clone(), inputs }
+}
+
+fn stage_report(p: &StageProbe, s: Option<&StageSeries>, wall_ns: u64, committed: u64) -> StageReport {
+    let c = p.metrics.counters();
+    let s = s.cloned().unwrap_or_default();
+    StageReport {
+        name: p.name.to_string(),
+        cores: p.cores.clone(),
+        threads: p.threads,
+        busy_pct: busy_pct(c.busy_ns, p.threads, wall_ns),
+        cost_ns_per_tx: if committed == 0 { 0.0 } else { c.busy_ns as f64 / committed as f64 },
+        items_in: c.items_in,
+        items_out: c.items_out,
+        batches: c.batches,
+        backpressure_stalls: c.stalls,
+        stall_ns: c.stall_ns,
+        queue_depth_max: s.depth_max,
+        queue_depth_mean: if s.depth_samples == 0 { 0.0 } else { s.depth_sum as f64 / s.depth_samples as f64 },
+        series: s.series,
+    }
+}
+
+/// Notes about the layout that do not stop the run: single-thread stages given several cores, and the
+/// committee sharing cores with the node under test.
+fn note_layout(map: &CoreMap, warnings: &Warnings) {
+    for (name, cores) in map.stages() {
+        if name != "sigverify" && cores.len() > 1 {
+            warn(warnings, format!("{name} runs one thread on core {}; cores {:?} are unused", cores[0], &cores[1..]));
+        }
+    }
+    let node_cores: HashSet<usize> =
+        map.stages().iter().filter(|(n, _)| *n != "committee").flat_map(|(_, c)| c.iter().copied()).collect();
+    if map.committee.iter().any(|c| node_cores.contains(c)) {
+        warn(
+            warnings,
+            "the committee shares cores with the node under test; its cost is reported apart but competes for CPU"
+                .into(),
+        );
+    }
+}
+
+fn join_bounded<R>(h: JoinHandle<R>, name: &str, deadline: Instant, warnings: &Warnings) -> Option<R> {
+    while !h.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    if !h.is_finished() {
+        warn(warnings, format!("stage {name} did not stop within {JOIN_WAIT:?}; left running"));
+        return None;
+    }
+    match h.join() {
+        Ok(r) => Some(r),
+        Err(_) => {
+            warn(warnings, format!("stage {name} panicked"));
+            None
+        }
+    }
+}

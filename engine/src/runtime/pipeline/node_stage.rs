@@ -1,0 +1,247 @@
+//! The node stage: one thread owning the `NodeStateMachine`. Mempool, provisioning and consensus are one pure
+//! dispatcher in this engine, so "mempool+provisioning" and "consensus" are one stage here.
+//!
+//! Inputs: verified client transactions (bounded queue from sigverify), and consensus messages and callbacks
+//! (unbounded, see [`SystemInput`]), handled first. Consensus-message `Verify` and `Aggregate` jobs run inline
+//! (through [`NodeServices`]), `PersistSafety` runs inline on the shared storage before any later send leaves,
+//! `Execute` goes to the execution stage. Timers live in a heap polled between batches; the stage never waits
+//! past a due timer or a due message.
+
+use super::ingress::STOP_POLL;
+use super::messages::{Envelope, SystemInput};
+use super::queue::BatchSender;
+use super::stage::StageClock;
+use super::timers::TimerHeap;
+use crate::node::work::ExecuteJob;
+use crate::node::{Action, Callback, Event, NodeReport, NodeStateMachine, Timer, TxStatus};
+use crate::runtime::NodeServices;
+use crate::runtime::services::load_sync;
+use crate::sim::TxEvent;
+use crate::storage::Storage;
+use crate::types::{Hash, Height, Transaction};
+use crossbeam_channel::{Receiver, Sender, select};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Counters the node stage shares with `NodeUnderTest` (books and progress).
+#[derive(Debug, Default)]
+pub(crate) struct NodeCounters {
+    /// Client transactions that reached the state machine.
+    pub client_txs_in: AtomicU64,
+    /// Transactions reported committed.
+    pub committed: AtomicU64,
+    /// Transactions reported rejected.
+    pub rejected: AtomicU64,
+}
+
+/// What the node stage returns when it stops.
+pub(crate) struct NodeOutcome {
+    /// The state machine's summary.
+    pub report: NodeReport,
+    /// State root of every height the node executed.
+    pub roots: BTreeMap<Height, Hash>,
+}
+
+/// Everything the node stage thread owns.
+pub(crate) struct NodeStage {
+    pub sm: NodeStateMachine,
+    pub crypto: NodeServices,
+    pub storage: Arc<Mutex<Box<dyn Storage>>>,
+    pub start: Instant,
+    pub latency: Duration,
+    pub clock: StageClock,
+    pub txs: Receiver<Vec<(Transaction, bool)>>,
+    pub system: Receiver<Vec<SystemInput>>,
+    pub execute: BatchSender<ExecuteJob>,
+    pub committee: Sender<Vec<Envelope>>,
+    pub events: Arc<Mutex<Vec<TxEvent>>>,
+    pub counters: Arc<NodeCounters>,
+    pub stop: Arc<AtomicBool>,
+}
+
+/// Per-batch scratch: what the handled events produced, flushed once per batch.
+#[derive(Default)]
+struct Outbox {
+    envelopes: Vec<Envelope>,
+    jobs: Vec<ExecuteJob>,
+    events: Vec<TxEvent>,
+}
+
+impl NodeStage {
+    /// Runs until `stop` is set; returns the node's report.
+    pub(crate) fn run(mut self) -> NodeOutcome {
+        let mut timers: TimerHeap<Timer> = TimerHeap::new();
+        let mut delayed: VecDeque<Envelope> = VecDeque::new();
+        let mut roots = BTreeMap::new();
+        let mut out = Outbox::default();
+        let actions = self.sm.start(self.start.elapsed());
+        for ev in self.apply_all(actions, &mut timers, &mut out) {
+            self.handle(ev, &mut timers, &mut roots, &mut out);
+        }
+        let mut stalled = self.flush(&mut out);
+        self.clock.busy(stalled);
+        while !self.stop.load(Relaxed) {
+            let now = Instant::now();
+            let mut events: Vec<Event> = Vec::new();
+            while let Some(t) = timers.pop_due(now) {
+                events.push(Event::Timer(t));
+            }
+            while delayed.front().is_some_and(|e| e.at <= now) {
+                if let Some(e) = delayed.pop_front() {
+                    events.push(Event::Network { from: e.from, message: e.message });
+                }
+            }
+            while let Ok(batch) = self.system.try_recv() {
+                self.clock.metrics().took(batch.len());
+                self.sort_system(batch, now, &mut delayed, &mut events);
+            }
+            if events.is_empty()
+                && let Ok(batch) = self.txs.try_recv()
+            {
+                self.clock.metrics().took(batch.len());
+                events.push(self.client_txs(batch));
+            }
+            if events.is_empty() {
+                let wake = [timers.next_due(), delayed.front().map(|e| e.at), Some(now + STOP_POLL)]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(now + STOP_POLL);
+                let timeout = wake.saturating_duration_since(Instant::now());
+                select! {
+                    recv(self.system) -> m => if let Ok(batch) = m {
+                        self.clock.idle();
+                        self.clock.metrics().took(batch.len());
+                        self.sort_system(batch, Instant::now(), &mut delayed, &mut events);
+                    },
+                    recv(self.txs) -> m => if let Ok(batch) = m {
+                        self.clock.idle();
+                        self.clock.metrics().took(batch.len());
+                        events.push(self.client_txs(batch));
+                    },
+                    default(timeout) => {},
+                }
+                self.clock.idle();
+                if events.is_empty() {
+                    continue;
+                }
+            }
+            for event in events {
+                self.handle(event, &mut timers, &mut roots, &mut out);
+            }
+            stalled = self.flush(&mut out);
+            self.clock.busy(stalled);
+        }
+        NodeOutcome { report: self.sm.report(), roots }
+    }
+
+    fn client_txs(&self, batch: Vec<(Transaction, bool)>) -> Event {
+        self.counters.client_txs_in.fetch_add(batch.len() as u64, Relaxed);
+        let (txs, verdicts) = batch.into_iter().unzip();
+        Event::VerifiedClientTxs { txs, verdicts }
+    }
+
+    fn sort_system(
+        &self,
+        batch: Vec<SystemInput>,
+        now: Instant,
+        delayed: &mut VecDeque<Envelope>,
+        events: &mut Vec<Event>,
+    ) {
+        for input in batch {
+            match input {
+                SystemInput::Callback(cb) => events.push(Event::Callback(cb)),
+                SystemInput::Network(e) if e.at <= now && delayed.is_empty() => {
+                    events.push(Event::Network { from: e.from, message: e.message })
+                }
+                SystemInput::Network(e) => delayed.push_back(e),
+            }
+        }
+    }
+
+    /// Handles one event and every callback its inline work produces, in order.
+    fn handle(
+        &mut self,
+        event: Event,
+        timers: &mut TimerHeap<Timer>,
+        roots: &mut BTreeMap<Height, Hash>,
+        out: &mut Outbox,
+    ) {
+        let mut queue = VecDeque::from([event]);
+        while let Some(ev) = queue.pop_front() {
+            if let Event::Callback(Callback::Executed(e)) = &ev {
+                roots.insert(e.height, e.state_root);
+            }
+            let actions = self.sm.handle(self.start.elapsed(), ev);
+            queue.extend(self.apply_all(actions, timers, out));
+        }
+    }
+
+    /// Performs actions in order; returns the callbacks of inline work (handled after this list, as every
+    /// runtime does).
+    fn apply_all(&mut self, actions: Vec<Action>, timers: &mut TimerHeap<Timer>, out: &mut Outbox) -> Vec<Event> {
+        let mut callbacks = Vec::new();
+        for action in actions {
+            match action {
+                Action::Send { to, message } => {
+                    let at = Instant::now() + self.latency;
+                    out.envelopes.push(Envelope { at, from: 0, to: Some(to), message });
+                }
+                Action::Broadcast { message } => {
+                    let at = Instant::now() + self.latency;
+                    out.envelopes.push(Envelope { at, from: 0, to: None, message });
+                }
+                Action::SetTimer { timer, after } => timers.set(timer, Instant::now() + after),
+                Action::EmitTxStatus { tx_hash, status } => {
+                    match status {
+                        TxStatus::Committed { .. } => self.counters.committed.fetch_add(1, Relaxed),
+                        TxStatus::Rejected(_) => self.counters.rejected.fetch_add(1, Relaxed),
+                    };
+                    out.events.push(TxEvent { node: 0, tx_hash, status, at: self.start.elapsed() });
+                }
+                Action::Execute(job) => out.jobs.push(job),
+                Action::PersistSafety(state) => {
+                    // Inline, so every send after it in this list (and later) leaves only once it is durable.
+                    let saved = self.storage.lock().unwrap_or_else(|e| e.into_inner()).save_safety(&state);
+                    if let Err(e) = saved {
+                        let error = format!("saving safety state: {e}");
+                        callbacks.push(Event::Callback(Callback::ExecutionFailed { height: 0, error }));
+                    }
+                }
+                Action::LoadSync { to, from_height, max_blocks } => {
+                    let storage = self.storage.lock().unwrap_or_else(|e| e.into_inner());
+                    // A read error is not fatal: the requester retries.
+                    if let Ok(entries) = load_sync(storage.as_ref(), from_height, max_blocks) {
+                        callbacks.push(Event::Callback(Callback::SyncLoaded { to, entries }));
+                    }
+                }
+                other @ (Action::Verify(_) | Action::Aggregate(_)) => {
+                    callbacks.extend(self.crypto.perform(&other));
+                }
+            }
+        }
+        callbacks
+    }
+
+    /// Hands this batch's outputs on; returns the time blocked on a full execution queue.
+    fn flush(&mut self, out: &mut Outbox) -> Duration {
+        let mut stalled = Duration::ZERO;
+        let produced = out.envelopes.len() + out.jobs.len() + out.events.len();
+        self.clock.metrics().gave(produced);
+        if !out.envelopes.is_empty() {
+            // The committee stops after the node stage; a closed link only happens at shutdown.
+            let _ = self.committee.send(std::mem::take(&mut out.envelopes));
+        }
+        if !out.events.is_empty() {
+            self.events.lock().unwrap_or_else(|e| e.into_inner()).append(&mut out.events);
+        }
+        if !out.jobs.is_empty()
+            && let Ok(d) = self.execute.send(std::mem::take(&mut out.jobs))
+        {
+            stalled += d;
+        }
+        stalled
+    }
+}
