@@ -9,12 +9,16 @@
 //! when it equals `cluster.chain_id` (so a config copied from elsewhere cannot silently reject every
 //! transaction as wrong-chain).
 
+use crate::loadgen::schedule::{Profile, intended_offsets};
+use crate::loadgen::workload::{InvalidMix, Skew};
 use hsbench_engine::bft::ConsensusConfig;
 use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
 use hsbench_engine::mempool::MempoolConfig;
 use hsbench_engine::provisioning::ProvisioningConfig;
-use hsbench_engine::sim::{ClockMode, NetworkConfig};
+use hsbench_engine::runtime::pipeline::PipelineConfig;
+use hsbench_engine::sim::{ClockMode, ClusterConfig, NetworkConfig, StorageMode};
 use hsbench_engine::types::transaction::MAX_MEMO_BYTES;
+use hsbench_engine::types::{Account, AccountId};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -87,6 +91,9 @@ pub struct RunConfig {
     pub rate_tps: f64,
     /// Which validator each client transaction is sent to.
     pub submit_to: SubmitTo,
+    /// Shape of the offered rate: `"constant"` (= `rate_tps`), `{ ramp = { from, to } }`,
+    /// `{ step = { rates, step_s } }`, `{ wave = { low, high, period_s } }`.
+    pub profile: Profile,
 }
 
 impl Default for RunConfig {
@@ -99,6 +106,7 @@ impl Default for RunConfig {
             seed: 1,
             rate_tps: 400.0,
             submit_to: SubmitTo::RoundRobin,
+            profile: Profile::Constant,
         }
     }
 }
@@ -192,11 +200,82 @@ pub struct WorkloadConfig {
     pub fee: u64,
     /// Memo length (bytes), to vary transaction size.
     pub memo_bytes: usize,
+    /// Sender skew: `"uniform"`, `{ zipf = s }`, `{ hotspot = { fraction, share } }`.
+    pub skew: Skew,
+    /// Fractions of deliberately invalid transactions.
+    pub invalid: InvalidMix,
 }
 
 impl Default for WorkloadConfig {
     fn default() -> Self {
-        WorkloadConfig { accounts: 1024, initial_balance: 1_000_000_000, amount: 1, fee: 1, memo_bytes: 0 }
+        WorkloadConfig {
+            accounts: 1024,
+            initial_balance: 1_000_000_000,
+            amount: 1,
+            fee: 1,
+            memo_bytes: 0,
+            skew: Skew::Uniform,
+            invalid: InvalidMix::default(),
+        }
+    }
+}
+
+/// `[slo]`: what a rate must meet to count as sustained (node mode and ceiling search).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SloConfig {
+    /// Largest p99 commit latency, from the intended send time (ms).
+    pub p99_ms: f64,
+    /// Smallest committed ÷ offered (valid transactions, commits inside the window).
+    pub min_committed_fraction: f64,
+}
+
+impl Default for SloConfig {
+    fn default() -> Self {
+        SloConfig { p99_ms: 500.0, min_committed_fraction: 0.95 }
+    }
+}
+
+/// `[ceiling]`: the ceiling search of `hsbench ceiling`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CeilingConfig {
+    /// First offered rate (tx/s); doubled until the SLO fails.
+    pub start_tps: f64,
+    /// Highest rate tried (tx/s).
+    pub max_tps: f64,
+    /// Bisection stops when (fail − pass) ÷ pass ≤ precision.
+    pub precision: f64,
+    /// Length of each search probe (s).
+    pub probe_s: f64,
+    /// Length of each confirmation run at the found rate (s).
+    pub confirm_s: f64,
+    /// Confirmation runs (mean and CV are reported).
+    pub repeats: u32,
+    /// Start of each probe left out of its window (s).
+    pub warmup_s: f64,
+    /// End of each probe left out of its window (s).
+    pub cooldown_s: f64,
+    /// Longest wait after each probe's load for in-flight transactions (s).
+    pub drain_s: f64,
+    /// Length of the raw sigverify bound measurement (s); 0 skips it.
+    pub bound_s: f64,
+}
+
+impl Default for CeilingConfig {
+    fn default() -> Self {
+        CeilingConfig {
+            start_tps: 1000.0,
+            max_tps: 1_000_000.0,
+            precision: 0.05,
+            probe_s: 5.0,
+            confirm_s: 10.0,
+            repeats: 3,
+            warmup_s: 1.0,
+            cooldown_s: 0.5,
+            drain_s: 2.0,
+            bound_s: 2.0,
+        }
     }
 }
 
@@ -218,6 +297,13 @@ pub struct BenchConfig {
     pub provisioning: ProvisioningConfig,
     /// Accounts and transfers.
     pub workload: WorkloadConfig,
+    /// Service level a rate must meet (node mode, ceiling).
+    pub slo: SloConfig,
+    /// Ceiling search.
+    pub ceiling: CeilingConfig,
+    /// Node mode's pinned pipeline (the engine's own struct): `cores` (`"auto"` or a `[pipeline.cores]`
+    /// table), `batch_size`, `queue_capacity`; `verify_backend` is inherited from `[cluster]`.
+    pub pipeline: PipelineConfig,
 }
 
 /// A parsed configuration and where it came from.
@@ -269,6 +355,18 @@ pub fn parse(text: &str, origin: &str) -> Result<BenchConfig, ConfigError> {
         });
     }
     config.mempool.chain_id = config.cluster.chain_id;
+    let explicit_backend = table.get("pipeline").and_then(|p| p.get("verify_backend")).is_some();
+    if explicit_backend && config.pipeline.verify_backend != config.cluster.verify_backend {
+        return Err(ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: "pipeline.verify_backend",
+            message: format!(
+                "differs from cluster.verify_backend ({}); set it only in [cluster], [pipeline] inherits it",
+                config.cluster.verify_backend
+            ),
+        });
+    }
+    config.pipeline.verify_backend = config.cluster.verify_backend;
     Ok(config)
 }
 
@@ -280,7 +378,41 @@ fn line_column(text: &str, offset: usize) -> String {
     format!(":{line}:{column}")
 }
 
+impl ClusterSettings {
+    /// The engine's storage mode; a temporary folder for `redb` without `storage_dir` comes back too (keep it
+    /// alive until the nodes are gone: dropping it removes the folder).
+    pub fn storage_mode(&self) -> std::io::Result<(StorageMode, Option<tempfile::TempDir>)> {
+        Ok(match (self.storage, &self.storage_dir) {
+            (StorageKind::Memory, _) => (StorageMode::Memory, None),
+            (StorageKind::Redb, Some(dir)) => (StorageMode::Redb { dir: dir.clone() }, None),
+            (StorageKind::Redb, None) => {
+                let dir = tempfile::Builder::new().prefix("hsbench-redb-").tempdir()?;
+                (StorageMode::Redb { dir: dir.path().to_path_buf() }, Some(dir))
+            }
+        })
+    }
+}
+
 impl BenchConfig {
+    /// The engine's cluster configuration for this benchmark, with `genesis` and `storage`.
+    pub fn cluster_config(&self, genesis: Vec<(AccountId, Account)>, storage: StorageMode) -> ClusterConfig {
+        let c = &self.cluster;
+        ClusterConfig {
+            validators: c.validators,
+            seed: self.run.seed,
+            chain_id: c.chain_id,
+            vote_scheme: c.vote_scheme,
+            verify_backend: c.verify_backend,
+            network: self.network.clone(),
+            consensus: self.consensus.clone(),
+            mempool: self.mempool.clone(),
+            provisioning: self.provisioning.clone(),
+            genesis_accounts: genesis,
+            storage,
+            clock: c.clock.mode(),
+        }
+    }
+
     /// Checks every value the run depends on; the first problem found is returned.
     pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
         let fail =
@@ -308,6 +440,20 @@ impl BenchConfig {
         }
         if !(run.rate_tps.is_finite() && run.rate_tps > 0.0) {
             return fail("run.rate_tps", format!("must be a positive rate (got {})", run.rate_tps));
+        }
+        for rate in run.profile.rates(run.rate_tps) {
+            if !(rate.is_finite() && rate > 0.0) {
+                return fail("run.profile", format!("every rate must be positive (got {rate})"));
+            }
+        }
+        match &run.profile {
+            Profile::Step { rates, step_s } if rates.is_empty() || !(step_s.is_finite() && *step_s > 0.0) => {
+                return fail("run.profile", "step needs at least one rate and step_s > 0".to_string());
+            }
+            Profile::Wave { low, high, period_s } if low > high || !(period_s.is_finite() && *period_s > 0.0) => {
+                return fail("run.profile", "wave needs low ≤ high and period_s > 0".to_string());
+            }
+            _ => {}
         }
         let txs = self.corpus_len();
         if txs > MAX_CORPUS_TXS {
@@ -401,7 +547,33 @@ impl BenchConfig {
                 ),
             );
         }
-        let per_sender = txs.div_ceil(work.accounts as u64);
+        match work.skew {
+            Skew::Uniform => {}
+            Skew::Zipf(s) if s.is_finite() && s > 0.0 => {}
+            Skew::Hotspot { fraction, share } if fraction > 0.0 && fraction < 1.0 && (0.0..=1.0).contains(&share) => {}
+            _ => {
+                return fail(
+                    "workload.skew",
+                    "zipf needs s > 0; hotspot needs 0 < fraction < 1 and 0 ≤ share ≤ 1".to_string(),
+                );
+            }
+        }
+        let mix = &work.invalid;
+        for (key, value) in [
+            ("workload.invalid.bad_signature", mix.bad_signature),
+            ("workload.invalid.bad_nonce", mix.bad_nonce),
+            ("workload.invalid.overspend", mix.overspend),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return fail(key, format!("must be a fraction in [0, 1] (got {value})"));
+            }
+        }
+        if mix.total() > 1.0 {
+            return fail("workload.invalid", format!("fractions add up to {} > 1", mix.total()));
+        }
+        self.validate_node_sections(origin)?;
+        // A skewed sender may send every transaction; a uniform one sends its share.
+        let per_sender = if work.skew == Skew::Uniform { txs.div_ceil(work.accounts as u64) } else { txs };
         let cost = work.amount.checked_add(work.fee).and_then(|c| c.checked_mul(per_sender));
         if cost.is_none_or(|cost| cost > work.initial_balance) {
             return fail(
@@ -416,8 +588,74 @@ impl BenchConfig {
         Ok(())
     }
 
-    /// Number of transactions in the corpus: every i ≥ 0 with i / rate < duration.
+    /// Checks `[slo]` and `[ceiling]`.
+    fn validate_node_sections(&self, origin: &str) -> Result<(), ConfigError> {
+        let fail =
+            |key: &'static str, message: String| Err(ConfigError::Invalid { origin: origin.to_string(), key, message });
+        let slo = &self.slo;
+        if !(slo.p99_ms.is_finite() && slo.p99_ms > 0.0) {
+            return fail("slo.p99_ms", format!("must be a positive number of ms (got {})", slo.p99_ms));
+        }
+        if !(slo.min_committed_fraction > 0.0 && slo.min_committed_fraction <= 1.0) {
+            return fail(
+                "slo.min_committed_fraction",
+                format!("must be in (0, 1] (got {})", slo.min_committed_fraction),
+            );
+        }
+        let c = &self.ceiling;
+        for (key, value) in [
+            ("ceiling.start_tps", c.start_tps),
+            ("ceiling.max_tps", c.max_tps),
+            ("ceiling.precision", c.precision),
+            ("ceiling.probe_s", c.probe_s),
+            ("ceiling.confirm_s", c.confirm_s),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return fail(key, format!("must be positive (got {value})"));
+            }
+        }
+        for (key, value) in [
+            ("ceiling.warmup_s", c.warmup_s),
+            ("ceiling.cooldown_s", c.cooldown_s),
+            ("ceiling.drain_s", c.drain_s),
+            ("ceiling.bound_s", c.bound_s),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return fail(key, format!("must be ≥ 0 (got {value})"));
+            }
+        }
+        if c.max_tps < c.start_tps {
+            return fail("ceiling.max_tps", format!("must be ≥ start_tps ({})", c.start_tps));
+        }
+        if c.precision >= 1.0 {
+            return fail("ceiling.precision", format!("must be a fraction below 1 (got {})", c.precision));
+        }
+        if c.warmup_s + c.cooldown_s >= c.probe_s.min(c.confirm_s) {
+            return fail("ceiling.warmup_s", "warmup_s + cooldown_s must be less than probe_s and confirm_s".into());
+        }
+        if c.repeats == 0 {
+            return fail("ceiling.repeats", "must be ≥ 1".to_string());
+        }
+        if c.max_tps * c.probe_s.max(c.confirm_s) > MAX_CORPUS_TXS as f64 {
+            return fail(
+                "ceiling.max_tps",
+                format!("max_tps × the longest run exceeds the {MAX_CORPUS_TXS} transactions a corpus may hold"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Number of transactions in the corpus: every intended time before the end of the load (constant: every
+    /// i ≥ 0 with i / rate < duration).
     pub fn corpus_len(&self) -> u64 {
+        if self.run.profile != Profile::Constant {
+            let rates_ok = self.run.profile.rates(self.run.rate_tps).iter().all(|r| r.is_finite() && *r > 0.0);
+            if !rates_ok {
+                return 0;
+            }
+            return intended_offsets(&self.run.profile, self.run.rate_tps, self.run.duration_s, MAX_CORPUS_TXS + 1).len()
+                as u64;
+        }
         let exact = self.run.rate_tps * self.run.duration_s;
         if !(exact.is_finite() && exact >= 0.0) {
             return 0;
@@ -492,7 +730,9 @@ mod tests {
             let Some(table) = table.as_table() else { continue };
             for key in table.keys() {
                 let present = written.get(section).and_then(|s| s.get(key)).is_some();
-                assert!(present || (section == "mempool" && key == "chain_id"), "smoke.toml lacks {section}.{key}");
+                let inherited =
+                    (section == "mempool" && key == "chain_id") || (section == "pipeline" && key == "verify_backend");
+                assert!(present || inherited, "smoke.toml lacks {section}.{key}");
             }
         }
     }

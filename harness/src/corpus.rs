@@ -1,16 +1,20 @@
-//! The load corpus: a funded genesis and every transaction of the run, signed before the timed window.
+//! The load corpus: a funded genesis and pre-signed transactions, signed in parallel before the timed window.
 //!
-//! Everything is a function of the seed: account i's key is derived from `blake3(seed, i)`, transaction i is
-//! sent by account `i mod accounts` with the sender's next nonce (so each sender's nonces are sequential in
-//! schedule order), to a recipient picked by `blake3(seed, i)`, scheduled at `i / rate`, and addressed to
-//! validator `i mod n` (round-robin) or 0 (single).
+//! Everything is a function of the seed and the `[workload]` knobs: account i's key is derived from
+//! `blake3(seed, i)`; transaction i's sender, nonce and kind come from [`crate::loadgen::workload`] (uniform
+//! skew: account `i mod accounts`, nonces sequential per sender in index order); its recipient is picked by
+//! `blake3(seed, i)`. A corpus of n transactions is the first n of any longer one, which is what lets
+//! [`crate::loadgen::cache`] serve many rates from one signed file.
 
 use crate::config::{BenchConfig, SubmitTo};
+use crate::loadgen::schedule::intended_offsets;
+use crate::loadgen::workload::{InvalidMix, Skew, Slot, TxKind, plan_slots};
 use ed25519_dalek::SigningKey;
 use hsbench_engine::crypto::ed25519_signing_key_from_seed;
 use hsbench_engine::types::{Account, AccountId, Hash, Transaction};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
+use serde::Serialize;
 use std::time::Duration;
 
 /// Key-derivation context of corpus accounts (distinct from every engine key context).
@@ -32,13 +36,70 @@ pub struct ScheduledTx {
     pub tx: Transaction,
 }
 
-/// Genesis plus the schedule.
+/// Genesis plus the schedule (cluster mode).
 #[derive(Clone, Debug)]
 pub struct Corpus {
     /// Funded accounts.
     pub genesis: Vec<(AccountId, Account)>,
     /// Every transaction of the run, by intended send time.
     pub txs: Vec<ScheduledTx>,
+}
+
+/// Everything a corpus's content depends on (and nothing else: not the rate, not the schedule).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CorpusSpec {
+    /// Seed of keys, recipients, skew and invalid draws.
+    pub seed: u64,
+    /// Chain id of every transaction.
+    pub chain_id: u32,
+    /// Funded accounts.
+    pub accounts: usize,
+    /// Genesis balance of each.
+    pub initial_balance: u64,
+    /// Amount of every valid transfer.
+    pub amount: u64,
+    /// Fee of every transfer.
+    pub fee: u64,
+    /// Memo length (bytes).
+    pub memo_bytes: usize,
+    /// Sender skew.
+    pub skew: Skew,
+    /// Invalid-transaction fractions.
+    pub invalid: InvalidMix,
+}
+
+impl CorpusSpec {
+    /// The spec of a configuration.
+    pub fn of(config: &BenchConfig) -> Self {
+        let w = &config.workload;
+        CorpusSpec {
+            seed: config.run.seed,
+            chain_id: config.cluster.chain_id,
+            accounts: w.accounts,
+            initial_balance: w.initial_balance,
+            amount: w.amount,
+            fee: w.fee,
+            memo_bytes: w.memo_bytes,
+            skew: w.skew,
+            invalid: w.invalid,
+        }
+    }
+
+    /// Funded genesis of these accounts.
+    pub fn genesis(&self, ids: &[AccountId]) -> Vec<(AccountId, Account)> {
+        ids.iter().map(|id| (*id, Account { balance: self.initial_balance, nonce: 0 })).collect()
+    }
+}
+
+/// Pre-signed transactions without a schedule (node mode, ceiling search): index order is send order.
+#[derive(Clone, Debug, Default)]
+pub struct TxSet {
+    /// Account ids (public keys), by account index.
+    pub ids: Vec<AccountId>,
+    /// The signed transactions.
+    pub txs: Vec<Transaction>,
+    /// What each transaction is meant to be.
+    pub kinds: Vec<TxKind>,
 }
 
 /// Size of a transaction's canonical encoding with a memo of `memo_bytes`.
@@ -76,53 +137,70 @@ fn recipient_index(seed: u64, i: u64, sender: usize, accounts: usize) -> usize {
     if pick >= sender { pick + 1 } else { pick }
 }
 
-/// Builds the corpus of a validated `config`, signing in parallel on the rayon pool; `progress` advances by
-/// one per account key and one per transaction (its length is set here).
-pub fn build(config: &BenchConfig, progress: &ProgressBar) -> Corpus {
-    let work = &config.workload;
-    let seed = config.run.seed;
-    let accounts = work.accounts;
-    let txs = config.corpus_len();
-    progress.set_length(accounts as u64 + txs);
+/// Transaction `i` of the corpus, signed by `key` (the key of `slot.sender`).
+pub fn make_tx(spec: &CorpusSpec, ids: &[AccountId], key: &SigningKey, i: u64, slot: Slot) -> Transaction {
+    let recipient = ids[recipient_index(spec.seed, i, slot.sender, spec.accounts)];
+    let amount = if slot.kind == TxKind::Overspend { u64::MAX / 2 } else { spec.amount };
+    let mut tx =
+        Transaction::signed(key, spec.chain_id, recipient, amount, spec.fee, slot.nonce, vec![0; spec.memo_bytes]);
+    if slot.kind == TxKind::BadSignature {
+        tx.signature[0] ^= 1;
+    }
+    tx
+}
 
-    let keys: Vec<SigningKey> = (0..accounts as u64)
+/// Derives every account key (in parallel); `progress` advances by one per key.
+pub fn account_keys(spec: &CorpusSpec, progress: &ProgressBar) -> Vec<SigningKey> {
+    (0..spec.accounts as u64)
         .into_par_iter()
         .map(|i| {
-            let key = account_key(seed, i);
+            let key = account_key(spec.seed, i);
             progress.inc(1);
             key
         })
-        .collect();
-    let ids: Vec<AccountId> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
-    let genesis = ids.iter().map(|id| (*id, Account { balance: work.initial_balance, nonce: 0 })).collect();
+        .collect()
+}
 
-    let validators = config.cluster.validators;
-    let rate = config.run.rate_tps;
-    let chain_id = config.cluster.chain_id;
-    let txs = (0..txs)
-        .into_par_iter()
-        .map(|i| {
-            let sender = (i % accounts as u64) as usize;
-            let nonce = i / accounts as u64;
-            let recipient = ids[recipient_index(seed, i, sender, accounts)];
-            let tx = Transaction::signed(
-                &keys[sender],
-                chain_id,
-                recipient,
-                work.amount,
-                work.fee,
-                nonce,
-                vec![0; work.memo_bytes],
-            );
-            let node = match config.run.submit_to {
-                SubmitTo::RoundRobin => (i % validators as u64) as usize,
-                SubmitTo::Single => 0,
-            };
+/// Signs transactions `0..count` in parallel; `progress` advances by one per key and per transaction (its
+/// length is set here).
+pub fn sign(spec: &CorpusSpec, count: u64, progress: &ProgressBar) -> TxSet {
+    progress.set_length(spec.accounts as u64 + count);
+    let keys = account_keys(spec, progress);
+    let ids: Vec<AccountId> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
+    let slots = plan_slots(spec.accounts, spec.seed, spec.skew, &spec.invalid, count);
+    let txs = slots
+        .par_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let tx = make_tx(spec, &ids, &keys[slot.sender], i as u64, *slot);
             progress.inc(1);
-            ScheduledTx { offset: Duration::from_secs_f64(i as f64 / rate), node, hash: tx.hash(), tx }
+            tx
         })
         .collect();
-    Corpus { genesis, txs }
+    TxSet { ids, txs, kinds: slots.iter().map(|s| s.kind).collect() }
+}
+
+/// Builds the cluster-mode corpus of a validated `config`: the transactions of [`sign`] at the intended times
+/// of `[run] profile`, addressed round-robin or to validator 0.
+pub fn build(config: &BenchConfig, progress: &ProgressBar) -> Corpus {
+    let spec = CorpusSpec::of(config);
+    let offsets = intended_offsets(&config.run.profile, config.run.rate_tps, config.run.duration_s, u64::MAX);
+    let set = sign(&spec, offsets.len() as u64, progress);
+    let validators = config.cluster.validators;
+    let txs = set
+        .txs
+        .into_iter()
+        .zip(offsets)
+        .enumerate()
+        .map(|(i, (tx, offset))| {
+            let node = match config.run.submit_to {
+                SubmitTo::RoundRobin => i % validators,
+                SubmitTo::Single => 0,
+            };
+            ScheduledTx { offset, node, hash: tx.hash(), tx }
+        })
+        .collect();
+    Corpus { genesis: spec.genesis(&set.ids), txs }
 }
 
 #[cfg(test)]
@@ -159,6 +237,7 @@ mod tests {
             assert_eq!(s.hash, s.tx.hash());
             assert_eq!(s.tx.chain_id, 9);
             assert_eq!(s.tx.memo.len(), 3);
+            assert_eq!(s.tx.sender, a.genesis[i % 8].0, "uniform skew: account i mod accounts");
             assert_ne!(s.tx.sender, s.tx.recipient);
             assert!(funded.contains(&s.tx.sender) && funded.contains(&s.tx.recipient));
             let n = next_nonce.entry(s.tx.sender).or_default();
@@ -185,5 +264,23 @@ mod tests {
             key.verify_strict(&s.tx.signing_message(), &sig).unwrap();
         }
         assert_eq!(tx_encoded_len(3), corpus.txs[0].tx.encoded_len());
+    }
+
+    #[test]
+    fn invalid_kinds_are_built_as_declared() {
+        let mut c = small_config();
+        c.workload.invalid = InvalidMix { bad_signature: 0.2, bad_nonce: 0.2, overspend: 0.2 };
+        let spec = CorpusSpec::of(&c);
+        let set = sign(&spec, 200, &ProgressBar::hidden());
+        let prefix = sign(&spec, 50, &ProgressBar::hidden());
+        assert_eq!(prefix.txs[..], set.txs[..50], "a shorter corpus is a prefix of a longer one");
+        for (tx, kind) in set.txs.iter().zip(&set.kinds) {
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&tx.sender).unwrap();
+            let sig = ed25519_dalek::Signature::from_bytes(&tx.signature);
+            let sig_ok = key.verify_strict(&tx.signing_message(), &sig).is_ok();
+            assert_eq!(sig_ok, *kind != TxKind::BadSignature, "{kind:?}");
+            assert_eq!(tx.amount > c.workload.initial_balance, *kind == TxKind::Overspend);
+            assert_eq!(tx.nonce >= crate::loadgen::workload::BAD_NONCE_GAP, *kind == TxKind::BadNonce);
+        }
     }
 }

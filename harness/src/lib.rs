@@ -1,11 +1,16 @@
 //! hsbench: the benchmark harness of hyperscale-bench — CLI, configuration, load corpus, open-loop driving,
 //! measurement and result files. The binary (`src/main.rs`) only parses arguments and maps errors to exit codes.
 
+pub mod alloc;
+pub mod ceiling;
 pub mod cmd;
 pub mod config;
 pub mod corpus;
+pub mod loadgen;
 pub mod measure;
+pub mod nodemode;
 pub mod result;
+pub mod ui;
 
 #[cfg(test)]
 mod tests;

@@ -195,6 +195,8 @@ enum Fate {
 #[derive(Clone, Copy, Debug)]
 struct Record {
     intended: Duration,
+    /// When the system accepted it (uncorrected latency runs from here); the intended time until told.
+    sent: Duration,
     node: usize,
     fate: Fate,
 }
@@ -213,7 +215,7 @@ pub struct Recorder {
 impl Recorder {
     /// A transaction intended for `intended` (system time) is being submitted to `node`.
     pub fn on_submit(&mut self, hash: Hash, node: usize, intended: Duration) {
-        let fresh = self.records.insert(hash, Record { intended, node, fate: Fate::Pending }).is_none();
+        let fresh = self.records.insert(hash, Record { intended, sent: intended, node, fate: Fate::Pending }).is_none();
         debug_assert!(fresh, "transaction submitted twice");
         self.books.submitted += 1;
         self.books.pending += 1;
@@ -251,6 +253,25 @@ impl Recorder {
         }
     }
 
+    /// The system accepted the transaction at `sent` (system time): the start of its uncorrected latency.
+    pub fn on_sent(&mut self, hash: &Hash, sent: Duration) {
+        if let Some(record) = self.records.get_mut(hash) {
+            record.sent = sent;
+        }
+    }
+
+    /// Rejections at the submission node so far, by reason.
+    pub fn rejected_by_reason(&self) -> BTreeMap<String, u64> {
+        let mut rejected: BTreeMap<String, u64> =
+            RejectReason::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
+        for record in self.records.values() {
+            if let Fate::Rejected(reason) = record.fate {
+                *rejected.entry(reason.to_string()).or_default() += 1;
+            }
+        }
+        rejected
+    }
+
     /// The books so far.
     pub fn books(&self) -> Books {
         self.books
@@ -263,6 +284,7 @@ impl Recorder {
         let window_s = (to - from).as_secs_f64();
         let in_window = |t: Duration| t >= from && t < to;
         let mut latency = new_histogram();
+        let mut uncorrected = new_histogram();
         let mut offered = 0u64;
         let mut committed_in_window = 0u64;
         let mut commits_during_window = 0u64;
@@ -286,6 +308,8 @@ impl Recorder {
                         committed_in_window += 1;
                         let us = at.saturating_sub(record.intended).as_micros();
                         latency.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
+                        let us = at.saturating_sub(record.sent).as_micros();
+                        uncorrected.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
                     }
                 }
             }
@@ -296,6 +320,8 @@ impl Recorder {
             committed_tps: committed_in_window as f64 / window_s,
             commit_rate_tps: commits_during_window as f64 / window_s,
             latency_us: LatencySummary::of(&latency),
+            latency_uncorrected_us: LatencySummary::of(&uncorrected),
+            latency_histogram: latency,
             window_txs: offered,
             window_committed: committed_in_window,
             window_pending: pending_in_window,
@@ -313,7 +339,7 @@ impl Recorder {
 pub const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
 
 /// An empty histogram of µs values, 1 µs .. [`HISTOGRAM_MAX_US`], 3 significant digits.
-fn new_histogram() -> Histogram<u64> {
+pub fn new_histogram() -> Histogram<u64> {
     Histogram::<u64>::new_with_bounds(1, HISTOGRAM_MAX_US, 3).expect("constant hdrhistogram bounds are valid")
 }
 
@@ -365,8 +391,15 @@ pub struct TxMetrics {
     pub committed_tps: f64,
     /// Commits that happened inside the window (whenever intended) ÷ window.
     pub commit_rate_tps: f64,
-    /// Commit latency from the intended send time, of the window's committed transactions.
+    /// Commit latency from the intended send time, of the window's committed transactions (coordinated
+    /// omission corrected).
     pub latency_us: LatencySummary,
+    /// The same transactions' latency from when the system accepted them (what a closed-loop client would
+    /// report; shown beside the corrected figure, never instead of it).
+    pub latency_uncorrected_us: LatencySummary,
+    /// The corrected latencies themselves (µs), for merging runs (percentiles are never averaged).
+    #[serde(skip)]
+    pub latency_histogram: Histogram<u64>,
     /// Transactions intended in the window.
     pub window_txs: u64,
     /// Of those, committed.
@@ -387,8 +420,31 @@ pub struct TxMetrics {
     pub books: Books,
 }
 
+impl Default for TxMetrics {
+    fn default() -> Self {
+        TxMetrics {
+            window_s: 0.0,
+            offered_tps: 0.0,
+            committed_tps: 0.0,
+            commit_rate_tps: 0.0,
+            latency_us: LatencySummary::default(),
+            latency_uncorrected_us: LatencySummary::default(),
+            latency_histogram: new_histogram(),
+            window_txs: 0,
+            window_committed: 0,
+            window_pending: 0,
+            execution_failed: 0,
+            blocks_with_txs: 0,
+            rejected: BTreeMap::new(),
+            rejected_then_committed: 0,
+            foreign_events: 0,
+            books: Books::default(),
+        }
+    }
+}
+
 /// The generator's check on itself.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct GeneratorCheck {
     /// Submissions made.
     pub submitted: u64,
@@ -403,6 +459,31 @@ pub struct GeneratorCheck {
     /// Whether the generator kept its schedule (late fraction ≤ 1 %): a run with `valid = false` measured the
     /// harness, not the system.
     pub valid: bool,
+    /// Submissions later than the threshold only because the system blocked earlier submissions
+    /// (back-pressure): the system's lateness, not the generator's; not counted in `late`.
+    pub backpressure_late: u64,
+    /// Submissions that blocked on a full ingress queue.
+    pub backpressure_stalls: u64,
+    /// Total time blocked on back-pressure (µs).
+    pub backpressure_blocked_us: u64,
+}
+
+impl GeneratorCheck {
+    /// The check from the generator's own lateness histogram (µs) and counts; `valid` follows
+    /// [`MAX_LATE_FRACTION`].
+    pub fn from_lags(submitted: u64, late: u64, own_lag_us: &Histogram<u64>) -> Self {
+        GeneratorCheck {
+            submitted,
+            late,
+            late_threshold_us: LATE_THRESHOLD.as_micros() as u64,
+            max_lag_us: own_lag_us.max(),
+            p99_lag_us: if own_lag_us.is_empty() { 0 } else { own_lag_us.value_at_quantile(0.99) },
+            valid: submitted == 0 || (late as f64) <= MAX_LATE_FRACTION * submitted as f64,
+            backpressure_late: 0,
+            backpressure_stalls: 0,
+            backpressure_blocked_us: 0,
+        }
+    }
 }
 
 /// How the nodes ended.
@@ -478,6 +559,7 @@ pub fn drive<S: SystemUnderTest + ?Sized>(
             late += u64::from(lag > LATE_THRESHOLD);
             lag_histogram.saturating_record(u64::try_from(lag.as_micros()).unwrap_or(u64::MAX));
             recorder.on_submit(next.hash, next.node, intended);
+            recorder.on_sent(&next.hash, pacer.now());
             sut.submit(next.node, next.tx);
         }
         if now > advanced_to {
@@ -519,15 +601,7 @@ pub fn drive<S: SystemUnderTest + ?Sized>(
     };
     let drain_s = (pacer.now() - drain_start).as_secs_f64();
 
-    let submitted = recorder.books().submitted;
-    let generator = GeneratorCheck {
-        submitted,
-        late,
-        late_threshold_us: LATE_THRESHOLD.as_micros() as u64,
-        max_lag_us: lag_histogram.max(),
-        p99_lag_us: if lag_histogram.is_empty() { 0 } else { lag_histogram.value_at_quantile(0.99) },
-        valid: submitted == 0 || (late as f64) <= MAX_LATE_FRACTION * submitted as f64,
-    };
+    let generator = GeneratorCheck::from_lags(recorder.books().submitted, late, &lag_histogram);
     let agreement = Agreement {
         same_root_same_height: same_root_same_height(&report),
         engine_consistent: report.consistent,

@@ -17,8 +17,11 @@ pub const DEFAULT_OUT_DIR: &str = "results/tmp";
 pub struct ResultFile<C: Serialize, M: Serialize> {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
-    /// The subcommand that produced it (`"run"`, later `"ceiling"`, `"crypto"`, ...).
+    /// The subcommand that produced it (`"run"`, `"ceiling"`, ...).
     pub kind: &'static str,
+    /// `run` only: `"cluster"` or `"node"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
     /// When the run started (Unix seconds).
     pub started_unix_s: u64,
     /// Where the configuration came from (a path, or the embedded default).
@@ -81,8 +84,20 @@ pub struct Fingerprint {
     pub cpu_flags: CpuFlags,
     /// Logical cores available to the process.
     pub cores: usize,
-    /// Global allocator.
+    /// Global allocator (`mimalloc`, or `system` with the `system-alloc` feature).
     pub allocator: &'static str,
+    /// Core map of the pinned pipeline (node mode and ceiling; `null` for cluster runs).
+    pub core_map: Option<serde_json::Value>,
+    /// Transaction signature verification backend (`cpu`, `cpu-batch`, `cpu-par`).
+    pub crypto_backend: String,
+    /// The GPU adapter wgpu would pick (`"none"` when there is none).
+    pub gpu_adapter: String,
+    /// Its driver (`"none"` when there is no adapter).
+    pub gpu_driver: String,
+    /// Runs the headline figure is taken over (1 for a single run).
+    pub repeats: u32,
+    /// Coefficient of variation of the headline figure over the repeats (`null` for a single run).
+    pub cv: Option<f64>,
     /// Ed25519 arithmetic backend (curve25519-dalek's run-time choice).
     pub ed25519_backend: String,
     /// blake3 of the effective configuration TOML (hex).
@@ -92,9 +107,14 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// The fingerprint of this process for a configuration rendered as `config_toml`.
-    pub fn collect(config_toml: &str, seed: u64) -> Self {
+    /// The fingerprint of this process for a configuration rendered as `config_toml`, with verification
+    /// backend `crypto_backend`; `core_map`, `repeats` and `cv` are set by the commands that have them.
+    pub fn collect(config_toml: &str, seed: u64, crypto_backend: &str) -> Self {
         let (git_commit, git_dirty) = git_state();
+        let (gpu_adapter, gpu_driver) = match hsbench_kernels::select_adapter(None) {
+            Ok(a) => (a.name.clone(), if a.driver_info.is_empty() { a.driver } else { a.driver_info }),
+            Err(_) => ("none".to_string(), "none".to_string()),
+        };
         Fingerprint {
             hsbench_version: env!("CARGO_PKG_VERSION"),
             git_commit,
@@ -102,11 +122,17 @@ impl Fingerprint {
             rustc: env!("HSBENCH_RUSTC_VERSION"),
             build_profile: env!("HSBENCH_BUILD_PROFILE"),
             target: env!("HSBENCH_TARGET"),
-            features: Vec::new(),
+            features: crate::alloc::features(),
             cpu_model: cpu_model(),
             cpu_flags: CpuFlags::detect(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            allocator: "system",
+            allocator: crate::alloc::ALLOCATOR,
+            core_map: None,
+            crypto_backend: crypto_backend.to_string(),
+            gpu_adapter,
+            gpu_driver,
+            repeats: 1,
+            cv: None,
             ed25519_backend: hsbench_engine::crypto::backend_description(),
             config_hash: blake3::hash(config_toml.as_bytes()).to_hex().to_string(),
             seed,
@@ -191,9 +217,10 @@ mod tests {
         let result = ResultFile {
             schema_version: SCHEMA_VERSION,
             kind: "run",
+            mode: None,
             started_unix_s: 42,
             config_origin: "t".into(),
-            fingerprint: Fingerprint::collect("x = 1\n", 7),
+            fingerprint: Fingerprint::collect("x = 1\n", 7, "cpu-batch"),
             config: serde_json::json!({"a": 1}),
             metrics: serde_json::json!({"committed_tps": 1.0}),
         };

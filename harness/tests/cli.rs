@@ -135,3 +135,63 @@ fn virtual_clock_runs_are_reproducible() {
         assert_eq!(a[key], b[key], "virtual time makes {key} reproducible");
     }
 }
+
+#[test]
+fn ceiling_and_node_mode_parse_and_refuse_bad_configs() {
+    let out = hsbench(&["ceiling", "--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for option in ["--config", "--out", "--budget-minutes", "--seed", "--cache", "--quiet"] {
+        assert!(text.contains(option), "ceiling --help lacks {option}: {text}");
+    }
+    let text = String::from_utf8_lossy(&hsbench(&["run", "--help"]).stdout).into_owned();
+    assert!(text.contains("--mode") && text.contains("node"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = write_config(d, "bad.toml", "[ceiling]\nprecision = 2.0\n");
+    let out = hsbench(&["ceiling", "--config", &bad, "--out", d.join("out").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ceiling.precision"), "{}", stderr(&out));
+    let skew = write_config(d, "skew.toml", "[workload]\nskew = { zipf = -1.0 }\n");
+    expect_config_error(&["run", "--mode", "node", "--config", &skew], "workload.skew");
+    let cores = write_config(d, "cores.toml", "[pipeline]\ncores = \"manual\"\n");
+    expect_config_error(&["run", "--mode", "node", "--config", &cores], "expected \"auto\"");
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "a wall-clock node run needs an optimized build: cargo test --release")]
+fn node_mode_run_balances_its_books() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let cache = dir.path().join("cache");
+    let out = hsbench(&[
+        "run",
+        "--mode",
+        "node",
+        "--quiet",
+        "--rate",
+        "500",
+        "--duration",
+        "3",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let v = only_json(&out_dir);
+    assert_eq!((v["kind"].as_str(), v["mode"].as_str()), (Some("run"), Some("node")));
+    let m = &v["metrics"];
+    let b = &m["books"];
+    let n = |k: &str| b[k].as_u64().unwrap();
+    assert_eq!(n("submitted"), 1500);
+    assert_eq!(n("submitted"), n("committed") + n("rejected") + n("pending"));
+    assert!(m["commit_rate_tps"].as_f64().unwrap() > 0.0, "{m}");
+    assert!(m["latency_uncorrected_us"]["p99"].is_u64(), "{m}");
+    assert!(!m["bottleneck"].as_str().unwrap().is_empty(), "{m}");
+    assert!(m["stages"].as_array().is_some_and(|s| !s.is_empty()), "{m}");
+    let f = &v["fingerprint"];
+    assert!(f["core_map"]["sigverify"].is_array(), "{f}");
+    assert!(f["gpu_adapter"].is_string() && f["allocator"] == "mimalloc", "{f}");
+    assert!(std::fs::read_dir(&cache).unwrap().count() >= 2, "corpus cached (+ .gitignore)");
+}

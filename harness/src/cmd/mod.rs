@@ -1,8 +1,11 @@
 //! The command line: one file per subcommand. `run` and `devices` exist; `ceiling`, `crypto`, `verify`, `tune`,
 //! `plan`, `report` and `compare` slot in as further variants of [`Command`].
 
+pub mod ceiling;
 pub mod devices;
+mod node_table;
 pub mod run;
+mod run_node;
 
 use crate::config::ConfigError;
 use clap::{Parser, Subcommand};
@@ -29,6 +32,9 @@ pub enum Command {
     /// Run a cluster of validators in this process under open-loop load and report throughput, latency and
     /// agreement.
     Run(run::RunArgs),
+    /// Find the highest rate one node sustains within the SLO (double, bisect, confirm) and compare it with
+    /// the raw signature-verification bound of its sigverify cores.
+    Ceiling(ceiling::CeilingArgs),
     /// List the GPU adapters wgpu finds.
     Devices(devices::DevicesArgs),
 }
@@ -38,6 +44,7 @@ impl Command {
     pub fn execute(self) -> anyhow::Result<()> {
         match self {
             Command::Run(args) => run::execute(args),
+            Command::Ceiling(args) => ceiling::execute(args),
             Command::Devices(args) => devices::execute(args),
         }
     }

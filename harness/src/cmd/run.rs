@@ -1,15 +1,14 @@
 //! `hsbench run`: an N-validator cluster in this process (real node code, real signatures) under open-loop load.
 
-use crate::config::{self, BenchConfig, ClockKind, ConfigError, StorageKind};
+use crate::config::{self, BenchConfig, ClockKind, ConfigError};
 use crate::corpus;
-use crate::measure::{self, Agreement, DriveOutcome, GeneratorCheck, Pacer, Phase, Plan, Snapshot, TxMetrics};
+use crate::measure::{self, Agreement, DriveOutcome, GeneratorCheck, Pacer, Plan, TxMetrics};
 use crate::result::{self, Fingerprint, ResultFile};
+use crate::ui::{Ui, load_bar, progress_bar};
 use anyhow::{Context, anyhow};
-use hsbench_engine::sim::{Cluster, ClusterConfig, ClusterReport, NodeReport, SimError, StorageMode};
+use hsbench_engine::sim::{Cluster, ClusterReport, NodeReport, SimError};
 use hsbench_engine::types::Height;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -35,6 +34,22 @@ pub struct RunArgs {
     /// No progress bars (they are also off when stdout or stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
+    /// `cluster`: n validators in one process over the simulated network; `node`: one validator's pinned
+    /// pipeline with a synthetic committee (the throughput of one node).
+    #[arg(long, value_enum, default_value_t = Mode::Cluster)]
+    pub mode: Mode,
+    /// Corpus cache folder of node mode (signed transactions are reused across runs).
+    #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
+    pub cache: PathBuf,
+}
+
+/// What `hsbench run` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// The in-process cluster.
+    Cluster,
+    /// One node's pinned pipeline with a synthetic committee.
+    Node,
 }
 
 /// The `metrics` object of a run result.
@@ -101,7 +116,7 @@ fn plan(config: &BenchConfig) -> Plan {
 }
 
 /// Loads the configuration, applies the command-line overrides, validates.
-fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
+pub(crate) fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
     let loaded = config::load(args.config.as_deref())?;
     let mut config = loaded.config;
     let mut origin = loaded.origin;
@@ -114,6 +129,10 @@ fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
     }
     if let Some(rate) = args.rate {
         config.run.rate_tps = rate;
+        if config.run.profile != crate::loadgen::schedule::Profile::Constant {
+            eprintln!("note: --rate replaces the configured run.profile with a constant rate");
+            config.run.profile = crate::loadgen::schedule::Profile::Constant;
+        }
         overridden.push("--rate");
     }
     if let Some(seed) = args.seed {
@@ -130,10 +149,12 @@ fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
 /// Runs `hsbench run`.
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
+    if args.mode == Mode::Node {
+        return super::run_node::execute(&args, started_unix_s);
+    }
     let (config, origin) = effective_config(&args)?;
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
-    let ui =
-        Ui { progress: !args.quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal(), log: true };
+    let ui = Ui::detect(args.quiet);
     let c = &config.cluster;
     println!("hsbench run — {origin}");
     println!(
@@ -151,9 +172,10 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let result = ResultFile {
         schema_version: result::SCHEMA_VERSION,
         kind: "run",
+        mode: Some("cluster"),
         started_unix_s,
         config_origin: origin,
-        fingerprint: Fingerprint::collect(&config_toml, config.run.seed),
+        fingerprint: Fingerprint::collect(&config_toml, config.run.seed, config.cluster.verify_backend.name()),
         config: &config,
         metrics,
     };
@@ -164,15 +186,6 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         anyhow::bail!("the nodes did not end in agreement (see {})", path.display());
     }
     Ok(())
-}
-
-/// What a benchmark shows while it runs.
-#[derive(Clone, Copy, Debug)]
-pub struct Ui {
-    /// Progress bars (on stderr).
-    pub progress: bool,
-    /// One-line notes on stdout (corpus size and signing time).
-    pub log: bool,
 }
 
 /// One benchmark of a validated `config` (named `origin` in errors): builds the corpus, starts the cluster,
@@ -192,35 +205,9 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
         );
     }
 
-    // Keeps a temporary redb folder alive until the cluster is gone.
-    let mut scratch = None;
-    let storage = match (c.storage, &c.storage_dir) {
-        (StorageKind::Memory, _) => StorageMode::Memory,
-        (StorageKind::Redb, Some(dir)) => StorageMode::Redb { dir: dir.clone() },
-        (StorageKind::Redb, None) => {
-            let dir = tempfile::Builder::new()
-                .prefix("hsbench-redb-")
-                .tempdir()
-                .context("cannot create a temporary folder for redb")?;
-            let path = dir.path().to_path_buf();
-            scratch = Some(dir);
-            StorageMode::Redb { dir: path }
-        }
-    };
-    let cluster_config = ClusterConfig {
-        validators: c.validators,
-        seed: config.run.seed,
-        chain_id: c.chain_id,
-        vote_scheme: c.vote_scheme,
-        verify_backend: c.verify_backend,
-        network: config.network.clone(),
-        consensus: config.consensus.clone(),
-        mempool: config.mempool.clone(),
-        provisioning: config.provisioning.clone(),
-        genesis_accounts: corpus.genesis,
-        storage,
-        clock: c.clock.mode(),
-    };
+    // `scratch` keeps a temporary redb folder alive until the cluster is gone.
+    let (storage, scratch) = c.storage_mode().context("cannot create a temporary folder for redb")?;
+    let cluster_config = config.cluster_config(corpus.genesis, storage);
     let mut cluster = match Cluster::new(cluster_config) {
         Ok(cluster) => cluster,
         Err(SimError::Config(message)) => {
@@ -237,29 +224,7 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
     };
 
     let plan = plan(config);
-    let bar = progress_bar(ui.progress, "load", "{prefix:>9} [{bar:30}] {msg}");
-    bar.set_length(plan.duration.as_millis() as u64);
-    let mut last_draw: Option<Instant> = None;
-    let mut draw = |s: &Snapshot| {
-        if last_draw.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
-            return;
-        }
-        last_draw = Some(Instant::now());
-        if s.phase == Phase::Drain {
-            bar.set_prefix("drain");
-        }
-        bar.set_position(s.elapsed.as_millis() as u64);
-        let b = s.books;
-        bar.set_message(format!(
-            "{:.1} s · submitted {} · committed {} · rejected {} · pending {} · lag {:.1} ms",
-            s.elapsed.as_secs_f64(),
-            b.submitted,
-            b.committed,
-            b.rejected,
-            b.pending,
-            s.lag.as_secs_f64() * 1e3
-        ));
-    };
+    let (bar, mut draw) = load_bar(ui.progress, plan.duration);
     let outcome = measure::drive(&mut cluster, pacer.as_mut(), corpus.txs, &plan, &mut draw);
     bar.finish_and_clear();
     drop(cluster);
@@ -267,19 +232,8 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
     Ok(RunMetrics::new(config, &outcome))
 }
 
-fn progress_bar(show: bool, prefix: &'static str, template: &str) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(0).with_prefix(prefix);
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
 /// A config enum's name as written in the TOML.
-fn name<T: Serialize>(value: &T) -> String {
+pub(crate) fn name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         _ => "?".to_string(),
@@ -291,7 +245,7 @@ fn short(s: &str) -> String {
     s.chars().take(16).collect()
 }
 
-fn ms(us: u64) -> String {
+pub(crate) fn ms(us: u64) -> String {
     format!("{:.1}", us as f64 / 1e3)
 }
 

@@ -174,3 +174,138 @@ pub fn schedule(n: u64, rate: f64) -> Vec<ScheduledTx> {
         })
         .collect()
 }
+
+/// A deterministic service model with a known ceiling: committed = min(rate, capacity), p99 latency =
+/// base / (1 − rate / capacity) (unbounded at or past capacity), queue growing past capacity.
+pub struct ServiceModel {
+    pub capacity: f64,
+    pub base_ms: f64,
+    /// (rate, duration) of every probe, in order.
+    pub probes: Vec<(f64, Duration)>,
+}
+
+impl ServiceModel {
+    /// The highest rate meeting `slo`: p99 ≤ SLO ⇔ rate ≤ capacity × (1 − base / SLO).
+    pub fn known_ceiling(&self, slo: &crate::config::SloConfig) -> f64 {
+        self.capacity * (1.0 - self.base_ms / slo.p99_ms)
+    }
+}
+
+impl crate::ceiling::RateProbe for ServiceModel {
+    fn probe(
+        &mut self,
+        rate: f64,
+        duration: Duration,
+    ) -> Result<crate::nodemode::rate::RateResult, crate::ceiling::ProbeError> {
+        self.probes.push((rate, duration));
+        let rho = rate / self.capacity;
+        let p99_ms = if rho < 1.0 { self.base_ms / (1.0 - rho) } else { 3_600_000.0 };
+        let committed = rate.min(self.capacity);
+        let mut r = crate::nodemode::rate::RateResult {
+            duration_s: duration.as_secs_f64(),
+            valid_offered_tps: rate,
+            committed_fraction: committed / rate,
+            ..Default::default()
+        };
+        r.tx.offered_tps = rate;
+        r.tx.commit_rate_tps = committed;
+        r.tx.committed_tps = committed;
+        let p99_us = (p99_ms * 1e3) as u64;
+        r.tx.latency_histogram.saturating_record_n(p99_us / 2, 98);
+        r.tx.latency_histogram.saturating_record_n(p99_us, 2);
+        r.tx.latency_us = crate::measure::LatencySummary::of(&r.tx.latency_histogram);
+        r.queue.growing = rho > 1.0;
+        r.generator.valid = true;
+        Ok(r)
+    }
+}
+
+/// A node with a bounded ingress queue served at `capacity_tps` in real time: `submit` blocks while the queue
+/// is full (back-pressure, never a drop); every transaction whose hash starts with a byte ≡ 0 mod 10 is
+/// rejected on arrival.
+pub struct BoundedNode {
+    pub capacity_tps: f64,
+    pub queue_capacity: usize,
+    origin: std::time::Instant,
+    inner: std::sync::Mutex<BoundedInner>,
+}
+
+#[derive(Default)]
+struct BoundedInner {
+    queue: std::collections::VecDeque<Hash>,
+    served: u64,
+    events: Vec<TxEvent>,
+}
+
+impl BoundedNode {
+    pub fn new(capacity_tps: f64, queue_capacity: usize) -> Self {
+        BoundedNode {
+            capacity_tps,
+            queue_capacity,
+            origin: std::time::Instant::now(),
+            inner: std::sync::Mutex::new(BoundedInner::default()),
+        }
+    }
+
+    fn advance(&self, inner: &mut BoundedInner) {
+        let now = self.origin.elapsed();
+        let target = (now.as_secs_f64() * self.capacity_tps) as u64;
+        while inner.served < target {
+            let Some(hash) = inner.queue.pop_front() else {
+                inner.served = target; // idle capacity is not banked
+                break;
+            };
+            inner.served += 1;
+            inner.events.push(TxEvent {
+                node: 0,
+                tx_hash: hash,
+                status: TxStatus::Committed { height: inner.served, success: true },
+                at: now,
+            });
+        }
+    }
+
+    pub fn queued(&self) -> usize {
+        self.inner.lock().map(|i| i.queue.len()).unwrap_or(0)
+    }
+}
+
+impl crate::loadgen::generator::NodeHandle for BoundedNode {
+    fn elapsed(&self) -> Duration {
+        self.origin.elapsed()
+    }
+    fn submit(&self, txs: Vec<Transaction>) -> Duration {
+        let mut blocked = Duration::ZERO;
+        for tx in txs {
+            let hash = tx.hash();
+            loop {
+                let mut inner = self.inner.lock().unwrap();
+                self.advance(&mut inner);
+                if hash.as_bytes()[0] % 10 == 0 {
+                    let at = self.origin.elapsed();
+                    inner.events.push(TxEvent {
+                        node: 0,
+                        tx_hash: hash,
+                        status: TxStatus::Rejected(any_reject_reason()),
+                        at,
+                    });
+                    break;
+                }
+                if inner.queue.len() < self.queue_capacity {
+                    inner.queue.push_back(hash);
+                    break;
+                }
+                drop(inner);
+                let t = std::time::Instant::now();
+                std::thread::sleep(Duration::from_micros(200));
+                blocked += t.elapsed();
+            }
+        }
+        blocked
+    }
+    fn drain_tx_events(&self) -> Vec<TxEvent> {
+        let mut inner = self.inner.lock().unwrap();
+        self.advance(&mut inner);
+        std::mem::take(&mut inner.events)
+    }
+}

@@ -1,0 +1,235 @@
+//! `hsbench ceiling`: the highest offered rate one node sustains within the SLO (double, bisect, confirm), the
+//! raw sigverify bound of its sigverify cores, and the ratio of the two; a table and a `kind: "ceiling"` JSON.
+
+use super::node_table::{print_books, print_stages, rate_header, rate_row};
+use crate::ceiling::{CeilingOutcome, CurvePoint, SearchPhase, SearchSettings, search};
+use crate::config::{self, BenchConfig};
+use crate::loadgen::workload::TxKind;
+use crate::nodemode::bound::{self, VerifyBound};
+use crate::nodemode::probe::NodeProbe;
+use crate::nodemode::rate::StageBusy;
+use crate::result::{self, Fingerprint, ResultFile};
+use crate::ui::Ui;
+use anyhow::Context;
+use hsbench_engine::runtime::pipeline::{PipelineReport, available_cores};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Arguments of `hsbench ceiling`.
+#[derive(Debug, clap::Args)]
+pub struct CeilingArgs {
+    /// Configuration file (TOML); default: the embedded bench-configs/smoke.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder the result JSON is written to.
+    #[arg(long, value_name = "DIR", default_value = result::DEFAULT_OUT_DIR)]
+    pub out: PathBuf,
+    /// Wall-clock budget: bisection stops early so that the confirmation runs still fit.
+    #[arg(long, value_name = "M", default_value_t = 9.0)]
+    pub budget_minutes: f64,
+    /// Seed (overrides run.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Corpus cache folder (signed transactions are reused across runs).
+    #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
+    pub cache: PathBuf,
+    /// No progress bars (they are also off when stdout or stderr is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The `metrics` object of a ceiling result.
+#[derive(Debug, Serialize)]
+pub struct CeilingMetrics {
+    /// The search: ceiling, confirmation mean and CV, merged p50/p99, notes, the whole curve.
+    #[serde(flatten)]
+    pub search: CeilingOutcome,
+    /// Bottleneck stage of the last confirmation run.
+    pub bottleneck: String,
+    /// Per-stage busy % of the last confirmation run.
+    pub stages: Vec<StageBusy>,
+    /// The raw sigverify bound (`null` when `ceiling.bound_s = 0`).
+    pub raw_bound: Option<VerifyBound>,
+    /// `committed_tps_mean ÷ raw_bound.verifies_per_s`.
+    pub ceiling_to_bound: Option<f64>,
+    /// Wall time of the whole command (s).
+    pub elapsed_s: f64,
+    /// The engine's full report of the last confirmation run.
+    pub pipeline: Option<PipelineReport>,
+}
+
+fn effective_config(args: &CeilingArgs) -> anyhow::Result<(BenchConfig, String)> {
+    let loaded = config::load(args.config.as_deref())?;
+    let mut config = loaded.config;
+    let mut origin = loaded.origin;
+    if let Some(seed) = args.seed {
+        config.run.seed = seed;
+        origin = format!("{origin} with --seed");
+    }
+    config.validate(&origin)?;
+    if !(args.budget_minutes.is_finite() && args.budget_minutes > 0.0) {
+        return Err(config::ConfigError::Invalid {
+            origin,
+            key: "--budget-minutes",
+            message: format!("must be a positive number of minutes (got {})", args.budget_minutes),
+        }
+        .into());
+    }
+    Ok((config, origin))
+}
+
+/// Runs `hsbench ceiling`.
+pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let started_unix_s = result::unix_now();
+    let (config, origin) = effective_config(&args)?;
+    let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
+    let ui = Ui::detect(args.quiet);
+    let (c, k) = (&config.cluster, &config.ceiling);
+    let (core_map, layout_warnings) = config.pipeline.cores.resolve(available_cores());
+    println!("hsbench ceiling — {origin}");
+    println!(
+        "  node under test + {} committee members · {} votes · {} · SLO p99 ≤ {} ms, ≥ {:.0} % committed · \
+         start {} tx/s, precision {:.0} %, probes {} s, confirm {} s × {}",
+        c.validators - 1,
+        super::run::name(&c.vote_scheme),
+        c.verify_backend,
+        config.slo.p99_ms,
+        config.slo.min_committed_fraction * 100.0,
+        k.start_tps,
+        k.precision * 100.0,
+        k.probe_s,
+        k.confirm_s,
+        k.repeats
+    );
+    println!("  core map: {}", serde_json::to_string(&core_map).unwrap_or_default());
+    for w in &layout_warnings {
+        println!("  warning: {w}");
+    }
+    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui);
+
+    // The raw bound first, on a quiet machine.
+    let raw_bound = if k.bound_s > 0.0 {
+        let want = (config.pipeline.batch_size * core_map.sigverify.len().max(1) * 8).max(4096);
+        probe.corpus.ensure(want as u64, &ui);
+        let set = probe.corpus.set();
+        let valid: Vec<_> =
+            set.txs.iter().zip(&set.kinds).filter(|(_, k)| **k == TxKind::Valid).map(|(t, _)| t.clone()).collect();
+        let b = bound::measure(
+            &core_map.sigverify,
+            config.pipeline.verify_backend,
+            config.pipeline.batch_size,
+            &valid,
+            Duration::from_secs_f64(k.bound_s),
+        );
+        println!(
+            "  raw sigverify bound: {:.0} verifies/s on cores {:?} ({}, batches of {})",
+            b.verifies_per_s, b.cores, b.backend, b.batch_size
+        );
+        Some(b)
+    } else {
+        None
+    };
+
+    // Leave room for the confirmation runs (plus start-up and drain) inside the budget.
+    let budget = Duration::from_secs_f64(args.budget_minutes * 60.0);
+    let confirm_cost = Duration::from_secs_f64(f64::from(k.repeats) * (k.confirm_s + k.drain_s + 5.0));
+    let settings = SearchSettings {
+        start_tps: k.start_tps,
+        max_tps: k.max_tps,
+        precision: k.precision,
+        probe: Duration::from_secs_f64(k.probe_s),
+        confirm: Duration::from_secs_f64(k.confirm_s),
+        repeats: k.repeats,
+        deadline: Some(t0 + budget.saturating_sub(confirm_cost)),
+    };
+    println!();
+    println!("{}", rate_header());
+    let mut print_point = |p: &CurvePoint| {
+        let verdict = if p.pass { "pass".to_string() } else { format!("FAIL: {}", p.failures.join("; ")) };
+        println!("{}", rate_row(phase_name(p.phase), &p.result, &verdict));
+    };
+    let outcome = search(&mut probe, &settings, &config.slo, &mut print_point)?;
+    let last_confirm = outcome.curve.iter().rev().find(|p| p.phase == SearchPhase::Confirm).map(|p| p.result.clone());
+    let ceiling_to_bound = raw_bound
+        .as_ref()
+        .filter(|b| b.verifies_per_s > 0.0 && outcome.committed_tps_mean > 0.0)
+        .map(|b| outcome.committed_tps_mean / b.verifies_per_s);
+    let metrics = CeilingMetrics {
+        bottleneck: last_confirm.as_ref().map(|r| r.bottleneck.clone()).unwrap_or_default(),
+        stages: last_confirm.as_ref().map(|r| r.stages.clone()).unwrap_or_default(),
+        raw_bound,
+        ceiling_to_bound,
+        elapsed_s: t0.elapsed().as_secs_f64(),
+        pipeline: probe.last_report.take(),
+        search: outcome,
+    };
+    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, c.verify_backend.name());
+    fingerprint.core_map = serde_json::to_value(&core_map).ok();
+    fingerprint.repeats = metrics.search.repeats;
+    fingerprint.cv = Some(metrics.search.cv);
+    let result = ResultFile {
+        schema_version: result::SCHEMA_VERSION,
+        kind: "ceiling",
+        mode: None,
+        started_unix_s,
+        config_origin: origin,
+        fingerprint,
+        config: &config,
+        metrics,
+    };
+    let path = result::write(&args.out, &result)?;
+    print_summary(&result.metrics, last_confirm.as_ref());
+    println!("result: {}", path.display());
+    Ok(())
+}
+
+fn phase_name(phase: SearchPhase) -> &'static str {
+    match phase {
+        SearchPhase::Double => "double",
+        SearchPhase::Bisect => "bisect",
+        SearchPhase::Confirm => "confirm",
+    }
+}
+
+fn print_summary(m: &CeilingMetrics, last: Option<&crate::nodemode::rate::RateResult>) {
+    let s = &m.search;
+    println!();
+    match s.ceiling_tps {
+        Some(rate) => println!(
+            "  ceiling           {rate:.0} tx/s offered → {:.0} tx/s committed (mean of {}, CV {:.1} %){}{}",
+            s.committed_tps_mean,
+            s.repeats,
+            s.cv * 100.0,
+            if s.confirmed { "" } else { "  NOT CONFIRMED" },
+            if s.reached_max { "  (max_tps reached: the real ceiling is higher)" } else { "" }
+        ),
+        None => println!("  ceiling           none found (no rate met the SLO)"),
+    }
+    println!(
+        "  latency at it     p50 {:.1} ms · p99 {:.1} ms (merged confirmation runs)",
+        s.p50_us as f64 / 1e3,
+        s.p99_us as f64 / 1e3
+    );
+    if let Some(b) = &m.raw_bound {
+        println!(
+            "  raw bound         {:.0} verifies/s on {} sigverify core(s) → ceiling ÷ bound = {}",
+            b.verifies_per_s,
+            b.cores.len(),
+            m.ceiling_to_bound.map_or("n/a".to_string(), |r| format!("{r:.3}"))
+        );
+    }
+    println!("  bottleneck        {}", if m.bottleneck.is_empty() { "n/a" } else { &m.bottleneck });
+    for note in &s.notes {
+        println!("  note: {note}");
+    }
+    if let Some(r) = last {
+        println!();
+        print_books(r);
+        println!();
+        print_stages(r);
+    }
+    println!("  took {:.0} s", m.elapsed_s);
+    println!();
+}

@@ -1,0 +1,85 @@
+//! Console tables shared by `run --mode node` and `ceiling`: one row per measured rate, and the stages.
+
+use crate::nodemode::rate::RateResult;
+
+fn ms(us: u64) -> String {
+    format!("{:.1}", us as f64 / 1e3)
+}
+
+/// Header of [`rate_row`].
+pub fn rate_header() -> String {
+    format!(
+        "  {:<8} {:>10} {:>10} {:>6} {:>8} {:>8} {:>9} {:>10} {:<10} {}",
+        "phase", "offered", "committed", "frac", "p50 ms", "p99 ms", "p99 unc.", "in flight", "bottleneck", "verdict"
+    )
+}
+
+/// One measured rate as a table row.
+pub fn rate_row(phase: &str, r: &RateResult, verdict: &str) -> String {
+    format!(
+        "  {:<8} {:>10.0} {:>10.0} {:>5.0}% {:>8} {:>8} {:>9} {:>10.0} {:<10} {}",
+        phase,
+        r.tx.offered_tps,
+        r.tx.commit_rate_tps,
+        r.committed_fraction * 100.0,
+        ms(r.tx.latency_us.p50),
+        ms(r.tx.latency_us.p99),
+        ms(r.tx.latency_uncorrected_us.p99),
+        r.queue.end,
+        r.bottleneck,
+        verdict
+    )
+}
+
+/// Per-stage busy %, cost per transaction and back-pressure of `r`.
+pub fn print_stages(r: &RateResult) {
+    println!("  {:<10} {:<12} {:>7} {:>12} {:>9} {:>10}", "stage", "cores", "busy %", "ns/tx", "stalls", "max queue");
+    for s in &r.stages {
+        println!(
+            "  {:<10} {:<12} {:>7.1} {:>12.0} {:>9} {:>10}",
+            s.name,
+            format!("{:?}", s.cores),
+            s.busy_pct,
+            s.cost_ns_per_tx,
+            s.backpressure_stalls,
+            s.queue_depth_max
+        );
+    }
+    println!(
+        "  {:<10} {:<12} {:>7.1}   (synthetic committee, not the node's cost)",
+        "committee", "", r.committee_busy_pct
+    );
+    for w in &r.warnings {
+        println!("  warning: {w}");
+    }
+}
+
+/// The books and generator lines of `r`.
+pub fn print_books(r: &RateResult) {
+    let b = &r.tx.books;
+    let rejected: Vec<String> =
+        r.tx.rejected.iter().filter(|(_, n)| **n > 0).map(|(reason, n)| format!("{reason} {n}")).collect();
+    println!(
+        "  books             submitted {} = committed {} + rejected {} + pending {}{}",
+        b.submitted,
+        b.committed,
+        b.rejected,
+        b.pending,
+        if b.balanced() { "" } else { "  (UNBALANCED)" }
+    );
+    println!("  rejected          {}", if rejected.is_empty() { "none".to_string() } else { rejected.join(", ") });
+    let g = &r.generator;
+    println!(
+        "  generator         {} (own lateness > {} ms: {} of {}; p99 {} ms, max {} ms; back-pressure: {} stalls, \
+         {:.1} ms blocked, {} late because of it)",
+        if g.valid { "kept its schedule" } else { "FELL BEHIND — run invalid" },
+        ms(g.late_threshold_us),
+        g.late,
+        g.submitted,
+        ms(g.p99_lag_us),
+        ms(g.max_lag_us),
+        g.backpressure_stalls,
+        g.backpressure_blocked_us as f64 / 1e3,
+        g.backpressure_late
+    );
+}

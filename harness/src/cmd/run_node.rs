@@ -1,0 +1,87 @@
+//! `hsbench run --mode node`: one validator's pinned pipeline with a synthetic committee at one rate (or
+//! profile), measured and written as a `kind: "run"`, `mode: "node"` result.
+
+use super::node_table::{print_books, print_stages, rate_header, rate_row};
+use super::run::{RunArgs, effective_config, name};
+use crate::loadgen::schedule::intended_offsets;
+use crate::measure::Plan;
+use crate::nodemode::probe::NodeProbe;
+use crate::nodemode::rate::RateResult;
+use crate::result::{self, Fingerprint, ResultFile};
+use crate::ui::Ui;
+use anyhow::Context;
+use hsbench_engine::runtime::pipeline::PipelineReport;
+use serde::Serialize;
+use std::time::Duration;
+
+/// The `metrics` object of a node-mode run.
+#[derive(Debug, Serialize)]
+pub struct NodeRunMetrics {
+    /// The measured rate (throughput, latency, books, queue growth, stages, generator).
+    #[serde(flatten)]
+    pub rate: RateResult,
+    /// Whether the rate met `[slo]`, and why not.
+    pub slo_pass: bool,
+    /// SLO failures.
+    pub slo_failures: Vec<String>,
+    /// The engine's full pipeline report (per-stage series, committee, node summary).
+    pub pipeline: Option<PipelineReport>,
+}
+
+/// Runs `hsbench run --mode node`.
+pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
+    let (config, origin) = effective_config(args)?;
+    let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
+    let ui = Ui::detect(args.quiet);
+    let c = &config.cluster;
+    println!("hsbench run --mode node — {origin}");
+    println!(
+        "  node under test + {} committee members · {} votes · {} · {} storage · {} for {} s (window {:.1} s)",
+        c.validators - 1,
+        name(&c.vote_scheme),
+        c.verify_backend,
+        name(&c.storage),
+        config.run.profile.describe(config.run.rate_tps),
+        config.run.duration_s,
+        config.window().as_secs_f64(),
+    );
+    let offsets = intended_offsets(&config.run.profile, config.run.rate_tps, config.run.duration_s, u64::MAX);
+    let plan = Plan {
+        duration: Duration::from_secs_f64(config.run.duration_s),
+        warmup: Duration::from_secs_f64(config.run.warmup_s),
+        cooldown: Duration::from_secs_f64(config.run.cooldown_s),
+        drain: Duration::from_secs_f64(config.run.drain_s),
+    };
+    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui);
+    let rate = probe.run_schedule(offsets, &plan)?;
+    let failures = rate.slo_failures(&config.slo);
+    let pipeline = probe.last_report.take();
+    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, c.verify_backend.name());
+    fingerprint.core_map = pipeline.as_ref().and_then(|p| serde_json::to_value(&p.core_map).ok());
+    let result = ResultFile {
+        schema_version: result::SCHEMA_VERSION,
+        kind: "run",
+        mode: Some("node"),
+        started_unix_s,
+        config_origin: origin,
+        fingerprint,
+        config: &config,
+        metrics: NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline },
+    };
+    let path = result::write(&args.out, &result)?;
+    let m = &result.metrics;
+    println!();
+    println!("{}", rate_header());
+    let verdict = if m.slo_pass { "meets SLO".to_string() } else { m.slo_failures.join("; ") };
+    println!("{}", rate_row("run", &m.rate, &verdict));
+    println!();
+    print_books(&m.rate);
+    println!();
+    print_stages(&m.rate);
+    println!();
+    println!("result: {}", path.display());
+    if !m.rate.generator.valid {
+        anyhow::bail!("the generator fell behind: the run is invalid (see {})", path.display());
+    }
+    Ok(())
+}
