@@ -91,30 +91,42 @@ impl StageCounters {
 
 /// One thread's busy/idle clock: every stretch of its wall time is charged to exactly one of busy, idle or
 /// (through the queue) stalled.
+///
+/// Busy time is the thread's **CPU time** (CLOCK_THREAD_CPUTIME_ID) spent between marks, not wall time: on shared
+/// or oversubscribed cores a descheduled thread would otherwise look busy and be misnamed the bottleneck.
 pub(crate) struct StageClock {
     metrics: Arc<StageMetrics>,
     mark: Instant,
+    cpu_mark: u64,
 }
 
 impl StageClock {
     /// A clock charging `metrics`, starting now.
     pub(crate) fn new(metrics: Arc<StageMetrics>) -> Self {
-        StageClock { metrics, mark: Instant::now() }
+        StageClock { metrics, mark: Instant::now(), cpu_mark: super::thread_cpu_ns() }
     }
 
-    /// Charges the time since the last mark as idle (waiting for input).
+    /// Charges the wall time since the last mark as idle (waiting for input).
     pub(crate) fn idle(&mut self) {
         let now = Instant::now();
         self.metrics.idle_ns.fetch_add((now - self.mark).as_nanos() as u64, Relaxed);
         self.mark = now;
+        self.cpu_mark = super::thread_cpu_ns();
     }
 
-    /// Charges the time since the last mark as busy, less `stalled` (already counted as stall time).
+    /// Charges the CPU time since the last mark as busy. `stalled` (blocked on a full queue, counted as stall
+    /// time) burns no CPU, so it is already excluded; it is kept in the signature for the wall-time fallback.
     pub(crate) fn busy(&mut self, stalled: Duration) {
         let now = Instant::now();
-        let d = (now - self.mark).saturating_sub(stalled);
-        self.metrics.busy_ns.fetch_add(d.as_nanos() as u64, Relaxed);
+        let cpu = super::thread_cpu_ns();
+        let d = if cpu == 0 {
+            (now - self.mark).saturating_sub(stalled).as_nanos() as u64 // no thread clock on this platform
+        } else {
+            cpu.saturating_sub(self.cpu_mark)
+        };
+        self.metrics.busy_ns.fetch_add(d, Relaxed);
         self.mark = now;
+        self.cpu_mark = cpu;
     }
 
     /// The metrics this clock charges.
