@@ -1,17 +1,13 @@
 //! A small real compute round trip: create a device, compile a WGSL kernel, dispatch, read back, and
 //! check against the CPU. Proves the driver stack works before any real kernel is trusted.
 
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wgpu::util::DeviceExt;
 
 use crate::GpuError;
-use crate::probe::{AdapterReport, select};
-
-/// Longest the self-test waits for the GPU at any one point (a slow CI machine JIT-compiling on
-/// lavapipe needs well under a second for this kernel).
-const WAIT: Duration = Duration::from_secs(60);
+use crate::gpu::{Gpu, ms, read_back, scoped, timestamp_ms, wait, words};
+use crate::probe::AdapterReport;
 
 /// Elements processed: 2^16 u32 (256 KiB per buffer), 1024 workgroups of 64.
 const ELEMENTS: u32 = 1 << 16;
@@ -76,70 +72,6 @@ pub struct SelfTestReport {
     pub kernel_gpu_ms: Option<f64>,
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// Runs `f`, turning any wgpu validation/internal/out-of-memory error it causes into a [`GpuError`].
-fn scoped<T>(device: &wgpu::Device, stage: &'static str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
-    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
-    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let out = f();
-    // Pop innermost first.
-    let errors = [validation.pop(), internal.pop(), oom.pop()];
-    for e in errors {
-        if let Some(e) = pollster::block_on(e) {
-            return Err(GpuError::Device { stage, message: e.to_string() });
-        }
-    }
-    Ok(out)
-}
-
-/// Waits (bounded) for all submitted work.
-fn wait(device: &wgpu::Device, stage: &'static str) -> Result<(), GpuError> {
-    device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(WAIT) }).map(|_| ()).map_err(|e| match e {
-        wgpu::PollError::Timeout => GpuError::Timeout { stage, seconds: WAIT.as_secs() },
-        other => GpuError::Readback { stage, message: other.to_string() },
-    })
-}
-
-/// Maps `buffers` for reading, waits, and returns their contents.
-fn read_back(device: &wgpu::Device, buffers: &[&wgpu::Buffer], stage: &'static str) -> Result<Vec<Vec<u8>>, GpuError> {
-    let (tx, rx) = mpsc::channel();
-    for (i, buf) in buffers.iter().enumerate() {
-        let tx = tx.clone();
-        buf.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send((i, r));
-        });
-    }
-    drop(tx);
-    wait(device, stage)?;
-    for _ in buffers {
-        match rx.try_recv() {
-            Ok((_, Ok(()))) => {}
-            Ok((i, Err(e))) => {
-                return Err(GpuError::Readback { stage, message: format!("mapping buffer {i}: {e}") });
-            }
-            Err(_) => {
-                return Err(GpuError::Readback {
-                    stage,
-                    message: "map callback did not run after the device finished".to_string(),
-                });
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(buffers.len());
-    for buf in buffers {
-        let view =
-            buf.slice(..).get_mapped_range().map_err(|e| GpuError::Readback { stage, message: e.to_string() })?;
-        out.push(view.to_vec());
-        drop(view);
-        buf.unmap();
-    }
-    Ok(out)
-}
-
 /// Runs [`self_test_on`] on the adapter [`crate::select_adapter`] picks with no explicit filter
 /// (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME` apply).
 pub fn self_test() -> Result<SelfTestReport, GpuError> {
@@ -150,41 +82,17 @@ pub fn self_test() -> Result<SelfTestReport, GpuError> {
 /// 2^16 elements, checked element by element against the CPU, run twice (cold, warm). Every wait is
 /// bounded, so it fails with [`GpuError::Timeout`] instead of hanging.
 pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuError> {
-    let (adapter, report) = select(name_filter)?;
+    let gpu = Gpu::open(name_filter, "hsbench self-test")?;
+    let (device, queue, timestamps) = (&gpu.device, &gpu.queue, gpu.timestamps);
+    let device_ms = gpu.device_ms;
 
     let t = Instant::now();
-    // The adapter's own limits: wgpu's defaults allow only 8 storage buffers and 256 MiB bindings.
-    let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-    let required_features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
-    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-        label: Some("hsbench self-test"),
-        required_features,
-        required_limits: adapter.limits(),
-        ..Default::default()
-    }))
-    .map_err(|e| GpuError::RequestDevice { adapter: report.name.clone(), reason: e.to_string() })?;
-    let device_ms = ms(t.elapsed());
-
-    let t = Instant::now();
-    let pipeline = scoped(&device, "shader compilation", || {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("self-test mul-add"),
-            source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-        });
-        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("self-test mul-add"),
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        })
-    })?;
+    let pipeline = gpu.pipeline("self-test mul-add", SHADER, "main")?;
     let pipeline_ms = ms(t.elapsed());
 
     let (a, b) = inputs(ELEMENTS);
     let bytes = u64::from(ELEMENTS) * 4;
-    let (bind_group, out_buf, staging, timing) = scoped(&device, "buffer setup", || {
+    let (bind_group, out_buf, staging, timing) = scoped(device, "buffer setup", || {
         let storage = |label, data: &[u32]| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
@@ -239,11 +147,11 @@ pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuErro
     })?;
     // Make sure the uploads are done before timing the dispatch.
     queue.submit([]);
-    wait(&device, "upload")?;
+    wait(device, "upload")?;
 
     let run = |stage: &'static str| -> Result<(f64, Option<f64>), GpuError> {
         let t = Instant::now();
-        scoped(&device, stage, || {
+        scoped(device, stage, || {
             let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
             // Stale results from a previous run must not pass the check.
             enc.clear_buffer(&out_buf, 0, None);
@@ -267,27 +175,22 @@ pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuErro
             }
             queue.submit([enc.finish()]);
         })?;
-        let mut to_read = vec![&staging];
+        let mut to_read = vec![(&staging, bytes)];
         if let Some((_, _, read)) = &timing {
-            to_read.push(read);
+            to_read.push((read, 16));
         }
-        let data = read_back(&device, &to_read, stage)?;
+        let data = read_back(device, &to_read, stage)?;
         let elapsed = ms(t.elapsed());
 
         // Mapped copies are plain `Vec<u8>` (no alignment guarantee): decode, don't cast.
-        let got = data[0].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4-byte chunk")));
-        for (i, ((g, &x), &y)) in got.zip(&a).zip(&b).enumerate() {
+        let got = words(&data[0]);
+        for (i, ((&g, &x), &y)) in got.iter().zip(&a).zip(&b).enumerate() {
             let expected = reference(i as u32, x, y);
             if g != expected {
                 return Err(GpuError::Mismatch { index: i, got: g, expected });
             }
         }
-        let gpu_ms = data.get(1).map(|raw| {
-            let tick = |k: usize| u64::from_le_bytes(raw[8 * k..8 * k + 8].try_into().expect("8 bytes"));
-            let ticks = [tick(0), tick(1)];
-            let period_ns = f64::from(queue.get_timestamp_period());
-            ticks[1].saturating_sub(ticks[0]) as f64 * period_ns / 1e6
-        });
+        let gpu_ms = data.get(1).and_then(|raw| timestamp_ms(raw, queue.get_timestamp_period()));
         Ok((elapsed, gpu_ms))
     };
 
@@ -295,7 +198,7 @@ pub fn self_test_on(name_filter: Option<&str>) -> Result<SelfTestReport, GpuErro
     let (dispatch_readback_ms, kernel_gpu_ms) = run("warm dispatch")?;
 
     Ok(SelfTestReport {
-        adapter: report,
+        adapter: gpu.report.clone(),
         elements: ELEMENTS,
         device_ms,
         pipeline_ms,

@@ -1,0 +1,229 @@
+//! One compiled kernel with reusable buffers: upload per-item input words, dispatch one thread per
+//! item, read per-item output words back, timing each phase. Buffers grow (powers of two) and are
+//! kept between calls; a mutex serialises calls on the same kernel.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use wgpu::util::DeviceExt;
+
+use crate::GpuError;
+use crate::gpu::{Gpu, ms, read_back, scoped, timestamp_ms, wait, words};
+
+/// Wall-clock phases of one [`Kernel::run`], in milliseconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RunTimings {
+    pub upload_ms: f64,
+    pub compute_ms: f64,
+    pub readback_ms: f64,
+    pub kernel_gpu_ms: Option<f64>,
+}
+
+struct Buffers {
+    capacity: u32,
+    items: wgpu::Buffer,
+    out: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+}
+
+struct Timestamps {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    read: wgpu::Buffer,
+}
+
+/// A compute pipeline whose entry point reads `in_words` and writes `out_words` per item.
+pub(crate) struct Kernel {
+    pipeline: wgpu::ComputePipeline,
+    workgroup: u32,
+    in_words: u32,
+    out_words: u32,
+    /// The fixed-base table, when the shader binds one (binding 0).
+    table: Option<wgpu::Buffer>,
+    params: wgpu::Buffer,
+    timestamps: Option<Timestamps>,
+    buffers: Mutex<Option<Buffers>>,
+}
+
+impl Kernel {
+    /// Compiles `source` (entry `entry`, `@workgroup_size(workgroup)`) and uploads `table`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        gpu: &Gpu,
+        label: &'static str,
+        source: &str,
+        entry: &str,
+        workgroup: u32,
+        table: Option<&[u32]>,
+        in_words: u32,
+        out_words: u32,
+    ) -> Result<Self, GpuError> {
+        let pipeline = gpu.pipeline(label, source, entry)?;
+        let device = &gpu.device;
+        scoped(device, "kernel buffer setup", || {
+            let table = table.map(|t| {
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("ed25519 fixed-base table"),
+                    contents: bytemuck::cast_slice(t),
+                    usage: wgpu::BufferUsages::STORAGE,
+                })
+            });
+            let params = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kernel params"),
+                size: 16,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let timestamps = gpu.timestamps.then(|| Timestamps {
+                set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("kernel timestamps"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2,
+                }),
+                resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamp resolve"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                }),
+                read: device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamp staging"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }),
+            });
+            Kernel { pipeline, workgroup, in_words, out_words, table, params, timestamps, buffers: Mutex::new(None) }
+        })
+    }
+
+    fn allocate(&self, gpu: &Gpu, capacity: u32) -> Result<Buffers, GpuError> {
+        let device = &gpu.device;
+        let in_bytes = u64::from(capacity) * u64::from(self.in_words) * 4;
+        let out_bytes = u64::from(capacity) * u64::from(self.out_words) * 4;
+        scoped(device, "kernel buffer allocation", || {
+            let buffer = |label, size, usage| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            };
+            let items = buffer("kernel items", in_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
+            let out = buffer(
+                "kernel out",
+                out_bytes,
+                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            );
+            let staging =
+                buffer("kernel out staging", out_bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+            let mut entries = vec![
+                wgpu::BindGroupEntry { binding: 1, resource: items.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: out.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: self.params.as_entire_binding() },
+            ];
+            if let Some(t) = &self.table {
+                entries.push(wgpu::BindGroupEntry { binding: 0, resource: t.as_entire_binding() });
+            }
+            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("kernel"),
+                layout: &self.pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            });
+            Buffers { capacity, items, out, staging, bind }
+        })
+    }
+
+    /// Runs the kernel on `n` items whose input words are `input` (`n * in_words` words) and returns
+    /// `n * out_words` output words. Upload, compute and readback are separate submissions, each
+    /// waited for, so their wall times are separate (compute includes the driver's JIT on the first
+    /// call).
+    pub fn run(&self, gpu: &Gpu, input: &[u32], n: u32) -> Result<(Vec<u32>, RunTimings), GpuError> {
+        let mut t = RunTimings::default();
+        if n == 0 {
+            return Ok((Vec::new(), t));
+        }
+        let expected = n as usize * self.in_words as usize;
+        if input.len() != expected {
+            return Err(GpuError::Device {
+                stage: "kernel input",
+                message: format!("{} input words for {n} items, expected {expected}", input.len()),
+            });
+        }
+        let mut guard = self.buffers.lock().map_err(|_| GpuError::Device {
+            stage: "kernel buffers",
+            message: "a previous call panicked while holding the buffers".into(),
+        })?;
+        if guard.as_ref().is_none_or(|b| b.capacity < n) {
+            *guard = Some(self.allocate(gpu, n.next_power_of_two().max(64))?);
+        }
+        let Some(bufs) = guard.as_ref() else {
+            return Err(GpuError::Device { stage: "kernel buffers", message: "allocation vanished".into() });
+        };
+        let (device, queue) = (&gpu.device, &gpu.queue);
+        let out_bytes = u64::from(n) * u64::from(self.out_words) * 4;
+
+        let start = Instant::now();
+        scoped(device, "upload", || {
+            queue.write_buffer(&bufs.items, 0, bytemuck::cast_slice(input));
+            queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&[n, 0, 0, 0]));
+            queue.submit([]);
+        })?;
+        wait(device, "upload")?;
+        t.upload_ms = ms(start.elapsed());
+
+        let start = Instant::now();
+        scoped(device, "dispatch", || {
+            let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("dispatch") });
+            // Stale results from a previous call must never be read as this call's.
+            enc.clear_buffer(&bufs.out, 0, Some(out_bytes));
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("ed25519"),
+                    timestamp_writes: self.timestamps.as_ref().map(|ts| wgpu::ComputePassTimestampWrites {
+                        query_set: &ts.set,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }),
+                });
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &bufs.bind, &[]);
+                pass.dispatch_workgroups(n.div_ceil(self.workgroup), 1, 1);
+            }
+            if let Some(ts) = &self.timestamps {
+                enc.resolve_query_set(&ts.set, 0..2, &ts.resolve, 0);
+                enc.copy_buffer_to_buffer(&ts.resolve, 0, &ts.read, 0, 16);
+            }
+            queue.submit([enc.finish()]);
+        })?;
+        wait(device, "dispatch")?;
+        t.compute_ms = ms(start.elapsed());
+
+        let start = Instant::now();
+        scoped(device, "readback copy", || {
+            let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+            enc.copy_buffer_to_buffer(&bufs.out, 0, &bufs.staging, 0, out_bytes);
+            queue.submit([enc.finish()]);
+        })?;
+        let mut to_read = vec![(&bufs.staging, out_bytes)];
+        if let Some(ts) = &self.timestamps {
+            to_read.push((&ts.read, 16));
+        }
+        let data = read_back(device, &to_read, "readback")?;
+        t.readback_ms = ms(start.elapsed());
+        t.kernel_gpu_ms = data.get(1).and_then(|raw| timestamp_ms(raw, queue.get_timestamp_period()));
+        let Some(raw) = data.first() else {
+            return Err(GpuError::Readback { stage: "readback", message: "no data mapped".into() });
+        };
+        let out = words(raw);
+        if out.len() as u64 * 4 != out_bytes {
+            return Err(GpuError::Readback {
+                stage: "readback",
+                message: format!("read {} words, expected {}", out.len(), out_bytes / 4),
+            });
+        }
+        Ok((out, t))
+    }
+}

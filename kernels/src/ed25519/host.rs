@@ -1,0 +1,109 @@
+//! Host side of a verification: the byte-level parts of the rule (canonical `A`/`R` encodings,
+//! `S < L`), the challenge `k = SHA-512(R ‖ A ‖ M) mod L`, and the signed radix-16 digits of `S`
+//! and `k` packed as the shader's item words.
+
+use curve25519_dalek::scalar::Scalar;
+use sha2::{Digest, Sha512};
+
+use super::wgsl_gen::entry::ITEM_WORDS;
+
+/// Whether `bytes` is the canonical encoding of its `y` and sign bit: `y < p`, and the sign bit
+/// clear when `x = 0` (`y ∈ {1, p - 1}`). Does not check that the point exists (the GPU does).
+/// Same predicate as hsbench-engine's `is_canonical_point_encoding`.
+pub(crate) fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
+    let mut y = *bytes;
+    let sign = y[31] >> 7;
+    y[31] &= 0x7f;
+    let y_ge_p = y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff) && y[0] >= 0xed;
+    if y_ge_p {
+        return false;
+    }
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    let mut p_minus_one = [0xffu8; 32];
+    p_minus_one[0] = 0xec;
+    p_minus_one[31] = 0x7f;
+    !(sign == 1 && (y == one || y == p_minus_one))
+}
+
+/// Signed radix-16 digits of a scalar `< 2^255` (here always `< L`): 64 digits in `[-8, 8]`
+/// with `a = Σ d_i 16^i`.
+pub(crate) fn radix16(bytes: &[u8; 32]) -> [i8; 64] {
+    let mut d = [0i8; 64];
+    for (i, &b) in bytes.iter().enumerate() {
+        d[2 * i] = (b & 15) as i8;
+        d[2 * i + 1] = (b >> 4) as i8;
+    }
+    for i in 0..63 {
+        let carry = (d[i] + 8) >> 4;
+        d[i] -= carry << 4;
+        d[i + 1] += carry;
+    }
+    d
+}
+
+/// Packs 64 digits, four per word (two's-complement bytes, little-endian).
+fn pack_digits(d: &[i8; 64], out: &mut [u32]) {
+    for (w, chunk) in out.iter_mut().zip(d.chunks_exact(4)) {
+        *w = u32::from_le_bytes([chunk[0] as u8, chunk[1] as u8, chunk[2] as u8, chunk[3] as u8]);
+    }
+}
+
+fn push_bytes(b: &[u8; 32], out: &mut [u32]) {
+    for (w, c) in out.iter_mut().zip(b.chunks_exact(4)) {
+        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+}
+
+/// The shader's item words for `A` and `R` encodings and scalars `s`, `k` (`< 2^255`).
+pub(crate) fn item_words(a: &[u8; 32], r: &[u8; 32], s: &[u8; 32], k: &[u8; 32]) -> [u32; ITEM_WORDS] {
+    let mut w = [0u32; ITEM_WORDS];
+    push_bytes(a, &mut w[0..8]);
+    push_bytes(r, &mut w[8..16]);
+    pack_digits(&radix16(s), &mut w[16..32]);
+    pack_digits(&radix16(k), &mut w[32..48]);
+    w
+}
+
+/// Rule step 1 and the challenge: `None` when the rule rejects the item on its bytes (`S ≥ L`,
+/// non-canonical `A` or `R`), else the item words for the GPU.
+pub(crate) fn prepare(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Option<[u32; ITEM_WORDS]> {
+    let mut r = [0u8; 32];
+    let mut s = [0u8; 32];
+    r.copy_from_slice(&signature[..32]);
+    s.copy_from_slice(&signature[32..]);
+    let s_scalar = Option::<Scalar>::from(Scalar::from_canonical_bytes(s))?;
+    if !is_canonical_point_encoding(public_key) || !is_canonical_point_encoding(&r) {
+        return None;
+    }
+    let mut h = Sha512::new();
+    h.update(r);
+    h.update(public_key);
+    h.update(message);
+    let digest: [u8; 64] = h.finalize().into();
+    let k = Scalar::from_bytes_mod_order_wide(&digest);
+    Some(item_words(public_key, &r, &s_scalar.to_bytes(), &k.to_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix16_recomposes() {
+        let mut b = [0u8; 32];
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = (i as u8).wrapping_mul(97).wrapping_add(200);
+        }
+        b[31] &= 0x1f;
+        let d = radix16(&b);
+        assert!(d.iter().all(|&x| (-8..=8).contains(&x)));
+        // Σ d_i 16^i == b, checked with Scalar arithmetic (b < 2^253 < L·… fits; reduce both).
+        let sixteen = Scalar::from(16u64);
+        let mut acc = Scalar::ZERO;
+        for &x in d.iter().rev() {
+            acc = acc * sixteen + if x < 0 { -Scalar::from(x.unsigned_abs() as u64) } else { Scalar::from(x as u64) };
+        }
+        assert_eq!(acc, Scalar::from_bytes_mod_order(b));
+    }
+}

@@ -1,0 +1,140 @@
+//! [`GpuEd25519Verifier`]: batch Ed25519 verification with exactly the engine's verdicts.
+
+use std::time::Instant;
+
+use super::basetable::table_words;
+use super::dispatch::Kernel;
+use super::host::prepare;
+use super::wgsl_gen::entry::{ITEM_WORDS, verify_shader};
+use crate::gpu::{Gpu, ms};
+use crate::{AdapterReport, GpuError};
+
+/// One item to verify: public key `A`, message, signature `R ‖ S`.
+pub type Ed25519GpuItem<'a> = ([u8; 32], &'a [u8], [u8; 64]);
+
+/// Where the time of one [`GpuEd25519Verifier::verify_batch`] went (wall clock on the host, ms).
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct GpuTimings {
+    /// Items in the batch.
+    pub items: usize,
+    /// Items that passed the host's byte checks and went to the GPU.
+    pub gpu_items: usize,
+    /// Host share: `S < L` and canonical `A`/`R` checks, `k = SHA-512(R ‖ A ‖ M) mod L`, digit
+    /// recoding and packing (single thread).
+    pub host_ms: f64,
+    /// Writing the item words to the GPU (submitted and waited for).
+    pub upload_ms: f64,
+    /// The kernel: submit to completion (on the first call this includes the driver's JIT, e.g.
+    /// lavapipe compiles at first dispatch).
+    pub compute_ms: f64,
+    /// Copying the verdicts to a mappable buffer and reading them.
+    pub readback_ms: f64,
+    /// Kernel time on the GPU clock (timestamp queries), when the adapter has them.
+    pub kernel_gpu_ms: Option<f64>,
+}
+
+/// Ed25519 batch verifier on a GPU (or lavapipe) under the engine's `ED25519_RULE`: canonical `A`
+/// and `R` (`y < p`, sign bit clear when `x = 0`), `S < L`, and the cofactored equation
+/// `[8]([S]B - [k]A - R) = 0` with `k = SHA-512(R ‖ A ‖ M) mod L`. Small-order and mixed-order
+/// `A`/`R` are not rejected by the rule. The byte checks and `k` are done on the host, decompression
+/// (the curve check) and the equation on the GPU, one thread per item.
+///
+/// The pipeline is compiled once in [`GpuEd25519Verifier::new`]; buffers are kept and grown as
+/// needed. Calls on one verifier are serialised.
+pub struct GpuEd25519Verifier {
+    gpu: Gpu,
+    kernel: Kernel,
+    pipeline_ms: f64,
+}
+
+/// Kernel output values (see the verify shader): 1 accepted, 0 equation failed, bits 1/2: `A`/`R`
+/// not on the curve.
+fn verdict(word: u32, index: usize) -> Result<bool, GpuError> {
+    match word {
+        1 => Ok(true),
+        0 | 2 | 4 | 6 => Ok(false),
+        other => Err(GpuError::Device {
+            stage: "ed25519 verdicts",
+            message: format!("item {index}: kernel wrote {other:#x}, expected 0, 1, 2, 4 or 6"),
+        }),
+    }
+}
+
+impl GpuEd25519Verifier {
+    /// Opens the adapter matching `name_filter` (case-insensitive substring; `None` falls back to
+    /// `WGPU_ADAPTER_NAME`, then the most GPU-like adapter), generates and compiles the verify
+    /// kernel and uploads the fixed-base table.
+    ///
+    /// Errors: [`GpuError::NoAdapter`] / [`GpuError::NoMatchingAdapter`] when there is no usable
+    /// adapter, [`GpuError::RequestDevice`] or [`GpuError::Device`] when the driver refuses.
+    pub fn new(name_filter: Option<&str>) -> Result<Self, GpuError> {
+        let gpu = Gpu::open(name_filter, "hsbench ed25519 verifier")?;
+        // lavapipe runs a workgroup as SIMD loops on one CPU thread: small groups spread small
+        // batches over the cores. GPUs want at least a warp/wavefront.
+        let workgroup = if gpu.report.device_type == "Cpu" { 8 } else { 64 };
+        let t = Instant::now();
+        let kernel = Kernel::new(
+            &gpu,
+            "ed25519 verify",
+            &verify_shader(workgroup),
+            "verify",
+            workgroup,
+            Some(&table_words()),
+            ITEM_WORDS as u32,
+            1,
+        )?;
+        Ok(Self { gpu, kernel, pipeline_ms: ms(t.elapsed()) })
+    }
+
+    /// The adapter in use.
+    pub fn adapter(&self) -> &AdapterReport {
+        &self.gpu.report
+    }
+
+    /// Shader generation + module + pipeline creation time in [`GpuEd25519Verifier::new`], ms
+    /// (the driver's JIT may come later, at the first dispatch).
+    pub fn pipeline_ms(&self) -> f64 {
+        self.pipeline_ms
+    }
+
+    /// Per-item verdicts under the rule, in input order, and where the time went. Items the host
+    /// rejects on their bytes never reach the GPU; an empty batch (or one the host rejects
+    /// entirely) makes no GPU call.
+    pub fn verify_batch(&self, items: &[Ed25519GpuItem<'_>]) -> Result<(Vec<bool>, GpuTimings), GpuError> {
+        let mut timings = GpuTimings { items: items.len(), ..Default::default() };
+        let t = Instant::now();
+        let mut words = Vec::with_capacity(items.len() * ITEM_WORDS);
+        let mut positions = Vec::with_capacity(items.len());
+        for (i, (pk, msg, sig)) in items.iter().enumerate() {
+            if let Some(w) = prepare(pk, msg, sig) {
+                words.extend_from_slice(&w);
+                positions.push(i);
+            }
+        }
+        timings.host_ms = ms(t.elapsed());
+        timings.gpu_items = positions.len();
+        let mut verdicts = vec![false; items.len()];
+        if positions.is_empty() {
+            return Ok((verdicts, timings));
+        }
+        let n = u32::try_from(positions.len()).map_err(|_| GpuError::Device {
+            stage: "ed25519 batch",
+            message: format!("batch of {} items exceeds u32", positions.len()),
+        })?;
+        let (out, run) = self.kernel.run(&self.gpu, &words, n)?;
+        timings.upload_ms = run.upload_ms;
+        timings.compute_ms = run.compute_ms;
+        timings.readback_ms = run.readback_ms;
+        timings.kernel_gpu_ms = run.kernel_gpu_ms;
+        if out.len() != positions.len() {
+            return Err(GpuError::Readback {
+                stage: "ed25519 verdicts",
+                message: format!("{} verdicts for {} items", out.len(), positions.len()),
+            });
+        }
+        for (k, (&pos, &word)) in positions.iter().zip(&out).enumerate() {
+            verdicts[pos] = verdict(word, k)?;
+        }
+        Ok((verdicts, timings))
+    }
+}
