@@ -80,24 +80,7 @@ impl NodeServices {
 
     fn execute(&mut self, job: &ExecuteJob) -> Result<ExecutedBlock, String> {
         let done = self.exec.execute_block(&job.block).map_err(|e| e.to_string())?;
-        let proof = job.commit_proof.as_ref().map(|(b, q)| (b, q));
-        self.storage
-            .commit_block(&CommittedBlock {
-                block: &job.block,
-                qc: &job.qc,
-                commit_proof: proof,
-                state_root: done.state_root,
-                changed_accounts: &done.changed,
-                epoch: job.epoch_after,
-            })
-            .map_err(|e| e.to_string())?;
-        Ok(ExecutedBlock {
-            height: done.height,
-            block_hash: job.block.hash(),
-            state_root: done.state_root,
-            changed: done.changed,
-            receipts: done.receipts,
-        })
+        persist_executed(self.storage.as_mut(), job, done).map_err(|e| e.to_string())
     }
 
     fn load_sync(&self, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
@@ -127,6 +110,31 @@ impl NodeServices {
 
 /// Up to `max` committed blocks from height `from` with their certifying QCs, to answer a sync request; shared
 /// by every runtime that serves `Action::LoadSync`.
+/// Writes an executed block (block, QC, changed accounts, state root, epoch) in one storage transaction and
+/// turns the execution into the node's callback payload. Every runtime persists through this one function.
+pub fn persist_executed(
+    storage: &mut dyn Storage,
+    job: &ExecuteJob,
+    done: crate::execution::BlockExecution,
+) -> Result<ExecutedBlock, StorageError> {
+    let proof = job.commit_proof.as_ref().map(|(b, q)| (b, q));
+    storage.commit_block(&CommittedBlock {
+        block: &job.block,
+        qc: &job.qc,
+        commit_proof: proof,
+        state_root: done.state_root,
+        changed_accounts: &done.changed,
+        epoch: job.epoch_after,
+    })?;
+    Ok(ExecutedBlock {
+        height: done.height,
+        block_hash: job.block.hash(),
+        state_root: done.state_root,
+        changed: done.changed,
+        receipts: done.receipts,
+    })
+}
+
 pub fn load_sync(storage: &dyn Storage, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
     let mut entries = Vec::new();
     let top = storage.committed_height();

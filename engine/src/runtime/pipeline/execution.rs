@@ -7,8 +7,8 @@ use super::queue::BatchSender;
 use super::stage::StageClock;
 use crate::execution::ExecutionState;
 use crate::node::Callback;
-use crate::node::work::{ExecuteJob, ExecutedBlock};
-use crate::storage::{CommittedBlock, Storage};
+use crate::node::work::ExecuteJob;
+use crate::storage::Storage;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -90,24 +90,9 @@ pub(crate) fn run_storage(
 }
 
 fn persist(storage: &Mutex<Box<dyn Storage>>, job: ExecuteJob, done: crate::execution::BlockExecution) -> Callback {
-    let proof = job.commit_proof.as_ref().map(|(b, q)| (b, q));
-    let committed = CommittedBlock {
-        block: &job.block,
-        qc: &job.qc,
-        commit_proof: proof,
-        state_root: done.state_root,
-        changed_accounts: &done.changed,
-        epoch: job.epoch_after,
-    };
-    let written = storage.lock().unwrap_or_else(|e| e.into_inner()).commit_block(&committed);
-    match written {
-        Ok(()) => Callback::Executed(ExecutedBlock {
-            height: done.height,
-            block_hash: job.block.hash(),
-            state_root: done.state_root,
-            changed: done.changed,
-            receipts: done.receipts,
-        }),
+    let mut storage = storage.lock().unwrap_or_else(|e| e.into_inner());
+    match crate::runtime::services::persist_executed(storage.as_mut(), &job, done) {
+        Ok(executed) => Callback::Executed(executed),
         Err(e) => Callback::ExecutionFailed { height: job.block.header.height, error: e.to_string() },
     }
 }
