@@ -304,6 +304,9 @@ pub struct BenchConfig {
     /// Node mode's pinned pipeline (the engine's own struct): `cores` (`"auto"` or a `[pipeline.cores]`
     /// table), `batch_size`, `queue_capacity`; `verify_backend` is inherited from `[cluster]`.
     pub pipeline: PipelineConfig,
+    /// Verification backend by name (`gpu` included) and the GPU dispatch settings; a CPU `backend` here sets
+    /// `cluster.verify_backend`, absent it inherits it.
+    pub crypto: crate::backends::CryptoConfig,
 }
 
 /// A parsed configuration and where it came from.
@@ -367,7 +370,33 @@ pub fn parse(text: &str, origin: &str) -> Result<BenchConfig, ConfigError> {
         });
     }
     config.pipeline.verify_backend = config.cluster.verify_backend;
+    inherit_crypto_backend(&table, &mut config, origin)?;
     Ok(config)
+}
+
+/// `[crypto] backend`: absent, it is `cluster.verify_backend`; a CPU kind sets `cluster.verify_backend` (and the
+/// pipeline's), and may not contradict an explicit one; `gpu` leaves them alone (see [`BenchConfig::validate`]).
+fn inherit_crypto_backend(table: &toml::Table, config: &mut BenchConfig, origin: &str) -> Result<(), ConfigError> {
+    let explicit_crypto = table.get("crypto").and_then(|c| c.get("backend")).is_some();
+    let explicit_cluster = table.get("cluster").and_then(|c| c.get("verify_backend")).is_some();
+    if !explicit_crypto {
+        config.crypto.backend = config.cluster.verify_backend.into();
+        return Ok(());
+    }
+    let Some(kind) = config.crypto.backend.cpu_kind() else { return Ok(()) };
+    if explicit_cluster && kind != config.cluster.verify_backend {
+        return Err(ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: "crypto.backend",
+            message: format!(
+                "differs from cluster.verify_backend ({}); set the backend in one place",
+                config.cluster.verify_backend
+            ),
+        });
+    }
+    config.cluster.verify_backend = kind;
+    config.pipeline.verify_backend = kind;
+    Ok(())
 }
 
 /// `:line:column` (1-based) of byte `offset` in `text`.
@@ -572,6 +601,18 @@ impl BenchConfig {
             return fail("workload.invalid", format!("fractions add up to {} > 1", mix.total()));
         }
         self.validate_node_sections(origin)?;
+        if self.crypto.backend == crate::backends::BackendName::Gpu {
+            return fail(
+                "crypto.backend",
+                "\"gpu\" is for `hsbench verify` and `hsbench crypto`: the node pipeline's sigverify stage and \
+                 the cluster take CPU backends only (no injected-backend hook in the engine yet); use cpu, \
+                 cpu-batch or cpu-par here"
+                    .to_string(),
+            );
+        }
+        if self.crypto.gpu_batch == 0 || self.crypto.gpu_in_flight == 0 {
+            return fail("crypto.gpu_batch", "gpu_batch and gpu_in_flight must be at least 1".to_string());
+        }
         // A skewed sender may send every transaction; a uniform one sends its share.
         let per_sender = if work.skew == Skew::Uniform { txs.div_ceil(work.accounts as u64) } else { txs };
         let cost = work.amount.checked_add(work.fee).and_then(|c| c.checked_mul(per_sender));
@@ -730,11 +771,31 @@ mod tests {
             let Some(table) = table.as_table() else { continue };
             for key in table.keys() {
                 let present = written.get(section).and_then(|s| s.get(key)).is_some();
-                let inherited =
-                    (section == "mempool" && key == "chain_id") || (section == "pipeline" && key == "verify_backend");
+                let inherited = (section == "mempool" && key == "chain_id")
+                    || (section == "pipeline" && key == "verify_backend")
+                    || (section == "crypto" && key == "backend");
                 assert!(present || inherited, "smoke.toml lacks {section}.{key}");
             }
         }
+    }
+
+    #[test]
+    fn crypto_backend_sets_or_inherits_the_cluster_backend() {
+        use crate::backends::BackendName;
+        let c = parse("[cluster]\nverify_backend = \"cpu\"\n", "t.toml").unwrap();
+        assert_eq!(c.crypto.backend, BackendName::Cpu);
+        let c = parse("[crypto]\nbackend = \"cpu-par\"\n", "t.toml").unwrap();
+        assert_eq!(
+            (c.cluster.verify_backend, c.pipeline.verify_backend),
+            (CpuBackendKind::CpuPar, CpuBackendKind::CpuPar)
+        );
+        let err =
+            parse("[cluster]\nverify_backend = \"cpu\"\n[crypto]\nbackend = \"cpu-par\"\n", "t.toml").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { key: "crypto.backend", .. }), "{err}");
+        assert_eq!(invalid_key("[crypto]\nbackend = \"gpu\"\ngpu_batch = 64\n"), "crypto.backend");
+        assert_eq!(invalid_key("[crypto]\ngpu_in_flight = 0\n"), "crypto.gpu_batch");
+        let err = parse("[crypto]\nbackend = \"tpu\"\n", "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown variant `tpu`"), "{err}");
     }
 
     #[test]

@@ -2,15 +2,19 @@
 //! measurement and result files. The binary (`src/main.rs`) only parses arguments and maps errors to exit codes.
 
 pub mod alloc;
+pub mod backends;
 pub mod ceiling;
 pub mod cmd;
 pub mod config;
 pub mod corpus;
+pub mod cryptobench;
 pub mod loadgen;
 pub mod measure;
 pub mod nodemode;
 pub mod result;
 pub mod ui;
+pub mod verify_input;
+pub mod verify_run;
 
 #[cfg(test)]
 mod tests;

@@ -74,19 +74,34 @@ pub struct Cluster {
     commits: Vec<BTreeMap<Height, Hash>>,
     roots: Vec<BTreeMap<Height, Hash>>,
     qcs: Vec<QuorumCertificate>,
+    /// Validator id each node runs as; a Twins copy shares its original's id (and keys).
+    validator_of: Vec<usize>,
 }
 
 impl Cluster {
     /// Builds and starts every node.
     pub fn new(cfg: ClusterConfig) -> Result<Self, SimError> {
+        Self::with_twins(cfg, &[])
+    }
+
+    /// Builds a cluster where each validator in `twins` runs twice: a second node (index n, n+1, … in the order
+    /// given) with the same identity and keys and unmodified code (Twins, Bano et al.). Messages for that
+    /// validator reach whichever copies the current partition lets through, so equivocation and forgotten locks
+    /// arise without byzantine code. Safety is then checked on the other validators.
+    pub fn with_twins(cfg: ClusterConfig, twins: &[usize]) -> Result<Self, SimError> {
         let setup = ClusterSetup::new(&cfg)?;
         let n = cfg.validators;
-        let mut nodes = Vec::with_capacity(n);
-        for i in 0..n {
+        if let Some(bad) = twins.iter().find(|&&t| t >= n) {
+            return Err(SimError::Config(format!("twin of validator {bad}, but only {n} validators exist")));
+        }
+        let validator_of: Vec<usize> = (0..n).chain(twins.iter().copied()).collect();
+        let mut nodes = Vec::with_capacity(validator_of.len());
+        for (i, &v) in validator_of.iter().enumerate() {
             let storage = ClusterSetup::open_storage(&cfg, i)?;
-            let (sm, services) = setup.build_node(&cfg, i, storage)?;
+            let (sm, services) = setup.build_node(&cfg, v, storage)?;
             nodes.push(SimNode { sm, services: Some(services), alive: true, incarnation: 0, parked_storage: None });
         }
+        let n = nodes.len();
         let mut cluster = Cluster {
             rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x005e_ed0f_5111),
             cfg,
@@ -105,6 +120,7 @@ impl Cluster {
             commits: vec![BTreeMap::new(); n],
             roots: vec![BTreeMap::new(); n],
             qcs: Vec::new(),
+            validator_of,
         };
         for i in 0..n {
             let actions = cluster.nodes[i].sm.start(Duration::ZERO);
@@ -183,7 +199,7 @@ impl Cluster {
                 if self.byzantine.get(&i) == Some(&Byzantine::NonMemberVoter) {
                     self.forge_non_member_vote(i, &message);
                 }
-                Event::Network { from: from as u16, message }
+                Event::Network { from: self.validator_of[from] as u16, message }
             }
             Payload::Timer { timer, generation } => {
                 if self.timers.get(&(i, timer)) != Some(&generation) {
@@ -200,7 +216,16 @@ impl Cluster {
     fn apply(&mut self, i: usize, actions: Vec<Action>) {
         for action in actions {
             match action {
-                Action::Send { to, message } => self.send(i, to as usize, message),
+                Action::Send { to, message } => {
+                    let copies: Vec<usize> =
+                        (0..self.nodes.len()).filter(|&j| j != i && self.validator_of[j] == to as usize).collect();
+                    if copies.is_empty() {
+                        self.dropped += 1;
+                    }
+                    for j in copies {
+                        self.send(i, j, message.clone());
+                    }
+                }
                 Action::Broadcast { message } => {
                     for j in 0..self.nodes.len() {
                         if j != i {
@@ -290,8 +315,8 @@ impl Cluster {
     fn equivocate(&self, from: usize, p: &Proposal) -> Proposal {
         let mut block = p.block.clone();
         block.header.timestamp_ms = block.header.timestamp_ms.wrapping_add(1);
-        let sig =
-            self.setup.keys[from].sign_vote(VoteScheme::Ed25519, &proposal_message(self.cfg.chain_id, &block.hash()));
+        let sig = self.setup.keys[self.validator_of[from]]
+            .sign_vote(VoteScheme::Ed25519, &proposal_message(self.cfg.chain_id, &block.hash()));
         let mut signature = [0u8; 64];
         if sig.len() == 64 {
             signature.copy_from_slice(&sig);
@@ -309,8 +334,8 @@ impl Cluster {
             height: h.height,
             block_hash: p.block.hash(),
             parent_hash: h.parent_hash,
-            voter: i as u16,
-            signature: self.setup.keys[i].sign_vote(self.cfg.vote_scheme, &msg),
+            voter: self.validator_of[i] as u16,
+            signature: self.setup.keys[self.validator_of[i]].sign_vote(self.cfg.vote_scheme, &msg),
         };
         for j in 0..self.nodes.len() {
             if j != i {
@@ -415,9 +440,14 @@ impl Cluster {
     /// Safety and determinism: no two nodes committed different blocks at one height, and no two nodes have
     /// different state roots at one executed height.
     pub fn check_consistency(&self) -> Result<(), String> {
+        self.check_consistency_of(&(0..self.nodes.len()).collect::<Vec<_>>())
+    }
+
+    /// The same check over the given nodes only (e.g. the honest ones of a Twins run).
+    pub fn check_consistency_of(&self, nodes: &[usize]) -> Result<(), String> {
         for (what, logs) in [("block", &self.commits), ("state root", &self.roots)] {
             let mut seen: BTreeMap<Height, (usize, Hash)> = BTreeMap::new();
-            for (i, log) in logs.iter().enumerate() {
+            for (i, log) in logs.iter().enumerate().filter(|(i, _)| nodes.contains(i)) {
                 for (h, v) in log {
                     match seen.get(h) {
                         Some((j, w)) if w != v => {

@@ -1,11 +1,13 @@
-//! The command line: one file per subcommand. `run` and `devices` exist; `ceiling`, `crypto`, `verify`, `tune`,
+//! The command line: one file per subcommand. `run`, `ceiling`, `devices`, `verify` and `crypto` exist; `tune`,
 //! `plan`, `report` and `compare` slot in as further variants of [`Command`].
 
 pub mod ceiling;
+pub mod crypto;
 pub mod devices;
 mod node_table;
 pub mod run;
 mod run_node;
+pub mod verify;
 
 use crate::config::ConfigError;
 use clap::{Parser, Subcommand};
@@ -37,6 +39,10 @@ pub enum Command {
     Ceiling(ceiling::CeilingArgs),
     /// List the GPU adapters wgpu finds.
     Devices(devices::DevicesArgs),
+    /// Verify a file of signatures (JSON Lines, Wycheproof or speccheck) with one backend.
+    Verify(verify::VerifyArgs),
+    /// Sweep backend × batch size × crypto operation; table, CPU/GPU crossover, JSON.
+    Crypto(crypto::CryptoArgs),
 }
 
 impl Command {
@@ -46,6 +52,8 @@ impl Command {
             Command::Run(args) => run::execute(args),
             Command::Ceiling(args) => ceiling::execute(args),
             Command::Devices(args) => devices::execute(args),
+            Command::Verify(args) => verify::execute(args),
+            Command::Crypto(args) => crypto::execute(args),
         }
     }
 }

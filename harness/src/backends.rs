@@ -1,0 +1,166 @@
+//! Verification backends by name (`cpu`, `cpu-batch`, `cpu-par`, `gpu`) and the `[crypto]` config section;
+//! builds an `Arc<dyn VerifyBackend>` for whatever needs one. The engine knows only the CPU kinds; the `gpu`
+//! backend comes from hsbench-kernels and is constructed here.
+
+use anyhow::Context;
+use hsbench_engine::crypto::{CpuBackendKind, VerifyBackend, cpu_backend};
+use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuStats};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// A backend name: serde / CLI names `cpu`, `cpu-batch`, `cpu-par`, `gpu`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendName {
+    /// One verification at a time.
+    Cpu,
+    /// Randomized batch verification with bisection.
+    #[default]
+    CpuBatch,
+    /// `cpu-batch` over the rayon pool.
+    CpuPar,
+    /// Ed25519 on the GPU (wgpu), BLS on `cpu-batch`.
+    Gpu,
+}
+
+impl BackendName {
+    /// Every backend, CPU ones first.
+    pub const ALL: [BackendName; 4] = [Self::Cpu, Self::CpuBatch, Self::CpuPar, Self::Gpu];
+
+    /// The config/CLI name.
+    pub fn name(self) -> &'static str {
+        match self.cpu_kind() {
+            Some(kind) => kind.name(),
+            None => "gpu",
+        }
+    }
+
+    /// The engine's CPU kind, `None` for `gpu`.
+    pub fn cpu_kind(self) -> Option<CpuBackendKind> {
+        match self {
+            Self::Cpu => Some(CpuBackendKind::Cpu),
+            Self::CpuBatch => Some(CpuBackendKind::CpuBatch),
+            Self::CpuPar => Some(CpuBackendKind::CpuPar),
+            Self::Gpu => None,
+        }
+    }
+}
+
+impl From<CpuBackendKind> for BackendName {
+    fn from(kind: CpuBackendKind) -> Self {
+        match kind {
+            CpuBackendKind::Cpu => Self::Cpu,
+            CpuBackendKind::CpuBatch => Self::CpuBatch,
+            CpuBackendKind::CpuPar => Self::CpuPar,
+        }
+    }
+}
+
+impl fmt::Display for BackendName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown backend name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown backend {0:?} (expected cpu, cpu-batch, cpu-par or gpu)")]
+pub struct UnknownBackend(pub String);
+
+impl FromStr for BackendName {
+    type Err = UnknownBackend;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|b| b.name() == s).ok_or_else(|| UnknownBackend(s.to_owned()))
+    }
+}
+
+/// `[crypto]`: which backend verifies, and how the `gpu` backend dispatches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CryptoConfig {
+    /// `cpu`, `cpu-batch`, `cpu-par` or `gpu`; absent: `cluster.verify_backend`. A CPU kind here sets
+    /// `cluster.verify_backend`; `gpu` is used by `hsbench verify` / `hsbench crypto` (the node pipeline
+    /// takes CPU backends only, so `run` and `ceiling` refuse it).
+    pub backend: BackendName,
+    /// Most Ed25519 items per GPU dispatch.
+    pub gpu_batch: usize,
+    /// GPU dispatches in flight (one verifier, device and pipeline each).
+    pub gpu_in_flight: usize,
+    /// Adapter name substring (case-insensitive); absent: `WGPU_ADAPTER_NAME`, then the most GPU-like.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
+}
+
+impl Default for CryptoConfig {
+    fn default() -> Self {
+        let gpu = GpuBackendConfig::default();
+        CryptoConfig {
+            backend: BackendName::CpuBatch,
+            gpu_batch: gpu.batch,
+            gpu_in_flight: gpu.in_flight,
+            adapter: None,
+        }
+    }
+}
+
+impl CryptoConfig {
+    /// The `gpu` backend's settings.
+    pub fn gpu(&self) -> GpuBackendConfig {
+        GpuBackendConfig { batch: self.gpu_batch, in_flight: self.gpu_in_flight, adapter: self.adapter.clone() }
+    }
+}
+
+/// A built backend: the trait object, and the GPU backend itself when it is one (for its counters).
+#[derive(Clone)]
+pub struct Built {
+    /// What verifies.
+    pub backend: Arc<dyn VerifyBackend>,
+    /// The same object as a [`GpuBackend`], for `gpu`.
+    pub gpu: Option<Arc<GpuBackend>>,
+    /// What runs where, one line (the GPU backend's adapter label and the BLS delegation).
+    pub description: String,
+}
+
+impl Built {
+    /// The GPU counters, for `gpu`.
+    pub fn gpu_stats(&self) -> Option<GpuStats> {
+        self.gpu.as_ref().map(|g| g.stats())
+    }
+}
+
+/// Builds `name` with `config`'s GPU settings. `gpu` without a usable adapter is an error, never a CPU backend.
+pub fn build(name: BackendName, config: &CryptoConfig) -> anyhow::Result<Built> {
+    match name.cpu_kind() {
+        Some(kind) => Ok(Built {
+            backend: cpu_backend(kind),
+            gpu: None,
+            description: format!("{kind}: CPU ({})", hsbench_engine::crypto::backend_description()),
+        }),
+        None => {
+            let gpu = Arc::new(GpuBackend::new(&config.gpu()).context("cannot start the gpu backend")?);
+            let description = gpu.description().to_string();
+            Ok(Built { backend: gpu.clone(), gpu: Some(gpu), description })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for b in BackendName::ALL {
+            assert_eq!(b.name().parse::<BackendName>().unwrap(), b);
+            assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{b}\""));
+        }
+        assert!("tpu".parse::<BackendName>().is_err());
+        assert_eq!(BackendName::from(CpuBackendKind::CpuPar), BackendName::CpuPar);
+        let built = build(BackendName::Cpu, &CryptoConfig::default()).unwrap();
+        assert_eq!(built.backend.name(), "cpu");
+        assert!(built.gpu_stats().is_none());
+    }
+}

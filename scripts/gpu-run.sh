@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# What a user runs on a GPU host to produce the GPU numbers:
+#   1. installs the Vulkan loader if missing (Debian/Ubuntu: libvulkan1; the GPU's own Vulkan driver — e.g.
+#      the NVIDIA driver's ICD — must already be there; lavapipe is not installed here on purpose),
+#   2. lists the adapters and checks that a real GPU (not lavapipe) is picked,
+#   3. builds hsbench (release) and runs `hsbench crypto` (CPU backends and gpu, default sweep),
+#      `hsbench verify` on the Wycheproof vectors with gpu and cpu-batch, and the node ceiling,
+#   4. writes everything to results/gpu-<host>-<date>/.
+# Note: the node pipeline's sigverify stage takes CPU backends only (`[crypto] backend = "gpu"` is refused by
+# `run` and `ceiling`), so the ceiling here is the CPU ceiling of the same host, for comparison.
+# Environment: ADAPTER (name substring, default: the most GPU-like adapter), ALLOW_CPU_ADAPTER=1 to run on
+# lavapipe anyway, SKIP_CEILING=1, CRYPTO_ARGS (extra `hsbench crypto` arguments).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+    echo "gpu-run: Vulkan loader missing; installing libvulkan1"
+    if command -v apt-get >/dev/null; then
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libvulkan1
+    else
+        echo "gpu-run: install the Vulkan loader (libvulkan.so.1) with your package manager, then rerun" >&2
+        exit 1
+    fi
+fi
+
+export WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
+[ -n "${ADAPTER:-}" ] && export WGPU_ADAPTER_NAME="$ADAPTER"
+cargo build --release -p hsbench
+HS=target/release/hsbench
+OUT="results/gpu-$(hostname -s)-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT"
+
+$HS devices | tee "$OUT/devices.txt"
+$HS devices --json > "$OUT/devices.json"
+if grep -q '"device_type": "Cpu"' "$OUT/devices.json" && ! grep -qE '"device_type": "(DiscreteGpu|IntegratedGpu)"' "$OUT/devices.json"; then
+    if [ "${ALLOW_CPU_ADAPTER:-0}" != 1 ]; then
+        echo "gpu-run: only a CPU adapter (lavapipe) was found: these would not be GPU numbers." >&2
+        echo "         install the GPU's Vulkan driver, or set ALLOW_CPU_ADAPTER=1 to measure lavapipe" >&2
+        exit 1
+    fi
+fi
+
+# shellcheck disable=SC2086
+$HS crypto --backends cpu,cpu-batch,cpu-par,gpu --out "$OUT" ${CRYPTO_ARGS:-} | tee "$OUT/crypto.txt"
+for b in gpu cpu-batch; do
+    $HS verify --backend "$b" --input engine/tests/vectors/wycheproof_ed25519_test.json \
+        --output "$OUT/verify-wycheproof-$b.jsonl" 2> >(tee "$OUT/verify-wycheproof-$b.txt" >&2)
+done
+cmp "$OUT/verify-wycheproof-gpu.jsonl" "$OUT/verify-wycheproof-cpu-batch.jsonl" && echo "gpu-run: gpu and cpu-batch verdicts identical"
+if [ "${SKIP_CEILING:-0}" != 1 ]; then
+    $HS ceiling --config bench-configs/node-ceiling.toml --out "$OUT" | tee "$OUT/ceiling.txt"
+fi
+echo "gpu-run: results in $OUT"
