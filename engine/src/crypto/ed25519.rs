@@ -75,7 +75,7 @@ const ONE: [u8; 32] = {
 ///
 /// Byte-level so it costs nothing next to decompression (re-compressing to compare would cost a
 /// field inversion per point).
-pub(crate) fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
+pub fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
     let mut y = *bytes;
     let sign = y[31] >> 7;
     y[31] &= 0x7f;

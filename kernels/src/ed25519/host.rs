@@ -7,24 +7,8 @@ use sha2::{Digest, Sha512};
 
 use super::wgsl_gen::entry::ITEM_WORDS;
 
-/// Whether `bytes` is the canonical encoding of its `y` and sign bit: `y < p`, and the sign bit
-/// clear when `x = 0` (`y ∈ {1, p - 1}`). Does not check that the point exists (the GPU does).
-/// Same predicate as hsbench-engine's `is_canonical_point_encoding`.
-pub(crate) fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
-    let mut y = *bytes;
-    let sign = y[31] >> 7;
-    y[31] &= 0x7f;
-    let y_ge_p = y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff) && y[0] >= 0xed;
-    if y_ge_p {
-        return false;
-    }
-    let mut one = [0u8; 32];
-    one[0] = 1;
-    let mut p_minus_one = [0xffu8; 32];
-    p_minus_one[0] = 0xec;
-    p_minus_one[31] = 0x7f;
-    !(sign == 1 && (y == one || y == p_minus_one))
-}
+/// The rule's byte-level canonical-encoding check, shared with every CPU backend (one predicate).
+pub(crate) use hsbench_engine::crypto::is_canonical_point_encoding;
 
 /// Signed radix-16 digits of a scalar `< 2^255` (here always `< L`): 64 digits in `[-8, 8]`
 /// with `a = Σ d_i 16^i`.
