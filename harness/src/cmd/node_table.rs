@@ -1,5 +1,6 @@
 //! Console tables shared by `run --mode node` and `ceiling`: one row per measured rate, and the stages.
 
+use crate::measure::TxMetrics;
 use crate::nodemode::rate::RateResult;
 
 fn ms(us: u64) -> String {
@@ -54,11 +55,12 @@ pub fn print_stages(r: &RateResult) {
     }
 }
 
-/// The books and generator lines of `r`.
-pub fn print_books(r: &RateResult) {
-    let b = &r.tx.books;
+/// The rejections-by-reason and books lines every run prints (cluster and node mode alike).
+pub fn print_tx_books(t: &TxMetrics) {
     let rejected: Vec<String> =
-        r.tx.rejected.iter().filter(|(_, n)| **n > 0).map(|(reason, n)| format!("{reason} {n}")).collect();
+        t.rejected.iter().filter(|(_, n)| **n > 0).map(|(reason, n)| format!("{reason} {n}")).collect();
+    println!("  rejected          {}", if rejected.is_empty() { "none".to_string() } else { rejected.join(", ") });
+    let b = &t.books;
     println!(
         "  books             submitted {} = committed {} + rejected {} + pending {}{}",
         b.submitted,
@@ -67,7 +69,11 @@ pub fn print_books(r: &RateResult) {
         b.pending,
         if b.balanced() { "" } else { "  (UNBALANCED)" }
     );
-    println!("  rejected          {}", if rejected.is_empty() { "none".to_string() } else { rejected.join(", ") });
+}
+
+/// The books and generator lines of `r`.
+pub fn print_books(r: &RateResult) {
+    print_tx_books(&r.tx);
     let g = &r.generator;
     println!(
         "  generator         {} (own lateness > {} ms: {} of {}; p99 {} ms, max {} ms; back-pressure: {} stalls, \

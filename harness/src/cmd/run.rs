@@ -271,19 +271,7 @@ fn print_summary(m: &RunMetrics) {
         "  committed height  {:>10}   (blocks {}, {} with the run's txs)",
         m.committed_height, m.blocks, t.blocks_with_txs
     );
-    let rejected: Vec<String> =
-        t.rejected.iter().filter(|(_, n)| **n > 0).map(|(reason, n)| format!("{reason} {n}")).collect();
-    let rejected = if rejected.is_empty() { "none".to_string() } else { rejected.join(", ") };
-    println!("  rejected          {rejected}");
-    let b = &t.books;
-    println!(
-        "  books             submitted {} = committed {} + rejected {} + pending {}{}",
-        b.submitted,
-        b.committed,
-        b.rejected,
-        b.pending,
-        if b.balanced() { "" } else { "  (UNBALANCED)" }
-    );
+    super::node_table::print_tx_books(t);
     if t.execution_failed > 0 {
         println!("  execution failed  {} committed txs", t.execution_failed);
     }
