@@ -6,9 +6,9 @@
 //! `blake3(seed, i)`. A corpus of n transactions is the first n of any longer one, which is what lets
 //! [`crate::loadgen::cache`] serve many rates from one signed file.
 
-use crate::config::{BenchConfig, SubmitTo};
+use crate::config::{BenchConfig, SubmitTo, WorkloadConfig};
 use crate::loadgen::schedule::intended_offsets;
-use crate::loadgen::workload::{InvalidMix, Skew, Slot, TxKind, plan_slots};
+use crate::loadgen::workload::{Slot, TxKind, plan_slots};
 use ed25519_dalek::SigningKey;
 use hsbench_engine::crypto::ed25519_signing_key_from_seed;
 use hsbench_engine::types::{Account, AccountId, Hash, Transaction};
@@ -52,42 +52,19 @@ pub struct CorpusSpec {
     pub seed: u64,
     /// Chain id of every transaction.
     pub chain_id: u32,
-    /// Funded accounts.
-    pub accounts: usize,
-    /// Genesis balance of each.
-    pub initial_balance: u64,
-    /// Amount of every valid transfer.
-    pub amount: u64,
-    /// Fee of every transfer.
-    pub fee: u64,
-    /// Memo length (bytes).
-    pub memo_bytes: usize,
-    /// Sender skew.
-    pub skew: Skew,
-    /// Invalid-transaction fractions.
-    pub invalid: InvalidMix,
+    /// Accounts, balances, amounts, fees, memo size, skew and invalid mix (the `[workload]` section as is).
+    pub workload: WorkloadConfig,
 }
 
 impl CorpusSpec {
     /// The spec of a configuration.
     pub fn of(config: &BenchConfig) -> Self {
-        let w = &config.workload;
-        CorpusSpec {
-            seed: config.run.seed,
-            chain_id: config.cluster.chain_id,
-            accounts: w.accounts,
-            initial_balance: w.initial_balance,
-            amount: w.amount,
-            fee: w.fee,
-            memo_bytes: w.memo_bytes,
-            skew: w.skew,
-            invalid: w.invalid,
-        }
+        CorpusSpec { seed: config.run.seed, chain_id: config.cluster.chain_id, workload: config.workload.clone() }
     }
 
     /// Funded genesis of these accounts.
     pub fn genesis(&self, ids: &[AccountId]) -> Vec<(AccountId, Account)> {
-        ids.iter().map(|id| (*id, Account { balance: self.initial_balance, nonce: 0 })).collect()
+        ids.iter().map(|id| (*id, Account { balance: self.workload.initial_balance, nonce: 0 })).collect()
     }
 }
 
@@ -139,10 +116,17 @@ fn recipient_index(seed: u64, i: u64, sender: usize, accounts: usize) -> usize {
 
 /// Transaction `i` of the corpus, signed by `key` (the key of `slot.sender`).
 pub fn make_tx(spec: &CorpusSpec, ids: &[AccountId], key: &SigningKey, i: u64, slot: Slot) -> Transaction {
-    let recipient = ids[recipient_index(spec.seed, i, slot.sender, spec.accounts)];
-    let amount = if slot.kind == TxKind::Overspend { u64::MAX / 2 } else { spec.amount };
-    let mut tx =
-        Transaction::signed(key, spec.chain_id, recipient, amount, spec.fee, slot.nonce, vec![0; spec.memo_bytes]);
+    let recipient = ids[recipient_index(spec.seed, i, slot.sender, spec.workload.accounts)];
+    let amount = if slot.kind == TxKind::Overspend { u64::MAX / 2 } else { spec.workload.amount };
+    let mut tx = Transaction::signed(
+        key,
+        spec.chain_id,
+        recipient,
+        amount,
+        spec.workload.fee,
+        slot.nonce,
+        vec![0; spec.workload.memo_bytes],
+    );
     if slot.kind == TxKind::BadSignature {
         tx.signature[0] ^= 1;
     }
@@ -151,7 +135,7 @@ pub fn make_tx(spec: &CorpusSpec, ids: &[AccountId], key: &SigningKey, i: u64, s
 
 /// Derives every account key (in parallel); `progress` advances by one per key.
 pub fn account_keys(spec: &CorpusSpec, progress: &ProgressBar) -> Vec<SigningKey> {
-    (0..spec.accounts as u64)
+    (0..spec.workload.accounts as u64)
         .into_par_iter()
         .map(|i| {
             let key = account_key(spec.seed, i);
@@ -164,10 +148,10 @@ pub fn account_keys(spec: &CorpusSpec, progress: &ProgressBar) -> Vec<SigningKey
 /// Signs transactions `0..count` in parallel; `progress` advances by one per key and per transaction (its
 /// length is set here).
 pub fn sign(spec: &CorpusSpec, count: u64, progress: &ProgressBar) -> TxSet {
-    progress.set_length(spec.accounts as u64 + count);
+    progress.set_length(spec.workload.accounts as u64 + count);
     let keys = account_keys(spec, progress);
     let ids: Vec<AccountId> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
-    let slots = plan_slots(spec.accounts, spec.seed, spec.skew, &spec.invalid, count);
+    let slots = plan_slots(spec.workload.accounts, spec.seed, spec.workload.skew, &spec.workload.invalid, count);
     let txs = slots
         .par_iter()
         .enumerate()
@@ -206,6 +190,7 @@ pub fn build(config: &BenchConfig, progress: &ProgressBar) -> Corpus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loadgen::workload::InvalidMix;
     use std::collections::{HashMap, HashSet};
 
     fn small_config() -> BenchConfig {

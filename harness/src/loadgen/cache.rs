@@ -179,8 +179,8 @@ pub fn read(path: &Path, spec: &CorpusSpec, key: &str, want: u64) -> Result<TxSe
         return Err(invalid("written for another seed or workload (key mismatch)".into()));
     }
     let (accounts, count) = (word(40), word(48));
-    if accounts != spec.accounts as u64 {
-        return Err(invalid(format!("holds {accounts} accounts, expected {}", spec.accounts)));
+    if accounts != spec.workload.accounts as u64 {
+        return Err(invalid(format!("holds {accounts} accounts, expected {}", spec.workload.accounts)));
     }
     if count < want {
         return Err(invalid(format!("holds {count} transactions, {want} needed")));
@@ -189,7 +189,7 @@ pub fn read(path: &Path, spec: &CorpusSpec, key: &str, want: u64) -> Result<TxSe
     if blake3::hash(body).as_bytes()[..] != data[56..88] {
         return Err(invalid("body checksum mismatch (truncated or corrupt)".into()));
     }
-    let ids_len = spec.accounts * 32;
+    let ids_len = spec.workload.accounts * 32;
     if body.len() < ids_len {
         return Err(invalid("truncated account list".into()));
     }
@@ -212,7 +212,7 @@ pub fn read(path: &Path, spec: &CorpusSpec, key: &str, want: u64) -> Result<TxSe
         at += 4 + len;
     }
     // Spot check: the first and last transaction must be what this build would sign.
-    let slots = plan_slots(spec.accounts, spec.seed, spec.skew, &spec.invalid, want);
+    let slots = plan_slots(spec.workload.accounts, spec.seed, spec.workload.skew, &spec.workload.invalid, want);
     for i in [0, want.saturating_sub(1)] {
         let (Some(slot), Some(tx)) = (slots.get(i as usize), txs.get(i as usize)) else { continue };
         if ids.get(slot.sender) != Some(&account_key(spec.seed, slot.sender as u64).verifying_key().to_bytes()) {
@@ -223,7 +223,7 @@ pub fn read(path: &Path, spec: &CorpusSpec, key: &str, want: u64) -> Result<TxSe
             return Err(invalid(format!("transaction {i} differs from this build's")));
         }
     }
-    let kinds = (0..want).map(|i| kind_of(&spec.invalid, spec.seed, i)).collect();
+    let kinds = (0..want).map(|i| kind_of(&spec.workload.invalid, spec.seed, i)).collect();
     Ok(TxSet { ids, txs, kinds })
 }
 
@@ -274,7 +274,7 @@ mod tests {
 
         // A valid file under another spec's name (renamed by hand) is refused by its key.
         let mut other = s.clone();
-        other.memo_bytes = 5;
+        other.workload.memo_bytes = 5;
         let other_path = dir.path().join(file_name(&key(&other), MIN_CACHED));
         std::fs::copy(&path, &other_path).unwrap();
         let out = load_or_sign(Some(dir.path()), &other, 10, &ProgressBar::hidden());
