@@ -81,17 +81,7 @@ pub struct TxSet {
 
 /// Size of a transaction's canonical encoding with a memo of `memo_bytes`.
 pub fn tx_encoded_len(memo_bytes: usize) -> usize {
-    let tx = Transaction {
-        chain_id: 0,
-        sender: [0; 32],
-        recipient: [0; 32],
-        amount: 0,
-        fee: 0,
-        nonce: 0,
-        memo: vec![0; memo_bytes],
-        signature: [0; 64],
-    };
-    tx.encoded_len()
+    Transaction::encoded_len_with_memo(memo_bytes)
 }
 
 /// Account `index`'s signing key under `seed`.

@@ -15,17 +15,7 @@ pub fn block_bytes(txs: &[Transaction]) -> usize {
 
 /// Smallest possible transaction encoding (empty memo): once less room than this is left, stop looking.
 fn min_tx_bytes() -> usize {
-    Transaction {
-        chain_id: 0,
-        sender: [0; 32],
-        recipient: [0; 32],
-        amount: 0,
-        fee: 0,
-        nonce: 0,
-        memo: Vec::new(),
-        signature: [0; 64],
-    }
-    .encoded_len()
+    Transaction::encoded_len_with_memo(0)
 }
 
 /// A sender's next transaction waiting in the selection heap, ordered so the best priority pops first.

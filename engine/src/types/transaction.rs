@@ -86,7 +86,13 @@ impl Transaction {
 
     /// Size of the canonical encoding in bytes (block-size accounting and mempool limits).
     pub fn encoded_len(&self) -> usize {
-        1 + 4 + 32 + 32 + 8 * 3 + 4 + self.memo.len() + 64
+        Self::encoded_len_with_memo(self.memo.len())
+    }
+
+    /// Size of the canonical encoding of any transaction carrying a memo of `memo_bytes` (workload sizing,
+    /// the smallest possible transaction).
+    pub fn encoded_len_with_memo(memo_bytes: usize) -> usize {
+        1 + 4 + 32 + 32 + 8 * 3 + 4 + memo_bytes + 64
     }
 
     /// amount + fee, or None on overflow (such a transaction can never be afforded).
