@@ -107,7 +107,7 @@ fn node_config(accounts: usize, pipeline: PipelineConfig) -> NodeModeConfig {
     let mut cluster = config(4, 11);
     cluster.vote_scheme = VoteScheme::Ed25519;
     cluster.genesis_accounts = funded(accounts, 1_000_000_000);
-    NodeModeConfig { cluster, pipeline, committee_latency_ms: 1.0 }
+    NodeModeConfig { cluster, pipeline, committee_latency_ms: 1.0, backend: None }
 }
 
 /// `per_sender` transfers from each of `accounts` senders, interleaved so every sender's nonces ascend.

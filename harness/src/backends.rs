@@ -82,8 +82,8 @@ impl FromStr for BackendName {
 #[serde(deny_unknown_fields, default)]
 pub struct CryptoConfig {
     /// `cpu`, `cpu-batch`, `cpu-par` or `gpu`; absent: `cluster.verify_backend`. A CPU kind here sets
-    /// `cluster.verify_backend`; `gpu` is used by `hsbench verify` / `hsbench crypto` (the node pipeline
-    /// takes CPU backends only, so `run` and `ceiling` refuse it).
+    /// `cluster.verify_backend`; `gpu` runs the node under test's sigverify stage and its vote/certificate checks
+    /// (`run --mode node`, `ceiling`), `verify` and `crypto`; the in-process cluster (`run`) takes CPU kinds only.
     pub backend: BackendName,
     /// Most Ed25519 items per GPU dispatch.
     pub gpu_batch: usize,
@@ -145,6 +145,16 @@ pub fn build(name: BackendName, config: &CryptoConfig) -> anyhow::Result<Built> 
             Ok(Built { backend: gpu.clone(), gpu: Some(gpu), description })
         }
     }
+}
+
+/// The backend injected into the node under test: `None` for a CPU kind (the engine builds it from
+/// `pipeline.verify_backend`), the started `gpu` backend otherwise — an error when it cannot start, never a silent
+/// CPU backend.
+pub fn build_node_backend(config: &CryptoConfig) -> anyhow::Result<Option<Built>> {
+    if config.backend.cpu_kind().is_some() {
+        return Ok(None);
+    }
+    build(config.backend, config).map(Some)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! Double from `start_tps` until a probe fails the SLO (p99 > SLO, commits < the required fraction of the
 //! offered rate, queue still growing at the end of the window, or a generator that fell behind), bisect between
 //! the last passing and the first failing rate until they are within `precision` of each other, then confirm
-//! the passing rate with `repeats` longer runs. Every probe is kept: the curve is part of the result.
+//! the passing rate with `repeats` longer runs; when a confirmation run fails, step down by `precision` and
+//! confirm again (at most [`MAX_STEP_DOWNS`] times), so the ceiling reported is a confirmed one. Every probe is
+//! kept: the curve is part of the result.
 //!
 //! The search only sees [`RateProbe`], so it is tested against a deterministic service model.
 
@@ -11,6 +13,9 @@ use crate::config::SloConfig;
 use crate::nodemode::rate::RateResult;
 use serde::Serialize;
 use std::time::{Duration, Instant};
+
+/// Most times a failed confirmation steps the rate down before the search gives up confirming.
+pub const MAX_STEP_DOWNS: u32 = 3;
 
 /// A probe could not run (the node failed to start, the books did not balance, …).
 #[derive(Debug, thiserror::Error)]
@@ -72,9 +77,10 @@ pub struct CurvePoint {
 /// What the search found.
 #[derive(Clone, Debug, Serialize)]
 pub struct CeilingOutcome {
-    /// The highest offered rate that passed (tx/s); `None` when even the lowest rate tried failed.
+    /// The highest offered rate that passed every confirmation run (tx/s); when none did, the last rate tried
+    /// (with `confirmed` false); `None` when even the lowest rate tried failed.
     pub ceiling_tps: Option<f64>,
-    /// Mean committed throughput (commits inside the window) over the confirmation runs (tx/s).
+    /// Mean committed throughput (commits inside the window) over the confirmation runs at the ceiling (tx/s).
     pub committed_tps_mean: f64,
     /// Coefficient of variation of that throughput over the confirmation runs (stddev ÷ mean; 0 for one run).
     pub cv: f64,
@@ -169,17 +175,35 @@ pub fn search(
             hi = Some(mid);
         }
     }
+    // Confirm; a rate whose confirmation fails is stepped down by `precision` and confirmed again, so the
+    // reported ceiling is one that passed every confirmation run (bounded by MAX_STEP_DOWNS and the deadline).
     let mut confirmed = false;
-    if let Some(l) = lo {
-        confirmed = true;
+    let mut target = lo;
+    let mut step_downs = 0;
+    while let Some(l) = target {
+        let mut all = true;
         for _ in 0..s.repeats {
-            confirmed &= run(SearchPhase::Confirm, l, s.confirm, &mut curve)?;
+            all = run(SearchPhase::Confirm, l, s.confirm, &mut curve)?;
+            if !all {
+                break; // one failure decides; the remaining runs would only cost time
+            }
         }
-        if !confirmed {
-            notes.push(format!("not every confirmation run at {l:.0} tx/s met the SLO"));
+        if all {
+            confirmed = true;
+            break;
         }
+        let lower = l * (1.0 - s.precision);
+        if step_downs >= MAX_STEP_DOWNS || s.deadline.is_some_and(|d| Instant::now() >= d) {
+            notes.push(format!("a confirmation run at {l:.0} tx/s missed the SLO; not confirmed"));
+            break;
+        }
+        notes.push(format!("a confirmation run at {l:.0} tx/s missed the SLO; stepping down to {lower:.0} tx/s"));
+        step_downs += 1;
+        target = Some(lower);
     }
-    let confirms: Vec<&CurvePoint> = curve.iter().filter(|p| p.phase == SearchPhase::Confirm).collect();
+    let ceiling_tps = target;
+    let confirms: Vec<&CurvePoint> =
+        curve.iter().filter(|p| p.phase == SearchPhase::Confirm && Some(p.rate_tps) == ceiling_tps).collect();
     let (committed_tps_mean, cv) = mean_cv(&confirms.iter().map(|p| p.result.tx.commit_rate_tps).collect::<Vec<_>>());
     let mut merged = crate::measure::new_histogram();
     for p in &confirms {
@@ -188,7 +212,7 @@ pub fn search(
     }
     let quantile = |q: f64| if merged.is_empty() { 0 } else { merged.value_at_quantile(q) };
     Ok(CeilingOutcome {
-        ceiling_tps: lo,
+        ceiling_tps,
         committed_tps_mean,
         cv,
         repeats: confirms.len() as u32,

@@ -601,15 +601,6 @@ impl BenchConfig {
             return fail("workload.invalid", format!("fractions add up to {} > 1", mix.total()));
         }
         self.validate_node_sections(origin)?;
-        if self.crypto.backend == crate::backends::BackendName::Gpu {
-            return fail(
-                "crypto.backend",
-                "\"gpu\" is for `hsbench verify` and `hsbench crypto`: the node pipeline's sigverify stage and \
-                 the cluster take CPU backends only (no injected-backend hook in the engine yet); use cpu, \
-                 cpu-batch or cpu-par here"
-                    .to_string(),
-            );
-        }
         if self.crypto.gpu_batch == 0 || self.crypto.gpu_in_flight == 0 {
             return fail("crypto.gpu_batch", "gpu_batch and gpu_in_flight must be at least 1".to_string());
         }
@@ -792,7 +783,6 @@ mod tests {
         let err =
             parse("[cluster]\nverify_backend = \"cpu\"\n[crypto]\nbackend = \"cpu-par\"\n", "t.toml").unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { key: "crypto.backend", .. }), "{err}");
-        assert_eq!(invalid_key("[crypto]\nbackend = \"gpu\"\ngpu_batch = 64\n"), "crypto.backend");
         assert_eq!(invalid_key("[crypto]\ngpu_in_flight = 0\n"), "crypto.gpu_batch");
         let err = parse("[crypto]\nbackend = \"tpu\"\n", "t.toml").unwrap_err().to_string();
         assert!(err.contains("unknown variant `tpu`"), "{err}");

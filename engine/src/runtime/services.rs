@@ -97,6 +97,18 @@ impl NodeServices {
         self.storage.as_ref()
     }
 
+    /// The node's storage, for a runtime that executes elsewhere and persists here (the synthetic committee's
+    /// shared execution).
+    pub fn storage_mut(&mut self) -> &mut dyn Storage {
+        self.storage.as_mut()
+    }
+
+    /// Swaps in another execution state and returns the old one (the synthetic committee moves every member's
+    /// state out and executes once for all of them).
+    pub fn replace_execution(&mut self, exec: ExecutionState) -> ExecutionState {
+        std::mem::replace(&mut self.exec, exec)
+    }
+
     /// Gives the storage back (a simulated crash keeps it for the restart).
     pub fn into_storage(self) -> Box<dyn Storage> {
         self.storage

@@ -11,7 +11,7 @@ use crate::nodemode::rate::StageBusy;
 use crate::result::{self, Fingerprint, ResultFile};
 use crate::ui::Ui;
 use anyhow::Context;
-use hsbench_engine::runtime::pipeline::{PipelineReport, available_cores};
+use hsbench_engine::runtime::pipeline::{PipelineReport, SigverifyAlone, available_cores, measure_sigverify_alone};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -51,6 +51,12 @@ pub struct CeilingMetrics {
     pub stages: Vec<StageBusy>,
     /// The raw sigverify bound (`null` when `ceiling.bound_s = 0`).
     pub raw_bound: Option<VerifyBound>,
+    /// The sigverify stage alone on the same cores (`null` when `ceiling.bound_s = 0`).
+    pub sigverify_alone: Option<SigverifyAlone>,
+    /// `sigverify_alone.verifies_per_s ÷ raw_bound.verifies_per_s`: what the stage itself costs.
+    pub stage_to_bound: Option<f64>,
+    /// What the `gpu` backend did over the whole search; `null` for CPU backends.
+    pub gpu: Option<hsbench_kernels::GpuStats>,
     /// `committed_tps_mean ÷ raw_bound.verifies_per_s`.
     pub ceiling_to_bound: Option<f64>,
     /// Wall time of the whole command (s).
@@ -107,29 +113,41 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
     for w in &layout_warnings {
         println!("  warning: {w}");
     }
-    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui);
+    let backend = crate::backends::build_node_backend(&config.crypto)?;
+    if let Some(b) = &backend {
+        println!("  backend: {}", b.description);
+    }
+    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui).with_backend(backend);
 
-    // The raw bound first, on a quiet machine.
-    let raw_bound = if k.bound_s > 0.0 {
+    // The raw bound and the sigverify stage alone first, on a quiet machine.
+    let (raw_bound, sigverify_alone) = if k.bound_s > 0.0 {
         let want = (config.pipeline.batch_size * core_map.sigverify.len().max(1) * 8).max(4096);
         probe.corpus.ensure(want as u64, &ui);
         let set = probe.corpus.set();
         let valid: Vec<_> =
             set.txs.iter().zip(&set.kinds).filter(|(_, k)| **k == TxKind::Valid).map(|(t, _)| t.clone()).collect();
-        let b = bound::measure(
-            &core_map.sigverify,
-            config.pipeline.verify_backend,
-            config.pipeline.batch_size,
-            &valid,
-            Duration::from_secs_f64(k.bound_s),
-        );
+        let verifier = match &probe.backend {
+            Some(b) => b.backend.clone(),
+            None => bound::per_thread_backend(config.pipeline.verify_backend),
+        };
+        let window = Duration::from_secs_f64(k.bound_s);
+        let batch = config.pipeline.batch_size;
+        let b = bound::measure(&core_map.sigverify, verifier.clone(), batch, &valid, window);
         println!(
             "  raw sigverify bound: {:.0} verifies/s on cores {:?} ({}, batches of {})",
             b.verifies_per_s, b.cores, b.backend, b.batch_size
         );
-        Some(b)
+        let feeder = core_map.ingress.first().copied();
+        let alone = measure_sigverify_alone(&core_map.sigverify, feeder, verifier, batch, &valid, window)
+            .context("measuring the sigverify stage alone")?;
+        println!(
+            "  sigverify stage alone: {:.0} verifies/s on the same cores = {:.1} % of the raw bound",
+            alone.verifies_per_s,
+            100.0 * alone.verifies_per_s / b.verifies_per_s.max(1e-9)
+        );
+        (Some(b), Some(alone))
     } else {
-        None
+        (None, None)
     };
 
     // Leave room for the confirmation runs (plus start-up and drain) inside the budget.
@@ -156,7 +174,16 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
         .as_ref()
         .filter(|b| b.verifies_per_s > 0.0 && outcome.committed_tps_mean > 0.0)
         .map(|b| outcome.committed_tps_mean / b.verifies_per_s);
+    let stage_to_bound = raw_bound
+        .as_ref()
+        .zip(sigverify_alone.as_ref())
+        .filter(|(b, _)| b.verifies_per_s > 0.0)
+        .map(|(b, a)| a.verifies_per_s / b.verifies_per_s);
+    let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
     let metrics = CeilingMetrics {
+        sigverify_alone,
+        stage_to_bound,
+        gpu,
         bottleneck: last_confirm.as_ref().map(|r| r.bottleneck.clone()).unwrap_or_default(),
         stages: last_confirm.as_ref().map(|r| r.stages.clone()).unwrap_or_default(),
         raw_bound,
@@ -165,7 +192,7 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
         pipeline: probe.last_report.take(),
         search: outcome,
     };
-    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, c.verify_backend.name());
+    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
     fingerprint.core_map = serde_json::to_value(&core_map).ok();
     fingerprint.repeats = metrics.search.repeats;
     fingerprint.cv = Some(metrics.search.cv);
@@ -218,6 +245,13 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::nodemode::rate::RateRe
             b.verifies_per_s,
             b.cores.len(),
             m.ceiling_to_bound.map_or("n/a".to_string(), |r| format!("{r:.3}"))
+        );
+    }
+    if let Some(a) = &m.sigverify_alone {
+        println!(
+            "  sigverify alone   {:.0} verifies/s → stage ÷ bound = {}",
+            a.verifies_per_s,
+            m.stage_to_bound.map_or("n/a".to_string(), |r| format!("{r:.3}"))
         );
     }
     println!("  bottleneck        {}", if m.bottleneck.is_empty() { "n/a" } else { &m.bottleneck });

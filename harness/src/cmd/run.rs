@@ -153,6 +153,16 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         return super::run_node::execute(&args, started_unix_s);
     }
     let (config, origin) = effective_config(&args)?;
+    if config.crypto.backend == crate::backends::BackendName::Gpu {
+        return Err(config::ConfigError::Invalid {
+            origin,
+            key: "crypto.backend",
+            message: "\"gpu\" runs in node mode (`run --mode node`, `ceiling`), `verify` and `crypto`; the \
+                      in-process cluster takes cpu, cpu-batch or cpu-par"
+                .to_string(),
+        }
+        .into());
+    }
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
     let ui = Ui::detect(args.quiet);
     let c = &config.cluster;

@@ -26,6 +26,8 @@ pub struct NodeRunMetrics {
     pub slo_failures: Vec<String>,
     /// The engine's full pipeline report (per-stage series, committee, node summary).
     pub pipeline: Option<PipelineReport>,
+    /// What the `gpu` backend did (items on the device, CPU fallbacks); `null` for CPU backends.
+    pub gpu: Option<hsbench_kernels::GpuStats>,
 }
 
 /// Runs `hsbench run --mode node`.
@@ -39,7 +41,7 @@ pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
         "  node under test + {} committee members · {} votes · {} · {} storage · {} for {} s (window {:.1} s)",
         c.validators - 1,
         name(&c.vote_scheme),
-        c.verify_backend,
+        config.crypto.backend,
         name(&c.storage),
         config.run.profile.describe(config.run.rate_tps),
         config.run.duration_s,
@@ -52,11 +54,16 @@ pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
         cooldown: Duration::from_secs_f64(config.run.cooldown_s),
         drain: Duration::from_secs_f64(config.run.drain_s),
     };
-    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui);
+    let backend = crate::backends::build_node_backend(&config.crypto)?;
+    if let Some(b) = &backend {
+        println!("  backend: {}", b.description);
+    }
+    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui).with_backend(backend);
     let rate = probe.run_schedule(offsets, &plan)?;
+    let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
     let failures = rate.slo_failures(&config.slo);
     let pipeline = probe.last_report.take();
-    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, c.verify_backend.name());
+    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
     fingerprint.core_map = pipeline.as_ref().and_then(|p| serde_json::to_value(&p.core_map).ok());
     let result = ResultFile {
         schema_version: result::SCHEMA_VERSION,
@@ -66,7 +73,7 @@ pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
         config_origin: origin,
         fingerprint,
         config: &config,
-        metrics: NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline },
+        metrics: NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline, gpu },
     };
     let path = result::write(&args.out, &result)?;
     let m = &result.metrics;

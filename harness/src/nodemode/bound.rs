@@ -1,12 +1,14 @@
 //! The raw sigverify bound: how many Ed25519 verifications per second the sigverify cores manage with nothing
 //! else running — one thread pinned to each sigverify core, verifying batches of the pipeline's batch size of
-//! pre-signed corpus transactions with the configured backend. A node's ceiling divided by this bound says how
-//! much of the verification capacity the rest of the pipeline leaves usable.
+//! pre-signed corpus transactions with the configured backend (for `gpu`: the GPU behind those threads). A node's
+//! ceiling divided by this bound says how much of the verification capacity the rest of the pipeline leaves
+//! usable.
 
-use hsbench_engine::crypto::{CpuBackendKind, Ed25519Item, cpu_backend};
+use hsbench_engine::crypto::{CpuBackendKind, Ed25519Item, VerifyBackend, cpu_backend};
 use hsbench_engine::runtime::pipeline::pin_to_core;
 use hsbench_engine::types::Transaction;
 use serde::Serialize;
+use std::sync::Arc;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
@@ -31,16 +33,20 @@ pub struct VerifyBound {
     pub warnings: Vec<String>,
 }
 
-/// Measures for about `duration` on `cores` over `txs` (valid transactions; at least one).
+/// The backend one pinned thread of the bound (and of the stage-alone measurement) uses for `kind`: `cpu-par`
+/// runs as `cpu-batch` per thread, since the bound already has one thread per core.
+pub fn per_thread_backend(kind: CpuBackendKind) -> Arc<dyn VerifyBackend> {
+    cpu_backend(if kind == CpuBackendKind::CpuPar { CpuBackendKind::CpuBatch } else { kind })
+}
+
+/// Measures `backend` for about `duration` on `cores` over `txs` (valid transactions; at least one).
 pub fn measure(
     cores: &[usize],
-    kind: CpuBackendKind,
+    backend: Arc<dyn VerifyBackend>,
     batch_size: usize,
     txs: &[Transaction],
     duration: Duration,
 ) -> VerifyBound {
-    let per_thread = if kind == CpuBackendKind::CpuPar { CpuBackendKind::CpuBatch } else { kind };
-    let backend = cpu_backend(per_thread);
     let batch_size = batch_size.max(1);
     let messages: Vec<Vec<u8>> = txs.iter().map(Transaction::signing_message).collect();
     let items: Vec<Ed25519Item<'_>> = txs
@@ -78,7 +84,7 @@ pub fn measure(
     let seconds = results.iter().map(|r| r.2).fold(0.0, f64::max);
     VerifyBound {
         cores: cores.to_vec(),
-        backend: per_thread.name().to_string(),
+        backend: backend.name().to_string(),
         batch_size,
         verifies,
         rejected: results.iter().map(|r| r.1).sum(),
@@ -99,7 +105,8 @@ mod tests {
         let mut c = BenchConfig::default();
         c.workload.accounts = 8;
         let set = sign(&CorpusSpec::of(&c), 256, &indicatif::ProgressBar::hidden());
-        let b = measure(&[0], CpuBackendKind::CpuBatch, 64, &set.txs, Duration::from_millis(200));
+        let b = measure(&[0], per_thread_backend(CpuBackendKind::CpuPar), 64, &set.txs, Duration::from_millis(200));
+        assert_eq!(b.backend, "cpu-batch");
         assert!(b.verifies >= 64 && b.rejected == 0, "{b:?}");
         assert!(b.verifies_per_s > 0.0 && b.cores == vec![0]);
     }

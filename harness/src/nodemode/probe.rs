@@ -3,6 +3,7 @@
 
 use super::measure_rate;
 use super::rate::{RateResult, StageBusy};
+use crate::backends::Built;
 use crate::ceiling::{ProbeError, RateProbe};
 use crate::config::BenchConfig;
 use crate::corpus::{CorpusSpec, TxSet};
@@ -11,7 +12,7 @@ use crate::loadgen::generator::{Load, NodeHandle};
 use crate::loadgen::schedule::{Profile, intended_offsets};
 use crate::measure::Plan;
 use crate::ui::{Ui, load_bar, progress_bar};
-use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, PipelineReport};
+use hsbench_engine::runtime::pipeline::{InjectedBackend, NodeModeConfig, NodeUnderTest, PipelineReport};
 use hsbench_engine::sim::TxEvent;
 use hsbench_engine::types::{Hash, Transaction};
 use std::path::PathBuf;
@@ -89,12 +90,21 @@ pub struct NodeProbe<'a> {
     pub corpus: CorpusStore,
     /// The engine's report of the most recent run.
     pub last_report: Option<PipelineReport>,
+    /// The node under test's verification backend when it is not a CPU kind (`gpu`), built once per process.
+    pub backend: Option<Built>,
 }
 
 impl<'a> NodeProbe<'a> {
     /// A probe of `config` (validated) that caches its corpus under `cache_dir`.
     pub fn new(config: &'a BenchConfig, cache_dir: Option<PathBuf>, ui: Ui) -> Self {
-        NodeProbe { config, ui, corpus: CorpusStore::new(config, cache_dir), last_report: None }
+        NodeProbe { config, ui, corpus: CorpusStore::new(config, cache_dir), last_report: None, backend: None }
+    }
+
+    /// The same probe with the node under test verifying through `backend` (see
+    /// [`crate::backends::build_node_backend`]).
+    pub fn with_backend(mut self, backend: Option<Built>) -> Self {
+        self.backend = backend;
+        self
     }
 
     /// One run: a fresh node, the first `offsets.len()` corpus transactions at those offsets, measured over
@@ -111,6 +121,7 @@ impl<'a> NodeProbe<'a> {
             cluster: config.cluster_config(genesis, storage),
             pipeline: config.pipeline.clone(),
             committee_latency_ms: config.network.latency_ms,
+            backend: self.backend.as_ref().map(|b| InjectedBackend(b.backend.clone())),
         };
         let load = self.corpus.load(offsets);
         let node = NodeUnderTest::start(node_config).map_err(|e| ProbeError(format!("cannot start the node: {e}")))?;
@@ -140,6 +151,15 @@ impl<'a> NodeProbe<'a> {
             })
             .collect();
         result.committee_busy_pct = report.committee.busy_pct;
+        if let Some(stats) = self.backend.as_ref().and_then(Built::gpu_stats)
+            && stats.cpu_fallback_items > 0
+        {
+            return Err(ProbeError(format!(
+                "the gpu backend sent {} items to the CPU after failed dispatches ({}): not a GPU measurement",
+                stats.cpu_fallback_items,
+                stats.last_error.unwrap_or_default()
+            )));
+        }
         result.warnings = report.warnings.clone();
         if report.committee.state_root_mismatches > 0 {
             return Err(ProbeError(format!(

@@ -180,6 +180,8 @@ pub fn schedule(n: u64, rate: f64) -> Vec<ScheduledTx> {
 pub struct ServiceModel {
     pub capacity: f64,
     pub base_ms: f64,
+    /// Capacity multiplier for runs longer than 5 s (< 1: the system tires in long confirmation runs).
+    pub long_run_factor: f64,
     /// (rate, duration) of every probe, in order.
     pub probes: Vec<(f64, Duration)>,
 }
@@ -198,9 +200,11 @@ impl crate::ceiling::RateProbe for ServiceModel {
         duration: Duration,
     ) -> Result<crate::nodemode::rate::RateResult, crate::ceiling::ProbeError> {
         self.probes.push((rate, duration));
-        let rho = rate / self.capacity;
+        let capacity =
+            if duration > Duration::from_secs(5) { self.capacity * self.long_run_factor } else { self.capacity };
+        let rho = rate / capacity;
         let p99_ms = if rho < 1.0 { self.base_ms / (1.0 - rho) } else { 3_600_000.0 };
-        let committed = rate.min(self.capacity);
+        let committed = rate.min(capacity);
         let mut r = crate::nodemode::rate::RateResult {
             duration_s: duration.as_secs_f64(),
             valid_offered_tps: rate,

@@ -5,9 +5,11 @@
 //! To keep the committee's cost bounded and off the node's cores: Ed25519 checks by keys that are not
 //! validator keys (transaction signatures in gossip and proposals) are answered "valid" without verifying —
 //! every transaction reached the committee from the node under test, whose sigverify stage already checked it.
-//! Proposal signatures, votes, timeouts and certificates are verified for real. Members execute committed blocks
-//! on in-memory storage, so their execution roots are real and checked against the node's.
+//! Proposal signatures, votes, timeouts and certificates are verified for real. Committed blocks are executed once
+//! for the whole committee ([`SharedExecution`]) and persisted to each member's in-memory storage, so their
+//! execution roots are real and checked against the node's.
 
+use super::committee_exec::SharedExecution;
 use super::ingress::STOP_POLL;
 use super::messages::{Envelope, SystemInput};
 use super::stage::StageClock;
@@ -15,6 +17,7 @@ use super::timers::TimerHeap;
 use crate::node::work::{VerifyJob, VerifyVerdicts};
 use crate::node::{Action, Callback, Event, NodeReport, NodeStateMachine, Timer};
 use crate::runtime::NodeServices;
+use crate::runtime::services::persist_executed;
 use crate::types::{Hash, Height, Message, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::cmp::Reverse;
@@ -85,6 +88,8 @@ impl Ord for Scheduled {
 /// The committee thread's state.
 pub(crate) struct Committee {
     pub members: Vec<Member>,
+    /// The members' one execution state.
+    pub execution: SharedExecution,
     pub validator_keys: HashSet<[u8; 32]>,
     pub start: Instant,
     pub latency: Duration,
@@ -230,6 +235,19 @@ impl Committee {
                 Action::Verify(job) => {
                     let v = self.verify_consensus_only(i, &job);
                     lp.push(now, i, Payload::Local(Event::Callback(Callback::Verified(v))));
+                }
+                Action::Execute(job) => {
+                    let height = job.block.header.height;
+                    let storage = self.members[i].services.storage_mut();
+                    let done = self
+                        .execution
+                        .execute(i, &job.block)
+                        .and_then(|done| persist_executed(storage, &job, done).map_err(|e| format!("persisting: {e}")));
+                    let callback = match done {
+                        Ok(done) => Callback::Executed(done),
+                        Err(error) => Callback::ExecutionFailed { height, error },
+                    };
+                    lp.push(now, i, Payload::Local(Event::Callback(callback)));
                 }
                 other => {
                     if let Some(ev) = self.members[i].services.perform(&other) {

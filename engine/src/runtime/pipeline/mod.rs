@@ -13,6 +13,7 @@
 //! deadlock.
 
 mod committee;
+mod committee_exec;
 mod config;
 mod error;
 mod execution;
@@ -24,6 +25,7 @@ mod node_stage;
 mod queue;
 mod report;
 mod sigverify;
+mod sigverify_alone;
 mod stage;
 mod timers;
 
@@ -32,7 +34,8 @@ pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;
 pub use ingress::INGRESS_FLUSH;
 pub use monitor::SAMPLE_EVERY;
-pub use node_mode::{NodeModeConfig, NodeUnderTest};
+pub use node_mode::{InjectedBackend, NodeModeConfig, NodeUnderTest};
 pub use queue::{BatchSender, QueueClosed, batch_queue};
 pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, StageSample};
+pub use sigverify_alone::{SigverifyAlone, measure_sigverify_alone};
 pub use stage::{StageCounters, StageMetrics, available_cores, pin_to_core};

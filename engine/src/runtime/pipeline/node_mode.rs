@@ -2,6 +2,7 @@
 //! real validators (on the `committee` cores) proposes and votes, so consensus really runs.
 
 use super::committee::{Committee, CommitteeOutcome, Member};
+use super::committee_exec::SharedExecution;
 use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
 use super::execution::{run_execution, run_storage};
@@ -13,7 +14,7 @@ use super::queue::{BatchSender, batch_queue};
 use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
 use super::sigverify::run_sigverify;
 use super::stage::{StageClock, StageMetrics, StageProbe, Warnings, available_cores, spawn_pinned, warn};
-use crate::crypto::{VoteCrypto, cpu_backend};
+use crate::crypto::{VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
 use crate::node::work::ExecuteJob;
 use crate::runtime::NodeServices;
@@ -43,12 +44,26 @@ pub struct NodeModeConfig {
     pub pipeline: PipelineConfig,
     /// One-way delay between the node under test and the committee, and between committee members (ms).
     pub committee_latency_ms: f64,
+    /// When set, replaces `pipeline.verify_backend` for the node under test (its sigverify stage and its own
+    /// vote and certificate checks); the committee keeps the CPU kind.
+    pub backend: Option<InjectedBackend>,
+}
+
+/// A verification backend built outside the engine — the `gpu` backend lives in hsbench-kernels, which depends on
+/// the engine — handed to the node under test.
+#[derive(Clone)]
+pub struct InjectedBackend(pub Arc<dyn VerifyBackend>);
+
+impl std::fmt::Debug for InjectedBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InjectedBackend({})", self.0.name())
+    }
 }
 
 impl NodeModeConfig {
     /// A node-mode config over `cluster` with the default pipeline and a 1 ms committee link.
     pub fn new(cluster: ClusterConfig) -> Self {
-        NodeModeConfig { cluster, pipeline: PipelineConfig::default(), committee_latency_ms: 1.0 }
+        NodeModeConfig { cluster, pipeline: PipelineConfig::default(), committee_latency_ms: 1.0, backend: None }
     }
 }
 
@@ -108,7 +123,8 @@ impl NodeUnderTest {
         let (sm, services) = setup.build_node(&cluster, 0, storage)?;
         let (exec, storage) = services.into_parts();
         let storage: Arc<Mutex<Box<dyn Storage>>> = Arc::new(Mutex::new(storage));
-        let backend = cpu_backend(p.verify_backend);
+        let node_backend = || cfg.backend.as_ref().map_or_else(|| cpu_backend(p.verify_backend), |b| b.0.clone());
+        let backend = node_backend();
         let votes = VoteCrypto::new(cluster.vote_scheme, setup.registry.clone(), backend.clone());
         let crypto =
             NodeServices::new(votes, backend, ExecutionState::from_genesis(&[]), Box::new(MemoryStorage::new()));
@@ -117,10 +133,15 @@ impl NodeUnderTest {
         let mut mem_cluster = cluster.clone();
         mem_cluster.storage = StorageMode::Memory;
         let mut members = Vec::with_capacity(n.saturating_sub(1));
+        let mut shared = None;
         for i in 1..n {
-            let (sm, services) = setup.build_node(&mem_cluster, i, Box::new(MemoryStorage::new()))?;
+            let (sm, mut services) = setup.build_node(&mem_cluster, i, Box::new(MemoryStorage::new()))?;
+            // Every member's execution moves into one shared state (it executes once for all).
+            let own = services.replace_execution(ExecutionState::from_genesis(&[]));
+            shared.get_or_insert(own);
             members.push(Member { sm, services });
         }
+        let shared_execution = SharedExecution::new(shared.unwrap_or_else(|| ExecutionState::from_genesis(&[])), n - 1);
         let validator_keys: HashSet<[u8; 32]> = setup.keys.iter().map(|k| k.public().ed25519).collect();
 
         let metrics: Vec<Arc<StageMetrics>> = STAGE_NAMES.iter().map(|_| Arc::new(StageMetrics::default())).collect();
@@ -165,7 +186,7 @@ impl NodeUnderTest {
         workers.push(("ingress".to_string(), h));
         for (k, core) in cores[1].iter().enumerate() {
             let (m, s, rx, tx) = (metrics[1].clone(), stop.clone(), verify_rx.clone(), node_tx.clone());
-            let backend = cpu_backend(p.verify_backend);
+            let backend = node_backend();
             let name = format!("sigverify-{k}");
             let h = spawn_pinned(name.clone(), Some(*core), &warnings, move || {
                 run_sigverify(StageClock::new(m), backend, rx, tx, s)
@@ -200,6 +221,7 @@ impl NodeUnderTest {
         workers.push(("storage".to_string(), h));
         let committee = Committee {
             members,
+            execution: shared_execution,
             validator_keys,
             start,
             latency,
