@@ -4,10 +4,9 @@
 #      the NVIDIA driver's ICD — must already be there; lavapipe is not installed here on purpose),
 #   2. lists the adapters and checks that a real GPU (not lavapipe) is picked,
 #   3. builds hsbench (release) and runs `hsbench crypto` (CPU backends and gpu, default sweep),
-#      `hsbench verify` on the Wycheproof vectors with gpu and cpu-batch, and the node ceiling,
+#      `hsbench verify` on the Wycheproof vectors with gpu and cpu-batch, and the node ceiling twice: with the
+#      CPU sigverify stage (bench-configs/node-ceiling.toml) and with the GPU one (node-ceiling-gpu.toml),
 #   4. writes everything to results/gpu-<host>-<date>/.
-# Note: the node pipeline's sigverify stage takes CPU backends only (`[crypto] backend = "gpu"` is refused by
-# `run` and `ceiling`), so the ceiling here is the CPU ceiling of the same host, for comparison.
 # Environment: ADAPTER (name substring, default: the most GPU-like adapter), ALLOW_CPU_ADAPTER=1 to run on
 # lavapipe anyway, SKIP_CEILING=1, CRYPTO_ARGS (extra `hsbench crypto` arguments).
 set -euo pipefail
@@ -49,6 +48,7 @@ for b in gpu cpu-batch; do
 done
 cmp "$OUT/verify-wycheproof-gpu.jsonl" "$OUT/verify-wycheproof-cpu-batch.jsonl" && echo "gpu-run: gpu and cpu-batch verdicts identical"
 if [ "${SKIP_CEILING:-0}" != 1 ]; then
-    $HS ceiling --config bench-configs/node-ceiling.toml --out "$OUT" | tee "$OUT/ceiling.txt"
+    $HS ceiling --config bench-configs/node-ceiling.toml --out "$OUT" | tee "$OUT/ceiling-cpu.txt"
+    $HS ceiling --config bench-configs/node-ceiling-gpu.toml --out "$OUT" | tee "$OUT/ceiling-gpu.txt"
 fi
 echo "gpu-run: results in $OUT"

@@ -738,6 +738,22 @@ mod tests {
         }
     }
 
+    /// Every shipped configuration (bench-configs/*.toml) loads and validates: a user can run each as it is.
+    #[test]
+    fn every_shipped_config_validates() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-configs");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("bench-configs/ exists") {
+            let path = entry.expect("readable entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let loaded = load(Some(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                loaded.config.validate(&loaded.origin).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 4, "only {seen} configurations found in {}", dir.display());
+    }
+
     #[test]
     fn embedded_smoke_config_parses_and_validates() {
         let loaded = load(None).expect("smoke parses");

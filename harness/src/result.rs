@@ -158,7 +158,7 @@ fn git_state() -> (String, Option<bool>) {
 }
 
 /// The CPU's model name from /proc/cpuinfo, or `"unknown"`.
-fn cpu_model() -> String {
+pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {

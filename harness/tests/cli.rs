@@ -195,3 +195,43 @@ fn node_mode_run_balances_its_books() {
     assert!(f["gpu_adapter"].is_string() && f["allocator"] == "mimalloc", "{f}");
     assert!(std::fs::read_dir(&cache).unwrap().count() >= 2, "corpus cached (+ .gitignore)");
 }
+
+/// `[crypto] backend = "gpu"` runs the node under test's sigverify stage on the GPU (lavapipe in CI): every
+/// transaction commits, the GPU verified at least one per transaction, nothing fell back to the CPU. The in-process
+/// cluster refuses the gpu backend with a configuration error.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "a wall-clock node run needs an optimized build: cargo test --release")]
+fn node_mode_runs_its_sigverify_stage_on_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let gpu = write_config(d, "gpu.toml", "[crypto]\nbackend = \"gpu\"\ngpu_batch = 256\n");
+    expect_config_error(&["run", "--config", &gpu], "crypto.backend");
+    if let Err(e) = hsbench_kernels::select_adapter(None) {
+        println!("skipped: no GPU adapter ({e})");
+        return;
+    }
+    let out_dir = d.join("out");
+    let cache = d.join("cache");
+    let args = ["run", "--mode", "node", "--quiet", "--config", &gpu, "--rate", "200", "--duration", "3"];
+    let out = hsbench(&[&args[..], &["--out", out_dir.to_str().unwrap(), "--cache", cache.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let v = only_json(&out_dir);
+    let m = &v["metrics"];
+    let submitted = m["books"]["submitted"].as_u64().unwrap();
+    assert_eq!(m["books"]["committed"].as_u64(), Some(submitted), "{m}");
+    let g = &m["gpu"];
+    assert!(g["gpu_items"].as_u64().unwrap() >= submitted, "{g}");
+    assert_eq!(g["cpu_fallback_items"].as_u64(), Some(0), "{g}");
+    assert_eq!(v["fingerprint"]["crypto_backend"], "gpu");
+}
+
+/// `tune` documents its knobs and refuses a non-positive budget as a configuration error.
+#[test]
+fn tune_parses_and_refuses_bad_budgets() {
+    let text = String::from_utf8_lossy(&hsbench(&["tune", "--help"]).stdout).into_owned();
+    for option in ["--budget-minutes", "--out", "--backends", "--probe-s", "--min-gain", "--config"] {
+        assert!(text.contains(option), "tune --help lacks {option}: {text}");
+    }
+    expect_config_error(&["tune", "--budget-minutes", "0"], "--budget-minutes");
+    expect_config_error(&["tune", "--precision", "0"], "--precision");
+}

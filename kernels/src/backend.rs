@@ -2,20 +2,35 @@
 //!
 //! Ed25519 runs on the GPU ([`GpuEd25519Verifier`]), in dispatches of at most
 //! [`GpuBackendConfig::batch`] items spread over [`GpuBackendConfig::in_flight`] verifiers (each its own
-//! device queue and pipeline, so that many batches are in flight at once). There are no BLS GPU kernels:
-//! every BLS method is delegated to the CPU `cpu-batch` backend, and [`GpuBackend::description`] says so.
+//! device queue and pipeline, so that many batches are in flight at once).
+//!
+//! BLS12-381 ([`GpuBls`], built on first BLS use so Ed25519-only users never compile it): `aggregate_g1`,
+//! `aggregate_g2` and `subgroup_check_g2` run on the GPU, with the host doing blst decompression of
+//! signatures, the length/encoding checks (so errors are exactly `cpu-batch`'s) and the final sum of the
+//! GPU's partial sums. `verify_bls_same_message` and `verify_bls_aggregate` are pairings: they are
+//! delegated to the CPU `cpu-batch` backend (blst). [`GpuBackend::description`] says all of this.
 //!
 //! Nothing falls back to the CPU silently: [`GpuStats`] counts the items the GPU verified, the items the
 //! host rejected on their bytes alone, and the items a failed dispatch sent to the CPU (with the error).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hsbench_engine::crypto::{
     BlsItem, BlsPublicKey, CpuBackendKind, CryptoError, Ed25519Item, VerifyBackend, cpu_backend,
 };
 
+use blst::BLST_ERROR;
+use blst::min_pk::{PublicKey, Signature};
+
+use crate::bls12_381::{BlsTimings, GpuBls};
 use crate::{AdapterReport, Ed25519GpuItem, GpuEd25519Verifier, GpuError};
+
+/// The engine's names for what it decodes (its `CryptoError`s carry them; ours must be identical).
+const WHAT_SIG: &str = "BLS signature";
+const WHAT_AGG_PK: &str = "BLS aggregate public key";
+/// Compressed G2 signature length.
+const SIG_LEN: usize = 96;
 
 /// How the `gpu` backend dispatches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +61,23 @@ pub struct GpuStats {
     pub host_rejected_items: u64,
     /// Ed25519 items verified on the CPU because a dispatch failed (0 in a healthy run).
     pub cpu_fallback_items: u64,
-    /// BLS items (signatures, keys, subgroup checks) handed to the CPU `cpu-batch` backend by design.
+    /// BLS points (keys, signatures) aggregated or subgroup-checked on the GPU.
+    pub bls_gpu_items: u64,
+    /// BLS GPU dispatches that completed.
+    pub bls_gpu_dispatches: u64,
+    /// BLS signatures that failed host decoding (length, encoding, not on the curve): no GPU work needed.
+    pub bls_host_rejected_items: u64,
+    /// BLS items of the pairing checks (`verify_bls_same_message`, `verify_bls_aggregate`: signatures or
+    /// keys) handed to the CPU `cpu-batch` backend by design: pairings run on the CPU.
     pub bls_cpu_items: u64,
+    /// BLS points handled on the CPU because the BLS kernels could not be built or a dispatch failed
+    /// (0 in a healthy run).
+    pub bls_cpu_fallback_items: u64,
+    /// Host time of the BLS GPU calls spent decompressing signatures (blst), µs.
+    pub bls_decompress_us: u64,
+    /// Wall time of the BLS GPU calls, host work included, µs (so `bls_decompress_us / bls_gpu_call_us`
+    /// is decompression's share).
+    pub bls_gpu_call_us: u64,
     /// The last dispatch error, when one happened.
     pub last_error: Option<String>,
 }
@@ -58,7 +88,13 @@ struct Counters {
     gpu_items: AtomicU64,
     host_rejected_items: AtomicU64,
     cpu_fallback_items: AtomicU64,
+    bls_gpu_items: AtomicU64,
+    bls_gpu_dispatches: AtomicU64,
+    bls_host_rejected_items: AtomicU64,
     bls_cpu_items: AtomicU64,
+    bls_cpu_fallback_items: AtomicU64,
+    bls_decompress_us: AtomicU64,
+    bls_gpu_call_us: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -66,6 +102,63 @@ impl Counters {
     fn add(counter: &AtomicU64, n: usize) {
         counter.fetch_add(n as u64, Ordering::Relaxed);
     }
+
+    fn all(&self) -> [&AtomicU64; 11] {
+        [
+            &self.gpu_dispatches,
+            &self.gpu_items,
+            &self.host_rejected_items,
+            &self.cpu_fallback_items,
+            &self.bls_gpu_items,
+            &self.bls_gpu_dispatches,
+            &self.bls_host_rejected_items,
+            &self.bls_cpu_items,
+            &self.bls_cpu_fallback_items,
+            &self.bls_decompress_us,
+            &self.bls_gpu_call_us,
+        ]
+    }
+
+    fn error(&self, e: &str) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(e.to_string());
+        }
+    }
+
+    /// Counts a completed BLS GPU call.
+    fn bls_done(&self, t: &BlsTimings) {
+        Self::add(&self.bls_gpu_items, t.gpu_items);
+        Self::add(&self.bls_host_rejected_items, t.items - t.gpu_items);
+        Self::add(&self.bls_gpu_dispatches, t.dispatches);
+        self.bls_decompress_us.fetch_add((t.decompress_ms * 1e3) as u64, Ordering::Relaxed);
+        self.bls_gpu_call_us.fetch_add((t.total_ms() * 1e3) as u64, Ordering::Relaxed);
+    }
+
+    /// Counts `n` BLS points sent to the CPU after `e`.
+    fn bls_fallback(&self, n: usize, e: &str) {
+        Self::add(&self.bls_cpu_fallback_items, n);
+        self.error(e);
+    }
+}
+
+/// The engine's `CryptoError` for a blst error on `what` (the mapping of `CryptoError::from_blst`).
+fn blst_error(what: &'static str, err: BLST_ERROR) -> CryptoError {
+    match err {
+        BLST_ERROR::BLST_BAD_ENCODING => CryptoError::BadEncoding { what },
+        BLST_ERROR::BLST_POINT_NOT_ON_CURVE => CryptoError::NotOnCurve { what },
+        BLST_ERROR::BLST_POINT_NOT_IN_GROUP => CryptoError::NotInSubgroup { what },
+        BLST_ERROR::BLST_PK_IS_INFINITY => CryptoError::IdentityPoint { what },
+        other => CryptoError::Bls { what, code: format!("{other:?}") },
+    }
+}
+
+/// Decodes one signature exactly as the engine's `decode_signature_unchecked` (length, then blst
+/// decompression with its on-curve check; no subgroup check).
+fn decode_signature(bytes: &[u8], decoded: Result<Signature, BLST_ERROR>) -> Result<Signature, CryptoError> {
+    if bytes.len() != SIG_LEN {
+        return Err(CryptoError::BadLength { what: WHAT_SIG, expected: SIG_LEN, actual: bytes.len() });
+    }
+    decoded.map_err(|e| blst_error(WHAT_SIG, e))
 }
 
 /// `lavapipe: CPU emulation of a GPU` for Mesa's CPU Vulkan driver (or any CPU-type adapter), else
@@ -83,9 +176,13 @@ pub fn device_label(adapter: &AdapterReport) -> String {
     }
 }
 
-/// The `gpu` backend: Ed25519 on the GPU, BLS on the CPU (`cpu-batch`).
+/// The `gpu` backend: Ed25519, BLS aggregation and G2 subgroup checks on the GPU; BLS pairings on the CPU
+/// (`cpu-batch`).
 pub struct GpuBackend {
     verifiers: Vec<GpuEd25519Verifier>,
+    /// The BLS kernels, compiled on first BLS use (the error text if that failed).
+    bls: OnceLock<Result<GpuBls, String>>,
+    adapter_filter: Option<String>,
     cpu: Arc<dyn VerifyBackend>,
     batch: usize,
     description: String,
@@ -104,7 +201,9 @@ impl GpuBackend {
             .collect::<Result<Vec<_>, _>>()?;
         let adapter = verifiers[0].adapter();
         let description = format!(
-            "gpu: Ed25519 on {} [{}], batch {} × {} in flight; BLS on cpu-batch (CPU: no BLS GPU kernels)",
+            "gpu: Ed25519 on {} [{}], batch {} × {} in flight; BLS G1/G2 aggregation and G2 subgroup checks on \
+             the GPU (signature decompression and the sum of the GPU's partial sums on the host, blst); pairing \
+             verification: BLS on cpu-batch (CPU)",
             adapter.summary(),
             device_label(adapter),
             config.batch.max(1),
@@ -112,6 +211,8 @@ impl GpuBackend {
         );
         Ok(Self {
             verifiers,
+            bls: OnceLock::new(),
+            adapter_filter: config.adapter.clone(),
             cpu: cpu_backend(CpuBackendKind::CpuBatch),
             batch: config.batch.max(1),
             description,
@@ -138,7 +239,13 @@ impl GpuBackend {
             gpu_items: load(&c.gpu_items),
             host_rejected_items: load(&c.host_rejected_items),
             cpu_fallback_items: load(&c.cpu_fallback_items),
+            bls_gpu_items: load(&c.bls_gpu_items),
+            bls_gpu_dispatches: load(&c.bls_gpu_dispatches),
+            bls_host_rejected_items: load(&c.bls_host_rejected_items),
             bls_cpu_items: load(&c.bls_cpu_items),
+            bls_cpu_fallback_items: load(&c.bls_cpu_fallback_items),
+            bls_decompress_us: load(&c.bls_decompress_us),
+            bls_gpu_call_us: load(&c.bls_gpu_call_us),
             last_error: c.last_error.lock().map(|e| e.clone()).unwrap_or_default(),
         }
     }
@@ -146,12 +253,69 @@ impl GpuBackend {
     /// Zeroes the counters (between sweep cells).
     pub fn reset_stats(&self) {
         let c = &self.counters;
-        for a in [&c.gpu_dispatches, &c.gpu_items, &c.host_rejected_items, &c.cpu_fallback_items, &c.bls_cpu_items] {
+        for a in c.all() {
             a.store(0, Ordering::Relaxed);
         }
         if let Ok(mut e) = c.last_error.lock() {
             *e = None;
         }
+    }
+
+    /// The BLS kernels, compiling them on first use.
+    fn bls(&self) -> Result<&GpuBls, String> {
+        self.bls
+            .get_or_init(|| GpuBls::new(self.adapter_filter.as_deref()).map_err(|e| format!("BLS kernels: {e}")))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// `aggregate_g1` on the GPU: `Err` (the GPU failure) sends the caller to the CPU.
+    fn aggregate_g1_gpu(&self, public_keys: &[&BlsPublicKey]) -> Result<Result<BlsPublicKey, CryptoError>, String> {
+        let bls = self.bls()?;
+        let keys: Vec<&PublicKey> = public_keys.iter().map(|k| k.as_blst()).collect();
+        let (sum, t) = bls.aggregate_g1(&keys).map_err(|e| e.to_string())?;
+        let Some(sum) = sum else {
+            self.counters.bls_done(&t);
+            return Ok(Err(CryptoError::IdentityPoint { what: WHAT_AGG_PK }));
+        };
+        // The sum of validated keys is a subgroup element; re-validating it (decompression and subgroup
+        // check by blst, host) is how a key is built outside the engine, and catches a faulty kernel.
+        let key = BlsPublicKey::from_bytes_without_pop(&sum.compress())
+            .map_err(|e| format!("BLS GPU aggregate public key rejected: {e}"))?;
+        self.counters.bls_done(&t);
+        Ok(Ok(key))
+    }
+
+    /// `aggregate_g2` on the GPU after the engine's decoding rules.
+    fn aggregate_g2_gpu(&self, signatures: &[&[u8]]) -> Result<Result<[u8; 96], CryptoError>, String> {
+        let mut t = BlsTimings { items: signatures.len(), ..Default::default() };
+        let decoded = GpuBls::decompress(signatures, &mut t);
+        let sigs =
+            match signatures.iter().zip(decoded).map(|(b, d)| decode_signature(b, d)).collect::<Result<Vec<_>, _>>() {
+                Ok(sigs) => sigs,
+                Err(e) => return Ok(Err(e)),
+            };
+        let bls = self.bls()?;
+        let sum = bls.aggregate_g2(&sigs, &mut t).map_err(|e| e.to_string())?;
+        self.counters.bls_done(&t);
+        Ok(Ok(sum))
+    }
+
+    /// `subgroup_check_g2` on the GPU for one dispatch-sized chunk.
+    fn subgroup_check_gpu(&self, signatures: &[&[u8]]) -> Result<Vec<bool>, String> {
+        let bls = self.bls()?;
+        let mut t = BlsTimings { items: signatures.len(), ..Default::default() };
+        let decoded: Vec<Option<Signature>> = signatures
+            .iter()
+            .zip(GpuBls::decompress(signatures, &mut t))
+            .map(|(b, d)| decode_signature(b, d).ok())
+            .collect();
+        let points: Vec<&Signature> = decoded.iter().flatten().collect();
+        let gpu = bls.subgroup_check_g2(&points, &mut t).map_err(|e| e.to_string())?;
+        let mut gpu = gpu.into_iter();
+        let verdicts = decoded.iter().map(|d| d.is_some() && gpu.next().unwrap_or(false)).collect();
+        self.counters.bls_done(&t);
+        Ok(verdicts)
     }
 
     /// Verdicts of one dispatch-sized chunk on `verifier`; a failed dispatch is verified on the CPU and
@@ -171,9 +335,7 @@ impl GpuBackend {
             }
             Err(e) => {
                 Counters::add(&self.counters.cpu_fallback_items, items.len());
-                if let Ok(mut last) = self.counters.last_error.lock() {
-                    *last = Some(e.to_string());
-                }
+                self.counters.error(&e.to_string());
                 self.cpu.verify_ed25519_batch(items)
             }
         }
@@ -232,17 +394,34 @@ impl VerifyBackend for GpuBackend {
     }
 
     fn aggregate_g2(&self, signatures: &[&[u8]]) -> Result<[u8; 96], CryptoError> {
-        Counters::add(&self.counters.bls_cpu_items, signatures.len());
-        self.cpu.aggregate_g2(signatures)
+        if signatures.is_empty() {
+            return self.cpu.aggregate_g2(signatures); // the engine's EmptyAggregate error, no work
+        }
+        self.aggregate_g2_gpu(signatures).unwrap_or_else(|e| {
+            self.counters.bls_fallback(signatures.len(), &e);
+            self.cpu.aggregate_g2(signatures)
+        })
     }
 
     fn aggregate_g1(&self, public_keys: &[&BlsPublicKey]) -> Result<BlsPublicKey, CryptoError> {
-        Counters::add(&self.counters.bls_cpu_items, public_keys.len());
-        self.cpu.aggregate_g1(public_keys)
+        if public_keys.is_empty() {
+            return self.cpu.aggregate_g1(public_keys); // the engine's EmptyAggregate error, no work
+        }
+        self.aggregate_g1_gpu(public_keys).unwrap_or_else(|e| {
+            self.counters.bls_fallback(public_keys.len(), &e);
+            self.cpu.aggregate_g1(public_keys)
+        })
     }
 
     fn subgroup_check_g2(&self, signatures: &[&[u8]]) -> Vec<bool> {
-        Counters::add(&self.counters.bls_cpu_items, signatures.len());
-        self.cpu.subgroup_check_g2(signatures)
+        signatures
+            .chunks(self.batch)
+            .flat_map(|chunk| {
+                self.subgroup_check_gpu(chunk).unwrap_or_else(|e| {
+                    self.counters.bls_fallback(chunk.len(), &e);
+                    self.cpu.subgroup_check_g2(chunk)
+                })
+            })
+            .collect()
     }
 }

@@ -6,8 +6,18 @@
 //! ([`self_test`]) that every later kernel builds on: device creation with the adapter's own limits,
 //! WGSL compilation, dispatch, readback, a CPU cross-check and bounded waits.
 //!
-//! [`GpuBackend`] puts the Ed25519 verifier behind the engine's `VerifyBackend` trait (BLS delegated to the
-//! CPU `cpu-batch` backend: there are no BLS GPU kernels), counting what ran where.
+//! BLS12-381 ([`GpuBls`], module [`bls12_381`]): G1 and G2 aggregation and batched G2 subgroup checks
+//! (ψ(P) = `[z]P`, as blst) on the GPU, on an Fp of 30 × 13-bit Montgomery limbs with u32 arithmetic only.
+//! The host does what is cheap or serial: blst decompression of signatures (timed), the length and encoding
+//! checks, and adding the GPU threads' partial sums. Pairings are not on the GPU.
+//!
+//! [`GpuBackend`] puts these behind the engine's `VerifyBackend` trait: on the GPU run Ed25519 verification,
+//! `aggregate_g1`, `aggregate_g2` and `subgroup_check_g2` (same results and errors as `cpu-batch`); the
+//! pairing checks `verify_bls_same_message` and `verify_bls_aggregate` are delegated to the CPU `cpu-batch`
+//! backend. [`GpuStats`] counts what ran where, including every CPU fallback.
+//!
+//! [`cost`]: integer operations per verification counted from the generated WGSL, and a labelled projection
+//! of verifications per second on named GPUs from their INT32 throughput (not a measurement).
 //!
 //! Backends: Vulkan on Linux/Windows (a real GPU, or lavapipe — Mesa's CPU Vulkan driver, installed by
 //! `scripts/setup.sh` — in CI), Metal on Apple, DX12 on Windows. The usual wgpu environment variables
@@ -15,6 +25,8 @@
 //! adapter by case-insensitive name substring.
 
 mod backend;
+pub mod bls12_381;
+pub mod cost;
 pub mod ed25519;
 mod error;
 mod gpu;
@@ -22,6 +34,8 @@ mod probe;
 mod selftest;
 
 pub use backend::{GpuBackend, GpuBackendConfig, GpuStats, device_label};
+pub use bls12_381::{BlsTimings, GpuBls};
+pub use cost::{DEVICES, DeviceThroughput, Ed25519CostModel, Int32Counts, KernelCost, PROJECTION_LABEL, Projection};
 pub use ed25519::{Ed25519GpuItem, GpuEd25519Verifier, GpuTimings};
 pub use error::GpuError;
 pub use probe::{AdapterReport, probe_adapters, select_adapter};

@@ -1,5 +1,6 @@
 //! `hsbench crypto`: the crypto sweep (backend × batch size × operation), a table on stdout, the CPU/GPU
-//! crossover per operation, and a JSON result.
+//! crossover per operation, and a JSON result; below the table, a labelled projection (not a measurement) of the
+//! GPU Ed25519 kernel on named GPUs from its counted integer operations (`hsbench_kernels::cost`).
 
 use crate::backends::{self, BackendName, Built};
 use crate::config;
@@ -7,7 +8,7 @@ use crate::cryptobench::{self, Cell, CellStatus, Crossover, Op, SweepSettings};
 use crate::result::{self, Fingerprint, ResultFile};
 use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
-use hsbench_kernels::{AdapterReport, device_label};
+use hsbench_kernels::{AdapterReport, DEVICES, DeviceThroughput, Ed25519CostModel, Projection, device_label};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -42,6 +43,47 @@ pub struct CryptoArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// GPUs to project the GPU Ed25519 kernel onto from its integer operation counts (comma-separated, or
+    /// `all`; default: h100-sxm): h100-sxm, h200, a100, rtx-4090, l4. A projection, never a measurement.
+    #[arg(long, value_name = "GPU", value_delimiter = ',', value_parser = parse_projection_device)]
+    pub project: Vec<String>,
+}
+
+/// `--project` values: `all` or a GPU that `hsbench_kernels::cost` knows (a usage error otherwise).
+fn parse_projection_device(s: &str) -> Result<String, String> {
+    if s.eq_ignore_ascii_case("all") || DeviceThroughput::find(s).is_some() {
+        return Ok(s.to_string());
+    }
+    let keys: Vec<&str> = DEVICES.iter().map(|d| d.key).collect();
+    Err(format!("unknown GPU {s:?} for a projection (expected all or one of {})", keys.join(", ")))
+}
+
+/// The devices `--project` names (default: H100 SXM), deduplicated, in [`DEVICES`] order for `all`.
+fn projection_devices(names: &[String]) -> Vec<&'static DeviceThroughput> {
+    if names.is_empty() {
+        return DEVICES.iter().take(1).collect();
+    }
+    if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+        return DEVICES.iter().collect();
+    }
+    let mut out: Vec<&'static DeviceThroughput> = Vec::new();
+    for d in names.iter().filter_map(|n| DeviceThroughput::find(n)) {
+        if !out.iter().any(|o| o.key == d.key) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Projections of the GPU Ed25519 kernel (empty when the sweep has no ed25519-verify), or why there are none.
+fn ed25519_projections(args: &CryptoArgs, ops: &[Op]) -> (Vec<Projection>, Option<String>) {
+    if !ops.contains(&Op::Ed25519Verify) {
+        return (Vec::new(), None);
+    }
+    match Ed25519CostModel::from_shader() {
+        Ok(model) => (projection_devices(&args.project).into_iter().map(|d| model.project(d)).collect(), None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    }
 }
 
 /// The GPU the gpu rows ran on.
@@ -68,6 +110,9 @@ pub struct CryptoMetrics {
     pub gpu_skipped: Option<String>,
     /// Each backend's description, in sweep order.
     pub backends: Vec<String>,
+    /// Projected GPU Ed25519 throughput on named GPUs from the kernel's counted 32-bit integer operations —
+    /// each entry's `label` says it: a projection from integer throughput, not a measurement.
+    pub projections: Vec<Projection>,
 }
 
 /// Builds the backends (gpu left out of a default list, with the reason, when there is no adapter).
@@ -141,6 +186,8 @@ pub fn execute(args: CryptoArgs) -> anyhow::Result<()> {
         let label = gpu.as_ref().filter(|_| x.op.on_gpu()).map(|g| format!(" ({})", g.label)).unwrap_or_default();
         println!("  crossover {:<18} {}{label}", x.op.name(), x.note);
     }
+    let (projections, projection_error) = ed25519_projections(&args, &settings.ops);
+    print_projections(&projections, projection_error.as_deref());
     let names: Vec<&str> = settings.backends.iter().map(|b| b.name()).collect();
     let settings_json = serde_json::to_string(&settings).context("cannot encode the sweep settings")?;
     let mut fingerprint = Fingerprint::collect(&settings_json, 0, &names.join(","));
@@ -154,7 +201,7 @@ pub fn execute(args: CryptoArgs) -> anyhow::Result<()> {
         config_origin: args.config.as_ref().map_or_else(|| "command line".to_string(), |p| p.display().to_string()),
         fingerprint,
         config: settings,
-        metrics: CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions },
+        metrics: CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions, projections },
     };
     let path = result::write(&args.out, &file)?;
     println!("  result: {}", path.display());
@@ -179,5 +226,66 @@ fn print_table(cells: &[Cell]) {
             ),
             _ => println!("{head} {:>14}", "not implemented (no BLS GPU kernel)"),
         }
+    }
+}
+
+/// The projection lines under the table: labelled as projections, with the counts they divide by.
+fn print_projections(projections: &[Projection], error: Option<&str>) {
+    if let Some(e) = error {
+        println!("  projection: none ({e})");
+    }
+    if projections.is_empty() {
+        return;
+    }
+    println!();
+    for p in projections {
+        let c = &p.per_item;
+        println!(
+            "  projection (not measured): {} on {} ≈ {} verifies/s from {} mul32 + {} add32 + {} shift/mask + {} \
+             compare/select per verify",
+            p.operation,
+            p.device,
+            group_thousands(p.verifies_per_s),
+            group_thousands(c.mul32 as f64),
+            group_thousands(c.add32 as f64),
+            group_thousands(c.logic32 as f64),
+            group_thousands(c.other as f64)
+        );
+    }
+    if let Some(p) = projections.first() {
+        println!(
+            "    ({}; {}; counted from the generated WGSL as written, the host's SHA-512 excluded)",
+            p.label, p.bound_by
+        );
+    }
+}
+
+/// `1234567.8` → `1,234,568`.
+fn group_thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_devices_and_numbers() {
+        assert_eq!(projection_devices(&[]).iter().map(|d| d.key).collect::<Vec<_>>(), ["h100-sxm"]);
+        assert_eq!(projection_devices(&["all".into()]).len(), DEVICES.len());
+        let named = projection_devices(&["L4".into(), "h100".into(), "l4".into()]);
+        assert_eq!(named.iter().map(|d| d.key).collect::<Vec<_>>(), ["l4", "h100-sxm"]);
+        assert!(parse_projection_device("tpu-v5").is_err());
+        assert!(parse_projection_device("a100").is_ok());
+        assert_eq!(group_thousands(4_994_337.4), "4,994,337");
+        assert_eq!(group_thousands(999.0), "999");
     }
 }

@@ -1,12 +1,17 @@
-//! The command line: one file per subcommand. `run`, `ceiling`, `devices`, `verify` and `crypto` exist; `tune`,
-//! `plan`, `report` and `compare` slot in as further variants of [`Command`].
+//! The command line: one file per subcommand, one variant of [`Command`] each. `run`, `ceiling`, `tune`,
+//! `devices`, `verify` and `crypto` measure; `report`, `plan` and `compare` read result files back (a report
+//! folder, a capacity plan, a regression gate).
 
 pub mod ceiling;
+pub mod compare;
 pub mod crypto;
 pub mod devices;
 mod node_table;
+pub mod plan;
+pub mod report;
 pub mod run;
 mod run_node;
+pub mod tune;
 pub mod verify;
 
 use crate::config::ConfigError;
@@ -43,6 +48,19 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Sweep backend × batch size × crypto operation; table, CPU/GPU crossover, JSON.
     Crypto(crypto::CryptoArgs),
+    /// Turn result files into a report folder: report.md (summary, methodology, fingerprints, effective
+    /// configuration, one section per file) and SVG figures (latency–throughput, stage busy %, latency
+    /// percentiles, CPU/GPU crypto scaling, tune ranking).
+    Report(report::ReportArgs),
+    /// Capacity plan: cores per stage (and GPUs for signature verification) needed for a target tx/s, from the
+    /// measured per-stage cost per transaction of a ceiling or node-mode result.
+    Plan(plan::PlanArgs),
+    /// Regression gate between two result files (or folders): ratios of throughput and latency metrics, a
+    /// Markdown table, exit code 1 when a metric falls below --fail-below.
+    Compare(compare::CompareArgs),
+    /// Search thread layouts (core map, sigverify cores, batch size, backend) for the highest node ceiling
+    /// within a time budget; print the ranking and write the best as a ready-to-use TOML.
+    Tune(tune::TuneArgs),
 }
 
 impl Command {
@@ -54,6 +72,10 @@ impl Command {
             Command::Devices(args) => devices::execute(args),
             Command::Verify(args) => verify::execute(args),
             Command::Crypto(args) => crypto::execute(args),
+            Command::Report(args) => report::execute(args),
+            Command::Plan(args) => plan::execute(args),
+            Command::Compare(args) => compare::execute(args),
+            Command::Tune(args) => tune::execute(args),
         }
     }
 }

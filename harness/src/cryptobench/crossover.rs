@@ -37,7 +37,7 @@ fn one(op: Op, cells: &[Cell]) -> Crossover {
         })
         .collect();
     let (batch, note) = if !op.on_gpu() {
-        (None, "n/a: no BLS GPU kernel (gpu backend delegates to cpu-batch)".to_string())
+        (None, "n/a: a pairing check, on the CPU (the gpu backend delegates it to cpu-batch)".to_string())
     } else if pairs.is_empty() {
         (None, "not measured (needs the gpu backend and at least one CPU backend)".to_string())
     } else {

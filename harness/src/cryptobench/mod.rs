@@ -107,7 +107,7 @@ pub fn sweep(
 ) -> anyhow::Result<Vec<Cell>> {
     let max = settings.batch_sizes.iter().copied().max().unwrap_or(0);
     let need_ed = settings.ops.contains(&Op::Ed25519Verify);
-    let need_bls = settings.ops.iter().any(|o| !o.on_gpu());
+    let need_bls = settings.ops.iter().any(|o| o.is_bls());
     let fixture = ops::Fixture::new(max, need_ed, need_bls)?;
     let mut cells = Vec::new();
     for &op in &settings.ops {
@@ -133,16 +133,19 @@ pub fn sweep(
                     cell.status = CellStatus::Measured;
                     (cell.items_per_s, cell.ms_per_call, cell.cv, cell.calls) = (Some(rate), Some(ms), Some(cv), calls);
                     cell.gpu = built.gpu_stats();
-                    if let Some(stats) = &cell.gpu
-                        && (stats.cpu_fallback_items > 0 || stats.gpu_items == 0)
-                    {
-                        anyhow::bail!(
-                            "{op} batch {batch}: the gpu backend did not run on the GPU ({} items on the device, {} fell \
-                             back to the CPU: {})",
-                            stats.gpu_items,
-                            stats.cpu_fallback_items,
-                            stats.last_error.clone().unwrap_or_default()
-                        );
+                    if let Some(stats) = &cell.gpu {
+                        let (on_device, fell_back) = if op.is_bls() {
+                            (stats.bls_gpu_items, stats.bls_cpu_fallback_items)
+                        } else {
+                            (stats.gpu_items, stats.cpu_fallback_items)
+                        };
+                        if fell_back > 0 || on_device == 0 {
+                            anyhow::bail!(
+                                "{op} batch {batch}: the gpu backend did not run on the GPU ({on_device} items on the \
+                                 device, {fell_back} fell back to the CPU: {})",
+                                stats.last_error.clone().unwrap_or_default()
+                            );
+                        }
                     }
                 }
                 progress(&cell);
@@ -158,8 +161,9 @@ mod tests {
     use super::*;
     use crate::backends::{CryptoConfig, build};
 
-    /// Tiny sweep on cpu-batch and, when an adapter exists, gpu: cells are measured, gpu × BLS is "not
-    /// implemented", and the gpu's Ed25519 cells really ran on the device (no silent CPU fallback).
+    /// Tiny sweep on cpu-batch and, when an adapter exists, gpu: cells are measured, gpu × pairing (QC verify)
+    /// is "not implemented", and the gpu's Ed25519 and BLS-aggregation cells really ran on the device (no silent
+    /// CPU fallback).
     #[test]
     fn tiny_sweep_measures_and_gpu_runs_on_the_device() {
         let mut backends = vec![BackendName::CpuBatch];
@@ -174,28 +178,34 @@ mod tests {
         let settings = SweepSettings {
             backends: backends.clone(),
             batch_sizes: vec![1, 4],
-            ops: vec![Op::Ed25519Verify, Op::G1Aggregate],
+            ops: vec![Op::Ed25519Verify, Op::G1Aggregate, Op::QcVerify],
             repeats: 2,
             min_time_ms: 1,
         };
         let mut seen = 0;
         let cells = sweep(&settings, &built, |_| seen += 1).unwrap();
-        assert_eq!((cells.len(), seen), (2 * 2 * backends.len(), cells.len()));
+        assert_eq!((cells.len(), seen), (3 * 2 * backends.len(), cells.len()));
         for c in &cells {
-            let expect_measured = c.backend != BackendName::Gpu || c.op == Op::Ed25519Verify;
+            let expect_measured = c.backend != BackendName::Gpu || c.op.on_gpu();
             assert_eq!(c.status == CellStatus::Measured, expect_measured, "{c:?}");
             if expect_measured {
                 assert!(c.items_per_s.is_some_and(|r| r > 0.0) && c.calls >= 2, "{c:?}");
             }
-            if c.backend == BackendName::Gpu && c.op == Op::Ed25519Verify {
+            if c.backend == BackendName::Gpu && c.op.on_gpu() {
                 let stats = c.gpu.as_ref().unwrap();
-                assert!(stats.gpu_items >= c.batch as u64, "gpu cell did not run on the device: {stats:?}");
-                assert_eq!(stats.cpu_fallback_items, 0, "{stats:?}");
+                let (on_device, fell_back) = if c.op.is_bls() {
+                    (stats.bls_gpu_items, stats.bls_cpu_fallback_items)
+                } else {
+                    (stats.gpu_items, stats.cpu_fallback_items)
+                };
+                assert!(on_device >= c.batch as u64, "gpu cell did not run on the device: {stats:?}");
+                assert_eq!(fell_back, 0, "{stats:?}");
             }
         }
         let x = crossovers(&settings.ops, &cells);
-        assert_eq!(x.len(), 2);
-        assert!(x[1].note.starts_with("n/a"));
+        assert_eq!(x.len(), 3);
+        assert!(!x[1].note.starts_with("n/a"), "{}", x[1].note);
+        assert!(x[2].note.starts_with("n/a"), "{}", x[2].note);
         assert_eq!(default_batch_sizes().first(), Some(&1));
         assert_eq!(default_batch_sizes().last(), Some(&65_536));
     }

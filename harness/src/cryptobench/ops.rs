@@ -50,9 +50,16 @@ impl Op {
         }
     }
 
-    /// Whether the `gpu` backend runs it on the GPU (only Ed25519: there are no BLS GPU kernels).
+    /// Whether the `gpu` backend runs it on the GPU: Ed25519 verification, G1/G2 aggregation and G2 subgroup
+    /// checks. QC verification and vote ingestion are pairings, which the `gpu` backend delegates to
+    /// `cpu-batch` (blst), so their gpu cells are not measured.
     pub fn on_gpu(self) -> bool {
-        self == Self::Ed25519Verify
+        matches!(self, Self::Ed25519Verify | Self::G1Aggregate | Self::G2Aggregate | Self::G2SubgroupCheck)
+    }
+
+    /// Whether it is a BLS operation (needs the BLS fixture).
+    pub fn is_bls(self) -> bool {
+        self != Self::Ed25519Verify
     }
 }
 

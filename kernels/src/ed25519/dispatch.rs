@@ -60,11 +60,24 @@ impl Kernel {
         out_words: u32,
     ) -> Result<Self, GpuError> {
         let pipeline = gpu.pipeline(label, source, entry)?;
+        Self::with_pipeline(gpu, pipeline, workgroup, table, in_words, out_words)
+    }
+
+    /// A kernel on an already compiled `pipeline` (kernels that run the same shader with different tables
+    /// share one pipeline, so the driver compiles it once).
+    pub fn with_pipeline(
+        gpu: &Gpu,
+        pipeline: wgpu::ComputePipeline,
+        workgroup: u32,
+        table: Option<&[u32]>,
+        in_words: u32,
+        out_words: u32,
+    ) -> Result<Self, GpuError> {
         let device = &gpu.device;
         scoped(device, "kernel buffer setup", || {
             let table = table.map(|t| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("ed25519 fixed-base table"),
+                    label: Some("kernel table"),
                     contents: bytemuck::cast_slice(t),
                     usage: wgpu::BufferUsages::STORAGE,
                 })
@@ -181,7 +194,7 @@ impl Kernel {
             enc.clear_buffer(&bufs.out, 0, Some(out_bytes));
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("ed25519"),
+                    label: Some("kernel"),
                     timestamp_writes: self.timestamps.as_ref().map(|ts| wgpu::ComputePassTimestampWrites {
                         query_set: &ts.set,
                         beginning_of_pass_write_index: Some(0),

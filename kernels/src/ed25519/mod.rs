@@ -6,7 +6,7 @@
 //! and evaluates the cofactored equation per item.
 
 mod basetable;
-mod dispatch;
+pub(crate) mod dispatch;
 pub mod fe_cpu;
 mod host;
 mod verifier;
@@ -19,4 +19,4 @@ mod field_gpu_tests;
 #[cfg(test)]
 mod point_gpu_tests;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;

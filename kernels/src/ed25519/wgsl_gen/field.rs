@@ -225,7 +225,7 @@ fn gen_words(s: &mut Src) {
 /// its JIT time grows with. Slots: 0 = a, 1..=6 intermediate values, 7 = one, 8 = discarded.
 /// Each step is (squarings, multiply by slot, save to slot); the last step is the caller's tail:
 /// `a^(p - 2)` = (5, slot 3 = a^11), `a^((p - 5) / 8)` = (2, slot 0 = a).
-const CHAIN: [(u32, u32, u32); 11] = [
+pub(crate) const CHAIN: [(u32, u32, u32); 11] = [
     (1, 7, 1),   // a^2
     (2, 0, 2),   // a^9
     (0, 1, 3),   // a^11

@@ -1,0 +1,248 @@
+//! Criterion micro-benchmarks of the node's hot operations (`cargo bench -p hsbench`).
+//!
+//! Names read side by side with `hsbench crypto`: the group is the operation (`ed25519-verify`, `g1-aggregate`,
+//! …, the names of `hsbench::cryptobench::Op`), the parameter is `backend/batch`, and the crypto benchmarks set
+//! their throughput in items, so criterion's `thrpt` line is directly comparable with the sweep's items/s. The
+//! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
+//! `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`.
+//!
+//! Inputs come from the same place as the sweep's (`cryptobench::ops::Fixture` and `Prepared`), so a benchmark
+//! and a sweep cell run exactly the same call. Runs are kept short (1 s warm-up, 2 s measurement, 20 samples; 10
+//! with flat sampling for the crypto groups, whose calls take up to ~0.2 s) so the whole suite finishes in a few
+//! minutes; pass criterion's own flags after `--` for longer runs.
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use hsbench::backends::{BackendName, Built, CryptoConfig, build};
+use hsbench::cryptobench::Op;
+use hsbench::cryptobench::ops::{Fixture, Prepared};
+use hsbench_engine::crypto::ed25519_signing_key_from_seed;
+use hsbench_engine::execution::StateTree;
+use hsbench_engine::runtime::pipeline::{StageMetrics, batch_queue};
+use hsbench_engine::types::{Account, AccountId, Hash, Transaction, decode, encode, merkle_root};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Batch sizes of the crypto benchmarks (a subset of the sweep's powers of 4).
+const CRYPTO_BATCHES: [usize; 3] = [1, 16, 256];
+
+/// Short runs: the suite is a quick regression check, not a published measurement.
+fn config() -> Criterion {
+    Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2)).sample_size(20)
+}
+
+/// The backends to bench: the three CPU kinds, and gpu when an adapter exists (the reason printed when not).
+fn backends() -> Vec<(BackendName, Built)> {
+    let mut out = Vec::new();
+    for name in BackendName::ALL {
+        match build(name, &CryptoConfig::default()) {
+            Ok(built) => {
+                eprintln!("backend {name}: {}", built.description);
+                out.push((name, built));
+            }
+            Err(e) => eprintln!("backend {name}: skipped ({})", hsbench::cmd::one_line(&e)),
+        }
+    }
+    out
+}
+
+/// `ed25519-verify/<backend>/<batch>` for every backend, and the BLS operations on cpu-batch (and on gpu once
+/// the gpu backend runs them on the device, `Op::on_gpu`).
+fn crypto(c: &mut Criterion) {
+    let backends = backends();
+    let max = CRYPTO_BATCHES.iter().copied().max().unwrap_or(1);
+    let fixture = match Fixture::new(max, true, true) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("crypto benchmarks skipped: cannot build the fixture: {e:#}");
+            return;
+        }
+    };
+    for op in Op::ALL {
+        let mut group = c.benchmark_group(op.name());
+        // Milliseconds per call at the larger batches: flat sampling keeps the iteration count (and time) small.
+        group.sampling_mode(SamplingMode::Flat);
+        group.sample_size(10);
+        for &batch in &CRYPTO_BATCHES {
+            let prepared = match Prepared::new(op, batch, &fixture) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("{op}/{batch} skipped: {e:#}");
+                    continue;
+                }
+            };
+            group.throughput(Throughput::Elements(batch as u64));
+            for (name, built) in &backends {
+                let runs_here = match name {
+                    BackendName::Gpu => op.on_gpu(),
+                    BackendName::CpuBatch => true,
+                    // The other CPU kinds only for Ed25519: BLS batches are the same code on every CPU kind.
+                    BackendName::Cpu | BackendName::CpuPar => op == Op::Ed25519Verify,
+                };
+                if !runs_here {
+                    continue;
+                }
+                let backend = built.backend.as_ref();
+                // One untimed call: wrong verdicts stop this benchmark instead of timing an error path.
+                if let Err(e) = prepared.run(backend) {
+                    eprintln!("{op}/{name}/{batch} skipped: {e:#}");
+                    continue;
+                }
+                group.bench_with_input(BenchmarkId::new(name.name(), batch), &prepared, |b, p| {
+                    b.iter(|| {
+                        if let Err(e) = p.run(backend) {
+                            panic!("{e:#}");
+                        }
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+/// `blake3/<bytes>`: one hash of a message (the engine's `Hash::of`).
+fn blake3(c: &mut Criterion) {
+    let mut group = c.benchmark_group("blake3");
+    for len in [64usize, 1024, 16384] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(len), &data, |b, d| b.iter(|| Hash::of(black_box(d))));
+    }
+    group.finish();
+}
+
+/// `merkle-root/<leaves>`: a block's transaction root over that many transaction hashes.
+fn merkle(c: &mut Criterion) {
+    let mut group = c.benchmark_group("merkle-root");
+    for n in [16usize, 256, 4096] {
+        let leaves: Vec<Hash> = (0..n as u64).map(|i| Hash::of(&i.to_le_bytes())).collect();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &leaves, |b, l| b.iter(|| merkle_root(black_box(l))));
+    }
+    group.finish();
+}
+
+/// `tx-encode` / `tx-decode`: the canonical codec on one signed transfer (empty memo, as the smoke workload).
+fn tx_codec(c: &mut Criterion) {
+    let key = ed25519_signing_key_from_seed([7; 32]);
+    let tx = Transaction::signed(&key, 1, [9; 32], 1_000, 10, 42, Vec::new());
+    let bytes = encode(&tx);
+    c.bench_function("tx-encode", |b| b.iter(|| encode(black_box(&tx))));
+    c.bench_function("tx-decode", |b| {
+        b.iter(|| match decode::<Transaction>(black_box(&bytes)) {
+            Ok(t) => t,
+            Err(e) => panic!("a freshly encoded transaction failed to decode: {e}"),
+        })
+    });
+}
+
+/// Accounts in the state tree before the timed updates.
+const STATE_ACCOUNTS: u64 = 65_536;
+
+fn account_id(i: u64) -> AccountId {
+    *Hash::of(&i.to_le_bytes()).as_bytes()
+}
+
+/// `state-root-update/<touched>`: one incremental sparse-Merkle update of that many accounts (spread over a
+/// tree of [`STATE_ACCOUNTS`]), alternating between two values so every update really changes the leaves.
+fn state_root(c: &mut Criterion) {
+    let genesis: Vec<(AccountId, Account)> =
+        (0..STATE_ACCOUNTS).map(|i| (account_id(i), Account { balance: 1_000_000, nonce: 0 })).collect();
+    let mut tree = StateTree::from_accounts(&genesis);
+    let mut group = c.benchmark_group("state-root-update");
+    for touched in [1u64, 64, 1024] {
+        let stride = STATE_ACCOUNTS / touched;
+        let change = |balance: u64| -> Vec<(AccountId, Account)> {
+            (0..touched).map(|k| (account_id(k * stride), Account { balance, nonce: 1 })).collect()
+        };
+        let sets = [change(999_000), change(998_000)];
+        let mut flip = 0usize;
+        group.throughput(Throughput::Elements(touched));
+        group.bench_function(BenchmarkId::from_parameter(touched), |b| {
+            b.iter(|| {
+                flip ^= 1;
+                tree.update(black_box(&sets[flip]));
+                tree.root()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Items per timed hop round (per criterion iteration).
+const HOP_ITEMS: usize = 4096;
+/// The pipeline's default batch size and queue capacity (`PipelineConfig`: 128 items, 64 batches).
+const HOP_BATCH: usize = 128;
+const HOP_QUEUE_BATCHES: usize = 64;
+
+/// An item of the size of a transaction hash.
+type HopItem = [u64; 4];
+
+/// `queue-hop/{single,batched-128}`: the cost per item of moving items from one thread to another through a
+/// bounded crossbeam channel, one item per send versus `Vec` batches of 128 through the pipeline's own
+/// `batch_queue` (same capacity in items). Throughput is per item.
+fn queue_hop(c: &mut Criterion) {
+    let mut group = c.benchmark_group("queue-hop");
+    group.throughput(Throughput::Elements(HOP_ITEMS as u64));
+    group.bench_function("single", |b| {
+        b.iter_custom(|iters| {
+            let total = iters as usize * HOP_ITEMS;
+            let (tx, rx) = crossbeam_channel::bounded::<HopItem>(HOP_BATCH * HOP_QUEUE_BATCHES);
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                s.spawn(move || {
+                    let mut sum = 0u64;
+                    while let Ok(item) = rx.recv() {
+                        sum = sum.wrapping_add(item[0]);
+                    }
+                    black_box(sum)
+                });
+                for i in 0..total {
+                    if tx.send([i as u64; 4]).is_err() {
+                        break;
+                    }
+                }
+                drop(tx);
+            });
+            start.elapsed()
+        })
+    });
+    group.bench_function(format!("batched-{HOP_BATCH}"), |b| {
+        b.iter_custom(|iters| {
+            let total = iters as usize * HOP_ITEMS;
+            let (tx, rx) = batch_queue::<HopItem>(HOP_QUEUE_BATCHES, Arc::new(StageMetrics::default()));
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                s.spawn(move || {
+                    let mut sum = 0u64;
+                    while let Ok(batch) = rx.recv() {
+                        for item in &batch {
+                            sum = sum.wrapping_add(item[0]);
+                        }
+                    }
+                    black_box(sum)
+                });
+                let mut sent = 0;
+                while sent < total {
+                    let n = HOP_BATCH.min(total - sent);
+                    let batch: Vec<HopItem> = (sent..sent + n).map(|i| [i as u64; 4]).collect();
+                    if tx.send(batch).is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                drop(tx);
+            });
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = crypto, blake3, merkle, tx_codec, state_root, queue_hop
+}
+criterion_main!(benches);

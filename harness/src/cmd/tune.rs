@@ -1,0 +1,270 @@
+//! `hsbench tune`: searches thread layouts (core map, sigverify cores, batch size, backend) for the highest
+//! node ceiling within a time budget; prints the ranking, the configuration as given and the best side by side,
+//! writes the best as a ready-to-use TOML and a `kind: "tune"` JSON.
+
+use crate::backends::{BackendName, build};
+use crate::config::{self, BenchConfig, ConfigError};
+use crate::result::{self, Fingerprint, ResultFile};
+use crate::tune::node::{CompactSearch, NodeEvaluator};
+use crate::tune::{Candidate, Evaluation, TuneOutcome, TuneSettings, tune};
+use crate::ui::{Ui, progress_bar};
+use anyhow::Context;
+use hsbench_engine::runtime::pipeline::available_cores;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Arguments of `hsbench tune`.
+#[derive(Debug, clap::Args)]
+pub struct TuneArgs {
+    /// Configuration to start from (TOML); default: the embedded bench-configs/smoke.toml. Its `[pipeline]` and
+    /// `[crypto]` are the starting point, `[slo]` and `[ceiling]` the measurement rules.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Wall-clock budget for the whole search, rechecks included.
+    #[arg(long, value_name = "M", default_value_t = 10.0)]
+    pub budget_minutes: f64,
+    /// Where the best configuration is written (TOML).
+    #[arg(long, value_name = "FILE", default_value = "bench-configs/tuned.toml")]
+    pub out: PathBuf,
+    /// Folder the result JSON is written to.
+    #[arg(long, value_name = "DIR", default_value = result::DEFAULT_OUT_DIR)]
+    pub results: PathBuf,
+    /// Backends the search may switch to (comma-separated); default: the configured one, plus `gpu` when a
+    /// hardware adapter (not a CPU emulation) exists.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub backends: Vec<BackendName>,
+    /// Length of each search probe (s); shorter windows make the committed fraction noisy (blocks land in lumps).
+    #[arg(long, value_name = "S", default_value_t = 5.0)]
+    pub probe_s: f64,
+    /// Length of each candidate's confirmation run (s).
+    #[arg(long, value_name = "S", default_value_t = 6.0)]
+    pub confirm_s: f64,
+    /// Bisection precision of each candidate's search (fraction).
+    #[arg(long, default_value_t = 0.08)]
+    pub precision: f64,
+    /// A move is kept only when it raises the ceiling by more than this fraction (noise guard).
+    #[arg(long, default_value_t = 0.03)]
+    pub min_gain: f64,
+    /// Seed (overrides run.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Corpus cache folder (signed transactions are reused across runs).
+    #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
+    pub cache: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The `metrics` of a tune result.
+#[derive(Debug, Serialize)]
+pub struct TuneMetrics {
+    /// Ranking, start, best, recheck, notes.
+    #[serde(flatten)]
+    pub outcome: TuneOutcome,
+    /// Backends the search could switch to.
+    pub backends: Vec<BackendName>,
+    /// Budget given (minutes) and time taken (s).
+    pub budget_minutes: f64,
+    /// Wall time of the whole search (s).
+    pub elapsed_s: f64,
+    /// Where the best configuration was written.
+    pub best_config: String,
+    /// Knobs named by the design that this pipeline does not have (so they are not searched).
+    pub not_searched: Vec<String>,
+}
+
+fn positive(origin: &str, key: &'static str, v: f64) -> Result<(), ConfigError> {
+    if v.is_finite() && v > 0.0 {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid { origin: origin.to_string(), key, message: format!("must be positive (got {v})") })
+}
+
+fn effective_config(args: &TuneArgs) -> anyhow::Result<(BenchConfig, String)> {
+    let loaded = config::load(args.config.as_deref())?;
+    let (mut config, mut origin) = (loaded.config, loaded.origin);
+    if let Some(seed) = args.seed {
+        config.run.seed = seed;
+        origin = format!("{origin} with --seed");
+    }
+    config.validate(&origin)?;
+    positive(&origin, "--budget-minutes", args.budget_minutes)?;
+    positive(&origin, "--probe-s", args.probe_s)?;
+    positive(&origin, "--confirm-s", args.confirm_s)?;
+    positive(&origin, "--precision", args.precision)?;
+    if !(args.min_gain.is_finite() && args.min_gain >= 0.0) {
+        return Err(
+            ConfigError::Invalid { origin, key: "--min-gain", message: format!("got {}", args.min_gain) }.into()
+        );
+    }
+    Ok((config, origin))
+}
+
+/// The backends to search: as given, or the configured one plus `gpu` on real GPU hardware.
+fn search_backends(args: &TuneArgs, config: &BenchConfig) -> Vec<BackendName> {
+    if !args.backends.is_empty() {
+        return args.backends.clone();
+    }
+    let mut list = vec![config.crypto.backend];
+    let real_gpu = hsbench_kernels::select_adapter(config.crypto.adapter.as_deref())
+        .is_ok_and(|a| !hsbench_kernels::device_label(&a).contains("CPU emulation"));
+    if real_gpu && !list.contains(&BackendName::Gpu) {
+        list.push(BackendName::Gpu);
+    }
+    list
+}
+
+/// Runs `hsbench tune`.
+pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let started_unix_s = result::unix_now();
+    let (config, origin) = effective_config(&args)?;
+    let backends = search_backends(&args, &config);
+    if backends.contains(&BackendName::Gpu) {
+        build(BackendName::Gpu, &config.crypto).context("gpu is in --backends")?;
+    }
+    let cores = available_cores();
+    let start = Candidate::of(&config, cores);
+    let ui = Ui::detect(args.quiet);
+    println!("hsbench tune — {origin}");
+    println!(
+        "  budget {} min · {} cores · backends {} · per candidate: probes {} s, one {} s confirmation, precision \
+         {:.0} %, keep a move only above +{:.0} %",
+        args.budget_minutes,
+        cores,
+        backends.iter().map(|b| b.name()).collect::<Vec<_>>().join(", "),
+        args.probe_s,
+        args.confirm_s,
+        args.precision * 100.0,
+        args.min_gain * 100.0
+    );
+    println!("  start: {}", start.label());
+    let search = CompactSearch {
+        probe: Duration::from_secs_f64(args.probe_s),
+        confirm: Duration::from_secs_f64(args.confirm_s),
+        precision: args.precision,
+        start_fraction: 0.75,
+    };
+    let mut evaluator = NodeEvaluator::new(&config, args.cache.clone(), search, cores);
+    let settings = TuneSettings {
+        budget: Duration::from_secs_f64(args.budget_minutes * 60.0),
+        min_gain: args.min_gain,
+        backends: backends.clone(),
+        cores,
+        max_evaluations: None,
+    };
+    let bar = progress_bar(ui.progress, "tune", "{prefix:>9} [{elapsed_precise}] {msg}");
+    bar.enable_steady_tick(Duration::from_millis(500));
+    let mut n = 0;
+    let outcome = tune(&mut evaluator, &start, &settings, &mut |c: &Candidate, e: &Evaluation, best: f64| {
+        n += 1;
+        bar.set_message(format!("{n} candidates · best {best:.0} tx/s"));
+        bar.suspend(|| {
+            println!("  {n:>3}  {}  {}", ceiling_cell(e), c.label());
+            if !e.failed_above.is_empty() {
+                println!("       above it: {}", e.failed_above.join("; "));
+            }
+        });
+    })?;
+    bar.finish_and_clear();
+
+    let best_config = outcome.best.candidate.apply(&config);
+    let written = write_best(&args.out, &best_config, &outcome, &origin)?;
+    let metrics = TuneMetrics {
+        outcome,
+        backends,
+        budget_minutes: args.budget_minutes,
+        elapsed_s: t0.elapsed().as_secs_f64(),
+        best_config: written.display().to_string(),
+        not_searched: vec![
+            "execution lanes: execution is one thread applying blocks in order (no lanes to size)".into(),
+            "cpu-par: it spreads over every core through rayon, so it cannot be pinned to a stage's cores".into(),
+        ],
+    };
+    let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
+    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
+    fingerprint.core_map = serde_json::to_value(&metrics.outcome.best.candidate.cores).ok();
+    let result = ResultFile {
+        schema_version: result::SCHEMA_VERSION,
+        kind: "tune",
+        mode: None,
+        started_unix_s,
+        config_origin: origin,
+        fingerprint,
+        config: &config,
+        metrics,
+    };
+    let path = result::write(&args.results, &result)?;
+    print_summary(&result.metrics);
+    println!("result: {}", path.display());
+    Ok(())
+}
+
+fn ceiling_cell(e: &Evaluation) -> String {
+    match e.ceiling_tps {
+        Some(c) => format!("{c:>8.0} tx/s  p99 {:>6.1} ms  {:<10}", e.p99_ms, e.bottleneck),
+        None => format!("{:>13}  {:>14}  {:<10}", "none", "", e.bottleneck),
+    }
+}
+
+/// Writes the best configuration with a header saying where it came from, and reads it back (it must load).
+fn write_best(path: &PathBuf, best: &BenchConfig, outcome: &TuneOutcome, origin: &str) -> anyhow::Result<PathBuf> {
+    let body = best.to_toml().context("cannot render the best configuration as TOML")?;
+    let header = format!(
+        "# Written by `hsbench tune` from {origin} on a {}-core {} machine.\n# Best: {} — ceiling {} tx/s \
+         (configuration as given: {} tx/s).\n# Use: hsbench ceiling --config {}\n\n",
+        hsbench_engine::runtime::pipeline::available_cores(),
+        crate::result::cpu_model(),
+        outcome.best.label,
+        outcome.best.ceiling_tps.map_or("none".into(), |c| format!("{c:.0}")),
+        outcome.default.ceiling_tps.map_or("none".into(), |c| format!("{c:.0}")),
+        path.display()
+    );
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, header + &body).with_context(|| format!("cannot write {}", path.display()))?;
+    config::load(Some(path)).with_context(|| format!("the written {} does not load back", path.display()))?;
+    Ok(path.clone())
+}
+
+fn print_summary(m: &TuneMetrics) {
+    let o = &m.outcome;
+    println!();
+    println!("  rank  ceiling tx/s   p99 ms  bottleneck  candidate");
+    for r in &o.ranking {
+        let mark = if r.is_default {
+            "  ← as given"
+        } else if r.label == o.best.label {
+            "  ← best"
+        } else {
+            ""
+        };
+        println!(
+            "  {:>4}  {:>12}  {:>7.1}  {:<10}  {}{mark}",
+            r.rank,
+            r.ceiling_tps.map_or("none".into(), |c| format!("{c:.0}")),
+            r.evaluation.p99_ms,
+            r.bottleneck,
+            r.label
+        );
+    }
+    println!();
+    let tps = |e: &Evaluation| e.ceiling_tps.map_or("none".to_string(), |c| format!("{c:.0} tx/s"));
+    println!("  as given   {}  {}", tps(&o.default.evaluation), o.default.label);
+    println!("  best       {}  {}", tps(&o.best.evaluation), o.best.label);
+    if let Some(r) = &o.recheck {
+        println!("  recheck    as given {} · best {} (back to back)", tps(&r.default), tps(&r.best));
+    }
+    for note in &o.notes {
+        println!("  note: {note}");
+    }
+    for n in &m.not_searched {
+        println!("  not searched: {n}");
+    }
+    println!("  best configuration: {}", m.best_config);
+    println!("  took {:.0} s of a {} min budget ({} ceiling searches)", m.elapsed_s, m.budget_minutes, o.evaluations);
+    println!();
+}

@@ -1,0 +1,520 @@
+//! Capacity planning: how many cores per pipeline stage (and how many GPUs for signature verification) a
+//! validator needs for a target rate, from the per-stage cost per transaction measured by a ceiling or
+//! node-mode run.
+//!
+//! For each stage, `cores = ceil(target_tps × cost_ns_per_tx ÷ 1e9 ÷ utilisation)`: the busy core-time the
+//! target rate needs, at a chosen utilisation ceiling so that queues stay short. That assumes the cost per
+//! transaction stays what it was when measured (linear scaling across cores); it is a projection, and every
+//! figure says whether it was measured (read from a file) or projected (computed for the target).
+
+use crate::report::num::thousands;
+use crate::resultset::{CryptoCellView, ResultDoc, ResultError, StageCost};
+use serde::Serialize;
+
+/// Where a figure comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// Read from a result file (or a mean of several).
+    Measured,
+    /// Extrapolated to the target rate from measured figures.
+    Projected,
+}
+
+/// A figure with its [`Basis`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Figure<T> {
+    /// The value.
+    pub value: T,
+    /// Measured or projected.
+    pub basis: Basis,
+}
+
+fn measured<T>(value: T) -> Figure<T> {
+    Figure { value, basis: Basis::Measured }
+}
+
+fn projected<T>(value: T) -> Figure<T> {
+    Figure { value, basis: Basis::Projected }
+}
+
+/// Why no plan could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A result file is unusable.
+    #[error(transparent)]
+    Result(#[from] ResultError),
+    /// The file has no per-stage metrics.
+    #[error(
+        "{file}: no per-stage metrics (`metrics.stages`) in this {kind} result; plan needs a ceiling or node-mode run"
+    )]
+    NoStages {
+        /// The file.
+        file: String,
+        /// Its kind.
+        kind: String,
+    },
+    /// The crypto result has no GPU Ed25519 figures.
+    #[error(
+        "{file}: no measured gpu ed25519-verify cells; run `hsbench crypto --backends gpu,cpu-batch --ops ed25519-verify` on the GPU host"
+    )]
+    NoGpuCells {
+        /// The file.
+        file: String,
+    },
+    /// `--gpu-results` is not a crypto result.
+    #[error("{file}: a {kind} result, not a crypto result")]
+    NotCrypto {
+        /// The file.
+        file: String,
+        /// Its kind.
+        kind: String,
+    },
+}
+
+/// The per-stage costs a plan starts from (one file, or the mean of several).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageCosts {
+    /// Stages, in pipeline order.
+    pub stages: Vec<StageCost>,
+    /// Committed rate the costs were measured at (mean over the files), when known.
+    pub measured_tps: Option<f64>,
+    /// The files.
+    pub files: Vec<String>,
+}
+
+impl StageCosts {
+    /// The stage costs of `docs`: each stage's cost and busy % is the mean over the files that have it; the
+    /// core layout is the first file's.
+    pub fn from_docs(docs: &[ResultDoc]) -> Result<Self, PlanError> {
+        let mut per_file = Vec::new();
+        let mut rates = Vec::new();
+        for d in docs {
+            let stages = d
+                .stages()?
+                .ok_or_else(|| PlanError::NoStages { file: d.path.display().to_string(), kind: d.label() })?;
+            if let Some(r) = d.stage_rate_tps()? {
+                rates.push(r);
+            }
+            per_file.push(stages);
+        }
+        let mut stages: Vec<StageCost> = per_file.first().cloned().unwrap_or_default();
+        for s in &mut stages {
+            let same: Vec<&StageCost> = per_file.iter().filter_map(|f| f.iter().find(|x| x.name == s.name)).collect();
+            let n = same.len().max(1) as f64;
+            s.cost_ns_per_tx = same.iter().map(|x| x.cost_ns_per_tx).sum::<f64>() / n;
+            s.busy_pct = same.iter().map(|x| x.busy_pct).sum::<f64>() / n;
+        }
+        let measured_tps = (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64);
+        Ok(StageCosts { stages, measured_tps, files: docs.iter().map(|d| d.path.display().to_string()).collect() })
+    }
+}
+
+/// The GPU figures a plan uses, from a crypto result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GpuCapacity {
+    /// The crypto result.
+    pub file: String,
+    /// The adapter's label, when recorded.
+    pub adapter: Option<String>,
+    /// Batch size of the fastest gpu ed25519-verify cell.
+    pub best_batch: u64,
+    /// Its throughput (verifies/s).
+    pub items_per_s: f64,
+    /// Batch size from which the gpu beats the best CPU backend, when it does.
+    pub crossover_batch: Option<u64>,
+}
+
+impl GpuCapacity {
+    /// The fastest measured gpu ed25519-verify cell of a crypto result (ties: the smaller batch).
+    pub fn from_doc(doc: &ResultDoc) -> Result<Self, PlanError> {
+        let file = doc.path.display().to_string();
+        if doc.kind != "crypto" {
+            return Err(PlanError::NotCrypto { file, kind: doc.label() });
+        }
+        let cells = doc.crypto_cells()?;
+        let best = best_gpu_cell(&cells).ok_or_else(|| PlanError::NoGpuCells { file: file.clone() })?;
+        let crossover_batch = doc.crossovers()?.into_iter().find(|x| x.op == "ed25519-verify").and_then(|x| x.batch);
+        Ok(GpuCapacity {
+            file,
+            adapter: doc.gpu_label()?,
+            best_batch: best.batch,
+            items_per_s: best.items_per_s.unwrap_or(0.0),
+            crossover_batch,
+        })
+    }
+}
+
+fn best_gpu_cell(cells: &[CryptoCellView]) -> Option<&CryptoCellView> {
+    cells
+        .iter()
+        .filter(|c| c.op == "ed25519-verify" && c.backend == "gpu" && c.items_per_s.is_some_and(|r| r > 0.0))
+        .min_by(|a, b| {
+            let (ra, rb) = (a.items_per_s.unwrap_or(0.0), b.items_per_s.unwrap_or(0.0));
+            rb.total_cmp(&ra).then(a.batch.cmp(&b.batch))
+        })
+}
+
+/// One stage of the plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StagePlan {
+    /// Stage name.
+    pub name: String,
+    /// Busy core-ns per committed transaction.
+    pub cost_ns_per_tx: Figure<f64>,
+    /// Busy % where it was measured.
+    pub busy_pct: Figure<f64>,
+    /// Cores it had where it was measured.
+    pub measured_cores: Figure<Vec<u64>>,
+    /// Cores the target needs, unrounded.
+    pub cores_exact: Figure<f64>,
+    /// Cores the target needs (rounded up, at least 1).
+    pub cores: Figure<u64>,
+    /// The rate at which those cores would be 100 % busy.
+    pub saturates_at_tps: Figure<f64>,
+}
+
+/// The component that runs out first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Saturation {
+    /// Stage name (or `gpu`).
+    pub stage: String,
+    /// The rate at which it is 100 % busy.
+    pub at_tps: Figure<f64>,
+}
+
+/// The all-CPU plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CpuPlan {
+    /// Cores over all stages.
+    pub total_cores: Figure<u64>,
+    /// The stage whose planned cores saturate first.
+    pub saturates_first: Saturation,
+}
+
+/// One core of the measured layout, with every stage that ran on it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoreLoad {
+    /// Core id.
+    pub core: u64,
+    /// Stages pinned to it.
+    pub stages: Vec<String>,
+    /// Their busy ns per transaction on this core (a stage on k cores counts 1/k here).
+    pub ns_per_tx: Figure<f64>,
+    /// The rate at which this core would be 100 % busy.
+    pub saturates_at_tps: Figure<f64>,
+}
+
+/// The plan with signature verification on GPUs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GpuPlan {
+    /// The GPU's measured figures.
+    pub capacity: GpuCapacity,
+    /// GPUs of that kind for the target.
+    pub gpus: Figure<u64>,
+    /// CPU cores of every other stage.
+    pub host_cores: Figure<u64>,
+    /// Time the target rate takes to fill one best-size batch (added latency), ms.
+    pub batch_fill_ms: Figure<f64>,
+    /// What runs out first with the GPUs in place.
+    pub saturates_first: Saturation,
+}
+
+/// The `metrics` of a `kind: "plan"` result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlanMetrics {
+    /// Target rate (tx/s).
+    pub target_tps: f64,
+    /// Highest planned busy fraction per core.
+    pub utilisation: f64,
+    /// The result files the costs come from.
+    pub sources: Vec<String>,
+    /// How they were chosen (given, or the newest ceiling result).
+    pub source_note: String,
+    /// Committed rate the costs were measured at.
+    pub measured_tps: Option<Figure<f64>>,
+    /// Per stage.
+    pub stages: Vec<StagePlan>,
+    /// All on CPUs.
+    pub cpu_only: CpuPlan,
+    /// The measured core layout, core by core, and when it saturates.
+    pub measured_layout: Vec<CoreLoad>,
+    /// With GPU signature verification, when a crypto result was given.
+    pub gpu: Option<GpuPlan>,
+    /// Caveats.
+    pub notes: Vec<String>,
+}
+
+/// Cores that keep `cost_ns_per_tx` at `target_tps` below `utilisation`: unrounded and rounded up (≥ 1).
+pub fn cores_needed(target_tps: f64, cost_ns_per_tx: f64, utilisation: f64) -> (f64, u64) {
+    let exact = target_tps * cost_ns_per_tx / 1e9 / utilisation;
+    // A hair below an integer is that integer, not the next one (floating-point noise).
+    let rounded = (exact - 1e-9).ceil().max(1.0);
+    (exact, rounded as u64)
+}
+
+/// Rate at which `cores` cores are 100 % busy with `cost_ns_per_tx` per transaction.
+fn saturation_tps(cores: f64, cost_ns_per_tx: f64) -> f64 {
+    if cost_ns_per_tx > 0.0 { cores * 1e9 / cost_ns_per_tx } else { f64::INFINITY }
+}
+
+fn first(items: impl Iterator<Item = (String, f64)>) -> Saturation {
+    let (stage, at) = items.min_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or_else(|| ("none".to_string(), f64::INFINITY));
+    Saturation { stage, at_tps: projected(at) }
+}
+
+/// The plan for `target_tps` at `utilisation` from `costs` and, optionally, a GPU's capacity.
+pub fn plan(
+    target_tps: f64,
+    utilisation: f64,
+    costs: &StageCosts,
+    gpu: Option<GpuCapacity>,
+    source_note: String,
+) -> PlanMetrics {
+    let stages: Vec<StagePlan> = costs
+        .stages
+        .iter()
+        .map(|s| {
+            let (exact, cores) = cores_needed(target_tps, s.cost_ns_per_tx, utilisation);
+            StagePlan {
+                name: s.name.clone(),
+                cost_ns_per_tx: measured(s.cost_ns_per_tx),
+                busy_pct: measured(s.busy_pct),
+                measured_cores: measured(s.cores.clone()),
+                cores_exact: projected(exact),
+                cores: projected(cores),
+                saturates_at_tps: projected(saturation_tps(cores as f64, s.cost_ns_per_tx)),
+            }
+        })
+        .collect();
+    let cpu_only = CpuPlan {
+        total_cores: projected(stages.iter().map(|s| s.cores.value).sum()),
+        saturates_first: first(stages.iter().map(|s| (s.name.clone(), s.saturates_at_tps.value))),
+    };
+    let mut measured_layout: Vec<CoreLoad> = Vec::new();
+    for s in &costs.stages {
+        for &core in &s.cores {
+            let share = s.cost_ns_per_tx / s.cores.len() as f64;
+            match measured_layout.iter_mut().find(|c| c.core == core) {
+                Some(c) => {
+                    c.stages.push(s.name.clone());
+                    c.ns_per_tx.value += share;
+                }
+                None => measured_layout.push(CoreLoad {
+                    core,
+                    stages: vec![s.name.clone()],
+                    ns_per_tx: measured(share),
+                    saturates_at_tps: projected(0.0),
+                }),
+            }
+        }
+    }
+    measured_layout.sort_by_key(|c| c.core);
+    for c in &mut measured_layout {
+        c.saturates_at_tps.value = saturation_tps(1.0, c.ns_per_tx.value);
+    }
+    let gpu = gpu.map(|capacity| {
+        let (_, gpus) = cores_needed(target_tps, 1e9 / capacity.items_per_s.max(f64::MIN_POSITIVE), utilisation);
+        let others = stages.iter().filter(|s| s.name != "sigverify");
+        let host_cores = others.clone().map(|s| s.cores.value).sum();
+        let gpu_at = gpus as f64 * capacity.items_per_s;
+        let saturates_first =
+            first(others.map(|s| (s.name.clone(), s.saturates_at_tps.value)).chain([("gpu".to_string(), gpu_at)]));
+        GpuPlan {
+            gpus: projected(gpus),
+            host_cores: projected(host_cores),
+            batch_fill_ms: projected(capacity.best_batch as f64 / target_tps * 1e3),
+            saturates_first,
+            capacity,
+        }
+    });
+    let mut notes = vec![
+        "projections assume each stage's cost per transaction stays as measured when it gets more cores (linear \
+         scaling); costs measured well below saturation overstate the per-tx cost"
+            .to_string(),
+        "the synthetic committee's cost is not part of the node and is not planned".to_string(),
+    ];
+    if let Some(g) = &gpu
+        && g.capacity.adapter.as_deref().is_some_and(|a| a.contains("emulation"))
+    {
+        notes.push(format!(
+            "the gpu rows of {} ran on CPU emulation of a GPU (lavapipe): the GPU figures describe that emulation, not a \
+             GPU",
+            g.capacity.file
+        ));
+    }
+    if gpu.is_some() {
+        notes.push(
+            "with GPUs: the host-side cost of feeding the GPU (batching, transfers) is not in the crypto result and is \
+             not counted; the batch fill time adds to latency at the target rate"
+                .to_string(),
+        );
+    }
+    PlanMetrics {
+        target_tps,
+        utilisation,
+        sources: costs.files.clone(),
+        source_note,
+        measured_tps: costs.measured_tps.map(measured),
+        stages,
+        cpu_only,
+        measured_layout,
+        gpu,
+        notes,
+    }
+}
+
+fn rate(x: f64) -> String {
+    if x.is_finite() { format!("{} tx/s", thousands(x)) } else { "never".to_string() }
+}
+
+/// The plan as a table for people; `(M)` marks measured figures, `(P)` projected ones.
+pub fn render(p: &PlanMetrics) -> String {
+    let mut out = format!(
+        "hsbench plan — {} tx/s with every core at most {:.0} % busy\n",
+        thousands(p.target_tps),
+        p.utilisation * 100.0
+    );
+    out.push_str(&format!("  costs from {} ({})", p.sources.join(", "), p.source_note));
+    if let Some(m) = &p.measured_tps {
+        out.push_str(&format!(", measured at {} (M)", rate(m.value)));
+    }
+    out.push_str("\n  (M) measured in the result files · (P) projected to the target from them\n\n");
+    out.push_str(&format!(
+        "  {:<11} {:>11} {:>10} {:>10} {:>15} {:>10} {:>22}\n",
+        "stage", "ns/tx (M)", "busy % (M)", "cores (M)", "cores exact (P)", "cores (P)", "100 % busy at (P)"
+    ));
+    for s in &p.stages {
+        let cores: Vec<String> = s.measured_cores.value.iter().map(u64::to_string).collect();
+        out.push_str(&format!(
+            "  {:<11} {:>11} {:>10.1} {:>10} {:>15.2} {:>10} {:>22}\n",
+            s.name,
+            thousands(s.cost_ns_per_tx.value),
+            s.busy_pct.value,
+            format!("[{}]", cores.join(",")),
+            s.cores_exact.value,
+            s.cores.value,
+            rate(s.saturates_at_tps.value)
+        ));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "  CPU only (P)          {} cores; first to saturate: {} at {}\n",
+        p.cpu_only.total_cores.value,
+        p.cpu_only.saturates_first.stage,
+        rate(p.cpu_only.saturates_first.at_tps.value)
+    ));
+    if !p.measured_layout.is_empty() {
+        let cores: Vec<String> = p
+            .measured_layout
+            .iter()
+            .map(|c| format!("core {} ({}) {}", c.core, c.stages.join(" + "), rate(c.saturates_at_tps.value)))
+            .collect();
+        out.push_str(&format!("  measured layout (P)   100 % busy at: {}\n", cores.join("; ")));
+    }
+    match &p.gpu {
+        Some(g) => {
+            let c = &g.capacity;
+            out.push_str(&format!(
+                "  with GPU sigverify    {} × {} (P) + {} host cores (P); first to saturate: {} at {} (P)\n",
+                g.gpus.value,
+                c.adapter.as_deref().unwrap_or("GPU"),
+                g.host_cores.value,
+                g.saturates_first.stage,
+                rate(g.saturates_first.at_tps.value)
+            ));
+            out.push_str(&format!(
+                "                        gpu ed25519-verify {} verifies/s at batch {} (M), crossover {} (M), batch \
+                 fill at the target {:.1} ms (P) — {}\n",
+                thousands(c.items_per_s),
+                thousands(c.best_batch as f64),
+                c.crossover_batch.map_or_else(|| "none".to_string(), |b| format!("from batch {}", thousands(b as f64))),
+                g.batch_fill_ms.value,
+                c.file
+            ));
+        }
+        None => out.push_str("  with GPU sigverify    not planned (no --gpu-results crypto file)\n"),
+    }
+    for n in &p.notes {
+        out.push_str(&format!("  note: {n}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(name: &str, cores: &[u64], cost: f64) -> StageCost {
+        StageCost { name: name.into(), cores: cores.to_vec(), busy_pct: 10.0, cost_ns_per_tx: cost }
+    }
+
+    /// Hand-computed: 100,000 tx/s at 80 %: sigverify 35,000 ns → 3.5e9 ns/s ÷ 1e9 ÷ 0.8 = 4.375 → 5 cores;
+    /// node 10,000 → 1.25 → 2; execution 6,000 → 0.75 → 1; storage 600 → 0.075 → 1. Total 9.
+    #[test]
+    fn cores_per_stage_are_hand_computed() {
+        let costs = StageCosts {
+            stages: vec![
+                stage("sigverify", &[1], 35_000.0),
+                stage("node", &[1], 10_000.0),
+                stage("execution", &[1], 6_000.0),
+                stage("storage", &[0], 600.0),
+            ],
+            measured_tps: Some(14_000.0),
+            files: vec!["f.json".into()],
+        };
+        let gpu = GpuCapacity {
+            file: "g.json".into(),
+            adapter: Some("GPU: X".into()),
+            best_batch: 16_384,
+            items_per_s: 1_000_000.0,
+            crossover_batch: Some(1024),
+        };
+        let p = plan(100_000.0, 0.8, &costs, Some(gpu), "given".into());
+        let cores: Vec<(f64, u64)> = p.stages.iter().map(|s| (s.cores_exact.value, s.cores.value)).collect();
+        let exact = [4.375, 1.25, 0.75, 0.075];
+        for ((e, c), (want_e, want_c)) in cores.iter().zip(exact.iter().zip([5u64, 2, 1, 1])) {
+            assert!((e - want_e).abs() < 1e-9, "{e} vs {want_e}");
+            assert_eq!(*c, want_c);
+        }
+        assert_eq!(p.cpu_only.total_cores, projected(9));
+        // node: 2 cores × 1e9 ÷ 10,000 = 200,000 tx/s; sigverify 5 × 1e9 ÷ 35,000 = 142,857: sigverify first.
+        assert_eq!(p.cpu_only.saturates_first.stage, "sigverify");
+        assert!((p.cpu_only.saturates_first.at_tps.value - 142_857.142_857).abs() < 1e-3);
+        // Measured layout: core 1 carries 51,000 ns/tx → 19,607.8 tx/s; core 0 600 ns/tx.
+        assert_eq!(p.measured_layout.len(), 2);
+        assert_eq!(p.measured_layout[1].stages, ["sigverify", "node", "execution"]);
+        assert!((p.measured_layout[1].saturates_at_tps.value - 1e9 / 51_000.0).abs() < 1e-6);
+        // GPU: 100,000 ÷ (1,000,000 × 0.8) = 0.125 → 1 GPU; host = 2 + 1 + 1 = 4 cores; fill 163.84 ms.
+        let g = p.gpu.as_ref().unwrap();
+        assert_eq!((g.gpus.value, g.host_cores.value), (1, 4));
+        assert!((g.batch_fill_ms.value - 163.84).abs() < 1e-9);
+        assert_eq!(g.saturates_first.stage, "execution"); // 1 core ÷ 6,000 ns = 166,667 tx/s
+        assert_eq!(p.stages[0].cost_ns_per_tx.basis, Basis::Measured);
+        let text = render(&p);
+        assert!(text.contains("CPU only (P)          9 cores"), "{text}");
+        assert!(text.contains("1 × GPU: X (P) + 4 host cores"), "{text}");
+    }
+
+    #[test]
+    fn rounding_ignores_float_noise_and_keeps_one_core() {
+        assert_eq!(cores_needed(80_000.0, 10_000.0, 0.8).1, 1); // exactly 1.0
+        assert_eq!(cores_needed(160_000.0, 10_000.0, 0.8).1, 2);
+        assert_eq!(cores_needed(1.0, 1.0, 0.8).1, 1);
+        assert_eq!(cores_needed(100.0, 0.0, 0.8).1, 1);
+    }
+
+    #[test]
+    fn best_gpu_cell_prefers_speed_then_smaller_batches() {
+        let cell = |backend: &str, batch, rate| CryptoCellView {
+            op: "ed25519-verify".into(),
+            backend: String::from(backend),
+            batch,
+            items_per_s: Some(rate),
+            cv: None,
+        };
+        let cells = [cell("gpu", 64, 5.0), cell("gpu", 256, 9.0), cell("gpu", 1024, 9.0), cell("cpu-batch", 64, 99.0)];
+        assert_eq!(best_gpu_cell(&cells).map(|c| c.batch), Some(256));
+        assert!(best_gpu_cell(&cells[3..]).is_none());
+    }
+}

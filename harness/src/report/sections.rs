@@ -1,0 +1,306 @@
+//! What the report says about each result: its summary row, and its own section with the figures that its
+//! kind supports (or a sentence saying why a figure is missing).
+
+use crate::report::ReportError;
+use crate::report::num::{ms, pct, thousands};
+use crate::report::plots;
+use crate::resultset::{ResultDoc, ResultError};
+
+/// A figure to write next to report.md.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// File name inside the report folder.
+    pub file_name: String,
+    /// The SVG text.
+    pub svg: String,
+}
+
+/// The summary-table row of one result: file, kind, headline, p50 / p99, repeats, CV, bottleneck, machine.
+pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
+    let root = doc.root();
+    let m = root.child("metrics")?;
+    let f = doc.fingerprint()?;
+    let dash = || "—".to_string();
+    let (headline, latency, cv, bottleneck) = match doc.kind.as_str() {
+        "ceiling" => {
+            let headline = match m.opt_f64("ceiling_tps")? {
+                Some(c) => format!(
+                    "ceiling {} tx/s offered → {} tx/s committed{}",
+                    thousands(c),
+                    thousands(m.f64("committed_tps_mean")?),
+                    if m.opt_bool("confirmed")? == Some(true) { "" } else { " (not confirmed)" }
+                ),
+                None => "no ceiling found".to_string(),
+            };
+            let lat = format!("{} / {}", ms(m.f64("p50_us")?), ms(m.f64("p99_us")?));
+            (
+                headline,
+                lat,
+                m.opt_f64("cv")?.map_or_else(dash, pct),
+                m.opt_str("bottleneck")?.unwrap_or("—").to_string(),
+            )
+        }
+        "run" => {
+            let mut headline = format!(
+                "{} tx/s committed of {} offered",
+                thousands(m.f64("committed_tps")?),
+                thousands(m.f64("offered_tps")?)
+            );
+            if let Some(pass) = m.opt_bool("slo_pass")? {
+                headline.push_str(if pass { " (meets the SLO)" } else { " (misses the SLO)" });
+            }
+            if let Some(agree) = m.opt_bool("consistent")? {
+                headline.push_str(if agree { " (nodes agree)" } else { " (NODES DISAGREE)" });
+            }
+            let l = m.child("latency_us")?;
+            let lat = format!("{} / {}", ms(l.f64("p50")?), ms(l.f64("p99")?));
+            (headline, lat, f.cv.map_or_else(dash, pct), m.opt_str("bottleneck")?.unwrap_or("—").to_string())
+        }
+        "crypto" => {
+            let cells = doc.crypto_cells()?;
+            let best = cells
+                .iter()
+                .filter(|c| c.op == "ed25519-verify")
+                .filter_map(|c| c.items_per_s.map(|r| (r, c)))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let headline = match best {
+                Some((r, c)) => {
+                    format!(
+                        "ed25519-verify best: {} {}/s at batch {}",
+                        c.backend,
+                        thousands(r),
+                        thousands(c.batch as f64)
+                    )
+                }
+                None => format!("{} cells (no ed25519-verify)", cells.len()),
+            };
+            (headline, dash(), dash(), dash())
+        }
+        "tune" => {
+            let headline = match doc.tune_ranking()? {
+                Some(r) => {
+                    let best =
+                        r.iter().filter_map(|x| x.ceiling_tps.map(|c| (c, x))).max_by(|a, b| a.0.total_cmp(&b.0));
+                    match best {
+                        Some((c, x)) => format!("best of {}: {} ({} tx/s)", r.len(), x.label, thousands(c)),
+                        None => format!("{} configurations, no ceiling found", r.len()),
+                    }
+                }
+                None => "no ranking in this file".to_string(),
+            };
+            (headline, dash(), dash(), dash())
+        }
+        "plan" => {
+            let cores = m.opt("cpu_only").map(|c| c.child("total_cores").and_then(|t| t.u64("value"))).transpose()?;
+            let target = m.opt_f64("target_tps")?;
+            let headline = match (target, cores) {
+                (Some(t), Some(c)) => format!("plan: {} tx/s needs {c} cores (projected)", thousands(t)),
+                _ => "plan".to_string(),
+            };
+            (headline, dash(), dash(), dash())
+        }
+        other => (format!("kind `{other}`: no summary for this kind"), dash(), dash(), dash()),
+    };
+    Ok(vec![
+        format!("`{}`", doc.file_name()),
+        doc.label(),
+        headline,
+        latency,
+        f.repeats.to_string(),
+        cv,
+        bottleneck,
+        format!("{} × {}", f.cores, f.cpu_model),
+    ])
+}
+
+fn slug(doc: &ResultDoc, index: usize) -> String {
+    let stem = doc.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let clean: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("{:02}-{clean}", index + 1)
+}
+
+fn embed(out: &mut String, figures: &mut Vec<Figure>, file_name: String, alt: &str, svg: String) {
+    out.push_str(&format!("![{alt}]({file_name})\n\n"));
+    figures.push(Figure { file_name, svg });
+}
+
+/// The section of one result (`index` numbers it) and its figures.
+pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), ReportError> {
+    let slug = slug(doc, index);
+    let name = doc.file_name();
+    let root = doc.root();
+    let m = root.child("metrics")?;
+    let config = root.opt("config");
+    let slo = config.as_ref().and_then(|c| c.opt("slo"));
+    let slo_p99_ms = slo.map(|s| s.opt_f64("p99_ms")).transpose()?.flatten();
+    let mut out = format!("### {}. `{}` — {}\n\n", index + 1, name, doc.label());
+    out.push_str(&format!("Source: `{}`.\n\n", doc.path.display()));
+    let mut figures = Vec::new();
+
+    if doc.kind == "ceiling" {
+        match m.opt_f64("ceiling_tps")? {
+            Some(c) => out.push_str(&format!(
+                "Ceiling **{} tx/s** offered; committed {} tx/s (mean of {} confirmation runs, CV {}){}; p50 {} ms, \
+                 p99 {} ms (merged confirmation runs).",
+                thousands(c),
+                thousands(m.f64("committed_tps_mean")?),
+                m.opt_u64("repeats")?.unwrap_or(1),
+                pct(m.opt_f64("cv")?.unwrap_or(0.0)),
+                if m.opt_bool("confirmed")? == Some(true) { ", confirmed" } else { ", **not confirmed**" },
+                ms(m.f64("p50_us")?),
+                ms(m.f64("p99_us")?),
+            )),
+            None => out.push_str("No rate met the SLO: no ceiling."),
+        }
+        if let Some(b) = m.opt("raw_bound") {
+            out.push_str(&format!(
+                " Raw sigverify bound on the same cores: {} verifies/s",
+                thousands(b.f64("verifies_per_s")?)
+            ));
+            if let Some(r) = m.opt_f64("ceiling_to_bound")? {
+                out.push_str(&format!(" (ceiling ÷ bound = {r:.2})"));
+            }
+            out.push('.');
+        }
+        out.push_str("\n\n");
+        for note in m.opt_items("notes")? {
+            if let Some(n) = note.value().as_str() {
+                out.push_str(&format!("- note: {n}\n"));
+            }
+        }
+        let curve = doc.curve()?;
+        if curve.is_empty() {
+            out.push_str("This file has no search curve (`metrics.curve` is empty): no latency–throughput figure.\n\n");
+        } else {
+            let svg = plots::latency_throughput(
+                &format!("Latency–throughput — {name}"),
+                &curve,
+                m.opt_f64("ceiling_tps")?,
+                slo_p99_ms,
+            )?;
+            let alt = "Latency–throughput curve: committed tx/s and p99 ms by offered tx/s, ceiling marked";
+            embed(&mut out, &mut figures, format!("{slug}-curve.svg"), alt, svg);
+        }
+    }
+
+    if doc.kind == "ceiling" || doc.kind == "run" {
+        match doc.stages()? {
+            Some(stages) => {
+                let bottleneck = m.opt_str("bottleneck")?.unwrap_or("");
+                let at =
+                    doc.stage_rate_tps()?.map(|r| format!(" at {} tx/s committed", thousands(r))).unwrap_or_default();
+                let what = if doc.kind == "ceiling" { "last confirmation run at the ceiling" } else { "the run" };
+                let svg = plots::stage_busy(
+                    &format!("Per-stage busy % ({what}{at}) — {name}"),
+                    &stages,
+                    bottleneck,
+                    doc.committee_busy_pct()?,
+                )?;
+                embed(&mut out, &mut figures, format!("{slug}-stages.svg"), "Per-stage busy % and cost per tx", svg);
+            }
+            None => out.push_str(
+                "No per-stage metrics in this file (`metrics.stages` is absent or empty — cluster runs have none): no \
+                 stage figure.\n\n",
+            ),
+        }
+        match doc.latency_spectrum()? {
+            Some(spectrum) => {
+                let svg = plots::latency_spectrum(
+                    &format!("Latency percentiles ({}) — {name}", spectrum.origin),
+                    &spectrum,
+                    slo_p99_ms,
+                )?;
+                embed(&mut out, &mut figures, format!("{slug}-latency.svg"), "Latency percentile spectrum", svg);
+            }
+            None => out.push_str("No latency percentiles in this file: no spectrum figure.\n\n"),
+        }
+    }
+
+    if doc.kind == "crypto" {
+        crypto_section(doc, &slug, &name, &mut out, &mut figures)?;
+    }
+
+    if doc.kind == "tune" {
+        match doc.tune_ranking()? {
+            Some(ranking) => {
+                let rows: Vec<Vec<String>> = ranking
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            format!("{}{}", r.label, if r.is_default { " (as given)" } else { "" }),
+                            r.ceiling_tps.map_or_else(|| "none".to_string(), thousands),
+                            if r.bottleneck.is_empty() { "—".to_string() } else { r.bottleneck.clone() },
+                        ]
+                    })
+                    .collect();
+                out.push_str(&crate::report::markdown::table(
+                    &["configuration", "ceiling (tx/s)", "bottleneck"],
+                    &rows,
+                ));
+                if let Some(best) = m.opt_str("best_config")? {
+                    out.push_str(&format!("\nBest configuration written to `{best}`.\n"));
+                }
+                out.push('\n');
+                let svg = plots::tune_ranking(&format!("Tune ranking — {name}"), &ranking)?;
+                embed(
+                    &mut out,
+                    &mut figures,
+                    format!("{slug}-tune.svg"),
+                    "Tune ranking: ceiling per configuration",
+                    svg,
+                );
+            }
+            None => out.push_str("This tune result has no `metrics.ranking`: no ranking figure.\n\n"),
+        }
+    }
+
+    out.push_str(&crate::report::markdown::effective_config(doc));
+    out.push('\n');
+    Ok((out, figures))
+}
+
+fn crypto_section(
+    doc: &ResultDoc,
+    slug: &str,
+    name: &str,
+    out: &mut String,
+    figures: &mut Vec<Figure>,
+) -> Result<(), ReportError> {
+    let cells = doc.crypto_cells()?;
+    let crossovers = doc.crossovers()?;
+    let gpu = doc.gpu_label()?;
+    let mut ops: Vec<&str> = Vec::new();
+    for c in &cells {
+        if !ops.contains(&c.op.as_str()) {
+            ops.push(&c.op);
+        }
+    }
+    if let Some(g) = &gpu {
+        out.push_str(&format!("GPU: {g}.\n\n"));
+    }
+    let rows: Vec<Vec<String>> = crossovers.iter().map(|x| vec![x.op.clone(), x.note.clone()]).collect();
+    if !rows.is_empty() {
+        out.push_str(&crate::report::markdown::table(&["operation", "CPU/GPU crossover"], &rows));
+        out.push('\n');
+    }
+    for op in ops {
+        let of_op: Vec<_> = cells.iter().filter(|c| c.op == op).cloned().collect();
+        if of_op.iter().all(|c| c.items_per_s.is_none()) {
+            out.push_str(&format!("`{op}`: no measured cells: no figure.\n\n"));
+            continue;
+        }
+        let crossover = crossovers.iter().find(|x| x.op == op).and_then(|x| x.batch);
+        let has_gpu = of_op.iter().any(|c| c.backend == "gpu" && c.items_per_s.is_some());
+        let suffix = match (has_gpu, crossover) {
+            (false, _) => " (no gpu cells: no crossover)",
+            (true, None) => " (gpu never overtakes)",
+            (true, Some(_)) => "",
+        };
+        let svg =
+            plots::crypto_scaling(&format!("{op}: throughput by batch size{suffix} — {name}"), &of_op, crossover)?;
+        let alt = format!("{op}: items/s by batch size per backend");
+        embed(out, figures, format!("{slug}-{op}.svg"), &alt, svg);
+    }
+    Ok(())
+}

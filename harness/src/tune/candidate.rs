@@ -1,0 +1,80 @@
+//! A point of the tuning space: the core map, the batch size between stages, and the verification backend — the
+//! knobs of `[pipeline]` and `[crypto]` that change a node's ceiling without changing what it computes.
+
+use crate::backends::BackendName;
+use crate::config::BenchConfig;
+use hsbench_engine::runtime::pipeline::{CoreLayout, CoreMap};
+use serde::Serialize;
+
+/// One configuration `hsbench tune` measures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    /// Which cores every stage runs on.
+    pub cores: CoreMap,
+    /// Transactions per batch between ingress, sigverify and the node stage.
+    pub batch_size: usize,
+    /// Verification backend of the node under test.
+    pub backend: BackendName,
+}
+
+impl Candidate {
+    /// The candidate `config` describes, its core layout resolved for a machine of `available` cores.
+    pub fn of(config: &BenchConfig, available: usize) -> Self {
+        Candidate {
+            cores: config.pipeline.cores.resolve(available).0,
+            batch_size: config.pipeline.batch_size,
+            backend: config.crypto.backend,
+        }
+    }
+
+    /// A short, unique label: stage → cores, batch size, backend (`sv 1 · node 1 · exec 1 · store 1 · in 0 ·
+    /// com 0 | batch 128 | cpu-batch`).
+    pub fn label(&self) -> String {
+        let c = &self.cores;
+        let list = |v: &Vec<usize>| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        format!(
+            "sv {} · node {} · exec {} · store {} · in {} · com {} | batch {} | {}",
+            list(&c.sigverify),
+            list(&c.node),
+            list(&c.execution),
+            list(&c.storage),
+            list(&c.ingress),
+            list(&c.committee),
+            self.batch_size,
+            self.backend
+        )
+    }
+
+    /// `base` with this candidate's knobs: an explicit core map, the batch size, and the backend in every place
+    /// that names it (`[crypto]`, and for CPU kinds `[cluster]` and `[pipeline]` too).
+    pub fn apply(&self, base: &BenchConfig) -> BenchConfig {
+        let mut config = base.clone();
+        config.pipeline.cores = CoreLayout::Explicit(self.cores.clone());
+        config.pipeline.batch_size = self.batch_size;
+        config.crypto.backend = self.backend;
+        if let Some(kind) = self.backend.cpu_kind() {
+            config.cluster.verify_backend = kind;
+            config.pipeline.verify_backend = kind;
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_round_trips_and_labels_differ() {
+        let base = BenchConfig::default();
+        let c = Candidate::of(&base, 2);
+        let mut other = c.clone();
+        other.batch_size = 256;
+        other.backend = BackendName::Cpu;
+        let applied = other.apply(&base);
+        assert_eq!(Candidate::of(&applied, 2), other);
+        assert_eq!(applied.cluster.verify_backend.name(), "cpu");
+        assert_ne!(c.label(), other.label());
+        assert!(c.label().contains("batch 128"), "{}", c.label());
+    }
+}

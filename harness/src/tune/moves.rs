@@ -1,0 +1,130 @@
+//! The neighbourhood of a candidate: every configuration one move away. A move changes one knob — one stage to
+//! another core, one sigverify core more or fewer, the batch size doubled or halved, another backend — so the
+//! search is coordinate descent over the knobs, never a blind grid.
+
+use super::candidate::Candidate;
+use crate::backends::BackendName;
+
+/// Smallest and largest batch sizes tried.
+pub const BATCH_RANGE: (usize, usize) = (16, 4096);
+
+/// Every candidate one move from `c` on a machine of `cores` cores, trying `backends`, ordered so that moves taking
+/// work off `busiest_core` come first (the measured bottleneck is where a better layout is most likely).
+pub fn neighbours(
+    c: &Candidate,
+    cores: usize,
+    backends: &[BackendName],
+    busiest_core: Option<usize>,
+) -> Vec<Candidate> {
+    let cores = cores.max(1);
+    let mut out: Vec<(bool, Candidate)> = Vec::new();
+    let mut push = |relieves: bool, n: Candidate| {
+        if n != *c && !out.iter().any(|(_, o)| *o == n) {
+            out.push((relieves, n));
+        }
+    };
+    // One single-threaded stage to another core.
+    for stage in ["node", "execution", "storage", "ingress"] {
+        let from = single(c, stage);
+        for core in (0..cores).filter(|&k| Some(k) != from) {
+            let mut n = c.clone();
+            *single_mut(&mut n, stage) = vec![core];
+            push(from.is_some() && from == busiest_core, n);
+        }
+    }
+    // One sigverify core more, or one fewer.
+    for core in (0..cores).filter(|k| !c.cores.sigverify.contains(k)) {
+        let mut n = c.clone();
+        n.cores.sigverify.push(core);
+        n.cores.sigverify.sort_unstable();
+        push(false, n);
+    }
+    if c.cores.sigverify.len() > 1 {
+        for core in c.cores.sigverify.clone() {
+            let mut n = c.clone();
+            n.cores.sigverify.retain(|&k| k != core);
+            push(Some(core) == busiest_core, n);
+        }
+    }
+    // Batch size ×2 and ÷2.
+    for b in [c.batch_size.saturating_mul(2), c.batch_size / 2] {
+        if (BATCH_RANGE.0..=BATCH_RANGE.1).contains(&b) {
+            push(false, Candidate { batch_size: b, ..c.clone() });
+        }
+    }
+    // Another backend.
+    for &b in backends.iter().filter(|&&b| b != c.backend) {
+        push(false, Candidate { backend: b, ..c.clone() });
+    }
+    // Stable: relieving moves first, each group in generation order.
+    out.sort_by_key(|(relieves, _)| !relieves);
+    out.into_iter().map(|(_, n)| n).collect()
+}
+
+fn single(c: &Candidate, stage: &str) -> Option<usize> {
+    let m = &c.cores;
+    let list = match stage {
+        "node" => &m.node,
+        "execution" => &m.execution,
+        "storage" => &m.storage,
+        _ => &m.ingress,
+    };
+    list.first().copied()
+}
+
+fn single_mut<'a>(c: &'a mut Candidate, stage: &str) -> &'a mut Vec<usize> {
+    let m = &mut c.cores;
+    match stage {
+        "node" => &mut m.node,
+        "execution" => &mut m.execution,
+        "storage" => &mut m.storage,
+        _ => &mut m.ingress,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hsbench_engine::runtime::pipeline::CoreMap;
+
+    fn two_core() -> Candidate {
+        Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch }
+    }
+
+    #[test]
+    fn every_neighbour_is_one_move_away_and_unique() {
+        let c = two_core();
+        let ns = neighbours(&c, 2, &[BackendName::CpuBatch, BackendName::Gpu], Some(1));
+        // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; batch 256 and 64; gpu.
+        assert_eq!(ns.len(), 8, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
+        for n in &ns {
+            let changed = [
+                n.cores.node != c.cores.node,
+                n.cores.execution != c.cores.execution,
+                n.cores.storage != c.cores.storage,
+                n.cores.ingress != c.cores.ingress,
+                n.cores.sigverify != c.cores.sigverify,
+                n.batch_size != c.batch_size,
+                n.backend != c.backend,
+            ];
+            assert_eq!(changed.iter().filter(|x| **x).count(), 1, "{}", n.label());
+        }
+        // The busiest core is 1: moving node/execution/storage off it comes first.
+        assert!(
+            ns[..3]
+                .iter()
+                .all(|n| n.cores.node == vec![0] || n.cores.execution == vec![0] || n.cores.storage == vec![0])
+        );
+        let labels: std::collections::HashSet<_> = ns.iter().map(Candidate::label).collect();
+        assert_eq!(labels.len(), ns.len());
+    }
+
+    #[test]
+    fn batch_sizes_stay_in_range_and_one_core_has_no_layout_moves() {
+        let mut c = two_core();
+        c.batch_size = BATCH_RANGE.1;
+        c.cores = CoreMap::auto(1);
+        let ns = neighbours(&c, 1, &[BackendName::CpuBatch], None);
+        assert_eq!(ns.iter().map(|n| n.batch_size).collect::<Vec<_>>(), vec![BATCH_RANGE.1 / 2]);
+    }
+}

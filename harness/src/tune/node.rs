@@ -1,0 +1,124 @@
+//! [`Evaluate`] for the real node: one compact ceiling search per candidate (start near the best so far, one
+//! confirmation run), the signed corpus shared by every candidate, the `gpu` backend started at most once.
+
+use super::{Candidate, Evaluate, Evaluation};
+use crate::backends::{self, BackendName, Built};
+use crate::ceiling::{ProbeError, SearchPhase, SearchSettings, search};
+use crate::config::BenchConfig;
+use crate::nodemode::probe::{CorpusStore, NodeProbe};
+use crate::nodemode::rate::RateResult;
+use crate::ui::Ui;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How each candidate's ceiling is searched.
+#[derive(Clone, Copy, Debug)]
+pub struct CompactSearch {
+    /// Length of a search probe.
+    pub probe: Duration,
+    /// Length of the one confirmation run.
+    pub confirm: Duration,
+    /// Bisection precision (fraction).
+    pub precision: f64,
+    /// The first candidate's search starts at `[ceiling] start_tps`; later ones at this fraction of the best.
+    pub start_fraction: f64,
+}
+
+/// Runs candidates of `base` on this machine.
+pub struct NodeEvaluator<'a> {
+    base: &'a BenchConfig,
+    cache: PathBuf,
+    search: CompactSearch,
+    corpus: Option<CorpusStore>,
+    gpu: Option<Built>,
+    available: usize,
+}
+
+impl<'a> NodeEvaluator<'a> {
+    /// An evaluator over `base` (validated), caching the corpus under `cache`, on `available` cores.
+    pub fn new(base: &'a BenchConfig, cache: PathBuf, search: CompactSearch, available: usize) -> Self {
+        NodeEvaluator { base, cache, search, corpus: None, gpu: None, available }
+    }
+
+    fn backend(&mut self, name: BackendName) -> Result<Option<Built>, ProbeError> {
+        if name != BackendName::Gpu {
+            return Ok(None);
+        }
+        if self.gpu.is_none() {
+            let built = backends::build(name, &self.base.crypto).map_err(|e| ProbeError(format!("{e:#}")))?;
+            self.gpu = Some(built);
+        }
+        Ok(self.gpu.clone())
+    }
+}
+
+impl Evaluate for NodeEvaluator<'_> {
+    fn evaluate(&mut self, c: &Candidate, hint: Option<f64>, deadline: Instant) -> Result<Evaluation, ProbeError> {
+        let config = c.apply(self.base);
+        let backend = self.backend(c.backend)?;
+        let quiet = Ui { progress: false, log: false };
+        let mut probe = NodeProbe::new(&config, Some(self.cache.clone()), quiet).with_backend(backend);
+        if let Some(corpus) = self.corpus.take() {
+            probe.corpus = corpus;
+        }
+        let k = &config.ceiling;
+        let settings = SearchSettings {
+            start_tps: hint.map_or(k.start_tps, |h| (h * self.search.start_fraction).max(1.0)),
+            max_tps: k.max_tps,
+            precision: self.search.precision,
+            probe: self.search.probe,
+            confirm: self.search.confirm,
+            repeats: 1,
+            deadline: Some(deadline),
+        };
+        let outcome = search(&mut probe, &settings, &config.slo, &mut |_| {});
+        self.corpus = Some(std::mem::replace(&mut probe.corpus, CorpusStore::new(&config, None)));
+        let outcome = outcome?;
+        let at = outcome
+            .curve
+            .iter()
+            .rev()
+            .find(|p| p.phase == SearchPhase::Confirm && Some(p.rate_tps) == outcome.ceiling_tps)
+            .map(|p| &p.result);
+        Ok(Evaluation {
+            ceiling_tps: outcome.ceiling_tps.filter(|_| outcome.confirmed),
+            confirmed: outcome.confirmed,
+            p99_ms: outcome.p99_us as f64 / 1e3,
+            bottleneck: at.map(|r| r.bottleneck.clone()).unwrap_or_default(),
+            busiest_core: at.and_then(|r| busiest(&core_busy(r, c, self.available))),
+            core_busy_pct: at.map(|r| core_busy(r, c, self.available)).unwrap_or_default(),
+            failed_above: outcome
+                .curve
+                .iter()
+                .filter(|p| !p.pass && outcome.ceiling_tps.is_none_or(|c| p.rate_tps > c))
+                .min_by(|a, b| a.rate_tps.total_cmp(&b.rate_tps))
+                .map(|p| p.failures.clone())
+                .unwrap_or_default(),
+            seconds: 0.0,
+        })
+    }
+}
+
+/// Summed busy % per core: each stage thread's share on its core, the committee's on its core.
+pub fn core_busy(r: &RateResult, c: &Candidate, available: usize) -> Vec<f64> {
+    let mut load = vec![0.0; available.max(1)];
+    let mut add = |core: usize, pct: f64| {
+        if let Some(l) = load.get_mut(core) {
+            *l += pct;
+        }
+    };
+    for s in &r.stages {
+        let cores = if s.name == "sigverify" { s.cores.as_slice() } else { &s.cores[..s.cores.len().min(1)] };
+        for &k in cores {
+            add(k, s.busy_pct);
+        }
+    }
+    if let Some(&k) = c.cores.committee.first() {
+        add(k, r.committee_busy_pct);
+    }
+    load
+}
+
+fn busiest(load: &[f64]) -> Option<usize> {
+    (0..load.len()).max_by(|&a, &b| load[a].total_cmp(&load[b]))
+}

@@ -1,0 +1,89 @@
+//! The search against a deterministic cost model: per-transaction CPU cost of each stage, a ceiling set by the
+//! most loaded core (the committee included), a batch-size and backend effect.
+
+use super::*;
+use hsbench_engine::runtime::pipeline::CoreMap;
+
+/// Costs in µs per transaction; sigverify's splits over its cores.
+struct CostModel {
+    calls: Vec<String>,
+}
+
+impl CostModel {
+    fn loads(c: &Candidate) -> Vec<f64> {
+        let sv = if c.backend == BackendName::Cpu { 45.0 } else { 30.0 } * (1.0 + 16.0 / c.batch_size as f64);
+        let mut load = vec![0.0; 2];
+        for &k in &c.cores.sigverify {
+            load[k] += sv / c.cores.sigverify.len() as f64;
+        }
+        for (cores, cost) in [
+            (&c.cores.node, 10.0),
+            (&c.cores.execution, 5.0),
+            (&c.cores.storage, 1.0),
+            (&c.cores.ingress, 0.5),
+            (&c.cores.committee, 28.0),
+        ] {
+            load[cores[0]] += cost;
+        }
+        load
+    }
+}
+
+impl Evaluate for CostModel {
+    fn evaluate(&mut self, c: &Candidate, _hint: Option<f64>, _deadline: Instant) -> Result<Evaluation, ProbeError> {
+        self.calls.push(c.label());
+        let load = Self::loads(c);
+        let max = load.iter().copied().fold(0.0, f64::max);
+        let busiest = load.iter().position(|&l| l == max);
+        let ceiling = 0.8e6 / max;
+        Ok(Evaluation {
+            ceiling_tps: Some(ceiling.floor()),
+            confirmed: true,
+            p99_ms: 100.0,
+            bottleneck: "model".into(),
+            busiest_core: busiest,
+            core_busy_pct: load.iter().map(|l| l * ceiling / 1e4).collect(),
+            failed_above: Vec::new(),
+            seconds: 0.0,
+        })
+    }
+}
+
+fn settings(max: Option<usize>) -> TuneSettings {
+    TuneSettings {
+        budget: Duration::from_secs(3600),
+        min_gain: 0.02,
+        backends: vec![BackendName::CpuBatch, BackendName::Cpu],
+        cores: 2,
+        max_evaluations: max,
+    }
+}
+
+#[test]
+fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
+    let start = Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch };
+    let mut model = CostModel { calls: Vec::new() };
+    let mut seen = 0;
+    let out = tune(&mut model, &start, &settings(None), &mut |_, _, _| seen += 1).unwrap();
+    let default = out.default.ceiling_tps.unwrap();
+    let best = out.best.ceiling_tps.unwrap();
+    assert!(best > default * 1.1, "best {best} vs default {default}: {:#?}", out.notes);
+    // Balanced: the node stage moved next to the committee, sigverify kept core 1.
+    assert_eq!(out.best.candidate.cores.sigverify, vec![1], "{}", out.best.label);
+    assert!(out.recheck.is_some() && out.best.rank == 1 && out.default.is_default);
+    assert_eq!((seen, out.evaluations), (model.calls.len(), model.calls.len()));
+    // Ranked best first, every candidate once (the recheck is not a new entry).
+    assert!(out.ranking.windows(2).all(|w| w[0].evaluation.score() >= w[1].evaluation.score()));
+    assert_eq!(out.ranking.len(), out.evaluations - 2);
+    assert!(out.notes.iter().any(|n| n.contains("local optimum")), "{:?}", out.notes);
+}
+
+#[test]
+fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
+    let start = Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch };
+    let mut model = CostModel { calls: Vec::new() };
+    let out = tune(&mut model, &start, &settings(Some(1)), &mut |_, _, _| {}).unwrap();
+    assert_eq!(out.evaluations, 1);
+    assert!(out.best.is_default && out.recheck.is_none());
+    assert!(out.notes.iter().any(|n| n.contains("budget reached")), "{:?}", out.notes);
+}

@@ -1,0 +1,204 @@
+//! The built binary's `report`, `plan` and `compare` on the fixtures in tests/fixtures/ (a trimmed ceiling
+//! result, a trimmed node run, a crypto sweep with synthetic gpu rows, a synthetic tune ranking).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn hsbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hsbench")).args(args).output().expect("the hsbench binary runs")
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).to_str().unwrap().to_string()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn read_json(path: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The ceiling fixture with its throughput scaled by `factor`, written into `dir`.
+fn scaled_ceiling(dir: &Path, name: &str, factor: f64) -> String {
+    let mut v = read_json(&fixture("ceiling.json"));
+    for key in ["ceiling_tps", "committed_tps_mean"] {
+        let x = v["metrics"][key].as_f64().unwrap();
+        v["metrics"][key] = (x * factor).into();
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn report_writes_markdown_and_valid_svgs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let fixtures = [fixture("ceiling.json"), fixture("crypto.json"), fixture("node-run.json"), fixture("tune.json")];
+    let mut args = vec!["report"];
+    args.extend(fixtures.iter().map(String::as_str));
+    args.extend(["--out", out.to_str().unwrap()]);
+    let run = hsbench(&args);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in [
+        "## Summary",
+        "## Methodology",
+        "coordinated-omission corrected",
+        "## Fingerprints",
+        "ceiling 14,000 tx/s offered",
+        "Effective configuration",
+        "crossover",
+    ] {
+        assert!(md.contains(needle), "report.md lacks {needle:?}");
+    }
+    let mut svgs: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    svgs.sort();
+    // ceiling: curve, stages, latency; crypto: 2 ops; node run: stages, latency; tune: ranking.
+    assert_eq!(svgs.len(), 8, "{svgs:?}");
+    for svg in &svgs {
+        let body = std::fs::read_to_string(svg).unwrap();
+        let doc = roxmltree::Document::parse(&body).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let name = svg.file_name().unwrap().to_str().unwrap();
+        assert!(md.contains(&format!("]({name})")), "report.md does not embed {name}");
+    }
+    let curve = std::fs::read_to_string(out.join("01-ceiling-curve.svg")).unwrap();
+    assert!(curve.contains("ceiling 14,000 tx/s"));
+    assert!(curve.contains("offered load (tx/s)") && curve.contains("p99 latency (ms)"));
+    let tune = std::fs::read_to_string(out.join("04-tune-tune.svg")).unwrap();
+    assert!(tune.contains("no ceiling found"));
+}
+
+#[test]
+fn a_cluster_run_without_stages_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = read_json(&fixture("node-run.json"));
+    v["mode"] = "cluster".into();
+    v["metrics"].as_object_mut().unwrap().remove("stages");
+    let path = dir.path().join("cluster.json");
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = dir.path().join("r");
+    let run = hsbench(&["report", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("No per-stage metrics in this file"));
+}
+
+#[test]
+fn schema_version_zero_is_refused_with_exit_code_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = read_json(&fixture("ceiling.json"));
+    v["schema_version"] = 0.into();
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, serde_json::to_vec(&v).unwrap()).unwrap();
+    let old = old.to_str().unwrap();
+    for args in [
+        vec!["report", old],
+        vec!["compare", old, &fixture("ceiling.json")],
+        vec!["plan", "--target-tps", "1000", "--results", old],
+    ] {
+        let run = hsbench(&args);
+        let err = text(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{old}: result schema version 0 is not supported by this hsbench (expects 1); re-run with this version"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn compare_fails_a_quarter_regression_and_passes_three_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("ceiling.json");
+    let worse = scaled_ceiling(dir.path(), "worse.json", 0.75);
+    let md = dir.path().join("diff.md");
+    let run = hsbench(&["compare", &base, &worse, "--markdown", md.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("regression"));
+    let table = std::fs::read_to_string(&md).unwrap();
+    assert!(table.contains("| ceiling (tx/s offered) | 14,000 | 10,500 | 0.750 | **FAIL** |"), "{table}");
+    assert_eq!(text(&run.stdout), table);
+
+    let close = scaled_ceiling(dir.path(), "close.json", 0.97);
+    let run = hsbench(&["compare", &base, &close]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(text(&run.stdout).contains("**Verdict: PASS**"));
+
+    let warn = scaled_ceiling(dir.path(), "warn.json", 0.85);
+    let run = hsbench(&["compare", &base, &warn]);
+    assert_eq!(run.status.code(), Some(0));
+    assert!(text(&run.stdout).contains("**Verdict: WARN**"));
+
+    let run = hsbench(&["compare", &base, &fixture("crypto.json")]);
+    assert_eq!(run.status.code(), Some(2), "unlike kinds are a usage error");
+}
+
+#[test]
+fn compare_pairs_folders_and_judges_crypto_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::copy(fixture("crypto.json"), a.join("crypto.json")).unwrap();
+    let mut v = read_json(&fixture("crypto.json"));
+    for cell in v["metrics"]["cells"].as_array_mut().unwrap() {
+        if let Some(r) = cell["items_per_s"].as_f64() {
+            cell["items_per_s"] = (r * 0.5).into();
+        }
+    }
+    std::fs::write(b.join("crypto-later.json"), serde_json::to_vec(&v).unwrap()).unwrap();
+    let run = hsbench(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    let out = text(&run.stdout);
+    assert!(out.contains("| ed25519-verify gpu batch 256 (items/s) | 60,000 | 30,000 | 0.500 | **FAIL** |"), "{out}");
+}
+
+#[test]
+fn plan_matches_hand_computed_cores() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let run = hsbench(&[
+        "plan",
+        "--target-tps",
+        "100000",
+        "--results",
+        &fixture("ceiling.json"),
+        "--gpu-results",
+        &fixture("crypto.json"),
+        "--out",
+        out,
+    ]);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{}{}", stdout, text(&run.stderr));
+    // Fixture costs (ns/tx) at 100,000 tx/s, 80 %: ingress 335.6 → 0.04 → 1; sigverify 34,835.4 → 4.35 → 5;
+    // node 10,768.4 → 1.35 → 2; execution 6,135.3 → 0.77 → 1; storage 594.5 → 0.07 → 1: 10 cores.
+    // GPU (synthetic 60,000/s at batch 256): 100,000 ÷ 48,000 = 2.08 → 3 GPUs + 1 + 2 + 1 + 1 = 5 host cores.
+    assert!(stdout.contains("CPU only (P)          10 cores; first to saturate: sigverify"), "{stdout}");
+    assert!(stdout.contains("3 × synthetic test GPU (P) + 5 host cores (P)"), "{stdout}");
+    let file = std::fs::read_dir(out).unwrap().next().unwrap().unwrap().path();
+    let plan = read_json(file.to_str().unwrap());
+    assert_eq!(plan["kind"], "plan");
+    let cores: Vec<u64> =
+        plan["metrics"]["stages"].as_array().unwrap().iter().map(|s| s["cores"]["value"].as_u64().unwrap()).collect();
+    assert_eq!(cores, [1, 5, 2, 1, 1]);
+    assert_eq!(plan["metrics"]["stages"][1]["cost_ns_per_tx"]["basis"], "measured");
+    assert_eq!(plan["metrics"]["cpu_only"]["total_cores"]["basis"], "projected");
+    assert_eq!(plan["metrics"]["gpu"]["gpus"]["value"], 3);
+
+    let run = hsbench(&["plan", "--target-tps", "0", "--results", &fixture("ceiling.json")]);
+    assert_eq!(run.status.code(), Some(2));
+    let run = hsbench(&["plan", "--target-tps", "1000", "--results", &fixture("crypto.json")]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("no per-stage metrics"));
+}
