@@ -241,6 +241,9 @@ pub struct PlanMetrics {
     pub measured_layout: Vec<CoreLoad>,
     /// With GPU signature verification, when a crypto result was given.
     pub gpu: Option<GpuPlan>,
+    /// The highest rate this pipeline design reaches whatever the core count: every stage but sigverify runs on
+    /// one thread, so the slowest of them caps the node.
+    pub one_thread_limit: Saturation,
     /// Caveats.
     pub notes: Vec<String>,
 }
@@ -328,6 +331,13 @@ pub fn plan(
             capacity,
         }
     });
+    let one_thread_limit = first(
+        costs
+            .stages
+            .iter()
+            .filter(|s| s.name != "sigverify")
+            .map(|s| (s.name.clone(), saturation_tps(1.0, s.cost_ns_per_tx))),
+    );
     let mut notes = vec![
         "projections assume each stage's cost per transaction stays as measured when it gets more cores (linear \
          scaling); costs measured well below saturation overstate the per-tx cost"
@@ -341,6 +351,15 @@ pub fn plan(
             "the gpu rows of {} ran on CPU emulation of a GPU (lavapipe): the GPU figures describe that emulation, not a \
              GPU",
             g.capacity.file
+        ));
+    }
+    if target_tps > one_thread_limit.at_tps.value * utilisation {
+        notes.push(format!(
+            "{} runs on one thread in this pipeline and is 100 % busy at {}: the core counts above for it (and any \
+             other single-threaded stage over one core) assume it could be split — execution lanes or a sharded node \
+             stage — which this pipeline does not have",
+            one_thread_limit.stage,
+            rate(one_thread_limit.at_tps.value)
         ));
     }
     if gpu.is_some() {
@@ -360,6 +379,7 @@ pub fn plan(
         cpu_only,
         measured_layout,
         gpu,
+        one_thread_limit,
         notes,
     }
 }
@@ -435,6 +455,11 @@ pub fn render(p: &PlanMetrics) -> String {
         }
         None => out.push_str("  with GPU sigverify    not planned (no --gpu-results crypto file)\n"),
     }
+    out.push_str(&format!(
+        "  one-thread limit (P)  {} at {} (every stage but sigverify is one thread: the most this design reaches)\n",
+        p.one_thread_limit.stage,
+        rate(p.one_thread_limit.at_tps.value)
+    ));
     for n in &p.notes {
         out.push_str(&format!("  note: {n}\n"));
     }
@@ -490,6 +515,8 @@ mod tests {
         assert_eq!((g.gpus.value, g.host_cores.value), (1, 4));
         assert!((g.batch_fill_ms.value - 163.84).abs() < 1e-9);
         assert_eq!(g.saturates_first.stage, "execution"); // 1 core ÷ 6,000 ns = 166,667 tx/s
+        assert_eq!(p.one_thread_limit.stage, "node"); // one thread ÷ 10,000 ns = 100,000 tx/s > 80 % of it
+        assert!(p.notes.iter().any(|n| n.starts_with("node runs on one thread")), "{:?}", p.notes);
         assert_eq!(p.stages[0].cost_ns_per_tx.basis, Basis::Measured);
         let text = render(&p);
         assert!(text.contains("CPU only (P)          9 cores"), "{text}");

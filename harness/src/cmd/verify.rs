@@ -81,18 +81,20 @@ pub fn execute(args: VerifyArgs) -> anyhow::Result<()> {
     eprintln!("{}", summary(&tally, input.format, elapsed_ms, &built.description));
     if let Some(stats) = built.gpu_stats() {
         eprintln!(
-            "  gpu: {} items verified on the device in {} dispatches · {} rejected by the host's byte checks · {} \
-             fell back to the CPU · {} BLS items on cpu-batch",
+            "  gpu: {} Ed25519 items verified on the device in {} dispatches · {} rejected by the host's byte checks \
+             · {} fell back to the CPU · BLS: {} pairing items on cpu-batch, {} on the device, {} fell back to the CPU",
             stats.gpu_items,
             stats.gpu_dispatches,
             stats.host_rejected_items,
             stats.cpu_fallback_items,
-            stats.bls_cpu_items
+            stats.bls_cpu_items,
+            stats.bls_gpu_items,
+            stats.bls_cpu_fallback_items
         );
-        if stats.cpu_fallback_items > 0 {
+        let fell_back = stats.cpu_fallback_items + stats.bls_cpu_fallback_items;
+        if fell_back > 0 {
             anyhow::bail!(
-                "{} Ed25519 items were verified on the CPU because the GPU failed: {}",
-                stats.cpu_fallback_items,
+                "{fell_back} items were verified on the CPU because the GPU failed: {}",
                 stats.last_error.unwrap_or_default()
             );
         }

@@ -152,11 +152,11 @@ impl<'a> NodeProbe<'a> {
             .collect();
         result.committee_busy_pct = report.committee.busy_pct;
         if let Some(stats) = self.backend.as_ref().and_then(Built::gpu_stats)
-            && stats.cpu_fallback_items > 0
+            && stats.cpu_fallback_items + stats.bls_cpu_fallback_items > 0
         {
             return Err(ProbeError(format!(
                 "the gpu backend sent {} items to the CPU after failed dispatches ({}): not a GPU measurement",
-                stats.cpu_fallback_items,
+                stats.cpu_fallback_items + stats.bls_cpu_fallback_items,
                 stats.last_error.unwrap_or_default()
             )));
         }

@@ -33,6 +33,17 @@ struct Timestamps {
     read: wgpu::Buffer,
 }
 
+/// Most items one dispatch may carry on a device with `max_workgroups` per dimension and `max_binding` bytes per
+/// storage binding, for a kernel of `workgroup` threads per group and `words` u32 words per item (the larger of
+/// input and output): never fewer than one workgroup. Buffers grow to the next power of two, so the binding bound
+/// is rounded down to one.
+pub(crate) fn max_items(max_workgroups: u32, max_binding: u64, workgroup: u32, words: u32) -> u32 {
+    let by_groups = u64::from(max_workgroups) * u64::from(workgroup);
+    let by_binding = max_binding / (u64::from(words.max(1)) * 4);
+    let by_binding = if by_binding.is_power_of_two() { by_binding } else { by_binding.next_power_of_two() / 2 };
+    by_groups.min(by_binding).clamp(u64::from(workgroup.max(1)), u64::from(u32::MAX)) as u32
+}
+
 /// A compute pipeline whose entry point reads `in_words` and writes `out_words` per item.
 pub(crate) struct Kernel {
     pipeline: wgpu::ComputePipeline,
@@ -153,7 +164,53 @@ impl Kernel {
     /// `n * out_words` output words. Upload, compute and readback are separate submissions, each
     /// waited for, so their wall times are separate (compute includes the driver's JIT on the first
     /// call).
+    ///
+    /// Calls larger than the device allows — more workgroups than `max_compute_workgroups_per_dimension`, or a
+    /// buffer over `max_storage_buffer_binding_size` — are split into dispatches that fit, run one after another;
+    /// the timings are summed.
     pub fn run(&self, gpu: &Gpu, input: &[u32], n: u32) -> Result<(Vec<u32>, RunTimings), GpuError> {
+        let limits = gpu.device.limits();
+        let per_call = max_items(
+            limits.max_compute_workgroups_per_dimension,
+            limits.max_storage_buffer_binding_size,
+            self.workgroup,
+            self.in_words.max(self.out_words),
+        );
+        self.run_split(gpu, input, n, per_call)
+    }
+
+    /// [`Kernel::run`] with at most `per_call` items per dispatch.
+    pub(crate) fn run_split(
+        &self,
+        gpu: &Gpu,
+        input: &[u32],
+        n: u32,
+        per_call: u32,
+    ) -> Result<(Vec<u32>, RunTimings), GpuError> {
+        let per_call = per_call.max(1);
+        if n <= per_call {
+            return self.run_once(gpu, input, n);
+        }
+        let mut out = Vec::with_capacity(n as usize * self.out_words as usize);
+        let mut parts = Vec::new();
+        for chunk in input.chunks(per_call as usize * self.in_words.max(1) as usize) {
+            let items = (chunk.len() / self.in_words.max(1) as usize) as u32;
+            let (words, t) = self.run_once(gpu, chunk, items)?;
+            out.extend(words);
+            parts.push(t);
+        }
+        let sum = |f: fn(&RunTimings) -> f64| parts.iter().map(f).sum::<f64>();
+        let kernel_gpu_ms = parts.iter().map(|t| t.kernel_gpu_ms).sum::<Option<f64>>();
+        let t = RunTimings {
+            upload_ms: sum(|t| t.upload_ms),
+            compute_ms: sum(|t| t.compute_ms),
+            readback_ms: sum(|t| t.readback_ms),
+            kernel_gpu_ms,
+        };
+        Ok((out, t))
+    }
+
+    fn run_once(&self, gpu: &Gpu, input: &[u32], n: u32) -> Result<(Vec<u32>, RunTimings), GpuError> {
         let mut t = RunTimings::default();
         if n == 0 {
             return Ok((Vec::new(), t));
@@ -238,5 +295,22 @@ impl Kernel {
             });
         }
         Ok((out, t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_items;
+
+    #[test]
+    fn dispatches_fit_the_device_limits() {
+        // wgpu's default limits: 65,535 workgroups per dimension, 128 MiB per storage binding.
+        let (groups, binding) = (65_535, 128 << 20);
+        // 64 threads × 65,535 groups = 4,194,240 items; 100 words → 335,544 items fit the binding → 262,144.
+        assert_eq!(max_items(groups, binding, 64, 100), 262_144);
+        // Tiny items: the workgroup count binds.
+        assert_eq!(max_items(groups, binding, 64, 1), 4_194_240);
+        // A binding smaller than one workgroup's items still allows one workgroup.
+        assert_eq!(max_items(groups, 1024, 64, 100), 64);
     }
 }

@@ -98,4 +98,9 @@ fn gpu_field_matches_cpu_reference() {
         }
         assert_eq!(got[64], want[64], "item {i} flags");
     }
+    // The same call split into dispatches of 24 items (as a device with small limits would force) gives the same
+    // words in the same order.
+    let (split, parts) = kernel.run_split(&gpu, &input, pairs.len() as u32, 24).unwrap();
+    assert_eq!(split, out, "split dispatch differs from one dispatch");
+    assert!(parts.compute_ms > 0.0, "{parts:?}");
 }
