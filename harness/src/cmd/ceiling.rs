@@ -1,17 +1,18 @@
 //! `hsbench ceiling`: the highest offered rate one node sustains within the SLO (double, bisect, confirm), the
 //! raw sigverify bound of its sigverify cores, and the ratio of the two; a table and a `kind: "ceiling"` JSON.
 
+use super::node_args::{NodeArgs, positive};
 use super::node_table::{print_books, print_stages, rate_header, rate_row};
 use crate::ceiling::{CeilingOutcome, CurvePoint, SearchPhase, SearchSettings, search};
-use crate::config::{self, BenchConfig};
+use crate::config::BenchConfig;
 use crate::loadgen::workload::TxKind;
-use crate::nodemode::bound::{self, VerifyBound};
+use crate::nodemode::bound;
 use crate::nodemode::probe::NodeProbe;
 use crate::nodemode::rate::StageBusy;
 use crate::result::{self, Fingerprint, ResultFile};
 use crate::ui::Ui;
 use anyhow::Context;
-use hsbench_engine::runtime::pipeline::{PipelineReport, SigverifyAlone, available_cores, measure_sigverify_alone};
+use hsbench_engine::runtime::pipeline::{PipelineReport, VerifyThroughput, available_cores, measure_sigverify_alone};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,24 +20,15 @@ use std::time::{Duration, Instant};
 /// Arguments of `hsbench ceiling`.
 #[derive(Debug, clap::Args)]
 pub struct CeilingArgs {
-    /// Configuration file (TOML); default: the embedded bench-configs/smoke.toml.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Configuration, seed, corpus cache, progress.
+    #[command(flatten)]
+    pub node: NodeArgs,
     /// Folder the result JSON is written to.
     #[arg(long, value_name = "DIR", default_value = result::DEFAULT_OUT_DIR)]
     pub out: PathBuf,
     /// Wall-clock budget: bisection stops early so that the confirmation runs still fit.
     #[arg(long, value_name = "M", default_value_t = 9.0)]
     pub budget_minutes: f64,
-    /// Seed (overrides run.seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Corpus cache folder (signed transactions are reused across runs).
-    #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
-    pub cache: PathBuf,
-    /// No progress bars (they are also off when stdout or stderr is not a terminal).
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// The `metrics` object of a ceiling result.
@@ -50,9 +42,9 @@ pub struct CeilingMetrics {
     /// Per-stage busy % of the last confirmation run.
     pub stages: Vec<StageBusy>,
     /// The raw sigverify bound (`null` when `ceiling.bound_s = 0`).
-    pub raw_bound: Option<VerifyBound>,
+    pub raw_bound: Option<VerifyThroughput>,
     /// The sigverify stage alone on the same cores (`null` when `ceiling.bound_s = 0`).
-    pub sigverify_alone: Option<SigverifyAlone>,
+    pub sigverify_alone: Option<VerifyThroughput>,
     /// `sigverify_alone.verifies_per_s ÷ raw_bound.verifies_per_s`: what the stage itself costs.
     pub stage_to_bound: Option<f64>,
     /// What the `gpu` backend did over the whole search; `null` for CPU backends.
@@ -66,22 +58,8 @@ pub struct CeilingMetrics {
 }
 
 fn effective_config(args: &CeilingArgs) -> anyhow::Result<(BenchConfig, String)> {
-    let loaded = config::load(args.config.as_deref())?;
-    let mut config = loaded.config;
-    let mut origin = loaded.origin;
-    if let Some(seed) = args.seed {
-        config.run.seed = seed;
-        origin = format!("{origin} with --seed");
-    }
-    config.validate(&origin)?;
-    if !(args.budget_minutes.is_finite() && args.budget_minutes > 0.0) {
-        return Err(config::ConfigError::Invalid {
-            origin,
-            key: "--budget-minutes",
-            message: format!("must be a positive number of minutes (got {})", args.budget_minutes),
-        }
-        .into());
-    }
+    let (config, origin) = args.node.effective_config()?;
+    positive(&origin, "--budget-minutes", args.budget_minutes)?;
     Ok((config, origin))
 }
 
@@ -91,7 +69,7 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
     let (config, origin) = effective_config(&args)?;
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
-    let ui = Ui::detect(args.quiet);
+    let ui = Ui::detect(args.node.quiet);
     let (c, k) = (&config.cluster, &config.ceiling);
     let (core_map, layout_warnings) = config.pipeline.cores.resolve(available_cores());
     println!("hsbench ceiling — {origin}");
@@ -117,7 +95,7 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
     if let Some(b) = &backend {
         println!("  backend: {}", b.description);
     }
-    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui).with_backend(backend);
+    let mut probe = NodeProbe::new(&config, Some(args.node.cache.clone()), ui).with_backend(backend);
 
     // The raw bound and the sigverify stage alone first, on a quiet machine.
     let (raw_bound, sigverify_alone) = if k.bound_s > 0.0 {

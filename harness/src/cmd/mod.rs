@@ -6,6 +6,7 @@ pub mod ceiling;
 pub mod compare;
 pub mod crypto;
 pub mod devices;
+mod node_args;
 mod node_table;
 pub mod plan;
 pub mod report;

@@ -2,6 +2,7 @@
 //! node ceiling within a time budget; prints the ranking, the configuration as given and the best side by side,
 //! writes the best as a ready-to-use TOML and a `kind: "tune"` JSON.
 
+use super::node_args::{NodeArgs, positive};
 use crate::backends::{BackendName, build};
 use crate::config::{self, BenchConfig, ConfigError};
 use crate::result::{self, Fingerprint, ResultFile};
@@ -17,10 +18,10 @@ use std::time::{Duration, Instant};
 /// Arguments of `hsbench tune`.
 #[derive(Debug, clap::Args)]
 pub struct TuneArgs {
-    /// Configuration to start from (TOML); default: the embedded bench-configs/smoke.toml. Its `[pipeline]` and
-    /// `[crypto]` are the starting point, `[slo]` and `[ceiling]` the measurement rules.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Configuration (its `[pipeline]` and `[crypto]` are the starting point, `[slo]` and `[ceiling]` the
+    /// measurement rules), seed, corpus cache, progress.
+    #[command(flatten)]
+    pub node: NodeArgs,
     /// Wall-clock budget for the whole search, rechecks included.
     #[arg(long, value_name = "M", default_value_t = 10.0)]
     pub budget_minutes: f64,
@@ -46,15 +47,6 @@ pub struct TuneArgs {
     /// A move is kept only when it raises the ceiling by more than this fraction (noise guard).
     #[arg(long, default_value_t = 0.03)]
     pub min_gain: f64,
-    /// Seed (overrides run.seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Corpus cache folder (signed transactions are reused across runs).
-    #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
-    pub cache: PathBuf,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// The `metrics` of a tune result.
@@ -75,21 +67,8 @@ pub struct TuneMetrics {
     pub not_searched: Vec<String>,
 }
 
-fn positive(origin: &str, key: &'static str, v: f64) -> Result<(), ConfigError> {
-    if v.is_finite() && v > 0.0 {
-        return Ok(());
-    }
-    Err(ConfigError::Invalid { origin: origin.to_string(), key, message: format!("must be positive (got {v})") })
-}
-
 fn effective_config(args: &TuneArgs) -> anyhow::Result<(BenchConfig, String)> {
-    let loaded = config::load(args.config.as_deref())?;
-    let (mut config, mut origin) = (loaded.config, loaded.origin);
-    if let Some(seed) = args.seed {
-        config.run.seed = seed;
-        origin = format!("{origin} with --seed");
-    }
-    config.validate(&origin)?;
+    let (config, origin) = args.node.effective_config()?;
     positive(&origin, "--budget-minutes", args.budget_minutes)?;
     positive(&origin, "--probe-s", args.probe_s)?;
     positive(&origin, "--confirm-s", args.confirm_s)?;
@@ -127,7 +106,7 @@ pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
     }
     let cores = available_cores();
     let start = Candidate::of(&config, cores);
-    let ui = Ui::detect(args.quiet);
+    let ui = Ui::detect(args.node.quiet);
     println!("hsbench tune — {origin}");
     println!(
         "  budget {} min · {} cores · backends {} · per candidate: probes {} s, one {} s confirmation, precision \
@@ -147,7 +126,7 @@ pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
         precision: args.precision,
         start_fraction: 0.75,
     };
-    let mut evaluator = NodeEvaluator::new(&config, args.cache.clone(), search, cores);
+    let mut evaluator = NodeEvaluator::new(&config, args.node.cache.clone(), search, cores);
     let settings = TuneSettings {
         budget: Duration::from_secs_f64(args.budget_minutes * 60.0),
         min_gain: args.min_gain,

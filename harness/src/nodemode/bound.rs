@@ -5,33 +5,11 @@
 //! usable.
 
 use hsbench_engine::crypto::{CpuBackendKind, Ed25519Item, VerifyBackend, cpu_backend};
-use hsbench_engine::runtime::pipeline::pin_to_core;
+use hsbench_engine::runtime::pipeline::{VerifyThroughput, pin_to_core};
 use hsbench_engine::types::Transaction;
-use serde::Serialize;
 use std::sync::Arc;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
-
-/// What the bound measurement found.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct VerifyBound {
-    /// Cores measured (one pinned thread each).
-    pub cores: Vec<usize>,
-    /// Backend used per thread (`cpu-par` runs as `cpu-batch` per pinned thread: one thread per core).
-    pub backend: String,
-    /// Signatures per batch.
-    pub batch_size: usize,
-    /// Verifications done.
-    pub verifies: u64,
-    /// Invalid verdicts (0 for a valid corpus).
-    pub rejected: u64,
-    /// Measured time (s).
-    pub seconds: f64,
-    /// Verifications per second over all cores.
-    pub verifies_per_s: f64,
-    /// Failed pins.
-    pub warnings: Vec<String>,
-}
 
 /// The backend one pinned thread of the bound (and of the stage-alone measurement) uses for `kind`: `cpu-par`
 /// runs as `cpu-batch` per thread, since the bound already has one thread per core.
@@ -46,7 +24,7 @@ pub fn measure(
     batch_size: usize,
     txs: &[Transaction],
     duration: Duration,
-) -> VerifyBound {
+) -> VerifyThroughput {
     let batch_size = batch_size.max(1);
     let messages: Vec<Vec<u8>> = txs.iter().map(Transaction::signing_message).collect();
     let items: Vec<Ed25519Item<'_>> = txs
@@ -82,7 +60,7 @@ pub fn measure(
     });
     let verifies: u64 = results.iter().map(|r| r.0).sum();
     let seconds = results.iter().map(|r| r.2).fold(0.0, f64::max);
-    VerifyBound {
+    VerifyThroughput {
         cores: cores.to_vec(),
         backend: backend.name().to_string(),
         batch_size,

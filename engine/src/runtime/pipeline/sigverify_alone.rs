@@ -16,14 +16,17 @@ use std::time::{Duration, Instant};
 /// Batches queued ahead of the stage: enough that it never waits for the feeder.
 const QUEUE_BATCHES: usize = 8;
 
-/// What the stage sustained.
+/// Verification throughput measured on given cores: the sigverify stage alone here, the raw `verify_batch` bound
+/// in the harness — one shape, so the two sit side by side in a result.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct SigverifyAlone {
-    /// Cores of the stage's threads (one thread each).
+pub struct VerifyThroughput {
+    /// Cores measured (one thread each).
     pub cores: Vec<usize>,
-    /// Transactions per batch.
+    /// Verification backend (its `VerifyBackend::name`).
+    pub backend: String,
+    /// Signatures per batch.
     pub batch_size: usize,
-    /// Verdicts that came out of the stage inside the measured window.
+    /// Verdicts inside the measured window.
     pub verifies: u64,
     /// Invalid verdicts among them (0 for a valid corpus).
     pub rejected: u64,
@@ -44,11 +47,12 @@ pub fn measure_sigverify_alone(
     batch_size: usize,
     txs: &[Transaction],
     duration: Duration,
-) -> Result<SigverifyAlone, PipelineError> {
+) -> Result<VerifyThroughput, PipelineError> {
     if txs.is_empty() || cores.is_empty() {
         return Err(PipelineError::Config("the sigverify stage needs transactions and at least one core".into()));
     }
     let batch_size = batch_size.max(1);
+    let backend_name = backend.name().to_string();
     let batches: Vec<Vec<Transaction>> = txs.chunks(batch_size).map(<[Transaction]>::to_vec).collect();
     let warnings: Warnings = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -94,8 +98,9 @@ pub fn measure_sigverify_alone(
         let _ = w.join();
     }
     let warnings = warnings.lock().map(|w| w.clone()).unwrap_or_default();
-    Ok(SigverifyAlone {
+    Ok(VerifyThroughput {
         cores: cores.to_vec(),
+        backend: backend_name,
         batch_size,
         verifies,
         rejected,
