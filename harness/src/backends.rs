@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use hsbench_engine::crypto::{CpuBackendKind, VerifyBackend, cpu_backend};
-use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuStats};
+use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuError, GpuStats};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -148,18 +148,60 @@ pub fn build(name: BackendName, config: &CryptoConfig) -> anyhow::Result<Built> 
 }
 
 /// The backend injected into the node under test: `None` for a CPU kind (the engine builds it from
-/// `pipeline.verify_backend`), the started `gpu` backend otherwise — an error when it cannot start, never a silent
-/// CPU backend.
+/// `pipeline.verify_backend`), the started `gpu` backend otherwise. When there is no GPU adapter (or none matching
+/// `adapter`), a warning says so and the node verifies with `cpu-batch`, labelled as a fallback in the result
+/// ([`node_backend_label`]); any other GPU failure is an error.
 pub fn build_node_backend(config: &CryptoConfig) -> anyhow::Result<Option<Built>> {
     if config.backend.cpu_kind().is_some() {
         return Ok(None);
     }
-    build(config.backend, config).map(Some)
+    match GpuBackend::new(&config.gpu()) {
+        Ok(gpu) => {
+            let gpu = Arc::new(gpu);
+            Ok(Some(Built { backend: gpu.clone(), description: gpu.description().to_string(), gpu: Some(gpu) }))
+        }
+        Err(e @ (GpuError::NoAdapter { .. } | GpuError::NoMatchingAdapter { .. })) => {
+            eprintln!("warning: {e}; the node under test verifies with cpu-batch instead (labelled in the result)");
+            Ok(Some(Built {
+                backend: cpu_backend(CpuBackendKind::CpuBatch),
+                gpu: None,
+                description: format!("{GPU_FALLBACK_LABEL}: {e}"),
+            }))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("cannot start the gpu backend")),
+    }
+}
+
+/// How a result names the node's backend when `gpu` was asked for but no adapter existed.
+pub const GPU_FALLBACK_LABEL: &str = "cpu-batch (gpu requested, no adapter: CPU fallback)";
+
+/// The node's verification backend as results name it: the configured one, or [`GPU_FALLBACK_LABEL`].
+pub fn node_backend_label(config: &CryptoConfig, built: Option<&Built>) -> String {
+    match built {
+        Some(b) if b.gpu.is_none() => GPU_FALLBACK_LABEL.to_string(),
+        _ => config.backend.name().to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `gpu` with an adapter filter that matches nothing falls back to cpu-batch, and says so.
+    #[test]
+    fn a_missing_gpu_falls_back_to_the_cpu_with_a_label() {
+        let config = CryptoConfig {
+            backend: BackendName::Gpu,
+            adapter: Some("no adapter is called this".into()),
+            ..CryptoConfig::default()
+        };
+        let built = build_node_backend(&config).unwrap().expect("a fallback backend");
+        assert!(built.gpu.is_none() && built.backend.name() == "cpu-batch");
+        assert!(built.description.starts_with(GPU_FALLBACK_LABEL), "{}", built.description);
+        assert_eq!(node_backend_label(&config, Some(&built)), GPU_FALLBACK_LABEL);
+        assert_eq!(node_backend_label(&CryptoConfig::default(), None), "cpu-batch");
+        assert!(build_node_backend(&CryptoConfig::default()).unwrap().is_none());
+    }
 
     #[test]
     fn names_round_trip() {

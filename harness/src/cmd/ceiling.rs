@@ -170,7 +170,11 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
         pipeline: probe.last_report.take(),
         search: outcome,
     };
-    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
+    let mut fingerprint = Fingerprint::collect(
+        &config_toml,
+        config.run.seed,
+        &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
+    );
     fingerprint.core_map = serde_json::to_value(&core_map).ok();
     fingerprint.repeats = metrics.search.repeats;
     fingerprint.cv = Some(metrics.search.cv);

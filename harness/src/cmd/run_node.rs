@@ -63,7 +63,11 @@ pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
     let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
     let failures = rate.slo_failures(&config.slo);
     let pipeline = probe.last_report.take();
-    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
+    let mut fingerprint = Fingerprint::collect(
+        &config_toml,
+        config.run.seed,
+        &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
+    );
     fingerprint.core_map = pipeline.as_ref().and_then(|p| serde_json::to_value(&p.core_map).ok());
     let result = ResultFile {
         schema_version: result::SCHEMA_VERSION,
