@@ -389,8 +389,9 @@ pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<String, PlotErr
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size((longest * 8 + 16).clamp(80, 360))
-            .build_cartesian_2d(0f64..x_max, (0..(n - 1).max(0)).into_segmented())?;
-        // Row 0 is drawn at the bottom: the best configuration goes in the top row.
+            .build_cartesian_2d(0f64..x_max, (-1..(n - 1).max(0)).into_segmented())?;
+        // Row 0 is drawn at the bottom: the best configuration goes in the top row. Row −1 stays empty for the
+        // legend, so it never covers a bar.
         let row = |i: usize| n - 1 - i as i32;
         let label = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(y) | SegmentValue::Exact(y) => {
@@ -401,7 +402,7 @@ pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<String, PlotErr
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(ranks.len() + 1)
+            .y_labels(ranks.len() + 2)
             .y_label_formatter(&label)
             .x_label_formatter(&|x| short(*x))
             .x_desc("ceiling (tx/s offered within the SLO)")
