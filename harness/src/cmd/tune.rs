@@ -7,7 +7,7 @@ use crate::backends::{BackendName, build};
 use crate::config::{self, BenchConfig, ConfigError};
 use crate::result::{self, Fingerprint, ResultFile};
 use crate::tune::node::{CompactSearch, NodeEvaluator};
-use crate::tune::{Candidate, Evaluation, TuneOutcome, TuneSettings, tune};
+use crate::tune::{Candidate, Evaluation, TuneEvent, TuneOutcome, TuneSettings, tune};
 use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
 use hsbench_engine::runtime::pipeline::available_cores;
@@ -136,16 +136,21 @@ pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
     };
     let bar = progress_bar(ui.progress, "tune", "{prefix:>9} [{elapsed_precise}] {msg}");
     bar.enable_steady_tick(Duration::from_millis(500));
-    let mut n = 0;
-    let outcome = tune(&mut evaluator, &start, &settings, &mut |c: &Candidate, e: &Evaluation, best: f64| {
-        n += 1;
-        bar.set_message(format!("{n} candidates · best {best:.0} tx/s"));
-        bar.suspend(|| {
-            println!("  {n:>3}  {}  {}", ceiling_cell(e), c.label());
-            if !e.failed_above.is_empty() {
-                println!("       above it: {}", e.failed_above.join("; "));
-            }
-        });
+    let (mut n, mut best_so_far) = (0, 0.0);
+    let outcome = tune(&mut evaluator, &start, &settings, &mut |event| match event {
+        TuneEvent::Started(c) => {
+            bar.set_message(format!("candidate {}: {} · best so far {best_so_far:.0} tx/s", n + 1, c.label()));
+        }
+        TuneEvent::Measured(c, e, best) => {
+            n += 1;
+            best_so_far = best;
+            bar.suspend(|| {
+                println!("  {n:>3}  {}  {}", ceiling_cell(e), c.label());
+                if !e.failed_above.is_empty() {
+                    println!("       above it: {}", e.failed_above.join("; "));
+                }
+            });
+        }
     })?;
     bar.finish_and_clear();
 

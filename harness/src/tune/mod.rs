@@ -116,12 +116,21 @@ pub struct TuneOutcome {
     pub notes: Vec<String>,
 }
 
-/// Runs the search from `start`; `on_eval` sees every evaluation (candidate, result, best ceiling so far).
+/// What the search is doing, for progress displays.
+#[derive(Clone, Copy, Debug)]
+pub enum TuneEvent<'a> {
+    /// A candidate's ceiling search starts.
+    Started(&'a Candidate),
+    /// It finished: the candidate, its result and the best ceiling so far (tx/s).
+    Measured(&'a Candidate, &'a Evaluation, f64),
+}
+
+/// Runs the search from `start`; `on_event` sees every evaluation start and result.
 pub fn tune(
     eval: &mut dyn Evaluate,
     start: &Candidate,
     s: &TuneSettings,
-    on_eval: &mut dyn FnMut(&Candidate, &Evaluation, f64),
+    on_event: &mut dyn FnMut(TuneEvent<'_>),
 ) -> Result<TuneOutcome, ProbeError> {
     let t0 = Instant::now();
     let end = t0 + s.budget;
@@ -129,12 +138,13 @@ pub fn tune(
     let mut measured: Vec<(Candidate, Evaluation)> = Vec::new();
     let mut evaluations = 0usize;
     let mut run = |c: &Candidate, hint: Option<f64>, measured: &mut Vec<(Candidate, Evaluation)>| {
+        on_event(TuneEvent::Started(c));
         let t = Instant::now();
         let mut e = eval.evaluate(c, hint, end)?;
         e.seconds = t.elapsed().as_secs_f64();
         evaluations += 1;
         let best = measured.iter().map(|(_, m)| m.score()).fold(e.score(), f64::max);
-        on_eval(c, &e, best);
+        on_event(TuneEvent::Measured(c, &e, best));
         Ok::<Evaluation, ProbeError>(e)
     };
     let first = run(start, None, &mut measured)?;

@@ -64,7 +64,12 @@ fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
     let start = Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch };
     let mut model = CostModel { calls: Vec::new() };
     let mut seen = 0;
-    let out = tune(&mut model, &start, &settings(None), &mut |_, _, _| seen += 1).unwrap();
+    let out = tune(&mut model, &start, &settings(None), &mut |e| {
+        if let TuneEvent::Measured(..) = e {
+            seen += 1;
+        }
+    })
+    .unwrap();
     let default = out.default.ceiling_tps.unwrap();
     let best = out.best.ceiling_tps.unwrap();
     assert!(best > default * 1.1, "best {best} vs default {default}: {:#?}", out.notes);
@@ -82,7 +87,7 @@ fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
 fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
     let start = Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch };
     let mut model = CostModel { calls: Vec::new() };
-    let out = tune(&mut model, &start, &settings(Some(1)), &mut |_, _, _| {}).unwrap();
+    let out = tune(&mut model, &start, &settings(Some(1)), &mut |_| {}).unwrap();
     assert_eq!(out.evaluations, 1);
     assert!(out.best.is_default && out.recheck.is_none());
     assert!(out.notes.iter().any(|n| n.contains("budget reached")), "{:?}", out.notes);
