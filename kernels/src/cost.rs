@@ -412,7 +412,7 @@ struct Function {
 }
 
 /// The parsed shader: every function by name.
-struct Shader {
+pub(crate) struct Shader {
     fns: HashMap<String, Function>,
 }
 
@@ -478,6 +478,12 @@ fn split_top(t: &[Tok], sep: &Tok) -> Vec<Vec<Tok>> {
 }
 
 impl Shader {
+    /// Counts of one call of function `name` of the shader `src` (a straight-line function: no data-dependent
+    /// trip counts), for models built elsewhere in the crate (the BLS kernels' field operations).
+    pub(crate) fn function_counts(src: &str, name: &str) -> Result<Int32Counts, CostError> {
+        Ok(Self::parse(src)?.run(name, &[])?.ops)
+    }
+
     fn parse(src: &str) -> Result<Shader, CostError> {
         let t = lex(src)?;
         // First pass: function names, so calls can be told from constructors.

@@ -8,7 +8,11 @@ use crate::cryptobench::{self, Cell, CellStatus, Crossover, Op, SweepSettings};
 use crate::result::{self, Fingerprint, ResultFile};
 use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
-use hsbench_kernels::{AdapterReport, DEVICES, DeviceThroughput, Ed25519CostModel, Projection, device_label};
+use hsbench_kernels::bls12_381::bls_cost_models;
+use hsbench_kernels::cost::project;
+use hsbench_kernels::{
+    AdapterReport, DEVICES, DeviceThroughput, Ed25519CostModel, KernelCost, Projection, device_label,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -43,7 +47,8 @@ pub struct CryptoArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// GPUs to project the GPU Ed25519 kernel onto from its integer operation counts (comma-separated, or
+    /// GPUs to project the GPU kernels (Ed25519 verify, BLS aggregation and subgroup check) onto from their integer
+    /// operation counts (comma-separated, or
     /// `all`; default: h100-sxm): h100-sxm, h200, a100, rtx-4090, l4. A projection, never a measurement.
     #[arg(long, value_name = "GPU", value_delimiter = ',', value_parser = parse_projection_device)]
     pub project: Vec<String>,
@@ -75,15 +80,28 @@ fn projection_devices(names: &[String]) -> Vec<&'static DeviceThroughput> {
     out
 }
 
-/// Projections of the GPU Ed25519 kernel (empty when the sweep has no ed25519-verify), or why there are none.
-fn ed25519_projections(args: &CryptoArgs, ops: &[Op]) -> (Vec<Projection>, Option<String>) {
-    if !ops.contains(&Op::Ed25519Verify) {
-        return (Vec::new(), None);
+/// Projections of the GPU kernels of the operations in the sweep (Ed25519 verify; BLS G1/G2 aggregation and G2
+/// subgroup check) onto the `--project` GPUs, or why there are none.
+fn gpu_projections(args: &CryptoArgs, ops: &[Op]) -> (Vec<Projection>, Option<String>) {
+    let mut models: Vec<Box<dyn KernelCost>> = Vec::new();
+    if ops.contains(&Op::Ed25519Verify) {
+        match Ed25519CostModel::from_shader() {
+            Ok(m) => models.push(Box::new(m)),
+            Err(e) => return (Vec::new(), Some(e.to_string())),
+        }
     }
-    match Ed25519CostModel::from_shader() {
-        Ok(model) => (projection_devices(&args.project).into_iter().map(|d| model.project(d)).collect(), None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+    if ops.iter().any(|o| o.on_gpu() && *o != Op::Ed25519Verify) {
+        match bls_cost_models() {
+            Ok(ms) => models.extend(
+                ms.into_iter()
+                    .filter(|m| ops.iter().any(|o| o.name() == m.operation))
+                    .map(|m| Box::new(m) as Box<dyn KernelCost>),
+            ),
+            Err(e) => return (Vec::new(), Some(e.to_string())),
+        }
     }
+    let devices = projection_devices(&args.project);
+    (models.iter().flat_map(|m| devices.iter().map(move |d| project(m.as_ref(), d))).collect(), None)
 }
 
 /// The GPU the gpu rows ran on.
@@ -187,7 +205,7 @@ pub fn execute(args: CryptoArgs) -> anyhow::Result<()> {
         let label = gpu.as_ref().filter(|_| x.op.on_gpu()).map(|g| format!(" ({})", g.label)).unwrap_or_default();
         println!("  crossover {:<18} {}{label}", x.op.name(), x.note);
     }
-    let (projections, projection_error) = ed25519_projections(&args, &settings.ops);
+    let (projections, projection_error) = gpu_projections(&args, &settings.ops);
     print_projections(&projections, projection_error.as_deref());
     let names: Vec<&str> = settings.backends.iter().map(|b| b.name()).collect();
     let settings_json = serde_json::to_string(&settings).context("cannot encode the sweep settings")?;
@@ -242,8 +260,8 @@ fn print_projections(projections: &[Projection], error: Option<&str>) {
     for p in projections {
         let c = &p.per_item;
         println!(
-            "  projection (not measured): {} on {} ≈ {} verifies/s from {} mul32 + {} add32 + {} shift/mask + {} \
-             compare/select per verify",
+            "  projection (not measured): {} on {} ≈ {} items/s from {} mul32 + {} add32 + {} shift/mask + {} \
+             compare/select per item",
             p.operation,
             p.device,
             group_thousands(p.verifies_per_s),
@@ -255,8 +273,9 @@ fn print_projections(projections: &[Projection], error: Option<&str>) {
     }
     if let Some(p) = projections.first() {
         println!(
-            "    ({}; {}; counted from the generated WGSL as written, the host's SHA-512 excluded)",
-            p.label, p.bound_by
+            "    ({}; counted from the generated WGSL as written; not counted: the host's SHA-512 (Ed25519) and \
+             decompression (BLS), and the BLS interpreter's instruction decode and register traffic)",
+            p.label
         );
     }
 }

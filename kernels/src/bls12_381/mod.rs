@@ -49,6 +49,7 @@
 //! (compile time and correctness are what CI needs), but on a real GPU that is local memory and low
 //! occupancy — a throughput kernel there would specialise the programs into straight-line code.
 
+mod cost;
 mod curve;
 mod fp_cpu;
 mod gpu_bls;
@@ -56,6 +57,7 @@ mod host;
 mod program;
 mod wgsl;
 
+pub use cost::{BlsCostModel, bls_cost_models};
 pub use gpu_bls::{BlsTimings, Decoded, GpuBls, MAX_DISPATCH_WORDS, POINTS_PER_THREAD};
 
 #[cfg(test)]

@@ -130,7 +130,6 @@ impl Prog {
 }
 
 /// Decodes an instruction word into (op, dst, a, b).
-#[cfg(test)]
 pub(crate) fn decode(word: u32) -> (u32, usize, usize, usize) {
     (word >> 30, ((word >> 20) & 1023) as usize, ((word >> 10) & 1023) as usize, (word & 1023) as usize)
 }
