@@ -10,30 +10,14 @@ use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuError, GpuStats};
 
 const SEED: u64 = 0xb15_6b0;
 
-/// splitmix64, so failures reproduce from the seed.
-struct Rng(u64);
+mod common;
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn fill(&mut self, b: &mut [u8]) {
-        for c in b.chunks_mut(8) {
-            let w = self.next().to_le_bytes();
-            c.copy_from_slice(&w[..c.len()]);
-        }
-    }
-
-    fn secret(&mut self) -> SecretKey {
-        let mut ikm = [0u8; 32];
-        self.fill(&mut ikm);
-        SecretKey::key_gen(&ikm, &[]).expect("32 bytes of ikm")
-    }
+/// A BLS secret key from 32 random bytes of `rng`.
+fn secret(rng: &mut Rng) -> SecretKey {
+    let mut ikm = [0u8; 32];
+    rng.fill(&mut ikm);
+    SecretKey::key_gen(&ikm, &[]).expect("32 bytes of ikm")
 }
 
 fn backend() -> Option<GpuBackend> {
@@ -69,7 +53,7 @@ fn bls_gpu_kernels_match_cpu_batch() {
     let mut rng = Rng(SEED);
 
     // --- G1 aggregation.
-    let secrets: Vec<SecretKey> = (0..19).map(|_| rng.secret()).collect();
+    let secrets: Vec<SecretKey> = (0..19).map(|_| secret(&mut rng)).collect();
     let keys: Vec<BlsPublicKey> = secrets
         .iter()
         .map(|s| BlsPublicKey::from_bytes_without_pop(&s.sk_to_pk().compress()).expect("valid key"))

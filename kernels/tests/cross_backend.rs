@@ -23,34 +23,12 @@ use std::sync::Arc;
 
 const SEED: u64 = 0x00c0_ffee_5eed;
 
-/// splitmix64, so failures reproduce from the seed.
-struct Rng(u64);
+mod common;
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn bytes<const N: usize>(&mut self) -> [u8; N] {
-        let mut b = [0u8; N];
-        for c in b.chunks_mut(8) {
-            let w = self.next().to_le_bytes();
-            c.copy_from_slice(&w[..c.len()]);
-        }
-        b
-    }
-
-    fn scalar(&mut self) -> Scalar {
-        Scalar::from_bytes_mod_order_wide(&self.bytes::<64>())
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// A scalar from 64 random bytes of `rng` (uniform mod L).
+fn scalar(rng: &mut Rng) -> Scalar {
+    Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>())
 }
 
 /// The four backends, the gpu one last (`None` when there is no adapter).
@@ -99,7 +77,7 @@ const CLASSES: [(&str, bool); 12] = [
 
 /// One item of class `class`: (public key, message, signature).
 fn item(rng: &mut Rng, class: usize) -> ([u8; 32], Vec<u8>, [u8; 64]) {
-    let (a, r) = (rng.scalar(), rng.scalar());
+    let (a, r) = (scalar(rng), scalar(rng));
     let big_a = ED25519_BASEPOINT_POINT * a;
     let big_r = ED25519_BASEPOINT_POINT * r;
     let msg: Vec<u8> = (0..1 + rng.below(80)).map(|_| rng.next() as u8).collect();
@@ -145,17 +123,17 @@ fn item(rng: &mut Rng, class: usize) -> ([u8; 32], Vec<u8>, [u8; 64]) {
         "small-order R, random S" => {
             let mut s = [0u8; 64];
             s[..32].copy_from_slice(&enc(t));
-            s[32..].copy_from_slice(rng.scalar().as_bytes());
+            s[32..].copy_from_slice(scalar(rng).as_bytes());
             (a_enc, s)
         }
         "small-order A, random signature" => {
             let mut s = [0u8; 64];
             s[..32].copy_from_slice(&r_enc);
-            s[32..].copy_from_slice(rng.scalar().as_bytes());
+            s[32..].copy_from_slice(scalar(rng).as_bytes());
             (enc(t), s)
         }
         "small-order A, R = sB (any message verifies)" => {
-            let s_scalar = rng.scalar();
+            let s_scalar = scalar(rng);
             let mut s = [0u8; 64];
             s[..32].copy_from_slice(&enc(ED25519_BASEPOINT_POINT * s_scalar));
             s[32..].copy_from_slice(s_scalar.as_bytes());
@@ -170,7 +148,7 @@ fn item(rng: &mut Rng, class: usize) -> ([u8; 32], Vec<u8>, [u8; 64]) {
             (a_enc, sign_raw(&a, &r, mixed, a_enc, &msg))
         }
         _ => {
-            let other = ED25519_BASEPOINT_POINT * rng.scalar();
+            let other = ED25519_BASEPOINT_POINT * scalar(rng);
             (enc(other), valid(&msg))
         }
     };
