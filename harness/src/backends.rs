@@ -139,12 +139,14 @@ pub fn build(name: BackendName, config: &CryptoConfig) -> anyhow::Result<Built> 
             gpu: None,
             description: format!("{kind}: CPU ({})", hsbench_engine::crypto::backend_description()),
         }),
-        None => {
-            let gpu = Arc::new(GpuBackend::new(&config.gpu()).context("cannot start the gpu backend")?);
-            let description = gpu.description().to_string();
-            Ok(Built { backend: gpu.clone(), gpu: Some(gpu), description })
-        }
+        None => start_gpu(config).context("cannot start the gpu backend"),
     }
+}
+
+/// The `gpu` backend on `config`'s adapter, as a [`Built`].
+fn start_gpu(config: &CryptoConfig) -> Result<Built, GpuError> {
+    let gpu = Arc::new(GpuBackend::new(&config.gpu())?);
+    Ok(Built { backend: gpu.clone(), description: gpu.description().to_string(), gpu: Some(gpu) })
 }
 
 /// The backend injected into the node under test: `None` for a CPU kind (the engine builds it from
@@ -155,11 +157,8 @@ pub fn build_node_backend(config: &CryptoConfig) -> anyhow::Result<Option<Built>
     if config.backend.cpu_kind().is_some() {
         return Ok(None);
     }
-    match GpuBackend::new(&config.gpu()) {
-        Ok(gpu) => {
-            let gpu = Arc::new(gpu);
-            Ok(Some(Built { backend: gpu.clone(), description: gpu.description().to_string(), gpu: Some(gpu) }))
-        }
+    match start_gpu(config) {
+        Ok(built) => Ok(Some(built)),
         Err(e @ (GpuError::NoAdapter { .. } | GpuError::NoMatchingAdapter { .. })) => {
             eprintln!("warning: {e}; the node under test verifies with cpu-batch instead (labelled in the result)");
             Ok(Some(Built {

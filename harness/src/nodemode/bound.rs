@@ -4,8 +4,8 @@
 //! ceiling divided by this bound says how much of the verification capacity the rest of the pipeline leaves
 //! usable.
 
-use hsbench_engine::crypto::{CpuBackendKind, Ed25519Item, VerifyBackend, cpu_backend};
-use hsbench_engine::runtime::pipeline::{VerifyThroughput, pin_to_core};
+use hsbench_engine::crypto::{CpuBackendKind, VerifyBackend, cpu_backend};
+use hsbench_engine::runtime::pipeline::{VerifyThroughput, pin_to_core, transaction_items};
 use hsbench_engine::types::Transaction;
 use std::sync::Arc;
 use std::sync::Barrier;
@@ -27,11 +27,7 @@ pub fn measure(
 ) -> VerifyThroughput {
     let batch_size = batch_size.max(1);
     let messages: Vec<Vec<u8>> = txs.iter().map(Transaction::signing_message).collect();
-    let items: Vec<Ed25519Item<'_>> = txs
-        .iter()
-        .zip(&messages)
-        .map(|(tx, m)| Ed25519Item { public_key: &tx.sender, message: m, signature: &tx.signature })
-        .collect();
+    let items = transaction_items(txs, &messages);
     let barrier = Barrier::new(cores.len());
     let results: Vec<(u64, u64, f64, Option<String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = cores

@@ -80,13 +80,14 @@ impl Evaluate for NodeEvaluator<'_> {
             .rev()
             .find(|p| p.phase == SearchPhase::Confirm && Some(p.rate_tps) == outcome.ceiling_tps)
             .map(|p| &p.result);
+        let load = at.map(|r| core_busy(r, c, self.available)).unwrap_or_default();
         Ok(Evaluation {
             ceiling_tps: outcome.ceiling_tps.filter(|_| outcome.confirmed),
             confirmed: outcome.confirmed,
             p99_ms: outcome.p99_us as f64 / 1e3,
             bottleneck: at.map(|r| r.bottleneck.clone()).unwrap_or_default(),
-            busiest_core: at.and_then(|r| busiest(&core_busy(r, c, self.available))),
-            core_busy_pct: at.map(|r| core_busy(r, c, self.available)).unwrap_or_default(),
+            busiest_core: busiest(&load),
+            core_busy_pct: load,
             failed_above: outcome
                 .curve
                 .iter()

@@ -37,5 +37,6 @@ pub use monitor::SAMPLE_EVERY;
 pub use node_mode::{InjectedBackend, NodeModeConfig, NodeUnderTest};
 pub use queue::{BatchSender, QueueClosed, batch_queue};
 pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, StageSample};
+pub use sigverify::transaction_items;
 pub use sigverify_alone::{VerifyThroughput, measure_sigverify_alone};
 pub use stage::{StageCounters, StageMetrics, available_cores, pin_to_core};

@@ -38,15 +38,19 @@ pub(crate) fn run_sigverify(
     }
 }
 
+/// The Ed25519 checks of `txs`, whose signing messages are `messages` (in the same order): what the sigverify
+/// stage hands its backend, and what the raw bound measures.
+pub fn transaction_items<'a>(txs: &'a [Transaction], messages: &'a [Vec<u8>]) -> Vec<Ed25519Item<'a>> {
+    txs.iter()
+        .zip(messages)
+        .map(|(tx, m)| Ed25519Item { public_key: &tx.sender, message: m, signature: &tx.signature })
+        .collect()
+}
+
 /// One verdict per transaction, in order (a backend returning too few verdicts fails the missing ones).
 fn verify(backend: &dyn VerifyBackend, txs: &[Transaction]) -> Vec<bool> {
     let messages: Vec<Vec<u8>> = txs.iter().map(Transaction::signing_message).collect();
-    let items: Vec<Ed25519Item<'_>> = txs
-        .iter()
-        .zip(&messages)
-        .map(|(tx, m)| Ed25519Item { public_key: &tx.sender, message: m, signature: &tx.signature })
-        .collect();
-    let mut verdicts = backend.verify_ed25519_batch(&items);
+    let mut verdicts = backend.verify_ed25519_batch(&transaction_items(txs, &messages));
     verdicts.resize(txs.len(), false);
     verdicts
 }
