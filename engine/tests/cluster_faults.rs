@@ -136,3 +136,70 @@ fn epoch_change_with_a_committee_change_keeps_committing() {
     assert!(c.min_committed_height() >= 14, "heights {:?}", heights(&c));
     c.verify_commit_qcs().expect("QCs verify against their epoch's committee");
 }
+
+/// The fault starts at 16 different moments, so it hits action lists of every shape (a vote, a timeout, a
+/// proposal's own vote kept by the next leader…).
+#[test]
+fn no_message_leaves_a_node_once_saving_its_safety_state_failed() {
+    let node = 1;
+    let consensus_sent = |c: &Cluster| ["vote", "timeout"].iter().map(|k| c.sent(node, k)).sum::<u64>();
+    for offset in 0..16u64 {
+        let mut c = Cluster::new(config(4, 61)).expect("cluster");
+        c.run_for(Duration::from_millis(1000 + 7 * offset));
+        assert!(c.sent(node, "vote") > 0, "node {node} voted before the fault");
+        let before = consensus_sent(&c);
+        let others_before = c.node(0).bft().committed_height();
+        c.fail_safety_saves(node, true);
+        c.run_for(Duration::from_secs(4));
+        let after = consensus_sent(&c);
+        assert_eq!(
+            after, before,
+            "fault at +{offset}: a vote or timeout left after the safety state failed to persist"
+        );
+        assert!(c.node(node).report().halted.is_some(), "the node must halt and say why");
+        // The other three (a quorum) keep committing.
+        let others_after = c.node(0).bft().committed_height();
+        assert!(others_after > others_before + 5, "fault at +{offset}: node 0 went {others_before} → {others_after}");
+        c.check_consistency().expect("consistent");
+    }
+}
+
+/// PROTOCOL.md, crash recovery: a replica that entered epoch e + 1 and voted there, then crashed before its
+/// storage wrote the boundary block of epoch e, restarts below the boundary with safety state of epoch e + 1.
+/// It must neither stop (a save refused as a regression) nor vote again in a round of e + 1 it voted in.
+#[test]
+fn a_replica_that_crashed_after_voting_in_a_new_epoch_before_storing_the_boundary_rejoins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(4, 71);
+    cfg.storage = StorageMode::Redb { dir: dir.path().to_path_buf() };
+    cfg.consensus.epoch_length = 8;
+    let mut c = Cluster::new(cfg).expect("cluster");
+    submit_batch(&mut c, 4, 0, 3);
+    let victim = 3;
+    let step = Duration::from_millis(5);
+    for _ in 0..2000 {
+        if c.node(victim).bft().committed_height() >= 6 {
+            break;
+        }
+        c.run_for(step);
+    }
+    c.lag_commits(victim, true); // the storage stage falls behind from here on
+    for _ in 0..2000 {
+        let bft = c.node(victim).bft();
+        if bft.epoch() >= 1 && bft.round() >= 4 && c.sent(victim, "vote") > 0 {
+            break;
+        }
+        c.run_for(step);
+    }
+    assert_eq!(c.node(victim).bft().epoch(), 1, "the victim reached epoch 1");
+    c.crash(victim); // the held commits (the boundary among them) are lost
+    c.lag_commits(victim, false);
+    c.restart(victim).expect("restart");
+    assert!(c.node(victim).executed().0 < 8, "the victim restarted below the boundary");
+    c.run_for(Duration::from_secs(4));
+    let report = c.node(victim).report();
+    assert_eq!(report.halted, None, "the restarted victim stopped");
+    assert!(report.committed_height > 12, "the victim did not catch up: {report:?}");
+    assert_eq!(c.double_votes(), &[] as &[String]);
+    c.check_consistency().expect("consistent");
+}

@@ -135,7 +135,10 @@ pub struct HotStuff {
     genesis_qc: QuorumCertificate,
     failed_rounds: u32,
     proposed_round: Option<(Epoch, Round)>,
+    /// Votes by round and digest of the signed vote message: a vote counts only toward a certificate over the
+    /// very message it signed (every field, not just the block hash).
     votes: BTreeMap<(Round, Hash), SignatureSet>,
+    /// The digest of each validator's vote message per round (a second, different one is equivocation).
     voted_for: HashMap<(Round, ValidatorId), Hash>,
     timeouts: BTreeMap<Round, SignatureSet>,
     sent_timeout: Option<Round>,
@@ -145,6 +148,10 @@ pub struct HotStuff {
     buffered: BTreeMap<(Height, Hash), Proposal>,
     last_sync_request: Option<Duration>,
     epoch_proofs: BTreeMap<Epoch, Vec<SyncEntry>>,
+    /// Safety state persisted in a later epoch than the committed one (the node crashed after entering that
+    /// epoch, before its storage wrote the boundary block). Until the node is back in that epoch it neither
+    /// votes nor times out (it already left the epochs below) nor persists; on entering it, the state is restored.
+    resume_floor: Option<SafetyState>,
     stats: BftStats,
 }
 
@@ -178,25 +185,38 @@ impl HotStuff {
             buffered: BTreeMap::new(),
             last_sync_request: None,
             epoch_proofs: BTreeMap::new(),
+            resume_floor: None,
             stats: BftStats::default(),
             p,
         };
-        if let Some(s) = safety.filter(|s| s.epoch == hs.epoch) {
-            hs.last_voted_round = s.last_voted_round;
-            hs.round = s.last_voted_round;
-            if s.high_qc.rank() > hs.high_qc.rank() {
-                // The lock survives the crash; its block is fetched by sync when needed.
-                hs.high_qc = s.high_qc;
-            }
+        match safety {
+            Some(s) if s.epoch == hs.epoch => hs.restore(s),
+            Some(s) if s.epoch > hs.epoch => hs.resume_floor = Some(s),
+            _ => {}
         }
         hs
     }
 
+    /// Takes over persisted safety state of the current epoch: the last voted round, and the lock if higher
+    /// (its block is fetched by sync when needed).
+    fn restore(&mut self, s: SafetyState) {
+        self.last_voted_round = self.last_voted_round.max(s.last_voted_round);
+        self.round = self.round.max(s.last_voted_round);
+        if s.high_qc.rank() > self.high_qc.rank() {
+            self.high_qc = s.high_qc;
+        }
+    }
+
+    /// False while the node is below the epoch of safety state it persisted before a crash: it has left this
+    /// epoch already, so it must not vote or time out in it again.
+    fn may_act(&self) -> bool {
+        self.resume_floor.as_ref().is_none_or(|f| f.epoch <= self.epoch)
+    }
+
     /// Arms the first round; a resumed node also asks its peers for what it missed.
     pub fn start(&mut self, now: Duration, out: &mut Outputs) {
-        let first = self.high_qc.round.max(self.last_voted_round) + 1;
-        self.enter_round(now, first, out);
-        if self.tree.root_height() > 0 || self.last_voted_round > 0 {
+        self.enter_round(now, self.first_round(), out);
+        if self.tree.root_height() > 0 || self.last_voted_round > 0 || self.resume_floor.is_some() {
             self.request_sync(now, None, out);
         }
     }
@@ -362,7 +382,11 @@ impl HotStuff {
         }
         // The block may complete a two-chain whose QC arrived before the block (sync, reordering).
         let h = &block.header;
-        let may_vote = h.round == self.round && h.round > self.last_voted_round && justify_ok && self.is_member();
+        let may_vote = h.round == self.round
+            && h.round > self.last_voted_round
+            && justify_ok
+            && self.is_member()
+            && self.may_act();
         if may_vote && !exec_ok {
             out.refused.push(Refusal::StateRootMismatch);
             return;
@@ -421,17 +445,27 @@ impl HotStuff {
         self.p.schedule.position(epoch, voter).ok_or(Refusal::NonMember)
     }
 
-    /// Signer bitfield and signatures (position order) of a complete signature set, for aggregation.
-    fn aggregation_input(&self, epoch: Epoch, set: &SignatureSet) -> (SignerBitfield, Vec<Vec<u8>>) {
+    /// Signer bitfield of a complete signature set and the job that aggregates it (position order). The job
+    /// names the signed message and the signers, so the runtime verifies the aggregate it built before the
+    /// certificate is used, like any certificate received from a peer.
+    fn aggregation_job(
+        &mut self,
+        epoch: Epoch,
+        set: &SignatureSet,
+        message: Vec<u8>,
+    ) -> (SignerBitfield, AggregateJob) {
         let mut signers = SignerBitfield::new(self.p.schedule.committee(epoch).len());
+        let mut signer_ids = Vec::with_capacity(set.len());
         let signatures = set
             .ordered()
-            .map(|(p, _, s)| {
+            .map(|(p, id, s)| {
                 signers.set(p);
+                signer_ids.push(id);
                 s.clone()
             })
             .collect();
-        (signers, signatures)
+        let id = self.job_id();
+        (signers, AggregateJob { id, signatures, message, signers: signer_ids })
     }
 
     /// Checks of a vote before its signature is verified.
@@ -440,13 +474,21 @@ impl HotStuff {
         if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {
             return Err(Refusal::StaleRound);
         }
-        if let Some(prev) = self.voted_for.get(&(v.round, v.voter)) {
-            return Err(if *prev == v.block_hash { Refusal::Duplicate } else { Refusal::Equivocation });
-        }
-        if self.votes.get(&(v.round, v.block_hash)).is_some_and(|s| s.has(pos)) {
-            return Err(Refusal::Duplicate);
+        if let Some(block) = self.tree.get(&v.block_hash)
+            && (block.header.height != v.height
+                || block.header.parent_hash != v.parent_hash
+                || block.header.round != v.round)
+        {
+            return Err(Refusal::VoteMismatch);
         }
         let message = vote_message(self.p.chain_id, v.epoch, v.round, v.height, &v.block_hash, &v.parent_hash);
+        let digest = Hash::of(&message);
+        if let Some(prev) = self.voted_for.get(&(v.round, v.voter)) {
+            return Err(if *prev == digest { Refusal::Duplicate } else { Refusal::Equivocation });
+        }
+        if self.votes.get(&(v.round, digest)).is_some_and(|s| s.has(pos)) {
+            return Err(Refusal::Duplicate);
+        }
         Ok(VerifyJob {
             votes: vec![VoteCheck { message, signer: v.voter, signature: v.signature.clone() }],
             ..Default::default()
@@ -463,16 +505,26 @@ impl HotStuff {
             out.refused.push(Refusal::NonMember);
             return;
         };
+        if let Some(block) = self.tree.get(&v.block_hash)
+            && (block.header.height != v.height
+                || block.header.parent_hash != v.parent_hash
+                || block.header.round != v.round)
+        {
+            out.refused.push(Refusal::VoteMismatch);
+            return;
+        }
+        let message = vote_message(self.p.chain_id, v.epoch, v.round, v.height, &v.block_hash, &v.parent_hash);
+        let digest = Hash::of(&message);
         match self.voted_for.get(&(v.round, v.voter)) {
-            Some(prev) if *prev != v.block_hash => {
+            Some(prev) if *prev != digest => {
                 out.refused.push(Refusal::Equivocation);
                 return;
             }
             _ => {}
         }
-        self.voted_for.insert((v.round, v.voter), v.block_hash);
+        self.voted_for.insert((v.round, v.voter), digest);
         let quorum = self.p.schedule.quorum(v.epoch);
-        let set = self.votes.entry((v.round, v.block_hash)).or_default();
+        let set = self.votes.entry((v.round, digest)).or_default();
         if set.add(pos, v.voter, v.signature).is_err() {
             out.refused.push(Refusal::Duplicate);
             return;
@@ -480,10 +532,9 @@ impl HotStuff {
         if set.len() >= quorum && !set.aggregating {
             set.aggregating = true;
             let set = set.clone();
-            let (signers, signatures) = self.aggregation_input(v.epoch, &set);
-            let id = self.job_id();
+            let (signers, job) = self.aggregation_job(v.epoch, &set, message);
             self.pending_certs.insert(
-                id,
+                job.id,
                 PendingCert::Qc {
                     epoch: v.epoch,
                     round: v.round,
@@ -493,7 +544,7 @@ impl HotStuff {
                     signers,
                 },
             );
-            out.actions.push(Action::Aggregate(AggregateJob { id, signatures }));
+            out.actions.push(Action::Aggregate(job));
         }
     }
 
@@ -621,6 +672,9 @@ impl HotStuff {
         self.sent_timeout = None;
         self.failed_rounds = 0;
         self.buffered.clear();
+        if let Some(floor) = self.resume_floor.take_if(|f| f.epoch == self.epoch) {
+            self.restore(floor);
+        }
         self.persist_safety(out);
         // Tell everyone the epoch closed: the commit proof lets lagging nodes (incl. the next leaders) follow.
         if let Some(proof) = self.epoch_proofs.get(&ended) {
@@ -628,7 +682,14 @@ impl HotStuff {
             entries.extend(proof.iter().cloned());
             out.actions.push(Action::Broadcast { message: Message::SyncResponse(entries) });
         }
-        self.enter_round(now, 1, out);
+        self.enter_round(now, self.first_round(), out);
+    }
+
+    /// The round a node (re)starts in within its epoch: after its lock and its last vote. A lock of the
+    /// previous epoch (the boundary QC) does not count: rounds restart at 1 in each epoch.
+    fn first_round(&self) -> Round {
+        let lock_round = if self.high_qc.epoch == self.epoch { self.high_qc.round } else { 0 };
+        lock_round.max(self.last_voted_round) + 1
     }
 
     // ---- rounds, timeouts --------------------------------------------------------------------------------
@@ -657,7 +718,7 @@ impl HotStuff {
     pub fn on_timer(&mut self, now: Duration, timer: Timer, out: &mut Outputs) {
         match timer {
             Timer::Propose { epoch, round } if epoch == self.epoch && round == self.round => {
-                if self.proposed_round == Some((epoch, round)) {
+                if self.proposed_round == Some((epoch, round)) || !self.may_act() {
                     return;
                 }
                 let Some(parent) = self.tree.get(&self.high_qc.block_hash).cloned() else {
@@ -683,7 +744,7 @@ impl HotStuff {
     }
 
     fn send_timeout(&mut self, now: Duration, round: Round, out: &mut Outputs) {
-        if !self.is_member() {
+        if !self.is_member() || !self.may_act() {
             return;
         }
         if self.last_voted_round < round {
@@ -750,11 +811,11 @@ impl HotStuff {
         if count >= quorum && !set.aggregating {
             set.aggregating = true;
             let set = set.clone();
-            let (signers, signatures) = self.aggregation_input(epoch, &set);
+            let message = timeout_message(self.p.chain_id, epoch, round);
+            let (signers, job) = self.aggregation_job(epoch, &set, message);
             let high_qc = set.high_qc.clone().unwrap_or_else(|| self.high_qc.clone());
-            let id = self.job_id();
-            self.pending_certs.insert(id, PendingCert::Tc { epoch, round, high_qc, signers });
-            out.actions.push(Action::Aggregate(AggregateJob { id, signatures }));
+            self.pending_certs.insert(job.id, PendingCert::Tc { epoch, round, high_qc, signers });
+            out.actions.push(Action::Aggregate(job));
         }
     }
 
@@ -773,6 +834,9 @@ impl HotStuff {
     }
 
     fn persist_safety(&self, out: &mut Outputs) {
+        if !self.may_act() {
+            return; // the persisted state of a later epoch stays; nothing was voted here
+        }
         out.actions.push(Action::PersistSafety(SafetyState {
             epoch: self.epoch,
             last_voted_round: self.last_voted_round,

@@ -29,6 +29,8 @@ pub enum Refusal {
     NonEmptyTail,
     /// A proposal whose parent is unknown (kept and fetched by sync when possible).
     UnknownParent,
+    /// A vote whose height, parent hash or round disagree with the block it names.
+    VoteMismatch,
 }
 
 impl Refusal {
@@ -48,6 +50,7 @@ impl Refusal {
             Refusal::StateRootMismatch => "state_root_mismatch",
             Refusal::NonEmptyTail => "non_empty_tail",
             Refusal::UnknownParent => "unknown_parent",
+            Refusal::VoteMismatch => "vote_mismatch",
         }
     }
 }

@@ -72,13 +72,18 @@ impl VerifyVerdicts {
     }
 }
 
-/// Verified signatures to aggregate into one certificate.
+/// Verified signatures to aggregate into one certificate. The runtime verifies the aggregate against
+/// `message` and `signers` before answering, so a certificate a node built itself is checked like any other.
 #[derive(Clone, Debug)]
 pub struct AggregateJob {
     /// Correlates the output with the node's pending certificate.
     pub id: u64,
     /// Signatures in signer order.
     pub signatures: Vec<Vec<u8>>,
+    /// The message every signature signed.
+    pub message: Vec<u8>,
+    /// Signers (global ids), in the order of `signatures`.
+    pub signers: Vec<ValidatorId>,
 }
 
 /// Result of an [`AggregateJob`].

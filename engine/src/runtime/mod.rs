@@ -1,8 +1,10 @@
 //! Runtimes execute a node's actions: the services every runtime shares, and the pinned pipeline.
 
+pub mod persist_gate;
 pub mod pipeline;
 pub mod services;
 
+pub use persist_gate::PersistGate;
 pub use pipeline::{
     CoreLayout, CoreMap, NodeModeConfig, NodeUnderTest, PipelineConfig, PipelineError, PipelineReport,
     PipelineSnapshot, StageReport, StageSample, pin_to_core,

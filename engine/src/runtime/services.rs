@@ -7,6 +7,7 @@ use crate::crypto::{Ed25519Item, VerifyBackend, VoteCrypto};
 use crate::execution::ExecutionState;
 use crate::node::work::{AggregateJob, AggregateOutput, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
 use crate::node::{Action, Callback, Event};
+use crate::runtime::PersistGate;
 use crate::storage::{CommittedBlock, Storage, StorageError};
 use crate::types::{Height, SyncEntry};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub struct NodeServices {
     backend: Arc<dyn VerifyBackend>,
     exec: ExecutionState,
     storage: Box<dyn Storage>,
+    gate: PersistGate,
 }
 
 impl NodeServices {
@@ -27,7 +29,24 @@ impl NodeServices {
         exec: ExecutionState,
         storage: Box<dyn Storage>,
     ) -> Self {
-        NodeServices { votes, backend, exec, storage }
+        NodeServices { votes, backend, exec, storage, gate: PersistGate::default() }
+    }
+
+    /// Whether the runtime may perform `action` now: once saving the safety state failed, no message of this
+    /// node leaves (see [`PersistGate`]). Every runtime asks before each `Send`/`Broadcast`.
+    pub fn allows(&mut self, action: &Action) -> bool {
+        self.gate.allows(action)
+    }
+
+    /// Records the outcome of saving the safety state where the runtime saved it itself (the pipeline keeps
+    /// storage on its own stage); a failure closes the gate and returns the halting callback.
+    pub fn record_persist(&mut self, saved: Result<(), StorageError>) -> Option<Event> {
+        self.gate.record(saved)
+    }
+
+    /// Messages withheld because the safety state could not be saved.
+    pub fn withheld_messages(&self) -> u64 {
+        self.gate.withheld()
     }
 
     /// Performs `action` if it is delegated work, returning the callback event; None for actions the runtime
@@ -40,10 +59,7 @@ impl NodeServices {
                 Ok(done) => Callback::Executed(done),
                 Err(error) => Callback::ExecutionFailed { height: job.block.header.height, error },
             },
-            Action::PersistSafety(state) => match self.storage.save_safety(state) {
-                Ok(()) => return None,
-                Err(e) => Callback::ExecutionFailed { height: 0, error: format!("saving safety state: {e}") },
-            },
+            Action::PersistSafety(state) => return self.gate.record(self.storage.save_safety(state)),
             Action::LoadSync { to, from_height, max_blocks } => match self.load_sync(*from_height, *max_blocks) {
                 Ok(entries) => Callback::SyncLoaded { to: *to, entries },
                 Err(_) => return None, // the requester retries; a storage read error must not stop consensus
@@ -73,9 +89,18 @@ impl NodeServices {
         VerifyVerdicts { id: job.id, ed25519, votes, aggregates }
     }
 
+    /// Aggregates the job's signatures and verifies the result against its message and signers before handing
+    /// it back: a certificate this node built is checked like one it received.
     fn aggregate(&self, job: &AggregateJob) -> AggregateOutput {
         let sigs: Vec<&[u8]> = job.signatures.iter().map(Vec::as_slice).collect();
-        AggregateOutput { id: job.id, aggregate: self.votes.aggregate(&sigs).map_err(|e| e.to_string()) }
+        let aggregate = self.votes.aggregate(&sigs).map_err(|e| e.to_string()).and_then(|agg| {
+            if self.votes.verify_aggregate(&job.message, &job.signers, &agg) {
+                Ok(agg)
+            } else {
+                Err(format!("the aggregate of {} signatures does not verify", job.signers.len()))
+            }
+        });
+        AggregateOutput { id: job.id, aggregate }
     }
 
     fn execute(&mut self, job: &ExecuteJob) -> Result<ExecutedBlock, String> {

@@ -1,19 +1,19 @@
 //! The deterministic in-process cluster: n nodes, a simulated network, virtual (or wall-clock) time.
 
+use super::adversary::Adversary;
 use super::api::{ClockMode, ClusterConfig, ClusterReport, StorageMode, TxEvent};
 use super::faults::Byzantine;
 use super::setup::{ClusterSetup, SimError};
-use crate::crypto::VoteScheme;
 use crate::node::{Action, Event, NodeStateMachine, Timer};
 use crate::runtime::NodeServices;
-use crate::storage::Storage;
-use crate::types::{
-    Hash, Height, Message, Proposal, QuorumCertificate, Transaction, Vote, proposal_message, vote_message,
-};
+use crate::storage::{FaultyStorage, Storage, StorageFaults};
+use crate::types::{Hash, Height, Message, QuorumCertificate, Transaction, vote_message};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 enum Payload {
@@ -53,6 +53,10 @@ struct SimNode {
     alive: bool,
     incarnation: u64,
     parked_storage: Option<Box<dyn Storage>>,
+    /// Storage faults injected into this node.
+    faults: Arc<StorageFaults>,
+    /// Messages this node sent (one per `Send`/`Broadcast` action), by kind.
+    sent: BTreeMap<&'static str, u64>,
 }
 
 /// A cluster of validators running the real node code over a simulated network.
@@ -69,11 +73,15 @@ pub struct Cluster {
     tx_events: Vec<TxEvent>,
     groups: Option<Vec<usize>>,
     byzantine: BTreeMap<usize, Byzantine>,
+    adversary: Adversary,
     delivered: u64,
     dropped: u64,
     commits: Vec<BTreeMap<Height, Hash>>,
     roots: Vec<BTreeMap<Height, Hash>>,
     qcs: Vec<QuorumCertificate>,
+    /// The vote each node sent in each (epoch, round), and every second, different vote found.
+    votes_sent: HashMap<(usize, u64, u64), Hash>,
+    double_votes: Vec<String>,
     /// Validator id each node runs as; a Twins copy shares its original's id (and keys).
     validator_of: Vec<usize>,
 }
@@ -97,11 +105,21 @@ impl Cluster {
         let validator_of: Vec<usize> = (0..n).chain(twins.iter().copied()).collect();
         let mut nodes = Vec::with_capacity(validator_of.len());
         for (i, &v) in validator_of.iter().enumerate() {
-            let storage = ClusterSetup::open_storage(&cfg, i)?;
+            let faults = Arc::new(StorageFaults::default());
+            let storage = Box::new(FaultyStorage::new(ClusterSetup::open_storage(&cfg, i)?, faults.clone()));
             let (sm, services) = setup.build_node(&cfg, v, storage)?;
-            nodes.push(SimNode { sm, services: Some(services), alive: true, incarnation: 0, parked_storage: None });
+            nodes.push(SimNode {
+                sm,
+                services: Some(services),
+                alive: true,
+                incarnation: 0,
+                parked_storage: None,
+                faults,
+                sent: BTreeMap::new(),
+            });
         }
         let n = nodes.len();
+        let adversary = Adversary::new(cfg.chain_id, cfg.vote_scheme, setup.keys.clone(), cfg.seed);
         let mut cluster = Cluster {
             rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x005e_ed0f_5111),
             cfg,
@@ -115,11 +133,14 @@ impl Cluster {
             tx_events: Vec::new(),
             groups: None,
             byzantine: BTreeMap::new(),
+            adversary,
             delivered: 0,
             dropped: 0,
             commits: vec![BTreeMap::new(); n],
             roots: vec![BTreeMap::new(); n],
             qcs: Vec::new(),
+            votes_sent: HashMap::new(),
+            double_votes: Vec::new(),
             validator_of,
         };
         for i in 0..n {
@@ -196,8 +217,10 @@ impl Cluster {
         let event = match ev.payload {
             Payload::Deliver { from, message } => {
                 self.delivered += 1;
-                if self.byzantine.get(&i) == Some(&Byzantine::NonMemberVoter) {
-                    self.forge_non_member_vote(i, &message);
+                match self.byzantine.get(&i) {
+                    Some(Byzantine::NonMemberVoter) => self.forge_non_member_vote(i, &message),
+                    Some(_) => self.adversary.observe(&message),
+                    None => {}
                 }
                 Event::Network { from: self.validator_of[from] as u16, message }
             }
@@ -215,8 +238,15 @@ impl Cluster {
 
     fn apply(&mut self, i: usize, actions: Vec<Action>) {
         for action in actions {
+            if let Some(services) = self.nodes[i].services.as_mut()
+                && !services.allows(&action)
+            {
+                continue;
+            }
             match action {
                 Action::Send { to, message } => {
+                    *self.nodes[i].sent.entry(message.kind()).or_default() += 1;
+                    self.record_vote(i, &message);
                     let copies: Vec<usize> =
                         (0..self.nodes.len()).filter(|&j| j != i && self.validator_of[j] == to as usize).collect();
                     if copies.is_empty() {
@@ -227,6 +257,7 @@ impl Cluster {
                     }
                 }
                 Action::Broadcast { message } => {
+                    *self.nodes[i].sent.entry(message.kind()).or_default() += 1;
                     for j in 0..self.nodes.len() {
                         if j != i {
                             self.send(i, j, message.clone());
@@ -258,27 +289,31 @@ impl Cluster {
         }
     }
 
+    /// Remembers the vote node `i` sent, noting a second, different vote in the same (epoch, round).
+    fn record_vote(&mut self, i: usize, message: &Message) {
+        let Message::Vote(v) = message else { return };
+        let digest = Hash::of(&crate::types::encode(v));
+        match self.votes_sent.insert((i, v.epoch, v.round), digest) {
+            Some(prev) if prev != digest => self.double_votes.push(format!(
+                "node {i} voted twice in epoch {} round {} (second vote for block {} at height {})",
+                v.epoch, v.round, v.block_hash, v.height
+            )),
+            _ => {}
+        }
+    }
+
     fn send(&mut self, from: usize, to: usize, message: Message) {
         if to >= self.nodes.len() {
             self.dropped += 1;
             return;
         }
-        match self.byzantine.get(&from).copied() {
-            Some(Byzantine::BadVoteSignature) => return self.transmit(from, to, corrupt_signature(message)),
-            Some(Byzantine::DuplicateVotes) if matches!(message, Message::Vote(_) | Message::Timeout(_)) => {
-                self.transmit(from, to, message.clone());
-            }
-            Some(Byzantine::EquivocatingLeader) => {
-                if let Message::Proposal(p) = &message
-                    && to.is_multiple_of(2)
-                {
-                    let twin = self.equivocate(from, p);
-                    return self.transmit(from, to, Message::Proposal(twin));
-                }
-            }
-            _ => {}
+        let Some(behaviour) = self.byzantine.get(&from).copied() else {
+            return self.transmit(from, to, message);
+        };
+        let me = self.validator_of[from] as u16;
+        for m in self.adversary.outgoing(behaviour, me, to, message) {
+            self.transmit(from, to, m);
         }
-        self.transmit(from, to, message);
     }
 
     fn transmit(&mut self, from: usize, to: usize, message: Message) {
@@ -312,31 +347,8 @@ impl Cluster {
 
     // ---- byzantine behaviour -----------------------------------------------------------------------------
 
-    fn equivocate(&self, from: usize, p: &Proposal) -> Proposal {
-        let mut block = p.block.clone();
-        block.header.timestamp_ms = block.header.timestamp_ms.wrapping_add(1);
-        let sig = self.setup.keys[self.validator_of[from]]
-            .sign_vote(VoteScheme::Ed25519, &proposal_message(self.cfg.chain_id, &block.hash()));
-        let mut signature = [0u8; 64];
-        if sig.len() == 64 {
-            signature.copy_from_slice(&sig);
-        }
-        Proposal { block, tc: p.tc.clone(), signature }
-    }
-
     fn forge_non_member_vote(&mut self, i: usize, message: &Message) {
-        let Message::Proposal(p) = message else { return };
-        let h = &p.block.header;
-        let msg = vote_message(self.cfg.chain_id, h.epoch, h.round, h.height, &p.block.hash(), &h.parent_hash);
-        let vote = Vote {
-            epoch: h.epoch,
-            round: h.round,
-            height: h.height,
-            block_hash: p.block.hash(),
-            parent_hash: h.parent_hash,
-            voter: self.validator_of[i] as u16,
-            signature: self.setup.keys[self.validator_of[i]].sign_vote(self.cfg.vote_scheme, &msg),
-        };
+        let Some(vote) = self.adversary.vote_for(self.validator_of[i] as u16, message) else { return };
         for j in 0..self.nodes.len() {
             if j != i {
                 self.transmit(i, j, Message::Vote(vote.clone()));
@@ -369,6 +381,18 @@ impl Cluster {
         self.groups = Some(of);
     }
 
+    /// Makes every safety-state save of `node` fail (`true`) or succeed again (`false`).
+    pub fn fail_safety_saves(&mut self, node: usize, fail: bool) {
+        self.nodes[node].faults.fail_safety.store(fail, Ordering::Relaxed);
+    }
+
+    /// Makes `node`'s storage hold block commits in memory (`true`), as a lagging storage stage does, or write
+    /// them again (`false`). A crash while commits are held loses them (use redb storage, which restarts from
+    /// the file).
+    pub fn lag_commits(&mut self, node: usize, lag: bool) {
+        self.nodes[node].faults.lag_commits.store(lag, Ordering::Relaxed);
+    }
+
     /// Removes every partition.
     pub fn heal(&mut self) {
         self.groups = None;
@@ -394,10 +418,14 @@ impl Cluster {
         let storage = match (&self.cfg.storage, parked) {
             (StorageMode::Redb { .. }, parked) => {
                 drop(parked);
-                ClusterSetup::open_storage(&self.cfg, node)?
+                let faults = self.nodes[node].faults.clone();
+                Box::new(FaultyStorage::new(ClusterSetup::open_storage(&self.cfg, node)?, faults))
             }
             (StorageMode::Memory, Some(s)) => s,
-            (StorageMode::Memory, None) => ClusterSetup::open_storage(&self.cfg, node)?,
+            (StorageMode::Memory, None) => {
+                let faults = self.nodes[node].faults.clone();
+                Box::new(FaultyStorage::new(ClusterSetup::open_storage(&self.cfg, node)?, faults))
+            }
         };
         let (sm, services) = self.setup.build_node(&self.cfg, node, storage)?;
         let n = &mut self.nodes[node];
@@ -415,6 +443,17 @@ impl Cluster {
     /// Transaction status changes since the last call.
     pub fn drain_tx_events(&mut self) -> Vec<TxEvent> {
         std::mem::take(&mut self.tx_events)
+    }
+
+    /// Messages of `kind` (see `Message::kind`) node `i` sent so far (one per send or broadcast).
+    pub fn sent(&self, i: usize, kind: &str) -> u64 {
+        self.nodes[i].sent.get(kind).copied().unwrap_or(0)
+    }
+
+    /// Every time a node sent two different votes in one (epoch, round), as the node code emitted them
+    /// (before any byzantine rewriting). Empty for honest nodes under any fault.
+    pub fn double_votes(&self) -> &[String] {
+        &self.double_votes
     }
 
     /// Node `i`'s state machine.
@@ -502,23 +541,5 @@ impl Cluster {
     /// Node `i`'s execution state total balance (conservation checks), if it is running.
     pub fn total_balance(&self, i: usize) -> Option<u128> {
         self.nodes[i].services.as_ref().map(|s| s.execution().total_balance())
-    }
-}
-
-fn corrupt_signature(message: Message) -> Message {
-    match message {
-        Message::Vote(mut v) => {
-            if let Some(b) = v.signature.get_mut(5) {
-                *b ^= 0x40;
-            }
-            Message::Vote(v)
-        }
-        Message::Timeout(mut t) => {
-            if let Some(b) = t.signature.get_mut(5) {
-                *b ^= 0x40;
-            }
-            Message::Timeout(t)
-        }
-        other => other,
     }
 }

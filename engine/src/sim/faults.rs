@@ -1,8 +1,10 @@
 //! Byzantine behaviours a simulated validator can be given. Each one mutates what an otherwise honest node
-//! sends, so the rest of the cluster sees exactly what a malicious validator could produce.
+//! sends, so the rest of the cluster sees exactly what a malicious validator could produce: messages are
+//! re-signed with the validator's real keys wherever a real attacker could sign them, so they pass signature
+//! checks and reach the rules behind them (ByzzFuzz's "small-scope" mutations, not random bytes).
 
 /// A deviation from the protocol by one validator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Byzantine {
     /// Every vote and timeout it sends carries a corrupted signature.
     BadVoteSignature,
@@ -12,4 +14,41 @@ pub enum Byzantine {
     EquivocatingLeader,
     /// Although outside the committee, it signs and sends a vote for every proposal it sees.
     NonMemberVoter,
+    /// Each vote names the right block hash but a wrong height or parent hash, validly signed over those fields.
+    MismatchedVote,
+    /// Besides its honest messages, it votes for blocks that do not exist and votes and times out in rounds
+    /// ahead of the current one (validly signed).
+    UnknownBlockVotes,
+    /// It re-sends proposals and votes it saw earlier (old rounds, old epochs) alongside its own messages.
+    Replay,
+    /// ByzzFuzz small-scope mutations of its outgoing messages, re-signed: round ±1, epoch + 1, a stale justify.
+    SmallScope,
+    /// For each round it times out in, it sends timeouts carrying different high QCs to different peers.
+    EquivocatingTimeouts,
+    /// Certificates it sends (proposal justifies, timeout high QCs, TCs) carry forged signer bitfields.
+    ForgedSigners,
+    /// It sends every message 100 times (a flood at 100× the honest rate).
+    Flood,
+}
+
+impl Byzantine {
+    /// Every behaviour, for sweeps.
+    pub const ALL: [Byzantine; 11] = [
+        Byzantine::BadVoteSignature,
+        Byzantine::DuplicateVotes,
+        Byzantine::EquivocatingLeader,
+        Byzantine::NonMemberVoter,
+        Byzantine::MismatchedVote,
+        Byzantine::UnknownBlockVotes,
+        Byzantine::Replay,
+        Byzantine::SmallScope,
+        Byzantine::EquivocatingTimeouts,
+        Byzantine::ForgedSigners,
+        Byzantine::Flood,
+    ];
+
+    /// Behaviours a committee member can show (everything but [`Byzantine::NonMemberVoter`]).
+    pub fn member_behaviours() -> impl Iterator<Item = Byzantine> {
+        Self::ALL.into_iter().filter(|b| *b != Byzantine::NonMemberVoter)
+    }
 }

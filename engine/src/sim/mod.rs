@@ -1,5 +1,6 @@
 //! Deterministic in-process cluster: the real node code over a simulated network with virtual time.
 
+pub mod adversary;
 pub mod api;
 pub mod cluster;
 pub mod faults;

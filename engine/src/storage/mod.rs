@@ -12,6 +12,7 @@
 
 mod durable;
 mod error;
+mod faulty;
 mod memory;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ mod tests;
 
 pub use durable::RedbStorage;
 pub use error::StorageError;
+pub use faulty::{FaultyStorage, StorageFaults};
 pub use memory::MemoryStorage;
 
 use crate::types::codec::{Decode, DecodeError, Encode, Reader, Writer};

@@ -212,6 +212,9 @@ impl Committee {
         let now = Instant::now();
         let at = now + self.latency;
         for action in actions {
+            if !self.members[i].services.allows(&action) {
+                continue;
+            }
             match action {
                 Action::Send { to, message } => {
                     count_signed(&message, &mut lp.out);

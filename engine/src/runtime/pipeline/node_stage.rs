@@ -184,6 +184,9 @@ impl NodeStage {
     fn apply_all(&mut self, actions: Vec<Action>, timers: &mut TimerHeap<Timer>, out: &mut Outbox) -> Vec<Event> {
         let mut callbacks = Vec::new();
         for action in actions {
+            if !self.crypto.allows(&action) {
+                continue;
+            }
             match action {
                 Action::Send { to, message } => {
                     let at = Instant::now() + self.latency;
@@ -203,12 +206,10 @@ impl NodeStage {
                 }
                 Action::Execute(job) => out.jobs.push(job),
                 Action::PersistSafety(state) => {
-                    // Inline, so every send after it in this list (and later) leaves only once it is durable.
+                    // Inline, so every send after it in this list (and later) leaves only once it is durable; a
+                    // failure closes the gate, so nothing after it leaves at all.
                     let saved = self.storage.lock().unwrap_or_else(|e| e.into_inner()).save_safety(&state);
-                    if let Err(e) = saved {
-                        let error = format!("saving safety state: {e}");
-                        callbacks.push(Event::Callback(Callback::ExecutionFailed { height: 0, error }));
-                    }
+                    callbacks.extend(self.crypto.record_persist(saved));
                 }
                 Action::LoadSync { to, from_height, max_blocks } => {
                     let storage = self.storage.lock().unwrap_or_else(|e| e.into_inner());
