@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Mutation testing of the consensus safety rules (docs/MUTANTS.md).
+#
+#   scripts/mutants.sh [--list] [--baseline] [NAME...]
+#
+# Each mutation in the table below breaks one safety rule by an exact-text substitution (file, old snippet, new
+# snippet; a snippet that is not found exactly once fails the run loudly, so the table cannot rot silently).
+# Mutations are applied in a separate copy of the repository, never in the working tree:
+#   MUTANTS_COPY    (default /tmp/hsbench-mutants)         a detached `git worktree` at HEAD, plus the working
+#                                                          tree's engine/tests/safety_rules_*.rs
+#   MUTANTS_TARGET  (default /tmp/hsbench-mutants-target)  its own CARGO_TARGET_DIR
+# For each mutation: apply, build the engine's safety test binaries (release, incremental), run their tests one
+# by one fastest-first (order from a baseline run cached in $MUTANTS_TARGET/baseline-times.json) and stop at the
+# first failure, record the catching test and the seconds of test time until it failed, revert.
+#
+#   --list      print the table (and check every snippet is still found) without building
+#   --baseline  re-measure the baseline test times even if cached
+#   NAME...     run only these mutations
+#   MUTANTS_EXCLUDE_TESTS  test targets of engine/tests not run (default: pipeline crypto_vectors pinning setup_limits)
+#   MUTANTS_TEST_TIMEOUT   seconds after which one test counts as hung (caught by timeout); default 5x baseline + 30
+#
+# Exit status: 0 when every selected mutant is caught, 1 when one survives, 2 on a broken table or build.
+set -euo pipefail
+ROOT=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+export MUTANTS_ROOT=$ROOT
+export MUTANTS_COPY=${MUTANTS_COPY:-/tmp/hsbench-mutants}
+export MUTANTS_TARGET=${MUTANTS_TARGET:-/tmp/hsbench-mutants-target}
+exec python3 - "$@" <<'PY'
+import json, os, subprocess, sys, time
+
+CORE = "engine/src/bft/core.rs"
+# name, rule, [(file, old, new), ...]
+MUTATIONS = [
+    ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
+     [(CORE, "let justify_ok = justify.rank() >= self.high_qc.rank();",
+             "let justify_ok = justify.rank() >= self.high_qc.rank() || true;")]),
+    ("vote_twice_in_round", "vote only if round > last_voted_round",
+     [(CORE, "            && h.round > self.last_voted_round\n",
+             "            && (h.round > self.last_voted_round || true)\n")]),
+    ("vote_without_persist", "persist safety state before the vote leaves",
+     [(CORE, "        self.persist_safety(out);\n        let message = vote_message(",
+             "        let message = vote_message(")]),
+    ("vote_after_timeout", "no vote in a round after timing out in it",
+     [(CORE, "            self.last_voted_round = round; // never vote in a round after timing out in it",
+             "            // mutant: timing out no longer raises last_voted_round")]),
+    ("one_chain_commit", "commit needs a two-chain (QC of b1 commits b0, not b1)",
+     [(CORE, "        let b0_hash = b0.hash();\n        let b0_qc = b1.header.parent_qc.clone();",
+             "        let b0_hash = b1.hash();\n        let b0_qc = qc.clone();")]),
+    ("commit_non_consecutive", "two-chain commit needs consecutive rounds",
+     [(CORE, "            || b1.header.round != b0.header.round + 1\n", "")]),
+    ("commit_across_epochs", "two-chain commit needs both blocks in one epoch",
+     [(CORE, "            || b1.header.epoch != b0.header.epoch\n", "")]),
+    ("quorum_2f", "quorum is 2f+1 (floor(2n/3)+1), not 2f",
+     [("engine/src/bft/committee.rs", "self.committee(epoch).len() * 2 / 3 + 1",
+                                      "self.committee(epoch).len() * 2 / 3")]),
+    ("qc_signer_count", "a QC needs a quorum of signers (qc_check)",
+     [(CORE, "        if signers.len() < self.p.schedule.quorum(qc.epoch) {\n            return Err(Refusal::BadCertificate);\n        }\n",
+             "")]),
+    ("tc_signer_count", "a TC needs a quorum of signers (tc_checks)",
+     [(CORE, "if signers.len() < self.p.schedule.quorum(tc.epoch) || tc.high_qc.epoch > tc.epoch {",
+             "if tc.high_qc.epoch > tc.epoch {")]),
+    ("any_epoch_start_qc", "the only signature-free certificate is the genesis epoch-start QC",
+     [(CORE, "return if *qc == self.genesis_qc { Ok(None) } else { Err(Refusal::BadCertificate) };",
+             "return Ok(None);")]),
+    ("count_duplicate", "a signer counts once per certificate (collector)",
+     [("engine/src/bft/collector.rs",
+       "        if self.sigs.contains_key(&position) {\n            return Err(AddError::Duplicate);\n        }\n",
+       "        // mutant: a duplicate signature is counted under the next free position\n"
+       "        let position = (position..).find(|p| !self.sigs.contains_key(p)).unwrap_or(position);\n")]),
+    ("ignore_equivocation", "a second, different vote of one signer in a round is refused (equivocation)",
+     [(CORE, "return Err(if *prev == digest { Refusal::Duplicate } else { Refusal::Equivocation });",
+             "if *prev == digest { return Err(Refusal::Duplicate); }"),
+      (CORE, "Some(prev) if *prev != digest => {", "Some(prev) if *prev != digest && false => {")]),
+    ("vote_other_epoch", "votes of another epoch are refused",
+     [(CORE, "let pos = self.signer_position(v.epoch, v.voter)?;", "let pos = self.signer_position(self.epoch, v.voter)?;"),
+      (CORE, "        if v.epoch != self.epoch {\n            out.refused.push(Refusal::OldEpoch);",
+             "        if false {\n            out.refused.push(Refusal::OldEpoch);")]),
+    ("votes_by_block_hash", "votes count only toward a QC over the message they signed (d08f06d)",
+     [(CORE, "let set = self.votes.entry((v.round, digest)).or_default();",
+             "let set = self.votes.entry((v.round, v.block_hash)).or_default();")]),
+    ("forget_last_voted_round", "a restart restores last_voted_round",
+     [(CORE, "self.last_voted_round = self.last_voted_round.max(s.last_voted_round);",
+             "self.last_voted_round = self.last_voted_round.max(0);")]),
+    ("drop_resume_floor", "safety state of a later epoch is a floor after restart (d08f06d)",
+     [(CORE, "Some(s) if s.epoch > hs.epoch => hs.resume_floor = Some(s),",
+             "Some(s) if s.epoch > hs.epoch => drop(s),")]),
+    ("storage_accepts_regression", "storage refuses a safety-state regression",
+     [("engine/src/storage/mod.rs", "Some(old) if new.rank() < old.rank() => Err(",
+                                    "Some(old) if new.rank() < old.rank() && false => Err(")]),
+    ("persist_gate_open", "no message leaves after a failed persist",
+     [("engine/src/runtime/persist_gate.rs", "if is_message && self.failure.is_some() {",
+                                             "if is_message && self.failure.is_some() && false {")]),
+    ("unverified_self_aggregate", "a self-built aggregate is verified before use",
+     [("engine/src/runtime/services.rs", "if self.votes.verify_aggregate(&job.message, &job.signers, &agg) {",
+                                         "if !job.signers.is_empty() || !job.message.is_empty() {")]),
+    ("join_on_one_timeout", "join a view change on f+1 timeouts, not 1",
+     [(CORE, "if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {",
+             "if count >= 1.min(weak) && self.sent_timeout.is_none_or(|r| r < round) {")]),
+]
+
+ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
+EXCLUDE = set(os.environ.get("MUTANTS_EXCLUDE_TESTS", "pipeline crypto_vectors pinning setup_limits").split())
+ENV = dict(os.environ, CARGO_TARGET_DIR=TARGET, CARGO_PROFILE_RELEASE_DEBUG="0",
+           CARGO_PROFILE_RELEASE_INCREMENTAL="true", RUST_BACKTRACE="0")
+
+def die(msg, code=2):
+    print(f"mutants: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+args = sys.argv[1:]
+list_only = "--list" in args
+rebaseline = "--baseline" in args
+names = [a for a in args if not a.startswith("--")]
+if any(a.startswith("--") and a not in ("--list", "--baseline") for a in args):
+    die("usage: scripts/mutants.sh [--list] [--baseline] [NAME...]")
+table = {m[0]: m for m in MUTATIONS}
+unknown = [n for n in names if n not in table]
+if unknown:
+    die(f"unknown mutation(s) {unknown}; known: {sorted(table)}")
+selected = [table[n] for n in names] if names else MUTATIONS
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, **kw)
+
+# ---- the separate copy ------------------------------------------------------------------------------------
+head = sh(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True).stdout.strip()
+if not os.path.isdir(COPY):
+    sh(["git", "-C", ROOT, "worktree", "add", "--detach", "--force", COPY, head], capture_output=True)
+if os.path.realpath(COPY) == os.path.realpath(ROOT):
+    die("MUTANTS_COPY must not be the working tree")
+sh(["git", "-C", COPY, "checkout", "--detach", "--force", "-q", head])
+sh(["git", "-C", COPY, "clean", "-fdq", "engine"])
+tests_dir = os.path.join(ROOT, "engine", "tests")
+for f in sorted(os.listdir(tests_dir)):
+    if f.startswith("safety_rules_") and f.endswith(".rs"):   # new tests, committed or not
+        with open(os.path.join(tests_dir, f)) as src, open(os.path.join(COPY, "engine", "tests", f), "w") as dst:
+            dst.write(src.read())
+
+def read(path):
+    with open(os.path.join(COPY, path)) as f:
+        return f.read()
+
+def write(path, text):
+    with open(os.path.join(COPY, path), "w") as f:
+        f.write(text)
+
+def check_snippets(m):
+    for path, old, _ in m[2]:
+        n = read(path).count(old)
+        if n != 1:
+            die(f"mutation {m[0]}: snippet found {n} times in {path} (must be exactly once): {old!r}")
+
+for m in selected:
+    check_snippets(m)
+if list_only:
+    for name, rule, subs in selected:
+        print(f"{name:28} {sorted({s[0] for s in subs})[0]:36} {rule}")
+    print(f"{len(selected)} mutations, every snippet found once (HEAD {head[:7]})")
+    sys.exit(0)
+
+# ---- build and test ---------------------------------------------------------------------------------------
+test_targets = sorted(f[:-3] for f in os.listdir(os.path.join(COPY, "engine", "tests"))
+                      if f.endswith(".rs") and f[:-3] not in EXCLUDE)
+
+def build():
+    cmd = ["cargo", "test", "--release", "-p", "hsbench-engine", "--no-run", "--message-format=json", "--lib"]
+    for t in test_targets:
+        cmd += ["--test", t]
+    p = subprocess.run(cmd, cwd=COPY, env=ENV, capture_output=True, text=True)
+    if p.returncode != 0:
+        return None, p.stderr[-3000:]
+    exes = {}
+    for line in p.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable") and msg["profile"]["test"]:
+            exes[msg["target"]["name"]] = msg["executable"]
+    return exes, ""
+
+def list_tests(exe):
+    out = subprocess.run([exe, "--list"], capture_output=True, text=True, env=ENV).stdout
+    return [l[: -len(": test")] for l in out.splitlines() if l.endswith(": test")]
+
+def run_test(exe, name, timeout):
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([exe, "--exact", name, "--test-threads=1", "-q"], cwd=os.path.join(COPY, "engine"),
+                           env=ENV, capture_output=True, text=True, timeout=timeout)
+        ok = p.returncode == 0
+        status = "ok" if ok else "failed"
+    except subprocess.TimeoutExpired:
+        ok, status = False, "timeout"
+    return ok, status, time.monotonic() - t0
+
+t0 = time.monotonic()
+exes, err = build()
+if exes is None:
+    die(f"the unmutated copy does not build:\n{err}")
+print(f"built the unmutated copy in {time.monotonic() - t0:.0f} s: {', '.join(sorted(exes))}", flush=True)
+tests = [(target, exe, name) for target, exe in sorted(exes.items()) for name in list_tests(exe)]
+baseline_file = os.path.join(TARGET, "baseline-times.json")
+baseline = {}
+if os.path.exists(baseline_file) and not rebaseline:
+    with open(baseline_file) as f:
+        baseline = json.load(f)
+missing = [t for t in tests if f"{t[0]}::{t[2]}" not in baseline]
+if missing:
+    print(f"baseline: timing {len(missing)} tests on the unmutated copy", flush=True)
+    for target, exe, name in missing:
+        ok, status, secs = run_test(exe, name, 1800)
+        baseline[f"{target}::{name}"] = round(secs, 2) if ok else None
+        print(f"  {secs:7.2f} s  {status:7} {target}::{name}", flush=True)
+    with open(baseline_file, "w") as f:
+        json.dump(baseline, f, indent=1, sort_keys=True)
+broken = [k for k in baseline if baseline[k] is None]
+if broken:
+    print(f"warning: failing without any mutation, left out: {broken} (re-run with --baseline once fixed)")
+order = sorted((t for t in tests if baseline.get(f"{t[0]}::{t[2]}") is not None),
+               key=lambda t: baseline[f"{t[0]}::{t[2]}"])
+print(f"{len(order)} tests, {sum(baseline[f'{t[0]}::{t[2]}'] for t in order):.0f} s in all unmutated", flush=True)
+
+results = []
+for name, rule, subs in selected:
+    originals = {path: read(path) for path, _, _ in subs}
+    try:
+        for path, old, new in subs:
+            text = read(path)
+            if text.count(old) != 1:
+                die(f"mutation {name}: snippet not found exactly once in {path}: {old!r}")
+            write(path, text.replace(old, new))
+        b0 = time.monotonic()
+        exes, err = build()
+        build_s = time.monotonic() - b0
+        if exes is None:
+            die(f"mutation {name} does not compile (fix the table):\n{err}")
+        caught, spent = None, 0.0
+        for target, _, test in order:
+            limit = float(os.environ.get("MUTANTS_TEST_TIMEOUT", 5 * baseline[f"{target}::{test}"] + 30))
+            ok, status, secs = run_test(exes[target], test, limit)
+            spent += secs
+            if not ok:
+                caught = f"{target}::{test}" + (" (timeout)" if status == "timeout" else "")
+                break
+    finally:
+        for path, text in originals.items():
+            write(path, text)
+    results.append((name, rule, caught, spent))
+    print(f"{name:28} {'caught by ' + caught if caught else 'SURVIVED':90} {spent:7.1f} s test, {build_s:.0f} s build",
+          flush=True)
+
+if subprocess.run(["git", "-C", COPY, "diff", "--quiet"]).returncode != 0:
+    die("the copy was not reverted cleanly")
+print()
+print(f"| {'mutation':26} | {'rule':70} | {'caught by':80} | {'seconds':>7} |")
+print(f"|{'-' * 28}|{'-' * 72}|{'-' * 82}|{'-' * 9}|")
+for name, rule, caught, spent in results:
+    print(f"| {name:26} | {rule:70} | {caught or '**SURVIVED**':80} | {spent:7.1f} |")
+n = sum(1 for r in results if r[2])
+print(f"caught {n}/{len(results)}")
+with open(os.path.join(TARGET, "last-results.json"), "w") as f:
+    json.dump([dict(name=r[0], rule=r[1], caught_by=r[2], seconds=round(r[3], 1)) for r in results], f, indent=1)
+sys.exit(0 if n == len(results) else 1)
+PY
