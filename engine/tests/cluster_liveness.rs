@@ -27,3 +27,17 @@ fn healthy_cluster_commits_transactions_and_agrees_on_state() {
     let roots: Vec<_> = report.nodes.iter().map(|n| (n.executed_height, n.state_root.clone())).collect();
     assert!(roots.windows(2).all(|w| w[0] == w[1]) || c.check_consistency().is_ok(), "{roots:?}");
 }
+
+/// Memory stays bounded in a long run: the set of certificates remembered as verified is pruned below the
+/// committed tip (it grew by about two per round before).
+#[test]
+fn verified_certificates_are_pruned_as_blocks_commit() {
+    let mut c = Cluster::new(config(4, 81)).expect("cluster");
+    c.run_for(std::time::Duration::from_secs(20));
+    let height = c.min_committed_height();
+    assert!(height > 200, "only {height} blocks committed");
+    for i in 0..4 {
+        let kept = c.node(i).bft().verified_certificate_count();
+        assert!(kept < 32, "node {i} remembers {kept} verified certificates after {height} commits");
+    }
+}

@@ -49,7 +49,12 @@ fn votes_in(actions: &[Action]) -> usize {
 
 /// Delivers `proposal` to `node` and answers its verification job as the runtime would (all signatures good).
 fn deliver(node: &mut NodeStateMachine, proposal: Message) -> Vec<Action> {
-    let actions = node.handle(Duration::from_millis(30), Event::Network { from: 1, message: proposal });
+    deliver_from(node, 1, proposal)
+}
+
+/// Delivers `message` from validator `from`, answering verification as [`deliver`] does.
+fn deliver_from(node: &mut NodeStateMachine, from: u16, message: Message) -> Vec<Action> {
+    let actions = node.handle(Duration::from_millis(30), Event::Network { from, message });
     let mut out = Vec::new();
     for a in actions {
         if let Action::Verify(job) = &a {
@@ -113,4 +118,63 @@ fn votes_of_another_epoch_are_refused() {
     assert!(node.bft().check_vote(&vote(0)).is_ok());
     let outsider = Vote { voter: 9, ..vote(0) };
     assert_eq!(node.bft().check_vote(&outsider).err(), Some(Refusal::NonMember));
+}
+
+/// A proposal that arrives before its parent is kept and handled once sync brings the parent; the execution-root
+/// verdict computed on arrival must still apply then (it used to be replaced by "ok").
+#[test]
+fn a_buffered_proposal_with_a_wrong_execution_root_gets_no_vote() {
+    use hsbench_engine::crypto::VoteScheme;
+    use hsbench_engine::types::{
+        Block, BlockHeader, Hash, Proposal, SignerBitfield, SyncEntry, proposal_message, tx_root,
+    };
+    let (_, setup) = setup();
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let (Message::Proposal(p1), _) = lead_round_one(&mut leader) else { panic!("a proposal") };
+    let b1 = p1.block.clone();
+    let mut signers = SignerBitfield::new(4);
+    for pos in 0..3 {
+        signers.set(pos);
+    }
+    // The replica's verification is answered "valid" by `deliver_from`, so the aggregate bytes are not checked.
+    let qc1 = QuorumCertificate {
+        epoch: 0,
+        round: 1,
+        height: 1,
+        block_hash: b1.hash(),
+        parent_hash: b1.header.parent_hash,
+        signers,
+        aggregate: vec![7; 192],
+    };
+    let header = BlockHeader {
+        chain_id: CHAIN,
+        height: 2,
+        epoch: 0,
+        round: 2,
+        parent_hash: b1.hash(),
+        parent_qc: qc1.clone(),
+        proposer: 2,
+        timestamp_ms: 40,
+        tx_root: tx_root(&[]),
+        tx_count: 0,
+        exec_height: 0,
+        exec_state_root: Hash::of(b"not the genesis state root"),
+    };
+    let b2 = Block { header, txs: Vec::new() };
+    let sig = setup.keys[2].sign_vote(VoteScheme::Ed25519, &proposal_message(CHAIN, &b2.hash()));
+    let mut signature = [0u8; 64];
+    signature.copy_from_slice(&sig);
+    let p2 = Proposal { block: b2.clone(), tc: None, signature };
+
+    // Node 0: its vote for round 2 would go to node 3, the leader of round 3 (a Send we can see).
+    let mut replica = NodeStateMachine::new(0, setup.params[0].clone(), None);
+    let _ = replica.start(Duration::ZERO);
+    let first = deliver_from(&mut replica, 2, Message::Proposal(p2));
+    assert_eq!(votes_in(&first), 0, "no vote before the parent is known");
+    let synced = deliver_from(&mut replica, 1, Message::SyncResponse(vec![SyncEntry { block: b1, qc: Some(qc1) }]));
+    assert!(replica.bft().knows_block(&b2.hash()), "the buffered proposal was handled after sync");
+    let voted_b2 =
+        synced.iter().any(|a| matches!(a, Action::Send { message: Message::Vote(v), .. } if v.block_hash == b2.hash()));
+    assert!(!voted_b2, "voted for a block whose execution root disagrees with ours");
+    assert!(replica.refusals().get("state_root_mismatch").copied().unwrap_or(0) > 0);
 }

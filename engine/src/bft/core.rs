@@ -18,7 +18,7 @@ use crate::types::{
     Block, Epoch, Hash, Height, Message, Proposal, QuorumCertificate, Round, SignerBitfield, SyncEntry,
     TimeoutCertificate, TimeoutVote, ValidatorId, Vote, encode, proposal_message, timeout_message, vote_message,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,8 +144,10 @@ pub struct HotStuff {
     sent_timeout: Option<Round>,
     pending_certs: HashMap<u64, PendingCert>,
     next_job: u64,
-    verified_certs: HashSet<Hash>,
-    buffered: BTreeMap<(Height, Hash), Proposal>,
+    /// Digests of certificates already verified, with their rank (pruned below the committed tip).
+    verified_certs: HashMap<Hash, (Epoch, Round)>,
+    /// Proposals waiting for their parent, with the execution-root verdict computed when they arrived.
+    buffered: BTreeMap<(Height, Hash), (Proposal, bool)>,
     last_sync_request: Option<Duration>,
     epoch_proofs: BTreeMap<Epoch, Vec<SyncEntry>>,
     /// Safety state persisted in a later epoch than the committed one (the node crashed after entering that
@@ -181,7 +183,7 @@ impl HotStuff {
             sent_timeout: None,
             pending_certs: HashMap::new(),
             next_job: 0,
-            verified_certs: HashSet::new(),
+            verified_certs: HashMap::new(),
             buffered: BTreeMap::new(),
             last_sync_request: None,
             epoch_proofs: BTreeMap::new(),
@@ -247,6 +249,10 @@ impl HotStuff {
     pub fn chain_to(&self, tip: &Hash) -> Option<Vec<&Block>> {
         self.tree.chain_to(tip)
     }
+    /// Certificates remembered as verified (pruned below the committed tip, so bounded in a long run).
+    pub fn verified_certificate_count(&self) -> usize {
+        self.verified_certs.len()
+    }
     /// Counters.
     pub fn stats(&self) -> &BftStats {
         &self.stats
@@ -266,7 +272,7 @@ impl HotStuff {
         if qc.is_epoch_start() {
             return if *qc == self.genesis_qc { Ok(None) } else { Err(Refusal::BadCertificate) };
         }
-        if self.verified_certs.contains(&Hash::of(&encode(qc))) {
+        if self.verified_certs.contains_key(&Hash::of(&encode(qc))) {
             return Ok(None);
         }
         let signers = self.p.schedule.signers(qc.epoch, &qc.signers).ok_or(Refusal::BadCertificate)?;
@@ -282,7 +288,7 @@ impl HotStuff {
         if signers.len() < self.p.schedule.quorum(tc.epoch) || tc.high_qc.epoch > tc.epoch {
             return Err(Refusal::BadCertificate);
         }
-        if !self.verified_certs.contains(&Hash::of(&encode(tc))) {
+        if !self.verified_certs.contains_key(&Hash::of(&encode(tc))) {
             let message = timeout_message(self.p.chain_id, tc.epoch, tc.round);
             job.aggregates.push(AggregateCheck { message, signers, aggregate: tc.aggregate.clone() });
         }
@@ -292,7 +298,7 @@ impl HotStuff {
 
     fn mark_verified_qc(&mut self, qc: &QuorumCertificate) {
         if !qc.is_epoch_start() {
-            self.verified_certs.insert(Hash::of(&encode(qc)));
+            self.verified_certs.insert(Hash::of(&encode(qc)), qc.rank());
         }
     }
 
@@ -360,7 +366,7 @@ impl HotStuff {
         let justify_ok = justify.rank() >= self.high_qc.rank();
         self.mark_verified_qc(&justify);
         if let Some(tc) = &p.tc {
-            self.verified_certs.insert(Hash::of(&encode(tc)));
+            self.verified_certs.insert(Hash::of(&encode(tc)), (tc.epoch, tc.round));
             self.mark_verified_qc(&tc.high_qc);
             self.on_tc(now, tc.clone(), out);
         }
@@ -373,7 +379,7 @@ impl HotStuff {
         if !self.tree.contains(&hash) && !self.tree.insert(block.clone()) {
             if block.header.height > self.tree.root_height() {
                 if self.buffered.len() < MAX_BUFFERED_PROPOSALS {
-                    self.buffered.insert((block.header.height, hash), p);
+                    self.buffered.insert((block.header.height, hash), (p, exec_ok));
                 }
                 out.refused.push(Refusal::UnknownParent);
                 self.request_sync(now, Some(block.header.proposer), out);
@@ -568,7 +574,7 @@ impl HotStuff {
             }
             PendingCert::Tc { epoch, round, high_qc, signers } => {
                 let tc = TimeoutCertificate { epoch, round, high_qc, signers, aggregate };
-                self.verified_certs.insert(Hash::of(&encode(&tc)));
+                self.verified_certs.insert(Hash::of(&encode(&tc)), (tc.epoch, tc.round));
                 self.on_tc(now, tc, out);
             }
         }
@@ -648,6 +654,8 @@ impl HotStuff {
         let Some((root, root_qc)) = new_root else { return };
         self.tree.advance_root(&root);
         self.committed_qc = root_qc.clone();
+        let floor = self.committed_qc.rank();
+        self.verified_certs.retain(|_, rank| *rank >= floor);
         let buffered: Vec<(Height, Hash)> =
             self.buffered.keys().filter(|(h, _)| *h <= self.tree.root_height()).copied().collect();
         for k in buffered {
@@ -922,12 +930,12 @@ impl HotStuff {
         let ready: Vec<(Height, Hash)> = self
             .buffered
             .iter()
-            .filter(|(_, p)| self.tree.contains(&p.block.header.parent_hash))
+            .filter(|(_, (p, _))| self.tree.contains(&p.block.header.parent_hash))
             .map(|(k, _)| *k)
             .collect();
         for k in ready {
-            if let Some(p) = self.buffered.remove(&k) {
-                self.on_proposal(now, p, true, out);
+            if let Some((p, exec_ok)) = self.buffered.remove(&k) {
+                self.on_proposal(now, p, exec_ok, out);
             }
         }
     }

@@ -7,6 +7,7 @@ use crate::execution::ExecutionState;
 use crate::node::{NodeParams, NodeResume, NodeStateMachine};
 use crate::runtime::NodeServices;
 use crate::storage::{MemoryStorage, RedbStorage, Storage};
+use crate::types::bitfield::MAX_COMMITTEE;
 use crate::types::{Block, BlockHeader, Hash, QuorumCertificate, ValidatorId};
 use std::sync::Arc;
 
@@ -79,6 +80,12 @@ impl ClusterSetup {
             committees.push((0..n as ValidatorId).collect());
         }
         for (e, c) in committees.iter().enumerate() {
+            if c.len() > MAX_COMMITTEE {
+                return Err(SimError::Config(format!(
+                    "committee {e} has {} members; a certificate's signer bitfield holds at most {MAX_COMMITTEE}",
+                    c.len()
+                )));
+            }
             if c.len() < 4 {
                 return Err(SimError::Config(format!("committee {e} has {} members; at least 4 are needed", c.len())));
             }
