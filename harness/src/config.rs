@@ -15,7 +15,7 @@ use hsbench_engine::bft::ConsensusConfig;
 use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
 use hsbench_engine::mempool::MempoolConfig;
 use hsbench_engine::provisioning::ProvisioningConfig;
-use hsbench_engine::runtime::pipeline::PipelineConfig;
+use hsbench_engine::runtime::pipeline::{PipelineConfig, available_cores};
 use hsbench_engine::sim::{ClockMode, ClusterConfig, NetworkConfig, StorageMode};
 use hsbench_engine::types::transaction::MAX_MEMO_BYTES;
 use hsbench_engine::types::{Account, AccountId};
@@ -601,6 +601,10 @@ impl BenchConfig {
             return fail("workload.invalid", format!("fractions add up to {} > 1", mix.total()));
         }
         self.validate_node_sections(origin)?;
+        // A stage on a core this process may not use would run unpinned: refuse it here, before any run.
+        if let Err(message) = self.pipeline.cores.check(&available_cores()) {
+            return fail("pipeline.cores", message);
+        }
         if self.crypto.gpu_batch == 0 || self.crypto.gpu_in_flight == 0 {
             return fail("crypto.gpu_batch", "gpu_batch and gpu_in_flight must be at least 1".to_string());
         }
@@ -869,6 +873,16 @@ mod tests {
         assert_eq!(invalid_key("[cluster]\nstorage_dir = \"/tmp/x\"\n"), "cluster.storage_dir");
         let msg = parse("[cluster]\nvalidators = 3\n", "t.toml").unwrap().validate("t.toml").unwrap_err().to_string();
         assert_eq!(msg, "t.toml: cluster.validators: must be at least 4 (n = 3f + 1 with f ≥ 1), got 3");
+    }
+
+    /// A `[pipeline.cores]` table naming a core this process may not run on (10000 exceeds every affinity
+    /// mask) is refused at validation, naming the stage and the core, instead of running that stage unpinned.
+    #[test]
+    fn a_core_map_naming_a_core_the_process_may_not_use_is_invalid() {
+        let text = "[pipeline.cores]\nstorage = [10000]\n";
+        assert_eq!(invalid_key(text), "pipeline.cores");
+        let msg = parse(text, "t.toml").expect("parses").validate("t.toml").unwrap_err().to_string();
+        assert!(msg.contains("storage") && msg.contains("10000"), "{msg}");
     }
 
     #[test]

@@ -71,7 +71,11 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
     let ui = Ui::detect(args.node.quiet);
     let (c, k) = (&config.cluster, &config.ceiling);
-    let (core_map, layout_warnings) = config.pipeline.cores.resolve(available_cores());
+    let (core_map, layout_warnings) = config
+        .pipeline
+        .cores
+        .resolve(&available_cores())
+        .map_err(|e| anyhow::anyhow!("{origin}: pipeline.cores: {e}"))?;
     println!("hsbench ceiling — {origin}");
     println!(
         "  node under test + {} committee members · {} votes · {} · SLO p99 ≤ {} ms, ≥ {:.0} % committed · \

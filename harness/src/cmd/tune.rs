@@ -105,13 +105,14 @@ pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
         build(BackendName::Gpu, &config.crypto).context("gpu is in --backends")?;
     }
     let cores = available_cores();
-    let start = Candidate::of(&config, cores);
+    let start = Candidate::of(&config, &cores).map_err(|e| anyhow::anyhow!("{origin}: pipeline.cores: {e}"))?;
     let ui = Ui::detect(args.node.quiet);
     println!("hsbench tune — {origin}");
     println!(
-        "  budget {} min · {} cores · backends {} · per candidate: probes {} s, one {} s confirmation, precision \
+        "  budget {} min · {} cores {:?} · backends {} · per candidate: probes {} s, one {} s confirmation, precision \
          {:.0} %, keep a move only above +{:.0} %",
         args.budget_minutes,
+        cores.len(),
         cores,
         backends.iter().map(|b| b.name()).collect::<Vec<_>>().join(", "),
         args.probe_s,
@@ -126,7 +127,7 @@ pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
         precision: args.precision,
         start_fraction: 0.75,
     };
-    let mut evaluator = NodeEvaluator::new(&config, args.node.cache.clone(), search, cores);
+    let mut evaluator = NodeEvaluator::new(&config, args.node.cache.clone(), search, cores.clone());
     let settings = TuneSettings {
         budget: Duration::from_secs_f64(args.budget_minutes * 60.0),
         min_gain: args.min_gain,
@@ -199,7 +200,7 @@ fn write_best(path: &PathBuf, best: &BenchConfig, outcome: &TuneOutcome, origin:
     let header = format!(
         "# Written by `hsbench tune` from {origin} on a {}-core {} machine.\n# Best: {} — ceiling {} tx/s \
          (configuration as given: {} tx/s).\n# Use: hsbench ceiling --config {}\n\n",
-        hsbench_engine::runtime::pipeline::available_cores(),
+        hsbench_engine::runtime::pipeline::available_cores().len(),
         crate::result::cpu_model(),
         outcome.best.label,
         outcome.best.ceiling_tps.map_or("none".into(), |c| format!("{c:.0}")),

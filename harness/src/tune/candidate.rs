@@ -18,13 +18,14 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// The candidate `config` describes, its core layout resolved for a machine of `available` cores.
-    pub fn of(config: &BenchConfig, available: usize) -> Self {
-        Candidate {
-            cores: config.pipeline.cores.resolve(available).0,
+    /// The candidate `config` describes, its core layout resolved over the cores `allowed` (ids, as
+    /// `available_cores` lists them); an explicit layout naming a core outside them is an error.
+    pub fn of(config: &BenchConfig, allowed: &[usize]) -> Result<Self, String> {
+        Ok(Candidate {
+            cores: config.pipeline.cores.resolve(allowed)?.0,
             batch_size: config.pipeline.batch_size,
             backend: config.crypto.backend,
-        }
+        })
     }
 
     /// A short, unique label: stage → cores, batch size, backend (`sv 1 · node 1 · exec 1 · store 1 · in 0 ·
@@ -67,12 +68,12 @@ mod tests {
     #[test]
     fn apply_round_trips_and_labels_differ() {
         let base = BenchConfig::default();
-        let c = Candidate::of(&base, 2);
+        let c = Candidate::of(&base, &[0, 1]).expect("auto layout");
         let mut other = c.clone();
         other.batch_size = 256;
         other.backend = BackendName::Cpu;
         let applied = other.apply(&base);
-        assert_eq!(Candidate::of(&applied, 2), other);
+        assert_eq!(Candidate::of(&applied, &[0, 1]).as_ref(), Ok(&other));
         assert_eq!(applied.cluster.verify_backend.name(), "cpu");
         assert_ne!(c.label(), other.label());
         assert!(c.label().contains("batch 128"), "{}", c.label());

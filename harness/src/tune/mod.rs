@@ -27,9 +27,10 @@ pub struct Evaluation {
     pub p99_ms: f64,
     /// The bottleneck stage at the ceiling.
     pub bottleneck: String,
-    /// The core with the highest summed stage busy % at the ceiling (the committee included).
+    /// The core (id) with the highest summed stage busy % at the ceiling (the committee included).
     pub busiest_core: Option<usize>,
-    /// Summed busy % per core at the ceiling, by core index.
+    /// Summed busy % per core at the ceiling, one entry per core of [`TuneSettings::cores`], in that order
+    /// (entry `k` is core `k` when the process may use every core).
     pub core_busy_pct: Vec<f64>,
     /// Why the lowest failing rate above the ceiling failed (the SLO checks it missed).
     pub failed_above: Vec<String>,
@@ -65,8 +66,8 @@ pub struct TuneSettings {
     pub min_gain: f64,
     /// Backends the search may switch to.
     pub backends: Vec<BackendName>,
-    /// Cores of the machine.
-    pub cores: usize,
+    /// Ids of the cores the process may run on (`available_cores`): the only cores a move may name.
+    pub cores: Vec<usize>,
     /// Stop after this many evaluations (tests; `None`: only the budget limits).
     pub max_evaluations: Option<usize>,
 }
@@ -153,7 +154,7 @@ pub fn tune(
     let mut exhausted = false;
     'climb: loop {
         let (current, current_eval) = measured[best].clone();
-        for n in moves::neighbours(&current, s.cores, &s.backends, current_eval.busiest_core) {
+        for n in moves::neighbours(&current, &s.cores, &s.backends, current_eval.busiest_core) {
             if measured.iter().any(|(c, _)| *c == n) {
                 continue;
             }

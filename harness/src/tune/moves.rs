@@ -8,15 +8,15 @@ use crate::backends::BackendName;
 /// Smallest and largest batch sizes tried.
 pub const BATCH_RANGE: (usize, usize) = (16, 4096);
 
-/// Every candidate one move from `c` on a machine of `cores` cores, trying `backends`, ordered so that moves taking
-/// work off `busiest_core` come first (the measured bottleneck is where a better layout is most likely).
+/// Every candidate one move from `c` over the cores `cores` (ids the process may run on), trying `backends`,
+/// ordered so that moves taking work off `busiest_core` come first (the measured bottleneck is where a better
+/// layout is most likely).
 pub fn neighbours(
     c: &Candidate,
-    cores: usize,
+    cores: &[usize],
     backends: &[BackendName],
     busiest_core: Option<usize>,
 ) -> Vec<Candidate> {
-    let cores = cores.max(1);
     let mut out: Vec<(bool, Candidate)> = Vec::new();
     let mut push = |relieves: bool, n: Candidate| {
         if n != *c && !out.iter().any(|(_, o)| *o == n) {
@@ -26,14 +26,14 @@ pub fn neighbours(
     // One single-threaded stage to another core.
     for stage in ["node", "execution", "storage", "ingress"] {
         let from = single(c, stage);
-        for core in (0..cores).filter(|&k| Some(k) != from) {
+        for &core in cores.iter().filter(|&&k| Some(k) != from) {
             let mut n = c.clone();
             *single_mut(&mut n, stage) = vec![core];
             push(from.is_some() && from == busiest_core, n);
         }
     }
     // One sigverify core more, or one fewer.
-    for core in (0..cores).filter(|k| !c.cores.sigverify.contains(k)) {
+    for &core in cores.iter().filter(|k| !c.cores.sigverify.contains(k)) {
         let mut n = c.clone();
         n.cores.sigverify.push(core);
         n.cores.sigverify.sort_unstable();
@@ -88,13 +88,13 @@ mod tests {
     use hsbench_engine::runtime::pipeline::CoreMap;
 
     fn two_core() -> Candidate {
-        Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch }
+        Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CpuBatch }
     }
 
     #[test]
     fn every_neighbour_is_one_move_away_and_unique() {
         let c = two_core();
-        let ns = neighbours(&c, 2, &[BackendName::CpuBatch, BackendName::Gpu], Some(1));
+        let ns = neighbours(&c, &[0, 1], &[BackendName::CpuBatch, BackendName::Gpu], Some(1));
         // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; batch 256 and 64; gpu.
         assert_eq!(ns.len(), 8, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
         for n in &ns {
@@ -123,8 +123,8 @@ mod tests {
     fn batch_sizes_stay_in_range_and_one_core_has_no_layout_moves() {
         let mut c = two_core();
         c.batch_size = BATCH_RANGE.1;
-        c.cores = CoreMap::auto(1);
-        let ns = neighbours(&c, 1, &[BackendName::CpuBatch], None);
+        c.cores = CoreMap::auto(&[0]);
+        let ns = neighbours(&c, &[0], &[BackendName::CpuBatch], None);
         assert_eq!(ns.iter().map(|n| n.batch_size).collect::<Vec<_>>(), vec![BATCH_RANGE.1 / 2]);
     }
 }

@@ -31,12 +31,12 @@ pub struct NodeEvaluator<'a> {
     search: CompactSearch,
     corpus: Option<CorpusStore>,
     gpu: Option<Built>,
-    available: usize,
+    available: Vec<usize>,
 }
 
 impl<'a> NodeEvaluator<'a> {
-    /// An evaluator over `base` (validated), caching the corpus under `cache`, on `available` cores.
-    pub fn new(base: &'a BenchConfig, cache: PathBuf, search: CompactSearch, available: usize) -> Self {
+    /// An evaluator over `base` (validated), caching the corpus under `cache`, on the cores `available` (ids).
+    pub fn new(base: &'a BenchConfig, cache: PathBuf, search: CompactSearch, available: Vec<usize>) -> Self {
         NodeEvaluator { base, cache, search, corpus: None, gpu: None, available }
     }
 
@@ -80,13 +80,13 @@ impl Evaluate for NodeEvaluator<'_> {
             .rev()
             .find(|p| p.phase == SearchPhase::Confirm && Some(p.rate_tps) == outcome.ceiling_tps)
             .map(|p| &p.result);
-        let load = at.map(|r| core_busy(r, c, self.available)).unwrap_or_default();
+        let load = at.map(|r| core_busy(r, c, &self.available)).unwrap_or_default();
         Ok(Evaluation {
             ceiling_tps: outcome.ceiling_tps.filter(|_| outcome.confirmed),
             confirmed: outcome.confirmed,
             p99_ms: outcome.p99_us as f64 / 1e3,
             bottleneck: at.map(|r| r.bottleneck.clone()).unwrap_or_default(),
-            busiest_core: busiest(&load),
+            busiest_core: busiest(&load).and_then(|k| self.available.get(k).copied()),
             core_busy_pct: load,
             failed_above: outcome
                 .curve
@@ -100,11 +100,12 @@ impl Evaluate for NodeEvaluator<'_> {
     }
 }
 
-/// Summed busy % per core: each stage thread's share on its core, the committee's on its core.
-pub fn core_busy(r: &RateResult, c: &Candidate, available: usize) -> Vec<f64> {
-    let mut load = vec![0.0; available.max(1)];
+/// Summed busy % per core of `available` (ids; one entry each, in that order): each stage thread's share on
+/// its core, the committee's on its core.
+pub fn core_busy(r: &RateResult, c: &Candidate, available: &[usize]) -> Vec<f64> {
+    let mut load = vec![0.0; available.len()];
     let mut add = |core: usize, pct: f64| {
-        if let Some(l) = load.get_mut(core) {
+        if let Some(l) = available.iter().position(|&id| id == core).and_then(|k| load.get_mut(k)) {
             *l += pct;
         }
     };

@@ -54,14 +54,14 @@ fn settings(max: Option<usize>) -> TuneSettings {
         budget: Duration::from_secs(3600),
         min_gain: 0.02,
         backends: vec![BackendName::CpuBatch, BackendName::Cpu],
-        cores: 2,
+        cores: vec![0, 1],
         max_evaluations: max,
     }
 }
 
 #[test]
 fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
-    let start = Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch };
+    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CpuBatch };
     let mut model = CostModel { calls: Vec::new() };
     let mut seen = 0;
     let out = tune(&mut model, &start, &settings(None), &mut |e| {
@@ -85,7 +85,7 @@ fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
 
 #[test]
 fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
-    let start = Candidate { cores: CoreMap::auto(2), batch_size: 128, backend: BackendName::CpuBatch };
+    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CpuBatch };
     let mut model = CostModel { calls: Vec::new() };
     let out = tune(&mut model, &start, &settings(Some(1)), &mut |_| {}).unwrap();
     assert_eq!(out.evaluations, 1);

@@ -52,9 +52,11 @@ impl CoreMap {
         ]
     }
 
-    /// The automatic layout for a machine with `available` cores (0 is treated as 1).
+    /// The automatic layout over `allowed`, the ids of the cores the process may run on (as
+    /// [`super::available_cores`] lists them; sorted and deduplicated here, an empty list is taken as `[0]`).
+    /// Stages are laid out by position in that list, so under `taskset -c 4-7` "core 0" below is core 4:
     ///
-    /// | cores | committee | ingress | sigverify | node | execution | storage |
+    /// | allowed cores | committee | ingress | sigverify | node | execution | storage |
     /// |---|---|---|---|---|---|---|
     /// | 1 | 0 | 0 | 0 | 0 | 0 | 0 |
     /// | 2 | 0 | 0 | 1 | 1 | 1 | 1 |
@@ -62,63 +64,79 @@ impl CoreMap {
     /// | 6–11 | 0 | 1 | 4 … c−1 | 2 | 3 | 3 |
     /// | ≥ 12 | 0 | 1 | 5 … c−1 | 2 | 3 | 4 |
     ///
-    /// Signature verification gets every core left over, because it is the stage that scales with load (the
-    /// Firedancer lesson in FIELD-NOTES); the committee keeps core 0 to itself from 6 cores up, so its cost never
-    /// lands on the node's cores there. On 2 cores the node keeps core 1 whole: measured here, giving sigverify
-    /// both cores let the committee (≈ 70 % of a core) compete with it, and the ceiling was lower (10–12k vs
-    /// 14k tx/s, bench-configs/node-ceiling.toml).
-    pub fn auto(available: usize) -> CoreMap {
-        let c = available.max(1);
-        let range = |a: usize, b: usize| (a..b).collect::<Vec<_>>();
+    /// (`k` is the `k`-th allowed core, `c` how many there are.) Signature verification gets every core left
+    /// over, because it is the stage that scales with load (the Firedancer lesson in FIELD-NOTES); the committee
+    /// keeps the first core to itself from 6 cores up, so its cost never lands on the node's cores there. On 2
+    /// cores the node keeps the second core whole: measured here, giving sigverify both cores let the committee
+    /// (≈ 70 % of a core) compete with it, and the ceiling was lower (10–12k vs 14k tx/s,
+    /// bench-configs/node-ceiling.toml).
+    pub fn auto(allowed: &[usize]) -> CoreMap {
+        let mut ids = allowed.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            ids.push(0);
+        }
+        let c = ids.len();
+        let at = |k: usize| vec![ids[k]];
+        let range = |a: usize, b: usize| ids[a..b].to_vec();
         match c {
             1 => CoreMap {
-                ingress: vec![0],
-                sigverify: vec![0],
-                node: vec![0],
-                execution: vec![0],
-                storage: vec![0],
-                committee: vec![0],
+                ingress: at(0),
+                sigverify: at(0),
+                node: at(0),
+                execution: at(0),
+                storage: at(0),
+                committee: at(0),
             },
             2 => CoreMap {
-                ingress: vec![0],
-                sigverify: vec![1],
-                node: vec![1],
-                execution: vec![1],
-                storage: vec![1],
-                committee: vec![0],
+                ingress: at(0),
+                sigverify: at(1),
+                node: at(1),
+                execution: at(1),
+                storage: at(1),
+                committee: at(0),
             },
             3..=5 => CoreMap {
-                ingress: vec![0],
+                ingress: at(0),
                 sigverify: range(1, c - 1),
-                node: vec![c - 1],
-                execution: vec![c - 1],
-                storage: vec![c - 1],
-                committee: vec![0],
+                node: at(c - 1),
+                execution: at(c - 1),
+                storage: at(c - 1),
+                committee: at(0),
             },
             6..=11 => CoreMap {
-                ingress: vec![1],
+                ingress: at(1),
                 sigverify: range(4, c),
-                node: vec![2],
-                execution: vec![3],
-                storage: vec![3],
-                committee: vec![0],
+                node: at(2),
+                execution: at(3),
+                storage: at(3),
+                committee: at(0),
             },
             _ => CoreMap {
-                ingress: vec![1],
+                ingress: at(1),
                 sigverify: range(5, c),
-                node: vec![2],
-                execution: vec![3],
-                storage: vec![4],
-                committee: vec![0],
+                node: at(2),
+                execution: at(3),
+                storage: at(4),
+                committee: at(0),
             },
         }
+    }
+
+    /// Every `(stage, core)` of this map whose core is not in `allowed`, in pipeline order.
+    pub fn outside(&self, allowed: &[usize]) -> Vec<(&'static str, usize)> {
+        self.stages()
+            .into_iter()
+            .flat_map(|(name, cores)| cores.iter().filter(|c| !allowed.contains(c)).map(move |&c| (name, c)))
+            .collect()
     }
 }
 
 /// `cores = "auto"` or an explicit `[cores]` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum CoreLayout {
-    /// [`CoreMap::auto`] for the machine the run starts on.
+    /// [`CoreMap::auto`] over the cores the process may run on when the run starts.
     #[default]
     Auto,
     /// Exactly these cores.
@@ -126,12 +144,30 @@ pub enum CoreLayout {
 }
 
 impl CoreLayout {
-    /// The core map to run with on a machine of `available` cores, plus warnings: a stage left empty in an
-    /// explicit map takes its automatic cores (and says so). Cores that do not exist are kept here and reported
-    /// when the thread fails to pin (it then runs unpinned; see [`super::pin_to_core`]).
-    pub fn resolve(&self, available: usize) -> (CoreMap, Vec<String>) {
-        let auto = CoreMap::auto(available);
-        match self {
+    /// Checks that an explicit map names only cores in `allowed` (the ids of [`super::available_cores`]); the
+    /// error names every offending stage and core, and the allowed ones. [`CoreLayout::Auto`] always passes.
+    pub fn check(&self, allowed: &[usize]) -> Result<(), String> {
+        let CoreLayout::Explicit(map) = self else { return Ok(()) };
+        let outside = map.outside(allowed);
+        if outside.is_empty() {
+            return Ok(());
+        }
+        let named: Vec<String> = outside.iter().map(|(stage, core)| format!("{stage} = core {core}")).collect();
+        Err(format!(
+            "{} not among the cores this process may run on ({allowed:?}; taskset, cpusets and containers restrict \
+             them); name only those, or use cores = \"auto\"",
+            named.join(", ")
+        ))
+    }
+
+    /// The core map to run with when the process may run on the cores `allowed` (the ids of
+    /// [`super::available_cores`]), plus warnings: a stage left empty in an explicit map takes its automatic
+    /// cores (and says so). An explicit map naming a core outside `allowed` is an error (see
+    /// [`CoreLayout::check`]): its stage could not be pinned.
+    pub fn resolve(&self, allowed: &[usize]) -> Result<(CoreMap, Vec<String>), String> {
+        self.check(allowed)?;
+        let auto = CoreMap::auto(allowed);
+        Ok(match self {
             CoreLayout::Auto => (auto, Vec::new()),
             CoreLayout::Explicit(map) => {
                 let mut map = map.clone();
@@ -144,7 +180,7 @@ impl CoreLayout {
                 }
                 (map, warnings)
             }
-        }
+        })
     }
 }
 
@@ -201,5 +237,58 @@ impl Default for PipelineConfig {
             queue_capacity: 64,
             verify_backend: CpuBackendKind::CpuBatch,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Under `taskset -c 4-7` (or a cpuset) the process may run only on cores 4–7: every core the automatic
+    /// layout names must be one of them, or every stage silently runs unpinned.
+    #[test]
+    fn auto_layout_names_only_cores_the_process_may_use() {
+        for allowed in [vec![4, 5, 6, 7], vec![2, 5], vec![3], vec![8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]] {
+            let map = CoreMap::auto(&allowed);
+            for (name, cores) in map.stages() {
+                assert!(!cores.is_empty(), "allowed {allowed:?}: {name} has no core");
+                for core in cores {
+                    assert!(allowed.contains(core), "allowed {allowed:?}: {name} names core {core}: {map:?}");
+                }
+            }
+        }
+    }
+
+    /// The layout is the documented table over positions in the allowed list: on [2, 5] the committee and
+    /// ingress take 2, the rest 5; unsorted or repeated ids change nothing; no ids at all is core 0.
+    #[test]
+    fn auto_layout_follows_the_table_over_the_allowed_ids() {
+        let two = CoreMap::auto(&[5, 2, 5]);
+        assert_eq!((two.committee.as_slice(), two.ingress.as_slice()), (&[2][..], &[2][..]));
+        assert!([&two.sigverify, &two.node, &two.execution, &two.storage].iter().all(|c| c.as_slice() == [5]));
+        let eight = CoreMap::auto(&[10, 11, 12, 13, 14, 15, 16, 17]);
+        assert_eq!(eight.committee, vec![10]);
+        assert_eq!(eight.ingress, vec![11]);
+        assert_eq!(eight.node, vec![12]);
+        assert_eq!((eight.execution.as_slice(), eight.storage.as_slice()), (&[13][..], &[13][..]));
+        assert_eq!(eight.sigverify, vec![14, 15, 16, 17]);
+        assert_eq!(CoreMap::auto(&[]), CoreMap::auto(&[0]));
+        assert_eq!(CoreMap::auto(&[0, 1, 2, 3]).sigverify, vec![1, 2]);
+    }
+
+    /// An explicit map naming a core outside the allowed set is an error naming each such stage and core;
+    /// inside it, the map resolves (empty stages from the automatic layout over the same set).
+    #[test]
+    fn explicit_map_outside_the_allowed_cores_is_an_error() {
+        let map = CoreMap { sigverify: vec![4, 9], storage: vec![0], ..CoreMap::default() };
+        let layout = CoreLayout::Explicit(map);
+        let err = layout.resolve(&[4, 5, 6, 7]).expect_err("cores 9 and 0 are not allowed");
+        assert!(err.contains("sigverify = core 9") && err.contains("storage = core 0"), "{err}");
+        assert!(err.contains("[4, 5, 6, 7]") && !err.contains("core 4"), "{err}");
+        assert_eq!(layout.check(&[0, 4, 9]), Ok(()));
+        let (resolved, warnings) = layout.resolve(&[0, 4, 9]).expect("every named core is allowed");
+        assert_eq!(resolved.node, CoreMap::auto(&[0, 4, 9]).node);
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
+        assert_eq!(CoreLayout::Auto.check(&[3]), Ok(()));
     }
 }

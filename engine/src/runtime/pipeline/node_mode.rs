@@ -105,11 +105,11 @@ impl NodeUnderTest {
         if !(cfg.committee_latency_ms.is_finite() && cfg.committee_latency_ms >= 0.0) {
             return Err(PipelineError::Config(format!("committee_latency_ms = {}", cfg.committee_latency_ms)));
         }
+        let (core_map, layout_warnings) = p.cores.resolve(&available_cores()).map_err(PipelineError::Config)?;
         let mut cluster = cfg.cluster.clone();
         cluster.verify_backend = p.verify_backend;
         let setup = ClusterSetup::new(&cluster)?;
         let n = cluster.validators;
-        let (core_map, layout_warnings) = p.cores.resolve(available_cores());
         let warnings: Warnings = Arc::new(Mutex::new(layout_warnings));
         note_layout(&core_map, &warnings);
 

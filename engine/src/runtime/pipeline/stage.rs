@@ -135,14 +135,19 @@ impl StageClock {
     }
 }
 
-/// Pins the calling thread to `core` (an index into the machine's core ids). A core that does not exist, or a
-/// platform that refuses pinning, yields a warning and leaves the thread running unpinned — never a crash.
+/// Pins the calling thread to `core`, a core id as the OS numbers it (one of [`available_cores`]). A core the
+/// thread may not run on, or a platform that refuses pinning, yields a warning and leaves the thread running
+/// unpinned — never a crash. (Configured core maps are checked against [`available_cores`] before any thread
+/// starts, see [`super::CoreLayout::resolve`], so this is the last line of defence, not the usual path.)
 pub fn pin_to_core(core: usize) -> Result<(), String> {
     let Some(ids) = core_affinity::get_core_ids() else {
         return Err(format!("cannot list this machine's cores; thread meant for core {core} runs unpinned"));
     };
     let Some(id) = ids.iter().find(|id| id.id == core) else {
-        return Err(format!("core {core} does not exist (this machine has {} cores); thread runs unpinned", ids.len()));
+        let allowed: Vec<usize> = ids.iter().map(|id| id.id).collect();
+        return Err(format!(
+            "core {core} is not one this thread may run on (allowed: {allowed:?}); thread runs unpinned"
+        ));
     };
     if core_affinity::set_for_current(*id) {
         Ok(())
@@ -151,10 +156,18 @@ pub fn pin_to_core(core: usize) -> Result<(), String> {
     }
 }
 
-/// Number of cores the pipeline can pin to.
-pub fn available_cores() -> usize {
-    core_affinity::get_core_ids()
-        .map_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), |ids| ids.len())
+/// Ids of the cores the calling thread may run on, ascending and never empty: its affinity mask on Linux
+/// (`taskset`, cpusets and containers restrict it, so ids need not start at 0 nor be contiguous), `0..n`
+/// where the platform numbers cores by index, and `0..available_parallelism` when it cannot list them.
+/// These are the ids [`pin_to_core`] accepts and [`super::CoreMap::auto`] lays stages out on.
+pub fn available_cores() -> Vec<usize> {
+    let mut ids: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|id| id.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        ids = (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect();
+    }
+    ids
 }
 
 /// Warnings collected from every thread (failed pins, stuck stages) for the report.
