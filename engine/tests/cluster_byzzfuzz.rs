@@ -1,0 +1,83 @@
+//! A ByzzFuzz-style random sweep (Winter et al., OOPSLA 2023): each seed picks one byzantine committee member
+//! of four and one of its behaviours (`Byzantine::member_behaviours`: re-signed small-scope mutations, replays,
+//! votes for unknown blocks, equivocating timeouts, forged signer bitfields, floods…), random network conditions,
+//! and a few rounds of random partitions; then the network stabilises. After every run the properties of
+//! PROTOCOL.md are checked on the honest nodes: no conflicting commits, every committed QC verifies with a quorum
+//! of distinct signers, no honest node voted twice in a round, and commits resume after stabilisation.
+//!
+//! CI runs `SEEDS` seeds; `HSBENCH_SWEEP_SEEDS=N cargo test --release -p hsbench-engine --test cluster_byzzfuzz`
+//! runs a longer sweep (a failing seed is printed and becomes a fixed regression case).
+
+mod common;
+
+use common::*;
+use hsbench_engine::sim::{Byzantine, Cluster};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::time::{Duration, Instant};
+
+/// Seeds run by default (bounded: the whole test takes seconds).
+const SEEDS: u64 = 48;
+
+fn sweep_run(seed: u64) -> Result<(), String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let behaviours: Vec<Byzantine> = Byzantine::member_behaviours().collect();
+    let behaviour = behaviours[rng.random_range(0..behaviours.len())];
+    let bad = rng.random_range(0..4usize);
+    let mut cfg = config(4, seed);
+    cfg.network.latency_ms = rng.random_range(1.0..15.0);
+    cfg.network.jitter_ms = rng.random_range(0.0..20.0);
+    cfg.network.reorder = rng.random_range(0.0..0.2);
+    cfg.network.loss = rng.random_range(0.0..0.05);
+    let mut c = Cluster::new(cfg).map_err(|e| e.to_string())?;
+    c.set_byzantine(bad, behaviour);
+    let honest: Vec<usize> = (0..4).filter(|&i| i != bad).collect();
+    let ctx = format!("seed {seed}: node {bad} {behaviour:?}");
+    submit_batch(&mut c, 4, 0, 2);
+    // A few rounds of network faults.
+    for _ in 0..rng.random_range(1..4) {
+        if rng.random_bool(0.7) {
+            let mut groups = vec![Vec::new(), Vec::new()];
+            for node in 0..4 {
+                groups[usize::from(rng.random_bool(0.35))].push(node);
+            }
+            c.partition(&groups);
+        }
+        c.run_for(Duration::from_millis(rng.random_range(50..500)));
+        c.heal();
+    }
+    // Stabilisation: commits must resume.
+    c.run_for(Duration::from_secs(2));
+    let honest_min = |c: &Cluster| honest.iter().map(|&i| c.node(i).bft().committed_height()).min().unwrap_or(0);
+    let stable = honest_min(&c);
+    c.run_for(Duration::from_secs(2));
+    let later = honest_min(&c);
+    c.check_consistency_of(&honest).map_err(|e| format!("{ctx}: {e}"))?;
+    c.verify_commit_qcs().map_err(|e| format!("{ctx}: {e}"))?;
+    let doubles: Vec<&String> =
+        c.double_votes().iter().filter(|d| honest.iter().any(|h| d.starts_with(&format!("node {h} ")))).collect();
+    if !doubles.is_empty() {
+        return Err(format!("{ctx}: {doubles:?}"));
+    }
+    if later < stable + 3 {
+        return Err(format!("{ctx}: commits did not resume after the network stabilised ({stable} → {later})"));
+    }
+    Ok(())
+}
+
+#[test]
+fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
+    let seeds = std::env::var("HSBENCH_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
+    let started = Instant::now();
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2u64)
+            .map(|w| {
+                s.spawn(move || (w..seeds).step_by(2).filter_map(|seed| sweep_run(seed).err()).collect::<Vec<_>>())
+            })
+            .collect();
+        workers.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec!["a worker panicked".into()])).collect()
+    });
+    let per_minute = seeds as f64 / started.elapsed().as_secs_f64() * 60.0;
+    println!("byzzfuzz sweep: {seeds} scenarios, {per_minute:.0} scenarios/minute");
+    assert!(failures.is_empty(), "{} of {seeds} runs failed:\n{}", failures.len(), failures.join("\n"));
+}
