@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 /// Seeds run by default (bounded: the whole test takes seconds).
 const SEEDS: u64 = 48;
 
+/// Virtual time after stabilisation in which the honest nodes must commit at least 3 more blocks.
+const LIVENESS_WINDOW: Duration = Duration::from_secs(6);
+
 fn sweep_run(seed: u64) -> Result<(), String> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let behaviours: Vec<Byzantine> = Byzantine::member_behaviours().collect();
@@ -50,7 +53,7 @@ fn sweep_run(seed: u64) -> Result<(), String> {
     c.run_for(Duration::from_secs(2));
     let honest_min = |c: &Cluster| honest.iter().map(|&i| c.node(i).bft().committed_height()).min().unwrap_or(0);
     let stable = honest_min(&c);
-    c.run_for(Duration::from_secs(2));
+    c.run_for(LIVENESS_WINDOW);
     let later = honest_min(&c);
     c.check_consistency_of(&honest).map_err(|e| format!("{ctx}: {e}"))?;
     c.verify_commit_qcs().map_err(|e| format!("{ctx}: {e}"))?;
@@ -58,6 +61,15 @@ fn sweep_run(seed: u64) -> Result<(), String> {
         c.double_votes().iter().filter(|d| honest.iter().any(|h| d.starts_with(&format!("node {h} ")))).collect();
     if !doubles.is_empty() {
         return Err(format!("{ctx}: {doubles:?}"));
+    }
+    if std::env::var("HSBENCH_SWEEP_DEBUG").is_ok() {
+        for i in 0..4 {
+            let r = c.node(i).report();
+            eprintln!(
+                "node {i}: h {} round {} epoch {} refused {:?} halted {:?}",
+                r.committed_height, r.round, r.epoch, r.refused_messages, r.halted
+            );
+        }
     }
     if later < stable + 3 {
         return Err(format!("{ctx}: commits did not resume after the network stabilised ({stable} → {later})"));
@@ -68,6 +80,9 @@ fn sweep_run(seed: u64) -> Result<(), String> {
 #[test]
 fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
     let seeds = std::env::var("HSBENCH_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
+    if let Some(seed) = std::env::var("HSBENCH_SWEEP_SEED").ok().and_then(|s| s.parse().ok()) {
+        return sweep_run(seed).unwrap_or_else(|e| panic!("{e}"));
+    }
     let started = Instant::now();
     let failures: Vec<String> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2u64)
@@ -80,4 +95,18 @@ fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
     let per_minute = seeds as f64 / started.elapsed().as_secs_f64() * 60.0;
     println!("byzzfuzz sweep: {seeds} scenarios, {per_minute:.0} scenarios/minute");
     assert!(failures.is_empty(), "{} of {seeds} runs failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Seeds of the long sweep (300 seeds) whose honest nodes stopped committing after the network stabilised:
+/// e.g. seed 254 ends with validators 1 and 2 in round 2 and 0 and 3 in round 3 for good. Validator 0 reached
+/// round 3 through a certificate 1 and 2 never received, and nothing forwards it to them: their round-2
+/// timeouts are refused by 0 as stale, and with the byzantine 3's timeouts invalid they never gather f + 1
+/// round-3 timeouts to join. The fix (forward the TC or high QC that moved a node on to a peer whose timeout is
+/// stale, as DiemBFT's pacemaker does) is the next step; until then this test documents the gap and is run by hand:
+/// `cargo test --release -p hsbench-engine --test cluster_byzzfuzz -- --ignored`.
+#[test]
+#[ignore = "known liveness gap after partitions heal (see the doc comment); the default sweep's seeds pass"]
+fn known_liveness_stalls_of_the_long_sweep() {
+    let failures: Vec<String> = [126u64, 168, 254].iter().filter_map(|&seed| sweep_run(seed).err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
