@@ -2,11 +2,12 @@
 //! across several GPU threads, sums that hit the identity, invalid encodings and their exact errors) and
 //! G2 subgroup verdicts (in the subgroup, on the curve but not in it, the identity, undecodable input).
 //! Every check also asserts from the counters that the GPU did the work (no silent CPU fallback). Skips,
-//! printing why, only when there is no adapter. Seeded; the seed is in every failure message.
+//! printing why, only when there is no adapter — and fails instead under `CI=true` (`common::gpu_or_skip`).
+//! Seeded; the seed is in every failure message.
 
 use blst::min_pk::{SecretKey, Signature};
 use hsbench_engine::crypto::{BlsPublicKey, CpuBackendKind, CryptoError, VerifyBackend, cpu_backend};
-use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuError, GpuStats};
+use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuStats};
 
 const SEED: u64 = 0xb15_6b0;
 
@@ -20,15 +21,12 @@ fn secret(rng: &mut Rng) -> SecretKey {
     SecretKey::key_gen(&ikm, &[]).expect("32 bytes of ikm")
 }
 
+/// The gpu backend, or `None` (skip) without an adapter outside CI ([`common::gpu_or_skip`]).
 fn backend() -> Option<GpuBackend> {
-    match GpuBackend::new(&GpuBackendConfig { batch: 8, in_flight: 1, adapter: None }) {
-        Ok(b) => Some(b),
-        Err(e @ (GpuError::NoAdapter { .. } | GpuError::NoMatchingAdapter { .. })) => {
-            println!("skipped: {e}");
-            None
-        }
-        Err(e) => panic!("gpu backend creation failed on an existing adapter: {e}"),
-    }
+    common::gpu_or_skip(
+        "gpu backend creation",
+        GpuBackend::new(&GpuBackendConfig { batch: 8, in_flight: 1, adapter: None }),
+    )
 }
 
 /// The same compressed point with the sign bit flipped: `−P` (for `P` not the identity).

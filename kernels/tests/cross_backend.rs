@@ -8,7 +8,8 @@
 //! - every Wycheproof BLS POP vector (the node's ciphersuite).
 //!
 //! The gpu backend must really have run on the device (its counters), never fallen back to the CPU. The seed is in
-//! every failure message; the test skips, saying why, only when there is no adapter.
+//! every failure message; the test skips the gpu backend, saying why, only when there is no adapter — and fails
+//! instead under `CI=true` (`common::gpu_or_skip`).
 
 use blst::min_pk::{SecretKey, Signature};
 use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
@@ -17,7 +18,7 @@ use curve25519_dalek::scalar::Scalar;
 use hsbench_engine::crypto::{
     BLS_SIG_DST, BlsItem, BlsPublicKey, CpuBackendKind, Ed25519Item, VerifyBackend, cpu_backend,
 };
-use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuError};
+use hsbench_kernels::{GpuBackend, GpuBackendConfig};
 use sha2::{Digest, Sha512};
 use std::sync::Arc;
 
@@ -34,14 +35,11 @@ fn scalar(rng: &mut Rng) -> Scalar {
 /// The four backends, the gpu one last (`None` when there is no adapter).
 fn backends() -> (Vec<Arc<dyn VerifyBackend>>, Option<Arc<GpuBackend>>) {
     let mut all: Vec<Arc<dyn VerifyBackend>> = CpuBackendKind::ALL.into_iter().map(cpu_backend).collect();
-    let gpu = match GpuBackend::new(&GpuBackendConfig { batch: 64, in_flight: 2, adapter: None }) {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e @ (GpuError::NoAdapter { .. } | GpuError::NoMatchingAdapter { .. })) => {
-            println!("gpu skipped: {e}");
-            None
-        }
-        Err(e) => panic!("gpu backend creation failed on an existing adapter: {e}"),
-    };
+    let gpu = common::gpu_or_skip(
+        "gpu backend creation",
+        GpuBackend::new(&GpuBackendConfig { batch: 64, in_flight: 2, adapter: None }),
+    )
+    .map(Arc::new);
     if let Some(g) = &gpu {
         all.push(g.clone());
     }

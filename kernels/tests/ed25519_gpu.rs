@@ -1,6 +1,7 @@
 //! Stage 3: `GpuEd25519Verifier` gives exactly the engine's `ED25519_RULE` verdicts on Wycheproof,
 //! the 12 ed25519-speccheck cases and random batches with corrupted items. Skips (printing why)
-//! when there is no adapter. One verifier is shared by all tests (one pipeline, one JIT).
+//! when there is no adapter, except under `CI=true`, where that fails (`common::gpu_or_skip`). One
+//! verifier is shared by all tests (one pipeline, one JIT).
 //!
 //! `cargo test -p hsbench-kernels --test ed25519_gpu -- --ignored --nocapture` prints lavapipe/GPU
 //! numbers (pipeline creation, first dispatch, steady verifies/s); nothing there is asserted.
@@ -10,20 +11,16 @@ use std::time::Instant;
 
 use ed25519_dalek::{Signer, SigningKey};
 use hsbench_kernels::{GpuEd25519Verifier, GpuError};
+
+mod common;
 use serde_json::Value;
 
 fn verifier() -> Option<&'static GpuEd25519Verifier> {
     static V: OnceLock<Option<GpuEd25519Verifier>> = OnceLock::new();
-    V.get_or_init(|| match GpuEd25519Verifier::new(None) {
-        Ok(v) => {
-            println!("adapter: {} (pipeline {:.0} ms)", v.adapter().summary(), v.pipeline_ms());
-            Some(v)
-        }
-        Err(e @ (GpuError::NoAdapter { .. } | GpuError::NoMatchingAdapter { .. })) => {
-            println!("skipped: {e}");
-            None
-        }
-        Err(e) => panic!("verifier creation failed on an existing adapter: {e}"),
+    V.get_or_init(|| {
+        let v = common::gpu_or_skip("verifier creation", GpuEd25519Verifier::new(None))?;
+        println!("adapter: {} (pipeline {:.0} ms)", v.adapter().summary(), v.pipeline_ms());
+        Some(v)
     })
     .as_ref()
 }
@@ -166,13 +163,7 @@ fn a_filter_matching_nothing_is_an_error() {
 #[ignore]
 fn bench_verify_throughput() {
     let t = Instant::now();
-    let v = match GpuEd25519Verifier::new(None) {
-        Ok(v) => v,
-        Err(e) => {
-            println!("skipped: {e}");
-            return;
-        }
-    };
+    let Some(v) = common::gpu_or_skip("verifier creation", GpuEd25519Verifier::new(None)) else { return };
     println!("adapter: {}", v.adapter().summary());
     println!(
         "device + pipeline creation: {:.0} ms (pipeline {:.0} ms)",

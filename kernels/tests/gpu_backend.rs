@@ -1,22 +1,22 @@
 //! The `gpu` backend behind `VerifyBackend`: same verdicts as `cpu-batch`, Ed25519 really dispatched to
 //! the adapter (the GPU item counter moves, nothing fell back to the CPU), BLS delegated to `cpu-batch`
-//! and said so. Skips (printing why) when there is no adapter.
+//! and said so. Skips (printing why) when there is no adapter, except under `CI=true`, where that fails
+//! (`common::gpu_or_skip`).
 
 use hsbench_engine::crypto::{
     BlsItem, CpuBackendKind, Ed25519Item, ValidatorKeyPair, VerifyBackend, VoteScheme, cpu_backend, ed25519_public,
     ed25519_sign, ed25519_signing_key_from_seed,
 };
-use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuError};
+use hsbench_kernels::{GpuBackend, GpuBackendConfig};
 
+mod common;
+
+/// The gpu backend, or `None` (skip) without an adapter outside CI ([`common::gpu_or_skip`]).
 fn backend(in_flight: usize) -> Option<GpuBackend> {
-    match GpuBackend::new(&GpuBackendConfig { batch: 4, in_flight, adapter: None }) {
-        Ok(b) => Some(b),
-        Err(e @ (GpuError::NoAdapter { .. } | GpuError::NoMatchingAdapter { .. })) => {
-            println!("skipped: {e}");
-            None
-        }
-        Err(e) => panic!("gpu backend creation failed on an existing adapter: {e}"),
-    }
+    common::gpu_or_skip(
+        "gpu backend creation",
+        GpuBackend::new(&GpuBackendConfig { batch: 4, in_flight, adapter: None }),
+    )
 }
 
 #[test]
