@@ -1,0 +1,109 @@
+//! Vote and timeout counting on one node (docs/MUTANTS.md): a signer counts once toward a certificate even when
+//! two copies of its vote were verified concurrently, a second, different vote of a signer in a round is refused
+//! as equivocation, and one timeout (f + 1 = 2 of 4 are needed) does not make a node join a view change.
+
+mod common;
+
+use common::*;
+use hsbench_engine::bft::{HotStuff, Outputs, Refusal};
+use hsbench_engine::node::Action;
+use hsbench_engine::sim::ClusterSetup;
+use hsbench_engine::types::{Hash, Message, QuorumCertificate, TimeoutVote, Vote};
+use std::time::Duration;
+
+/// Node 2 (leader of round 2, so the collector of round-1 votes) of a fresh 4-validator committee.
+fn collector() -> HotStuff {
+    let setup = ClusterSetup::new(&config(4, 5)).expect("setup");
+    HotStuff::new(setup.params[2].bft.clone(), None)
+}
+
+/// A round-1 vote of `voter` for a block the collector does not know yet (so only the signed fields count).
+fn vote(voter: u16, block: u8) -> Vote {
+    Vote {
+        epoch: 0,
+        round: 1,
+        height: 1,
+        block_hash: Hash([block; 32]),
+        parent_hash: Hash([0; 32]),
+        voter,
+        signature: vec![voter as u8; 64],
+    }
+}
+
+fn aggregations(out: &Outputs) -> usize {
+    out.actions.iter().filter(|a| matches!(a, Action::Aggregate(_))).count()
+}
+
+#[test]
+fn two_verified_copies_of_one_vote_count_once() {
+    let mut hs = collector();
+    let mut out = Outputs::default();
+    let now = Duration::from_millis(10);
+    // Both copies passed check_vote before either was counted, so both reach on_vote.
+    assert!(hs.check_vote(&vote(3, 7)).is_ok());
+    hs.on_vote(now, vote(3, 7), &mut out);
+    hs.on_vote(now, vote(3, 7), &mut out);
+    assert_eq!(out.refused, vec![Refusal::Duplicate]);
+    hs.on_vote(now, vote(1, 7), &mut out);
+    assert_eq!(aggregations(&out), 0, "2 distinct signers of 4 built a certificate");
+    hs.on_vote(now, vote(0, 7), &mut out);
+    assert_eq!(aggregations(&out), 1, "3 distinct signers of 4 make a quorum");
+}
+
+#[test]
+fn a_second_different_vote_in_a_round_is_refused_as_equivocation() {
+    let mut hs = collector();
+    let mut out = Outputs::default();
+    let now = Duration::from_millis(10);
+    assert!(hs.check_vote(&vote(3, 7)).is_ok());
+    hs.on_vote(now, vote(3, 7), &mut out);
+    assert_eq!(hs.check_vote(&vote(3, 7)).err(), Some(Refusal::Duplicate));
+    assert_eq!(hs.check_vote(&vote(3, 8)).err(), Some(Refusal::Equivocation), "checked before verification");
+    // And when both were in flight at once, the second one is refused after verification too.
+    hs.on_vote(now, vote(3, 8), &mut out);
+    assert_eq!(out.refused, vec![Refusal::Equivocation]);
+    hs.on_vote(now, vote(0, 8), &mut out);
+    hs.on_vote(now, vote(1, 8), &mut out);
+    assert_eq!(aggregations(&out), 0, "the equivocating vote counted toward a certificate of block 8");
+}
+
+#[test]
+fn one_timeout_does_not_make_a_node_join_the_view_change_but_f_plus_one_do() {
+    let setup = ClusterSetup::new(&config(4, 5)).expect("setup");
+    let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
+    let mut out = Outputs::default();
+    hs.start(Duration::ZERO, &mut out);
+    assert_eq!(hs.round(), 1);
+    let genesis_qc = hs.high_qc().clone();
+    assert!(genesis_qc.is_epoch_start());
+    let timeout = |voter: u16, high_qc: QuorumCertificate| TimeoutVote {
+        epoch: 0,
+        round: 1,
+        high_qc,
+        voter,
+        signature: vec![voter as u8; 64],
+    };
+    let sent = |out: &Outputs| {
+        out.actions.iter().filter(|a| matches!(a, Action::Broadcast { message: Message::Timeout(_) })).count()
+    };
+    let mut out = Outputs::default();
+    hs.on_timeout(Duration::from_millis(10), timeout(3, genesis_qc.clone()), &mut out);
+    assert_eq!(sent(&out), 0, "joined a view change on a single (possibly byzantine) timeout");
+    hs.on_timeout(Duration::from_millis(11), timeout(2, genesis_qc), &mut out);
+    assert_eq!(sent(&out), 1, "f + 1 = 2 timeouts: at least one honest node timed out, join");
+}
+
+#[test]
+fn votes_naming_one_block_but_signing_other_fields_do_not_add_up() {
+    // The block is unknown to the collector yet (the votes overtook the proposal), so nothing refuses the odd
+    // vote up front: it must still count only toward a certificate over the message it signed (d08f06d).
+    let mut hs = collector();
+    let mut out = Outputs::default();
+    let now = Duration::from_millis(10);
+    hs.on_vote(now, Vote { height: 2, ..vote(3, 7) }, &mut out);
+    hs.on_vote(now, vote(0, 7), &mut out);
+    hs.on_vote(now, vote(1, 7), &mut out);
+    assert_eq!(aggregations(&out), 0, "a vote over another height counted toward the certificate of block 7");
+    hs.on_vote(now, vote(2, 7), &mut out);
+    assert_eq!(aggregations(&out), 1, "3 votes over the same message make a quorum");
+}
