@@ -82,6 +82,7 @@ fn one_timeout_does_not_make_a_node_join_the_view_change_but_f_plus_one_do() {
         high_qc,
         voter,
         signature: vec![voter as u8; 64],
+        last_tc: None,
     };
     let sent = |out: &Outputs| {
         out.actions.iter().filter(|a| matches!(a, Action::Broadcast { message: Message::Timeout(_) })).count()

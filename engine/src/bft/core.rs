@@ -730,7 +730,10 @@ impl HotStuff {
                     return;
                 }
                 let Some(parent) = self.tree.get(&self.high_qc.block_hash).cloned() else {
+                    // The lock's block is missing (learned through a timeout or a TC): fetch it and try again
+                    // while the round lasts, rather than letting the round pass without a proposal.
                     self.request_sync(now, None, out);
+                    out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: SYNC_RETRY });
                     return;
                 };
                 let tc = self.last_tc.clone().filter(|tc| tc.epoch == epoch && tc.round + 1 == round);
@@ -761,7 +764,15 @@ impl HotStuff {
         self.sent_timeout = Some(round.max(self.sent_timeout.unwrap_or(0)));
         self.persist_safety(out);
         let signature = self.p.keys.sign_vote(self.p.scheme, &timeout_message(self.p.chain_id, self.epoch, round));
-        let t = TimeoutVote { epoch: self.epoch, round, high_qc: self.high_qc.clone(), voter: self.p.me, signature };
+        let last_tc = self.last_tc.clone().filter(|tc| tc.epoch == self.epoch && tc.round + 1 == round);
+        let t = TimeoutVote {
+            epoch: self.epoch,
+            round,
+            high_qc: self.high_qc.clone(),
+            voter: self.p.me,
+            signature,
+            last_tc,
+        };
         out.actions.push(Action::Broadcast { message: Message::Timeout(t.clone()) });
         self.on_timeout(now, t, out);
     }
@@ -785,6 +796,12 @@ impl HotStuff {
             signature: t.signature.clone(),
         });
         job.aggregates.extend(self.qc_check(&t.high_qc)?);
+        if let Some(tc) = &t.last_tc {
+            if tc.epoch != t.epoch || tc.round + 1 != t.round {
+                return Err(Refusal::BadCertificate);
+            }
+            self.tc_checks(tc, &mut job)?;
+        }
         Ok(job)
     }
 
@@ -796,6 +813,11 @@ impl HotStuff {
         let Some(pos) = self.p.schedule.position(t.epoch, t.voter) else { return };
         self.mark_verified_qc(&t.high_qc);
         self.process_qc(now, &t.high_qc, out);
+        if let Some(tc) = t.last_tc.clone() {
+            self.verified_certs.insert(Hash::of(&encode(&tc)), (tc.epoch, tc.round));
+            self.mark_verified_qc(&tc.high_qc);
+            self.on_tc(now, tc, out);
+        }
         if t.epoch != self.epoch || t.round < self.round {
             return;
         }

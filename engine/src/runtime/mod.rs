@@ -3,6 +3,7 @@
 pub mod persist_gate;
 pub mod pipeline;
 pub mod services;
+pub mod verdict_cache;
 
 pub use persist_gate::PersistGate;
 pub use pipeline::{
@@ -10,3 +11,4 @@ pub use pipeline::{
     PipelineSnapshot, StageReport, StageSample, pin_to_core,
 };
 pub use services::NodeServices;
+pub use verdict_cache::VerdictCache;

@@ -8,8 +8,9 @@ use crate::execution::ExecutionState;
 use crate::node::work::{AggregateJob, AggregateOutput, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
 use crate::node::{Action, Callback, Event};
 use crate::runtime::PersistGate;
+use crate::runtime::verdict_cache::{CheckKind, VerdictCache};
 use crate::storage::{CommittedBlock, Storage, StorageError};
-use crate::types::{Height, SyncEntry};
+use crate::types::{Height, SyncEntry, ValidatorId};
 use std::sync::Arc;
 
 /// One node's crypto, execution state and storage.
@@ -19,6 +20,7 @@ pub struct NodeServices {
     exec: ExecutionState,
     storage: Box<dyn Storage>,
     gate: PersistGate,
+    cache: Option<Arc<VerdictCache>>,
 }
 
 impl NodeServices {
@@ -29,7 +31,13 @@ impl NodeServices {
         exec: ExecutionState,
         storage: Box<dyn Storage>,
     ) -> Self {
-        NodeServices { votes, backend, exec, storage, gate: PersistGate::default() }
+        NodeServices { votes, backend, exec, storage, gate: PersistGate::default(), cache: None }
+    }
+
+    /// Answers repeated signature checks from `cache` (shared by the nodes of a simulator sweep).
+    pub fn with_verdict_cache(mut self, cache: Arc<VerdictCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Whether the runtime may perform `action` now: once saving the safety state failed, no message of this
@@ -71,22 +79,64 @@ impl NodeServices {
         Some(Event::Callback(cb))
     }
 
-    /// Verdicts for every signature in a job, through the configured backend.
+    /// Verdicts for every signature in a job, through the configured backend (and the verdict cache, if any).
     pub fn verify(&self, job: &VerifyJob) -> VerifyVerdicts {
-        let items: Vec<Ed25519Item<'_>> = job
-            .ed25519
-            .iter()
-            .map(|c| Ed25519Item { public_key: &c.public_key, message: &c.message, signature: &c.signature })
-            .collect();
-        let ed25519 = if items.is_empty() { Vec::new() } else { self.backend.verify_ed25519_batch(&items) };
+        let ed25519 = self.verify_ed25519(job);
         let votes = job
             .votes
             .iter()
-            .map(|v| self.votes.verify_votes(&v.message, &[(v.signer, &v.signature)]).first().copied().unwrap_or(false))
+            .map(|v| {
+                let key = VerdictCache::key(CheckKind::Vote, &[&v.signer.to_le_bytes(), &v.message, &v.signature]);
+                self.cached(key, || {
+                    self.votes.verify_votes(&v.message, &[(v.signer, &v.signature)]).first().copied().unwrap_or(false)
+                })
+            })
             .collect();
         let aggregates =
-            job.aggregates.iter().map(|a| self.votes.verify_aggregate(&a.message, &a.signers, &a.aggregate)).collect();
+            job.aggregates.iter().map(|a| self.verify_aggregate(&a.message, &a.signers, &a.aggregate)).collect();
         VerifyVerdicts { id: job.id, ed25519, votes, aggregates }
+    }
+
+    /// Ed25519 verdicts of a job: cached ones from the cache, the rest as one batch through the backend.
+    fn verify_ed25519(&self, job: &VerifyJob) -> Vec<bool> {
+        let key = |c: &crate::node::work::Ed25519Check| {
+            VerdictCache::key(CheckKind::Ed25519, &[&c.public_key, &c.message, &c.signature])
+        };
+        let mut verdicts: Vec<Option<bool>> = match &self.cache {
+            Some(cache) => job.ed25519.iter().map(|c| cache.get(&key(c))).collect(),
+            None => vec![None; job.ed25519.len()],
+        };
+        let misses: Vec<usize> = (0..verdicts.len()).filter(|&i| verdicts[i].is_none()).collect();
+        if !misses.is_empty() {
+            let items: Vec<Ed25519Item<'_>> = misses
+                .iter()
+                .map(|&i| {
+                    let c = &job.ed25519[i];
+                    Ed25519Item { public_key: &c.public_key, message: &c.message, signature: &c.signature }
+                })
+                .collect();
+            let fresh = self.backend.verify_ed25519_batch(&items);
+            for (&i, ok) in misses.iter().zip(fresh) {
+                if let Some(cache) = &self.cache {
+                    cache.put(key(&job.ed25519[i]), ok);
+                }
+                verdicts[i] = Some(ok);
+            }
+        }
+        verdicts.into_iter().map(|v| v.unwrap_or(false)).collect()
+    }
+
+    fn verify_aggregate(&self, message: &[u8], signers: &[ValidatorId], aggregate: &[u8]) -> bool {
+        let ids: Vec<u8> = signers.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let key = VerdictCache::key(CheckKind::Aggregate, &[&ids, message, aggregate]);
+        self.cached(key, || self.votes.verify_aggregate(message, signers, aggregate))
+    }
+
+    fn cached(&self, key: crate::types::Hash, verify: impl FnOnce() -> bool) -> bool {
+        match &self.cache {
+            Some(cache) => cache.get_or_verify(key, verify),
+            None => verify(),
+        }
     }
 
     /// Aggregates the job's signatures and verifies the result against its message and signers before handing
@@ -94,7 +144,7 @@ impl NodeServices {
     fn aggregate(&self, job: &AggregateJob) -> AggregateOutput {
         let sigs: Vec<&[u8]> = job.signatures.iter().map(Vec::as_slice).collect();
         let aggregate = self.votes.aggregate(&sigs).map_err(|e| e.to_string()).and_then(|agg| {
-            if self.votes.verify_aggregate(&job.message, &job.signers, &agg) {
+            if self.verify_aggregate(&job.message, &job.signers, &agg) {
                 Ok(agg)
             } else {
                 Err(format!("the aggregate of {} signatures does not verify", job.signers.len()))

@@ -98,7 +98,21 @@ impl Cluster {
     /// arise without byzantine code. Safety is then checked on the other validators.
     pub fn with_twins(cfg: ClusterConfig, twins: &[usize]) -> Result<Self, SimError> {
         let setup = ClusterSetup::new(&cfg)?;
+        Self::with_setup(cfg, setup, twins)
+    }
+
+    /// As [`Cluster::with_twins`], over a setup built beforehand (keys, registry, node parameters), so a sweep
+    /// of many scenarios derives keys once and can share a verdict cache
+    /// ([`ClusterSetup::with_verdict_cache`]). `setup` must come from `ClusterSetup::new` on a config equal to
+    /// `cfg` except for `seed` (which then drives only the network and the adversary), `network` and `clock`.
+    pub fn with_setup(cfg: ClusterConfig, setup: ClusterSetup, twins: &[usize]) -> Result<Self, SimError> {
         let n = cfg.validators;
+        if setup.params.len() != n {
+            return Err(SimError::Config(format!(
+                "a setup for {} validators cannot run a config of {n}",
+                setup.params.len()
+            )));
+        }
         if let Some(bad) = twins.iter().find(|&&t| t >= n) {
             return Err(SimError::Config(format!("twin of validator {bad}, but only {n} validators exist")));
         }

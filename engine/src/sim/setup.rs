@@ -5,7 +5,7 @@ use crate::bft::{BftParams, EpochSchedule};
 use crate::crypto::{KeyRegistry, ValidatorKeyPair, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
 use crate::node::{NodeParams, NodeResume, NodeStateMachine};
-use crate::runtime::NodeServices;
+use crate::runtime::{NodeServices, VerdictCache};
 use crate::storage::{MemoryStorage, RedbStorage, Storage};
 use crate::types::bitfield::MAX_COMMITTEE;
 use crate::types::{Block, BlockHeader, Hash, QuorumCertificate, ValidatorId};
@@ -56,6 +56,7 @@ pub fn genesis_block(chain_id: u32, state_root: Hash) -> Block {
 }
 
 /// Everything shared by the nodes of one cluster.
+#[derive(Clone)]
 pub struct ClusterSetup {
     /// Signing keys by validator id.
     pub keys: Vec<Arc<ValidatorKeyPair>>,
@@ -63,6 +64,8 @@ pub struct ClusterSetup {
     pub registry: Arc<KeyRegistry>,
     /// Per-node parameters.
     pub params: Vec<NodeParams>,
+    /// Signature verdicts shared by every node built from this setup (and its clones), if enabled.
+    pub verdicts: Option<Arc<VerdictCache>>,
 }
 
 impl ClusterSetup {
@@ -130,7 +133,14 @@ impl ClusterSetup {
                 genesis_state_root,
             })
             .collect();
-        Ok(ClusterSetup { keys, registry, params })
+        Ok(ClusterSetup { keys, registry, params, verdicts: None })
+    }
+
+    /// This setup with a signature-verdict cache shared by every node built from it and its clones: a sweep of
+    /// many scenarios over one setup verifies each distinct signature once.
+    pub fn with_verdict_cache(mut self) -> Self {
+        self.verdicts = Some(Arc::new(VerdictCache::new()));
+        self
     }
 
     /// Opens node `i`'s storage as configured.
@@ -188,7 +198,10 @@ impl ClusterSetup {
         };
         let backend = cpu_backend(cfg.verify_backend);
         let votes = VoteCrypto::new(cfg.vote_scheme, self.registry.clone(), backend.clone());
-        let services = NodeServices::new(votes, backend, exec, storage);
+        let mut services = NodeServices::new(votes, backend, exec, storage);
+        if let Some(cache) = &self.verdicts {
+            services = services.with_verdict_cache(cache.clone());
+        }
         Ok((NodeStateMachine::new(i, params, resume), services))
     }
 }

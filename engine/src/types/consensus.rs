@@ -278,11 +278,19 @@ pub struct TimeoutVote {
     pub voter: ValidatorId,
     /// Signature over [`timeout_message`].
     pub signature: Vec<u8>,
+    /// The TC of the previous round, when that is how the sender entered `round` (self-authenticating, not
+    /// signed): it brings a node that missed that TC into the round, so it can join the view change.
+    pub last_tc: Option<TimeoutCertificate>,
 }
 
 impl Encode for TimeoutVote {
     fn encode_to(&self, w: &mut Writer) {
-        w.u64(self.epoch).u64(self.round).put(&self.high_qc).u16(self.voter).bytes(&self.signature);
+        w.u64(self.epoch)
+            .u64(self.round)
+            .put(&self.high_qc)
+            .u16(self.voter)
+            .bytes(&self.signature)
+            .option(&self.last_tc);
     }
 }
 
@@ -294,6 +302,7 @@ impl Decode for TimeoutVote {
             high_qc: r.get()?,
             voter: r.u16()?,
             signature: r.bytes("timeout signature", MAX_SIGNATURE_BYTES)?,
+            last_tc: r.option("timeout last tc")?,
         })
     }
 }

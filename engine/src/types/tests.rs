@@ -96,13 +96,16 @@ fn arb_message() -> impl Strategy<Value = Message> {
                 Message::Vote(Vote { epoch: 1, round: 5, height: 9, block_hash: b, parent_hash: p, voter, signature })
             }
         ),
-        (arb_qc(), any::<u16>()).prop_map(|(high_qc, voter)| Message::Timeout(TimeoutVote {
-            epoch: 0,
-            round: 4,
-            high_qc,
-            voter,
-            signature: vec![9; 64]
-        })),
+        (arb_qc(), any::<u16>(), any::<bool>()).prop_map(|(high_qc, voter, with_tc)| {
+            let last_tc = with_tc.then(|| TimeoutCertificate {
+                epoch: 0,
+                round: 3,
+                high_qc: high_qc.clone(),
+                signers: SignerBitfield::new(4),
+                aggregate: vec![4, 5, 6],
+            });
+            Message::Timeout(TimeoutVote { epoch: 0, round: 4, high_qc, voter, signature: vec![9; 64], last_tc })
+        }),
         prop::collection::vec(arb_tx(), 0..3).prop_map(Message::TxGossip),
         any::<u64>().prop_map(|from_height| Message::SyncRequest { from_height }),
         (arb_block(), prop::option::of(arb_qc()))
