@@ -31,6 +31,8 @@ pub enum Refusal {
     UnknownParent,
     /// A vote whose height, parent hash or round disagree with the block it names.
     VoteMismatch,
+    /// A proposal carrying a transaction from or to a small-order Ed25519 key (spendable by anyone).
+    WeakKey,
 }
 
 impl Refusal {
@@ -51,6 +53,7 @@ impl Refusal {
             Refusal::NonEmptyTail => "non_empty_tail",
             Refusal::UnknownParent => "unknown_parent",
             Refusal::VoteMismatch => "vote_mismatch",
+            Refusal::WeakKey => "weak_key",
         }
     }
 }

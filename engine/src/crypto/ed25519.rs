@@ -46,7 +46,7 @@ use super::backend::Ed25519Item;
 /// matches this rule.
 pub const ED25519_RULE: &str = "ed25519-strict-cofactored-v1: canonical A and R (y < p; sign bit clear when x = 0), \
      S < L, and [8][S]B == [8]R + [8][k]A with k = SHA-512(R || A || M) mod L; small-order A/R allowed by the \
-     equation (small-order keys are refused at registration)";
+     equation (small-order keys are refused by every key store: validator registration, transaction accounts)";
 
 /// Length of an Ed25519 public key in bytes.
 pub const ED25519_PUBLIC_KEY_LEN: usize = 32;
@@ -85,6 +85,19 @@ pub fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
         return false;
     }
     !(sign == 1 && (y == ONE || y == P_MINUS_ONE))
+}
+
+/// The canonical encodings of the eight small-order points (the torsion subgroup E[8]).
+static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<[[u8; 32]; 8]> =
+    std::sync::LazyLock::new(|| curve25519_dalek::constants::EIGHT_TORSION.map(|p| p.compress().to_bytes()));
+
+/// True when `key` is the canonical encoding of a small-order point: under the cofactored rule such a key
+/// "signs" every message with `(R = small-order point, S = 0)`, so every key store must refuse it (validator
+/// registration, and transaction accounts: the mempool and proposal checks). A byte comparison against the
+/// eight encodings, cheap enough for every transaction. Non-canonical encodings need no check here: strict
+/// decoding already refuses them as signers, so an account under one can receive but never spend.
+pub fn is_small_order_key(key: &[u8; 32]) -> bool {
+    SMALL_ORDER_ENCODINGS.contains(key)
 }
 
 /// Decodes a point under the rule's strict decoding (canonical, on the curve).
@@ -163,6 +176,20 @@ pub fn ed25519_public(key: &SigningKey) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exactly_the_eight_torsion_points_are_small_order_keys() {
+        let mut small = 0;
+        for p in curve25519_dalek::constants::EIGHT_TORSION {
+            let key = p.compress().to_bytes();
+            assert!(is_small_order_key(&key));
+            assert!(decode_point(&key).is_some_and(|q| q.is_small_order()));
+            small += 1;
+        }
+        assert_eq!(small, 8);
+        let ordinary = ed25519_public(&ed25519_signing_key_from_seed([3; 32]));
+        assert!(!is_small_order_key(&ordinary));
+    }
 
     fn item<'a>(pk: &'a [u8; 32], msg: &'a [u8], sig: &'a [u8; 64]) -> Ed25519Item<'a> {
         Ed25519Item { public_key: pk, message: msg, signature: sig }

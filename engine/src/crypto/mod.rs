@@ -30,7 +30,7 @@ pub use bls::{
 pub use cpu_features::{backend_description, ed25519_backend_name};
 pub use ed25519::{
     ED25519_PUBLIC_KEY_LEN, ED25519_RULE, ED25519_SIGNATURE_LEN, ed25519_public, ed25519_sign,
-    ed25519_signing_key_from_seed, ed25519_verify, is_canonical_point_encoding,
+    ed25519_signing_key_from_seed, ed25519_verify, is_canonical_point_encoding, is_small_order_key,
 };
 pub use error::CryptoError;
 pub use keys::{ValidatorKeyPair, ValidatorPublicKeys};

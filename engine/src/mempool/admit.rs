@@ -2,13 +2,21 @@
 
 use super::sender_queue::{PendingTx, SenderQueue};
 use super::{Admitted, Mempool, RejectReason, Rejection};
+use crate::crypto::is_small_order_key;
 use crate::types::{AccountView, Hash, Transaction};
+
+/// True when the transaction's sender or recipient is a small-order Ed25519 key
+/// ([`crate::crypto::is_small_order_key`]): such an account could be spent by anyone, so no transaction may
+/// create or spend one. The mempool refuses them (`WeakKey`) and the node refuses proposals carrying them.
+pub fn has_weak_key(tx: &Transaction) -> bool {
+    is_small_order_key(&tx.sender) || is_small_order_key(&tx.recipient)
+}
 
 impl Mempool {
     /// Admits a transaction whose signature verdict was already computed by the sigverify stage.
     ///
     /// Checks, in order (the first failing one is the reason, and is counted): signature → `BadSignature`;
-    /// chain id → `WrongChain`; size → `TooLarge`; same id pending → `Duplicate`; nonce below the
+    /// a small-order sender or recipient key → `WeakKey`; chain id → `WrongChain`; size → `TooLarge`; same id pending → `Duplicate`; nonce below the
     /// committed nonce (or below the sender's pending queue) → `NonceTooLow`; nonce beyond the window or past
     /// the end of the sender's queue → `NonceGap`; same sender and nonce pending with a fee ≥ this one →
     /// `Conflict`; balance below the cost of the sender's whole pending queue with this transaction added
@@ -42,6 +50,9 @@ impl Mempool {
     ) -> Result<bool, RejectReason> {
         if !signature_ok {
             return Err(RejectReason::BadSignature);
+        }
+        if has_weak_key(tx) {
+            return Err(RejectReason::WeakKey);
         }
         if tx.chain_id != self.config.chain_id {
             return Err(RejectReason::WrongChain);

@@ -30,6 +30,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub use admit::has_weak_key;
 pub use config::MempoolConfig;
 pub use ready_queue::FeePriority;
 pub use reject::{Admitted, RejectReason, Rejection};

@@ -11,6 +11,8 @@ use std::fmt;
 pub enum RejectReason {
     /// The sigverify stage found the signature invalid.
     BadSignature,
+    /// The sender or recipient is a small-order Ed25519 key, for which anyone can forge signatures.
+    WeakKey,
     /// The transaction names another chain.
     WrongChain,
     /// The nonce was already consumed by the sender's committed state (or by a pending transaction that
@@ -37,8 +39,9 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in counter order.
-    pub const ALL: [RejectReason; 11] = [
+    pub const ALL: [RejectReason; 12] = [
         RejectReason::BadSignature,
+        RejectReason::WeakKey,
         RejectReason::WrongChain,
         RejectReason::NonceTooLow,
         RejectReason::NonceGap,
@@ -55,6 +58,7 @@ impl RejectReason {
     pub fn as_str(&self) -> &'static str {
         match self {
             RejectReason::BadSignature => "bad_signature",
+            RejectReason::WeakKey => "weak_key",
             RejectReason::WrongChain => "wrong_chain",
             RejectReason::NonceTooLow => "nonce_too_low",
             RejectReason::NonceGap => "nonce_gap",

@@ -275,3 +275,19 @@ fn config_has_documented_defaults_and_refuses_unknown_keys() {
     assert_eq!(c, MempoolConfig { capacity: 10_000, max_tx_bytes: 2048, nonce_window: 64, chain_id: 1 });
     assert!(serde_json::from_str::<MempoolConfig>(r#"{"capacty": 5}"#).is_err());
 }
+
+#[test]
+fn a_small_order_sender_or_recipient_is_a_weak_key() {
+    let identity = {
+        let mut y = [0u8; 32];
+        y[0] = 1;
+        y
+    };
+    let acc = accounts(&[(1, 1000, 0)]);
+    let mut to_weak = tx(1, 0, 1);
+    to_weak.recipient = identity;
+    assert_rejected(&mut pool(), to_weak, true, &acc, RejectReason::WeakKey);
+    let mut from_weak = tx(1, 0, 1);
+    from_weak.sender = identity;
+    assert_rejected(&mut pool(), from_weak, true, &acc, RejectReason::WeakKey);
+}

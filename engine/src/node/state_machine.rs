@@ -5,7 +5,7 @@ use super::event::{Callback, Event, Timer};
 use super::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
 use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH};
 use crate::execution::Outcome;
-use crate::mempool::{Mempool, MempoolConfig, Rejection};
+use crate::mempool::{Mempool, MempoolConfig, Rejection, has_weak_key};
 use crate::provisioning::{ProvisioningConfig, select_transactions};
 use crate::types::{
     Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutVote, Transaction,
@@ -170,6 +170,7 @@ impl NodeStateMachine {
 
     fn on_message(&mut self, now: Duration, from: ValidatorId, message: Message, out: &mut Outputs) {
         let checked = match &message {
+            Message::Proposal(p) if p.block.txs.iter().any(has_weak_key) => Err(Refusal::WeakKey),
             Message::Proposal(p) => self.bft.check_proposal(now, from, p, out).map(|mut job| {
                 for tx in p.block.txs.iter().filter(|tx| !self.mempool.contains(&tx.hash())) {
                     job.ed25519.push(tx_check(tx));
