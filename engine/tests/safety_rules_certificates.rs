@@ -137,7 +137,8 @@ fn an_aggregate_the_node_built_itself_is_verified_before_it_is_used() {
             message: message.to_vec(),
             signers,
         };
-        let aggregate = |services: &mut NodeServices, job: AggregateJob| match services.perform(&Action::Aggregate(job)) {
+        let aggregate = |services: &mut NodeServices, job: AggregateJob| match services.perform(&Action::Aggregate(job))
+        {
             Some(Event::Callback(Callback::Aggregated(out))) => out.aggregate,
             other => panic!("expected an aggregate, got {other:?}"),
         };

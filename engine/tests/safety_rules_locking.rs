@@ -85,7 +85,13 @@ fn round_five_votes(pick_justify: impl Fn(&QuorumCertificate, &QuorumCertificate
     assert_eq!(votes_in_round(&out, 2), 1, "votes for b2");
     assert_eq!(hs.high_qc().round, 1, "locked on QC(b1)");
     let justify = pick_justify(&genesis_qc, &qc_of(&b1));
-    let tc = TimeoutCertificate { epoch: 0, round: 4, high_qc: justify.clone(), signers: quorum_bits(), aggregate: vec![1; 96] };
+    let tc = TimeoutCertificate {
+        epoch: 0,
+        round: 4,
+        high_qc: justify.clone(),
+        signers: quorum_bits(),
+        aggregate: vec![1; 96],
+    };
     let b5 = reheaded(&b1, 5, justify, Some(tc));
     let mut out = Outputs::default();
     hs.on_proposal(now, b5, true, &mut out);
@@ -114,8 +120,11 @@ fn votes_after(time_out_first: bool) -> (usize, usize) {
     if time_out_first {
         hs.on_timer(Duration::from_millis(300), Timer::ViewChange { epoch: 0, round: 1 }, &mut out);
     }
-    let timeouts =
-        out.actions.iter().filter(|a| matches!(a, Action::Broadcast { message: Message::Timeout(t) } if t.round == 1)).count();
+    let timeouts = out
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Broadcast { message: Message::Timeout(t) } if t.round == 1))
+        .count();
     hs.on_proposal(Duration::from_millis(310), b1, true, &mut out);
     (timeouts, votes_in_round(&out, 1))
 }
