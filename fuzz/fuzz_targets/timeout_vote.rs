@@ -1,0 +1,9 @@
+//! `decode::<TimeoutVote>` on arbitrary bytes: never panics; what decodes re-encodes to the same bytes.
+#![no_main]
+
+use hsbench_engine::types::TimeoutVote;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    hsbench_fuzz::round_trip::<TimeoutVote>(data);
+});
