@@ -31,6 +31,9 @@ pub const SMOKE_ORIGIN: &str = "bench-configs/smoke.toml (embedded)";
 
 /// Largest corpus a run may pre-sign (rate × duration); beyond this the corpus alone needs gigabytes.
 pub const MAX_CORPUS_TXS: u64 = 20_000_000;
+/// Longest any duration in a config may be (s, about 11.6 days): beyond it a value is a typo, and near
+/// `u64::MAX` seconds it would overflow `Duration` (found by the config fuzz targets).
+pub const MAX_SECONDS: f64 = 1e6;
 
 /// A configuration that cannot be used, with a one-line message.
 #[derive(Debug, thiserror::Error)]
@@ -447,14 +450,17 @@ impl BenchConfig {
         let fail =
             |key: &'static str, message: String| Err(ConfigError::Invalid { origin: origin.to_string(), key, message });
         let run = &self.run;
-        if !(run.duration_s.is_finite() && run.duration_s > 0.0) {
-            return fail("run.duration_s", format!("must be a positive number of seconds (got {})", run.duration_s));
+        if !(run.duration_s.is_finite() && run.duration_s > 0.0 && run.duration_s <= MAX_SECONDS) {
+            return fail(
+                "run.duration_s",
+                format!("must be a positive number of seconds up to {MAX_SECONDS} (got {})", run.duration_s),
+            );
         }
         for (key, value) in
             [("run.warmup_s", run.warmup_s), ("run.cooldown_s", run.cooldown_s), ("run.drain_s", run.drain_s)]
         {
-            if !(value.is_finite() && value >= 0.0) {
-                return fail(key, format!("must be ≥ 0 seconds (got {value})"));
+            if !(value.is_finite() && (0.0..=MAX_SECONDS).contains(&value)) {
+                return fail(key, format!("must be between 0 and {MAX_SECONDS} seconds (got {value})"));
             }
         }
         if run.warmup_s + run.cooldown_s >= run.duration_s {
@@ -476,11 +482,15 @@ impl BenchConfig {
             }
         }
         match &run.profile {
-            Profile::Step { rates, step_s } if rates.is_empty() || !(step_s.is_finite() && *step_s > 0.0) => {
-                return fail("run.profile", "step needs at least one rate and step_s > 0".to_string());
+            Profile::Step { rates, step_s }
+                if rates.is_empty() || !(step_s.is_finite() && *step_s > 0.0 && *step_s <= MAX_SECONDS) =>
+            {
+                return fail("run.profile", format!("step needs at least one rate and 0 < step_s ≤ {MAX_SECONDS}"));
             }
-            Profile::Wave { low, high, period_s } if low > high || !(period_s.is_finite() && *period_s > 0.0) => {
-                return fail("run.profile", "wave needs low ≤ high and period_s > 0".to_string());
+            Profile::Wave { low, high, period_s }
+                if low > high || !(period_s.is_finite() && *period_s > 0.0 && *period_s <= MAX_SECONDS) =>
+            {
+                return fail("run.profile", format!("wave needs low ≤ high and 0 < period_s ≤ {MAX_SECONDS}"));
             }
             _ => {}
         }
@@ -650,14 +660,19 @@ impl BenchConfig {
                 return fail(key, format!("must be positive (got {value})"));
             }
         }
+        for (key, value) in [("ceiling.probe_s", c.probe_s), ("ceiling.confirm_s", c.confirm_s)] {
+            if value > MAX_SECONDS {
+                return fail(key, format!("must be at most {MAX_SECONDS} seconds (got {value})"));
+            }
+        }
         for (key, value) in [
             ("ceiling.warmup_s", c.warmup_s),
             ("ceiling.cooldown_s", c.cooldown_s),
             ("ceiling.drain_s", c.drain_s),
             ("ceiling.bound_s", c.bound_s),
         ] {
-            if !(value.is_finite() && value >= 0.0) {
-                return fail(key, format!("must be ≥ 0 (got {value})"));
+            if !(value.is_finite() && (0.0..=MAX_SECONDS).contains(&value)) {
+                return fail(key, format!("must be between 0 and {MAX_SECONDS} seconds (got {value})"));
             }
         }
         if c.max_tps < c.start_tps {
@@ -740,6 +755,20 @@ mod tests {
             Err(ConfigError::Invalid { key, .. }) => key,
             other => panic!("expected an invalid-config error, got {other:?}"),
         }
+    }
+
+    /// Found by the `config_fields` fuzz target (its seeds `fuzz/corpus/config/regression-*.toml`): huge durations
+    /// made `validate` itself panic in `Duration::from_secs_f64`. Every seconds field is bounded instead.
+    #[test]
+    fn huge_durations_are_invalid_not_a_panic() {
+        assert_eq!(invalid_key("[run]\nduration_s = 1e20\nrate_tps = 1e-15\n"), "run.duration_s");
+        assert_eq!(
+            invalid_key("[run]\nduration_s = 1e30\nprofile = { ramp = { from = 1e-25, to = 1e-25 } }\n"),
+            "run.duration_s"
+        );
+        assert_eq!(invalid_key("[run]\ndrain_s = 1e30\n"), "run.drain_s");
+        assert_eq!(invalid_key("[ceiling]\nbound_s = 1e30\n"), "ceiling.bound_s");
+        assert_eq!(invalid_key("[run]\nprofile = { step = { rates = [10.0], step_s = 1e300 } }\n"), "run.profile");
     }
 
     /// Every shipped configuration (bench-configs/*.toml) loads and validates: a user can run each as it is.
