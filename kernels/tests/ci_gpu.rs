@@ -109,7 +109,7 @@ fn no_gpu_test_skips_outside_the_shared_helper() {
 
 /// `.ci/run` exports `HSBENCH_SETUP_STRICT=1` to `scripts/setup.sh` when `CI=true`, and leaves it unset
 /// otherwise. Run on a copy of `.ci/run` next to a stand-in `scripts/setup.sh` that prints what it got and
-/// exits 1 (so `.ci/run` stops there, before its `cargo test`).
+/// exits 1 (so `.ci/run` stops there, before the test command).
 #[test]
 #[cfg(unix)]
 fn ci_run_makes_setup_strict_under_ci() {
