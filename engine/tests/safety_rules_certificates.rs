@@ -10,29 +10,15 @@ use hsbench_engine::bft::{HotStuff, Outputs, Refusal};
 use hsbench_engine::crypto::{CpuBackendKind, VoteCrypto, VoteScheme, cpu_backend};
 use hsbench_engine::execution::ExecutionState;
 use hsbench_engine::node::work::AggregateJob;
-use hsbench_engine::node::{Action, Callback, Event, NodeStateMachine, Timer};
+use hsbench_engine::node::{Action, Callback, Event};
 use hsbench_engine::runtime::NodeServices;
 use hsbench_engine::sim::ClusterSetup;
 use hsbench_engine::storage::MemoryStorage;
-use hsbench_engine::types::{Message, Proposal, QuorumCertificate, SignerBitfield, TimeoutCertificate};
+use hsbench_engine::types::{Proposal, QuorumCertificate, SignerBitfield, TimeoutCertificate};
 use std::time::Duration;
 
 fn setup() -> ClusterSetup {
     ClusterSetup::new(&config(4, 5)).expect("setup")
-}
-
-/// Node 1's genuine proposal of round 1 (epoch 0, height 1, justified by the genesis QC).
-fn round_one_proposal(setup: &ClusterSetup) -> Proposal {
-    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
-    let _ = leader.start(Duration::ZERO);
-    let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
-    actions
-        .into_iter()
-        .find_map(|a| match a {
-            Action::Broadcast { message: Message::Proposal(p) } => Some(p),
-            _ => None,
-        })
-        .expect("the leader proposes")
 }
 
 fn bits(positions: &[usize]) -> SignerBitfield {

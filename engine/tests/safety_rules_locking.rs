@@ -6,24 +6,10 @@ mod common;
 
 use common::*;
 use hsbench_engine::bft::{HotStuff, Outputs};
-use hsbench_engine::node::{Action, Event, NodeStateMachine, Timer};
+use hsbench_engine::node::{Action, Timer};
 use hsbench_engine::sim::ClusterSetup;
 use hsbench_engine::types::{Message, Proposal, QuorumCertificate, SignerBitfield, TimeoutCertificate};
 use std::time::Duration;
-
-/// Node 1's genuine round-1 proposal (height 1, justified by the genesis QC).
-fn round_one_proposal(setup: &ClusterSetup) -> Proposal {
-    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
-    let _ = leader.start(Duration::ZERO);
-    let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
-    actions
-        .into_iter()
-        .find_map(|a| match a {
-            Action::Broadcast { message: Message::Proposal(p) } => Some(p),
-            _ => None,
-        })
-        .expect("the leader proposes")
-}
 
 fn quorum_bits() -> SignerBitfield {
     let mut b = SignerBitfield::new(4);

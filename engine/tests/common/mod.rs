@@ -5,9 +5,11 @@ use ed25519_dalek::SigningKey;
 use hsbench_engine::bft::ConsensusConfig;
 use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
 use hsbench_engine::mempool::MempoolConfig;
+use hsbench_engine::node::{Action, Event, NodeStateMachine, Timer};
 use hsbench_engine::provisioning::ProvisioningConfig;
-use hsbench_engine::sim::{ClockMode, Cluster, ClusterConfig, NetworkConfig, StorageMode};
-use hsbench_engine::types::{Account, AccountId, Transaction};
+use hsbench_engine::sim::{ClockMode, Cluster, ClusterConfig, ClusterSetup, NetworkConfig, StorageMode};
+use hsbench_engine::types::{Account, AccountId, Message, Proposal, Transaction};
+use std::time::Duration;
 
 /// Chain id used by every test cluster.
 pub const CHAIN: u32 = 7;
@@ -61,4 +63,18 @@ pub fn submit_batch(cluster: &mut Cluster, senders: usize, first_nonce: u64, per
             cluster.submit(s, transfer(s, first_nonce + k, 16));
         }
     }
+}
+
+/// Node 1's genuine round-1 proposal (height 1, justified by the genesis QC).
+pub fn round_one_proposal(setup: &ClusterSetup) -> Proposal {
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let _ = leader.start(Duration::ZERO);
+    let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
+    actions
+        .into_iter()
+        .find_map(|a| match a {
+            Action::Broadcast { message: Message::Proposal(p) } => Some(p),
+            _ => None,
+        })
+        .expect("the leader proposes")
 }
