@@ -302,6 +302,12 @@ impl HotStuff {
         }
     }
 
+    /// Remembers a verified TC and the high QC it carries.
+    fn mark_verified_tc(&mut self, tc: &TimeoutCertificate) {
+        self.verified_certs.insert(Hash::of(&encode(tc)), (tc.epoch, tc.round));
+        self.mark_verified_qc(&tc.high_qc);
+    }
+
     // ---- proposals ---------------------------------------------------------------------------------------
 
     /// Structural checks of a proposal, and the signatures it needs verified (besides its transactions').
@@ -366,8 +372,7 @@ impl HotStuff {
         let justify_ok = justify.rank() >= self.high_qc.rank();
         self.mark_verified_qc(&justify);
         if let Some(tc) = &p.tc {
-            self.verified_certs.insert(Hash::of(&encode(tc)), (tc.epoch, tc.round));
-            self.mark_verified_qc(&tc.high_qc);
+            self.mark_verified_tc(tc);
             self.on_tc(now, tc.clone(), out);
         }
         self.process_qc(now, &justify, out);
@@ -474,12 +479,9 @@ impl HotStuff {
         (signers, AggregateJob { id, signatures, message, signers: signer_ids })
     }
 
-    /// Checks of a vote before its signature is verified.
-    pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
-        let pos = self.signer_position(v.epoch, v.voter)?;
-        if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {
-            return Err(Refusal::StaleRound);
-        }
+    /// The message a vote signed and its digest (the key its signature is collected under), refusing a vote whose
+    /// height, parent or round disagree with the block it names when that block is known.
+    fn signed_vote(&self, v: &Vote) -> Result<(Vec<u8>, Hash), Refusal> {
         if let Some(block) = self.tree.get(&v.block_hash)
             && (block.header.height != v.height
                 || block.header.parent_hash != v.parent_hash
@@ -489,6 +491,16 @@ impl HotStuff {
         }
         let message = vote_message(self.p.chain_id, v.epoch, v.round, v.height, &v.block_hash, &v.parent_hash);
         let digest = Hash::of(&message);
+        Ok((message, digest))
+    }
+
+    /// Checks of a vote before its signature is verified.
+    pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
+        let pos = self.signer_position(v.epoch, v.voter)?;
+        if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {
+            return Err(Refusal::StaleRound);
+        }
+        let (message, digest) = self.signed_vote(v)?;
         if let Some(prev) = self.voted_for.get(&(v.round, v.voter)) {
             return Err(if *prev == digest { Refusal::Duplicate } else { Refusal::Equivocation });
         }
@@ -511,16 +523,13 @@ impl HotStuff {
             out.refused.push(Refusal::NonMember);
             return;
         };
-        if let Some(block) = self.tree.get(&v.block_hash)
-            && (block.header.height != v.height
-                || block.header.parent_hash != v.parent_hash
-                || block.header.round != v.round)
-        {
-            out.refused.push(Refusal::VoteMismatch);
-            return;
-        }
-        let message = vote_message(self.p.chain_id, v.epoch, v.round, v.height, &v.block_hash, &v.parent_hash);
-        let digest = Hash::of(&message);
+        let (message, digest) = match self.signed_vote(&v) {
+            Ok(signed) => signed,
+            Err(refusal) => {
+                out.refused.push(refusal);
+                return;
+            }
+        };
         match self.voted_for.get(&(v.round, v.voter)) {
             Some(prev) if *prev != digest => {
                 out.refused.push(Refusal::Equivocation);
@@ -574,7 +583,7 @@ impl HotStuff {
             }
             PendingCert::Tc { epoch, round, high_qc, signers } => {
                 let tc = TimeoutCertificate { epoch, round, high_qc, signers, aggregate };
-                self.verified_certs.insert(Hash::of(&encode(&tc)), (tc.epoch, tc.round));
+                self.mark_verified_tc(&tc);
                 self.on_tc(now, tc, out);
             }
         }
@@ -814,8 +823,7 @@ impl HotStuff {
         self.mark_verified_qc(&t.high_qc);
         self.process_qc(now, &t.high_qc, out);
         if let Some(tc) = t.last_tc.clone() {
-            self.verified_certs.insert(Hash::of(&encode(&tc)), (tc.epoch, tc.round));
-            self.mark_verified_qc(&tc.high_qc);
+            self.mark_verified_tc(&tc);
             self.on_tc(now, tc, out);
         }
         if t.epoch != self.epoch || t.round < self.round {

@@ -5,12 +5,14 @@
 
 use crate::crypto::{Ed25519Item, VerifyBackend, VoteCrypto};
 use crate::execution::ExecutionState;
-use crate::node::work::{AggregateJob, AggregateOutput, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
+use crate::node::work::{
+    AggregateJob, AggregateOutput, Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts,
+};
 use crate::node::{Action, Callback, Event};
 use crate::runtime::PersistGate;
 use crate::runtime::verdict_cache::{CheckKind, VerdictCache};
 use crate::storage::{CommittedBlock, Storage, StorageError};
-use crate::types::{Height, SyncEntry, ValidatorId};
+use crate::types::{Hash, Height, SyncEntry, ValidatorId};
 use std::sync::Arc;
 
 /// One node's crypto, execution state and storage.
@@ -52,11 +54,6 @@ impl NodeServices {
         self.gate.record(saved)
     }
 
-    /// Messages withheld because the safety state could not be saved.
-    pub fn withheld_messages(&self) -> u64 {
-        self.gate.withheld()
-    }
-
     /// Performs `action` if it is delegated work, returning the callback event; None for actions the runtime
     /// handles itself (network, timers, status reports).
     pub fn perform(&mut self, action: &Action) -> Option<Event> {
@@ -86,7 +83,7 @@ impl NodeServices {
             .votes
             .iter()
             .map(|v| {
-                let key = VerdictCache::key(CheckKind::Vote, &[&v.signer.to_le_bytes(), &v.message, &v.signature]);
+                let key = || VerdictCache::key(CheckKind::Vote, &[&v.signer.to_le_bytes(), &v.message, &v.signature]);
                 self.cached(key, || {
                     self.votes.verify_votes(&v.message, &[(v.signer, &v.signature)]).first().copied().unwrap_or(false)
                 })
@@ -97,44 +94,50 @@ impl NodeServices {
         VerifyVerdicts { id: job.id, ed25519, votes, aggregates }
     }
 
-    /// Ed25519 verdicts of a job: cached ones from the cache, the rest as one batch through the backend.
+    /// Ed25519 verdicts of a job as one batch through the backend; with a verdict cache, only the checks it has
+    /// not seen go to the backend.
     fn verify_ed25519(&self, job: &VerifyJob) -> Vec<bool> {
-        let key = |c: &crate::node::work::Ed25519Check| {
-            VerdictCache::key(CheckKind::Ed25519, &[&c.public_key, &c.message, &c.signature])
-        };
-        let mut verdicts: Vec<Option<bool>> = match &self.cache {
-            Some(cache) => job.ed25519.iter().map(|c| cache.get(&key(c))).collect(),
-            None => vec![None; job.ed25519.len()],
-        };
-        let misses: Vec<usize> = (0..verdicts.len()).filter(|&i| verdicts[i].is_none()).collect();
-        if !misses.is_empty() {
-            let items: Vec<Ed25519Item<'_>> = misses
-                .iter()
-                .map(|&i| {
-                    let c = &job.ed25519[i];
-                    Ed25519Item { public_key: &c.public_key, message: &c.message, signature: &c.signature }
-                })
-                .collect();
-            let fresh = self.backend.verify_ed25519_batch(&items);
-            for (&i, ok) in misses.iter().zip(fresh) {
-                if let Some(cache) = &self.cache {
-                    cache.put(key(&job.ed25519[i]), ok);
-                }
-                verdicts[i] = Some(ok);
+        let batch = |checks: &[&Ed25519Check]| -> Vec<bool> {
+            if checks.is_empty() {
+                return Vec::new();
             }
+            let items: Vec<Ed25519Item<'_>> = checks
+                .iter()
+                .map(|c| Ed25519Item { public_key: &c.public_key, message: &c.message, signature: &c.signature })
+                .collect();
+            self.backend.verify_ed25519_batch(&items)
+        };
+        let Some(cache) = &self.cache else {
+            return batch(&job.ed25519.iter().collect::<Vec<_>>());
+        };
+        let keys: Vec<Hash> = job
+            .ed25519
+            .iter()
+            .map(|c| VerdictCache::key(CheckKind::Ed25519, &[&c.public_key, &c.message, &c.signature]))
+            .collect();
+        let mut verdicts: Vec<Option<bool>> = keys.iter().map(|k| cache.get(k)).collect();
+        let misses: Vec<usize> = (0..verdicts.len()).filter(|&i| verdicts[i].is_none()).collect();
+        let fresh = batch(&misses.iter().map(|&i| &job.ed25519[i]).collect::<Vec<_>>());
+        for (&i, ok) in misses.iter().zip(fresh) {
+            cache.put(keys[i], ok);
+            verdicts[i] = Some(ok);
         }
         verdicts.into_iter().map(|v| v.unwrap_or(false)).collect()
     }
 
     fn verify_aggregate(&self, message: &[u8], signers: &[ValidatorId], aggregate: &[u8]) -> bool {
-        let ids: Vec<u8> = signers.iter().flat_map(|s| s.to_le_bytes()).collect();
-        let key = VerdictCache::key(CheckKind::Aggregate, &[&ids, message, aggregate]);
+        let key = || {
+            let ids: Vec<u8> = signers.iter().flat_map(|s| s.to_le_bytes()).collect();
+            VerdictCache::key(CheckKind::Aggregate, &[&ids, message, aggregate])
+        };
         self.cached(key, || self.votes.verify_aggregate(message, signers, aggregate))
     }
 
-    fn cached(&self, key: crate::types::Hash, verify: impl FnOnce() -> bool) -> bool {
+    /// `verify()` through the verdict cache when there is one; the cache key is only computed then, so a runtime
+    /// without a cache (every production path) pays nothing for it.
+    fn cached(&self, key: impl FnOnce() -> Hash, verify: impl FnOnce() -> bool) -> bool {
         match &self.cache {
-            Some(cache) => cache.get_or_verify(key, verify),
+            Some(cache) => cache.get_or_verify(key(), verify),
             None => verify(),
         }
     }

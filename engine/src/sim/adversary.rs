@@ -5,8 +5,8 @@
 use super::faults::Byzantine;
 use crate::crypto::{ValidatorKeyPair, VoteScheme};
 use crate::types::{
-    Hash, Message, Proposal, QuorumCertificate, SignerBitfield, TimeoutVote, ValidatorId, Vote, proposal_message,
-    timeout_message, vote_message,
+    Epoch, Hash, Message, Proposal, QuorumCertificate, Round, SignerBitfield, TimeoutVote, ValidatorId, Vote,
+    proposal_message, timeout_message, vote_message,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -193,36 +193,24 @@ impl Adversary {
         let pick = self.rng.random_range(0..3u8);
         match message {
             Message::Vote(mut v) => {
-                match pick {
-                    0 => v.round += 1,
-                    1 => v.round = v.round.saturating_sub(1),
-                    _ => v.epoch += 1,
-                }
+                shift(pick, &mut v.round, &mut v.epoch);
                 self.sign_vote(&mut v);
                 Message::Vote(v)
             }
             Message::Timeout(mut t) => {
-                match pick {
-                    0 => t.round += 1,
-                    1 => t.round = t.round.saturating_sub(1),
-                    _ => t.epoch += 1,
-                }
+                shift(pick, &mut t.round, &mut t.epoch);
                 self.sign_timeout(&mut t);
                 Message::Timeout(t)
             }
             Message::Proposal(mut p) => {
                 let h = &mut p.block.header;
-                match pick {
-                    0 => h.round += 1,
-                    1 => h.round = h.round.saturating_sub(1),
-                    _ => {
-                        // A stale justify: the leader forks from an older certified block.
-                        if let Some(stale) = self.stale_qc(&h.parent_qc) {
-                            h.parent_hash = stale.block_hash;
-                            h.height = stale.height + 1;
-                            h.parent_qc = stale;
-                        }
-                    }
+                if pick < 2 {
+                    shift(pick, &mut h.round, &mut h.epoch);
+                } else if let Some(stale) = self.stale_qc(&h.parent_qc) {
+                    // A stale justify: the leader forks from an older certified block.
+                    h.parent_hash = stale.block_hash;
+                    h.height = stale.height + 1;
+                    h.parent_qc = stale;
                 }
                 self.sign_proposal(me, &mut p);
                 Message::Proposal(p)
@@ -257,6 +245,15 @@ impl Adversary {
             }
             other => other,
         }
+    }
+}
+
+/// A small-scope mutation of a message's position: round + 1 (pick 0), round − 1 (pick 1), epoch + 1 (else).
+fn shift(pick: u8, round: &mut Round, epoch: &mut Epoch) {
+    match pick {
+        0 => *round += 1,
+        1 => *round = round.saturating_sub(1),
+        _ => *epoch += 1,
     }
 }
 

@@ -120,7 +120,7 @@ impl Cluster {
         let mut nodes = Vec::with_capacity(validator_of.len());
         for (i, &v) in validator_of.iter().enumerate() {
             let faults = Arc::new(StorageFaults::default());
-            let storage = Box::new(FaultyStorage::new(ClusterSetup::open_storage(&cfg, i)?, faults.clone()));
+            let storage = open_faulty_storage(&cfg, i, &faults)?;
             let (sm, services) = setup.build_node(&cfg, v, storage)?;
             nodes.push(SimNode {
                 sm,
@@ -432,14 +432,10 @@ impl Cluster {
         let storage = match (&self.cfg.storage, parked) {
             (StorageMode::Redb { .. }, parked) => {
                 drop(parked);
-                let faults = self.nodes[node].faults.clone();
-                Box::new(FaultyStorage::new(ClusterSetup::open_storage(&self.cfg, node)?, faults))
+                open_faulty_storage(&self.cfg, node, &self.nodes[node].faults)?
             }
             (StorageMode::Memory, Some(s)) => s,
-            (StorageMode::Memory, None) => {
-                let faults = self.nodes[node].faults.clone();
-                Box::new(FaultyStorage::new(ClusterSetup::open_storage(&self.cfg, node)?, faults))
-            }
+            (StorageMode::Memory, None) => open_faulty_storage(&self.cfg, node, &self.nodes[node].faults)?,
         };
         let (sm, services) = self.setup.build_node(&self.cfg, node, storage)?;
         let n = &mut self.nodes[node];
@@ -556,4 +552,13 @@ impl Cluster {
     pub fn total_balance(&self, i: usize) -> Option<u128> {
         self.nodes[i].services.as_ref().map(|s| s.execution().total_balance())
     }
+}
+
+/// Node `i`'s storage as configured, behind the fault switches the cluster injects through.
+fn open_faulty_storage(
+    cfg: &ClusterConfig,
+    i: usize,
+    faults: &Arc<StorageFaults>,
+) -> Result<Box<dyn Storage>, SimError> {
+    Ok(Box::new(FaultyStorage::new(ClusterSetup::open_storage(cfg, i)?, faults.clone())))
 }
