@@ -8,7 +8,6 @@ use super::block_tree::BlockTree;
 use super::collector::SignatureSet;
 use super::committee::EpochSchedule;
 use super::config::ConsensusConfig;
-use super::pacemaker::view_timeout;
 use super::refusal::Refusal;
 use crate::crypto::{ValidatorKeyPair, VoteScheme};
 use crate::node::work::{AggregateCheck, AggregateJob, AggregateOutput, Ed25519Check, VerifyJob, VoteCheck};
@@ -16,13 +15,14 @@ use crate::node::{Action, Timer};
 use crate::storage::SafetyState;
 use crate::types::{
     Block, Epoch, Hash, Height, Message, Proposal, QuorumCertificate, Round, SignerBitfield, SyncEntry,
-    TimeoutCertificate, TimeoutVote, ValidatorId, Vote, encode, proposal_message, timeout_message, vote_message,
+    TimeoutCertificate, ValidatorId, Vote, encode, proposal_message, timeout_message, vote_message,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 mod sync;
+mod view_change;
 
 pub use sync::SYNC_BATCH;
 use sync::SYNC_RETRY;
@@ -222,6 +222,37 @@ impl HotStuff {
         if self.tree.root_height() > 0 || self.last_voted_round > 0 || self.resume_floor.is_some() {
             self.request_sync(now, None, out);
         }
+    }
+
+    /// A timer fired.
+    pub fn on_timer(&mut self, now: Duration, timer: Timer, out: &mut Outputs) {
+        match timer {
+            Timer::Propose { epoch, round } if epoch == self.epoch && round == self.round => {
+                self.on_propose_timer(now, epoch, round, out);
+            }
+            Timer::ViewChange { epoch, round } if epoch == self.epoch && round == self.round => {
+                self.on_view_timer(now, epoch, round, out);
+            }
+            Timer::Sync => {}
+            _ => {}
+        }
+    }
+
+    /// The proposal timer of the current round fired: ask the node to build this leader's block.
+    fn on_propose_timer(&mut self, now: Duration, epoch: Epoch, round: Round, out: &mut Outputs) {
+        if self.proposed_round == Some((epoch, round)) || !self.may_act() {
+            return;
+        }
+        let Some(parent) = self.tree.get(&self.high_qc.block_hash).cloned() else {
+            // The lock's block is missing (learned through a timeout or a TC): fetch it and try again
+            // while the round lasts, rather than letting the round pass without a proposal.
+            self.request_sync(now, None, out);
+            out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: SYNC_RETRY });
+            return;
+        };
+        let tc = self.last_tc.clone().filter(|tc| tc.epoch == epoch && tc.round + 1 == round);
+        let must_be_empty = self.p.schedule.last_height(epoch).is_some_and(|l| parent.header.height >= l);
+        out.propose = Some(ProposeRequest { epoch, round, parent, parent_qc: self.high_qc.clone(), tc, must_be_empty });
     }
 
     // ---- accessors ---------------------------------------------------------------------------------------
@@ -708,168 +739,6 @@ impl HotStuff {
     fn first_round(&self) -> Round {
         let lock_round = if self.high_qc.epoch == self.epoch { self.high_qc.round } else { 0 };
         lock_round.max(self.last_voted_round) + 1
-    }
-
-    // ---- rounds, timeouts --------------------------------------------------------------------------------
-
-    fn enter_round(&mut self, _now: Duration, round: Round, out: &mut Outputs) {
-        if round <= self.round && self.round != 0 {
-            return;
-        }
-        self.round = round;
-        self.votes.retain(|(r, _), _| *r + 1 >= round);
-        self.voted_for.retain(|(r, _), _| *r + 1 >= round);
-        self.timeouts.retain(|r, _| *r >= round);
-        let epoch = self.epoch;
-        out.actions.push(Action::SetTimer {
-            timer: Timer::ViewChange { epoch, round },
-            after: view_timeout(&self.p.config, self.failed_rounds),
-        });
-        if self.p.schedule.leader(epoch, round) == self.p.me && self.is_member() {
-            // Wait the block interval from entering the round, so transactions accumulate between blocks.
-            let wait = Duration::from_millis(self.p.config.min_block_interval_ms);
-            out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: wait });
-        }
-    }
-
-    /// A timer fired.
-    pub fn on_timer(&mut self, now: Duration, timer: Timer, out: &mut Outputs) {
-        match timer {
-            Timer::Propose { epoch, round } if epoch == self.epoch && round == self.round => {
-                if self.proposed_round == Some((epoch, round)) || !self.may_act() {
-                    return;
-                }
-                let Some(parent) = self.tree.get(&self.high_qc.block_hash).cloned() else {
-                    // The lock's block is missing (learned through a timeout or a TC): fetch it and try again
-                    // while the round lasts, rather than letting the round pass without a proposal.
-                    self.request_sync(now, None, out);
-                    out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: SYNC_RETRY });
-                    return;
-                };
-                let tc = self.last_tc.clone().filter(|tc| tc.epoch == epoch && tc.round + 1 == round);
-                let must_be_empty = self.p.schedule.last_height(epoch).is_some_and(|l| parent.header.height >= l);
-                out.propose =
-                    Some(ProposeRequest { epoch, round, parent, parent_qc: self.high_qc.clone(), tc, must_be_empty });
-            }
-            Timer::ViewChange { epoch, round } if epoch == self.epoch && round == self.round => {
-                self.failed_rounds = self.failed_rounds.saturating_add(1);
-                self.send_timeout(now, round, out);
-                out.actions.push(Action::SetTimer {
-                    timer: Timer::ViewChange { epoch, round },
-                    after: view_timeout(&self.p.config, self.failed_rounds),
-                });
-            }
-            Timer::Sync => {}
-            _ => {}
-        }
-    }
-
-    fn send_timeout(&mut self, now: Duration, round: Round, out: &mut Outputs) {
-        if !self.is_member() || !self.may_act() {
-            return;
-        }
-        if self.last_voted_round < round {
-            self.last_voted_round = round; // never vote in a round after timing out in it
-        }
-        self.sent_timeout = Some(round.max(self.sent_timeout.unwrap_or(0)));
-        self.persist_safety(out);
-        let signature = self.p.keys.sign_vote(self.p.scheme, &timeout_message(self.p.chain_id, self.epoch, round));
-        let last_tc = self.last_tc.clone().filter(|tc| tc.epoch == self.epoch && tc.round + 1 == round);
-        let t = TimeoutVote {
-            epoch: self.epoch,
-            round,
-            high_qc: self.high_qc.clone(),
-            voter: self.p.me,
-            signature,
-            last_tc,
-        };
-        out.actions.push(Action::Broadcast { message: Message::Timeout(t.clone()) });
-        self.on_timeout(now, t, out);
-    }
-
-    /// Checks of a timeout before its signatures are verified.
-    pub fn check_timeout(&self, t: &TimeoutVote) -> Result<VerifyJob, Refusal> {
-        let pos = self.signer_position(t.epoch, t.voter)?;
-        if t.round < self.round {
-            return Err(Refusal::StaleRound);
-        }
-        if self.timeouts.get(&t.round).is_some_and(|s| s.has(pos)) {
-            return Err(Refusal::Duplicate);
-        }
-        if t.high_qc.epoch > t.epoch {
-            return Err(Refusal::BadCertificate);
-        }
-        let mut job = VerifyJob::default();
-        job.votes.push(VoteCheck {
-            message: timeout_message(self.p.chain_id, t.epoch, t.round),
-            signer: t.voter,
-            signature: t.signature.clone(),
-        });
-        job.aggregates.extend(self.qc_check(&t.high_qc)?);
-        if let Some(tc) = &t.last_tc {
-            if tc.epoch != t.epoch || tc.round + 1 != t.round {
-                return Err(Refusal::BadCertificate);
-            }
-            self.tc_checks(tc, &mut job)?;
-        }
-        Ok(job)
-    }
-
-    /// A timeout whose signatures verified.
-    pub fn on_timeout(&mut self, now: Duration, t: TimeoutVote, out: &mut Outputs) {
-        if t.epoch != self.epoch || t.round < self.round {
-            return;
-        }
-        let Some(pos) = self.p.schedule.position(t.epoch, t.voter) else { return };
-        self.mark_verified_qc(&t.high_qc);
-        self.process_qc(now, &t.high_qc, out);
-        if let Some(tc) = t.last_tc.clone() {
-            self.mark_verified_tc(&tc);
-            self.on_tc(now, tc, out);
-        }
-        if t.epoch != self.epoch || t.round < self.round {
-            return;
-        }
-        let (epoch, round) = (t.epoch, t.round);
-        let quorum = self.p.schedule.quorum(epoch);
-        let weak = self.p.schedule.weak_quorum(epoch);
-        let set = self.timeouts.entry(round).or_default();
-        if set.add(pos, t.voter, t.signature).is_err() {
-            out.refused.push(Refusal::Duplicate);
-            return;
-        }
-        if set.high_qc.as_ref().is_none_or(|q| t.high_qc.rank() > q.rank()) {
-            set.high_qc = Some(t.high_qc);
-        }
-        let count = set.len();
-        if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {
-            self.send_timeout(now, round, out); // join: f+1 timed out, so at least one honest node did
-            return;
-        }
-        let Some(set) = self.timeouts.get_mut(&round) else { return };
-        if count >= quorum && !set.aggregating {
-            set.aggregating = true;
-            let set = set.clone();
-            let message = timeout_message(self.p.chain_id, epoch, round);
-            let (signers, job) = self.aggregation_job(epoch, &set, message);
-            let high_qc = set.high_qc.clone().unwrap_or_else(|| self.high_qc.clone());
-            self.pending_certs.insert(job.id, PendingCert::Tc { epoch, round, high_qc, signers });
-            out.actions.push(Action::Aggregate(job));
-        }
-    }
-
-    fn on_tc(&mut self, now: Duration, tc: TimeoutCertificate, out: &mut Outputs) {
-        if tc.epoch != self.epoch || tc.round < self.round {
-            return;
-        }
-        self.process_qc(now, &tc.high_qc, out);
-        if tc.epoch != self.epoch || tc.round < self.round {
-            return;
-        }
-        self.stats.timeouts += 1;
-        let next = tc.round + 1;
-        self.last_tc = Some(tc);
-        self.enter_round(now, next, out);
     }
 
     fn persist_safety(&self, out: &mut Outputs) {

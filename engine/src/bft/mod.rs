@@ -5,7 +5,6 @@ pub mod collector;
 pub mod committee;
 pub mod config;
 pub mod core;
-pub mod pacemaker;
 pub mod refusal;
 
 pub use committee::EpochSchedule;

@@ -1,0 +1,179 @@
+//! View change: entering rounds, the view timer with its back-off (formerly `pacemaker.rs`), timeouts, joining a
+//! view change and timeout certificates.
+//!
+//! Implements "View change" of docs/PROTOCOL-CHOICES.md: the timer `base_timeout × backoff^k` capped at
+//! `max_timeout`, a timeout signing only (chain, epoch, round) and carrying the high QC and the TC that moved its
+//! sender into its round, re-broadcast at every expiry, joining on `f + 1` timeouts, a TC on `q`. Entering a round
+//! arms the proposal timer of its leader ("Rounds, leaders, quorums": leader = `committee_e[round mod n]`).
+
+use super::{HotStuff, Outputs, PendingCert};
+use crate::bft::config::ConsensusConfig;
+use crate::bft::refusal::Refusal;
+use crate::node::work::{VerifyJob, VoteCheck};
+use crate::node::{Action, Timer};
+use crate::types::{Epoch, Message, Round, TimeoutCertificate, TimeoutVote, timeout_message};
+use std::time::Duration;
+
+/// Timer length after `failed` consecutive rounds without progress: base × backoff^failed, capped.
+fn view_timeout(config: &ConsensusConfig, failed: u32) -> Duration {
+    let base = config.base_timeout_ms as f64;
+    let factor = config.timeout_backoff.max(1.0).powi(failed.min(64) as i32);
+    let ms = (base * factor).min(config.max_timeout_ms as f64).max(1.0);
+    Duration::from_micros((ms * 1000.0) as u64)
+}
+
+impl HotStuff {
+    pub(super) fn enter_round(&mut self, _now: Duration, round: Round, out: &mut Outputs) {
+        if round <= self.round && self.round != 0 {
+            return;
+        }
+        self.round = round;
+        self.votes.retain(|(r, _), _| *r + 1 >= round);
+        self.voted_for.retain(|(r, _), _| *r + 1 >= round);
+        self.timeouts.retain(|r, _| *r >= round);
+        let epoch = self.epoch;
+        out.actions.push(Action::SetTimer {
+            timer: Timer::ViewChange { epoch, round },
+            after: view_timeout(&self.p.config, self.failed_rounds),
+        });
+        if self.p.schedule.leader(epoch, round) == self.p.me && self.is_member() {
+            // Wait the block interval from entering the round, so transactions accumulate between blocks.
+            let wait = Duration::from_millis(self.p.config.min_block_interval_ms);
+            out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: wait });
+        }
+    }
+
+    /// The view timer of the current round expired: time out (again) and re-arm it, backing off.
+    pub(super) fn on_view_timer(&mut self, now: Duration, epoch: Epoch, round: Round, out: &mut Outputs) {
+        self.failed_rounds = self.failed_rounds.saturating_add(1);
+        self.send_timeout(now, round, out);
+        out.actions.push(Action::SetTimer {
+            timer: Timer::ViewChange { epoch, round },
+            after: view_timeout(&self.p.config, self.failed_rounds),
+        });
+    }
+
+    fn send_timeout(&mut self, now: Duration, round: Round, out: &mut Outputs) {
+        if !self.is_member() || !self.may_act() {
+            return;
+        }
+        if self.last_voted_round < round {
+            self.last_voted_round = round; // never vote in a round after timing out in it
+        }
+        self.sent_timeout = Some(round.max(self.sent_timeout.unwrap_or(0)));
+        self.persist_safety(out);
+        let signature = self.p.keys.sign_vote(self.p.scheme, &timeout_message(self.p.chain_id, self.epoch, round));
+        let last_tc = self.last_tc.clone().filter(|tc| tc.epoch == self.epoch && tc.round + 1 == round);
+        let t = TimeoutVote {
+            epoch: self.epoch,
+            round,
+            high_qc: self.high_qc.clone(),
+            voter: self.p.me,
+            signature,
+            last_tc,
+        };
+        out.actions.push(Action::Broadcast { message: Message::Timeout(t.clone()) });
+        self.on_timeout(now, t, out);
+    }
+
+    /// Checks of a timeout before its signatures are verified.
+    pub fn check_timeout(&self, t: &TimeoutVote) -> Result<VerifyJob, Refusal> {
+        let pos = self.signer_position(t.epoch, t.voter)?;
+        if t.round < self.round {
+            return Err(Refusal::StaleRound);
+        }
+        if self.timeouts.get(&t.round).is_some_and(|s| s.has(pos)) {
+            return Err(Refusal::Duplicate);
+        }
+        if t.high_qc.epoch > t.epoch {
+            return Err(Refusal::BadCertificate);
+        }
+        let mut job = VerifyJob::default();
+        job.votes.push(VoteCheck {
+            message: timeout_message(self.p.chain_id, t.epoch, t.round),
+            signer: t.voter,
+            signature: t.signature.clone(),
+        });
+        job.aggregates.extend(self.qc_check(&t.high_qc)?);
+        if let Some(tc) = &t.last_tc {
+            if tc.epoch != t.epoch || tc.round + 1 != t.round {
+                return Err(Refusal::BadCertificate);
+            }
+            self.tc_checks(tc, &mut job)?;
+        }
+        Ok(job)
+    }
+
+    /// A timeout whose signatures verified.
+    pub fn on_timeout(&mut self, now: Duration, t: TimeoutVote, out: &mut Outputs) {
+        if t.epoch != self.epoch || t.round < self.round {
+            return;
+        }
+        let Some(pos) = self.p.schedule.position(t.epoch, t.voter) else { return };
+        self.mark_verified_qc(&t.high_qc);
+        self.process_qc(now, &t.high_qc, out);
+        if let Some(tc) = t.last_tc.clone() {
+            self.mark_verified_tc(&tc);
+            self.on_tc(now, tc, out);
+        }
+        if t.epoch != self.epoch || t.round < self.round {
+            return;
+        }
+        let (epoch, round) = (t.epoch, t.round);
+        let quorum = self.p.schedule.quorum(epoch);
+        let weak = self.p.schedule.weak_quorum(epoch);
+        let set = self.timeouts.entry(round).or_default();
+        if set.add(pos, t.voter, t.signature).is_err() {
+            out.refused.push(Refusal::Duplicate);
+            return;
+        }
+        if set.high_qc.as_ref().is_none_or(|q| t.high_qc.rank() > q.rank()) {
+            set.high_qc = Some(t.high_qc);
+        }
+        let count = set.len();
+        if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {
+            self.send_timeout(now, round, out); // join: f+1 timed out, so at least one honest node did
+            return;
+        }
+        let Some(set) = self.timeouts.get_mut(&round) else { return };
+        if count >= quorum && !set.aggregating {
+            set.aggregating = true;
+            let set = set.clone();
+            let message = timeout_message(self.p.chain_id, epoch, round);
+            let (signers, job) = self.aggregation_job(epoch, &set, message);
+            let high_qc = set.high_qc.clone().unwrap_or_else(|| self.high_qc.clone());
+            self.pending_certs.insert(job.id, PendingCert::Tc { epoch, round, high_qc, signers });
+            out.actions.push(Action::Aggregate(job));
+        }
+    }
+
+    pub(super) fn on_tc(&mut self, now: Duration, tc: TimeoutCertificate, out: &mut Outputs) {
+        if tc.epoch != self.epoch || tc.round < self.round {
+            return;
+        }
+        self.process_qc(now, &tc.high_qc, out);
+        if tc.epoch != self.epoch || tc.round < self.round {
+            return;
+        }
+        self.stats.timeouts += 1;
+        let next = tc.round + 1;
+        self.last_tc = Some(tc);
+        self.enter_round(now, next, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backs_off_exponentially_and_caps() {
+        let c =
+            ConsensusConfig { base_timeout_ms: 1000, timeout_backoff: 2.0, max_timeout_ms: 5000, ..Default::default() };
+        assert_eq!(view_timeout(&c, 0), Duration::from_millis(1000));
+        assert_eq!(view_timeout(&c, 1), Duration::from_millis(2000));
+        assert_eq!(view_timeout(&c, 2), Duration::from_millis(4000));
+        assert_eq!(view_timeout(&c, 3), Duration::from_millis(5000));
+        assert_eq!(view_timeout(&c, 1000), Duration::from_millis(5000));
+    }
+}
