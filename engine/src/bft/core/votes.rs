@@ -1,0 +1,205 @@
+//! Votes and certificates: checking QCs and TCs (and remembering verified ones), collecting votes, forming a QC
+//! from a quorum, and taking back the aggregates the runtime built and verified.
+//!
+//! Implements "Votes and certificates" of docs/PROTOCOL-CHOICES.md: votes are collected by (round, digest of the
+//! signed vote message), a vote disagreeing with the known block is `vote_mismatch`, a second different vote is
+//! `equivocation`, a self-built certificate becomes a QC/TC only once its aggregate verified, and verified
+//! certificates are remembered by digest and rank. Also the epoch and membership checks of votes and timeouts
+//! ("Rounds, leaders, quorums": quorum `q`; "Epochs and committee changes": other epochs are refused).
+
+use super::{HotStuff, Outputs, PendingCert};
+use crate::bft::collector::SignatureSet;
+use crate::bft::refusal::Refusal;
+use crate::node::Action;
+use crate::node::work::{AggregateCheck, AggregateJob, AggregateOutput, VerifyJob, VoteCheck};
+use crate::types::{
+    Epoch, Hash, QuorumCertificate, SignerBitfield, TimeoutCertificate, ValidatorId, Vote, encode, timeout_message,
+    vote_message,
+};
+use std::time::Duration;
+
+impl HotStuff {
+    pub(super) fn qc_check(&self, qc: &QuorumCertificate) -> Result<Option<AggregateCheck>, Refusal> {
+        if qc.is_epoch_start() {
+            return if *qc == self.genesis_qc { Ok(None) } else { Err(Refusal::BadCertificate) };
+        }
+        if self.verified_certs.contains_key(&Hash::of(&encode(qc))) {
+            return Ok(None);
+        }
+        let signers = self.p.schedule.signers(qc.epoch, &qc.signers).ok_or(Refusal::BadCertificate)?;
+        if signers.len() < self.p.schedule.quorum(qc.epoch) {
+            return Err(Refusal::BadCertificate);
+        }
+        let message = vote_message(self.p.chain_id, qc.epoch, qc.round, qc.height, &qc.block_hash, &qc.parent_hash);
+        Ok(Some(AggregateCheck { message, signers, aggregate: qc.aggregate.clone() }))
+    }
+
+    pub(super) fn tc_checks(&self, tc: &TimeoutCertificate, job: &mut VerifyJob) -> Result<(), Refusal> {
+        let signers = self.p.schedule.signers(tc.epoch, &tc.signers).ok_or(Refusal::BadCertificate)?;
+        if signers.len() < self.p.schedule.quorum(tc.epoch) || tc.high_qc.epoch > tc.epoch {
+            return Err(Refusal::BadCertificate);
+        }
+        if !self.verified_certs.contains_key(&Hash::of(&encode(tc))) {
+            let message = timeout_message(self.p.chain_id, tc.epoch, tc.round);
+            job.aggregates.push(AggregateCheck { message, signers, aggregate: tc.aggregate.clone() });
+        }
+        job.aggregates.extend(self.qc_check(&tc.high_qc)?);
+        Ok(())
+    }
+
+    pub(super) fn mark_verified_qc(&mut self, qc: &QuorumCertificate) {
+        if !qc.is_epoch_start() {
+            self.verified_certs.insert(Hash::of(&encode(qc)), qc.rank());
+        }
+    }
+
+    /// Remembers a verified TC and the high QC it carries.
+    pub(super) fn mark_verified_tc(&mut self, tc: &TimeoutCertificate) {
+        self.verified_certs.insert(Hash::of(&encode(tc)), (tc.epoch, tc.round));
+        self.mark_verified_qc(&tc.high_qc);
+    }
+
+    /// Committee position of the signer of a vote or timeout of `epoch`, refusing other epochs and non-members.
+    pub(super) fn signer_position(&self, epoch: Epoch, voter: ValidatorId) -> Result<usize, Refusal> {
+        if epoch < self.epoch {
+            return Err(Refusal::OldEpoch);
+        }
+        if epoch > self.epoch {
+            return Err(Refusal::FutureEpoch);
+        }
+        self.p.schedule.position(epoch, voter).ok_or(Refusal::NonMember)
+    }
+
+    /// Signer bitfield of a complete signature set and the job that aggregates it (position order). The job
+    /// names the signed message and the signers, so the runtime verifies the aggregate it built before the
+    /// certificate is used, like any certificate received from a peer.
+    pub(super) fn aggregation_job(
+        &mut self,
+        epoch: Epoch,
+        set: &SignatureSet,
+        message: Vec<u8>,
+    ) -> (SignerBitfield, AggregateJob) {
+        let mut signers = SignerBitfield::new(self.p.schedule.committee(epoch).len());
+        let mut signer_ids = Vec::with_capacity(set.len());
+        let signatures = set
+            .ordered()
+            .map(|(p, id, s)| {
+                signers.set(p);
+                signer_ids.push(id);
+                s.clone()
+            })
+            .collect();
+        let id = self.job_id();
+        (signers, AggregateJob { id, signatures, message, signers: signer_ids })
+    }
+
+    /// The message a vote signed and its digest (the key its signature is collected under), refusing a vote whose
+    /// height, parent or round disagree with the block it names when that block is known.
+    fn signed_vote(&self, v: &Vote) -> Result<(Vec<u8>, Hash), Refusal> {
+        if let Some(block) = self.tree.get(&v.block_hash)
+            && (block.header.height != v.height
+                || block.header.parent_hash != v.parent_hash
+                || block.header.round != v.round)
+        {
+            return Err(Refusal::VoteMismatch);
+        }
+        let message = vote_message(self.p.chain_id, v.epoch, v.round, v.height, &v.block_hash, &v.parent_hash);
+        let digest = Hash::of(&message);
+        Ok((message, digest))
+    }
+
+    /// Checks of a vote before its signature is verified.
+    pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
+        let pos = self.signer_position(v.epoch, v.voter)?;
+        if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {
+            return Err(Refusal::StaleRound);
+        }
+        let (message, digest) = self.signed_vote(v)?;
+        if let Some(prev) = self.voted_for.get(&(v.round, v.voter)) {
+            return Err(if *prev == digest { Refusal::Duplicate } else { Refusal::Equivocation });
+        }
+        if self.votes.get(&(v.round, digest)).is_some_and(|s| s.has(pos)) {
+            return Err(Refusal::Duplicate);
+        }
+        Ok(VerifyJob {
+            votes: vec![VoteCheck { message, signer: v.voter, signature: v.signature.clone() }],
+            ..Default::default()
+        })
+    }
+
+    /// A vote whose signature verified.
+    pub fn on_vote(&mut self, _now: Duration, v: Vote, out: &mut Outputs) {
+        if v.epoch != self.epoch {
+            out.refused.push(Refusal::OldEpoch);
+            return;
+        }
+        let Some(pos) = self.p.schedule.position(v.epoch, v.voter) else {
+            out.refused.push(Refusal::NonMember);
+            return;
+        };
+        let (message, digest) = match self.signed_vote(&v) {
+            Ok(signed) => signed,
+            Err(refusal) => {
+                out.refused.push(refusal);
+                return;
+            }
+        };
+        match self.voted_for.get(&(v.round, v.voter)) {
+            Some(prev) if *prev != digest => {
+                out.refused.push(Refusal::Equivocation);
+                return;
+            }
+            _ => {}
+        }
+        self.voted_for.insert((v.round, v.voter), digest);
+        let quorum = self.p.schedule.quorum(v.epoch);
+        let set = self.votes.entry((v.round, digest)).or_default();
+        if set.add(pos, v.voter, v.signature).is_err() {
+            out.refused.push(Refusal::Duplicate);
+            return;
+        }
+        if set.len() >= quorum && !set.aggregating {
+            set.aggregating = true;
+            let set = set.clone();
+            let (signers, job) = self.aggregation_job(v.epoch, &set, message);
+            self.pending_certs.insert(
+                job.id,
+                PendingCert::Qc {
+                    epoch: v.epoch,
+                    round: v.round,
+                    height: v.height,
+                    block_hash: v.block_hash,
+                    parent_hash: v.parent_hash,
+                    signers,
+                },
+            );
+            out.actions.push(Action::Aggregate(job));
+        }
+    }
+
+    fn job_id(&mut self) -> u64 {
+        self.next_job += 1;
+        self.next_job
+    }
+
+    /// A certificate aggregate came back.
+    pub fn on_aggregated(&mut self, now: Duration, output: AggregateOutput, out: &mut Outputs) {
+        let Some(pending) = self.pending_certs.remove(&output.id) else { return };
+        let Ok(aggregate) = output.aggregate else {
+            out.refused.push(Refusal::BadSignature);
+            return;
+        };
+        match pending {
+            PendingCert::Qc { epoch, round, height, block_hash, parent_hash, signers } => {
+                let qc = QuorumCertificate { epoch, round, height, block_hash, parent_hash, signers, aggregate };
+                self.mark_verified_qc(&qc);
+                self.process_qc(now, &qc, out);
+            }
+            PendingCert::Tc { epoch, round, high_qc, signers } => {
+                let tc = TimeoutCertificate { epoch, round, high_qc, signers, aggregate };
+                self.mark_verified_tc(&tc);
+                self.on_tc(now, tc, out);
+            }
+        }
+    }
+}
