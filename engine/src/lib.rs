@@ -10,6 +10,7 @@ pub mod execution;
 pub mod livelock;
 pub mod mempool;
 pub mod node;
+pub mod protocol;
 pub mod provisioning;
 pub mod runtime;
 pub mod sim;

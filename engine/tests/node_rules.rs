@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use hsbench_engine::bft::{BftResume, Refusal};
-use hsbench_engine::node::{Action, Event, NodeResume, NodeStateMachine, Timer};
+use hsbench_engine::node::{NodeResume, NodeStateMachine};
+use hsbench_engine::protocol::{Action, Event, Timer};
 use hsbench_engine::sim::{ClusterSetup, genesis_block};
 use hsbench_engine::storage::SafetyState;
 use hsbench_engine::types::{Message, QuorumCertificate, Vote};
@@ -58,7 +59,7 @@ fn deliver_from(node: &mut NodeStateMachine, from: u16, message: Message) -> Vec
     let mut out = Vec::new();
     for a in actions {
         if let Action::Verify(job) = &a {
-            let verdicts = hsbench_engine::node::work::VerifyVerdicts {
+            let verdicts = hsbench_engine::protocol::work::VerifyVerdicts {
                 id: job.id,
                 ed25519: vec![true; job.ed25519.len()],
                 votes: vec![true; job.votes.len()],
@@ -66,7 +67,7 @@ fn deliver_from(node: &mut NodeStateMachine, from: u16, message: Message) -> Vec
             };
             out.extend(node.handle(
                 Duration::from_millis(31),
-                Event::Callback(hsbench_engine::node::Callback::Verified(verdicts)),
+                Event::Callback(hsbench_engine::protocol::Callback::Verified(verdicts)),
             ));
         } else {
             out.push(a);

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use hsbench_engine::bft::{HotStuff, Outputs};
-use hsbench_engine::node::{Action, Timer};
+use hsbench_engine::protocol::{Action, Timer};
 use hsbench_engine::sim::ClusterSetup;
 use hsbench_engine::types::{Message, Proposal, QuorumCertificate, SignerBitfield, TimeoutCertificate};
 use std::time::Duration;

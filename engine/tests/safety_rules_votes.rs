@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use hsbench_engine::bft::{HotStuff, Outputs, Refusal};
-use hsbench_engine::node::Action;
+use hsbench_engine::protocol::Action;
 use hsbench_engine::sim::ClusterSetup;
 use hsbench_engine::types::{Hash, Message, QuorumCertificate, TimeoutVote, Vote};
 use std::time::Duration;

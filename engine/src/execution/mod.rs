@@ -17,7 +17,8 @@ pub mod tree_hash;
 
 pub use error::ExecutionError;
 pub use full_root::full_root;
-pub use receipt::{BlockExecution, FailReason, Outcome, Receipt};
+pub use crate::types::{FailReason, Outcome, Receipt};
+pub use receipt::BlockExecution;
 pub use state::ExecutionState;
 pub use state_tree::StateTree;
 

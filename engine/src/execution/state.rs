@@ -1,7 +1,8 @@
 //! Account state of one node plus its incremental state tree; executes committed blocks in height order.
 
 use super::error::ExecutionError;
-use super::receipt::{BlockExecution, Outcome, Receipt};
+use super::receipt::BlockExecution;
+use crate::types::{Outcome, Receipt};
 use super::state_tree::StateTree;
 use super::transfer::transfer;
 use super::tree_hash::is_absent;

@@ -1,6 +1,6 @@
 //! The transfer rule: one transaction applied to the sender's and recipient's accounts, nothing else.
 
-use super::receipt::FailReason;
+use crate::types::FailReason;
 use crate::types::{Account, Transaction};
 
 /// Sender and recipient state after a successful transfer (equal when the sender pays itself).

@@ -33,7 +33,8 @@ mod tests;
 pub use admit::has_weak_key;
 pub use config::MempoolConfig;
 pub use ready_queue::FeePriority;
-pub use reject::{Admitted, RejectReason, Rejection};
+pub use crate::protocol::RejectReason;
+pub use reject::{Admitted, Rejection};
 pub use sender_queue::PendingTx;
 
 use crate::types::{AccountId, Hash, Transaction};

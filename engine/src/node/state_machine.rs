@@ -1,8 +1,7 @@
 //! `NodeStateMachine::handle(now, Event) -> Vec<Action>`: the pure core of a validator.
 
-use super::action::{Action, TxStatus};
-use super::event::{Callback, Event, Timer};
-use super::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
+use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
+use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
 use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH};
 use crate::execution::Outcome;
 use crate::mempool::{Mempool, MempoolConfig, Rejection, has_weak_key};

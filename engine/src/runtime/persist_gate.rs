@@ -2,7 +2,7 @@
 //! leaves any more (the state on disk is behind what the node would vote on, so a vote sent now could be
 //! repeated differently after a restart). Every runtime performs actions through one gate per node.
 
-use crate::node::{Action, Callback, Event};
+use crate::protocol::{Action, Callback, Event};
 
 /// Tracks whether a node's safety state is durable, and withholds its messages once it is not.
 #[derive(Clone, Debug, Default)]
@@ -53,7 +53,7 @@ mod tests {
     fn a_failed_persist_withholds_every_later_message_and_counts_it() {
         let send = Action::Send { to: 1, message: Message::SyncRequest { from_height: 1 } };
         let broadcast = Action::Broadcast { message: Message::SyncRequest { from_height: 1 } };
-        let timer = Action::SetTimer { timer: crate::node::Timer::Sync, after: std::time::Duration::ZERO };
+        let timer = Action::SetTimer { timer: crate::protocol::Timer::Sync, after: std::time::Duration::ZERO };
         let mut gate = PersistGate::default();
         assert!(gate.record(Ok::<(), String>(())).is_none());
         assert!(gate.allows(&send) && gate.allows(&broadcast));

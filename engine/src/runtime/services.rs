@@ -5,10 +5,10 @@
 
 use crate::crypto::{Ed25519Item, VerifyBackend, VoteCrypto};
 use crate::execution::ExecutionState;
-use crate::node::work::{
+use crate::protocol::work::{
     AggregateJob, AggregateOutput, Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts,
 };
-use crate::node::{Action, Callback, Event};
+use crate::protocol::{Action, Callback, Event};
 use crate::runtime::PersistGate;
 use crate::runtime::verdict_cache::{CheckKind, VerdictCache};
 use crate::storage::{CommittedBlock, Storage, StorageError};

@@ -4,11 +4,11 @@ use super::network::NetworkConfig;
 use crate::bft::ConsensusConfig;
 use crate::crypto::{CpuBackendKind, VoteScheme};
 use crate::mempool::MempoolConfig;
-pub use crate::node::{NodeReport, TxStatus};
+pub use crate::node::NodeReport;
+pub use crate::protocol::{TxEvent, TxStatus};
 use crate::provisioning::ProvisioningConfig;
-use crate::types::{Account, AccountId, Hash};
+use crate::types::{Account, AccountId};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Where each simulated node keeps its ledger and state.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,19 +55,6 @@ pub struct ClusterConfig {
     pub storage: StorageMode,
     /// Virtual or wall-clock time.
     pub clock: ClockMode,
-}
-
-/// One status change, with when and where it happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TxEvent {
-    /// Node that reported it.
-    pub node: usize,
-    /// Transaction id.
-    pub tx_hash: Hash,
-    /// What happened.
-    pub status: TxStatus,
-    /// Cluster time of the event.
-    pub at: Duration,
 }
 
 /// Cluster summary at the end of a run.

@@ -4,7 +4,8 @@ use super::adversary::Adversary;
 use super::api::{ClockMode, ClusterConfig, ClusterReport, StorageMode, TxEvent};
 use super::faults::Byzantine;
 use super::setup::{ClusterSetup, SimError};
-use crate::node::{Action, Event, NodeStateMachine, Timer};
+use crate::node::NodeStateMachine;
+use crate::protocol::{Action, Event, Timer};
 use crate::runtime::NodeServices;
 use crate::storage::{FaultyStorage, Storage, StorageFaults};
 use crate::types::{Hash, Height, Message, QuorumCertificate, Transaction, vote_message};
@@ -293,7 +294,7 @@ impl Cluster {
                     }
                     let Some(services) = self.nodes[i].services.as_mut() else { continue };
                     if let Some(event) = services.perform(&other) {
-                        if let Event::Callback(crate::node::Callback::Executed(e)) = &event {
+                        if let Event::Callback(crate::protocol::Callback::Executed(e)) = &event {
                             self.roots[i].insert(e.height, e.state_root);
                         }
                         self.push(self.now, i, Payload::Local(event));

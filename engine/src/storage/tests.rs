@@ -3,7 +3,7 @@
 
 use super::durable::{ACCOUNTS, BLOCKS, META, QCS, meta_key};
 use super::*;
-use crate::types::{BlockHeader, SignerBitfield, Transaction, encode, tx_root};
+use crate::types::{BlockHeader, Round, SignerBitfield, Transaction, encode, tx_root};
 use ed25519_dalek::SigningKey;
 use redb::{Database, TableDefinition};
 use std::path::Path;

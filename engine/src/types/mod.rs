@@ -8,6 +8,8 @@ pub mod hash;
 pub mod ids;
 pub mod merkle;
 pub mod message;
+pub mod receipt;
+pub mod safety;
 pub mod transaction;
 
 pub use account::{Account, AccountView};
@@ -21,6 +23,8 @@ pub use hash::Hash;
 pub use ids::{Epoch, Height, Round, ValidatorId};
 pub use merkle::merkle_root;
 pub use message::{Message, Proposal, SyncEntry};
+pub use receipt::{FailReason, Outcome, Receipt};
+pub use safety::SafetyState;
 pub use transaction::{AccountId, Transaction};
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! What travels between the pipeline's stages and between the node stage and the synthetic committee.
 
 use crate::execution::BlockExecution;
-use crate::node::Callback;
-use crate::node::work::ExecuteJob;
+use crate::protocol::Callback;
+use crate::protocol::work::ExecuteJob;
 use crate::types::{Message, ValidatorId};
 use std::time::Instant;
 

@@ -16,7 +16,7 @@ use super::sigverify::run_sigverify;
 use super::stage::{StageClock, StageMetrics, StageProbe, Warnings, available_cores, spawn_pinned, warn};
 use crate::crypto::{VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
-use crate::node::work::ExecuteJob;
+use crate::protocol::work::ExecuteJob;
 use crate::runtime::NodeServices;
 use crate::sim::{ClusterConfig, ClusterSetup, StorageMode, TxEvent};
 use crate::storage::{MemoryStorage, Storage};

@@ -3,8 +3,7 @@
 //! Jobs carry plain data (no references into the node), so a runtime may batch them, run them on other cores,
 //! or hand them to a GPU backend.
 
-use crate::execution::Receipt;
-use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, ValidatorId};
+use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, Receipt, ValidatorId};
 
 /// Signatures to check for one incoming message or transaction batch.
 #[derive(Clone, Debug, Default)]

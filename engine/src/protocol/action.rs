@@ -1,12 +1,12 @@
 //! Everything a node asks its runtime to do.
 
 use super::event::Timer;
+use super::tx_status::TxStatus;
 use super::work::{AggregateJob, ExecuteJob, VerifyJob};
-use crate::storage::SafetyState;
-use crate::types::{Hash, Height, Message, ValidatorId};
+use crate::types::{Hash, Height, Message, SafetyState, ValidatorId};
 use std::time::Duration;
 
-/// Output of [`super::NodeStateMachine::handle`]. The runtime performs actions in order; in particular a
+/// Output of `NodeStateMachine::handle` (crate::node). The runtime performs actions in order; in particular a
 /// [`Action::PersistSafety`] completes before any later `Send`/`Broadcast` leaves (persist-before-vote).
 #[derive(Clone, Debug)]
 #[allow(clippy::large_enum_variant)] // actions are moved once, never stored in bulk
@@ -29,13 +29,4 @@ pub enum Action {
     LoadSync { to: ValidatorId, from_height: Height, max_blocks: usize },
     /// Report a transaction's fate to whoever watches this node (clients, the harness).
     EmitTxStatus { tx_hash: Hash, status: TxStatus },
-}
-
-/// A transaction's fate as seen by one node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TxStatus {
-    /// Included in a committed block at `height` (executed successfully or not).
-    Committed { height: Height, success: bool },
-    /// Refused or dropped by the node's mempool.
-    Rejected(crate::mempool::RejectReason),
 }

@@ -3,7 +3,7 @@
 use super::work::{AggregateOutput, ExecutedBlock, VerifyVerdicts};
 use crate::types::{Epoch, Message, Round, SyncEntry, Transaction, ValidatorId};
 
-/// Input of [`super::NodeStateMachine::handle`].
+/// Input of `NodeStateMachine::handle` (crate::node).
 #[derive(Clone, Debug)]
 #[allow(clippy::large_enum_variant)] // events are moved once, never stored in bulk
 pub enum Event {
