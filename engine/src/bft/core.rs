@@ -1,4 +1,14 @@
-//! HotStuff-2 (chained): rounds, votes, QCs, two-chain commit, view change, epochs, block sync.
+//! HotStuff-2 (chained): one validator's consensus state, its construction and restart, and the timer entry point.
+//! The rules live in one file per role, each an `impl HotStuff` block:
+//! - `proposal`: building, checking and voting on proposals;
+//! - `votes`: vote collection, QC/TC checks and aggregation;
+//! - `commit`: the high QC, the two-chain commit rule and epoch changes;
+//! - `view_change`: rounds, the view timer, timeouts and TCs;
+//! - `sync`: sync requests and answers.
+//!
+//! This file implements "Restart" of docs/PROTOCOL-CHOICES.md (safety state restored, or kept as a floor when it
+//! is of a later epoch; the first round of an epoch follows the lock only when the lock is of that epoch) and the
+//! persist-before-send part of "Voting (safety)" (`persist_safety`, whose action precedes the vote's `Send`).
 //!
 //! Pure: every input is a method call with the current time, every output is pushed into [`Outputs`].
 //! Signatures are checked by the runtime between `check_*` (what must be verified) and `on_*` (the verified
@@ -10,27 +20,23 @@ use super::committee::EpochSchedule;
 use super::config::ConsensusConfig;
 use super::refusal::Refusal;
 use crate::crypto::{ValidatorKeyPair, VoteScheme};
-use crate::node::work::{Ed25519Check, VerifyJob};
 use crate::node::{Action, Timer};
 use crate::storage::SafetyState;
 use crate::types::{
-    Block, Epoch, Hash, Height, Message, Proposal, QuorumCertificate, Round, SignerBitfield, SyncEntry,
-    TimeoutCertificate, ValidatorId, Vote, proposal_message, vote_message,
+    Block, Epoch, Hash, Height, Proposal, QuorumCertificate, Round, SignerBitfield, SyncEntry, TimeoutCertificate,
+    ValidatorId,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 mod commit;
+mod proposal;
 mod sync;
 mod view_change;
 mod votes;
 
 pub use sync::SYNC_BATCH;
-use sync::SYNC_RETRY;
-
-/// Most proposals kept while their ancestors are being fetched.
-const MAX_BUFFERED_PROPOSALS: usize = 64;
 
 /// Fixed parameters of one validator's consensus instance.
 #[derive(Clone)]
@@ -218,6 +224,24 @@ impl HotStuff {
         self.resume_floor.as_ref().is_none_or(|f| f.epoch <= self.epoch)
     }
 
+    fn persist_safety(&self, out: &mut Outputs) {
+        if !self.may_act() {
+            return; // the persisted state of a later epoch stays; nothing was voted here
+        }
+        out.actions.push(Action::PersistSafety(SafetyState {
+            epoch: self.epoch,
+            last_voted_round: self.last_voted_round,
+            high_qc: self.high_qc.clone(),
+        }));
+    }
+
+    /// The round a node (re)starts in within its epoch: after its lock and its last vote. A lock of the
+    /// previous epoch (the boundary QC) does not count: rounds restart at 1 in each epoch.
+    fn first_round(&self) -> Round {
+        let lock_round = if self.high_qc.epoch == self.epoch { self.high_qc.round } else { 0 };
+        lock_round.max(self.last_voted_round) + 1
+    }
+
     /// Arms the first round; a resumed node also asks its peers for what it missed.
     pub fn start(&mut self, now: Duration, out: &mut Outputs) {
         self.enter_round(now, self.first_round(), out);
@@ -238,23 +262,6 @@ impl HotStuff {
             Timer::Sync => {}
             _ => {}
         }
-    }
-
-    /// The proposal timer of the current round fired: ask the node to build this leader's block.
-    fn on_propose_timer(&mut self, now: Duration, epoch: Epoch, round: Round, out: &mut Outputs) {
-        if self.proposed_round == Some((epoch, round)) || !self.may_act() {
-            return;
-        }
-        let Some(parent) = self.tree.get(&self.high_qc.block_hash).cloned() else {
-            // The lock's block is missing (learned through a timeout or a TC): fetch it and try again
-            // while the round lasts, rather than letting the round pass without a proposal.
-            self.request_sync(now, None, out);
-            out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: SYNC_RETRY });
-            return;
-        };
-        let tc = self.last_tc.clone().filter(|tc| tc.epoch == epoch && tc.round + 1 == round);
-        let must_be_empty = self.p.schedule.last_height(epoch).is_some_and(|l| parent.header.height >= l);
-        out.propose = Some(ProposeRequest { epoch, round, parent, parent_qc: self.high_qc.clone(), tc, must_be_empty });
     }
 
     // ---- accessors ---------------------------------------------------------------------------------------
@@ -298,158 +305,5 @@ impl HotStuff {
     /// Whether this node votes in the current epoch.
     pub fn is_member(&self) -> bool {
         self.p.schedule.position(self.epoch, self.p.me).is_some()
-    }
-
-    // ---- proposals ---------------------------------------------------------------------------------------
-
-    /// Structural checks of a proposal, and the signatures it needs verified (besides its transactions').
-    pub fn check_proposal(
-        &mut self,
-        now: Duration,
-        from: ValidatorId,
-        p: &Proposal,
-        out: &mut Outputs,
-    ) -> Result<VerifyJob, Refusal> {
-        let h = &p.block.header;
-        if h.chain_id != self.p.chain_id
-            || !p.block.body_matches_header()
-            || h.parent_hash != h.parent_qc.block_hash
-            || h.height != h.parent_qc.height + 1
-            || h.exec_height >= h.height
-        {
-            return Err(Refusal::Malformed);
-        }
-        if h.epoch < self.epoch {
-            return Err(Refusal::OldEpoch);
-        }
-        if h.epoch > self.epoch {
-            self.request_sync(now, Some(from), out);
-            return Err(Refusal::FutureEpoch);
-        }
-        if h.proposer != from || self.p.schedule.leader(h.epoch, h.round) != from {
-            return Err(Refusal::WrongLeader);
-        }
-        if h.round < self.round {
-            return Err(Refusal::StaleRound);
-        }
-        let justify_epoch_ok = h.parent_qc.epoch == h.epoch
-            || (h.parent_qc.epoch + 1 == h.epoch
-                && self.p.schedule.last_height(h.parent_qc.epoch) == Some(h.parent_qc.height));
-        if !justify_epoch_ok && !h.parent_qc.is_epoch_start() {
-            return Err(Refusal::BadCertificate);
-        }
-        if self.p.schedule.last_height(h.epoch).is_some_and(|last| h.height > last) && !p.block.txs.is_empty() {
-            return Err(Refusal::NonEmptyTail);
-        }
-        let mut job = VerifyJob::default();
-        let key = self.p.proposer_keys.get(from as usize).ok_or(Refusal::NonMember)?;
-        job.ed25519.push(Ed25519Check {
-            public_key: *key,
-            message: proposal_message(self.p.chain_id, &p.block.hash()),
-            signature: p.signature,
-        });
-        job.aggregates.extend(self.qc_check(&h.parent_qc)?);
-        if let Some(tc) = &p.tc {
-            if tc.epoch != h.epoch || tc.round + 1 != h.round {
-                return Err(Refusal::BadCertificate);
-            }
-            self.tc_checks(tc, &mut job)?;
-        }
-        Ok(job)
-    }
-
-    /// A proposal whose signatures verified. `exec_ok` is the node's verdict on the execution root it carries.
-    pub fn on_proposal(&mut self, now: Duration, p: Proposal, exec_ok: bool, out: &mut Outputs) {
-        let justify = p.block.header.parent_qc.clone();
-        let justify_ok = justify.rank() >= self.high_qc.rank();
-        self.mark_verified_qc(&justify);
-        if let Some(tc) = &p.tc {
-            self.mark_verified_tc(tc);
-            self.on_tc(now, tc.clone(), out);
-        }
-        self.process_qc(now, &justify, out);
-        let block = p.block.clone();
-        let hash = block.hash();
-        if block.header.epoch != self.epoch {
-            return; // processing the justify moved us into another epoch; the block is stale now
-        }
-        if !self.tree.contains(&hash) && !self.tree.insert(block.clone()) {
-            if block.header.height > self.tree.root_height() {
-                if self.buffered.len() < MAX_BUFFERED_PROPOSALS {
-                    self.buffered.insert((block.header.height, hash), (p, exec_ok));
-                }
-                out.refused.push(Refusal::UnknownParent);
-                self.request_sync(now, Some(block.header.proposer), out);
-            }
-            return;
-        }
-        // The block may complete a two-chain whose QC arrived before the block (sync, reordering).
-        let h = &block.header;
-        let may_vote = h.round == self.round
-            && h.round > self.last_voted_round
-            && justify_ok
-            && self.is_member()
-            && self.may_act();
-        if may_vote && !exec_ok {
-            out.refused.push(Refusal::StateRootMismatch);
-            return;
-        }
-        if may_vote {
-            self.vote(now, &block, out);
-        }
-    }
-
-    fn vote(&mut self, now: Duration, block: &Block, out: &mut Outputs) {
-        let h = &block.header;
-        self.last_voted_round = h.round;
-        self.persist_safety(out);
-        let message = vote_message(self.p.chain_id, h.epoch, h.round, h.height, &block.hash(), &h.parent_hash);
-        let vote = Vote {
-            epoch: h.epoch,
-            round: h.round,
-            height: h.height,
-            block_hash: block.hash(),
-            parent_hash: h.parent_hash,
-            voter: self.p.me,
-            signature: self.p.keys.sign_vote(self.p.scheme, &message),
-        };
-        let next_leader = self.p.schedule.leader(h.epoch, h.round + 1);
-        if next_leader == self.p.me {
-            self.on_vote(now, vote, out);
-        } else {
-            out.actions.push(Action::Send { to: next_leader, message: Message::Vote(vote) });
-        }
-    }
-
-    /// Signs and broadcasts this leader's block, then handles it like any received proposal.
-    pub fn propose(&mut self, now: Duration, block: Block, tc: Option<TimeoutCertificate>, out: &mut Outputs) {
-        self.stats.proposals += 1;
-        self.proposed_round = Some((block.header.epoch, block.header.round));
-        let sig = self.p.keys.sign_vote(VoteScheme::Ed25519, &proposal_message(self.p.chain_id, &block.hash()));
-        let mut signature = [0u8; 64];
-        if sig.len() == 64 {
-            signature.copy_from_slice(&sig);
-        }
-        let proposal = Proposal { block, tc, signature };
-        out.actions.push(Action::Broadcast { message: Message::Proposal(proposal.clone()) });
-        self.on_proposal(now, proposal, true, out);
-    }
-
-    /// The round a node (re)starts in within its epoch: after its lock and its last vote. A lock of the
-    /// previous epoch (the boundary QC) does not count: rounds restart at 1 in each epoch.
-    fn first_round(&self) -> Round {
-        let lock_round = if self.high_qc.epoch == self.epoch { self.high_qc.round } else { 0 };
-        lock_round.max(self.last_voted_round) + 1
-    }
-
-    fn persist_safety(&self, out: &mut Outputs) {
-        if !self.may_act() {
-            return; // the persisted state of a later epoch stays; nothing was voted here
-        }
-        out.actions.push(Action::PersistSafety(SafetyState {
-            epoch: self.epoch,
-            last_voted_round: self.last_voted_round,
-            high_qc: self.high_qc.clone(),
-        }));
     }
 }

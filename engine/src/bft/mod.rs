@@ -1,4 +1,5 @@
-//! HotStuff-2 consensus: the rules are in `core`, with one file per role around it.
+//! HotStuff-2 consensus: the state machine is `core`, its rules split by role into the files under `core/`;
+//! the block tree, signature collection, committees, knobs and refusals are the files around it.
 
 pub mod block_tree;
 pub mod collector;
