@@ -32,6 +32,8 @@ mod error;
 mod gpu;
 mod probe;
 mod selftest;
+#[cfg(test)]
+mod testutil;
 
 pub use backend::{GpuBackend, GpuBackendConfig, GpuStats, device_label};
 pub use bls12_381::{BlsTimings, GpuBls};

@@ -8,7 +8,7 @@ use super::fp_cpu::{self, Limbs};
 use super::host::{g1_words, g2_words, serialize_affine};
 use super::program::{const_values, run_cpu};
 use super::reference as r;
-use crate::ed25519::testutil::Rng;
+use crate::testutil::Rng;
 
 /// Runs a kernel program on the CPU mirror: `points` input points (plain limbs, flattened), outputs.
 pub(crate) fn run_kernel_cpu(kp: &KernelProgram, words: &[u32]) -> Vec<u32> {

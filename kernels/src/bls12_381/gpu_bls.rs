@@ -10,8 +10,7 @@ use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature}
 use super::curve::{KernelProgram, g1_sum_program, g2_subgroup_program, g2_sum_program};
 use super::host::{g1_words, g2_words, push_identity, serialize_affine};
 use super::wgsl::{Layout, Output, shader};
-use crate::ed25519::dispatch::{Kernel, RunTimings};
-use crate::gpu::{Gpu, ms};
+use crate::gpu::{Gpu, Kernel, RunTimings, ms};
 use crate::{AdapterReport, GpuError};
 
 /// Points one thread of an aggregation kernel sums (the host adds the per-thread partials).

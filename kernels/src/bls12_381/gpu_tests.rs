@@ -6,9 +6,8 @@ use std::time::Instant;
 use super::cpu_tests::{field_expected, field_inputs};
 use super::curve::field_test_program;
 use super::wgsl::{Layout, Output, shader};
-use crate::ed25519::dispatch::Kernel;
-use crate::ed25519::testutil::test_gpu;
-use crate::gpu::ms;
+use crate::gpu::{Kernel, ms};
+use crate::testutil::test_gpu;
 
 #[test]
 fn gpu_fp_and_fp2_match_blst() {
@@ -59,7 +58,7 @@ fn gpu_bls_split_dispatches_match_blst() {
 
     use super::gpu_bls::{BlsTimings, GpuBls};
     use super::reference::{keys, non_subgroup, signatures};
-    use crate::ed25519::testutil::Rng;
+    use crate::testutil::Rng;
 
     let Some(_) = test_gpu() else { return };
     let bls = GpuBls::new(None).expect("BLS kernels compile").with_max_dispatch_words(1);

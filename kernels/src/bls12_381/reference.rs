@@ -5,7 +5,7 @@ use blst::min_pk::{PublicKey, SecretKey, Signature};
 use blst::{blst_fp, blst_fp2};
 
 use super::fp_cpu::{self, Limbs};
-use crate::ed25519::testutil::Rng;
+use crate::testutil::Rng;
 
 fn fp(l: &Limbs) -> blst_fp {
     let mut out = blst_fp::default();

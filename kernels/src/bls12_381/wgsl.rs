@@ -4,7 +4,7 @@
 use super::curve::KernelProgram;
 use super::fp_cpu::{self, LIMBS};
 use super::program::CONSTS;
-use crate::ed25519::wgsl_gen::Src;
+use crate::gpu::Src;
 
 /// What a kernel writes per item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,24 +244,14 @@ pub(crate) fn shader(workgroup: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    /// The generated shader passes naga's WGSL front end and validator, in-process (the naga wgpu builds on; no
-    /// device, no CLI: it never skips), at the workgroup sizes the tests and the backend dispatch.
+    use crate::testutil::assert_valid_compute_shader;
+
+    /// The generated shader passes naga's WGSL front end and validator, with the entry point the backend
+    /// dispatches (`main`), at the workgroup sizes the tests and the backend dispatch.
     #[test]
     fn bls_shader_validates_with_naga() {
         for workgroup in [8, 64, 256] {
-            let src = super::shader(workgroup);
-            let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
-                panic!("naga cannot parse the BLS shader (workgroup {workgroup}):\n{}", e.emit_to_string(&src))
-            });
-            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
-                .validate(&module)
-                .unwrap_or_else(|e| {
-                    panic!("naga rejects the BLS shader (workgroup {workgroup}):\n{}", e.emit_to_string(&src))
-                });
-            // The entry point the backend dispatches, a compute one of this size.
-            let entry = module.entry_points.iter().find(|e| e.name == "main");
-            let entry = entry.unwrap_or_else(|| panic!("the BLS shader has no entry point `main`"));
-            assert_eq!((entry.stage, entry.workgroup_size), (naga::ShaderStage::Compute, [workgroup, 1, 1]));
+            assert_valid_compute_shader("the BLS shader", &super::shader(workgroup), "main", workgroup);
         }
     }
 }

@@ -3,11 +3,10 @@
 
 use std::time::Instant;
 
-use super::dispatch::Kernel;
 use super::fe_cpu::Fe;
-use super::testutil::{Rng, test_gpu, to_bytes, to_words};
 use super::wgsl_gen::entry::{FIELD_TEST_IN_WORDS, FIELD_TEST_OUT_WORDS, field_test_shader};
-use crate::gpu::ms;
+use crate::gpu::{Kernel, ms};
+use crate::testutil::{Rng, test_gpu, to_bytes, to_words};
 
 fn edge_values() -> Vec<[u8; 32]> {
     let p = {

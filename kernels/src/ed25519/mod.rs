@@ -6,7 +6,6 @@
 //! and evaluates the cofactored equation per item.
 
 mod basetable;
-pub(crate) mod dispatch;
 pub mod fe_cpu;
 mod host;
 mod verifier;
@@ -18,5 +17,3 @@ pub use verifier::{Ed25519GpuItem, GpuEd25519Verifier, GpuTimings};
 mod field_gpu_tests;
 #[cfg(test)]
 mod point_gpu_tests;
-#[cfg(test)]
-pub(crate) mod testutil;

@@ -8,10 +8,10 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 
 use super::basetable::table_words;
-use super::dispatch::Kernel;
 use super::host::item_words;
-use super::testutil::{Rng, test_gpu, to_bytes};
 use super::wgsl_gen::entry::{ITEM_WORDS, POINT_TEST_OUT_WORDS, point_test_shader};
+use crate::gpu::Kernel;
+use crate::testutil::{Rng, test_gpu, to_bytes};
 
 fn scalar(rng: &mut Rng) -> Scalar {
     let mut wide = [0u8; 64];

@@ -3,10 +3,9 @@
 use std::time::Instant;
 
 use super::basetable::table_words;
-use super::dispatch::Kernel;
 use super::host::prepare;
 use super::wgsl_gen::entry::{ITEM_WORDS, verify_shader};
-use crate::gpu::{Gpu, ms};
+use crate::gpu::{Gpu, Kernel, ms};
 use crate::{AdapterReport, GpuError};
 
 /// One item to verify: public key `A`, message, signature `R ‖ S`.

@@ -38,58 +38,6 @@ impl Rng {
 
 use hsbench_kernels::GpuError;
 
-/// Whether this run is CI: `CI=true` (GitHub Actions, GitLab and most CI systems set it; `1` is taken too).
-/// There the GPU tests must run, so a missing adapter fails them instead of skipping.
-#[allow(dead_code)]
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
-/// Whether `e` means "no adapter here" (none at all, or none matching `WGPU_ADAPTER_NAME`) rather than a
-/// failure on an adapter that exists.
-#[allow(dead_code)]
-pub fn is_missing_adapter(e: &GpuError) -> bool {
-    matches!(e, GpuError::NoAdapter { .. } | GpuError::NoMatchingAdapter { .. })
-}
-
-/// The one skip-or-fail decision of every GPU test, for `what` finding no adapter (`err`): outside CI the line
-/// to print before skipping (`Ok`), under CI (`ci`) the failure message (`Err`), which starts with
-/// `CI=true and no Vulkan adapter: `.
-#[allow(dead_code)]
-pub fn no_adapter_verdict(ci: bool, what: &str, err: &GpuError) -> Result<String, String> {
-    if ci {
-        Err(format!(
-            "CI=true and no Vulkan adapter: {what}: {err}. CI must run the GPU tests: install lavapipe \
-             (scripts/setup.sh; .ci/run makes it strict) and set WGPU_BACKEND=vulkan, or unset CI to skip them"
-        ))
-    } else {
-        Ok(format!("skipped: {what}: {err}"))
-    }
-}
-
-/// Skips the calling GPU test (printing why) because `what` found no adapter (`err`); under CI ([`in_ci`])
-/// panics instead, with [`no_adapter_verdict`]'s message.
-#[allow(dead_code)]
-#[track_caller]
-pub fn skip_without_adapter(what: &str, err: &GpuError) {
-    match no_adapter_verdict(in_ci(), what, err) {
-        Ok(line) => println!("{line}"),
-        Err(failure) => panic!("{failure}"),
-    }
-}
-
-/// The GPU object `made` (a backend, a verifier, an adapter report) that `what` built: `None` when there is no
-/// adapter and this is not CI (the test then returns early; see [`skip_without_adapter`]); a panic under CI
-/// without an adapter, and always for any other error (a failure on an adapter that exists).
-#[allow(dead_code)]
-#[track_caller]
-pub fn gpu_or_skip<T>(what: &str, made: Result<T, GpuError>) -> Option<T> {
-    match made {
-        Ok(v) => Some(v),
-        Err(e) if is_missing_adapter(&e) => {
-            skip_without_adapter(what, &e);
-            None
-        }
-        Err(e) => panic!("{what} failed on an existing adapter: {e}"),
-    }
-}
+mod no_adapter;
+#[allow(unused_imports)] // not every test binary uses every helper
+pub use no_adapter::{gpu_or_skip, in_ci, is_missing_adapter, no_adapter_verdict, skip_without_adapter};

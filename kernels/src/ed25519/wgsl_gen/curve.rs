@@ -9,8 +9,8 @@
 //! Expects the module to declare `btab: array<u32>` (the fixed-base table, [`BTAB_WORDS`] words)
 //! and `items: array<u32>` (the digits) in storage.
 
-use super::Src;
 use super::field::LIMBS;
+use crate::gpu::Src;
 
 /// Entries of the fixed-base table: `[j]B` for `j = 0..=8` (`[0]B` = identity).
 pub(crate) const BTAB_ENTRIES: usize = 9;

@@ -5,9 +5,9 @@
 //! storage, per-item output words), `params` (uniform, `x` = item count); shaders with point
 //! multiplication also bind `btab` (read-only storage, the fixed-base table).
 
-use super::Src;
 use super::curve::{BTAB_WORDS, curve};
 use super::field::field;
+use crate::gpu::Src;
 
 /// Words per verification item: `A` bytes (8), `R` bytes (8), digits of `S` (16), digits of `k` (16).
 pub(crate) const ITEM_WORDS: usize = 48;

@@ -12,7 +12,7 @@
 //! Canonical form (for comparison, sign and output bytes) folds at bit 255 (× 19) and subtracts p
 //! once when needed.
 
-use super::Src;
+use crate::gpu::Src;
 
 /// Limbs per element.
 pub(crate) const LIMBS: usize = 20;

@@ -1,37 +1,13 @@
-//! One compiled kernel with reusable buffers: upload per-item input words, dispatch one thread per
-//! item, read per-item output words back, timing each phase. Buffers grow (powers of two) and are
-//! kept between calls; a mutex serialises calls on the same kernel.
+//! Running a [`Kernel`]: upload per-item input words, dispatch one thread per item, read per-item output
+//! words back, timing each phase; calls larger than the device allows are split into dispatches that fit.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
-use wgpu::util::DeviceExt;
-
+use super::device::{Gpu, scoped};
+use super::kernel::Kernel;
+use super::readback::{read_back, wait, words};
+use super::timings::{RunTimings, ms, timestamp_ms};
 use crate::GpuError;
-use crate::gpu::{Gpu, ms, read_back, scoped, timestamp_ms, wait, words};
-
-/// Wall-clock phases of one [`Kernel::run`], in milliseconds.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct RunTimings {
-    pub upload_ms: f64,
-    pub compute_ms: f64,
-    pub readback_ms: f64,
-    pub kernel_gpu_ms: Option<f64>,
-}
-
-struct Buffers {
-    capacity: u32,
-    items: wgpu::Buffer,
-    out: wgpu::Buffer,
-    staging: wgpu::Buffer,
-    bind: wgpu::BindGroup,
-}
-
-struct Timestamps {
-    set: wgpu::QuerySet,
-    resolve: wgpu::Buffer,
-    read: wgpu::Buffer,
-}
 
 /// Most items one dispatch may carry on a device with `max_workgroups` per dimension and `max_binding` bytes per
 /// storage binding, for a kernel of `workgroup` threads per group and `words` u32 words per item (the larger of
@@ -44,122 +20,7 @@ pub(crate) fn max_items(max_workgroups: u32, max_binding: u64, workgroup: u32, w
     by_groups.min(by_binding).clamp(u64::from(workgroup.max(1)), u64::from(u32::MAX)) as u32
 }
 
-/// A compute pipeline whose entry point reads `in_words` and writes `out_words` per item.
-pub(crate) struct Kernel {
-    pipeline: wgpu::ComputePipeline,
-    workgroup: u32,
-    in_words: u32,
-    out_words: u32,
-    /// The fixed-base table, when the shader binds one (binding 0).
-    table: Option<wgpu::Buffer>,
-    params: wgpu::Buffer,
-    timestamps: Option<Timestamps>,
-    buffers: Mutex<Option<Buffers>>,
-}
-
 impl Kernel {
-    /// Compiles `source` (entry `entry`, `@workgroup_size(workgroup)`) and uploads `table`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        gpu: &Gpu,
-        label: &'static str,
-        source: &str,
-        entry: &str,
-        workgroup: u32,
-        table: Option<&[u32]>,
-        in_words: u32,
-        out_words: u32,
-    ) -> Result<Self, GpuError> {
-        let pipeline = gpu.pipeline(label, source, entry)?;
-        Self::with_pipeline(gpu, pipeline, workgroup, table, in_words, out_words)
-    }
-
-    /// A kernel on an already compiled `pipeline` (kernels that run the same shader with different tables
-    /// share one pipeline, so the driver compiles it once).
-    pub fn with_pipeline(
-        gpu: &Gpu,
-        pipeline: wgpu::ComputePipeline,
-        workgroup: u32,
-        table: Option<&[u32]>,
-        in_words: u32,
-        out_words: u32,
-    ) -> Result<Self, GpuError> {
-        let device = &gpu.device;
-        scoped(device, "kernel buffer setup", || {
-            let table = table.map(|t| {
-                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("kernel table"),
-                    contents: bytemuck::cast_slice(t),
-                    usage: wgpu::BufferUsages::STORAGE,
-                })
-            });
-            let params = device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("kernel params"),
-                size: 16,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let timestamps = gpu.timestamps.then(|| Timestamps {
-                set: device.create_query_set(&wgpu::QuerySetDescriptor {
-                    label: Some("kernel timestamps"),
-                    ty: wgpu::QueryType::Timestamp,
-                    count: 2,
-                }),
-                resolve: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("timestamp resolve"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                    mapped_at_creation: false,
-                }),
-                read: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("timestamp staging"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                }),
-            });
-            Kernel { pipeline, workgroup, in_words, out_words, table, params, timestamps, buffers: Mutex::new(None) }
-        })
-    }
-
-    fn allocate(&self, gpu: &Gpu, capacity: u32) -> Result<Buffers, GpuError> {
-        let device = &gpu.device;
-        let in_bytes = u64::from(capacity) * u64::from(self.in_words) * 4;
-        let out_bytes = u64::from(capacity) * u64::from(self.out_words) * 4;
-        scoped(device, "kernel buffer allocation", || {
-            let buffer = |label, size, usage| {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(label),
-                    size,
-                    usage,
-                    mapped_at_creation: false,
-                })
-            };
-            let items = buffer("kernel items", in_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
-            let out = buffer(
-                "kernel out",
-                out_bytes,
-                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-            );
-            let staging =
-                buffer("kernel out staging", out_bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-            let mut entries = vec![
-                wgpu::BindGroupEntry { binding: 1, resource: items.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: out.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: self.params.as_entire_binding() },
-            ];
-            if let Some(t) = &self.table {
-                entries.push(wgpu::BindGroupEntry { binding: 0, resource: t.as_entire_binding() });
-            }
-            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("kernel"),
-                layout: &self.pipeline.get_bind_group_layout(0),
-                entries: &entries,
-            });
-            Buffers { capacity, items, out, staging, bind }
-        })
-    }
-
     /// Runs the kernel on `n` items whose input words are `input` (`n * in_words` words) and returns
     /// `n * out_words` output words. Upload, compute and readback are separate submissions, each
     /// waited for, so their wall times are separate (compute includes the driver's JIT on the first
