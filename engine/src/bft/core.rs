@@ -20,11 +20,10 @@ use super::committee::EpochSchedule;
 use super::config::ConsensusConfig;
 use super::refusal::Refusal;
 use crate::crypto::{ValidatorKeyPair, VoteScheme};
-use crate::node::{Action, Timer};
-use crate::storage::SafetyState;
+use crate::protocol::{Action, Timer};
 use crate::types::{
-    Block, Epoch, Hash, Height, Proposal, QuorumCertificate, Round, SignerBitfield, SyncEntry, TimeoutCertificate,
-    ValidatorId,
+    Block, Epoch, Hash, Height, Proposal, QuorumCertificate, Round, SafetyState, SignerBitfield, SyncEntry,
+    TimeoutCertificate, ValidatorId,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

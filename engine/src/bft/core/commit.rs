@@ -7,7 +7,7 @@
 //! epoch-entry part of "Restart" (a persisted floor of the entered epoch is restored before anything is persisted).
 
 use super::{Committed, HotStuff, Outputs};
-use crate::node::Action;
+use crate::protocol::Action;
 use crate::types::{Block, Hash, Height, Message, QuorumCertificate, SyncEntry};
 use std::time::Duration;
 

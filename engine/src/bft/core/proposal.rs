@@ -11,8 +11,8 @@ use super::sync::SYNC_RETRY;
 use super::{HotStuff, Outputs, ProposeRequest};
 use crate::bft::refusal::Refusal;
 use crate::crypto::VoteScheme;
-use crate::node::work::{Ed25519Check, VerifyJob};
-use crate::node::{Action, Timer};
+use crate::protocol::work::{Ed25519Check, VerifyJob};
+use crate::protocol::{Action, Timer};
 use crate::types::{
     Block, Epoch, Message, Proposal, Round, TimeoutCertificate, ValidatorId, Vote, proposal_message, vote_message,
 };

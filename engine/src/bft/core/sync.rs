@@ -7,8 +7,8 @@
 
 use super::{HotStuff, Outputs};
 use crate::bft::refusal::Refusal;
-use crate::node::Action;
-use crate::node::work::VerifyJob;
+use crate::protocol::Action;
+use crate::protocol::work::VerifyJob;
 use crate::types::{Hash, Height, Message, SyncEntry, ValidatorId};
 use std::time::Duration;
 

@@ -9,8 +9,8 @@
 use super::{HotStuff, Outputs, PendingCert};
 use crate::bft::config::ConsensusConfig;
 use crate::bft::refusal::Refusal;
-use crate::node::work::{VerifyJob, VoteCheck};
-use crate::node::{Action, Timer};
+use crate::protocol::work::{VerifyJob, VoteCheck};
+use crate::protocol::{Action, Timer};
 use crate::types::{Epoch, Message, Round, TimeoutCertificate, TimeoutVote, timeout_message};
 use std::time::Duration;
 

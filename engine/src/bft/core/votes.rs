@@ -10,8 +10,8 @@
 use super::{HotStuff, Outputs, PendingCert};
 use crate::bft::collector::SignatureSet;
 use crate::bft::refusal::Refusal;
-use crate::node::Action;
-use crate::node::work::{AggregateCheck, AggregateJob, AggregateOutput, VerifyJob, VoteCheck};
+use crate::protocol::Action;
+use crate::protocol::work::{AggregateCheck, AggregateJob, AggregateOutput, VerifyJob, VoteCheck};
 use crate::types::{
     Epoch, Hash, QuorumCertificate, SignerBitfield, TimeoutCertificate, ValidatorId, Vote, encode, timeout_message,
     vote_message,
