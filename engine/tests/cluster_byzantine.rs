@@ -12,7 +12,7 @@ use std::time::Duration;
 /// Runs `validators` nodes with the last one byzantine, checks the properties, returns the cluster.
 fn run_with(behaviour: Byzantine, validators: usize, scheme: VoteScheme, seed: u64) -> Cluster {
     let mut cfg = config(validators, seed);
-    cfg.vote_scheme = scheme;
+    cfg.chain.vote_scheme = scheme;
     let mut c = Cluster::new(cfg).expect("cluster");
     let bad = validators - 1;
     c.set_byzantine(bad, behaviour);

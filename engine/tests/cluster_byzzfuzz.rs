@@ -11,7 +11,8 @@
 mod common;
 
 use common::*;
-use hsbench_engine::sim::{Byzantine, Cluster, ClusterSetup};
+use hsbench_engine::runtime::ChainSetup;
+use hsbench_engine::sim::{Byzantine, Cluster};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::{Duration, Instant};
@@ -26,11 +27,11 @@ const LIVENESS_WINDOW: Duration = Duration::from_secs(12);
 
 /// One setup (keys, parameters) for every run of the sweep, with a shared signature-verdict cache; each run's
 /// seed drives its network, partitions and adversary.
-fn shared_setup() -> ClusterSetup {
-    ClusterSetup::new(&config(4, 0)).expect("setup").with_verdict_cache()
+fn shared_setup() -> ChainSetup {
+    ChainSetup::new(&config(4, 0).chain).expect("setup").with_verdict_cache()
 }
 
-fn sweep_run(seed: u64, setup: &ClusterSetup) -> Result<(), String> {
+fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let behaviours: Vec<Byzantine> = Byzantine::member_behaviours().collect();
     let behaviour = behaviours[rng.random_range(0..behaviours.len())];
@@ -128,7 +129,7 @@ fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
 #[test]
 fn liveness_stalls_found_by_the_long_sweep_stay_fixed() {
     // Each with the keys it was found with (a setup of its own seed, as before the shared setup).
-    let setup_of = |seed| ClusterSetup::new(&config(4, seed)).expect("setup");
+    let setup_of = |seed| ChainSetup::new(&config(4, seed).chain).expect("setup");
     let failures: Vec<String> =
         [126u64, 168, 254, 371].iter().filter_map(|&seed| sweep_run(seed, &setup_of(seed)).err()).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));

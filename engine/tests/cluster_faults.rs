@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use hsbench_engine::crypto::VoteScheme;
-use hsbench_engine::sim::{Byzantine, Cluster, StorageMode};
+use hsbench_engine::runtime::StorageMode;
+use hsbench_engine::sim::{Byzantine, Cluster};
 use std::time::Duration;
 
 fn heights(c: &Cluster) -> Vec<u64> {
@@ -42,9 +43,9 @@ fn liveness_after_a_partition_heals() {
 
 fn byzantine_run(behaviour: Byzantine, scheme: VoteScheme, validators: usize) -> Cluster {
     let mut cfg = config(validators, 21);
-    cfg.vote_scheme = scheme;
+    cfg.chain.vote_scheme = scheme;
     if behaviour == Byzantine::NonMemberVoter {
-        cfg.consensus.committees = vec![vec![0, 1, 2, 3]];
+        cfg.chain.consensus.committees = vec![vec![0, 1, 2, 3]];
     }
     let mut c = Cluster::new(cfg).expect("cluster");
     let bad = if behaviour == Byzantine::NonMemberVoter { 4 } else { 3 };
@@ -99,7 +100,7 @@ fn an_equivocating_leader_cannot_break_safety() {
 fn crash_restart_with_durable_storage_recovers_and_keeps_committing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = config(4, 31);
-    cfg.storage = StorageMode::Redb { dir: dir.path().to_path_buf() };
+    cfg.chain.storage = StorageMode::Redb { dir: dir.path().to_path_buf() };
     let mut c = Cluster::new(cfg).expect("cluster");
     submit_batch(&mut c, 6, 0, 3);
     c.run_for(Duration::from_secs(2));
@@ -124,9 +125,9 @@ fn crash_restart_with_durable_storage_recovers_and_keeps_committing() {
 #[test]
 fn epoch_change_with_a_committee_change_keeps_committing() {
     let mut cfg = config(5, 41);
-    cfg.vote_scheme = VoteScheme::Bls;
-    cfg.consensus.epoch_length = 6;
-    cfg.consensus.committees = vec![vec![0, 1, 2, 3], vec![1, 2, 3, 4], vec![0, 2, 3, 4]];
+    cfg.chain.vote_scheme = VoteScheme::Bls;
+    cfg.chain.consensus.epoch_length = 6;
+    cfg.chain.consensus.committees = vec![vec![0, 1, 2, 3], vec![1, 2, 3, 4], vec![0, 2, 3, 4]];
     let mut c = Cluster::new(cfg).expect("cluster");
     submit_batch(&mut c, 6, 0, 4);
     c.run_for(Duration::from_secs(8));
@@ -171,8 +172,8 @@ fn no_message_leaves_a_node_once_saving_its_safety_state_failed() {
 fn a_replica_that_crashed_after_voting_in_a_new_epoch_before_storing_the_boundary_rejoins() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = config(4, 71);
-    cfg.storage = StorageMode::Redb { dir: dir.path().to_path_buf() };
-    cfg.consensus.epoch_length = 8;
+    cfg.chain.storage = StorageMode::Redb { dir: dir.path().to_path_buf() };
+    cfg.chain.consensus.epoch_length = 8;
     let mut c = Cluster::new(cfg).expect("cluster");
     submit_batch(&mut c, 4, 0, 3);
     let victim = 3;

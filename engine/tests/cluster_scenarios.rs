@@ -19,7 +19,7 @@
 //! which happens before that round's leader proposes (proposals wait `min_block_interval_ms`).
 //!
 //! Speed: ~10,700 scenarios a minute on 2 cores (about 4 s for the 768; two worker threads, printed by the test).
-//! What made it 3× faster than the first version: one `ClusterSetup` for every scenario (keys and BLS
+//! What made it 3× faster than the first version: one `ChainSetup` for every scenario (keys and BLS
 //! proofs of possession derived once, not per scenario), a signature-verdict cache shared by all of them (each
 //! distinct signature is verified once), and 400 ms of virtual time after healing instead of 1 s (~8 rounds
 //! after the 8 scenario rounds: the small-scope family of ≤ 12 rounds, plus convergence).
@@ -33,7 +33,8 @@
 mod common;
 
 use common::*;
-use hsbench_engine::sim::{Byzantine, Cluster, ClusterConfig, ClusterSetup};
+use hsbench_engine::runtime::ChainSetup;
+use hsbench_engine::sim::{Byzantine, Cluster, ClusterConfig};
 use std::time::Duration;
 
 /// The honest validators (also their node indices); node 0 and node 4 are the twins of validator 0.
@@ -95,25 +96,25 @@ fn scenarios() -> Vec<[Pattern; 4]> {
 fn scenario_config() -> ClusterConfig {
     let mut cfg = config(4, 1);
     cfg.network.jitter_ms = 1.0;
-    cfg.consensus.min_block_interval_ms = 50;
-    cfg.consensus.max_timeout_ms = 1000;
+    cfg.chain.consensus.min_block_interval_ms = 50;
+    cfg.chain.consensus.max_timeout_ms = 1000;
     cfg
 }
 
 /// One setup (keys, registry, parameters) for every scenario, with a shared signature-verdict cache: the
 /// scenarios replay the same signed messages, and each distinct signature is verified once.
-fn shared_setup() -> ClusterSetup {
-    ClusterSetup::new(&scenario_config()).expect("setup").with_verdict_cache()
+fn shared_setup() -> ChainSetup {
+    ChainSetup::new(&scenario_config().chain).expect("setup").with_verdict_cache()
 }
 
 /// Runs one scenario; returns the lowest committed height among the honest nodes.
-fn run_scenario(phases: &[Pattern; 4], setup: &ClusterSetup) -> Result<u64, String> {
+fn run_scenario(phases: &[Pattern; 4], setup: &ChainSetup) -> Result<u64, String> {
     run_scenario_with(phases, setup, None)
 }
 
 /// Runs one scenario, the twin (node 4) optionally also showing a byzantine behaviour; checks the honest nodes'
 /// agreement, that every committed QC verifies, and that no honest node voted twice in a round.
-fn run_scenario_with(phases: &[Pattern; 4], setup: &ClusterSetup, twin: Option<Byzantine>) -> Result<u64, String> {
+fn run_scenario_with(phases: &[Pattern; 4], setup: &ChainSetup, twin: Option<Byzantine>) -> Result<u64, String> {
     let per_round: Vec<Pattern> =
         phases.iter().zip(PHASE_ROUNDS).flat_map(|(&p, rounds)| std::iter::repeat_n(p, rounds)).collect();
     let mut c = Cluster::with_setup(scenario_config(), setup.clone(), &[0]).map_err(|e| e.to_string())?;

@@ -6,14 +6,14 @@ use common::*;
 use hsbench_engine::bft::{BftResume, Refusal};
 use hsbench_engine::node::{NodeResume, NodeStateMachine};
 use hsbench_engine::protocol::{Action, Event, Timer};
-use hsbench_engine::sim::{ClusterSetup, genesis_block};
+use hsbench_engine::runtime::{ChainSetup, genesis_block};
 use hsbench_engine::storage::SafetyState;
 use hsbench_engine::types::{Message, QuorumCertificate, Vote};
 use std::time::Duration;
 
-fn setup() -> (hsbench_engine::sim::ClusterConfig, ClusterSetup) {
+fn setup() -> (hsbench_engine::sim::ClusterConfig, ChainSetup) {
     let cfg = config(4, 5);
-    let setup = ClusterSetup::new(&cfg).expect("setup");
+    let setup = ChainSetup::new(&cfg.chain).expect("setup");
     (cfg, setup)
 }
 
@@ -89,12 +89,12 @@ fn a_restarted_replica_never_votes_twice_in_a_round() {
     assert_eq!(votes_in(&deliver(&mut replica, proposal.clone())), 0, "no second vote for a duplicate proposal");
 
     // Restart from the persisted safety state: the same proposal must not get a second vote.
-    let genesis = genesis_block(cfg.chain_id, setup.params[3].genesis_state_root);
+    let genesis = genesis_block(cfg.chain.chain_id, setup.params[3].genesis_state_root);
     let genesis_qc = QuorumCertificate::epoch_start(0, 0, genesis.hash(), genesis.header.parent_hash);
     let safety = SafetyState { epoch: 0, last_voted_round: 1, high_qc: genesis_qc.clone() };
     let resume = NodeResume {
         bft: BftResume { committed: (genesis, genesis_qc), epoch: 0, safety: Some(safety) },
-        accounts: cfg.genesis_accounts.clone(),
+        accounts: cfg.chain.genesis_accounts.clone(),
         state_root: setup.params[3].genesis_state_root,
     };
     let mut restarted = NodeStateMachine::new(3, setup.params[3].clone(), Some(resume));

@@ -79,10 +79,10 @@ fn auto_layout_pins_every_stage_under_a_restricted_mask() {
 fn node_mode_refuses_a_core_map_naming_a_core_the_process_may_not_use() {
     let map = CoreMap { storage: vec![10_000], ..CoreMap::default() };
     let mut cluster = config(4, 11);
-    cluster.vote_scheme = VoteScheme::Ed25519;
-    cluster.genesis_accounts = funded(4, 1_000_000);
+    cluster.chain.vote_scheme = VoteScheme::Ed25519;
+    cluster.chain.genesis_accounts = funded(4, 1_000_000);
     let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), ..Default::default() };
-    let started = NodeUnderTest::start(NodeModeConfig { cluster, pipeline, committee_latency_ms: 1.0, backend: None });
+    let started = NodeUnderTest::start(NodeModeConfig { pipeline, ..NodeModeConfig::new(cluster.chain) });
     match started {
         Err(PipelineError::Config(msg)) => {
             assert!(msg.contains("storage") && msg.contains("10000"), "{msg}");

@@ -106,10 +106,10 @@ fn core_layout_parses_auto_and_tables_and_fills_empty_stages() {
 }
 
 fn node_config(accounts: usize, pipeline: PipelineConfig) -> NodeModeConfig {
-    let mut cluster = config(4, 11);
-    cluster.vote_scheme = VoteScheme::Ed25519;
-    cluster.genesis_accounts = funded(accounts, 1_000_000_000);
-    NodeModeConfig { cluster, pipeline, committee_latency_ms: 1.0, backend: None }
+    let mut chain = config(4, 11).chain;
+    chain.vote_scheme = VoteScheme::Ed25519;
+    chain.genesis_accounts = funded(accounts, 1_000_000_000);
+    NodeModeConfig { pipeline, ..NodeModeConfig::new(chain) }
 }
 
 /// `per_sender` transfers from each of `accounts` senders, interleaved so every sender's nonces ascend.
@@ -216,8 +216,8 @@ fn node_mode_rates_print() {
     let secs = 10u64;
     for rate in [500u64, 2000, 5000] {
         let mut cfg = node_config(accounts, PipelineConfig::default());
-        cfg.cluster.vote_scheme = VoteScheme::Bls;
-        cfg.cluster.mempool.capacity = 100_000;
+        cfg.chain.vote_scheme = VoteScheme::Bls;
+        cfg.chain.mempool.capacity = 100_000;
         let per_sender = (rate * secs).div_ceil(accounts as u64);
         let txs = corpus(accounts, per_sender);
         let txs = &txs[..(rate * secs) as usize];

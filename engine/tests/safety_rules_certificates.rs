@@ -11,14 +11,14 @@ use hsbench_engine::crypto::{CpuBackendKind, VoteCrypto, VoteScheme, cpu_backend
 use hsbench_engine::execution::ExecutionState;
 use hsbench_engine::protocol::work::AggregateJob;
 use hsbench_engine::protocol::{Action, Callback, Event};
+use hsbench_engine::runtime::ChainSetup;
 use hsbench_engine::runtime::NodeServices;
-use hsbench_engine::sim::ClusterSetup;
 use hsbench_engine::storage::MemoryStorage;
 use hsbench_engine::types::{Proposal, QuorumCertificate, SignerBitfield, TimeoutCertificate};
 use std::time::Duration;
 
-fn setup() -> ClusterSetup {
-    ClusterSetup::new(&config(4, 5)).expect("setup")
+fn setup() -> ChainSetup {
+    ChainSetup::new(&config(4, 5).chain).expect("setup")
 }
 
 fn bits(positions: &[usize]) -> SignerBitfield {
@@ -45,7 +45,7 @@ fn round_two(base: &Proposal, justify: Option<QuorumCertificate>, tc: Option<Tim
 }
 
 /// What node 0 answers to `p` from node 2, before any signature is verified.
-fn check(setup: &ClusterSetup, p: &Proposal) -> Result<usize, Refusal> {
+fn check(setup: &ChainSetup, p: &Proposal) -> Result<usize, Refusal> {
     let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
     let mut out = Outputs::default();
     hs.check_proposal(Duration::from_millis(30), 2, p, &mut out).map(|job| job.aggregates.len())

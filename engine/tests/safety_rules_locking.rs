@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use hsbench_engine::bft::{HotStuff, Outputs};
 use hsbench_engine::protocol::{Action, Timer};
-use hsbench_engine::sim::ClusterSetup;
+use hsbench_engine::runtime::ChainSetup;
 use hsbench_engine::types::{Message, Proposal, QuorumCertificate, SignerBitfield, TimeoutCertificate};
 use std::time::Duration;
 
@@ -57,7 +57,7 @@ fn votes_in_round(out: &Outputs, round: u64) -> usize {
 /// out (TC with high QC `tc_high`) and the round-5 leader proposes with justify `justify`. Returns replica 0's
 /// votes in round 5.
 fn round_five_votes(pick_justify: impl Fn(&QuorumCertificate, &QuorumCertificate) -> QuorumCertificate) -> usize {
-    let setup = ClusterSetup::new(&config(4, 5)).expect("setup");
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
     let b1 = round_one_proposal(&setup);
     let genesis_qc = b1.block.header.parent_qc.clone();
     let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
@@ -98,7 +98,7 @@ fn a_locked_replica_refuses_a_block_justified_below_its_lock() {
 
 /// Replica 0 times out in round 1 (or not), then the round-1 proposal arrives late; returns its round-1 votes.
 fn votes_after(time_out_first: bool) -> (usize, usize) {
-    let setup = ClusterSetup::new(&config(4, 5)).expect("setup");
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
     let b1 = round_one_proposal(&setup);
     let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
     let mut out = Outputs::default();

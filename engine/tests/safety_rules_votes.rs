@@ -7,13 +7,13 @@ mod common;
 use common::*;
 use hsbench_engine::bft::{HotStuff, Outputs, Refusal};
 use hsbench_engine::protocol::Action;
-use hsbench_engine::sim::ClusterSetup;
+use hsbench_engine::runtime::ChainSetup;
 use hsbench_engine::types::{Hash, Message, QuorumCertificate, TimeoutVote, Vote};
 use std::time::Duration;
 
 /// Node 2 (leader of round 2, so the collector of round-1 votes) of a fresh 4-validator committee.
 fn collector() -> HotStuff {
-    let setup = ClusterSetup::new(&config(4, 5)).expect("setup");
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
     HotStuff::new(setup.params[2].bft.clone(), None)
 }
 
@@ -69,7 +69,7 @@ fn a_second_different_vote_in_a_round_is_refused_as_equivocation() {
 
 #[test]
 fn one_timeout_does_not_make_a_node_join_the_view_change_but_f_plus_one_do() {
-    let setup = ClusterSetup::new(&config(4, 5)).expect("setup");
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
     let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
     let mut out = Outputs::default();
     hs.start(Duration::ZERO, &mut out);

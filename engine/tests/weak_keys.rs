@@ -46,7 +46,7 @@ fn the_forgery_verifies_under_the_cofactored_rule() {
 #[test]
 fn a_transaction_from_a_small_order_account_is_refused_and_never_commits() {
     let mut cfg = config(4, 91);
-    cfg.genesis_accounts.push((IDENTITY, Account { balance: 1_000, nonce: 0 }));
+    cfg.chain.genesis_accounts.push((IDENTITY, Account { balance: 1_000, nonce: 0 }));
     let mut c = Cluster::new(cfg).expect("cluster");
     let tx = forged_transfer(account_key(1).verifying_key().to_bytes());
     let hash = tx.hash();

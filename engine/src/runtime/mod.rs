@@ -3,6 +3,7 @@
 pub mod persist_gate;
 pub mod pipeline;
 pub mod services;
+pub mod setup;
 pub mod verdict_cache;
 
 pub use persist_gate::PersistGate;
@@ -11,4 +12,5 @@ pub use pipeline::{
     PipelineSnapshot, StageReport, StageSample, pin_to_core,
 };
 pub use services::NodeServices;
+pub use setup::{ChainConfig, ChainSetup, SetupError, StorageMode, genesis_block, validator_seed};
 pub use verdict_cache::VerdictCache;

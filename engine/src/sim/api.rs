@@ -1,23 +1,9 @@
 //! What the simulator exposes to tests and to the harness.
 
 use super::network::NetworkConfig;
-use crate::bft::ConsensusConfig;
-use crate::crypto::{CpuBackendKind, VoteScheme};
-use crate::mempool::MempoolConfig;
 pub use crate::node::NodeReport;
 pub use crate::protocol::{TxEvent, TxStatus};
-use crate::provisioning::ProvisioningConfig;
-use crate::types::{Account, AccountId};
-use std::path::PathBuf;
-
-/// Where each simulated node keeps its ledger and state.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StorageMode {
-    /// In memory (fast; a crash keeps a copy so restart still recovers).
-    Memory,
-    /// redb files, one per node, in this directory.
-    Redb { dir: PathBuf },
-}
+use crate::runtime::ChainConfig;
 
 /// How time advances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,31 +14,13 @@ pub enum ClockMode {
     WallClock,
 }
 
-/// Everything needed to build a cluster.
+/// Everything needed to build a simulated cluster: the chain, and what only the simulator has.
 #[derive(Clone, Debug)]
 pub struct ClusterConfig {
-    /// Number of validators (≥ 4).
-    pub validators: usize,
-    /// Seed of every random choice (keys, network, byzantine behaviour).
-    pub seed: u64,
-    /// Chain id stamped on transactions and signed messages.
-    pub chain_id: u32,
-    /// Vote signature scheme.
-    pub vote_scheme: VoteScheme,
-    /// Signature verification backend.
-    pub verify_backend: CpuBackendKind,
+    /// The chain its nodes run (shared with every runtime).
+    pub chain: ChainConfig,
     /// Network conditions.
     pub network: NetworkConfig,
-    /// Consensus timing and epochs.
-    pub consensus: ConsensusConfig,
-    /// Mempool limits.
-    pub mempool: MempoolConfig,
-    /// Block building limits.
-    pub provisioning: ProvisioningConfig,
-    /// Funded accounts at genesis.
-    pub genesis_accounts: Vec<(AccountId, Account)>,
-    /// Where nodes persist.
-    pub storage: StorageMode,
     /// Virtual or wall-clock time.
     pub clock: ClockMode,
 }

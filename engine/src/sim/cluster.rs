@@ -1,12 +1,11 @@
 //! The deterministic in-process cluster: n nodes, a simulated network, virtual (or wall-clock) time.
 
 use super::adversary::Adversary;
-use super::api::{ClockMode, ClusterConfig, ClusterReport, StorageMode, TxEvent};
+use super::api::{ClockMode, ClusterConfig, ClusterReport, TxEvent};
 use super::faults::Byzantine;
-use super::setup::{ClusterSetup, SimError};
 use crate::node::NodeStateMachine;
 use crate::protocol::{Action, Event, Timer};
-use crate::runtime::NodeServices;
+use crate::runtime::{ChainConfig, ChainSetup, NodeServices, SetupError, StorageMode};
 use crate::storage::{FaultyStorage, Storage, StorageFaults};
 use crate::types::{Hash, Height, Message, QuorumCertificate, Transaction, vote_message};
 use rand::{RngExt, SeedableRng};
@@ -63,7 +62,7 @@ struct SimNode {
 /// A cluster of validators running the real node code over a simulated network.
 pub struct Cluster {
     cfg: ClusterConfig,
-    setup: ClusterSetup,
+    setup: ChainSetup,
     nodes: Vec<SimNode>,
     queue: BinaryHeap<Reverse<Scheduled>>,
     seq: u64,
@@ -89,7 +88,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// Builds and starts every node.
-    pub fn new(cfg: ClusterConfig) -> Result<Self, SimError> {
+    pub fn new(cfg: ClusterConfig) -> Result<Self, SetupError> {
         Self::with_twins(cfg, &[])
     }
 
@@ -97,32 +96,32 @@ impl Cluster {
     /// given) with the same identity and keys and unmodified code (Twins, Bano et al.). Messages for that
     /// validator reach whichever copies the current partition lets through, so equivocation and forgotten locks
     /// arise without byzantine code. Safety is then checked on the other validators.
-    pub fn with_twins(cfg: ClusterConfig, twins: &[usize]) -> Result<Self, SimError> {
-        let setup = ClusterSetup::new(&cfg)?;
+    pub fn with_twins(cfg: ClusterConfig, twins: &[usize]) -> Result<Self, SetupError> {
+        let setup = ChainSetup::new(&cfg.chain)?;
         Self::with_setup(cfg, setup, twins)
     }
 
     /// As [`Cluster::with_twins`], over a setup built beforehand (keys, registry, node parameters), so a sweep
     /// of many scenarios derives keys once and can share a verdict cache
-    /// ([`ClusterSetup::with_verdict_cache`]). `setup` must come from `ClusterSetup::new` on a config equal to
-    /// `cfg` except for `seed` (which then drives only the network and the adversary), `network` and `clock`.
-    pub fn with_setup(cfg: ClusterConfig, setup: ClusterSetup, twins: &[usize]) -> Result<Self, SimError> {
-        let n = cfg.validators;
+    /// ([`ChainSetup::with_verdict_cache`]). `setup` must come from `ChainSetup::new` on a chain config equal to
+    /// `cfg.chain` except for `seed` (which then drives only the network and the adversary), `network` and `clock`.
+    pub fn with_setup(cfg: ClusterConfig, setup: ChainSetup, twins: &[usize]) -> Result<Self, SetupError> {
+        let n = cfg.chain.validators;
         if setup.params.len() != n {
-            return Err(SimError::Config(format!(
+            return Err(SetupError::Config(format!(
                 "a setup for {} validators cannot run a config of {n}",
                 setup.params.len()
             )));
         }
         if let Some(bad) = twins.iter().find(|&&t| t >= n) {
-            return Err(SimError::Config(format!("twin of validator {bad}, but only {n} validators exist")));
+            return Err(SetupError::Config(format!("twin of validator {bad}, but only {n} validators exist")));
         }
         let validator_of: Vec<usize> = (0..n).chain(twins.iter().copied()).collect();
         let mut nodes = Vec::with_capacity(validator_of.len());
         for (i, &v) in validator_of.iter().enumerate() {
             let faults = Arc::new(StorageFaults::default());
-            let storage = open_faulty_storage(&cfg, i, &faults)?;
-            let (sm, services) = setup.build_node(&cfg, v, storage)?;
+            let storage = open_faulty_storage(&cfg.chain, i, &faults)?;
+            let (sm, services) = setup.build_node(&cfg.chain, v, storage)?;
             nodes.push(SimNode {
                 sm,
                 services: Some(services),
@@ -134,9 +133,9 @@ impl Cluster {
             });
         }
         let n = nodes.len();
-        let adversary = Adversary::new(cfg.chain_id, cfg.vote_scheme, setup.keys.clone(), cfg.seed);
+        let adversary = Adversary::new(cfg.chain.chain_id, cfg.chain.vote_scheme, setup.keys.clone(), cfg.chain.seed);
         let mut cluster = Cluster {
-            rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x005e_ed0f_5111),
+            rng: ChaCha8Rng::seed_from_u64(cfg.chain.seed ^ 0x005e_ed0f_5111),
             cfg,
             setup,
             nodes,
@@ -425,20 +424,20 @@ impl Cluster {
     }
 
     /// Restarts a crashed node from its storage (a redb file is closed and reopened from disk).
-    pub fn restart(&mut self, node: usize) -> Result<(), SimError> {
+    pub fn restart(&mut self, node: usize) -> Result<(), SetupError> {
         if self.nodes[node].alive {
             return Ok(());
         }
         let parked = self.nodes[node].parked_storage.take();
-        let storage = match (&self.cfg.storage, parked) {
+        let storage = match (&self.cfg.chain.storage, parked) {
             (StorageMode::Redb { .. }, parked) => {
                 drop(parked);
-                open_faulty_storage(&self.cfg, node, &self.nodes[node].faults)?
+                open_faulty_storage(&self.cfg.chain, node, &self.nodes[node].faults)?
             }
             (StorageMode::Memory, Some(s)) => s,
-            (StorageMode::Memory, None) => open_faulty_storage(&self.cfg, node, &self.nodes[node].faults)?,
+            (StorageMode::Memory, None) => open_faulty_storage(&self.cfg.chain, node, &self.nodes[node].faults)?,
         };
-        let (sm, services) = self.setup.build_node(&self.cfg, node, storage)?;
+        let (sm, services) = self.setup.build_node(&self.cfg.chain, node, storage)?;
         let n = &mut self.nodes[node];
         n.sm = sm;
         n.services = Some(services);
@@ -519,8 +518,11 @@ impl Cluster {
     /// Verifies every commit QC's aggregate signature (used by tests to show byzantine votes never count).
     pub fn verify_commit_qcs(&self) -> Result<usize, String> {
         let mut checked = 0;
-        let backend = crate::crypto::cpu_backend(self.cfg.verify_backend);
-        let votes = crate::crypto::VoteCrypto::new(self.cfg.vote_scheme, self.setup.registry.clone(), backend);
+        let votes = crate::crypto::VoteCrypto::new(
+            self.cfg.chain.vote_scheme,
+            self.setup.registry.clone(),
+            self.setup.backend.clone(),
+        );
         let schedule = &self.setup.params[0].bft.schedule;
         for qc in &self.qcs {
             if qc.is_epoch_start() {
@@ -530,7 +532,8 @@ impl Cluster {
             if signers.len() < schedule.quorum(qc.epoch) {
                 return Err(format!("QC at height {} has {} signers, below quorum", qc.height, signers.len()));
             }
-            let msg = vote_message(self.cfg.chain_id, qc.epoch, qc.round, qc.height, &qc.block_hash, &qc.parent_hash);
+            let msg =
+                vote_message(self.cfg.chain.chain_id, qc.epoch, qc.round, qc.height, &qc.block_hash, &qc.parent_hash);
             if !votes.verify_aggregate(&msg, &signers, &qc.aggregate) {
                 return Err(format!("QC at height {} does not verify", qc.height));
             }
@@ -557,9 +560,9 @@ impl Cluster {
 
 /// Node `i`'s storage as configured, behind the fault switches the cluster injects through.
 fn open_faulty_storage(
-    cfg: &ClusterConfig,
+    cfg: &ChainConfig,
     i: usize,
     faults: &Arc<StorageFaults>,
-) -> Result<Box<dyn Storage>, SimError> {
-    Ok(Box::new(FaultyStorage::new(ClusterSetup::open_storage(cfg, i)?, faults.clone())))
+) -> Result<Box<dyn Storage>, SetupError> {
+    Ok(Box::new(FaultyStorage::new(ChainSetup::open_storage(cfg, i)?, faults.clone())))
 }

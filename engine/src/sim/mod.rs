@@ -5,10 +5,8 @@ pub mod api;
 pub mod cluster;
 pub mod faults;
 pub mod network;
-pub mod setup;
 
-pub use api::{ClockMode, ClusterConfig, ClusterReport, NodeReport, StorageMode, TxEvent, TxStatus};
+pub use api::{ClockMode, ClusterConfig, ClusterReport, NodeReport, TxEvent, TxStatus};
 pub use cluster::Cluster;
 pub use faults::Byzantine;
 pub use network::NetworkConfig;
-pub use setup::{ClusterSetup, SimError, genesis_block, validator_seed};

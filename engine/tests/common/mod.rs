@@ -3,12 +3,13 @@
 
 use ed25519_dalek::SigningKey;
 use hsbench_engine::bft::ConsensusConfig;
-use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
+use hsbench_engine::crypto::VoteScheme;
 use hsbench_engine::mempool::MempoolConfig;
 use hsbench_engine::node::NodeStateMachine;
 use hsbench_engine::protocol::{Action, Event, Timer};
 use hsbench_engine::provisioning::ProvisioningConfig;
-use hsbench_engine::sim::{ClockMode, Cluster, ClusterConfig, ClusterSetup, NetworkConfig, StorageMode};
+use hsbench_engine::runtime::{ChainConfig, ChainSetup, StorageMode};
+use hsbench_engine::sim::{ClockMode, Cluster, ClusterConfig, NetworkConfig};
 use hsbench_engine::types::{Account, AccountId, Message, Proposal, Transaction};
 use std::time::Duration;
 
@@ -30,23 +31,24 @@ pub fn funded(n: usize, balance: u64) -> Vec<(AccountId, Account)> {
 /// A small, fast cluster config: virtual time, Ed25519 votes, in-memory storage.
 pub fn config(validators: usize, seed: u64) -> ClusterConfig {
     ClusterConfig {
-        validators,
-        seed,
-        chain_id: CHAIN,
-        vote_scheme: VoteScheme::Ed25519,
-        verify_backend: CpuBackendKind::CpuBatch,
-        network: NetworkConfig { latency_ms: 5.0, jitter_ms: 3.0, loss: 0.0, reorder: 0.0 },
-        consensus: ConsensusConfig {
-            min_block_interval_ms: 20,
-            base_timeout_ms: 300,
-            timeout_backoff: 1.5,
-            max_timeout_ms: 3000,
-            ..Default::default()
+        chain: ChainConfig {
+            validators,
+            seed,
+            chain_id: CHAIN,
+            vote_scheme: VoteScheme::Ed25519,
+            consensus: ConsensusConfig {
+                min_block_interval_ms: 20,
+                base_timeout_ms: 300,
+                timeout_backoff: 1.5,
+                max_timeout_ms: 3000,
+                ..Default::default()
+            },
+            mempool: MempoolConfig { chain_id: CHAIN, ..Default::default() },
+            provisioning: ProvisioningConfig::default(),
+            genesis_accounts: funded(16, 1_000_000),
+            storage: StorageMode::Memory,
         },
-        mempool: MempoolConfig { chain_id: CHAIN, ..Default::default() },
-        provisioning: ProvisioningConfig::default(),
-        genesis_accounts: funded(16, 1_000_000),
-        storage: StorageMode::Memory,
+        network: NetworkConfig { latency_ms: 5.0, jitter_ms: 3.0, loss: 0.0, reorder: 0.0 },
         clock: ClockMode::Virtual,
     }
 }
@@ -67,7 +69,7 @@ pub fn submit_batch(cluster: &mut Cluster, senders: usize, first_nonce: u64, per
 }
 
 /// Node 1's genuine round-1 proposal (height 1, justified by the genesis QC).
-pub fn round_one_proposal(setup: &ClusterSetup) -> Proposal {
+pub fn round_one_proposal(setup: &ChainSetup) -> Proposal {
     let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
     let _ = leader.start(Duration::ZERO);
     let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));

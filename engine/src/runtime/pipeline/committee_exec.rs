@@ -54,7 +54,7 @@ impl SharedExecution {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::genesis_block;
+    use crate::runtime::genesis_block;
 
     /// An empty block at `height` whose hash depends on `parent`.
     fn block(height: Height, parent: Hash) -> Block {

@@ -1,9 +1,8 @@
-//! The pipeline's configuration: which cores each stage runs on, batch and queue sizes, the sigverify backend.
+//! The pipeline's configuration: which cores each stage runs on, batch and queue sizes.
 //!
 //! The core map is data, not code (as Firedancer's topology): `cores = "auto"` lays stages out for the machine,
 //! a `[cores]` table names them explicitly.
 
-use crate::crypto::CpuBackendKind;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -215,7 +214,8 @@ impl<'de> Deserialize<'de> for CoreLayout {
     }
 }
 
-/// How the pipeline runs: core layout, batch size, queue capacity, sigverify backend.
+/// How the pipeline runs: core layout, batch size, queue capacity. (The verification backend is an object the
+/// node-mode config carries, built once from `[crypto] backend`.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineConfig {
@@ -225,18 +225,11 @@ pub struct PipelineConfig {
     pub batch_size: usize,
     /// Batches each bounded queue holds before its producer stalls.
     pub queue_capacity: usize,
-    /// Backend of the sigverify stage and of the node's consensus crypto.
-    pub verify_backend: CpuBackendKind,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig {
-            cores: CoreLayout::Auto,
-            batch_size: 128,
-            queue_capacity: 64,
-            verify_backend: CpuBackendKind::CpuBatch,
-        }
+        PipelineConfig { cores: CoreLayout::Auto, batch_size: 128, queue_capacity: 64 }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Why the pipeline could not start or stop cleanly.
 
-use crate::sim::SimError;
+use crate::runtime::SetupError;
 
 /// Errors of the pinned pipeline and of node mode.
 #[derive(Debug, thiserror::Error)]
@@ -10,7 +10,7 @@ pub enum PipelineError {
     Config(String),
     /// Keys, genesis or storage of the node or its committee could not be built.
     #[error("node mode setup: {0}")]
-    Setup(#[from] SimError),
+    Setup(#[from] SetupError),
     /// The operating system refused a thread.
     #[error("spawning the {stage} thread: {source}")]
     Spawn {

@@ -34,7 +34,7 @@ pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;
 pub use ingress::INGRESS_FLUSH;
 pub use monitor::SAMPLE_EVERY;
-pub use node_mode::{InjectedBackend, NodeModeConfig, NodeUnderTest};
+pub use node_mode::{NodeModeConfig, NodeUnderTest};
 pub use queue::{BatchSender, QueueClosed, batch_queue};
 pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, StageSample};
 pub use sigverify::transaction_items;

@@ -14,11 +14,11 @@ use super::queue::{BatchSender, batch_queue};
 use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
 use super::sigverify::run_sigverify;
 use super::stage::{StageClock, StageMetrics, StageProbe, Warnings, available_cores, spawn_pinned, warn};
-use crate::crypto::{VerifyBackend, VoteCrypto, cpu_backend};
+use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
+use crate::protocol::TxEvent;
 use crate::protocol::work::ExecuteJob;
-use crate::runtime::NodeServices;
-use crate::sim::{ClusterConfig, ClusterSetup, StorageMode, TxEvent};
+use crate::runtime::{ChainConfig, ChainSetup, NodeServices, StorageMode};
 use crate::storage::{MemoryStorage, Storage};
 use crate::types::Transaction;
 use std::collections::HashSet;
@@ -33,37 +33,47 @@ const DRAIN_WAIT: Duration = Duration::from_secs(5);
 const JOIN_WAIT: Duration = Duration::from_secs(5);
 
 /// Configuration of a node-mode run.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NodeModeConfig {
     /// Validators, seed, chain id, vote scheme, consensus, mempool, provisioning, genesis and the node under
-    /// test's storage. Its `network` and `clock` fields are ignored (node mode runs on the wall clock over the
-    /// fixed-delay link below) and its `verify_backend` is replaced by `pipeline.verify_backend`. Redb storage
-    /// must be fresh: the committee always starts at genesis.
-    pub cluster: ClusterConfig,
-    /// Core layout, batch and queue sizes, sigverify backend.
+    /// test's storage. Redb storage must be fresh: the committee always starts at genesis.
+    pub chain: ChainConfig,
+    /// Core layout, batch and queue sizes.
     pub pipeline: PipelineConfig,
     /// One-way delay between the node under test and the committee, and between committee members (ms).
     pub committee_latency_ms: f64,
-    /// When set, replaces `pipeline.verify_backend` for the node under test (its sigverify stage and its own
-    /// vote and certificate checks); the committee keeps the CPU kind.
-    pub backend: Option<InjectedBackend>,
+    /// Verifies the node under test's signatures: its sigverify stage and its own vote and certificate checks
+    /// (the `[crypto] backend` object; the `gpu` one comes from hsbench-kernels).
+    pub backend: Arc<dyn VerifyBackend>,
+    /// Verifies the synthetic committee's signatures. The committee is load, not the system under test, so it
+    /// stays on a CPU backend even when the node under test verifies on a GPU.
+    pub committee_backend: Arc<dyn VerifyBackend>,
 }
 
-/// A verification backend built outside the engine — the `gpu` backend lives in hsbench-kernels, which depends on
-/// the engine — handed to the node under test.
-#[derive(Clone)]
-pub struct InjectedBackend(pub Arc<dyn VerifyBackend>);
-
-impl std::fmt::Debug for InjectedBackend {
+impl std::fmt::Debug for NodeModeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "InjectedBackend({})", self.0.name())
+        f.debug_struct("NodeModeConfig")
+            .field("chain", &self.chain)
+            .field("pipeline", &self.pipeline)
+            .field("committee_latency_ms", &self.committee_latency_ms)
+            .field("backend", &self.backend.name())
+            .field("committee_backend", &self.committee_backend.name())
+            .finish()
     }
 }
 
 impl NodeModeConfig {
-    /// A node-mode config over `cluster` with the default pipeline and a 1 ms committee link.
-    pub fn new(cluster: ClusterConfig) -> Self {
-        NodeModeConfig { cluster, pipeline: PipelineConfig::default(), committee_latency_ms: 1.0, backend: None }
+    /// A node-mode config over `chain` with the default pipeline, a 1 ms committee link and `cpu-batch`
+    /// verification everywhere.
+    pub fn new(chain: ChainConfig) -> Self {
+        let backend = cpu_backend(CpuBackendKind::CpuBatch);
+        NodeModeConfig {
+            chain,
+            pipeline: PipelineConfig::default(),
+            committee_latency_ms: 1.0,
+            committee_backend: backend.clone(),
+            backend,
+        }
     }
 }
 
@@ -106,36 +116,33 @@ impl NodeUnderTest {
             return Err(PipelineError::Config(format!("committee_latency_ms = {}", cfg.committee_latency_ms)));
         }
         let (core_map, layout_warnings) = p.cores.resolve(&available_cores()).map_err(PipelineError::Config)?;
-        let mut cluster = cfg.cluster.clone();
-        cluster.verify_backend = p.verify_backend;
-        let setup = ClusterSetup::new(&cluster)?;
-        let n = cluster.validators;
+        let chain = &cfg.chain;
+        let setup = ChainSetup::new(chain)?.with_backend(cfg.committee_backend.clone());
+        let n = chain.validators;
         let warnings: Warnings = Arc::new(Mutex::new(layout_warnings));
         note_layout(&core_map, &warnings);
 
         // The node under test: state machine + crypto inline, execution state and storage on their own stages.
-        let storage = ClusterSetup::open_storage(&cluster, 0)?;
+        let storage = ChainSetup::open_storage(chain, 0)?;
         if storage.committed_height() > 0 {
             return Err(PipelineError::Config(
                 "node mode needs fresh storage (the committee starts at genesis)".into(),
             ));
         }
-        let (sm, services) = setup.build_node(&cluster, 0, storage)?;
+        let (sm, services) = setup.build_node(chain, 0, storage)?;
         let (exec, storage) = services.into_parts();
         let storage: Arc<Mutex<Box<dyn Storage>>> = Arc::new(Mutex::new(storage));
-        let node_backend = || cfg.backend.as_ref().map_or_else(|| cpu_backend(p.verify_backend), |b| b.0.clone());
-        let backend = node_backend();
-        let votes = VoteCrypto::new(cluster.vote_scheme, setup.registry.clone(), backend.clone());
+        let backend = cfg.backend.clone();
+        let votes = VoteCrypto::new(chain.vote_scheme, setup.registry.clone(), backend.clone());
         let crypto =
             NodeServices::new(votes, backend, ExecutionState::from_genesis(&[]), Box::new(MemoryStorage::new()));
 
         // The committee: real validators on in-memory storage.
-        let mut mem_cluster = cluster.clone();
-        mem_cluster.storage = StorageMode::Memory;
+        let mem_chain = ChainConfig { storage: StorageMode::Memory, ..chain.clone() };
         let mut members = Vec::with_capacity(n.saturating_sub(1));
         let mut shared = None;
         for i in 1..n {
-            let (sm, mut services) = setup.build_node(&mem_cluster, i, Box::new(MemoryStorage::new()))?;
+            let (sm, mut services) = setup.build_node(&mem_chain, i, Box::new(MemoryStorage::new()))?;
             // Every member's execution moves into one shared state (it executes once for all).
             let own = services.replace_execution(ExecutionState::from_genesis(&[]));
             shared.get_or_insert(own);
@@ -186,7 +193,7 @@ impl NodeUnderTest {
         workers.push(("ingress".to_string(), h));
         for (k, core) in cores[1].iter().enumerate() {
             let (m, s, rx, tx) = (metrics[1].clone(), stop.clone(), verify_rx.clone(), node_tx.clone());
-            let backend = node_backend();
+            let backend = cfg.backend.clone();
             let name = format!("sigverify-{k}");
             let h = spawn_pinned(name.clone(), Some(*core), &warnings, move || {
                 run_sigverify(StageClock::new(m), backend, rx, tx, s)

@@ -1,20 +1,60 @@
-//! Building a cluster's keys, genesis and per-node parameters from its config.
+//! One node setup for every runtime: the chain's configuration, and building its keys, genesis, committee
+//! schedule, per-node parameters and nodes (state machine + services) from it. The simulator, the pinned pipeline
+//! and its synthetic committee all build their nodes here, so a node is the same node whatever runs it.
 
-use super::api::{ClusterConfig, StorageMode};
-use crate::bft::{BftParams, EpochSchedule};
-use crate::crypto::{KeyRegistry, ValidatorKeyPair, VoteCrypto, cpu_backend};
+use crate::bft::{BftParams, ConsensusConfig, EpochSchedule};
+use crate::crypto::{
+    CpuBackendKind, KeyRegistry, ValidatorKeyPair, VerifyBackend, VoteCrypto, VoteScheme, cpu_backend,
+};
 use crate::execution::ExecutionState;
+use crate::mempool::MempoolConfig;
 use crate::node::{NodeParams, NodeResume, NodeStateMachine};
+use crate::provisioning::ProvisioningConfig;
 use crate::runtime::{NodeServices, VerdictCache};
 use crate::storage::{MemoryStorage, RedbStorage, Storage};
 use crate::types::bitfield::MAX_COMMITTEE;
-use crate::types::{Block, BlockHeader, Hash, QuorumCertificate, ValidatorId};
+use crate::types::{Account, AccountId, Block, BlockHeader, Hash, QuorumCertificate, ValidatorId};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Why a cluster could not be built.
+/// Where each node keeps its ledger and state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StorageMode {
+    /// In memory (fast; a simulated crash keeps a copy so restart still recovers).
+    Memory,
+    /// redb files, one per node, in this directory.
+    Redb { dir: PathBuf },
+}
+
+/// The chain every runtime runs: validators and their keys' seed, consensus, mempool and block-building limits,
+/// genesis and storage. What only one runtime needs (the simulator's network model and clock, the pipeline's
+/// cores) lives with that runtime; the verification backend is an object handed to [`ChainSetup`].
+#[derive(Clone, Debug)]
+pub struct ChainConfig {
+    /// Number of validators (≥ 4).
+    pub validators: usize,
+    /// Seed of every random choice (keys; the simulator's network and byzantine behaviour).
+    pub seed: u64,
+    /// Chain id stamped on transactions and signed messages.
+    pub chain_id: u32,
+    /// Vote signature scheme.
+    pub vote_scheme: VoteScheme,
+    /// Consensus timing and epochs.
+    pub consensus: ConsensusConfig,
+    /// Mempool limits.
+    pub mempool: MempoolConfig,
+    /// Block building limits.
+    pub provisioning: ProvisioningConfig,
+    /// Funded accounts at genesis.
+    pub genesis_accounts: Vec<(AccountId, Account)>,
+    /// Where nodes persist.
+    pub storage: StorageMode,
+}
+
+/// Why a chain's nodes could not be built.
 #[derive(Debug, thiserror::Error)]
-pub enum SimError {
-    /// The configuration cannot describe a working cluster.
+pub enum SetupError {
+    /// The configuration cannot describe a working chain.
     #[error("invalid cluster config: {0}")]
     Config(String),
     /// A validator key failed registration.
@@ -55,9 +95,9 @@ pub fn genesis_block(chain_id: u32, state_root: Hash) -> Block {
     }
 }
 
-/// Everything shared by the nodes of one cluster.
+/// Everything shared by the nodes of one chain.
 #[derive(Clone)]
-pub struct ClusterSetup {
+pub struct ChainSetup {
     /// Signing keys by validator id.
     pub keys: Vec<Arc<ValidatorKeyPair>>,
     /// Validated public keys.
@@ -66,17 +106,19 @@ pub struct ClusterSetup {
     pub params: Vec<NodeParams>,
     /// Signature verdicts shared by every node built from this setup (and its clones), if enabled.
     pub verdicts: Option<Arc<VerdictCache>>,
+    /// The verification backend every node built from this setup uses (`cpu-batch` unless replaced).
+    pub backend: Arc<dyn VerifyBackend>,
 }
 
-impl ClusterSetup {
+impl ChainSetup {
     /// Validates the config and derives keys, committees and genesis.
-    pub fn new(cfg: &ClusterConfig) -> Result<Self, SimError> {
+    pub fn new(cfg: &ChainConfig) -> Result<Self, SetupError> {
         let n = cfg.validators;
         if n < 4 {
-            return Err(SimError::Config(format!("validators = {n}: BFT needs at least 4 (n = 3f + 1, f ≥ 1)")));
+            return Err(SetupError::Config(format!("validators = {n}: BFT needs at least 4 (n = 3f + 1, f ≥ 1)")));
         }
         if n > u16::MAX as usize {
-            return Err(SimError::Config(format!("validators = {n} exceeds {}", u16::MAX)));
+            return Err(SetupError::Config(format!("validators = {n} exceeds {}", u16::MAX)));
         }
         let mut committees = cfg.consensus.committees.clone();
         if committees.is_empty() {
@@ -84,29 +126,32 @@ impl ClusterSetup {
         }
         for (e, c) in committees.iter().enumerate() {
             if c.len() > MAX_COMMITTEE {
-                return Err(SimError::Config(format!(
+                return Err(SetupError::Config(format!(
                     "committee {e} has {} members; a certificate's signer bitfield holds at most {MAX_COMMITTEE}",
                     c.len()
                 )));
             }
             if c.len() < 4 {
-                return Err(SimError::Config(format!("committee {e} has {} members; at least 4 are needed", c.len())));
+                return Err(SetupError::Config(format!(
+                    "committee {e} has {} members; at least 4 are needed",
+                    c.len()
+                )));
             }
             if let Some(bad) = c.iter().find(|&&v| v as usize >= n) {
-                return Err(SimError::Config(format!("committee {e} names validator {bad}, but only {n} exist")));
+                return Err(SetupError::Config(format!("committee {e} names validator {bad}, but only {n} exist")));
             }
             let mut sorted = c.clone();
             sorted.sort_unstable();
             sorted.dedup();
             if sorted.len() != c.len() {
-                return Err(SimError::Config(format!("committee {e} lists a validator twice")));
+                return Err(SetupError::Config(format!("committee {e} lists a validator twice")));
             }
         }
         let keys: Vec<Arc<ValidatorKeyPair>> =
             (0..n).map(|i| Arc::new(ValidatorKeyPair::from_seed(validator_seed(cfg.seed, i)))).collect();
         let mut registry = KeyRegistry::new();
         for (i, k) in keys.iter().enumerate() {
-            registry.register(i as u16, &k.public()).map_err(|source| SimError::Key { index: i, source })?;
+            registry.register(i as u16, &k.public()).map_err(|source| SetupError::Key { index: i, source })?;
         }
         let registry = Arc::new(registry);
         let proposer_keys = Arc::new(keys.iter().map(|k| k.public().ed25519).collect::<Vec<_>>());
@@ -133,7 +178,7 @@ impl ClusterSetup {
                 genesis_state_root,
             })
             .collect();
-        Ok(ClusterSetup { keys, registry, params, verdicts: None })
+        Ok(ChainSetup { keys, registry, params, verdicts: None, backend: cpu_backend(CpuBackendKind::CpuBatch) })
     }
 
     /// This setup with a signature-verdict cache shared by every node built from it and its clones: a sweep of
@@ -143,15 +188,21 @@ impl ClusterSetup {
         self
     }
 
+    /// This setup with `backend` verifying every node's signatures (the one `[crypto] backend` object).
+    pub fn with_backend(mut self, backend: Arc<dyn VerifyBackend>) -> Self {
+        self.backend = backend;
+        self
+    }
+
     /// Opens node `i`'s storage as configured.
-    pub fn open_storage(cfg: &ClusterConfig, i: usize) -> Result<Box<dyn Storage>, SimError> {
+    pub fn open_storage(cfg: &ChainConfig, i: usize) -> Result<Box<dyn Storage>, SetupError> {
         Ok(match &cfg.storage {
             StorageMode::Memory => Box::new(MemoryStorage::new()),
             StorageMode::Redb { dir } => {
                 std::fs::create_dir_all(dir)
-                    .map_err(|e| SimError::Config(format!("storage dir {}: {e}", dir.display())))?;
+                    .map_err(|e| SetupError::Config(format!("storage dir {}: {e}", dir.display())))?;
                 let path = dir.join(format!("node-{i}.redb"));
-                Box::new(RedbStorage::open(&path).map_err(|source| SimError::Storage { node: i, source })?)
+                Box::new(RedbStorage::open(&path).map_err(|source| SetupError::Storage { node: i, source })?)
             }
         })
     }
@@ -159,11 +210,11 @@ impl ClusterSetup {
     /// Builds node `i` over `storage`, resuming from whatever the storage holds.
     pub fn build_node(
         &self,
-        cfg: &ClusterConfig,
+        cfg: &ChainConfig,
         i: usize,
         storage: Box<dyn Storage>,
-    ) -> Result<(NodeStateMachine, NodeServices), SimError> {
-        let recovered = storage.recover().map_err(|source| SimError::Storage { node: i, source })?;
+    ) -> Result<(NodeStateMachine, NodeServices), SetupError> {
+        let recovered = storage.recover().map_err(|source| SetupError::Storage { node: i, source })?;
         let params = self.params[i].clone();
         let (resume, exec) = match recovered {
             Some(r) => {
@@ -175,7 +226,7 @@ impl ClusterSetup {
                         (g, qc)
                     }
                     None => {
-                        return Err(SimError::Config(format!(
+                        return Err(SetupError::Config(format!(
                             "node {i}: storage has height {} but no block",
                             r.committed_height
                         )));
@@ -196,9 +247,8 @@ impl ClusterSetup {
             }
             None => (None, ExecutionState::from_genesis(&cfg.genesis_accounts)),
         };
-        let backend = cpu_backend(cfg.verify_backend);
-        let votes = VoteCrypto::new(cfg.vote_scheme, self.registry.clone(), backend.clone());
-        let mut services = NodeServices::new(votes, backend, exec, storage);
+        let votes = VoteCrypto::new(cfg.vote_scheme, self.registry.clone(), self.backend.clone());
+        let mut services = NodeServices::new(votes, self.backend.clone(), exec, storage);
         if let Some(cache) = &self.verdicts {
             services = services.with_verdict_cache(cache.clone());
         }
