@@ -7,7 +7,7 @@ use hsbench_engine::bft::{BftResume, Refusal};
 use hsbench_engine::node::{NodeResume, NodeStateMachine};
 use hsbench_engine::protocol::{Action, Event, Timer};
 use hsbench_engine::runtime::{ChainSetup, genesis_block};
-use hsbench_engine::storage::SafetyState;
+use hsbench_engine::types::SafetyState;
 use hsbench_engine::types::{Message, QuorumCertificate, Vote};
 use std::time::Duration;
 

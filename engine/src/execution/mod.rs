@@ -15,9 +15,9 @@ mod state_tree;
 mod transfer;
 pub mod tree_hash;
 
+pub use crate::types::{FailReason, Outcome, Receipt};
 pub use error::ExecutionError;
 pub use full_root::full_root;
-pub use crate::types::{FailReason, Outcome, Receipt};
 pub use receipt::BlockExecution;
 pub use state::ExecutionState;
 pub use state_tree::StateTree;

@@ -2,11 +2,11 @@
 
 use super::error::ExecutionError;
 use super::receipt::BlockExecution;
-use crate::types::{Outcome, Receipt};
 use super::state_tree::StateTree;
 use super::transfer::transfer;
 use super::tree_hash::is_absent;
 use crate::types::{Account, AccountId, AccountView, Block, Hash, Height, Transaction};
+use crate::types::{Outcome, Receipt};
 use std::collections::{BTreeMap, HashMap};
 
 /// Account state of one node plus its incremental state tree.

@@ -30,10 +30,10 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub use crate::protocol::RejectReason;
 pub use admit::has_weak_key;
 pub use config::MempoolConfig;
 pub use ready_queue::FeePriority;
-pub use crate::protocol::RejectReason;
 pub use reject::{Admitted, Rejection};
 pub use sender_queue::PendingTx;
 

@@ -1,10 +1,10 @@
 //! `NodeStateMachine::handle(now, Event) -> Vec<Action>`: the pure core of a validator.
 
-use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
-use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
 use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH};
 use crate::execution::Outcome;
 use crate::mempool::{Mempool, MempoolConfig, Rejection, has_weak_key};
+use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
+use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
 use crate::provisioning::{ProvisioningConfig, select_transactions};
 use crate::types::{
     Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutVote, Transaction,

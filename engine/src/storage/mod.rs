@@ -22,11 +22,8 @@ pub use durable::RedbStorage;
 pub use error::StorageError;
 pub use faulty::{FaultyStorage, StorageFaults};
 pub use memory::MemoryStorage;
-// Transitional: bft/ still names SafetyState through storage while its files are being split.
-#[doc(hidden)]
-pub use crate::types::SafetyState;
 
-use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate};
+use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, SafetyState};
 
 /// Everything written when one block commits, in ONE write transaction (group commit).
 #[derive(Clone, Copy, Debug)]
