@@ -16,8 +16,22 @@
 //! pairing checks `verify_bls_same_message` and `verify_bls_aggregate` are delegated to the CPU `cpu-batch`
 //! backend. [`GpuStats`] counts what ran where, including every CPU fallback.
 //!
-//! [`cost`]: integer operations per verification counted from the generated WGSL, and a labelled projection
-//! of verifications per second on named GPUs from their INT32 throughput (not a measurement).
+//! [`cost`]: integer operations per item counted from the generated WGSL of each scheme, and a labelled
+//! projection of items per second on named GPUs from their INT32 throughput (not a measurement).
+//!
+//! # Layout
+//!
+//! - `gpu/`: the scheme-independent wgpu plumbing every kernel builds on — device creation (`device`), a
+//!   compiled kernel with its buffers (`kernel`), dispatch and readback (`dispatch`, `readback`), timings
+//!   (`timings`) and the WGSL text builder both generators use (`wgsl`);
+//! - [`ed25519`] and [`bls12_381`]: one folder per scheme — its WGSL generator, CPU mirror, host side and
+//!   kernels — each importing the plumbing from `gpu/`, neither from the other;
+//! - [`cost`]: the generic WGSL op counter (`count`, `lex`), the device table (`devices`), the projection
+//!   (`projection`) and one cost model per scheme (`ed25519`, `bls12_381`);
+//! - `backend`, `probe`, `selftest`, `error`: the engine-facing backend, the adapter probe, the smoke test and
+//!   the error type, re-exported at the crate root;
+//! - `testutil` (tests only): the unit tests' device-or-skip helper (same CI rule as the integration tests'
+//!   `tests/common`), seeded randomness and naga validation of generated shaders.
 //!
 //! Backends: Vulkan on Linux/Windows (a real GPU, or lavapipe — Mesa's CPU Vulkan driver, installed by
 //! `scripts/setup.sh` — in CI), Metal on Apple, DX12 on Windows. The usual wgpu environment variables

@@ -49,15 +49,15 @@
 //! (compile time and correctness are what CI needs), but on a real GPU that is local memory and low
 //! occupancy — a throughput kernel there would specialise the programs into straight-line code.
 
-mod cost;
-mod curve;
-mod fp_cpu;
+// The cost model reads the programs and the shader: `crate::cost::bls12_381`.
+pub(crate) mod curve;
+pub(crate) mod fp_cpu;
 mod gpu_bls;
 mod host;
-mod program;
-mod wgsl;
+pub(crate) mod program;
+pub(crate) mod wgsl;
 
-pub use cost::{BlsCostModel, bls_cost_models};
+pub use crate::cost::{BlsCostModel, bls_cost_models};
 pub use gpu_bls::{BlsTimings, Decoded, GpuBls, MAX_DISPATCH_WORDS, POINTS_PER_THREAD};
 
 #[cfg(test)]

@@ -1,21 +1,24 @@
-//! Per-item 32-bit operation counts of the BLS12-381 GPU kernels, for projections (see [`crate::cost`]).
+//! The BLS12-381 cost model: per-item 32-bit operation counts of the BLS12-381 GPU kernels, for projections
+//! ([`super::project`]).
 //!
-//! Method: each kernel runs a register program ([`super::program`]) of Fp instructions — Montgomery
+//! Method: each kernel runs a register program ([`crate::bls12_381::program`]) of Fp instructions — Montgomery
 //! multiplication, addition, subtraction, copy. The program's instructions are counted by kind (for the
 //! aggregation kernels: the per-point part once per point, the set-up and the final conversion to affine shared by
 //! the [`POINTS_PER_THREAD`] points of a thread), and each kind is weighted by the operations of one call of the
-//! generated straight-line WGSL function that executes it (`fp_mul`, `fp_add`, `fp_sub`; a copy moves 30 limbs and
+//! generated straight-line WGSL function that executes it (`fp_mul`, `fp_add`, `fp_sub`, counted by [`super::count`]; a copy moves 30 limbs and
 //! is counted as 30 "other" operations). Not counted: the interpreter's instruction decode and the register-file
 //! loads and stores around each instruction, and the host's decompression — so these are lower bounds on the
 //! device's work, and a projection from them an upper bound on throughput.
 
-use super::curve::{KernelProgram, g1_sum_program, g2_subgroup_program, g2_sum_program};
-use super::fp_cpu::LIMBS;
-use super::gpu_bls::POINTS_PER_THREAD;
-use super::program::{Op, decode};
-use super::wgsl::shader;
-use crate::cost::{CostError, Int32Counts, KernelCost, Shader};
 use serde::Serialize;
+
+use super::count::{CostError, Int32Counts, Shader};
+use super::projection::KernelCost;
+use crate::bls12_381::POINTS_PER_THREAD;
+use crate::bls12_381::curve::{KernelProgram, g1_sum_program, g2_subgroup_program, g2_sum_program};
+use crate::bls12_381::fp_cpu::LIMBS;
+use crate::bls12_381::program::{Op, decode};
+use crate::bls12_381::wgsl::shader;
 
 /// One BLS kernel's operation counts per item (a public key or signature).
 #[derive(Clone, Debug, PartialEq, Serialize)]
