@@ -8,6 +8,11 @@ use crate::gpu::Gpu;
 #[path = "../tests/common/no_adapter.rs"]
 mod no_adapter;
 
+/// The seeded generator, the same file the integration tests use.
+#[path = "../tests/common/rng.rs"]
+mod rng;
+pub(crate) use rng::Rng;
+
 /// A device on the default adapter (its summary printed), or `None` when this machine has no adapter (or none
 /// matching `WGPU_ADAPTER_NAME`): the test then returns early after printing why — except under `CI=true`, where
 /// that panics, as in the integration tests (`tests/common/no_adapter.rs`). Any other failure is a test failure.
@@ -29,27 +34,6 @@ pub(crate) fn assert_valid_compute_shader(name: &str, src: &str, entry: &str, wo
     let found = module.entry_points.iter().find(|e| e.name == entry);
     let found = found.unwrap_or_else(|| panic!("{name}: no entry point `{entry}`"));
     assert_eq!((found.stage, found.workgroup_size), (naga::ShaderStage::Compute, [workgroup, 1, 1]), "{name}");
-}
-
-/// splitmix64 stream, so failures reproduce.
-pub(crate) struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn bytes32(&mut self) -> [u8; 32] {
-        let mut b = [0u8; 32];
-        for c in b.chunks_exact_mut(8) {
-            c.copy_from_slice(&self.next_u64().to_le_bytes());
-        }
-        b
-    }
 }
 
 /// 32 little-endian bytes as 8 words.

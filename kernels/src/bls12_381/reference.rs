@@ -63,7 +63,7 @@ pub(crate) fn fp2_mul(a: (&Limbs, &Limbs), b: (&Limbs, &Limbs)) -> (Limbs, Limbs
 pub(crate) fn random_fp(rng: &mut Rng) -> Limbs {
     let mut b = [0u8; 48];
     for c in b.chunks_exact_mut(8) {
-        c.copy_from_slice(&rng.next_u64().to_le_bytes());
+        c.copy_from_slice(&rng.next().to_le_bytes());
     }
     b[0] &= 0x0f; // < 2^380 < p
     fp_cpu::from_be_bytes(&b)
@@ -86,7 +86,7 @@ pub(crate) fn keys(rng: &mut Rng, n: usize) -> Vec<PublicKey> {
         .map(|_| {
             let mut ikm = [0u8; 32];
             for c in ikm.chunks_exact_mut(8) {
-                c.copy_from_slice(&rng.next_u64().to_le_bytes());
+                c.copy_from_slice(&rng.next().to_le_bytes());
             }
             SecretKey::key_gen(&ikm, &[]).map(|sk| sk.sk_to_pk()).expect("key_gen with 32 bytes of ikm")
         })
@@ -99,7 +99,7 @@ pub(crate) fn signatures(rng: &mut Rng, n: usize) -> Vec<Signature> {
         .map(|i| {
             let mut ikm = [0u8; 32];
             for c in ikm.chunks_exact_mut(8) {
-                c.copy_from_slice(&rng.next_u64().to_le_bytes());
+                c.copy_from_slice(&rng.next().to_le_bytes());
             }
             let sk = SecretKey::key_gen(&ikm, &[]).expect("key_gen with 32 bytes of ikm");
             sk.sign(&(i as u64).to_le_bytes(), b"hsbench-test", &[])
@@ -114,7 +114,7 @@ pub(crate) fn non_subgroup(rng: &mut Rng, n: usize) -> Vec<[u8; 96]> {
     while out.len() < n {
         let mut b = [0u8; 96];
         for c in b.chunks_exact_mut(8) {
-            c.copy_from_slice(&rng.next_u64().to_le_bytes());
+            c.copy_from_slice(&rng.next().to_le_bytes());
         }
         b[0] = 0x80 | (b[0] & 0x2f); // compressed, not infinity, x.c1 < p
         b[48] &= 0x0f; // x.c0 < p

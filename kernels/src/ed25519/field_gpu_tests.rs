@@ -56,11 +56,11 @@ fn gpu_field_matches_cpu_reference() {
     }
     // Squares over a random denominator exercise the "ok" path of sqrt_ratio_i.
     for _ in 0..16 {
-        let (x, v) = (Fe::from_bytes(&rng.bytes32()), Fe::from_bytes(&rng.bytes32()));
+        let (x, v) = (Fe::from_bytes(&rng.bytes::<32>()), Fe::from_bytes(&rng.bytes::<32>()));
         pairs.push((x.square().mul(&v).to_bytes(), v.to_bytes()));
     }
     while pairs.len() < 128 {
-        pairs.push((rng.bytes32(), rng.bytes32()));
+        pairs.push((rng.bytes::<32>(), rng.bytes::<32>()));
     }
     let mut input = Vec::with_capacity(pairs.len() * FIELD_TEST_IN_WORDS);
     for (a, b) in &pairs {

@@ -15,15 +15,15 @@ use crate::testutil::{Rng, test_gpu, to_bytes};
 
 fn scalar(rng: &mut Rng) -> Scalar {
     let mut wide = [0u8; 64];
-    wide[..32].copy_from_slice(&rng.bytes32());
-    wide[32..].copy_from_slice(&rng.bytes32());
+    wide[..32].copy_from_slice(&rng.bytes::<32>());
+    wide[32..].copy_from_slice(&rng.bytes::<32>());
     Scalar::from_bytes_mod_order_wide(&wide)
 }
 
 /// A `y` encoding (canonical) that does not decompress.
 fn off_curve(rng: &mut Rng) -> [u8; 32] {
     loop {
-        let mut b = rng.bytes32();
+        let mut b = rng.bytes::<32>();
         b[31] &= 0x3f;
         if CompressedEdwardsY(b).decompress().is_none() {
             return b;
