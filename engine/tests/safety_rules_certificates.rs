@@ -10,7 +10,6 @@ use hsbench_engine::bft::{HotStuff, Outputs, Refusal};
 use hsbench_engine::crypto::{CpuBackendKind, VoteCrypto, VoteScheme, cpu_backend};
 use hsbench_engine::execution::ExecutionState;
 use hsbench_engine::protocol::work::AggregateJob;
-use hsbench_engine::protocol::{Action, Callback, Event};
 use hsbench_engine::runtime::ChainSetup;
 use hsbench_engine::runtime::NodeServices;
 use hsbench_engine::storage::MemoryStorage;
@@ -123,11 +122,7 @@ fn an_aggregate_the_node_built_itself_is_verified_before_it_is_used() {
             message: message.to_vec(),
             signers,
         };
-        let aggregate = |services: &mut NodeServices, job: AggregateJob| match services.perform(&Action::Aggregate(job))
-        {
-            Some(Event::Callback(Callback::Aggregated(out))) => out.aggregate,
-            other => panic!("expected an aggregate, got {other:?}"),
-        };
+        let aggregate = |services: &mut NodeServices, job: AggregateJob| services.aggregate(&job).aggregate;
         assert!(aggregate(&mut services, job(&signed, vec![0, 1, 2])).is_ok(), "{scheme:?}: the honest aggregate");
         // The signatures are over another message, or by other signers than the job names: the certificate
         // would not verify at any peer, so it must not be used here either.

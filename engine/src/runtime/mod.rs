@@ -1,9 +1,11 @@
 //! Runtimes execute a node's actions: the services every runtime shares, and the pinned pipeline.
 
+pub mod perform;
 pub mod persist_gate;
 pub mod pipeline;
 pub mod services;
 pub mod setup;
+pub mod timed_queue;
 pub mod verdict_cache;
 
 pub use persist_gate::PersistGate;
@@ -13,4 +15,5 @@ pub use pipeline::{
 };
 pub use services::NodeServices;
 pub use setup::{ChainConfig, ChainSetup, SetupError, StorageMode, genesis_block, validator_seed};
+pub use timed_queue::TimedQueue;
 pub use verdict_cache::VerdictCache;

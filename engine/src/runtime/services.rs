@@ -42,38 +42,30 @@ impl NodeServices {
         self
     }
 
-    /// Whether the runtime may perform `action` now: once saving the safety state failed, no message of this
-    /// node leaves (see [`PersistGate`]). Every runtime asks before each `Send`/`Broadcast`.
+    /// Whether `action` may be performed now: once saving the safety state failed, no message of this node
+    /// leaves (see [`PersistGate`]). The action performer asks before every action.
     pub fn allows(&mut self, action: &Action) -> bool {
         self.gate.allows(action)
     }
 
-    /// Records the outcome of saving the safety state where the runtime saved it itself (the pipeline keeps
-    /// storage on its own stage); a failure closes the gate and returns the halting callback.
+    /// Records the outcome of saving the safety state; a failure closes the gate and returns the halting
+    /// callback.
     pub fn record_persist(&mut self, saved: Result<(), StorageError>) -> Option<Event> {
         self.gate.record(saved)
     }
 
-    /// Performs `action` if it is delegated work, returning the callback event; None for actions the runtime
-    /// handles itself (network, timers, status reports).
-    pub fn perform(&mut self, action: &Action) -> Option<Event> {
-        let cb = match action {
-            Action::Verify(job) => Callback::Verified(self.verify(job)),
-            Action::Aggregate(job) => Callback::Aggregated(self.aggregate(job)),
-            Action::Execute(job) => match self.execute(job) {
-                Ok(done) => Callback::Executed(done),
-                Err(error) => Callback::ExecutionFailed { height: job.block.header.height, error },
-            },
-            Action::PersistSafety(state) => return self.gate.record(self.storage.save_safety(state)),
-            Action::LoadSync { to, from_height, max_blocks } => match self.load_sync(*from_height, *max_blocks) {
-                Ok(entries) => Callback::SyncLoaded { to: *to, entries },
-                Err(_) => return None, // the requester retries; a storage read error must not stop consensus
-            },
-            Action::Send { .. } | Action::Broadcast { .. } | Action::SetTimer { .. } | Action::EmitTxStatus { .. } => {
-                return None;
-            }
-        };
-        Some(Event::Callback(cb))
+    /// Executes and persists a committed block; the callback says what became of it (a failure halts the
+    /// node's commits, loudly).
+    pub fn execute(&mut self, job: &ExecuteJob) -> Event {
+        let done = self
+            .exec
+            .execute_block(&job.block)
+            .map_err(|e| e.to_string())
+            .and_then(|done| persist_executed(self.storage.as_mut(), job, done).map_err(|e| e.to_string()));
+        Event::Callback(match done {
+            Ok(done) => Callback::Executed(done),
+            Err(error) => Callback::ExecutionFailed { height: job.block.header.height, error },
+        })
     }
 
     /// Verdicts for every signature in a job, through the configured backend (and the verdict cache, if any).
@@ -144,7 +136,7 @@ impl NodeServices {
 
     /// Aggregates the job's signatures and verifies the result against its message and signers before handing
     /// it back: a certificate this node built is checked like one it received.
-    fn aggregate(&self, job: &AggregateJob) -> AggregateOutput {
+    pub fn aggregate(&self, job: &AggregateJob) -> AggregateOutput {
         let sigs: Vec<&[u8]> = job.signatures.iter().map(Vec::as_slice).collect();
         let aggregate = self.votes.aggregate(&sigs).map_err(|e| e.to_string()).and_then(|agg| {
             if self.verify_aggregate(&job.message, &job.signers, &agg) {
@@ -154,15 +146,6 @@ impl NodeServices {
             }
         });
         AggregateOutput { id: job.id, aggregate }
-    }
-
-    fn execute(&mut self, job: &ExecuteJob) -> Result<ExecutedBlock, String> {
-        let done = self.exec.execute_block(&job.block).map_err(|e| e.to_string())?;
-        persist_executed(self.storage.as_mut(), job, done).map_err(|e| e.to_string())
-    }
-
-    fn load_sync(&self, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
-        load_sync(self.storage.as_ref(), from, max)
     }
 
     /// The node's execution state (reports, conservation checks).
@@ -198,8 +181,6 @@ impl NodeServices {
     }
 }
 
-/// Up to `max` committed blocks from height `from` with their certifying QCs, to answer a sync request; shared
-/// by every runtime that serves `Action::LoadSync`.
 /// Writes an executed block (block, QC, changed accounts, state root, epoch) in one storage transaction and
 /// turns the execution into the node's callback payload. Every runtime persists through this one function.
 pub fn persist_executed(
@@ -225,6 +206,8 @@ pub fn persist_executed(
     })
 }
 
+/// Up to `max` committed blocks from height `from` with their certifying QCs, to answer a sync request; shared
+/// by every runtime that serves `Action::LoadSync`.
 pub fn load_sync(storage: &dyn Storage, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
     let mut entries = Vec::new();
     let top = storage.committed_height();

@@ -4,14 +4,15 @@ use super::adversary::Adversary;
 use super::api::{ClockMode, ClusterConfig, ClusterReport, TxEvent};
 use super::faults::Byzantine;
 use crate::node::NodeStateMachine;
-use crate::protocol::{Action, Event, Timer};
-use crate::runtime::{ChainConfig, ChainSetup, NodeServices, SetupError, StorageMode};
+use crate::protocol::work::ExecuteJob;
+use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
+use crate::runtime::perform::{Host, perform};
+use crate::runtime::{ChainConfig, ChainSetup, NodeServices, SetupError, StorageMode, TimedQueue};
 use crate::storage::{FaultyStorage, Storage, StorageFaults};
-use crate::types::{Hash, Height, Message, QuorumCertificate, Transaction, vote_message};
+use crate::types::{Hash, Height, Message, QuorumCertificate, Transaction, ValidatorId, vote_message};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -22,29 +23,11 @@ enum Payload {
     Local(Event),
 }
 
+/// An event for one incarnation of one node.
 struct Scheduled {
-    at: Duration,
-    seq: u64,
     node: usize,
     incarnation: u64,
     payload: Payload,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
 }
 
 struct SimNode {
@@ -64,8 +47,7 @@ pub struct Cluster {
     cfg: ClusterConfig,
     setup: ChainSetup,
     nodes: Vec<SimNode>,
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    seq: u64,
+    queue: TimedQueue<Duration, Scheduled>,
     rng: ChaCha8Rng,
     now: Duration,
     wall_start: Instant,
@@ -139,8 +121,7 @@ impl Cluster {
             cfg,
             setup,
             nodes,
-            queue: BinaryHeap::new(),
-            seq: 0,
+            queue: TimedQueue::new(),
             now: Duration::ZERO,
             wall_start: Instant::now(),
             timers: HashMap::new(),
@@ -176,7 +157,7 @@ impl Cluster {
 
     /// When the next queued event is due, if any.
     pub fn next_event_time(&self) -> Option<Duration> {
-        self.queue.peek().map(|Reverse(e)| e.at)
+        self.queue.next_due()
     }
 
     /// Number of nodes.
@@ -197,14 +178,10 @@ impl Cluster {
 
     /// Processes every event due up to `t`.
     pub fn run_until(&mut self, t: Duration) {
-        while let Some(Reverse(next)) = self.queue.peek() {
-            if next.at > t {
-                break;
-            }
-            let Some(Reverse(ev)) = self.queue.pop() else { break };
+        while let Some((at, ev)) = self.queue.pop_due(t) {
             self.now = match self.cfg.clock {
-                ClockMode::Virtual => ev.at.max(self.now),
-                ClockMode::WallClock => ev.at.max(self.wall_start.elapsed()).max(self.now),
+                ClockMode::Virtual => at.max(self.now),
+                ClockMode::WallClock => at.max(self.wall_start.elapsed()).max(self.now),
             };
             self.deliver(ev);
         }
@@ -251,56 +228,10 @@ impl Cluster {
     }
 
     fn apply(&mut self, i: usize, actions: Vec<Action>) {
-        for action in actions {
-            if let Some(services) = self.nodes[i].services.as_mut()
-                && !services.allows(&action)
-            {
-                continue;
-            }
-            match action {
-                Action::Send { to, message } => {
-                    *self.nodes[i].sent.entry(message.kind()).or_default() += 1;
-                    self.record_vote(i, &message);
-                    let copies: Vec<usize> =
-                        (0..self.nodes.len()).filter(|&j| j != i && self.validator_of[j] == to as usize).collect();
-                    if copies.is_empty() {
-                        self.dropped += 1;
-                    }
-                    for j in copies {
-                        self.send(i, j, message.clone());
-                    }
-                }
-                Action::Broadcast { message } => {
-                    *self.nodes[i].sent.entry(message.kind()).or_default() += 1;
-                    for j in 0..self.nodes.len() {
-                        if j != i {
-                            self.send(i, j, message.clone());
-                        }
-                    }
-                }
-                Action::SetTimer { timer, after } => {
-                    let generation = self.timers.get(&(i, timer)).map_or(1, |g| g + 1);
-                    self.timers.insert((i, timer), generation);
-                    self.push(self.now + after, i, Payload::Timer { timer, generation });
-                }
-                Action::EmitTxStatus { tx_hash, status } => {
-                    self.tx_events.push(TxEvent { node: i, tx_hash, status, at: self.now });
-                }
-                other => {
-                    if let Action::Execute(job) = &other {
-                        self.commits[i].insert(job.block.header.height, job.block.hash());
-                        self.qcs.push(job.qc.clone());
-                    }
-                    let Some(services) = self.nodes[i].services.as_mut() else { continue };
-                    if let Some(event) = services.perform(&other) {
-                        if let Event::Callback(crate::protocol::Callback::Executed(e)) = &event {
-                            self.roots[i].insert(e.height, e.state_root);
-                        }
-                        self.push(self.now, i, Payload::Local(event));
-                    }
-                }
-            }
-        }
+        // A crashed node has no services and performs nothing (its events are dropped before they get here).
+        let Some(mut services) = self.nodes[i].services.take() else { return };
+        perform(&mut services, &mut SimHost { cluster: self, node: i }, actions);
+        self.nodes[i].services = Some(services);
     }
 
     /// Remembers the vote node `i` sent, noting a second, different vote in the same (epoch, round).
@@ -354,9 +285,8 @@ impl Cluster {
     }
 
     fn push(&mut self, at: Duration, node: usize, payload: Payload) {
-        self.seq += 1;
         let incarnation = self.nodes[node].incarnation;
-        self.queue.push(Reverse(Scheduled { at, seq: self.seq, node, incarnation, payload }));
+        self.queue.push(at, Scheduled { node, incarnation, payload });
     }
 
     // ---- byzantine behaviour -----------------------------------------------------------------------------
@@ -565,4 +495,60 @@ fn open_faulty_storage(
     faults: &Arc<StorageFaults>,
 ) -> Result<Box<dyn Storage>, SetupError> {
     Ok(Box::new(FaultyStorage::new(ChainSetup::open_storage(cfg, i)?, faults.clone())))
+}
+
+/// How the simulator performs node `node`'s actions: messages through the simulated network (and the adversary),
+/// timers and callbacks into the one event queue, statuses into the cluster's log.
+struct SimHost<'a> {
+    cluster: &'a mut Cluster,
+    node: usize,
+}
+
+impl Host for SimHost<'_> {
+    fn send(&mut self, to: Option<ValidatorId>, message: Message) {
+        let (c, i) = (&mut *self.cluster, self.node);
+        *c.nodes[i].sent.entry(message.kind()).or_default() += 1;
+        let Some(to) = to else {
+            for j in (0..c.nodes.len()).filter(|&j| j != i) {
+                c.send(i, j, message.clone());
+            }
+            return;
+        };
+        c.record_vote(i, &message);
+        let copies: Vec<usize> = (0..c.nodes.len()).filter(|&j| j != i && c.validator_of[j] == to as usize).collect();
+        if copies.is_empty() {
+            c.dropped += 1;
+        }
+        for j in copies {
+            c.send(i, j, message.clone());
+        }
+    }
+
+    fn set_timer(&mut self, timer: Timer, after: Duration) {
+        let (c, i) = (&mut *self.cluster, self.node);
+        let generation = c.timers.get(&(i, timer)).map_or(1, |g| g + 1);
+        c.timers.insert((i, timer), generation);
+        c.push(c.now + after, i, Payload::Timer { timer, generation });
+    }
+
+    fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {
+        let c = &mut *self.cluster;
+        c.tx_events.push(TxEvent { node: self.node, tx_hash, status, at: c.now });
+    }
+
+    fn callback(&mut self, event: Event) {
+        let (c, i) = (&mut *self.cluster, self.node);
+        if let Event::Callback(Callback::Executed(e)) = &event {
+            c.roots[i].insert(e.height, e.state_root);
+        }
+        c.push(c.now, i, Payload::Local(event));
+    }
+
+    fn execute(&mut self, services: &mut NodeServices, job: ExecuteJob) {
+        let c = &mut *self.cluster;
+        c.commits[self.node].insert(job.block.header.height, job.block.hash());
+        c.qcs.push(job.qc.clone());
+        let event = services.execute(&job);
+        self.callback(event);
+    }
 }

@@ -15,14 +15,14 @@ use super::messages::{Envelope, SystemInput};
 use super::stage::StageClock;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
-use crate::protocol::work::{VerifyJob, VerifyVerdicts};
-use crate::protocol::{Action, Callback, Event, Timer};
-use crate::runtime::NodeServices;
+use crate::protocol::work::{ExecuteJob, VerifyJob, VerifyVerdicts};
+use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
+use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::persist_executed;
+use crate::runtime::{NodeServices, TimedQueue};
 use crate::types::{Hash, Height, Message, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -62,28 +62,10 @@ enum Payload {
     Local(Event),
 }
 
+/// An event for one member.
 struct Scheduled {
-    at: Instant,
-    seq: u64,
     member: usize,
     payload: Payload,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
-    }
 }
 
 /// The committee thread's state.
@@ -101,8 +83,7 @@ pub(crate) struct Committee {
 }
 
 struct Loop {
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    seq: u64,
+    queue: TimedQueue<Instant, Scheduled>,
     timers: TimerHeap<(usize, Timer)>,
     inbound: VecDeque<Envelope>,
     outbound: Vec<SystemInput>,
@@ -112,8 +93,7 @@ struct Loop {
 
 impl Loop {
     fn push(&mut self, at: Instant, member: usize, payload: Payload) {
-        self.seq += 1;
-        self.queue.push(Reverse(Scheduled { at, seq: self.seq, member, payload }));
+        self.queue.push(at, Scheduled { member, payload });
     }
 }
 
@@ -122,8 +102,7 @@ impl Committee {
     pub(crate) fn run(mut self) -> CommitteeOutcome {
         let n = self.members.len();
         let mut lp = Loop {
-            queue: BinaryHeap::new(),
-            seq: 0,
+            queue: TimedQueue::new(),
             timers: TimerHeap::new(),
             inbound: VecDeque::new(),
             outbound: Vec::new(),
@@ -159,8 +138,7 @@ impl Committee {
                 did = true;
                 lp.push(now, i, Payload::Local(Event::Timer(timer)));
             }
-            while lp.queue.peek().is_some_and(|Reverse(s)| s.at <= Instant::now()) {
-                let Some(Reverse(s)) = lp.queue.pop() else { break };
+            while let Some((_, s)) = lp.queue.pop_due(Instant::now()) {
                 did = true;
                 let event = match s.payload {
                     Payload::Deliver { from, message } => Event::Network { from, message },
@@ -178,16 +156,12 @@ impl Committee {
                 continue;
             }
             let now = Instant::now();
-            let wake = [
-                lp.inbound.front().map(|e| e.at),
-                lp.timers.next_due(),
-                lp.queue.peek().map(|Reverse(s)| s.at),
-                Some(now + STOP_POLL),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(now + STOP_POLL);
+            let wake =
+                [lp.inbound.front().map(|e| e.at), lp.timers.next_due(), lp.queue.next_due(), Some(now + STOP_POLL)]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(now + STOP_POLL);
             let received = self.from_node.recv_timeout(wake.saturating_duration_since(now));
             self.clock.idle();
             match received {
@@ -209,62 +183,79 @@ impl Committee {
     }
 
     fn apply(&mut self, i: usize, actions: Vec<Action>, lp: &mut Loop) {
+        let members = self.members.len();
+        let mut host = MemberHost {
+            member: i,
+            members,
+            now: Instant::now(),
+            latency: self.latency,
+            execution: &mut self.execution,
+            validator_keys: &self.validator_keys,
+            lp,
+        };
+        perform(&mut self.members[i].services, &mut host, actions);
+    }
+
+    fn flush(&mut self, lp: &mut Loop) {
+        if !lp.outbound.is_empty() {
+            self.clock.metrics().gave(lp.outbound.len());
+            // The node stage stops first at shutdown; a closed queue then only means nobody listens.
+            let _ = self.to_node.send(std::mem::take(&mut lp.outbound));
+        }
+    }
+}
+
+/// How the committee performs member `member`'s actions: messages to the other members and the node under test
+/// after the link's delay, timers in the committee's heap, execution once for all members
+/// ([`SharedExecution`]) persisted to the member's own storage, and only consensus signatures verified.
+struct MemberHost<'a> {
+    member: usize,
+    members: usize,
+    now: Instant,
+    latency: Duration,
+    execution: &'a mut SharedExecution,
+    validator_keys: &'a HashSet<[u8; 32]>,
+    lp: &'a mut Loop,
+}
+
+impl Host for MemberHost<'_> {
+    fn send(&mut self, to: Option<ValidatorId>, message: Message) {
+        let (i, at, lp) = (self.member, self.now + self.latency, &mut *self.lp);
         let me = (i + 1) as ValidatorId;
-        let now = Instant::now();
-        let at = now + self.latency;
-        for action in actions {
-            if !self.members[i].services.allows(&action) {
-                continue;
+        count_signed(&message, &mut lp.out);
+        match to {
+            Some(0) => {
+                lp.out.messages_to_node += 1;
+                lp.outbound.push(SystemInput::Network(Envelope { at, from: me, to: Some(0), message }));
             }
-            match action {
-                Action::Send { to, message } => {
-                    count_signed(&message, &mut lp.out);
-                    if to == 0 {
-                        lp.out.messages_to_node += 1;
-                        lp.outbound.push(SystemInput::Network(Envelope { at, from: me, to: Some(0), message }));
-                    } else if let Some(j) = (to as usize).checked_sub(1).filter(|&j| j < self.members.len()) {
-                        lp.push(at, j, Payload::Deliver { from: me, message });
-                    }
+            Some(to) => {
+                if let Some(j) = (to as usize).checked_sub(1).filter(|&j| j < self.members) {
+                    lp.push(at, j, Payload::Deliver { from: me, message });
                 }
-                Action::Broadcast { message } => {
-                    count_signed(&message, &mut lp.out);
-                    for j in (0..self.members.len()).filter(|&j| j != i) {
-                        lp.push(at, j, Payload::Deliver { from: me, message: message.clone() });
-                    }
-                    lp.out.messages_to_node += 1;
-                    lp.outbound.push(SystemInput::Network(Envelope { at, from: me, to: Some(0), message }));
+            }
+            None => {
+                for j in (0..self.members).filter(|&j| j != i) {
+                    lp.push(at, j, Payload::Deliver { from: me, message: message.clone() });
                 }
-                Action::SetTimer { timer, after } => lp.timers.set((i, timer), now + after),
-                Action::EmitTxStatus { .. } => {}
-                Action::Verify(job) => {
-                    let v = self.verify_consensus_only(i, &job);
-                    lp.push(now, i, Payload::Local(Event::Callback(Callback::Verified(v))));
-                }
-                Action::Execute(job) => {
-                    let height = job.block.header.height;
-                    let storage = self.members[i].services.storage_mut();
-                    let done = self
-                        .execution
-                        .execute(i, &job.block)
-                        .and_then(|done| persist_executed(storage, &job, done).map_err(|e| format!("persisting: {e}")));
-                    let callback = match done {
-                        Ok(done) => Callback::Executed(done),
-                        Err(error) => Callback::ExecutionFailed { height, error },
-                    };
-                    lp.push(now, i, Payload::Local(Event::Callback(callback)));
-                }
-                other => {
-                    if let Some(ev) = self.members[i].services.perform(&other) {
-                        lp.push(now, i, Payload::Local(ev));
-                    }
-                }
+                lp.out.messages_to_node += 1;
+                lp.outbound.push(SystemInput::Network(Envelope { at, from: me, to: Some(0), message }));
             }
         }
     }
 
+    fn set_timer(&mut self, timer: Timer, after: Duration) {
+        self.lp.timers.set((self.member, timer), self.now + after);
+    }
+
+    fn tx_status(&mut self, _: Hash, _: TxStatus) {}
+
+    fn callback(&mut self, event: Event) {
+        self.lp.push(self.now, self.member, Payload::Local(event));
+    }
+
     /// Verifies the job's consensus signatures; Ed25519 checks by non-validator keys (transactions the node under
     /// test already verified) are answered valid without work.
-    fn verify_consensus_only(&self, i: usize, job: &VerifyJob) -> VerifyVerdicts {
+    fn verify(&mut self, services: &NodeServices, job: &VerifyJob) -> VerifyVerdicts {
         let mut reduced =
             VerifyJob { id: job.id, ed25519: Vec::new(), votes: job.votes.clone(), aggregates: job.aggregates.clone() };
         let mut positions = Vec::new();
@@ -274,7 +265,7 @@ impl Committee {
                 positions.push(k);
             }
         }
-        let v = self.members[i].services.verify(&reduced);
+        let v = services.verify(&reduced);
         let mut ed25519 = vec![true; job.ed25519.len()];
         for (r, k) in positions.into_iter().enumerate() {
             if let Some(slot) = ed25519.get_mut(k) {
@@ -284,12 +275,16 @@ impl Committee {
         VerifyVerdicts { id: job.id, ed25519, votes: v.votes, aggregates: v.aggregates }
     }
 
-    fn flush(&mut self, lp: &mut Loop) {
-        if !lp.outbound.is_empty() {
-            self.clock.metrics().gave(lp.outbound.len());
-            // The node stage stops first at shutdown; a closed queue then only means nobody listens.
-            let _ = self.to_node.send(std::mem::take(&mut lp.outbound));
-        }
+    fn execute(&mut self, services: &mut NodeServices, job: ExecuteJob) {
+        let height = job.block.header.height;
+        let done = self.execution.execute(self.member, &job.block).and_then(|done| {
+            persist_executed(services.storage_mut(), &job, done).map_err(|e| format!("persisting: {e}"))
+        });
+        let callback = match done {
+            Ok(done) => Callback::Executed(done),
+            Err(error) => Callback::ExecutionFailed { height, error },
+        };
+        self.callback(Event::Callback(callback));
     }
 }
 

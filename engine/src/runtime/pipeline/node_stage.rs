@@ -14,12 +14,12 @@ use super::stage::StageClock;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
 use crate::protocol::work::ExecuteJob;
-use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
+use crate::protocol::{Action, Callback, Event, Timer, TxEvent, TxStatus};
 use crate::runtime::NodeServices;
+use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::load_sync;
-use crate::sim::TxEvent;
-use crate::storage::Storage;
-use crate::types::{Hash, Height, Transaction};
+use crate::storage::{Storage, StorageError};
+use crate::types::{Hash, Height, Message, SafetyState, SyncEntry, Transaction, ValidatorId};
 use crossbeam_channel::{Receiver, Sender, select};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -184,46 +184,16 @@ impl NodeStage {
     /// runtime does).
     fn apply_all(&mut self, actions: Vec<Action>, timers: &mut TimerHeap<Timer>, out: &mut Outbox) -> Vec<Event> {
         let mut callbacks = Vec::new();
-        for action in actions {
-            if !self.crypto.allows(&action) {
-                continue;
-            }
-            match action {
-                Action::Send { to, message } => {
-                    let at = Instant::now() + self.latency;
-                    out.envelopes.push(Envelope { at, from: 0, to: Some(to), message });
-                }
-                Action::Broadcast { message } => {
-                    let at = Instant::now() + self.latency;
-                    out.envelopes.push(Envelope { at, from: 0, to: None, message });
-                }
-                Action::SetTimer { timer, after } => timers.set(timer, Instant::now() + after),
-                Action::EmitTxStatus { tx_hash, status } => {
-                    match status {
-                        TxStatus::Committed { .. } => self.counters.committed.fetch_add(1, Relaxed),
-                        TxStatus::Rejected(_) => self.counters.rejected.fetch_add(1, Relaxed),
-                    };
-                    out.events.push(TxEvent { node: 0, tx_hash, status, at: self.start.elapsed() });
-                }
-                Action::Execute(job) => out.jobs.push(job),
-                Action::PersistSafety(state) => {
-                    // Inline, so every send after it in this list (and later) leaves only once it is durable; a
-                    // failure closes the gate, so nothing after it leaves at all.
-                    let saved = self.storage.lock().unwrap_or_else(|e| e.into_inner()).save_safety(&state);
-                    callbacks.extend(self.crypto.record_persist(saved));
-                }
-                Action::LoadSync { to, from_height, max_blocks } => {
-                    let storage = self.storage.lock().unwrap_or_else(|e| e.into_inner());
-                    // A read error is not fatal: the requester retries.
-                    if let Ok(entries) = load_sync(storage.as_ref(), from_height, max_blocks) {
-                        callbacks.push(Event::Callback(Callback::SyncLoaded { to, entries }));
-                    }
-                }
-                other @ (Action::Verify(_) | Action::Aggregate(_)) => {
-                    callbacks.extend(self.crypto.perform(&other));
-                }
-            }
-        }
+        let mut host = StageHost {
+            storage: &self.storage,
+            start: self.start,
+            latency: self.latency,
+            counters: &self.counters,
+            timers,
+            out,
+            callbacks: &mut callbacks,
+        };
+        perform(&mut self.crypto, &mut host, actions);
         callbacks
     }
 
@@ -245,5 +215,54 @@ impl NodeStage {
             stalled += d;
         }
         stalled
+    }
+}
+
+/// How the node stage performs its node's actions: messages to the committee link after the link's delay,
+/// timers in the stage's heap, executions to the execution stage, the safety state and sync reads on the storage
+/// the storage stage shares, signature checks and aggregation inline.
+struct StageHost<'a> {
+    storage: &'a Mutex<Box<dyn Storage>>,
+    start: Instant,
+    latency: Duration,
+    counters: &'a NodeCounters,
+    timers: &'a mut TimerHeap<Timer>,
+    out: &'a mut Outbox,
+    callbacks: &'a mut Vec<Event>,
+}
+
+impl Host for StageHost<'_> {
+    fn send(&mut self, to: Option<ValidatorId>, message: Message) {
+        let at = Instant::now() + self.latency;
+        self.out.envelopes.push(Envelope { at, from: 0, to, message });
+    }
+
+    fn set_timer(&mut self, timer: Timer, after: Duration) {
+        self.timers.set(timer, Instant::now() + after);
+    }
+
+    fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {
+        match status {
+            TxStatus::Committed { .. } => self.counters.committed.fetch_add(1, Relaxed),
+            TxStatus::Rejected(_) => self.counters.rejected.fetch_add(1, Relaxed),
+        };
+        self.out.events.push(TxEvent { node: 0, tx_hash, status, at: self.start.elapsed() });
+    }
+
+    fn callback(&mut self, event: Event) {
+        self.callbacks.push(event);
+    }
+
+    fn execute(&mut self, _: &mut NodeServices, job: ExecuteJob) {
+        self.out.jobs.push(job);
+    }
+
+    fn persist_safety(&mut self, _: &mut NodeServices, state: &SafetyState) -> Result<(), StorageError> {
+        // Inline, so every send after it in this list (and later) leaves only once it is durable.
+        self.storage.lock().unwrap_or_else(|e| e.into_inner()).save_safety(state)
+    }
+
+    fn load_sync(&mut self, _: &NodeServices, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
+        load_sync(self.storage.lock().unwrap_or_else(|e| e.into_inner()).as_ref(), from, max)
     }
 }
