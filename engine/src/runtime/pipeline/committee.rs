@@ -10,9 +10,9 @@
 //! execution roots are real and checked against the node's.
 
 use super::committee_exec::SharedExecution;
-use super::ingress::STOP_POLL;
 use super::messages::{Envelope, SystemInput};
-use super::stage::StageClock;
+use super::metrics::{StageClock, thread_cpu_ns};
+use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
 use crate::protocol::work::{ExecuteJob, VerifyJob, VerifyVerdicts};
@@ -314,16 +314,4 @@ fn count_mismatches(roots: &[BTreeMap<Height, Hash>]) -> u64 {
         }
     }
     bad
-}
-
-/// CPU time the calling thread has used, in nanoseconds (0 where the clock is unavailable).
-pub fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, exclusively borrowed timespec for the duration of the call; the clock id is a
-    // constant the platform defines.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
 }

@@ -3,6 +3,7 @@
 //! The core map is data, not code (as Firedancer's topology): `cores = "auto"` lays stages out for the machine,
 //! a `[cores]` table names them explicitly.
 
+use super::stage::StageKind;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -28,27 +29,33 @@ pub struct CoreMap {
 }
 
 impl CoreMap {
-    /// The stage lists by name, in pipeline order (committee last).
-    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 6] {
-        [
-            ("ingress", &self.ingress),
-            ("sigverify", &self.sigverify),
-            ("node", &self.node),
-            ("execution", &self.execution),
-            ("storage", &self.storage),
-            ("committee", &self.committee),
-        ]
+    /// The cores of `stage`.
+    pub fn cores(&self, stage: StageKind) -> &Vec<usize> {
+        match stage {
+            StageKind::Ingress => &self.ingress,
+            StageKind::Sigverify => &self.sigverify,
+            StageKind::Node => &self.node,
+            StageKind::Execution => &self.execution,
+            StageKind::Storage => &self.storage,
+            StageKind::Committee => &self.committee,
+        }
     }
 
-    fn stages_mut(&mut self) -> [(&'static str, &mut Vec<usize>); 6] {
-        [
-            ("ingress", &mut self.ingress),
-            ("sigverify", &mut self.sigverify),
-            ("node", &mut self.node),
-            ("execution", &mut self.execution),
-            ("storage", &mut self.storage),
-            ("committee", &mut self.committee),
-        ]
+    /// The cores of `stage`, to change (what `tune` moves).
+    pub fn cores_mut(&mut self, stage: StageKind) -> &mut Vec<usize> {
+        match stage {
+            StageKind::Ingress => &mut self.ingress,
+            StageKind::Sigverify => &mut self.sigverify,
+            StageKind::Node => &mut self.node,
+            StageKind::Execution => &mut self.execution,
+            StageKind::Storage => &mut self.storage,
+            StageKind::Committee => &mut self.committee,
+        }
+    }
+
+    /// The stage lists by name, in pipeline order (committee last).
+    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 6] {
+        StageKind::ALL.map(|k| (k.name(), self.cores(k)))
     }
 
     /// The automatic layout over `allowed`, the ids of the cores the process may run on (as
@@ -171,8 +178,11 @@ impl CoreLayout {
             CoreLayout::Explicit(map) => {
                 let mut map = map.clone();
                 let mut warnings = Vec::new();
-                for ((name, list), (_, fallback)) in map.stages_mut().into_iter().zip(auto.stages()) {
+                for stage in StageKind::ALL {
+                    let fallback = auto.cores(stage);
+                    let list = map.cores_mut(stage);
                     if list.is_empty() {
+                        let name = stage.name();
                         warnings.push(format!("[cores] {name} is empty; using the automatic layout's {fallback:?}"));
                         list.clone_from(fallback);
                     }

@@ -1,67 +1,70 @@
 //! Ingress stage: takes the batches clients submit (any size) and re-cuts them into `batch_size` batches for
 //! sigverify; a partial batch leaves after at most [`INGRESS_FLUSH`].
 
-use super::queue::BatchSender;
-use super::stage::StageClock;
+use super::metrics::StageMetrics;
+use super::queue::{BatchSender, QueueClosed};
+use super::stage::{STOP_POLL, Stage};
 use crate::types::Transaction;
-use crossbeam_channel::{Receiver, RecvTimeoutError};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Longest a partial batch waits for more transactions.
 pub const INGRESS_FLUSH: Duration = Duration::from_millis(1);
-/// How often an idle stage looks at its stop flag.
-pub(crate) const STOP_POLL: Duration = Duration::from_millis(5);
 
-/// Runs the ingress loop until `stop` is set or every submitter is gone.
-pub(crate) fn run_ingress(
-    mut clock: StageClock,
-    input: Receiver<Vec<Transaction>>,
+/// The ingress stage's state: the partial batch and when it must leave.
+pub(crate) struct Ingress {
     output: BatchSender<Transaction>,
     batch_size: usize,
-    stop: Arc<AtomicBool>,
-) {
-    let batch_size = batch_size.max(1);
-    let mut buf: Vec<Transaction> = Vec::with_capacity(batch_size);
-    let mut flush_at: Option<Instant> = None;
-    while !stop.load(Ordering::Relaxed) {
-        let wait = flush_at.map_or(STOP_POLL, |t| t.saturating_duration_since(Instant::now()).min(STOP_POLL));
-        let received = input.recv_timeout(wait);
-        clock.idle();
-        let mut stalled = Duration::ZERO;
-        match received {
-            Ok(txs) => {
-                clock.metrics().took(txs.len());
-                if buf.is_empty() {
-                    flush_at = Some(Instant::now() + INGRESS_FLUSH);
-                }
-                buf.extend(txs);
-                while buf.len() >= batch_size {
-                    let rest = buf.split_off(batch_size);
-                    let full = std::mem::replace(&mut buf, rest);
-                    clock.metrics().gave(full.len());
-                    match output.send(full) {
-                        Ok(d) => stalled += d,
-                        Err(_) => return,
-                    }
-                }
-                if buf.is_empty() {
-                    flush_at = None;
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        if flush_at.is_some_and(|t| Instant::now() >= t) && !buf.is_empty() {
-            flush_at = None;
-            let part = std::mem::take(&mut buf);
-            clock.metrics().gave(part.len());
-            match output.send(part) {
-                Ok(d) => stalled += d,
-                Err(_) => return,
-            }
-        }
-        clock.busy(stalled);
+    buf: Vec<Transaction>,
+    flush_at: Option<Instant>,
+}
+
+impl Ingress {
+    /// Ingress cutting batches of `batch_size` (at least 1) into `output`.
+    pub(crate) fn new(output: BatchSender<Transaction>, batch_size: usize) -> Self {
+        let batch_size = batch_size.max(1);
+        Ingress { output, batch_size, buf: Vec::with_capacity(batch_size), flush_at: None }
     }
+
+    fn pass_on(&mut self, batch: Vec<Transaction>, metrics: &StageMetrics) -> Result<Duration, QueueClosed> {
+        metrics.gave(batch.len());
+        self.output.send(batch)
+    }
+}
+
+impl Stage for Ingress {
+    type Input = Transaction;
+    type Output = ();
+
+    fn on_batch(&mut self, txs: Vec<Transaction>, metrics: &StageMetrics) -> Result<Duration, QueueClosed> {
+        if self.buf.is_empty() {
+            self.flush_at = Some(Instant::now() + INGRESS_FLUSH);
+        }
+        self.buf.extend(txs);
+        let mut stalled = Duration::ZERO;
+        while self.buf.len() >= self.batch_size {
+            let rest = self.buf.split_off(self.batch_size);
+            let full = std::mem::replace(&mut self.buf, rest);
+            stalled += self.pass_on(full, metrics)?;
+        }
+        if self.buf.is_empty() {
+            self.flush_at = None;
+        }
+        Ok(stalled)
+    }
+
+    /// A partial batch whose wait is over leaves now.
+    fn on_idle(&mut self, metrics: &StageMetrics) -> Result<Option<Duration>, QueueClosed> {
+        if self.flush_at.is_none_or(|t| Instant::now() < t) || self.buf.is_empty() {
+            return Ok(None);
+        }
+        self.flush_at = None;
+        let part = std::mem::take(&mut self.buf);
+        self.pass_on(part, metrics).map(Some)
+    }
+
+    fn wait(&self) -> Duration {
+        self.flush_at.map_or(STOP_POLL, |t| t.saturating_duration_since(Instant::now()))
+    }
+
+    fn finish(self) {}
 }

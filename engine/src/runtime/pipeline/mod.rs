@@ -6,8 +6,9 @@
 //!                                                 │   ▼                                          │
 //!                                            [synthetic committee, n−1 validators] ◄─────────────┘ (to node)
 //! ```
-//! Every stage is built from one abstraction ([`StageMetrics`] + a busy/idle clock + pinning), so every stage
-//! reports the same counters; the monitor samples them into a per-second series and the report names the
+//! Every stage is built from one abstraction (the [`StageKind`] names it, one run loop keeps its busy/idle clock
+//! and [`StageMetrics`], its threads are pinned to the cores the core map gives it), so every stage reports the
+//! same counters; the monitor samples them into a per-second series and the report names the
 //! bottleneck. Bounded queues stall their producer when full and count it; nothing is dropped. The node's
 //! return paths (callbacks, committee messages) are unbounded because they close cycles that would otherwise
 //! deadlock.
@@ -19,6 +20,7 @@ mod error;
 mod execution;
 mod ingress;
 mod messages;
+mod metrics;
 mod monitor;
 mod node_mode;
 mod node_stage;
@@ -27,16 +29,19 @@ mod report;
 mod sigverify;
 mod sigverify_alone;
 mod stage;
+mod storage;
+mod threads;
 mod timers;
 
-pub use committee::thread_cpu_ns;
 pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;
 pub use ingress::INGRESS_FLUSH;
+pub use metrics::{StageCounters, StageMetrics, thread_cpu_ns};
 pub use monitor::SAMPLE_EVERY;
 pub use node_mode::{NodeModeConfig, NodeUnderTest};
 pub use queue::{BatchSender, QueueClosed, batch_queue};
 pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, StageSample};
 pub use sigverify::transaction_items;
 pub use sigverify_alone::{VerifyThroughput, measure_sigverify_alone};
-pub use stage::{StageCounters, StageMetrics, available_cores, pin_to_core};
+pub use stage::StageKind;
+pub use threads::{available_cores, pin_to_core};

@@ -1,8 +1,9 @@
 //! The monitor thread: samples every stage's input queue depth every 100 ms and records per-second deltas of
 //! every stage's counters (the time series of the report).
 
+use super::metrics::StageCounters;
 use super::report::{StageSample, busy_pct};
-use super::stage::{StageCounters, StageProbe};
+use super::stage::StageProbe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};

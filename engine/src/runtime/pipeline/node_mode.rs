@@ -5,15 +5,18 @@ use super::committee::{Committee, CommitteeOutcome, Member};
 use super::committee_exec::SharedExecution;
 use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
-use super::execution::{run_execution, run_storage};
-use super::ingress::run_ingress;
+use super::execution::Execution;
+use super::ingress::Ingress;
 use super::messages::{Envelope, Executed, SystemInput};
+use super::metrics::{StageClock, StageMetrics};
 use super::monitor::{StageSeries, run_monitor};
 use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
 use super::queue::{BatchSender, batch_queue};
 use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
-use super::sigverify::run_sigverify;
-use super::stage::{StageClock, StageMetrics, StageProbe, Warnings, available_cores, spawn_pinned, warn};
+use super::sigverify::Sigverify;
+use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
+use super::storage::StorageStage;
+use super::threads::{Warnings, available_cores, spawn_pinned, warn};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
 use crate::protocol::TxEvent;
@@ -76,9 +79,6 @@ impl NodeModeConfig {
         }
     }
 }
-
-/// Stage indices in `probes` (pipeline order).
-const STAGE_NAMES: [&str; 5] = ["ingress", "sigverify", "node", "execution", "storage"];
 
 struct Threads {
     workers: Vec<(String, JoinHandle<()>)>,
@@ -151,63 +151,52 @@ impl NodeUnderTest {
         let shared_execution = SharedExecution::new(shared.unwrap_or_else(|| ExecutionState::from_genesis(&[])), n - 1);
         let validator_keys: HashSet<[u8; 32]> = setup.keys.iter().map(|k| k.public().ed25519).collect();
 
-        let metrics: Vec<Arc<StageMetrics>> = STAGE_NAMES.iter().map(|_| Arc::new(StageMetrics::default())).collect();
+        // The stage graph: ingress → sigverify → node → execution → storage → (callbacks) node, each bounded
+        // queue counted on its producer's metrics; the node's return paths are unbounded (see `SystemInput`).
+        let metrics: Vec<Arc<StageMetrics>> =
+            StageKind::PIPELINE.iter().map(|_| Arc::new(StageMetrics::default())).collect();
+        let counted = |k: StageKind| metrics[k.index()].clone();
         let load_metrics = Arc::new(StageMetrics::default());
         let committee_metrics = Arc::new(StageMetrics::default());
         let cap = p.queue_capacity;
         let (submit_tx, submit_rx) = batch_queue::<Transaction>(cap, load_metrics.clone());
-        let (verify_tx, verify_rx) = batch_queue::<Transaction>(cap, metrics[0].clone());
-        let (node_tx, node_rx) = batch_queue::<(Transaction, bool)>(cap, metrics[1].clone());
-        let (exec_tx, exec_rx) = batch_queue::<ExecuteJob>(cap, metrics[2].clone());
-        let (store_tx, store_rx) = batch_queue::<Executed>(cap, metrics[3].clone());
+        let (verify_tx, verify_rx) = batch_queue::<Transaction>(cap, counted(StageKind::Ingress));
+        let (node_tx, node_rx) = batch_queue::<(Transaction, bool)>(cap, counted(StageKind::Sigverify));
+        let (exec_tx, exec_rx) = batch_queue::<ExecuteJob>(cap, counted(StageKind::Node));
+        let (store_tx, store_rx) = batch_queue::<Executed>(cap, counted(StageKind::Execution));
         let (system_tx, system_rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
         let (link_tx, link_rx) = crossbeam_channel::unbounded::<Vec<Envelope>>();
 
-        let cores = [
-            core_map.ingress.clone(),
-            core_map.sigverify.clone(),
-            core_map.node.clone(),
-            core_map.execution.clone(),
-            core_map.storage.clone(),
-        ];
-        let probes: Arc<Vec<StageProbe>> = Arc::new(vec![
-            probe(0, &cores, &metrics, vec![Box::new(submit_rx.clone())]),
-            probe(1, &cores, &metrics, vec![Box::new(verify_rx.clone())]),
-            probe(2, &cores, &metrics, vec![Box::new(node_rx.clone()), Box::new(system_rx.clone())]),
-            probe(3, &cores, &metrics, vec![Box::new(exec_rx.clone())]),
-            probe(4, &cores, &metrics, vec![Box::new(store_rx.clone())]),
-        ]);
+        let probes: Arc<Vec<StageProbe>> = Arc::new(
+            StageKind::PIPELINE
+                .into_iter()
+                .map(|kind| {
+                    let inputs: Vec<Box<dyn QueueLen>> = match kind {
+                        StageKind::Ingress => vec![Box::new(submit_rx.clone())],
+                        StageKind::Sigverify => vec![Box::new(verify_rx.clone())],
+                        StageKind::Node => vec![Box::new(node_rx.clone()), Box::new(system_rx.clone())],
+                        StageKind::Execution => vec![Box::new(exec_rx.clone())],
+                        StageKind::Storage => vec![Box::new(store_rx.clone())],
+                        StageKind::Committee => Vec::new(), // not a pipeline stage: its probe is its metrics
+                    };
+                    let cores = core_map.cores(kind).clone();
+                    StageProbe { kind, threads: kind.threads(&cores), cores, metrics: counted(kind), inputs }
+                })
+                .collect(),
+        );
 
         let stop = Arc::new(AtomicBool::new(false));
         let start = Instant::now();
         let latency = Duration::from_secs_f64(cfg.committee_latency_ms / 1000.0);
         let counters = Arc::new(NodeCounters::default());
         let events = Arc::new(Mutex::new(Vec::new()));
-        let first = |v: &Vec<usize>| v.first().copied();
-        let mut workers = Vec::new();
-
-        let (m, s, bs) = (metrics[0].clone(), stop.clone(), p.batch_size);
-        let h = spawn_pinned("ingress".into(), first(&cores[0]), &warnings, move || {
-            run_ingress(StageClock::new(m), submit_rx, verify_tx, bs, s)
-        })?;
-        workers.push(("ingress".to_string(), h));
-        for (k, core) in cores[1].iter().enumerate() {
-            let (m, s, rx, tx) = (metrics[1].clone(), stop.clone(), verify_rx.clone(), node_tx.clone());
-            let backend = cfg.backend.clone();
-            let name = format!("sigverify-{k}");
-            let h = spawn_pinned(name.clone(), Some(*core), &warnings, move || {
-                run_sigverify(StageClock::new(m), backend, rx, tx, s)
-            })?;
-            workers.push((name, h));
-        }
-        drop((verify_rx, node_tx));
-        let stage = NodeStage {
+        let mut node_stage = Some(NodeStage {
             sm,
             crypto,
             storage: storage.clone(),
             start,
             latency,
-            clock: StageClock::new(metrics[2].clone()),
+            clock: StageClock::new(counted(StageKind::Node)),
             txs: node_rx,
             system: system_rx,
             execute: exec_tx,
@@ -215,17 +204,66 @@ impl NodeUnderTest {
             events: events.clone(),
             counters: counters.clone(),
             stop: stop.clone(),
-        };
-        let node = spawn_pinned("node".into(), first(&cores[2]), &warnings, move || stage.run())?;
-        let (m, s) = (metrics[3].clone(), stop.clone());
-        let execution = spawn_pinned("execution".into(), first(&cores[3]), &warnings, move || {
-            run_execution(StageClock::new(m), exec, exec_rx, store_tx, s)
-        })?;
-        let (m, s, to_node) = (metrics[4].clone(), stop.clone(), system_tx.clone());
-        let h = spawn_pinned("storage".into(), first(&cores[4]), &warnings, move || {
-            run_storage(StageClock::new(m), storage, store_rx, to_node, s)
-        })?;
-        workers.push(("storage".to_string(), h));
+        });
+        let mut exec = Some(exec);
+        let (mut workers, mut node, mut execution) = (Vec::new(), None, None);
+        // Starting the pipeline is a walk over the stages, each on the cores the core map gives it.
+        for kind in StageKind::PIPELINE {
+            let cores = core_map.cores(kind);
+            // One thread per slot; an empty list (never left by `resolve`) still runs the stage, unpinned.
+            let slots: Vec<Option<usize>> = match cores.is_empty() {
+                true => vec![None],
+                false => cores.iter().take(kind.threads(cores)).map(|&c| Some(c)).collect(),
+            };
+            for (k, core) in slots.into_iter().enumerate() {
+                let name = match kind {
+                    StageKind::Sigverify => format!("{}-{k}", kind.name()),
+                    _ => kind.name().to_string(),
+                };
+                let (clock, s) = (StageClock::new(counted(kind)), stop.clone());
+                match kind {
+                    StageKind::Ingress => {
+                        let (rx, stage) = (submit_rx.clone(), Ingress::new(verify_tx.clone(), p.batch_size));
+                        workers.push((
+                            name.clone(),
+                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                        ));
+                    }
+                    StageKind::Sigverify => {
+                        let stage = Sigverify { backend: cfg.backend.clone(), output: node_tx.clone() };
+                        let rx = verify_rx.clone();
+                        workers.push((
+                            name.clone(),
+                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                        ));
+                    }
+                    StageKind::Node => {
+                        let stage = node_stage.take().ok_or_else(|| PipelineError::Config("one node stage".into()))?;
+                        node = Some(spawn_pinned(name, core, &warnings, move || stage.run())?);
+                    }
+                    StageKind::Execution => {
+                        let exec = exec.take().ok_or_else(|| PipelineError::Config("one execution stage".into()))?;
+                        let stage = Execution { exec, output: store_tx.clone(), failed: false };
+                        let rx = exec_rx.clone();
+                        execution = Some(spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?);
+                    }
+                    // The committee is not in `PIPELINE`: it is started below, once the node's side stands.
+                    StageKind::Committee => {}
+                    StageKind::Storage => {
+                        let stage = StorageStage { storage: storage.clone(), node: system_tx.clone() };
+                        let rx = store_rx.clone();
+                        workers.push((
+                            name.clone(),
+                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                        ));
+                    }
+                }
+            }
+        }
+        // Every stage holds its own ends now; dropping these lets a stage see its neighbour stop.
+        drop((submit_rx, verify_tx, verify_rx, node_tx, exec_rx, store_tx, store_rx));
+        let missing = || PipelineError::Config("the core map gives the node or execution stage no core".into());
+        let (node, execution) = (node.ok_or_else(missing)?, execution.ok_or_else(missing)?);
         let committee = Committee {
             members,
             execution: shared_execution,
@@ -237,8 +275,8 @@ impl NodeUnderTest {
             to_node: system_tx,
             stop: stop.clone(),
         };
-        let committee =
-            spawn_pinned("committee".into(), first(&core_map.committee), &warnings, move || committee.run())?;
+        let committee_core = core_map.committee.first().copied();
+        let committee = spawn_pinned("committee".into(), committee_core, &warnings, move || committee.run())?;
         let (pr, s) = (probes.clone(), stop.clone());
         let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s))?;
 
@@ -301,7 +339,11 @@ impl NodeUnderTest {
             stages: self
                 .probes
                 .iter()
-                .map(|p| StageLive { name: p.name.to_string(), counters: p.metrics.counters(), queue_depth: p.depth() })
+                .map(|p| StageLive {
+                    name: p.kind.name().to_string(),
+                    counters: p.metrics.counters(),
+                    queue_depth: p.depth(),
+                })
                 .collect(),
             committee: self.committee_metrics.counters(),
         }
@@ -379,21 +421,11 @@ impl NodeUnderTest {
     }
 }
 
-fn probe(
-    i: usize,
-    cores: &[Vec<usize>; 5],
-    metrics: &[Arc<StageMetrics>],
-    inputs: Vec<Box<dyn super::stage::QueueLen>>,
-) -> StageProbe {
-    let threads = if i == 1 { cores[1].len().max(1) } else { 1 };
-    StageProbe { name: STAGE_NAMES[i], cores: cores[i].clone(), threads, metrics: metrics[i].clone(), inputs }
-}
-
 fn stage_report(p: &StageProbe, s: Option<&StageSeries>, wall_ns: u64, committed: u64) -> StageReport {
     let c = p.metrics.counters();
     let s = s.cloned().unwrap_or_default();
     StageReport {
-        name: p.name.to_string(),
+        name: p.kind.name().to_string(),
         cores: p.cores.clone(),
         threads: p.threads,
         busy_pct: busy_pct(c.busy_ns, p.threads, wall_ns),

@@ -7,10 +7,10 @@
 //! `Execute` goes to the execution stage. Timers live in a heap polled between batches; the stage never waits
 //! past a due timer or a due message.
 
-use super::ingress::STOP_POLL;
 use super::messages::{Envelope, SystemInput};
+use super::metrics::StageClock;
 use super::queue::BatchSender;
-use super::stage::StageClock;
+use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
 use crate::protocol::work::ExecuteJob;

@@ -1,7 +1,7 @@
 //! Bounded batch queues between stages: a full queue stalls its producer and counts a back-pressure event;
 //! nothing is ever dropped.
 
-use super::stage::StageMetrics;
+use super::metrics::StageMetrics;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -2,7 +2,7 @@
 //! series per stage, the bottleneck stage, and the synthetic committee's cost kept apart.
 
 use super::config::CoreMap;
-use super::stage::StageCounters;
+use super::metrics::StageCounters;
 use crate::node::NodeReport;
 use crate::sim::TxEvent;
 use serde::Serialize;

@@ -1,41 +1,34 @@
 //! Sigverify stage: k threads sharing one input queue, each verifying whole batches of client transactions
 //! through the configured [`VerifyBackend`] and passing transactions with their verdicts to the node stage.
 
-use super::ingress::STOP_POLL;
-use super::queue::BatchSender;
-use super::stage::StageClock;
+use super::metrics::StageMetrics;
+use super::queue::{BatchSender, QueueClosed};
+use super::stage::Stage;
 use crate::crypto::{Ed25519Item, VerifyBackend};
 use crate::types::Transaction;
-use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-/// Runs one sigverify thread until `stop` is set or ingress is gone.
-pub(crate) fn run_sigverify(
-    mut clock: StageClock,
-    backend: Arc<dyn VerifyBackend>,
-    input: Receiver<Vec<Transaction>>,
-    output: BatchSender<(Transaction, bool)>,
-    stop: Arc<AtomicBool>,
-) {
-    while !stop.load(Ordering::Relaxed) {
-        let received = input.recv_timeout(STOP_POLL);
-        clock.idle();
-        let txs = match received {
-            Ok(txs) => txs,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        clock.metrics().took(txs.len());
-        let verdicts = verify(backend.as_ref(), &txs);
+/// One sigverify thread: its backend and the queue to the node stage.
+pub(crate) struct Sigverify {
+    /// Verifies each batch.
+    pub backend: Arc<dyn VerifyBackend>,
+    /// Transactions with their verdicts, to the node stage.
+    pub output: BatchSender<(Transaction, bool)>,
+}
+
+impl Stage for Sigverify {
+    type Input = Transaction;
+    type Output = ();
+
+    fn on_batch(&mut self, txs: Vec<Transaction>, metrics: &StageMetrics) -> Result<Duration, QueueClosed> {
+        let verdicts = verify(self.backend.as_ref(), &txs);
         let out: Vec<(Transaction, bool)> = txs.into_iter().zip(verdicts).collect();
-        clock.metrics().gave(out.len());
-        let stalled = match output.send(out) {
-            Ok(d) => d,
-            Err(_) => return,
-        };
-        clock.busy(stalled);
+        metrics.gave(out.len());
+        self.output.send(out)
     }
+
+    fn finish(self) {}
 }
 
 /// The Ed25519 checks of `txs`, whose signing messages are `messages` (in the same order): what the sigverify

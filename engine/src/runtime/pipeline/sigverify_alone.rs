@@ -4,9 +4,11 @@
 //! building, queue hops, verdict pairing) with no other stage competing for its cores.
 
 use super::error::PipelineError;
+use super::metrics::{StageClock, StageMetrics};
 use super::queue::batch_queue;
-use super::sigverify::run_sigverify;
-use super::stage::{StageClock, StageMetrics, Warnings, spawn_pinned};
+use super::sigverify::Sigverify;
+use super::stage::run_stage;
+use super::threads::{Warnings, spawn_pinned};
 use crate::crypto::VerifyBackend;
 use crate::types::Transaction;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -63,7 +65,7 @@ pub fn measure_sigverify_alone(
     for (k, core) in cores.iter().enumerate() {
         let (m, s, rx, tx, b) = (metrics.clone(), stop.clone(), feed_rx.clone(), out_tx.clone(), backend.clone());
         workers.push(spawn_pinned(format!("sigverify-{k}"), Some(*core), &warnings, move || {
-            run_sigverify(StageClock::new(m), b, rx, tx, s)
+            run_stage(Sigverify { backend: b, output: tx }, StageClock::new(m), rx, s)
         })?);
     }
     drop((feed_rx, out_tx));

@@ -1,209 +1,155 @@
-//! The one `Stage` abstraction every pipeline stage is built from: uniform counters, a busy/idle clock for
-//! each of its threads, core pinning, and the probe the monitor samples.
+//! The one `Stage` abstraction: a stage is its work on a batch ([`Stage::on_batch`]) and on a quiet moment
+//! ([`Stage::on_idle`]); [`run_stage`] is the one loop that owns the clock (busy/idle accounting), the input
+//! counters and stop polling for every single-input stage (ingress, sigverify, execution, storage). The node
+//! stage and the synthetic committee wait on several inputs and timers at once and run their own event loops
+//! over the same clock and counters. Stages are named by [`StageKind`]; which cores each runs on is data
+//! ([`super::CoreMap`]), and starting the pipeline walks [`StageKind::PIPELINE`].
 
-use super::error::PipelineError;
-use crossbeam_channel::Receiver;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use super::metrics::{StageClock, StageMetrics};
+use super::queue::QueueClosed;
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
 
-/// Live counters of one stage (summed over its threads). Busy, idle and stalled time partition each thread's
-/// wall time; stalls are counted on the producer whose send found the next queue full.
-#[derive(Debug, Default)]
-pub struct StageMetrics {
-    /// Nanoseconds spent working (excluding time blocked on a full output queue).
-    pub busy_ns: AtomicU64,
-    /// Nanoseconds spent waiting for input.
-    pub idle_ns: AtomicU64,
-    /// Items taken in (transactions, messages, callbacks, blocks).
-    pub items_in: AtomicU64,
-    /// Items passed on.
-    pub items_out: AtomicU64,
-    /// Input batches handled.
-    pub batches: AtomicU64,
-    /// Back-pressure events: sends that found the output queue full.
-    pub stalls: AtomicU64,
-    /// Nanoseconds blocked on full output queues.
-    pub stall_ns: AtomicU64,
+/// How often an idle stage looks at its stop flag.
+pub(crate) const STOP_POLL: Duration = Duration::from_millis(5);
+
+/// The stages of node mode, by name: the five of the node under test in pipeline order, then the committee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StageKind {
+    /// Re-cuts submitted transactions into batches.
+    Ingress,
+    /// Verifies transaction signatures, one thread per core.
+    Sigverify,
+    /// Mempool, provisioning and consensus: the one `NodeStateMachine`.
+    Node,
+    /// Executes committed blocks in order.
+    Execution,
+    /// Persists executed blocks.
+    Storage,
+    /// The synthetic committee (node mode's other validators).
+    Committee,
 }
 
-/// A copy of [`StageMetrics`] at one instant.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StageCounters {
-    /// See [`StageMetrics::busy_ns`].
-    pub busy_ns: u64,
-    /// See [`StageMetrics::idle_ns`].
-    pub idle_ns: u64,
-    /// See [`StageMetrics::items_in`].
-    pub items_in: u64,
-    /// See [`StageMetrics::items_out`].
-    pub items_out: u64,
-    /// See [`StageMetrics::batches`].
-    pub batches: u64,
-    /// See [`StageMetrics::stalls`].
-    pub stalls: u64,
-    /// See [`StageMetrics::stall_ns`].
-    pub stall_ns: u64,
-}
+impl StageKind {
+    /// The node under test's stages, in pipeline order (each feeds the next; storage answers the node).
+    pub const PIPELINE: [StageKind; 5] =
+        [StageKind::Ingress, StageKind::Sigverify, StageKind::Node, StageKind::Execution, StageKind::Storage];
 
-impl StageMetrics {
-    /// The counters now.
-    pub fn counters(&self) -> StageCounters {
-        StageCounters {
-            busy_ns: self.busy_ns.load(Relaxed),
-            idle_ns: self.idle_ns.load(Relaxed),
-            items_in: self.items_in.load(Relaxed),
-            items_out: self.items_out.load(Relaxed),
-            batches: self.batches.load(Relaxed),
-            stalls: self.stalls.load(Relaxed),
-            stall_ns: self.stall_ns.load(Relaxed),
+    /// Every stage with a core list: the pipeline's, then the committee.
+    pub const ALL: [StageKind; 6] = [
+        StageKind::Ingress,
+        StageKind::Sigverify,
+        StageKind::Node,
+        StageKind::Execution,
+        StageKind::Storage,
+        StageKind::Committee,
+    ];
+
+    /// The name used in configs (`[pipeline.cores]` keys), reports and thread names.
+    pub fn name(self) -> &'static str {
+        match self {
+            StageKind::Ingress => "ingress",
+            StageKind::Sigverify => "sigverify",
+            StageKind::Node => "node",
+            StageKind::Execution => "execution",
+            StageKind::Storage => "storage",
+            StageKind::Committee => "committee",
         }
     }
 
-    /// Counts one input batch of `items`.
-    pub fn took(&self, items: usize) {
-        self.batches.fetch_add(1, Relaxed);
-        self.items_in.fetch_add(items as u64, Relaxed);
+    /// The stage of that name.
+    pub fn from_name(name: &str) -> Option<StageKind> {
+        StageKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Counts `items` passed on.
-    pub fn gave(&self, items: usize) {
-        self.items_out.fetch_add(items as u64, Relaxed);
-    }
-}
-
-impl StageCounters {
-    /// Element-wise `self − earlier` (saturating), for per-interval samples.
-    pub fn since(&self, earlier: &StageCounters) -> StageCounters {
-        StageCounters {
-            busy_ns: self.busy_ns.saturating_sub(earlier.busy_ns),
-            idle_ns: self.idle_ns.saturating_sub(earlier.idle_ns),
-            items_in: self.items_in.saturating_sub(earlier.items_in),
-            items_out: self.items_out.saturating_sub(earlier.items_out),
-            batches: self.batches.saturating_sub(earlier.batches),
-            stalls: self.stalls.saturating_sub(earlier.stalls),
-            stall_ns: self.stall_ns.saturating_sub(earlier.stall_ns),
+    /// Threads the stage runs on `cores`: sigverify one per core (it scales with load), every other stage one
+    /// on its first core.
+    pub fn threads(self, cores: &[usize]) -> usize {
+        match self {
+            StageKind::Sigverify => cores.len().max(1),
+            _ => 1,
         }
     }
-}
 
-/// One thread's busy/idle clock: every stretch of its wall time is charged to exactly one of busy, idle or
-/// (through the queue) stalled.
-///
-/// Busy time is the thread's **CPU time** (CLOCK_THREAD_CPUTIME_ID) spent between marks, not wall time: on shared
-/// or oversubscribed cores a descheduled thread would otherwise look busy and be misnamed the bottleneck.
-pub(crate) struct StageClock {
-    metrics: Arc<StageMetrics>,
-    mark: Instant,
-    cpu_mark: u64,
-}
-
-impl StageClock {
-    /// A clock charging `metrics`, starting now.
-    pub(crate) fn new(metrics: Arc<StageMetrics>) -> Self {
-        StageClock { metrics, mark: Instant::now(), cpu_mark: super::thread_cpu_ns() }
-    }
-
-    /// Charges the wall time since the last mark as idle (waiting for input).
-    pub(crate) fn idle(&mut self) {
-        let now = Instant::now();
-        self.metrics.idle_ns.fetch_add((now - self.mark).as_nanos() as u64, Relaxed);
-        self.mark = now;
-        self.cpu_mark = super::thread_cpu_ns();
-    }
-
-    /// Charges the CPU time since the last mark as busy. `stalled` (blocked on a full queue, counted as stall
-    /// time) burns no CPU, so it is already excluded; it is kept in the signature for the wall-time fallback.
-    pub(crate) fn busy(&mut self, stalled: Duration) {
-        let now = Instant::now();
-        let cpu = super::thread_cpu_ns();
-        let d = if cpu == 0 {
-            (now - self.mark).saturating_sub(stalled).as_nanos() as u64 // no thread clock on this platform
-        } else {
-            cpu.saturating_sub(self.cpu_mark)
-        };
-        self.metrics.busy_ns.fetch_add(d, Relaxed);
-        self.mark = now;
-        self.cpu_mark = cpu;
-    }
-
-    /// The metrics this clock charges.
-    pub(crate) fn metrics(&self) -> &StageMetrics {
-        &self.metrics
+    /// Position in [`StageKind::ALL`] (and in [`StageKind::PIPELINE`] for the pipeline's stages).
+    pub fn index(self) -> usize {
+        self as usize
     }
 }
 
-/// Pins the calling thread to `core`, a core id as the OS numbers it (one of [`available_cores`]). A core the
-/// thread may not run on, or a platform that refuses pinning, yields a warning and leaves the thread running
-/// unpinned — never a crash. (Configured core maps are checked against [`available_cores`] before any thread
-/// starts, see [`super::CoreLayout::resolve`], so this is the last line of defence, not the usual path.)
-pub fn pin_to_core(core: usize) -> Result<(), String> {
-    let Some(ids) = core_affinity::get_core_ids() else {
-        return Err(format!("cannot list this machine's cores; thread meant for core {core} runs unpinned"));
-    };
-    let Some(id) = ids.iter().find(|id| id.id == core) else {
-        let allowed: Vec<usize> = ids.iter().map(|id| id.id).collect();
-        return Err(format!(
-            "core {core} is not one this thread may run on (allowed: {allowed:?}); thread runs unpinned"
-        ));
-    };
-    if core_affinity::set_for_current(*id) {
-        Ok(())
-    } else {
-        Err(format!("pinning to core {core} failed; thread runs unpinned"))
+/// One single-input stage's work. [`run_stage`] waits for input, counts it and keeps the clock; the stage only
+/// transforms batches and passes them on.
+pub(crate) trait Stage {
+    /// What one input batch holds.
+    type Input;
+    /// What the stage hands back when it stops (its state, or nothing).
+    type Output;
+
+    /// Items a batch counts as in `items_in` (one per element unless a stage counts finer).
+    fn items(batch: &[Self::Input]) -> usize {
+        batch.len()
     }
-}
 
-/// Ids of the cores the calling thread may run on, ascending and never empty: its affinity mask on Linux
-/// (`taskset`, cpusets and containers restrict it, so ids need not start at 0 nor be contiguous), `0..n`
-/// where the platform numbers cores by index, and `0..available_parallelism` when it cannot list them.
-/// These are the ids [`pin_to_core`] accepts and [`super::CoreMap::auto`] lays stages out on.
-pub fn available_cores() -> Vec<usize> {
-    let mut ids: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|id| id.id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        ids = (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect();
+    /// Handles one input batch; returns the time blocked on a full output queue, or that the next stage is gone
+    /// (then this one stops too).
+    fn on_batch(&mut self, batch: Vec<Self::Input>, metrics: &StageMetrics) -> Result<Duration, QueueClosed>;
+
+    /// Called after every wait for input, batch or not: a stage holding partial work may pass it on. `None` when
+    /// there was nothing to do.
+    fn on_idle(&mut self, _metrics: &StageMetrics) -> Result<Option<Duration>, QueueClosed> {
+        Ok(None)
     }
-    ids
+
+    /// Longest wait for input before [`Stage::on_idle`] runs (capped at [`STOP_POLL`]).
+    fn wait(&self) -> Duration {
+        STOP_POLL
+    }
+
+    /// The stage's result once it stops.
+    fn finish(self) -> Self::Output;
 }
 
-/// Warnings collected from every thread (failed pins, stuck stages) for the report.
-pub(crate) type Warnings = Arc<Mutex<Vec<String>>>;
-
-/// Appends a warning (a poisoned lock still takes it: warnings must not be lost to a panic elsewhere).
-pub(crate) fn warn(warnings: &Warnings, w: String) {
-    warnings.lock().unwrap_or_else(|e| e.into_inner()).push(w);
-}
-
-/// Spawns a named thread that pins itself to `core` (a failed pin becomes a warning) and then runs `f`.
-pub(crate) fn spawn_pinned<R: Send + 'static>(
-    name: String,
-    core: Option<usize>,
-    warnings: &Warnings,
-    f: impl FnOnce() -> R + Send + 'static,
-) -> Result<JoinHandle<R>, PipelineError> {
-    let warnings = warnings.clone();
-    let stage = name.clone();
-    std::thread::Builder::new()
-        .name(name.clone())
-        .spawn(move || {
-            if let Some(core) = core
-                && let Err(w) = pin_to_core(core)
-            {
-                warn(&warnings, format!("{name}: {w}"));
+/// The one run loop of a single-input stage: until `stop` is set, the input is gone or the output is closed,
+/// wait for a batch (idle), hand it to the stage and let it flush (busy, minus time stalled on a full queue).
+pub(crate) fn run_stage<S: Stage>(
+    mut stage: S,
+    mut clock: StageClock,
+    input: Receiver<Vec<S::Input>>,
+    stop: Arc<AtomicBool>,
+) -> S::Output {
+    while !stop.load(Relaxed) {
+        let received = input.recv_timeout(stage.wait().min(STOP_POLL));
+        clock.idle();
+        let mut stalled: Option<Duration> = None;
+        match received {
+            Ok(batch) => {
+                clock.metrics().took(S::items(&batch));
+                match stage.on_batch(batch, clock.metrics()) {
+                    Ok(d) => stalled = Some(d),
+                    Err(QueueClosed) => break,
+                }
             }
-            f()
-        })
-        .map_err(|source| PipelineError::Spawn { stage, source })
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        match stage.on_idle(clock.metrics()) {
+            Ok(Some(d)) => stalled = Some(stalled.unwrap_or_default() + d),
+            Ok(None) => {}
+            Err(QueueClosed) => break,
+        }
+        if let Some(d) = stalled {
+            clock.busy(d);
+        }
+    }
+    stage.finish()
 }
 
 /// What the monitor and the report know about one stage: its name, layout, counters and input queue depth.
 pub(crate) struct StageProbe {
-    /// Stage name (report key).
-    pub name: &'static str,
+    /// The stage.
+    pub kind: StageKind,
     /// Cores its threads were meant to run on.
     pub cores: Vec<usize>,
     /// Number of threads.
