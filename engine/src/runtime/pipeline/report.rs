@@ -4,7 +4,7 @@
 use super::config::CoreMap;
 use super::metrics::StageCounters;
 use crate::node::NodeReport;
-use crate::sim::TxEvent;
+use crate::protocol::TxEvent;
 use serde::Serialize;
 
 /// One second of one stage.
