@@ -15,7 +15,6 @@ pub mod nodemode;
 pub mod plan;
 pub mod report;
 pub mod result;
-pub mod resultset;
 pub mod tune;
 pub mod ui;
 pub mod verify_input;

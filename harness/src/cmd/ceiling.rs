@@ -9,7 +9,7 @@ use crate::loadgen::workload::TxKind;
 use crate::nodemode::bound;
 use crate::nodemode::probe::NodeProbe;
 use crate::nodemode::rate::StageBusy;
-use crate::result::{self, Fingerprint, ResultFile};
+use crate::result::{self, Fingerprint, ResultHeader};
 use crate::ui::Ui;
 use anyhow::Context;
 use hsbench_engine::runtime::pipeline::{PipelineReport, VerifyThroughput, available_cores, measure_sigverify_alone};
@@ -178,22 +178,13 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
         &config_toml,
         config.run.seed,
         &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
-    );
-    fingerprint.core_map = serde_json::to_value(&core_map).ok();
+    )
+    .with_core_map(Some(&core_map));
     fingerprint.repeats = metrics.search.repeats;
     fingerprint.cv = Some(metrics.search.cv);
-    let result = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "ceiling",
-        mode: None,
-        started_unix_s,
-        config_origin: origin,
-        fingerprint,
-        config: &config,
-        metrics,
-    };
-    let path = result::write(&args.out, &result)?;
-    print_summary(&result.metrics, last_confirm.as_ref());
+    let header = ResultHeader { kind: "ceiling", mode: None, started_unix_s, config_origin: origin };
+    let path = result::write_result(&args.out, header, fingerprint, &config, &metrics)?;
+    print_summary(&metrics, last_confirm.as_ref());
     println!("result: {}", path.display());
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::compare::{self, Thresholds, Verdict};
 use crate::config::ConfigError;
-use crate::resultset::{self, ResultDoc};
+use crate::result::read::{self, ResultDoc};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ fn invalid(key: &'static str, message: String) -> anyhow::Error {
 }
 
 fn load(path: &Path) -> anyhow::Result<Vec<ResultDoc>> {
-    Ok(resultset::load_all(&[path.to_path_buf()]).map_err(ConfigError::from)?)
+    Ok(read::load_all(&[path.to_path_buf()]).map_err(ConfigError::from)?)
 }
 
 /// Runs `hsbench compare`: exit code 0 on pass or warn, 1 on a regression, 2 on unusable input.
@@ -54,7 +54,7 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<()> {
     }
     let (base, new) = (load(&args.base)?, load(&args.new)?);
     let compare::Pairing { pairs, notes } = if base_dir {
-        compare::pair(&base, &new).map_err(ConfigError::from)?
+        compare::pair(&base, &new)
     } else {
         let (Some(b), Some(n)) = (base.first(), new.first()) else {
             return Err(invalid("BASE NEW", "no result to compare".into()));

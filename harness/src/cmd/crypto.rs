@@ -5,7 +5,7 @@
 use crate::backends::{self, BackendName, Built};
 use crate::config;
 use crate::cryptobench::{self, Cell, CellStatus, Crossover, Op, SweepSettings};
-use crate::result::{self, Fingerprint, ResultFile};
+use crate::result::{self, Fingerprint, ResultHeader};
 use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
 use hsbench_kernels::bls12_381::bls_cost_models;
@@ -212,17 +212,10 @@ pub fn execute(args: CryptoArgs) -> anyhow::Result<()> {
     let mut fingerprint = Fingerprint::collect(&settings_json, 0, &names.join(","));
     fingerprint.repeats = settings.repeats;
     let descriptions = built.iter().map(|b| b.description.clone()).collect();
-    let file = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "crypto",
-        mode: None,
-        started_unix_s,
-        config_origin: args.config.as_ref().map_or_else(|| "command line".to_string(), |p| p.display().to_string()),
-        fingerprint,
-        config: settings,
-        metrics: CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions, projections },
-    };
-    let path = result::write(&args.out, &file)?;
+    let config_origin = args.config.as_ref().map_or_else(|| "command line".to_string(), |p| p.display().to_string());
+    let header = ResultHeader { kind: "crypto", mode: None, started_unix_s, config_origin };
+    let metrics = CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions, projections };
+    let path = result::write_result(&args.out, header, fingerprint, &settings, &metrics)?;
     println!("  result: {}", path.display());
     Ok(())
 }

@@ -3,8 +3,8 @@
 
 use crate::config::ConfigError;
 use crate::plan::{self, GpuCapacity, PlanError, StageCosts};
-use crate::result::{self, Fingerprint, ResultFile};
-use crate::resultset::{self, ResultDoc};
+use crate::result::read::{self, ResultDoc};
+use crate::result::{self, Fingerprint, ResultHeader};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -60,11 +60,11 @@ fn usage(e: PlanError) -> anyhow::Error {
 /// The stage-cost sources: the given files, or the newest ceiling under `results_dir`.
 fn sources(args: &PlanArgs, results_dir: &Path) -> anyhow::Result<(Vec<ResultDoc>, String)> {
     if !args.results.is_empty() {
-        let docs = resultset::load_all(&args.results).map_err(ConfigError::from)?;
+        let docs = read::load_all(&args.results).map_err(ConfigError::from)?;
         let note = if docs.len() > 1 { format!("mean of {} files", docs.len()) } else { "given".to_string() };
         return Ok((docs, note));
     }
-    match resultset::newest_of_kind(results_dir, "ceiling") {
+    match read::newest_of_kind(results_dir, "ceiling") {
         Some(doc) => Ok((vec![doc], format!("the newest ceiling result under {}/", results_dir.display()))),
         None => Err(invalid(
             "--results",
@@ -100,23 +100,10 @@ pub fn execute(args: PlanArgs) -> anyhow::Result<()> {
         gpu_results: args.gpu_results.as_ref().map(|p| p.display().to_string()),
     };
     let config_json = serde_json::to_string(&config).context("cannot encode the plan's settings")?;
-    let source_backend = docs
-        .first()
-        .map(|d| d.fingerprint().map(|f| f.crypto_backend))
-        .transpose()
-        .map_err(ConfigError::from)?
-        .unwrap_or_default();
-    let file = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "plan",
-        mode: None,
-        started_unix_s,
-        config_origin: "command line".to_string(),
-        fingerprint: Fingerprint::collect(&config_json, 0, &source_backend),
-        config,
-        metrics,
-    };
-    let path = result::write(&args.out, &file)?;
+    let source_backend = docs.first().map(|d| d.fingerprint.crypto_backend.clone()).unwrap_or_default();
+    let header = ResultHeader { kind: "plan", mode: None, started_unix_s, config_origin: "command line".to_string() };
+    let fingerprint = Fingerprint::collect(&config_json, 0, &source_backend);
+    let path = result::write_result(&args.out, header, fingerprint, &config, &metrics)?;
     println!("  result: {}", path.display());
     Ok(())
 }

@@ -3,7 +3,7 @@
 use crate::config::{self, BenchConfig, ClockKind, ConfigError};
 use crate::corpus;
 use crate::measure::{self, Agreement, DriveOutcome, GeneratorCheck, Pacer, Plan, TxMetrics};
-use crate::result::{self, Fingerprint, ResultFile};
+use crate::result::{self, Fingerprint, ResultHeader};
 use crate::ui::{Ui, load_bar, progress_bar};
 use anyhow::{Context, anyhow};
 use hsbench_engine::sim::{Cluster, ClusterReport, NodeReport, SimError};
@@ -179,20 +179,12 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         config.window().as_secs_f64(),
     );
     let metrics = run_benchmark(&config, &origin, &ui)?;
-    let result = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "run",
-        mode: Some("cluster"),
-        started_unix_s,
-        config_origin: origin,
-        fingerprint: Fingerprint::collect(&config_toml, config.run.seed, config.cluster.verify_backend.name()),
-        config: &config,
-        metrics,
-    };
-    let path = result::write(&args.out, &result)?;
-    print_summary(&result.metrics);
+    let header = ResultHeader { kind: "run", mode: Some("cluster"), started_unix_s, config_origin: origin };
+    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.cluster.verify_backend.name());
+    let path = result::write_result(&args.out, header, fingerprint, &config, &metrics)?;
+    print_summary(&metrics);
     println!("result: {}", path.display());
-    if !result.metrics.consistent {
+    if !metrics.consistent {
         anyhow::bail!("the nodes did not end in agreement (see {})", path.display());
     }
     Ok(())

@@ -7,7 +7,7 @@ use crate::loadgen::schedule::intended_offsets;
 use crate::measure::Plan;
 use crate::nodemode::probe::NodeProbe;
 use crate::nodemode::rate::RateResult;
-use crate::result::{self, Fingerprint, ResultFile};
+use crate::result::{self, Fingerprint, ResultHeader};
 use crate::ui::Ui;
 use anyhow::Context;
 use hsbench_engine::runtime::pipeline::PipelineReport;
@@ -63,24 +63,15 @@ pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
     let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
     let failures = rate.slo_failures(&config.slo);
     let pipeline = probe.last_report.take();
-    let mut fingerprint = Fingerprint::collect(
+    let fingerprint = Fingerprint::collect(
         &config_toml,
         config.run.seed,
         &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
-    );
-    fingerprint.core_map = pipeline.as_ref().and_then(|p| serde_json::to_value(&p.core_map).ok());
-    let result = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "run",
-        mode: Some("node"),
-        started_unix_s,
-        config_origin: origin,
-        fingerprint,
-        config: &config,
-        metrics: NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline, gpu },
-    };
-    let path = result::write(&args.out, &result)?;
-    let m = &result.metrics;
+    )
+    .with_core_map(pipeline.as_ref().map(|p| &p.core_map));
+    let m = NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline, gpu };
+    let header = ResultHeader { kind: "run", mode: Some("node"), started_unix_s, config_origin: origin };
+    let path = result::write_result(&args.out, header, fingerprint, &config, &m)?;
     println!();
     println!("{}", rate_header());
     let verdict = if m.slo_pass { "meets SLO".to_string() } else { m.slo_failures.join("; ") };

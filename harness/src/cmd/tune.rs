@@ -5,7 +5,7 @@
 use super::node_args::{NodeArgs, positive};
 use crate::backends::{BackendName, build};
 use crate::config::{self, BenchConfig, ConfigError};
-use crate::result::{self, Fingerprint, ResultFile};
+use crate::result::{self, Fingerprint, ResultHeader};
 use crate::tune::node::{CompactSearch, NodeEvaluator};
 use crate::tune::{Candidate, Evaluation, TuneEvent, TuneOutcome, TuneSettings, tune};
 use crate::ui::{Ui, progress_bar};
@@ -169,20 +169,11 @@ pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
         ],
     };
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
-    let mut fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
-    fingerprint.core_map = serde_json::to_value(&metrics.outcome.best.candidate.cores).ok();
-    let result = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "tune",
-        mode: None,
-        started_unix_s,
-        config_origin: origin,
-        fingerprint,
-        config: &config,
-        metrics,
-    };
-    let path = result::write(&args.results, &result)?;
-    print_summary(&result.metrics);
+    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name())
+        .with_core_map(Some(&metrics.outcome.best.candidate.cores));
+    let header = ResultHeader { kind: "tune", mode: None, started_unix_s, config_origin: origin };
+    let path = result::write_result(&args.results, header, fingerprint, &config, &metrics)?;
+    print_summary(&metrics);
     println!("result: {}", path.display());
     Ok(())
 }
