@@ -557,7 +557,8 @@ mod tests {
     }
 }
 
-/// Every result file kept in the repository (`results/**/*.json`) still loads through the typed views.
+/// Every result file kept in the repository (`results/**/*.json` and the CLI tests' fixtures) still loads through
+/// the typed views.
 #[cfg(test)]
 mod committed_results {
     use super::*;
@@ -575,10 +576,13 @@ mod committed_results {
 
     #[test]
     fn every_committed_result_parses() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
-        json_under(&root, &mut files);
-        assert!(!files.is_empty(), "no result files under {}", root.display());
+        for dir in [manifest.join("../results"), manifest.join("tests/fixtures")] {
+            let before = files.len();
+            json_under(&dir, &mut files);
+            assert!(files.len() > before, "no result files under {}", dir.display());
+        }
         for f in &files {
             let doc = ResultDoc::load(f).unwrap_or_else(|e| panic!("{e}"));
             assert_ne!(doc.metrics, Metrics::Other, "{}: unread kind {}", f.display(), doc.kind);

@@ -6,6 +6,10 @@
 //! target rate needs, at a chosen utilisation ceiling so that queues stay short. That assumes the cost per
 //! transaction stays what it was when measured (linear scaling across cores); it is a projection, and every
 //! figure says whether it was measured (read from a file) or projected (computed for the target).
+//!
+//! [`command`] reads the result files and writes the plan for `hsbench plan`.
+
+pub mod command;
 
 use crate::report::num::thousands;
 use crate::result::read::{ResultDoc, ResultError};

@@ -1,7 +1,9 @@
 //! The regression gate of `hsbench compare`: the headline metrics of two results side by side, as ratios where
 //! below 1 is always worse (new ÷ base for throughput, base ÷ new for latency), each judged against a fail and
 //! a warn threshold; fingerprints that differ in machine or build are called out, because such a comparison
-//! measures the machines, not the change.
+//! measures the machines, not the change. [`command`] runs it for the command line.
+
+pub mod command;
 
 use crate::report::markdown::table;
 use crate::report::num::thousands;
