@@ -58,7 +58,7 @@ pub struct ResultHeader {
     pub config_origin: String,
 }
 
-/// Writes one result file into `out` (see [`write`] for the name) and returns its path: the one place where a
+/// Writes one result file into `out` (see [`write()`] for the name) and returns its path: the one place where a
 /// command's header, fingerprint, effective configuration and metrics become a [`ResultFile`] at
 /// [`SCHEMA_VERSION`].
 pub fn write_result<C: Serialize, M: Serialize>(
