@@ -1,20 +1,20 @@
 //! Criterion micro-benchmarks of the node's hot operations (`cargo bench -p hsbench`).
 //!
 //! Names read side by side with `hsbench crypto`: the group is the operation (`ed25519-verify`, `g1-aggregate`,
-//! …, the names of `hsbench::cryptobench::Op`), the parameter is `backend/batch`, and the crypto benchmarks set
+//! …, the names of `hsbench::crypto::Op`), the parameter is `backend/batch`, and the crypto benchmarks set
 //! their throughput in items, so criterion's `thrpt` line is directly comparable with the sweep's items/s. The
 //! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
 //! `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`.
 //!
-//! Inputs come from the same place as the sweep's (`cryptobench::ops::Fixture` and `Prepared`), so a benchmark
+//! Inputs come from the same place as the sweep's (`crypto::ops::Fixture` and `Prepared`), so a benchmark
 //! and a sweep cell run exactly the same call. Runs are kept short (1 s warm-up, 2 s measurement, 20 samples; 10
 //! with flat sampling for the crypto groups, whose calls take up to ~0.2 s) so the whole suite finishes in a few
 //! minutes; pass criterion's own flags after `--` for longer runs.
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use hsbench::backends::{BackendName, Built, CryptoConfig, build};
-use hsbench::cryptobench::Op;
-use hsbench::cryptobench::ops::{Fixture, Prepared};
+use hsbench::crypto::Op;
+use hsbench::crypto::ops::{Fixture, Prepared};
 use hsbench_engine::crypto::ed25519_signing_key_from_seed;
 use hsbench_engine::execution::StateTree;
 use hsbench_engine::runtime::pipeline::{StageMetrics, batch_queue};

@@ -8,18 +8,17 @@ pub mod cmd;
 pub mod compare;
 pub mod config;
 pub mod corpus;
-pub mod cryptobench;
+pub mod crypto;
+pub mod devices;
 pub mod loadgen;
 pub mod measure;
-pub mod nodemode;
 pub mod plan;
 pub mod report;
 pub mod result;
-pub mod resultset;
+pub mod run;
 pub mod tune;
 pub mod ui;
-pub mod verify_input;
-pub mod verify_run;
+pub mod verify;
 
 #[cfg(test)]
 mod tests;

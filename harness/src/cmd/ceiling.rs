@@ -1,21 +1,10 @@
-//! `hsbench ceiling`: the highest offered rate one node sustains within the SLO (double, bisect, confirm), the
-//! raw sigverify bound of its sigverify cores, and the ratio of the two; a table and a `kind: "ceiling"` JSON.
+//! `hsbench ceiling`: the command line of [`crate::ceiling`].
 
 use super::node_args::{NodeArgs, positive};
-use super::node_table::{print_books, print_stages, rate_header, rate_row};
-use crate::ceiling::{CeilingOutcome, CurvePoint, SearchPhase, SearchSettings, search};
+use crate::ceiling::{self, CeilingRun};
 use crate::config::BenchConfig;
-use crate::loadgen::workload::TxKind;
-use crate::nodemode::bound;
-use crate::nodemode::probe::NodeProbe;
-use crate::nodemode::rate::StageBusy;
-use crate::result::{self, Fingerprint, ResultFile};
-use crate::ui::Ui;
-use anyhow::Context;
-use hsbench_engine::runtime::pipeline::{PipelineReport, VerifyThroughput, available_cores, measure_sigverify_alone};
-use serde::Serialize;
+use crate::result;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 /// Arguments of `hsbench ceiling`.
 #[derive(Debug, clap::Args)]
@@ -31,32 +20,6 @@ pub struct CeilingArgs {
     pub budget_minutes: f64,
 }
 
-/// The `metrics` object of a ceiling result.
-#[derive(Debug, Serialize)]
-pub struct CeilingMetrics {
-    /// The search: ceiling, confirmation mean and CV, merged p50/p99, notes, the whole curve.
-    #[serde(flatten)]
-    pub search: CeilingOutcome,
-    /// Bottleneck stage of the last confirmation run.
-    pub bottleneck: String,
-    /// Per-stage busy % of the last confirmation run.
-    pub stages: Vec<StageBusy>,
-    /// The raw sigverify bound (`null` when `ceiling.bound_s = 0`).
-    pub raw_bound: Option<VerifyThroughput>,
-    /// The sigverify stage alone on the same cores (`null` when `ceiling.bound_s = 0`).
-    pub sigverify_alone: Option<VerifyThroughput>,
-    /// `sigverify_alone.verifies_per_s ÷ raw_bound.verifies_per_s`: what the stage itself costs.
-    pub stage_to_bound: Option<f64>,
-    /// What the `gpu` backend did over the whole search; `null` for CPU backends.
-    pub gpu: Option<hsbench_kernels::GpuStats>,
-    /// `committed_tps_mean ÷ raw_bound.verifies_per_s`.
-    pub ceiling_to_bound: Option<f64>,
-    /// Wall time of the whole command (s).
-    pub elapsed_s: f64,
-    /// The engine's full report of the last confirmation run.
-    pub pipeline: Option<PipelineReport>,
-}
-
 fn effective_config(args: &CeilingArgs) -> anyhow::Result<(BenchConfig, String)> {
     let (config, origin) = args.node.effective_config()?;
     positive(&origin, "--budget-minutes", args.budget_minutes)?;
@@ -65,191 +28,15 @@ fn effective_config(args: &CeilingArgs) -> anyhow::Result<(BenchConfig, String)>
 
 /// Runs `hsbench ceiling`.
 pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
-    let t0 = Instant::now();
     let started_unix_s = result::unix_now();
     let (config, origin) = effective_config(&args)?;
-    let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
-    let ui = Ui::detect(args.node.quiet);
-    let (c, k) = (&config.cluster, &config.ceiling);
-    let (core_map, layout_warnings) = config
-        .pipeline
-        .cores
-        .resolve(&available_cores())
-        .map_err(|e| anyhow::anyhow!("{origin}: pipeline.cores: {e}"))?;
-    println!("hsbench ceiling — {origin}");
-    println!(
-        "  node under test + {} committee members · {} votes · {} · SLO p99 ≤ {} ms, ≥ {:.0} % committed · \
-         start {} tx/s, precision {:.0} %, probes {} s, confirm {} s × {}",
-        c.validators - 1,
-        super::run::name(&c.vote_scheme),
-        c.verify_backend,
-        config.slo.p99_ms,
-        config.slo.min_committed_fraction * 100.0,
-        k.start_tps,
-        k.precision * 100.0,
-        k.probe_s,
-        k.confirm_s,
-        k.repeats
-    );
-    println!("  core map: {}", serde_json::to_string(&core_map).unwrap_or_default());
-    for w in &layout_warnings {
-        println!("  warning: {w}");
-    }
-    let backend = crate::backends::build_node_backend(&config.crypto)?;
-    if let Some(b) = &backend {
-        println!("  backend: {}", b.description);
-    }
-    let mut probe = NodeProbe::new(&config, Some(args.node.cache.clone()), ui).with_backend(backend);
-
-    // The raw bound and the sigverify stage alone first, on a quiet machine.
-    let (raw_bound, sigverify_alone) = if k.bound_s > 0.0 {
-        let want = (config.pipeline.batch_size * core_map.sigverify.len().max(1) * 8).max(4096);
-        probe.corpus.ensure(want as u64, &ui);
-        let set = probe.corpus.set();
-        let valid: Vec<_> =
-            set.txs.iter().zip(&set.kinds).filter(|(_, k)| **k == TxKind::Valid).map(|(t, _)| t.clone()).collect();
-        let verifier = match &probe.backend {
-            Some(b) => b.backend.clone(),
-            None => bound::per_thread_backend(config.pipeline.verify_backend),
-        };
-        let window = Duration::from_secs_f64(k.bound_s);
-        let batch = config.pipeline.batch_size;
-        let b = bound::measure(&core_map.sigverify, verifier.clone(), batch, &valid, window);
-        println!(
-            "  raw sigverify bound: {:.0} verifies/s on cores {:?} ({}, batches of {})",
-            b.verifies_per_s, b.cores, b.backend, b.batch_size
-        );
-        let feeder = core_map.ingress.first().copied();
-        let alone = measure_sigverify_alone(&core_map.sigverify, feeder, verifier, batch, &valid, window)
-            .context("measuring the sigverify stage alone")?;
-        println!(
-            "  sigverify stage alone: {:.0} verifies/s on the same cores = {:.1} % of the raw bound",
-            alone.verifies_per_s,
-            100.0 * alone.verifies_per_s / b.verifies_per_s.max(1e-9)
-        );
-        (Some(b), Some(alone))
-    } else {
-        (None, None)
-    };
-
-    // Leave room for the confirmation runs (plus start-up and drain) inside the budget.
-    let budget = Duration::from_secs_f64(args.budget_minutes * 60.0);
-    let confirm_cost = Duration::from_secs_f64(f64::from(k.repeats) * (k.confirm_s + k.drain_s + 5.0));
-    let settings = SearchSettings {
-        start_tps: k.start_tps,
-        max_tps: k.max_tps,
-        precision: k.precision,
-        probe: Duration::from_secs_f64(k.probe_s),
-        confirm: Duration::from_secs_f64(k.confirm_s),
-        repeats: k.repeats,
-        deadline: Some(t0 + budget.saturating_sub(confirm_cost)),
-    };
-    println!();
-    println!("{}", rate_header());
-    let mut print_point = |p: &CurvePoint| {
-        let verdict = if p.pass { "pass".to_string() } else { format!("FAIL: {}", p.failures.join("; ")) };
-        println!("{}", rate_row(phase_name(p.phase), &p.result, &verdict));
-    };
-    let outcome = search(&mut probe, &settings, &config.slo, &mut print_point)?;
-    let last_confirm = outcome.curve.iter().rev().find(|p| p.phase == SearchPhase::Confirm).map(|p| p.result.clone());
-    let ceiling_to_bound = raw_bound
-        .as_ref()
-        .filter(|b| b.verifies_per_s > 0.0 && outcome.committed_tps_mean > 0.0)
-        .map(|b| outcome.committed_tps_mean / b.verifies_per_s);
-    let stage_to_bound = raw_bound
-        .as_ref()
-        .zip(sigverify_alone.as_ref())
-        .filter(|(b, _)| b.verifies_per_s > 0.0)
-        .map(|(b, a)| a.verifies_per_s / b.verifies_per_s);
-    let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
-    let metrics = CeilingMetrics {
-        sigverify_alone,
-        stage_to_bound,
-        gpu,
-        bottleneck: last_confirm.as_ref().map(|r| r.bottleneck.clone()).unwrap_or_default(),
-        stages: last_confirm.as_ref().map(|r| r.stages.clone()).unwrap_or_default(),
-        raw_bound,
-        ceiling_to_bound,
-        elapsed_s: t0.elapsed().as_secs_f64(),
-        pipeline: probe.last_report.take(),
-        search: outcome,
-    };
-    let mut fingerprint = Fingerprint::collect(
-        &config_toml,
-        config.run.seed,
-        &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
-    );
-    fingerprint.core_map = serde_json::to_value(&core_map).ok();
-    fingerprint.repeats = metrics.search.repeats;
-    fingerprint.cv = Some(metrics.search.cv);
-    let result = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "ceiling",
-        mode: None,
+    let run = CeilingRun {
+        origin,
+        cache: &args.node.cache,
+        out: &args.out,
+        quiet: args.node.quiet,
+        budget_minutes: args.budget_minutes,
         started_unix_s,
-        config_origin: origin,
-        fingerprint,
-        config: &config,
-        metrics,
     };
-    let path = result::write(&args.out, &result)?;
-    print_summary(&result.metrics, last_confirm.as_ref());
-    println!("result: {}", path.display());
-    Ok(())
-}
-
-fn phase_name(phase: SearchPhase) -> &'static str {
-    match phase {
-        SearchPhase::Double => "double",
-        SearchPhase::Bisect => "bisect",
-        SearchPhase::Confirm => "confirm",
-    }
-}
-
-fn print_summary(m: &CeilingMetrics, last: Option<&crate::nodemode::rate::RateResult>) {
-    let s = &m.search;
-    println!();
-    match s.ceiling_tps {
-        Some(rate) => println!(
-            "  ceiling           {rate:.0} tx/s offered → {:.0} tx/s committed (mean of {}, CV {:.1} %){}{}",
-            s.committed_tps_mean,
-            s.repeats,
-            s.cv * 100.0,
-            if s.confirmed { "" } else { "  NOT CONFIRMED" },
-            if s.reached_max { "  (max_tps reached: the real ceiling is higher)" } else { "" }
-        ),
-        None => println!("  ceiling           none found (no rate met the SLO)"),
-    }
-    println!(
-        "  latency at it     p50 {:.1} ms · p99 {:.1} ms (merged confirmation runs)",
-        s.p50_us as f64 / 1e3,
-        s.p99_us as f64 / 1e3
-    );
-    if let Some(b) = &m.raw_bound {
-        println!(
-            "  raw bound         {:.0} verifies/s on {} sigverify core(s) → ceiling ÷ bound = {}",
-            b.verifies_per_s,
-            b.cores.len(),
-            m.ceiling_to_bound.map_or("n/a".to_string(), |r| format!("{r:.3}"))
-        );
-    }
-    if let Some(a) = &m.sigverify_alone {
-        println!(
-            "  sigverify alone   {:.0} verifies/s → stage ÷ bound = {}",
-            a.verifies_per_s,
-            m.stage_to_bound.map_or("n/a".to_string(), |r| format!("{r:.3}"))
-        );
-    }
-    println!("  bottleneck        {}", if m.bottleneck.is_empty() { "n/a" } else { &m.bottleneck });
-    for note in &s.notes {
-        println!("  note: {note}");
-    }
-    if let Some(r) = last {
-        println!();
-        print_books(r);
-        println!();
-        print_stages(r);
-    }
-    println!("  took {:.0} s", m.elapsed_s);
-    println!();
+    ceiling::execute(&config, run)
 }

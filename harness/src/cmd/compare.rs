@@ -1,11 +1,8 @@
-//! `hsbench compare`: the regression gate between two result files or two folders of them; a Markdown table on
-//! stdout (and in a file), exit code 1 on a regression.
+//! `hsbench compare`: the command line of [`crate::compare`].
 
-use crate::compare::{self, Thresholds, Verdict};
-use crate::config::ConfigError;
-use crate::resultset::{self, ResultDoc};
-use anyhow::Context;
-use std::path::{Path, PathBuf};
+use crate::compare::Thresholds;
+use crate::compare::command::{self, invalid};
+use std::path::PathBuf;
 
 /// Arguments of `hsbench compare`.
 #[derive(Debug, clap::Args)]
@@ -28,14 +25,6 @@ pub struct CompareArgs {
     pub markdown: Option<PathBuf>,
 }
 
-fn invalid(key: &'static str, message: String) -> anyhow::Error {
-    ConfigError::Invalid { origin: "command line".into(), key, message }.into()
-}
-
-fn load(path: &Path) -> anyhow::Result<Vec<ResultDoc>> {
-    Ok(resultset::load_all(&[path.to_path_buf()]).map_err(ConfigError::from)?)
-}
-
 /// Runs `hsbench compare`: exit code 0 on pass or warn, 1 on a regression, 2 on unusable input.
 pub fn execute(args: CompareArgs) -> anyhow::Result<()> {
     let t = Thresholds { fail_below: args.fail_below, warn_below: args.warn_below };
@@ -48,55 +37,5 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<()> {
             format!("must be at least --fail-below {} (got {})", t.fail_below, t.warn_below),
         ));
     }
-    let (base_dir, new_dir) = (args.base.is_dir(), args.new.is_dir());
-    if base_dir != new_dir {
-        return Err(invalid("BASE NEW", "give two files or two folders, not one of each".into()));
-    }
-    let (base, new) = (load(&args.base)?, load(&args.new)?);
-    let compare::Pairing { pairs, notes } = if base_dir {
-        compare::pair(&base, &new).map_err(ConfigError::from)?
-    } else {
-        let (Some(b), Some(n)) = (base.first(), new.first()) else {
-            return Err(invalid("BASE NEW", "no result to compare".into()));
-        };
-        if b.label() != n.label() {
-            return Err(invalid(
-                "BASE NEW",
-                format!("cannot compare a {} result with a {} result", b.label(), n.label()),
-            ));
-        }
-        compare::Pairing { pairs: vec![(0, 0)], notes: Vec::new() }
-    };
-    if pairs.is_empty() {
-        return Err(invalid(
-            "BASE NEW",
-            format!("no result in {} matches one in {}", args.base.display(), args.new.display()),
-        ));
-    }
-    let comparisons = pairs
-        .iter()
-        .map(|&(i, j)| compare::compare(&base[i], &new[j], t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ConfigError::from)?;
-    let md =
-        compare::markdown(&args.base.display().to_string(), &args.new.display().to_string(), &comparisons, &notes, t);
-    print!("{md}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, md.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let failed: Vec<String> = comparisons
-        .iter()
-        .flat_map(|c| {
-            c.rows.iter().filter(|r| r.verdict == Verdict::Fail).map(move |r| format!("{} ({})", r.metric, c.new))
-        })
-        .collect();
-    if !failed.is_empty() {
-        anyhow::bail!(
-            "regression: {} metric(s) below --fail-below {}: {}",
-            failed.len(),
-            t.fail_below,
-            failed.join(", ")
-        );
-    }
-    Ok(())
+    command::execute(&args.base, &args.new, t, args.markdown.as_deref())
 }

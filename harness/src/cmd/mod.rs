@@ -1,4 +1,5 @@
-//! The command line: one file per subcommand, one variant of [`Command`] each. `run`, `ceiling`, `tune`,
+//! The command line: one file per subcommand, one variant of [`Command`] each; `cmd/X.rs` holds the arguments of
+//! `hsbench X` and hands them to the library folder of the same name (`crate::X`). `run`, `ceiling`, `tune`,
 //! `devices`, `verify` and `crypto` measure; `report`, `plan` and `compare` read result files back (a report
 //! folder, a capacity plan, a regression gate).
 
@@ -7,11 +8,9 @@ pub mod compare;
 pub mod crypto;
 pub mod devices;
 mod node_args;
-mod node_table;
 pub mod plan;
 pub mod report;
 pub mod run;
-mod run_node;
 pub mod tune;
 pub mod verify;
 

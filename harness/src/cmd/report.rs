@@ -2,7 +2,7 @@
 
 use crate::config::ConfigError;
 use crate::report::{self, ReportError};
-use crate::resultset;
+use crate::result::read;
 use std::path::PathBuf;
 
 /// Arguments of `hsbench report`.
@@ -18,7 +18,7 @@ pub struct ReportArgs {
 
 /// Runs `hsbench report`. Unusable input files are usage errors (exit code 2).
 pub fn execute(args: ReportArgs) -> anyhow::Result<()> {
-    let docs = resultset::load_all(&args.results).map_err(ConfigError::from)?;
+    let docs = read::load_all(&args.results).map_err(ConfigError::from)?;
     let output = report::write(&docs, &args.out).map_err(|e| match e {
         ReportError::Result(r) => anyhow::Error::new(ConfigError::from(r)),
         other => anyhow::Error::new(other),

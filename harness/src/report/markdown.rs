@@ -2,7 +2,8 @@
 //! effective configuration.
 
 use crate::report::num::{pct, thousands};
-use crate::resultset::{FingerprintView, ResultDoc, ResultError};
+use crate::result::Fingerprint;
+use crate::result::read::ResultDoc;
 
 /// A Markdown table: header row, separator, rows; `|` in cells is escaped.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -16,13 +17,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// The methodology paragraph, with the SLOs found in `docs`.
-pub fn methodology(docs: &[ResultDoc]) -> Result<String, ResultError> {
+pub fn methodology(docs: &[ResultDoc]) -> String {
     let mut slos = Vec::new();
     for d in docs {
-        let root = d.root();
-        let Some(config) = root.opt("config") else { continue };
-        let Some(slo) = config.opt("slo") else { continue };
-        if let (Some(p99), Some(frac)) = (slo.opt_f64("p99_ms")?, slo.opt_f64("min_committed_fraction")?) {
+        if let (Some(p99), Some(frac)) = (d.slo.p99_ms, d.slo.min_committed_fraction) {
             let text = format!("p99 ≤ {} ms and ≥ {:.0} % of the offered load committed", thousands(p99), frac * 100.0);
             if !slos.iter().any(|(t, _): &(String, Vec<String>)| *t == text) {
                 slos.push((text.clone(), Vec::new()));
@@ -38,7 +36,7 @@ pub fn methodology(docs: &[ResultDoc]) -> Result<String, ResultError> {
         let parts: Vec<String> = slos.iter().map(|(t, files)| format!("{t} ({})", files.join(", "))).collect();
         format!("The SLO in these files: {}.", parts.join("; "))
     };
-    Ok(format!(
+    format!(
         "Load is **open-loop**: the generator sends pre-signed transfers on a fixed schedule of intended send times, \
          whatever the node does, so a node that falls behind faces a growing queue instead of a client that politely \
          slows down. **Latency is coordinated-omission corrected**: it runs from each transaction's *intended* send \
@@ -53,16 +51,16 @@ pub fn methodology(docs: &[ResultDoc]) -> Result<String, ResultError> {
          with their CV. Per-stage busy % is thread CPU time ÷ (threads × wall time); cost per transaction is busy \
          core-time ÷ committed transactions. Compare figures only between results whose fingerprints (CPU, cores, \
          build profile, crypto backend, configuration hash) match.\n"
-    ))
+    )
 }
 
 /// The fingerprint table: one column per file.
-pub fn fingerprint_table(docs: &[ResultDoc]) -> Result<String, ResultError> {
-    let prints: Vec<FingerprintView> = docs.iter().map(ResultDoc::fingerprint).collect::<Result<_, _>>()?;
+pub fn fingerprint_table(docs: &[ResultDoc]) -> String {
+    let prints: Vec<&Fingerprint> = docs.iter().map(|d| &d.fingerprint).collect();
     let names: Vec<String> = docs.iter().map(|d| format!("`{}`", d.file_name())).collect();
     let mut header: Vec<&str> = vec!["field"];
     header.extend(names.iter().map(String::as_str));
-    type Getter = fn(&FingerprintView) -> String;
+    type Getter = fn(&&Fingerprint) -> String;
     let fields: [(&str, Getter); 15] = [
         ("hsbench", |f| f.hsbench_version.clone()),
         ("git commit", |f| {
@@ -75,7 +73,7 @@ pub fn fingerprint_table(docs: &[ResultDoc]) -> Result<String, ResultError> {
         ("build profile", |f| f.build_profile.clone()),
         ("rustc", |f| f.rustc.clone()),
         ("CPU", |f| f.cpu_model.clone()),
-        ("CPU flags", |f| f.cpu_flags.clone()),
+        ("CPU flags", |f| f.cpu_flags_text()),
         ("cores", |f| f.cores.to_string()),
         ("allocator", |f| f.allocator.clone()),
         ("crypto backend", |f| f.crypto_backend.clone()),
@@ -112,20 +110,19 @@ pub fn fingerprint_table(docs: &[ResultDoc]) -> Result<String, ResultError> {
             ));
         }
     }
-    Ok(out)
+    out
 }
 
 /// The effective configuration of a result, as TOML when it renders as TOML (JSON otherwise), in a collapsed
 /// block.
 pub fn effective_config(doc: &ResultDoc) -> String {
-    let root = doc.root();
-    let origin = root.opt_str("config_origin").ok().flatten().unwrap_or("unknown");
-    let Some(config) = root.opt("config") else {
+    let origin = doc.config_origin.as_deref().unwrap_or("unknown");
+    let Some(config) = doc.config.as_ref().filter(|c| !c.is_null()) else {
         return "This file records no configuration.\n".to_string();
     };
-    let (lang, text) = match toml::to_string(config.value()) {
+    let (lang, text) = match toml::to_string(config) {
         Ok(t) => ("toml", t),
-        Err(_) => ("json", serde_json::to_string_pretty(config.value()).unwrap_or_default()),
+        Err(_) => ("json", serde_json::to_string_pretty(config).unwrap_or_default()),
     };
     format!(
         "<details><summary>Effective configuration (from {origin})</summary>\n\n```{lang}\n{}\n```\n\n</details>\n",
@@ -148,9 +145,9 @@ mod tests {
             });
             ResultDoc::from_value(std::path::Path::new(name), v).unwrap()
         };
-        let same = fingerprint_table(&[doc("a", "X"), doc("b", "X")]).unwrap();
+        let same = fingerprint_table(&[doc("a", "X"), doc("b", "X")]);
         assert!(!same.contains("warning"));
-        let unlike = fingerprint_table(&[doc("a", "X"), doc("b", "Y")]).unwrap();
+        let unlike = fingerprint_table(&[doc("a", "X"), doc("b", "Y")]);
         assert!(unlike.contains("> warning: these results differ in CPU model (X vs Y)"), "{unlike}");
     }
 

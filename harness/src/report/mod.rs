@@ -7,7 +7,7 @@ pub mod num;
 pub mod plots;
 pub mod sections;
 
-use crate::resultset::{ResultDoc, ResultError};
+use crate::result::read::{ResultDoc, ResultError};
 use std::path::{Path, PathBuf};
 
 /// Why the report could not be built.
@@ -55,9 +55,9 @@ pub fn render(docs: &[ResultDoc]) -> Result<(String, Vec<sections::Figure>), Rep
         &rows,
     ));
     md.push_str("\n## Methodology\n\n");
-    md.push_str(&markdown::methodology(docs)?);
+    md.push_str(&markdown::methodology(docs));
     md.push_str("\n## Fingerprints\n\n");
-    md.push_str(&markdown::fingerprint_table(docs)?);
+    md.push_str(&markdown::fingerprint_table(docs));
     md.push_str("\n## Results\n\n");
     let mut figures = Vec::new();
     for (i, doc) in docs.iter().enumerate() {

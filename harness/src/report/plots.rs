@@ -5,7 +5,7 @@
 //! (and no font-kit / freetype) are needed. Every figure has a title, axis labels with units and a legend.
 
 use crate::report::num::{short, thousands};
-use crate::resultset::{CryptoCellView, CurvePointView, LatencySpectrum, StageCost, TuneRank};
+use crate::result::view::{CryptoCellView, CurvePointView, LatencySpectrum, StageCost, TuneRank};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -443,7 +443,7 @@ pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<String, PlotErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resultset::Percentiles;
+    use crate::result::view::Percentiles;
 
     fn valid(svg: Result<String, PlotError>) -> String {
         let svg = svg.unwrap();

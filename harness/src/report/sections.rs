@@ -4,7 +4,8 @@
 use crate::report::ReportError;
 use crate::report::num::{ms, pct, thousands};
 use crate::report::plots;
-use crate::resultset::{ResultDoc, ResultError};
+use crate::result::read::{ResultDoc, ResultError};
+use crate::result::view::Metrics;
 
 /// A figure to write next to report.md.
 #[derive(Clone, Debug)]
@@ -17,46 +18,39 @@ pub struct Figure {
 
 /// The summary-table row of one result: file, kind, headline, p50 / p99, repeats, CV, bottleneck, machine.
 pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
-    let root = doc.root();
-    let m = root.child("metrics")?;
-    let f = doc.fingerprint()?;
+    let f = &doc.fingerprint;
     let dash = || "—".to_string();
-    let (headline, latency, cv, bottleneck) = match doc.kind.as_str() {
-        "ceiling" => {
-            let headline = match m.opt_f64("ceiling_tps")? {
+    let (headline, latency, cv, bottleneck) = match &doc.metrics {
+        Metrics::Ceiling(m) => {
+            let headline = match m.ceiling_tps {
                 Some(c) => format!(
                     "ceiling {} tx/s offered → {} tx/s committed{}",
                     thousands(c),
-                    thousands(m.f64("committed_tps_mean")?),
-                    if m.opt_bool("confirmed")? == Some(true) { "" } else { " (not confirmed)" }
+                    thousands(doc.need("committed_tps_mean", m.committed_tps_mean)?),
+                    if m.confirmed == Some(true) { "" } else { " (not confirmed)" }
                 ),
                 None => "no ceiling found".to_string(),
             };
-            let lat = format!("{} / {}", ms(m.f64("p50_us")?), ms(m.f64("p99_us")?));
-            (
-                headline,
-                lat,
-                m.opt_f64("cv")?.map_or_else(dash, pct),
-                m.opt_str("bottleneck")?.unwrap_or("—").to_string(),
-            )
+            let lat = format!("{} / {}", ms(doc.need("p50_us", m.p50_us)?), ms(doc.need("p99_us", m.p99_us)?));
+            (headline, lat, m.cv.map_or_else(dash, pct), m.bottleneck.clone().unwrap_or_else(dash))
         }
-        "run" => {
+        Metrics::Run(m) => {
             let mut headline = format!(
                 "{} tx/s committed of {} offered",
-                thousands(m.f64("committed_tps")?),
-                thousands(m.f64("offered_tps")?)
+                thousands(doc.need("committed_tps", m.committed_tps)?),
+                thousands(doc.need("offered_tps", m.offered_tps)?)
             );
-            if let Some(pass) = m.opt_bool("slo_pass")? {
+            if let Some(pass) = m.slo_pass {
                 headline.push_str(if pass { " (meets the SLO)" } else { " (misses the SLO)" });
             }
-            if let Some(agree) = m.opt_bool("consistent")? {
+            if let Some(agree) = m.consistent {
                 headline.push_str(if agree { " (nodes agree)" } else { " (NODES DISAGREE)" });
             }
-            let l = m.child("latency_us")?;
-            let lat = format!("{} / {}", ms(l.f64("p50")?), ms(l.f64("p99")?));
-            (headline, lat, f.cv.map_or_else(dash, pct), m.opt_str("bottleneck")?.unwrap_or("—").to_string())
+            let l = doc.need("latency_us", m.latency_us)?;
+            let lat = format!("{} / {}", ms(l.p50_us), ms(l.p99_us));
+            (headline, lat, f.cv.map_or_else(dash, pct), m.bottleneck.clone().unwrap_or_else(dash))
         }
-        "crypto" => {
+        Metrics::Crypto(_) => {
             let cells = doc.crypto_cells()?;
             let best = cells
                 .iter()
@@ -76,8 +70,8 @@ pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
             };
             (headline, dash(), dash(), dash())
         }
-        "tune" => {
-            let headline = match doc.tune_ranking()? {
+        Metrics::Tune(_) => {
+            let headline = match doc.tune_ranking() {
                 Some(r) => {
                     let best =
                         r.iter().filter_map(|x| x.ceiling_tps.map(|c| (c, x))).max_by(|a, b| a.0.total_cmp(&b.0));
@@ -90,16 +84,15 @@ pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
             };
             (headline, dash(), dash(), dash())
         }
-        "plan" => {
-            let cores = m.opt("cpu_only").map(|c| c.child("total_cores").and_then(|t| t.u64("value"))).transpose()?;
-            let target = m.opt_f64("target_tps")?;
-            let headline = match (target, cores) {
+        Metrics::Plan(m) => {
+            let cores = m.cpu_only.as_ref().map(|c| c.total_cores.value);
+            let headline = match (m.target_tps, cores) {
                 (Some(t), Some(c)) => format!("plan: {} tx/s needs {c} cores (projected)", thousands(t)),
                 _ => "plan".to_string(),
             };
             (headline, dash(), dash(), dash())
         }
-        other => (format!("kind `{other}`: no summary for this kind"), dash(), dash(), dash()),
+        Metrics::Other => (format!("kind `{}`: no summary for this kind", doc.kind), dash(), dash(), dash()),
     };
     Ok(vec![
         format!("`{}`", doc.file_name()),
@@ -129,73 +122,68 @@ fn embed(out: &mut String, figures: &mut Vec<Figure>, file_name: String, alt: &s
 pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), ReportError> {
     let slug = slug(doc, index);
     let name = doc.file_name();
-    let root = doc.root();
-    let m = root.child("metrics")?;
-    let config = root.opt("config");
-    let slo = config.as_ref().and_then(|c| c.opt("slo"));
-    let slo_p99_ms = slo.map(|s| s.opt_f64("p99_ms")).transpose()?.flatten();
+    let slo_p99_ms = doc.slo.p99_ms;
     let mut out = format!("### {}. `{}` — {}\n\n", index + 1, name, doc.label());
     out.push_str(&format!("Source: `{}`.\n\n", doc.path.display()));
     let mut figures = Vec::new();
 
-    if doc.kind == "ceiling" {
-        match m.opt_f64("ceiling_tps")? {
+    if let Some(m) = doc.ceiling() {
+        match m.ceiling_tps {
             Some(c) => out.push_str(&format!(
                 "Ceiling **{} tx/s** offered; committed {} tx/s (mean of {} confirmation runs, CV {}){}; p50 {} ms, \
                  p99 {} ms (merged confirmation runs).",
                 thousands(c),
-                thousands(m.f64("committed_tps_mean")?),
-                m.opt_u64("repeats")?.unwrap_or(1),
-                pct(m.opt_f64("cv")?.unwrap_or(0.0)),
-                if m.opt_bool("confirmed")? == Some(true) { ", confirmed" } else { ", **not confirmed**" },
-                ms(m.f64("p50_us")?),
-                ms(m.f64("p99_us")?),
+                thousands(doc.need("committed_tps_mean", m.committed_tps_mean)?),
+                m.repeats.unwrap_or(1),
+                pct(m.cv.unwrap_or(0.0)),
+                if m.confirmed == Some(true) { ", confirmed" } else { ", **not confirmed**" },
+                ms(doc.need("p50_us", m.p50_us)?),
+                ms(doc.need("p99_us", m.p99_us)?),
             )),
             None => out.push_str("No rate met the SLO: no ceiling."),
         }
-        if let Some(b) = m.opt("raw_bound") {
+        if let Some(b) = &m.raw_bound {
             out.push_str(&format!(
                 " Raw sigverify bound on the same cores: {} verifies/s",
-                thousands(b.f64("verifies_per_s")?)
+                thousands(b.verifies_per_s)
             ));
-            if let Some(r) = m.opt_f64("ceiling_to_bound")? {
+            if let Some(r) = m.ceiling_to_bound {
                 out.push_str(&format!(" (ceiling ÷ bound = {r:.2})"));
             }
             out.push('.');
         }
         out.push_str("\n\n");
-        for note in m.opt_items("notes")? {
-            if let Some(n) = note.value().as_str() {
-                out.push_str(&format!("- note: {n}\n"));
-            }
+        for n in &m.notes {
+            out.push_str(&format!("- note: {n}\n"));
         }
-        let curve = doc.curve()?;
+        let curve = doc.curve();
         if curve.is_empty() {
             out.push_str("This file has no search curve (`metrics.curve` is empty): no latency–throughput figure.\n\n");
         } else {
-            let svg = plots::latency_throughput(
-                &format!("Latency–throughput — {name}"),
-                &curve,
-                m.opt_f64("ceiling_tps")?,
-                slo_p99_ms,
-            )?;
+            let svg =
+                plots::latency_throughput(&format!("Latency–throughput — {name}"), &curve, m.ceiling_tps, slo_p99_ms)?;
             let alt = "Latency–throughput curve: committed tx/s and p99 ms by offered tx/s, ceiling marked";
             embed(&mut out, &mut figures, format!("{slug}-curve.svg"), alt, svg);
         }
     }
 
     if doc.kind == "ceiling" || doc.kind == "run" {
-        match doc.stages()? {
+        match doc.stages() {
             Some(stages) => {
-                let bottleneck = m.opt_str("bottleneck")?.unwrap_or("");
+                let bottleneck = match &doc.metrics {
+                    Metrics::Run(m) => m.bottleneck.as_deref(),
+                    Metrics::Ceiling(m) => m.bottleneck.as_deref(),
+                    _ => None,
+                }
+                .unwrap_or("");
                 let at =
-                    doc.stage_rate_tps()?.map(|r| format!(" at {} tx/s committed", thousands(r))).unwrap_or_default();
+                    doc.stage_rate_tps().map(|r| format!(" at {} tx/s committed", thousands(r))).unwrap_or_default();
                 let what = if doc.kind == "ceiling" { "last confirmation run at the ceiling" } else { "the run" };
                 let svg = plots::stage_busy(
                     &format!("Per-stage busy % ({what}{at}) — {name}"),
                     &stages,
                     bottleneck,
-                    doc.committee_busy_pct()?,
+                    doc.committee_busy_pct(),
                 )?;
                 embed(&mut out, &mut figures, format!("{slug}-stages.svg"), "Per-stage busy % and cost per tx", svg);
             }
@@ -204,7 +192,7 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
                  stage figure.\n\n",
             ),
         }
-        match doc.latency_spectrum()? {
+        match doc.latency_spectrum() {
             Some(spectrum) => {
                 let svg = plots::latency_spectrum(
                     &format!("Latency percentiles ({}) — {name}", spectrum.origin),
@@ -222,7 +210,7 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
     }
 
     if doc.kind == "tune" {
-        match doc.tune_ranking()? {
+        match doc.tune_ranking() {
             Some(ranking) => {
                 let rows: Vec<Vec<String>> = ranking
                     .iter()
@@ -238,7 +226,7 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
                     &["configuration", "ceiling (tx/s)", "bottleneck"],
                     &rows,
                 ));
-                if let Some(best) = m.opt_str("best_config")? {
+                if let Some(best) = doc.tune().and_then(|t| t.best_config.as_ref()) {
                     out.push_str(&format!("\nBest configuration written to `{best}`.\n"));
                 }
                 out.push('\n');
@@ -268,8 +256,8 @@ fn crypto_section(
     figures: &mut Vec<Figure>,
 ) -> Result<(), ReportError> {
     let cells = doc.crypto_cells()?;
-    let crossovers = doc.crossovers()?;
-    let gpu = doc.gpu_label()?;
+    let crossovers = doc.crossovers();
+    let gpu = doc.gpu_label();
     let mut ops: Vec<&str> = Vec::new();
     for c in &cells {
         if !ops.contains(&c.op.as_str()) {

@@ -1,7 +1,7 @@
 //! The ceiling search against a deterministic service model with a known ceiling.
 
 use super::common::ServiceModel;
-use crate::ceiling::{SearchPhase, SearchSettings, mean_cv, search};
+use crate::ceiling::search::{SearchPhase, SearchSettings, mean_cv, search};
 use crate::config::SloConfig;
 use std::time::Duration;
 
@@ -80,7 +80,7 @@ fn gives_up_confirming_after_the_step_down_limit() {
     assert!(!out.confirmed && out.ceiling_tps.is_some(), "{out:?}");
     assert!(out.notes.iter().any(|n| n.contains("not confirmed")), "{:?}", out.notes);
     let failed = out.curve.iter().filter(|p| p.phase == SearchPhase::Confirm && !p.pass).count();
-    assert_eq!(failed as u32, crate::ceiling::MAX_STEP_DOWNS + 1);
+    assert_eq!(failed as u32, crate::ceiling::search::MAX_STEP_DOWNS + 1);
 }
 
 #[test]

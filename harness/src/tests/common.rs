@@ -193,19 +193,19 @@ impl ServiceModel {
     }
 }
 
-impl crate::ceiling::RateProbe for ServiceModel {
+impl crate::ceiling::search::RateProbe for ServiceModel {
     fn probe(
         &mut self,
         rate: f64,
         duration: Duration,
-    ) -> Result<crate::nodemode::rate::RateResult, crate::ceiling::ProbeError> {
+    ) -> Result<crate::run::node::rate::RateResult, crate::ceiling::search::ProbeError> {
         self.probes.push((rate, duration));
         let capacity =
             if duration > Duration::from_secs(5) { self.capacity * self.long_run_factor } else { self.capacity };
         let rho = rate / capacity;
         let p99_ms = if rho < 1.0 { self.base_ms / (1.0 - rho) } else { 3_600_000.0 };
         let committed = rate.min(capacity);
-        let mut r = crate::nodemode::rate::RateResult {
+        let mut r = crate::run::node::rate::RateResult {
             duration_s: duration.as_secs_f64(),
             valid_offered_tps: rate,
             committed_fraction: committed / rate,

@@ -3,7 +3,7 @@
 use super::common::{BoundedNode, schedule};
 use crate::loadgen::generator::Load;
 use crate::measure::Plan;
-use crate::nodemode::measure_rate;
+use crate::run::node::measure_rate;
 use std::time::Duration;
 
 fn load(n: u64, rate: f64) -> Load {

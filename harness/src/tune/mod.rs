@@ -4,14 +4,16 @@
 //! candidate, both are measured once more back to back and the better of that recheck wins, so noise between
 //! two runs cannot crown a layout that is not really better.
 //!
-//! The search only sees [`Evaluate`], so it is tested against a deterministic cost model.
+//! The search only sees [`Evaluate`], so it is tested against a deterministic cost model; [`command`] runs it for
+//! the command line.
 
 pub mod candidate;
+pub mod command;
 pub mod moves;
 pub mod node;
 
 use crate::backends::BackendName;
-use crate::ceiling::ProbeError;
+use crate::ceiling::search::ProbeError;
 pub use candidate::Candidate;
 use serde::Serialize;
 use std::time::{Duration, Instant};

@@ -3,10 +3,10 @@
 
 use super::{Candidate, Evaluate, Evaluation};
 use crate::backends::{self, BackendName, Built};
-use crate::ceiling::{ProbeError, SearchPhase, SearchSettings, search};
+use crate::ceiling::search::{ProbeError, SearchPhase, SearchSettings, search};
 use crate::config::BenchConfig;
-use crate::nodemode::probe::{CorpusStore, NodeProbe};
-use crate::nodemode::rate::RateResult;
+use crate::run::node::probe::{CorpusStore, NodeProbe};
+use crate::run::node::rate::RateResult;
 use crate::ui::Ui;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,18 +1,18 @@
 //! `hsbench run --mode node`: one validator's pinned pipeline with a synthetic committee at one rate (or
 //! profile), measured and written as a `kind: "run"`, `mode: "node"` result.
 
-use super::node_table::{print_books, print_stages, rate_header, rate_row};
-use super::run::{RunArgs, effective_config, name};
+use super::probe::NodeProbe;
+use super::rate::RateResult;
+use super::table::{print_books, print_stages, rate_header, rate_row};
+use crate::config::BenchConfig;
 use crate::loadgen::schedule::intended_offsets;
-use crate::measure::Plan;
-use crate::nodemode::probe::NodeProbe;
-use crate::nodemode::rate::RateResult;
-use crate::result::{self, Fingerprint, ResultFile};
+use crate::result::{self, Fingerprint, ResultHeader};
+use crate::run::{name, plan};
 use crate::ui::Ui;
 use anyhow::Context;
 use hsbench_engine::runtime::pipeline::PipelineReport;
 use serde::Serialize;
-use std::time::Duration;
+use std::path::Path;
 
 /// The `metrics` object of a node-mode run.
 #[derive(Debug, Serialize)]
@@ -30,11 +30,18 @@ pub struct NodeRunMetrics {
     pub gpu: Option<hsbench_kernels::GpuStats>,
 }
 
-/// Runs `hsbench run --mode node`.
-pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
-    let (config, origin) = effective_config(args)?;
+/// Runs one node-mode measurement of a validated `config` (from `origin`) at its rate or profile, with the corpus
+/// cache in `cache`; writes the result into `out` and prints the tables. Fails when the generator fell behind.
+pub fn execute(
+    config: &BenchConfig,
+    origin: String,
+    cache: &Path,
+    out: &Path,
+    quiet: bool,
+    started_unix_s: u64,
+) -> anyhow::Result<()> {
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
-    let ui = Ui::detect(args.quiet);
+    let ui = Ui::detect(quiet);
     let c = &config.cluster;
     println!("hsbench run --mode node — {origin}");
     println!(
@@ -48,39 +55,25 @@ pub fn execute(args: &RunArgs, started_unix_s: u64) -> anyhow::Result<()> {
         config.window().as_secs_f64(),
     );
     let offsets = intended_offsets(&config.run.profile, config.run.rate_tps, config.run.duration_s, u64::MAX);
-    let plan = Plan {
-        duration: Duration::from_secs_f64(config.run.duration_s),
-        warmup: Duration::from_secs_f64(config.run.warmup_s),
-        cooldown: Duration::from_secs_f64(config.run.cooldown_s),
-        drain: Duration::from_secs_f64(config.run.drain_s),
-    };
+    let plan = plan(config);
     let backend = crate::backends::build_node_backend(&config.crypto)?;
     if let Some(b) = &backend {
         println!("  backend: {}", b.description);
     }
-    let mut probe = NodeProbe::new(&config, Some(args.cache.clone()), ui).with_backend(backend);
+    let mut probe = NodeProbe::new(config, Some(cache.to_path_buf()), ui).with_backend(backend);
     let rate = probe.run_schedule(offsets, &plan)?;
     let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
     let failures = rate.slo_failures(&config.slo);
     let pipeline = probe.last_report.take();
-    let mut fingerprint = Fingerprint::collect(
+    let fingerprint = Fingerprint::collect(
         &config_toml,
         config.run.seed,
         &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
-    );
-    fingerprint.core_map = pipeline.as_ref().and_then(|p| serde_json::to_value(&p.core_map).ok());
-    let result = ResultFile {
-        schema_version: result::SCHEMA_VERSION,
-        kind: "run",
-        mode: Some("node"),
-        started_unix_s,
-        config_origin: origin,
-        fingerprint,
-        config: &config,
-        metrics: NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline, gpu },
-    };
-    let path = result::write(&args.out, &result)?;
-    let m = &result.metrics;
+    )
+    .with_core_map(pipeline.as_ref().map(|p| &p.core_map));
+    let m = NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline, gpu };
+    let header = ResultHeader { kind: "run", mode: Some("node"), started_unix_s, config_origin: origin };
+    let path = result::write_result(out, header, fingerprint, config, &m)?;
     println!();
     println!("{}", rate_header());
     let verdict = if m.slo_pass { "meets SLO".to_string() } else { m.slo_failures.join("; ") };

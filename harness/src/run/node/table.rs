@@ -1,7 +1,7 @@
 //! Console tables shared by `run --mode node` and `ceiling`: one row per measured rate, and the stages.
 
+use super::rate::RateResult;
 use crate::measure::TxMetrics;
-use crate::nodemode::rate::RateResult;
 
 fn ms(us: u64) -> String {
     format!("{:.1}", us as f64 / 1e3)

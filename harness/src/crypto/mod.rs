@@ -1,6 +1,7 @@
-//! `hsbench crypto`'s sweep: backend × batch size × operation, warm-up call excluded, repeats with CV, and the
-//! CPU/GPU crossover batch size per operation.
+//! `hsbench crypto`: the sweep (backend × batch size × operation, warm-up call excluded, repeats with CV) and the
+//! CPU/GPU crossover batch size per operation; [`command`] runs it, prints it and writes the result.
 
+pub mod command;
 mod crossover;
 pub mod ops;
 
@@ -94,7 +95,7 @@ fn measure(
         total_calls += calls;
         total_time += secs;
     }
-    let (mean, cv) = crate::ceiling::mean_cv(&rates);
+    let (mean, cv) = crate::ceiling::search::mean_cv(&rates);
     Ok((mean, total_time * 1e3 / total_calls.max(1) as f64, cv, total_calls))
 }
 

@@ -4,7 +4,7 @@
 use super::measure_rate;
 use super::rate::{RateResult, StageBusy};
 use crate::backends::Built;
-use crate::ceiling::{ProbeError, RateProbe};
+use crate::ceiling::search::{ProbeError, RateProbe};
 use crate::config::BenchConfig;
 use crate::corpus::{CorpusSpec, TxSet};
 use crate::loadgen::cache::load_or_sign;

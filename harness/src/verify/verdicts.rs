@@ -1,7 +1,7 @@
 //! Verification of `hsbench verify`'s items with one backend: every well-formed Ed25519 item in one
 //! `verify_ed25519_batch` call, BLS items grouped by message into `verify_bls_same_message` calls.
 
-use crate::verify_input::{Scheme, VerifyItem};
+use crate::verify::input::{Scheme, VerifyItem};
 use hsbench_engine::crypto::{BLS_SIG_DST, BlsItem, BlsPublicKey, Ed25519Item, VerifyBackend};
 use std::collections::BTreeMap;
 
@@ -132,7 +132,7 @@ pub fn tally(items: &[Result<VerifyItem, String>], outcomes: &[Outcome]) -> Tall
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify_input::parse;
+    use crate::verify::input::parse;
     use hsbench_engine::crypto::{CpuBackendKind, cpu_backend};
 
     #[test]

@@ -10,7 +10,7 @@
 //! The search only sees [`RateProbe`], so it is tested against a deterministic service model.
 
 use crate::config::SloConfig;
-use crate::nodemode::rate::RateResult;
+use crate::run::node::rate::RateResult;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 

@@ -6,9 +6,14 @@
 //! target rate needs, at a chosen utilisation ceiling so that queues stay short. That assumes the cost per
 //! transaction stays what it was when measured (linear scaling across cores); it is a projection, and every
 //! figure says whether it was measured (read from a file) or projected (computed for the target).
+//!
+//! [`command`] reads the result files and writes the plan for `hsbench plan`.
+
+pub mod command;
 
 use crate::report::num::thousands;
-use crate::resultset::{CryptoCellView, ResultDoc, ResultError, StageCost};
+use crate::result::read::{ResultDoc, ResultError};
+use crate::result::view::{CryptoCellView, StageCost};
 use serde::Serialize;
 
 /// Where a figure comes from.
@@ -91,9 +96,9 @@ impl StageCosts {
         let mut rates = Vec::new();
         for d in docs {
             let stages = d
-                .stages()?
+                .stages()
                 .ok_or_else(|| PlanError::NoStages { file: d.path.display().to_string(), kind: d.label() })?;
-            if let Some(r) = d.stage_rate_tps()? {
+            if let Some(r) = d.stage_rate_tps() {
                 rates.push(r);
             }
             per_file.push(stages);
@@ -134,10 +139,10 @@ impl GpuCapacity {
         }
         let cells = doc.crypto_cells()?;
         let best = best_gpu_cell(&cells).ok_or_else(|| PlanError::NoGpuCells { file: file.clone() })?;
-        let crossover_batch = doc.crossovers()?.into_iter().find(|x| x.op == "ed25519-verify").and_then(|x| x.batch);
+        let crossover_batch = doc.crossovers().into_iter().find(|x| x.op == "ed25519-verify").and_then(|x| x.batch);
         Ok(GpuCapacity {
             file,
-            adapter: doc.gpu_label()?,
+            adapter: doc.gpu_label(),
             best_batch: best.batch,
             items_per_s: best.items_per_s.unwrap_or(0.0),
             crossover_batch,

@@ -1,11 +1,14 @@
 //! The regression gate of `hsbench compare`: the headline metrics of two results side by side, as ratios where
 //! below 1 is always worse (new ÷ base for throughput, base ÷ new for latency), each judged against a fail and
 //! a warn threshold; fingerprints that differ in machine or build are called out, because such a comparison
-//! measures the machines, not the change.
+//! measures the machines, not the change. [`command`] runs it for the command line.
+
+pub mod command;
 
 use crate::report::markdown::table;
 use crate::report::num::thousands;
-use crate::resultset::{ResultDoc, ResultError};
+use crate::result::read::{ResultDoc, ResultError};
+use crate::result::view::Metrics;
 
 /// Which way is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,41 +103,40 @@ impl Comparison {
 /// The comparable metrics of a result, by kind: ceiling and runs (throughput, p50, p99), crypto (items/s per
 /// operation × backend × batch), tune (ceiling per configuration). Other kinds have none.
 pub fn metrics_of(doc: &ResultDoc) -> Result<Vec<Metric>, ResultError> {
-    let root = doc.root();
-    let m = root.child("metrics")?;
     let hi = |name: String, value: f64| Metric { name, value, direction: Direction::Higher };
     let lo = |name: &str, us: f64| Metric { name: name.to_string(), value: us / 1e3, direction: Direction::Lower };
     let mut out = Vec::new();
-    match doc.kind.as_str() {
-        "ceiling" => {
-            if let Some(c) = m.opt_f64("ceiling_tps")? {
+    match &doc.metrics {
+        Metrics::Ceiling(m) => {
+            if let Some(c) = m.ceiling_tps {
                 out.push(hi("ceiling (tx/s offered)".into(), c));
             }
-            out.push(hi("committed at the ceiling (tx/s, mean of confirmations)".into(), m.f64("committed_tps_mean")?));
-            out.push(lo("p50 latency at the ceiling (ms)", m.f64("p50_us")?));
-            out.push(lo("p99 latency at the ceiling (ms)", m.f64("p99_us")?));
+            let committed = doc.need("committed_tps_mean", m.committed_tps_mean)?;
+            out.push(hi("committed at the ceiling (tx/s, mean of confirmations)".into(), committed));
+            out.push(lo("p50 latency at the ceiling (ms)", doc.need("p50_us", m.p50_us)?));
+            out.push(lo("p99 latency at the ceiling (ms)", doc.need("p99_us", m.p99_us)?));
         }
-        "run" => {
-            out.push(hi("committed (tx/s)".into(), m.f64("committed_tps")?));
-            let l = m.child("latency_us")?;
-            out.push(lo("p50 latency (ms)", l.f64("p50")?));
-            out.push(lo("p99 latency (ms)", l.f64("p99")?));
+        Metrics::Run(m) => {
+            out.push(hi("committed (tx/s)".into(), doc.need("committed_tps", m.committed_tps)?));
+            let l = doc.need("latency_us", m.latency_us)?;
+            out.push(lo("p50 latency (ms)", l.p50_us));
+            out.push(lo("p99 latency (ms)", l.p99_us));
         }
-        "crypto" => {
+        Metrics::Crypto(_) => {
             for c in doc.crypto_cells()? {
                 if let Some(r) = c.items_per_s {
                     out.push(hi(format!("{} {} batch {} (items/s)", c.op, c.backend, c.batch), r));
                 }
             }
         }
-        "tune" => {
-            for r in doc.tune_ranking()?.unwrap_or_default() {
+        Metrics::Tune(_) => {
+            for r in doc.tune_ranking().unwrap_or_default() {
                 if let Some(c) = r.ceiling_tps {
                     out.push(hi(format!("{} ceiling (tx/s)", r.label), c));
                 }
             }
         }
-        _ => {}
+        Metrics::Plan(_) | Metrics::Other => {}
     }
     Ok(out)
 }
@@ -190,7 +192,7 @@ pub fn compare(base: &ResultDoc, new: &ResultDoc, t: Thresholds) -> Result<Compa
         });
     }
     let mut warnings = Vec::new();
-    let (bf, nf) = (base.fingerprint()?, new.fingerprint()?);
+    let (bf, nf) = (&base.fingerprint, &new.fingerprint);
     let unlike: [(&str, String, String); 4] = [
         ("cpu_model", bf.cpu_model.clone(), nf.cpu_model.clone()),
         ("cores", bf.cores.to_string(), nf.cores.to_string()),
@@ -212,8 +214,8 @@ pub fn compare(base: &ResultDoc, new: &ResultDoc, t: Thresholds) -> Result<Compa
     Ok(Comparison { base: base.file_name(), new: new.file_name(), label: base.label(), rows, warnings })
 }
 
-fn key(d: &ResultDoc) -> Result<(String, Option<String>, String), ResultError> {
-    Ok((d.kind.clone(), d.mode.clone(), d.fingerprint()?.config_hash))
+fn key(d: &ResultDoc) -> (String, Option<String>, String) {
+    (d.kind.clone(), d.mode.clone(), d.fingerprint.config_hash.clone())
 }
 
 /// How two folders' results were paired.
@@ -227,7 +229,7 @@ pub struct Pairing {
 
 /// Pairs the results of two folders: same file name first, then same kind, mode and config hash (in start
 /// order when both sides have as many; the newest of each otherwise).
-pub fn pair(base: &[ResultDoc], new: &[ResultDoc]) -> Result<Pairing, ResultError> {
+pub fn pair(base: &[ResultDoc], new: &[ResultDoc]) -> Pairing {
     let mut pairs = Vec::new();
     let mut notes = Vec::new();
     let (mut used_b, mut used_n) = (vec![false; base.len()], vec![false; new.len()]);
@@ -240,7 +242,7 @@ pub fn pair(base: &[ResultDoc], new: &[ResultDoc]) -> Result<Pairing, ResultErro
     }
     let mut keys: Vec<(String, Option<String>, String)> = Vec::new();
     for (i, b) in base.iter().enumerate() {
-        let k = key(b)?;
+        let k = key(b);
         if !used_b[i] && !keys.contains(&k) {
             keys.push(k);
         }
@@ -248,13 +250,13 @@ pub fn pair(base: &[ResultDoc], new: &[ResultDoc]) -> Result<Pairing, ResultErro
     for k in keys {
         let mut bs: Vec<usize> = Vec::new();
         for (i, d) in base.iter().enumerate() {
-            if !used_b[i] && key(d)? == k {
+            if !used_b[i] && key(d) == k {
                 bs.push(i);
             }
         }
         let mut ns: Vec<usize> = Vec::new();
         for (j, d) in new.iter().enumerate() {
-            if !used_n[j] && key(d)? == k {
+            if !used_n[j] && key(d) == k {
                 ns.push(j);
             }
         }
@@ -285,7 +287,7 @@ pub fn pair(base: &[ResultDoc], new: &[ResultDoc]) -> Result<Pairing, ResultErro
     for n in new.iter().enumerate().filter(|(j, _)| !used_n[*j]).map(|(_, n)| n) {
         notes.push(format!("`{}` ({}): no matching base result", n.file_name(), n.label()));
     }
-    Ok(Pairing { pairs, notes })
+    Pairing { pairs, notes }
 }
 
 fn value(x: Option<f64>, name: &str) -> String {
@@ -404,10 +406,10 @@ mod tests {
     fn folders_pair_by_name_then_by_configuration() {
         let base = vec![ceiling("x/a.json", 1.0, 1.0, "X"), ceiling("x/only-base.json", 1.0, 1.0, "X")];
         let new = vec![ceiling("y/z.json", 1.0, 1.0, "X"), ceiling("y/a.json", 1.0, 1.0, "X")];
-        let p = pair(&base, &new).unwrap();
+        let p = pair(&base, &new);
         assert_eq!(p.pairs, vec![(0, 1), (1, 0)]);
         assert!(p.notes.is_empty());
-        let p = pair(&base, &new[1..]).unwrap();
+        let p = pair(&base, &new[1..]);
         assert_eq!(p.pairs, vec![(0, 0)]);
         assert_eq!(p.notes, vec!["`only-base.json` (ceiling): no matching new result"]);
     }

@@ -4,10 +4,12 @@
 //! [`NodeHandle`]; `probe` binds it to the engine's `NodeUnderTest`; `bound` measures the raw sigverify bound.
 
 pub mod bound;
+pub mod command;
 pub mod probe;
 pub mod rate;
+pub mod table;
 
-use crate::ceiling::ProbeError;
+use crate::ceiling::search::ProbeError;
 use crate::loadgen::generator::{Load, LoadPlan, NodeHandle, run_open_loop};
 use crate::measure::{Plan, Snapshot};
 use rate::RateResult;

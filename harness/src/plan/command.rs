@@ -1,0 +1,98 @@
+//! What `hsbench plan` does end to end: reads the stage costs (and GPU capacity), plans, prints the table and writes
+//! the `kind: "plan"` result.
+
+use super::{GpuCapacity, PlanError, StageCosts};
+use crate::config::ConfigError;
+use crate::result::read::{self, ResultDoc};
+use crate::result::{self, Fingerprint, ResultHeader};
+use anyhow::Context;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Folder searched for the newest ceiling result when no result file is given.
+pub const RESULTS_DIR: &str = "results";
+
+/// What to plan for (the command line's choices, already checked).
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// Target rate the validator must commit (tx/s).
+    pub target_tps: f64,
+    /// Highest planned busy fraction of any core (0 < U ≤ 1).
+    pub utilisation: f64,
+    /// Ceiling or node-mode results (empty: the newest ceiling result under [`RESULTS_DIR`]).
+    pub results: Vec<PathBuf>,
+    /// A crypto result with gpu cells, to plan GPUs too.
+    pub gpu_results: Option<PathBuf>,
+    /// Folder the plan JSON is written to.
+    pub out: PathBuf,
+}
+
+/// What the plan was asked for (the `config` of the plan result).
+#[derive(Debug, Serialize)]
+struct PlanConfig<'a> {
+    target_tps: f64,
+    utilisation: f64,
+    results: &'a [String],
+    gpu_results: Option<String>,
+}
+
+/// A usage error (exit code 2) about the command-line option `key`.
+pub fn invalid(key: &'static str, message: String) -> anyhow::Error {
+    ConfigError::Invalid { origin: "command line".into(), key, message }.into()
+}
+
+/// Bad or unusable input files are usage errors (exit code 2).
+fn usage(e: PlanError) -> anyhow::Error {
+    match e {
+        PlanError::Result(r) => ConfigError::from(r).into(),
+        other => {
+            ConfigError::Parse { origin: "hsbench plan".into(), location: String::new(), message: other.to_string() }
+                .into()
+        }
+    }
+}
+
+/// The stage-cost sources: the given files, or the newest ceiling under `results_dir`.
+fn sources(results: &[PathBuf], results_dir: &Path) -> anyhow::Result<(Vec<ResultDoc>, String)> {
+    if !results.is_empty() {
+        let docs = read::load_all(results).map_err(ConfigError::from)?;
+        let note = if docs.len() > 1 { format!("mean of {} files", docs.len()) } else { "given".to_string() };
+        return Ok((docs, note));
+    }
+    match read::newest_of_kind(results_dir, "ceiling") {
+        Some(doc) => Ok((vec![doc], format!("the newest ceiling result under {}/", results_dir.display()))),
+        None => Err(invalid(
+            "--results",
+            format!("no ceiling result under {}/; run `hsbench ceiling` or pass --results FILE", results_dir.display()),
+        )),
+    }
+}
+
+/// Plans for `req`.
+pub fn execute(req: &PlanRequest) -> anyhow::Result<()> {
+    let started_unix_s = result::unix_now();
+    let (docs, note) = sources(&req.results, Path::new(RESULTS_DIR))?;
+    let costs = StageCosts::from_docs(&docs).map_err(usage)?;
+    let gpu = match &req.gpu_results {
+        Some(path) => {
+            let doc = ResultDoc::load(path).map_err(ConfigError::from)?;
+            Some(GpuCapacity::from_doc(&doc).map_err(usage)?)
+        }
+        None => None,
+    };
+    let metrics = super::plan(req.target_tps, req.utilisation, &costs, gpu, note);
+    print!("{}", super::render(&metrics));
+    let config = PlanConfig {
+        target_tps: req.target_tps,
+        utilisation: req.utilisation,
+        results: &costs.files,
+        gpu_results: req.gpu_results.as_ref().map(|p| p.display().to_string()),
+    };
+    let config_json = serde_json::to_string(&config).context("cannot encode the plan's settings")?;
+    let source_backend = docs.first().map(|d| d.fingerprint.crypto_backend.clone()).unwrap_or_default();
+    let header = ResultHeader { kind: "plan", mode: None, started_unix_s, config_origin: "command line".to_string() };
+    let fingerprint = Fingerprint::collect(&config_json, 0, &source_backend);
+    let path = result::write_result(&req.out, header, fingerprint, &config, &metrics)?;
+    println!("  result: {}", path.display());
+    Ok(())
+}

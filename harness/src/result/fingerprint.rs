@@ -1,0 +1,181 @@
+//! The fingerprint of a result: everything that makes two results comparable (build, machine, backends,
+//! configuration). Written by every measuring command and read back by `report`, `plan` and `compare` through the
+//! same struct, so the two sides share one schema; fields that older files lack have serde defaults.
+
+use serde::{Deserialize, Serialize};
+use std::process::Command;
+
+fn unknown() -> String {
+    "unknown".to_string()
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// CPU features that change crypto speed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CpuFlags {
+    /// AVX2.
+    pub avx2: bool,
+    /// AVX-512 foundation.
+    pub avx512f: bool,
+    /// AVX-512 IFMA (curve25519-dalek's fastest backend).
+    pub avx512ifma: bool,
+}
+
+impl CpuFlags {
+    /// The flags of the CPU this runs on.
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            CpuFlags {
+                avx2: std::is_x86_feature_detected!("avx2"),
+                avx512f: std::is_x86_feature_detected!("avx512f"),
+                avx512ifma: std::is_x86_feature_detected!("avx512ifma"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        CpuFlags::default()
+    }
+}
+
+/// Everything that makes two results comparable: build, machine, backends, configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// hsbench's version.
+    #[serde(default = "unknown")]
+    pub hsbench_version: String,
+    /// Commit of the source tree the binary was built from, or `"unknown"`.
+    #[serde(default = "unknown")]
+    pub git_commit: String,
+    /// Whether that tree had uncommitted changes when the run started (`null` when unknown).
+    #[serde(default)]
+    pub git_dirty: Option<bool>,
+    /// `rustc --version` of the build.
+    #[serde(default = "unknown")]
+    pub rustc: String,
+    /// Cargo profile of the build (`release`, `dist`, `debug` ...).
+    pub build_profile: String,
+    /// Target triple.
+    #[serde(default = "unknown")]
+    pub target: String,
+    /// Cargo features enabled.
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Relevant CPU flags (`None` when the file predates them).
+    #[serde(default)]
+    pub cpu_flags: Option<CpuFlags>,
+    /// Logical cores available to the process.
+    pub cores: usize,
+    /// Global allocator (`mimalloc`, or `system` with the `system-alloc` feature).
+    #[serde(default = "unknown")]
+    pub allocator: String,
+    /// Core map of the pinned pipeline (node mode and ceiling; `null` for cluster runs).
+    #[serde(default)]
+    pub core_map: Option<serde_json::Value>,
+    /// Transaction signature verification backend (`cpu`, `cpu-batch`, `cpu-par`).
+    pub crypto_backend: String,
+    /// The GPU adapter wgpu would pick (`"none"` when there is none).
+    #[serde(default = "unknown")]
+    pub gpu_adapter: String,
+    /// Its driver (`"none"` when there is no adapter).
+    #[serde(default = "unknown")]
+    pub gpu_driver: String,
+    /// Runs the headline figure is taken over (1 for a single run).
+    #[serde(default = "one")]
+    pub repeats: u32,
+    /// Coefficient of variation of the headline figure over the repeats (`null` for a single run).
+    #[serde(default)]
+    pub cv: Option<f64>,
+    /// Ed25519 arithmetic backend (curve25519-dalek's run-time choice).
+    #[serde(default = "unknown")]
+    pub ed25519_backend: String,
+    /// blake3 of the effective configuration TOML (hex).
+    pub config_hash: String,
+    /// Seed of the run (`None` when the file predates it).
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+impl Fingerprint {
+    /// The fingerprint of this process for a configuration rendered as `config_toml`, with verification
+    /// backend `crypto_backend`; `core_map`, `repeats` and `cv` are set by the commands that have them.
+    pub fn collect(config_toml: &str, seed: u64, crypto_backend: &str) -> Self {
+        let (git_commit, git_dirty) = git_state();
+        let (gpu_adapter, gpu_driver) = match hsbench_kernels::select_adapter(None) {
+            Ok(a) => (a.name.clone(), if a.driver_info.is_empty() { a.driver } else { a.driver_info }),
+            Err(_) => ("none".to_string(), "none".to_string()),
+        };
+        Fingerprint {
+            hsbench_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit,
+            git_dirty,
+            rustc: env!("HSBENCH_RUSTC_VERSION").to_string(),
+            build_profile: env!("HSBENCH_BUILD_PROFILE").to_string(),
+            target: env!("HSBENCH_TARGET").to_string(),
+            features: crate::alloc::features().into_iter().map(str::to_string).collect(),
+            cpu_model: cpu_model(),
+            cpu_flags: Some(CpuFlags::detect()),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            allocator: crate::alloc::ALLOCATOR.to_string(),
+            core_map: None,
+            crypto_backend: crypto_backend.to_string(),
+            gpu_adapter,
+            gpu_driver,
+            repeats: 1,
+            cv: None,
+            ed25519_backend: hsbench_engine::crypto::backend_description(),
+            config_hash: blake3::hash(config_toml.as_bytes()).to_hex().to_string(),
+            seed: Some(seed),
+        }
+    }
+    /// The relevant CPU flags that were on, as text (`AVX2, AVX-512F`; `none`; `unknown` when not recorded).
+    pub fn cpu_flags_text(&self) -> String {
+        let Some(c) = &self.cpu_flags else { return "unknown".to_string() };
+        let on: Vec<&str> = [(c.avx2, "AVX2"), (c.avx512f, "AVX-512F"), (c.avx512ifma, "AVX-512 IFMA")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        if on.is_empty() { "none".to_string() } else { on.join(", ") }
+    }
+
+    /// With the core map of the pinned pipeline recorded (`None` leaves it `null`).
+    pub fn with_core_map<T: Serialize>(mut self, core_map: Option<&T>) -> Self {
+        self.core_map = core_map.and_then(|m| serde_json::to_value(m).ok());
+        self
+    }
+}
+
+/// Commit and dirty flag of the source tree this binary was built from, asked of `git` now; `"unknown"` and
+/// `None` when git or the tree is not there.
+fn git_state() -> (String, Option<bool>) {
+    let tree = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let git = |args: &[&str]| -> Option<String> {
+        let out = Command::new("git").arg("-C").arg(tree).args(args).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "HEAD"]) {
+        None => ("unknown".to_string(), None),
+        Some(commit) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=normal"]).map(|s| !s.is_empty());
+            (commit, dirty)
+        }
+    }
+}
+
+/// The CPU's model name from /proc/cpuinfo, or `"unknown"`.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
