@@ -31,42 +31,46 @@ import json, os, signal, subprocess, sys, time
 # A killed run still reverts the mutation it applied (the `finally` below); a new run also resets the copy.
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-CORE = "engine/src/bft/core.rs"
+CORE = "engine/src/bft/core.rs"           # the HotStuff state, restart and the timer entry point
+PROPOSAL = "engine/src/bft/core/proposal.rs"  # checking and voting on proposals
+VOTES = "engine/src/bft/core/votes.rs"        # votes, QCs and TCs
+COMMIT = "engine/src/bft/core/commit.rs"      # two-chain commit and epochs
+VIEW = "engine/src/bft/core/view_change.rs"   # timeouts and view change
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
-     [(CORE, "let justify_ok = justify.rank() >= self.high_qc.rank();",
+     [(PROPOSAL, "let justify_ok = justify.rank() >= self.high_qc.rank();",
              "let justify_ok = justify.rank() >= self.high_qc.rank() || true;")]),
     ("vote_twice_in_round", "vote only if round > last_voted_round",
-     [(CORE, "            && h.round > self.last_voted_round\n",
+     [(PROPOSAL, "            && h.round > self.last_voted_round\n",
              "            && (h.round > self.last_voted_round || true)\n")]),
     ("vote_without_persist", "persist safety state before the vote leaves",
-     [(CORE, "        self.persist_safety(out);\n        let message = vote_message(",
+     [(PROPOSAL, "        self.persist_safety(out);\n        let message = vote_message(",
              "        let message = vote_message(")]),
     ("vote_after_timeout", "no vote in a round after timing out in it",
-     [(CORE, "            self.last_voted_round = round; // never vote in a round after timing out in it",
+     [(VIEW, "            self.last_voted_round = round; // never vote in a round after timing out in it",
              "            // mutant: timing out no longer raises last_voted_round")]),
     ("one_chain_commit", "commit needs a two-chain (QC of b1 commits b0, not b1)",
-     [(CORE, "        let b0_hash = b0.hash();\n        let b0_qc = b1.header.parent_qc.clone();",
+     [(COMMIT, "        let b0_hash = b0.hash();\n        let b0_qc = b1.header.parent_qc.clone();",
              "        let b0_hash = b1.hash();\n        let b0_qc = qc.clone();")]),
     ("commit_non_consecutive", "two-chain commit needs consecutive rounds",
-     [(CORE, "            || b1.header.round != b0.header.round + 1\n", "")]),
+     [(COMMIT, "            || b1.header.round != b0.header.round + 1\n", "")]),
     # Equivalent today (kept to show the guard is redundant, not untested): an epoch-e block's parent is either
     # of epoch e or the boundary block L of e - 1 (check_proposal's justify_epoch_ok), and L is the tree root once
     # the node is in e, so `b0.height <= root` returns first. Its survival is reported, not counted as a miss.
     ("commit_across_epochs", "two-chain commit needs both blocks in one epoch",
-     [(CORE, "            || b1.header.epoch != b0.header.epoch\n", "")], "equivalent"),
+     [(COMMIT, "            || b1.header.epoch != b0.header.epoch\n", "")], "equivalent"),
     ("quorum_2f", "quorum is 2f+1 (floor(2n/3)+1), not 2f",
      [("engine/src/bft/committee.rs", "self.committee(epoch).len() * 2 / 3 + 1",
                                       "self.committee(epoch).len() * 2 / 3")]),
     ("qc_signer_count", "a QC needs a quorum of signers (qc_check)",
-     [(CORE, "        if signers.len() < self.p.schedule.quorum(qc.epoch) {\n            return Err(Refusal::BadCertificate);\n        }\n",
+     [(VOTES, "        if signers.len() < self.p.schedule.quorum(qc.epoch) {\n            return Err(Refusal::BadCertificate);\n        }\n",
              "")]),
     ("tc_signer_count", "a TC needs a quorum of signers (tc_checks)",
-     [(CORE, "if signers.len() < self.p.schedule.quorum(tc.epoch) || tc.high_qc.epoch > tc.epoch {",
+     [(VOTES, "if signers.len() < self.p.schedule.quorum(tc.epoch) || tc.high_qc.epoch > tc.epoch {",
              "if tc.high_qc.epoch > tc.epoch {")]),
     ("any_epoch_start_qc", "the only signature-free certificate is the genesis epoch-start QC",
-     [(CORE, "return if *qc == self.genesis_qc { Ok(None) } else { Err(Refusal::BadCertificate) };",
+     [(VOTES, "return if *qc == self.genesis_qc { Ok(None) } else { Err(Refusal::BadCertificate) };",
              "return Ok(None);")]),
     ("count_duplicate", "a signer counts once per certificate (collector)",
      [("engine/src/bft/collector.rs",
@@ -74,15 +78,15 @@ MUTATIONS = [
        "        // mutant: a duplicate signature is counted under the next free position\n"
        "        let position = (position..).find(|p| !self.sigs.contains_key(p)).unwrap_or(position);\n")]),
     ("ignore_equivocation", "a second, different vote of one signer in a round is refused (equivocation)",
-     [(CORE, "return Err(if *prev == digest { Refusal::Duplicate } else { Refusal::Equivocation });",
+     [(VOTES, "return Err(if *prev == digest { Refusal::Duplicate } else { Refusal::Equivocation });",
              "if *prev == digest { return Err(Refusal::Duplicate); }"),
-      (CORE, "Some(prev) if *prev != digest => {", "Some(prev) if *prev != digest && false => {")]),
+      (VOTES, "Some(prev) if *prev != digest => {", "Some(prev) if *prev != digest && false => {")]),
     ("vote_other_epoch", "votes of another epoch are refused",
-     [(CORE, "let pos = self.signer_position(v.epoch, v.voter)?;", "let pos = self.signer_position(self.epoch, v.voter)?;"),
-      (CORE, "        if v.epoch != self.epoch {\n            out.refused.push(Refusal::OldEpoch);",
+     [(VOTES, "let pos = self.signer_position(v.epoch, v.voter)?;", "let pos = self.signer_position(self.epoch, v.voter)?;"),
+      (VOTES, "        if v.epoch != self.epoch {\n            out.refused.push(Refusal::OldEpoch);",
              "        if false {\n            out.refused.push(Refusal::OldEpoch);")]),
     ("votes_by_block_hash", "votes count only toward a QC over the message they signed (d08f06d)",
-     [(CORE, "let set = self.votes.entry((v.round, digest)).or_default();",
+     [(VOTES, "let set = self.votes.entry((v.round, digest)).or_default();",
              "let set = self.votes.entry((v.round, v.block_hash)).or_default();")]),
     ("forget_last_voted_round", "a restart restores last_voted_round",
      [(CORE, "self.last_voted_round = self.last_voted_round.max(s.last_voted_round);",
@@ -100,7 +104,7 @@ MUTATIONS = [
      [("engine/src/runtime/services.rs", "if self.verify_aggregate(&job.message, &job.signers, &agg) {",
                                          "if !job.signers.is_empty() || !job.message.is_empty() {")]),
     ("join_on_one_timeout", "join a view change on f+1 timeouts, not 1",
-     [(CORE, "if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {",
+     [(VIEW, "if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {",
              "if count >= 1.min(weak) && self.sent_timeout.is_none_or(|r| r < round) {")]),
 ]
 
