@@ -289,7 +289,7 @@ fn main() {
             with(&[
                 ("cluster.validators", Int(7)),
                 ("cluster.vote_scheme", Name("ed25519")),
-                ("cluster.verify_backend", Name("cpu-par")),
+                ("crypto.backend", Name("cpu-par")),
                 ("network.latency_ms", Float(5.0)),
                 ("network.loss", Float(0.01)),
                 ("consensus.base_timeout_ms", Int(1000)),

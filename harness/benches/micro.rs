@@ -73,11 +73,11 @@ fn crypto(c: &mut Criterion) {
             };
             group.throughput(Throughput::Elements(batch as u64));
             for (name, built) in &backends {
-                let runs_here = match name {
+                let runs_here = match *name {
                     BackendName::Gpu => op.on_gpu(),
-                    BackendName::CpuBatch => true,
+                    BackendName::CPU_BATCH => true,
                     // The other CPU kinds only for Ed25519: BLS batches are the same code on every CPU kind.
-                    BackendName::Cpu | BackendName::CpuPar => op == Op::Ed25519Verify,
+                    BackendName::CPU | BackendName::CPU_PAR => op == Op::Ed25519Verify,
                 };
                 if !runs_here {
                     continue;

@@ -10,51 +10,66 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-/// A backend name: serde / CLI names `cpu`, `cpu-batch`, `cpu-par`, `gpu`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// A backend name, the one `[crypto] backend` value: a CPU kind of the engine (`cpu`, `cpu-batch`, `cpu-par`,
+/// named by [`CpuBackendKind`] itself) or `gpu` (Ed25519 on the GPU through hsbench-kernels, BLS on `cpu-batch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BackendName {
-    /// One verification at a time.
-    Cpu,
-    /// Randomized batch verification with bisection.
-    #[default]
-    CpuBatch,
-    /// `cpu-batch` over the rayon pool.
-    CpuPar,
-    /// Ed25519 on the GPU (wgpu), BLS on `cpu-batch`.
+    /// One of the engine's CPU backends.
+    OnCpu(CpuBackendKind),
+    /// The wgpu backend.
     Gpu,
 }
 
+impl Default for BackendName {
+    fn default() -> Self {
+        BackendName::OnCpu(CpuBackendKind::default())
+    }
+}
+
 impl BackendName {
+    /// `cpu`: one verification at a time.
+    pub const CPU: BackendName = BackendName::OnCpu(CpuBackendKind::Cpu);
+    /// `cpu-batch`: randomized batch verification with bisection.
+    pub const CPU_BATCH: BackendName = BackendName::OnCpu(CpuBackendKind::CpuBatch);
+    /// `cpu-par`: `cpu-batch` over the rayon pool.
+    pub const CPU_PAR: BackendName = BackendName::OnCpu(CpuBackendKind::CpuPar);
+
     /// Every backend, CPU ones first.
-    pub const ALL: [BackendName; 4] = [Self::Cpu, Self::CpuBatch, Self::CpuPar, Self::Gpu];
+    pub const ALL: [BackendName; 4] = [Self::CPU, Self::CPU_BATCH, Self::CPU_PAR, Self::Gpu];
 
     /// The config/CLI name.
     pub fn name(self) -> &'static str {
-        match self.cpu_kind() {
-            Some(kind) => kind.name(),
-            None => "gpu",
+        match self {
+            BackendName::OnCpu(kind) => kind.name(),
+            BackendName::Gpu => "gpu",
         }
     }
 
     /// The engine's CPU kind, `None` for `gpu`.
     pub fn cpu_kind(self) -> Option<CpuBackendKind> {
         match self {
-            Self::Cpu => Some(CpuBackendKind::Cpu),
-            Self::CpuBatch => Some(CpuBackendKind::CpuBatch),
-            Self::CpuPar => Some(CpuBackendKind::CpuPar),
-            Self::Gpu => None,
+            BackendName::OnCpu(kind) => Some(kind),
+            BackendName::Gpu => None,
         }
+    }
+
+    /// The CPU kind that verifies what this backend leaves to the CPU: itself, or `cpu-batch` for `gpu` (the
+    /// synthetic committee of node mode, the raw bound's fallback).
+    pub fn cpu_side(self) -> CpuBackendKind {
+        self.cpu_kind().unwrap_or_default()
     }
 }
 
-impl From<CpuBackendKind> for BackendName {
-    fn from(kind: CpuBackendKind) -> Self {
-        match kind {
-            CpuBackendKind::Cpu => Self::Cpu,
-            CpuBackendKind::CpuBatch => Self::CpuBatch,
-            CpuBackendKind::CpuPar => Self::CpuPar,
-        }
+impl Serialize for BackendName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for BackendName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -81,9 +96,9 @@ impl FromStr for BackendName {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CryptoConfig {
-    /// `cpu`, `cpu-batch`, `cpu-par` or `gpu`; absent: `cluster.verify_backend`. A CPU kind here sets
-    /// `cluster.verify_backend`; `gpu` runs the node under test's sigverify stage and its vote/certificate checks
-    /// (`run --mode node`, `ceiling`), `verify` and `crypto`; the in-process cluster (`run`) takes CPU kinds only.
+    /// `cpu`, `cpu-batch` (default), `cpu-par` or `gpu`: the one verification backend of every command. `gpu`
+    /// runs the node under test's sigverify stage and its vote/certificate checks (`run --mode node`, `ceiling`),
+    /// `verify` and `crypto`; the in-process cluster (`run`) takes CPU kinds only.
     pub backend: BackendName,
     /// Most Ed25519 items per GPU dispatch.
     pub gpu_batch: usize,
@@ -98,7 +113,7 @@ impl Default for CryptoConfig {
     fn default() -> Self {
         let gpu = GpuBackendConfig::default();
         CryptoConfig {
-            backend: BackendName::CpuBatch,
+            backend: BackendName::CPU_BATCH,
             gpu_batch: gpu.batch,
             gpu_in_flight: gpu.in_flight,
             adapter: None,
@@ -149,8 +164,8 @@ fn start_gpu(config: &CryptoConfig) -> Result<Built, GpuError> {
     Ok(Built { backend: gpu.clone(), description: gpu.description().to_string(), gpu: Some(gpu) })
 }
 
-/// The backend injected into the node under test: `None` for a CPU kind (the engine builds it from
-/// `pipeline.verify_backend`), the started `gpu` backend otherwise. When there is no GPU adapter (or none matching
+/// The `gpu` backend for the node under test: `None` for a CPU kind (built per run from the name), the started
+/// `gpu` backend otherwise. When there is no GPU adapter (or none matching
 /// `adapter`), a warning says so and the node verifies with `cpu-batch`, labelled as a fallback in the result
 /// ([`node_backend_label`]); any other GPU failure is an error.
 pub fn build_node_backend(config: &CryptoConfig) -> anyhow::Result<Option<Built>> {
@@ -209,8 +224,9 @@ mod tests {
             assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{b}\""));
         }
         assert!("tpu".parse::<BackendName>().is_err());
-        assert_eq!(BackendName::from(CpuBackendKind::CpuPar), BackendName::CpuPar);
-        let built = build(BackendName::Cpu, &CryptoConfig::default()).unwrap();
+        assert_eq!(BackendName::CPU_PAR.cpu_kind(), Some(CpuBackendKind::CpuPar));
+        assert_eq!(BackendName::Gpu.cpu_side(), CpuBackendKind::CpuBatch);
+        let built = build(BackendName::CPU, &CryptoConfig::default()).unwrap();
         assert_eq!(built.backend.name(), "cpu");
         assert!(built.gpu_stats().is_none());
     }

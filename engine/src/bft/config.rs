@@ -1,6 +1,7 @@
 //! Consensus timing and epoch configuration.
 
 use crate::types::ValidatorId;
+use crate::types::invalid_config::{InvalidConfig, invalid};
 use serde::{Deserialize, Serialize};
 
 /// Knobs of the HotStuff-2 core and its pacemaker. Times are milliseconds of the runtime's clock.
@@ -32,5 +33,25 @@ impl Default for ConsensusConfig {
             epoch_length: 0,
             committees: Vec::new(),
         }
+    }
+}
+
+impl ConsensusConfig {
+    /// A positive base timeout, a backoff of at least 1, a maximum timeout not below the base (keys under
+    /// `[consensus]`).
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        if self.base_timeout_ms == 0 {
+            return invalid("consensus.base_timeout_ms", "must be > 0");
+        }
+        if !(self.timeout_backoff.is_finite() && self.timeout_backoff >= 1.0) {
+            return invalid("consensus.timeout_backoff", format!("must be ≥ 1 (got {})", self.timeout_backoff));
+        }
+        if self.max_timeout_ms < self.base_timeout_ms {
+            return invalid(
+                "consensus.max_timeout_ms",
+                format!("must be ≥ base_timeout_ms ({}), got {}", self.base_timeout_ms, self.max_timeout_ms),
+            );
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Mempool limits: how many transactions it holds, how large one may be, how far ahead a sender may queue.
 
+use crate::types::invalid_config::{InvalidConfig, invalid};
 use serde::{Deserialize, Serialize};
 
 /// Admission limits of the [`super::Mempool`]. Every limit that refuses a transaction has its own
@@ -17,6 +18,16 @@ pub struct MempoolConfig {
     pub nonce_window: u64,
     /// Chain id every admitted transaction must carry (replay protection across networks).
     pub chain_id: u32,
+}
+
+impl MempoolConfig {
+    /// A positive capacity (key under `[mempool]`).
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        if self.capacity == 0 {
+            return invalid("mempool.capacity", "must be > 0");
+        }
+        Ok(())
+    }
 }
 
 impl Default for MempoolConfig {

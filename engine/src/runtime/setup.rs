@@ -114,6 +114,9 @@ impl ChainSetup {
     /// Validates the config and derives keys, committees and genesis.
     pub fn new(cfg: &ChainConfig) -> Result<Self, SetupError> {
         let n = cfg.validators;
+        for check in [cfg.consensus.validate(), cfg.mempool.validate(), cfg.provisioning.validate()] {
+            check.map_err(|e| SetupError::Config(e.to_string()))?;
+        }
         if n < 4 {
             return Err(SetupError::Config(format!("validators = {n}: BFT needs at least 4 (n = 3f + 1, f ≥ 1)")));
         }

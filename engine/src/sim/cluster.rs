@@ -89,6 +89,7 @@ impl Cluster {
     /// `cfg.chain` except for `seed` (which then drives only the network and the adversary), `network` and `clock`.
     pub fn with_setup(cfg: ClusterConfig, setup: ChainSetup, twins: &[usize]) -> Result<Self, SetupError> {
         let n = cfg.chain.validators;
+        cfg.network.validate().map_err(|e| SetupError::Config(e.to_string()))?;
         if setup.params.len() != n {
             return Err(SetupError::Config(format!(
                 "a setup for {} validators cannot run a config of {n}",

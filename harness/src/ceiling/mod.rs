@@ -80,7 +80,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
          start {} tx/s, precision {:.0} %, probes {} s, confirm {} s × {}",
         c.validators - 1,
         crate::run::name(&c.vote_scheme),
-        c.verify_backend,
+        config.crypto.backend,
         config.slo.p99_ms,
         config.slo.min_committed_fraction * 100.0,
         k.start_tps,
@@ -108,7 +108,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
             set.txs.iter().zip(&set.kinds).filter(|(_, k)| **k == TxKind::Valid).map(|(t, _)| t.clone()).collect();
         let verifier = match &probe.backend {
             Some(b) => b.backend.clone(),
-            None => bound::per_thread_backend(config.pipeline.verify_backend),
+            None => bound::per_thread_backend(config.crypto.backend.cpu_side()),
         };
         let window = Duration::from_secs_f64(k.bound_s);
         let batch = config.pipeline.batch_size;

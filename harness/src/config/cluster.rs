@@ -1,9 +1,10 @@
-//! `[cluster]`: the validators, their vote scheme, storage and clock, and the checks on them. The transaction
-//! verification backend key (`verify_backend`) is inherited across sections in [`super::crypto`].
+//! `[cluster]`: the validators, their vote scheme, storage and clock, and the checks on them. (Transactions are
+//! verified by the one `[crypto] backend`.)
 
 use super::{Check, Section, invalid};
-use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
-use hsbench_engine::sim::{ClockMode, StorageMode};
+use hsbench_engine::crypto::VoteScheme;
+use hsbench_engine::runtime::StorageMode;
+use hsbench_engine::sim::ClockMode;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -47,8 +48,6 @@ pub struct ClusterSettings {
     pub chain_id: u32,
     /// Vote signatures: `bls` or `ed25519`.
     pub vote_scheme: VoteScheme,
-    /// Transaction signature verification: `cpu`, `cpu-batch` or `cpu-par`.
-    pub verify_backend: CpuBackendKind,
     /// `memory` or `redb`.
     pub storage: StorageKind,
     /// Directory of the redb files; absent = a fresh temporary directory, removed after the run.
@@ -64,7 +63,6 @@ impl Default for ClusterSettings {
             validators: 4,
             chain_id: 1,
             vote_scheme: VoteScheme::Bls,
-            verify_backend: CpuBackendKind::CpuBatch,
             storage: StorageKind::Memory,
             storage_dir: None,
             clock: ClockKind::Wall,

@@ -1,21 +1,7 @@
-//! `[mempool]`: the engine's `MempoolConfig` (admission limits), checked here; its `chain_id` is inherited from
-//! `[cluster]`.
-//!
-//! These are the engine's own fields: their checks belong in the engine, as a `validate` on
-//! `hsbench_engine::mempool::MempoolConfig`; they live here until it has one.
+//! `[mempool]`: its `chain_id` is inherited from `[cluster]` (the engine's `MempoolConfig` validates its own
+//! fields).
 
-use super::{BenchConfig, Check, ConfigError, Section, invalid};
-use hsbench_engine::mempool::MempoolConfig;
-
-impl Section for MempoolConfig {
-    /// A positive capacity.
-    fn validate(&self) -> Check {
-        if self.capacity == 0 {
-            return invalid("mempool.capacity", "must be > 0".to_string());
-        }
-        Ok(())
-    }
-}
+use super::{BenchConfig, ConfigError};
 
 /// `chain_id` is set once, in `[cluster]`; `[mempool]` inherits it. Writing `mempool.chain_id` is allowed only
 /// when it equals `cluster.chain_id` (so a config copied from elsewhere cannot silently reject every

@@ -12,12 +12,8 @@
 
 mod ceiling;
 mod cluster;
-mod consensus;
 mod crypto;
 mod mempool;
-mod network;
-mod pipeline;
-mod provisioning;
 mod run;
 mod slo;
 mod workload;
@@ -31,8 +27,9 @@ pub use workload::WorkloadConfig;
 use hsbench_engine::bft::ConsensusConfig;
 use hsbench_engine::mempool::MempoolConfig;
 use hsbench_engine::provisioning::ProvisioningConfig;
-use hsbench_engine::runtime::pipeline::PipelineConfig;
-use hsbench_engine::sim::{ClusterConfig, NetworkConfig, StorageMode};
+use hsbench_engine::runtime::pipeline::{PipelineConfig, available_cores};
+use hsbench_engine::runtime::{ChainConfig, StorageMode};
+use hsbench_engine::sim::{ClusterConfig, NetworkConfig};
 use hsbench_engine::types::{Account, AccountId};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -100,6 +97,12 @@ pub struct Invalid {
     pub message: String,
 }
 
+impl From<hsbench_engine::types::InvalidConfig> for Invalid {
+    fn from(e: hsbench_engine::types::InvalidConfig) -> Self {
+        Invalid { key: e.key, message: e.message }
+    }
+}
+
 /// The outcome of a section's check: the first problem found, if any.
 pub type Check = Result<(), Invalid>;
 
@@ -137,10 +140,9 @@ pub struct BenchConfig {
     /// Ceiling search.
     pub ceiling: CeilingConfig,
     /// Node mode's pinned pipeline (the engine's own struct): `cores` (`"auto"` or a `[pipeline.cores]`
-    /// table), `batch_size`, `queue_capacity`; `verify_backend` is inherited from `[cluster]`.
+    /// table), `batch_size`, `queue_capacity`.
     pub pipeline: PipelineConfig,
-    /// Verification backend by name (`gpu` included) and the GPU dispatch settings; a CPU `backend` here sets
-    /// `cluster.verify_backend`, absent it inherits it.
+    /// The one verification backend (`backend`, `gpu` included) and the GPU dispatch settings.
     pub crypto: crate::backends::CryptoConfig,
 }
 
@@ -174,9 +176,9 @@ pub fn parse(text: &str, origin: &str) -> Result<BenchConfig, ConfigError> {
         message: e.message().trim().replace('\n', " "),
     };
     let table: toml::Table = toml::from_str(text).map_err(parse_error)?;
+    crypto::refuse_removed_keys(&table, origin)?;
     let mut config: BenchConfig = toml::from_str(text).map_err(parse_error)?;
     mempool::inherit_chain_id(&table, &mut config, origin)?;
-    crypto::inherit_backends(&table, &mut config, origin)?;
     Ok(config)
 }
 
@@ -189,22 +191,28 @@ fn line_column(text: &str, offset: usize) -> String {
 }
 
 impl BenchConfig {
-    /// The engine's cluster configuration for this benchmark, with `genesis` and `storage`.
-    pub fn cluster_config(&self, genesis: Vec<(AccountId, Account)>, storage: StorageMode) -> ClusterConfig {
+    /// The chain every runtime runs for this benchmark, with `genesis` and `storage`.
+    pub fn chain_config(&self, genesis: Vec<(AccountId, Account)>, storage: StorageMode) -> ChainConfig {
         let c = &self.cluster;
-        ClusterConfig {
+        ChainConfig {
             validators: c.validators,
             seed: self.run.seed,
             chain_id: c.chain_id,
             vote_scheme: c.vote_scheme,
-            verify_backend: c.verify_backend,
-            network: self.network.clone(),
             consensus: self.consensus.clone(),
             mempool: self.mempool.clone(),
             provisioning: self.provisioning.clone(),
             genesis_accounts: genesis,
             storage,
-            clock: c.clock.mode(),
+        }
+    }
+
+    /// The simulator's configuration: the chain, plus `[network]` and the cluster's clock.
+    pub fn cluster_config(&self, genesis: Vec<(AccountId, Account)>, storage: StorageMode) -> ClusterConfig {
+        ClusterConfig {
+            chain: self.chain_config(genesis, storage),
+            network: self.network.clone(),
+            clock: self.cluster.clock.mode(),
         }
     }
 
@@ -214,14 +222,16 @@ impl BenchConfig {
         let at = |e: Invalid| ConfigError::Invalid { origin: origin.to_string(), key: e.key, message: e.message };
         self.run.validate().map_err(at)?;
         self.cluster.validate().map_err(at)?;
-        self.network.validate().map_err(at)?;
-        self.consensus.validate().map_err(at)?;
-        self.mempool.validate().map_err(at)?;
-        self.provisioning.validate().map_err(at)?;
+        // The engine's sections validate themselves (their owners know their rules).
+        let engine = |e: hsbench_engine::types::InvalidConfig| at(e.into());
+        self.network.validate().map_err(engine)?;
+        self.consensus.validate().map_err(engine)?;
+        self.mempool.validate().map_err(engine)?;
+        self.provisioning.validate().map_err(engine)?;
         self.workload.validate(self.mempool.max_tx_bytes, self.provisioning.max_block_bytes).map_err(at)?;
         self.slo.validate().map_err(at)?;
         self.ceiling.validate().map_err(at)?;
-        self.pipeline.validate().map_err(at)?;
+        self.pipeline.validate(&available_cores()).map_err(engine)?;
         self.crypto.validate().map_err(at)?;
         self.workload.validate_funding(self.corpus_len()).map_err(at)
     }

@@ -1,7 +1,7 @@
 //! Tests of configuration loading, inheritance and validation.
 
 use super::*;
-use hsbench_engine::crypto::{CpuBackendKind, VoteScheme};
+use hsbench_engine::crypto::VoteScheme;
 
 fn invalid_key(text: &str) -> &'static str {
     let config = parse(text, "t.toml").expect("parses");
@@ -50,7 +50,7 @@ fn embedded_smoke_config_parses_and_validates() {
     assert_eq!(c.cluster.validators, 4);
     assert_eq!(c.cluster.clock, ClockKind::Wall);
     assert_eq!(c.cluster.vote_scheme, VoteScheme::Bls);
-    assert_eq!(c.cluster.verify_backend, CpuBackendKind::CpuBatch);
+    assert_eq!(c.crypto.backend, crate::backends::BackendName::CPU_BATCH);
     assert_eq!(c.cluster.storage, StorageKind::Memory);
     assert_eq!(c.mempool.chain_id, c.cluster.chain_id);
     assert!(c.run.duration_s <= 15.0, "the smoke run must stay short");
@@ -65,26 +65,30 @@ fn smoke_config_sets_every_key() {
         let Some(table) = table.as_table() else { continue };
         for key in table.keys() {
             let present = written.get(section).and_then(|s| s.get(key)).is_some();
-            let inherited = (section == "mempool" && key == "chain_id")
-                || (section == "pipeline" && key == "verify_backend")
-                || (section == "crypto" && key == "backend");
+            let inherited = section == "mempool" && key == "chain_id";
             assert!(present || inherited, "smoke.toml lacks {section}.{key}");
         }
     }
 }
 
 #[test]
-fn crypto_backend_sets_or_inherits_the_cluster_backend() {
+fn the_backend_is_one_key_and_the_removed_ones_say_where_it_went() {
     use crate::backends::BackendName;
-    let c = parse("[cluster]\nverify_backend = \"cpu\"\n", "t.toml").unwrap();
-    assert_eq!(c.crypto.backend, BackendName::Cpu);
+    assert_eq!(parse("", "t.toml").unwrap().crypto.backend, BackendName::CPU_BATCH);
     let c = parse("[crypto]\nbackend = \"cpu-par\"\n", "t.toml").unwrap();
-    assert_eq!((c.cluster.verify_backend, c.pipeline.verify_backend), (CpuBackendKind::CpuPar, CpuBackendKind::CpuPar));
-    let err = parse("[cluster]\nverify_backend = \"cpu\"\n[crypto]\nbackend = \"cpu-par\"\n", "t.toml").unwrap_err();
-    assert!(matches!(err, ConfigError::Invalid { key: "crypto.backend", .. }), "{err}");
+    assert_eq!(c.crypto.backend, BackendName::CPU_PAR);
+    for (text, key) in [
+        ("[cluster]\nverify_backend = \"cpu\"\n", "cluster.verify_backend"),
+        ("[pipeline]\nverify_backend = \"cpu-par\"\n", "pipeline.verify_backend"),
+    ] {
+        let err = parse(text, "old.toml").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { key: k, .. } if k == key), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("old.toml") && message.contains("[crypto] backend = \""), "{message}");
+    }
     assert_eq!(invalid_key("[crypto]\ngpu_in_flight = 0\n"), "crypto.gpu_batch");
     let err = parse("[crypto]\nbackend = \"tpu\"\n", "t.toml").unwrap_err().to_string();
-    assert!(err.contains("unknown variant `tpu`"), "{err}");
+    assert!(err.contains("unknown backend \"tpu\""), "{err}");
 }
 
 #[test]

@@ -73,17 +73,17 @@ mod tests {
 
     #[test]
     fn crossover_is_the_start_of_the_winning_tail() {
-        use BackendName::*;
+        use BackendName::Gpu;
         let op = Op::Ed25519Verify;
         let cells = vec![
-            cell(op, CpuBatch, 1, 10.0),
+            cell(op, BackendName::CPU_BATCH, 1, 10.0),
             cell(op, Gpu, 1, 20.0), // wins, but loses again at 4: not the crossover
-            cell(op, CpuBatch, 4, 40.0),
+            cell(op, BackendName::CPU_BATCH, 4, 40.0),
             cell(op, Gpu, 4, 30.0),
-            cell(op, Cpu, 16, 50.0),
-            cell(op, CpuBatch, 16, 60.0),
+            cell(op, BackendName::CPU, 16, 50.0),
+            cell(op, BackendName::CPU_BATCH, 16, 60.0),
             cell(op, Gpu, 16, 70.0),
-            cell(op, CpuBatch, 64, 60.0),
+            cell(op, BackendName::CPU_BATCH, 64, 60.0),
             cell(op, Gpu, 64, 90.0),
         ];
         let x = crossovers(&[op, Op::QcVerify], &cells);

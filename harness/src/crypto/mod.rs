@@ -167,8 +167,8 @@ mod tests {
     /// CPU fallback).
     #[test]
     fn tiny_sweep_measures_and_gpu_runs_on_the_device() {
-        let mut backends = vec![BackendName::CpuBatch];
-        let mut built = vec![build(BackendName::CpuBatch, &CryptoConfig::default()).unwrap()];
+        let mut backends = vec![BackendName::CPU_BATCH];
+        let mut built = vec![build(BackendName::CPU_BATCH, &CryptoConfig::default()).unwrap()];
         match build(BackendName::Gpu, &CryptoConfig::default()) {
             Ok(gpu) => {
                 backends.push(BackendName::Gpu);

@@ -8,7 +8,9 @@ use crate::measure::{self, Agreement, DriveOutcome, GeneratorCheck, Pacer, TxMet
 use crate::result::{self, Fingerprint, ResultHeader};
 use crate::ui::{Ui, load_bar, progress_bar};
 use anyhow::{Context, anyhow};
-use hsbench_engine::sim::{Cluster, ClusterReport, NodeReport, SimError};
+use hsbench_engine::crypto::cpu_backend;
+use hsbench_engine::runtime::{ChainSetup, SetupError};
+use hsbench_engine::sim::{Cluster, ClusterReport, NodeReport};
 use hsbench_engine::types::Height;
 use serde::Serialize;
 use std::path::Path;
@@ -95,7 +97,7 @@ pub fn execute(
         "  {} validators · {} votes · {} · {} storage · {} clock · {} tx/s for {} s (window {:.1} s)",
         c.validators,
         name(&c.vote_scheme),
-        c.verify_backend,
+        config.crypto.backend,
         name(&c.storage),
         name(&c.clock),
         config.run.rate_tps,
@@ -104,7 +106,7 @@ pub fn execute(
     );
     let metrics = run_benchmark(config, &origin, &ui)?;
     let header = ResultHeader { kind: "run", mode: Some("cluster"), started_unix_s, config_origin: origin };
-    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.cluster.verify_backend.name());
+    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
     let path = result::write_result(out, header, fingerprint, config, &metrics)?;
     print_summary(&metrics);
     println!("result: {}", path.display());
@@ -134,9 +136,13 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
     // `scratch` keeps a temporary redb folder alive until the cluster is gone.
     let (storage, scratch) = c.storage_mode().context("cannot create a temporary folder for redb")?;
     let cluster_config = config.cluster_config(corpus.genesis, storage);
-    let mut cluster = match Cluster::new(cluster_config) {
+    // Every node verifies with the one `[crypto] backend` (a CPU kind: `gpu` was refused above).
+    let backend = cpu_backend(config.crypto.backend.cpu_side());
+    let started = ChainSetup::new(&cluster_config.chain)
+        .and_then(|setup| Cluster::with_setup(cluster_config, setup.with_backend(backend), &[]));
+    let mut cluster = match started {
         Ok(cluster) => cluster,
-        Err(SimError::Config(message)) => {
+        Err(SetupError::Config(message)) => {
             return Err(ConfigError::Refused { origin: origin.to_string(), message }.into());
         }
         Err(e) => return Err(anyhow!("cannot start the cluster: {e}")),

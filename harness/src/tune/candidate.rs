@@ -46,17 +46,12 @@ impl Candidate {
         )
     }
 
-    /// `base` with this candidate's knobs: an explicit core map, the batch size, and the backend in every place
-    /// that names it (`[crypto]`, and for CPU kinds `[cluster]` and `[pipeline]` too).
+    /// `base` with this candidate's knobs: an explicit core map, the batch size and the backend.
     pub fn apply(&self, base: &BenchConfig) -> BenchConfig {
         let mut config = base.clone();
         config.pipeline.cores = CoreLayout::Explicit(self.cores.clone());
         config.pipeline.batch_size = self.batch_size;
         config.crypto.backend = self.backend;
-        if let Some(kind) = self.backend.cpu_kind() {
-            config.cluster.verify_backend = kind;
-            config.pipeline.verify_backend = kind;
-        }
         config
     }
 }
@@ -71,10 +66,10 @@ mod tests {
         let c = Candidate::of(&base, &[0, 1]).expect("auto layout");
         let mut other = c.clone();
         other.batch_size = 256;
-        other.backend = BackendName::Cpu;
+        other.backend = BackendName::CPU;
         let applied = other.apply(&base);
         assert_eq!(Candidate::of(&applied, &[0, 1]).as_ref(), Ok(&other));
-        assert_eq!(applied.cluster.verify_backend.name(), "cpu");
+        assert_eq!(applied.crypto.backend.name(), "cpu");
         assert_ne!(c.label(), other.label());
         assert!(c.label().contains("batch 128"), "{}", c.label());
     }

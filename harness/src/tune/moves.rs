@@ -88,13 +88,13 @@ mod tests {
     use hsbench_engine::runtime::pipeline::CoreMap;
 
     fn two_core() -> Candidate {
-        Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CpuBatch }
+        Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CPU_BATCH }
     }
 
     #[test]
     fn every_neighbour_is_one_move_away_and_unique() {
         let c = two_core();
-        let ns = neighbours(&c, &[0, 1], &[BackendName::CpuBatch, BackendName::Gpu], Some(1));
+        let ns = neighbours(&c, &[0, 1], &[BackendName::CPU_BATCH, BackendName::Gpu], Some(1));
         // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; batch 256 and 64; gpu.
         assert_eq!(ns.len(), 8, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
         for n in &ns {
@@ -124,7 +124,7 @@ mod tests {
         let mut c = two_core();
         c.batch_size = BATCH_RANGE.1;
         c.cores = CoreMap::auto(&[0]);
-        let ns = neighbours(&c, &[0], &[BackendName::CpuBatch], None);
+        let ns = neighbours(&c, &[0], &[BackendName::CPU_BATCH], None);
         assert_eq!(ns.iter().map(|n| n.batch_size).collect::<Vec<_>>(), vec![BATCH_RANGE.1 / 2]);
     }
 }

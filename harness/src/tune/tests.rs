@@ -11,7 +11,7 @@ struct CostModel {
 
 impl CostModel {
     fn loads(c: &Candidate) -> Vec<f64> {
-        let sv = if c.backend == BackendName::Cpu { 45.0 } else { 30.0 } * (1.0 + 16.0 / c.batch_size as f64);
+        let sv = if c.backend == BackendName::CPU { 45.0 } else { 30.0 } * (1.0 + 16.0 / c.batch_size as f64);
         let mut load = vec![0.0; 2];
         for &k in &c.cores.sigverify {
             load[k] += sv / c.cores.sigverify.len() as f64;
@@ -53,7 +53,7 @@ fn settings(max: Option<usize>) -> TuneSettings {
     TuneSettings {
         budget: Duration::from_secs(3600),
         min_gain: 0.02,
-        backends: vec![BackendName::CpuBatch, BackendName::Cpu],
+        backends: vec![BackendName::CPU_BATCH, BackendName::CPU],
         cores: vec![0, 1],
         max_evaluations: max,
     }
@@ -61,7 +61,7 @@ fn settings(max: Option<usize>) -> TuneSettings {
 
 #[test]
 fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
-    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CpuBatch };
+    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CPU_BATCH };
     let mut model = CostModel { calls: Vec::new() };
     let mut seen = 0;
     let out = tune(&mut model, &start, &settings(None), &mut |e| {
@@ -85,7 +85,7 @@ fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
 
 #[test]
 fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
-    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CpuBatch };
+    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CPU_BATCH };
     let mut model = CostModel { calls: Vec::new() };
     let out = tune(&mut model, &start, &settings(Some(1)), &mut |_| {}).unwrap();
     assert_eq!(out.evaluations, 1);

@@ -4,6 +4,7 @@
 //! a `[cores]` table names them explicitly.
 
 use super::stage::StageKind;
+use crate::types::invalid_config::{InvalidConfig, invalid};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -235,6 +236,20 @@ pub struct PipelineConfig {
     pub batch_size: usize,
     /// Batches each bounded queue holds before its producer stalls.
     pub queue_capacity: usize,
+}
+
+impl PipelineConfig {
+    /// Batches and queues of at least one, and a core map naming only cores in `allowed` (the ids of
+    /// [`super::available_cores`]; a stage on another core would run unpinned). Keys under `[pipeline]`.
+    pub fn validate(&self, allowed: &[usize]) -> Result<(), InvalidConfig> {
+        if self.batch_size == 0 || self.queue_capacity == 0 {
+            return invalid("pipeline.batch_size", "batch_size and queue_capacity must be at least 1");
+        }
+        if let Err(message) = self.cores.check(allowed) {
+            return invalid("pipeline.cores", message);
+        }
+        Ok(())
+    }
 }
 
 impl Default for PipelineConfig {

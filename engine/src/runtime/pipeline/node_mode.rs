@@ -109,13 +109,12 @@ impl NodeUnderTest {
     /// Builds keys, genesis, the node and its committee, and starts every thread.
     pub fn start(cfg: NodeModeConfig) -> Result<Self, PipelineError> {
         let p = &cfg.pipeline;
-        if p.batch_size == 0 || p.queue_capacity == 0 {
-            return Err(PipelineError::Config("batch_size and queue_capacity must be at least 1".into()));
-        }
+        let allowed = available_cores();
+        p.validate(&allowed).map_err(|e| PipelineError::Config(e.to_string()))?;
         if !(cfg.committee_latency_ms.is_finite() && cfg.committee_latency_ms >= 0.0) {
             return Err(PipelineError::Config(format!("committee_latency_ms = {}", cfg.committee_latency_ms)));
         }
-        let (core_map, layout_warnings) = p.cores.resolve(&available_cores()).map_err(PipelineError::Config)?;
+        let (core_map, layout_warnings) = p.cores.resolve(&allowed).map_err(PipelineError::Config)?;
         let chain = &cfg.chain;
         let setup = ChainSetup::new(chain)?.with_backend(cfg.committee_backend.clone());
         let n = chain.validators;

@@ -12,7 +12,8 @@ use crate::loadgen::generator::{Load, NodeHandle};
 use crate::loadgen::schedule::{Profile, intended_offsets};
 use crate::measure::Plan;
 use crate::ui::{Ui, load_bar, progress_bar};
-use hsbench_engine::runtime::pipeline::{InjectedBackend, NodeModeConfig, NodeUnderTest, PipelineReport};
+use hsbench_engine::crypto::cpu_backend;
+use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, PipelineReport};
 use hsbench_engine::sim::TxEvent;
 use hsbench_engine::types::{Hash, Transaction};
 use std::path::PathBuf;
@@ -117,11 +118,15 @@ impl<'a> NodeProbe<'a> {
             .storage_mode()
             .map_err(|e| ProbeError(format!("cannot create a temporary folder for redb: {e}")))?;
         let genesis = self.corpus.spec.genesis(&self.corpus.set.ids);
+        // The node verifies with the one `[crypto] backend` (the started `gpu` one, or the CPU kind built here);
+        // the synthetic committee stays on that backend's CPU side.
+        let committee_backend = cpu_backend(config.crypto.backend.cpu_side());
         let node_config = NodeModeConfig {
-            cluster: config.cluster_config(genesis, storage),
+            chain: config.chain_config(genesis, storage),
             pipeline: config.pipeline.clone(),
             committee_latency_ms: config.network.latency_ms,
-            backend: self.backend.as_ref().map(|b| InjectedBackend(b.backend.clone())),
+            backend: self.backend.as_ref().map_or_else(|| committee_backend.clone(), |b| b.backend.clone()),
+            committee_backend,
         };
         let load = self.corpus.load(offsets);
         let node = NodeUnderTest::start(node_config).map_err(|e| ProbeError(format!("cannot start the node: {e}")))?;
