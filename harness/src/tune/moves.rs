@@ -4,6 +4,12 @@
 
 use super::candidate::Candidate;
 use crate::backends::BackendName;
+use hsbench_engine::runtime::pipeline::StageKind;
+
+/// The pipeline's one-thread stages ([`StageKind::threads`] is 1), moved whole from core to core, in the order
+/// their moves are tried (the usual bottlenecks first). Sigverify grows and shrinks instead; the committee stays
+/// where the layout put it, off the node's cores.
+pub const MOVED_WHOLE: [StageKind; 4] = [StageKind::Node, StageKind::Execution, StageKind::Storage, StageKind::Ingress];
 
 /// Smallest and largest batch sizes tried.
 pub const BATCH_RANGE: (usize, usize) = (16, 4096);
@@ -24,11 +30,11 @@ pub fn neighbours(
         }
     };
     // One single-threaded stage to another core.
-    for stage in ["node", "execution", "storage", "ingress"] {
-        let from = single(c, stage);
+    for stage in MOVED_WHOLE {
+        let from = c.cores.cores(stage).first().copied();
         for &core in cores.iter().filter(|&&k| Some(k) != from) {
             let mut n = c.clone();
-            *single_mut(&mut n, stage) = vec![core];
+            *n.cores.cores_mut(stage) = vec![core];
             push(from.is_some() && from == busiest_core, n);
         }
     }
@@ -59,27 +65,6 @@ pub fn neighbours(
     // Stable: relieving moves first, each group in generation order.
     out.sort_by_key(|(relieves, _)| !relieves);
     out.into_iter().map(|(_, n)| n).collect()
-}
-
-fn single(c: &Candidate, stage: &str) -> Option<usize> {
-    let m = &c.cores;
-    let list = match stage {
-        "node" => &m.node,
-        "execution" => &m.execution,
-        "storage" => &m.storage,
-        _ => &m.ingress,
-    };
-    list.first().copied()
-}
-
-fn single_mut<'a>(c: &'a mut Candidate, stage: &str) -> &'a mut Vec<usize> {
-    let m = &mut c.cores;
-    match stage {
-        "node" => &mut m.node,
-        "execution" => &mut m.execution,
-        "storage" => &mut m.storage,
-        _ => &mut m.ingress,
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::config::BenchConfig;
 use crate::run::node::probe::{CorpusStore, NodeProbe};
 use crate::run::node::rate::RateResult;
 use crate::ui::Ui;
+use hsbench_engine::runtime::pipeline::StageKind;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -110,7 +111,9 @@ pub fn core_busy(r: &RateResult, c: &Candidate, available: &[usize]) -> Vec<f64>
         }
     };
     for s in &r.stages {
-        let cores = if s.name == "sigverify" { s.cores.as_slice() } else { &s.cores[..s.cores.len().min(1)] };
+        // A stage's threads run on its first cores (the engine's rule: sigverify one per core, the rest one).
+        let threads = StageKind::from_name(&s.name).map_or(1, |k| k.threads(&s.cores));
+        let cores = &s.cores[..threads.min(s.cores.len())];
         for &k in cores {
             add(k, s.busy_pct);
         }
