@@ -1,8 +1,16 @@
 //! hsbench-engine: the hyperscale-bench node as pure state machines, plus the runtimes that drive them.
 //!
-//! The folder tree is the node's flowchart: `types` → `crypto` → `mempool` → `provisioning` → `bft` →
-//! `execution` → `livelock` → `storage`, composed by `node` (one event dispatcher), executed by `runtime`,
-//! and exercised by `sim` (a deterministic cluster).
+//! The floors point one way (checked by `tests/layers.rs`):
+//! - `types`, `crypto`: data, encodings, signatures;
+//! - `protocol`: the vocabulary every floor above speaks (`Event`, `Action`, `Timer`, the work jobs, `TxStatus`);
+//! - the components: `mempool`, `provisioning`, `bft`, `execution`, `storage` — each imports only downward;
+//! - `node`: one event dispatcher composing them;
+//! - `runtime`: what every runtime shares (one node setup, the services, the one action performer) and the pinned
+//!   pipeline; `sim`, the deterministic simulator, is a runtime on top of it.
+//!
+//! `livelock` (wait-for graph cycles, deterministic victims, bounded retry) is a tested library on the components'
+//! floor that the node does not compose yet: single-account transfers cannot form a cycle; it is to be wired into
+//! block building with cross-shard transactions.
 
 pub mod bft;
 pub mod crypto;

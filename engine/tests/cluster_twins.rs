@@ -49,3 +49,18 @@ fn honest_validators_agree_whatever_the_twins_see() {
     }
     assert!(progressed > 50, "only {progressed}/150 Twins runs committed anything");
 }
+
+/// A Twins copy that crashes comes back as the validator it copies (same id, same keys): restarting node 4, the
+/// copy of validator 0, must neither fail nor come back as some other validator.
+#[test]
+fn a_restarted_twin_is_still_a_copy_of_its_validator() {
+    let mut c = Cluster::with_twins(config(4, 3), &[0]).expect("cluster");
+    submit_batch(&mut c, 4, 0, 2);
+    c.run_for(Duration::from_secs(1));
+    c.crash(4);
+    c.run_for(Duration::from_millis(200));
+    c.restart(4).expect("the twin restarts");
+    assert_eq!(c.node(4).report().node, 0, "the restarted twin runs as validator 0");
+    c.run_for(Duration::from_secs(2));
+    c.check_consistency_of(&[1, 2, 3]).expect("honest nodes agree");
+}

@@ -22,3 +22,30 @@ fn an_explicit_committee_over_the_cap_is_refused_too() {
     let err = ChainSetup::new(&cfg.chain).err().expect("refused");
     assert!(err.to_string().contains("committee 1"), "{err}");
 }
+
+/// Every runtime's setup refuses what a component's own config refuses, naming the key — the harness is not the
+/// only guard (a test, a library user or the network runtime builds chains without it).
+#[test]
+fn component_configs_are_validated_by_the_setup_with_their_key() {
+    let cases: [(&str, fn(&mut hsbench_engine::runtime::ChainConfig)); 4] = [
+        ("consensus.base_timeout_ms", |c| c.consensus.base_timeout_ms = 0),
+        ("consensus.max_timeout_ms", |c| c.consensus.max_timeout_ms = c.consensus.base_timeout_ms - 1),
+        ("mempool.capacity", |c| c.mempool.capacity = 0),
+        ("provisioning.max_block_txs", |c| c.provisioning.max_block_txs = 0),
+    ];
+    for (key, break_it) in cases {
+        let mut cfg = config(4, 1);
+        break_it(&mut cfg.chain);
+        let err = ChainSetup::new(&cfg.chain).err().unwrap_or_else(|| panic!("{key}: accepted"));
+        assert!(err.to_string().contains(key), "{key}: {err}");
+    }
+}
+
+/// The simulator refuses an impossible network (a loss probability of 1 would deliver nothing, forever).
+#[test]
+fn the_simulator_refuses_an_impossible_network() {
+    let mut cfg = config(4, 1);
+    cfg.network.loss = 1.0;
+    let err = hsbench_engine::sim::Cluster::new(cfg).err().expect("loss = 1 refused");
+    assert!(err.to_string().contains("network.loss"), "{err}");
+}

@@ -7,6 +7,10 @@
 //! retried after `retry_delay_blocks`; one chosen as a victim again after `max_retries` deferrals is aborted.
 //! Every node holding the same edges takes the same decisions, and a [`Cycle`] in canonical form is a proof
 //! any validator can check against its own edges ([`Cycle::is_in`]) before accepting a deferral.
+//!
+//! State: a tested library that the node does not call yet. The chain's transactions are single-account transfers
+//! executed in block order, which cannot wait on each other; this is to be composed into block building when
+//! cross-shard transactions (where cycles arise) arrive.
 
 mod breaker;
 mod config;

@@ -218,7 +218,9 @@ impl ChainSetup {
         storage: Box<dyn Storage>,
     ) -> Result<(NodeStateMachine, NodeServices), SetupError> {
         let recovered = storage.recover().map_err(|source| SetupError::Storage { node: i, source })?;
-        let params = self.params[i].clone();
+        let params = self.params.get(i).cloned().ok_or_else(|| {
+            SetupError::Config(format!("validator {i} does not exist (the chain has {})", self.params.len()))
+        })?;
         let (resume, exec) = match recovered {
             Some(r) => {
                 let (block, qc) = match r.last_block.clone() {

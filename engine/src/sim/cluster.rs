@@ -368,7 +368,8 @@ impl Cluster {
             (StorageMode::Memory, Some(s)) => s,
             (StorageMode::Memory, None) => open_faulty_storage(&self.cfg.chain, node, &self.nodes[node].faults)?,
         };
-        let (sm, services) = self.setup.build_node(&self.cfg.chain, node, storage)?;
+        // A Twins copy comes back as the validator it copies (its own index is past the committee).
+        let (sm, services) = self.setup.build_node(&self.cfg.chain, self.validator_of[node], storage)?;
         let n = &mut self.nodes[node];
         n.sm = sm;
         n.services = Some(services);
