@@ -4,7 +4,7 @@
 mod common;
 
 use common::config;
-use hsbench_engine::runtime::ChainSetup;
+use hsbench_engine::runtime::{ChainConfig, ChainSetup};
 use hsbench_engine::types::bitfield::MAX_COMMITTEE;
 
 #[test]
@@ -27,7 +27,8 @@ fn an_explicit_committee_over_the_cap_is_refused_too() {
 /// only guard (a test, a library user or the network runtime builds chains without it).
 #[test]
 fn component_configs_are_validated_by_the_setup_with_their_key() {
-    let cases: [(&str, fn(&mut hsbench_engine::runtime::ChainConfig)); 4] = [
+    type Break = fn(&mut ChainConfig);
+    let cases: [(&str, Break); 4] = [
         ("consensus.base_timeout_ms", |c| c.consensus.base_timeout_ms = 0),
         ("consensus.max_timeout_ms", |c| c.consensus.max_timeout_ms = c.consensus.base_timeout_ms - 1),
         ("mempool.capacity", |c| c.mempool.capacity = 0),
