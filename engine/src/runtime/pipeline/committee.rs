@@ -14,12 +14,14 @@ use super::messages::{Envelope, SystemInput};
 use super::metrics::{StageClock, thread_cpu_ns};
 use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
+use crate::execution::ExecutionState;
 use crate::node::{NodeReport, NodeStateMachine};
 use crate::protocol::work::{ExecuteJob, VerifyJob, VerifyVerdicts};
 use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
 use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::persist_executed;
-use crate::runtime::{NodeServices, TimedQueue};
+use crate::runtime::{ChainConfig, ChainSetup, NodeServices, SetupError, StorageMode, TimedQueue};
+use crate::storage::MemoryStorage;
 use crate::types::{Hash, Height, Message, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -203,6 +205,34 @@ impl Committee {
             let _ = self.to_node.send(std::mem::take(&mut lp.outbound));
         }
     }
+}
+
+/// What a committee is built from: its members, their one execution state and the validators' keys.
+pub(crate) struct CommitteeParts {
+    /// Validators 1..n−1, real state machines on in-memory storage.
+    pub members: Vec<Member>,
+    /// The members' one execution state (it executes once for all).
+    pub execution: SharedExecution,
+    /// The validators' Ed25519 keys, whose signatures the committee verifies; every other key signed a
+    /// transaction the node under test already checked.
+    pub validator_keys: HashSet<[u8; 32]>,
+}
+
+/// The committee of `chain`'s node mode, built through the one node setup.
+pub(crate) fn committee_members(setup: &ChainSetup, chain: &ChainConfig) -> Result<CommitteeParts, SetupError> {
+    let n = chain.validators;
+    let in_memory = ChainConfig { storage: StorageMode::Memory, ..chain.clone() };
+    let mut members = Vec::with_capacity(n.saturating_sub(1));
+    let mut shared = None;
+    for i in 1..n {
+        let (sm, mut services) = setup.build_node(&in_memory, i, Box::new(MemoryStorage::new()))?;
+        let own = services.replace_execution(ExecutionState::from_genesis(&[]));
+        shared.get_or_insert(own);
+        members.push(Member { sm, services });
+    }
+    let execution = SharedExecution::new(shared.unwrap_or_else(|| ExecutionState::from_genesis(&[])), n - 1);
+    let validator_keys = setup.keys.iter().map(|k| k.public().ed25519).collect();
+    Ok(CommitteeParts { members, execution, validator_keys })
 }
 
 /// How the committee performs member `member`'s actions: messages to the other members and the node under test

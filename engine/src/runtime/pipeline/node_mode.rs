@@ -1,8 +1,7 @@
 //! Node mode: the node under test runs the pinned pipeline on its cores while a synthetic committee of n − 1
 //! real validators (on the `committee` cores) proposes and votes, so consensus really runs.
 
-use super::committee::{Committee, CommitteeOutcome, Member};
-use super::committee_exec::SharedExecution;
+use super::committee::{Committee, CommitteeOutcome, CommitteeParts, committee_members};
 use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
 use super::execution::Execution;
@@ -21,7 +20,7 @@ use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
 use crate::protocol::TxEvent;
 use crate::protocol::work::ExecuteJob;
-use crate::runtime::{ChainConfig, ChainSetup, NodeServices, StorageMode};
+use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
 use crate::storage::{MemoryStorage, Storage};
 use crate::types::Transaction;
 use std::collections::HashSet;
@@ -136,19 +135,7 @@ impl NodeUnderTest {
         let crypto =
             NodeServices::new(votes, backend, ExecutionState::from_genesis(&[]), Box::new(MemoryStorage::new()));
 
-        // The committee: real validators on in-memory storage.
-        let mem_chain = ChainConfig { storage: StorageMode::Memory, ..chain.clone() };
-        let mut members = Vec::with_capacity(n.saturating_sub(1));
-        let mut shared = None;
-        for i in 1..n {
-            let (sm, mut services) = setup.build_node(&mem_chain, i, Box::new(MemoryStorage::new()))?;
-            // Every member's execution moves into one shared state (it executes once for all).
-            let own = services.replace_execution(ExecutionState::from_genesis(&[]));
-            shared.get_or_insert(own);
-            members.push(Member { sm, services });
-        }
-        let shared_execution = SharedExecution::new(shared.unwrap_or_else(|| ExecutionState::from_genesis(&[])), n - 1);
-        let validator_keys: HashSet<[u8; 32]> = setup.keys.iter().map(|k| k.public().ed25519).collect();
+        let CommitteeParts { members, execution: shared_execution, validator_keys } = committee_members(&setup, chain)?;
 
         // The stage graph: ingress → sigverify → node → execution → storage → (callbacks) node, each bounded
         // queue counted on its producer's metrics; the node's return paths are unbounded (see `SystemInput`).
