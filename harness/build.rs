@@ -1,4 +1,5 @@
-//! Records build facts for result fingerprints: rustc version, cargo profile, target triple.
+//! Records build facts for result fingerprints: rustc version, cargo profile, target triple, and the commit the
+//! source tree was at when this binary was built.
 
 use std::process::Command;
 
@@ -26,6 +27,22 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=HSBENCH_BUILD_PROFILE={profile}");
     println!("cargo:rustc-env=HSBENCH_TARGET={}", std::env::var("TARGET").unwrap_or_default());
+    // The commit is taken now, at build time: asking git when a result is written would name whatever the tree
+    // has moved on to since (a binary kept for a before/after comparison reported the newer commit).
+    let git = |args: &[&str]| -> Option<String> {
+        let out = Command::new("git").arg("-C").arg("..").args(args).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=HSBENCH_GIT_COMMIT={commit}");
+    for path in ["HEAD", "refs/heads", "packed-refs"] {
+        if let Some(p) = git(&["rev-parse", "--git-path", path]) {
+            let p = if std::path::Path::new(&p).is_absolute() { p } else { format!("../{p}") };
+            if std::path::Path::new(&p).exists() {
+                println!("cargo:rerun-if-changed={p}");
+            }
+        }
+    }
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=RUSTC");
 }

@@ -50,7 +50,8 @@ pub struct Fingerprint {
     /// Commit of the source tree the binary was built from, or `"unknown"`.
     #[serde(default = "unknown")]
     pub git_commit: String,
-    /// Whether that tree had uncommitted changes when the run started (`null` when unknown).
+    /// Whether the tree differed from that commit when the run started — uncommitted changes, or checked out at
+    /// another commit since the build (`null` when unknown).
     #[serde(default)]
     pub git_dirty: Option<bool>,
     /// `rustc --version` of the build.
@@ -150,21 +151,29 @@ impl Fingerprint {
     }
 }
 
-/// Commit and dirty flag of the source tree this binary was built from, asked of `git` now; `"unknown"` and
-/// `None` when git or the tree is not there.
+/// Commit of the source tree this binary was built from (recorded at build time), and whether the tree differs
+/// from it now: uncommitted changes, or a tree that has moved to another commit since the build (then the binary
+/// is not what the tree holds). `"unknown"` / `None` where git or the tree is not there.
 fn git_state() -> (String, Option<bool>) {
     let tree = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let git = |args: &[&str]| -> Option<String> {
         let out = Command::new("git").arg("-C").arg(tree).args(args).output().ok()?;
         out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     };
-    match git(&["rev-parse", "HEAD"]) {
-        None => ("unknown".to_string(), None),
-        Some(commit) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=normal"]).map(|s| !s.is_empty());
-            (commit, dirty)
-        }
-    }
+    let head = git(&["rev-parse", "HEAD"]);
+    let dirty = head.as_ref().and_then(|_| git(&["status", "--porcelain", "--untracked-files=normal"]));
+    tree_state(env!("HSBENCH_GIT_COMMIT"), head, dirty.map(|s| !s.is_empty()))
+}
+
+/// The fingerprint's (commit, dirty) from the commit the binary was `built` from and the tree's `head` and
+/// `dirty` flag now.
+fn tree_state(built: &str, head: Option<String>, dirty: Option<bool>) -> (String, Option<bool>) {
+    let differs = match head {
+        Some(head) if built != "unknown" => Some(head != built || dirty.unwrap_or(false)),
+        Some(head) => return (head, dirty), // built outside git: the tree is the best we know
+        None => None,
+    };
+    (built.to_string(), differs)
 }
 
 /// The CPU's model name from /proc/cpuinfo, or `"unknown"`.
@@ -178,4 +187,20 @@ pub fn cpu_model() -> String {
                 .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A binary kept from an older commit names that commit, and says the tree has moved on.
+    #[test]
+    fn the_commit_is_the_one_built_from_not_the_one_checked_out_now() {
+        let (old, new) = ("a".repeat(40), "b".repeat(40));
+        assert_eq!(tree_state(&old, Some(new.clone()), Some(false)), (old.clone(), Some(true)));
+        assert_eq!(tree_state(&old, Some(old.clone()), Some(false)), (old.clone(), Some(false)));
+        assert_eq!(tree_state(&old, Some(old.clone()), Some(true)), (old.clone(), Some(true)));
+        assert_eq!(tree_state(&old, None, None), (old.clone(), None));
+        assert_eq!(tree_state("unknown", Some(new.clone()), Some(false)), (new, Some(false)));
+    }
 }
