@@ -8,7 +8,7 @@
 //! action order.
 
 use super::services::NodeServices;
-use crate::protocol::work::{ExecuteJob, VerifyJob, VerifyVerdicts};
+use crate::protocol::work::{ExecuteJob, VerifyJob};
 use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
 use crate::storage::StorageError;
 use crate::types::{Hash, Height, Message, SafetyState, SyncEntry, ValidatorId};
@@ -28,9 +28,12 @@ pub trait Host {
     /// The result of delegated work, for the node to handle after the current action list.
     fn callback(&mut self, event: Event);
 
-    /// Signature verdicts for `job`; by default the services' backend checks every signature.
-    fn verify(&mut self, services: &NodeServices, job: &VerifyJob) -> VerifyVerdicts {
-        services.verify(job)
+    /// Verifies the signatures of `job`, answering through [`Host::callback`] — by default at once, through the
+    /// services' backend. A runtime may hold jobs back and verify several together
+    /// ([`NodeServices::verify_many`]), or hand them to another stage.
+    fn verify(&mut self, services: &NodeServices, job: VerifyJob) {
+        let verdicts = services.verify(&job);
+        self.callback(Event::Callback(Callback::Verified(verdicts)));
     }
 
     /// Executes and persists a committed block; by default inline, answering through [`Host::callback`].
@@ -61,10 +64,7 @@ pub fn perform(services: &mut NodeServices, host: &mut impl Host, actions: Vec<A
             Action::Broadcast { message } => host.send(None, message),
             Action::SetTimer { timer, after } => host.set_timer(timer, after),
             Action::EmitTxStatus { tx_hash, status } => host.tx_status(tx_hash, status),
-            Action::Verify(job) => {
-                let verdicts = host.verify(services, &job);
-                host.callback(Event::Callback(Callback::Verified(verdicts)));
-            }
+            Action::Verify(job) => host.verify(services, job),
             Action::Aggregate(job) => host.callback(Event::Callback(Callback::Aggregated(services.aggregate(&job)))),
             Action::Execute(job) => host.execute(services, job),
             Action::PersistSafety(state) => {

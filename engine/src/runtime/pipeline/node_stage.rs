@@ -2,8 +2,9 @@
 //! dispatcher in this engine, so "mempool+provisioning" and "consensus" are one stage here.
 //!
 //! Inputs: verified client transactions (bounded queue from sigverify), and consensus messages and callbacks
-//! (unbounded, see [`SystemInput`]), handled first. Consensus-message `Verify` and `Aggregate` jobs run inline
-//! (through [`NodeServices`]), `PersistSafety` runs inline on the shared storage before any later send leaves,
+//! (unbounded, see [`SystemInput`]), handled first. Consensus-message `Verify` jobs are held until the batch's
+//! events are handled and then verified together (votes grouped by message), `Aggregate` jobs run inline (through
+//! [`NodeServices`]), `PersistSafety` runs inline on the shared storage before any later send leaves,
 //! `Execute` goes to the execution stage. Timers live in a heap polled between batches; the stage never waits
 //! past a due timer or a due message.
 
@@ -13,7 +14,7 @@ use super::queue::BatchSender;
 use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
-use crate::protocol::work::ExecuteJob;
+use crate::protocol::work::{ExecuteJob, VerifyJob};
 use crate::protocol::{Action, Callback, Event, Timer, TxEvent, TxStatus};
 use crate::runtime::NodeServices;
 use crate::runtime::perform::{Host, perform};
@@ -67,6 +68,8 @@ pub(crate) struct NodeStage {
 struct Outbox {
     envelopes: Vec<Envelope>,
     jobs: Vec<ExecuteJob>,
+    /// Signature checks held back until the batch's events are handled, then verified together.
+    verify: Vec<VerifyJob>,
     events: Vec<TxEvent>,
 }
 
@@ -81,6 +84,7 @@ impl NodeStage {
         for ev in self.apply_all(actions, &mut timers, &mut out) {
             self.handle(ev, &mut timers, &mut roots, &mut out);
         }
+        self.verify_held(&mut timers, &mut roots, &mut out);
         let mut stalled = self.flush(&mut out);
         self.clock.busy(stalled);
         while !self.stop.load(Relaxed) {
@@ -132,6 +136,7 @@ impl NodeStage {
             for event in events {
                 self.handle(event, &mut timers, &mut roots, &mut out);
             }
+            self.verify_held(&mut timers, &mut roots, &mut out);
             stalled = self.flush(&mut out);
             self.clock.busy(stalled);
         }
@@ -177,6 +182,18 @@ impl NodeStage {
             }
             let actions = self.sm.handle(self.start.elapsed(), ev);
             queue.extend(self.apply_all(actions, timers, out));
+        }
+    }
+
+    /// Verifies the signature checks the batch's events held back, all together (votes grouped by message, one
+    /// same-message batch each: [`NodeServices::verify_many`]), and handles their verdicts — again until the
+    /// verdicts' own checks are done.
+    fn verify_held(&mut self, timers: &mut TimerHeap<Timer>, roots: &mut BTreeMap<Height, Hash>, out: &mut Outbox) {
+        while !out.verify.is_empty() {
+            let jobs = std::mem::take(&mut out.verify);
+            for verdicts in self.crypto.verify_many(&jobs) {
+                self.handle(Event::Callback(Callback::Verified(verdicts)), timers, roots, out);
+            }
         }
     }
 
@@ -255,6 +272,11 @@ impl Host for StageHost<'_> {
 
     fn execute(&mut self, _: &mut NodeServices, job: ExecuteJob) {
         self.out.jobs.push(job);
+    }
+
+    /// Held until the batch's events are handled, then verified with the batch's other checks.
+    fn verify(&mut self, _: &NodeServices, job: VerifyJob) {
+        self.out.verify.push(job);
     }
 
     fn persist_safety(&mut self, _: &mut NodeServices, state: &SafetyState) -> Result<(), StorageError> {
