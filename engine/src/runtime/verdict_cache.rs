@@ -1,8 +1,10 @@
 //! A signature-verdict cache (the idea of Bitcoin's and Ethereum clients' signature caches): every distinct
 //! (scheme, key(s), message, signature) is verified for real once; a repeat is answered from the cache. The
 //! simulator shares one cache across the many short scenarios of a sweep, which replay the same signed
-//! messages over and over — that is what makes thousands of scenarios a minute affordable. Keys are Blake3
-//! digests of every input byte, so a cached verdict never answers a different input.
+//! messages over and over — that is what makes thousands of scenarios a minute affordable; node mode's synthetic
+//! committee shares one across its members, which check the same proposals and certificates (the node under test
+//! never uses one: it pays for every check). Keys are Blake3 digests of every input byte, so a cached verdict never
+//! answers a different input.
 
 use crate::types::Hash;
 use std::collections::HashMap;

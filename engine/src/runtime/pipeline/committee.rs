@@ -7,7 +7,8 @@
 //! every transaction reached the committee from the node under test, whose sigverify stage already checked it.
 //! Proposal signatures, votes, timeouts and certificates are verified for real. Committed blocks are executed once
 //! for the whole committee ([`SharedExecution`]) and persisted to each member's in-memory storage, so their
-//! execution roots are real and checked against the node's.
+//! execution roots are real and checked against the node's; likewise each distinct consensus signature is verified
+//! once for the whole committee (one [`VerdictCache`] shared by the members).
 
 use super::committee_exec::SharedExecution;
 use super::messages::{Envelope, SystemInput};
@@ -20,7 +21,7 @@ use crate::protocol::work::{ExecuteJob, VerifyJob, VerifyVerdicts};
 use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
 use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::persist_executed;
-use crate::runtime::{ChainConfig, ChainSetup, NodeServices, SetupError, StorageMode, TimedQueue};
+use crate::runtime::{ChainConfig, ChainSetup, NodeServices, SetupError, StorageMode, TimedQueue, VerdictCache};
 use crate::storage::MemoryStorage;
 use crate::types::{Hash, Height, Message, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -224,8 +225,12 @@ pub(crate) fn committee_members(setup: &ChainSetup, chain: &ChainConfig) -> Resu
     let in_memory = ChainConfig { storage: StorageMode::Memory, ..chain.clone() };
     let mut members = Vec::with_capacity(n.saturating_sub(1));
     let mut shared = None;
+    // Members check the same proposals and certificates: each distinct signature is verified once for all of
+    // them, as each block is executed once for all of them.
+    let verdicts = Arc::new(VerdictCache::new());
     for i in 1..n {
-        let (sm, mut services) = setup.build_node(&in_memory, i, Box::new(MemoryStorage::new()))?;
+        let (sm, services) = setup.build_node(&in_memory, i, Box::new(MemoryStorage::new()))?;
+        let mut services = services.with_verdict_cache(verdicts.clone());
         let own = services.replace_execution(ExecutionState::from_genesis(&[]));
         shared.get_or_insert(own);
         members.push(Member { sm, services });
@@ -285,7 +290,7 @@ impl Host for MemberHost<'_> {
 
     /// Verifies the job's consensus signatures; Ed25519 checks by non-validator keys (transactions the node under
     /// test already verified) are answered valid without work.
-    fn verify(&mut self, services: &NodeServices, job: &VerifyJob) -> VerifyVerdicts {
+    fn verify(&mut self, services: &NodeServices, job: VerifyJob) {
         let mut reduced =
             VerifyJob { id: job.id, ed25519: Vec::new(), votes: job.votes.clone(), aggregates: job.aggregates.clone() };
         let mut positions = Vec::new();
@@ -302,7 +307,8 @@ impl Host for MemberHost<'_> {
                 *slot = v.ed25519.get(r).copied().unwrap_or(false);
             }
         }
-        VerifyVerdicts { id: job.id, ed25519, votes: v.votes, aggregates: v.aggregates }
+        let verdicts = VerifyVerdicts { id: job.id, ed25519, votes: v.votes, aggregates: v.aggregates };
+        self.callback(Event::Callback(Callback::Verified(verdicts)));
     }
 
     fn execute(&mut self, services: &mut NodeServices, job: ExecuteJob) {
