@@ -1,13 +1,17 @@
-//! Account state of one node plus its incremental state tree; executes committed blocks in height order.
+//! Account state of one node plus its incremental state tree; executes committed blocks in height order,
+//! sequentially or on execution lanes (see the module docs of [`execution`](super)).
 
 use super::error::ExecutionError;
+use super::lanes::execute_on_lanes;
 use super::receipt::BlockExecution;
 use super::state_tree::StateTree;
 use super::transfer::transfer;
 use super::tree_hash::is_absent;
 use crate::types::{Account, AccountId, AccountView, Block, Hash, Height, Transaction};
 use crate::types::{Outcome, Receipt};
+use rayon::ThreadPool;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Account state of one node plus its incremental state tree.
 ///
@@ -15,11 +19,15 @@ use std::collections::{BTreeMap, HashMap};
 /// nonce 0), so the state, the state root and `accounts_sorted` never depend on whether a zero-value
 /// transfer once touched an address. Outputs are always sorted by account id; the hash map is only
 /// used for lookups.
+///
+/// With [`with_lanes`](Self::with_lanes) a block runs on the lanes of the caller's thread pool; every output is
+/// bit-identical to sequential execution.
 pub struct ExecutionState {
     accounts: HashMap<AccountId, Account>,
     tree: StateTree,
     height: Height,
     total_balance: u128,
+    lanes: Option<Arc<ThreadPool>>,
 }
 
 impl ExecutionState {
@@ -40,7 +48,20 @@ impl ExecutionState {
             }
         }
         let total_balance = map.values().map(|a| u128::from(a.balance)).sum();
-        ExecutionState { accounts: map, tree: StateTree::from_accounts(&accounts), height, total_balance }
+        ExecutionState { accounts: map, tree: StateTree::from_accounts(&accounts), height, total_balance, lanes: None }
+    }
+
+    /// Executes every later block on `pool`'s threads, one lane per thread (a one-thread pool executes
+    /// sequentially, as without lanes). The caller owns the pool, so the threads are the ones it pinned and
+    /// accounts for; execution never touches rayon's global pool.
+    pub fn with_lanes(mut self, pool: Arc<ThreadPool>) -> Self {
+        self.lanes = Some(pool);
+        self
+    }
+
+    /// Number of lanes a block runs on (1 = sequential).
+    pub fn lanes(&self) -> usize {
+        self.lanes.as_ref().map_or(1, |p| p.current_num_threads().max(1))
     }
 
     /// Height of the last executed block (0 = genesis).
@@ -77,20 +98,41 @@ impl ExecutionState {
 
     /// Executes the committed `block`, which must be at `executed_height() + 1`. Each transaction is applied
     /// in block order under the transfer rule; failures are recorded in receipts and change nothing. The
-    /// tree is updated once for all accounts the block changed.
+    /// tree is updated once for all accounts the block changed. On lanes, independent transactions run
+    /// concurrently and the tree's subtrees update concurrently, with the same result.
     pub fn execute_block(&mut self, block: &Block) -> Result<BlockExecution, ExecutionError> {
         let expected = self.height.saturating_add(1);
         if block.header.height != expected {
             return Err(ExecutionError::OutOfOrder { expected, got: block.header.height });
         }
+        let (receipts, changed) = match self.lanes.clone() {
+            Some(pool) if pool.current_num_threads() > 1 => self.apply_on_lanes(block, &pool),
+            _ => self.apply_sequentially(block),
+        };
+        match &self.lanes {
+            Some(pool) => self.tree.update_on(&changed, pool),
+            None => self.tree.update(&changed),
+        }
+        let burnt: u128 = receipts
+            .iter()
+            .zip(&block.txs)
+            .filter(|(r, _)| r.outcome == Outcome::Success)
+            .map(|(_, tx)| u128::from(tx.fee))
+            .sum();
+        // Conservation: the supply falls by exactly the fees of successful transactions.
+        self.total_balance = self.total_balance.saturating_sub(burnt);
+        let fees_burnt = u64::try_from(burnt).unwrap_or(u64::MAX);
+        self.height = expected;
+        Ok(BlockExecution { height: expected, state_root: self.tree.root(), receipts, changed, fees_burnt })
+    }
+
+    /// Applies the block's transactions one by one on this thread; returns the receipts and the changed
+    /// accounts (sorted by id, final values).
+    fn apply_sequentially(&mut self, block: &Block) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
         let mut before: BTreeMap<AccountId, Account> = BTreeMap::new();
         let mut receipts = Vec::with_capacity(block.txs.len());
-        let mut fees_burnt: u64 = 0;
         for tx in &block.txs {
             let outcome = self.execute_tx(tx, &mut before);
-            if outcome == Outcome::Success {
-                fees_burnt = fees_burnt.saturating_add(tx.fee);
-            }
             receipts.push(Receipt { tx_hash: tx.hash(), outcome });
         }
         let mut changed = Vec::with_capacity(before.len());
@@ -103,9 +145,32 @@ impl ExecutionState {
                 changed.push((id, new));
             }
         }
-        self.tree.update(&changed);
-        self.height = expected;
-        Ok(BlockExecution { height: expected, state_root: self.tree.root(), receipts, changed, fees_burnt })
+        (receipts, changed)
+    }
+
+    /// Applies the block on the lanes of `pool` and merges their writes; same results as
+    /// [`apply_sequentially`](Self::apply_sequentially).
+    fn apply_on_lanes(&mut self, block: &Block, pool: &ThreadPool) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
+        let lanes = execute_on_lanes(pool, &self.accounts, &block.txs);
+        let receipts = lanes
+            .tx_hashes
+            .into_iter()
+            .zip(lanes.outcomes)
+            .map(|(tx_hash, outcome)| Receipt { tx_hash, outcome })
+            .collect();
+        let mut changed = Vec::with_capacity(lanes.writes.len());
+        for (id, old, new) in lanes.writes {
+            if is_absent(&new) {
+                self.accounts.remove(&id);
+            } else {
+                self.accounts.insert(id, new);
+            }
+            if new != old {
+                changed.push((id, new));
+            }
+        }
+        changed.sort_unstable_by_key(|(id, _)| *id);
+        (receipts, changed)
     }
 
     /// Applies one transaction, remembering the pre-block value of every account it writes.
@@ -118,8 +183,6 @@ impl ExecutionState {
                 before.entry(tx.recipient).or_insert(recipient);
                 self.accounts.insert(tx.sender, done.sender);
                 self.accounts.insert(tx.recipient, done.recipient);
-                // Conservation: the supply falls by exactly the fee.
-                self.total_balance = self.total_balance.saturating_sub(u128::from(tx.fee));
                 Outcome::Success
             }
             Err(reason) => Outcome::Failed(reason),

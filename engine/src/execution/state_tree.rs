@@ -5,9 +5,17 @@
 //! into subtrees that hold a change; every node on those paths is rebuilt and rehashed exactly once, on the
 //! way back up. Leaves store only their key and leaf hash (the account values live in the execution state),
 //! so moving a leaf deeper when a neighbour arrives costs no hash at all.
+//!
+//! [`StateTree::update_on`] does the same walk on a caller-given thread pool: the changes are hashed in
+//! parallel, and the top levels of the walk fork (`rayon::join`) into the left and right subtrees, which hold
+//! disjoint key ranges and so never share a node; each subtree is rebuilt exactly as the sequential walk would,
+//! and the inner nodes above them are hashed once both sides are back. The tree after it is the same value, so
+//! the root is bit-identical.
 
 use super::tree_hash::{KEY_BITS, account_key, inner_hash, is_absent, key_bit, leaf_hash};
 use crate::types::{Account, AccountId, Hash};
+use rayon::ThreadPool;
+use rayon::prelude::*;
 
 /// Incremental Blake3 sparse Merkle commitment over a set of accounts; see the module docs for the rule.
 #[derive(Default)]
@@ -48,7 +56,7 @@ struct Change {
 }
 
 /// What one update did, gathered while walking the tree.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct UpdateCounters {
     hashes: u64,
     added: usize,
@@ -102,31 +110,46 @@ impl StateTree {
     /// Sets each account in `changes` to its new value, then rehashes every dirty path once. A default account
     /// removes the entry; a repeated id keeps its last entry.
     pub fn update(&mut self, changes: &[(AccountId, Account)]) {
+        let prepared: Vec<Change> = changes.iter().map(prepare_one).collect();
+        self.apply_prepared(prepared, 0);
+    }
+
+    /// [`update`](Self::update) on `pool`'s threads: the same tree, root and counts, computed with the changes
+    /// hashed in parallel and the top levels' subtrees updated concurrently (see the module docs).
+    pub fn update_on(&mut self, changes: &[(AccountId, Account)], pool: &ThreadPool) {
+        let threads = pool.current_num_threads();
+        if threads <= 1 {
+            return self.update(changes);
+        }
+        // Fork about 8 subtrees per thread, so an uneven key split still keeps every thread busy.
+        let fork_levels = (threads * 8).next_power_of_two().trailing_zeros() as usize;
+        pool.install(|| {
+            let prepared: Vec<Change> = changes.par_iter().map(prepare_one).collect();
+            self.apply_prepared(prepared, fork_levels);
+        });
+    }
+
+    /// Sorts and deduplicates prepared changes, then applies them, forking the first `fork_levels` levels.
+    fn apply_prepared(&mut self, prepared: Vec<Change>, fork_levels: usize) {
         let mut counters = UpdateCounters::default();
-        let prepared = prepare(changes, &mut counters);
+        let prepared = unique_by_key(prepared, &mut counters);
         let root = std::mem::take(&mut self.root);
-        self.root = apply(root, 0, &prepared, &mut counters);
+        self.root = apply(root, 0, &prepared, &mut counters, fork_levels);
         self.len = (self.len + counters.added).saturating_sub(counters.removed);
         self.last_update_hashes = counters.hashes;
     }
 }
 
-/// Hashes keys and leaves, sorts by key and keeps the last change per key.
-fn prepare(changes: &[(AccountId, Account)], counters: &mut UpdateCounters) -> Vec<Change> {
-    let mut prepared: Vec<Change> = changes
-        .iter()
-        .map(|(id, account)| {
-            let key = account_key(id);
-            counters.hashes += 1;
-            let leaf = if is_absent(account) {
-                None
-            } else {
-                counters.hashes += 1;
-                Some(leaf_hash(&key, id, account))
-            };
-            Change { key, leaf }
-        })
-        .collect();
+/// Hashes one change's key and (for an existing account) its leaf.
+fn prepare_one((id, account): &(AccountId, Account)) -> Change {
+    let key = account_key(id);
+    let leaf = if is_absent(account) { None } else { Some(leaf_hash(&key, id, account)) };
+    Change { key, leaf }
+}
+
+/// Counts the hashes [`prepare_one`] made, sorts by key and keeps the last change per key.
+fn unique_by_key(mut prepared: Vec<Change>, counters: &mut UpdateCounters) -> Vec<Change> {
+    counters.hashes += prepared.iter().map(|c| 1 + u64::from(c.leaf.is_some())).sum::<u64>();
     prepared.sort_by_key(|c| c.key); // stable: equal keys keep input order
     let mut unique: Vec<Change> = Vec::with_capacity(prepared.len());
     for change in prepared {
@@ -138,8 +161,10 @@ fn prepare(changes: &[(AccountId, Account)], counters: &mut UpdateCounters) -> V
     unique
 }
 
-/// Applies `changes` (sorted, unique keys, all under this node's `depth`-bit prefix) to `node`.
-fn apply(node: Node, depth: usize, changes: &[Change], counters: &mut UpdateCounters) -> Node {
+/// Applies `changes` (sorted, unique keys, all under this node's `depth`-bit prefix) to `node`. While
+/// `fork_levels` > 0 an inner node's two subtrees are updated concurrently (`rayon::join`, so only ever called
+/// with `fork_levels` > 0 inside the caller's pool).
+fn apply(node: Node, depth: usize, changes: &[Change], counters: &mut UpdateCounters, fork_levels: usize) -> Node {
     if changes.is_empty() {
         return node;
     }
@@ -156,8 +181,19 @@ fn apply(node: Node, depth: usize, changes: &[Change], counters: &mut UpdateCoun
         }
         Node::Inner(mut inner) => {
             let split = changes.partition_point(|c| !key_bit(&c.key, depth));
-            let left = apply(std::mem::take(&mut inner.left), depth + 1, &changes[..split], counters);
-            let right = apply(std::mem::take(&mut inner.right), depth + 1, &changes[split..], counters);
+            let (l, r) = (std::mem::take(&mut inner.left), std::mem::take(&mut inner.right));
+            let (lc, rc) = changes.split_at(split);
+            let (left, right) = if fork_levels > 0 {
+                let ((left, lcount), (right, rcount)) = rayon::join(
+                    || fork_side(l, depth + 1, lc, fork_levels - 1),
+                    || fork_side(r, depth + 1, rc, fork_levels - 1),
+                );
+                counters.add(lcount);
+                counters.add(rcount);
+                (left, right)
+            } else {
+                (apply(l, depth + 1, lc, counters, 0), apply(r, depth + 1, rc, counters, 0))
+            };
             match (left, right) {
                 (Node::Empty, Node::Empty) => Node::Empty,
                 (Node::Empty, Node::Leaf(leaf)) | (Node::Leaf(leaf), Node::Empty) => Node::Leaf(leaf),
@@ -170,6 +206,22 @@ fn apply(node: Node, depth: usize, changes: &[Change], counters: &mut UpdateCoun
                 }
             }
         }
+    }
+}
+
+/// One side of a forked [`apply`], with its own counters.
+fn fork_side(node: Node, depth: usize, changes: &[Change], fork_levels: usize) -> (Node, UpdateCounters) {
+    let mut counters = UpdateCounters::default();
+    let node = apply(node, depth, changes, &mut counters, fork_levels);
+    (node, counters)
+}
+
+impl UpdateCounters {
+    /// Adds another walk's counts to these.
+    fn add(&mut self, other: UpdateCounters) {
+        self.hashes += other.hashes;
+        self.added += other.added;
+        self.removed += other.removed;
     }
 }
 

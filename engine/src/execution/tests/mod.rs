@@ -1,6 +1,7 @@
 //! Tests of the execution module: the transfer rule, block execution, the state tree and random workloads.
 
 mod execution_tests;
+mod lanes_props;
 mod tree_tests;
 mod workload_props;
 
