@@ -185,6 +185,41 @@ fn node_mode_commits_and_agrees_with_its_committee() {
     assert_sane_stages(&report);
 }
 
+/// Execution on two lanes (two execution cores; the same core twice where the process may use only one): the
+/// node commits, its state roots match the committee's (which executes sequentially), the books balance, and
+/// the report counts the execution stage as two threads without calling a core unused.
+#[test]
+fn node_mode_with_two_execution_lanes_commits_and_agrees_with_its_committee() {
+    let allowed = available_cores();
+    let mut map = CoreMap::auto(&allowed);
+    map.execution = vec![allowed[0], allowed.get(1).copied().unwrap_or(allowed[0])];
+    let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), ..Default::default() };
+    let node = NodeUnderTest::start(node_config(64, pipeline)).expect("start");
+    let txs = corpus(64, 12);
+    let start = Instant::now();
+    let mut events = Vec::new();
+    for (k, chunk) in txs.chunks(32).enumerate() {
+        let due = Duration::from_millis(50 * k as u64);
+        std::thread::sleep(due.saturating_sub(start.elapsed()));
+        node.submit(chunk.to_vec());
+        events.extend(node.drain_tx_events());
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let report = node.stop().expect("stop");
+    events.extend(report.tx_events.iter().copied());
+    assert_books_balance(&report, &events, &txs);
+    assert!(report.txs_committed > 0, "nothing committed: {report:#?}");
+    assert!(report.committee.state_roots_compared > 0);
+    assert_eq!(report.committee.state_root_mismatches, 0);
+    let execution = report.stages.iter().find(|s| s.name == "execution").expect("an execution stage");
+    assert_eq!(execution.threads, 2);
+    assert!(execution.items_in > 0 && execution.cost_ns_per_tx > 0.0, "{execution:?}");
+    let w = &report.warnings;
+    assert!(!w.iter().any(|w| w.contains("unpinned") || w.contains("execution runs one thread")), "{w:?}");
+    assert!(!w.iter().any(|w| w.contains("not counted")), "{w:?}");
+    assert_sane_stages(&report);
+}
+
 /// 20k transactions at once into queues of two batches: producers stall (counted), nothing is lost.
 #[test]
 fn node_mode_overload_stalls_and_loses_nothing() {

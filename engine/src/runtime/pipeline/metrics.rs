@@ -1,8 +1,8 @@
 //! What every stage counts: live counters summed over its threads, and each thread's busy/idle clock.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Live counters of one stage (summed over its threads). Busy, idle and stalled time partition each thread's
@@ -133,12 +133,50 @@ impl StageClock {
 
 /// CPU time the calling thread has used, in nanoseconds (0 where the clock is unavailable).
 pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).unwrap_or(0)
+}
+
+/// The time `clock` reads, in nanoseconds; `None` when the platform refuses it.
+fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, exclusively borrowed timespec for the duration of the call; the clock id is a
-    // constant the platform defines.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    // SAFETY: `ts` is a valid, exclusively borrowed timespec for the duration of the call; an invalid clock id
+    // makes the call fail with an error code, never touch memory.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
     if rc != 0 {
-        return 0;
+        return None;
     }
-    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
+    Some((ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64))
+}
+
+/// The CPU clocks of a stage's helper threads (the execution lanes): each thread registers itself when it
+/// starts, and the stage adds the growth of their summed CPU time to its busy time, since that work is the
+/// stage's even though the stage thread does not run it.
+#[derive(Debug, Default)]
+pub(crate) struct LaneClocks {
+    clocks: Mutex<Vec<libc::clockid_t>>,
+}
+
+impl LaneClocks {
+    /// Registers the calling thread's CPU clock. Returns false where the platform gives no per-thread clock
+    /// id (not Linux): that thread's CPU time then goes uncounted.
+    pub(crate) fn register_current(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            let mut clock: libc::clockid_t = 0;
+            // SAFETY: `pthread_self` is always valid for the calling thread and `clock` is a valid, exclusively
+            // borrowed out-parameter for the duration of the call.
+            let rc = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) };
+            if rc == 0 {
+                self.clocks.lock().unwrap_or_else(|e| e.into_inner()).push(clock);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// CPU time used so far by every registered thread (a thread that has exited reads as nothing).
+    pub(crate) fn cpu_ns(&self) -> u64 {
+        let clocks = self.clocks.lock().unwrap_or_else(|e| e.into_inner());
+        clocks.iter().filter_map(|c| clock_ns(*c)).fold(0u64, u64::saturating_add)
+    }
 }

@@ -4,7 +4,7 @@
 use super::committee::{Committee, CommitteeOutcome, CommitteeParts, committee_members};
 use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
-use super::execution::Execution;
+use super::execution::{Execution, lane_pool};
 use super::ingress::Ingress;
 use super::messages::{Envelope, Executed, SystemInput};
 use super::metrics::{StageClock, StageMetrics};
@@ -196,10 +196,12 @@ impl NodeUnderTest {
         // Starting the pipeline is a walk over the stages, each on the cores the core map gives it.
         for kind in StageKind::PIPELINE {
             let cores = core_map.cores(kind);
-            // One thread per slot; an empty list (never left by `resolve`) still runs the stage, unpinned.
+            // One thread per slot; an empty list (never left by `resolve`) still runs the stage, unpinned. Every
+            // sigverify thread is a worker; execution's other threads are its lanes, started with the stage.
+            let drivers = if kind == StageKind::Sigverify { kind.threads(cores) } else { 1 };
             let slots: Vec<Option<usize>> = match cores.is_empty() {
                 true => vec![None],
-                false => cores.iter().take(kind.threads(cores)).map(|&c| Some(c)).collect(),
+                false => cores.iter().take(drivers).map(|&c| Some(c)).collect(),
             };
             for (k, core) in slots.into_iter().enumerate() {
                 let name = match kind {
@@ -229,7 +231,11 @@ impl NodeUnderTest {
                     }
                     StageKind::Execution => {
                         let exec = exec.take().ok_or_else(|| PipelineError::Config("one execution stage".into()))?;
-                        let stage = Execution { exec, output: store_tx.clone(), failed: false };
+                        let (exec, lanes) = match lane_pool(cores, &warnings)? {
+                            Some((pool, clocks)) => (exec.with_lanes(pool), Some(clocks)),
+                            None => (exec, None),
+                        };
+                        let stage = Execution { exec, output: store_tx.clone(), failed: false, lanes };
                         let rx = exec_rx.clone();
                         execution = Some(spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?);
                     }
@@ -431,7 +437,8 @@ fn stage_report(p: &StageProbe, s: Option<&StageSeries>, wall_ns: u64, committed
 /// committee sharing cores with the node under test.
 fn note_layout(map: &CoreMap, warnings: &Warnings) {
     for (name, cores) in map.stages() {
-        if name != "sigverify" && cores.len() > 1 {
+        let threads = StageKind::from_name(name).map_or(1, |k| k.threads(cores));
+        if threads < cores.len() {
             warn(warnings, format!("{name} runs one thread on core {}; cores {:?} are unused", cores[0], &cores[1..]));
         }
     }

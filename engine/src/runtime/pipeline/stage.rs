@@ -24,7 +24,7 @@ pub enum StageKind {
     Sigverify,
     /// Mempool, provisioning and consensus: the one `NodeStateMachine`.
     Node,
-    /// Executes committed blocks in order.
+    /// Executes committed blocks in order, on one lane per core.
     Execution,
     /// Persists executed blocks.
     Storage,
@@ -64,11 +64,12 @@ impl StageKind {
         StageKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Threads the stage runs on `cores`: sigverify one per core (it scales with load), every other stage one
-    /// on its first core.
+    /// Threads the stage runs on `cores`: sigverify one per core (it scales with load); execution one lane per
+    /// core (a pool pinned to its cores runs each block's lanes, driven by one stage thread on the first core;
+    /// a single core executes sequentially); every other stage one on its first core.
     pub fn threads(self, cores: &[usize]) -> usize {
         match self {
-            StageKind::Sigverify => cores.len().max(1),
+            StageKind::Sigverify | StageKind::Execution => cores.len().max(1),
             _ => 1,
         }
     }
