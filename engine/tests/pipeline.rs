@@ -146,6 +146,31 @@ fn assert_books_balance(report: &PipelineReport, events: &[TxEvent], submitted: 
     assert_eq!(committed, report.txs_committed);
 }
 
+/// Submits `txs` in chunks of `chunk`, one chunk every 50 ms, then gives the node 500 ms to finish; returns the
+/// transaction events seen meanwhile.
+fn submit_paced(node: &NodeUnderTest, txs: &[Transaction], chunk: usize) -> Vec<TxEvent> {
+    let start = Instant::now();
+    let mut events = Vec::new();
+    for (k, chunk) in txs.chunks(chunk).enumerate() {
+        let due = Duration::from_millis(50 * k as u64);
+        std::thread::sleep(due.saturating_sub(start.elapsed()));
+        node.submit(chunk.to_vec());
+        events.extend(node.drain_tx_events());
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    events
+}
+
+/// The run committed, its books balance (counting the events seen before stop) and the node's state roots were
+/// compared with the committee's and all matched.
+fn assert_commits_and_agrees(report: &PipelineReport, mut events: Vec<TxEvent>, submitted: &[Transaction]) {
+    events.extend(report.tx_events.iter().copied());
+    assert_books_balance(report, &events, submitted);
+    assert!(report.txs_committed > 0, "nothing committed: {report:#?}");
+    assert!(report.committee.state_roots_compared > 0);
+    assert_eq!(report.committee.state_root_mismatches, 0);
+}
+
 fn assert_sane_stages(report: &PipelineReport) {
     assert!(!report.bottleneck.is_empty());
     assert!(report.stages.iter().any(|s| s.name == report.bottleneck));
@@ -163,23 +188,11 @@ fn node_mode_commits_and_agrees_with_its_committee() {
     let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), ..Default::default() };
     let node = NodeUnderTest::start(node_config(16, pipeline)).expect("start");
     let txs = corpus(16, 38);
-    let start = Instant::now();
-    let mut events = Vec::new();
-    for (k, chunk) in txs.chunks(10).enumerate() {
-        let due = Duration::from_millis(50 * k as u64);
-        std::thread::sleep(due.saturating_sub(start.elapsed()));
-        node.submit(chunk.to_vec());
-        events.extend(node.drain_tx_events());
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    let events = submit_paced(&node, &txs, 10);
     let snap = node.snapshot();
     assert_eq!(snap.stages.len(), 5);
     let report = node.stop().expect("stop");
-    events.extend(report.tx_events.iter().copied());
-    assert_books_balance(&report, &events, &txs);
-    assert!(report.txs_committed > 0, "nothing committed: {report:#?}");
-    assert!(report.committee.state_roots_compared > 0);
-    assert_eq!(report.committee.state_root_mismatches, 0);
+    assert_commits_and_agrees(&report, events, &txs);
     assert!(report.committee.signatures > 0 && report.committee.blocks_proposed > 0);
     assert!(!report.warnings.iter().any(|w| w.contains("unpinned")), "{:?}", report.warnings);
     assert_sane_stages(&report);
@@ -196,21 +209,9 @@ fn node_mode_with_two_execution_lanes_commits_and_agrees_with_its_committee() {
     let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), ..Default::default() };
     let node = NodeUnderTest::start(node_config(64, pipeline)).expect("start");
     let txs = corpus(64, 12);
-    let start = Instant::now();
-    let mut events = Vec::new();
-    for (k, chunk) in txs.chunks(32).enumerate() {
-        let due = Duration::from_millis(50 * k as u64);
-        std::thread::sleep(due.saturating_sub(start.elapsed()));
-        node.submit(chunk.to_vec());
-        events.extend(node.drain_tx_events());
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    let events = submit_paced(&node, &txs, 32);
     let report = node.stop().expect("stop");
-    events.extend(report.tx_events.iter().copied());
-    assert_books_balance(&report, &events, &txs);
-    assert!(report.txs_committed > 0, "nothing committed: {report:#?}");
-    assert!(report.committee.state_roots_compared > 0);
-    assert_eq!(report.committee.state_root_mismatches, 0);
+    assert_commits_and_agrees(&report, events, &txs);
     let execution = report.stages.iter().find(|s| s.name == "execution").expect("an execution stage");
     assert_eq!(execution.threads, 2);
     assert!(execution.items_in > 0 && execution.cost_ns_per_tx > 0.0, "{execution:?}");

@@ -34,16 +34,7 @@ fn pools() -> &'static [Arc<ThreadPool>] {
 
 /// Genesis: account 0 nearly full (credits to it overflow), account 1 empty, the rest modest.
 fn genesis() -> Vec<(AccountId, Account)> {
-    (0..GENESIS_ACCOUNTS)
-        .map(|i| {
-            let balance = match i {
-                0 => u64::MAX - 1_000,
-                1 => 0,
-                _ => 5_000 + i * 13,
-            };
-            (raw_id(i), acct(balance, 0))
-        })
-        .collect()
+    edge_genesis(GENESIS_ACCOUNTS, 5_000, 13)
 }
 
 /// An account index: mostly one of `hot` hot accounts, otherwise any genesis account or a fresh one.

@@ -31,6 +31,21 @@ fn acct(balance: u64, nonce: u64) -> Account {
     Account { balance, nonce }
 }
 
+/// `accounts` raw-id accounts at nonce 0 for random workloads: account 0 nearly full (credits to it overflow),
+/// account 1 empty, account i ≥ 2 holding `base + i × step`.
+fn edge_genesis(accounts: u64, base: u64, step: u64) -> Vec<(AccountId, Account)> {
+    (0..accounts)
+        .map(|i| {
+            let balance = match i {
+                0 => u64::MAX - 1_000,
+                1 => 0,
+                _ => base + i * step,
+            };
+            (raw_id(i), acct(balance, 0))
+        })
+        .collect()
+}
+
 /// A signed transfer from fixture key `from`.
 fn signed(from: u8, to: AccountId, amount: u64, fee: u64, nonce: u64) -> Transaction {
     Transaction::signed(&key(from), CHAIN, to, amount, fee, nonce, Vec::new())

@@ -22,17 +22,7 @@ fn arb_tx() -> impl Strategy<Value = TxSpec> {
 }
 
 fn genesis() -> Vec<(AccountId, Account)> {
-    (0..GENESIS_ACCOUNTS)
-        .map(|i| {
-            // Account 0 is nearly full, so credits to it overflow; account 1 starts empty.
-            let balance = match i {
-                0 => u64::MAX - 1_000,
-                1 => 0,
-                _ => 10_000 + i * 37,
-            };
-            (raw_id(i), acct(balance, 0))
-        })
-        .collect()
+    edge_genesis(GENESIS_ACCOUNTS, 10_000, 37)
 }
 
 /// The transfer rule written as plainly as possible, over a BTreeMap.
