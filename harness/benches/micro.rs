@@ -4,7 +4,8 @@
 //! …, the names of `hsbench::crypto::Op`), the parameter is `backend/batch`, and the crypto benchmarks set
 //! their throughput in items, so criterion's `thrpt` line is directly comparable with the sweep's items/s. The
 //! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
-//! `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`.
+//! `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`,
+//! `execute-block/<lanes>/{uniform,zipf}`.
 //!
 //! Inputs come from the same place as the sweep's (`crypto::ops::Fixture` and `Prepared`), so a benchmark
 //! and a sweep cell run exactly the same call. Runs are kept short (1 s warm-up, 2 s measurement, 20 samples; 10
@@ -15,10 +16,13 @@ use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_grou
 use hsbench::backends::{BackendName, Built, CryptoConfig, build};
 use hsbench::crypto::Op;
 use hsbench::crypto::ops::{Fixture, Prepared};
+use hsbench::loadgen::workload::{SenderPicker, Skew, unit_draw};
 use hsbench_engine::crypto::ed25519_signing_key_from_seed;
-use hsbench_engine::execution::StateTree;
+use hsbench_engine::execution::{ExecutionState, StateTree};
 use hsbench_engine::runtime::pipeline::{StageMetrics, batch_queue};
-use hsbench_engine::types::{Account, AccountId, Hash, Transaction, decode, encode, merkle_root};
+use hsbench_engine::types::{
+    Account, AccountId, Block, BlockHeader, Hash, QuorumCertificate, Transaction, decode, encode, merkle_root, tx_root,
+};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -170,6 +174,113 @@ fn state_root(c: &mut Criterion) {
     group.finish();
 }
 
+/// Accounts of the execution benchmark's genesis.
+const EXEC_ACCOUNTS: usize = 16_384;
+/// Transactions per executed block.
+const EXEC_BLOCK_TXS: usize = 1_000;
+/// Blocks executed from genesis before the state is restored (untimed) and the same blocks run again.
+const EXEC_CHAIN: usize = 16;
+
+/// `EXEC_CHAIN` blocks of `EXEC_BLOCK_TXS` transfers over `EXEC_ACCOUNTS` funded accounts, as the load
+/// generator draws them: the sender by `skew` (uniform = account `i mod accounts`), the recipient uniformly
+/// among the others; nonces follow each sender, amounts are small, so every transfer succeeds.
+fn exec_chain(skew: Skew) -> Vec<Block> {
+    let picker = SenderPicker::new(EXEC_ACCOUNTS, 7, skew);
+    let mut nonces = vec![0u64; EXEC_ACCOUNTS];
+    (0..EXEC_CHAIN)
+        .map(|b| {
+            let txs: Vec<Transaction> = (0..EXEC_BLOCK_TXS)
+                .map(|k| {
+                    let i = (b * EXEC_BLOCK_TXS + k) as u64;
+                    let sender = picker.sender(i);
+                    let pick = (unit_draw("hsbench bench recipient", 7, i) * (EXEC_ACCOUNTS - 1) as f64) as usize;
+                    let recipient = if pick >= sender { pick + 1 } else { pick }.min(EXEC_ACCOUNTS - 1);
+                    let nonce = nonces.get_mut(sender).map_or(0, |n| std::mem::replace(n, *n + 1));
+                    Transaction {
+                        chain_id: 1,
+                        sender: account_id(sender as u64),
+                        recipient: account_id(recipient as u64),
+                        amount: 1 + i % 100,
+                        fee: 1,
+                        nonce,
+                        memo: Vec::new(),
+                        signature: [0; 64],
+                    }
+                })
+                .collect();
+            let height = b as u64 + 1;
+            let header = BlockHeader {
+                chain_id: 1,
+                height,
+                epoch: 0,
+                round: height,
+                parent_hash: Hash::ZERO,
+                parent_qc: QuorumCertificate::epoch_start(0, height - 1, Hash::ZERO, Hash::ZERO),
+                proposer: 0,
+                timestamp_ms: 0,
+                tx_root: tx_root(&txs),
+                tx_count: txs.len() as u32,
+                exec_height: 0,
+                exec_state_root: Hash::ZERO,
+            };
+            Block { header, txs }
+        })
+        .collect()
+}
+
+/// `execute-block/<lanes>/{uniform,zipf}`: one 1,000-transfer block over 16,384 accounts executed from its
+/// predecessor's state, sequentially (1 lane: no pool, exactly the single-thread path) and on execution lanes
+/// (a rayon pool of that many threads, as node mode builds for its execution cores). Zipf is s = 1.1 over the
+/// senders. Lane counts above this machine's cores are skipped; speedups are read from the output, never
+/// asserted.
+fn execute_block(c: &mut Criterion) {
+    let genesis: Vec<(AccountId, Account)> =
+        (0..EXEC_ACCOUNTS as u64).map(|i| (account_id(i), Account { balance: 1 << 40, nonce: 0 })).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut group = c.benchmark_group("execute-block");
+    group.throughput(Throughput::Elements(EXEC_BLOCK_TXS as u64));
+    for (name, skew) in [("uniform", Skew::Uniform), ("zipf", Skew::Zipf(1.1))] {
+        let chain = exec_chain(skew);
+        for lanes in [1usize, 2, 4].into_iter().filter(|&l| l <= cores) {
+            let pool = match lanes {
+                1 => None,
+                n => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+                    Ok(pool) => Some(Arc::new(pool)),
+                    Err(e) => {
+                        eprintln!("execute-block/{n}: skipped (no pool: {e})");
+                        continue;
+                    }
+                },
+            };
+            let fresh = || {
+                let state = ExecutionState::from_genesis(&genesis);
+                match &pool {
+                    Some(pool) => state.with_lanes(pool.clone()),
+                    None => state,
+                }
+            };
+            group.bench_function(BenchmarkId::new(lanes.to_string(), name), |b| {
+                b.iter_custom(|iters| {
+                    let mut state = fresh();
+                    let mut timed = Duration::ZERO;
+                    for k in 0..iters as usize {
+                        if k > 0 && k % EXEC_CHAIN == 0 {
+                            state = fresh();
+                        }
+                        let block = &chain[k % EXEC_CHAIN];
+                        let start = Instant::now();
+                        let done = state.execute_block(black_box(block));
+                        timed += start.elapsed();
+                        black_box(done.map(|d| d.state_root).ok());
+                    }
+                    timed
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 /// Items per timed hop round (per criterion iteration).
 const HOP_ITEMS: usize = 4096;
 /// The pipeline's default batch size and queue capacity (`PipelineConfig`: 128 items, 64 batches).
@@ -243,6 +354,6 @@ fn queue_hop(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = crypto, blake3, merkle, tx_codec, state_root, queue_hop
+    targets = crypto, blake3, merkle, tx_codec, state_root, execute_block, queue_hop
 }
 criterion_main!(benches);
