@@ -190,10 +190,82 @@ fn node_mode_run_balances_its_books() {
     assert!(m["latency_uncorrected_us"]["p99"].is_u64(), "{m}");
     assert!(!m["bottleneck"].as_str().unwrap().is_empty(), "{m}");
     assert!(m["stages"].as_array().is_some_and(|s| !s.is_empty()), "{m}");
+    // 4 validators at a low rate: the committee keeps up, so the run measured the node.
+    assert!(m["harness_bound"].is_null(), "{m}");
+    assert!(m["committee_window"]["working_pct"].as_f64().is_some_and(|w| w < 90.0), "{m}");
     let f = &v["fingerprint"];
     assert!(f["core_map"]["sigverify"].is_array(), "{f}");
     assert!(f["gpu_adapter"].is_string() && f["allocator"] == "mimalloc", "{f}");
     assert!(std::fs::read_dir(&cache).unwrap().count() >= 2, "corpus cached (+ .gitignore)");
+}
+
+/// A synthetic committee of 63 BLS validators on its one thread cannot follow 2000 tx/s while the node's own stages
+/// idle: the run says it is harness-bound (JSON and table) but still succeeds, and a ceiling search over the same
+/// set-up stops at its first harness-bound failure with no ceiling and a `harness_bound` verdict.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "a wall-clock node run needs an optimized build: cargo test --release")]
+fn a_starved_committee_makes_node_runs_and_ceilings_harness_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cache = d.join("cache");
+    let config = write_config(
+        d,
+        "big.toml",
+        "[cluster]\nvalidators = 64\nvote_scheme = \"bls\"\n\n[ceiling]\nstart_tps = 2000.0\nprobe_s = 3.0\n\
+         warmup_s = 0.6\ncooldown_s = 0.3\ndrain_s = 1.0\nbound_s = 0.0\n",
+    );
+    let run_out = d.join("run");
+    let out = hsbench(&[
+        "run",
+        "--mode",
+        "node",
+        "--quiet",
+        "--config",
+        &config,
+        "--rate",
+        "2000",
+        "--duration",
+        "3",
+        "--out",
+        run_out.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
+    assert!(stdout.contains("HARNESS-BOUND"), "{stdout}");
+    let m = &only_json(&run_out)["metrics"];
+    let why = m["harness_bound"].as_str().unwrap_or_else(|| panic!("no harness_bound verdict: {m}"));
+    assert!(why.starts_with("synthetic committee saturated"), "{why}");
+    assert!(m["committee_window"]["working_pct"].as_f64().is_some_and(|w| w >= 90.0), "{m}");
+    for s in m["stages"].as_array().unwrap() {
+        assert!(s["busy_pct"].as_f64().is_some_and(|b| b < 50.0), "the node's stages are far from busy: {s}");
+    }
+
+    let ceiling_out = d.join("ceiling");
+    let out = hsbench(&[
+        "ceiling",
+        "--quiet",
+        "--config",
+        &config,
+        "--out",
+        ceiling_out.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
+    assert!(stdout.contains("HARNESS-BOUND at "), "{stdout}");
+    let files: Vec<_> = std::fs::read_dir(&ceiling_out).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let m = &v["metrics"];
+    assert!(m["ceiling_tps"].is_null(), "a harness-bound search reports no ceiling: {m}");
+    let curve = m["curve"].as_array().unwrap();
+    let last = curve.last().unwrap();
+    assert_eq!(m["harness_bound"]["at_tps"], last["rate_tps"], "{m}");
+    assert!(last["pass"] == false && last["result"]["harness_bound"].is_string(), "{last}");
+    assert!(curve.iter().all(|p| p["phase"] == "double"), "the search stops at the first harness-bound failure");
 }
 
 /// `[crypto] backend = "gpu"` runs the node under test's sigverify stage on the GPU (lavapipe in CI): every

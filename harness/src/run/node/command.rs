@@ -3,7 +3,7 @@
 
 use super::probe::NodeProbe;
 use super::rate::RateResult;
-use super::table::{print_books, print_stages, rate_header, rate_row};
+use super::table::{mark_harness_bound, print_books, print_stages, rate_header, rate_row};
 use crate::config::BenchConfig;
 use crate::loadgen::schedule::intended_offsets;
 use crate::result::{self, Fingerprint, ResultHeader};
@@ -31,7 +31,9 @@ pub struct NodeRunMetrics {
 }
 
 /// Runs one node-mode measurement of a validated `config` (from `origin`) at its rate or profile, with the corpus
-/// cache in `cache`; writes the result into `out` and prints the tables. Fails when the generator fell behind.
+/// cache in `cache`; writes the result into `out` and prints the tables. Fails when the generator fell behind; a
+/// harness-bound run (the synthetic committee saturated) is written and reported as such, not failed: what the
+/// node did is still measured, only its limit is not.
 pub fn execute(
     config: &BenchConfig,
     origin: String,
@@ -77,12 +79,19 @@ pub fn execute(
     println!();
     println!("{}", rate_header());
     let verdict = if m.slo_pass { "meets SLO".to_string() } else { m.slo_failures.join("; ") };
+    let verdict = mark_harness_bound(&m.rate, verdict);
     println!("{}", rate_row("run", &m.rate, &verdict));
     println!();
     print_books(&m.rate);
     println!();
     print_stages(&m.rate);
     println!();
+    if let Some(why) = &m.rate.harness_bound {
+        println!(
+            "  harness-bound: {why}. The synthetic committee, not the node, set this run's limit; its SLO verdict \
+             is not the node's."
+        );
+    }
     println!("result: {}", path.display());
     if !m.rate.generator.valid {
         anyhow::bail!("the generator fell behind: the run is invalid (see {})", path.display());

@@ -2,7 +2,7 @@
 //! the same pre-signed corpus (from the cache) for every rate.
 
 use super::measure_rate;
-use super::rate::{RateResult, StageBusy};
+use super::rate::{CommitteeSample, CommitteeWatch, RateResult, StageBusy};
 use crate::backends::Built;
 use crate::ceiling::search::{ProbeError, RateProbe};
 use crate::config::BenchConfig;
@@ -10,7 +10,7 @@ use crate::corpus::{CorpusSpec, TxSet};
 use crate::loadgen::cache::load_or_sign;
 use crate::loadgen::generator::{Load, NodeHandle};
 use crate::loadgen::schedule::{Profile, intended_offsets};
-use crate::measure::Plan;
+use crate::measure::{Phase, Plan, Snapshot};
 use crate::ui::{Ui, load_bar, progress_bar};
 use hsbench_engine::crypto::cpu_backend;
 use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, PipelineReport};
@@ -131,7 +131,17 @@ impl<'a> NodeProbe<'a> {
         let load = self.corpus.load(offsets);
         let node = NodeUnderTest::start(node_config).map_err(|e| ProbeError(format!("cannot start the node: {e}")))?;
         let (bar, mut draw) = load_bar(self.ui.progress, plan.duration);
-        let measured = measure_rate(&node, load, plan, config.workload.invalid.total(), &mut draw);
+        // The committee's counters at the edges of the measured window decide whether it kept up.
+        let (from, to) = plan.window();
+        let mut watch = CommitteeWatch::new(from, to);
+        let mut progress = |s: &Snapshot| {
+            if s.phase == Phase::Load && watch.wants(s.elapsed) {
+                let c = node.snapshot().committee;
+                watch.see(CommitteeSample { at: s.elapsed, busy_ns: c.busy_ns, idle_ns: c.idle_ns });
+            }
+            draw(s);
+        };
+        let measured = measure_rate(&node, load, plan, config.workload.invalid.total(), &mut progress);
         bar.finish_and_clear();
         let report = node.stop().map_err(|e| ProbeError(format!("the node did not stop cleanly: {e}")))?;
         drop(scratch);
@@ -156,6 +166,8 @@ impl<'a> NodeProbe<'a> {
             })
             .collect();
         result.committee_busy_pct = report.committee.busy_pct;
+        result.committee_window = watch.window();
+        result.harness_bound = result.committee_window.and_then(|w| w.verdict());
         if let Some(stats) = self.backend.as_ref().and_then(Built::gpu_stats)
             && stats.cpu_fallback_items + stats.bls_cpu_fallback_items > 0
         {

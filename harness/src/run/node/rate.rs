@@ -50,6 +50,107 @@ impl QueueGrowth {
     }
 }
 
+/// Share of the measured window (percent) in which the synthetic committee's thread had work due, at or above which
+/// the committee counts as saturated and the run as harness-bound.
+///
+/// The committee thread waits for input only when no message from the node, timer or member-to-member event is
+/// due; the rest of its wall time it works or waits for the CPU with work queued. A committee that keeps up waits
+/// for the 1 ms link and for timers between rounds every few milliseconds (at the 2-core ceilings measured so far
+/// it worked 50–70 % of the run); one that cannot keep up never drains its backlog and so never waits. 90 % leaves
+/// room for the sampling grain (the thread charges a wait when it wakes, at most 5 ms late) and for a committee
+/// that is busy but still drains; an idle committee sits near 0 %. Counting wall time with work due rather than CPU
+/// time also catches a committee starved of CPU by other threads on its core: its backlog grows all the same, and
+/// the node waits for its votes either way.
+pub const COMMITTEE_SATURATED_PCT: f64 = 90.0;
+
+/// The synthetic committee's thread counters at one instant of the load (from the engine's live snapshot).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitteeSample {
+    /// Time since the start of the load.
+    pub at: Duration,
+    /// CPU nanoseconds it has spent working so far.
+    pub busy_ns: u64,
+    /// Wall nanoseconds it has spent waiting for input so far.
+    pub idle_ns: u64,
+}
+
+/// The synthetic committee over the measured window: how much of it the committee had work due, and the CPU it
+/// used. Not part of the node's cost; it decides whether the run measured the node or the harness.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CommitteeWindow {
+    /// Length of the sampled span inside the window (s).
+    pub span_s: f64,
+    /// Share of the span the committee thread was not waiting for input (0–100): work was due.
+    pub working_pct: f64,
+    /// Its CPU time over the span ÷ the span (0–100; 100 = one whole core).
+    pub cpu_pct: f64,
+}
+
+impl CommitteeWindow {
+    /// The window between two samples (`None` when `last` is not after `first`).
+    pub fn between(first: CommitteeSample, last: CommitteeSample) -> Option<Self> {
+        let span = last.at.checked_sub(first.at).filter(|d| !d.is_zero())?;
+        let span_ns = span.as_nanos() as f64;
+        let share = |ns: u64| (ns as f64 / span_ns * 100.0).clamp(0.0, 100.0);
+        Some(CommitteeWindow {
+            span_s: span.as_secs_f64(),
+            working_pct: 100.0 - share(last.idle_ns.saturating_sub(first.idle_ns)),
+            cpu_pct: share(last.busy_ns.saturating_sub(first.busy_ns)),
+        })
+    }
+
+    /// Whether the committee saturated ([`COMMITTEE_SATURATED_PCT`]).
+    pub fn saturated(&self) -> bool {
+        self.working_pct >= COMMITTEE_SATURATED_PCT
+    }
+
+    /// The harness-bound verdict of a saturated committee, with its numbers; `None` when it kept up.
+    pub fn verdict(&self) -> Option<String> {
+        self.saturated().then(|| {
+            format!(
+                "synthetic committee saturated: work due {:.0} % of the window (≥ {COMMITTEE_SATURATED_PCT:.0} %), \
+                 CPU {:.0} % of a core over {:.1} s",
+                self.working_pct, self.cpu_pct, self.span_s
+            )
+        })
+    }
+}
+
+/// Keeps the committee samples that bound the measured window `[from, to]`: the first at or after `from`, the
+/// last at or before `to`.
+#[derive(Clone, Copy, Debug)]
+pub struct CommitteeWatch {
+    from: Duration,
+    to: Duration,
+    first: Option<CommitteeSample>,
+    last: Option<CommitteeSample>,
+}
+
+impl CommitteeWatch {
+    /// A watch over the window `[from, to]` (times since the start of the load).
+    pub fn new(from: Duration, to: Duration) -> Self {
+        CommitteeWatch { from, to, first: None, last: None }
+    }
+
+    /// Whether a sample at `at` would be kept (so the caller reads the counters only then).
+    pub fn wants(&self, at: Duration) -> bool {
+        at >= self.from && at <= self.to
+    }
+
+    /// Offers a sample; ones outside the window are ignored.
+    pub fn see(&mut self, sample: CommitteeSample) {
+        if self.wants(sample.at) {
+            self.first.get_or_insert(sample);
+            self.last = Some(sample);
+        }
+    }
+
+    /// The committee over the sampled part of the window (`None` with fewer than two samples).
+    pub fn window(&self) -> Option<CommitteeWindow> {
+        CommitteeWindow::between(self.first?, self.last?)
+    }
+}
+
 /// Everything measured at one offered rate.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RateResult {
@@ -70,6 +171,11 @@ pub struct RateResult {
     pub stages: Vec<StageBusy>,
     /// The synthetic committee's busy % (not part of the node's cost).
     pub committee_busy_pct: f64,
+    /// The synthetic committee over the measured window (`null` when the window was too short to sample).
+    pub committee_window: Option<CommitteeWindow>,
+    /// Set when the run measured the harness rather than the node: the synthetic committee saturated in the window
+    /// (the reason and its numbers). Like a late generator, its SLO verdict is not the node's.
+    pub harness_bound: Option<String>,
     /// The generator's self-check and the back-pressure it met.
     pub generator: GeneratorCheck,
     /// How long the drain took (s).
@@ -142,6 +248,33 @@ mod tests {
         assert!(rising.growing, "{rising:?}");
         let noisy_small = QueueGrowth::of(&s(&|t| if t > 7.0 { 900 } else { 100 }), a, b, 1000.0);
         assert!(!noisy_small.growing, "below the floor: {noisy_small:?}");
+    }
+
+    #[test]
+    fn committee_saturation_is_work_due_over_the_window() {
+        let at = |ms: u64, busy_ms: u64, idle_ms: u64| CommitteeSample {
+            at: Duration::from_millis(ms),
+            busy_ns: busy_ms * 1_000_000,
+            idle_ns: idle_ms * 1_000_000,
+        };
+        let mut watch = CommitteeWatch::new(Duration::from_secs(1), Duration::from_secs(3));
+        assert_eq!(watch.window(), None, "nothing sampled yet");
+        // Before the window, inside it, after it: only the first and last inside count.
+        for s in [at(500, 0, 500), at(1000, 100, 900), at(2000, 600, 1400), at(3000, 1000, 1900), at(3500, 0, 0)] {
+            watch.see(s);
+        }
+        let w = watch.window().expect("two samples in the window");
+        assert_eq!((w.span_s, w.working_pct, w.cpu_pct), (2.0, 50.0, 45.0));
+        assert!(!w.saturated() && w.verdict().is_none());
+        // Never waiting for input, even on half a core (a committee starved of CPU): saturated.
+        let starved = CommitteeWindow::between(at(1000, 0, 300), at(3000, 1000, 300)).expect("a span");
+        assert_eq!((starved.working_pct, starved.cpu_pct), (100.0, 50.0));
+        let why = starved.verdict().expect("saturated");
+        assert!(why.contains("work due 100 %") && why.contains("CPU 50 %"), "{why}");
+        // Idle: never.
+        let idle = CommitteeWindow::between(at(1000, 0, 0), at(3000, 1, 1999)).expect("a span");
+        assert!(idle.working_pct < 1.0 && idle.verdict().is_none(), "{idle:?}");
+        assert_eq!(CommitteeWindow::between(at(1000, 0, 0), at(1000, 0, 0)), None, "an empty span");
     }
 
     #[test]

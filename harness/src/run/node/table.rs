@@ -50,9 +50,27 @@ pub fn print_stages(r: &RateResult) {
         "  {:<10} {:<12} {:>7.1}   (synthetic committee, not the node's cost)",
         "committee", "", r.committee_busy_pct
     );
+    println!("  {}", committee_line(r));
     for w in &r.warnings {
         println!("  warning: {w}");
     }
+}
+
+/// Whether the synthetic committee kept up over the window, or saturated (the run is then harness-bound).
+pub fn committee_line(r: &RateResult) -> String {
+    match (&r.harness_bound, &r.committee_window) {
+        (Some(why), _) => format!("HARNESS-BOUND — {why}: the node's figures here are the harness's limit"),
+        (None, Some(w)) => format!(
+            "committee kept up: work due {:.0} % of the window, CPU {:.0} % of a core",
+            w.working_pct, w.cpu_pct
+        ),
+        (None, None) => "committee: window too short to sample".to_string(),
+    }
+}
+
+/// `verdict` (an SLO verdict) marked when the run was harness-bound.
+pub fn mark_harness_bound(r: &RateResult, verdict: String) -> String {
+    if r.harness_bound.is_some() { format!("{verdict} [HARNESS-BOUND: committee saturated]") } else { verdict }
 }
 
 /// The rejections-by-reason and books lines every run prints (cluster and node mode alike).
