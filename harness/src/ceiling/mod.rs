@@ -1,5 +1,7 @@
 //! `hsbench ceiling`: the highest offered rate one node sustains within the SLO (double, bisect, confirm), the
 //! raw sigverify bound of its sigverify cores, and the ratio of the two; a table and a `kind: "ceiling"` JSON.
+//! When a probe fails while the synthetic committee is saturated, the search stops and reports no ceiling but a
+//! `harness_bound` verdict: the limit it found was the harness's, not the node's.
 //! [`search`] is the search itself, over any [`search::RateProbe`].
 
 pub mod search;
@@ -10,7 +12,7 @@ use crate::result::{self, Fingerprint, ResultHeader};
 use crate::run::node::bound;
 use crate::run::node::probe::NodeProbe;
 use crate::run::node::rate::StageBusy;
-use crate::run::node::table::{print_books, print_stages, rate_header, rate_row};
+use crate::run::node::table::{mark_harness_bound, print_books, print_stages, rate_header, rate_row};
 use crate::ui::Ui;
 use anyhow::Context;
 use hsbench_engine::runtime::pipeline::{PipelineReport, VerifyThroughput, available_cores, measure_sigverify_alone};
@@ -146,6 +148,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
     println!("{}", rate_header());
     let mut print_point = |p: &CurvePoint| {
         let verdict = if p.pass { "pass".to_string() } else { format!("FAIL: {}", p.failures.join("; ")) };
+        let verdict = mark_harness_bound(&p.result, verdict);
         println!("{}", rate_row(phase_name(p.phase), &p.result, &verdict));
     };
     let outcome = search::search(&mut probe, &settings, &config.slo, &mut print_point)?;
@@ -207,7 +210,14 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::run::node::rate::RateR
             if s.confirmed { "" } else { "  NOT CONFIRMED" },
             if s.reached_max { "  (max_tps reached: the real ceiling is higher)" } else { "" }
         ),
-        None => println!("  ceiling           none found (no rate met the SLO)"),
+        None => match &s.harness_bound {
+            Some(b) => println!(
+                "  ceiling           none — HARNESS-BOUND at {:.0} tx/s: the synthetic committee saturated first \
+                 (see the note)",
+                b.at_tps
+            ),
+            None => println!("  ceiling           none found (no rate met the SLO)"),
+        },
     }
     println!(
         "  latency at it     p50 {:.1} ms · p99 {:.1} ms (merged confirmation runs)",

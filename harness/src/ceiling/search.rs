@@ -94,10 +94,48 @@ pub struct CeilingOutcome {
     pub p50_us: u64,
     /// True when `max_tps` passed (the real ceiling is higher).
     pub reached_max: bool,
+    /// Set when a probe failed the SLO while the synthetic committee was saturated: the search stopped there and
+    /// `ceiling_tps` is `None`, because the limit found was the harness's, not the node's.
+    pub harness_bound: Option<HarnessBound>,
     /// Search notes (deadline reached, start rate failed, …).
     pub notes: Vec<String>,
     /// Every probe, in order.
     pub curve: Vec<CurvePoint>,
+}
+
+/// Where the search stopped because the harness, not the node, reached its limit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HarnessBound {
+    /// The rate whose probe failed the SLO with the synthetic committee saturated (tx/s offered).
+    pub at_tps: f64,
+    /// The highest rate that met the SLO before it, if any (tx/s offered): the node sustained at least that.
+    pub passed_tps: Option<f64>,
+    /// The probe's harness-bound verdict (what saturated, with its numbers).
+    pub reason: String,
+}
+
+impl HarnessBound {
+    /// The verdict of a search that stopped on the last probe of `curve` (`None` when that one was not
+    /// harness-bound).
+    pub fn of(curve: &[CurvePoint]) -> Option<Self> {
+        let last = curve.last()?;
+        let reason = last.result.harness_bound.clone()?;
+        let passed_tps = curve.iter().filter(|p| p.pass).map(|p| p.rate_tps).max_by(f64::total_cmp);
+        Some(HarnessBound { at_tps: last.rate_tps, passed_tps, reason })
+    }
+
+    /// One sentence for the summary and the notes.
+    pub fn summary(&self) -> String {
+        let passed = self.passed_tps.map_or_else(
+            || "no lower rate was shown to pass".to_string(),
+            |p| format!("it met the SLO up to {p:.0} tx/s"),
+        );
+        format!(
+            "harness-bound at {:.0} tx/s: the synthetic committee saturated first ({}); no ceiling reported — the \
+             node's ceiling was not reached ({passed})",
+            self.at_tps, self.reason
+        )
+    }
 }
 
 /// Mean and coefficient of variation (population stddev ÷ mean) of `xs`.
@@ -112,6 +150,10 @@ pub fn mean_cv(xs: &[f64]) -> (f64, f64) {
 }
 
 /// Runs the search; `on_point` sees every probe as it completes.
+///
+/// A probe that fails the SLO while the synthetic committee saturated ([`RateResult::harness_bound`]) stops the
+/// search in whatever phase: its failure is the harness's, so neither it nor the bracket below it says where the
+/// node's ceiling is. The outcome then has no `ceiling_tps` and a [`HarnessBound`] instead.
 pub fn search(
     probe: &mut dyn RateProbe,
     s: &SearchSettings,
@@ -120,86 +162,118 @@ pub fn search(
 ) -> Result<CeilingOutcome, ProbeError> {
     let mut curve = Vec::new();
     let mut notes = Vec::new();
+    // Some(pass), or None when the probe failed with the committee saturated (the search stops).
     let mut run = |phase: SearchPhase, rate: f64, duration: Duration, curve: &mut Vec<CurvePoint>| {
         let result = probe.probe(rate, duration)?;
         let failures = result.slo_failures(slo);
         let point = CurvePoint { phase, rate_tps: rate, pass: failures.is_empty(), failures, result };
         on_point(&point);
-        let pass = point.pass;
+        let verdict = if !point.pass && point.result.harness_bound.is_some() { None } else { Some(point.pass) };
         curve.push(point);
-        Ok::<bool, ProbeError>(pass)
+        Ok::<Option<bool>, ProbeError>(verdict)
     };
-    let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
-    let mut rate = s.start_tps.min(s.max_tps);
     let mut reached_max = false;
-    loop {
-        if run(SearchPhase::Double, rate, s.probe, &mut curve)? {
-            lo = Some(rate);
-            if rate >= s.max_tps {
-                reached_max = true;
-                notes.push(format!("max_tps ({}) passed: the ceiling is at least that", s.max_tps));
+    let mut confirmed = false;
+    let mut target = None;
+    let stopped = 'search: {
+        let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
+        let mut rate = s.start_tps.min(s.max_tps);
+        loop {
+            let Some(pass) = run(SearchPhase::Double, rate, s.probe, &mut curve)? else { break 'search true };
+            if pass {
+                lo = Some(rate);
+                if rate >= s.max_tps {
+                    reached_max = true;
+                    notes.push(format!("max_tps ({}) passed: the ceiling is at least that", s.max_tps));
+                    break;
+                }
+                rate = (rate * 2.0).min(s.max_tps);
+            } else {
+                hi = Some(rate);
                 break;
             }
-            rate = (rate * 2.0).min(s.max_tps);
-        } else {
-            hi = Some(rate);
-            break;
         }
-    }
-    // The start rate failed: halve until something passes (at most 6 times).
-    let floor = s.start_tps / 64.0;
-    while lo.is_none() {
-        rate /= 2.0;
-        if rate < floor {
-            notes.push(format!("no rate down to {floor:.1} tx/s met the SLO"));
-            break;
-        }
-        if run(SearchPhase::Double, rate, s.probe, &mut curve)? {
-            lo = Some(rate);
-        } else {
-            hi = Some(rate);
-        }
-    }
-    while let (Some(l), Some(h)) = (lo, hi) {
-        if (h - l) / l <= s.precision {
-            break;
-        }
-        if s.deadline.is_some_and(|d| Instant::now() >= d) {
-            notes.push(format!("time budget reached: bisection stopped at [{l:.0}, {h:.0}] tx/s"));
-            break;
-        }
-        let mid = (l + h) / 2.0;
-        if run(SearchPhase::Bisect, mid, s.probe, &mut curve)? {
-            lo = Some(mid);
-        } else {
-            hi = Some(mid);
-        }
-    }
-    // Confirm; a rate whose confirmation fails is stepped down by `precision` and confirmed again, so the
-    // reported ceiling is one that passed every confirmation run (bounded by MAX_STEP_DOWNS and the deadline).
-    let mut confirmed = false;
-    let mut target = lo;
-    let mut step_downs = 0;
-    while let Some(l) = target {
-        let mut all = true;
-        for _ in 0..s.repeats {
-            all = run(SearchPhase::Confirm, l, s.confirm, &mut curve)?;
-            if !all {
-                break; // one failure decides; the remaining runs would only cost time
+        // The start rate failed: halve until something passes (at most 6 times).
+        let floor = s.start_tps / 64.0;
+        while lo.is_none() {
+            rate /= 2.0;
+            if rate < floor {
+                notes.push(format!("no rate down to {floor:.1} tx/s met the SLO"));
+                break;
+            }
+            let Some(pass) = run(SearchPhase::Double, rate, s.probe, &mut curve)? else { break 'search true };
+            if pass {
+                lo = Some(rate);
+            } else {
+                hi = Some(rate);
             }
         }
-        if all {
-            confirmed = true;
-            break;
+        while let (Some(l), Some(h)) = (lo, hi) {
+            if (h - l) / l <= s.precision {
+                break;
+            }
+            if s.deadline.is_some_and(|d| Instant::now() >= d) {
+                notes.push(format!("time budget reached: bisection stopped at [{l:.0}, {h:.0}] tx/s"));
+                break;
+            }
+            let mid = (l + h) / 2.0;
+            let Some(pass) = run(SearchPhase::Bisect, mid, s.probe, &mut curve)? else { break 'search true };
+            if pass {
+                lo = Some(mid);
+            } else {
+                hi = Some(mid);
+            }
         }
-        let lower = l * (1.0 - s.precision);
-        if step_downs >= MAX_STEP_DOWNS || s.deadline.is_some_and(|d| Instant::now() >= d) {
-            notes.push(format!("a confirmation run at {l:.0} tx/s missed the SLO; not confirmed"));
-            break;
+        // Confirm; a rate whose confirmation fails is stepped down by `precision` and confirmed again, so the
+        // reported ceiling is one that passed every confirmation run (bounded by MAX_STEP_DOWNS and the deadline).
+        target = lo;
+        let mut step_downs = 0;
+        while let Some(l) = target {
+            let mut all = true;
+            for _ in 0..s.repeats {
+                let Some(pass) = run(SearchPhase::Confirm, l, s.confirm, &mut curve)? else { break 'search true };
+                all = pass;
+                if !all {
+                    break; // one failure decides; the remaining runs would only cost time
+                }
+            }
+            if all {
+                confirmed = true;
+                break;
+            }
+            let lower = l * (1.0 - s.precision);
+            if step_downs >= MAX_STEP_DOWNS || s.deadline.is_some_and(|d| Instant::now() >= d) {
+                notes.push(format!("a confirmation run at {l:.0} tx/s missed the SLO; not confirmed"));
+                break;
+            }
+            notes.push(format!("a confirmation run at {l:.0} tx/s missed the SLO; stepping down to {lower:.0} tx/s"));
+            step_downs += 1;
+            target = Some(lower);
         }
-        notes.push(format!("a confirmation run at {l:.0} tx/s missed the SLO; stepping down to {lower:.0} tx/s"));
-        step_downs += 1;
-        target = Some(lower);
+        false
+    };
+    let harness_bound = if stopped {
+        target = None;
+        confirmed = false;
+        let bound = HarnessBound::of(&curve);
+        if let Some(b) = &bound {
+            notes.push(b.summary());
+        }
+        bound
+    } else {
+        None
+    };
+    let saturated_passes: Vec<String> = curve
+        .iter()
+        .filter(|p| p.pass && p.result.harness_bound.is_some())
+        .map(|p| format!("{:.0}", p.rate_tps))
+        .collect();
+    if !saturated_passes.is_empty() {
+        notes.push(format!(
+            "the synthetic committee saturated at passing rate(s) {} tx/s: the node met the SLO there, but the \
+             harness was at its limit",
+            saturated_passes.join(", ")
+        ));
     }
     let ceiling_tps = target;
     let confirms: Vec<&CurvePoint> =
@@ -220,7 +294,82 @@ pub fn search(
         p99_us: quantile(0.99),
         p50_us: quantile(0.50),
         reached_max,
+        harness_bound,
         notes,
         curve,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node that meets the SLO up to `node_tps` and a committee that saturates from `committee_tps` on.
+    struct TwoLimits {
+        node_tps: f64,
+        committee_tps: f64,
+    }
+
+    impl RateProbe for TwoLimits {
+        fn probe(&mut self, rate: f64, duration: Duration) -> Result<RateResult, ProbeError> {
+            let mut r = RateResult { duration_s: duration.as_secs_f64(), ..RateResult::default() };
+            let ok = rate <= self.node_tps.min(self.committee_tps);
+            r.committed_fraction = if ok { 1.0 } else { 0.5 };
+            r.generator.valid = true;
+            r.tx.offered_tps = rate;
+            r.tx.commit_rate_tps = rate * r.committed_fraction;
+            r.tx.latency_us.count = 100;
+            r.tx.latency_us.p99 = if ok { 10_000 } else { 900_000 };
+            r.harness_bound = (rate >= self.committee_tps).then(|| "synthetic committee saturated".to_string());
+            Ok(r)
+        }
+    }
+
+    fn run(node_tps: f64, committee_tps: f64, start_tps: f64) -> CeilingOutcome {
+        let s = SearchSettings {
+            start_tps,
+            max_tps: 1e6,
+            precision: 0.02,
+            probe: Duration::from_secs(1),
+            confirm: Duration::from_secs(2),
+            repeats: 2,
+            deadline: None,
+        };
+        let slo = SloConfig { p99_ms: 500.0, min_committed_fraction: 0.95 };
+        search(&mut TwoLimits { node_tps, committee_tps }, &s, &slo, &mut |_| {}).expect("the fake probe never fails")
+    }
+
+    #[test]
+    fn a_harness_bound_failure_is_never_the_ceiling() {
+        // The committee saturates at 5000 tx/s, long before the node (20 000): the doubling fails at 8000 with the
+        // committee saturated and the search stops there, with no ceiling.
+        let o = run(20_000.0, 5_000.0, 1_000.0);
+        assert_eq!(o.ceiling_tps, None, "{:?}", o.notes);
+        assert!(!o.confirmed);
+        let b = o.harness_bound.as_ref().expect("a harness-bound verdict");
+        assert_eq!((b.at_tps, b.passed_tps), (8_000.0, Some(4_000.0)));
+        assert!(b.summary().starts_with("harness-bound at 8000 tx/s"), "{}", b.summary());
+        assert!(o.curve.iter().all(|p| p.phase == SearchPhase::Double), "no bisection past a harness failure");
+        assert!(o.notes.iter().any(|n| n.starts_with("harness-bound at 8000")), "{:?}", o.notes);
+
+        // The start rate already saturates the committee: no halving either.
+        let o = run(20_000.0, 500.0, 1_000.0);
+        assert_eq!((o.ceiling_tps, o.curve.len()), (None, 1));
+        assert_eq!(o.harness_bound.as_ref().and_then(|b| b.passed_tps), None);
+    }
+
+    #[test]
+    fn the_node_failing_first_gives_a_ceiling_and_notes_saturated_passes() {
+        let o = run(6_000.0, 1e9, 1_000.0);
+        let c = o.ceiling_tps.expect("a ceiling");
+        assert!(o.confirmed && o.harness_bound.is_none());
+        assert!((5_800.0..=6_000.0).contains(&c), "{c}");
+        assert!(o.notes.iter().all(|n| !n.contains("saturated")), "{:?}", o.notes);
+
+        // The committee saturates exactly at the node's limit: the passes there are noted, the failures above are
+        // the harness's, so there is still no ceiling.
+        let o = run(6_000.0, 6_000.0, 1_500.0);
+        assert_eq!(o.ceiling_tps, None);
+        assert!(o.notes.iter().any(|n| n.contains("saturated at passing rate(s) 6000")), "{:?}", o.notes);
+    }
 }
