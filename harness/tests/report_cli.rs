@@ -144,6 +144,39 @@ fn compare_fails_a_quarter_regression_and_passes_three_percent() {
     assert_eq!(run.status.code(), Some(2), "unlike kinds are a usage error");
 }
 
+/// A ceiling search the synthetic committee stopped: `compare` gives no ratio against it (exit 0, verdict
+/// HARNESS-BOUND) even though its committed throughput is far below the base's, and `report` says harness-bound
+/// where the ceiling would be.
+#[test]
+fn compare_and_report_say_harness_bound_instead_of_a_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = read_json(&fixture("ceiling.json"));
+    let m = &mut v["metrics"];
+    m["ceiling_tps"] = Value::Null;
+    m["committed_tps_mean"] = 0.0.into();
+    m["confirmed"] = false.into();
+    m["harness_bound"] = serde_json::json!({
+        "at_tps": 8000.0, "passed_tps": 4000.0,
+        "reason": "synthetic committee saturated: work due 100 % of the window (≥ 90 %), CPU 97 % of a core over 3.7 s"
+    });
+    let bound = dir.path().join("bound.json");
+    std::fs::write(&bound, serde_json::to_vec(&v).unwrap()).unwrap();
+    let bound = bound.to_str().unwrap();
+
+    let run = hsbench(&["compare", &fixture("ceiling.json"), bound]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let out = text(&run.stdout);
+    assert!(out.contains("| harness-bound |") && !out.contains("**FAIL**"), "{out}");
+    assert!(out.contains("new is harness-bound at 8000 tx/s") && out.contains("**Verdict: HARNESS-BOUND**"), "{out}");
+
+    let report = dir.path().join("report");
+    let run = hsbench(&["report", bound, "--out", report.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("no ceiling: harness-bound at 8000 tx/s"), "{md}");
+    assert!(md.contains("**Harness-bound** at 8,000 tx/s") && md.contains("met the SLO up to 4,000 tx/s"), "{md}");
+}
+
 #[test]
 fn compare_pairs_folders_and_judges_crypto_cells() {
     let dir = tempfile::tempdir().unwrap();

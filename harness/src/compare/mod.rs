@@ -35,6 +35,9 @@ pub struct Metric {
 pub enum Verdict {
     /// In one file only.
     NotCompared,
+    /// Not compared because one side (or both) is harness-bound: the synthetic committee, not the node, set the
+    /// figure, so a ratio would compare the harness.
+    HarnessBound,
     /// Ratio at or above the warn threshold.
     Pass,
     /// Ratio below the warn threshold.
@@ -47,6 +50,7 @@ impl Verdict {
     fn text(self) -> &'static str {
         match self {
             Verdict::NotCompared => "not compared",
+            Verdict::HarnessBound => "harness-bound",
             Verdict::Pass => "pass",
             Verdict::Warn => "warn",
             Verdict::Fail => "**FAIL**",
@@ -167,31 +171,42 @@ pub fn judge(ratio: f64, t: Thresholds) -> Verdict {
     }
 }
 
-/// Compares two results of the same kind.
+/// Why `doc` measured the harness rather than the node: a ceiling search stopped by a saturated synthetic
+/// committee, or a node-mode run during which it saturated; `None` otherwise.
+pub fn harness_bound(doc: &ResultDoc) -> Option<String> {
+    match &doc.metrics {
+        Metrics::Ceiling(m) => m.harness_bound.as_ref().map(|b| b.headline()),
+        Metrics::Run(m) => m.harness_bound.clone(),
+        _ => None,
+    }
+}
+
+/// Compares two results of the same kind. When either side is [`harness_bound`], its rows carry no ratio and
+/// the verdict [`Verdict::HarnessBound`]: the figures are the harness's limit, not the node's.
 pub fn compare(base: &ResultDoc, new: &ResultDoc, t: Thresholds) -> Result<Comparison, ResultError> {
     let (bm, nm) = (metrics_of(base)?, metrics_of(new)?);
+    let bound = [("base", harness_bound(base)), ("new", harness_bound(new))];
+    let bound: Vec<String> =
+        bound.into_iter().filter_map(|(side, why)| why.map(|why| format!("{side} is {why}"))).collect();
     let mut rows = Vec::new();
     for b in &bm {
         let n = nm.iter().find(|n| n.name == b.name);
-        let r = n.map(|n| ratio(b.value, n.value, b.direction));
-        rows.push(Row {
-            metric: b.name.clone(),
-            base: Some(b.value),
-            new: n.map(|n| n.value),
-            ratio: r,
-            verdict: r.map_or(Verdict::NotCompared, |r| judge(r, t)),
-        });
+        let r = n.map(|n| ratio(b.value, n.value, b.direction)).filter(|_| bound.is_empty());
+        let verdict = match r {
+            _ if !bound.is_empty() => Verdict::HarnessBound,
+            Some(r) => judge(r, t),
+            None => Verdict::NotCompared,
+        };
+        rows.push(Row { metric: b.name.clone(), base: Some(b.value), new: n.map(|n| n.value), ratio: r, verdict });
     }
     for n in nm.iter().filter(|n| !bm.iter().any(|b| b.name == n.name)) {
-        rows.push(Row {
-            metric: n.name.clone(),
-            base: None,
-            new: Some(n.value),
-            ratio: None,
-            verdict: Verdict::NotCompared,
-        });
+        let verdict = if bound.is_empty() { Verdict::NotCompared } else { Verdict::HarnessBound };
+        rows.push(Row { metric: n.name.clone(), base: None, new: Some(n.value), ratio: None, verdict });
     }
     let mut warnings = Vec::new();
+    for why in &bound {
+        warnings.push(format!("{why}: no ratio — the synthetic committee, not the node, set its figures"));
+    }
     let (bf, nf) = (&base.fingerprint, &new.fingerprint);
     let unlike: [(&str, String, String); 4] = [
         ("cpu_model", bf.cpu_model.clone(), nf.cpu_model.clone()),
@@ -334,15 +349,20 @@ pub fn markdown(base: &str, new: &str, comparisons: &[Comparison], notes: &[Stri
     }
     let count = |v: Verdict| comparisons.iter().flat_map(|c| &c.rows).filter(|r| r.verdict == v).count();
     let (fail, warn, pass) = (count(Verdict::Fail), count(Verdict::Warn), count(Verdict::Pass));
+    let bound = count(Verdict::HarnessBound);
     let overall = if fail > 0 {
         "FAIL"
     } else if warn > 0 {
         "WARN"
+    } else if bound > 0 && pass == 0 {
+        "HARNESS-BOUND"
     } else {
         "PASS"
     };
+    let bound = if bound > 0 { format!(", {bound} harness-bound (not compared)") } else { String::new() };
     out.push_str(&format!(
-        "\n**Verdict: {overall}** — {fail} regression(s) below {:.2}, {warn} warning(s) below {:.2}, {pass} pass.\n",
+        "\n**Verdict: {overall}** — {fail} regression(s) below {:.2}, {warn} warning(s) below {:.2}, {pass} \
+         pass{bound}.\n",
         t.fail_below, t.warn_below
     ));
     out
@@ -400,6 +420,26 @@ mod tests {
         let md = markdown("A", "B", &[c], &[], T);
         assert!(md.contains("> warning: fingerprints differ in cpu_model"));
         assert!(md.contains("**Verdict: PASS**"));
+    }
+
+    #[test]
+    fn a_harness_bound_side_gets_no_ratio() {
+        let base = ceiling("a.json", 16_000.0, 400_000.0, "X");
+        let v = json!({
+            "schema_version": 1, "kind": "ceiling", "started_unix_s": 1,
+            "fingerprint": {"build_profile": "release", "cpu_model": "X", "cores": 2, "crypto_backend": "cpu-batch",
+                            "config_hash": "h"},
+            "metrics": {"ceiling_tps": null, "committed_tps_mean": 0.0, "p50_us": 0.0, "p99_us": 0.0,
+                        "harness_bound": {"at_tps": 8000.0, "passed_tps": 4000.0, "reason": "committee saturated"}}
+        });
+        let new = ResultDoc::from_value(Path::new("b.json"), v).unwrap();
+        let c = compare(&base, &new, T).unwrap();
+        assert!(c.rows.iter().all(|r| r.ratio.is_none() && r.verdict == Verdict::HarnessBound), "{:?}", c.rows);
+        assert!(c.warnings.iter().any(|w| w.contains("new is harness-bound at 8000 tx/s")), "{:?}", c.warnings);
+        let md = markdown("A", "B", &[c], &[], T);
+        assert!(md.contains("| harness-bound |") && md.contains("**Verdict: HARNESS-BOUND**"), "{md}");
+        let c = compare(&new, &base, T).unwrap();
+        assert_eq!(c.verdict(), Verdict::HarnessBound);
     }
 
     #[test]

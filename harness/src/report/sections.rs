@@ -29,7 +29,10 @@ pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
                     thousands(doc.need("committed_tps_mean", m.committed_tps_mean)?),
                     if m.confirmed == Some(true) { "" } else { " (not confirmed)" }
                 ),
-                None => "no ceiling found".to_string(),
+                None => match &m.harness_bound {
+                    Some(b) => format!("no ceiling: {}", b.headline()),
+                    None => "no ceiling found".to_string(),
+                },
             };
             let lat = format!("{} / {}", ms(doc.need("p50_us", m.p50_us)?), ms(doc.need("p99_us", m.p99_us)?));
             (headline, lat, m.cv.map_or_else(dash, pct), m.bottleneck.clone().unwrap_or_else(dash))
@@ -42,6 +45,9 @@ pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
             );
             if let Some(pass) = m.slo_pass {
                 headline.push_str(if pass { " (meets the SLO)" } else { " (misses the SLO)" });
+            }
+            if m.harness_bound.is_some() {
+                headline.push_str(" (HARNESS-BOUND: the synthetic committee saturated)");
             }
             if let Some(agree) = m.consistent {
                 headline.push_str(if agree { " (nodes agree)" } else { " (NODES DISAGREE)" });
@@ -140,7 +146,16 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
                 ms(doc.need("p50_us", m.p50_us)?),
                 ms(doc.need("p99_us", m.p99_us)?),
             )),
-            None => out.push_str("No rate met the SLO: no ceiling."),
+            None => match &m.harness_bound {
+                Some(b) => out.push_str(&format!(
+                    "**Harness-bound** at {} tx/s: the synthetic committee saturated first ({}), so no ceiling is \
+                     reported — the node's ceiling was not reached{}.",
+                    thousands(b.at_tps),
+                    b.reason,
+                    b.passed_tps.map_or_else(String::new, |p| format!(" (it met the SLO up to {} tx/s)", thousands(p)))
+                )),
+                None => out.push_str("No rate met the SLO: no ceiling."),
+            },
         }
         if let Some(b) = &m.raw_bound {
             out.push_str(&format!(

@@ -74,6 +74,9 @@ pub struct RunView {
     pub stages: Option<Vec<StageCost>>,
     /// Node mode: the committee's busy %.
     pub committee_busy_pct: Option<f64>,
+    /// Node mode: why the run measured the harness (the synthetic committee saturated); absent when it did not.
+    #[serde(default)]
+    pub harness_bound: Option<String>,
 }
 
 /// What a ceiling probe measured (its `result`, a `RateResult`).
@@ -89,6 +92,9 @@ pub struct ProbeView {
     pub latency_uncorrected_us: Option<Percentiles>,
     /// The committee's busy %.
     pub committee_busy_pct: Option<f64>,
+    /// Why this probe measured the harness (the synthetic committee saturated); absent when it did not.
+    #[serde(default)]
+    pub harness_bound: Option<String>,
 }
 
 /// One probe of a ceiling search, read from a `CurvePoint`.
@@ -145,6 +151,29 @@ pub struct CeilingView {
     pub raw_bound: Option<BoundView>,
     /// Ceiling ÷ bound.
     pub ceiling_to_bound: Option<f64>,
+    /// Where the search stopped because the synthetic committee saturated first (then `ceiling_tps` is absent).
+    #[serde(default)]
+    pub harness_bound: Option<HarnessBoundView>,
+}
+
+/// A ceiling search stopped by the harness, read from a `HarnessBound`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct HarnessBoundView {
+    /// The rate whose probe failed with the committee saturated (tx/s offered).
+    pub at_tps: f64,
+    /// The highest rate that met the SLO before it (tx/s offered).
+    #[serde(default)]
+    pub passed_tps: Option<f64>,
+    /// What saturated, with its numbers.
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl HarnessBoundView {
+    /// One line for tables: where and why.
+    pub fn headline(&self) -> String {
+        format!("harness-bound at {:.0} tx/s ({})", self.at_tps, self.reason)
+    }
 }
 
 /// One crypto sweep cell, read from a `Cell`.
