@@ -2,7 +2,7 @@
 //! the same pre-signed corpus (from the cache) for every rate.
 
 use super::measure_rate;
-use super::rate::{CommitteeSample, CommitteeWatch, RateResult, StageBusy};
+use super::rate::{Clocks, CommitteeWatch, CommitteeWindow, PipelineSample, RateResult, StageBusy};
 use crate::backends::Built;
 use crate::ceiling::search::{ProbeError, RateProbe};
 use crate::config::BenchConfig;
@@ -13,7 +13,7 @@ use crate::loadgen::schedule::{Profile, intended_offsets};
 use crate::measure::{Phase, Plan, Snapshot};
 use crate::ui::{Ui, load_bar, progress_bar};
 use hsbench_engine::crypto::cpu_backend;
-use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, PipelineReport};
+use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, PipelineReport, StageCounters};
 use hsbench_engine::sim::TxEvent;
 use hsbench_engine::types::{Hash, Transaction};
 use std::path::PathBuf;
@@ -136,8 +136,13 @@ impl<'a> NodeProbe<'a> {
         let mut watch = CommitteeWatch::new(from, to);
         let mut progress = |s: &Snapshot| {
             if s.phase == Phase::Load && watch.wants(s.elapsed) {
-                let c = node.snapshot().committee;
-                watch.see(CommitteeSample { at: s.elapsed, busy_ns: c.busy_ns, idle_ns: c.idle_ns });
+                let snap = node.snapshot();
+                let clocks = |c: &StageCounters| Clocks { busy_ns: c.busy_ns, idle_ns: c.idle_ns };
+                watch.see(PipelineSample {
+                    at: s.elapsed,
+                    committee: clocks(&snap.committee),
+                    stages: snap.stages.iter().map(|st| (st.name.clone(), clocks(&st.counters))).collect(),
+                });
             }
             draw(s);
         };
@@ -166,8 +171,9 @@ impl<'a> NodeProbe<'a> {
             })
             .collect();
         result.committee_busy_pct = report.committee.busy_pct;
-        result.committee_window = watch.window();
-        result.harness_bound = result.committee_window.and_then(|w| w.verdict());
+        let threads = |name: &str| report.stages.iter().find(|st| st.name == name).map_or(1, |st| st.threads);
+        result.committee_window = watch.window(&threads);
+        result.harness_bound = result.committee_window.as_ref().and_then(CommitteeWindow::verdict);
         if let Some(stats) = self.backend.as_ref().and_then(Built::gpu_stats)
             && stats.cpu_fallback_items + stats.bls_cpu_fallback_items > 0
         {

@@ -50,33 +50,51 @@ impl QueueGrowth {
     }
 }
 
-/// Share of the measured window (percent) in which the synthetic committee's thread had work due, at or above which
-/// the committee counts as saturated and the run as harness-bound.
+/// Share of the measured window (percent) in which a thread had work due, at or above which it counts as
+/// saturated: the synthetic committee saturated while no stage of the node did makes the run harness-bound.
 ///
-/// The committee thread waits for input only when no message from the node, timer or member-to-member event is
-/// due; the rest of its wall time it works or waits for the CPU with work queued. A committee that keeps up waits
-/// for the 1 ms link and for timers between rounds every few milliseconds (at the 2-core ceilings measured so far
-/// it worked 50–70 % of the run); one that cannot keep up never drains its backlog and so never waits. 90 % leaves
-/// room for the sampling grain (the thread charges a wait when it wakes, at most 5 ms late) and for a committee
-/// that is busy but still drains; an idle committee sits near 0 %. Counting wall time with work due rather than CPU
-/// time also catches a committee starved of CPU by other threads on its core: its backlog grows all the same, and
-/// the node waits for its votes either way.
-pub const COMMITTEE_SATURATED_PCT: f64 = 90.0;
+/// A thread waits for input only when nothing is due; the rest of its wall time it works, or waits for the CPU
+/// with work queued. A committee that keeps up drains its backlog and waits for the 1 ms link and the next round's
+/// timers every few milliseconds (40 % of the window at 15k tx/s on 2 cores); one that cannot keep up never drains
+/// it and so never waits (100 % with 63 BLS members at 2000 tx/s). 90 % leaves room for the sampling grain (a wait
+/// is charged when the thread wakes, at most 5 ms late) and for brief drains in a thread that is behind; an idle
+/// thread sits near 0 %. Wall time with work due, not CPU time, is what is counted: a thread queued behind others
+/// on a shared core shows little CPU but a backlog that never empties — which is why the node's stages are held to
+/// the same mark: when one of them is saturated too (on 2 cores an overloaded node starves the committee that
+/// shares its cores), the failure is not the harness's alone and no verdict is given.
+pub const SATURATED_WORK_PCT: f64 = 90.0;
 
-/// The synthetic committee's thread counters at one instant of the load (from the engine's live snapshot).
+/// One thread group's clocks at one instant: CPU nanoseconds working and wall nanoseconds waiting for input, summed
+/// over its threads (from the engine's live counters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CommitteeSample {
-    /// Time since the start of the load.
-    pub at: Duration,
-    /// CPU nanoseconds it has spent working so far.
+pub struct Clocks {
+    /// CPU nanoseconds spent working so far.
     pub busy_ns: u64,
-    /// Wall nanoseconds it has spent waiting for input so far.
+    /// Wall nanoseconds spent waiting for input so far.
     pub idle_ns: u64,
 }
 
-/// The synthetic committee over the measured window: how much of it the committee had work due, and the CPU it
-/// used. Not part of the node's cost; it decides whether the run measured the node or the harness.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+/// The synthetic committee's and the node's stages' clocks at one instant of the load.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PipelineSample {
+    /// Time since the start of the load.
+    pub at: Duration,
+    /// The committee's thread.
+    pub committee: Clocks,
+    /// Each stage of the node under test, by name.
+    pub stages: Vec<(String, Clocks)>,
+}
+
+/// Share (0–100) of `threads × span` not spent waiting for input between `a` and `b`.
+fn working_pct(a: Clocks, b: Clocks, threads: usize, span_ns: f64) -> f64 {
+    let idle = b.idle_ns.saturating_sub(a.idle_ns) as f64 / (threads.max(1) as f64 * span_ns);
+    (100.0 * (1.0 - idle)).clamp(0.0, 100.0)
+}
+
+/// The synthetic committee over the measured window: how much of it the committee had work due, the CPU it used,
+/// and the same for the node's busiest stage. Not part of the node's cost; it decides whether the run measured
+/// the node or the harness.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CommitteeWindow {
     /// Length of the sampled span inside the window (s).
     pub span_s: f64,
@@ -84,46 +102,64 @@ pub struct CommitteeWindow {
     pub working_pct: f64,
     /// Its CPU time over the span ÷ the span (0–100; 100 = one whole core).
     pub cpu_pct: f64,
+    /// The node's stage with the most work due over the span (empty when none was sampled).
+    pub node_busiest_stage: String,
+    /// That stage's share of the span with work due, per thread (0–100).
+    pub node_working_pct: f64,
 }
 
 impl CommitteeWindow {
-    /// The window between two samples (`None` when `last` is not after `first`).
-    pub fn between(first: CommitteeSample, last: CommitteeSample) -> Option<Self> {
+    /// The window between two samples (`None` when `last` is not after `first`); `threads` gives a stage's
+    /// thread count by name.
+    pub fn between(first: &PipelineSample, last: &PipelineSample, threads: &dyn Fn(&str) -> usize) -> Option<Self> {
         let span = last.at.checked_sub(first.at).filter(|d| !d.is_zero())?;
         let span_ns = span.as_nanos() as f64;
-        let share = |ns: u64| (ns as f64 / span_ns * 100.0).clamp(0.0, 100.0);
-        Some(CommitteeWindow {
+        let (c0, c1) = (first.committee, last.committee);
+        let mut w = CommitteeWindow {
             span_s: span.as_secs_f64(),
-            working_pct: 100.0 - share(last.idle_ns.saturating_sub(first.idle_ns)),
-            cpu_pct: share(last.busy_ns.saturating_sub(first.busy_ns)),
-        })
+            working_pct: working_pct(c0, c1, 1, span_ns),
+            cpu_pct: (c1.busy_ns.saturating_sub(c0.busy_ns) as f64 / span_ns * 100.0).clamp(0.0, 100.0),
+            ..CommitteeWindow::default()
+        };
+        for (name, b) in &last.stages {
+            let Some((_, a)) = first.stages.iter().find(|(n, _)| n == name) else { continue };
+            let pct = working_pct(*a, *b, threads(name), span_ns);
+            if w.node_busiest_stage.is_empty() || pct > w.node_working_pct {
+                (w.node_busiest_stage, w.node_working_pct) = (name.clone(), pct);
+            }
+        }
+        Some(w)
     }
 
-    /// Whether the committee saturated ([`COMMITTEE_SATURATED_PCT`]).
-    pub fn saturated(&self) -> bool {
-        self.working_pct >= COMMITTEE_SATURATED_PCT
+    /// Whether the committee saturated ([`SATURATED_WORK_PCT`]) while no stage of the node did.
+    pub fn harness_bound(&self) -> bool {
+        self.working_pct >= SATURATED_WORK_PCT && self.node_working_pct < SATURATED_WORK_PCT
     }
 
-    /// The harness-bound verdict of a saturated committee, with its numbers; `None` when it kept up.
+    /// The harness-bound verdict, with its numbers; `None` when the committee kept up or the node saturated too.
     pub fn verdict(&self) -> Option<String> {
-        self.saturated().then(|| {
+        self.harness_bound().then(|| {
             format!(
-                "synthetic committee saturated: work due {:.0} % of the window (≥ {COMMITTEE_SATURATED_PCT:.0} %), \
-                 CPU {:.0} % of a core over {:.1} s",
-                self.working_pct, self.cpu_pct, self.span_s
+                "synthetic committee saturated: work due {:.0} % of the window (≥ {SATURATED_WORK_PCT:.0} %), CPU \
+                 {:.0} % of a core over {:.1} s, while the node's busiest stage ({}) had work due {:.0} %",
+                self.working_pct,
+                self.cpu_pct,
+                self.span_s,
+                if self.node_busiest_stage.is_empty() { "none sampled" } else { &self.node_busiest_stage },
+                self.node_working_pct
             )
         })
     }
 }
 
-/// Keeps the committee samples that bound the measured window `[from, to]`: the first at or after `from`, the
-/// last at or before `to`.
-#[derive(Clone, Copy, Debug)]
+/// Keeps the samples that bound the measured window `[from, to]`: the first at or after `from`, the last at or
+/// before `to`.
+#[derive(Clone, Debug)]
 pub struct CommitteeWatch {
     from: Duration,
     to: Duration,
-    first: Option<CommitteeSample>,
-    last: Option<CommitteeSample>,
+    first: Option<PipelineSample>,
+    last: Option<PipelineSample>,
 }
 
 impl CommitteeWatch {
@@ -138,16 +174,19 @@ impl CommitteeWatch {
     }
 
     /// Offers a sample; ones outside the window are ignored.
-    pub fn see(&mut self, sample: CommitteeSample) {
+    pub fn see(&mut self, sample: PipelineSample) {
         if self.wants(sample.at) {
-            self.first.get_or_insert(sample);
+            if self.first.is_none() {
+                self.first = Some(sample.clone());
+            }
             self.last = Some(sample);
         }
     }
 
-    /// The committee over the sampled part of the window (`None` with fewer than two samples).
-    pub fn window(&self) -> Option<CommitteeWindow> {
-        CommitteeWindow::between(self.first?, self.last?)
+    /// The committee over the sampled part of the window (`None` with fewer than two samples); `threads` gives a
+    /// stage's thread count by name.
+    pub fn window(&self, threads: &dyn Fn(&str) -> usize) -> Option<CommitteeWindow> {
+        CommitteeWindow::between(self.first.as_ref()?, self.last.as_ref()?, threads)
     }
 }
 
@@ -171,10 +210,12 @@ pub struct RateResult {
     pub stages: Vec<StageBusy>,
     /// The synthetic committee's busy % (not part of the node's cost).
     pub committee_busy_pct: f64,
-    /// The synthetic committee over the measured window (`null` when the window was too short to sample).
+    /// The synthetic committee and the node's busiest stage over the measured window (`null` when the window was
+    /// too short to sample).
     pub committee_window: Option<CommitteeWindow>,
     /// Set when the run measured the harness rather than the node: the synthetic committee saturated in the window
-    /// (the reason and its numbers). Like a late generator, its SLO verdict is not the node's.
+    /// while no stage of the node did (the reason and its numbers). Like a late generator's, its SLO verdict is not
+    /// the node's.
     pub harness_bound: Option<String>,
     /// The generator's self-check and the back-pressure it met.
     pub generator: GeneratorCheck,
@@ -251,30 +292,54 @@ mod tests {
     }
 
     #[test]
-    fn committee_saturation_is_work_due_over_the_window() {
-        let at = |ms: u64, busy_ms: u64, idle_ms: u64| CommitteeSample {
-            at: Duration::from_millis(ms),
-            busy_ns: busy_ms * 1_000_000,
-            idle_ns: idle_ms * 1_000_000,
+    fn harness_bound_is_a_saturated_committee_beside_an_unsaturated_node() {
+        let ms = |x: u64| x * 1_000_000;
+        // (at, committee busy/idle, sigverify busy/idle summed over its 2 threads), in ms.
+        let at = |t: u64, c: (u64, u64), sv: (u64, u64)| PipelineSample {
+            at: Duration::from_millis(t),
+            committee: Clocks { busy_ns: ms(c.0), idle_ns: ms(c.1) },
+            stages: vec![("sigverify".into(), Clocks { busy_ns: ms(sv.0), idle_ns: ms(sv.1) })],
         };
+        let threads = |name: &str| if name == "sigverify" { 2 } else { 1 };
         let mut watch = CommitteeWatch::new(Duration::from_secs(1), Duration::from_secs(3));
-        assert_eq!(watch.window(), None, "nothing sampled yet");
+        assert_eq!(watch.window(&threads), None, "nothing sampled yet");
         // Before the window, inside it, after it: only the first and last inside count.
-        for s in [at(500, 0, 500), at(1000, 100, 900), at(2000, 600, 1400), at(3000, 1000, 1900), at(3500, 0, 0)] {
+        for s in [
+            at(500, (0, 500), (0, 1000)),
+            at(1000, (100, 900), (0, 1000)),
+            at(2000, (600, 1400), (100, 2800)),
+            at(3000, (1000, 1900), (200, 4600)),
+            at(3500, (0, 0), (0, 0)),
+        ] {
             watch.see(s);
         }
-        let w = watch.window().expect("two samples in the window");
+        let w = watch.window(&threads).expect("two samples in the window");
         assert_eq!((w.span_s, w.working_pct, w.cpu_pct), (2.0, 50.0, 45.0));
-        assert!(!w.saturated() && w.verdict().is_none());
-        // Never waiting for input, even on half a core (a committee starved of CPU): saturated.
-        let starved = CommitteeWindow::between(at(1000, 0, 300), at(3000, 1000, 300)).expect("a span");
+        assert_eq!(w.node_busiest_stage, "sigverify");
+        assert!((w.node_working_pct - 10.0).abs() < 1e-9, "{w:?}");
+        assert!(!w.harness_bound() && w.verdict().is_none());
+
+        // Never waiting for input, even on half a core (starved of CPU), beside an idle node: harness-bound.
+        let starved =
+            CommitteeWindow::between(&at(1000, (0, 300), (0, 0)), &at(3000, (1000, 300), (10, 3800)), &threads)
+                .expect("a span");
         assert_eq!((starved.working_pct, starved.cpu_pct), (100.0, 50.0));
-        let why = starved.verdict().expect("saturated");
-        assert!(why.contains("work due 100 %") && why.contains("CPU 50 %"), "{why}");
+        assert!((starved.node_working_pct - 5.0).abs() < 1e-9, "{starved:?}");
+        let why = starved.verdict().expect("harness-bound");
+        assert!(why.contains("work due 100 %") && why.contains("CPU 50 %") && why.contains("(sigverify)"), "{why}");
+
+        // The same committee beside a saturated sigverify stage (it starves the committee on a shared core): no
+        // verdict, the node saturated too.
+        let both = CommitteeWindow::between(&at(1000, (0, 0), (0, 0)), &at(3000, (500, 0), (3900, 100)), &threads)
+            .expect("a span");
+        assert!(both.working_pct == 100.0 && both.node_working_pct > 90.0 && both.verdict().is_none(), "{both:?}");
+
         // Idle: never.
-        let idle = CommitteeWindow::between(at(1000, 0, 0), at(3000, 1, 1999)).expect("a span");
+        let idle = CommitteeWindow::between(&at(1000, (0, 0), (0, 0)), &at(3000, (1, 1999), (0, 4000)), &threads)
+            .expect("a span");
         assert!(idle.working_pct < 1.0 && idle.verdict().is_none(), "{idle:?}");
-        assert_eq!(CommitteeWindow::between(at(1000, 0, 0), at(1000, 0, 0)), None, "an empty span");
+        let same = at(1000, (0, 0), (0, 0));
+        assert_eq!(CommitteeWindow::between(&same, &same, &threads), None, "an empty span");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Console tables shared by `run --mode node` and `ceiling`: one row per measured rate, and the stages.
 
-use super::rate::RateResult;
+use super::rate::{RateResult, SATURATED_WORK_PCT};
 use crate::measure::TxMetrics;
 
 fn ms(us: u64) -> String {
@@ -56,13 +56,19 @@ pub fn print_stages(r: &RateResult) {
     }
 }
 
-/// Whether the synthetic committee kept up over the window, or saturated (the run is then harness-bound).
+/// Whether the synthetic committee kept up over the window, or saturated (the run is then harness-bound unless
+/// the node saturated too).
 pub fn committee_line(r: &RateResult) -> String {
     match (&r.harness_bound, &r.committee_window) {
         (Some(why), _) => format!("HARNESS-BOUND — {why}: the node's figures here are the harness's limit"),
         (None, Some(w)) => format!(
-            "committee kept up: work due {:.0} % of the window, CPU {:.0} % of a core",
-            w.working_pct, w.cpu_pct
+            "committee {}: work due {:.0} % of the window, CPU {:.0} % of a core; the node's busiest stage ({}) had \
+             work due {:.0} %",
+            if w.working_pct >= SATURATED_WORK_PCT { "saturated beside a saturated node" } else { "kept up" },
+            w.working_pct,
+            w.cpu_pct,
+            w.node_busiest_stage,
+            w.node_working_pct
         ),
         (None, None) => "committee: window too short to sample".to_string(),
     }
