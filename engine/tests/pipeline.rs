@@ -6,8 +6,8 @@ mod common;
 use common::{config, funded, transfer};
 use hsbench_engine::crypto::VoteScheme;
 use hsbench_engine::runtime::pipeline::{
-    CoreLayout, CoreMap, NodeModeConfig, NodeUnderTest, PipelineConfig, PipelineReport, StageMetrics, available_cores,
-    batch_queue, pin_to_core,
+    CoreLayout, CoreMap, NodeModeConfig, NodeUnderTest, PipelineConfig, PipelineReport, StageCounters, StageMetrics,
+    available_cores, batch_queue, pin_to_core,
 };
 use hsbench_engine::sim::{TxEvent, TxStatus};
 use hsbench_engine::types::{Hash, Transaction};
@@ -240,6 +240,60 @@ fn node_mode_overload_stalls_and_loses_nothing() {
     assert_eq!(report.txs_in_flight, 0, "the drain at stop delivers everything submitted");
     assert_books_balance(&report, &events, &txs);
     assert_sane_stages(&report);
+}
+
+/// Share (0–1) of `threads × span` a stage spent waiting for input between two snapshots' counters.
+fn waiting_share(a: &StageCounters, b: &StageCounters, threads: usize, span: Duration) -> f64 {
+    b.idle_ns.saturating_sub(a.idle_ns) as f64 / (threads.max(1) as f64 * span.as_nanos() as f64)
+}
+
+/// What the harness's harness-bound verdict reads (`NodeUnderTest::snapshot`, the committee's and the stages'
+/// wait-for-input time): a committee of 63 BLS validators on its one thread has work due all the time at a load the
+/// node's stages follow with ease, while 3 Ed25519 validators at the same load mostly wait. Shares of wall time,
+/// not speeds: a thread starved of CPU still has its work due.
+#[cfg_attr(debug_assertions, ignore = "a 63-member BLS committee needs an optimized build: cargo test --release")]
+#[test]
+fn a_committee_too_large_for_its_thread_never_waits_for_input() {
+    let accounts = 64;
+    let txs = corpus(accounts, 40);
+    let mut shares = Vec::new();
+    for (validators, scheme) in [(64, VoteScheme::Bls), (4, VoteScheme::Ed25519)] {
+        let mut chain = config(validators, 11).chain;
+        chain.vote_scheme = scheme;
+        chain.genesis_accounts = funded(accounts, 1_000_000_000);
+        let node = NodeUnderTest::start(NodeModeConfig::new(chain)).expect("start");
+        let (mut first, mut last) = (None, None);
+        let start = Instant::now();
+        for (k, chunk) in txs.chunks(64).enumerate() {
+            std::thread::sleep(Duration::from_millis(50 * k as u64).saturating_sub(start.elapsed()));
+            node.submit(chunk.to_vec());
+            node.drain_tx_events();
+            let at = start.elapsed();
+            if at >= Duration::from_millis(500) {
+                let snap = node.snapshot();
+                first.get_or_insert_with(|| (at, snap.clone()));
+                last = Some((at, snap));
+            }
+        }
+        let report = node.stop().expect("stop");
+        let ((t0, a), (t1, b)) = (first.expect("a first sample"), last.expect("a last sample"));
+        let span = t1 - t0;
+        let committee = 1.0 - waiting_share(&a.committee, &b.committee, 1, span);
+        let node_max = a
+            .stages
+            .iter()
+            .zip(&b.stages)
+            .map(|(x, y)| {
+                let threads = report.stages.iter().find(|s| s.name == x.name).map_or(1, |s| s.threads);
+                1.0 - waiting_share(&x.counters, &y.counters, threads, span)
+            })
+            .fold(0.0, f64::max);
+        shares.push((validators, committee, node_max));
+    }
+    let (big, small) = (shares[0], shares[1]);
+    assert!(big.1 >= 0.9, "63 BLS members: work due only {:.0} % of the time ({shares:?})", big.1 * 100.0);
+    assert!(big.2 < 0.9, "the node's stages follow ~1300 tx/s with ease ({shares:?})");
+    assert!(small.1 < 0.9, "3 Ed25519 members keep up ({shares:?})");
 }
 
 /// Prints node-mode numbers on this machine (10 s per rate, BLS votes): committed tx/s, latency from the
