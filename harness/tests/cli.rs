@@ -214,25 +214,17 @@ fn a_starved_committee_makes_node_runs_and_ceilings_harness_bound() {
         "[cluster]\nvalidators = 64\nvote_scheme = \"bls\"\n\n[ceiling]\nstart_tps = 2000.0\nprobe_s = 3.0\n\
          warmup_s = 0.6\ncooldown_s = 0.3\ndrain_s = 1.0\nbound_s = 0.0\n",
     );
+    // Runs `args` with this configuration, the shared corpus cache and `out`; expects success, returns stdout.
+    let succeed = |args: &[&str], out: &Path| {
+        let common =
+            ["--quiet", "--config", &config, "--cache", cache.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        let run = hsbench(&[args, &common[..]].concat());
+        let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+        assert!(run.status.success(), "{args:?}: {stdout}\n{}", stderr(&run));
+        stdout
+    };
     let run_out = d.join("run");
-    let out = hsbench(&[
-        "run",
-        "--mode",
-        "node",
-        "--quiet",
-        "--config",
-        &config,
-        "--rate",
-        "2000",
-        "--duration",
-        "3",
-        "--out",
-        run_out.to_str().unwrap(),
-        "--cache",
-        cache.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
+    let stdout = succeed(&["run", "--mode", "node", "--rate", "2000", "--duration", "3"], &run_out);
     assert!(stdout.contains("HARNESS-BOUND"), "{stdout}");
     let m = &only_json(&run_out)["metrics"];
     let why = m["harness_bound"].as_str().unwrap_or_else(|| panic!("no harness_bound verdict: {m}"));
@@ -245,18 +237,7 @@ fn a_starved_committee_makes_node_runs_and_ceilings_harness_bound() {
     }
 
     let ceiling_out = d.join("ceiling");
-    let out = hsbench(&[
-        "ceiling",
-        "--quiet",
-        "--config",
-        &config,
-        "--out",
-        ceiling_out.to_str().unwrap(),
-        "--cache",
-        cache.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
+    let stdout = succeed(&["ceiling"], &ceiling_out);
     assert!(stdout.contains("HARNESS-BOUND at "), "{stdout}");
     let files: Vec<_> = std::fs::read_dir(&ceiling_out).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
