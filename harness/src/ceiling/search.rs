@@ -4,8 +4,10 @@
 //! offered rate, queue still growing at the end of the window, or a generator that fell behind), bisect between
 //! the last passing and the first failing rate until they are within `precision` of each other, then confirm
 //! the passing rate with `repeats` longer runs; when a confirmation run fails, step down by `precision` and
-//! confirm again (at most [`MAX_STEP_DOWNS`] times), so the ceiling reported is a confirmed one. Every probe is
-//! kept: the curve is part of the result.
+//! confirm again (at most [`MAX_STEP_DOWNS`] times), so the ceiling reported is a confirmed one. A probe that fails
+//! while it is harness-bound (the synthetic committee saturated, no stage of the node did) stops the search with no
+//! ceiling and a [`HarnessBound`] verdict, so a ceiling the harness set is never reported. Every probe is kept: the
+//! curve is part of the result.
 //!
 //! The search only sees [`RateProbe`], so it is tested against a deterministic service model.
 
