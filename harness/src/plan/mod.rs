@@ -14,6 +14,7 @@ pub mod command;
 use crate::report::num::thousands;
 use crate::result::read::{ResultDoc, ResultError};
 use crate::result::view::{CryptoCellView, StageCost};
+use hsbench_engine::runtime::pipeline::StageKind;
 use serde::Serialize;
 
 /// Where a figure comes from.
@@ -246,11 +247,17 @@ pub struct PlanMetrics {
     pub measured_layout: Vec<CoreLoad>,
     /// With GPU signature verification, when a crypto result was given.
     pub gpu: Option<GpuPlan>,
-    /// The highest rate this pipeline design reaches whatever the core count: every stage but sigverify runs on
-    /// one thread, so the slowest of them caps the node.
+    /// The highest rate this pipeline design reaches whatever the core count: the stages that do not widen with
+    /// cores (`StageKind::widens`: all but sigverify and execution) run one thread, so the slowest of them caps
+    /// the node.
     pub one_thread_limit: Saturation,
     /// Caveats.
     pub notes: Vec<String>,
+}
+
+/// Whether the stage named `name` gets a thread per core it is given (the engine's rule); an unknown name does not.
+fn widens(name: &str) -> bool {
+    StageKind::from_name(name).is_some_and(StageKind::widens)
 }
 
 /// Cores that keep `cost_ns_per_tx` at `target_tps` below `utilisation`: unrounded and rounded up (≥ 1).
@@ -340,7 +347,7 @@ pub fn plan(
         costs
             .stages
             .iter()
-            .filter(|s| s.name != "sigverify")
+            .filter(|s| !widens(&s.name))
             .map(|s| (s.name.clone(), saturation_tps(1.0, s.cost_ns_per_tx))),
     );
     let mut notes = vec![
@@ -361,8 +368,8 @@ pub fn plan(
     if target_tps > one_thread_limit.at_tps.value * utilisation {
         notes.push(format!(
             "{} runs on one thread in this pipeline and is 100 % busy at {}: the core counts above for it (and any \
-             other single-threaded stage over one core) assume it could be split — execution lanes or a sharded node \
-             stage — which this pipeline does not have",
+             other single-threaded stage over one core) assume it could be split — a sharded node stage — which this \
+             pipeline does not have (sigverify and execution lanes do widen with cores)",
             one_thread_limit.stage,
             rate(one_thread_limit.at_tps.value)
         ));
@@ -461,7 +468,7 @@ pub fn render(p: &PlanMetrics) -> String {
         None => out.push_str("  with GPU sigverify    not planned (no --gpu-results crypto file)\n"),
     }
     out.push_str(&format!(
-        "  one-thread limit (P)  {} at {} (every stage but sigverify is one thread: the most this design reaches)\n",
+        "  one-thread limit (P)  {} at {} (every stage but sigverify and execution is one thread: the most this design reaches)\n",
         p.one_thread_limit.stage,
         rate(p.one_thread_limit.at_tps.value)
     ));

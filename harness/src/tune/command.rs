@@ -141,7 +141,6 @@ pub fn execute(config: &BenchConfig, req: TuneRequest) -> anyhow::Result<()> {
         elapsed_s: t0.elapsed().as_secs_f64(),
         best_config: written.display().to_string(),
         not_searched: vec![
-            "execution lanes: execution is one thread applying blocks in order (no lanes to size)".into(),
             "cpu-par: it spreads over every core through rayon, so it cannot be pinned to a stage's cores".into(),
         ],
     };

@@ -1,6 +1,6 @@
 //! The neighbourhood of a candidate: every configuration one move away. A move changes one knob — one stage to
-//! another core, one sigverify core more or fewer, the batch size doubled or halved, another backend — so the
-//! search is coordinate descent over the knobs, never a blind grid.
+//! another core, one sigverify or execution-lane core more or fewer, the batch size doubled or halved, another
+//! backend — so the search is coordinate descent over the knobs, never a blind grid.
 
 use super::candidate::Candidate;
 use crate::backends::BackendName;
@@ -38,18 +38,22 @@ pub fn neighbours(
             push(from.is_some() && from == busiest_core, n);
         }
     }
-    // One sigverify core more, or one fewer.
-    for &core in cores.iter().filter(|k| !c.cores.sigverify.contains(k)) {
-        let mut n = c.clone();
-        n.cores.sigverify.push(core);
-        n.cores.sigverify.sort_unstable();
-        push(false, n);
-    }
-    if c.cores.sigverify.len() > 1 {
-        for core in c.cores.sigverify.clone() {
+    // One core more, or one fewer, for a stage that runs a thread per core (sigverify, execution lanes).
+    for stage in StageKind::PIPELINE.into_iter().filter(|k| k.widens()) {
+        let own = c.cores.cores(stage).clone();
+        for &core in cores.iter().filter(|k| !own.contains(k)) {
             let mut n = c.clone();
-            n.cores.sigverify.retain(|&k| k != core);
-            push(Some(core) == busiest_core, n);
+            let list = n.cores.cores_mut(stage);
+            list.push(core);
+            list.sort_unstable();
+            push(false, n);
+        }
+        if own.len() > 1 {
+            for &core in &own {
+                let mut n = c.clone();
+                n.cores.cores_mut(stage).retain(|&k| k != core);
+                push(Some(core) == busiest_core, n);
+            }
         }
     }
     // Batch size ×2 and ÷2.
@@ -80,8 +84,9 @@ mod tests {
     fn every_neighbour_is_one_move_away_and_unique() {
         let c = two_core();
         let ns = neighbours(&c, &[0, 1], &[BackendName::CPU_BATCH, BackendName::Gpu], Some(1));
-        // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; batch 256 and 64; gpu.
-        assert_eq!(ns.len(), 8, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
+        // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; an execution lane on core 0;
+        // batch 256 and 64; gpu.
+        assert_eq!(ns.len(), 9, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
         for n in &ns {
             let changed = [
                 n.cores.node != c.cores.node,

@@ -21,7 +21,8 @@ pub struct CoreMap {
     pub sigverify: Vec<usize>,
     /// The node stage: mempool, provisioning and consensus (one `NodeStateMachine`).
     pub node: Vec<usize>,
-    /// Block execution (sequential in block order: one thread).
+    /// Block execution: one lane per core (a block's independent transfers run in parallel, bit-identical to
+    /// executing them in order).
     pub execution: Vec<usize>,
     /// Storage commit (one write transaction per block).
     pub storage: Vec<usize>,

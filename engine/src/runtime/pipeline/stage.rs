@@ -68,10 +68,13 @@ impl StageKind {
     /// core (a pool pinned to its cores runs each block's lanes, driven by one stage thread on the first core;
     /// a single core executes sequentially); every other stage one on its first core.
     pub fn threads(self, cores: &[usize]) -> usize {
-        match self {
-            StageKind::Sigverify | StageKind::Execution => cores.len().max(1),
-            _ => 1,
-        }
+        if self.widens() { cores.len().max(1) } else { 1 }
+    }
+
+    /// Whether more cores give the stage more threads (sigverify, execution lanes); every other stage is one
+    /// thread, and more cores than one are unused.
+    pub fn widens(self) -> bool {
+        matches!(self, StageKind::Sigverify | StageKind::Execution)
     }
 
     /// Position in [`StageKind::ALL`] (and in [`StageKind::PIPELINE`] for the pipeline's stages).
