@@ -100,7 +100,9 @@ fn core_layout_parses_auto_and_tables_and_fills_empty_stages() {
         let ids: Vec<usize> = (0..c).collect();
         let m = CoreMap::auto(&ids);
         for (name, cores) in m.stages() {
-            assert!(!cores.is_empty() && cores.iter().all(|&x| x < c), "{c} cores: {name} = {cores:?}");
+            // vote_crypto is empty by design: the node stage verifies its consensus signatures itself.
+            let placed = !cores.is_empty() || name == "vote_crypto";
+            assert!(placed && cores.iter().all(|&x| x < c), "{c} cores: {name} = {cores:?}");
         }
     }
 }
@@ -218,6 +220,29 @@ fn node_mode_with_two_execution_lanes_commits_and_agrees_with_its_committee() {
     let w = &report.warnings;
     assert!(!w.iter().any(|w| w.contains("unpinned") || w.contains("execution runs one thread")), "{w:?}");
     assert!(!w.iter().any(|w| w.contains("not counted")), "{w:?}");
+    assert_sane_stages(&report);
+}
+
+/// With vote-crypto cores the node's consensus signatures are checked off the node thread (BLS votes, so the
+/// stage has real work): the node commits and agrees with its committee, and the stage reports what it verified.
+/// Without them (the automatic layout) there is no such stage: the node stage verifies, batched.
+#[test]
+fn node_mode_with_a_vote_crypto_stage_commits_and_agrees_with_its_committee() {
+    let allowed = available_cores();
+    let mut map = CoreMap::auto(&allowed);
+    assert!(map.vote_crypto.is_empty(), "the automatic layout keeps vote crypto on the node stage");
+    map.vote_crypto = vec![allowed[0]];
+    let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), ..Default::default() };
+    let mut cfg = node_config(32, pipeline);
+    cfg.chain.vote_scheme = VoteScheme::Bls;
+    let node = NodeUnderTest::start(cfg).expect("start");
+    let txs = corpus(32, 10);
+    let events = submit_paced(&node, &txs, 16);
+    let report = node.stop().expect("stop");
+    assert_commits_and_agrees(&report, events, &txs);
+    let stage = report.stages.iter().find(|s| s.name == "vote_crypto").expect("a vote_crypto stage");
+    assert!(stage.items_in > 0 && stage.items_out > 0, "{stage:?}");
+    assert_eq!(stage.cores, vec![allowed[0]]);
     assert_sane_stages(&report);
 }
 

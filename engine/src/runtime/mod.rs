@@ -7,6 +7,7 @@ pub mod services;
 pub mod setup;
 pub mod timed_queue;
 pub mod verdict_cache;
+pub mod verifier;
 
 pub use persist_gate::PersistGate;
 pub use pipeline::{
@@ -17,3 +18,4 @@ pub use services::NodeServices;
 pub use setup::{ChainConfig, ChainSetup, SetupError, StorageMode, genesis_block, validator_seed};
 pub use timed_queue::TimedQueue;
 pub use verdict_cache::VerdictCache;
+pub use verifier::Verifier;

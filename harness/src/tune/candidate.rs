@@ -33,8 +33,11 @@ impl Candidate {
     pub fn label(&self) -> String {
         let c = &self.cores;
         let list = |v: &Vec<usize>| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        // Vote crypto is named only when it has cores of its own (otherwise the node stage does it).
+        let vote_crypto =
+            if c.vote_crypto.is_empty() { String::new() } else { format!(" · vc {}", list(&c.vote_crypto)) };
         format!(
-            "sv {} · node {} · exec {} · store {} · in {} · com {} | batch {} | {}",
+            "sv {} · node {} · exec {} · store {} · in {} · com {}{vote_crypto} | batch {} | {}",
             list(&c.sigverify),
             list(&c.node),
             list(&c.execution),

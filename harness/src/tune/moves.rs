@@ -85,8 +85,8 @@ mod tests {
         let c = two_core();
         let ns = neighbours(&c, &[0, 1], &[BackendName::CPU_BATCH, BackendName::Gpu], Some(1));
         // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; an execution lane on core 0;
-        // batch 256 and 64; gpu.
-        assert_eq!(ns.len(), 9, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
+        // vote crypto off the node stage, on core 0 or core 1; batch 256 and 64; gpu.
+        assert_eq!(ns.len(), 11, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
         for n in &ns {
             let changed = [
                 n.cores.node != c.cores.node,
@@ -94,6 +94,7 @@ mod tests {
                 n.cores.storage != c.cores.storage,
                 n.cores.ingress != c.cores.ingress,
                 n.cores.sigverify != c.cores.sigverify,
+                n.cores.vote_crypto != c.cores.vote_crypto,
                 n.batch_size != c.batch_size,
                 n.backend != c.backend,
             ];
@@ -110,11 +111,16 @@ mod tests {
     }
 
     #[test]
-    fn batch_sizes_stay_in_range_and_one_core_has_no_layout_moves() {
+    fn batch_sizes_stay_in_range_and_one_core_moves_only_vote_crypto() {
         let mut c = two_core();
         c.batch_size = BATCH_RANGE.1;
         c.cores = CoreMap::auto(&[0]);
         let ns = neighbours(&c, &[0], &[BackendName::CPU_BATCH], None);
-        assert_eq!(ns.iter().map(|n| n.batch_size).collect::<Vec<_>>(), vec![BATCH_RANGE.1 / 2]);
+        // On one core every stage already shares it: the only layout move is a vote-crypto thread there.
+        let batch: Vec<usize> = ns.iter().filter(|n| n.cores == c.cores).map(|n| n.batch_size).collect();
+        assert_eq!(batch, vec![BATCH_RANGE.1 / 2]);
+        let layout: Vec<&Candidate> = ns.iter().filter(|n| n.cores != c.cores).collect();
+        assert_eq!(layout.len(), 1);
+        assert_eq!(layout[0].cores.vote_crypto, vec![0]);
     }
 }

@@ -141,7 +141,11 @@ impl Committee {
                 did = true;
                 lp.push(now, i, Payload::Local(Event::Timer(timer)));
             }
-            while let Some((_, s)) = lp.queue.pop_due(Instant::now()) {
+            // One pass handles what was due when it started; what its own work makes due waits for the next
+            // pass, after the flush to the node and the stop check (a saturated committee otherwise never leaves
+            // this loop).
+            let pass = Instant::now();
+            while let Some((_, s)) = lp.queue.pop_due(pass) {
                 did = true;
                 let event = match s.payload {
                     Payload::Deliver { from, message } => Event::Network { from, message },

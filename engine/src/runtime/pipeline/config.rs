@@ -26,6 +26,9 @@ pub struct CoreMap {
     pub execution: Vec<usize>,
     /// Storage commit (one write transaction per block).
     pub storage: Vec<usize>,
+    /// Consensus-signature verification off the node thread, one thread per core; empty (the automatic layout's
+    /// choice) keeps it on the node stage, batched there.
+    pub vote_crypto: Vec<usize>,
     /// The synthetic committee of node mode (one thread).
     pub committee: Vec<usize>,
 }
@@ -39,6 +42,7 @@ impl CoreMap {
             StageKind::Node => &self.node,
             StageKind::Execution => &self.execution,
             StageKind::Storage => &self.storage,
+            StageKind::VoteCrypto => &self.vote_crypto,
             StageKind::Committee => &self.committee,
         }
     }
@@ -51,12 +55,13 @@ impl CoreMap {
             StageKind::Node => &mut self.node,
             StageKind::Execution => &mut self.execution,
             StageKind::Storage => &mut self.storage,
+            StageKind::VoteCrypto => &mut self.vote_crypto,
             StageKind::Committee => &mut self.committee,
         }
     }
 
     /// The stage lists by name, in pipeline order (committee last).
-    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 6] {
+    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 7] {
         StageKind::ALL.map(|k| (k.name(), self.cores(k)))
     }
 
@@ -95,6 +100,7 @@ impl CoreMap {
                 node: at(0),
                 execution: at(0),
                 storage: at(0),
+                vote_crypto: Vec::new(),
                 committee: at(0),
             },
             2 => CoreMap {
@@ -103,6 +109,7 @@ impl CoreMap {
                 node: at(1),
                 execution: at(1),
                 storage: at(1),
+                vote_crypto: Vec::new(),
                 committee: at(0),
             },
             3..=5 => CoreMap {
@@ -111,6 +118,7 @@ impl CoreMap {
                 node: at(c - 1),
                 execution: at(c - 1),
                 storage: at(c - 1),
+                vote_crypto: Vec::new(),
                 committee: at(0),
             },
             6..=11 => CoreMap {
@@ -119,6 +127,7 @@ impl CoreMap {
                 node: at(2),
                 execution: at(3),
                 storage: at(3),
+                vote_crypto: Vec::new(),
                 committee: at(0),
             },
             _ => CoreMap {
@@ -127,6 +136,7 @@ impl CoreMap {
                 node: at(2),
                 execution: at(3),
                 storage: at(4),
+                vote_crypto: Vec::new(),
                 committee: at(0),
             },
         }
@@ -183,7 +193,7 @@ impl CoreLayout {
                 for stage in StageKind::ALL {
                     let fallback = auto.cores(stage);
                     let list = map.cores_mut(stage);
-                    if list.is_empty() {
+                    if list.is_empty() && !fallback.is_empty() {
                         let name = stage.name();
                         warnings.push(format!("[cores] {name} is empty; using the automatic layout's {fallback:?}"));
                         list.clone_from(fallback);
@@ -270,7 +280,7 @@ mod tests {
         for allowed in [vec![4, 5, 6, 7], vec![2, 5], vec![3], vec![8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]] {
             let map = CoreMap::auto(&allowed);
             for (name, cores) in map.stages() {
-                assert!(!cores.is_empty(), "allowed {allowed:?}: {name} has no core");
+                assert!(!cores.is_empty() || name == "vote_crypto", "allowed {allowed:?}: {name} has no core");
                 for core in cores {
                     assert!(allowed.contains(core), "allowed {allowed:?}: {name} names core {core}: {map:?}");
                 }

@@ -32,6 +32,7 @@ mod stage;
 mod storage;
 mod threads;
 mod timers;
+mod vote_crypto;
 
 pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;

@@ -16,10 +16,11 @@ use super::sigverify::Sigverify;
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
 use super::storage::StorageStage;
 use super::threads::{Warnings, available_cores, spawn_pinned, warn};
+use super::vote_crypto::VoteCryptoStage;
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
 use crate::protocol::TxEvent;
-use crate::protocol::work::ExecuteJob;
+use crate::protocol::work::{ExecuteJob, VerifyJob};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
 use crate::storage::{MemoryStorage, Storage};
 use crate::types::Transaction;
@@ -152,17 +153,24 @@ impl NodeUnderTest {
         let (store_tx, store_rx) = batch_queue::<Executed>(cap, counted(StageKind::Execution));
         let (system_tx, system_rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
         let (link_tx, link_rx) = crossbeam_channel::unbounded::<Vec<Envelope>>();
+        // Unbounded like the system queue: node → vote-crypto → node is a cycle. Only with vote-crypto cores.
+        let vote_crypto = !core_map.vote_crypto.is_empty();
+        let (vote_tx, vote_rx) = crossbeam_channel::unbounded::<Vec<VerifyJob>>();
+        // The stages that run: all of the pipeline's, vote-crypto only when the core map gives it cores.
+        let running: Vec<StageKind> =
+            StageKind::PIPELINE.into_iter().filter(|&k| k != StageKind::VoteCrypto || vote_crypto).collect();
 
         let probes: Arc<Vec<StageProbe>> = Arc::new(
-            StageKind::PIPELINE
-                .into_iter()
-                .map(|kind| {
+            running
+                .iter()
+                .map(|&kind| {
                     let inputs: Vec<Box<dyn QueueLen>> = match kind {
                         StageKind::Ingress => vec![Box::new(submit_rx.clone())],
                         StageKind::Sigverify => vec![Box::new(verify_rx.clone())],
                         StageKind::Node => vec![Box::new(node_rx.clone()), Box::new(system_rx.clone())],
                         StageKind::Execution => vec![Box::new(exec_rx.clone())],
                         StageKind::Storage => vec![Box::new(store_rx.clone())],
+                        StageKind::VoteCrypto => vec![Box::new(vote_rx.clone())],
                         StageKind::Committee => Vec::new(), // not a pipeline stage: its probe is its metrics
                     };
                     let cores = core_map.cores(kind).clone();
@@ -176,8 +184,10 @@ impl NodeUnderTest {
         let latency = Duration::from_secs_f64(cfg.committee_latency_ms / 1000.0);
         let counters = Arc::new(NodeCounters::default());
         let events = Arc::new(Mutex::new(Vec::new()));
+        let verifier = crypto.verifier().clone();
         let mut node_stage = Some(NodeStage {
             sm,
+            vote_crypto: vote_crypto.then(|| vote_tx.clone()),
             crypto,
             storage: storage.clone(),
             start,
@@ -194,18 +204,19 @@ impl NodeUnderTest {
         let mut exec = Some(exec);
         let (mut workers, mut node, mut execution) = (Vec::new(), None, None);
         // Starting the pipeline is a walk over the stages, each on the cores the core map gives it.
-        for kind in StageKind::PIPELINE {
+        for &kind in &running {
             let cores = core_map.cores(kind);
             // One thread per slot; an empty list (never left by `resolve`) still runs the stage, unpinned. Every
-            // sigverify thread is a worker; execution's other threads are its lanes, started with the stage.
-            let drivers = if kind == StageKind::Sigverify { kind.threads(cores) } else { 1 };
+            // sigverify and vote-crypto thread is a worker; execution's other threads are its lanes, started with
+            // the stage.
+            let drivers = if kind == StageKind::Execution { 1 } else { kind.threads(cores) };
             let slots: Vec<Option<usize>> = match cores.is_empty() {
                 true => vec![None],
                 false => cores.iter().take(drivers).map(|&c| Some(c)).collect(),
             };
             for (k, core) in slots.into_iter().enumerate() {
                 let name = match kind {
-                    StageKind::Sigverify => format!("{}-{k}", kind.name()),
+                    StageKind::Sigverify | StageKind::VoteCrypto => format!("{}-{k}", kind.name()),
                     _ => kind.name().to_string(),
                 };
                 let (clock, s) = (StageClock::new(counted(kind)), stop.clone());
@@ -249,11 +260,19 @@ impl NodeUnderTest {
                             spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
                         ));
                     }
+                    StageKind::VoteCrypto => {
+                        let stage = VoteCryptoStage { verifier: verifier.clone(), node: system_tx.clone() };
+                        let rx = vote_rx.clone();
+                        workers.push((
+                            name.clone(),
+                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                        ));
+                    }
                 }
             }
         }
         // Every stage holds its own ends now; dropping these lets a stage see its neighbour stop.
-        drop((submit_rx, verify_tx, verify_rx, node_tx, exec_rx, store_tx, store_rx));
+        drop((submit_rx, verify_tx, verify_rx, node_tx, exec_rx, store_tx, store_rx, vote_tx, vote_rx));
         let missing = || PipelineError::Config("the core map gives the node or execution stage no core".into());
         let (node, execution) = (node.ok_or_else(missing)?, execution.ok_or_else(missing)?);
         let committee = Committee {

@@ -50,6 +50,8 @@ pub(crate) struct NodeOutcome {
 pub(crate) struct NodeStage {
     pub sm: NodeStateMachine,
     pub crypto: NodeServices,
+    /// The vote-crypto stage's queue, when it has cores; else the node stage verifies itself.
+    pub vote_crypto: Option<Sender<Vec<VerifyJob>>>,
     pub storage: Arc<Mutex<Box<dyn Storage>>>,
     pub start: Instant,
     pub latency: Duration,
@@ -187,10 +189,17 @@ impl NodeStage {
 
     /// Verifies the signature checks the batch's events held back, all together (votes grouped by message, one
     /// same-message batch each: [`NodeServices::verify_many`]), and handles their verdicts — again until the
-    /// verdicts' own checks are done.
+    /// verdicts' own checks are done; or, with a vote-crypto stage, hands them all to it.
     fn verify_held(&mut self, timers: &mut TimerHeap<Timer>, roots: &mut BTreeMap<Height, Hash>, out: &mut Outbox) {
         while !out.verify.is_empty() {
             let jobs = std::mem::take(&mut out.verify);
+            if let Some(stage) = &self.vote_crypto {
+                // Off the node thread: the verdicts come back on the system queue. A closed queue only happens
+                // at shutdown.
+                self.clock.metrics().gave(jobs.len());
+                let _ = stage.send(jobs);
+                return;
+            }
             for verdicts in self.crypto.verify_many(&jobs) {
                 self.handle(Event::Callback(Callback::Verified(verdicts)), timers, roots, out);
             }

@@ -15,7 +15,7 @@ use std::time::Duration;
 /// How often an idle stage looks at its stop flag.
 pub(crate) const STOP_POLL: Duration = Duration::from_millis(5);
 
-/// The stages of node mode, by name: the five of the node under test in pipeline order, then the committee.
+/// The stages of node mode, by name: the node under test's in pipeline order, then the committee.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StageKind {
     /// Re-cuts submitted transactions into batches.
@@ -28,22 +28,33 @@ pub enum StageKind {
     Execution,
     /// Persists executed blocks.
     Storage,
+    /// Verifies the node's consensus signatures (votes, timeouts, proposals, certificates) in batches, one thread
+    /// per core, off the node thread; with no cores the node stage verifies them itself.
+    VoteCrypto,
     /// The synthetic committee (node mode's other validators).
     Committee,
 }
 
 impl StageKind {
-    /// The node under test's stages, in pipeline order (each feeds the next; storage answers the node).
-    pub const PIPELINE: [StageKind; 5] =
-        [StageKind::Ingress, StageKind::Sigverify, StageKind::Node, StageKind::Execution, StageKind::Storage];
-
-    /// Every stage with a core list: the pipeline's, then the committee.
-    pub const ALL: [StageKind; 6] = [
+    /// The node under test's stages, in pipeline order (each feeds the next; storage and vote-crypto answer the
+    /// node).
+    pub const PIPELINE: [StageKind; 6] = [
         StageKind::Ingress,
         StageKind::Sigverify,
         StageKind::Node,
         StageKind::Execution,
         StageKind::Storage,
+        StageKind::VoteCrypto,
+    ];
+
+    /// Every stage with a core list: the pipeline's, then the committee.
+    pub const ALL: [StageKind; 7] = [
+        StageKind::Ingress,
+        StageKind::Sigverify,
+        StageKind::Node,
+        StageKind::Execution,
+        StageKind::Storage,
+        StageKind::VoteCrypto,
         StageKind::Committee,
     ];
 
@@ -55,6 +66,7 @@ impl StageKind {
             StageKind::Node => "node",
             StageKind::Execution => "execution",
             StageKind::Storage => "storage",
+            StageKind::VoteCrypto => "vote_crypto",
             StageKind::Committee => "committee",
         }
     }
@@ -71,10 +83,10 @@ impl StageKind {
         if self.widens() { cores.len().max(1) } else { 1 }
     }
 
-    /// Whether more cores give the stage more threads (sigverify, execution lanes); every other stage is one
+    /// Whether more cores give the stage more threads (sigverify, execution lanes, vote-crypto); every other stage is one
     /// thread, and more cores than one are unused.
     pub fn widens(self) -> bool {
-        matches!(self, StageKind::Sigverify | StageKind::Execution)
+        matches!(self, StageKind::Sigverify | StageKind::Execution | StageKind::VoteCrypto)
     }
 
     /// Position in [`StageKind::ALL`] (and in [`StageKind::PIPELINE`] for the pipeline's stages).
