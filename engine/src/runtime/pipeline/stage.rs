@@ -48,15 +48,15 @@ impl StageKind {
     ];
 
     /// Every stage with a core list: the pipeline's, then the committee.
-    pub const ALL: [StageKind; 7] = [
-        StageKind::Ingress,
-        StageKind::Sigverify,
-        StageKind::Node,
-        StageKind::Execution,
-        StageKind::Storage,
-        StageKind::VoteCrypto,
-        StageKind::Committee,
-    ];
+    pub const ALL: [StageKind; 7] = {
+        let mut all = [StageKind::Committee; 7];
+        let mut k = 0;
+        while k < StageKind::PIPELINE.len() {
+            all[k] = StageKind::PIPELINE[k];
+            k += 1;
+        }
+        all
+    };
 
     /// The name used in configs (`[pipeline.cores]` keys), reports and thread names.
     pub fn name(self) -> &'static str {
@@ -192,5 +192,24 @@ pub(crate) trait QueueLen: Send + Sync {
 impl<T: Send> QueueLen for Receiver<T> {
     fn queue_len(&self) -> usize {
         self.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ALL` is the pipeline in order, then the committee; names round-trip; only the widening stages get a
+    /// thread per core.
+    #[test]
+    fn stage_kinds_are_listed_once_in_order() {
+        assert_eq!(StageKind::ALL[..StageKind::PIPELINE.len()], StageKind::PIPELINE);
+        assert_eq!(StageKind::ALL.last(), Some(&StageKind::Committee));
+        for (k, kind) in StageKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.index(), k);
+            assert_eq!(StageKind::from_name(kind.name()), Some(kind));
+            let threads = kind.threads(&[3, 4, 5]);
+            assert_eq!(threads, if kind.widens() { 3 } else { 1 }, "{}", kind.name());
+        }
     }
 }
