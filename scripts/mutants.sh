@@ -101,7 +101,7 @@ MUTATIONS = [
      [("engine/src/runtime/persist_gate.rs", "if is_message && self.failure.is_some() {",
                                              "if is_message && self.failure.is_some() && false {")]),
     ("unverified_self_aggregate", "a self-built aggregate is verified before use",
-     [("engine/src/runtime/services.rs", "if self.verify_aggregate(&job.message, &job.signers, &agg) {",
+     [("engine/src/runtime/verifier.rs", "if self.verify_aggregate(&job.message, &job.signers, &agg) {",
                                          "if !job.signers.is_empty() || !job.message.is_empty() {")]),
     ("join_on_one_timeout", "join a view change on f+1 timeouts, not 1",
      [(VIEW, "if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {",

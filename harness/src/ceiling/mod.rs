@@ -11,11 +11,13 @@ use crate::loadgen::workload::TxKind;
 use crate::result::{self, Fingerprint, ResultHeader};
 use crate::run::node::bound;
 use crate::run::node::probe::NodeProbe;
-use crate::run::node::rate::StageBusy;
+use crate::run::node::rate::{StageBusy, busiest};
 use crate::run::node::table::{mark_harness_bound, print_books, print_stages, rate_header, rate_row};
 use crate::ui::Ui;
 use anyhow::Context;
-use hsbench_engine::runtime::pipeline::{PipelineReport, VerifyThroughput, available_cores, measure_sigverify_alone};
+use hsbench_engine::runtime::pipeline::{
+    PipelineReport, StageKind, VerifyThroughput, available_cores, measure_sigverify_alone,
+};
 use search::{CeilingOutcome, CurvePoint, SearchPhase, SearchSettings};
 use serde::Serialize;
 use std::path::Path;
@@ -41,10 +43,33 @@ pub struct CeilingMetrics {
     pub gpu: Option<hsbench_kernels::GpuStats>,
     /// `committed_tps_mean ÷ raw_bound.verifies_per_s`.
     pub ceiling_to_bound: Option<f64>,
+    /// Node efficiency at the ceiling: the raw verification cost of one transaction (core-ns per verify of the
+    /// raw bound) ÷ the node's CPU per committed transaction (every stage's cost summed; the committee apart).
+    /// 1 would mean the node spends nothing but the signature check.
+    pub node_efficiency: Option<f64>,
+    /// The busiest core at the ceiling (its stages' busy % summed, the committee's included) — whether the CPU,
+    /// not latency, set the ceiling.
+    pub busiest_core: Option<BusiestCore>,
     /// Wall time of the whole command (s).
     pub elapsed_s: f64,
     /// The engine's full report of the last confirmation run.
     pub pipeline: Option<PipelineReport>,
+}
+
+/// One core and how busy it was.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct BusiestCore {
+    /// Core id.
+    pub core: usize,
+    /// Summed busy % of the stage threads (and the committee) on it.
+    pub busy_pct: f64,
+}
+
+/// Node efficiency: `raw`'s core-ns per verification ÷ the summed per-stage CPU per committed transaction.
+pub fn node_efficiency(raw: &VerifyThroughput, stages: &[StageBusy]) -> Option<f64> {
+    let node_ns: f64 = stages.iter().map(|s| s.cost_ns_per_tx).sum();
+    (raw.verifies_per_s > 0.0 && node_ns > 0.0)
+        .then(|| raw.cores.len().max(1) as f64 * 1e9 / raw.verifies_per_s / node_ns)
 }
 
 /// What a ceiling search runs with besides its configuration.
@@ -163,12 +188,21 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         .filter(|(b, _)| b.verifies_per_s > 0.0)
         .map(|(b, a)| a.verifies_per_s / b.verifies_per_s);
     let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
+    let stages = last_confirm.as_ref().map(|r| r.stages.clone()).unwrap_or_default();
+    let node_efficiency = raw_bound.as_ref().and_then(|b| node_efficiency(b, &stages));
+    let allowed = available_cores();
+    let busiest_core = last_confirm.as_ref().and_then(|r| {
+        let load = r.core_busy(core_map.committee.first().copied(), &allowed);
+        busiest(&load).and_then(|k| Some(BusiestCore { core: *allowed.get(k)?, busy_pct: *load.get(k)? }))
+    });
     let metrics = CeilingMetrics {
+        node_efficiency,
+        busiest_core,
         sigverify_alone,
         stage_to_bound,
         gpu,
         bottleneck: last_confirm.as_ref().map(|r| r.bottleneck.clone()).unwrap_or_default(),
-        stages: last_confirm.as_ref().map(|r| r.stages.clone()).unwrap_or_default(),
+        stages,
         raw_bound,
         ceiling_to_bound,
         elapsed_s: t0.elapsed().as_secs_f64(),
@@ -240,6 +274,23 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::run::node::rate::RateR
         );
     }
     println!("  bottleneck        {}", if m.bottleneck.is_empty() { "n/a" } else { &m.bottleneck });
+    if let Some(e) = m.node_efficiency {
+        println!("  node efficiency   {e:.2} (raw verification cost per tx ÷ the node's CPU per committed tx)");
+    }
+    if let Some(b) = &m.busiest_core {
+        println!(
+            "  busiest core      core {} at {:.0} % busy (its stages and the committee, summed)",
+            b.core, b.busy_pct
+        );
+    }
+    if !m.stages.is_empty() {
+        let threads: Vec<String> = m
+            .stages
+            .iter()
+            .map(|s| format!("{} {}", s.name, StageKind::from_name(&s.name).map_or(1, |k| k.threads(&s.cores))))
+            .collect();
+        println!("  threads           {}", threads.join(" · "));
+    }
     for note in &s.notes {
         println!("  note: {note}");
     }
@@ -251,4 +302,35 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::run::node::rate::RateR
     }
     println!("  took {:.0} s", m.elapsed_s);
     println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(name: &str, cost_ns_per_tx: f64) -> StageBusy {
+        StageBusy {
+            name: name.into(),
+            cores: vec![1],
+            busy_pct: 50.0,
+            cost_ns_per_tx,
+            backpressure_stalls: 0,
+            queue_depth_max: 0,
+        }
+    }
+
+    /// 80,000 verifies/s on one core is 12,500 ns per verification; a node spending 25,000 ns per committed
+    /// transaction is half efficient. On two cores the same rate costs twice the core time per verification.
+    #[test]
+    fn node_efficiency_is_raw_verify_cost_over_node_cpu_per_tx() {
+        let raw = |cores: Vec<usize>| VerifyThroughput { cores, verifies_per_s: 80_000.0, ..Default::default() };
+        let stages = [stage("sigverify", 14_000.0), stage("node", 6_000.0), stage("execution", 5_000.0)];
+        let e = node_efficiency(&raw(vec![1]), &stages).expect("defined");
+        assert!((e - 0.5).abs() < 1e-12, "{e}");
+        let e2 = node_efficiency(&raw(vec![1, 2]), &stages).expect("defined");
+        assert!((e2 - 1.0).abs() < 1e-12, "{e2}");
+        assert_eq!(node_efficiency(&raw(vec![1]), &[]), None);
+        let none = VerifyThroughput { verifies_per_s: 0.0, ..raw(vec![1]) };
+        assert_eq!(node_efficiency(&none, &stages), None);
+    }
 }

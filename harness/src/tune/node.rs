@@ -6,9 +6,8 @@ use crate::backends::{self, BackendName, Built};
 use crate::ceiling::search::{ProbeError, SearchPhase, SearchSettings, search};
 use crate::config::BenchConfig;
 use crate::run::node::probe::{CorpusStore, NodeProbe};
-use crate::run::node::rate::RateResult;
+use crate::run::node::rate::busiest;
 use crate::ui::Ui;
-use hsbench_engine::runtime::pipeline::StageKind;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -81,7 +80,7 @@ impl Evaluate for NodeEvaluator<'_> {
             .rev()
             .find(|p| p.phase == SearchPhase::Confirm && Some(p.rate_tps) == outcome.ceiling_tps)
             .map(|p| &p.result);
-        let load = at.map(|r| core_busy(r, c, &self.available)).unwrap_or_default();
+        let load = at.map(|r| r.core_busy(c.cores.committee.first().copied(), &self.available)).unwrap_or_default();
         Ok(Evaluation {
             ceiling_tps: outcome.ceiling_tps.filter(|_| outcome.confirmed),
             confirmed: outcome.confirmed,
@@ -99,31 +98,4 @@ impl Evaluate for NodeEvaluator<'_> {
             seconds: 0.0,
         })
     }
-}
-
-/// Summed busy % per core of `available` (ids; one entry each, in that order): each stage thread's share on
-/// its core, the committee's on its core.
-pub fn core_busy(r: &RateResult, c: &Candidate, available: &[usize]) -> Vec<f64> {
-    let mut load = vec![0.0; available.len()];
-    let mut add = |core: usize, pct: f64| {
-        if let Some(l) = available.iter().position(|&id| id == core).and_then(|k| load.get_mut(k)) {
-            *l += pct;
-        }
-    };
-    for s in &r.stages {
-        // A stage's threads run on its first cores (the engine's rule: sigverify one per core, the rest one).
-        let threads = StageKind::from_name(&s.name).map_or(1, |k| k.threads(&s.cores));
-        let cores = &s.cores[..threads.min(s.cores.len())];
-        for &k in cores {
-            add(k, s.busy_pct);
-        }
-    }
-    if let Some(&k) = c.cores.committee.first() {
-        add(k, r.committee_busy_pct);
-    }
-    load
-}
-
-fn busiest(load: &[f64]) -> Option<usize> {
-    (0..load.len()).max_by(|&a, &b| load[a].total_cmp(&load[b]))
 }

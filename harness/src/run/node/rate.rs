@@ -4,6 +4,7 @@
 use crate::config::SloConfig;
 use crate::loadgen::generator::{OpenLoopOutcome, PendingSeries};
 use crate::measure::{GeneratorCheck, Plan, TxMetrics};
+use hsbench_engine::runtime::pipeline::StageKind;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -271,6 +272,35 @@ impl RateResult {
         }
         failures
     }
+}
+
+impl RateResult {
+    /// Summed busy % per core of `available` (ids; one entry each, in that order): each stage thread's share on
+    /// its core (a stage's threads run on its first cores, by the engine's rule: `StageKind::threads`), the
+    /// committee's on `committee_core`.
+    pub fn core_busy(&self, committee_core: Option<usize>, available: &[usize]) -> Vec<f64> {
+        let mut load = vec![0.0; available.len()];
+        let mut add = |core: usize, pct: f64| {
+            if let Some(l) = available.iter().position(|&id| id == core).and_then(|k| load.get_mut(k)) {
+                *l += pct;
+            }
+        };
+        for s in &self.stages {
+            let threads = StageKind::from_name(&s.name).map_or(1, |k| k.threads(&s.cores));
+            for &k in &s.cores[..threads.min(s.cores.len())] {
+                add(k, s.busy_pct);
+            }
+        }
+        if let Some(k) = committee_core {
+            add(k, self.committee_busy_pct);
+        }
+        load
+    }
+}
+
+/// Position of the highest entry of `load`.
+pub fn busiest(load: &[f64]) -> Option<usize> {
+    (0..load.len()).max_by(|&a, &b| load[a].total_cmp(&load[b]))
 }
 
 #[cfg(test)]
