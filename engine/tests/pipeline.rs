@@ -280,7 +280,9 @@ fn waiting_share(a: &StageCounters, b: &StageCounters, threads: usize, span: Dur
 #[test]
 fn a_committee_too_large_for_its_thread_never_waits_for_input() {
     let accounts = 64;
-    let txs = corpus(accounts, 40);
+    // ~2,560 tx/s: twice what 63 BLS members can follow on one thread since they share their signature verdicts
+    // (at ~1,300 tx/s they had work due ~90 % of the time: a verdict on the edge), and still little for the node.
+    let txs = corpus(accounts, 80);
     let mut shares = Vec::new();
     for (validators, scheme) in [(64, VoteScheme::Bls), (4, VoteScheme::Ed25519)] {
         let mut chain = config(validators, 11).chain;
@@ -289,7 +291,7 @@ fn a_committee_too_large_for_its_thread_never_waits_for_input() {
         let node = NodeUnderTest::start(NodeModeConfig::new(chain)).expect("start");
         let (mut first, mut last) = (None, None);
         let start = Instant::now();
-        for (k, chunk) in txs.chunks(64).enumerate() {
+        for (k, chunk) in txs.chunks(128).enumerate() {
             std::thread::sleep(Duration::from_millis(50 * k as u64).saturating_sub(start.elapsed()));
             node.submit(chunk.to_vec());
             node.drain_tx_events();
@@ -317,7 +319,7 @@ fn a_committee_too_large_for_its_thread_never_waits_for_input() {
     }
     let (big, small) = (shares[0], shares[1]);
     assert!(big.1 >= 0.9, "63 BLS members: work due only {:.0} % of the time ({shares:?})", big.1 * 100.0);
-    assert!(big.2 < 0.9, "the node's stages follow ~1300 tx/s with ease ({shares:?})");
+    assert!(big.2 < 0.9, "the node's stages follow ~2,600 tx/s with ease ({shares:?})");
     assert!(small.1 < 0.9, "3 Ed25519 members keep up ({shares:?})");
 }
 
