@@ -60,56 +60,73 @@ impl Verifier {
     /// Vote verdicts in order: those the verdict cache knows from it, the rest grouped by message, one
     /// same-message batch per group.
     fn verify_votes(&self, checks: &[&VoteCheck]) -> Vec<bool> {
-        let key =
-            |v: &VoteCheck| VerdictCache::key(CheckKind::Vote, &[&v.signer.to_le_bytes(), &v.message, &v.signature]);
-        let keys: Vec<Option<Hash>> = checks.iter().map(|v| self.cache.as_ref().map(|_| key(v))).collect();
-        let mut verdicts: Vec<Option<bool>> =
-            keys.iter().map(|k| k.and_then(|k| self.cache.as_ref().and_then(|c| c.get(&k)))).collect();
-        let mut groups: HashMap<&[u8], Vec<usize>> = HashMap::new();
-        for (i, v) in checks.iter().enumerate().filter(|(i, _)| verdicts[*i].is_none()) {
-            groups.entry(v.message.as_slice()).or_default().push(i);
-        }
-        for (message, members) in groups {
-            let signed: Vec<(ValidatorId, &[u8])> =
-                members.iter().map(|&i| (checks[i].signer, checks[i].signature.as_slice())).collect();
-            let fresh = self.votes.verify_votes(message, &signed);
-            for (&i, ok) in members.iter().zip(fresh) {
-                if let (Some(cache), Some(k)) = (&self.cache, keys[i]) {
-                    cache.put(k, ok);
-                }
-                verdicts[i] = Some(ok);
+        let key = |i: usize| {
+            let v = checks[i];
+            VerdictCache::key(CheckKind::Vote, &[&v.signer.to_le_bytes(), &v.message, &v.signature])
+        };
+        self.through_cache(checks.len(), key, |misses| {
+            let mut groups: HashMap<&[u8], Vec<usize>> = HashMap::new();
+            for (at, &i) in misses.iter().enumerate() {
+                groups.entry(checks[i].message.as_slice()).or_default().push(at);
             }
-        }
-        verdicts.into_iter().map(|v| v.unwrap_or(false)).collect()
+            let mut fresh = vec![false; misses.len()];
+            for (message, members) in groups {
+                let signed: Vec<(ValidatorId, &[u8])> = members
+                    .iter()
+                    .map(|&at| (checks[misses[at]].signer, checks[misses[at]].signature.as_slice()))
+                    .collect();
+                for (&at, ok) in members.iter().zip(self.votes.verify_votes(message, &signed)) {
+                    fresh[at] = ok;
+                }
+            }
+            fresh
+        })
     }
 
     /// Ed25519 verdicts of `checks` as one batch through the backend; with a verdict cache, only the checks it has
     /// not seen go to the backend.
     fn verify_ed25519(&self, checks: &[&Ed25519Check]) -> Vec<bool> {
-        let batch = |checks: &[&Ed25519Check]| -> Vec<bool> {
-            if checks.is_empty() {
+        let key = |i: usize| {
+            let c = checks[i];
+            VerdictCache::key(CheckKind::Ed25519, &[&c.public_key, &c.message, &c.signature])
+        };
+        self.through_cache(checks.len(), key, |misses| {
+            if misses.is_empty() {
                 return Vec::new();
             }
-            let items: Vec<Ed25519Item<'_>> = checks
+            let items: Vec<Ed25519Item<'_>> = misses
                 .iter()
-                .map(|c| Ed25519Item { public_key: &c.public_key, message: &c.message, signature: &c.signature })
+                .map(|&i| Ed25519Item {
+                    public_key: &checks[i].public_key,
+                    message: &checks[i].message,
+                    signature: &checks[i].signature,
+                })
                 .collect();
             let mut verdicts = self.backend.verify_ed25519_batch(&items);
-            verdicts.resize(checks.len(), false); // a backend answering too few fails the rest
+            verdicts.resize(misses.len(), false); // a backend answering too few fails the rest
             verdicts
+        })
+    }
+
+    /// Verdicts of `n` checks in order: those the verdict cache knows (the keys, `key(i)`, are only computed when
+    /// there is a cache) from it, the rest from `fresh`, which answers the missing indices in the order given;
+    /// fresh verdicts are stored in the cache.
+    fn through_cache(
+        &self,
+        n: usize,
+        key: impl Fn(usize) -> Hash,
+        fresh: impl FnOnce(&[usize]) -> Vec<bool>,
+    ) -> Vec<bool> {
+        let keys: Option<Vec<Hash>> = self.cache.as_ref().map(|_| (0..n).map(key).collect());
+        let mut verdicts: Vec<Option<bool>> = match (&self.cache, &keys) {
+            (Some(cache), Some(keys)) => keys.iter().map(|k| cache.get(k)).collect(),
+            _ => vec![None; n],
         };
-        let Some(cache) = &self.cache else {
-            return batch(checks);
-        };
-        let keys: Vec<Hash> = checks
-            .iter()
-            .map(|c| VerdictCache::key(CheckKind::Ed25519, &[&c.public_key, &c.message, &c.signature]))
-            .collect();
-        let mut verdicts: Vec<Option<bool>> = keys.iter().map(|k| cache.get(k)).collect();
-        let misses: Vec<usize> = (0..verdicts.len()).filter(|&i| verdicts[i].is_none()).collect();
-        let fresh = batch(&misses.iter().map(|&i| checks[i]).collect::<Vec<_>>());
-        for (&i, ok) in misses.iter().zip(fresh) {
-            cache.put(keys[i], ok);
+        let misses: Vec<usize> = (0..n).filter(|&i| verdicts[i].is_none()).collect();
+        for (&i, ok) in misses.iter().zip(fresh(&misses)) {
+            if let (Some(cache), Some(keys)) = (&self.cache, &keys) {
+                cache.put(keys[i], ok);
+            }
             verdicts[i] = Some(ok);
         }
         verdicts.into_iter().map(|v| v.unwrap_or(false)).collect()
