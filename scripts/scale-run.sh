@@ -39,13 +39,14 @@ done
 # Measured vs projected: for the rate measured on each core count, the cores `plan` says that rate needs, from the
 # smallest run's per-stage costs.
 base=$(ls "$OUT/cores-${counts[0]}"/ceiling-*.json | head -1)
+ceiling_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics'].get('ceiling_tps') or 0)" "$1"; }
+base_rate=$(ceiling_of "$base")
 {
     echo "| cores | ceiling (tx/s offered) | scaling efficiency vs ${counts[0]} cores | plan: cores for that rate (from ${counts[0]} cores) |"
     echo "|---|---|---|---|"
     for n in "${counts[@]}"; do
         file=$(ls "$OUT/cores-$n"/ceiling-*.json | head -1)
-        rate=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics'].get('ceiling_tps') or 0)" "$file")
-        base_rate=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics'].get('ceiling_tps') or 0)" "$base")
+        rate=$(ceiling_of "$file")
         eff=$(python3 -c "b=$base_rate; r=$rate; print(f'{r / (b * $n / ${counts[0]}):.2f}' if b and r else 'n/a')")
         planned="n/a"
         if python3 -c "import sys; sys.exit(0 if $rate > 0 else 1)"; then
