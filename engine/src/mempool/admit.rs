@@ -1,7 +1,8 @@
 //! Admission: the ordered validity checks a new transaction passes before it becomes pending.
 
 use super::sender_queue::{PendingTx, SenderQueue};
-use super::{Admitted, Mempool, RejectReason, Rejection};
+use super::shard::Shard;
+use super::{Admitted, RejectReason, Rejection};
 use crate::crypto::is_small_order_key;
 use crate::types::{AccountView, Hash, Transaction};
 
@@ -12,22 +13,9 @@ pub fn has_weak_key(tx: &Transaction) -> bool {
     is_small_order_key(&tx.sender) || is_small_order_key(&tx.recipient)
 }
 
-impl Mempool {
-    /// Admits a transaction whose signature verdict was already computed by the sigverify stage.
-    ///
-    /// Checks, in order (the first failing one is the reason, and is counted): signature → `BadSignature`;
-    /// a small-order sender or recipient key → `WeakKey`; chain id → `WrongChain`; size → `TooLarge`; same id pending → `Duplicate`; nonce below the
-    /// committed nonce (or below the sender's pending queue) → `NonceTooLow`; nonce beyond the window or past
-    /// the end of the sender's queue → `NonceGap`; same sender and nonce pending with a fee ≥ this one →
-    /// `Conflict`; balance below the cost of the sender's whole pending queue with this transaction added
-    /// (or substituted) → `InsufficientBalance` (also on overflow); pool at capacity (unless this is a
-    /// replacement) → `MempoolFull`.
-    ///
-    /// A higher-fee transaction with the same sender and nonce replaces the pending one, which is reported in
-    /// [`Admitted::replaced`]. For an appended transaction the balance rule is "predecessors + itself"; for a
-    /// replacement it also counts the successors (geth's overdraft rule), so a replacement can never strand
-    /// transactions queued after it: every queue admitted against a state is affordable as a whole there.
-    pub fn admit(
+impl Shard {
+    /// Admits a transaction of a sender this shard owns: the checks of [`super::Mempool::admit`].
+    pub(super) fn admit(
         &mut self,
         tx: Transaction,
         signature_ok: bool,

@@ -1,6 +1,12 @@
 //! Mempool: admission of signature-checked transactions, per-sender nonce queues, and the fee-priority
 //! ready queue that block provisioning reads.
 //!
+//! The pool is split by sender into shards ([`Mempool::sharded`]); every rule concerns one sender, so each
+//! shard decides alone and a batch is admitted (or a state update applied) on all shards at once, on a
+//! caller-given thread pool ([`Mempool::with_pool`]). Results come back in input order, and readers (the
+//! ready order, lookups by sender) see one pool: sharded or not, the same calls give the same answers (only
+//! the capacity is split, see [`Mempool::sharded`]).
+//!
 //! A pure state machine: callers pass the signature verdict (from the sigverify stage) and the committed
 //! account state in; nothing here does I/O, reads a clock or spawns a thread.
 //!
@@ -21,6 +27,7 @@ mod config;
 mod ready_queue;
 mod reject;
 mod sender_queue;
+mod shard;
 mod state_update;
 
 #[cfg(test)]
@@ -37,109 +44,260 @@ pub use ready_queue::FeePriority;
 pub use reject::{Admitted, Rejection};
 pub use sender_queue::PendingTx;
 
-use crate::types::{AccountId, Hash, Transaction};
-use ready_queue::ReadyQueue;
-use sender_queue::SenderQueue;
-use std::collections::{BTreeMap, HashMap};
+use crate::types::{Account, AccountId, AccountView, Hash, Transaction};
+use rayon::ThreadPool;
+use rayon::prelude::*;
+use shard::Shard;
+use std::collections::{BTreeMap, HashSet};
+use std::iter::Peekable;
+use std::sync::Arc;
 
-/// Pending transactions, indexed by id, by sender and nonce, and by fee priority of each sender's head.
+/// Pending transactions, split by sender into shards that decide alone; read as one pool.
 #[derive(Debug)]
 pub struct Mempool {
     config: MempoolConfig,
-    /// Id → (sender, nonce): where the transaction lives in `senders`. Lookup only, never iterated.
-    by_hash: HashMap<Hash, (AccountId, u64)>,
-    /// Sender → its pending transactions in nonce order. Lookup only, never iterated.
-    senders: HashMap<AccountId, SenderQueue>,
-    ready: ReadyQueue,
-    rejections: BTreeMap<RejectReason, u64>,
-    admitted: u64,
-    committed: u64,
+    shards: Vec<Shard>,
+    /// Runs the shards' parts of a batch at once; without it they run one after another on the caller.
+    pool: Option<Arc<ThreadPool>>,
 }
 
 impl Mempool {
-    /// An empty pool with the given limits.
+    /// An empty pool of one shard with the given limits.
     pub fn new(config: MempoolConfig) -> Self {
-        Mempool {
-            config,
-            by_hash: HashMap::new(),
-            senders: HashMap::new(),
-            ready: ReadyQueue::default(),
-            rejections: RejectReason::ALL.iter().map(|&r| (r, 0)).collect(),
-            admitted: 0,
-            committed: 0,
-        }
+        Self::sharded(config, 1)
     }
 
-    /// The limits this pool enforces.
+    /// An empty pool of `shards` shards (at least one). Each shard holds at most ⌈capacity ÷ shards⌉
+    /// transactions, so the pool as a whole holds about `capacity`, and `MempoolFull` comes from the sender's
+    /// shard alone: with a skewed spread of senders one shard can fill before the pool does. Below the capacity
+    /// a sharded pool admits, orders and removes exactly as one shard does.
+    pub fn sharded(config: MempoolConfig, shards: usize) -> Self {
+        let shards = shards.max(1);
+        let share = MempoolConfig { capacity: config.capacity.div_ceil(shards), ..config.clone() };
+        Mempool { shards: (0..shards).map(|_| Shard::new(share.clone())).collect(), config, pool: None }
+    }
+
+    /// The same pool, running the shards' parts of each batch on `pool` (one worker per shard at a time).
+    pub fn with_pool(mut self, pool: Arc<ThreadPool>) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// The limits this pool enforces (`capacity` for the pool as a whole).
     pub fn config(&self) -> &MempoolConfig {
         &self.config
     }
 
+    /// Number of shards.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The shard that owns `sender`: a multiplicative hash of the id's first eight bytes (an Ed25519 key's
+    /// bytes are already uniform), the same on every node and run.
+    fn shard_of(&self, sender: &AccountId) -> usize {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&sender[..8]);
+        let mixed = u64::from_le_bytes(head).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        (mixed % self.shards.len() as u64) as usize
+    }
+
+    fn shard(&self, sender: &AccountId) -> &Shard {
+        &self.shards[self.shard_of(sender)]
+    }
+
     /// Number of pending transactions.
     pub fn len(&self) -> usize {
-        self.by_hash.len()
+        self.shards.iter().map(Shard::len).sum()
     }
 
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty()
+        self.len() == 0
     }
 
     /// Number of senders with pending transactions.
     pub fn sender_count(&self) -> usize {
-        self.ready.len()
+        self.shards.iter().map(Shard::sender_count).sum()
     }
 
-    /// Whether a transaction with this id is pending.
-    pub fn contains(&self, tx_hash: &Hash) -> bool {
-        self.by_hash.contains_key(tx_hash)
+    /// Whether `sender`'s transaction with this id is pending.
+    pub fn contains(&self, sender: &AccountId, tx_hash: &Hash) -> bool {
+        self.shard(sender).contains(tx_hash)
     }
 
-    /// The pending transaction with this id.
-    pub fn get(&self, tx_hash: &Hash) -> Option<&Transaction> {
-        self.entry(tx_hash).map(PendingTx::tx)
+    /// `sender`'s pending transaction with this id.
+    pub fn get(&self, sender: &AccountId, tx_hash: &Hash) -> Option<&Transaction> {
+        self.shard(sender).get(tx_hash)
     }
 
     /// The pending transaction of `sender` at `nonce`, with its id (provisioning walks a sender's queue
     /// nonce by nonce with this).
     pub fn pending_at(&self, sender: &AccountId, nonce: u64) -> Option<&PendingTx> {
-        self.senders.get(sender).and_then(|q| q.get(nonce))
+        self.shard(sender).pending_at(sender, nonce)
     }
 
     /// The sender's pending transactions in nonce order (empty if none).
     pub fn sender_txs(&self, sender: &AccountId) -> impl Iterator<Item = &PendingTx> + '_ {
-        self.senders.get(sender).into_iter().flat_map(SenderQueue::iter)
+        self.shard(sender).sender_txs(sender)
     }
 
     /// Each sender's lowest-nonce pending transaction, best [`FeePriority`] first (fee descending, then id
-    /// ascending). Kept incrementally; iterating costs O(1) per item.
+    /// ascending): the shards' ready queues, merged. Each is kept incrementally, so iterating costs
+    /// O(shards) per item.
     pub fn ready(&self) -> impl Iterator<Item = &PendingTx> + '_ {
-        self.ready.iter().filter_map(|p| self.entry(p.hash()))
+        ReadyMerge { heads: self.shards.iter().map(|s| s.ready().peekable()).collect() }
     }
 
-    /// Counters by reason (every reason present, zero included), for metrics and the run report.
-    pub fn rejections(&self) -> &BTreeMap<RejectReason, u64> {
-        &self.rejections
+    /// Counters by reason, summed over the shards (every reason present, zero included), for metrics and the
+    /// run report.
+    pub fn rejections(&self) -> BTreeMap<RejectReason, u64> {
+        let mut sum: BTreeMap<RejectReason, u64> = RejectReason::ALL.iter().map(|&r| (r, 0)).collect();
+        for (reason, n) in self.shards.iter().flat_map(|s| s.rejections()) {
+            *sum.entry(*reason).or_insert(0) += n;
+        }
+        sum
     }
 
     /// Transactions admitted since creation (replacements included).
     pub fn admitted_total(&self) -> u64 {
-        self.admitted
+        self.shards.iter().map(Shard::admitted_total).sum()
     }
 
     /// Pending transactions removed because they were committed.
     pub fn committed_total(&self) -> u64 {
-        self.committed
+        self.shards.iter().map(Shard::committed_total).sum()
     }
 
-    fn entry(&self, tx_hash: &Hash) -> Option<&PendingTx> {
-        let (sender, nonce) = self.by_hash.get(tx_hash)?;
-        self.pending_at(sender, *nonce)
+    /// Admits a transaction whose signature verdict was already computed by the sigverify stage (on its sender's
+    /// shard).
+    ///
+    /// Checks, in order (the first failing one is the reason, and is counted): signature → `BadSignature`;
+    /// a small-order sender or recipient key → `WeakKey`; chain id → `WrongChain`; size → `TooLarge`; same id pending → `Duplicate`; nonce below the
+    /// committed nonce (or below the sender's pending queue) → `NonceTooLow`; nonce beyond the window or past
+    /// the end of the sender's queue → `NonceGap`; same sender and nonce pending with a fee ≥ this one →
+    /// `Conflict`; balance below the cost of the sender's whole pending queue with this transaction added
+    /// (or substituted) → `InsufficientBalance` (also on overflow); pool at capacity (unless this is a
+    /// replacement) → `MempoolFull`.
+    ///
+    /// A higher-fee transaction with the same sender and nonce replaces the pending one, which is reported in
+    /// [`Admitted::replaced`]. For an appended transaction the balance rule is "predecessors + itself"; for a
+    /// replacement it also counts the successors (geth's overdraft rule), so a replacement can never strand
+    /// transactions queued after it: every queue admitted against a state is affordable as a whole there.
+    pub fn admit(
+        &mut self,
+        tx: Transaction,
+        signature_ok: bool,
+        accounts: &impl AccountView,
+    ) -> Result<Admitted, Rejection> {
+        let k = self.shard_of(&tx.sender);
+        self.shards[k].admit(tx, signature_ok, accounts)
     }
 
-    /// Counts a rejection and builds its report.
-    fn reject(&mut self, tx_hash: Hash, reason: RejectReason) -> Rejection {
-        *self.rejections.entry(reason).or_insert(0) += 1;
-        Rejection { tx_hash, reason }
+    /// Admits a batch: `txs[i]` with signature verdict `verdicts[i]` (a missing verdict counts as a bad
+    /// signature), each under [`Mempool::admit`]'s rules. Each shard admits its senders' transactions in batch
+    /// order, all shards at once on the pool; the results come back in batch order, equal to admitting one by
+    /// one.
+    pub fn admit_batch(
+        &mut self,
+        txs: Vec<Transaction>,
+        verdicts: &[bool],
+        accounts: &(impl AccountView + Sync),
+    ) -> Vec<Result<Admitted, Rejection>> {
+        let total = txs.len();
+        let mut parts: Vec<Vec<(usize, Transaction, bool)>> = vec![Vec::new(); self.shards.len()];
+        for (i, tx) in txs.into_iter().enumerate() {
+            let ok = verdicts.get(i).copied().unwrap_or(false);
+            parts[self.shard_of(&tx.sender)].push((i, tx, ok));
+        }
+        let admit_part = |(shard, part): (&mut Shard, Vec<(usize, Transaction, bool)>)| {
+            part.into_iter().map(|(i, tx, ok)| (i, shard.admit(tx, ok, accounts))).collect::<Vec<_>>()
+        };
+        let done = self.on_shards(parts, admit_part);
+        in_order(total, done)
+    }
+
+    /// Removes transactions made obsolete by executed state.
+    ///
+    /// For each changed account that has pending transactions: every one with a nonce below the account's
+    /// new nonce is dropped — counted as committed when its id is in `committed`, otherwise returned as
+    /// `Invalidated` (another transaction consumed its nonce). Then the remaining ones are summed in nonce
+    /// order against the new balance, and from the first that can no longer be afforded on, all are dropped
+    /// as `Invalidated` (keeping the queue contiguous). Output order: `changed_accounts` order, then nonce
+    /// order, so it is deterministic for a deterministic caller. The shards apply their accounts at once.
+    pub fn on_state_update(
+        &mut self,
+        committed: &HashSet<Hash>,
+        changed_accounts: &[(AccountId, Account)],
+    ) -> Vec<Rejection> {
+        let mut parts: Vec<Vec<(usize, &AccountChange)>> = vec![Vec::new(); self.shards.len()];
+        for (i, change) in changed_accounts.iter().enumerate() {
+            parts[self.shard_of(&change.0)].push((i, change));
+        }
+        let update_part = |(shard, part): (&mut Shard, Vec<(usize, &AccountChange)>)| {
+            let mut removed = Vec::new();
+            for (i, (sender, account)) in part {
+                let mut out = Vec::new();
+                shard.on_account_update(committed, sender, account, &mut out);
+                if !out.is_empty() {
+                    removed.push((i, out));
+                }
+            }
+            removed
+        };
+        let done = self.on_shards(parts, update_part);
+        in_order(changed_accounts.len(), done).into_iter().flatten().collect()
+    }
+
+    /// Runs `work` on every shard with its part: all at once on the pool when there is one and more than one
+    /// shard has work, else one after another here.
+    fn on_shards<P: Send, R: Send>(
+        &mut self,
+        parts: Vec<P>,
+        work: impl Fn((&mut Shard, P)) -> R + Sync + Send,
+    ) -> Vec<R> {
+        match &self.pool {
+            Some(pool) if self.shards.len() > 1 => {
+                pool.install(|| self.shards.par_iter_mut().zip(parts).map(&work).collect())
+            }
+            _ => self.shards.iter_mut().zip(parts).map(work).collect(),
+        }
+    }
+}
+
+/// An executed account: its id and new state.
+type AccountChange = (AccountId, Account);
+
+/// The shards' per-item results, tagged with each item's input position, as one list in input order (`total`
+/// items in all; every position appears once).
+fn in_order<T>(total: usize, per_shard: Vec<Vec<(usize, T)>>) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = (0..total).map(|_| None).collect();
+    for (i, item) in per_shard.into_iter().flatten() {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(item);
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// The shards' ready queues merged into one [`FeePriority`] order: each step takes the best of the shards' next
+/// heads.
+struct ReadyMerge<I: Iterator> {
+    heads: Vec<Peekable<I>>,
+}
+
+impl<'a, I: Iterator<Item = &'a PendingTx>> Iterator for ReadyMerge<I> {
+    type Item = &'a PendingTx;
+
+    fn next(&mut self) -> Option<&'a PendingTx> {
+        let mut best: Option<(usize, FeePriority)> = None;
+        for (k, head) in self.heads.iter_mut().enumerate() {
+            if let Some(p) = head.peek().map(|p| p.priority())
+                && best.is_none_or(|(_, b)| p < b)
+            {
+                best = Some((k, p));
+            }
+        }
+        best.and_then(|(k, _)| self.heads.get_mut(k)).and_then(Iterator::next)
     }
 }

@@ -5,7 +5,9 @@ use super::fixtures::{CHAIN, id, key};
 use super::*;
 use crate::types::{Account, AccountId, AccountView, Hash, Transaction};
 use proptest::prelude::*;
-use std::collections::{HashMap, HashSet};
+use rayon::ThreadPool;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 const SENDERS: u8 = 4;
 
@@ -44,8 +46,8 @@ fn check_invariants(pool: &Mempool, state: &HashMap<AccountId, Account>, calls: 
         let expected: Vec<u64> = (start..start + nonces.len() as u64).collect();
         prop_assert_eq!(&nonces, &expected, "sender {} not contiguous from its nonce", s);
         for p in pool.sender_txs(&sender) {
-            prop_assert!(pool.contains(p.hash()));
-            prop_assert_eq!(pool.get(p.hash()), Some(p.tx()));
+            prop_assert!(pool.contains(&sender, p.hash()));
+            prop_assert_eq!(pool.get(&sender, p.hash()), Some(p.tx()));
         }
         total += nonces.len();
         senders += usize::from(!nonces.is_empty());
@@ -92,82 +94,160 @@ fn execute(
     (committed, touched)
 }
 
+/// Whether any sender's queue holds this id.
+fn pending_anywhere(pool: &Mempool, hash: &Hash) -> bool {
+    (0..=SENDERS).any(|s| pool.contains(&id(s), hash))
+}
+
+/// The thread pool the sharded pools admit on (built once; shared by every case).
+fn workers() -> Arc<ThreadPool> {
+    static WORKERS: OnceLock<Arc<ThreadPool>> = OnceLock::new();
+    WORKERS
+        .get_or_init(|| Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("test thread pool")))
+        .clone()
+}
+
+/// What a pool says about itself that another pool given the same calls must say too.
+fn observable(pool: &Mempool) -> (usize, usize, Vec<Hash>, BTreeMap<RejectReason, u64>, u64, u64) {
+    let ready = pool.ready().map(|p| *p.hash()).collect();
+    (pool.len(), pool.sender_count(), ready, pool.rejections(), pool.admitted_total(), pool.committed_total())
+}
+
+/// Runs one history on `pools`: `pools[0]` admits one call at a time, every other pool admits each run of
+/// consecutive submissions (up to 8) as one batch. After every step the outcomes, and what each pool says about
+/// itself, must agree with `pools[0]`'s, and every pool keeps its invariants.
+fn run_history(
+    pools: &mut [Mempool],
+    mut state: HashMap<AccountId, Account>,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
+    let mut calls = 0;
+    let mut submitted: Vec<Transaction> = Vec::new();
+    let mut batch: Vec<(Transaction, bool)> = Vec::new();
+    let flush = |pools: &mut [Mempool], batch: &mut Vec<(Transaction, bool)>, state: &HashMap<AccountId, Account>| {
+        let (txs, verdicts): (Vec<Transaction>, Vec<bool>) = std::mem::take(batch).into_iter().unzip();
+        let Some((one, others)) = pools.split_first_mut() else { return Ok(()) };
+        let expected: Vec<_> = txs.iter().zip(&verdicts).map(|(tx, &ok)| one.admit(tx.clone(), ok, state)).collect();
+        for (tx, result) in txs.iter().zip(&expected) {
+            check_outcome(one, tx, result)?;
+        }
+        for pool in others {
+            prop_assert_eq!(&pool.admit_batch(txs.clone(), &verdicts, state), &expected, "batch admission differs");
+        }
+        Ok::<(), TestCaseError>(())
+    };
+    let last = ops.len();
+    for (step, op) in ops.into_iter().enumerate() {
+        match op {
+            Op::Admit { sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo } => {
+                let queued = batch.iter().filter(|(t, _)| t.sender == id(sender)).count() as u64;
+                let next = pools[0]
+                    .sender_txs(&id(sender))
+                    .last()
+                    .map_or(state.account(&id(sender)).nonce, |p| p.tx().nonce + 1);
+                let nonce = (next + queued).saturating_add_signed(i64::from(nonce_delta));
+                let chain = if wrong_chain { CHAIN + 1 } else { CHAIN };
+                let recipient = id((sender + 1) % (SENDERS + 1));
+                let tx = Transaction::signed(&key(sender), chain, recipient, amount, fee, nonce, vec![7; memo]);
+                calls += 1;
+                submitted.push(tx.clone());
+                batch.push((tx, sig_ok));
+            }
+            Op::Resubmit { pick } => {
+                if submitted.is_empty() {
+                    continue;
+                }
+                calls += 1;
+                batch.push((submitted[pick % submitted.len()].clone(), true));
+            }
+            Op::Execute { sender, count, foreign, credit, debit } => {
+                flush(pools, &mut batch, &state)?;
+                let (committed, mut touched) = execute(&pools[0], &mut state, sender, count);
+                let acct = state.account(&id(sender));
+                let balance = acct.balance.saturating_add(credit).saturating_sub(debit);
+                state.insert(id(sender), Account { balance, nonce: acct.nonce + foreign });
+                touched.sort();
+                touched.dedup();
+                let changed: Vec<_> = touched.iter().map(|a| (*a, state.account(a))).collect();
+                let expected = pools[0].on_state_update(&committed, &changed);
+                for r in &expected {
+                    prop_assert_eq!(r.reason, RejectReason::Invalidated);
+                    prop_assert!(!committed.contains(&r.tx_hash));
+                    prop_assert!(!pending_anywhere(&pools[0], &r.tx_hash));
+                }
+                for h in &committed {
+                    prop_assert!(!pools[0].contains(&id(sender), h));
+                }
+                for pool in pools.iter_mut().skip(1) {
+                    prop_assert_eq!(&pool.on_state_update(&committed, &changed), &expected, "state update differs");
+                }
+            }
+        }
+        if batch.len() >= 8 || step + 1 == last {
+            flush(pools, &mut batch, &state)?;
+        }
+        if batch.is_empty() {
+            for pool in pools.iter() {
+                check_invariants(pool, &state, calls)?;
+                prop_assert_eq!(observable(pool), observable(&pools[0]), "pools disagree");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What one admission call must have done to the pool, accepted or not.
+fn check_outcome(pool: &Mempool, tx: &Transaction, result: &Result<Admitted, Rejection>) -> Result<(), TestCaseError> {
+    let hash = tx.hash();
+    match result {
+        Ok(admitted) => {
+            prop_assert_eq!(admitted.tx_hash, hash);
+            if let Some(old) = admitted.replaced {
+                prop_assert_eq!(old.reason, RejectReason::Replaced);
+                prop_assert!(!pool.contains(&tx.sender, &old.tx_hash));
+            }
+        }
+        Err(rejection) => {
+            prop_assert_eq!(rejection.tx_hash, hash);
+            prop_assert!(rejection.reason.is_admission());
+        }
+    }
+    Ok(())
+}
+
+fn initial_state(balances: &[(u64, u64)]) -> HashMap<AccountId, Account> {
+    balances.iter().enumerate().map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce })).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
 
+    /// Any history keeps the invariants, on one shard or several, admitting one by one or in batches.
     #[test]
     fn random_histories_keep_every_invariant(
         balances in prop::collection::vec((0u64..200, 0u64..3), SENDERS as usize),
         ops in prop::collection::vec(op(), 1..60),
         capacity in 2usize..12,
+        shards in 1usize..4,
     ) {
-        let mut state: HashMap<AccountId, Account> = balances
-            .iter()
-            .enumerate()
-            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
-            .collect();
         let config = MempoolConfig { capacity, nonce_window: 5, ..MempoolConfig::default() };
-        let mut pool = Mempool::new(config);
-        let mut calls = 0;
-        let mut submitted: Vec<Transaction> = Vec::new();
-        for op in ops {
-            match op {
-                Op::Admit { sender, nonce_delta, fee, amount, sig_ok, wrong_chain, memo } => {
-                    let next = pool.sender_txs(&id(sender)).last().map_or(state.account(&id(sender)).nonce, |p| p.tx().nonce + 1);
-                    let nonce = next.saturating_add_signed(i64::from(nonce_delta));
-                    let chain = if wrong_chain { CHAIN + 1 } else { CHAIN };
-                    let recipient = id((sender + 1) % (SENDERS + 1));
-                    let tx = Transaction::signed(&key(sender), chain, recipient, amount, fee, nonce, vec![7; memo]);
-                    let hash = tx.hash();
-                    calls += 1;
-                    submitted.push(tx.clone());
-                    match pool.admit(tx, sig_ok, &state) {
-                        Ok(admitted) => {
-                            prop_assert_eq!(admitted.tx_hash, hash);
-                            prop_assert!(pool.contains(&hash));
-                            if let Some(old) = admitted.replaced {
-                                prop_assert_eq!(old.reason, RejectReason::Replaced);
-                                prop_assert!(!pool.contains(&old.tx_hash));
-                            }
-                        }
-                        Err(rejection) => {
-                            prop_assert_eq!(rejection.tx_hash, hash);
-                            prop_assert!(rejection.reason.is_admission());
-                            prop_assert!(rejection.reason != RejectReason::Duplicate || pool.contains(&hash));
-                        }
-                    }
-                }
-                Op::Resubmit { pick } => {
-                    if submitted.is_empty() {
-                        continue;
-                    }
-                    let tx = submitted[pick % submitted.len()].clone();
-                    let was_pending = pool.contains(&tx.hash());
-                    calls += 1;
-                    let result = pool.admit(tx, true, &state);
-                    if was_pending {
-                        prop_assert_eq!(result.map_err(|r| r.reason), Err(RejectReason::Duplicate));
-                    }
-                }
-                Op::Execute { sender, count, foreign, credit, debit } => {
-                    let (committed, mut touched) = execute(&pool, &mut state, sender, count);
-                    let acct = state.account(&id(sender));
-                    let balance = acct.balance.saturating_add(credit).saturating_sub(debit);
-                    state.insert(id(sender), Account { balance, nonce: acct.nonce + foreign });
-                    touched.sort();
-                    touched.dedup();
-                    let changed: Vec<_> = touched.iter().map(|a| (*a, state.account(a))).collect();
-                    for r in pool.on_state_update(&committed, &changed) {
-                        prop_assert_eq!(r.reason, RejectReason::Invalidated);
-                        prop_assert!(!committed.contains(&r.tx_hash));
-                        prop_assert!(!pool.contains(&r.tx_hash));
-                    }
-                    for h in &committed {
-                        prop_assert!(!pool.contains(h));
-                    }
-                }
-            }
-            check_invariants(&pool, &state, calls)?;
-        }
+        let mut pools = [Mempool::sharded(config, shards)];
+        run_history(&mut pools, initial_state(&balances), ops)?;
+    }
+
+    /// Below the capacity, a pool of 3 shards admitting batches on 3 threads (and one admitting them without
+    /// threads) gives the same accepted set, rejections, order and removals as one shard admitting one by one.
+    #[test]
+    fn sharded_admission_matches_one_shard(
+        balances in prop::collection::vec((0u64..200, 0u64..3), SENDERS as usize),
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        let config = MempoolConfig { capacity: 10_000, nonce_window: 5, ..MempoolConfig::default() };
+        let mut pools = [
+            Mempool::new(config.clone()),
+            Mempool::sharded(config.clone(), 3).with_pool(workers()),
+            Mempool::sharded(config, 2),
+        ];
+        run_history(&mut pools, initial_state(&balances), ops)?;
     }
 }

@@ -18,10 +18,10 @@ fn assert_rejected(
     r: RejectReason,
 ) {
     let before = count(pool, r);
-    let hash = tx.hash();
+    let (hash, sender) = (tx.hash(), tx.sender);
     assert_eq!(pool.admit(tx, sig_ok, acc), Err(Rejection { tx_hash: hash, reason: r }));
     assert_eq!(count(pool, r), before + 1);
-    assert_eq!(pool.contains(&hash), r == RejectReason::Duplicate);
+    assert_eq!(pool.contains(&sender, &hash), r == RejectReason::Duplicate);
 }
 
 fn admit_ok(pool: &mut Mempool, tx: Transaction, acc: &impl crate::types::AccountView) -> Admitted {
@@ -150,7 +150,7 @@ fn conflict_with_equal_or_lower_fee_is_rejected() {
     let first = admit_ok(&mut p, tx(1, 0, 5), &acc).tx_hash;
     assert_rejected(&mut p, transfer(1, 3, 10, 5, 0), true, &acc, RejectReason::Conflict);
     assert_rejected(&mut p, tx(1, 0, 4), true, &acc, RejectReason::Conflict);
-    assert!(p.contains(&first));
+    assert!(p.contains(&id(1), &first));
     assert_eq!(p.len(), 1);
 }
 
@@ -163,7 +163,7 @@ fn higher_fee_replaces_the_pending_transaction() {
     let new = admit_ok(&mut p, tx(1, 0, 6), &acc);
     assert_eq!(new.replaced, Some(Rejection { tx_hash: old, reason: RejectReason::Replaced }));
     assert_eq!(count(&p, RejectReason::Replaced), 1);
-    assert!(!p.contains(&old) && p.contains(&new.tx_hash));
+    assert!(!p.contains(&id(1), &old) && p.contains(&id(1), &new.tx_hash));
     assert_eq!(p.len(), 2);
     assert_eq!(p.pending_at(&id(1), 0).map(|t| *t.hash()), Some(new.tx_hash));
     let ready: Vec<_> = p.ready().map(|t| *t.hash()).collect();
@@ -212,7 +212,7 @@ fn state_update_counts_committed_and_invalidates_the_rest() {
     assert_eq!(p.committed_total(), 1);
     assert_eq!(count(&p, RejectReason::Invalidated), 1);
     assert_eq!(p.len(), 1);
-    assert!(p.contains(&c));
+    assert!(p.contains(&id(1), &c));
     assert_eq!(p.ready().map(|t| *t.hash()).collect::<Vec<_>>(), vec![c]);
 }
 

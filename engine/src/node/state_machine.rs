@@ -10,7 +10,9 @@ use crate::types::{
     Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutVote, Transaction,
     ValidatorId, Vote, tx_root,
 };
+use rayon::ThreadPool;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Client transactions gathered before one verification batch and one gossip message leave.
@@ -133,6 +135,15 @@ impl NodeStateMachine {
         }
     }
 
+    /// The same node with its mempool split by sender into one shard per thread of `pool`, admitting each batch
+    /// and applying each executed state update on all shards at once (results as with one shard; the capacity
+    /// is split, see [`Mempool::sharded`]). Call before the first event: the pool it replaces is dropped.
+    pub fn with_admission_pool(mut self, pool: Arc<ThreadPool>) -> Self {
+        let shards = pool.current_num_threads();
+        self.mempool = Mempool::sharded(self.params.mempool.clone(), shards).with_pool(pool);
+        self
+    }
+
     /// Arms the node's first timers; call once before any other event.
     pub fn start(&mut self, now: Duration) -> Vec<Action> {
         let mut out = Outputs::default();
@@ -171,7 +182,7 @@ impl NodeStateMachine {
         let checked = match &message {
             Message::Proposal(p) if p.block.txs.iter().any(has_weak_key) => Err(Refusal::WeakKey),
             Message::Proposal(p) => self.bft.check_proposal(now, from, p, out).map(|mut job| {
-                for tx in p.block.txs.iter().filter(|tx| !self.mempool.contains(&tx.hash())) {
+                for tx in p.block.txs.iter().filter(|tx| !self.mempool.contains(&tx.sender, &tx.hash())) {
                     job.ed25519.push(tx_check(tx));
                 }
                 job
@@ -279,16 +290,16 @@ impl NodeStateMachine {
     }
 
     fn admit(&mut self, txs: Vec<Transaction>, verdicts: &[bool], from_client: bool, out: &mut Outputs) {
+        let gossip = if from_client { txs.clone() } else { Vec::new() };
+        let results = self.mempool.admit_batch(txs, verdicts, &self.accounts);
         let mut admitted = Vec::new();
-        for (i, tx) in txs.into_iter().enumerate() {
-            let ok = verdicts.get(i).copied().unwrap_or(false);
-            let gossip = from_client.then(|| tx.clone());
-            match self.mempool.admit(tx, ok, &self.accounts) {
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
                 Ok(a) => {
                     if let Some(r) = a.replaced {
                         out.actions.push(rejected(r));
                     }
-                    admitted.extend(gossip);
+                    admitted.extend(gossip.get(i).cloned());
                 }
                 Err(r) if from_client => out.actions.push(rejected(r)),
                 Err(_) => {}

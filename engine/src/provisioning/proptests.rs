@@ -29,8 +29,9 @@ fn execute(state: &mut HashMap<AccountId, Account>, txs: &[Transaction]) -> Resu
 /// (sender, nonce offset, fee, amount, memo bytes) of each submitted transaction.
 type Submission = (u8, u64, u64, u64, usize);
 
-fn fill(state: &HashMap<AccountId, Account>, submissions: &[Submission]) -> Mempool {
-    let mut pool = Mempool::new(MempoolConfig { nonce_window: 8, ..MempoolConfig::default() });
+/// A pool of `shards` shards holding the submissions admitted against `state`, in order.
+fn fill(state: &HashMap<AccountId, Account>, submissions: &[Submission], shards: usize) -> Mempool {
+    let mut pool = Mempool::sharded(MempoolConfig { nonce_window: 8, ..MempoolConfig::default() }, shards);
     for &(sender, offset, fee, amount, memo) in submissions {
         let nonce = state.account(&id(sender)).nonce + offset;
         let recipient = id((sender + 1) % (SENDERS + 2));
@@ -57,7 +58,8 @@ proptest! {
             .enumerate()
             .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
             .collect();
-        let pool = fill(&admitted_with, &submissions);
+        let pool = fill(&admitted_with, &submissions, 1);
+        let sharded = fill(&admitted_with, &submissions, 3);
         // Committed state may have moved on since admission (here: sender 0 lost some balance).
         let a0 = admitted_with.account(&id(0));
         admitted_with.insert(id(0), Account { balance: a0.balance.saturating_sub(debit), nonce: a0.nonce });
@@ -74,7 +76,7 @@ proptest! {
         let in_pending: HashSet<_> = pending.txs.iter().map(Transaction::hash).collect();
         let mut pairs = HashSet::new();
         for tx in &selected {
-            prop_assert!(pool.contains(&tx.hash()), "selected a transaction the pool does not hold");
+            prop_assert!(pool.contains(&tx.sender, &tx.hash()), "selected a transaction the pool does not hold");
             prop_assert!(!in_pending.contains(&tx.hash()), "selected a transaction already pending in a block");
             prop_assert!(pairs.insert((tx.sender, tx.nonce)), "two transactions with the same sender and nonce");
         }
@@ -82,6 +84,8 @@ proptest! {
         execute(&mut state, &pending.txs)?;
         execute(&mut state, &selected)?;
         prop_assert_eq!(&selected, &select_transactions(&pool, &committed, &pending_blocks, &config));
+        // Block building draws the same block from a pool split into shards.
+        prop_assert_eq!(&selected, &select_transactions(&sharded, &committed, &pending_blocks, &config));
     }
 
     #[test]
@@ -94,7 +98,7 @@ proptest! {
             .enumerate()
             .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
             .collect();
-        let pool = fill(&state, &submissions);
+        let pool = fill(&state, &submissions, 1);
         let selected = select_transactions(&pool, &state, &[], &ProvisioningConfig::default());
         prop_assert_eq!(selected.len(), pool.len());
         execute(&mut state.clone(), &selected)?;

@@ -1,0 +1,101 @@
+//! One shard of the mempool: the senders whose id maps to it, their queues, ready heads and counters. Every
+//! admission check and state update concerns one sender, so a shard decides alone and shards never share state.
+
+use super::ready_queue::ReadyQueue;
+use super::sender_queue::{PendingTx, SenderQueue};
+use super::{MempoolConfig, RejectReason, Rejection};
+use crate::types::{AccountId, Hash, Transaction};
+use std::collections::{BTreeMap, HashMap};
+
+/// One shard of the pool: the pending transactions of the senders it owns, indexed by id, by sender and nonce,
+/// and by fee priority of each sender's head, with its own counters.
+#[derive(Debug)]
+pub(super) struct Shard {
+    pub(super) config: MempoolConfig,
+    /// Id → (sender, nonce): where the transaction lives in `senders`. Lookup only, never iterated.
+    pub(super) by_hash: HashMap<Hash, (AccountId, u64)>,
+    /// Sender → its pending transactions in nonce order. Lookup only, never iterated.
+    pub(super) senders: HashMap<AccountId, SenderQueue>,
+    pub(super) ready: ReadyQueue,
+    pub(super) rejections: BTreeMap<RejectReason, u64>,
+    pub(super) admitted: u64,
+    pub(super) committed: u64,
+}
+
+impl Shard {
+    /// An empty shard with the given limits (its `capacity` is the shard's share).
+    pub(super) fn new(config: MempoolConfig) -> Self {
+        Shard {
+            config,
+            by_hash: HashMap::new(),
+            senders: HashMap::new(),
+            ready: ReadyQueue::default(),
+            rejections: RejectReason::ALL.iter().map(|&r| (r, 0)).collect(),
+            admitted: 0,
+            committed: 0,
+        }
+    }
+
+    /// Number of pending transactions.
+    pub(super) fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    /// Number of senders with pending transactions.
+    pub(super) fn sender_count(&self) -> usize {
+        self.ready.len()
+    }
+
+    /// Whether a transaction with this id is pending.
+    pub(super) fn contains(&self, tx_hash: &Hash) -> bool {
+        self.by_hash.contains_key(tx_hash)
+    }
+
+    /// The pending transaction with this id.
+    pub(super) fn get(&self, tx_hash: &Hash) -> Option<&Transaction> {
+        self.entry(tx_hash).map(PendingTx::tx)
+    }
+
+    /// The pending transaction of `sender` at `nonce`, with its id (provisioning walks a sender's queue
+    /// nonce by nonce with this).
+    pub(super) fn pending_at(&self, sender: &AccountId, nonce: u64) -> Option<&PendingTx> {
+        self.senders.get(sender).and_then(|q| q.get(nonce))
+    }
+
+    /// The sender's pending transactions in nonce order (empty if none).
+    pub(super) fn sender_txs(&self, sender: &AccountId) -> impl Iterator<Item = &PendingTx> + '_ {
+        self.senders.get(sender).into_iter().flat_map(SenderQueue::iter)
+    }
+
+    /// Each sender's lowest-nonce pending transaction, best [`FeePriority`] first (fee descending, then id
+    /// ascending). Kept incrementally; iterating costs O(1) per item.
+    pub(super) fn ready(&self) -> impl Iterator<Item = &PendingTx> + '_ {
+        self.ready.iter().filter_map(|p| self.entry(p.hash()))
+    }
+
+    /// Counters by reason (every reason present, zero included), for metrics and the run report.
+    pub(super) fn rejections(&self) -> &BTreeMap<RejectReason, u64> {
+        &self.rejections
+    }
+
+    /// Transactions admitted since creation (replacements included).
+    pub(super) fn admitted_total(&self) -> u64 {
+        self.admitted
+    }
+
+    /// Pending transactions removed because they were committed.
+    pub(super) fn committed_total(&self) -> u64 {
+        self.committed
+    }
+
+    pub(super) fn entry(&self, tx_hash: &Hash) -> Option<&PendingTx> {
+        let (sender, nonce) = self.by_hash.get(tx_hash)?;
+        self.pending_at(sender, *nonce)
+    }
+
+    /// Counts a rejection and builds its report.
+    pub(super) fn reject(&mut self, tx_hash: Hash, reason: RejectReason) -> Rejection {
+        *self.rejections.entry(reason).or_insert(0) += 1;
+        Rejection { tx_hash, reason }
+    }
+}
