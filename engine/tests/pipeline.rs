@@ -6,8 +6,8 @@ mod common;
 use common::{config, funded, transfer};
 use hsbench_engine::crypto::VoteScheme;
 use hsbench_engine::runtime::pipeline::{
-    CoreLayout, CoreMap, NodeModeConfig, NodeUnderTest, PipelineConfig, PipelineReport, StageCounters, StageMetrics,
-    available_cores, batch_queue, pin_to_core,
+    CoreLayout, CoreMap, NodeModeConfig, NodeUnderTest, PipelineConfig, PipelineReport, StageCounters, StageKind,
+    StageMetrics, available_cores, batch_queue, pin_to_core,
 };
 use hsbench_engine::sim::{TxEvent, TxStatus};
 use hsbench_engine::types::{Hash, Transaction};
@@ -100,8 +100,8 @@ fn core_layout_parses_auto_and_tables_and_fills_empty_stages() {
         let ids: Vec<usize> = (0..c).collect();
         let m = CoreMap::auto(&ids);
         for (name, cores) in m.stages() {
-            // vote_crypto is empty by design: the node stage verifies its consensus signatures itself.
-            let placed = !cores.is_empty() || name == "vote_crypto";
+            // An optional stage (vote crypto, admission) may be empty: the node stage then does its work.
+            let placed = !cores.is_empty() || StageKind::from_name(name).is_some_and(StageKind::optional);
             assert!(placed && cores.iter().all(|&x| x < c), "{c} cores: {name} = {cores:?}");
         }
     }
@@ -243,6 +243,29 @@ fn node_mode_with_a_vote_crypto_stage_commits_and_agrees_with_its_committee() {
     let stage = report.stages.iter().find(|s| s.name == "vote_crypto").expect("a vote_crypto stage");
     assert!(stage.items_in > 0 && stage.items_out > 0, "{stage:?}");
     assert_eq!(stage.cores, vec![allowed[0]]);
+    assert_sane_stages(&report);
+}
+
+/// With admission cores the mempool is split into one shard per core and each verified batch is admitted on all of
+/// them at once (a pool of two threads; the same core twice where the process may use only one): the node commits
+/// and agrees with its committee, the books balance, and the admission stage reports two threads, the
+/// transactions it took and CPU time of its own.
+#[test]
+fn node_mode_with_two_admission_shards_commits_and_agrees_with_its_committee() {
+    let allowed = available_cores();
+    let mut map = CoreMap::auto(&allowed);
+    map.admission = vec![allowed[0], allowed.get(1).copied().unwrap_or(allowed[0])];
+    let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), ..Default::default() };
+    let node = NodeUnderTest::start(node_config(64, pipeline)).expect("start");
+    let txs = corpus(64, 12);
+    let events = submit_paced(&node, &txs, 32);
+    let report = node.stop().expect("stop");
+    assert_commits_and_agrees(&report, events, &txs);
+    let stage = report.stages.iter().find(|s| s.name == "admission").expect("an admission stage");
+    assert_eq!(stage.threads, 2);
+    assert_eq!(stage.items_in, txs.len() as u64, "{stage:?}");
+    assert!(stage.cost_ns_per_tx > 0.0, "the shards' CPU time is charged to the stage: {stage:?}");
+    assert!(!report.warnings.iter().any(|w| w.contains("not counted")), "{:?}", report.warnings);
     assert_sane_stages(&report);
 }
 

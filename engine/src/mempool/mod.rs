@@ -249,17 +249,15 @@ impl Mempool {
         in_order(changed_accounts.len(), done).into_iter().flatten().collect()
     }
 
-    /// Runs `work` on every shard with its part: all at once on the pool when there is one and more than one
-    /// shard has work, else one after another here.
+    /// Runs `work` on every shard with its part: on the pool when there is one (all shards at once; a single
+    /// shard there too, so its cost lands on the pool's thread), else one after another here.
     fn on_shards<P: Send, R: Send>(
         &mut self,
         parts: Vec<P>,
         work: impl Fn((&mut Shard, P)) -> R + Sync + Send,
     ) -> Vec<R> {
         match &self.pool {
-            Some(pool) if self.shards.len() > 1 => {
-                pool.install(|| self.shards.par_iter_mut().zip(parts).map(&work).collect())
-            }
+            Some(pool) => pool.install(|| self.shards.par_iter_mut().zip(parts).map(&work).collect()),
             _ => self.shards.iter_mut().zip(parts).map(work).collect(),
         }
     }

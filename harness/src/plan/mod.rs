@@ -248,7 +248,7 @@ pub struct PlanMetrics {
     /// With GPU signature verification, when a crypto result was given.
     pub gpu: Option<GpuPlan>,
     /// The highest rate this pipeline design reaches whatever the core count: the stages that do not widen with
-    /// cores (`StageKind::widens`: all but sigverify and execution) run one thread, so the slowest of them caps
+    /// cores (`StageKind::widens`: all but sigverify, admission, execution and vote-crypto) run one thread, so the slowest of them caps
     /// the node.
     pub one_thread_limit: Saturation,
     /// Caveats.

@@ -33,11 +33,13 @@ impl Candidate {
     pub fn label(&self) -> String {
         let c = &self.cores;
         let list = |v: &Vec<usize>| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
-        // Vote crypto is named only when it has cores of its own (otherwise the node stage does it).
-        let vote_crypto =
-            if c.vote_crypto.is_empty() { String::new() } else { format!(" · vc {}", list(&c.vote_crypto)) };
+        // Admission and vote crypto are named only when they have cores of their own (otherwise the node stage does
+        // their work).
+        let optional =
+            |tag: &str, v: &Vec<usize>| if v.is_empty() { String::new() } else { format!(" · {tag} {}", list(v)) };
+        let (admission, vote_crypto) = (optional("adm", &c.admission), optional("vc", &c.vote_crypto));
         format!(
-            "sv {} · node {} · exec {} · store {} · in {} · com {}{vote_crypto} | batch {} | {}",
+            "sv {} · node {} · exec {} · store {} · in {} · com {}{admission}{vote_crypto} | batch {} | {}",
             list(&c.sigverify),
             list(&c.node),
             list(&c.execution),

@@ -38,7 +38,8 @@ pub fn neighbours(
             push(from.is_some() && from == busiest_core, n);
         }
     }
-    // One core more, or one fewer, for a stage that runs a thread per core (sigverify, execution lanes).
+    // One core more, or one fewer, for a stage that runs a thread per core (sigverify, admission shards, execution
+    // lanes, vote crypto).
     for stage in StageKind::PIPELINE.into_iter().filter(|k| k.widens()) {
         let own = c.cores.cores(stage).clone();
         for &core in cores.iter().filter(|k| !own.contains(k)) {
@@ -48,7 +49,8 @@ pub fn neighbours(
             list.sort_unstable();
             push(false, n);
         }
-        if own.len() > 1 {
+        // An optional stage may lose its last core (its work goes back to the node stage); others keep one.
+        if own.len() > usize::from(!stage.optional()) {
             for &core in &own {
                 let mut n = c.clone();
                 n.cores.cores_mut(stage).retain(|&k| k != core);
@@ -85,8 +87,8 @@ mod tests {
         let c = two_core();
         let ns = neighbours(&c, &[0, 1], &[BackendName::CPU_BATCH, BackendName::Gpu], Some(1));
         // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; an execution lane on core 0;
-        // vote crypto off the node stage, on core 0 or core 1; batch 256 and 64; gpu.
-        assert_eq!(ns.len(), 11, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
+        // admission shards and vote crypto off the node stage, each on core 0 or core 1; batch 256 and 64; gpu.
+        assert_eq!(ns.len(), 13, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
         for n in &ns {
             let changed = [
                 n.cores.node != c.cores.node,
@@ -95,6 +97,7 @@ mod tests {
                 n.cores.ingress != c.cores.ingress,
                 n.cores.sigverify != c.cores.sigverify,
                 n.cores.vote_crypto != c.cores.vote_crypto,
+                n.cores.admission != c.cores.admission,
                 n.batch_size != c.batch_size,
                 n.backend != c.backend,
             ];
@@ -111,16 +114,22 @@ mod tests {
     }
 
     #[test]
-    fn batch_sizes_stay_in_range_and_one_core_moves_only_vote_crypto() {
+    fn batch_sizes_stay_in_range_and_one_core_moves_only_optional_stages() {
         let mut c = two_core();
         c.batch_size = BATCH_RANGE.1;
         c.cores = CoreMap::auto(&[0]);
         let ns = neighbours(&c, &[0], &[BackendName::CPU_BATCH], None);
-        // On one core every stage already shares it: the only layout move is a vote-crypto thread there.
+        // On one core every stage already shares it: the only layout moves are an admission or a vote-crypto
+        // thread there.
         let batch: Vec<usize> = ns.iter().filter(|n| n.cores == c.cores).map(|n| n.batch_size).collect();
         assert_eq!(batch, vec![BATCH_RANGE.1 / 2]);
         let layout: Vec<&Candidate> = ns.iter().filter(|n| n.cores != c.cores).collect();
-        assert_eq!(layout.len(), 1);
-        assert_eq!(layout[0].cores.vote_crypto, vec![0]);
+        assert_eq!(layout.len(), 2);
+        assert_eq!(layout[0].cores.admission, vec![0]);
+        assert_eq!(layout[1].cores.vote_crypto, vec![0]);
+        // And from there, back: an optional stage may give up its last core.
+        let mut with = c.clone();
+        with.cores.admission = vec![0];
+        assert!(neighbours(&with, &[0], &[BackendName::CPU_BATCH], None).iter().any(|n| n.cores == c.cores));
     }
 }

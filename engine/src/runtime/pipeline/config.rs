@@ -19,6 +19,9 @@ pub struct CoreMap {
     pub ingress: Vec<usize>,
     /// Signature verification, one thread per core.
     pub sigverify: Vec<usize>,
+    /// Mempool admission: the pool split by sender into one shard per core, each batch admitted on all of them at
+    /// once for the node stage (which waits, burning no CPU); empty keeps admission on the node thread (one shard).
+    pub admission: Vec<usize>,
     /// The node stage: mempool, provisioning and consensus (one `NodeStateMachine`).
     pub node: Vec<usize>,
     /// Block execution: one lane per core (a block's independent transfers run in parallel, bit-identical to
@@ -39,6 +42,7 @@ impl CoreMap {
         match stage {
             StageKind::Ingress => &self.ingress,
             StageKind::Sigverify => &self.sigverify,
+            StageKind::Admission => &self.admission,
             StageKind::Node => &self.node,
             StageKind::Execution => &self.execution,
             StageKind::Storage => &self.storage,
@@ -52,6 +56,7 @@ impl CoreMap {
         match stage {
             StageKind::Ingress => &mut self.ingress,
             StageKind::Sigverify => &mut self.sigverify,
+            StageKind::Admission => &mut self.admission,
             StageKind::Node => &mut self.node,
             StageKind::Execution => &mut self.execution,
             StageKind::Storage => &mut self.storage,
@@ -61,7 +66,7 @@ impl CoreMap {
     }
 
     /// The stage lists by name, in pipeline order (committee last).
-    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 7] {
+    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 8] {
         StageKind::ALL.map(|k| (k.name(), self.cores(k)))
     }
 
@@ -69,16 +74,18 @@ impl CoreMap {
     /// [`super::available_cores`] lists them; sorted and deduplicated here, an empty list is taken as `[0]`).
     /// Stages are laid out by position in that list, so under `taskset -c 4-7` "core 0" below is core 4:
     ///
-    /// | allowed cores | committee | ingress | sigverify | node | execution | storage |
-    /// |---|---|---|---|---|---|---|
-    /// | 1 | 0 | 0 | 0 | 0 | 0 | 0 |
-    /// | 2 | 0 | 0 | 1 | 1 | 1 | 1 |
-    /// | 3–5 | 0 | 0 | 1 … c−2 | c−1 | c−1 | c−1 |
-    /// | 6–11 | 0 | 1 | 4 … c−1 | 2 | 3 | 3 |
-    /// | ≥ 12 | 0 | 1 | 5 … c−1 | 2 | 3 | 4 |
+    /// | allowed cores | committee | ingress | sigverify | admission | node | execution | storage |
+    /// |---|---|---|---|---|---|---|---|
+    /// | 1 | 0 | 0 | 0 | — | 0 | 0 | 0 |
+    /// | 2 | 0 | 0 | 1 | — | 1 | 1 | 1 |
+    /// | 3–5 | 0 | 0 | 1 … c−2 | — | c−1 | c−1 | c−1 |
+    /// | 6–11 | 0 | 1 | 4 … c−1 | — | 2 | 3 | 3 |
+    /// | ≥ 12 | 0 | 1 | 7 … c−1 | 5, 6 | 2 | 3 | 4 |
     ///
-    /// (`k` is the `k`-th allowed core, `c` how many there are.) Signature verification gets every core left
-    /// over, because it is the stage that scales with load (the Firedancer lesson in FIELD-NOTES); the committee
+    /// (`k` is the `k`-th allowed core, `c` how many there are; — is none: the node stage admits on its own
+    /// thread.) From 12 cores admission gets two shards of its own, since there the one node thread is the wall
+    /// `plan` projects (a starting layout from the 2-core measurements, for `tune` to improve; not yet measured on
+    /// such a machine). Signature verification gets every core left over, because it is the stage that scales with load (the Firedancer lesson in FIELD-NOTES); the committee
     /// keeps the first core to itself from 6 cores up, so its cost never lands on the node's cores there. On 2
     /// cores the node keeps the second core whole: measured here, giving sigverify both cores let the committee
     /// (≈ 70 % of a core) compete with it, and the ceiling was lower (10–12k vs 14k tx/s,
@@ -97,6 +104,7 @@ impl CoreMap {
             1 => CoreMap {
                 ingress: at(0),
                 sigverify: at(0),
+                admission: Vec::new(),
                 node: at(0),
                 execution: at(0),
                 storage: at(0),
@@ -106,6 +114,7 @@ impl CoreMap {
             2 => CoreMap {
                 ingress: at(0),
                 sigverify: at(1),
+                admission: Vec::new(),
                 node: at(1),
                 execution: at(1),
                 storage: at(1),
@@ -115,6 +124,7 @@ impl CoreMap {
             3..=5 => CoreMap {
                 ingress: at(0),
                 sigverify: range(1, c - 1),
+                admission: Vec::new(),
                 node: at(c - 1),
                 execution: at(c - 1),
                 storage: at(c - 1),
@@ -124,6 +134,7 @@ impl CoreMap {
             6..=11 => CoreMap {
                 ingress: at(1),
                 sigverify: range(4, c),
+                admission: Vec::new(),
                 node: at(2),
                 execution: at(3),
                 storage: at(3),
@@ -132,7 +143,8 @@ impl CoreMap {
             },
             _ => CoreMap {
                 ingress: at(1),
-                sigverify: range(5, c),
+                sigverify: range(7, c),
+                admission: range(5, 7),
                 node: at(2),
                 execution: at(3),
                 storage: at(4),
@@ -280,7 +292,10 @@ mod tests {
         for allowed in [vec![4, 5, 6, 7], vec![2, 5], vec![3], vec![8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]] {
             let map = CoreMap::auto(&allowed);
             for (name, cores) in map.stages() {
-                assert!(!cores.is_empty() || name == "vote_crypto", "allowed {allowed:?}: {name} has no core");
+                assert!(
+                    !cores.is_empty() || StageKind::from_name(name).is_some_and(StageKind::optional),
+                    "allowed {allowed:?}: {name} has no core"
+                );
                 for core in cores {
                     assert!(allowed.contains(core), "allowed {allowed:?}: {name} names core {core}: {map:?}");
                 }
@@ -303,6 +318,9 @@ mod tests {
         assert_eq!(eight.sigverify, vec![14, 15, 16, 17]);
         assert_eq!(CoreMap::auto(&[]), CoreMap::auto(&[0]));
         assert_eq!(CoreMap::auto(&[0, 1, 2, 3]).sigverify, vec![1, 2]);
+        let sixteen = CoreMap::auto(&(0..16).collect::<Vec<_>>());
+        assert_eq!((sixteen.admission.clone(), sixteen.sigverify.len()), (vec![5, 6], 9));
+        assert!(eight.admission.is_empty() && two.admission.is_empty());
     }
 
     /// An explicit map naming a core outside the allowed set is an error naming each such stage and core;

@@ -180,3 +180,35 @@ impl LaneClocks {
         clocks.iter().filter_map(|c| clock_ns(*c)).fold(0u64, u64::saturating_add)
     }
 }
+
+/// The busy clock of a stage whose work runs on helper threads (execution lanes, admission shards): the growth of
+/// their summed CPU time between [`HelperClock::begin`] and [`HelperClock::charge`] is the stage's busy time.
+pub(crate) struct HelperClock {
+    clocks: Arc<LaneClocks>,
+    metrics: Arc<StageMetrics>,
+    mark: u64,
+}
+
+impl HelperClock {
+    /// A clock charging the CPU time of the threads registered in `clocks` to `metrics`.
+    pub(crate) fn new(clocks: Arc<LaneClocks>, metrics: Arc<StageMetrics>) -> Self {
+        HelperClock { mark: clocks.cpu_ns(), clocks, metrics }
+    }
+
+    /// Marks the start of a piece of work handed to the helpers.
+    pub(crate) fn begin(&mut self) {
+        self.mark = self.clocks.cpu_ns();
+    }
+
+    /// Charges the helpers' CPU time since [`HelperClock::begin`] as busy.
+    pub(crate) fn charge(&mut self) {
+        let now = self.clocks.cpu_ns();
+        self.metrics.busy_ns.fetch_add(now.saturating_sub(self.mark), Relaxed);
+        self.mark = now;
+    }
+
+    /// The metrics this clock charges.
+    pub(crate) fn metrics(&self) -> &StageMetrics {
+        &self.metrics
+    }
+}

@@ -4,10 +4,10 @@
 use super::committee::{Committee, CommitteeOutcome, CommitteeParts, committee_members};
 use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
-use super::execution::{Execution, lane_pool};
+use super::execution::Execution;
 use super::ingress::Ingress;
 use super::messages::{Envelope, Executed, SystemInput};
-use super::metrics::{StageClock, StageMetrics};
+use super::metrics::{HelperClock, StageClock, StageMetrics};
 use super::monitor::{StageSeries, run_monitor};
 use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
 use super::queue::{BatchSender, batch_queue};
@@ -15,7 +15,7 @@ use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive
 use super::sigverify::Sigverify;
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
 use super::storage::StorageStage;
-use super::threads::{Warnings, available_cores, spawn_pinned, warn};
+use super::threads::{Warnings, available_cores, helper_pool, spawn_pinned, warn};
 use super::vote_crypto::VoteCryptoStage;
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
@@ -129,6 +129,12 @@ impl NodeUnderTest {
             ));
         }
         let (sm, services) = setup.build_node(chain, 0, storage)?;
+        // Admission shards: a pool on the admission cores the node stage hands each batch to (none: it admits).
+        let admission = helper_pool(StageKind::Admission, &core_map.admission, 1, &warnings)?;
+        let (sm, admission_clocks) = match admission {
+            Some((pool, clocks)) => (sm.with_admission_pool(pool), Some(clocks)),
+            None => (sm, None),
+        };
         let (exec, storage) = services.into_parts();
         let storage: Arc<Mutex<Box<dyn Storage>>> = Arc::new(Mutex::new(storage));
         let backend = cfg.backend.clone();
@@ -156,9 +162,9 @@ impl NodeUnderTest {
         // Unbounded like the system queue: node → vote-crypto → node is a cycle. Only with vote-crypto cores.
         let vote_crypto = !core_map.vote_crypto.is_empty();
         let (vote_tx, vote_rx) = crossbeam_channel::unbounded::<Vec<VerifyJob>>();
-        // The stages that run: all of the pipeline's, vote-crypto only when the core map gives it cores.
+        // The stages that run: all of the pipeline's, an optional one only when the core map gives it cores.
         let running: Vec<StageKind> =
-            StageKind::PIPELINE.into_iter().filter(|&k| k != StageKind::VoteCrypto || vote_crypto).collect();
+            StageKind::PIPELINE.into_iter().filter(|&k| !(k.optional() && core_map.cores(k).is_empty())).collect();
 
         let probes: Arc<Vec<StageProbe>> = Arc::new(
             running
@@ -171,7 +177,9 @@ impl NodeUnderTest {
                         StageKind::Execution => vec![Box::new(exec_rx.clone())],
                         StageKind::Storage => vec![Box::new(store_rx.clone())],
                         StageKind::VoteCrypto => vec![Box::new(vote_rx.clone())],
-                        StageKind::Committee => Vec::new(), // not a pipeline stage: its probe is its metrics
+                        // Admission has no queue (the node stage hands it each batch); the committee is not a
+                        // pipeline stage: their probes are their metrics.
+                        StageKind::Admission | StageKind::Committee => Vec::new(),
                     };
                     let cores = core_map.cores(kind).clone();
                     StageProbe { kind, threads: kind.threads(&cores), cores, metrics: counted(kind), inputs }
@@ -188,6 +196,7 @@ impl NodeUnderTest {
         let mut node_stage = Some(NodeStage {
             sm,
             vote_crypto: vote_crypto.then(|| vote_tx.clone()),
+            admission: admission_clocks.map(|clocks| HelperClock::new(clocks, counted(StageKind::Admission))),
             crypto,
             storage: storage.clone(),
             start,
@@ -242,16 +251,19 @@ impl NodeUnderTest {
                     }
                     StageKind::Execution => {
                         let exec = exec.take().ok_or_else(|| PipelineError::Config("one execution stage".into()))?;
-                        let (exec, lanes) = match lane_pool(cores, &warnings)? {
-                            Some((pool, clocks)) => (exec.with_lanes(pool), Some(clocks)),
+                        let (exec, lanes) = match helper_pool(StageKind::Execution, cores, 2, &warnings)? {
+                            Some((pool, clocks)) => {
+                                (exec.with_lanes(pool), Some(HelperClock::new(clocks, counted(StageKind::Execution))))
+                            }
                             None => (exec, None),
                         };
                         let stage = Execution { exec, output: store_tx.clone(), failed: false, lanes };
                         let rx = exec_rx.clone();
                         execution = Some(spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?);
                     }
-                    // The committee is not in `PIPELINE`: it is started below, once the node's side stands.
-                    StageKind::Committee => {}
+                    // The committee is not in `PIPELINE`: it is started below, once the node's side stands. The
+                    // admission pool started with the node's state machine.
+                    StageKind::Committee | StageKind::Admission => {}
                     StageKind::Storage => {
                         let stage = StorageStage { storage: storage.clone(), node: system_tx.clone() };
                         let rx = store_rx.clone();

@@ -9,7 +9,7 @@
 //! past a due timer or a due message.
 
 use super::messages::{Envelope, SystemInput};
-use super::metrics::StageClock;
+use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
 use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
@@ -52,6 +52,9 @@ pub(crate) struct NodeStage {
     pub crypto: NodeServices,
     /// The vote-crypto stage's queue, when it has cores; else the node stage verifies itself.
     pub vote_crypto: Option<Sender<Vec<VerifyJob>>>,
+    /// The admission stage's clock, when the state machine admits on an admission pool: its threads' CPU time
+    /// while this stage handles a batch is charged to it (this thread waits meanwhile, burning none).
+    pub admission: Option<HelperClock>,
     pub storage: Arc<Mutex<Box<dyn Storage>>>,
     pub start: Instant,
     pub latency: Duration,
@@ -135,18 +138,27 @@ impl NodeStage {
                     continue;
                 }
             }
+            if let Some(admission) = &mut self.admission {
+                admission.begin();
+            }
             for event in events {
                 self.handle(event, &mut timers, &mut roots, &mut out);
             }
             self.verify_held(&mut timers, &mut roots, &mut out);
             stalled = self.flush(&mut out);
             self.clock.busy(stalled);
+            if let Some(admission) = &mut self.admission {
+                admission.charge();
+            }
         }
         NodeOutcome { report: self.sm.report(), roots }
     }
 
     fn client_txs(&self, batch: Vec<(Transaction, bool)>) -> Event {
         self.counters.client_txs_in.fetch_add(batch.len() as u64, Relaxed);
+        if let Some(admission) = &self.admission {
+            admission.metrics().took(batch.len());
+        }
         let (txs, verdicts) = batch.into_iter().unzip();
         Event::VerifiedClientTxs { txs, verdicts }
     }

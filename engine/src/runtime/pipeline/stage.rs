@@ -22,6 +22,9 @@ pub enum StageKind {
     Ingress,
     /// Verifies transaction signatures, one thread per core.
     Sigverify,
+    /// Mempool admission and state updates, split by sender into one shard per core, run for the node stage on a
+    /// pool of one pinned thread per core; with no cores the node stage admits on its own thread (one shard).
+    Admission,
     /// Mempool, provisioning and consensus: the one `NodeStateMachine`.
     Node,
     /// Executes committed blocks in order, on one lane per core.
@@ -36,11 +39,12 @@ pub enum StageKind {
 }
 
 impl StageKind {
-    /// The node under test's stages, in pipeline order (each feeds the next; storage and vote-crypto answer the
-    /// node).
-    pub const PIPELINE: [StageKind; 6] = [
+    /// The node under test's stages, in pipeline order (each feeds the next; admission works for the node stage,
+    /// storage and vote-crypto answer it).
+    pub const PIPELINE: [StageKind; 7] = [
         StageKind::Ingress,
         StageKind::Sigverify,
+        StageKind::Admission,
         StageKind::Node,
         StageKind::Execution,
         StageKind::Storage,
@@ -48,8 +52,8 @@ impl StageKind {
     ];
 
     /// Every stage with a core list: the pipeline's, then the committee.
-    pub const ALL: [StageKind; 7] = {
-        let mut all = [StageKind::Committee; 7];
+    pub const ALL: [StageKind; 8] = {
+        let mut all = [StageKind::Committee; 8];
         let mut k = 0;
         while k < StageKind::PIPELINE.len() {
             all[k] = StageKind::PIPELINE[k];
@@ -63,6 +67,7 @@ impl StageKind {
         match self {
             StageKind::Ingress => "ingress",
             StageKind::Sigverify => "sigverify",
+            StageKind::Admission => "admission",
             StageKind::Node => "node",
             StageKind::Execution => "execution",
             StageKind::Storage => "storage",
@@ -76,17 +81,36 @@ impl StageKind {
         StageKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Threads the stage runs on `cores`: sigverify one per core (it scales with load); execution one lane per
-    /// core (a pool pinned to its cores runs each block's lanes, driven by one stage thread on the first core;
-    /// a single core executes sequentially); every other stage one on its first core.
+    /// Threads the stage runs on `cores`: sigverify and vote-crypto one per core (they scale with load); execution
+    /// one lane per core (a pool pinned to its cores runs each block's lanes, driven by one stage thread on the
+    /// first core; a single core executes sequentially); admission one shard per core (a pool the node stage hands
+    /// each batch to); every other stage one on its first core.
     pub fn threads(self, cores: &[usize]) -> usize {
         if self.widens() { cores.len().max(1) } else { 1 }
     }
 
-    /// Whether more cores give the stage more threads (sigverify, execution lanes, vote-crypto); every other stage is one
-    /// thread, and more cores than one are unused.
+    /// Whether more cores give the stage more threads (sigverify, admission shards, execution lanes, vote-crypto);
+    /// every other stage is one thread, and more cores than one are unused.
     pub fn widens(self) -> bool {
-        matches!(self, StageKind::Sigverify | StageKind::Execution | StageKind::VoteCrypto)
+        matches!(self, StageKind::Sigverify | StageKind::Admission | StageKind::Execution | StageKind::VoteCrypto)
+    }
+
+    /// Threads of the stage on `cores` that wait for input — what "work due" (the share of the time not spent
+    /// waiting) is measured over: execution's one driver (its lanes run only inside the driver's batches);
+    /// none for admission (the node stage hands it each batch and waits, so its time shows as the node stage's
+    /// work due); [`StageKind::threads`] for every other stage.
+    pub fn waiting_threads(self, cores: &[usize]) -> usize {
+        match self {
+            StageKind::Execution => 1,
+            StageKind::Admission => 0,
+            _ => self.threads(cores),
+        }
+    }
+
+    /// Whether the stage may have no cores: its work then stays on the node stage's thread (vote-crypto: the
+    /// node verifies; admission: the node admits, one shard). Every other stage always runs.
+    pub fn optional(self) -> bool {
+        matches!(self, StageKind::Admission | StageKind::VoteCrypto)
     }
 
     /// Position in [`StageKind::ALL`] (and in [`StageKind::PIPELINE`] for the pipeline's stages).

@@ -2,6 +2,9 @@
 //! failed pin or a stuck thread leaves for the report.
 
 use super::error::PipelineError;
+use super::metrics::LaneClocks;
+use super::stage::StageKind;
+use rayon::ThreadPool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -68,4 +71,39 @@ pub(crate) fn spawn_pinned<R: Send + 'static>(
             f()
         })
         .map_err(|source| PipelineError::Spawn { stage, source })
+}
+
+/// A stage's helper threads: the pool that runs them and their CPU clocks (charged to the stage's busy time).
+pub(crate) type HelperPool = (Arc<ThreadPool>, Arc<LaneClocks>);
+
+/// The helper threads of `stage` on `cores` — execution lanes, admission shards: a pool of one thread per core,
+/// thread `i` named `<stage>-<i>` and pinned to `cores[i]` (a failed pin is a warning), its CPU clock registered
+/// in the returned [`LaneClocks`]. `None` for fewer than `min` cores: the stage's own thread does the work.
+pub(crate) fn helper_pool(
+    stage: StageKind,
+    cores: &[usize],
+    min: usize,
+    warnings: &Warnings,
+) -> Result<Option<HelperPool>, PipelineError> {
+    if cores.is_empty() || cores.len() < min {
+        return Ok(None);
+    }
+    let clocks = Arc::new(LaneClocks::default());
+    let (registry, cores_of, warnings, name) = (clocks.clone(), cores.to_vec(), warnings.clone(), stage.name());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cores.len())
+        .thread_name(move |i| format!("{name}-{i}"))
+        .start_handler(move |i| {
+            if let Some(&core) = cores_of.get(i)
+                && let Err(w) = pin_to_core(core)
+            {
+                warn(&warnings, format!("{name}-{i}: {w}"));
+            }
+            if !registry.register_current() {
+                warn(&warnings, format!("{name}-{i}: no thread CPU clock; its time is not counted"));
+            }
+        })
+        .build()
+        .map_err(|e| PipelineError::Spawn { stage: name.into(), source: std::io::Error::other(e) })?;
+    Ok(Some((Arc::new(pool), clocks)))
 }

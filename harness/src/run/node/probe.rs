@@ -2,7 +2,7 @@
 //! the same pre-signed corpus (from the cache) for every rate.
 
 use super::measure_rate;
-use super::rate::{Clocks, CommitteeWatch, CommitteeWindow, PipelineSample, RateResult, StageBusy};
+use super::rate::{Clocks, CommitteeWatch, CommitteeWindow, PipelineSample, RateResult, StageBusy, waiting_threads};
 use crate::backends::Built;
 use crate::ceiling::search::{ProbeError, RateProbe};
 use crate::config::BenchConfig;
@@ -171,7 +171,9 @@ impl<'a> NodeProbe<'a> {
             })
             .collect();
         result.committee_busy_pct = report.committee.busy_pct;
-        let threads = |name: &str| report.stages.iter().find(|st| st.name == name).map_or(1, |st| st.threads);
+        let threads = |name: &str| {
+            report.stages.iter().find(|st| st.name == name).map_or(1, |st| waiting_threads(name, &st.cores, st.threads))
+        };
         result.committee_window = watch.window(&threads);
         result.harness_bound = result.committee_window.as_ref().and_then(CommitteeWindow::verdict);
         if let Some(stats) = self.backend.as_ref().and_then(Built::gpu_stats)

@@ -86,6 +86,13 @@ pub struct PipelineSample {
     pub stages: Vec<(String, Clocks)>,
 }
 
+/// How many of the stage `name`'s `threads` on `cores` wait for input: what its work due is measured over
+/// (`StageKind::waiting_threads`: execution's driver alone, none for admission); `threads` for a name the engine
+/// does not know.
+pub fn waiting_threads(name: &str, cores: &[usize], threads: usize) -> usize {
+    StageKind::from_name(name).map_or(threads, |k| k.waiting_threads(cores))
+}
+
 /// Share (0–100) of `threads × span` not spent waiting for input between `a` and `b`.
 fn working_pct(a: Clocks, b: Clocks, threads: usize, span_ns: f64) -> f64 {
     let idle = b.idle_ns.saturating_sub(a.idle_ns) as f64 / (threads.max(1) as f64 * span_ns);
@@ -110,8 +117,8 @@ pub struct CommitteeWindow {
 }
 
 impl CommitteeWindow {
-    /// The window between two samples (`None` when `last` is not after `first`); `threads` gives a stage's
-    /// thread count by name.
+    /// The window between two samples (`None` when `last` is not after `first`); `threads` gives, by name, how
+    /// many of a stage's threads wait for input (`StageKind::waiting_threads`; a stage with none is left out).
     pub fn between(first: &PipelineSample, last: &PipelineSample, threads: &dyn Fn(&str) -> usize) -> Option<Self> {
         let span = last.at.checked_sub(first.at).filter(|d| !d.is_zero())?;
         let span_ns = span.as_nanos() as f64;
@@ -124,6 +131,9 @@ impl CommitteeWindow {
         };
         for (name, b) in &last.stages {
             let Some((_, a)) = first.stages.iter().find(|(n, _)| n == name) else { continue };
+            if threads(name) == 0 {
+                continue;
+            }
             let pct = working_pct(*a, *b, threads(name), span_ns);
             if w.node_busiest_stage.is_empty() || pct > w.node_working_pct {
                 (w.node_busiest_stage, w.node_working_pct) = (name.clone(), pct);
@@ -184,8 +194,8 @@ impl CommitteeWatch {
         }
     }
 
-    /// The committee over the sampled part of the window (`None` with fewer than two samples); `threads` gives a
-    /// stage's thread count by name.
+    /// The committee over the sampled part of the window (`None` with fewer than two samples); `threads` as in
+    /// [`CommitteeWindow::between`].
     pub fn window(&self, threads: &dyn Fn(&str) -> usize) -> Option<CommitteeWindow> {
         CommitteeWindow::between(self.first.as_ref()?, self.last.as_ref()?, threads)
     }
@@ -306,6 +316,29 @@ pub fn busiest(load: &[f64]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Execution on two lanes waits for input on one thread (its driver; the lanes run inside its batches), so a
+    /// driver that waited half the window had work due 50 % of it, not 75 %; admission (driven by the node stage) has no waiting
+    /// thread and is left out of the verdict.
+    #[test]
+    fn work_due_counts_only_the_threads_that_wait_for_input() {
+        assert_eq!(waiting_threads("execution", &[2, 3], 2), 1);
+        assert_eq!(waiting_threads("admission", &[4, 5], 2), 0);
+        assert_eq!(waiting_threads("sigverify", &[1, 2, 3], 3), 3);
+        assert_eq!(waiting_threads("unknown", &[1], 5), 5);
+        let lanes = |name: &str| waiting_threads(name, &[2, 3], 2);
+        let at = |ms: u64, exec_idle: u64| PipelineSample {
+            at: Duration::from_millis(ms),
+            committee: Clocks { busy_ns: 0, idle_ns: ms * 1_000_000 },
+            stages: vec![
+                ("execution".into(), Clocks { busy_ns: ms * 1_000_000, idle_ns: exec_idle }),
+                ("admission".into(), Clocks { busy_ns: 0, idle_ns: 0 }),
+            ],
+        };
+        let w = CommitteeWindow::between(&at(1000, 0), &at(3000, 1_000_000_000), &lanes).expect("a span");
+        assert_eq!(w.node_busiest_stage, "execution");
+        assert!((w.node_working_pct - 50.0).abs() < 1e-9, "{w:?}");
+    }
 
     #[test]
     fn queue_growth_compares_end_with_middle() {
