@@ -104,6 +104,8 @@ fn core_layout_parses_auto_and_tables_and_fills_empty_stages() {
             let placed = !cores.is_empty() || StageKind::from_name(name).is_some_and(StageKind::optional);
             assert!(placed && cores.iter().all(|&x| x < c), "{c} cores: {name} = {cores:?}");
         }
+        // From 12 cores the committee runs its members on two threads of its own.
+        assert_eq!(m.committee, if c >= 12 { vec![0, 1] } else { vec![0] }, "{c} cores");
     }
 }
 
@@ -219,6 +221,33 @@ fn node_mode_with_two_execution_lanes_commits_and_agrees_with_its_committee() {
     assert!(execution.items_in > 0 && execution.cost_ns_per_tx > 0.0, "{execution:?}");
     let w = &report.warnings;
     assert!(!w.iter().any(|w| w.contains("unpinned") || w.contains("execution runs one thread")), "{w:?}");
+    assert!(!w.iter().any(|w| w.contains("not counted")), "{w:?}");
+    assert_sane_stages(&report);
+}
+
+/// The committee on two cores (the same core twice where the process may use only one) runs its members on a pool
+/// of two threads (BLS votes, so each member has real signature work): the node commits and agrees with its
+/// committee, the books balance, and the committee report names both cores, two threads and CPU time of its own.
+#[test]
+fn node_mode_with_a_committee_on_two_threads_commits_and_agrees_with_its_committee() {
+    let allowed = available_cores();
+    let mut map = CoreMap::auto(&allowed);
+    let committee = vec![allowed[0], allowed.get(1).copied().unwrap_or(allowed[0])];
+    map.committee = committee.clone();
+    let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), ..Default::default() };
+    let mut cfg = node_config(32, pipeline);
+    cfg.chain.vote_scheme = VoteScheme::Bls;
+    let node = NodeUnderTest::start(cfg).expect("start");
+    let txs = corpus(32, 10);
+    let events = submit_paced(&node, &txs, 16);
+    let report = node.stop().expect("stop");
+    assert_commits_and_agrees(&report, events, &txs);
+    let c = &report.committee;
+    assert_eq!((c.cores.clone(), c.threads), (committee, 2));
+    assert!(c.cpu_ns > 0 && c.busy_ns > 0 && c.signatures > 0, "{c:?}");
+    assert!((0.0..=100.0).contains(&c.busy_pct), "{}", c.busy_pct);
+    let w = &report.warnings;
+    assert!(!w.iter().any(|w| w.contains("unpinned") || w.contains("committee runs one thread")), "{w:?}");
     assert!(!w.iter().any(|w| w.contains("not counted")), "{w:?}");
     assert_sane_stages(&report);
 }

@@ -9,9 +9,9 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// Cores of every stage. `sigverify` runs one thread per listed core; every other stage runs one thread on its
-/// first listed core. `committee` is where the synthetic committee of node mode runs (outside the node's cores
-/// whenever the machine has enough of them).
+/// Cores of every stage. `sigverify`, `admission`, `execution`, `vote_crypto` and (from two cores) `committee` run
+/// one thread per listed core; every other stage runs one thread on its first listed core. `committee` is where
+/// the synthetic committee of node mode runs (outside the node's cores whenever the machine has enough of them).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CoreMap {
@@ -32,7 +32,8 @@ pub struct CoreMap {
     /// Consensus-signature verification off the node thread, one thread per core; empty (the automatic layout's
     /// choice) keeps it on the node stage, batched there.
     pub vote_crypto: Vec<usize>,
-    /// The synthetic committee of node mode (one thread).
+    /// The synthetic committee of node mode: its loop thread on the first core; from two cores its members run on a
+    /// pool of one pinned thread per core (one core: on the loop thread, one after the other).
     pub committee: Vec<usize>,
 }
 
@@ -80,13 +81,15 @@ impl CoreMap {
     /// | 2 | 0 | 0 | 1 | — | 1 | 1 | 1 |
     /// | 3–5 | 0 | 0 | 1 … c−2 | — | c−1 | c−1 | c−1 |
     /// | 6–11 | 0 | 1 | 4 … c−1 | — | 2 | 3 | 3 |
-    /// | ≥ 12 | 0 | 1 | 7 … c−1 | 5, 6 | 2 | 3 | 4 |
+    /// | ≥ 12 | 0, 1 | 2 | 8 … c−1 | 6, 7 | 3 | 4 | 5 |
     ///
     /// (`k` is the `k`-th allowed core, `c` how many there are; — is none: the node stage admits on its own
     /// thread.) From 12 cores admission gets two shards of its own, since there the one node thread is the wall
-    /// `plan` projects (a starting layout from the 2-core measurements, for `tune` to improve; not yet measured on
-    /// such a machine). Signature verification gets every core left over, because it is the stage that scales with load (the Firedancer lesson in FIELD-NOTES); the committee
-    /// keeps the first core to itself from 6 cores up, so its cost never lands on the node's cores there. On 2
+    /// `plan` projects, and the committee two threads, since on one thread it caps what the node can be offered
+    /// (a starting layout from the 2-core measurements, for `tune` to improve; not yet measured on such a
+    /// machine). Signature verification gets every core left over, because it is the stage that scales with load
+    /// (the Firedancer lesson in FIELD-NOTES); the committee keeps the first core (two from 12 up) to itself from 6
+    /// cores up, so its cost never lands on the node's cores there. On 2
     /// cores the node keeps the second core whole: measured here, giving sigverify both cores let the committee
     /// (≈ 70 % of a core) compete with it, and the ceiling was lower (10–12k vs 14k tx/s,
     /// bench-configs/node-ceiling.toml).
@@ -142,14 +145,14 @@ impl CoreMap {
                 committee: at(0),
             },
             _ => CoreMap {
-                ingress: at(1),
-                sigverify: range(7, c),
-                admission: range(5, 7),
-                node: at(2),
-                execution: at(3),
-                storage: at(4),
+                ingress: at(2),
+                sigverify: range(8, c),
+                admission: range(6, 8),
+                node: at(3),
+                execution: at(4),
+                storage: at(5),
                 vote_crypto: Vec::new(),
-                committee: at(0),
+                committee: range(0, 2),
             },
         }
     }
@@ -319,8 +322,15 @@ mod tests {
         assert_eq!(CoreMap::auto(&[]), CoreMap::auto(&[0]));
         assert_eq!(CoreMap::auto(&[0, 1, 2, 3]).sigverify, vec![1, 2]);
         let sixteen = CoreMap::auto(&(0..16).collect::<Vec<_>>());
-        assert_eq!((sixteen.admission.clone(), sixteen.sigverify.len()), (vec![5, 6], 9));
-        assert!(eight.admission.is_empty() && two.admission.is_empty());
+        assert_eq!((sixteen.committee.as_slice(), sixteen.ingress.as_slice()), (&[0, 1][..], &[2][..]));
+        assert_eq!((sixteen.node.as_slice(), sixteen.execution.as_slice()), (&[3][..], &[4][..]));
+        assert_eq!((sixteen.storage.clone(), sixteen.admission.clone()), (vec![5], vec![6, 7]));
+        assert_eq!(sixteen.sigverify, (8..16).collect::<Vec<_>>());
+        let twelve = CoreMap::auto(&(20..32).collect::<Vec<_>>());
+        assert_eq!((twelve.committee.clone(), twelve.sigverify.clone()), (vec![20, 21], vec![28, 29, 30, 31]));
+        let eleven = CoreMap::auto(&(0..11).collect::<Vec<_>>());
+        assert_eq!((eleven.committee.clone(), eleven.ingress.clone()), (vec![0], vec![1]));
+        assert!(eight.admission.is_empty() && two.admission.is_empty() && eleven.admission.is_empty());
     }
 
     /// An explicit map naming a core outside the allowed set is an error naming each such stage and core;

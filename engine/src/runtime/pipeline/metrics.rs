@@ -181,8 +181,9 @@ impl LaneClocks {
     }
 }
 
-/// The busy clock of a stage whose work runs on helper threads (execution lanes, admission shards): the growth of
-/// their summed CPU time between [`HelperClock::begin`] and [`HelperClock::charge`] is the stage's busy time.
+/// The busy clock of a stage whose work runs on helper threads (execution lanes, admission shards, committee
+/// members): the growth of their summed CPU time between [`HelperClock::begin`] and [`HelperClock::charge`] is the
+/// stage's busy time.
 pub(crate) struct HelperClock {
     clocks: Arc<LaneClocks>,
     metrics: Arc<StageMetrics>,
@@ -210,5 +211,10 @@ impl HelperClock {
     /// The metrics this clock charges.
     pub(crate) fn metrics(&self) -> &StageMetrics {
         &self.metrics
+    }
+
+    /// CPU time used so far by every helper thread, charged or not (see [`LaneClocks::cpu_ns`]).
+    pub(crate) fn cpu_ns(&self) -> u64 {
+        self.clocks.cpu_ns()
     }
 }

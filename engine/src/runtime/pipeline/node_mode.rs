@@ -287,13 +287,17 @@ impl NodeUnderTest {
         drop((submit_rx, verify_tx, verify_rx, node_tx, exec_rx, store_tx, store_rx, vote_tx, vote_rx));
         let missing = || PipelineError::Config("the core map gives the node or execution stage no core".into());
         let (node, execution) = (node.ok_or_else(missing)?, execution.ok_or_else(missing)?);
+        // From two committee cores its members run on a pool of one thread per core, charged to the committee.
+        let committee_pool = helper_pool(StageKind::Committee, &core_map.committee, 2, &warnings)?
+            .map(|(pool, clocks)| (pool, HelperClock::new(clocks, committee_metrics.clone())));
         let committee = Committee {
             members,
-            execution: shared_execution,
+            execution: Mutex::new(shared_execution),
             validator_keys,
             start,
             latency,
             clock: StageClock::new(committee_metrics.clone()),
+            pool: committee_pool,
             from_node: link_rx,
             to_node: system_tx,
             stop: stop.clone(),
@@ -418,7 +422,8 @@ impl NodeUnderTest {
                 cores: self.core_map.committee.clone(),
                 cpu_ns: committee.cpu_ns,
                 busy_ns: cm.busy_ns,
-                busy_pct: busy_pct(cm.busy_ns, 1, wall_ns),
+                threads: StageKind::Committee.threads(&self.core_map.committee),
+                busy_pct: busy_pct(cm.busy_ns, StageKind::Committee.threads(&self.core_map.committee), wall_ns),
                 signatures: committee.signatures,
                 blocks_proposed: committee.blocks_proposed,
                 messages_to_node: committee.messages_to_node,

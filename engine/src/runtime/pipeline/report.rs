@@ -60,13 +60,18 @@ pub struct StageReport {
 pub struct CommitteeReport {
     /// Committee members (n − 1).
     pub validators: usize,
-    /// Cores its thread was pinned to.
+    /// Its cores: the loop thread runs on the first; from two cores its members run on a pool of one thread per
+    /// listed core.
     pub cores: Vec<usize>,
-    /// CPU time of the committee thread (ns, `CLOCK_THREAD_CPUTIME_ID`).
+    /// Its threads: one per listed core from two cores (the pool; the loop thread shares the first core and waits
+    /// while the pool works), else one.
+    pub threads: usize,
+    /// CPU time of the committee's loop thread and pool threads (ns, their thread CPU clocks).
     pub cpu_ns: u64,
-    /// Busy wall time of the committee thread (ns).
+    /// CPU time spent on the committee's work (ns): its loop thread's between waits for input, its pool threads'
+    /// during its passes.
     pub busy_ns: u64,
-    /// Busy share of the committee thread (0–100).
+    /// Busy share per thread: `busy_ns` ÷ (`threads` × wall time), 0–100.
     pub busy_pct: f64,
     /// Signatures made (proposals, votes, timeouts sent).
     pub signatures: u64,

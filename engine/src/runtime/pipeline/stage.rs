@@ -34,7 +34,8 @@ pub enum StageKind {
     /// Verifies the node's consensus signatures (votes, timeouts, proposals, certificates) in batches, one thread
     /// per core, off the node thread; with no cores the node stage verifies them itself.
     VoteCrypto,
-    /// The synthetic committee (node mode's other validators).
+    /// The synthetic committee (node mode's other validators): one loop thread on its first core; from two cores its
+    /// members run on a pool of one pinned thread per core.
     Committee,
 }
 
@@ -84,24 +85,34 @@ impl StageKind {
     /// Threads the stage runs on `cores`: sigverify and vote-crypto one per core (they scale with load); execution
     /// one lane per core (a pool pinned to its cores runs each block's lanes, driven by one stage thread on the
     /// first core; a single core executes sequentially); admission one shard per core (a pool the node stage hands
-    /// each batch to); every other stage one on its first core.
+    /// each batch to); the committee one per core (from two cores a pool pinned to them runs its members, driven by
+    /// its loop thread on the first core, which waits while they work; a single core runs them on the loop
+    /// thread); every other stage one on its first core.
     pub fn threads(self, cores: &[usize]) -> usize {
         if self.widens() { cores.len().max(1) } else { 1 }
     }
 
-    /// Whether more cores give the stage more threads (sigverify, admission shards, execution lanes, vote-crypto);
-    /// every other stage is one thread, and more cores than one are unused.
+    /// Whether more cores give the stage more threads (sigverify, admission shards, execution lanes, vote-crypto,
+    /// the committee's members); every other stage is one thread, and more cores than one are unused.
     pub fn widens(self) -> bool {
-        matches!(self, StageKind::Sigverify | StageKind::Admission | StageKind::Execution | StageKind::VoteCrypto)
+        matches!(
+            self,
+            StageKind::Sigverify
+                | StageKind::Admission
+                | StageKind::Execution
+                | StageKind::VoteCrypto
+                | StageKind::Committee
+        )
     }
 
     /// Threads of the stage on `cores` that wait for input — what "work due" (the share of the time not spent
-    /// waiting) is measured over: execution's one driver (its lanes run only inside the driver's batches);
-    /// none for admission (the node stage hands it each batch and waits, so its time shows as the node stage's
-    /// work due); [`StageKind::threads`] for every other stage.
+    /// waiting) is measured over: execution's one driver (its lanes run only inside the driver's batches) and the
+    /// committee's one loop thread (its pool runs only inside the loop's passes); none for admission (the node
+    /// stage hands it each batch and waits, so its time shows as the node stage's work due);
+    /// [`StageKind::threads`] for every other stage.
     pub fn waiting_threads(self, cores: &[usize]) -> usize {
         match self {
-            StageKind::Execution => 1,
+            StageKind::Execution | StageKind::Committee => 1,
             StageKind::Admission => 0,
             _ => self.threads(cores),
         }
