@@ -192,7 +192,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
     let node_efficiency = raw_bound.as_ref().and_then(|b| node_efficiency(b, &stages));
     let allowed = available_cores();
     let busiest_core = last_confirm.as_ref().and_then(|r| {
-        let load = r.core_busy(core_map.committee.first().copied(), &allowed);
+        let load = r.core_busy(&core_map.committee, &allowed);
         busiest(&load).and_then(|k| Some(BusiestCore { core: *allowed.get(k)?, busy_pct: *load.get(k)? }))
     });
     let metrics = CeilingMetrics {

@@ -80,7 +80,7 @@ impl Evaluate for NodeEvaluator<'_> {
             .rev()
             .find(|p| p.phase == SearchPhase::Confirm && Some(p.rate_tps) == outcome.ceiling_tps)
             .map(|p| &p.result);
-        let load = at.map(|r| r.core_busy(c.cores.committee.first().copied(), &self.available)).unwrap_or_default();
+        let load = at.map(|r| r.core_busy(&c.cores.committee, &self.available)).unwrap_or_default();
         Ok(Evaluation {
             ceiling_tps: outcome.ceiling_tps.filter(|_| outcome.confirmed),
             confirmed: outcome.confirmed,

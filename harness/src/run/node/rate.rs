@@ -108,7 +108,8 @@ pub struct CommitteeWindow {
     pub span_s: f64,
     /// Share of the span the committee thread was not waiting for input (0–100): work was due.
     pub working_pct: f64,
-    /// Its CPU time over the span ÷ the span (0–100; 100 = one whole core).
+    /// Its CPU time over the span ÷ the span (100 = one whole core; above 100 when its members run on a pool of
+    /// several threads).
     pub cpu_pct: f64,
     /// The node's stage with the most work due over the span (empty when none was sampled).
     pub node_busiest_stage: String,
@@ -126,7 +127,7 @@ impl CommitteeWindow {
         let mut w = CommitteeWindow {
             span_s: span.as_secs_f64(),
             working_pct: working_pct(c0, c1, 1, span_ns),
-            cpu_pct: (c1.busy_ns.saturating_sub(c0.busy_ns) as f64 / span_ns * 100.0).clamp(0.0, 100.0),
+            cpu_pct: (c1.busy_ns.saturating_sub(c0.busy_ns) as f64 / span_ns * 100.0).max(0.0),
             ..CommitteeWindow::default()
         };
         for (name, b) in &last.stages {
@@ -286,23 +287,22 @@ impl RateResult {
 
 impl RateResult {
     /// Summed busy % per core of `available` (ids; one entry each, in that order): each stage thread's share on
-    /// its core (a stage's threads run on its first cores, by the engine's rule: `StageKind::threads`), the
-    /// committee's on `committee_core`.
-    pub fn core_busy(&self, committee_core: Option<usize>, available: &[usize]) -> Vec<f64> {
+    /// its core (a stage's threads run on its first cores, by the engine's rule: `StageKind::threads`), and the
+    /// committee's (busy % per thread) on each of `committee_cores` it runs a thread on.
+    pub fn core_busy(&self, committee_cores: &[usize], available: &[usize]) -> Vec<f64> {
         let mut load = vec![0.0; available.len()];
         let mut add = |core: usize, pct: f64| {
             if let Some(l) = available.iter().position(|&id| id == core).and_then(|k| load.get_mut(k)) {
                 *l += pct;
             }
         };
-        for s in &self.stages {
-            let threads = StageKind::from_name(&s.name).map_or(1, |k| k.threads(&s.cores));
-            for &k in &s.cores[..threads.min(s.cores.len())] {
-                add(k, s.busy_pct);
+        let committee = (StageKind::Committee.name(), committee_cores, self.committee_busy_pct);
+        let stages = self.stages.iter().map(|s| (s.name.as_str(), s.cores.as_slice(), s.busy_pct));
+        for (name, cores, busy_pct) in stages.chain([committee]) {
+            let threads = StageKind::from_name(name).map_or(1, |k| k.threads(cores));
+            for &k in &cores[..threads.min(cores.len())] {
+                add(k, busy_pct);
             }
-        }
-        if let Some(k) = committee_core {
-            add(k, self.committee_busy_pct);
         }
         load
     }
@@ -316,6 +316,25 @@ pub fn busiest(load: &[f64]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Per-core load: each stage thread's busy % on its core, and a committee on two cores (a pool of two threads;
+    /// its busy % is per thread) on both — not all of it on its first core.
+    #[test]
+    fn core_load_counts_every_thread_on_its_core_the_committee_included() {
+        let stage = |name: &str, cores: Vec<usize>, busy_pct: f64| StageBusy {
+            name: name.into(),
+            cores,
+            busy_pct,
+            ..StageBusy::default()
+        };
+        let r = RateResult {
+            stages: vec![stage("sigverify", vec![1, 2], 50.0), stage("node", vec![1], 20.0)],
+            committee_busy_pct: 40.0,
+            ..RateResult::default()
+        };
+        assert_eq!(r.core_busy(&[0, 3], &[0, 1, 2, 3]), vec![40.0, 70.0, 50.0, 40.0]);
+        assert_eq!(r.core_busy(&[0], &[0, 1, 2, 3]), vec![40.0, 70.0, 50.0, 0.0]);
+    }
 
     /// Execution on two lanes waits for input on one thread (its driver; the lanes run inside its batches), so a
     /// driver that waited half the window had work due 50 % of it, not 75 %; admission (driven by the node stage) has no waiting

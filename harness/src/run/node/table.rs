@@ -47,7 +47,7 @@ pub fn print_stages(r: &RateResult) {
         );
     }
     println!(
-        "  {:<10} {:<12} {:>7.1}   (synthetic committee, not the node's cost)",
+        "  {:<10} {:<12} {:>7.1}   (synthetic committee, per thread; not the node's cost)",
         "committee", "", r.committee_busy_pct
     );
     println!("  {}", committee_line(r));
