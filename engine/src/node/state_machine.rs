@@ -293,17 +293,19 @@ impl NodeStateMachine {
         let gossip = if from_client { txs.clone() } else { Vec::new() };
         let results = self.mempool.admit_batch(txs, verdicts, &self.accounts);
         let mut admitted = Vec::new();
+        let mut statuses = Vec::new();
         for (i, result) in results.into_iter().enumerate() {
             match result {
                 Ok(a) => {
-                    if let Some(r) = a.replaced {
-                        out.actions.push(rejected(r));
-                    }
+                    statuses.extend(a.replaced.map(rejected));
                     admitted.extend(gossip.get(i).cloned());
                 }
-                Err(r) if from_client => out.actions.push(rejected(r)),
+                Err(r) if from_client => statuses.push(rejected(r)),
                 Err(_) => {}
             }
+        }
+        if !statuses.is_empty() {
+            out.actions.push(Action::EmitTxStatuses(statuses));
         }
         if !admitted.is_empty() {
             out.actions.push(Action::Broadcast { message: Message::TxGossip(admitted) });
@@ -337,12 +339,16 @@ impl NodeStateMachine {
             self.accounts.insert(*id, *account);
         }
         let committed: HashSet<Hash> = e.receipts.iter().map(|r| r.tx_hash).collect();
-        for r in &e.receipts {
-            let status = TxStatus::Committed { height: e.height, success: matches!(r.outcome, Outcome::Success) };
-            out.actions.push(Action::EmitTxStatus { tx_hash: r.tx_hash, status });
-        }
-        for r in self.mempool.on_state_update(&committed, &e.changed) {
-            out.actions.push(rejected(r));
+        let mut statuses: Vec<(Hash, TxStatus)> = e
+            .receipts
+            .iter()
+            .map(|r| {
+                (r.tx_hash, TxStatus::Committed { height: e.height, success: matches!(r.outcome, Outcome::Success) })
+            })
+            .collect();
+        statuses.extend(self.mempool.on_state_update(&committed, &e.changed).into_iter().map(rejected));
+        if !statuses.is_empty() {
+            out.actions.push(Action::EmitTxStatuses(statuses));
         }
     }
 
@@ -433,6 +439,6 @@ fn tx_check(tx: &Transaction) -> Ed25519Check {
     Ed25519Check { public_key: tx.sender, message: tx.signing_message(), signature: tx.signature }
 }
 
-fn rejected(r: Rejection) -> Action {
-    Action::EmitTxStatus { tx_hash: r.tx_hash, status: TxStatus::Rejected(r.reason) }
+fn rejected(r: Rejection) -> (Hash, TxStatus) {
+    (r.tx_hash, TxStatus::Rejected(r.reason))
 }

@@ -27,6 +27,8 @@ pub enum Action {
     Execute(ExecuteJob),
     /// Read committed blocks from storage for a peer; answered by `Callback::SyncLoaded`.
     LoadSync { to: ValidatorId, from_height: Height, max_blocks: usize },
-    /// Report a transaction's fate to whoever watches this node (clients, the harness).
-    EmitTxStatus { tx_hash: Hash, status: TxStatus },
+    /// Report transactions' fates, in order, to whoever watches this node (clients, the harness): one action per
+    /// batch (a committed block's receipts and the removals it caused, an admitted batch's rejections), not one
+    /// per transaction — an `Action` is large, and thousands of them per block cost more than the statuses.
+    EmitTxStatuses(Vec<(Hash, TxStatus)>),
 }

@@ -63,7 +63,11 @@ pub fn perform(services: &mut NodeServices, host: &mut impl Host, actions: Vec<A
             Action::Send { to, message } => host.send(Some(to), message),
             Action::Broadcast { message } => host.send(None, message),
             Action::SetTimer { timer, after } => host.set_timer(timer, after),
-            Action::EmitTxStatus { tx_hash, status } => host.tx_status(tx_hash, status),
+            Action::EmitTxStatuses(statuses) => {
+                for (tx_hash, status) in statuses {
+                    host.tx_status(tx_hash, status);
+                }
+            }
             Action::Verify(job) => host.verify(services, job),
             Action::Aggregate(job) => host.callback(Event::Callback(Callback::Aggregated(services.aggregate(&job)))),
             Action::Execute(job) => host.execute(services, job),
