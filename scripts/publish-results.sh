@@ -68,5 +68,6 @@ for target in 100000 1000000; do
     "$HS" plan --target-tps "$target" --results "$(one ceiling-4v-admission)" \
         --out "$OUT/plan-$target" | tee "$OUT/plan-$target.txt"
 done
-"$HS" report "$OUT" --out "$OUT/report"
+# `report` reads result files or folders holding them (not folders of folders): every run's folder by name.
+"$HS" report "$OUT"/ceiling-*/ "$OUT"/plan-*/ --out "$OUT/report"
 echo "publish-results: done — $OUT (report: $OUT/report/report.md)"

@@ -253,11 +253,15 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::run::node::rate::RateR
             None => println!("  ceiling           none found (no rate met the SLO)"),
         },
     }
-    println!(
-        "  latency at it     p50 {:.1} ms · p99 {:.1} ms (merged confirmation runs)",
-        s.p50_us as f64 / 1e3,
-        s.p99_us as f64 / 1e3
-    );
+    if s.ceiling_tps.is_some() {
+        println!(
+            "  latency at it     p50 {:.1} ms · p99 {:.1} ms (merged confirmation runs)",
+            s.p50_us as f64 / 1e3,
+            s.p99_us as f64 / 1e3
+        );
+    } else {
+        println!("  latency at it     n/a (no ceiling)");
+    }
     if let Some(b) = &m.raw_bound {
         println!(
             "  raw bound         {:.0} verifies/s on {} sigverify core(s) → ceiling ÷ bound = {}",

@@ -248,11 +248,21 @@ pub struct PlanMetrics {
     /// With GPU signature verification, when a crypto result was given.
     pub gpu: Option<GpuPlan>,
     /// The highest rate this pipeline design reaches whatever the core count: the stages that do not widen with
-    /// cores (`StageKind::widens`: all but sigverify, admission, execution and vote-crypto) run one thread, so the slowest of them caps
+    /// cores (`StageKind::widens`: all but sigverify, admission, execution and vote_crypto) run one thread, so the slowest of them caps
     /// the node.
     pub one_thread_limit: Saturation,
     /// Caveats.
     pub notes: Vec<String>,
+}
+
+/// The node's stages that get a thread per core (the engine's rule), named for the reader: "sigverify, admission,
+/// execution and vote_crypto".
+fn widening_stages() -> String {
+    let names: Vec<&str> = StageKind::PIPELINE.into_iter().filter(|k| k.widens()).map(StageKind::name).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
 }
 
 /// Whether the stage named `name` gets a thread per core it is given (the engine's rule); an unknown name does not.
@@ -368,10 +378,11 @@ pub fn plan(
     if target_tps > one_thread_limit.at_tps.value * utilisation {
         notes.push(format!(
             "{} runs on one thread in this pipeline and is 100 % busy at {}: the core counts above for it (and any \
-             other single-threaded stage over one core) assume it could be split — a sharded node stage — which this \
-             pipeline does not have (sigverify and execution lanes do widen with cores)",
+             other single-threaded stage over one core) assume it could be split, which this pipeline does not do \
+             ({} do widen with cores)",
             one_thread_limit.stage,
-            rate(one_thread_limit.at_tps.value)
+            rate(one_thread_limit.at_tps.value),
+            widening_stages()
         ));
     }
     if gpu.is_some() {
@@ -468,9 +479,10 @@ pub fn render(p: &PlanMetrics) -> String {
         None => out.push_str("  with GPU sigverify    not planned (no --gpu-results crypto file)\n"),
     }
     out.push_str(&format!(
-        "  one-thread limit (P)  {} at {} (every stage but sigverify and execution is one thread: the most this design reaches)\n",
+        "  one-thread limit (P)  {} at {} (every stage but {} is one thread: the most this design reaches)\n",
         p.one_thread_limit.stage,
-        rate(p.one_thread_limit.at_tps.value)
+        rate(p.one_thread_limit.at_tps.value),
+        widening_stages()
     ));
     for n in &p.notes {
         out.push_str(&format!("  note: {n}\n"));

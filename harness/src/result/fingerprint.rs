@@ -162,7 +162,13 @@ fn git_state() -> (String, Option<bool>) {
     };
     let head = git(&["rev-parse", "HEAD"]);
     let dirty = head.as_ref().and_then(|_| git(&["status", "--porcelain", "--untracked-files=normal"]));
-    tree_state(env!("HSBENCH_GIT_COMMIT"), head, dirty.map(|s| !s.is_empty()))
+    tree_state(env!("HSBENCH_GIT_COMMIT"), head, dirty.map(|s| tree_dirty(&s)))
+}
+
+/// Whether `git status --porcelain` output shows a change to the sources: any changed tracked file, or an untracked
+/// file outside `results/` (runs write their outputs there; they are not the tree the binary was built from).
+fn tree_dirty(porcelain: &str) -> bool {
+    porcelain.lines().filter(|l| !l.trim().is_empty()).any(|l| !l.starts_with("?? results/"))
 }
 
 /// The fingerprint's (commit, dirty) from the commit the binary was `built` from and the tree's `head` and
@@ -192,6 +198,18 @@ pub fn cpu_model() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The outputs of runs (untracked files under results/) do not make the tree dirty — a published set written
+    /// into a new folder was marked dirty by its own first result; a changed tracked file or an untracked file
+    /// anywhere else does.
+    #[test]
+    fn result_files_do_not_dirty_the_tree_but_sources_do() {
+        assert!(!tree_dirty(""));
+        assert!(!tree_dirty("?? results/2026-12-05-x/\n?? results/cache/corpus.bin"));
+        assert!(tree_dirty(" M engine/src/lib.rs"));
+        assert!(tree_dirty("?? engine/src/network/new.rs"));
+        assert!(tree_dirty("?? results/a.json\n M results/README.md"), "a tracked file under results/ counts");
+    }
 
     /// A binary kept from an older commit names that commit, and says the tree has moved on.
     #[test]
