@@ -6,7 +6,9 @@
 //! - the components: `mempool`, `provisioning`, `bft`, `execution`, `storage` — each imports only downward;
 //! - `node`: one event dispatcher composing them;
 //! - `runtime`: what every runtime shares (one node setup, the services, the one action performer) and the pinned
-//!   pipeline; `sim`, the deterministic simulator, is a runtime on top of it.
+//!   pipeline; `sim`, the deterministic simulator, is a runtime on top of it;
+//! - `network`: the wire between validators (frames, priority classes, authenticated connections), on the
+//!   runtime's floor, built on types and crypto only.
 //!
 //! `livelock` (wait-for graph cycles, deterministic victims, bounded retry) is a tested library on the components'
 //! floor that the node does not compose yet: single-account transfers cannot form a cycle; it is to be wired into
@@ -17,6 +19,7 @@ pub mod crypto;
 pub mod execution;
 pub mod livelock;
 pub mod mempool;
+pub mod network;
 pub mod node;
 pub mod protocol;
 pub mod provisioning;

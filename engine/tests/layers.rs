@@ -45,7 +45,7 @@ fn nothing_below_the_node_imports_the_node_a_runtime_or_the_simulator() {
     let mut bad = Vec::new();
     for folder in ["types", "crypto", "protocol", "bft", "mempool", "provisioning", "execution", "livelock", "storage"]
     {
-        bad.extend(arrows_into(folder, &["node", "runtime", "sim"]));
+        bad.extend(arrows_into(folder, &["node", "runtime", "sim", "network"]));
     }
     assert!(bad.is_empty(), "arrows pointing up:\n{}", bad.join("\n"));
 }
@@ -94,4 +94,13 @@ fn the_action_enum_is_matched_exhaustively_in_one_place() {
     }
     assert_eq!(full_matches.len(), 1, "files matching every Action variant: {full_matches:?}");
     assert!(full_matches[0].ends_with("runtime/perform.rs"), "{full_matches:?}");
+}
+
+/// The network is the runtime's edge: it speaks types and crypto, and knows nothing of the node, the runtimes that
+/// will use it, the simulator or the components' state machines.
+#[test]
+fn the_network_stands_on_types_and_crypto_only() {
+    let forbidden = ["node", "runtime", "sim", "bft", "mempool", "provisioning", "execution", "livelock", "storage"];
+    let bad = arrows_into("network", &forbidden);
+    assert!(bad.is_empty(), "network imports above its floor:\n{}", bad.join("\n"));
 }

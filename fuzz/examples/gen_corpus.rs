@@ -10,6 +10,7 @@
 //! Files in the corpus folders that it does not generate (e.g. hand-added regression inputs) are left alone.
 
 use ed25519_dalek::SigningKey;
+use hsbench_engine::network::encode_frame;
 use hsbench_engine::types::codec::Encode;
 use hsbench_engine::types::{
     Account, Block, BlockHeader, Hash, Message, Proposal, QuorumCertificate, SignerBitfield, SyncEntry,
@@ -209,6 +210,8 @@ fn main() {
     ];
     for (name, message) in &messages {
         out.put("message", name, message);
+        // The same messages as network frames (header + payload), the frame target's seeds.
+        out.raw("frame", name, &encode_frame(message));
     }
 
     let configs = fuzz_dir.join("../bench-configs");

@@ -56,6 +56,12 @@ impl ValidatorKeyPair {
         self.public.clone()
     }
 
+    /// Signs `message` with the validator's Ed25519 key: what vouches for its network identity (the Noise static key
+    /// of a connection, see `network`).
+    pub fn sign_ed25519(&self, message: &[u8]) -> [u8; 64] {
+        ed25519_sign(&self.ed25519, message)
+    }
+
     /// Signs a vote message under `scheme`: 96 bytes (compressed G2) for BLS, 64 bytes for Ed25519.
     pub fn sign_vote(&self, scheme: VoteScheme, message: &[u8]) -> Vec<u8> {
         match scheme {
