@@ -52,18 +52,24 @@ fn usage(e: PlanError) -> anyhow::Error {
     }
 }
 
-/// The stage-cost sources: the given files, or the newest ceiling under `results_dir`.
+/// The stage-cost sources: the given files, or the newest ceiling under `results_dir` that has stage costs (a
+/// harness-bound search has none).
 fn sources(results: &[PathBuf], results_dir: &Path) -> anyhow::Result<(Vec<ResultDoc>, String)> {
     if !results.is_empty() {
         let docs = read::load_all(results).map_err(ConfigError::from)?;
         let note = if docs.len() > 1 { format!("mean of {} files", docs.len()) } else { "given".to_string() };
         return Ok((docs, note));
     }
-    match read::newest_of_kind(results_dir, "ceiling") {
-        Some(doc) => Ok((vec![doc], format!("the newest ceiling result under {}/", results_dir.display()))),
+    match read::newest_of_kind(results_dir, "ceiling", |d| d.stages().is_some()) {
+        Some(doc) => {
+            Ok((vec![doc], format!("the newest ceiling result with stage costs under {}/", results_dir.display())))
+        }
         None => Err(invalid(
             "--results",
-            format!("no ceiling result under {}/; run `hsbench ceiling` or pass --results FILE", results_dir.display()),
+            format!(
+                "no ceiling result with stage costs under {}/; run `hsbench ceiling` or pass --results FILE",
+                results_dir.display()
+            ),
         )),
     }
 }
