@@ -5,7 +5,7 @@
 //! their throughput in items, so criterion's `thrpt` line is directly comparable with the sweep's items/s. The
 //! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
 //! `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`,
-//! `execute-block/<lanes>/{uniform,zipf}`.
+//! `execute-block/<lanes>/{uniform,zipf}`, `wire/{frame,loopback}/{small,gossip-256}`.
 //!
 //! Inputs come from the same place as the sweep's (`crypto::ops::Fixture` and `Prepared`), so a benchmark
 //! and a sweep cell run exactly the same call. Runs are kept short (1 s warm-up, 2 s measurement, 20 samples; 10
@@ -17,13 +17,17 @@ use hsbench::backends::{BackendName, Built, CryptoConfig, build};
 use hsbench::crypto::Op;
 use hsbench::crypto::ops::{Fixture, Prepared};
 use hsbench::loadgen::workload::{SenderPicker, Skew, unit_draw};
-use hsbench_engine::crypto::ed25519_signing_key_from_seed;
+use hsbench_engine::crypto::{ValidatorKeyPair, ed25519_signing_key_from_seed};
 use hsbench_engine::execution::{ExecutionState, StateTree};
+use hsbench_engine::network::{Identity, SecureStream, decode_frame, encode_frame};
 use hsbench_engine::runtime::pipeline::{StageMetrics, batch_queue};
 use hsbench_engine::types::{
-    Account, AccountId, Block, BlockHeader, Hash, QuorumCertificate, Transaction, decode, encode, merkle_root, tx_root,
+    Account, AccountId, Block, BlockHeader, Hash, Message, QuorumCertificate, Transaction, ValidatorId, decode, encode,
+    merkle_root, tx_root,
 };
+use std::collections::HashMap;
 use std::hint::black_box;
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -351,9 +355,71 @@ fn queue_hop(c: &mut Criterion) {
     group.finish();
 }
 
+/// The wire's messages: a small control message (a sync request, 15 bytes framed) and a gossip frame of 256
+/// transfers (~55 KB, several Noise messages).
+fn wire_messages() -> [(&'static str, Message); 2] {
+    let key = ed25519_signing_key_from_seed([5; 32]);
+    let txs = (0..256u64).map(|n| Transaction::signed(&key, 1, account_id(n), 1, 1, n, Vec::new())).collect();
+    [("small", Message::SyncRequest { from_height: 7 }), ("gossip-256", Message::TxGossip(txs))]
+}
+
+/// A connected pair of validator connections (0 dialled 1) on loopback.
+fn wire_pair() -> (SecureStream, SecureStream) {
+    let keys: Vec<ValidatorKeyPair> = (0..2u8).map(|i| ValidatorKeyPair::from_seed([i + 1; 32])).collect();
+    let registry: HashMap<ValidatorId, [u8; 32]> =
+        keys.iter().enumerate().map(|(i, k)| (i as ValidatorId, k.public().ed25519)).collect();
+    let me = |id: ValidatorId| Identity {
+        id,
+        keys: &keys[usize::from(id)],
+        chain_id: 1,
+        validators: &registry,
+        handshake_timeout: Duration::from_secs(5),
+        max_payload: 16 << 20,
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    std::thread::scope(|s| {
+        let accepted = s.spawn(|| SecureStream::accept(listener.accept().expect("accept").0, &me(1)));
+        let dialled = SecureStream::connect(TcpStream::connect(addr).expect("connect"), &me(0), 1).expect("dial");
+        (dialled, accepted.join().expect("accept thread").expect("handshake"))
+    })
+}
+
+/// The wire: a frame's encode + decode alone (`wire/frame/<message>`), and one message sent over an authenticated
+/// loopback connection and received on another thread (`wire/loopback/<message>`: framing, Noise encryption and
+/// decryption, syscalls, the receiver's decode) — the per-message cost of the transport (docs/NETWORK.md).
+fn wire(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wire");
+    group.throughput(Throughput::Elements(1));
+    for (name, message) in wire_messages() {
+        group.bench_function(format!("frame/{name}"), |b| {
+            b.iter(|| decode_frame(&encode_frame(black_box(&message)), 16 << 20).expect("valid frame"))
+        });
+    }
+    let (mut tx, mut rx) = wire_pair();
+    for (name, message) in wire_messages() {
+        group.bench_function(format!("loopback/{name}"), |b| {
+            b.iter_custom(|iters| {
+                let frame = encode_frame(&message);
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    let receiver = s.spawn(|| (0..iters).all(|_| rx.recv().is_ok()));
+                    for _ in 0..iters {
+                        tx.send(&encode_frame(black_box(&message))).expect("send");
+                    }
+                    assert!(receiver.join().expect("receiver thread"), "a message was lost");
+                });
+                black_box(frame);
+                start.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = crypto, blake3, merkle, tx_codec, state_root, execute_block, queue_hop
+    targets = crypto, blake3, merkle, tx_codec, state_root, execute_block, queue_hop, wire
 }
 criterion_main!(benches);
