@@ -396,7 +396,9 @@ fn wire(c: &mut Criterion) {
             b.iter(|| decode_frame(&encode_frame(black_box(&message)), 16 << 20).expect("valid frame"))
         });
     }
-    let (mut tx, mut rx) = wire_pair();
+    let (dialled, accepted) = wire_pair();
+    let (mut tx, _, _) = dialled.split().expect("split");
+    let (_, mut rx, _) = accepted.split().expect("split");
     for (name, message) in wire_messages() {
         group.bench_function(format!("loopback/{name}"), |b| {
             b.iter_custom(|iters| {

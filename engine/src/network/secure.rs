@@ -18,6 +18,7 @@ use snow::{HandshakeState, TransportState};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The Noise protocol: XX (both static keys sent, encrypted), X25519, ChaCha20-Poly1305, BLAKE2s.
@@ -165,21 +166,66 @@ impl SecureStream {
         self.peer
     }
 
+    /// The connection as two halves for two threads — one sends, one receives — sharing the Noise session (locked
+    /// only to encrypt or decrypt, never across I/O), plus a handle on the socket to shut both down.
+    pub fn split(self) -> io::Result<(SecureSender, SecureReceiver, TcpStream)> {
+        let noise = Arc::new(Mutex::new(self.noise));
+        let sender = SecureSender { stream: self.stream.try_clone()?, noise: noise.clone(), buf: self.buf };
+        let socket = self.stream.try_clone()?;
+        let receiver = SecureReceiver {
+            stream: self.stream,
+            noise,
+            peer: self.peer,
+            max_payload: self.max_payload,
+            plain: self.plain,
+            buf: vec![0u8; MAX_NOISE_MESSAGE],
+        };
+        Ok((sender, receiver, socket))
+    }
+}
+
+/// The sending half of a split [`SecureStream`].
+pub struct SecureSender {
+    stream: TcpStream,
+    noise: Arc<Mutex<TransportState>>,
+    buf: Vec<u8>,
+}
+
+impl SecureSender {
     /// Sends one encoded frame ([`super::frame::encode_frame`]), cut into Noise transport messages.
     pub fn send(&mut self, frame: &[u8]) -> io::Result<()> {
         for piece in frame.chunks(MAX_PLAINTEXT) {
-            let n = self.noise.write_message(piece, &mut self.buf).map_err(io::Error::other)?;
+            let n = lock(&self.noise).write_message(piece, &mut self.buf).map_err(io::Error::other)?;
             write_noise(&mut self.stream, &self.buf[..n])?;
         }
         self.stream.flush()
     }
+}
 
-    /// Receives the next message, reading and decrypting transport messages until a whole frame is in.
-    pub fn recv(&mut self) -> Result<Message, RecvError> {
+/// The receiving half of a split [`SecureStream`].
+pub struct SecureReceiver {
+    stream: TcpStream,
+    noise: Arc<Mutex<TransportState>>,
+    peer: ValidatorId,
+    max_payload: usize,
+    plain: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl SecureReceiver {
+    /// The validator at the other end.
+    pub fn peer(&self) -> ValidatorId {
+        self.peer
+    }
+
+    /// Receives the next message, reading and decrypting transport messages until a whole frame is in; also returns
+    /// the bytes it read off the socket.
+    pub fn recv(&mut self) -> Result<(Message, usize), RecvError> {
+        let mut read = 0;
         loop {
             if let Some((message, used)) = decode_frame(&self.plain, self.max_payload)? {
                 self.plain.drain(..used);
-                return Ok(message);
+                return Ok((message, read));
             }
             let len = match read_noise(&mut self.stream, &mut self.buf) {
                 Ok(len) => len,
@@ -188,16 +234,17 @@ impl SecureStream {
                 }
                 Err(e) => return Err(e.into()),
             };
+            read += 2 + len;
             let mut piece = vec![0u8; len];
-            let n = self.noise.read_message(&self.buf[..len], &mut piece)?;
+            let n = lock(&self.noise).read_message(&self.buf[..len], &mut piece)?;
             self.plain.extend_from_slice(&piece[..n]);
         }
     }
+}
 
-    /// A second handle on the socket (to shut it down from another thread).
-    pub fn try_clone_socket(&self) -> io::Result<TcpStream> {
-        self.stream.try_clone()
-    }
+/// The Noise session, even if a thread panicked while holding it (the session state is then as it left it).
+fn lock(noise: &Mutex<TransportState>) -> std::sync::MutexGuard<'_, TransportState> {
+    noise.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A fresh Noise handshake state with a new static key (bound to the validator key by the proof), and that key.

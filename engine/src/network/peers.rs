@@ -1,0 +1,440 @@
+//! A validator's network: one authenticated connection per peer, kept up — the lower validator id dials the higher,
+//! redialling with exponential back-off after a failure or a drop — with a bounded send queue per peer that
+//! outlives its connections (frames queued while a peer is away leave once it is back), and counters per peer.
+//!
+//! Threads: one acceptor, one dialler per higher peer, and per live connection a writer (serving the peer's
+//! queue by class) and a reader (handing each received message to the inbox). A closed inbox, [`Network::stop`] or a
+//! connection error ends them; [`Network::stop`] joins every one.
+
+use super::class::Class;
+use super::frame::encode_frame;
+use super::secure::{Identity, SecureReceiver, SecureSender, SecureStream};
+use super::send_queue::{Overloaded, QueueLimits, SendQueue};
+use crate::crypto::ValidatorKeyPair;
+use crate::types::{Message, ValidatorId};
+use crossbeam_channel::Sender;
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How often an idle thread looks at the stop flag.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Who this validator is: what its connections prove.
+#[derive(Clone)]
+pub struct Me {
+    /// Our validator id.
+    pub id: ValidatorId,
+    /// Our keys.
+    pub keys: Arc<ValidatorKeyPair>,
+    /// The chain (inside every identity proof).
+    pub chain_id: u32,
+    /// Every validator's Ed25519 key, by id.
+    pub validators: Arc<HashMap<ValidatorId, [u8; 32]>>,
+}
+
+/// Redial delays: `first`, doubling after each failure in a row, at most `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// Delay after the first failure.
+    pub first: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The wait after `failures` failures in a row (≥ 1).
+    pub fn delay(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(20);
+        self.first.saturating_mul(1 << doublings).min(self.max)
+    }
+}
+
+/// How the network runs.
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    /// Every other validator's address.
+    pub peers: BTreeMap<ValidatorId, SocketAddr>,
+    /// Each peer's send queue.
+    pub limits: QueueLimits,
+    /// Largest frame payload accepted.
+    pub max_payload: usize,
+    /// Longest a handshake (or a connect) may take.
+    pub handshake_timeout: Duration,
+    /// Redial delays.
+    pub backoff: Backoff,
+}
+
+/// What one peer's connection did so far (a snapshot of its counters).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PeerStats {
+    /// The peer.
+    pub peer: ValidatorId,
+    /// Whether a connection is up now.
+    pub connected: bool,
+    /// Connections established (the first and every reconnection).
+    pub connects: u64,
+    /// Handshakes with this peer that failed (ours dialling it).
+    pub handshake_failures: u64,
+    /// Bytes written to and read from its sockets (Noise framing included).
+    pub bytes_out: u64,
+    /// See `bytes_out`.
+    pub bytes_in: u64,
+    /// Messages sent, by class name.
+    pub messages_out: BTreeMap<&'static str, u64>,
+    /// Messages received, by class name.
+    pub messages_in: BTreeMap<&'static str, u64>,
+    /// Messages dropped from its queue, by class name (only gossip is ever dropped).
+    pub dropped: BTreeMap<&'static str, u64>,
+    /// Frames waiting in its queue.
+    pub queued: usize,
+}
+
+/// Why a message could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// No such peer.
+    #[error("validator {0} is not a peer")]
+    UnknownPeer(ValidatorId),
+    /// The peer's queue is full of consensus and sync frames: its connection was closed (it catches up by sync).
+    #[error("validator {peer}: {source}")]
+    Overloaded {
+        /// The peer.
+        peer: ValidatorId,
+        /// The queue's refusal.
+        source: Overloaded,
+    },
+}
+
+#[derive(Default)]
+struct Counters {
+    connects: AtomicU64,
+    handshake_failures: AtomicU64,
+    bytes_out: AtomicU64,
+    bytes_in: AtomicU64,
+    out: [AtomicU64; 3],
+    r#in: [AtomicU64; 3],
+}
+
+/// One peer: its queue (kept across connections), its live connection's socket, its counters.
+struct Peer {
+    id: ValidatorId,
+    queue: Mutex<SendQueue>,
+    wake: Condvar,
+    /// The live connection's socket and its liveness flag.
+    live: Mutex<Option<(TcpStream, Arc<AtomicBool>)>>,
+    counters: Counters,
+}
+
+impl Peer {
+    fn queue(&self) -> MutexGuard<'_, SendQueue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn live(&self) -> MutexGuard<'_, Option<(TcpStream, Arc<AtomicBool>)>> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Closes the live connection, if any (its threads see it and end; the dialler redials).
+    fn drop_connection(&self) {
+        if let Some((socket, alive)) = self.live().take() {
+            alive.store(false, Relaxed);
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+        self.wake.notify_all();
+    }
+}
+
+/// What every thread of the network shares.
+struct Shared {
+    me: Me,
+    cfg: NetworkConfig,
+    peers: BTreeMap<ValidatorId, Arc<Peer>>,
+    inbox: Sender<(ValidatorId, Message)>,
+    stop: AtomicBool,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Inbound handshakes refused (unknown or wrong-key peers, garbage, timeouts, a higher id dialling us).
+    refused: AtomicU64,
+}
+
+impl Shared {
+    fn identity(&self) -> Identity<'_> {
+        Identity {
+            id: self.me.id,
+            keys: &self.me.keys,
+            chain_id: self.me.chain_id,
+            validators: &self.me.validators,
+            handshake_timeout: self.cfg.handshake_timeout,
+            max_payload: self.cfg.max_payload,
+        }
+    }
+
+    fn spawn(self: &Arc<Self>, name: String, work: impl FnOnce(Arc<Shared>) + Send + 'static) -> io::Result<()> {
+        let shared = self.clone();
+        let handle = std::thread::Builder::new().name(name).spawn(move || work(shared))?;
+        self.threads.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+        Ok(())
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Relaxed)
+    }
+
+    /// Makes `stream` the peer's live connection (closing any older one) and starts its writer and reader.
+    fn attach(self: &Arc<Self>, peer: &Arc<Peer>, stream: SecureStream) -> io::Result<Arc<AtomicBool>> {
+        let (sender, receiver, socket) = stream.split()?;
+        let alive = Arc::new(AtomicBool::new(true));
+        peer.drop_connection();
+        *peer.live() = Some((socket, alive.clone()));
+        peer.counters.connects.fetch_add(1, Relaxed);
+        let (p, a) = (peer.clone(), alive.clone());
+        self.spawn(format!("net-out-{}", peer.id), move |s| s.write_loop(&p, sender, &a))?;
+        let (p, a) = (peer.clone(), alive.clone());
+        self.spawn(format!("net-in-{}", peer.id), move |s| s.read_loop(&p, receiver, &a))?;
+        Ok(alive)
+    }
+
+    /// Sends the peer's queued frames, highest class first, while the connection lives.
+    fn write_loop(&self, peer: &Peer, mut out: SecureSender, alive: &AtomicBool) {
+        loop {
+            let next = {
+                let mut queue = peer.queue();
+                loop {
+                    if self.stopped() || !alive.load(Relaxed) {
+                        return;
+                    }
+                    if let Some(item) = queue.pop() {
+                        break item;
+                    }
+                    queue = peer.wake.wait_timeout(queue, POLL).unwrap_or_else(|e| e.into_inner()).0;
+                }
+            };
+            let (class, frame) = next;
+            if out.send(&frame).is_err() {
+                // The frame is lost with the connection; consensus recovers by timeouts and sync.
+                peer.drop_connection();
+                return;
+            }
+            peer.counters.bytes_out.fetch_add(frame.len() as u64, Relaxed);
+            peer.counters.out[class as usize].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Hands every message received to the inbox while the connection lives.
+    fn read_loop(&self, peer: &Peer, mut input: SecureReceiver, alive: &AtomicBool) {
+        while !self.stopped() && alive.load(Relaxed) {
+            match input.recv() {
+                Ok((message, bytes)) => {
+                    peer.counters.bytes_in.fetch_add(bytes as u64, Relaxed);
+                    peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
+                    if self.inbox.send((peer.id, message)).is_err() {
+                        return; // nobody listens any more
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        if alive.load(Relaxed) {
+            peer.drop_connection();
+        }
+    }
+
+    /// Keeps a connection to `peer` (a higher id than ours) up: dial, handshake, wait for it to drop, back off, redial.
+    fn dial_loop(self: &Arc<Self>, peer: &Arc<Peer>, addr: SocketAddr) {
+        let mut failures = 0u32;
+        while !self.stopped() {
+            let connected = TcpStream::connect_timeout(&addr, self.cfg.handshake_timeout)
+                .map_err(|_| ())
+                .and_then(|stream| {
+                    SecureStream::connect(stream, &self.identity(), peer.id).map_err(|_| {
+                        peer.counters.handshake_failures.fetch_add(1, Relaxed);
+                    })
+                })
+                .and_then(|stream| self.attach(peer, stream).map_err(|_| ()));
+            match connected {
+                Ok(alive) => {
+                    failures = 0;
+                    while alive.load(Relaxed) && !self.stopped() {
+                        std::thread::sleep(POLL);
+                    }
+                }
+                Err(()) => {
+                    failures = failures.saturating_add(1);
+                    self.sleep(self.cfg.backoff.delay(failures));
+                }
+            }
+        }
+    }
+
+    /// Accepts connections from lower ids; each handshake on a thread of its own, so a slow peer holds up no other.
+    fn accept_loop(self: &Arc<Self>, listener: TcpListener) {
+        while !self.stopped() {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let accepted = self.spawn("net-handshake".into(), move |s| s.handshake_inbound(stream));
+                    if accepted.is_err() {
+                        self.refused.fetch_add(1, Relaxed);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
+                Err(_) => std::thread::sleep(POLL),
+            }
+        }
+    }
+
+    fn handshake_inbound(self: &Arc<Self>, stream: TcpStream) {
+        if stream.set_nonblocking(false).is_err() {
+            self.refused.fetch_add(1, Relaxed);
+            return;
+        }
+        let attached = SecureStream::accept(stream, &self.identity()).ok().and_then(|s| {
+            // Only a lower id dials us (one connection per pair); a higher one is refused.
+            let peer = self.peers.get(&s.peer()).filter(|p| p.id < self.me.id)?.clone();
+            self.attach(&peer, s).ok()
+        });
+        if attached.is_none() {
+            self.refused.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Sleeps `d`, waking early on stop.
+    fn sleep(&self, d: Duration) {
+        let mut left = d;
+        while !left.is_zero() && !self.stopped() {
+            let step = left.min(POLL);
+            std::thread::sleep(step);
+            left -= step;
+        }
+    }
+}
+
+/// A running validator network (see the module doc).
+pub struct Network {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+}
+
+impl Network {
+    /// Starts the network on `listener` (bound by the caller, so tests and clusters can learn its address before
+    /// the peers start): accepts lower ids, dials higher ones, hands every received message to `inbox` as
+    /// `(sender, message)`.
+    pub fn start(
+        me: Me,
+        listener: TcpListener,
+        cfg: NetworkConfig,
+        inbox: Sender<(ValidatorId, Message)>,
+    ) -> io::Result<Network> {
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let peers = cfg
+            .peers
+            .keys()
+            .filter(|&&id| id != me.id)
+            .map(|&id| {
+                let peer = Peer {
+                    id,
+                    queue: Mutex::new(SendQueue::new(cfg.limits)),
+                    wake: Condvar::new(),
+                    live: Mutex::new(None),
+                    counters: Counters::default(),
+                };
+                (id, Arc::new(peer))
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            me,
+            cfg,
+            peers,
+            inbox,
+            stop: AtomicBool::new(false),
+            threads: Mutex::new(Vec::new()),
+            refused: AtomicU64::new(0),
+        });
+        shared.spawn("net-accept".into(), move |s| s.accept_loop(listener))?;
+        for (id, peer) in shared.peers.iter().filter(|(id, _)| **id > shared.me.id) {
+            let Some(&addr) = shared.cfg.peers.get(id) else { continue };
+            let peer = peer.clone();
+            shared.spawn(format!("net-dial-{id}"), move |s| s.dial_loop(&peer, addr))?;
+        }
+        Ok(Network { shared, local_addr })
+    }
+
+    /// The address the network listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Queues `message` for `to` (sent when a connection to it is up).
+    pub fn send(&self, to: ValidatorId, message: &Message) -> Result<(), SendError> {
+        let peer = self.shared.peers.get(&to).ok_or(SendError::UnknownPeer(to))?;
+        queue_frame(peer, Class::of(message), encode_frame(message))
+    }
+
+    /// Queues `message` for every peer (encoded once); the peers whose queues refused it are returned.
+    pub fn broadcast(&self, message: &Message) -> Vec<SendError> {
+        let (class, frame) = (Class::of(message), encode_frame(message));
+        self.shared.peers.values().filter_map(|p| queue_frame(p, class, frame.clone()).err()).collect()
+    }
+
+    /// Each peer's counters now, by id.
+    pub fn stats(&self) -> Vec<PeerStats> {
+        let by_class = |counts: &[AtomicU64; 3]| {
+            Class::ALL.iter().map(|c| (c.name(), counts[*c as usize].load(Relaxed))).collect()
+        };
+        self.shared
+            .peers
+            .values()
+            .map(|p| {
+                let queue = p.queue();
+                PeerStats {
+                    peer: p.id,
+                    connected: p.live().is_some(),
+                    connects: p.counters.connects.load(Relaxed),
+                    handshake_failures: p.counters.handshake_failures.load(Relaxed),
+                    bytes_out: p.counters.bytes_out.load(Relaxed),
+                    bytes_in: p.counters.bytes_in.load(Relaxed),
+                    messages_out: by_class(&p.counters.out),
+                    messages_in: by_class(&p.counters.r#in),
+                    dropped: Class::ALL.iter().map(|c| (c.name(), queue.dropped(*c))).collect(),
+                    queued: queue.len(),
+                }
+            })
+            .collect()
+    }
+
+    /// Inbound connections refused at the handshake so far (unknown or wrong-key peers, garbage, silence).
+    pub fn refused(&self) -> u64 {
+        self.shared.refused.load(Relaxed)
+    }
+
+    /// Closes every connection and joins every thread.
+    pub fn stop(self) {
+        self.shared.stop.store(true, Relaxed);
+        for peer in self.shared.peers.values() {
+            peer.drop_connection();
+        }
+        loop {
+            let batch: Vec<JoinHandle<()>> =
+                std::mem::take(&mut *self.shared.threads.lock().unwrap_or_else(|e| e.into_inner()));
+            if batch.is_empty() {
+                break;
+            }
+            for handle in batch {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+fn queue_frame(peer: &Peer, class: Class, frame: Vec<u8>) -> Result<(), SendError> {
+    let pushed = peer.queue().push(class, frame);
+    peer.wake.notify_all();
+    pushed.map_err(|source| {
+        peer.drop_connection();
+        SendError::Overloaded { peer: peer.id, source }
+    })
+}
