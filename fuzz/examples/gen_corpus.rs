@@ -285,6 +285,11 @@ fn main() {
         ("ramp", with(&[("run.profile", Floats(FieldKind::Ramp, vec![100.0, 800.0]))])),
         ("step", with(&[("run.profile", Floats(FieldKind::Step, vec![200.0, 800.0, 5.0]))])),
         ("wave", with(&[("run.profile", Floats(FieldKind::Wave, vec![100.0, 800.0, 4.0]))])),
+        // A find of the fuzzer (a timeout): a ramp from 5e120 tx/s, which validation once counted time by time.
+        (
+            "ramp-from-5e120",
+            with(&[("run.profile", Floats(FieldKind::Ramp, vec![5.164997206502047e120, 1.8395971959103483e-307]))]),
+        ),
         ("zipf", with(&[("workload.skew", Floats(FieldKind::Zipf, vec![1.1]))])),
         ("hotspot", with(&[("workload.skew", Floats(FieldKind::Hotspot, vec![0.01, 0.5]))])),
         (

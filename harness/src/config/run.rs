@@ -1,7 +1,7 @@
 //! `[run]`: the load schedule and the measurement window, and the checks on them.
 
 use super::{Check, MAX_CORPUS_TXS, MAX_SECONDS, Section, invalid};
-use crate::loadgen::schedule::{Profile, intended_offsets};
+use crate::loadgen::schedule::{Profile, count_offsets};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -53,16 +53,26 @@ pub enum SubmitTo {
     Single,
 }
 
+/// Up to how many transactions [`RunConfig::corpus_len`] counts a non-constant profile exactly.
+pub const EXACT_COUNT_LIMIT: u64 = 1_000_000;
+
 impl RunConfig {
-    /// Number of transactions in the corpus: every intended time before the end of the load (constant: every
-    /// i ≥ 0 with i / rate < duration).
+    /// Number of transactions in the corpus — every intended time before the end of the load (constant: every
+    /// i ≥ 0 with i / rate < duration) — or, for a profile that is not constant and could ask for more than
+    /// [`EXACT_COUNT_LIMIT`], an upper bound: its highest rate × duration + 1 (each gap is at least 1 / that rate).
+    /// Validation only needs "at most"; counting millions of times one by one made it take seconds.
     pub fn corpus_len(&self) -> u64 {
         if self.profile != Profile::Constant {
-            let rates_ok = self.profile.rates(self.rate_tps).iter().all(|r| r.is_finite() && *r > 0.0);
-            if !rates_ok {
+            let rates = self.profile.rates(self.rate_tps);
+            if !rates.iter().all(|r| r.is_finite() && *r > 0.0) {
                 return 0;
             }
-            return intended_offsets(&self.profile, self.rate_tps, self.duration_s, MAX_CORPUS_TXS + 1).len() as u64;
+            let highest = rates.iter().copied().fold(0.0f64, f64::max);
+            let bound = (highest * self.duration_s).floor() + 1.0;
+            if bound > EXACT_COUNT_LIMIT as f64 {
+                return if bound >= u64::MAX as f64 { u64::MAX } else { bound as u64 };
+            }
+            return count_offsets(&self.profile, self.rate_tps, self.duration_s, MAX_CORPUS_TXS + 1);
         }
         let exact = self.rate_tps * self.duration_s;
         if !(exact.is_finite() && exact >= 0.0) {
@@ -129,10 +139,12 @@ impl Section for RunConfig {
         }
         let txs = self.corpus_len();
         if txs > MAX_CORPUS_TXS {
-            return invalid(
-                "run.rate_tps",
-                format!("rate × duration = {txs} transactions, more than the {MAX_CORPUS_TXS} a corpus may hold"),
-            );
+            let asked = match (&self.profile, txs) {
+                (Profile::Constant, _) => format!("rate × duration = {txs} transactions"),
+                (_, u64::MAX) => "the profile's highest rate × duration is beyond counting".to_string(),
+                _ => format!("the profile's highest rate × duration allows up to {txs} transactions"),
+            };
+            return invalid("run.rate_tps", format!("{asked}, more than the {MAX_CORPUS_TXS} a corpus may hold"));
         }
         if run.rate_tps * self.window().as_secs_f64() < 1.0 {
             return invalid(

@@ -191,6 +191,25 @@ fn corpus_len_counts_slots_before_the_end() {
     assert_eq!(c.corpus_len(), 1);
 }
 
+/// A profile that is not constant is counted exactly while it could ask for at most a million transactions
+/// (the count agrees with the send times the generator builds), and bounded by its highest rate beyond: a ramp
+/// from 5e120 tx/s (a fuzzer's find: counting it one by one took 16 s under ASan) is refused at once.
+#[test]
+fn a_varying_profile_is_counted_exactly_or_bounded_by_its_highest_rate() {
+    use crate::loadgen::schedule::{Profile, intended_offsets};
+    let mut c = BenchConfig::default();
+    c.run.duration_s = 10.0;
+    c.run.profile = Profile::Ramp { from: 100.0, to: 900.0 };
+    let exact = intended_offsets(&c.run.profile, c.run.rate_tps, 10.0, u64::MAX).len() as u64;
+    assert_eq!(c.corpus_len(), exact);
+    c.run.profile = Profile::Wave { low: 50_000.0, high: 150_000.0, period_s: 4.0 };
+    assert_eq!(c.corpus_len(), 1_500_001, "bounded: 150,000 tx/s × 10 s + 1");
+    c.run.profile = Profile::Ramp { from: 5.164997206502047e120, to: 1.8395971959103483e-307 };
+    assert_eq!(c.corpus_len(), u64::MAX);
+    let err = c.validate("test").expect_err("refused");
+    assert!(err.to_string().contains("more than the 20000000 a corpus may hold"), "{err}");
+}
+
 #[test]
 fn duration_override_scales_warmup_only_when_needed() {
     let mut c = BenchConfig::default(); // 10 s, 2 s warm-up, 1 s cool-down

@@ -77,31 +77,53 @@ impl Profile {
 /// Intended send times (from the start of the load) of every transaction with time < `duration_s`, at most
 /// `limit` of them. Constant: `i / rate`; other profiles: each gap is 1 / (rate at the previous time).
 pub fn intended_offsets(profile: &Profile, rate_tps: f64, duration_s: f64, limit: u64) -> Vec<Duration> {
-    let mut out = Vec::new();
-    if let Profile::Constant = profile {
-        if !(rate_tps > 0.0 && rate_tps.is_finite()) {
-            return out;
-        }
-        let mut i = 0u64;
-        loop {
-            let t = i as f64 / rate_tps;
-            if t >= duration_s || i >= limit {
-                return out;
-            }
-            out.push(Duration::from_secs_f64(t));
-            i += 1;
-        }
-    }
+    offsets(profile, rate_tps, duration_s).take(clamp_usize(limit)).map(Duration::from_secs_f64).collect()
+}
+
+/// How many intended send times [`intended_offsets`] would give, counted without building them (validation asks
+/// this of any config, and a profile can make millions of them).
+pub fn count_offsets(profile: &Profile, rate_tps: f64, duration_s: f64, limit: u64) -> u64 {
+    offsets(profile, rate_tps, duration_s).take(clamp_usize(limit)).count() as u64
+}
+
+fn clamp_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// The intended send times in seconds, in order: the one recurrence both [`intended_offsets`] and
+/// [`count_offsets`] walk.
+fn offsets(profile: &Profile, rate_tps: f64, duration_s: f64) -> impl Iterator<Item = f64> + '_ {
+    let constant = matches!(profile, Profile::Constant);
+    let valid_constant = rate_tps > 0.0 && rate_tps.is_finite();
+    let mut i = 0u64;
     let mut t = 0.0f64;
-    while t < duration_s && (out.len() as u64) < limit {
-        out.push(Duration::from_secs_f64(t));
-        let rate = profile.rate_at(rate_tps, t, duration_s);
-        if !(rate > 0.0 && rate.is_finite()) {
-            break;
+    let mut done = constant && !valid_constant;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
         }
-        t += 1.0 / rate;
-    }
-    out
+        if constant {
+            let at = i as f64 / rate_tps;
+            if at >= duration_s {
+                done = true;
+                return None;
+            }
+            i += 1;
+            return Some(at);
+        }
+        if t >= duration_s {
+            done = true;
+            return None;
+        }
+        let at = t;
+        let rate = profile.rate_at(rate_tps, t, duration_s);
+        if rate > 0.0 && rate.is_finite() {
+            t += 1.0 / rate;
+        } else {
+            done = true; // this time is the last one
+        }
+        Some(at)
+    })
 }
 
 #[cfg(test)]
