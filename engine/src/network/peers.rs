@@ -8,7 +8,7 @@
 
 use super::class::Class;
 use super::frame::encode_frame;
-use super::secure::{Identity, SecureReceiver, SecureSender, SecureStream};
+use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
 use crate::crypto::ValidatorKeyPair;
 use crate::types::{Message, ValidatorId};
@@ -92,6 +92,9 @@ pub struct PeerStats {
     pub dropped: BTreeMap<&'static str, u64>,
     /// Frames waiting in its queue.
     pub queued: usize,
+    /// Frames from it refused (bad or oversized header, undecodable payload, wrong class, failed decryption); each
+    /// closed the connection.
+    pub refused_frames: u64,
 }
 
 /// Why a message could not be queued.
@@ -118,6 +121,7 @@ struct Counters {
     bytes_in: AtomicU64,
     out: [AtomicU64; 3],
     r#in: [AtomicU64; 3],
+    refused_frames: AtomicU64,
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -235,7 +239,11 @@ impl Shared {
                         return; // nobody listens any more
                     }
                 }
-                Err(_) => break,
+                Err(RecvError::Frame(_) | RecvError::Noise(_)) => {
+                    peer.counters.refused_frames.fetch_add(1, Relaxed);
+                    break;
+                }
+                Err(RecvError::Closed | RecvError::Io(_)) => break,
             }
         }
         if alive.load(Relaxed) {
@@ -401,6 +409,7 @@ impl Network {
                     messages_in: by_class(&p.counters.r#in),
                     dropped: Class::ALL.iter().map(|c| (c.name(), queue.dropped(*c))).collect(),
                     queued: queue.len(),
+                    refused_frames: p.counters.refused_frames.load(Relaxed),
                 }
             })
             .collect()

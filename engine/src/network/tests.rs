@@ -278,4 +278,57 @@ mod peers {
         assert_eq!(net1.stats()[0].connects, 0);
         net1.stop();
     }
+
+    /// An authenticated peer that sends an oversized frame header, then one that sends a frame of the wrong class:
+    /// each connection is closed and counted, and the validator still talks to the next honest connection.
+    #[test]
+    fn bad_frames_from_an_authenticated_peer_close_the_connection_and_are_counted() {
+        let (l1, addr1) = listener();
+        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
+        let (net1, in1) = start(1, 2, l1, &addrs);
+        let (keys, registry) = validators(2);
+        let dial = || {
+            let stream = TcpStream::connect(addr1).expect("connect");
+            let s = SecureStream::connect(stream, &identity(0, &keys[0], &registry), 1).expect("handshake");
+            s.split().expect("split")
+        };
+        let mut oversized = vec![frame::FRAME_VERSION, Class::Gossip.tag()];
+        oversized.extend_from_slice(&u32::MAX.to_le_bytes());
+        let mut wrong_class = encode_frame(&Message::SyncRequest { from_height: 3 });
+        wrong_class[1] = Class::Consensus.tag();
+        for (k, bad) in [oversized, wrong_class].into_iter().enumerate() {
+            let (mut out, mut input, _) = dial();
+            out.send(&bad).expect("send");
+            assert!(input.recv().is_err(), "the validator closes the connection");
+            wait_for(&net1, 0, |s| s.refused_frames == k as u64 + 1);
+        }
+        let (mut out, _, _) = dial();
+        out.send(&encode_frame(&Message::SyncRequest { from_height: 4 })).expect("send");
+        assert_eq!(in1.recv_timeout(WAIT).expect("delivered"), (0, Message::SyncRequest { from_height: 4 }));
+        net1.stop();
+    }
+
+    /// Two hundred connections opened and closed at once without a word: each is refused at the handshake and
+    /// counted, and the validator still accepts a real peer afterwards.
+    #[test]
+    fn a_burst_of_empty_connections_is_refused_and_leaves_the_validator_working() {
+        let (l1, addr1) = listener();
+        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
+        let (net1, in1) = start(1, 2, l1, &addrs);
+        for _ in 0..200 {
+            drop(TcpStream::connect(addr1).expect("connect"));
+        }
+        let start_at = Instant::now();
+        while net1.refused() < 200 {
+            assert!(start_at.elapsed() < WAIT, "only {} of 200 refusals counted", net1.refused());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (keys, registry) = validators(2);
+        let stream = TcpStream::connect(addr1).expect("connect");
+        let s = SecureStream::connect(stream, &identity(0, &keys[0], &registry), 1).expect("handshake");
+        let (mut out, _, _) = s.split().expect("split");
+        out.send(&encode_frame(&Message::SyncRequest { from_height: 8 })).expect("send");
+        assert_eq!(in1.recv_timeout(WAIT).expect("delivered"), (0, Message::SyncRequest { from_height: 8 }));
+        net1.stop();
+    }
 }
