@@ -177,10 +177,20 @@ impl Shared {
         }
     }
 
+    /// Starts a thread of the network; the handles of threads that have ended are joined and let go here, so a
+    /// storm of connections leaves no trail of them.
     fn spawn(self: &Arc<Self>, name: String, work: impl FnOnce(Arc<Shared>) + Send + 'static) -> io::Result<()> {
         let shared = self.clone();
         let handle = std::thread::Builder::new().name(name).spawn(move || work(shared))?;
-        self.threads.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+        let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        let (ended, running): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut *threads).into_iter().partition(|h| h.is_finished());
+        *threads = running;
+        threads.push(handle);
+        drop(threads);
+        for h in ended {
+            let _ = h.join();
+        }
         Ok(())
     }
 
@@ -413,6 +423,12 @@ impl Network {
                 }
             })
             .collect()
+    }
+
+    /// Threads of the network not yet known to have ended (acceptor, diallers, two per live connection, handshakes
+    /// in progress; ended ones are let go at the next start of a thread).
+    pub fn threads(&self) -> usize {
+        self.shared.threads.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Inbound connections refused at the handshake so far (unknown or wrong-key peers, garbage, silence).
