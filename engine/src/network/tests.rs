@@ -203,6 +203,32 @@ mod peers {
         }
     }
 
+    /// Validator 1 of 2 alone on a loopback port, with its inbox and address (validator 0's address is a closed
+    /// port it never dials: the lower id dials).
+    fn lone_validator_1() -> (Network, Inbox, SocketAddr) {
+        let (l1, addr1) = listener();
+        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
+        let (net1, in1) = start(1, 2, l1, &addrs);
+        (net1, in1, addr1)
+    }
+
+    /// An honest connection to `addr` as validator 0, split into its halves.
+    fn dial_as_0(addr: SocketAddr) -> (SecureSender, SecureReceiver, TcpStream) {
+        let (keys, registry) = validators(2);
+        let stream = TcpStream::connect(addr).expect("connect");
+        let s = SecureStream::connect(stream, &identity(0, &keys[0], &registry), 1).expect("handshake");
+        s.split().expect("split")
+    }
+
+    /// Waits until `net` has refused `n` inbound connections (panics after `WAIT`).
+    fn wait_refused(net: &Network, n: u64) {
+        let start_at = Instant::now();
+        while net.refused() < n {
+            assert!(start_at.elapsed() < WAIT, "only {} of {n} refusals counted", net.refused());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     #[test]
     fn validators_connect_exchange_messages_and_count_them_by_class() {
         let listeners: Vec<TcpListener> = (0..3).map(|_| listener().0).collect();
@@ -261,20 +287,14 @@ mod peers {
 
     #[test]
     fn a_stranger_claiming_a_validator_id_is_refused_and_counted() {
-        let (l1, addr1) = listener();
-        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
-        let (net1, _in1) = start(1, 2, l1, &addrs);
+        let (net1, _in1, addr1) = lone_validator_1();
         let stranger = ValidatorKeyPair::from_seed([77; 32]);
         let (_, registry) = validators(2);
         let stream = TcpStream::connect(addr1).expect("connect");
         // In XX the dialler's proof travels in the last handshake message, so its side may finish; the validator
         // checks that proof and hangs up.
         let _dialled = SecureStream::connect(stream, &identity(0, &stranger, &registry), 1);
-        let start_at = Instant::now();
-        while net1.refused() == 0 {
-            assert!(start_at.elapsed() < WAIT, "the refusal was not counted");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_refused(&net1, 1);
         assert_eq!(net1.stats()[0].connects, 0);
         net1.stop();
     }
@@ -283,26 +303,18 @@ mod peers {
     /// each connection is closed and counted, and the validator still talks to the next honest connection.
     #[test]
     fn bad_frames_from_an_authenticated_peer_close_the_connection_and_are_counted() {
-        let (l1, addr1) = listener();
-        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
-        let (net1, in1) = start(1, 2, l1, &addrs);
-        let (keys, registry) = validators(2);
-        let dial = || {
-            let stream = TcpStream::connect(addr1).expect("connect");
-            let s = SecureStream::connect(stream, &identity(0, &keys[0], &registry), 1).expect("handshake");
-            s.split().expect("split")
-        };
+        let (net1, in1, addr1) = lone_validator_1();
         let mut oversized = vec![frame::FRAME_VERSION, Class::Gossip.tag()];
         oversized.extend_from_slice(&u32::MAX.to_le_bytes());
         let mut wrong_class = encode_frame(&Message::SyncRequest { from_height: 3 });
         wrong_class[1] = Class::Consensus.tag();
         for (k, bad) in [oversized, wrong_class].into_iter().enumerate() {
-            let (mut out, mut input, _) = dial();
+            let (mut out, mut input, _) = dial_as_0(addr1);
             out.send(&bad).expect("send");
             assert!(input.recv().is_err(), "the validator closes the connection");
             wait_for(&net1, 0, |s| s.refused_frames == k as u64 + 1);
         }
-        let (mut out, _, _) = dial();
+        let (mut out, _, _) = dial_as_0(addr1);
         out.send(&encode_frame(&Message::SyncRequest { from_height: 4 })).expect("send");
         assert_eq!(in1.recv_timeout(WAIT).expect("delivered"), (0, Message::SyncRequest { from_height: 4 }));
         net1.stop();
@@ -312,21 +324,12 @@ mod peers {
     /// counted, the validator still accepts a real peer afterwards, and no trail of their threads is left.
     #[test]
     fn a_burst_of_empty_connections_is_refused_and_leaves_the_validator_working() {
-        let (l1, addr1) = listener();
-        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
-        let (net1, in1) = start(1, 2, l1, &addrs);
+        let (net1, in1, addr1) = lone_validator_1();
         for _ in 0..200 {
             drop(TcpStream::connect(addr1).expect("connect"));
         }
-        let start_at = Instant::now();
-        while net1.refused() < 200 {
-            assert!(start_at.elapsed() < WAIT, "only {} of 200 refusals counted", net1.refused());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let (keys, registry) = validators(2);
-        let stream = TcpStream::connect(addr1).expect("connect");
-        let s = SecureStream::connect(stream, &identity(0, &keys[0], &registry), 1).expect("handshake");
-        let (mut out, _, _) = s.split().expect("split");
+        wait_refused(&net1, 200);
+        let (mut out, _, _) = dial_as_0(addr1);
         out.send(&encode_frame(&Message::SyncRequest { from_height: 8 })).expect("send");
         assert_eq!(in1.recv_timeout(WAIT).expect("delivered"), (0, Message::SyncRequest { from_height: 8 }));
         // The acceptor, the connection's writer and reader, and at most its handshake thread and a few refusals
