@@ -179,6 +179,7 @@ impl SecureStream {
             max_payload: self.max_payload,
             plain: self.plain,
             buf: vec![0u8; MAX_NOISE_MESSAGE],
+            piece: vec![0u8; MAX_NOISE_MESSAGE],
         };
         Ok((sender, receiver, socket))
     }
@@ -209,7 +210,10 @@ pub struct SecureReceiver {
     peer: ValidatorId,
     max_payload: usize,
     plain: Vec<u8>,
+    /// One Noise message as read off the socket.
     buf: Vec<u8>,
+    /// Its decryption (reused, not allocated per message).
+    piece: Vec<u8>,
 }
 
 impl SecureReceiver {
@@ -235,9 +239,8 @@ impl SecureReceiver {
                 Err(e) => return Err(e.into()),
             };
             read += 2 + len;
-            let mut piece = vec![0u8; len];
-            let n = lock(&self.noise).read_message(&self.buf[..len], &mut piece)?;
-            self.plain.extend_from_slice(&piece[..n]);
+            let n = lock(&self.noise).read_message(&self.buf[..len], &mut self.piece)?;
+            self.plain.extend_from_slice(&self.piece[..n]);
         }
     }
 }
