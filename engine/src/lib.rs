@@ -1,7 +1,7 @@
 //! hsbench-engine: the hyperscale-bench node as pure state machines, plus the runtimes that drive them.
 //!
 //! The floors point one way (checked by `tests/layers.rs`):
-//! - `types`, `crypto`: data, encodings, signatures;
+//! - `types`, `crypto`: data, encodings, signatures; `parallel`: one function over items on an optional pool;
 //! - `protocol`: the vocabulary every floor above speaks (`Event`, `Action`, `Timer`, the work jobs, `TxStatus`);
 //! - the components: `mempool`, `provisioning`, `bft`, `execution`, `storage` — each imports only downward;
 //! - `node`: one event dispatcher composing them;
@@ -21,6 +21,7 @@ pub mod livelock;
 pub mod mempool;
 pub mod network;
 pub mod node;
+pub mod parallel;
 pub mod protocol;
 pub mod provisioning;
 pub mod runtime;

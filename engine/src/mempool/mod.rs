@@ -44,9 +44,9 @@ pub use ready_queue::FeePriority;
 pub use reject::{Admitted, Rejection};
 pub use sender_queue::PendingTx;
 
+use crate::parallel::map_in_order;
 use crate::types::{Account, AccountId, AccountView, Hash, Transaction};
 use rayon::ThreadPool;
-use rayon::prelude::*;
 use shard::Shard;
 use std::collections::{BTreeMap, HashSet};
 use std::iter::Peekable;
@@ -256,10 +256,8 @@ impl Mempool {
         parts: Vec<P>,
         work: impl Fn((&mut Shard, P)) -> R + Sync + Send,
     ) -> Vec<R> {
-        match &self.pool {
-            Some(pool) => pool.install(|| self.shards.par_iter_mut().zip(parts).map(&work).collect()),
-            _ => self.shards.iter_mut().zip(parts).map(work).collect(),
-        }
+        let Mempool { shards, pool, .. } = self;
+        map_in_order(pool.as_deref(), 1, shards.iter_mut().zip(parts).collect(), work)
     }
 }
 

@@ -28,6 +28,7 @@ use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
 use crate::execution::ExecutionState;
 use crate::node::{NodeReport, NodeStateMachine};
+use crate::parallel::map_in_order;
 use crate::protocol::work::{ExecuteJob, VerifyJob, VerifyVerdicts};
 use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
 use crate::runtime::perform::{Host, perform};
@@ -37,7 +38,6 @@ use crate::storage::MemoryStorage;
 use crate::types::{Hash, Height, Message, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rayon::ThreadPool;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -217,15 +217,6 @@ impl Shared<'_> {
     }
 }
 
-/// `f` applied to every item, on `pool`'s threads when there is one and more than one item (else on the calling
-/// thread, one after the other); the results come back in the items' order, whatever order the threads finish in.
-fn in_order<T: Send, R: Send>(pool: Option<&ThreadPool>, items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
-    match pool {
-        Some(pool) if items.len() > 1 => pool.install(|| items.into_par_iter().map(f).collect()),
-        _ => items.into_iter().map(f).collect(),
-    }
-}
-
 impl Committee {
     /// Runs until `stop` is set.
     pub(crate) fn run(self) -> CommitteeOutcome {
@@ -258,7 +249,8 @@ impl Committee {
             if let Some((_, helpers)) = pool.as_mut() {
                 helpers.begin();
             }
-            let outputs = in_order(pool.as_ref().map(|(p, _)| &**p), jobs, |(i, m, r, w)| shared.work(i, m, r, w));
+            let outputs =
+                map_in_order(pool.as_ref().map(|(p, _)| &**p), 2, jobs, |(i, m, r, w)| shared.work(i, m, r, w));
             if let Some((_, helpers)) = pool.as_mut() {
                 helpers.charge();
             }
@@ -526,7 +518,7 @@ mod tests {
         };
         let drained = |pool: Option<&ThreadPool>| {
             let mut lp = Loop::new();
-            lp.merge(in_order(pool, (0..4).collect(), work));
+            lp.merge(map_in_order(pool, 2, (0..4).collect(), work));
             let mut events = Vec::new();
             while let Some((_, s)) = lp.queue.pop_due(at) {
                 let Payload::Local(Event::Timer(Timer::Propose { epoch, round })) = s.payload else {
