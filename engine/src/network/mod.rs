@@ -8,6 +8,9 @@
 //! over it, per-peer metrics in results, and the `node` / `cluster` commands.
 
 mod class;
+pub mod client;
+#[cfg(test)]
+mod client_tests;
 pub mod frame;
 mod peers;
 mod secure;
@@ -18,7 +21,7 @@ mod tests;
 
 pub use class::Class;
 pub use frame::{FrameError, decode_frame, encode_frame};
-pub use peers::{Backoff, Me, Network, NetworkConfig, PeerStats, SendError};
+pub use peers::{Backoff, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
 pub use secure::{
     HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, RecvError, SecureReceiver, SecureSender, SecureStream,
 };

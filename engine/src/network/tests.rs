@@ -175,6 +175,7 @@ mod peers {
             max_payload: MAX_PAYLOAD,
             handshake_timeout: Duration::from_secs(2),
             backoff: Backoff { first: Duration::from_millis(20), max: Duration::from_millis(200) },
+            on_thread: ThreadHook::default(),
         }
     }
 

@@ -32,6 +32,10 @@ pub struct CoreMap {
     /// Consensus-signature verification off the node thread, one thread per core; empty (the automatic layout's
     /// choice) keeps it on the node stage, batched there.
     pub vote_crypto: Vec<usize>,
+    /// The wire to the other validators (runs only when the node's peers are other processes): the network's
+    /// threads spread over these cores. The automatic layout shares ingress's core (both are light per
+    /// transaction).
+    pub network: Vec<usize>,
     /// The synthetic committee of node mode: its loop thread on the first core; from two cores its members run on a
     /// pool of one pinned thread per core (one core: on the loop thread, one after the other).
     pub committee: Vec<usize>,
@@ -48,6 +52,7 @@ impl CoreMap {
             StageKind::Execution => &self.execution,
             StageKind::Storage => &self.storage,
             StageKind::VoteCrypto => &self.vote_crypto,
+            StageKind::Network => &self.network,
             StageKind::Committee => &self.committee,
         }
     }
@@ -62,12 +67,13 @@ impl CoreMap {
             StageKind::Execution => &mut self.execution,
             StageKind::Storage => &mut self.storage,
             StageKind::VoteCrypto => &mut self.vote_crypto,
+            StageKind::Network => &mut self.network,
             StageKind::Committee => &mut self.committee,
         }
     }
 
     /// The stage lists by name, in pipeline order (committee last).
-    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 8] {
+    pub fn stages(&self) -> [(&'static str, &Vec<usize>); 9] {
         StageKind::ALL.map(|k| (k.name(), self.cores(k)))
     }
 
@@ -112,6 +118,7 @@ impl CoreMap {
                 execution: at(0),
                 storage: at(0),
                 vote_crypto: Vec::new(),
+                network: at(0),
                 committee: at(0),
             },
             2 => CoreMap {
@@ -122,6 +129,7 @@ impl CoreMap {
                 execution: at(1),
                 storage: at(1),
                 vote_crypto: Vec::new(),
+                network: at(0),
                 committee: at(0),
             },
             3..=5 => CoreMap {
@@ -132,6 +140,7 @@ impl CoreMap {
                 execution: at(c - 1),
                 storage: at(c - 1),
                 vote_crypto: Vec::new(),
+                network: at(0),
                 committee: at(0),
             },
             6..=11 => CoreMap {
@@ -142,6 +151,7 @@ impl CoreMap {
                 execution: at(3),
                 storage: at(3),
                 vote_crypto: Vec::new(),
+                network: at(1),
                 committee: at(0),
             },
             _ => CoreMap {
@@ -152,6 +162,7 @@ impl CoreMap {
                 execution: at(4),
                 storage: at(5),
                 vote_crypto: Vec::new(),
+                network: at(2),
                 committee: range(0, 2),
             },
         }
@@ -168,6 +179,7 @@ impl CoreMap {
 
 /// `cores = "auto"` or an explicit `[cores]` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // a config value, built once per run
 pub enum CoreLayout {
     /// [`CoreMap::auto`] over the cores the process may run on when the run starts.
     #[default]
@@ -209,8 +221,12 @@ impl CoreLayout {
                     let fallback = auto.cores(stage);
                     let list = map.cores_mut(stage);
                     if list.is_empty() && !fallback.is_empty() {
-                        let name = stage.name();
-                        warnings.push(format!("[cores] {name} is empty; using the automatic layout's {fallback:?}"));
+                        // The network runs only on the wire; a map written for committee runs need not name it.
+                        if stage != StageKind::Network {
+                            let name = stage.name();
+                            warnings
+                                .push(format!("[cores] {name} is empty; using the automatic layout's {fallback:?}"));
+                        }
                         list.clone_from(fallback);
                     }
                 }

@@ -33,13 +33,14 @@ mod storage;
 mod threads;
 mod timers;
 mod vote_crypto;
+mod wire;
 
 pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;
 pub use ingress::INGRESS_FLUSH;
 pub use metrics::{StageCounters, StageMetrics, thread_cpu_ns};
 pub use monitor::SAMPLE_EVERY;
-pub use node_mode::{NodeModeConfig, NodeUnderTest};
+pub use node_mode::{NetworkReport, NodeModeConfig, NodeUnderTest, Peers, WireConfig};
 pub use queue::{BatchSender, QueueClosed, batch_queue};
 pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, StageSample};
 pub use sigverify::transaction_items;

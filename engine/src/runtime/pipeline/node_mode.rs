@@ -7,6 +7,7 @@ use super::error::PipelineError;
 use super::execution::Execution;
 use super::ingress::Ingress;
 use super::messages::{Envelope, Executed, SystemInput};
+use super::metrics::LaneClocks;
 use super::metrics::{HelperClock, StageClock, StageMetrics};
 use super::monitor::{StageSeries, run_monitor};
 use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
@@ -15,16 +16,22 @@ use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive
 use super::sigverify::Sigverify;
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
 use super::storage::StorageStage;
+use super::threads::pin_to_core;
 use super::threads::{Warnings, available_cores, helper_pool, spawn_pinned, warn};
 use super::vote_crypto::VoteCryptoStage;
+use super::wire::{WireCounters, run_inbound, run_outbound};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
+use crate::network::{Me, Network, NetworkConfig, PeerStats, ThreadHook};
 use crate::protocol::TxEvent;
 use crate::protocol::work::{ExecuteJob, VerifyJob};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
 use crate::storage::{MemoryStorage, Storage};
 use crate::types::Transaction;
+use crate::types::ValidatorId;
+use std::collections::BTreeMap;
 use std::collections::HashSet;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -43,8 +50,9 @@ pub struct NodeModeConfig {
     pub chain: ChainConfig,
     /// Core layout, batch and queue sizes.
     pub pipeline: PipelineConfig,
-    /// One-way delay between the node under test and the committee, and between committee members (ms).
-    pub committee_latency_ms: f64,
+    /// Who the node under test exchanges consensus messages with: the synthetic committee in this process, or the
+    /// other validators over the real network.
+    pub peers: Peers,
     /// Verifies the node under test's signatures: its sigverify stage and its own vote and certificate checks
     /// (the `[crypto] backend` object; the `gpu` one comes from hsbench-kernels).
     pub backend: Arc<dyn VerifyBackend>,
@@ -58,7 +66,7 @@ impl std::fmt::Debug for NodeModeConfig {
         f.debug_struct("NodeModeConfig")
             .field("chain", &self.chain)
             .field("pipeline", &self.pipeline)
-            .field("committee_latency_ms", &self.committee_latency_ms)
+            .field("peers", &self.peers)
             .field("backend", &self.backend.name())
             .field("committee_backend", &self.committee_backend.name())
             .finish()
@@ -66,25 +74,69 @@ impl std::fmt::Debug for NodeModeConfig {
 }
 
 impl NodeModeConfig {
-    /// A node-mode config over `chain` with the default pipeline, a 1 ms committee link and `cpu-batch`
-    /// verification everywhere.
+    /// A node-mode config over `chain` with the default pipeline, the synthetic committee on a 1 ms link and
+    /// `cpu-batch` verification everywhere.
     pub fn new(chain: ChainConfig) -> Self {
         let backend = cpu_backend(CpuBackendKind::CpuBatch);
         NodeModeConfig {
             chain,
             pipeline: PipelineConfig::default(),
-            committee_latency_ms: 1.0,
+            peers: Peers::Committee { latency_ms: 1.0 },
             committee_backend: backend.clone(),
             backend,
         }
     }
 }
 
+/// Who the node under test exchanges consensus messages with.
+#[derive(Clone, Debug)]
+pub enum Peers {
+    /// The synthetic committee: validators 1..n−1 in this process on the `committee` cores, over a simulated link
+    /// with this one-way delay (ms), also between members. The node under test is validator 0 on fresh storage.
+    Committee {
+        /// One-way delay (ms).
+        latency_ms: f64,
+    },
+    /// The other validators, in other processes, over the real network (the `network` stage).
+    Wire(WireConfig),
+}
+
+/// Where a node on the wire listens and finds its peers.
+#[derive(Clone, Debug)]
+pub struct WireConfig {
+    /// This node's validator id (its storage, keys and place in the committee; it resumes from its storage).
+    pub me: ValidatorId,
+    /// Every validator's listen address, by id; ours is where we listen.
+    pub addrs: BTreeMap<ValidatorId, SocketAddr>,
+    /// A listener already bound to our address (tests bind port 0 first to learn free ports); `None` binds ours.
+    pub listener: Option<Arc<TcpListener>>,
+}
+
+/// The network stage's summary in a result (`wire` runs only).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct NetworkReport {
+    /// This node's validator id.
+    pub me: ValidatorId,
+    /// Each peer's connection counters: bytes and messages in and out by class, queue depth, drops by class,
+    /// connects, handshake failures, refused frames.
+    pub peers: Vec<PeerStats>,
+    /// Inbound connections refused at the handshake (unknown or wrong-key peers, garbage, silence).
+    pub refused_handshakes: u64,
+    /// Sends refused because a peer's consensus/sync queue was full (its connection was closed).
+    pub send_overloaded: u64,
+}
+
+/// The threads on the node's peer side.
+enum PeerThreads {
+    Committee(JoinHandle<CommitteeOutcome>),
+    Wire { network: Arc<Network>, bridge: Vec<(String, JoinHandle<()>)>, counters: Arc<WireCounters> },
+}
+
 struct Threads {
     workers: Vec<(String, JoinHandle<()>)>,
     node: JoinHandle<NodeOutcome>,
     execution: JoinHandle<ExecutionState>,
-    committee: JoinHandle<CommitteeOutcome>,
+    peers: PeerThreads,
     monitor: JoinHandle<Vec<StageSeries>>,
 }
 
@@ -99,6 +151,7 @@ pub struct NodeUnderTest {
     probes: Arc<Vec<StageProbe>>,
     committee_metrics: Arc<StageMetrics>,
     committee_validators: usize,
+    me: ValidatorId,
     core_map: CoreMap,
     warnings: Warnings,
     stop: Arc<AtomicBool>,
@@ -111,8 +164,18 @@ impl NodeUnderTest {
         let p = &cfg.pipeline;
         let allowed = available_cores();
         p.validate(&allowed).map_err(|e| PipelineError::Config(e.to_string()))?;
-        if !(cfg.committee_latency_ms.is_finite() && cfg.committee_latency_ms >= 0.0) {
-            return Err(PipelineError::Config(format!("committee_latency_ms = {}", cfg.committee_latency_ms)));
+        let (me, latency_ms) = match &cfg.peers {
+            Peers::Committee { latency_ms } => (0, *latency_ms),
+            Peers::Wire(w) => (w.me, 0.0),
+        };
+        if !(latency_ms.is_finite() && latency_ms >= 0.0) {
+            return Err(PipelineError::Config(format!("committee latency_ms = {latency_ms}")));
+        }
+        if usize::from(me) >= cfg.chain.validators {
+            return Err(PipelineError::Config(format!(
+                "validator {me} does not exist (the chain has {})",
+                cfg.chain.validators
+            )));
         }
         let (core_map, layout_warnings) = p.cores.resolve(&allowed).map_err(PipelineError::Config)?;
         let chain = &cfg.chain;
@@ -122,13 +185,13 @@ impl NodeUnderTest {
         note_layout(&core_map, &warnings);
 
         // The node under test: state machine + crypto inline, execution state and storage on their own stages.
-        let storage = ChainSetup::open_storage(chain, 0)?;
-        if storage.committed_height() > 0 {
+        let storage = ChainSetup::open_storage(chain, usize::from(me))?;
+        if matches!(cfg.peers, Peers::Committee { .. }) && storage.committed_height() > 0 {
             return Err(PipelineError::Config(
                 "node mode needs fresh storage (the committee starts at genesis)".into(),
             ));
         }
-        let (sm, services) = setup.build_node(chain, 0, storage)?;
+        let (sm, services) = setup.build_node(chain, usize::from(me), storage)?;
         // Admission shards: a pool on the admission cores the node stage hands each batch to (none: it admits).
         let admission = helper_pool(StageKind::Admission, &core_map.admission, 1, &warnings)?;
         let (sm, admission_clocks) = match admission {
@@ -142,7 +205,10 @@ impl NodeUnderTest {
         let crypto =
             NodeServices::new(votes, backend, ExecutionState::from_genesis(&[]), Box::new(MemoryStorage::new()));
 
-        let CommitteeParts { members, execution: shared_execution, validator_keys } = committee_members(&setup, chain)?;
+        let committee_parts = match cfg.peers {
+            Peers::Committee { .. } => Some(committee_members(&setup, chain)?),
+            Peers::Wire(_) => None,
+        };
 
         // The stage graph: ingress → sigverify → node → execution → storage → (callbacks) node, each bounded
         // queue counted on its producer's metrics; the node's return paths are unbounded (see `SystemInput`).
@@ -163,8 +229,12 @@ impl NodeUnderTest {
         let vote_crypto = !core_map.vote_crypto.is_empty();
         let (vote_tx, vote_rx) = crossbeam_channel::unbounded::<Vec<VerifyJob>>();
         // The stages that run: all of the pipeline's, an optional one only when the core map gives it cores.
-        let running: Vec<StageKind> =
-            StageKind::PIPELINE.into_iter().filter(|&k| !(k.optional() && core_map.cores(k).is_empty())).collect();
+        let wire = matches!(cfg.peers, Peers::Wire(_));
+        let running: Vec<StageKind> = StageKind::PIPELINE
+            .into_iter()
+            .filter(|&k| !(k.optional() && core_map.cores(k).is_empty()))
+            .filter(|&k| k != StageKind::Network || wire)
+            .collect();
 
         let probes: Arc<Vec<StageProbe>> = Arc::new(
             running
@@ -177,6 +247,7 @@ impl NodeUnderTest {
                         StageKind::Execution => vec![Box::new(exec_rx.clone())],
                         StageKind::Storage => vec![Box::new(store_rx.clone())],
                         StageKind::VoteCrypto => vec![Box::new(vote_rx.clone())],
+                        StageKind::Network => vec![Box::new(link_rx.clone())],
                         // Admission has no queue (the node stage hands it each batch); the committee is not a
                         // pipeline stage: their probes are their metrics.
                         StageKind::Admission | StageKind::Committee => Vec::new(),
@@ -189,11 +260,12 @@ impl NodeUnderTest {
 
         let stop = Arc::new(AtomicBool::new(false));
         let start = Instant::now();
-        let latency = Duration::from_secs_f64(cfg.committee_latency_ms / 1000.0);
+        let latency = Duration::from_secs_f64(latency_ms / 1000.0);
         let counters = Arc::new(NodeCounters::default());
         let events = Arc::new(Mutex::new(Vec::new()));
         let verifier = crypto.verifier().clone();
         let mut node_stage = Some(NodeStage {
+            me,
             sm,
             vote_crypto: vote_crypto.then(|| vote_tx.clone()),
             admission: admission_clocks.map(|clocks| HelperClock::new(clocks, counted(StageKind::Admission))),
@@ -205,7 +277,7 @@ impl NodeUnderTest {
             txs: node_rx,
             system: system_rx,
             execute: exec_tx,
-            committee: link_tx,
+            peers: link_tx,
             events: events.clone(),
             counters: counters.clone(),
             stop: stop.clone(),
@@ -261,9 +333,9 @@ impl NodeUnderTest {
                         let rx = exec_rx.clone();
                         execution = Some(spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?);
                     }
-                    // The committee is not in `PIPELINE`: it is started below, once the node's side stands. The
-                    // admission pool started with the node's state machine.
-                    StageKind::Committee | StageKind::Admission => {}
+                    // The committee is not in `PIPELINE` and the network is the peer side: both start below, once
+                    // the node's side stands. The admission pool started with the node's state machine.
+                    StageKind::Committee | StageKind::Admission | StageKind::Network => {}
                     StageKind::Storage => {
                         let stage = StorageStage { storage: storage.clone(), node: system_tx.clone() };
                         let rx = store_rx.clone();
@@ -287,23 +359,29 @@ impl NodeUnderTest {
         drop((submit_rx, verify_tx, verify_rx, node_tx, exec_rx, store_tx, store_rx, vote_tx, vote_rx));
         let missing = || PipelineError::Config("the core map gives the node or execution stage no core".into());
         let (node, execution) = (node.ok_or_else(missing)?, execution.ok_or_else(missing)?);
-        // From two committee cores its members run on a pool of one thread per core, charged to the committee.
-        let committee_pool = helper_pool(StageKind::Committee, &core_map.committee, 2, &warnings)?
-            .map(|(pool, clocks)| (pool, HelperClock::new(clocks, committee_metrics.clone())));
-        let committee = Committee {
-            members,
-            execution: Mutex::new(shared_execution),
-            validator_keys,
-            start,
-            latency,
-            clock: StageClock::new(committee_metrics.clone()),
-            pool: committee_pool,
-            from_node: link_rx,
-            to_node: system_tx,
-            stop: stop.clone(),
+        let peers = match (&cfg.peers, committee_parts) {
+            (Peers::Committee { .. }, Some(parts)) => PeerThreads::Committee(start_committee(
+                parts,
+                &core_map,
+                &committee_metrics,
+                &warnings,
+                (start, latency),
+                link_rx,
+                system_tx,
+                stop.clone(),
+            )?),
+            (Peers::Wire(w), _) => {
+                let net = NetworkSide {
+                    me,
+                    addrs: &w.addrs,
+                    listener: w.listener.clone(),
+                    setup: &setup,
+                    chain_id: chain.chain_id,
+                };
+                net.start(&core_map.network, counted(StageKind::Network), &warnings, link_rx, system_tx, stop.clone())?
+            }
+            (Peers::Committee { .. }, None) => return Err(PipelineError::Config("committee not built".into())),
         };
-        let committee_core = core_map.committee.first().copied();
-        let committee = spawn_pinned("committee".into(), committee_core, &warnings, move || committee.run())?;
         let (pr, s) = (probes.clone(), stop.clone());
         let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s))?;
 
@@ -317,10 +395,11 @@ impl NodeUnderTest {
             probes,
             committee_metrics,
             committee_validators: n - 1,
+            me,
             core_map,
             warnings,
             stop,
-            threads: Threads { workers, node, execution, committee, monitor },
+            threads: Threads { workers, node, execution, peers, monitor },
         })
     }
 
@@ -388,13 +467,31 @@ impl NodeUnderTest {
         let wall = self.start.elapsed();
         self.stop.store(true, Relaxed);
         let deadline = Instant::now() + JOIN_WAIT;
-        let Threads { workers, node, execution, committee, monitor } = self.threads;
+        let Threads { workers, node, execution, peers, monitor } = self.threads;
         let w = &self.warnings;
         for (name, h) in workers {
             join_bounded(h, &name, deadline, w);
         }
         let exec = join_bounded(execution, "execution", deadline, w);
-        let committee = join_bounded(committee, "committee", deadline, w).unwrap_or_default();
+        let (committee, network) = match peers {
+            PeerThreads::Committee(h) => (Some(join_bounded(h, "committee", deadline, w).unwrap_or_default()), None),
+            PeerThreads::Wire { network, bridge, counters } => {
+                for (name, h) in bridge {
+                    join_bounded(h, &name, deadline, w);
+                }
+                let report = NetworkReport {
+                    me: self.me,
+                    peers: network.stats(),
+                    refused_handshakes: network.refused(),
+                    send_overloaded: counters.overloaded.load(Relaxed),
+                };
+                match Arc::try_unwrap(network) {
+                    Ok(network) => network.stop(),
+                    Err(_) => warn(w, "the network is still shared at stop; its threads were left running".into()),
+                }
+                (None, Some(report))
+            }
+        };
         let series = join_bounded(monitor, "monitor", deadline, w).unwrap_or_default();
         let node = join_bounded(node, "node", deadline, w);
         let Some(node) = node else {
@@ -408,22 +505,18 @@ impl NodeUnderTest {
         let committed = self.counters.committed.load(Relaxed);
         let stages: Vec<StageReport> =
             self.probes.iter().enumerate().map(|(i, p)| stage_report(p, series.get(i), wall_ns, committed)).collect();
-        let compared: Vec<_> = node.roots.iter().filter(|(h, _)| committee.roots.contains_key(h)).collect();
-        let cross = compared.iter().filter(|(h, r)| committee.roots.get(h) != Some(r)).count() as u64;
         let cm = self.committee_metrics.counters();
-        let load = self.load_metrics.counters();
-        let delivered = self.counters.client_txs_in.load(Relaxed);
-        let warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        Ok(PipelineReport {
-            bottleneck: bottleneck(&stages),
-            stages,
-            committee: CommitteeReport {
+        let committee = committee.map(|committee| {
+            let compared: Vec<_> = node.roots.iter().filter(|(h, _)| committee.roots.contains_key(h)).collect();
+            let cross = compared.iter().filter(|(h, r)| committee.roots.get(h) != Some(r)).count() as u64;
+            let threads = StageKind::Committee.threads(&self.core_map.committee);
+            CommitteeReport {
                 validators: self.committee_validators,
                 cores: self.core_map.committee.clone(),
                 cpu_ns: committee.cpu_ns,
                 busy_ns: cm.busy_ns,
-                threads: StageKind::Committee.threads(&self.core_map.committee),
-                busy_pct: busy_pct(cm.busy_ns, StageKind::Committee.threads(&self.core_map.committee), wall_ns),
+                threads,
+                busy_pct: busy_pct(cm.busy_ns, threads, wall_ns),
                 signatures: committee.signatures,
                 blocks_proposed: committee.blocks_proposed,
                 messages_to_node: committee.messages_to_node,
@@ -431,7 +524,17 @@ impl NodeUnderTest {
                 state_roots_compared: compared.len() as u64,
                 state_root_mismatches: cross + committee.internal_mismatches,
                 members: committee.members,
-            },
+            }
+        });
+        let load = self.load_metrics.counters();
+        let delivered = self.counters.client_txs_in.load(Relaxed);
+        let warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Ok(PipelineReport {
+            bottleneck: bottleneck(&stages),
+            stages,
+            committee,
+            network,
+            roots: node.roots,
             node: node.report,
             core_map: self.core_map,
             warnings,
@@ -503,5 +606,108 @@ fn join_bounded<R>(h: JoinHandle<R>, name: &str, deadline: Instant, warnings: &W
             warn(warnings, format!("stage {name} panicked"));
             None
         }
+    }
+}
+
+/// Starts the synthetic committee on its cores: from two committee cores its members run on a pool of one thread
+/// per core, charged to the committee.
+#[allow(clippy::too_many_arguments)] // the committee's share of the pipeline's wiring, passed once
+fn start_committee(
+    parts: CommitteeParts,
+    core_map: &CoreMap,
+    metrics: &Arc<StageMetrics>,
+    warnings: &Warnings,
+    (start, latency): (Instant, Duration),
+    from_node: crossbeam_channel::Receiver<Vec<Envelope>>,
+    to_node: crossbeam_channel::Sender<Vec<SystemInput>>,
+    stop: Arc<AtomicBool>,
+) -> Result<JoinHandle<CommitteeOutcome>, PipelineError> {
+    let CommitteeParts { members, execution, validator_keys } = parts;
+    let pool = helper_pool(StageKind::Committee, &core_map.committee, 2, warnings)?
+        .map(|(pool, clocks)| (pool, HelperClock::new(clocks, metrics.clone())));
+    let committee = Committee {
+        members,
+        execution: Mutex::new(execution),
+        validator_keys,
+        start,
+        latency,
+        clock: StageClock::new(metrics.clone()),
+        pool,
+        from_node,
+        to_node,
+        stop,
+    };
+    spawn_pinned("committee".into(), core_map.committee.first().copied(), warnings, move || committee.run())
+}
+
+/// What a node on the wire needs to start its network.
+struct NetworkSide<'a> {
+    me: ValidatorId,
+    addrs: &'a BTreeMap<ValidatorId, SocketAddr>,
+    listener: Option<Arc<TcpListener>>,
+    setup: &'a ChainSetup,
+    chain_id: u32,
+}
+
+impl NetworkSide<'_> {
+    /// Binds our address, starts the network with every thread pinned to the network cores (round robin) and its
+    /// CPU time counted, and the two threads bridging it to the node stage.
+    fn start(
+        self,
+        cores: &[usize],
+        metrics: Arc<StageMetrics>,
+        warnings: &Warnings,
+        from_node: crossbeam_channel::Receiver<Vec<Envelope>>,
+        to_node: crossbeam_channel::Sender<Vec<SystemInput>>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<PeerThreads, PipelineError> {
+        let me = self.me;
+        let addr = *self
+            .addrs
+            .get(&me)
+            .ok_or_else(|| PipelineError::Config(format!("no listen address for validator {me}")))?;
+        let listener = match &self.listener {
+            Some(bound) => bound.try_clone(),
+            None => TcpListener::bind(addr),
+        }
+        .map_err(|e| PipelineError::Config(format!("listening on {addr}: {e}")))?;
+        let keys = self
+            .setup
+            .keys
+            .get(usize::from(me))
+            .cloned()
+            .ok_or_else(|| PipelineError::Config(format!("validator {me} has no keys")))?;
+        let validators = self.setup.keys.iter().enumerate().map(|(i, k)| (i as ValidatorId, k.public().ed25519));
+        let identity = Me { id: me, keys, chain_id: self.chain_id, validators: Arc::new(validators.collect()) };
+        let clocks = Arc::new(LaneClocks::default());
+        let mut net_cfg = NetworkConfig::new(self.addrs.clone());
+        let (hook_clocks, hook_cores, hook_warnings) = (clocks.clone(), cores.to_vec(), warnings.clone());
+        let next = AtomicU64::new(0);
+        net_cfg.on_thread = ThreadHook(Some(Arc::new(move || {
+            if !hook_cores.is_empty() {
+                let k = next.fetch_add(1, Relaxed) as usize % hook_cores.len();
+                if let Err(w) = pin_to_core(hook_cores[k]) {
+                    warn(&hook_warnings, format!("network thread: {w}"));
+                }
+            }
+            hook_clocks.register_current();
+        })));
+        let (inbox_tx, inbox_rx) = crossbeam_channel::unbounded();
+        let network = Network::start(identity, listener, net_cfg, inbox_tx)
+            .map_err(|source| PipelineError::Spawn { stage: "network".into(), source })?;
+        let network = Arc::new(network);
+        let counters = Arc::new(WireCounters::default());
+        let core = cores.first().copied();
+        let (net, c, s) = (network.clone(), counters.clone(), stop.clone());
+        let threads = HelperClock::new(clocks, metrics.clone());
+        let clock = StageClock::new(metrics.clone());
+        let out = spawn_pinned("wire-out".into(), core, warnings, move || {
+            run_outbound(net, from_node, clock, threads, c, s)
+        })?;
+        let clock = StageClock::new(metrics);
+        let inbound = spawn_pinned("wire-in".into(), cores.get(1).or(cores.first()).copied(), warnings, move || {
+            run_inbound(me, inbox_rx, to_node, clock, stop)
+        })?;
+        Ok(PeerThreads::Wire { network, bridge: vec![("wire-out".into(), out), ("wire-in".into(), inbound)], counters })
     }
 }

@@ -48,6 +48,8 @@ pub(crate) struct NodeOutcome {
 
 /// Everything the node stage thread owns.
 pub(crate) struct NodeStage {
+    /// The node's validator id (sender of its messages, `node` of its tx events).
+    pub me: ValidatorId,
     pub sm: NodeStateMachine,
     pub crypto: NodeServices,
     /// The vote-crypto stage's queue, when it has cores; else the node stage verifies itself.
@@ -62,7 +64,8 @@ pub(crate) struct NodeStage {
     pub txs: Receiver<Vec<(Transaction, bool)>>,
     pub system: Receiver<Vec<SystemInput>>,
     pub execute: BatchSender<ExecuteJob>,
-    pub committee: Sender<Vec<Envelope>>,
+    /// Outgoing consensus messages: to the synthetic committee's link or the network stage.
+    pub peers: Sender<Vec<Envelope>>,
     pub events: Arc<Mutex<Vec<TxEvent>>>,
     pub counters: Arc<NodeCounters>,
     pub stop: Arc<AtomicBool>,
@@ -223,6 +226,7 @@ impl NodeStage {
     fn apply_all(&mut self, actions: Vec<Action>, timers: &mut TimerHeap<Timer>, out: &mut Outbox) -> Vec<Event> {
         let mut callbacks = Vec::new();
         let mut host = StageHost {
+            me: self.me,
             storage: &self.storage,
             start: self.start,
             latency: self.latency,
@@ -241,8 +245,8 @@ impl NodeStage {
         let produced = out.envelopes.len() + out.jobs.len() + out.events.len();
         self.clock.metrics().gave(produced);
         if !out.envelopes.is_empty() {
-            // The committee stops after the node stage; a closed link only happens at shutdown.
-            let _ = self.committee.send(std::mem::take(&mut out.envelopes));
+            // The peer side stops after the node stage; a closed link only happens at shutdown.
+            let _ = self.peers.send(std::mem::take(&mut out.envelopes));
         }
         if !out.events.is_empty() {
             self.events.lock().unwrap_or_else(|e| e.into_inner()).append(&mut out.events);
@@ -260,6 +264,7 @@ impl NodeStage {
 /// timers in the stage's heap, executions to the execution stage, the safety state and sync reads on the storage
 /// the storage stage shares, signature checks and aggregation inline.
 struct StageHost<'a> {
+    me: ValidatorId,
     storage: &'a Mutex<Box<dyn Storage>>,
     start: Instant,
     latency: Duration,
@@ -272,7 +277,7 @@ struct StageHost<'a> {
 impl Host for StageHost<'_> {
     fn send(&mut self, to: Option<ValidatorId>, message: Message) {
         let at = Instant::now() + self.latency;
-        self.out.envelopes.push(Envelope { at, from: 0, to, message });
+        self.out.envelopes.push(Envelope { at, from: self.me, to, message });
     }
 
     fn set_timer(&mut self, timer: Timer, after: Duration) {
@@ -284,7 +289,7 @@ impl Host for StageHost<'_> {
             TxStatus::Committed { .. } => self.counters.committed.fetch_add(1, Relaxed),
             TxStatus::Rejected(_) => self.counters.rejected.fetch_add(1, Relaxed),
         };
-        self.out.events.push(TxEvent { node: 0, tx_hash, status, at: self.start.elapsed() });
+        self.out.events.push(TxEvent { node: usize::from(self.me), tx_hash, status, at: self.start.elapsed() });
     }
 
     fn callback(&mut self, event: Event) {

@@ -96,8 +96,13 @@ pub struct PipelineReport {
     pub stages: Vec<StageReport>,
     /// The stage with the highest busy % per thread.
     pub bottleneck: String,
-    /// The synthetic committee (not part of the node's cost).
-    pub committee: CommitteeReport,
+    /// The synthetic committee (not part of the node's cost), when the node's peers were the committee.
+    pub committee: Option<CommitteeReport>,
+    /// The network stage's per-peer counters, when the node's peers were other processes over the wire.
+    pub network: Option<super::node_mode::NetworkReport>,
+    /// State root of every height the node executed (agreement checks across processes).
+    #[serde(skip)]
+    pub roots: std::collections::BTreeMap<crate::types::Height, crate::types::Hash>,
     /// The node under test's summary.
     pub node: NodeReport,
     /// The core map the run used.

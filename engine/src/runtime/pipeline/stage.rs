@@ -34,6 +34,10 @@ pub enum StageKind {
     /// Verifies the node's consensus signatures (votes, timeouts, proposals, certificates) in batches, one thread
     /// per core, off the node thread; with no cores the node stage verifies them itself.
     VoteCrypto,
+    /// The wire to the other validators (`wire` runs only): the network's reader, writer, acceptor and dialler
+    /// threads and the two threads bridging it to the node stage, all on its cores. Not started when the peers are
+    /// the in-process synthetic committee.
+    Network,
     /// The synthetic committee (node mode's other validators): one loop thread on its first core; from two cores its
     /// members run on a pool of one pinned thread per core.
     Committee,
@@ -42,7 +46,7 @@ pub enum StageKind {
 impl StageKind {
     /// The node under test's stages, in pipeline order (each feeds the next; admission works for the node stage,
     /// storage and vote-crypto answer it).
-    pub const PIPELINE: [StageKind; 7] = [
+    pub const PIPELINE: [StageKind; 8] = [
         StageKind::Ingress,
         StageKind::Sigverify,
         StageKind::Admission,
@@ -50,11 +54,12 @@ impl StageKind {
         StageKind::Execution,
         StageKind::Storage,
         StageKind::VoteCrypto,
+        StageKind::Network,
     ];
 
     /// Every stage with a core list: the pipeline's, then the committee.
-    pub const ALL: [StageKind; 8] = {
-        let mut all = [StageKind::Committee; 8];
+    pub const ALL: [StageKind; 9] = {
+        let mut all = [StageKind::Committee; 9];
         let mut k = 0;
         while k < StageKind::PIPELINE.len() {
             all[k] = StageKind::PIPELINE[k];
@@ -73,6 +78,7 @@ impl StageKind {
             StageKind::Execution => "execution",
             StageKind::Storage => "storage",
             StageKind::VoteCrypto => "vote_crypto",
+            StageKind::Network => "network",
             StageKind::Committee => "committee",
         }
     }
@@ -87,9 +93,10 @@ impl StageKind {
     /// first core; a single core executes sequentially); admission one shard per core (a pool the node stage hands
     /// each batch to); the committee one per core (from two cores a pool pinned to them runs its members, driven by
     /// its loop thread on the first core, which waits while they work; a single core runs them on the loop
-    /// thread); every other stage one on its first core.
+    /// thread); the network's threads spread over its cores (one per peer connection and more, so its busy % is
+    /// over all its cores); every other stage one on its first core.
     pub fn threads(self, cores: &[usize]) -> usize {
-        if self.widens() { cores.len().max(1) } else { 1 }
+        if self.widens() || self == StageKind::Network { cores.len().max(1) } else { 1 }
     }
 
     /// Whether more cores give the stage more threads (sigverify, admission shards, execution lanes, vote-crypto,
@@ -234,8 +241,8 @@ impl<T: Send> QueueLen for Receiver<T> {
 mod tests {
     use super::*;
 
-    /// `ALL` is the pipeline in order, then the committee; names round-trip; only the widening stages get a
-    /// thread per core.
+    /// `ALL` is the pipeline in order, then the committee; names round-trip; only the widening stages (and the
+    /// network, whose threads spread over its cores) get a thread per core.
     #[test]
     fn stage_kinds_are_listed_once_in_order() {
         assert_eq!(StageKind::ALL[..StageKind::PIPELINE.len()], StageKind::PIPELINE);
@@ -244,7 +251,8 @@ mod tests {
             assert_eq!(kind.index(), k);
             assert_eq!(StageKind::from_name(kind.name()), Some(kind));
             let threads = kind.threads(&[3, 4, 5]);
-            assert_eq!(threads, if kind.widens() { 3 } else { 1 }, "{}", kind.name());
+            let spread = kind.widens() || kind == StageKind::Network;
+            assert_eq!(threads, if spread { 3 } else { 1 }, "{}", kind.name());
         }
     }
 }

@@ -1,0 +1,383 @@
+//! The client port: how a load client (or a wallet) hands a validator transactions and hears back their fate.
+//!
+//! Plain TCP (clients are not validators: they hold no validator key, and every transaction carries its own
+//! signature); each message is `length u32 LE · canonical encoding` of a [`ClientMessage`]. A client sends
+//! `Submit` batches; the validator answers with `Statuses` for the transactions that connection submitted, once each
+//! is committed or rejected. A malformed or oversized message closes the connection and is counted.
+
+use super::peers::ThreadHook;
+use crate::protocol::{RejectReason, TxStatus};
+use crate::types::codec::{self, Decode, DecodeError, Encode, MAX_LEN, Reader, Writer};
+use crate::types::{Hash, Transaction};
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Most clients one validator serves at once; more are refused (and counted).
+pub const MAX_CLIENTS: usize = 64;
+
+/// How often the acceptor looks at its stop flag, and how long a blocked read waits before looking too.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Longest a write to a client may block before the client is dropped (a client that stops reading must not hold
+/// the validator's status fan-out up).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What travels on a client connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientMessage {
+    /// Client → validator: transactions to admit.
+    Submit(Vec<Transaction>),
+    /// Validator → client: the fate of transactions this connection submitted.
+    Statuses(Vec<(Hash, TxStatus)>),
+}
+
+impl Encode for TxStatus {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            TxStatus::Committed { height, success } => w.u8(0).u64(*height).u8(u8::from(*success)),
+            TxStatus::Rejected(reason) => w.u8(1).u8(reason_tag(*reason)),
+        };
+    }
+}
+
+impl Decode for TxStatus {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.u8()? {
+            0 => {
+                let height = r.u64()?;
+                let success = match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    tag => return Err(DecodeError::Tag { what: "commit success", tag }),
+                };
+                Ok(TxStatus::Committed { height, success })
+            }
+            1 => {
+                let tag = r.u8()?;
+                let reason = RejectReason::ALL.get(usize::from(tag)).copied();
+                reason.map(TxStatus::Rejected).ok_or(DecodeError::Tag { what: "reject reason", tag })
+            }
+            tag => Err(DecodeError::Tag { what: "tx status", tag }),
+        }
+    }
+}
+
+fn reason_tag(reason: RejectReason) -> u8 {
+    RejectReason::ALL.iter().position(|r| *r == reason).unwrap_or(0) as u8
+}
+
+impl Encode for (Hash, TxStatus) {
+    fn encode_to(&self, w: &mut Writer) {
+        w.put(&self.0).put(&self.1);
+    }
+}
+
+impl Decode for (Hash, TxStatus) {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok((Hash::decode_from(r)?, TxStatus::decode_from(r)?))
+    }
+}
+
+impl Encode for ClientMessage {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            ClientMessage::Submit(txs) => w.u8(0).list(txs),
+            ClientMessage::Statuses(statuses) => w.u8(1).list(statuses),
+        };
+    }
+}
+
+impl Decode for ClientMessage {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.u8()? {
+            0 => r.list("submitted transactions", MAX_LEN).map(ClientMessage::Submit),
+            1 => r.list("tx statuses", MAX_LEN).map(ClientMessage::Statuses),
+            tag => Err(DecodeError::Tag { what: "client message", tag }),
+        }
+    }
+}
+
+/// Why a client message could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The socket failed or closed.
+    #[error("client connection: {0}")]
+    Io(#[from] io::Error),
+    /// The length prefix is over the limit.
+    #[error("client message of {len} bytes is over the limit of {limit}")]
+    TooLarge {
+        /// Announced length.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The bytes are not a client message.
+    #[error("malformed client message: {0}")]
+    Malformed(#[from] DecodeError),
+}
+
+/// Writes one message (length prefix, canonical encoding).
+pub fn write_client_message(w: &mut impl Write, message: &ClientMessage) -> io::Result<()> {
+    let body = codec::encode(message);
+    let mut framed = Vec::with_capacity(4 + body.len());
+    framed.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    framed.extend_from_slice(&body);
+    w.write_all(&framed)
+}
+
+/// Reads one message, refusing a length over `max` before reading its body.
+pub fn read_client_message(r: &mut impl Read, max: usize) -> Result<ClientMessage, ClientError> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len)?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > max {
+        return Err(ClientError::TooLarge { len, limit: max });
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)?;
+    Ok(codec::decode(&body)?)
+}
+
+/// What the client port did so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClientPortStats {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections refused because [`MAX_CLIENTS`] were open.
+    pub refused_connections: u64,
+    /// Transactions received.
+    pub txs_in: u64,
+    /// Statuses sent back.
+    pub statuses_out: u64,
+    /// Messages refused (oversized, malformed, or a `Statuses` from a client); each closed its connection.
+    pub refused_messages: u64,
+    /// Statuses for transactions no open connection submitted (its client left): counted, not sent.
+    pub orphan_statuses: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    connections: AtomicU64,
+    refused_connections: AtomicU64,
+    txs_in: AtomicU64,
+    statuses_out: AtomicU64,
+    refused_messages: AtomicU64,
+    orphan_statuses: AtomicU64,
+}
+
+/// Where submitted transactions go (the validator's ingress).
+pub type SubmitFn = Arc<dyn Fn(Vec<Transaction>) + Send + Sync>;
+
+struct PortShared {
+    submit: SubmitFn,
+    hook: ThreadHook,
+    stop: AtomicBool,
+    counters: Counters,
+    /// Open connections' write halves, by connection id.
+    writers: Mutex<HashMap<u64, TcpStream>>,
+    /// Which connection submitted each transaction still waiting for its fate.
+    owners: Mutex<HashMap<Hash, u64>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// A validator's client port: an acceptor thread and a reader per client (see the module doc).
+pub struct ClientPort {
+    shared: Arc<PortShared>,
+    local_addr: SocketAddr,
+}
+
+impl ClientPort {
+    /// Serves clients on `listener`, handing each submitted batch to `submit`; every thread runs `hook` first.
+    pub fn start(listener: TcpListener, submit: SubmitFn, hook: ThreadHook) -> io::Result<ClientPort> {
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let shared = Arc::new(PortShared {
+            submit,
+            hook,
+            stop: AtomicBool::new(false),
+            counters: Counters::default(),
+            writers: Mutex::new(HashMap::new()),
+            owners: Mutex::new(HashMap::new()),
+            threads: Mutex::new(Vec::new()),
+        });
+        spawn(&shared, "client-accept".into(), move |s| accept_loop(&s, listener))?;
+        Ok(ClientPort { shared, local_addr })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Sends each status to the connection that submitted its transaction (statuses of transactions no open
+    /// connection submitted are counted as orphans). A client whose socket fails or blocks past the write timeout is
+    /// dropped.
+    pub fn publish(&self, statuses: Vec<(Hash, TxStatus)>) {
+        let mut by_conn: HashMap<u64, Vec<(Hash, TxStatus)>> = HashMap::new();
+        {
+            let mut owners = self.shared.owners.lock().unwrap_or_else(|e| e.into_inner());
+            for (hash, status) in statuses {
+                match owners.remove(&hash) {
+                    Some(conn) => by_conn.entry(conn).or_default().push((hash, status)),
+                    None => {
+                        self.shared.counters.orphan_statuses.fetch_add(1, Relaxed);
+                    }
+                }
+            }
+        }
+        let mut writers = self.shared.writers.lock().unwrap_or_else(|e| e.into_inner());
+        for (conn, statuses) in by_conn {
+            let n = statuses.len() as u64;
+            let Some(stream) = writers.get_mut(&conn) else {
+                self.shared.counters.orphan_statuses.fetch_add(n, Relaxed);
+                continue;
+            };
+            match write_client_message(stream, &ClientMessage::Statuses(statuses)) {
+                Ok(()) => {
+                    self.shared.counters.statuses_out.fetch_add(n, Relaxed);
+                }
+                Err(_) => {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    writers.remove(&conn);
+                }
+            }
+        }
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> ClientPortStats {
+        let c = &self.shared.counters;
+        ClientPortStats {
+            connections: c.connections.load(Relaxed),
+            refused_connections: c.refused_connections.load(Relaxed),
+            txs_in: c.txs_in.load(Relaxed),
+            statuses_out: c.statuses_out.load(Relaxed),
+            refused_messages: c.refused_messages.load(Relaxed),
+            orphan_statuses: c.orphan_statuses.load(Relaxed),
+        }
+    }
+
+    /// Closes every connection and joins every thread.
+    pub fn stop(self) {
+        self.shared.stop.store(true, Relaxed);
+        for (_, stream) in self.shared.writers.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        loop {
+            let batch: Vec<JoinHandle<()>> =
+                std::mem::take(&mut *self.shared.threads.lock().unwrap_or_else(|e| e.into_inner()));
+            if batch.is_empty() {
+                break;
+            }
+            for h in batch {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+fn spawn(
+    shared: &Arc<PortShared>,
+    name: String,
+    work: impl FnOnce(Arc<PortShared>) + Send + 'static,
+) -> io::Result<()> {
+    let s = shared.clone();
+    let handle = std::thread::Builder::new().name(name).spawn(move || {
+        if let Some(hook) = &s.hook.0 {
+            hook();
+        }
+        work(s)
+    })?;
+    let mut threads = shared.threads.lock().unwrap_or_else(|e| e.into_inner());
+    threads.retain(|h| !h.is_finished());
+    threads.push(handle);
+    Ok(())
+}
+
+fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {
+    let mut next_id = 0u64;
+    while !shared.stop.load(Relaxed) {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            Err(_) => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+        };
+        let open = shared.writers.lock().unwrap_or_else(|e| e.into_inner()).len();
+        if open >= MAX_CLIENTS {
+            shared.counters.refused_connections.fetch_add(1, Relaxed);
+            continue; // dropped: the socket closes
+        }
+        let Ok(writer) = stream.try_clone() else { continue };
+        let configured = stream.set_nonblocking(false).and_then(|_| stream.set_read_timeout(Some(POLL)));
+        if configured.and_then(|_| writer.set_write_timeout(Some(WRITE_TIMEOUT))).is_err() {
+            continue;
+        }
+        next_id += 1;
+        let id = next_id;
+        shared.writers.lock().unwrap_or_else(|e| e.into_inner()).insert(id, writer);
+        shared.counters.connections.fetch_add(1, Relaxed);
+        if spawn(shared, format!("client-{id}"), move |s| read_loop(&s, id, stream)).is_err() {
+            shared.writers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        }
+    }
+}
+
+/// Reads one client's messages until it leaves, errs, or sends something that is not a `Submit`.
+fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
+    let mut reader = TimeoutReader { stream, stop: &shared.stop };
+    loop {
+        match read_client_message(&mut reader, MAX_LEN) {
+            Ok(ClientMessage::Submit(txs)) => {
+                shared.counters.txs_in.fetch_add(txs.len() as u64, Relaxed);
+                {
+                    let mut owners = shared.owners.lock().unwrap_or_else(|e| e.into_inner());
+                    for tx in &txs {
+                        owners.insert(tx.hash(), id);
+                    }
+                }
+                (shared.submit)(txs);
+            }
+            Ok(ClientMessage::Statuses(_)) | Err(ClientError::TooLarge { .. } | ClientError::Malformed(_)) => {
+                shared.counters.refused_messages.fetch_add(1, Relaxed);
+                break;
+            }
+            Err(ClientError::Io(_)) => break,
+        }
+    }
+    if let Some(w) = shared.writers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
+        let _ = w.shutdown(Shutdown::Both);
+    }
+}
+
+/// A blocking read that wakes every [`POLL`] to look at the stop flag (and fails once it is set), so a silent
+/// client never keeps its reader thread past stop.
+struct TimeoutReader<'a> {
+    stream: TcpStream,
+    stop: &'a AtomicBool,
+}
+
+impl Read for TimeoutReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.stop.load(Relaxed) {
+                return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "client port stopping"));
+            }
+            match self.stream.read(buf) {
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+}

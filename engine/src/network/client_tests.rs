@@ -1,0 +1,105 @@
+//! The client port on loopback: statuses go back only to the connection that submitted, and every malformed,
+//! oversized or wrong-direction message is refused, counted and closes its connection.
+
+use super::client::*;
+use super::peers::ThreadHook;
+use crate::protocol::{RejectReason, TxStatus};
+use crate::types::codec;
+use crate::types::{Hash, Transaction};
+use proptest::prelude::*;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn txs(from: u8, n: u64) -> Vec<Transaction> {
+    let key = crate::crypto::ed25519_signing_key_from_seed([from; 32]);
+    (0..n).map(|i| Transaction::signed(&key, 7, [3; 32], 1, 1, i, Vec::new())).collect()
+}
+
+/// A port whose submissions land in the returned list.
+fn port() -> (ClientPort, Arc<Mutex<Vec<Transaction>>>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let submit: SubmitFn = Arc::new(move |txs| sink.lock().expect("sink").extend(txs));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    (ClientPort::start(listener, submit, ThreadHook::default()).expect("port starts"), got)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn status() -> impl Strategy<Value = TxStatus> {
+    prop_oneof![
+        (any::<u64>(), any::<bool>()).prop_map(|(height, success)| TxStatus::Committed { height, success }),
+        (0..RejectReason::ALL.len()).prop_map(|i| TxStatus::Rejected(RejectReason::ALL[i])),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn statuses_round_trip(entries in prop::collection::vec((any::<[u8; 32]>().prop_map(Hash), status()), 0..40)) {
+        let m = ClientMessage::Statuses(entries);
+        prop_assert_eq!(codec::decode::<ClientMessage>(&codec::encode(&m)), Ok(m));
+    }
+
+    /// Any byte string decodes to a message or an error, never a panic.
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = codec::decode::<ClientMessage>(&bytes);
+    }
+}
+
+#[test]
+fn submissions_arrive_and_statuses_go_back_only_to_their_submitter() {
+    let (port, got) = port();
+    let (mut a, mut b) =
+        (TcpStream::connect(port.local_addr()).expect("a"), TcpStream::connect(port.local_addr()).expect("b"));
+    let (from_a, from_b) = (txs(1, 3), txs(2, 2));
+    write_client_message(&mut a, &ClientMessage::Submit(from_a.clone())).expect("a sends");
+    write_client_message(&mut b, &ClientMessage::Submit(from_b.clone())).expect("b sends");
+    wait_until("both batches", || got.lock().expect("sink").len() == 5);
+    let committed = TxStatus::Committed { height: 4, success: true };
+    let mut statuses: Vec<(Hash, TxStatus)> = from_a.iter().chain(&from_b).map(|t| (t.hash(), committed)).collect();
+    statuses.push((Hash([9; 32]), committed)); // nobody's
+    port.publish(statuses);
+    let read = |s: &mut TcpStream| match read_client_message(s, 1 << 20).expect("statuses") {
+        ClientMessage::Statuses(st) => st.into_iter().map(|(h, _)| h).collect::<Vec<_>>(),
+        other => panic!("expected statuses, got {other:?}"),
+    };
+    assert_eq!(read(&mut a), from_a.iter().map(Transaction::hash).collect::<Vec<_>>());
+    assert_eq!(read(&mut b), from_b.iter().map(Transaction::hash).collect::<Vec<_>>());
+    let stats = port.stats();
+    assert_eq!((stats.connections, stats.txs_in, stats.statuses_out, stats.orphan_statuses), (2, 5, 5, 1));
+    port.stop();
+}
+
+#[test]
+fn malformed_oversized_and_wrong_direction_messages_are_refused_and_close_the_connection() {
+    let (port, got) = port();
+    let statuses = ClientMessage::Statuses(vec![(Hash([1; 32]), TxStatus::Rejected(RejectReason::NonceGap))]);
+    let mut wrong_direction = Vec::new();
+    write_client_message(&mut wrong_direction, &statuses).expect("encode");
+    let bad: Vec<Vec<u8>> = vec![
+        [&5u32.to_le_bytes()[..], &[1, 0, 9, 9, 9]].concat(), // version 1, unknown message tag
+        (u32::MAX).to_le_bytes().to_vec(),                    // longer than any message may be
+        wrong_direction,
+    ];
+    for (k, bytes) in bad.iter().enumerate() {
+        let mut s = TcpStream::connect(port.local_addr()).expect("connect");
+        s.write_all(bytes).expect("send");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut buf = [0u8; 1];
+        // The port closes the connection: the read ends (0 bytes or a reset), it does not time out.
+        let closed = matches!(std::io::Read::read(&mut s, &mut buf), Ok(0) | Err(_));
+        assert!(closed, "case {k}: connection left open");
+        wait_until("the refusal count", || port.stats().refused_messages == k as u64 + 1);
+    }
+    assert!(got.lock().expect("sink").is_empty());
+    port.stop();
+}

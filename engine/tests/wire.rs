@@ -1,0 +1,93 @@
+//! Validators as full pinned pipelines talking over the real network (loopback TCP + Noise), in one process: the
+//! node stage's messages are encoded, sent, received and decoded, and transactions reach the other validators by
+//! gossip. Runs are short and small; nothing here asserts a speed.
+
+mod common;
+
+use common::{config, funded, transfer};
+use hsbench_engine::crypto::VoteScheme;
+use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, Peers, PipelineReport, WireConfig};
+use hsbench_engine::sim::TxStatus;
+use hsbench_engine::types::{Transaction, ValidatorId};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const VALIDATORS: usize = 4;
+
+/// Every validator's config, each with a listener bound to a free loopback port.
+fn wire_configs(accounts: usize, scheme: VoteScheme) -> Vec<NodeModeConfig> {
+    let listeners: Vec<Arc<TcpListener>> =
+        (0..VALIDATORS).map(|_| Arc::new(TcpListener::bind("127.0.0.1:0").expect("bind loopback"))).collect();
+    let addrs: BTreeMap<ValidatorId, _> =
+        listeners.iter().enumerate().map(|(i, l)| (i as ValidatorId, l.local_addr().expect("address"))).collect();
+    let mut chain = config(VALIDATORS, 21).chain;
+    chain.vote_scheme = scheme;
+    chain.genesis_accounts = funded(accounts, 1_000_000_000);
+    listeners
+        .into_iter()
+        .enumerate()
+        .map(|(i, listener)| {
+            let wire = WireConfig { me: i as ValidatorId, addrs: addrs.clone(), listener: Some(listener) };
+            NodeModeConfig { peers: Peers::Wire(wire), ..NodeModeConfig::new(chain.clone()) }
+        })
+        .collect()
+}
+
+/// The heights all reports executed, and whether each one's roots agree there.
+fn common_roots(reports: &[PipelineReport]) -> (usize, bool) {
+    let first = &reports[0].roots;
+    let common: Vec<_> = first.keys().filter(|h| reports.iter().all(|r| r.roots.contains_key(h))).collect();
+    let agree = common.iter().all(|h| reports.iter().all(|r| r.roots.get(h) == first.get(h)));
+    (common.len(), agree)
+}
+
+#[test]
+fn four_validators_over_the_wire_commit_every_transaction_and_agree_on_state_roots() {
+    let (accounts, per_sender) = (40usize, 3u64);
+    let nodes: Vec<NodeUnderTest> = wire_configs(accounts, VoteScheme::Bls)
+        .into_iter()
+        .map(|cfg| NodeUnderTest::start(cfg).expect("validator starts"))
+        .collect();
+    let txs: Vec<Transaction> =
+        (0..per_sender).flat_map(|nonce| (0..accounts).map(move |s| transfer(s, nonce, accounts))).collect();
+    // Every transaction goes to validator 0 only: the others learn it by gossip, and whoever proposes includes it.
+    for chunk in txs.chunks(accounts) {
+        nodes[0].submit(chunk.to_vec());
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut committed = 0;
+    while committed < txs.len() && Instant::now() < deadline {
+        committed +=
+            nodes[0].drain_tx_events().iter().filter(|e| matches!(e.status, TxStatus::Committed { .. })).count();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300)); // let the others execute the last blocks
+    let reports: Vec<PipelineReport> = nodes.into_iter().map(|n| n.stop().expect("validator stops")).collect();
+    assert_eq!(committed, txs.len(), "validator 0 reported {committed} of {} committed", txs.len());
+    let (heights, agree) = common_roots(&reports);
+    assert!(heights >= 2, "the validators executed {heights} heights in common");
+    assert!(agree, "state roots differ between validators");
+    for r in &reports {
+        assert!(r.committee.is_none(), "no synthetic committee on the wire");
+        let net = r.network.as_ref().expect("a wire run reports its network");
+        assert_eq!(net.peers.len(), VALIDATORS - 1, "validator {}: {:?}", net.me, net.peers);
+        for p in &net.peers {
+            let consensus = |m: &BTreeMap<&str, u64>| m.get("consensus").copied().unwrap_or(0);
+            assert!(consensus(&p.messages_in) > 0 && consensus(&p.messages_out) > 0, "validator {}: {p:?}", net.me);
+            assert_eq!((p.refused_frames, p.dropped.values().sum::<u64>()), (0, 0), "validator {}: {p:?}", net.me);
+        }
+        let network = r.stages.iter().find(|s| s.name == "network").expect("network stage reported");
+        assert!(network.items_in > 0, "{network:?}");
+    }
+    // Validators 1–3 heard the transactions only by gossip, and each executed them too.
+    let gossip_in: u64 = reports[1..]
+        .iter()
+        .flat_map(|r| r.network.as_ref().map(|n| n.peers.clone()).unwrap_or_default())
+        .filter(|p| p.peer == 0)
+        .map(|p| p.messages_in.get("gossip").copied().unwrap_or(0))
+        .sum();
+    assert!(gossip_in >= 3, "validators 1–3 received {gossip_in} gossip messages from validator 0");
+}
