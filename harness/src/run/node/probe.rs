@@ -13,7 +13,7 @@ use crate::loadgen::schedule::{Profile, intended_offsets};
 use crate::measure::{Phase, Plan, Snapshot};
 use crate::ui::{Ui, load_bar, progress_bar};
 use hsbench_engine::crypto::cpu_backend;
-use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, PipelineReport, StageCounters};
+use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, Peers, PipelineReport, StageCounters};
 use hsbench_engine::sim::TxEvent;
 use hsbench_engine::types::{Hash, Transaction};
 use std::path::PathBuf;
@@ -124,7 +124,7 @@ impl<'a> NodeProbe<'a> {
         let node_config = NodeModeConfig {
             chain: config.chain_config(genesis, storage),
             pipeline: config.pipeline.clone(),
-            committee_latency_ms: config.network.latency_ms,
+            peers: Peers::Committee { latency_ms: config.network.latency_ms },
             backend: self.backend.as_ref().map_or_else(|| committee_backend.clone(), |b| b.backend.clone()),
             committee_backend,
         };
@@ -170,7 +170,7 @@ impl<'a> NodeProbe<'a> {
                 queue_depth_max: s.queue_depth_max,
             })
             .collect();
-        result.committee_busy_pct = report.committee.busy_pct;
+        result.committee_busy_pct = report.committee.as_ref().map_or(0.0, |c| c.busy_pct);
         let threads = |name: &str| {
             report.stages.iter().find(|st| st.name == name).map_or(1, |st| waiting_threads(name, &st.cores, st.threads))
         };
@@ -186,11 +186,9 @@ impl<'a> NodeProbe<'a> {
             )));
         }
         result.warnings = report.warnings.clone();
-        if report.committee.state_root_mismatches > 0 {
-            return Err(ProbeError(format!(
-                "the node and its committee disagree on {} state roots",
-                report.committee.state_root_mismatches
-            )));
+        let mismatches = report.committee.as_ref().map_or(0, |c| c.state_root_mismatches);
+        if mismatches > 0 {
+            return Err(ProbeError(format!("the node and its committee disagree on {mismatches} state roots")));
         }
         let mut report = report;
         report.allocator = crate::alloc::ALLOCATOR.to_string();
