@@ -90,4 +90,10 @@ fn four_validators_over_the_wire_commit_every_transaction_and_agree_on_state_roo
         .map(|p| p.messages_in.get("gossip").copied().unwrap_or(0))
         .sum();
     assert!(gossip_in >= 3, "validators 1–3 received {gossip_in} gossip messages from validator 0");
+    // ... and verified it on their sigverify stage, not on the node thread.
+    for r in &reports[1..] {
+        let sigverify = r.stages.iter().find(|s| s.name == "sigverify").expect("sigverify stage");
+        assert_eq!(sigverify.items_in, txs.len() as u64, "every gossiped transaction verified once: {sigverify:?}");
+        assert_eq!(r.txs_delivered, 0, "gossip is not client load");
+    }
 }

@@ -144,7 +144,7 @@ pub fn read_client_message(r: &mut impl Read, max: usize) -> Result<ClientMessag
 }
 
 /// What the client port did so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClientPortStats {
     /// Connections accepted.
     pub connections: u64,
@@ -319,8 +319,7 @@ fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {
             continue; // dropped: the socket closes
         }
         let Ok(writer) = stream.try_clone() else { continue };
-        let configured = stream.set_nonblocking(false).and_then(|_| stream.set_read_timeout(Some(POLL)));
-        if configured.and_then(|_| writer.set_write_timeout(Some(WRITE_TIMEOUT))).is_err() {
+        if writer.set_nonblocking(false).and_then(|_| writer.set_write_timeout(Some(WRITE_TIMEOUT))).is_err() {
             continue;
         }
         next_id += 1;
@@ -335,7 +334,7 @@ fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {
 
 /// Reads one client's messages until it leaves, errs, or sends something that is not a `Submit`.
 fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
-    let mut reader = TimeoutReader { stream, stop: &shared.stop };
+    let Ok(mut reader) = StoppableReader::new(stream, &shared.stop) else { return };
     loop {
         match read_client_message(&mut reader, MAX_LEN) {
             Ok(ClientMessage::Submit(txs)) => {
@@ -360,14 +359,23 @@ fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
     }
 }
 
-/// A blocking read that wakes every [`POLL`] to look at the stop flag (and fails once it is set), so a silent
-/// client never keeps its reader thread past stop.
-struct TimeoutReader<'a> {
+/// A blocking read that wakes every [`POLL`] to look at a stop flag (and fails once it is set), so a silent peer
+/// never keeps a reader thread past stop. Both ends of a client connection read through it.
+pub struct StoppableReader<'a> {
     stream: TcpStream,
     stop: &'a AtomicBool,
 }
 
-impl Read for TimeoutReader<'_> {
+impl<'a> StoppableReader<'a> {
+    /// Reads `stream` (its read timeout is set to the poll interval) until `stop` is set.
+    pub fn new(stream: TcpStream, stop: &'a AtomicBool) -> io::Result<Self> {
+        stream.set_nonblocking(false)?;
+        stream.set_read_timeout(Some(POLL))?;
+        Ok(StoppableReader { stream, stop })
+    }
+}
+
+impl Read for StoppableReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             if self.stop.load(Relaxed) {

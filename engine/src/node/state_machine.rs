@@ -4,7 +4,7 @@ use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusa
 use crate::execution::Outcome;
 use crate::mempool::{Mempool, MempoolConfig, Rejection, has_weak_key};
 use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
-use crate::protocol::{Action, Callback, Event, Timer, TxStatus};
+use crate::protocol::{Action, Callback, Event, Timer, TxSource, TxStatus};
 use crate::provisioning::{ProvisioningConfig, select_transactions};
 use crate::types::{
     Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutVote, Transaction,
@@ -172,7 +172,9 @@ impl NodeStateMachine {
                     out.actions.push(Action::SetTimer { timer: Timer::TxBatch, after: TX_BATCH_WAIT });
                 }
             }
-            Event::VerifiedClientTxs { txs, verdicts } => self.admit(txs, &verdicts, true, &mut out),
+            Event::VerifiedTxs { txs, verdicts, source } => {
+                self.admit(txs, &verdicts, source == TxSource::Client, &mut out)
+            }
             Event::Callback(cb) => self.on_callback(now, cb, &mut out),
         }
         self.finish(now, out)

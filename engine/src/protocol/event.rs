@@ -13,11 +13,21 @@ pub enum Event {
     Timer(Timer),
     /// A transaction submitted by a client to this node.
     Client(Transaction),
-    /// Client transactions whose signatures a sigverify stage already checked (one verdict per transaction),
-    /// so the node admits them without delegating verification again.
-    VerifiedClientTxs { txs: Vec<Transaction>, verdicts: Vec<bool> },
+    /// Transactions whose signatures a sigverify stage already checked (one verdict per transaction), so the node
+    /// admits them without delegating verification again: a client's (statuses reported, admitted ones gossiped)
+    /// or a peer's gossip (neither).
+    VerifiedTxs { txs: Vec<Transaction>, verdicts: Vec<bool>, source: TxSource },
     /// The result of delegated work.
     Callback(Callback),
+}
+
+/// Where a transaction reached this node from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TxSource {
+    /// A client submitted it here.
+    Client,
+    /// Another validator gossiped it.
+    Peer(ValidatorId),
 }
 
 /// Timers a node sets. A timer carries the (epoch, round) it was set for, so a stale one is recognisable.

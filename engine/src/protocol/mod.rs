@@ -11,5 +11,5 @@ pub mod tx_status;
 pub mod work;
 
 pub use action::Action;
-pub use event::{Callback, Event, Timer};
+pub use event::{Callback, Event, Timer, TxSource};
 pub use tx_status::{RejectReason, TxEvent, TxStatus};

@@ -4,6 +4,7 @@
 use super::metrics::StageMetrics;
 use super::queue::{BatchSender, QueueClosed};
 use super::stage::{STOP_POLL, Stage};
+use crate::protocol::TxSource;
 use crate::types::Transaction;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ pub const INGRESS_FLUSH: Duration = Duration::from_millis(1);
 
 /// The ingress stage's state: the partial batch and when it must leave.
 pub(crate) struct Ingress {
-    output: BatchSender<Transaction>,
+    output: BatchSender<(Transaction, TxSource)>,
     batch_size: usize,
     buf: Vec<Transaction>,
     flush_at: Option<Instant>,
@@ -20,14 +21,14 @@ pub(crate) struct Ingress {
 
 impl Ingress {
     /// Ingress cutting batches of `batch_size` (at least 1) into `output`.
-    pub(crate) fn new(output: BatchSender<Transaction>, batch_size: usize) -> Self {
+    pub(crate) fn new(output: BatchSender<(Transaction, TxSource)>, batch_size: usize) -> Self {
         let batch_size = batch_size.max(1);
         Ingress { output, batch_size, buf: Vec::with_capacity(batch_size), flush_at: None }
     }
 
     fn pass_on(&mut self, batch: Vec<Transaction>, metrics: &StageMetrics) -> Result<Duration, QueueClosed> {
         metrics.gave(batch.len());
-        self.output.send(batch)
+        self.output.send(batch.into_iter().map(|tx| (tx, TxSource::Client)).collect())
     }
 }
 

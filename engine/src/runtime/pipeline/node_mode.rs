@@ -13,7 +13,7 @@ use super::monitor::{StageSeries, run_monitor};
 use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
 use super::queue::{BatchSender, batch_queue};
 use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
-use super::sigverify::Sigverify;
+use super::sigverify::{Sigverify, Verified};
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
 use super::storage::StorageStage;
 use super::threads::pin_to_core;
@@ -23,8 +23,8 @@ use super::wire::{WireCounters, run_inbound, run_outbound};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
 use crate::network::{Me, Network, NetworkConfig, PeerStats, ThreadHook};
-use crate::protocol::TxEvent;
 use crate::protocol::work::{ExecuteJob, VerifyJob};
+use crate::protocol::{TxEvent, TxSource};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
 use crate::storage::{MemoryStorage, Storage};
 use crate::types::Transaction;
@@ -124,6 +124,8 @@ pub struct NetworkReport {
     pub refused_handshakes: u64,
     /// Sends refused because a peer's consensus/sync queue was full (its connection was closed).
     pub send_overloaded: u64,
+    /// Gossiped transactions dropped because the sigverify stage's queue was full.
+    pub gossip_dropped: u64,
 }
 
 /// The threads on the node's peer side.
@@ -219,8 +221,8 @@ impl NodeUnderTest {
         let committee_metrics = Arc::new(StageMetrics::default());
         let cap = p.queue_capacity;
         let (submit_tx, submit_rx) = batch_queue::<Transaction>(cap, load_metrics.clone());
-        let (verify_tx, verify_rx) = batch_queue::<Transaction>(cap, counted(StageKind::Ingress));
-        let (node_tx, node_rx) = batch_queue::<(Transaction, bool)>(cap, counted(StageKind::Sigverify));
+        let (verify_tx, verify_rx) = batch_queue::<(Transaction, TxSource)>(cap, counted(StageKind::Ingress));
+        let (node_tx, node_rx) = batch_queue::<Verified>(cap, counted(StageKind::Sigverify));
         let (exec_tx, exec_rx) = batch_queue::<ExecuteJob>(cap, counted(StageKind::Node));
         let (store_tx, store_rx) = batch_queue::<Executed>(cap, counted(StageKind::Execution));
         let (system_tx, system_rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
@@ -356,6 +358,8 @@ impl NodeUnderTest {
             }
         }
         // Every stage holds its own ends now; dropping these lets a stage see its neighbour stop.
+        // Peers' gossip enters sigverify's queue beside ingress (wire runs only).
+        let gossip_tx = verify_tx.clone();
         drop((submit_rx, verify_tx, verify_rx, node_tx, exec_rx, store_tx, store_rx, vote_tx, vote_rx));
         let missing = || PipelineError::Config("the core map gives the node or execution stage no core".into());
         let (node, execution) = (node.ok_or_else(missing)?, execution.ok_or_else(missing)?);
@@ -378,7 +382,8 @@ impl NodeUnderTest {
                     setup: &setup,
                     chain_id: chain.chain_id,
                 };
-                net.start(&core_map.network, counted(StageKind::Network), &warnings, link_rx, system_tx, stop.clone())?
+                let links = (link_rx, system_tx, gossip_tx);
+                net.start(&core_map.network, counted(StageKind::Network), &warnings, links, stop.clone())?
             }
             (Peers::Committee { .. }, None) => return Err(PipelineError::Config("committee not built".into())),
         };
@@ -484,6 +489,7 @@ impl NodeUnderTest {
                     peers: network.stats(),
                     refused_handshakes: network.refused(),
                     send_overloaded: counters.overloaded.load(Relaxed),
+                    gossip_dropped: counters.gossip_dropped.load(Relaxed),
                 };
                 match Arc::try_unwrap(network) {
                     Ok(network) => network.stop(),
@@ -640,6 +646,14 @@ fn start_committee(
     spawn_pinned("committee".into(), core_map.committee.first().copied(), warnings, move || committee.run())
 }
 
+/// The network stage's ends of the pipeline: the node stage's outgoing messages, its system queue, and sigverify's
+/// input (peers' gossip).
+type WireLinks = (
+    crossbeam_channel::Receiver<Vec<Envelope>>,
+    crossbeam_channel::Sender<Vec<SystemInput>>,
+    BatchSender<(Transaction, TxSource)>,
+);
+
 /// What a node on the wire needs to start its network.
 struct NetworkSide<'a> {
     me: ValidatorId,
@@ -657,8 +671,7 @@ impl NetworkSide<'_> {
         cores: &[usize],
         metrics: Arc<StageMetrics>,
         warnings: &Warnings,
-        from_node: crossbeam_channel::Receiver<Vec<Envelope>>,
-        to_node: crossbeam_channel::Sender<Vec<SystemInput>>,
+        (from_node, to_node, to_sigverify): WireLinks,
         stop: Arc<AtomicBool>,
     ) -> Result<PeerThreads, PipelineError> {
         let me = self.me;
@@ -705,8 +718,9 @@ impl NetworkSide<'_> {
             run_outbound(net, from_node, clock, threads, c, s)
         })?;
         let clock = StageClock::new(metrics);
+        let c = counters.clone();
         let inbound = spawn_pinned("wire-in".into(), cores.get(1).or(cores.first()).copied(), warnings, move || {
-            run_inbound(me, inbox_rx, to_node, clock, stop)
+            run_inbound(me, inbox_rx, (to_node, to_sigverify), clock, c, stop)
         })?;
         Ok(PeerThreads::Wire { network, bridge: vec![("wire-out".into(), out), ("wire-in".into(), inbound)], counters })
     }

@@ -11,16 +11,17 @@
 use super::messages::{Envelope, SystemInput};
 use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
+use super::sigverify::Verified;
 use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
-use crate::protocol::{Action, Callback, Event, Timer, TxEvent, TxStatus};
+use crate::protocol::{Action, Callback, Event, Timer, TxEvent, TxSource, TxStatus};
 use crate::runtime::NodeServices;
 use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::load_sync;
 use crate::storage::{Storage, StorageError};
-use crate::types::{Hash, Height, Message, SafetyState, SyncEntry, Transaction, ValidatorId};
+use crate::types::{Hash, Height, Message, SafetyState, SyncEntry, ValidatorId};
 use crossbeam_channel::{Receiver, Sender, select};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -61,7 +62,7 @@ pub(crate) struct NodeStage {
     pub start: Instant,
     pub latency: Duration,
     pub clock: StageClock,
-    pub txs: Receiver<Vec<(Transaction, bool)>>,
+    pub txs: Receiver<Vec<Verified>>,
     pub system: Receiver<Vec<SystemInput>>,
     pub execute: BatchSender<ExecuteJob>,
     /// Outgoing consensus messages: to the synthetic committee's link or the network stage.
@@ -114,7 +115,7 @@ impl NodeStage {
                 && let Ok(batch) = self.txs.try_recv()
             {
                 self.clock.metrics().took(batch.len());
-                events.push(self.client_txs(batch));
+                self.verified_txs(batch, &mut events);
             }
             if events.is_empty() {
                 let wake = [timers.next_due(), delayed.front().map(|e| e.at), Some(now + STOP_POLL)]
@@ -132,7 +133,7 @@ impl NodeStage {
                     recv(self.txs) -> m => if let Ok(batch) = m {
                         self.clock.idle();
                         self.clock.metrics().took(batch.len());
-                        events.push(self.client_txs(batch));
+                        self.verified_txs(batch, &mut events);
                     },
                     default(timeout) => {},
                 }
@@ -157,13 +158,23 @@ impl NodeStage {
         NodeOutcome { report: self.sm.report(), roots }
     }
 
-    fn client_txs(&self, batch: Vec<(Transaction, bool)>) -> Event {
-        self.counters.client_txs_in.fetch_add(batch.len() as u64, Relaxed);
+    /// One admission event per run of transactions from the same source, in order; only clients' transactions
+    /// count as delivered (a peer's gossip is not in the load's books).
+    fn verified_txs(&self, batch: Vec<Verified>, events: &mut Vec<Event>) {
         if let Some(admission) = &self.admission {
             admission.metrics().took(batch.len());
         }
-        let (txs, verdicts) = batch.into_iter().unzip();
-        Event::VerifiedClientTxs { txs, verdicts }
+        let clients = batch.iter().filter(|(_, _, s)| *s == TxSource::Client).count();
+        self.counters.client_txs_in.fetch_add(clients as u64, Relaxed);
+        let mut batch = batch.into_iter().peekable();
+        while let Some((tx, ok, source)) = batch.next() {
+            let (mut txs, mut verdicts) = (vec![tx], vec![ok]);
+            while let Some((tx, ok, _)) = batch.next_if(|(_, _, s)| *s == source) {
+                txs.push(tx);
+                verdicts.push(ok);
+            }
+            events.push(Event::VerifiedTxs { txs, verdicts, source });
+        }
     }
 
     fn sort_system(

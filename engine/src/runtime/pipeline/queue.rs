@@ -42,6 +42,16 @@ impl<T> BatchSender<T> {
         }
     }
 
+    /// Sends one batch if there is room now; a full queue gives the batch back (for the one input that may be
+    /// dropped under pressure: peers' gossip) and a closed one fails.
+    pub fn try_send(&self, batch: Vec<T>) -> Result<Result<(), Vec<T>>, QueueClosed> {
+        match self.tx.try_send(batch) {
+            Ok(()) => Ok(Ok(())),
+            Err(TrySendError::Full(batch)) => Ok(Err(batch)),
+            Err(TrySendError::Disconnected(_)) => Err(QueueClosed),
+        }
+    }
+
     /// Batches waiting in the queue.
     pub fn len(&self) -> usize {
         self.tx.len()

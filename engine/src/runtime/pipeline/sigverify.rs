@@ -1,29 +1,40 @@
-//! Sigverify stage: k threads sharing one input queue, each verifying whole batches of client transactions
-//! through the configured [`VerifyBackend`] and passing transactions with their verdicts to the node stage.
+//! Sigverify stage: k threads sharing one input queue, each verifying whole batches of transactions (clients'
+//! from ingress, peers' gossip from the network stage) through the configured [`VerifyBackend`] and passing them
+//! with their verdicts and where they came from to the node stage.
 
 use super::metrics::StageMetrics;
 use super::queue::{BatchSender, QueueClosed};
 use super::stage::Stage;
 use crate::crypto::{Ed25519Item, VerifyBackend};
+use crate::protocol::TxSource;
 use crate::types::Transaction;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A verified transaction: its verdict and where it came from.
+pub(crate) type Verified = (Transaction, bool, TxSource);
 
 /// One sigverify thread: its backend and the queue to the node stage.
 pub(crate) struct Sigverify {
     /// Verifies each batch.
     pub backend: Arc<dyn VerifyBackend>,
-    /// Transactions with their verdicts, to the node stage.
-    pub output: BatchSender<(Transaction, bool)>,
+    /// Transactions with their verdicts and sources, to the node stage.
+    pub output: BatchSender<Verified>,
 }
 
 impl Stage for Sigverify {
-    type Input = Transaction;
+    type Input = (Transaction, TxSource);
     type Output = ();
 
-    fn on_batch(&mut self, txs: Vec<Transaction>, metrics: &StageMetrics) -> Result<Duration, QueueClosed> {
+    fn on_batch(
+        &mut self,
+        batch: Vec<(Transaction, TxSource)>,
+        metrics: &StageMetrics,
+    ) -> Result<Duration, QueueClosed> {
+        let (txs, sources): (Vec<Transaction>, Vec<TxSource>) = batch.into_iter().unzip();
         let verdicts = verify(self.backend.as_ref(), &txs);
-        let out: Vec<(Transaction, bool)> = txs.into_iter().zip(verdicts).collect();
+        let out: Vec<Verified> =
+            txs.into_iter().zip(verdicts).zip(sources).map(|((tx, ok), source)| (tx, ok, source)).collect();
         metrics.gave(out.len());
         self.output.send(out)
     }

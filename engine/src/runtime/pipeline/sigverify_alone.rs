@@ -6,10 +6,11 @@
 use super::error::PipelineError;
 use super::metrics::{StageClock, StageMetrics};
 use super::queue::batch_queue;
-use super::sigverify::Sigverify;
+use super::sigverify::{Sigverify, Verified};
 use super::stage::run_stage;
 use super::threads::{Warnings, spawn_pinned};
 use crate::crypto::VerifyBackend;
+use crate::protocol::TxSource;
 use crate::types::Transaction;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -55,12 +56,13 @@ pub fn measure_sigverify_alone(
     }
     let batch_size = batch_size.max(1);
     let backend_name = backend.name().to_string();
-    let batches: Vec<Vec<Transaction>> = txs.chunks(batch_size).map(<[Transaction]>::to_vec).collect();
+    let batches: Vec<Vec<(Transaction, TxSource)>> =
+        txs.chunks(batch_size).map(|c| c.iter().map(|tx| (tx.clone(), TxSource::Client)).collect()).collect();
     let warnings: Warnings = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(StageMetrics::default());
-    let (feed_tx, feed_rx) = batch_queue::<Transaction>(QUEUE_BATCHES, Arc::new(StageMetrics::default()));
-    let (out_tx, out_rx) = batch_queue::<(Transaction, bool)>(QUEUE_BATCHES * cores.len(), metrics.clone());
+    let (feed_tx, feed_rx) = batch_queue(QUEUE_BATCHES, Arc::new(StageMetrics::default()));
+    let (out_tx, out_rx) = batch_queue::<Verified>(QUEUE_BATCHES * cores.len(), metrics.clone());
     let mut workers = Vec::new();
     for (k, core) in cores.iter().enumerate() {
         let (m, s, rx, tx, b) = (metrics.clone(), stop.clone(), feed_rx.clone(), out_tx.clone(), backend.clone());
@@ -88,7 +90,7 @@ pub fn measure_sigverify_alone(
                 break;
             }
             verifies += out.len() as u64;
-            rejected += out.iter().filter(|(_, ok)| !ok).count() as u64;
+            rejected += out.iter().filter(|(_, ok, _)| !ok).count() as u64;
         }
         (verifies, rejected, started.map_or(0.0, |t| t.elapsed().as_secs_f64()))
     })?;

@@ -1,14 +1,18 @@
 //! The node under test's peers over the real network: the other validators in other processes, reached through a
 //! [`Network`] (authenticated, encrypted TCP). Two threads bridge it to the pipeline: `wire-out` queues the node
-//! stage's outgoing messages on the network (encoding them once per broadcast), `wire-in` hands received messages
-//! to the node stage's system queue, a batch at a time. Their CPU time is the network stage's cost, charged to
+//! stage's outgoing messages on the network (encoding them once per broadcast), `wire-in` hands received consensus
+//! and sync messages to the node stage's system queue, a batch at a time, and peers' transaction gossip to the
+//! sigverify stage (like clients' transactions: verified in batches there, not on the node thread) — dropped and
+//! counted when sigverify's queue is full, the one input that may be dropped under pressure. Their CPU time is the network stage's cost, charged to
 //! [`StageKind::Network`](super::StageKind) with the network's own reader and writer threads.
 
 use super::messages::{Envelope, SystemInput};
 use super::metrics::{HelperClock, StageClock};
+use super::queue::BatchSender;
 use super::stage::STOP_POLL;
 use crate::network::{Network, SendError};
-use crate::types::{Message, ValidatorId};
+use crate::protocol::TxSource;
+use crate::types::{Message, Transaction, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -22,6 +26,8 @@ pub(crate) struct WireCounters {
     pub overloaded: AtomicU64,
     /// Sends to an id that is not a peer.
     pub unknown_peer: AtomicU64,
+    /// Gossiped transactions dropped because the sigverify stage's queue was full.
+    pub gossip_dropped: AtomicU64,
 }
 
 /// Queues every outgoing envelope on the network until the node stage's link closes or `stop` is set.
@@ -66,8 +72,9 @@ pub(crate) fn run_outbound(
 pub(crate) fn run_inbound(
     me: ValidatorId,
     inbox: Receiver<(ValidatorId, Message)>,
-    to_node: Sender<Vec<SystemInput>>,
+    (to_node, to_sigverify): (Sender<Vec<SystemInput>>, BatchSender<(Transaction, TxSource)>),
     mut clock: StageClock,
+    counters: Arc<WireCounters>,
     stop: Arc<AtomicBool>,
 ) {
     while !stop.load(Relaxed) {
@@ -78,12 +85,27 @@ pub(crate) fn run_inbound(
         };
         clock.idle();
         let now = Instant::now();
-        let envelope = |(from, message)| SystemInput::Network(Envelope { at: now, from, to: Some(me), message });
-        let mut batch = vec![envelope(first)];
-        batch.extend(inbox.try_iter().take(1023).map(envelope));
-        clock.metrics().took(batch.len());
+        let received: Vec<(ValidatorId, Message)> = std::iter::once(first).chain(inbox.try_iter().take(1023)).collect();
+        clock.metrics().took(received.len());
+        let mut batch = Vec::with_capacity(received.len());
+        for (from, message) in received {
+            match message {
+                Message::TxGossip(txs) => {
+                    let txs: Vec<(Transaction, TxSource)> =
+                        txs.into_iter().map(|tx| (tx, TxSource::Peer(from))).collect();
+                    match to_sigverify.try_send(txs) {
+                        Ok(Ok(())) => clock.metrics().gave(1),
+                        Ok(Err(dropped)) => {
+                            counters.gossip_dropped.fetch_add(dropped.len() as u64, Relaxed);
+                        }
+                        Err(_) => return,
+                    }
+                }
+                message => batch.push(SystemInput::Network(Envelope { at: now, from, to: Some(me), message })),
+            }
+        }
         clock.metrics().gave(batch.len());
-        if to_node.send(batch).is_err() {
+        if !batch.is_empty() && to_node.send(batch).is_err() {
             break;
         }
         clock.busy(std::time::Duration::ZERO);
