@@ -19,6 +19,7 @@ pub mod run;
 pub mod tune;
 pub mod ui;
 pub mod verify;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;

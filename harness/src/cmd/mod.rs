@@ -4,9 +4,11 @@
 //! folder, a capacity plan, a regression gate).
 
 pub mod ceiling;
+pub mod cluster;
 pub mod compare;
 pub mod crypto;
 pub mod devices;
+pub mod node;
 mod node_args;
 pub mod plan;
 pub mod report;
@@ -61,6 +63,12 @@ pub enum Command {
     /// Search thread layouts (core map, sigverify cores, batch size, backend) for the highest node ceiling
     /// within a time budget; print the ranking and write the best as a ready-to-use TOML.
     Tune(tune::TuneArgs),
+    /// Run one validator as its own process (pinned pipeline, peers over authenticated TCP, redb storage, a client
+    /// port) until SIGTERM; write its report into the data directory.
+    Node(node::NodeArgs),
+    /// Start N validator processes on loopback and a load client, measure committed tx/s and latency from the
+    /// client, check that every validator reached the same state roots, and stop them all.
+    Cluster(cluster::ClusterArgs),
 }
 
 impl Command {
@@ -76,6 +84,8 @@ impl Command {
             Command::Plan(args) => plan::execute(args),
             Command::Compare(args) => compare::execute(args),
             Command::Tune(args) => tune::execute(args),
+            Command::Node(args) => node::execute(args),
+            Command::Cluster(args) => cluster::execute(args),
         }
     }
 }

@@ -46,19 +46,33 @@ pub enum Mode {
     Node,
 }
 
-/// Loads the configuration, applies the command-line overrides, validates.
-fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
-    let loaded = config::load(args.config.as_deref())?;
+/// Command-line values that replace configured ones (`run`, `cluster`).
+#[derive(Debug, Default)]
+pub(super) struct Overrides {
+    /// `--duration`: run.duration_s.
+    pub duration: Option<f64>,
+    /// `--rate`: run.rate_tps (and a constant profile).
+    pub rate: Option<f64>,
+    /// `--seed`: run.seed.
+    pub seed: Option<u64>,
+    /// `--nodes`: cluster.validators.
+    pub validators: Option<usize>,
+}
+
+/// Loads the configuration at `path` (the embedded default when `None`), applies the command-line overrides,
+/// validates; the origin names the overrides used.
+pub(super) fn effective_config(path: Option<&std::path::Path>, o: &Overrides) -> anyhow::Result<(BenchConfig, String)> {
+    let loaded = config::load(path)?;
     let mut config = loaded.config;
     let mut origin = loaded.origin;
     let mut overridden = Vec::new();
-    if let Some(duration) = args.duration {
+    if let Some(duration) = o.duration {
         if let Some(note) = config.set_duration(duration) {
             eprintln!("{note}");
         }
         overridden.push("--duration");
     }
-    if let Some(rate) = args.rate {
+    if let Some(rate) = o.rate {
         config.run.rate_tps = rate;
         if config.run.profile != crate::loadgen::schedule::Profile::Constant {
             eprintln!("note: --rate replaces the configured run.profile with a constant rate");
@@ -66,9 +80,13 @@ fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
         }
         overridden.push("--rate");
     }
-    if let Some(seed) = args.seed {
+    if let Some(seed) = o.seed {
         config.run.seed = seed;
         overridden.push("--seed");
+    }
+    if let Some(n) = o.validators {
+        config.cluster.validators = n;
+        overridden.push("--nodes");
     }
     if !overridden.is_empty() {
         origin = format!("{origin} with {}", overridden.join(", "));
@@ -80,7 +98,8 @@ fn effective_config(args: &RunArgs) -> anyhow::Result<(BenchConfig, String)> {
 /// Runs `hsbench run`.
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
-    let (config, origin) = effective_config(&args)?;
+    let overrides = Overrides { duration: args.duration, rate: args.rate, seed: args.seed, validators: None };
+    let (config, origin) = effective_config(args.config.as_deref(), &overrides)?;
     match args.mode {
         Mode::Cluster => run::cluster::execute(&config, origin, &args.out, args.quiet, started_unix_s),
         Mode::Node => run::node::command::execute(&config, origin, &args.cache, &args.out, args.quiet, started_unix_s),

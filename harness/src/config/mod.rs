@@ -16,12 +16,14 @@ mod crypto;
 mod mempool;
 mod run;
 mod slo;
+mod wire;
 mod workload;
 
 pub use ceiling::CeilingConfig;
 pub use cluster::{ClockKind, ClusterSettings, StorageKind};
 pub use run::{RunConfig, SubmitTo};
 pub use slo::SloConfig;
+pub use wire::{WireAddrs, WireSettings};
 pub use workload::WorkloadConfig;
 
 use hsbench_engine::bft::ConsensusConfig;
@@ -144,6 +146,8 @@ pub struct BenchConfig {
     pub pipeline: PipelineConfig,
     /// The one verification backend (`backend`, `gpu` included) and the GPU dispatch settings.
     pub crypto: crate::backends::CryptoConfig,
+    /// Validators as separate processes (`hsbench node`, `hsbench cluster`): where they listen.
+    pub wire: WireSettings,
 }
 
 /// A parsed configuration and where it came from.
@@ -233,6 +237,7 @@ impl BenchConfig {
         self.ceiling.validate().map_err(at)?;
         self.pipeline.validate(&available_cores()).map_err(engine)?;
         self.crypto.validate().map_err(at)?;
+        self.wire.validate_for(self.cluster.validators).map_err(at)?;
         self.workload.validate_funding(self.corpus_len()).map_err(at)
     }
 

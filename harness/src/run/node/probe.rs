@@ -77,7 +77,7 @@ impl CorpusStore {
     }
 
     /// The first `n` transactions as a load at `offsets`.
-    fn load(&self, offsets: Vec<Duration>) -> Load {
+    pub fn load(&self, offsets: Vec<Duration>) -> Load {
         let n = offsets.len().min(self.set.txs.len());
         Load { txs: self.set.txs[..n].to_vec(), hashes: self.hashes[..n].to_vec(), offsets: offsets[..n].to_vec() }
     }

@@ -1,0 +1,44 @@
+//! `hsbench cluster`: validators as separate processes over the real network, under open-loop load from a client
+//! (see [`crate::wire::cluster`]).
+
+use super::run::{Overrides, effective_config};
+use crate::result;
+use std::path::PathBuf;
+
+/// Arguments of `hsbench cluster`.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// Configuration file (TOML); default: the embedded bench-configs/smoke.toml. `[wire]` without addresses lets
+    /// the cluster pick free loopback ports.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Number of validator processes (overrides cluster.validators; at least 4).
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<usize>,
+    /// Load duration in seconds (overrides run.duration_s).
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Offered load in transactions per second (overrides run.rate_tps).
+    #[arg(long, value_name = "TPS")]
+    pub rate: Option<f64>,
+    /// Seed (overrides run.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Folder the result JSON is written to (the validators' data, logs and reports go in a folder beside it).
+    #[arg(long, value_name = "DIR", default_value = result::DEFAULT_OUT_DIR)]
+    pub out: PathBuf,
+    /// Corpus cache folder (signed transactions are reused across runs).
+    #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
+    pub cache: PathBuf,
+    /// No progress bars (they are also off when stdout or stderr is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `hsbench cluster`.
+pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
+    let started_unix_s = result::unix_now();
+    let overrides = Overrides { duration: args.duration, rate: args.rate, seed: args.seed, validators: args.nodes };
+    let (config, origin) = effective_config(args.config.as_deref(), &overrides)?;
+    crate::wire::cluster::execute(&config, origin, &args.cache, &args.out, args.quiet, started_unix_s)
+}

@@ -1,0 +1,28 @@
+//! `hsbench node`: one validator as its own process (see [`crate::wire::node`]).
+
+use super::run::{Overrides, effective_config};
+use hsbench_engine::types::ValidatorId;
+use std::path::PathBuf;
+
+/// Arguments of `hsbench node`.
+#[derive(Debug, clap::Args)]
+pub struct NodeArgs {
+    /// Configuration file (TOML): the chain (`[cluster]`, `[consensus]`, `[mempool]`, ...), the core map
+    /// (`[pipeline]`) and every validator's addresses (`[wire]`).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// This validator's id (0..validators−1): its keys, its listen addresses and its storage file.
+    #[arg(long, value_name = "I")]
+    pub id: ValidatorId,
+    /// Folder of its redb storage (`node-<id>.redb`, resumed from after a restart) and of the report it writes on
+    /// SIGTERM (`node-<id>.json`).
+    #[arg(long, value_name = "DIR", default_value = "hsbench-data")]
+    pub data_dir: PathBuf,
+}
+
+/// Runs `hsbench node` until SIGTERM or SIGINT.
+pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
+    let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
+    crate::wire::node::run(&config, &origin, args.id, &args.data_dir)?;
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! `[wire]`: where validators that run as separate processes (`hsbench node`, `hsbench cluster`) listen for each
+//! other and for clients, and the checks on it.
+
+use super::{Check, Section, invalid};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// `[wire]`: validator and client addresses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WireSettings {
+    /// Host every validator listens on when the addresses are derived from `base_port`.
+    pub host: IpAddr,
+    /// Validator i listens for validators on `base_port + 2i` and for clients on `base_port + 2i + 1`. 0: `hsbench
+    /// cluster` picks free loopback ports itself (and `hsbench node` needs `peers` and `clients`).
+    pub base_port: u16,
+    /// Every validator's listen address for other validators, by id (overrides `host` and `base_port`).
+    pub peers: Vec<SocketAddr>,
+    /// Every validator's listen address for clients, by id (overrides `host` and `base_port`).
+    pub clients: Vec<SocketAddr>,
+}
+
+impl Default for WireSettings {
+    fn default() -> Self {
+        WireSettings { host: IpAddr::V4(Ipv4Addr::LOCALHOST), base_port: 0, peers: Vec::new(), clients: Vec::new() }
+    }
+}
+
+/// Both address lists of a chain of validators, by id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireAddrs {
+    /// Where validator i listens for validators.
+    pub peers: Vec<SocketAddr>,
+    /// Where validator i listens for clients.
+    pub clients: Vec<SocketAddr>,
+}
+
+impl WireSettings {
+    /// The addresses of `validators` validators: the explicit lists, or those derived from `host` and
+    /// `base_port`; `None` when neither is given (base port 0 and no lists).
+    pub fn addrs(&self, validators: usize) -> Option<WireAddrs> {
+        if !self.peers.is_empty() {
+            return Some(WireAddrs { peers: self.peers.clone(), clients: self.clients.clone() });
+        }
+        if self.base_port == 0 {
+            return None;
+        }
+        let at = |k: usize| SocketAddr::new(self.host, self.base_port.saturating_add(k as u16));
+        Some(WireAddrs {
+            peers: (0..validators).map(|i| at(2 * i)).collect(),
+            clients: (0..validators).map(|i| at(2 * i + 1)).collect(),
+        })
+    }
+
+    /// The checks that need the number of validators: list lengths, the port range, no address used twice.
+    pub fn validate_for(&self, validators: usize) -> Check {
+        if self.peers.len() != self.clients.len() {
+            return invalid(
+                "wire.clients",
+                format!("names {} addresses but wire.peers names {}", self.clients.len(), self.peers.len()),
+            );
+        }
+        if !self.peers.is_empty() && self.peers.len() != validators {
+            return invalid(
+                "wire.peers",
+                format!("names {} addresses for {validators} validators (one per validator, by id)", self.peers.len()),
+            );
+        }
+        if self.peers.is_empty() && self.base_port != 0 && usize::from(self.base_port) + 2 * validators > 65_536 {
+            return invalid(
+                "wire.base_port",
+                format!("{} + 2 × {validators} validators runs past port 65535", self.base_port),
+            );
+        }
+        if let Some(a) = self.addrs(validators) {
+            let mut seen = HashSet::new();
+            if let Some(dup) = a.peers.iter().chain(&a.clients).find(|addr| !seen.insert(**addr)) {
+                return invalid("wire.peers", format!("address {dup} is used twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Section for WireSettings {
+    /// Lists given together; the rest needs the validator count ([`WireSettings::validate_for`]).
+    fn validate(&self) -> Check {
+        self.validate_for(self.peers.len().max(4))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_addresses_alternate_peer_and_client_ports() {
+        let w = WireSettings { base_port: 27_000, ..WireSettings::default() };
+        let a = w.addrs(4).expect("derived");
+        assert_eq!(a.peers[3], "127.0.0.1:27006".parse().expect("addr"));
+        assert_eq!(a.clients[0], "127.0.0.1:27001".parse().expect("addr"));
+        assert_eq!(WireSettings::default().addrs(4), None);
+    }
+
+    #[test]
+    fn bad_lists_and_ranges_are_refused_with_their_key() {
+        let one: SocketAddr = "127.0.0.1:1".parse().expect("addr");
+        let twice = WireSettings { peers: vec![one; 4], clients: vec![one; 4], ..WireSettings::default() };
+        assert_eq!(twice.validate_for(4).map_err(|e| e.key), Err("wire.peers"));
+        let short = WireSettings { peers: vec![one], clients: Vec::new(), ..WireSettings::default() };
+        assert_eq!(short.validate_for(4).map_err(|e| e.key), Err("wire.clients"));
+        let high = WireSettings { base_port: 65_530, ..WireSettings::default() };
+        assert_eq!(high.validate_for(4).map_err(|e| e.key), Err("wire.base_port"));
+        assert_eq!(WireSettings { base_port: 20_000, ..WireSettings::default() }.validate_for(64), Ok(()));
+    }
+}

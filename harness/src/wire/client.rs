@@ -1,0 +1,123 @@
+//! The load client of `hsbench cluster`: one connection to each validator's client port; the open-loop generator
+//! submits through it like to an in-process node ([`NodeHandle`]), and each validator's statuses come back on a
+//! reader thread per connection, stamped on the client's clock when they arrive (latency = from the intended send
+//! time to the client's commit notification).
+
+use crate::config::SubmitTo;
+use crate::loadgen::generator::NodeHandle;
+use hsbench_engine::network::client::{ClientMessage, StoppableReader, read_client_message, write_client_message};
+use hsbench_engine::sim::TxEvent;
+use hsbench_engine::types::Transaction;
+use hsbench_engine::types::codec::MAX_LEN;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A submission write that takes longer than this waited for room in the socket: back-pressure.
+pub const BLOCKED_AFTER: Duration = Duration::from_millis(1);
+
+/// How long connecting to one validator may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections to every validator's client port.
+pub struct RemoteValidators {
+    start: Instant,
+    writers: Vec<Mutex<TcpStream>>,
+    submit_to: SubmitTo,
+    next: AtomicUsize,
+    events: Arc<Mutex<Vec<TxEvent>>>,
+    /// Submissions that could not be written (the validator's connection failed): counted, the run fails its books.
+    pub failed_submits: AtomicU64,
+    stop: Arc<AtomicBool>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl RemoteValidators {
+    /// Connects to every address in `clients` (validator i's client port at index i).
+    pub fn connect(clients: &[SocketAddr], submit_to: SubmitTo) -> anyhow::Result<Self> {
+        let start = Instant::now();
+        let stop = Arc::new(AtomicBool::new(false));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let mut writers = Vec::new();
+        let mut readers = Vec::new();
+        for (i, addr) in clients.iter().enumerate() {
+            let stream = TcpStream::connect_timeout(addr, CONNECT_TIMEOUT)
+                .map_err(|e| anyhow::anyhow!("connecting to validator {i}'s client port {addr}: {e}"))?;
+            stream.set_nodelay(true)?;
+            let reader = stream.try_clone()?;
+            let (events, stop) = (events.clone(), stop.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("client-read-{i}"))
+                .spawn(move || read_statuses(reader, start, &events, &stop))?;
+            readers.push(handle);
+            writers.push(Mutex::new(stream));
+        }
+        Ok(RemoteValidators {
+            start,
+            writers,
+            submit_to,
+            next: AtomicUsize::new(0),
+            events,
+            failed_submits: AtomicU64::new(0),
+            stop,
+            readers,
+        })
+    }
+
+    /// Closes the connections and joins the readers.
+    pub fn close(self) {
+        self.stop.store(true, Relaxed);
+        for w in &self.writers {
+            let _ = w.lock().unwrap_or_else(|e| e.into_inner()).shutdown(std::net::Shutdown::Both);
+        }
+        for r in self.readers {
+            let _ = r.join();
+        }
+    }
+}
+
+/// Turns every status a validator sends into a transaction event on the client's clock (node 0: the client is the
+/// one place the generator's books read from).
+fn read_statuses(stream: TcpStream, start: Instant, events: &Mutex<Vec<TxEvent>>, stop: &AtomicBool) {
+    let Ok(mut reader) = StoppableReader::new(stream, stop) else { return };
+    while let Ok(message) = read_client_message(&mut reader, MAX_LEN) {
+        let ClientMessage::Statuses(statuses) = message else { break };
+        let at = start.elapsed();
+        let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+        events.extend(statuses.into_iter().map(|(tx_hash, status)| TxEvent { node: 0, tx_hash, status, at }));
+    }
+}
+
+impl NodeHandle for RemoteValidators {
+    fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// Writes the batch to the next validator (round robin by batch) or to validator 0; returns the time the write
+    /// blocked when it took longer than [`BLOCKED_AFTER`] (the socket's buffer was full: TCP back-pressure from a
+    /// validator that does not read fast enough), else zero (a write into a buffer with room is the client's own
+    /// work, not the validator's push-back).
+    fn submit(&self, txs: Vec<Transaction>) -> Duration {
+        let k = match self.submit_to {
+            SubmitTo::RoundRobin => self.next.fetch_add(1, Relaxed) % self.writers.len(),
+            SubmitTo::Single => 0,
+        };
+        let n = txs.len() as u64;
+        let t = Instant::now();
+        let written = {
+            let mut stream = self.writers[k].lock().unwrap_or_else(|e| e.into_inner());
+            write_client_message(&mut *stream, &ClientMessage::Submit(txs))
+        };
+        if written.is_err() {
+            self.failed_submits.fetch_add(n, Relaxed);
+        }
+        let took = t.elapsed();
+        if took > BLOCKED_AFTER { took } else { Duration::ZERO }
+    }
+
+    fn drain_tx_events(&self) -> Vec<TxEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}

@@ -1,0 +1,193 @@
+//! `hsbench cluster`: N validator processes on loopback, a load client (this process) sending pre-signed
+//! transactions to their client ports open-loop, then every process stopped and its report read back: committed
+//! tx/s and latency from the client's side, each process's CPU per transaction by stage, the per-peer network
+//! table, and whether every validator reached the same state roots. Written as a `kind: "run"`, `mode: "wire"`
+//! result that `report` and `compare` read like any run.
+
+use super::client::RemoteValidators;
+use super::fleet::{Exit, Fleet};
+use super::report::{Agreement, NodeFile, node_file_path};
+use crate::config::{BenchConfig, StorageKind};
+use crate::loadgen::schedule::intended_offsets;
+use crate::result::{self, Fingerprint, ResultHeader};
+use crate::run::node::measure_rate;
+use crate::run::node::probe::CorpusStore;
+use crate::run::node::rate::{RateResult, StageBusy};
+use crate::run::node::table::{print_books, rate_header, rate_row};
+use crate::run::{name, plan};
+use crate::ui::{Ui, progress_bar};
+use anyhow::Context;
+use hsbench_engine::types::ValidatorId;
+use serde::Serialize;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+/// How long the validators get to start listening.
+const READY_WAIT: Duration = Duration::from_secs(60);
+/// How long the validators get to stop after SIGTERM before they are killed.
+const STOP_GRACE: Duration = Duration::from_secs(20);
+
+/// The `metrics` object of a cluster run.
+#[derive(Debug, Serialize)]
+pub struct ClusterMetrics {
+    /// Throughput and latency from the client's side, the books; `stages` are validator 0's.
+    #[serde(flatten)]
+    pub rate: RateResult,
+    /// Whether the rate met `[slo]`, and why not.
+    pub slo_pass: bool,
+    /// SLO failures.
+    pub slo_failures: Vec<String>,
+    /// Whether every validator reached the same state root at every height they all executed.
+    pub consistent: bool,
+    /// The state-root comparison.
+    pub agreement: Agreement,
+    /// Each validator process's report (heights, stages, peers, client port, process CPU).
+    pub nodes: Vec<NodeFile>,
+    /// How each process ended.
+    pub exits: Vec<Exit>,
+    /// Submissions the client could not write.
+    pub failed_submits: u64,
+}
+
+/// Runs the cluster of a validated `config`; writes the result into `out`, the validators' data, logs and reports
+/// into a folder beside it.
+pub fn execute(
+    config: &BenchConfig,
+    origin: String,
+    cache: &Path,
+    out: &Path,
+    quiet: bool,
+    started_unix_s: u64,
+) -> anyhow::Result<()> {
+    let n = config.cluster.validators;
+    let ui = Ui::detect(quiet);
+    // The validators' configuration: this one with every address filled in and redb storage.
+    let mut nodes_config = config.clone();
+    if config.wire.addrs(n).is_none() {
+        nodes_config.wire.peers = free_loopback_ports(n)?;
+        nodes_config.wire.clients = free_loopback_ports(n)?;
+    }
+    nodes_config.cluster.storage = StorageKind::Redb;
+    nodes_config.cluster.storage_dir = None;
+    let addrs = nodes_config.wire.addrs(n).context("no validator addresses")?;
+    let run_dir = out.join(format!("cluster-{started_unix_s}-{}", std::process::id()));
+    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+    let config_path = run_dir.join("cluster.toml");
+    std::fs::write(&config_path, nodes_config.to_toml().context("rendering the validators' configuration")?)?;
+
+    println!("hsbench cluster — {origin}");
+    println!(
+        "  {n} validator processes on {} · {} votes · redb · {} for {} s (window {:.1} s) · data in {}",
+        addrs.peers.first().map_or("?".into(), |a| a.ip().to_string()),
+        name(&config.cluster.vote_scheme),
+        config.run.profile.describe(config.run.rate_tps),
+        config.run.duration_s,
+        config.window().as_secs_f64(),
+        run_dir.display()
+    );
+    // Sign (or load) the corpus first: the validators should not idle through it.
+    let offsets = intended_offsets(&config.run.profile, config.run.rate_tps, config.run.duration_s, u64::MAX);
+    let mut corpus = CorpusStore::new(config, Some(cache.to_path_buf()));
+    corpus.ensure(offsets.len() as u64, &ui);
+    let load = corpus.load(offsets);
+
+    let exe = std::env::current_exe().context("locating the hsbench binary")?;
+    let mut fleet = Fleet::new();
+    for id in 0..n as ValidatorId {
+        fleet.spawn(&exe, &config_path, id, &run_dir.join(format!("node-{id}")))?;
+    }
+    fleet.wait_ready(READY_WAIT)?;
+    let client = RemoteValidators::connect(&addrs.clients, config.run.submit_to)?;
+    let plan = plan(config);
+    let bar = progress_bar(ui.progress, "load", "{prefix:>9} [{bar:30}] {pos}/{len} s");
+    bar.set_length(plan.duration.as_secs());
+    let measured = measure_rate(&client, load, &plan, config.workload.invalid.total(), &mut |s| {
+        bar.set_position(s.elapsed.as_secs());
+    });
+    bar.finish_and_clear();
+    let failed_submits = client.failed_submits.load(Relaxed);
+    client.close();
+    let exits = fleet.stop(STOP_GRACE);
+    let nodes: Vec<NodeFile> = (0..n as ValidatorId)
+        .map(|id| NodeFile::read(&node_file_path(&run_dir.join(format!("node-{id}")), id)))
+        .collect::<Result<_, _>>()?;
+    let mut rate = measured.map_err(|e| anyhow::anyhow!("{e}"))?;
+    rate.stages = nodes[0]
+        .stages
+        .iter()
+        .map(|s| StageBusy {
+            name: s.name.clone(),
+            cores: s.cores.clone(),
+            busy_pct: s.busy_pct,
+            cost_ns_per_tx: s.cost_ns_per_tx,
+            ..StageBusy::default()
+        })
+        .collect();
+    rate.bottleneck = rate
+        .stages
+        .iter()
+        .max_by(|a, b| a.busy_pct.total_cmp(&b.busy_pct))
+        .map_or_else(String::new, |s| s.name.clone());
+    let agreement = Agreement::of(&nodes);
+    let failures = rate.slo_failures(&config.slo);
+    let m = ClusterMetrics {
+        slo_pass: failures.is_empty(),
+        slo_failures: failures,
+        consistent: agreement.holds(),
+        agreement,
+        nodes,
+        exits,
+        failed_submits,
+        rate,
+    };
+    let config_toml = config.to_toml().context("rendering the effective configuration")?;
+    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, &config.crypto.backend.to_string());
+    let header = ResultHeader { kind: "run", mode: Some("wire"), started_unix_s, config_origin: origin };
+    let path = result::write_result(out, header, fingerprint, config, &m)?;
+    print_summary(&m);
+    println!("result: {}", path.display());
+    if !m.consistent {
+        anyhow::bail!("the validators do not agree: {:?} (see {})", m.agreement, path.display());
+    }
+    if let Some(e) = m.exits.iter().find(|e| e.killed || e.code != Some(0)) {
+        anyhow::bail!("validator {} did not stop cleanly: {e:?} (logs in {})", e.id, run_dir.display());
+    }
+    if !m.rate.generator.valid {
+        anyhow::bail!("the generator fell behind: the run is invalid (see {})", path.display());
+    }
+    Ok(())
+}
+
+/// `n` distinct free ports on 127.0.0.1 (bound and released at once; a validator binds its own a moment later).
+fn free_loopback_ports(n: usize) -> anyhow::Result<Vec<SocketAddr>> {
+    let listeners: Vec<TcpListener> =
+        (0..n).map(|_| TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>().context("finding free ports")?;
+    Ok(listeners.iter().map(|l| l.local_addr()).collect::<Result<_, _>>()?)
+}
+
+fn print_summary(m: &ClusterMetrics) {
+    println!();
+    println!("{}", rate_header());
+    let verdict = if m.slo_pass { "meets SLO".to_string() } else { m.slo_failures.join("; ") };
+    println!("{}", rate_row("run", &m.rate, &verdict));
+    println!();
+    print_books(&m.rate);
+    println!();
+    super::table::print_nodes(&m.nodes);
+    println!();
+    super::table::print_peers(&m.nodes);
+    println!();
+    let a = &m.agreement;
+    match (m.consistent, a.highest_common) {
+        (true, Some(h)) => {
+            println!(
+                "  agreement         {} validators agree on the state root of all {} heights they all executed (up to {h})",
+                m.nodes.len(),
+                a.common_heights
+            )
+        }
+        _ => println!("  agreement         FAILED: {a:?}"),
+    }
+}

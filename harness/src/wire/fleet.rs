@@ -1,0 +1,196 @@
+//! The validator processes of one `hsbench cluster` run: started as `hsbench node` children, waited for until each
+//! says it listens, stopped with SIGTERM (SIGKILL past a deadline), and killed when the fleet is dropped, so no
+//! process outlives the run whatever happens to it.
+
+use super::node::READY;
+use hsbench_engine::types::ValidatorId;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How a validator process ended.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Exit {
+    /// Validator id.
+    pub id: ValidatorId,
+    /// Exit code after SIGTERM (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Whether it had to be killed because it did not stop within the deadline.
+    pub killed: bool,
+}
+
+struct Process {
+    id: ValidatorId,
+    child: Child,
+    log: PathBuf,
+    /// What started it (a restart runs the same).
+    exe: PathBuf,
+    config: PathBuf,
+    data_dir: PathBuf,
+}
+
+/// Running validator processes.
+pub struct Fleet {
+    processes: Vec<Process>,
+    ready: mpsc::Receiver<ValidatorId>,
+    ready_tx: mpsc::Sender<ValidatorId>,
+}
+
+impl Fleet {
+    /// An empty fleet.
+    pub fn new() -> Self {
+        let (ready_tx, ready) = mpsc::channel();
+        Fleet { processes: Vec::new(), ready, ready_tx }
+    }
+
+    /// Starts validator `id` as `<exe> node --config <config> --id <id> --data-dir <data_dir>`, its stderr (and its
+    /// stdout after the ready line) in `data_dir/node-<id>.log`.
+    pub fn spawn(&mut self, exe: &Path, config: &Path, id: ValidatorId, data_dir: &Path) -> anyhow::Result<()> {
+        let (child, log) = self.start(exe, config, id, data_dir)?;
+        let (exe, config, data_dir) = (exe.to_path_buf(), config.to_path_buf(), data_dir.to_path_buf());
+        self.processes.push(Process { id, child, log, exe, config, data_dir });
+        Ok(())
+    }
+
+    /// Kills validator `id` with SIGKILL (no clean shutdown: what its storage holds is what a crash leaves) and
+    /// reaps it.
+    pub fn kill9(&mut self, id: ValidatorId) -> anyhow::Result<()> {
+        let p = self.process(id)?;
+        p.child.kill().map_err(|e| anyhow::anyhow!("killing validator {id}: {e}"))?;
+        p.child.wait()?;
+        Ok(())
+    }
+
+    /// Starts validator `id` again with the same configuration and data directory (it resumes from its storage);
+    /// call [`Fleet::wait_ready`] before relying on it.
+    pub fn restart(&mut self, id: ValidatorId) -> anyhow::Result<()> {
+        let p = self.process(id)?;
+        if p.child.try_wait()?.is_none() {
+            anyhow::bail!("validator {id} is still running");
+        }
+        let (exe, config, data_dir) = (p.exe.clone(), p.config.clone(), p.data_dir.clone());
+        let (child, _) = self.start(&exe, &config, id, &data_dir)?;
+        self.process(id)?.child = child;
+        Ok(())
+    }
+
+    fn process(&mut self, id: ValidatorId) -> anyhow::Result<&mut Process> {
+        self.processes.iter_mut().find(|p| p.id == id).ok_or_else(|| anyhow::anyhow!("no validator {id} in the fleet"))
+    }
+
+    fn start(&self, exe: &Path, config: &Path, id: ValidatorId, data_dir: &Path) -> anyhow::Result<(Child, PathBuf)> {
+        std::fs::create_dir_all(data_dir)?;
+        let log = data_dir.join(format!("node-{id}.log"));
+        let stderr = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+        let mut child = Command::new(exe)
+            .arg("node")
+            .arg("--config")
+            .arg(config)
+            .arg("--id")
+            .arg(id.to_string())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr))
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("starting validator {id} ({}): {e}", exe.display()))?;
+        let stdout = child.stdout.take();
+        let ready = self.ready_tx.clone();
+        std::thread::spawn(move || {
+            let Some(stdout) = stdout else { return };
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with(READY) {
+                    let _ = ready.send(id);
+                }
+            }
+        });
+        Ok((child, log))
+    }
+
+    /// Waits until every process said it is ready; fails naming the first that exited instead (with the end of its
+    /// log) or the ones still silent at the deadline.
+    pub fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<()> {
+        let ids: Vec<ValidatorId> = self.processes.iter().map(|p| p.id).collect();
+        self.wait_ready_of(&ids, timeout)
+    }
+
+    /// [`Fleet::wait_ready`] for the validators in `ids` only (one just restarted).
+    pub fn wait_ready_of(&mut self, ids: &[ValidatorId], timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut ready = std::collections::BTreeSet::new();
+        while !ids.iter().all(|id| ready.contains(id)) {
+            if let Ok(id) = self.ready.recv_timeout(Duration::from_millis(20)) {
+                ready.insert(id);
+            }
+            for p in self.processes.iter_mut().filter(|p| ids.contains(&p.id)) {
+                if let Ok(Some(status)) = p.child.try_wait() {
+                    anyhow::bail!("validator {} exited before it was ready ({status}): {}", p.id, tail(&p.log));
+                }
+            }
+            if Instant::now() > deadline {
+                let silent: Vec<ValidatorId> = ids.iter().copied().filter(|id| !ready.contains(id)).collect();
+                anyhow::bail!("validators {silent:?} were not ready within {timeout:?}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends SIGTERM to every process, waits up to `grace` for all of them, kills the rest.
+    pub fn stop(mut self, grace: Duration) -> Vec<Exit> {
+        for p in &self.processes {
+            signal(&p.child, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        let mut exits = Vec::new();
+        for mut p in std::mem::take(&mut self.processes) {
+            let mut status = None;
+            while status.is_none() && Instant::now() < deadline {
+                status = p.child.try_wait().ok().flatten();
+                if status.is_none() {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            let killed = status.is_none();
+            if killed {
+                let _ = p.child.kill();
+                status = p.child.wait().ok();
+            }
+            exits.push(Exit { id: p.id, code: status.and_then(|s| s.code()), killed });
+        }
+        exits
+    }
+}
+
+impl Default for Fleet {
+    fn default() -> Self {
+        Fleet::new()
+    }
+}
+
+impl Drop for Fleet {
+    /// Whatever ended the run early, no validator process outlives it.
+    fn drop(&mut self) {
+        for p in &mut self.processes {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
+    }
+}
+
+fn signal(child: &Child, signal: libc::c_int) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: `kill` only sends a signal; the pid is our own child's, not yet reaped (we hold its `Child`).
+        unsafe { libc::kill(pid, signal) };
+    }
+}
+
+/// The last lines of a log, for error messages.
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(5);
+    format!("{} (log {})", lines[start..].join(" | "), log.display())
+}

@@ -1,0 +1,121 @@
+//! `hsbench node`: one validator as its own process — the pinned pipeline with its peers over the network, redb
+//! storage in a data directory (it resumes from there after a restart), a client port for load clients — until
+//! SIGTERM or SIGINT, then a clean stop: storage flushed, the report written to `node-<id>.json` in the data
+//! directory.
+
+use super::report::{NodeFile, node_file_path};
+use crate::config::BenchConfig;
+use crate::corpus::{CorpusSpec, account_keys};
+use anyhow::Context;
+use hsbench_engine::crypto::cpu_backend;
+use hsbench_engine::network::ThreadHook;
+use hsbench_engine::network::client::{ClientPort, SubmitFn};
+use hsbench_engine::runtime::StorageMode;
+use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, Peers, WireConfig};
+use hsbench_engine::types::{AccountId, ValidatorId};
+use indicatif::ProgressBar;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+/// The line a node prints on stdout once it listens for validators and clients (what `hsbench cluster` waits for).
+pub const READY: &str = "ready";
+
+/// How often the node hands its transaction statuses to the client port.
+const PUBLISH_EVERY: Duration = Duration::from_millis(2);
+
+/// Set by SIGTERM / SIGINT.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Relaxed);
+}
+
+/// Makes SIGTERM and SIGINT set [`STOP`] instead of ending the process.
+fn catch_stop_signals() -> anyhow::Result<()> {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: `on_signal` only stores to an atomic, which is async-signal-safe; the handler is a plain
+        // `extern "C" fn` that lives for the whole program.
+        let previous = unsafe { libc::signal(signal, on_signal as *const () as libc::sighandler_t) };
+        if previous == libc::SIG_ERR {
+            anyhow::bail!("cannot install the handler of signal {signal}");
+        }
+    }
+    Ok(())
+}
+
+/// The funded genesis of `config`'s workload: the same on every validator and on the load client, derived from
+/// the seed (no corpus needs to be signed for it).
+pub fn genesis(config: &BenchConfig) -> Vec<(AccountId, hsbench_engine::types::Account)> {
+    let spec = CorpusSpec::of(config);
+    let ids: Vec<AccountId> =
+        account_keys(&spec, &ProgressBar::hidden()).iter().map(|k| k.verifying_key().to_bytes()).collect();
+    spec.genesis(&ids)
+}
+
+/// Runs validator `id` of a validated `config` (from `origin`) until SIGTERM or SIGINT, keeping its storage and its
+/// report in `data_dir`; returns the report's path.
+pub fn run(config: &BenchConfig, origin: &str, id: ValidatorId, data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let n = config.cluster.validators;
+    if usize::from(id) >= n {
+        anyhow::bail!("--id {id}: the chain has validators 0..{}", n - 1);
+    }
+    let addrs = config.wire.addrs(n).with_context(|| {
+        format!("{origin}: [wire] names no addresses (set base_port, or peers and clients); hsbench cluster fills them")
+    })?;
+    catch_stop_signals()?;
+    let started = Instant::now();
+    let storage = StorageMode::Redb { dir: data_dir.to_path_buf() };
+    let chain = config.chain_config(genesis(config), storage);
+    let peers: std::collections::BTreeMap<ValidatorId, _> =
+        addrs.peers.iter().enumerate().map(|(i, a)| (i as ValidatorId, *a)).collect();
+    let backend = cpu_backend(config.crypto.backend.cpu_side());
+    let node_config = NodeModeConfig {
+        chain,
+        pipeline: config.pipeline.clone(),
+        peers: Peers::Wire(WireConfig { me: id, addrs: peers, listener: None }),
+        backend: backend.clone(),
+        committee_backend: backend,
+    };
+    let client_addr = addrs.clients[usize::from(id)];
+    let client_listener =
+        TcpListener::bind(client_addr).with_context(|| format!("listening for clients on {client_addr}"))?;
+    let node = Arc::new(NodeUnderTest::start(node_config).context("starting the validator")?);
+    let ingress = node.clone();
+    let submit: SubmitFn = Arc::new(move |txs| {
+        ingress.submit(txs);
+    });
+    let port = ClientPort::start(client_listener, submit, ThreadHook::default()).context("starting the client port")?;
+    println!("{READY} validator {id} peers {} clients {client_addr}", addrs.peers[usize::from(id)]);
+    let cpu_start = process_cpu_ns();
+    while !STOP.load(Relaxed) {
+        std::thread::sleep(PUBLISH_EVERY);
+        let events = node.drain_tx_events();
+        if !events.is_empty() {
+            port.publish(events.into_iter().map(|e| (e.tx_hash, e.status)).collect());
+        }
+    }
+    let clients = port.stats();
+    port.stop();
+    let node = Arc::try_unwrap(node).map_err(|_| anyhow::anyhow!("the validator is still shared at stop"))?;
+    let report = node.stop().context("stopping the validator")?;
+    let file = NodeFile::new(id, report, clients, process_cpu_ns().saturating_sub(cpu_start), started.elapsed());
+    let path = node_file_path(data_dir, id);
+    let json = serde_json::to_vec_pretty(&file).context("rendering the node report")?;
+    std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("validator {id} stopped at height {}: report {}", file.committed_height, path.display());
+    Ok(path)
+}
+
+/// CPU time (user + system) this process has used, in nanoseconds.
+pub fn process_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, exclusively borrowed timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
+}

@@ -1,0 +1,237 @@
+//! What a validator process leaves behind when it stops (`node-<id>.json` in its data directory), written by
+//! `hsbench node` and read back by `hsbench cluster`: heights and state roots, per-stage cost, per-peer network
+//! counters, client-port counters and the process's CPU time.
+
+use hsbench_engine::network::PeerStats;
+use hsbench_engine::network::client::ClientPortStats;
+use hsbench_engine::runtime::pipeline::PipelineReport;
+use hsbench_engine::types::ValidatorId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where validator `id` writes its report in `data_dir`.
+pub fn node_file_path(data_dir: &Path, id: ValidatorId) -> PathBuf {
+    data_dir.join(format!("node-{id}.json"))
+}
+
+/// One pipeline stage of a validator process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// Cores it was pinned to.
+    pub cores: Vec<usize>,
+    /// Busy time ÷ (threads × run time), percent.
+    pub busy_pct: f64,
+    /// Busy core-nanoseconds per transaction this validator committed.
+    pub cost_ns_per_tx: f64,
+}
+
+/// One peer connection of a validator process (the engine's `PeerStats`, with owned class names).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRow {
+    /// The peer.
+    pub peer: ValidatorId,
+    /// Whether a connection was up at stop.
+    pub connected: bool,
+    /// Connections established (the first and every reconnection).
+    pub connects: u64,
+    /// Our handshakes with this peer that failed.
+    pub handshake_failures: u64,
+    /// Bytes written to its sockets.
+    pub bytes_out: u64,
+    /// Bytes read from its sockets.
+    pub bytes_in: u64,
+    /// Messages sent, by class.
+    pub messages_out: BTreeMap<String, u64>,
+    /// Messages received, by class.
+    pub messages_in: BTreeMap<String, u64>,
+    /// Messages dropped from its send queue, by class.
+    pub dropped: BTreeMap<String, u64>,
+    /// Frames still queued at stop.
+    pub queued: usize,
+    /// Frames from it refused.
+    pub refused_frames: u64,
+}
+
+impl From<&PeerStats> for PeerRow {
+    fn from(p: &PeerStats) -> Self {
+        let owned = |m: &BTreeMap<&'static str, u64>| m.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        PeerRow {
+            peer: p.peer,
+            connected: p.connected,
+            connects: p.connects,
+            handshake_failures: p.handshake_failures,
+            bytes_out: p.bytes_out,
+            bytes_in: p.bytes_in,
+            messages_out: owned(&p.messages_out),
+            messages_in: owned(&p.messages_in),
+            dropped: owned(&p.dropped),
+            queued: p.queued,
+            refused_frames: p.refused_frames,
+        }
+    }
+}
+
+/// A validator process's report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeFile {
+    /// Validator id.
+    pub id: ValidatorId,
+    /// Highest committed height.
+    pub committed_height: u64,
+    /// Highest executed height.
+    pub executed_height: u64,
+    /// State root at the executed height (hex).
+    pub state_root: String,
+    /// State root of every height this process executed (hex), for the agreement check.
+    pub roots: BTreeMap<u64, String>,
+    /// Transactions this validator executed in committed blocks.
+    pub txs_committed: u64,
+    /// Transactions still in its mempool.
+    pub mempool_len: usize,
+    /// Why it halted, if it did.
+    pub halted: Option<String>,
+    /// Mempool rejections by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Consensus messages refused, by reason.
+    pub refused_messages: BTreeMap<String, u64>,
+    /// Per-stage cost (network included).
+    pub stages: Vec<StageRow>,
+    /// Per-peer connection counters.
+    pub peers: Vec<PeerRow>,
+    /// Inbound connections refused at the handshake.
+    pub refused_handshakes: u64,
+    /// Sends refused because a peer's consensus/sync queue was full.
+    pub send_overloaded: u64,
+    /// Gossiped transactions dropped because the sigverify stage's queue was full.
+    pub gossip_dropped: u64,
+    /// The client port's counters.
+    pub clients: ClientPortStats,
+    /// CPU time of the whole process while it served (s): every stage plus the client port and the status loop.
+    pub process_cpu_s: f64,
+    /// Wall time from start to stop (s).
+    pub wall_s: f64,
+    /// The pipeline's warnings.
+    pub warnings: Vec<String>,
+}
+
+impl NodeFile {
+    /// The report of validator `id` from its pipeline report and process counters.
+    pub fn new(
+        id: ValidatorId,
+        report: PipelineReport,
+        clients: ClientPortStats,
+        process_cpu_ns: u64,
+        wall: Duration,
+    ) -> Self {
+        let network = report.network.clone().unwrap_or_default();
+        NodeFile {
+            id,
+            committed_height: report.node.committed_height,
+            executed_height: report.node.executed_height,
+            state_root: report.node.state_root.clone(),
+            roots: report.roots.iter().map(|(h, r)| (*h, r.to_hex())).collect(),
+            txs_committed: report.txs_committed,
+            mempool_len: report.node.mempool_len,
+            halted: report.node.halted.clone(),
+            rejected: report.node.rejected.clone(),
+            refused_messages: report.node.refused_messages.clone(),
+            stages: report
+                .stages
+                .iter()
+                .map(|s| StageRow {
+                    name: s.name.clone(),
+                    cores: s.cores.clone(),
+                    busy_pct: s.busy_pct,
+                    cost_ns_per_tx: s.cost_ns_per_tx,
+                })
+                .collect(),
+            peers: network.peers.iter().map(PeerRow::from).collect(),
+            refused_handshakes: network.refused_handshakes,
+            send_overloaded: network.send_overloaded,
+            gossip_dropped: network.gossip_dropped,
+            clients,
+            process_cpu_s: process_cpu_ns as f64 / 1e9,
+            wall_s: wall.as_secs_f64(),
+            warnings: report.warnings,
+        }
+    }
+
+    /// Reads a report back.
+    pub fn read(path: &Path) -> anyhow::Result<NodeFile> {
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: not a node report: {e}", path.display()))
+    }
+}
+
+/// How the validators' state roots compare: the heights every one of them executed, and those where they differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Agreement {
+    /// Heights every validator executed.
+    pub common_heights: usize,
+    /// The highest of them.
+    pub highest_common: Option<u64>,
+    /// Heights where the roots differ (empty when they agree).
+    pub mismatches: Vec<u64>,
+}
+
+impl Agreement {
+    /// Compares the roots of `nodes` at every height they all executed.
+    pub fn of(nodes: &[NodeFile]) -> Agreement {
+        let Some(first) = nodes.first() else { return Agreement::default() };
+        let common: Vec<u64> =
+            first.roots.keys().copied().filter(|h| nodes.iter().all(|n| n.roots.contains_key(h))).collect();
+        let mismatches =
+            common.iter().copied().filter(|h| nodes.iter().any(|n| n.roots.get(h) != first.roots.get(h))).collect();
+        Agreement { common_heights: common.len(), highest_common: common.last().copied(), mismatches }
+    }
+
+    /// Whether the validators executed at least one height in common and agree on every one.
+    pub fn holds(&self) -> bool {
+        self.common_heights > 0 && self.mismatches.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: ValidatorId, roots: &[(u64, &str)]) -> NodeFile {
+        NodeFile {
+            id,
+            committed_height: 0,
+            executed_height: 0,
+            state_root: String::new(),
+            roots: roots.iter().map(|(h, r)| (*h, r.to_string())).collect(),
+            txs_committed: 0,
+            mempool_len: 0,
+            halted: None,
+            rejected: BTreeMap::new(),
+            refused_messages: BTreeMap::new(),
+            stages: Vec::new(),
+            peers: Vec::new(),
+            refused_handshakes: 0,
+            send_overloaded: 0,
+            gossip_dropped: 0,
+            clients: ClientPortStats::default(),
+            process_cpu_s: 0.0,
+            wall_s: 0.0,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn agreement_compares_only_heights_every_validator_executed() {
+        let a = node(0, &[(1, "x"), (2, "y"), (3, "z")]);
+        let b = node(1, &[(1, "x"), (2, "y")]);
+        let agree = Agreement::of(&[a.clone(), b]);
+        assert_eq!((agree.common_heights, agree.highest_common, agree.holds()), (2, Some(2), true));
+        let c = node(2, &[(2, "forked")]);
+        let split = Agreement::of(&[a.clone(), c]);
+        assert_eq!((split.mismatches.clone(), split.holds()), (vec![2], false));
+        assert!(!Agreement::of(&[a, node(3, &[])]).holds(), "nothing in common proves nothing");
+    }
+}

@@ -1,0 +1,57 @@
+//! The readable tables of `hsbench cluster`: each validator process's CPU per transaction by stage, and every
+//! connection's network counters.
+
+use super::report::NodeFile;
+use std::collections::BTreeMap;
+
+/// One row per validator: height, transactions committed, process CPU per transaction and each stage's share.
+pub fn print_nodes(nodes: &[NodeFile]) {
+    let stage_names: Vec<String> =
+        nodes.first().map(|n| n.stages.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
+    let mut header = format!("  {:<5} {:>7} {:>9} {:>10}", "node", "height", "txs", "cpu µs/tx");
+    for s in &stage_names {
+        header.push_str(&format!(" {:>10}", s));
+    }
+    println!("{header}   (stage columns: µs of CPU per committed tx)");
+    for n in nodes {
+        let per_tx = |ns: f64| if n.txs_committed == 0 { 0.0 } else { ns / 1e3 };
+        let total = if n.txs_committed == 0 { 0.0 } else { n.process_cpu_s * 1e6 / n.txs_committed as f64 };
+        let mut row = format!("  {:<5} {:>7} {:>9} {:>10.1}", n.id, n.committed_height, n.txs_committed, total);
+        for name in &stage_names {
+            let cost = n.stages.iter().find(|s| &s.name == name).map_or(0.0, |s| per_tx(s.cost_ns_per_tx));
+            row.push_str(&format!(" {:>10.1}", cost));
+        }
+        println!("{row}");
+        if let Some(why) = &n.halted {
+            println!("        halted: {why}");
+        }
+    }
+}
+
+/// One row per connection (from the side of the validator that reports it).
+pub fn print_peers(nodes: &[NodeFile]) {
+    println!(
+        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>7}",
+        "link", "connects", "msgs out c/s/g", "msgs in c/s/g", "MB out", "MB in", "drops", "hs fail", "refused"
+    );
+    let csg = |m: &BTreeMap<String, u64>| {
+        let get = |k: &str| m.get(k).copied().unwrap_or(0);
+        format!("{}/{}/{}", get("consensus"), get("sync"), get("gossip"))
+    };
+    for n in nodes {
+        for p in &n.peers {
+            println!(
+                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>7}",
+                format!("{}→{}", n.id, p.peer),
+                p.connects,
+                csg(&p.messages_out),
+                csg(&p.messages_in),
+                p.bytes_out as f64 / 1e6,
+                p.bytes_in as f64 / 1e6,
+                p.dropped.values().sum::<u64>(),
+                p.handshake_failures,
+                p.refused_frames
+            );
+        }
+    }
+}

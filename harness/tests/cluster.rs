@@ -1,0 +1,149 @@
+//! Validators as separate processes: `hsbench cluster` end to end, and a validator killed with SIGKILL and
+//! restarted from its storage while the others keep committing. Every test bounds its run time and leaves no
+//! process behind (the fleet kills its processes when dropped; the CLI test looks for leftovers).
+
+use hsbench::config::{self, SubmitTo};
+use hsbench::corpus::{CorpusSpec, sign};
+use hsbench::loadgen::generator::NodeHandle;
+use hsbench::wire::client::RemoteValidators;
+use hsbench::wire::fleet::Fleet;
+use hsbench::wire::report::{Agreement, NodeFile, node_file_path};
+use hsbench_engine::sim::TxStatus;
+use hsbench_engine::types::Hash;
+use indicatif::ProgressBar;
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_hsbench");
+
+/// Processes whose command line mentions `needle` (our run folder): none may outlive a test.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) && cmdline.contains(" node ") {
+            found.push(cmdline);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("results");
+    let cache = dir.path().join("cache");
+    let run = Command::new(EXE)
+        .args(["cluster", "--nodes", "4", "--duration", "3", "--rate", "400", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--cache")
+        .arg(&cache)
+        .output()
+        .expect("hsbench runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("4 validators agree on the state root"), "{stdout}");
+    assert!(stdout.contains("0→1") && stdout.contains("msgs out c/s/g"), "the per-peer table: {stdout}");
+    let result = std::fs::read_dir(&out)
+        .expect("results folder")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a result file");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&result).expect("read")).expect("json");
+    assert_eq!((doc["kind"].as_str(), doc["mode"].as_str()), (Some("run"), Some("wire")));
+    let m = &doc["metrics"];
+    assert_eq!(m["consistent"], true, "{m}");
+    assert_eq!(m["books"]["submitted"], 1200, "{}", m["books"]);
+    assert_eq!(m["books"]["committed"], 1200, "{}", m["books"]);
+    for exit in m["exits"].as_array().expect("exits") {
+        assert_eq!((exit["code"].as_i64(), exit["killed"].as_bool()), (Some(0), Some(false)), "{exit}");
+    }
+    for node in m["nodes"].as_array().expect("nodes") {
+        assert_eq!(node["peers"].as_array().map(Vec::len), Some(3), "{node}");
+        assert!(node["process_cpu_s"].as_f64().is_some_and(|s| s > 0.0), "{node}");
+    }
+    // `report` and `compare` read it like any run.
+    let compare = Command::new(EXE).arg("compare").arg(&result).arg(&result).output().expect("compare runs");
+    assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stdout));
+    assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
+}
+
+/// Writes a 4-validator config on free loopback ports into `dir`; returns its path and the client addresses.
+fn write_config(dir: &Path) -> (std::path::PathBuf, Vec<std::net::SocketAddr>) {
+    let ports: Vec<TcpListener> = (0..8).map(|_| TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+    let addrs: Vec<String> = ports.iter().map(|l| format!("\"{}\"", l.local_addr().expect("addr"))).collect();
+    let text = format!(
+        "[run]\nseed = 5\n[cluster]\nvalidators = 4\n[consensus]\nmin_block_interval_ms = 20\nbase_timeout_ms = 400\n\
+         [workload]\naccounts = 64\n[wire]\npeers = [{}]\nclients = [{}]\n",
+        addrs[..4].join(", "),
+        addrs[4..].join(", ")
+    );
+    let path = dir.join("wire.toml");
+    std::fs::write(&path, text).expect("write config");
+    let clients = ports[4..].iter().map(|l| l.local_addr().expect("addr")).collect();
+    (path, clients)
+}
+
+/// Waits until `client` heard a commit of every hash in `want`, or the deadline passes; returns those not heard.
+fn await_commits(client: &RemoteValidators, want: &[Hash], timeout: Duration) -> usize {
+    let mut missing: HashSet<Hash> = want.iter().copied().collect();
+    let deadline = Instant::now() + timeout;
+    while !missing.is_empty() && Instant::now() < deadline {
+        for e in client.drain_tx_events() {
+            if matches!(e.status, TxStatus::Committed { .. }) {
+                missing.remove(&e.tx_hash);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    missing.len()
+}
+
+#[test]
+fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (config_path, clients) = write_config(dir.path());
+    let loaded = config::load(Some(&config_path)).expect("config parses");
+    loaded.config.validate(&loaded.origin).expect("config is valid");
+    let set = sign(&CorpusSpec::of(&loaded.config), 192, &ProgressBar::hidden());
+    let data = |id: u16| dir.path().join(format!("node-{id}"));
+    let mut fleet = Fleet::new();
+    for id in 0..4 {
+        fleet.spawn(Path::new(EXE), &config_path, id, &data(id)).expect("spawn");
+    }
+    fleet.wait_ready(Duration::from_secs(30)).expect("all four listen");
+    let client = RemoteValidators::connect(&clients, SubmitTo::Single).expect("client connects");
+    let batches: Vec<_> = set.txs.chunks(64).map(<[_]>::to_vec).collect();
+    let hashes = |k: usize| batches[k].iter().map(|t| t.hash()).collect::<Vec<Hash>>();
+
+    client.submit(batches[0].clone());
+    assert_eq!(await_commits(&client, &hashes(0), Duration::from_secs(20)), 0, "all four commit");
+    fleet.kill9(3).expect("kill -9 validator 3");
+    client.submit(batches[1].clone());
+    assert_eq!(await_commits(&client, &hashes(1), Duration::from_secs(20)), 0, "three of four keep committing");
+    fleet.restart(3).expect("restart validator 3");
+    fleet.wait_ready_of(&[3], Duration::from_secs(30)).expect("validator 3 listens again");
+    client.submit(batches[2].clone());
+    assert_eq!(await_commits(&client, &hashes(2), Duration::from_secs(20)), 0, "commits continue after the restart");
+    std::thread::sleep(Duration::from_secs(2)); // let validator 3 sync to the tip
+    client.close();
+    let exits = fleet.stop(Duration::from_secs(20));
+    assert!(exits.iter().all(|e| e.code == Some(0) && !e.killed), "{exits:?}");
+    let nodes: Vec<NodeFile> =
+        (0..4).map(|id| NodeFile::read(&node_file_path(&data(id), id)).expect("node report")).collect();
+    let agreement = Agreement::of(&nodes);
+    assert!(agreement.holds(), "{agreement:?}");
+    let (tip, restarted) = (nodes[0].committed_height, nodes[3].committed_height);
+    assert!(restarted + 3 >= tip, "validator 3 at height {restarted}, validator 0 at {tip}: it did not catch up");
+    assert!(
+        nodes[3].roots.keys().next().is_some_and(|h| *h > 1),
+        "validator 3 resumed from its storage rather than from genesis: {:?}",
+        nodes[3].roots.keys().take(3).collect::<Vec<_>>()
+    );
+    assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
+}
