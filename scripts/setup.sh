@@ -15,7 +15,9 @@
 set -euo pipefail
 
 MIN_MESA_MAJOR=24
-PACKAGES=(mesa-vulkan-drivers libvulkan1 vulkan-tools)
+PACKAGES=(mesa-vulkan-drivers libvulkan1 vulkan-tools iproute2 nftables)
+# iproute2 + nftables: the network-namespace partitions of the wire tests (ip netns, veth, bridge; nft rules).
+NET_PACKAGES=(iproute2 nftables)
 BACKPORTS_FILE=/etc/apt/sources.list.d/backports.sources
 DEBIAN_SOURCES=/etc/apt/sources.list.d/debian.sources
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -58,7 +60,7 @@ all_installed() {
         [[ -n "$(pkg_version mesa-vulkan-drivers)" ]] || return 1
     fi
     local p
-    for p in libvulkan1 vulkan-tools; do
+    for p in libvulkan1 vulkan-tools "${NET_PACKAGES[@]}"; do
         [[ -n "$(pkg_version "$p")" ]] || return 1
     done
 }
@@ -142,6 +144,16 @@ else
     "${SUDO[@]}" "${APT_INSTALL[@]}" mesa-vulkan-drivers libvulkan1 ||
         give_up "installing mesa-vulkan-drivers libvulkan1 failed."
     "${SUDO[@]}" "${APT_INSTALL[@]}" vulkan-tools || warn "vulkan-tools not installed (optional)"
+fi
+
+missing_net=()
+for p in "${NET_PACKAGES[@]}"; do
+    [[ -n "$(pkg_version "$p")" ]] || missing_net+=("$p")
+done
+if ((${#missing_net[@]})); then
+    log "installing ${missing_net[*]}"
+    "${SUDO[@]}" "${APT_INSTALL[@]}" "${missing_net[@]}" ||
+        give_up "installing ${missing_net[*]} failed (the network-namespace partition tests need them)."
 fi
 
 if ! mesa_ok; then

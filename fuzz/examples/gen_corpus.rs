@@ -10,7 +10,9 @@
 //! Files in the corpus folders that it does not generate (e.g. hand-added regression inputs) are left alone.
 
 use ed25519_dalek::SigningKey;
+use hsbench_engine::network::client::{ClientMessage, write_client_message};
 use hsbench_engine::network::encode_frame;
+use hsbench_engine::protocol::{RejectReason, TxStatus};
 use hsbench_engine::types::codec::Encode;
 use hsbench_engine::types::{
     Account, Block, BlockHeader, Hash, Message, Proposal, QuorumCertificate, SignerBitfield, SyncEntry,
@@ -212,6 +214,24 @@ fn main() {
         out.put("message", name, message);
         // The same messages as network frames (header + payload), the frame target's seeds.
         out.raw("frame", name, &encode_frame(message));
+    }
+    // Client-port messages: a submission and a statuses reply, length-prefixed as on the wire.
+    let committed = TxStatus::Committed { height: 9, success: true };
+    let clients = [
+        ("submit", ClientMessage::Submit(vec![tx(7, 0), tx(8, 16)])),
+        ("submit-empty", ClientMessage::Submit(vec![])),
+        (
+            "statuses",
+            ClientMessage::Statuses(vec![
+                (Hash([4; 32]), committed),
+                (Hash([5; 32]), TxStatus::Rejected(RejectReason::NonceGap)),
+            ]),
+        ),
+    ];
+    for (name, message) in &clients {
+        let mut bytes = Vec::new();
+        write_client_message(&mut bytes, message).expect("a Vec takes every byte");
+        out.raw("client_message", name, &bytes);
     }
 
     let configs = fuzz_dir.join("../bench-configs");

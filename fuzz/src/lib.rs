@@ -126,6 +126,8 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("crypto", "backend"),
     ("crypto", "gpu_batch"),
     ("crypto", "gpu_in_flight"),
+    ("wire", "host"),
+    ("wire", "base_port"),
 ];
 
 /// Enum values of the shipped configs (kind [`FieldKind::Name`] picks one).

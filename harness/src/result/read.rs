@@ -568,9 +568,14 @@ mod tests {
 mod committed_results {
     use super::*;
 
+    /// The `*.json` files under `dir`, leaving out scratch folders (`tmp`: git-ignored runs, with the validator
+    /// reports and logs of `hsbench cluster`).
     fn json_under(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
+            if path.is_dir() && path.file_name().is_some_and(|n| n == "tmp") {
+                continue;
+            }
             if path.is_dir() {
                 json_under(&path, out);
             } else if path.extension().is_some_and(|e| e == "json") {
