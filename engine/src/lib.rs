@@ -15,6 +15,7 @@
 //! block building with cross-shard transactions.
 
 pub mod bft;
+pub mod byzantine;
 pub mod crypto;
 pub mod execution;
 pub mod livelock;

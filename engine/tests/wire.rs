@@ -29,7 +29,8 @@ fn wire_configs(accounts: usize, scheme: VoteScheme) -> Vec<NodeModeConfig> {
         .into_iter()
         .enumerate()
         .map(|(i, listener)| {
-            let wire = WireConfig { me: i as ValidatorId, addrs: addrs.clone(), listener: Some(listener) };
+            let wire =
+                WireConfig { me: i as ValidatorId, addrs: addrs.clone(), listener: Some(listener), byzantine: None };
             NodeModeConfig { peers: Peers::Wire(wire), ..NodeModeConfig::new(chain.clone()) }
         })
         .collect()

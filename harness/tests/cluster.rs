@@ -114,7 +114,7 @@ fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
     let data = |id: u16| dir.path().join(format!("node-{id}"));
     let mut fleet = Fleet::new();
     for id in 0..4 {
-        fleet.spawn(Path::new(EXE), &config_path, id, &data(id)).expect("spawn");
+        fleet.spawn(Path::new(EXE), &config_path, id, &data(id), &[]).expect("spawn");
     }
     fleet.wait_ready(Duration::from_secs(30)).expect("all four listen");
     let client = RemoteValidators::connect(&clients, SubmitTo::Single).expect("client connects");
@@ -146,4 +146,38 @@ fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
         nodes[3].roots.keys().take(3).collect::<Vec<_>>()
     );
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
+}
+
+/// One byzantine process of four, for each of several behaviours: the honest three keep committing every
+/// transaction and agree on every state root; nobody crashes.
+#[test]
+fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
+    for behaviour in ["equivocating-leader", "bad-vote-signature", "replay", "flood"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (config_path, clients) = write_config(dir.path());
+        let loaded = config::load(Some(&config_path)).expect("config parses");
+        let set = sign(&CorpusSpec::of(&loaded.config), 128, &ProgressBar::hidden());
+        let data = |id: u16| dir.path().join(format!("node-{id}"));
+        let mut fleet = Fleet::new();
+        for id in 0..4u16 {
+            let extra = if id == 2 { vec!["--byzantine".to_string(), behaviour.to_string()] } else { Vec::new() };
+            fleet.spawn(Path::new(EXE), &config_path, id, &data(id), &extra).expect("spawn");
+        }
+        fleet.wait_ready(Duration::from_secs(30)).expect("all four listen");
+        let client = RemoteValidators::connect(&clients, SubmitTo::Single).expect("client connects");
+        for chunk in set.txs.chunks(64) {
+            client.submit(chunk.to_vec());
+            let hashes: Vec<Hash> = chunk.iter().map(|t| t.hash()).collect();
+            assert_eq!(await_commits(&client, &hashes, Duration::from_secs(30)), 0, "{behaviour}: commits stopped");
+        }
+        client.close();
+        let exits = fleet.stop(Duration::from_secs(20));
+        assert!(exits.iter().all(|e| e.code == Some(0) && !e.killed), "{behaviour}: {exits:?}");
+        let honest: Vec<NodeFile> =
+            [0u16, 1, 3].iter().map(|&id| NodeFile::read(&node_file_path(&data(id), id)).expect("report")).collect();
+        let agreement = Agreement::of(&honest);
+        assert!(agreement.holds(), "{behaviour}: {agreement:?}");
+        assert!(honest.iter().all(|n| n.halted.is_none()), "{behaviour}: an honest validator halted");
+        assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
+    }
 }

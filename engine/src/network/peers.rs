@@ -431,6 +431,13 @@ impl Network {
         self.shared.peers.values().filter_map(|p| queue_frame(p, class, frame.clone()).err()).collect()
     }
 
+    /// Every peer's id, ascending.
+    pub fn peers(&self) -> Vec<ValidatorId> {
+        let mut ids: Vec<ValidatorId> = self.shared.peers.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Each peer's counters now, by id.
     pub fn stats(&self) -> Vec<PeerStats> {
         let by_class = |counts: &[AtomicU64; 3]| {

@@ -1,8 +1,8 @@
 //! The deterministic in-process cluster: n nodes, a simulated network, virtual (or wall-clock) time.
 
-use super::adversary::Adversary;
 use super::api::{ClockMode, ClusterConfig, ClusterReport, TxEvent};
-use super::faults::Byzantine;
+use crate::byzantine::Adversary;
+use crate::byzantine::Byzantine;
 use crate::node::NodeStateMachine;
 use crate::protocol::work::ExecuteJob;
 use crate::protocol::{Action, Callback, Event, Timer, TxStatus};

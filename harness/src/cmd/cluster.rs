@@ -3,6 +3,8 @@
 
 use super::run::{Overrides, effective_config};
 use crate::result;
+use hsbench_engine::byzantine::Byzantine;
+use hsbench_engine::types::ValidatorId;
 use std::path::PathBuf;
 
 /// Arguments of `hsbench cluster`.
@@ -33,6 +35,17 @@ pub struct ClusterArgs {
     /// No progress bars (they are also off when stdout or stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Make validator I byzantine with BEHAVIOUR (repeatable; see `hsbench node --help` for the behaviours). The
+    /// agreement check then covers the honest validators.
+    #[arg(long, value_name = "I=BEHAVIOUR", value_parser = parse_assignment)]
+    pub byzantine: Vec<(ValidatorId, Byzantine)>,
+}
+
+/// `I=BEHAVIOUR`.
+fn parse_assignment(text: &str) -> Result<(ValidatorId, Byzantine), String> {
+    let (id, name) = text.split_once('=').ok_or_else(|| format!("{text:?}: expected I=BEHAVIOUR"))?;
+    let id = id.trim().parse().map_err(|e| format!("{text:?}: validator id: {e}"))?;
+    Ok((id, super::node::parse_byzantine(name.trim())?))
 }
 
 /// Runs `hsbench cluster`.
@@ -40,5 +53,12 @@ pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
     let overrides = Overrides { duration: args.duration, rate: args.rate, seed: args.seed, validators: args.nodes };
     let (config, origin) = effective_config(args.config.as_deref(), &overrides)?;
-    crate::wire::cluster::execute(&config, origin, &args.cache, &args.out, args.quiet, started_unix_s)
+    let run = crate::wire::cluster::ClusterRun {
+        cache: args.cache,
+        out: args.out,
+        quiet: args.quiet,
+        started_unix_s,
+        byzantine: args.byzantine,
+    };
+    crate::wire::cluster::execute(&config, origin, &run)
 }

@@ -1,6 +1,7 @@
 //! `hsbench node`: one validator as its own process (see [`crate::wire::node`]).
 
 use super::run::{Overrides, effective_config};
+use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::types::ValidatorId;
 use std::path::PathBuf;
 
@@ -18,11 +19,24 @@ pub struct NodeArgs {
     /// SIGTERM (`node-<id>.json`).
     #[arg(long, value_name = "DIR", default_value = "hsbench-data")]
     pub data_dir: PathBuf,
+    /// Make this validator byzantine (for fault tests): every message it sends is rewritten this way, re-signed
+    /// with its real keys — bad-vote-signature, duplicate-votes, equivocating-leader, non-member-voter,
+    /// mismatched-vote, unknown-block-votes, replay, small-scope, equivocating-timeouts, forged-signers, flood.
+    #[arg(long, value_name = "BEHAVIOUR", value_parser = parse_byzantine)]
+    pub byzantine: Option<Byzantine>,
+}
+
+/// A byzantine behaviour by name.
+pub fn parse_byzantine(name: &str) -> Result<Byzantine, String> {
+    Byzantine::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Byzantine::ALL.iter().map(|b| b.name()).collect();
+        format!("unknown behaviour {name:?}; one of {}", names.join(", "))
+    })
 }
 
 /// Runs `hsbench node` until SIGTERM or SIGINT.
 pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
     let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
-    crate::wire::node::run(&config, &origin, args.id, &args.data_dir)?;
+    crate::wire::node::run(&config, &origin, args.id, &args.data_dir, args.byzantine)?;
     Ok(())
 }

@@ -17,10 +17,11 @@ use crate::run::node::table::{print_books, rate_header, rate_row};
 use crate::run::{name, plan};
 use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
+use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::types::ValidatorId;
 use serde::Serialize;
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -49,19 +50,46 @@ pub struct ClusterMetrics {
     pub exits: Vec<Exit>,
     /// Submissions the client could not write.
     pub failed_submits: u64,
+    /// The byzantine validators (left out of the agreement check).
+    pub byzantine: Vec<ByzantineRole>,
 }
 
-/// Runs the cluster of a validated `config`; writes the result into `out`, the validators' data, logs and reports
-/// into a folder beside it.
-pub fn execute(
-    config: &BenchConfig,
-    origin: String,
-    cache: &Path,
-    out: &Path,
-    quiet: bool,
-    started_unix_s: u64,
-) -> anyhow::Result<()> {
+/// How one cluster run is done besides its configuration.
+#[derive(Clone, Debug)]
+pub struct ClusterRun {
+    /// Corpus cache folder.
+    pub cache: PathBuf,
+    /// Folder of the result (the run folder goes inside).
+    pub out: PathBuf,
+    /// No progress bars.
+    pub quiet: bool,
+    /// When the command started (Unix seconds).
+    pub started_unix_s: u64,
+    /// Byzantine validators and how they misbehave.
+    pub byzantine: Vec<(ValidatorId, Byzantine)>,
+}
+
+/// A byzantine validator of the run, in the result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ByzantineRole {
+    /// Validator id.
+    pub id: ValidatorId,
+    /// Its behaviour's name.
+    pub behaviour: &'static str,
+}
+
+/// Runs the cluster of a validated `config`; writes the result into `run.out`, the validators' data, logs and
+/// reports into a folder inside it.
+pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow::Result<()> {
+    let ClusterRun { cache, out, quiet, started_unix_s, byzantine } = run;
+    let (out, quiet, started_unix_s) = (out.as_path(), *quiet, *started_unix_s);
     let n = config.cluster.validators;
+    if let Some((id, _)) = byzantine.iter().find(|(id, _)| usize::from(*id) >= n) {
+        anyhow::bail!("--byzantine {id}=...: the cluster has validators 0..{}", n - 1);
+    }
+    if byzantine.len() * 3 >= n {
+        anyhow::bail!("{} byzantine validators of {n}: HotStuff-2 tolerates fewer than n/3", byzantine.len());
+    }
     let ui = Ui::detect(quiet);
     // The validators' configuration: this one with every address filled in and redb storage.
     let mut nodes_config = config.clone();
@@ -89,14 +117,19 @@ pub fn execute(
     );
     // Sign (or load) the corpus first: the validators should not idle through it.
     let offsets = intended_offsets(&config.run.profile, config.run.rate_tps, config.run.duration_s, u64::MAX);
-    let mut corpus = CorpusStore::new(config, Some(cache.to_path_buf()));
+    let mut corpus = CorpusStore::new(config, Some(cache.clone()));
     corpus.ensure(offsets.len() as u64, &ui);
     let load = corpus.load(offsets);
 
     let exe = std::env::current_exe().context("locating the hsbench binary")?;
     let mut fleet = Fleet::new();
     for id in 0..n as ValidatorId {
-        fleet.spawn(&exe, &config_path, id, &run_dir.join(format!("node-{id}")))?;
+        let extra: Vec<String> = byzantine
+            .iter()
+            .filter(|(b, _)| *b == id)
+            .flat_map(|(_, behaviour)| ["--byzantine".to_string(), behaviour.name().to_string()])
+            .collect();
+        fleet.spawn(&exe, &config_path, id, &run_dir.join(format!("node-{id}")), &extra)?;
     }
     fleet.wait_ready(READY_WAIT)?;
     let client = RemoteValidators::connect(&addrs.clients, config.run.submit_to)?;
@@ -130,7 +163,9 @@ pub fn execute(
         .iter()
         .max_by(|a, b| a.busy_pct.total_cmp(&b.busy_pct))
         .map_or_else(String::new, |s| s.name.clone());
-    let agreement = Agreement::of(&nodes);
+    let honest: Vec<NodeFile> =
+        nodes.iter().filter(|n| !byzantine.iter().any(|(id, _)| *id == n.id)).cloned().collect();
+    let agreement = Agreement::of(&honest);
     let failures = rate.slo_failures(&config.slo);
     let m = ClusterMetrics {
         slo_pass: failures.is_empty(),
@@ -140,6 +175,7 @@ pub fn execute(
         nodes,
         exits,
         failed_submits,
+        byzantine: byzantine.iter().map(|(id, b)| ByzantineRole { id: *id, behaviour: b.name() }).collect(),
         rate,
     };
     let config_toml = config.to_toml().context("rendering the effective configuration")?;
@@ -182,9 +218,10 @@ fn print_summary(m: &ClusterMetrics) {
     let a = &m.agreement;
     match (m.consistent, a.highest_common) {
         (true, Some(h)) => {
+            let who = if m.byzantine.is_empty() { "validators" } else { "honest validators" };
+            let honest = m.nodes.len() - m.byzantine.len();
             println!(
-                "  agreement         {} validators agree on the state root of all {} heights they all executed (up to {h})",
-                m.nodes.len(),
+                "  agreement         {honest} {who} agree on the state root of all {} heights they all executed (up to {h})",
                 a.common_heights
             )
         }

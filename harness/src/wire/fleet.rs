@@ -26,9 +26,16 @@ struct Process {
     child: Child,
     log: PathBuf,
     /// What started it (a restart runs the same).
+    launch: Launch,
+}
+
+/// The command line of one validator process.
+#[derive(Clone)]
+struct Launch {
     exe: PathBuf,
     config: PathBuf,
     data_dir: PathBuf,
+    extra: Vec<String>,
 }
 
 /// Running validator processes.
@@ -45,12 +52,24 @@ impl Fleet {
         Fleet { processes: Vec::new(), ready, ready_tx }
     }
 
-    /// Starts validator `id` as `<exe> node --config <config> --id <id> --data-dir <data_dir>`, its stderr (and its
-    /// stdout after the ready line) in `data_dir/node-<id>.log`.
-    pub fn spawn(&mut self, exe: &Path, config: &Path, id: ValidatorId, data_dir: &Path) -> anyhow::Result<()> {
-        let (child, log) = self.start(exe, config, id, data_dir)?;
-        let (exe, config, data_dir) = (exe.to_path_buf(), config.to_path_buf(), data_dir.to_path_buf());
-        self.processes.push(Process { id, child, log, exe, config, data_dir });
+    /// Starts validator `id` as `<exe> node --config <config> --id <id> --data-dir <data_dir> [extra...]`, its
+    /// stderr in `data_dir/node-<id>.log`.
+    pub fn spawn(
+        &mut self,
+        exe: &Path,
+        config: &Path,
+        id: ValidatorId,
+        data_dir: &Path,
+        extra: &[String],
+    ) -> anyhow::Result<()> {
+        let launch = Launch {
+            exe: exe.to_path_buf(),
+            config: config.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+            extra: extra.to_vec(),
+        };
+        let (child, log) = self.start(&launch, id)?;
+        self.processes.push(Process { id, child, log, launch });
         Ok(())
     }
 
@@ -70,8 +89,8 @@ impl Fleet {
         if p.child.try_wait()?.is_none() {
             anyhow::bail!("validator {id} is still running");
         }
-        let (exe, config, data_dir) = (p.exe.clone(), p.config.clone(), p.data_dir.clone());
-        let (child, _) = self.start(&exe, &config, id, &data_dir)?;
+        let launch = p.launch.clone();
+        let (child, _) = self.start(&launch, id)?;
         self.process(id)?.child = child;
         Ok(())
     }
@@ -80,7 +99,8 @@ impl Fleet {
         self.processes.iter_mut().find(|p| p.id == id).ok_or_else(|| anyhow::anyhow!("no validator {id} in the fleet"))
     }
 
-    fn start(&self, exe: &Path, config: &Path, id: ValidatorId, data_dir: &Path) -> anyhow::Result<(Child, PathBuf)> {
+    fn start(&self, launch: &Launch, id: ValidatorId) -> anyhow::Result<(Child, PathBuf)> {
+        let Launch { exe, config, data_dir, extra } = launch;
         std::fs::create_dir_all(data_dir)?;
         let log = data_dir.join(format!("node-{id}.log"));
         let stderr = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
@@ -92,6 +112,7 @@ impl Fleet {
             .arg(id.to_string())
             .arg("--data-dir")
             .arg(data_dir)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))

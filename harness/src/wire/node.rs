@@ -7,6 +7,7 @@ use super::report::{NodeFile, node_file_path};
 use crate::config::BenchConfig;
 use crate::corpus::{CorpusSpec, account_keys};
 use anyhow::Context;
+use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::crypto::cpu_backend;
 use hsbench_engine::network::ThreadHook;
 use hsbench_engine::network::client::{ClientPort, SubmitFn};
@@ -56,8 +57,14 @@ pub fn genesis(config: &BenchConfig) -> Vec<(AccountId, hsbench_engine::types::A
 }
 
 /// Runs validator `id` of a validated `config` (from `origin`) until SIGTERM or SIGINT, keeping its storage and its
-/// report in `data_dir`; returns the report's path.
-pub fn run(config: &BenchConfig, origin: &str, id: ValidatorId, data_dir: &Path) -> anyhow::Result<PathBuf> {
+/// report in `data_dir`, byzantine when `byzantine` says how; returns the report's path.
+pub fn run(
+    config: &BenchConfig,
+    origin: &str,
+    id: ValidatorId,
+    data_dir: &Path,
+    byzantine: Option<Byzantine>,
+) -> anyhow::Result<PathBuf> {
     let n = config.cluster.validators;
     if usize::from(id) >= n {
         anyhow::bail!("--id {id}: the chain has validators 0..{}", n - 1);
@@ -75,7 +82,7 @@ pub fn run(config: &BenchConfig, origin: &str, id: ValidatorId, data_dir: &Path)
     let node_config = NodeModeConfig {
         chain,
         pipeline: config.pipeline.clone(),
-        peers: Peers::Wire(WireConfig { me: id, addrs: peers, listener: None }),
+        peers: Peers::Wire(WireConfig { me: id, addrs: peers, listener: None, byzantine }),
         backend: backend.clone(),
         committee_backend: backend,
     };
@@ -88,7 +95,8 @@ pub fn run(config: &BenchConfig, origin: &str, id: ValidatorId, data_dir: &Path)
         ingress.submit(txs);
     });
     let port = ClientPort::start(client_listener, submit, ThreadHook::default()).context("starting the client port")?;
-    println!("{READY} validator {id} peers {} clients {client_addr}", addrs.peers[usize::from(id)]);
+    let role = byzantine.map_or_else(String::new, |b| format!(" (byzantine: {})", b.name()));
+    println!("{READY} validator {id} peers {} clients {client_addr}{role}", addrs.peers[usize::from(id)]);
     let cpu_start = process_cpu_ns();
     while !STOP.load(Relaxed) {
         std::thread::sleep(PUBLISH_EVERY);

@@ -20,6 +20,7 @@ use super::threads::pin_to_core;
 use super::threads::{Warnings, available_cores, helper_pool, spawn_pinned, warn};
 use super::vote_crypto::VoteCryptoStage;
 use super::wire::{WireCounters, run_inbound, run_outbound};
+use crate::byzantine::{Adversary, Byzantine};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
 use crate::network::{Me, Network, NetworkConfig, PeerStats, ThreadHook};
@@ -110,6 +111,9 @@ pub struct WireConfig {
     pub addrs: BTreeMap<ValidatorId, SocketAddr>,
     /// A listener already bound to our address (tests bind port 0 first to learn free ports); `None` binds ours.
     pub listener: Option<Arc<TcpListener>>,
+    /// Makes this validator byzantine: its network stage rewrites every message it sends this way (the node code
+    /// stays honest; see [`Adversary`]). `None`: honest.
+    pub byzantine: Option<Byzantine>,
 }
 
 /// The network stage's summary in a result (`wire` runs only).
@@ -377,10 +381,11 @@ impl NodeUnderTest {
             (Peers::Wire(w), _) => {
                 let net = NetworkSide {
                     me,
+                    byzantine: w.byzantine,
                     addrs: &w.addrs,
                     listener: w.listener.clone(),
                     setup: &setup,
-                    chain_id: chain.chain_id,
+                    chain,
                 };
                 let links = (link_rx, system_tx, gossip_tx);
                 net.start(&core_map.network, counted(StageKind::Network), &warnings, links, stop.clone())?
@@ -657,10 +662,11 @@ type WireLinks = (
 /// What a node on the wire needs to start its network.
 struct NetworkSide<'a> {
     me: ValidatorId,
+    byzantine: Option<Byzantine>,
     addrs: &'a BTreeMap<ValidatorId, SocketAddr>,
     listener: Option<Arc<TcpListener>>,
     setup: &'a ChainSetup,
-    chain_id: u32,
+    chain: &'a ChainConfig,
 }
 
 impl NetworkSide<'_> {
@@ -691,7 +697,7 @@ impl NetworkSide<'_> {
             .cloned()
             .ok_or_else(|| PipelineError::Config(format!("validator {me} has no keys")))?;
         let validators = self.setup.keys.iter().enumerate().map(|(i, k)| (i as ValidatorId, k.public().ed25519));
-        let identity = Me { id: me, keys, chain_id: self.chain_id, validators: Arc::new(validators.collect()) };
+        let identity = Me { id: me, keys, chain_id: self.chain.chain_id, validators: Arc::new(validators.collect()) };
         let clocks = Arc::new(LaneClocks::default());
         let mut net_cfg = NetworkConfig::new(self.addrs.clone());
         let (hook_clocks, hook_cores, hook_warnings) = (clocks.clone(), cores.to_vec(), warnings.clone());
@@ -714,8 +720,12 @@ impl NetworkSide<'_> {
         let (net, c, s) = (network.clone(), counters.clone(), stop.clone());
         let threads = HelperClock::new(clocks, metrics.clone());
         let clock = StageClock::new(metrics.clone());
+        let adversary = self.byzantine.map(|b| {
+            let seed = self.chain.seed ^ u64::from(me).rotate_left(32);
+            (b, Adversary::new(self.chain.chain_id, self.chain.vote_scheme, self.setup.keys.clone(), seed))
+        });
         let out = spawn_pinned("wire-out".into(), core, warnings, move || {
-            run_outbound(net, from_node, clock, threads, c, s)
+            run_outbound(me, net, from_node, (clock, threads), adversary, c, s)
         })?;
         let clock = StageClock::new(metrics);
         let c = counters.clone();

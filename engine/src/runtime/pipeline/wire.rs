@@ -10,6 +10,7 @@ use super::messages::{Envelope, SystemInput};
 use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
 use super::stage::STOP_POLL;
+use crate::byzantine::{Adversary, Byzantine};
 use crate::network::{Network, SendError};
 use crate::protocol::TxSource;
 use crate::types::{Message, Transaction, ValidatorId};
@@ -30,15 +31,18 @@ pub(crate) struct WireCounters {
     pub gossip_dropped: AtomicU64,
 }
 
-/// Queues every outgoing envelope on the network until the node stage's link closes or `stop` is set.
+/// Queues every outgoing envelope on the network until the node stage's link closes or `stop` is set; a byzantine
+/// validator's `adversary` rewrites each message per peer first.
 pub(crate) fn run_outbound(
+    me: ValidatorId,
     network: Arc<Network>,
     from_node: Receiver<Vec<Envelope>>,
-    mut clock: StageClock,
-    mut threads: HelperClock,
+    (mut clock, mut threads): (StageClock, HelperClock),
+    mut adversary: Option<(Byzantine, Adversary)>,
     counters: Arc<WireCounters>,
     stop: Arc<AtomicBool>,
 ) {
+    let peers = network.peers();
     while !stop.load(Relaxed) {
         // The network's own threads (readers, writers, handshakes) are charged to the stage as they run.
         threads.charge();
@@ -51,9 +55,19 @@ pub(crate) fn run_outbound(
         clock.metrics().took(batch.len());
         let sent = batch.len();
         for e in batch {
-            let refused = match e.to {
-                None => network.broadcast(&e.message),
-                Some(to) => network.send(to, &e.message).err().into_iter().collect(),
+            let refused = match (&mut adversary, e.to) {
+                (None, None) => network.broadcast(&e.message),
+                (None, Some(to)) => network.send(to, &e.message).err().into_iter().collect(),
+                (Some((behaviour, adversary)), to) => {
+                    let targets = to.map_or_else(|| peers.clone(), |t| vec![t]);
+                    let mut refused = Vec::new();
+                    for t in targets {
+                        for m in adversary.outgoing(*behaviour, me, usize::from(t), e.message.clone()) {
+                            refused.extend(network.send(t, &m).err());
+                        }
+                    }
+                    refused
+                }
             };
             for r in refused {
                 match r {

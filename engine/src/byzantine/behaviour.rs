@@ -47,6 +47,28 @@ impl Byzantine {
         Byzantine::Flood,
     ];
 
+    /// The behaviour's name on command lines and in results (kebab-case).
+    pub fn name(self) -> &'static str {
+        match self {
+            Byzantine::BadVoteSignature => "bad-vote-signature",
+            Byzantine::DuplicateVotes => "duplicate-votes",
+            Byzantine::EquivocatingLeader => "equivocating-leader",
+            Byzantine::NonMemberVoter => "non-member-voter",
+            Byzantine::MismatchedVote => "mismatched-vote",
+            Byzantine::UnknownBlockVotes => "unknown-block-votes",
+            Byzantine::Replay => "replay",
+            Byzantine::SmallScope => "small-scope",
+            Byzantine::EquivocatingTimeouts => "equivocating-timeouts",
+            Byzantine::ForgedSigners => "forged-signers",
+            Byzantine::Flood => "flood",
+        }
+    }
+
+    /// The behaviour of that [`Byzantine::name`].
+    pub fn from_name(name: &str) -> Option<Byzantine> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
+    }
+
     /// Behaviours a committee member can show (everything but [`Byzantine::NonMemberVoter`]).
     pub fn member_behaviours() -> impl Iterator<Item = Byzantine> {
         Self::ALL.into_iter().filter(|b| *b != Byzantine::NonMemberVoter)

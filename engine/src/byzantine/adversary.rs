@@ -2,7 +2,7 @@
 //! [`Byzantine`] behaviour to what the (otherwise honest) node code sends, re-signing with the validator's real
 //! keys wherever a real attacker could.
 
-use super::faults::Byzantine;
+use super::behaviour::Byzantine;
 use crate::crypto::{ValidatorKeyPair, VoteScheme};
 use crate::types::{
     Epoch, Hash, Message, Proposal, QuorumCertificate, Round, SignerBitfield, TimeoutVote, ValidatorId, Vote,
