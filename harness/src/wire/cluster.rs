@@ -5,7 +5,7 @@
 //! result that `report` and `compare` read like any run.
 
 use super::client::RemoteValidators;
-use super::fleet::{Exit, Fleet};
+use super::fleet::{Exit, Fleet, Launch};
 use super::report::{Agreement, NodeFile, node_file_path};
 use crate::config::{BenchConfig, StorageKind};
 use crate::loadgen::schedule::intended_offsets;
@@ -129,7 +129,8 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
             .filter(|(b, _)| *b == id)
             .flat_map(|(_, behaviour)| ["--byzantine".to_string(), behaviour.name().to_string()])
             .collect();
-        fleet.spawn(&exe, &config_path, id, &run_dir.join(format!("node-{id}")), &extra)?;
+        let launch = Launch { extra, ..Launch::new(&exe, &config_path, &run_dir.join(format!("node-{id}"))) };
+        fleet.spawn(id, launch)?;
     }
     fleet.wait_ready(READY_WAIT)?;
     let client = RemoteValidators::connect(&addrs.clients, config.run.submit_to)?;

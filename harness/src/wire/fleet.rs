@@ -30,12 +30,30 @@ struct Process {
 }
 
 /// The command line of one validator process.
-#[derive(Clone)]
-struct Launch {
-    exe: PathBuf,
-    config: PathBuf,
-    data_dir: PathBuf,
-    extra: Vec<String>,
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    /// The hsbench binary.
+    pub exe: PathBuf,
+    /// Its configuration file.
+    pub config: PathBuf,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    /// Arguments after the usual ones (`--byzantine ...`).
+    pub extra: Vec<String>,
+    /// A command the whole line runs under (`ip netns exec NS`).
+    pub prefix: Vec<String>,
+}
+
+impl Launch {
+    /// `exe node --config config --id I --data-dir data_dir`, nothing more.
+    pub fn new(exe: &Path, config: &Path, data_dir: &Path) -> Self {
+        Launch {
+            exe: exe.to_path_buf(),
+            config: config.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+            ..Launch::default()
+        }
+    }
 }
 
 /// Running validator processes.
@@ -52,22 +70,9 @@ impl Fleet {
         Fleet { processes: Vec::new(), ready, ready_tx }
     }
 
-    /// Starts validator `id` as `<exe> node --config <config> --id <id> --data-dir <data_dir> [extra...]`, its
-    /// stderr in `data_dir/node-<id>.log`.
-    pub fn spawn(
-        &mut self,
-        exe: &Path,
-        config: &Path,
-        id: ValidatorId,
-        data_dir: &Path,
-        extra: &[String],
-    ) -> anyhow::Result<()> {
-        let launch = Launch {
-            exe: exe.to_path_buf(),
-            config: config.to_path_buf(),
-            data_dir: data_dir.to_path_buf(),
-            extra: extra.to_vec(),
-        };
+    /// Starts validator `id` as `[prefix...] <exe> node --config <config> --id <id> --data-dir <data_dir>
+    /// [extra...]`, its stderr in `data_dir/node-<id>.log`.
+    pub fn spawn(&mut self, id: ValidatorId, launch: Launch) -> anyhow::Result<()> {
         let (child, log) = self.start(&launch, id)?;
         self.processes.push(Process { id, child, log, launch });
         Ok(())
@@ -100,11 +105,19 @@ impl Fleet {
     }
 
     fn start(&self, launch: &Launch, id: ValidatorId) -> anyhow::Result<(Child, PathBuf)> {
-        let Launch { exe, config, data_dir, extra } = launch;
+        let Launch { exe, config, data_dir, extra, prefix } = launch;
         std::fs::create_dir_all(data_dir)?;
         let log = data_dir.join(format!("node-{id}.log"));
         let stderr = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
-        let mut child = Command::new(exe)
+        let mut command = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .arg("node")
             .arg("--config")
             .arg(config)

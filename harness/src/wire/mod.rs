@@ -5,6 +5,7 @@
 pub mod client;
 pub mod cluster;
 pub mod fleet;
+pub mod netns;
 pub mod node;
 pub mod report;
 pub mod table;
