@@ -75,6 +75,44 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 
+/// `hsbench cluster --faults`: validator 3 is killed with SIGKILL a second into the load and restarted a second
+/// later; the timeline is in the result, the client dialled it again, and all four agree at the end.
+#[test]
+fn a_fault_schedule_kills_and_restarts_a_validator_and_the_timeline_is_in_the_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let faults = dir.path().join("faults.toml");
+    std::fs::write(&faults, "[[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 1.0\n").expect("write");
+    let out = dir.path().join("results");
+    let run = Command::new(EXE)
+        .args(["cluster", "--nodes", "4", "--duration", "4", "--rate", "300", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--cache")
+        .arg(dir.path().join("cache"))
+        .arg("--faults")
+        .arg(&faults)
+        .output()
+        .expect("hsbench runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("kill -9 validator 3") && stdout.contains("restart validator 3"), "{stdout}");
+    let result = std::fs::read_dir(&out)
+        .expect("results")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a result file");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&result).expect("read")).expect("json");
+    let m = &doc["metrics"];
+    let timeline = m["faults"].as_array().expect("a fault timeline");
+    assert_eq!(timeline.len(), 2, "{timeline:?}");
+    assert!(timeline.iter().all(|f| f["error"].is_null()), "{timeline:?}");
+    assert_eq!(m["consistent"], true, "{m}");
+    assert!(m["client_redials"].as_u64().is_some_and(|r| r >= 1), "the client never dialled validator 3 again");
+    let b = &m["books"];
+    assert_eq!(b["submitted"].as_u64(), Some(1200), "{b}");
+    assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
+}
+
 /// Writes a 4-validator config with these peer and client addresses into `dir`; returns its path.
 fn write_config_at(dir: &Path, peers: &[SocketAddr], clients: &[SocketAddr]) -> PathBuf {
     let list = |a: &[SocketAddr]| a.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");

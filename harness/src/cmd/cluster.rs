@@ -39,6 +39,11 @@ pub struct ClusterArgs {
     /// agreement check then covers the honest validators.
     #[arg(long, value_name = "I=BEHAVIOUR", value_parser = parse_assignment)]
     pub byzantine: Vec<(ValidatorId, Byzantine)>,
+    /// Fault schedule (TOML `[[fault]]` tables: `at_s` with `kill = I` [`restart_after_s`] or `partition = [[..],
+    /// [..]]` [`for_s`]); partitions run the validators in network namespaces and need root. The timeline is in
+    /// the result.
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
 }
 
 /// `I=BEHAVIOUR`.
@@ -59,6 +64,7 @@ pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
         quiet: args.quiet,
         started_unix_s,
         byzantine: args.byzantine,
+        faults: args.faults,
     };
     crate::wire::cluster::execute(&config, origin, &run)
 }

@@ -1,7 +1,9 @@
 //! The load client of `hsbench cluster`: one connection to each validator's client port; the open-loop generator
 //! submits through it like to an in-process node ([`NodeHandle`]), and each validator's statuses come back on a
 //! reader thread per connection, stamped on the client's clock when they arrive (latency = from the intended send
-//! time to the client's commit notification).
+//! time to the client's commit notification). A write that fails (the validator was killed) is counted and the
+//! client dials again, at most every [`REDIAL_EVERY`], so a restarted validator gets load again; the statuses of
+//! what the dead connection carried are lost with it (those transactions stay pending in the books).
 
 use crate::config::SubmitTo;
 use crate::loadgen::generator::NodeHandle;
@@ -18,20 +20,35 @@ use std::time::{Duration, Instant};
 /// A submission write that takes longer than this waited for room in the socket: back-pressure.
 pub const BLOCKED_AFTER: Duration = Duration::from_millis(1);
 
+/// Least time between two redials of one validator.
+pub const REDIAL_EVERY: Duration = Duration::from_millis(200);
+
+/// How long a redial may take (a live validator answers on its own network at once).
+const REDIAL_TIMEOUT: Duration = Duration::from_millis(100);
+
 /// How long connecting to one validator may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections to every validator's client port.
 pub struct RemoteValidators {
     start: Instant,
-    writers: Vec<Mutex<TcpStream>>,
+    addrs: Vec<SocketAddr>,
+    writers: Vec<Mutex<Connection>>,
     submit_to: SubmitTo,
     next: AtomicUsize,
     events: Arc<Mutex<Vec<TxEvent>>>,
-    /// Submissions that could not be written (the validator's connection failed): counted, the run fails its books.
+    /// Submissions that could not be written (the validator's connection failed): counted; they stay pending.
     pub failed_submits: AtomicU64,
+    /// Connections dialled again after a failure.
+    pub redials: AtomicU64,
     stop: Arc<AtomicBool>,
-    readers: Vec<JoinHandle<()>>,
+    readers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// One validator's connection: its write half (`None` while it is down) and when it was last dialled.
+struct Connection {
+    stream: Option<TcpStream>,
+    dialled: Instant,
 }
 
 impl RemoteValidators {
@@ -40,39 +57,71 @@ impl RemoteValidators {
         let start = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
         let events = Arc::new(Mutex::new(Vec::new()));
-        let mut writers = Vec::new();
-        let mut readers = Vec::new();
-        for (i, addr) in clients.iter().enumerate() {
-            let stream = TcpStream::connect_timeout(addr, CONNECT_TIMEOUT)
-                .map_err(|e| anyhow::anyhow!("connecting to validator {i}'s client port {addr}: {e}"))?;
-            stream.set_nodelay(true)?;
-            let reader = stream.try_clone()?;
-            let (events, stop) = (events.clone(), stop.clone());
-            let handle = std::thread::Builder::new()
-                .name(format!("client-read-{i}"))
-                .spawn(move || read_statuses(reader, start, &events, &stop))?;
-            readers.push(handle);
-            writers.push(Mutex::new(stream));
-        }
-        Ok(RemoteValidators {
+        let client = RemoteValidators {
             start,
-            writers,
+            addrs: clients.to_vec(),
+            writers: clients.iter().map(|_| Mutex::new(Connection { stream: None, dialled: start })).collect(),
             submit_to,
             next: AtomicUsize::new(0),
             events,
             failed_submits: AtomicU64::new(0),
+            redials: AtomicU64::new(0),
             stop,
-            readers,
-        })
+            readers: Mutex::new(Vec::new()),
+        };
+        for (i, addr) in clients.iter().enumerate() {
+            let stream = client
+                .dial(i, CONNECT_TIMEOUT)
+                .map_err(|e| anyhow::anyhow!("connecting to validator {i}'s client port {addr}: {e}"))?;
+            client.writers[i].lock().unwrap_or_else(|e| e.into_inner()).stream = Some(stream);
+        }
+        Ok(client)
+    }
+
+    /// Connects to validator `i` and starts the reader of its statuses; returns the write half.
+    fn dial(&self, i: usize, timeout: Duration) -> std::io::Result<TcpStream> {
+        let stream = TcpStream::connect_timeout(&self.addrs[i], timeout)?;
+        stream.set_nodelay(true)?;
+        let reader = stream.try_clone()?;
+        let (events, stop, start) = (self.events.clone(), self.stop.clone(), self.start);
+        let handle = std::thread::Builder::new()
+            .name(format!("client-read-{i}"))
+            .spawn(move || read_statuses(reader, start, &events, &stop))?;
+        self.readers.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+        Ok(stream)
+    }
+
+    /// Writes `message` to validator `k`, dialling it again first when its connection is down (at most every
+    /// [`REDIAL_EVERY`]); a failed write drops the connection.
+    fn write(&self, k: usize, message: &ClientMessage) -> std::io::Result<()> {
+        let mut conn = self.writers[k].lock().unwrap_or_else(|e| e.into_inner());
+        if conn.stream.is_none() && conn.dialled.elapsed() >= REDIAL_EVERY {
+            conn.dialled = Instant::now();
+            if let Ok(stream) = self.dial(k, REDIAL_TIMEOUT) {
+                self.redials.fetch_add(1, Relaxed);
+                conn.stream = Some(stream);
+            }
+        }
+        let Some(stream) = conn.stream.as_mut() else {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotConnected, "validator down"));
+        };
+        let written = write_client_message(stream, message);
+        if written.is_err() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            conn.stream = None;
+        }
+        written
     }
 
     /// Closes the connections and joins the readers.
     pub fn close(self) {
         self.stop.store(true, Relaxed);
         for w in &self.writers {
-            let _ = w.lock().unwrap_or_else(|e| e.into_inner()).shutdown(std::net::Shutdown::Both);
+            if let Some(stream) = &w.lock().unwrap_or_else(|e| e.into_inner()).stream {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
         }
-        for r in self.readers {
+        for r in self.readers.into_inner().unwrap_or_else(|e| e.into_inner()) {
             let _ = r.join();
         }
     }
@@ -106,11 +155,7 @@ impl NodeHandle for RemoteValidators {
         };
         let n = txs.len() as u64;
         let t = Instant::now();
-        let written = {
-            let mut stream = self.writers[k].lock().unwrap_or_else(|e| e.into_inner());
-            write_client_message(&mut *stream, &ClientMessage::Submit(txs))
-        };
-        if written.is_err() {
+        if self.write(k, &ClientMessage::Submit(txs)).is_err() {
             self.failed_submits.fetch_add(n, Relaxed);
         }
         let took = t.elapsed();

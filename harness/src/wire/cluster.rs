@@ -5,7 +5,9 @@
 //! result that `report` and `compare` read like any run.
 
 use super::client::RemoteValidators;
+use super::faults::{FaultEvent, Schedule};
 use super::fleet::{Exit, Fleet, Launch};
+use super::netns::{self, Netns};
 use super::report::{Agreement, NodeFile, node_file_path};
 use crate::config::{BenchConfig, StorageKind};
 use crate::loadgen::schedule::intended_offsets;
@@ -22,8 +24,15 @@ use hsbench_engine::types::ValidatorId;
 use serde::Serialize;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
+use std::time::Instant;
+
+/// Ports of every validator in its own network namespace (for validators and for clients).
+const NETNS_PEER_PORT: u16 = 7000;
+/// See [`NETNS_PEER_PORT`].
+const NETNS_CLIENT_PORT: u16 = 7001;
 
 /// How long the validators get to start listening.
 const READY_WAIT: Duration = Duration::from_secs(60);
@@ -50,8 +59,12 @@ pub struct ClusterMetrics {
     pub exits: Vec<Exit>,
     /// Submissions the client could not write.
     pub failed_submits: u64,
+    /// Times the client dialled a validator again (after it was killed and restarted).
+    pub client_redials: u64,
     /// The byzantine validators (left out of the agreement check).
     pub byzantine: Vec<ByzantineRole>,
+    /// The fault timeline: what the `--faults` schedule did and when (s after the load started).
+    pub faults: Vec<FaultEvent>,
 }
 
 /// How one cluster run is done besides its configuration.
@@ -67,6 +80,8 @@ pub struct ClusterRun {
     pub started_unix_s: u64,
     /// Byzantine validators and how they misbehave.
     pub byzantine: Vec<(ValidatorId, Byzantine)>,
+    /// The fault schedule file (`--faults`).
+    pub faults: Option<PathBuf>,
 }
 
 /// A byzantine validator of the run, in the result.
@@ -81,7 +96,7 @@ pub struct ByzantineRole {
 /// Runs the cluster of a validated `config`; writes the result into `run.out`, the validators' data, logs and
 /// reports into a folder inside it.
 pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow::Result<()> {
-    let ClusterRun { cache, out, quiet, started_unix_s, byzantine } = run;
+    let ClusterRun { cache, out, quiet, started_unix_s, byzantine, faults } = run;
     let (out, quiet, started_unix_s) = (out.as_path(), *quiet, *started_unix_s);
     let n = config.cluster.validators;
     if let Some((id, _)) = byzantine.iter().find(|(id, _)| usize::from(*id) >= n) {
@@ -90,10 +105,26 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     if byzantine.len() * 3 >= n {
         anyhow::bail!("{} byzantine validators of {n}: HotStuff-2 tolerates fewer than n/3", byzantine.len());
     }
+    let schedule = match faults {
+        Some(path) => Schedule::load(path, n)?,
+        None => Schedule::default(),
+    };
+    // Partitions are cut in network namespaces: one per validator, addresses on their bridge.
+    let net = match schedule.partitions() {
+        false => None,
+        true if !netns::available() => anyhow::bail!(
+            "the fault schedule partitions validators, which needs network namespaces and so root; this process is \
+             not root (the transport's own link filter, the unprivileged fallback, is not built yet)"
+        ),
+        true => Some(Netns::create(n)?),
+    };
     let ui = Ui::detect(quiet);
     // The validators' configuration: this one with every address filled in and redb storage.
     let mut nodes_config = config.clone();
-    if config.wire.addrs(n).is_none() {
+    if let Some(net) = &net {
+        nodes_config.wire.peers = (0..n).map(|i| net.addr(i, NETNS_PEER_PORT)).collect();
+        nodes_config.wire.clients = (0..n).map(|i| net.addr(i, NETNS_CLIENT_PORT)).collect();
+    } else if config.wire.addrs(n).is_none() {
         nodes_config.wire.peers = free_loopback_ports(n)?;
         nodes_config.wire.clients = free_loopback_ports(n)?;
     }
@@ -129,7 +160,8 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
             .filter(|(b, _)| *b == id)
             .flat_map(|(_, behaviour)| ["--byzantine".to_string(), behaviour.name().to_string()])
             .collect();
-        let launch = Launch { extra, ..Launch::new(&exe, &config_path, &run_dir.join(format!("node-{id}"))) };
+        let prefix = net.as_ref().map(|net| net.prefix(usize::from(id))).unwrap_or_default();
+        let launch = Launch { extra, prefix, ..Launch::new(&exe, &config_path, &run_dir.join(format!("node-{id}"))) };
         fleet.spawn(id, launch)?;
     }
     fleet.wait_ready(READY_WAIT)?;
@@ -137,14 +169,27 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     let plan = plan(config);
     let bar = progress_bar(ui.progress, "load", "{prefix:>9} [{bar:30}] {pos}/{len} s");
     bar.set_length(plan.duration.as_secs());
-    let measured = measure_rate(&client, load, &plan, config.workload.invalid.total(), &mut |s| {
-        bar.set_position(s.elapsed.as_secs());
+    let fleet = Mutex::new(fleet);
+    let done = AtomicBool::new(false);
+    let load_start = Instant::now();
+    let (measured, timeline) = std::thread::scope(|scope| {
+        let faults = scope.spawn(|| schedule.run(&fleet, net.as_ref(), load_start, &done));
+        let measured = measure_rate(&client, load, &plan, config.workload.invalid.total(), &mut |s| {
+            bar.set_position(s.elapsed.as_secs());
+        });
+        done.store(true, Relaxed);
+        (measured, faults.join().unwrap_or_default())
     });
     bar.finish_and_clear();
-    let failed_submits = client.failed_submits.load(Relaxed);
+    if let Some(net) = &net {
+        net.heal()?; // a partition still in force would only slow the shutdown
+    }
+    let (failed_submits, client_redials) = (client.failed_submits.load(Relaxed), client.redials.load(Relaxed));
     client.close();
-    let exits = fleet.stop(STOP_GRACE);
+    let exits = fleet.into_inner().unwrap_or_else(|e| e.into_inner()).stop(STOP_GRACE);
+    let down = schedule.left_down();
     let nodes: Vec<NodeFile> = (0..n as ValidatorId)
+        .filter(|id| !down.contains(id))
         .map(|id| NodeFile::read(&node_file_path(&run_dir.join(format!("node-{id}")), id)))
         .collect::<Result<_, _>>()?;
     let mut rate = measured.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -176,7 +221,9 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         nodes,
         exits,
         failed_submits,
+        client_redials,
         byzantine: byzantine.iter().map(|(id, b)| ByzantineRole { id: *id, behaviour: b.name() }).collect(),
+        faults: timeline,
         rate,
     };
     let config_toml = config.to_toml().context("rendering the effective configuration")?;
@@ -188,7 +235,10 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     if !m.consistent {
         anyhow::bail!("the validators do not agree: {:?} (see {})", m.agreement, path.display());
     }
-    if let Some(e) = m.exits.iter().find(|e| e.killed || e.code != Some(0)) {
+    if let Some(f) = m.faults.iter().find(|f| f.error.is_some()) {
+        anyhow::bail!("the fault schedule failed at {:.1} s ({}): {:?}", f.at_s, f.action, f.error);
+    }
+    if let Some(e) = m.exits.iter().find(|e| !e.down && (e.killed || e.code != Some(0))) {
         anyhow::bail!("validator {} did not stop cleanly: {e:?} (logs in {})", e.id, run_dir.display());
     }
     if !m.rate.generator.valid {
@@ -216,6 +266,10 @@ fn print_summary(m: &ClusterMetrics) {
     println!();
     super::table::print_peers(&m.nodes);
     println!();
+    for f in &m.faults {
+        let outcome = f.error.as_deref().map_or_else(String::new, |e| format!(" — FAILED: {e}"));
+        println!("  fault at {:>6.2} s (planned {:.2} s): {}{outcome}", f.at_s, f.planned_s, f.action);
+    }
     let a = &m.agreement;
     match (m.consistent, a.highest_common) {
         (true, Some(h)) => {

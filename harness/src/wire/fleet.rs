@@ -19,6 +19,8 @@ pub struct Exit {
     pub code: Option<i32>,
     /// Whether it had to be killed because it did not stop within the deadline.
     pub killed: bool,
+    /// Whether it was already down (killed by the fault schedule and not restarted).
+    pub down: bool,
 }
 
 struct Process {
@@ -27,6 +29,8 @@ struct Process {
     log: PathBuf,
     /// What started it (a restart runs the same).
     launch: Launch,
+    /// Killed (and reaped) by [`Fleet::kill9`], not restarted since: its pid may belong to another process now.
+    down: bool,
 }
 
 /// The command line of one validator process.
@@ -74,7 +78,7 @@ impl Fleet {
     /// [extra...]`, its stderr in `data_dir/node-<id>.log`.
     pub fn spawn(&mut self, id: ValidatorId, launch: Launch) -> anyhow::Result<()> {
         let (child, log) = self.start(&launch, id)?;
-        self.processes.push(Process { id, child, log, launch });
+        self.processes.push(Process { id, child, log, launch, down: false });
         Ok(())
     }
 
@@ -84,6 +88,7 @@ impl Fleet {
         let p = self.process(id)?;
         p.child.kill().map_err(|e| anyhow::anyhow!("killing validator {id}: {e}"))?;
         p.child.wait()?;
+        p.down = true;
         Ok(())
     }
 
@@ -96,7 +101,9 @@ impl Fleet {
         }
         let launch = p.launch.clone();
         let (child, _) = self.start(&launch, id)?;
-        self.process(id)?.child = child;
+        let p = self.process(id)?;
+        p.child = child;
+        p.down = false;
         Ok(())
     }
 
@@ -159,7 +166,7 @@ impl Fleet {
             if let Ok(id) = self.ready.recv_timeout(Duration::from_millis(20)) {
                 ready.insert(id);
             }
-            for p in self.processes.iter_mut().filter(|p| ids.contains(&p.id)) {
+            for p in self.processes.iter_mut().filter(|p| ids.contains(&p.id) && !p.down) {
                 if let Ok(Some(status)) = p.child.try_wait() {
                     anyhow::bail!("validator {} exited before it was ready ({status}): {}", p.id, tail(&p.log));
                 }
@@ -174,12 +181,16 @@ impl Fleet {
 
     /// Sends SIGTERM to every process, waits up to `grace` for all of them, kills the rest.
     pub fn stop(mut self, grace: Duration) -> Vec<Exit> {
-        for p in &self.processes {
+        for p in self.processes.iter().filter(|p| !p.down) {
             signal(&p.child, libc::SIGTERM);
         }
         let deadline = Instant::now() + grace;
         let mut exits = Vec::new();
         for mut p in std::mem::take(&mut self.processes) {
+            if p.down {
+                exits.push(Exit { id: p.id, code: None, killed: false, down: true });
+                continue;
+            }
             let mut status = None;
             while status.is_none() && Instant::now() < deadline {
                 status = p.child.try_wait().ok().flatten();
@@ -192,7 +203,7 @@ impl Fleet {
                 let _ = p.child.kill();
                 status = p.child.wait().ok();
             }
-            exits.push(Exit { id: p.id, code: status.and_then(|s| s.code()), killed });
+            exits.push(Exit { id: p.id, code: status.and_then(|s| s.code()), killed, down: false });
         }
         exits
     }
@@ -207,7 +218,7 @@ impl Default for Fleet {
 impl Drop for Fleet {
     /// Whatever ended the run early, no validator process outlives it.
     fn drop(&mut self) {
-        for p in &mut self.processes {
+        for p in self.processes.iter_mut().filter(|p| !p.down) {
             let _ = p.child.kill();
             let _ = p.child.wait();
         }

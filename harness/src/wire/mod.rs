@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod faults;
 pub mod fleet;
 pub mod netns;
 pub mod node;

@@ -1,0 +1,265 @@
+//! Fault schedules of `hsbench cluster --faults FILE`: kill -9 (and restart) a validator, partition groups of
+//! validators (in network namespaces, so root only) and heal, at set times from the start of the load. The
+//! schedule runs on its own thread beside the load; what it did, and when, is the run's fault timeline.
+//!
+//! ```toml
+//! [[fault]]
+//! at_s = 3.0               # seconds after the load starts
+//! kill = 3                 # SIGKILL validator 3 ...
+//! restart_after_s = 2.0    # ... and start it again 2 s later (absent: it stays down)
+//!
+//! [[fault]]
+//! at_s = 8.0
+//! partition = [[0, 1], [2, 3]]   # drop every packet between the groups ...
+//! for_s = 3.0                    # ... for 3 s (absent: until the run ends)
+//! ```
+
+use super::fleet::Fleet;
+use super::netns::Netns;
+use hsbench_engine::types::ValidatorId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+/// How long a restarted validator gets to listen again.
+const RESTART_READY: Duration = Duration::from_secs(30);
+/// Longest any time in a schedule may be (s).
+const MAX_S: f64 = 1e6;
+
+/// A fault file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultFile {
+    #[serde(default)]
+    fault: Vec<FaultSpec>,
+}
+
+/// One `[[fault]]` as written: exactly one of `kill` and `partition`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultSpec {
+    at_s: f64,
+    kill: Option<ValidatorId>,
+    restart_after_s: Option<f64>,
+    partition: Option<Vec<Vec<ValidatorId>>>,
+    for_s: Option<f64>,
+}
+
+/// One thing the schedule does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    /// SIGKILL the validator.
+    Kill(ValidatorId),
+    /// Start it again on its storage.
+    Restart(ValidatorId),
+    /// Drop every packet between the groups.
+    Partition(Vec<Vec<ValidatorId>>),
+    /// Remove the partition.
+    Heal,
+}
+
+impl FaultAction {
+    fn describe(&self) -> String {
+        match self {
+            FaultAction::Kill(v) => format!("kill -9 validator {v}"),
+            FaultAction::Restart(v) => format!("restart validator {v}"),
+            FaultAction::Partition(groups) => format!("partition {groups:?}"),
+            FaultAction::Heal => "heal the partition".into(),
+        }
+    }
+}
+
+/// A checked schedule: actions in time order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Schedule {
+    /// (time after the load starts, action), sorted by time.
+    pub steps: Vec<(Duration, FaultAction)>,
+}
+
+/// What the schedule did: the run's fault timeline.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultEvent {
+    /// When it was planned (s after the load started).
+    pub planned_s: f64,
+    /// When it happened.
+    pub at_s: f64,
+    /// What it was.
+    pub action: String,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+impl Schedule {
+    /// Reads and checks `path` for a cluster of `validators`: a precise message naming the fault on any error.
+    pub fn load(path: &Path, validators: usize) -> anyhow::Result<Schedule> {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        Schedule::parse(&text, validators).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// Parses and checks a fault file's text.
+    pub fn parse(text: &str, validators: usize) -> anyhow::Result<Schedule> {
+        let file: FaultFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message().trim()))?;
+        let mut steps = Vec::new();
+        for (k, f) in file.fault.iter().enumerate() {
+            let at = seconds(f.at_s, &format!("fault {k}: at_s"), true)?;
+            let exists = |v: ValidatorId| -> anyhow::Result<()> {
+                if usize::from(v) >= validators {
+                    anyhow::bail!("fault {k}: validator {v} does not exist (validators 0..{})", validators - 1);
+                }
+                Ok(())
+            };
+            match (f.kill, &f.partition) {
+                (Some(v), None) => {
+                    exists(v)?;
+                    if f.for_s.is_some() {
+                        anyhow::bail!("fault {k}: for_s belongs to a partition; a kill takes restart_after_s");
+                    }
+                    steps.push((at, FaultAction::Kill(v)));
+                    if let Some(r) = f.restart_after_s {
+                        steps.push((
+                            at + seconds(r, &format!("fault {k}: restart_after_s"), false)?,
+                            FaultAction::Restart(v),
+                        ));
+                    }
+                }
+                (None, Some(groups)) => {
+                    let mut seen = BTreeSet::new();
+                    for &v in groups.iter().flatten() {
+                        exists(v)?;
+                        if !seen.insert(v) {
+                            anyhow::bail!("fault {k}: validator {v} is in two groups");
+                        }
+                    }
+                    if groups.len() < 2 {
+                        anyhow::bail!("fault {k}: a partition needs at least two groups");
+                    }
+                    if f.restart_after_s.is_some() {
+                        anyhow::bail!("fault {k}: restart_after_s belongs to a kill; a partition takes for_s");
+                    }
+                    steps.push((at, FaultAction::Partition(groups.clone())));
+                    if let Some(d) = f.for_s {
+                        steps.push((at + seconds(d, &format!("fault {k}: for_s"), false)?, FaultAction::Heal));
+                    }
+                }
+                _ => anyhow::bail!("fault {k}: give exactly one of kill = I or partition = [[...], [...]]"),
+            }
+        }
+        steps.sort_by_key(|(at, _)| *at);
+        Ok(Schedule { steps })
+    }
+
+    /// Whether any step needs network namespaces.
+    pub fn partitions(&self) -> bool {
+        self.steps.iter().any(|(_, a)| matches!(a, FaultAction::Partition(_)))
+    }
+
+    /// Validators the schedule kills and never restarts (they leave no report).
+    pub fn left_down(&self) -> BTreeSet<ValidatorId> {
+        let mut down = BTreeSet::new();
+        for (_, a) in &self.steps {
+            match a {
+                FaultAction::Kill(v) => {
+                    down.insert(*v);
+                }
+                FaultAction::Restart(v) => {
+                    down.remove(v);
+                }
+                _ => {}
+            }
+        }
+        down
+    }
+
+    /// Runs the steps at their times after `start` until done or `stop` is set; returns the timeline.
+    pub fn run(&self, fleet: &Mutex<Fleet>, net: Option<&Netns>, start: Instant, stop: &AtomicBool) -> Vec<FaultEvent> {
+        let mut timeline = Vec::new();
+        for (at, action) in &self.steps {
+            while start.elapsed() < *at {
+                if stop.load(Relaxed) {
+                    return timeline;
+                }
+                std::thread::sleep(Duration::from_millis(5).min(at.saturating_sub(start.elapsed())));
+            }
+            let happened = start.elapsed();
+            let outcome = apply(action, fleet, net);
+            timeline.push(FaultEvent {
+                planned_s: at.as_secs_f64(),
+                at_s: happened.as_secs_f64(),
+                action: action.describe(),
+                error: outcome.err().map(|e| e.to_string()),
+            });
+        }
+        timeline
+    }
+}
+
+fn apply(action: &FaultAction, fleet: &Mutex<Fleet>, net: Option<&Netns>) -> anyhow::Result<()> {
+    let mut fleet = fleet.lock().unwrap_or_else(|e| e.into_inner());
+    let no_net = || anyhow::anyhow!("partitions need the validators in network namespaces");
+    match action {
+        FaultAction::Kill(v) => fleet.kill9(*v),
+        FaultAction::Restart(v) => {
+            fleet.restart(*v)?;
+            fleet.wait_ready_of(&[*v], RESTART_READY)
+        }
+        FaultAction::Partition(groups) => net.ok_or_else(no_net)?.partition(groups),
+        FaultAction::Heal => net.ok_or_else(no_net)?.heal(),
+    }
+}
+
+fn seconds(v: f64, what: &str, zero_ok: bool) -> anyhow::Result<Duration> {
+    if !(v.is_finite() && v <= MAX_S && (v > 0.0 || (zero_ok && v == 0.0))) {
+        anyhow::bail!(
+            "{what} = {v}: must be a finite number of seconds, {} and at most {MAX_S}",
+            if zero_ok { "≥ 0" } else { "> 0" }
+        );
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_orders_its_steps_and_pairs_kills_with_restarts_and_partitions_with_heals() {
+        let text = "[[fault]]\nat_s = 5.0\npartition = [[0, 1], [2, 3]]\nfor_s = 2.0\n\
+                    [[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 1.5\n[[fault]]\nat_s = 9\nkill = 2\n";
+        let s = Schedule::parse(text, 4).expect("valid");
+        let actions: Vec<&FaultAction> = s.steps.iter().map(|(_, a)| a).collect();
+        assert_eq!(
+            actions,
+            [
+                &FaultAction::Kill(3),
+                &FaultAction::Restart(3),
+                &FaultAction::Partition(vec![vec![0, 1], vec![2, 3]]),
+                &FaultAction::Heal,
+                &FaultAction::Kill(2)
+            ]
+        );
+        assert_eq!(s.steps[1].0, Duration::from_secs_f64(2.5));
+        assert!(s.partitions());
+        assert_eq!(s.left_down(), BTreeSet::from([2]));
+    }
+
+    #[test]
+    fn bad_schedules_are_refused_with_the_fault_and_the_reason() {
+        for (text, says) in [
+            ("[[fault]]\nat_s = 1\nkill = 9\n", "validator 9 does not exist"),
+            ("[[fault]]\nat_s = 1\n", "exactly one of"),
+            ("[[fault]]\nat_s = 1\nkill = 1\npartition = [[0], [1]]\n", "exactly one of"),
+            ("[[fault]]\nat_s = -1\nkill = 1\n", "at_s = -1"),
+            ("[[fault]]\nat_s = 1\nkill = 1\nrestart_after_s = inf\n", "restart_after_s = inf"),
+            ("[[fault]]\nat_s = 1\npartition = [[0, 1], [1, 2]]\n", "in two groups"),
+            ("[[fault]]\nat_s = 1\npartition = [[0, 1, 2, 3]]\n", "two groups"),
+            ("[[fault]]\nat_s = 1\nkill = 1\nfor_s = 2\n", "for_s belongs to a partition"),
+            ("[[fault]]\nat = 1\n", "unknown field"),
+        ] {
+            let err = Schedule::parse(text, 4).expect_err(text).to_string();
+            assert!(err.contains(says), "{text:?}: {err}");
+        }
+    }
+}
