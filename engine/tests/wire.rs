@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 const VALIDATORS: usize = 4;
 
 /// Every validator's config, each with a listener bound to a free loopback port.
-fn wire_configs(accounts: usize, scheme: VoteScheme) -> Vec<NodeModeConfig> {
+fn wire_configs(accounts: usize, scheme: VoteScheme, signature_free: bool) -> Vec<NodeModeConfig> {
     let listeners: Vec<Arc<TcpListener>> =
         (0..VALIDATORS).map(|_| Arc::new(TcpListener::bind("127.0.0.1:0").expect("bind loopback"))).collect();
     let addrs: BTreeMap<ValidatorId, _> =
@@ -25,6 +25,7 @@ fn wire_configs(accounts: usize, scheme: VoteScheme) -> Vec<NodeModeConfig> {
     let mut chain = config(VALIDATORS, 21).chain;
     chain.vote_scheme = scheme;
     chain.genesis_accounts = funded(accounts, 1_000_000_000);
+    chain.signature_free = signature_free;
     listeners
         .into_iter()
         .enumerate()
@@ -47,7 +48,7 @@ fn common_roots(reports: &[PipelineReport]) -> (usize, bool) {
 #[test]
 fn four_validators_over_the_wire_commit_every_transaction_and_agree_on_state_roots() {
     let (accounts, per_sender) = (40usize, 3u64);
-    let nodes: Vec<NodeUnderTest> = wire_configs(accounts, VoteScheme::Bls)
+    let nodes: Vec<NodeUnderTest> = wire_configs(accounts, VoteScheme::Bls, false)
         .into_iter()
         .map(|cfg| NodeUnderTest::start(cfg).expect("validator starts"))
         .collect();
@@ -96,5 +97,44 @@ fn four_validators_over_the_wire_commit_every_transaction_and_agree_on_state_roo
         let sigverify = r.stages.iter().find(|s| s.name == "sigverify").expect("sigverify stage");
         assert_eq!(sigverify.items_in, txs.len() as u64, "every gossiped transaction verified once: {sigverify:?}");
         assert_eq!(r.txs_delivered, 0, "gossip is not client load");
+    }
+}
+
+/// Transactions whose signatures are all zeros: refused by validators that check signatures, committed by every
+/// validator in the signature-free payload mode (client path on validator 0, gossip path on the others, proposals
+/// everywhere).
+#[test]
+fn unsigned_transactions_commit_only_in_the_signature_free_mode() {
+    let accounts = 16usize;
+    let unsigned: Vec<Transaction> = (0..accounts)
+        .map(|s| {
+            let mut tx = transfer(s, 0, accounts);
+            tx.signature = [0; 64];
+            tx
+        })
+        .collect();
+    for signature_free in [false, true] {
+        let nodes: Vec<NodeUnderTest> = wire_configs(accounts, VoteScheme::Bls, signature_free)
+            .into_iter()
+            .map(|cfg| NodeUnderTest::start(cfg).expect("validator starts"))
+            .collect();
+        nodes[0].submit(unsigned.clone());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (mut committed, mut rejected) = (0, 0);
+        while committed + rejected < unsigned.len() && Instant::now() < deadline {
+            for e in nodes[0].drain_tx_events() {
+                match e.status {
+                    TxStatus::Committed { .. } => committed += 1,
+                    TxStatus::Rejected(_) => rejected += 1,
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let reports: Vec<PipelineReport> = nodes.into_iter().map(|n| n.stop().expect("stops")).collect();
+        let expected = if signature_free { (unsigned.len(), 0) } else { (0, unsigned.len()) };
+        assert_eq!((committed, rejected), expected, "signature_free = {signature_free}");
+        let (heights, agree) = common_roots(&reports);
+        assert!(heights >= 1 && agree, "signature_free = {signature_free}: {heights} common heights, agree {agree}");
     }
 }

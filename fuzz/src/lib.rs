@@ -106,6 +106,7 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("workload", "fee"),
     ("workload", "memo_bytes"),
     ("workload", "skew"),
+    ("workload", "signatures"),
     ("workload.invalid", "bad_signature"),
     ("workload.invalid", "bad_nonce"),
     ("workload.invalid", "overspend"),

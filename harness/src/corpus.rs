@@ -120,6 +120,9 @@ pub fn make_tx(spec: &CorpusSpec, ids: &[AccountId], key: &SigningKey, i: u64, s
     if slot.kind == TxKind::BadSignature {
         tx.signature[0] ^= 1;
     }
+    if !spec.workload.signatures {
+        tx.signature = [0; 64]; // the signature-free payload mode: nothing checks it
+    }
     tx
 }
 

@@ -49,6 +49,9 @@ pub struct ChainConfig {
     pub genesis_accounts: Vec<(AccountId, Account)>,
     /// Where nodes persist.
     pub storage: StorageMode,
+    /// Transactions carry no signature and nodes check none (the signature-free payload mode, for comparing
+    /// consensus, network and execution cost with harnesses that send unsigned payloads).
+    pub signature_free: bool,
 }
 
 /// Why a chain's nodes could not be built.
@@ -177,6 +180,7 @@ impl ChainSetup {
                 },
                 mempool: mempool.clone(),
                 provisioning: cfg.provisioning.clone(),
+                signature_free: cfg.signature_free,
                 genesis_accounts: cfg.genesis_accounts.clone(),
                 genesis_state_root,
             })

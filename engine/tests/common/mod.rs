@@ -32,6 +32,7 @@ pub fn funded(n: usize, balance: u64) -> Vec<(AccountId, Account)> {
 pub fn config(validators: usize, seed: u64) -> ClusterConfig {
     ClusterConfig {
         chain: ChainConfig {
+            signature_free: false,
             validators,
             seed,
             chain_id: CHAIN,

@@ -107,7 +107,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
          start {} tx/s, precision {:.0} %, probes {} s, confirm {} s × {}",
         c.validators - 1,
         crate::run::name(&c.vote_scheme),
-        config.crypto.backend,
+        config.verification_label(),
         config.slo.p99_ms,
         config.slo.min_committed_fraction * 100.0,
         k.start_tps,
@@ -214,7 +214,8 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         config.run.seed,
         &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
     )
-    .with_core_map(Some(&core_map));
+    .with_core_map(Some(&core_map))
+    .with_signature_free(!config.workload.signatures);
     fingerprint.repeats = metrics.search.repeats;
     fingerprint.cv = Some(metrics.search.cv);
     let header = ResultHeader { kind: "ceiling", mode: None, started_unix_s, config_origin: origin };

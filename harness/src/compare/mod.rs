@@ -208,11 +208,12 @@ pub fn compare(base: &ResultDoc, new: &ResultDoc, t: Thresholds) -> Result<Compa
         warnings.push(format!("{why}: no ratio — the synthetic committee, not the node, set its figures"));
     }
     let (bf, nf) = (&base.fingerprint, &new.fingerprint);
-    let unlike: [(&str, String, String); 4] = [
+    let unlike: [(&str, String, String); 5] = [
         ("cpu_model", bf.cpu_model.clone(), nf.cpu_model.clone()),
         ("cores", bf.cores.to_string(), nf.cores.to_string()),
         ("build_profile", bf.build_profile.clone(), nf.build_profile.clone()),
         ("crypto_backend", bf.crypto_backend.clone(), nf.crypto_backend.clone()),
+        ("payload", bf.payload.clone(), nf.payload.clone()),
     ];
     for (field, b, n) in unlike {
         if b != n {

@@ -208,6 +208,16 @@ impl BenchConfig {
             provisioning: self.provisioning.clone(),
             genesis_accounts: genesis,
             storage,
+            signature_free: !self.workload.signatures,
+        }
+    }
+
+    /// How transactions are verified, for run headers: the `[crypto] backend`, or `signature-free` when
+    /// `[workload] signatures = false` (then no node checks a signature).
+    pub fn verification_label(&self) -> String {
+        match self.workload.signatures {
+            true => self.crypto.backend.to_string(),
+            false => "SIGNATURE-FREE (no signature checked)".to_string(),
         }
     }
 

@@ -154,6 +154,11 @@ fn invalid_values_name_their_key() {
     assert_eq!(invalid_key("[workload]\namount = 9223372036854775807\n"), "workload.initial_balance");
     assert_eq!(invalid_key("[network]\nloss = 1.0\n"), "network.loss");
     assert_eq!(invalid_key("[cluster]\nstorage_dir = \"/tmp/x\"\n"), "cluster.storage_dir");
+    assert_eq!(
+        invalid_key("[workload]\nsignatures = false\ninvalid = { bad_signature = 0.1 }\n"),
+        "workload.invalid.bad_signature"
+    );
+    assert_eq!(invalid_key("[wire]\npeers = [\"127.0.0.1:1\"]\nclients = [\"127.0.0.1:2\"]\n"), "wire.peers");
     let msg = parse("[cluster]\nvalidators = 3\n", "t.toml").unwrap().validate("t.toml").unwrap_err().to_string();
     assert_eq!(msg, "t.toml: cluster.validators: must be at least 4 (n = 3f + 1 with f ≥ 1), got 3");
 }

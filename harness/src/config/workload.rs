@@ -24,6 +24,10 @@ pub struct WorkloadConfig {
     pub skew: Skew,
     /// Fractions of deliberately invalid transactions.
     pub invalid: InvalidMix,
+    /// `false`: the signature-free payload mode — transactions carry no signature (all zeros) and no node checks
+    /// one, so consensus, network and execution cost can be compared with harnesses that send unsigned payloads.
+    /// Labelled in every output and in the fingerprint (`payload`).
+    pub signatures: bool,
 }
 
 impl Default for WorkloadConfig {
@@ -36,6 +40,7 @@ impl Default for WorkloadConfig {
             memo_bytes: 0,
             skew: Skew::Uniform,
             invalid: InvalidMix::default(),
+            signatures: true,
         }
     }
 }
@@ -90,6 +95,12 @@ impl WorkloadConfig {
             if !(0.0..=1.0).contains(&value) {
                 return invalid(key, format!("must be a fraction in [0, 1] (got {value})"));
             }
+        }
+        if !work.signatures && mix.bad_signature > 0.0 {
+            return invalid(
+                "workload.invalid.bad_signature",
+                "must be 0 with signatures = false: no node checks a signature in the signature-free mode".to_string(),
+            );
         }
         if mix.total() > 1.0 {
             return invalid("workload.invalid", format!("fractions add up to {} > 1", mix.total()));

@@ -100,6 +100,14 @@ pub struct Fingerprint {
     /// Seed of the run (`None` when the file predates it).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// `signed`, or `signature-free` when transactions carried no signature and nodes checked none
+    /// (`[workload] signatures = false`); files that predate it were signed.
+    #[serde(default = "signed")]
+    pub payload: String,
+}
+
+fn signed() -> String {
+    "signed".to_string()
 }
 
 impl Fingerprint {
@@ -132,6 +140,7 @@ impl Fingerprint {
             ed25519_backend: hsbench_engine::crypto::backend_description(),
             config_hash: blake3::hash(config_toml.as_bytes()).to_hex().to_string(),
             seed: Some(seed),
+            payload: signed(),
         }
     }
     /// The relevant CPU flags that were on, as text (`AVX2, AVX-512F`; `none`; `unknown` when not recorded).
@@ -142,6 +151,14 @@ impl Fingerprint {
             .filter_map(|(on, name)| on.then_some(name))
             .collect();
         if on.is_empty() { "none".to_string() } else { on.join(", ") }
+    }
+
+    /// Marked `signature-free` when the run's transactions carried no signature (else left `signed`).
+    pub fn with_signature_free(mut self, signature_free: bool) -> Self {
+        if signature_free {
+            self.payload = "signature-free".to_string();
+        }
+        self
     }
 
     /// With the core map of the pinned pipeline recorded (`None` leaves it `null`).

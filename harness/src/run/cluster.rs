@@ -97,7 +97,7 @@ pub fn execute(
         "  {} validators · {} votes · {} · {} storage · {} clock · {} tx/s for {} s (window {:.1} s)",
         c.validators,
         name(&c.vote_scheme),
-        config.crypto.backend,
+        config.verification_label(),
         name(&c.storage),
         name(&c.clock),
         config.run.rate_tps,
@@ -106,7 +106,8 @@ pub fn execute(
     );
     let metrics = run_benchmark(config, &origin, &ui)?;
     let header = ResultHeader { kind: "run", mode: Some("cluster"), started_unix_s, config_origin: origin };
-    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name());
+    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name())
+        .with_signature_free(!config.workload.signatures);
     let path = result::write_result(out, header, fingerprint, config, &metrics)?;
     print_summary(&metrics);
     println!("result: {}", path.display());

@@ -146,7 +146,8 @@ pub fn execute(config: &BenchConfig, req: TuneRequest) -> anyhow::Result<()> {
     };
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
     let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, config.crypto.backend.name())
-        .with_core_map(Some(&metrics.outcome.best.candidate.cores));
+        .with_core_map(Some(&metrics.outcome.best.candidate.cores))
+        .with_signature_free(!config.workload.signatures);
     let header = ResultHeader { kind: "tune", mode: None, started_unix_s, config_origin: origin };
     let path = result::write_result(&req.results, header, fingerprint, config, &metrics)?;
     print_summary(&metrics);

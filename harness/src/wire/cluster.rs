@@ -138,9 +138,10 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
 
     println!("hsbench cluster — {origin}");
     println!(
-        "  {n} validator processes on {} · {} votes · redb · {} for {} s (window {:.1} s) · data in {}",
+        "  {n} validator processes on {} · {} votes · {} · redb · {} for {} s (window {:.1} s) · data in {}",
         addrs.peers.first().map_or("?".into(), |a| a.ip().to_string()),
         name(&config.cluster.vote_scheme),
+        config.verification_label(),
         config.run.profile.describe(config.run.rate_tps),
         config.run.duration_s,
         config.window().as_secs_f64(),
@@ -227,7 +228,8 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         rate,
     };
     let config_toml = config.to_toml().context("rendering the effective configuration")?;
-    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, &config.crypto.backend.to_string());
+    let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, &config.crypto.backend.to_string())
+        .with_signature_free(!config.workload.signatures);
     let header = ResultHeader { kind: "run", mode: Some("wire"), started_unix_s, config_origin: origin };
     let path = result::write_result(out, header, fingerprint, config, &m)?;
     print_summary(&m);

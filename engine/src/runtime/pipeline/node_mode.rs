@@ -316,7 +316,11 @@ impl NodeUnderTest {
                         ));
                     }
                     StageKind::Sigverify => {
-                        let stage = Sigverify { backend: cfg.backend.clone(), output: node_tx.clone() };
+                        let stage = Sigverify {
+                            backend: cfg.backend.clone(),
+                            output: node_tx.clone(),
+                            signature_free: chain.signature_free,
+                        };
                         let rx = verify_rx.clone();
                         workers.push((
                             name.clone(),

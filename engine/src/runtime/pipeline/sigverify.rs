@@ -20,6 +20,8 @@ pub(crate) struct Sigverify {
     pub backend: Arc<dyn VerifyBackend>,
     /// Transactions with their verdicts and sources, to the node stage.
     pub output: BatchSender<Verified>,
+    /// The signature-free payload mode: pass every transaction on as valid without verifying.
+    pub signature_free: bool,
 }
 
 impl Stage for Sigverify {
@@ -32,7 +34,10 @@ impl Stage for Sigverify {
         metrics: &StageMetrics,
     ) -> Result<Duration, QueueClosed> {
         let (txs, sources): (Vec<Transaction>, Vec<TxSource>) = batch.into_iter().unzip();
-        let verdicts = verify(self.backend.as_ref(), &txs);
+        let verdicts = match self.signature_free {
+            true => vec![true; txs.len()],
+            false => verify(self.backend.as_ref(), &txs),
+        };
         let out: Vec<Verified> =
             txs.into_iter().zip(verdicts).zip(sources).map(|((tx, ok), source)| (tx, ok, source)).collect();
         metrics.gave(out.len());

@@ -67,7 +67,7 @@ pub fn measure_sigverify_alone(
     for (k, core) in cores.iter().enumerate() {
         let (m, s, rx, tx, b) = (metrics.clone(), stop.clone(), feed_rx.clone(), out_tx.clone(), backend.clone());
         workers.push(spawn_pinned(format!("sigverify-{k}"), Some(*core), &warnings, move || {
-            run_stage(Sigverify { backend: b, output: tx }, StageClock::new(m), rx, s)
+            run_stage(Sigverify { backend: b, output: tx, signature_free: false }, StageClock::new(m), rx, s)
         })?);
     }
     drop((feed_rx, out_tx));

@@ -50,7 +50,7 @@ pub fn execute(
         "  node under test + {} committee members · {} votes · {} · {} storage · {} for {} s (window {:.1} s)",
         c.validators - 1,
         name(&c.vote_scheme),
-        config.crypto.backend,
+        config.verification_label(),
         name(&c.storage),
         config.run.profile.describe(config.run.rate_tps),
         config.run.duration_s,
@@ -72,7 +72,8 @@ pub fn execute(
         config.run.seed,
         &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
     )
-    .with_core_map(pipeline.as_ref().map(|p| &p.core_map));
+    .with_core_map(pipeline.as_ref().map(|p| &p.core_map))
+    .with_signature_free(!config.workload.signatures);
     let m = NodeRunMetrics { slo_pass: failures.is_empty(), slo_failures: failures, rate, pipeline, gpu };
     let header = ResultHeader { kind: "run", mode: Some("node"), started_unix_s, config_origin: origin };
     let path = result::write_result(out, header, fingerprint, config, &m)?;
