@@ -34,6 +34,18 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
     found
 }
 
+/// The one result file in `out`, and its JSON.
+fn result_in(out: &Path) -> (PathBuf, serde_json::Value) {
+    let path = std::fs::read_dir(out)
+        .expect("results folder")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a result file");
+    let doc = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    (path, doc)
+}
+
 #[test]
 fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -50,13 +62,7 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
     assert!(stdout.contains("4 validators agree on the state root"), "{stdout}");
     assert!(stdout.contains("0→1") && stdout.contains("msgs out c/s/g"), "the per-peer table: {stdout}");
-    let result = std::fs::read_dir(&out)
-        .expect("results folder")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .expect("a result file");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&result).expect("read")).expect("json");
+    let (result, doc) = result_in(&out);
     assert_eq!((doc["kind"].as_str(), doc["mode"].as_str()), (Some("run"), Some("wire")));
     let m = &doc["metrics"];
     assert_eq!(m["consistent"], true, "{m}");
@@ -95,13 +101,7 @@ fn a_fault_schedule_kills_and_restarts_a_validator_and_the_timeline_is_in_the_re
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
     assert!(stdout.contains("kill -9 validator 3") && stdout.contains("restart validator 3"), "{stdout}");
-    let result = std::fs::read_dir(&out)
-        .expect("results")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .expect("a result file");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&result).expect("read")).expect("json");
+    let (_, doc) = result_in(&out);
     let m = &doc["metrics"];
     let timeline = m["faults"].as_array().expect("a fault timeline");
     assert_eq!(timeline.len(), 2, "{timeline:?}");

@@ -1,8 +1,7 @@
 //! `hsbench cluster`: validators as separate processes over the real network, under open-loop load from a client
 //! (see [`crate::wire::cluster`]).
 
-use super::run::{Overrides, effective_config};
-use crate::result;
+use super::run::LoadArgs;
 use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::types::ValidatorId;
 use std::path::PathBuf;
@@ -10,31 +9,16 @@ use std::path::PathBuf;
 /// Arguments of `hsbench cluster`.
 #[derive(Debug, clap::Args)]
 pub struct ClusterArgs {
-    /// Configuration file (TOML); default: the embedded bench-configs/smoke.toml. `[wire]` without addresses lets
-    /// the cluster pick free loopback ports.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Configuration (`[wire]` without addresses lets the cluster pick free loopback ports; the validators' data,
+    /// logs and reports go in a folder inside `--out`), load, seed, output.
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Number of validator processes (overrides cluster.validators; at least 4).
     #[arg(long, value_name = "N")]
     pub nodes: Option<usize>,
-    /// Load duration in seconds (overrides run.duration_s).
-    #[arg(long, value_name = "S")]
-    pub duration: Option<f64>,
-    /// Offered load in transactions per second (overrides run.rate_tps).
-    #[arg(long, value_name = "TPS")]
-    pub rate: Option<f64>,
-    /// Seed (overrides run.seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Folder the result JSON is written to (the validators' data, logs and reports go in a folder beside it).
-    #[arg(long, value_name = "DIR", default_value = result::DEFAULT_OUT_DIR)]
-    pub out: PathBuf,
     /// Corpus cache folder (signed transactions are reused across runs).
     #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
     pub cache: PathBuf,
-    /// No progress bars (they are also off when stdout or stderr is not a terminal).
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Make validator I byzantine with BEHAVIOUR (repeatable; see `hsbench node --help` for the behaviours). The
     /// agreement check then covers the honest validators.
     #[arg(long, value_name = "I=BEHAVIOUR", value_parser = parse_assignment)]
@@ -55,13 +39,12 @@ fn parse_assignment(text: &str) -> Result<(ValidatorId, Byzantine), String> {
 
 /// Runs `hsbench cluster`.
 pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
-    let started_unix_s = result::unix_now();
-    let overrides = Overrides { duration: args.duration, rate: args.rate, seed: args.seed, validators: args.nodes };
-    let (config, origin) = effective_config(args.config.as_deref(), &overrides)?;
+    let started_unix_s = crate::result::unix_now();
+    let (config, origin) = args.load.effective_config(args.nodes)?;
     let run = crate::wire::cluster::ClusterRun {
         cache: args.cache,
-        out: args.out,
-        quiet: args.quiet,
+        out: args.load.out,
+        quiet: args.load.quiet,
         started_unix_s,
         byzantine: args.byzantine,
         faults: args.faults,

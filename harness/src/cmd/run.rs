@@ -6,9 +6,10 @@ use crate::result;
 use crate::run;
 use std::path::PathBuf;
 
-/// Arguments of `hsbench run`.
+/// The arguments `run` and `cluster` share: the configuration and the command-line values that replace its load,
+/// seed, and where the result goes.
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub struct LoadArgs {
     /// Configuration file (TOML); default: the embedded bench-configs/smoke.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -28,6 +29,22 @@ pub struct RunArgs {
     /// No progress bars (they are also off when stdout or stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl LoadArgs {
+    /// The configuration with these overrides (and `validators`, when given) applied and validated.
+    pub(super) fn effective_config(&self, validators: Option<usize>) -> anyhow::Result<(BenchConfig, String)> {
+        let o = Overrides { duration: self.duration, rate: self.rate, seed: self.seed, validators };
+        effective_config(self.config.as_deref(), &o)
+    }
+}
+
+/// Arguments of `hsbench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Configuration, load, seed, output.
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// `cluster`: n validators in one process over the simulated network; `node`: one validator's pinned
     /// pipeline with a synthetic committee (the throughput of one node).
     #[arg(long, value_enum, default_value_t = Mode::Cluster)]
@@ -98,10 +115,11 @@ pub(super) fn effective_config(path: Option<&std::path::Path>, o: &Overrides) ->
 /// Runs `hsbench run`.
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
-    let overrides = Overrides { duration: args.duration, rate: args.rate, seed: args.seed, validators: None };
-    let (config, origin) = effective_config(args.config.as_deref(), &overrides)?;
+    let (config, origin) = args.load.effective_config(None)?;
     match args.mode {
-        Mode::Cluster => run::cluster::execute(&config, origin, &args.out, args.quiet, started_unix_s),
-        Mode::Node => run::node::command::execute(&config, origin, &args.cache, &args.out, args.quiet, started_unix_s),
+        Mode::Cluster => run::cluster::execute(&config, origin, &args.load.out, args.load.quiet, started_unix_s),
+        Mode::Node => {
+            run::node::command::execute(&config, origin, &args.cache, &args.load.out, args.load.quiet, started_unix_s)
+        }
     }
 }
