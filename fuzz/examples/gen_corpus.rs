@@ -215,6 +215,16 @@ fn main() {
         // The same messages as network frames (header + payload), the frame target's seeds.
         out.raw("frame", name, &encode_frame(message));
     }
+    // Handshake openings: the side byte, then a length-prefixed 32-byte ephemeral key (a valid first Noise
+    // message), and one that also claims a long second message.
+    let mut opening = vec![0u8, 0, 32];
+    opening.extend_from_slice(&[9; 32]);
+    out.raw("handshake", "accept-ephemeral", &opening);
+    let mut long = opening.clone();
+    long.extend_from_slice(&[0x00, 0x60]);
+    long.extend_from_slice(&[7; 96]);
+    out.raw("handshake", "accept-ephemeral-then-garbage", &long);
+    out.raw("handshake", "connect-garbage", &[1, 0, 48, 1, 2, 3]);
     // Client-port messages: a submission and a statuses reply, length-prefixed as on the wire.
     let committed = TxStatus::Committed { height: 9, success: true };
     let clients = [

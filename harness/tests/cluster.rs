@@ -78,6 +78,10 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     // `report` and `compare` read it like any run.
     let compare = Command::new(EXE).arg("compare").arg(&result).arg(&result).output().expect("compare runs");
     assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stdout));
+    let report = Command::new(EXE).arg("report").arg(&result).arg("--out").arg(dir.path().join("report")).output();
+    let report = report.expect("report runs");
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    assert!(dir.path().join("report/report.md").exists());
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 
