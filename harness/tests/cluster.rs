@@ -234,7 +234,8 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
 
 /// A 2|2 partition in real network namespaces (nftables dropping every packet between the halves): commits stop,
 /// since neither half is a quorum; after the partition heals they resume, and every validator agrees on every state
-/// root — no conflicting commit. Needs root (CI runs as root; elsewhere the test says it did not run).
+/// root — no conflicting commit. Then one validator's links lose 30 % of their packets and are capped at 100 kB/s:
+/// commits go on. Needs root (CI runs as root; elsewhere the test says it did not run).
 #[test]
 fn a_two_two_partition_stops_commits_and_they_resume_after_it_heals() {
     if !netns::available() {
@@ -248,7 +249,7 @@ fn a_two_two_partition_stops_commits_and_they_resume_after_it_heals() {
     let clients: Vec<SocketAddr> = (0..4).map(|i| net.addr(i, 7001)).collect();
     let config_path = write_config_at(dir.path(), &peers, &clients);
     let loaded = config::load(Some(&config_path)).expect("config parses");
-    let set = sign(&CorpusSpec::of(&loaded.config), 192, &ProgressBar::hidden());
+    let set = sign(&CorpusSpec::of(&loaded.config), 256, &ProgressBar::hidden());
     let data = |id: u16| dir.path().join(format!("node-{id}"));
     let mut fleet = Fleet::new();
     for id in 0..4u16 {
@@ -271,6 +272,17 @@ fn a_two_two_partition_stops_commits_and_they_resume_after_it_heals() {
     assert_eq!(await_commits(&client, &hashes(1), Duration::from_secs(40)), 0, "commits resume after healing");
     client.submit(batches[2].clone());
     assert_eq!(await_commits(&client, &hashes(2), Duration::from_secs(20)), 0, "and go on");
+    let lossy = netns::Impairment { loss: 0.3, kbytes_per_s: Some(100) };
+    net.impair(3, lossy).expect("impair validator 3's links");
+    let rules = Command::new("ip").args(["netns", "exec", &net.namespace(3), "nft", "list", "ruleset"]).output();
+    let rules = String::from_utf8_lossy(&rules.expect("nft runs").stdout).into_owned();
+    assert!(
+        rules.contains("numgen random mod 1000 < 300") && rules.contains("limit rate over 100 kbytes/second"),
+        "{rules}"
+    );
+    client.submit(batches[3].clone());
+    assert_eq!(await_commits(&client, &hashes(3), Duration::from_secs(30)), 0, "commits go on over a lossy link");
+    net.impair(3, netns::Impairment::default()).expect("restore validator 3's links");
     client.close();
     let exits = fleet.stop(Duration::from_secs(20));
     assert!(exits.iter().all(|e| e.code == Some(0) && !e.killed), "{exits:?}");

@@ -110,11 +110,12 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         None => Schedule::default(),
     };
     // Partitions are cut in network namespaces: one per validator, addresses on their bridge.
-    let net = match schedule.partitions() {
+    let net = match schedule.needs_namespaces() {
         false => None,
         true if !netns::available() => anyhow::bail!(
-            "the fault schedule partitions validators, which needs network namespaces and so root; this process is \
-             not root (the transport's own link filter, the unprivileged fallback, is not built yet)"
+            "the fault schedule partitions validators or impairs their links, which needs network namespaces and so \
+             root; this process is not root (the transport's own link filter, the unprivileged fallback, is not \
+             built yet)"
         ),
         true => Some(Netns::create(n)?),
     };

@@ -1,6 +1,7 @@
 //! Fault schedules of `hsbench cluster --faults FILE`: kill -9 (and restart) a validator, partition groups of
-//! validators (in network namespaces, so root only) and heal, at set times from the start of the load. The
-//! schedule runs on its own thread beside the load; what it did, and when, is the run's fault timeline.
+//! validators and heal, impair one validator's links (random loss, a bandwidth cap) — partitions and impairments in
+//! network namespaces, so root only — at set times from the start of the load. The schedule runs on its own thread
+//! beside the load; what it did, and when, is the run's fault timeline.
 //!
 //! ```toml
 //! [[fault]]
@@ -12,10 +13,17 @@
 //! at_s = 8.0
 //! partition = [[0, 1], [2, 3]]   # drop every packet between the groups ...
 //! for_s = 3.0                    # ... for 3 s (absent: until the run ends)
+//!
+//! [[fault]]
+//! at_s = 12.0
+//! impair = 2               # validator 2's links to the others ...
+//! loss = 0.05              # ... lose 5 % of packets each way ...
+//! kbytes_per_s = 500       # ... and carry at most 500 kB/s out ...
+//! for_s = 4.0              # ... for 4 s
 //! ```
 
 use super::fleet::Fleet;
-use super::netns::Netns;
+use super::netns::{Impairment, Netns};
 use hsbench_engine::types::ValidatorId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -45,11 +53,14 @@ struct FaultSpec {
     kill: Option<ValidatorId>,
     restart_after_s: Option<f64>,
     partition: Option<Vec<Vec<ValidatorId>>>,
+    impair: Option<ValidatorId>,
+    loss: Option<f64>,
+    kbytes_per_s: Option<u32>,
     for_s: Option<f64>,
 }
 
 /// One thing the schedule does.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FaultAction {
     /// SIGKILL the validator.
     Kill(ValidatorId),
@@ -59,6 +70,10 @@ pub enum FaultAction {
     Partition(Vec<Vec<ValidatorId>>),
     /// Remove the partition.
     Heal,
+    /// Impair the validator's links to the others.
+    Impair(ValidatorId, Impairment),
+    /// Remove that impairment.
+    Unimpair(ValidatorId),
 }
 
 impl FaultAction {
@@ -68,6 +83,11 @@ impl FaultAction {
             FaultAction::Restart(v) => format!("restart validator {v}"),
             FaultAction::Partition(groups) => format!("partition {groups:?}"),
             FaultAction::Heal => "heal the partition".into(),
+            FaultAction::Impair(v, i) => {
+                let cap = i.kbytes_per_s.map_or_else(String::new, |r| format!(", at most {r} kB/s out"));
+                format!("impair validator {v}'s links: {:.1} % loss{cap}", i.loss * 100.0)
+            }
+            FaultAction::Unimpair(v) => format!("restore validator {v}'s links"),
         }
     }
 }
@@ -111,11 +131,39 @@ impl Schedule {
                 }
                 Ok(())
             };
+            let impair_keys = f.loss.is_some() || f.kbytes_per_s.is_some();
+            if impair_keys && f.impair.is_none() {
+                anyhow::bail!("fault {k}: loss and kbytes_per_s belong to impair = I");
+            }
+            if let Some(v) = f.impair {
+                exists(v)?;
+                if f.kill.is_some() || f.partition.is_some() || f.restart_after_s.is_some() {
+                    anyhow::bail!("fault {k}: give exactly one of kill = I, partition = [[...], [...]] or impair = I");
+                }
+                let loss = f.loss.unwrap_or(0.0);
+                if !(0.0..=1.0).contains(&loss) {
+                    anyhow::bail!("fault {k}: loss = {loss}: must be a fraction in [0, 1]");
+                }
+                if f.kbytes_per_s == Some(0) {
+                    anyhow::bail!("fault {k}: kbytes_per_s = 0: use a partition to cut a link");
+                }
+                let how = Impairment { loss, kbytes_per_s: f.kbytes_per_s };
+                if how == Impairment::default() {
+                    anyhow::bail!("fault {k}: impair = {v} needs loss or kbytes_per_s");
+                }
+                steps.push((at, FaultAction::Impair(v, how)));
+                if let Some(d) = f.for_s {
+                    steps.push((at + seconds(d, &format!("fault {k}: for_s"), false)?, FaultAction::Unimpair(v)));
+                }
+                continue;
+            }
             match (f.kill, &f.partition) {
                 (Some(v), None) => {
                     exists(v)?;
                     if f.for_s.is_some() {
-                        anyhow::bail!("fault {k}: for_s belongs to a partition; a kill takes restart_after_s");
+                        anyhow::bail!(
+                            "fault {k}: for_s belongs to a partition or an impairment; a kill takes restart_after_s"
+                        );
                     }
                     steps.push((at, FaultAction::Kill(v)));
                     if let Some(r) = f.restart_after_s {
@@ -144,16 +192,16 @@ impl Schedule {
                         steps.push((at + seconds(d, &format!("fault {k}: for_s"), false)?, FaultAction::Heal));
                     }
                 }
-                _ => anyhow::bail!("fault {k}: give exactly one of kill = I or partition = [[...], [...]]"),
+                _ => anyhow::bail!("fault {k}: give exactly one of kill = I, partition = [[...], [...]] or impair = I"),
             }
         }
         steps.sort_by_key(|(at, _)| *at);
         Ok(Schedule { steps })
     }
 
-    /// Whether any step needs network namespaces.
-    pub fn partitions(&self) -> bool {
-        self.steps.iter().any(|(_, a)| matches!(a, FaultAction::Partition(_)))
+    /// Whether any step needs network namespaces (partitions and impairments).
+    pub fn needs_namespaces(&self) -> bool {
+        self.steps.iter().any(|(_, a)| matches!(a, FaultAction::Partition(_) | FaultAction::Impair(..)))
     }
 
     /// Validators the schedule kills and never restarts (they leave no report).
@@ -198,7 +246,7 @@ impl Schedule {
 
 fn apply(action: &FaultAction, fleet: &Mutex<Fleet>, net: Option<&Netns>) -> anyhow::Result<()> {
     let mut fleet = fleet.lock().unwrap_or_else(|e| e.into_inner());
-    let no_net = || anyhow::anyhow!("partitions need the validators in network namespaces");
+    let no_net = || anyhow::anyhow!("partitions and impairments need the validators in network namespaces");
     match action {
         FaultAction::Kill(v) => fleet.kill9(*v),
         FaultAction::Restart(v) => {
@@ -207,6 +255,8 @@ fn apply(action: &FaultAction, fleet: &Mutex<Fleet>, net: Option<&Netns>) -> any
         }
         FaultAction::Partition(groups) => net.ok_or_else(no_net)?.partition(groups),
         FaultAction::Heal => net.ok_or_else(no_net)?.heal(),
+        FaultAction::Impair(v, how) => net.ok_or_else(no_net)?.impair(*v, *how),
+        FaultAction::Unimpair(v) => net.ok_or_else(no_net)?.impair(*v, Impairment::default()),
     }
 }
 
@@ -241,7 +291,7 @@ mod tests {
             ]
         );
         assert_eq!(s.steps[1].0, Duration::from_secs_f64(2.5));
-        assert!(s.partitions());
+        assert!(s.needs_namespaces());
         assert_eq!(s.left_down(), BTreeSet::from([2]));
     }
 
@@ -256,6 +306,10 @@ mod tests {
             ("[[fault]]\nat_s = 1\npartition = [[0, 1], [1, 2]]\n", "in two groups"),
             ("[[fault]]\nat_s = 1\npartition = [[0, 1, 2, 3]]\n", "two groups"),
             ("[[fault]]\nat_s = 1\nkill = 1\nfor_s = 2\n", "for_s belongs to a partition"),
+            ("[[fault]]\nat_s = 1\nimpair = 1\n", "needs loss or kbytes_per_s"),
+            ("[[fault]]\nat_s = 1\nimpair = 1\nloss = 1.5\n", "loss = 1.5"),
+            ("[[fault]]\nat_s = 1\nloss = 0.1\n", "belong to impair"),
+            ("[[fault]]\nat_s = 1\nimpair = 1\nkill = 2\nloss = 0.1\n", "exactly one of"),
             ("[[fault]]\nat = 1\n", "unknown field"),
         ] {
             let err = Schedule::parse(text, 4).expect_err(text).to_string();

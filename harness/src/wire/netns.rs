@@ -4,8 +4,9 @@
 //! namespaces that drop every packet to and from the other side (`partition`), removed again by `heal`. Everything
 //! is deleted when the value is dropped.
 //!
-//! This machine kind's kernel has no netem, tbf or tc actions (FIELD-NOTES), so link latency, jitter and
-//! bandwidth caps are not here; loss could be an nftables `numgen` rule.
+//! Link impairments are nftables rules too (`impair`): random loss (`numgen`) and a bandwidth cap (`limit rate
+//! over`) on one validator's links to the other validators. This machine kind's kernel has no netem, tbf or tc
+//! actions, so latency and jitter are not here.
 
 use hsbench_engine::types::ValidatorId;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -14,6 +15,17 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 /// nftables table of a partition inside a validator's namespace.
 const TABLE: &str = "hsbench_partition";
+/// nftables table of a link impairment inside a validator's namespace.
+const IMPAIR_TABLE: &str = "hsbench_impair";
+
+/// What [`Netns::impair`] does to one validator's links to the other validators.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Impairment {
+    /// Fraction of packets dropped at random, each way (0 to 1).
+    pub loss: f64,
+    /// Outgoing bandwidth cap (kB/s); packets over it are dropped.
+    pub kbytes_per_s: Option<u32>,
+}
 
 /// Distinguishes the networks of several runs in one process.
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -126,14 +138,40 @@ impl Netns {
 
     /// Removes every partition rule.
     pub fn heal(&self) -> anyhow::Result<()> {
-        for i in 0..self.validators {
-            // Deleting a table that is not there fails; only the listing says whether it is.
-            let ns = self.namespace(i);
-            let tables = nft_in(&ns, &["list", "tables"], None)?;
-            if tables.contains(TABLE) {
-                nft_in(&ns, &["delete", "table", "inet", TABLE], None)?;
-            }
+        (0..self.validators).try_for_each(|i| drop_table(&self.namespace(i), TABLE))
+    }
+
+    /// Impairs validator `v`'s links to every other validator (its namespace's packets to and from them; the
+    /// client's link is left alone); replaces an earlier impairment of `v`. [`Impairment::default`] removes it.
+    pub fn impair(&self, v: ValidatorId, how: Impairment) -> anyhow::Result<()> {
+        self.check_member(v)?;
+        let ns = self.namespace(usize::from(v));
+        drop_table(&ns, IMPAIR_TABLE)?;
+        if how == Impairment::default() {
+            return Ok(());
         }
+        if !(0.0..=1.0).contains(&how.loss) {
+            anyhow::bail!("loss {} is not a fraction in [0, 1]", how.loss);
+        }
+        let peers: Vec<String> =
+            (0..self.validators).filter(|&i| i != usize::from(v)).map(|i| self.ip(i).to_string()).collect();
+        let set = peers.join(", ");
+        let per_mille = (how.loss * 1000.0).round() as u32;
+        let mut output = Vec::new();
+        let mut input = Vec::new();
+        if per_mille > 0 {
+            output.push(format!("ip daddr {{ {set} }} numgen random mod 1000 < {per_mille} drop;"));
+            input.push(format!("ip saddr {{ {set} }} numgen random mod 1000 < {per_mille} drop;"));
+        }
+        if let Some(rate) = how.kbytes_per_s {
+            output.push(format!("ip daddr {{ {set} }} limit rate over {rate} kbytes/second drop;"));
+        }
+        let rules = format!(
+            "table inet {IMPAIR_TABLE} {{\n  chain output {{ type filter hook output priority 0; policy accept; {} }}\n  chain input {{ type filter hook input priority 0; policy accept; {} }}\n}}\n",
+            output.join(" "),
+            input.join(" ")
+        );
+        nft_in(&ns, &["-f", "-"], Some(&rules))?;
         Ok(())
     }
 
@@ -156,6 +194,15 @@ impl Drop for Netns {
     fn drop(&mut self) {
         self.remove();
     }
+}
+
+/// Deletes nftables table `table` in namespace `ns` when it is there (deleting a missing table fails; only the
+/// listing says whether it is).
+fn drop_table(ns: &str, table: &str) -> anyhow::Result<()> {
+    if nft_in(ns, &["list", "tables"], None)?.contains(table) {
+        nft_in(ns, &["delete", "table", "inet", table], None)?;
+    }
+    Ok(())
 }
 
 /// Runs `ip args`, failing with its stderr.
