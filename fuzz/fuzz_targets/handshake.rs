@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         validators: &f.validators,
         handshake_timeout: Duration::from_millis(100),
         max_payload: 1 << 16,
+        frame_deadline: Duration::from_millis(100),
     };
     let addr = f.listener.local_addr().expect("address");
     let Ok(peer_end) = TcpStream::connect(addr) else { return };

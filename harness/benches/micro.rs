@@ -375,6 +375,7 @@ fn wire_pair() -> (SecureStream, SecureStream) {
         validators: &registry,
         handshake_timeout: Duration::from_secs(5),
         max_payload: 16 << 20,
+        frame_deadline: Duration::from_secs(10),
     };
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let addr = listener.local_addr().expect("address");

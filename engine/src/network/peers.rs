@@ -67,6 +67,8 @@ pub struct NetworkConfig {
     pub handshake_timeout: Duration,
     /// Redial delays.
     pub backoff: Backoff,
+    /// Longest a frame may take to arrive once it has begun (see [`Identity::frame_deadline`]).
+    pub frame_deadline: Duration,
     /// Run first on every thread the network starts (the pipeline pins them to the network stage's cores and
     /// counts their CPU time there).
     pub on_thread: ThreadHook,
@@ -82,6 +84,7 @@ impl NetworkConfig {
             max_payload: crate::types::codec::MAX_LEN,
             handshake_timeout: Duration::from_secs(2),
             backoff: Backoff { first: Duration::from_millis(50), max: Duration::from_secs(2) },
+            frame_deadline: Duration::from_secs(10),
             on_thread: ThreadHook::default(),
         }
     }
@@ -202,6 +205,7 @@ impl Shared {
             validators: &self.me.validators,
             handshake_timeout: self.cfg.handshake_timeout,
             max_payload: self.cfg.max_payload,
+            frame_deadline: self.cfg.frame_deadline,
         }
     }
 
@@ -282,7 +286,7 @@ impl Shared {
                         return; // nobody listens any more
                     }
                 }
-                Err(RecvError::Frame(_) | RecvError::Noise(_)) => {
+                Err(RecvError::Frame(_) | RecvError::Noise(_) | RecvError::Stalled(_)) => {
                     peer.counters.refused_frames.fetch_add(1, Relaxed);
                     break;
                 }

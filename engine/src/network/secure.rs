@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The Noise protocol: XX (both static keys sent, encrypted), X25519, ChaCha20-Poly1305, BLAKE2s.
 pub const NOISE_PARAMS: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
@@ -36,6 +36,9 @@ const IDENTITY_DOMAIN: &[u8] = b"hsbench/noise-identity/v1";
 /// Bytes of an identity proof: validator id (u16 LE) and Ed25519 signature.
 const PROOF_BYTES: usize = 2 + 64;
 
+/// How often a receiver blocked on a quiet socket wakes to look at its frame deadline.
+const FRAME_POLL: Duration = Duration::from_millis(100);
+
 /// Who this node is on the network: its validator id and keys, the chain, and every validator's Ed25519 key.
 pub struct Identity<'a> {
     /// Our validator id.
@@ -50,6 +53,9 @@ pub struct Identity<'a> {
     pub handshake_timeout: Duration,
     /// Largest frame payload accepted on the connection.
     pub max_payload: usize,
+    /// Longest a frame may take to arrive once its first byte has: a peer that trickles a frame (a byte a second)
+    /// is cut off instead of holding its reader forever. An idle connection between frames waits as long as it likes.
+    pub frame_deadline: Duration,
 }
 
 /// Why a handshake failed; the connection is closed.
@@ -98,6 +104,9 @@ pub enum RecvError {
     /// The frame inside was refused.
     #[error("{0}")]
     Frame(#[from] FrameError),
+    /// A frame that had begun did not complete within the connection's frame deadline (a trickling peer).
+    #[error("a frame took longer than {0:?} to arrive")]
+    Stalled(Duration),
 }
 
 /// An authenticated connection to one validator.
@@ -106,6 +115,7 @@ pub struct SecureStream {
     noise: TransportState,
     peer: ValidatorId,
     max_payload: usize,
+    frame_deadline: Duration,
     /// Decrypted bytes not yet decoded into a frame.
     plain: Vec<u8>,
     /// Scratch for one Noise message.
@@ -129,7 +139,7 @@ impl SecureStream {
         // → s, se, proof
         let n = hs.write_message(&proof(me, &local_public), &mut buf)?;
         write_noise(&mut stream, &buf[..n])?;
-        Self::established(stream, hs, peer, me.max_payload)
+        Self::established(stream, hs, peer, me)
     }
 
     /// Runs the handshake as the answering side on `stream`; whoever proves a validator key (not ours) is let in.
@@ -146,19 +156,29 @@ impl SecureStream {
         write_noise(&mut stream, &buf[..n])?;
         // ← s, se, proof
         let peer = read_proof(&mut stream, &mut hs, &mut buf, me)?;
-        Self::established(stream, hs, peer, me.max_payload)
+        Self::established(stream, hs, peer, me)
     }
 
     fn established(
         stream: TcpStream,
         hs: HandshakeState,
         peer: ValidatorId,
-        max_payload: usize,
+        me: &Identity<'_>,
     ) -> Result<Self, HandshakeError> {
+        // Reads wake every poll interval so the receiver can hold a frame that has begun to its deadline.
         let stream = with_timeouts(stream, None)?;
+        stream.set_read_timeout(Some(me.frame_deadline.clamp(Duration::from_millis(1), FRAME_POLL)))?;
         stream.set_nodelay(true)?;
         let noise = hs.into_transport_mode()?;
-        Ok(SecureStream { stream, noise, peer, max_payload, plain: Vec::new(), buf: vec![0u8; MAX_NOISE_MESSAGE] })
+        Ok(SecureStream {
+            stream,
+            noise,
+            peer,
+            max_payload: me.max_payload,
+            frame_deadline: me.frame_deadline,
+            plain: Vec::new(),
+            buf: vec![0u8; MAX_NOISE_MESSAGE],
+        })
     }
 
     /// The validator at the other end (proven by the handshake).
@@ -177,6 +197,8 @@ impl SecureStream {
             noise,
             peer: self.peer,
             max_payload: self.max_payload,
+            frame_deadline: self.frame_deadline,
+            frame_started: None,
             plain: self.plain,
             buf: vec![0u8; MAX_NOISE_MESSAGE],
             piece: vec![0u8; MAX_NOISE_MESSAGE],
@@ -209,6 +231,9 @@ pub struct SecureReceiver {
     noise: Arc<Mutex<TransportState>>,
     peer: ValidatorId,
     max_payload: usize,
+    frame_deadline: Duration,
+    /// When the first byte of the frame now arriving came (`None` between frames).
+    frame_started: Option<Instant>,
     plain: Vec<u8>,
     /// One Noise message as read off the socket.
     buf: Vec<u8>,
@@ -229,19 +254,42 @@ impl SecureReceiver {
         loop {
             if let Some((message, used)) = decode_frame(&self.plain, self.max_payload)? {
                 self.plain.drain(..used);
+                // The next frame's clock starts with its first byte, which may already be here.
+                self.frame_started = (!self.plain.is_empty()).then(Instant::now);
                 return Ok((message, read));
             }
-            let len = match read_noise(&mut self.stream, &mut self.buf) {
-                Ok(len) => len,
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && self.plain.is_empty() => {
-                    return Err(RecvError::Closed);
-                }
-                Err(e) => return Err(e.into()),
-            };
+            self.fill(2)?;
+            let len = usize::from(u16::from_be_bytes([self.buf[0], self.buf[1]]));
+            self.fill(len)?;
             read += 2 + len;
             let n = lock(&self.noise).read_message(&self.buf[..len], &mut self.piece)?;
             self.plain.extend_from_slice(&self.piece[..n]);
         }
+    }
+
+    /// Reads exactly `want` bytes into the start of the message buffer: waiting as long as it likes between frames
+    /// (the socket's read timeout only wakes it), at most until the frame deadline once a frame has begun. The
+    /// peer's clean close between frames is [`RecvError::Closed`]; one mid-frame is an I/O error.
+    fn fill(&mut self, want: usize) -> Result<(), RecvError> {
+        let mut at = 0;
+        while at < want {
+            match self.stream.read(&mut self.buf[at..want]) {
+                Ok(0) if at == 0 && self.frame_started.is_none() => return Err(RecvError::Closed),
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()),
+                Ok(n) => {
+                    self.frame_started.get_or_insert_with(Instant::now);
+                    at += n;
+                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    if self.frame_started.is_some_and(|t| t.elapsed() > self.frame_deadline) {
+                        return Err(RecvError::Stalled(self.frame_deadline));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 }
 

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 const CHAIN: u32 = 7;
 const MAX_PAYLOAD: usize = 4 << 20;
+/// Short, so the trickling-peer test is quick.
+const FRAME_DEADLINE: Duration = Duration::from_millis(400);
 
 /// Keys of validators 0..n and the registry of their Ed25519 keys.
 fn validators(n: u8) -> (Vec<ValidatorKeyPair>, HashMap<ValidatorId, [u8; 32]>) {
@@ -32,6 +34,7 @@ fn identity<'a>(
         validators,
         handshake_timeout: Duration::from_secs(2),
         max_payload: MAX_PAYLOAD,
+        frame_deadline: FRAME_DEADLINE,
     }
 }
 
@@ -91,6 +94,28 @@ fn two_validators_that_prove_their_keys_exchange_frames_of_every_size() {
     assert_eq!(a_in.recv().expect("reply arrives").0, small);
     drop((a_out, a_in));
     assert!(matches!(b_in.recv(), Err(RecvError::Closed)), "a clean close between frames is Closed");
+}
+
+/// A connection may sit idle between frames as long as it likes, but a frame that has begun must arrive within the
+/// frame deadline: a peer trickling one (here: its header and one byte, then nothing) is cut off with `Stalled`.
+#[test]
+fn an_idle_peer_is_kept_but_one_that_trickles_a_frame_is_cut_off_at_the_deadline() {
+    let (keys, _) = validators(4);
+    let (dialled, accepted) = handshake(1, 2, &keys[2], 1);
+    let (a, b) = (dialled.expect("client handshake"), accepted.expect("server handshake"));
+    let (mut a_out, _a_in, _) = a.split().expect("split");
+    let (_b_out, mut b_in, _) = b.split().expect("split");
+    thread::sleep(FRAME_DEADLINE * 2);
+    let small = Message::SyncRequest { from_height: 7 };
+    a_out.send(&encode_frame(&small)).expect("send after a long idle");
+    assert_eq!(b_in.recv().expect("an idle connection is still up").0, small);
+    let frame = encode_frame(&gossip(3));
+    a_out.send(&frame[..7]).expect("the header and one byte");
+    let t = std::time::Instant::now();
+    let outcome = b_in.recv();
+    assert!(matches!(outcome, Err(RecvError::Stalled(_))), "{outcome:?}");
+    let waited = t.elapsed();
+    assert!(waited >= FRAME_DEADLINE && waited < FRAME_DEADLINE + Duration::from_secs(2), "cut off after {waited:?}");
 }
 
 #[test]
@@ -175,6 +200,7 @@ mod peers {
             max_payload: MAX_PAYLOAD,
             handshake_timeout: Duration::from_secs(2),
             backoff: Backoff { first: Duration::from_millis(20), max: Duration::from_millis(200) },
+            frame_deadline: FRAME_DEADLINE,
             on_thread: ThreadHook::default(),
         }
     }
