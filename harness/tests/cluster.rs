@@ -85,21 +85,24 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 
-/// `hsbench cluster --faults`: validator 3 is killed with SIGKILL a second into the load and restarted a second
-/// later; the timeline is in the result, the client dialled it again, and all four agree at the end.
+/// A fault schedule and a byzantine validator from the configuration: validator 3 is killed with SIGKILL a second
+/// into the load and restarted a second later while validator 2 replays old messages; the timeline and the
+/// byzantine role are in the result, the client dialled validator 3 again, and the honest three agree at the end.
 #[test]
 fn a_fault_schedule_kills_and_restarts_a_validator_and_the_timeline_is_in_the_result() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let faults = dir.path().join("faults.toml");
-    std::fs::write(&faults, "[[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 1.0\n").expect("write");
+    let config = dir.path().join("faults.toml");
+    let text = "[wire]\nbyzantine = [{ id = 2, behaviour = \"replay\" }]\n\
+                [[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 1.0\n";
+    std::fs::write(&config, text).expect("write");
     let out = dir.path().join("results");
     let run = Command::new(EXE)
         .args(["cluster", "--nodes", "4", "--duration", "4", "--rate", "300", "--quiet", "--out"])
         .arg(&out)
         .arg("--cache")
         .arg(dir.path().join("cache"))
-        .arg("--faults")
-        .arg(&faults)
+        .arg("--config")
+        .arg(&config)
         .output()
         .expect("hsbench runs");
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -111,6 +114,7 @@ fn a_fault_schedule_kills_and_restarts_a_validator_and_the_timeline_is_in_the_re
     assert_eq!(timeline.len(), 2, "{timeline:?}");
     assert!(timeline.iter().all(|f| f["error"].is_null()), "{timeline:?}");
     assert_eq!(m["consistent"], true, "{m}");
+    assert_eq!(m["byzantine"][0]["behaviour"], "replay", "{}", m["byzantine"]);
     assert!(m["client_redials"].as_u64().is_some_and(|r| r >= 1), "the client never dialled validator 3 again");
     let b = &m["books"];
     assert_eq!(b["submitted"].as_u64(), Some(1200), "{b}");

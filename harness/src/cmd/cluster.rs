@@ -19,13 +19,14 @@ pub struct ClusterArgs {
     /// Corpus cache folder (signed transactions are reused across runs).
     #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
     pub cache: PathBuf,
-    /// Make validator I byzantine with BEHAVIOUR (repeatable; see `hsbench node --help` for the behaviours). The
-    /// agreement check then covers the honest validators.
+    /// Make validator I byzantine with BEHAVIOUR (repeatable; see `hsbench node --help` for the behaviours), besides
+    /// those of `[wire] byzantine`. The agreement check then covers the honest validators.
     #[arg(long, value_name = "I=BEHAVIOUR", value_parser = parse_assignment)]
     pub byzantine: Vec<(ValidatorId, Byzantine)>,
-    /// Fault schedule (TOML `[[fault]]` tables: `at_s` with `kill = I` [`restart_after_s`] or `partition = [[..],
-    /// [..]]` [`for_s`]); partitions run the validators in network namespaces and need root. The timeline is in
-    /// the result.
+    /// Fault schedule, replacing the config's `[[fault]]` tables (TOML `[[fault]]` tables: `at_s` with `kill = I`
+    /// [`restart_after_s`], `partition = [[..], [..]]` [`for_s`] or `impair = I` with `loss` / `kbytes_per_s`
+    /// [`for_s`]); partitions and impairments run the validators in network namespaces and need root. The
+    /// timeline is in the result.
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
 }
@@ -41,12 +42,19 @@ fn parse_assignment(text: &str) -> Result<(ValidatorId, Byzantine), String> {
 pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
     let started_unix_s = crate::result::unix_now();
     let (config, origin) = args.load.effective_config(args.nodes)?;
+    let mut byzantine: Vec<(ValidatorId, Byzantine)> = config
+        .wire
+        .byzantine
+        .iter()
+        .filter_map(|b| Byzantine::from_name(&b.behaviour).map(|behaviour| (b.id, behaviour)))
+        .collect();
+    byzantine.extend(args.byzantine);
     let run = crate::wire::cluster::ClusterRun {
         cache: args.cache,
         out: args.load.out,
         quiet: args.load.quiet,
         started_unix_s,
-        byzantine: args.byzantine,
+        byzantine,
         faults: args.faults,
     };
     crate::wire::cluster::execute(&config, origin, &run)

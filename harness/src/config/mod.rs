@@ -23,7 +23,7 @@ pub use ceiling::CeilingConfig;
 pub use cluster::{ClockKind, ClusterSettings, StorageKind};
 pub use run::{RunConfig, SubmitTo};
 pub use slo::SloConfig;
-pub use wire::{WireAddrs, WireSettings};
+pub use wire::{ByzantineSpec, WireAddrs, WireSettings};
 pub use workload::WorkloadConfig;
 
 use hsbench_engine::bft::ConsensusConfig;
@@ -146,8 +146,12 @@ pub struct BenchConfig {
     pub pipeline: PipelineConfig,
     /// The one verification backend (`backend`, `gpu` included) and the GPU dispatch settings.
     pub crypto: crate::backends::CryptoConfig,
-    /// Validators as separate processes (`hsbench node`, `hsbench cluster`): where they listen.
+    /// Validators as separate processes (`hsbench node`, `hsbench cluster`): where they listen, which are
+    /// byzantine.
     pub wire: WireSettings,
+    /// `[[fault]]` tables: the fault schedule of `hsbench cluster` (`--faults FILE` replaces it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fault: Vec<crate::wire::faults::FaultSpec>,
 }
 
 /// A parsed configuration and where it came from.
@@ -248,6 +252,9 @@ impl BenchConfig {
         self.pipeline.validate(&available_cores()).map_err(engine)?;
         self.crypto.validate().map_err(at)?;
         self.wire.validate_for(self.cluster.validators).map_err(at)?;
+        if let Err(e) = crate::wire::faults::Schedule::from_specs(&self.fault, self.cluster.validators) {
+            return Err(at(Invalid { key: "fault", message: e.to_string() }));
+        }
         self.workload.validate_funding(self.corpus_len()).map_err(at)
     }
 

@@ -159,6 +159,12 @@ fn invalid_values_name_their_key() {
         "workload.invalid.bad_signature"
     );
     assert_eq!(invalid_key("[wire]\npeers = [\"127.0.0.1:1\"]\nclients = [\"127.0.0.1:2\"]\n"), "wire.peers");
+    assert_eq!(invalid_key("[wire]\nbyzantine = [{ id = 1, behaviour = \"sneaky\" }]\n"), "wire.byzantine");
+    assert_eq!(invalid_key("[wire]\nbyzantine = [{ id = 9, behaviour = \"flood\" }]\n"), "wire.byzantine");
+    assert_eq!(invalid_key("[[fault]]\nat_s = 1.0\nkill = 7\n"), "fault");
+    let scheduled = parse("[[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 2.0\n", "t.toml").expect("parses");
+    scheduled.validate("t.toml").expect("a schedule in the config validates");
+    assert_eq!(scheduled.fault[0].kill, Some(3));
     let msg = parse("[cluster]\nvalidators = 3\n", "t.toml").unwrap().validate("t.toml").unwrap_err().to_string();
     assert_eq!(msg, "t.toml: cluster.validators: must be at least 4 (n = 3f + 1 with f ≥ 1), got 3");
 }

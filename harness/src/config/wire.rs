@@ -19,11 +19,29 @@ pub struct WireSettings {
     pub peers: Vec<SocketAddr>,
     /// Every validator's listen address for clients, by id (overrides `host` and `base_port`).
     pub clients: Vec<SocketAddr>,
+    /// Byzantine validators of `hsbench cluster` (`--byzantine` adds to them): `{ id = I, behaviour = "..." }`.
+    pub byzantine: Vec<ByzantineSpec>,
+}
+
+/// A byzantine validator as configured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByzantineSpec {
+    /// Validator id.
+    pub id: u16,
+    /// Behaviour name (`hsbench node --help` lists them).
+    pub behaviour: String,
 }
 
 impl Default for WireSettings {
     fn default() -> Self {
-        WireSettings { host: IpAddr::V4(Ipv4Addr::LOCALHOST), base_port: 0, peers: Vec::new(), clients: Vec::new() }
+        WireSettings {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            base_port: 0,
+            peers: Vec::new(),
+            clients: Vec::new(),
+            byzantine: Vec::new(),
+        }
     }
 }
 
@@ -71,6 +89,26 @@ impl WireSettings {
             return invalid(
                 "wire.base_port",
                 format!("{} + 2 × {validators} validators runs past port 65535", self.base_port),
+            );
+        }
+        for b in &self.byzantine {
+            if usize::from(b.id) >= validators {
+                return invalid(
+                    "wire.byzantine",
+                    format!("validator {} does not exist ({validators} validators)", b.id),
+                );
+            }
+            if hsbench_engine::byzantine::Byzantine::from_name(&b.behaviour).is_none() {
+                return invalid(
+                    "wire.byzantine",
+                    format!("unknown behaviour {:?} (hsbench node --help lists them)", b.behaviour),
+                );
+            }
+        }
+        if self.byzantine.len() * 3 >= validators && !self.byzantine.is_empty() {
+            return invalid(
+                "wire.byzantine",
+                format!("{} byzantine of {validators} validators: fewer than n/3 are tolerated", self.byzantine.len()),
             );
         }
         if let Some(a) = self.addrs(validators) {

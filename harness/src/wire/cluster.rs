@@ -78,9 +78,9 @@ pub struct ClusterRun {
     pub quiet: bool,
     /// When the command started (Unix seconds).
     pub started_unix_s: u64,
-    /// Byzantine validators and how they misbehave.
+    /// Byzantine validators and how they misbehave (`[wire] byzantine` and `--byzantine` together).
     pub byzantine: Vec<(ValidatorId, Byzantine)>,
-    /// The fault schedule file (`--faults`).
+    /// The fault schedule file (`--faults`); `None`: the config's `[[fault]]` tables.
     pub faults: Option<PathBuf>,
 }
 
@@ -107,7 +107,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     }
     let schedule = match faults {
         Some(path) => Schedule::load(path, n)?,
-        None => Schedule::default(),
+        None => Schedule::from_specs(&config.fault, n)?,
     };
     // Partitions are cut in network namespaces: one per validator, addresses on their bridge.
     let net = match schedule.needs_namespaces() {

@@ -45,18 +45,34 @@ struct FaultFile {
     fault: Vec<FaultSpec>,
 }
 
-/// One `[[fault]]` as written: exactly one of `kill` and `partition`.
-#[derive(Debug, Deserialize)]
+/// One `[[fault]]` as written (in a `--faults` file or a benchmark config): `at_s` and exactly one of `kill`,
+/// `partition` and `impair`, with their options.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FaultSpec {
-    at_s: f64,
-    kill: Option<ValidatorId>,
-    restart_after_s: Option<f64>,
-    partition: Option<Vec<Vec<ValidatorId>>>,
-    impair: Option<ValidatorId>,
-    loss: Option<f64>,
-    kbytes_per_s: Option<u32>,
-    for_s: Option<f64>,
+pub struct FaultSpec {
+    /// Seconds after the load starts.
+    pub at_s: f64,
+    /// SIGKILL this validator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kill: Option<ValidatorId>,
+    /// Start the killed validator again this long after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_after_s: Option<f64>,
+    /// Drop every packet between these groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Vec<Vec<ValidatorId>>>,
+    /// Impair this validator's links to the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impair: Option<ValidatorId>,
+    /// Fraction of packets the impaired links drop each way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
+    /// Outgoing cap of the impaired links (kB/s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kbytes_per_s: Option<u32>,
+    /// Heal the partition or restore the links this long after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub for_s: Option<f64>,
 }
 
 /// One thing the schedule does.
@@ -122,8 +138,13 @@ impl Schedule {
     /// Parses and checks a fault file's text.
     pub fn parse(text: &str, validators: usize) -> anyhow::Result<Schedule> {
         let file: FaultFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message().trim()))?;
+        Schedule::from_specs(&file.fault, validators)
+    }
+
+    /// Checks `[[fault]]` tables for a cluster of `validators`: a precise message naming the fault on any error.
+    pub fn from_specs(specs: &[FaultSpec], validators: usize) -> anyhow::Result<Schedule> {
         let mut steps = Vec::new();
-        for (k, f) in file.fault.iter().enumerate() {
+        for (k, f) in specs.iter().enumerate() {
             let at = seconds(f.at_s, &format!("fault {k}: at_s"), true)?;
             let exists = |v: ValidatorId| -> anyhow::Result<()> {
                 if usize::from(v) >= validators {
