@@ -19,8 +19,8 @@ pub struct NodeArgs {
     /// SIGTERM (`node-<id>.json`).
     #[arg(long, value_name = "DIR", default_value = "hsbench-data")]
     pub data_dir: PathBuf,
-    /// Make this validator byzantine (for fault tests): every message it sends is rewritten this way, re-signed
-    /// with its real keys — bad-vote-signature, duplicate-votes, equivocating-leader, non-member-voter,
+    /// Make this validator byzantine (for fault tests; default: its entry in `[wire] byzantine`, if any): every
+    /// message it sends is rewritten this way, re-signed with its real keys — bad-vote-signature, duplicate-votes, equivocating-leader, non-member-voter,
     /// mismatched-vote, unknown-block-votes, replay, small-scope, equivocating-timeouts, forged-signers, flood.
     #[arg(long, value_name = "BEHAVIOUR", value_parser = parse_byzantine)]
     pub byzantine: Option<Byzantine>,
@@ -37,6 +37,9 @@ pub fn parse_byzantine(name: &str) -> Result<Byzantine, String> {
 /// Runs `hsbench node` until SIGTERM or SIGINT.
 pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
     let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
-    crate::wire::node::run(&config, &origin, args.id, &args.data_dir, args.byzantine)?;
+    // `--byzantine` first, else this validator's entry in `[wire] byzantine`.
+    let configured = config.wire.byzantine.iter().find(|b| b.id == args.id);
+    let byzantine = args.byzantine.or_else(|| configured.and_then(|b| Byzantine::from_name(&b.behaviour)));
+    crate::wire::node::run(&config, &origin, args.id, &args.data_dir, byzantine)?;
     Ok(())
 }
