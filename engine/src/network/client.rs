@@ -6,6 +6,7 @@
 //! is committed or rejected. A malformed or oversized message closes the connection and is counted.
 
 use super::peers::ThreadHook;
+use super::refusal_log::RefusalLog;
 use crate::protocol::{RejectReason, TxStatus};
 use crate::types::codec::{self, Decode, DecodeError, Encode, MAX_LEN, Reader, Writer};
 use crate::types::{Hash, Transaction};
@@ -182,6 +183,8 @@ struct PortShared {
     writers: Mutex<HashMap<u64, TcpStream>>,
     /// Which connection submitted each transaction still waiting for its fate.
     owners: Mutex<HashMap<Hash, u64>>,
+    /// What of the refusals reaches the log (once per client address per interval).
+    log: RefusalLog,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -203,6 +206,7 @@ impl ClientPort {
             counters: Counters::default(),
             writers: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
+            log: RefusalLog::default(),
             threads: Mutex::new(Vec::new()),
         });
         spawn(&shared, "client-accept".into(), move |s| accept_loop(&s, listener))?;
@@ -334,6 +338,7 @@ fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {
 
 /// Reads one client's messages until it leaves, errs, or sends something that is not a `Submit`.
 fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
+    let source = stream.peer_addr().map_or_else(|_| "a client".to_string(), |a| format!("client {}", a.ip()));
     let Ok(mut reader) = StoppableReader::new(stream, &shared.stop) else { return };
     loop {
         match read_client_message(&mut reader, MAX_LEN) {
@@ -347,8 +352,14 @@ fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
                 }
                 (shared.submit)(txs);
             }
-            Ok(ClientMessage::Statuses(_)) | Err(ClientError::TooLarge { .. } | ClientError::Malformed(_)) => {
+            Ok(ClientMessage::Statuses(_)) => {
                 shared.counters.refused_messages.fetch_add(1, Relaxed);
+                shared.log.log(&source, "sent statuses (only a validator sends those)");
+                break;
+            }
+            Err(e @ (ClientError::TooLarge { .. } | ClientError::Malformed(_))) => {
+                shared.counters.refused_messages.fetch_add(1, Relaxed);
+                shared.log.log(&source, &e.to_string());
                 break;
             }
             Err(ClientError::Io(_)) => break,

@@ -13,6 +13,7 @@ pub mod client;
 mod client_tests;
 pub mod frame;
 mod peers;
+mod refusal_log;
 mod secure;
 mod send_queue;
 
@@ -25,4 +26,5 @@ pub use peers::{Backoff, Me, Network, NetworkConfig, PeerStats, SendError, Threa
 pub use secure::{
     HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, RecvError, SecureReceiver, SecureSender, SecureStream,
 };
+pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use send_queue::{Overloaded, QueueLimits, SendQueue};

@@ -9,6 +9,7 @@
 use super::class::Class;
 use super::frame::encode_frame;
 use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
+use super::refusal_log::RefusalLog;
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
 use crate::crypto::ValidatorKeyPair;
 use crate::types::{Message, ValidatorId};
@@ -194,6 +195,8 @@ struct Shared {
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// Inbound handshakes refused (unknown or wrong-key peers, garbage, timeouts, a higher id dialling us).
     refused: AtomicU64,
+    /// What of the refusals reaches the log (once per source per interval).
+    log: RefusalLog,
 }
 
 impl Shared {
@@ -286,8 +289,9 @@ impl Shared {
                         return; // nobody listens any more
                     }
                 }
-                Err(RecvError::Frame(_) | RecvError::Noise(_) | RecvError::Stalled(_)) => {
+                Err(e @ (RecvError::Frame(_) | RecvError::Noise(_) | RecvError::Stalled(_))) => {
                     peer.counters.refused_frames.fetch_add(1, Relaxed);
+                    self.log.log(&format!("validator {}", peer.id), &e.to_string());
                     break;
                 }
                 Err(RecvError::Closed | RecvError::Io(_)) => break,
@@ -346,13 +350,18 @@ impl Shared {
             self.refused.fetch_add(1, Relaxed);
             return;
         }
-        let attached = SecureStream::accept(stream, &self.identity()).ok().and_then(|s| {
+        let source = stream.peer_addr().map_or_else(|_| "an unknown address".to_string(), |a| a.ip().to_string());
+        let attached = match SecureStream::accept(stream, &self.identity()) {
             // Only a lower id dials us (one connection per pair); a higher one is refused.
-            let peer = self.peers.get(&s.peer()).filter(|p| p.id < self.me.id)?.clone();
-            self.attach(&peer, s).ok()
-        });
-        if attached.is_none() {
+            Ok(s) => match self.peers.get(&s.peer()).filter(|p| p.id < self.me.id).cloned() {
+                Some(peer) => self.attach(&peer, s).map_err(|e| e.to_string()),
+                None => Err(format!("validator {} may not dial validator {}", s.peer(), self.me.id)),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = attached {
             self.refused.fetch_add(1, Relaxed);
+            self.log.log(&source, &why);
         }
     }
 
@@ -408,6 +417,7 @@ impl Network {
             stop: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             refused: AtomicU64::new(0),
+            log: RefusalLog::default(),
         });
         shared.spawn("net-accept".into(), move |s| s.accept_loop(listener))?;
         for (id, peer) in shared.peers.iter().filter(|(id, _)| **id > shared.me.id) {
