@@ -142,6 +142,16 @@ fn write_config(dir: &Path) -> (PathBuf, Vec<SocketAddr>) {
     (write_config_at(dir, &addrs[..4], &addrs[4..]), addrs[4..].to_vec())
 }
 
+/// Stops the fleet (every process must end cleanly) and reads the reports of validators `ids`, each kept in
+/// `dir/node-<id>`.
+fn stop_and_read(fleet: Fleet, dir: &Path, ids: &[u16]) -> Vec<NodeFile> {
+    let exits = fleet.stop(Duration::from_secs(20));
+    assert!(exits.iter().all(|e| e.code == Some(0) && !e.killed), "{exits:?}");
+    ids.iter()
+        .map(|&id| NodeFile::read(&node_file_path(&dir.join(format!("node-{id}")), id)).expect("node report"))
+        .collect()
+}
+
 /// Waits until `client` heard a commit of every hash in `want`, or the deadline passes; returns those not heard.
 fn await_commits(client: &RemoteValidators, want: &[Hash], timeout: Duration) -> usize {
     let mut missing: HashSet<Hash> = want.iter().copied().collect();
@@ -185,10 +195,7 @@ fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
     assert_eq!(await_commits(&client, &hashes(2), Duration::from_secs(20)), 0, "commits continue after the restart");
     std::thread::sleep(Duration::from_secs(2)); // let validator 3 sync to the tip
     client.close();
-    let exits = fleet.stop(Duration::from_secs(20));
-    assert!(exits.iter().all(|e| e.code == Some(0) && !e.killed), "{exits:?}");
-    let nodes: Vec<NodeFile> =
-        (0..4).map(|id| NodeFile::read(&node_file_path(&data(id), id)).expect("node report")).collect();
+    let nodes = stop_and_read(fleet, dir.path(), &[0, 1, 2, 3]);
     let agreement = Agreement::of(&nodes);
     assert!(agreement.holds(), "{agreement:?}");
     let (tip, restarted) = (nodes[0].committed_height, nodes[3].committed_height);
@@ -225,10 +232,7 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
             assert_eq!(await_commits(&client, &hashes, Duration::from_secs(30)), 0, "{behaviour}: commits stopped");
         }
         client.close();
-        let exits = fleet.stop(Duration::from_secs(20));
-        assert!(exits.iter().all(|e| e.code == Some(0) && !e.killed), "{behaviour}: {exits:?}");
-        let honest: Vec<NodeFile> =
-            [0u16, 1, 3].iter().map(|&id| NodeFile::read(&node_file_path(&data(id), id)).expect("report")).collect();
+        let honest = stop_and_read(fleet, dir.path(), &[0, 1, 3]);
         let agreement = Agreement::of(&honest);
         assert!(agreement.holds(), "{behaviour}: {agreement:?}");
         assert!(honest.iter().all(|n| n.halted.is_none()), "{behaviour}: an honest validator halted");
@@ -288,10 +292,7 @@ fn a_two_two_partition_stops_commits_and_they_resume_after_it_heals() {
     assert_eq!(await_commits(&client, &hashes(3), Duration::from_secs(30)), 0, "commits go on over a lossy link");
     net.impair(3, netns::Impairment::default()).expect("restore validator 3's links");
     client.close();
-    let exits = fleet.stop(Duration::from_secs(20));
-    assert!(exits.iter().all(|e| e.code == Some(0) && !e.killed), "{exits:?}");
-    let nodes: Vec<NodeFile> =
-        (0..4).map(|id| NodeFile::read(&node_file_path(&data(id), id)).expect("node report")).collect();
+    let nodes = stop_and_read(fleet, dir.path(), &[0, 1, 2, 3]);
     let agreement = Agreement::of(&nodes);
     assert!(agreement.holds(), "{agreement:?}");
     drop(net);
