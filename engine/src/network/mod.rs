@@ -23,8 +23,8 @@ mod tests;
 pub use class::Class;
 pub use frame::{FrameError, decode_frame, encode_frame};
 pub use peers::{Backoff, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
+pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use secure::{
     HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, RecvError, SecureReceiver, SecureSender, SecureStream,
 };
-pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use send_queue::{Overloaded, QueueLimits, SendQueue};

@@ -8,8 +8,8 @@
 
 use super::class::Class;
 use super::frame::encode_frame;
-use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::refusal_log::RefusalLog;
+use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
 use crate::crypto::ValidatorKeyPair;
 use crate::types::{Message, ValidatorId};

@@ -24,6 +24,11 @@ pub struct NodeArgs {
     /// mismatched-vote, unknown-block-votes, replay, small-scope, equivocating-timeouts, forged-signers, flood.
     #[arg(long, value_name = "BEHAVIOUR", value_parser = parse_byzantine)]
     pub byzantine: Option<Byzantine>,
+    /// Run on these cores only (comma-separated ids; the automatic core layout is then made over them) — how
+    /// `hsbench cluster` gives each validator process its own share of the machine. Default: every core the
+    /// process may use.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub cpus: Vec<usize>,
 }
 
 /// A byzantine behaviour by name.
@@ -36,6 +41,10 @@ pub fn parse_byzantine(name: &str) -> Result<Byzantine, String> {
 
 /// Runs `hsbench node` until SIGTERM or SIGINT.
 pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
+    if !args.cpus.is_empty() {
+        hsbench_engine::runtime::pipeline::restrict_to_cores(&args.cpus)
+            .map_err(|e| anyhow::anyhow!("--cpus {:?}: {e}", args.cpus))?;
+    }
     let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
     // `--byzantine` first, else this validator's entry in `[wire] byzantine`.
     let configured = config.wire.byzantine.iter().find(|b| b.id == args.id);

@@ -20,6 +20,7 @@ use crate::run::{name, plan};
 use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
 use hsbench_engine::byzantine::Byzantine;
+use hsbench_engine::runtime::pipeline::{available_cores, core_shares};
 use hsbench_engine::types::ValidatorId;
 use serde::Serialize;
 use std::net::{SocketAddr, TcpListener};
@@ -156,12 +157,17 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
 
     let exe = std::env::current_exe().context("locating the hsbench binary")?;
     let mut fleet = Fleet::new();
+    // Each process its own share of the cores (all of them pinning their heaviest stages to one core would
+    // measure the layout, not the validators).
+    let shares = core_shares(&available_cores(), n);
     for id in 0..n as ValidatorId {
-        let extra: Vec<String> = byzantine
+        let mut extra: Vec<String> = byzantine
             .iter()
             .filter(|(b, _)| *b == id)
             .flat_map(|(_, behaviour)| ["--byzantine".to_string(), behaviour.name().to_string()])
             .collect();
+        let share: Vec<String> = shares[usize::from(id)].iter().map(usize::to_string).collect();
+        extra.extend(["--cpus".to_string(), share.join(",")]);
         let prefix = net.as_ref().map(|net| net.prefix(usize::from(id))).unwrap_or_default();
         let launch = Launch { extra, prefix, ..Launch::new(&exe, &config_path, &run_dir.join(format!("node-{id}"))) };
         fleet.spawn(id, launch)?;

@@ -46,4 +46,4 @@ pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, S
 pub use sigverify::transaction_items;
 pub use sigverify_alone::{VerifyThroughput, measure_sigverify_alone};
 pub use stage::StageKind;
-pub use threads::{available_cores, pin_to_core};
+pub use threads::{available_cores, core_shares, pin_to_core, restrict_to_cores};

@@ -43,6 +43,58 @@ pub fn available_cores() -> Vec<usize> {
     ids
 }
 
+/// Restricts the calling thread — and every thread it starts afterwards — to `cores`, so that
+/// [`available_cores`] and the automatic layout see only them (a validator process sharing a machine with
+/// others takes its own share of the cores). Fails naming the cores when the OS refuses.
+pub fn restrict_to_cores(cores: &[usize]) -> Result<(), String> {
+    if cores.is_empty() {
+        return Err("no cores given".into());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `set` is a plain bit set, zero-initialised and then filled through the libc macros for indices
+        // checked against CPU_SETSIZE; `sched_setaffinity(0, ..)` reads it for the calling thread only.
+        let rc = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            for &c in cores {
+                if c >= libc::CPU_SETSIZE as usize {
+                    return Err(format!("core {c} is beyond what this OS can address"));
+                }
+                libc::CPU_SET(c, &mut set);
+            }
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+        };
+        if rc != 0 {
+            return Err(format!("the OS refused cores {cores:?}: {}", std::io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    Err("restricting a process to cores is only done on Linux".into())
+}
+
+/// `processes` shares of `cores` for processes that run side by side: contiguous and as even as possible when
+/// there are at least as many cores as processes (the rest to the last ones), else one core each, round robin.
+pub fn core_shares(cores: &[usize], processes: usize) -> Vec<Vec<usize>> {
+    let n = processes.max(1);
+    if cores.is_empty() {
+        return vec![Vec::new(); n];
+    }
+    if cores.len() < n {
+        return (0..n).map(|i| vec![cores[i % cores.len()]]).collect();
+    }
+    let (base, extra) = (cores.len() / n, cores.len() % n);
+    let mut at = 0;
+    (0..n)
+        .map(|i| {
+            let take = base + usize::from(i >= n - extra);
+            let share = cores[at..at + take].to_vec();
+            at += take;
+            share
+        })
+        .collect()
+}
+
 /// Warnings collected from every thread (failed pins, stuck stages) for the report.
 pub(crate) type Warnings = Arc<Mutex<Vec<String>>>;
 
@@ -106,4 +158,21 @@ pub(crate) fn helper_pool(
         .build()
         .map_err(|e| PipelineError::Spawn { stage: name.into(), source: std::io::Error::other(e) })?;
     Ok(Some((Arc::new(pool), clocks)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_shares_are_disjoint_even_and_cover_every_core() {
+        let sixteen: Vec<usize> = (0..16).collect();
+        assert_eq!(
+            core_shares(&sixteen, 4),
+            vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9, 10, 11], vec![12, 13, 14, 15]]
+        );
+        let six: Vec<usize> = (0..6).collect();
+        assert_eq!(core_shares(&six, 4), vec![vec![0], vec![1], vec![2, 3], vec![4, 5]]);
+        assert_eq!(core_shares(&[4, 9], 4), vec![vec![4], vec![9], vec![4], vec![9]]);
+    }
 }
