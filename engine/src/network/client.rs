@@ -7,6 +7,7 @@
 
 use super::peers::ThreadHook;
 use super::refusal_log::RefusalLog;
+use super::thread_set::ThreadSet;
 use crate::protocol::{RejectReason, TxStatus};
 use crate::types::codec::{self, Decode, DecodeError, Encode, MAX_LEN, Reader, Writer};
 use crate::types::{Hash, Transaction};
@@ -15,7 +16,6 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Most clients one validator serves at once; more are refused (and counted).
@@ -185,7 +185,7 @@ struct PortShared {
     owners: Mutex<HashMap<Hash, u64>>,
     /// What of the refusals reaches the log (once per client address per interval).
     log: RefusalLog,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    threads: ThreadSet,
 }
 
 /// A validator's client port: an acceptor thread and a reader per client (see the module doc).
@@ -207,7 +207,7 @@ impl ClientPort {
             writers: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
             log: RefusalLog::default(),
-            threads: Mutex::new(Vec::new()),
+            threads: ThreadSet::default(),
         });
         spawn(&shared, "client-accept".into(), move |s| accept_loop(&s, listener))?;
         Ok(ClientPort { shared, local_addr })
@@ -272,16 +272,7 @@ impl ClientPort {
         for (_, stream) in self.shared.writers.lock().unwrap_or_else(|e| e.into_inner()).drain() {
             let _ = stream.shutdown(Shutdown::Both);
         }
-        loop {
-            let batch: Vec<JoinHandle<()>> =
-                std::mem::take(&mut *self.shared.threads.lock().unwrap_or_else(|e| e.into_inner()));
-            if batch.is_empty() {
-                break;
-            }
-            for h in batch {
-                let _ = h.join();
-            }
-        }
+        self.shared.threads.join_all();
     }
 }
 
@@ -291,16 +282,7 @@ fn spawn(
     work: impl FnOnce(Arc<PortShared>) + Send + 'static,
 ) -> io::Result<()> {
     let s = shared.clone();
-    let handle = std::thread::Builder::new().name(name).spawn(move || {
-        if let Some(hook) = &s.hook.0 {
-            hook();
-        }
-        work(s)
-    })?;
-    let mut threads = shared.threads.lock().unwrap_or_else(|e| e.into_inner());
-    threads.retain(|h| !h.is_finished());
-    threads.push(handle);
-    Ok(())
+    shared.threads.spawn(name, &shared.hook, move || work(s))
 }
 
 fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {

@@ -16,6 +16,7 @@ mod peers;
 mod refusal_log;
 mod secure;
 mod send_queue;
+mod thread_set;
 
 #[cfg(test)]
 mod tests;

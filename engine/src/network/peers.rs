@@ -11,6 +11,7 @@ use super::frame::encode_frame;
 use super::refusal_log::RefusalLog;
 use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
+use super::thread_set::ThreadSet;
 use crate::crypto::ValidatorKeyPair;
 use crate::types::{Message, ValidatorId};
 use crossbeam_channel::Sender;
@@ -19,7 +20,6 @@ use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How often an idle thread looks at the stop flag.
@@ -192,7 +192,7 @@ struct Shared {
     peers: BTreeMap<ValidatorId, Arc<Peer>>,
     inbox: Sender<(ValidatorId, Message)>,
     stop: AtomicBool,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    threads: ThreadSet,
     /// Inbound handshakes refused (unknown or wrong-key peers, garbage, timeouts, a higher id dialling us).
     refused: AtomicU64,
     /// What of the refusals reaches the log (once per source per interval).
@@ -216,22 +216,7 @@ impl Shared {
     /// storm of connections leaves no trail of them.
     fn spawn(self: &Arc<Self>, name: String, work: impl FnOnce(Arc<Shared>) + Send + 'static) -> io::Result<()> {
         let shared = self.clone();
-        let handle = std::thread::Builder::new().name(name).spawn(move || {
-            if let Some(hook) = &shared.cfg.on_thread.0 {
-                hook();
-            }
-            work(shared)
-        })?;
-        let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
-        let (ended, running): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut *threads).into_iter().partition(|h| h.is_finished());
-        *threads = running;
-        threads.push(handle);
-        drop(threads);
-        for h in ended {
-            let _ = h.join();
-        }
-        Ok(())
+        self.threads.spawn(name, &self.cfg.on_thread, move || work(shared))
     }
 
     fn stopped(&self) -> bool {
@@ -415,7 +400,7 @@ impl Network {
             peers,
             inbox,
             stop: AtomicBool::new(false),
-            threads: Mutex::new(Vec::new()),
+            threads: ThreadSet::default(),
             refused: AtomicU64::new(0),
             log: RefusalLog::default(),
         });
@@ -482,7 +467,7 @@ impl Network {
     /// Threads of the network not yet known to have ended (acceptor, diallers, two per live connection, handshakes
     /// in progress; ended ones are let go at the next start of a thread).
     pub fn threads(&self) -> usize {
-        self.shared.threads.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.shared.threads.len()
     }
 
     /// Inbound connections refused at the handshake so far (unknown or wrong-key peers, garbage, silence).
@@ -496,16 +481,7 @@ impl Network {
         for peer in self.shared.peers.values() {
             peer.drop_connection();
         }
-        loop {
-            let batch: Vec<JoinHandle<()>> =
-                std::mem::take(&mut *self.shared.threads.lock().unwrap_or_else(|e| e.into_inner()));
-            if batch.is_empty() {
-                break;
-            }
-            for handle in batch {
-                let _ = handle.join();
-            }
-        }
+        self.shared.threads.join_all();
     }
 }
 
