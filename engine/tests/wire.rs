@@ -77,7 +77,7 @@ fn four_validators_over_the_wire_commit_every_transaction_and_agree_on_state_roo
         let net = r.network.as_ref().expect("a wire run reports its network");
         assert_eq!(net.peers.len(), VALIDATORS - 1, "validator {}: {:?}", net.me, net.peers);
         for p in &net.peers {
-            let consensus = |m: &BTreeMap<&str, u64>| m.get("consensus").copied().unwrap_or(0);
+            let consensus = |m: &BTreeMap<String, u64>| m.get("consensus").copied().unwrap_or(0);
             assert!(consensus(&p.messages_in) > 0 && consensus(&p.messages_out) > 0, "validator {}: {p:?}", net.me);
             assert_eq!((p.refused_frames, p.dropped.values().sum::<u64>()), (0, 0), "validator {}: {p:?}", net.me);
         }

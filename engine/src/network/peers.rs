@@ -101,8 +101,9 @@ impl std::fmt::Debug for ThreadHook {
     }
 }
 
-/// What one peer's connection did so far (a snapshot of its counters).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// What one peer's connection did so far (a snapshot of its counters; also what a validator process's report
+/// holds, so it reads back).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PeerStats {
     /// The peer.
     pub peer: ValidatorId,
@@ -117,11 +118,11 @@ pub struct PeerStats {
     /// See `bytes_out`.
     pub bytes_in: u64,
     /// Messages sent, by class name.
-    pub messages_out: BTreeMap<&'static str, u64>,
+    pub messages_out: BTreeMap<String, u64>,
     /// Messages received, by class name.
-    pub messages_in: BTreeMap<&'static str, u64>,
+    pub messages_in: BTreeMap<String, u64>,
     /// Messages dropped from its queue, by class name (only gossip is ever dropped).
-    pub dropped: BTreeMap<&'static str, u64>,
+    pub dropped: BTreeMap<String, u64>,
     /// Frames waiting in its queue.
     pub queued: usize,
     /// Frames from it refused (bad or oversized header, undecodable payload, wrong class, failed decryption); each
@@ -440,7 +441,7 @@ impl Network {
     /// Each peer's counters now, by id.
     pub fn stats(&self) -> Vec<PeerStats> {
         let by_class = |counts: &[AtomicU64; 3]| {
-            Class::ALL.iter().map(|c| (c.name(), counts[*c as usize].load(Relaxed))).collect()
+            Class::ALL.iter().map(|c| (c.name().to_string(), counts[*c as usize].load(Relaxed))).collect()
         };
         self.shared
             .peers
@@ -456,7 +457,7 @@ impl Network {
                     bytes_in: p.counters.bytes_in.load(Relaxed),
                     messages_out: by_class(&p.counters.out),
                     messages_in: by_class(&p.counters.r#in),
-                    dropped: Class::ALL.iter().map(|c| (c.name(), queue.dropped(*c))).collect(),
+                    dropped: Class::ALL.iter().map(|c| (c.name().to_string(), queue.dropped(*c))).collect(),
                     queued: queue.len(),
                     refused_frames: p.counters.refused_frames.load(Relaxed),
                 }

@@ -2,9 +2,8 @@
 //! `hsbench node` and read back by `hsbench cluster`: heights and state roots, per-stage cost, per-peer network
 //! counters, client-port counters and the process's CPU time.
 
-use hsbench_engine::network::PeerStats;
 use hsbench_engine::network::client::ClientPortStats;
-use hsbench_engine::runtime::pipeline::PipelineReport;
+use hsbench_engine::runtime::pipeline::{NetworkReport, PipelineReport};
 use hsbench_engine::types::ValidatorId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -27,52 +26,6 @@ pub struct StageRow {
     pub busy_pct: f64,
     /// Busy core-nanoseconds per transaction this validator committed.
     pub cost_ns_per_tx: f64,
-}
-
-/// One peer connection of a validator process (the engine's `PeerStats`, with owned class names).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PeerRow {
-    /// The peer.
-    pub peer: ValidatorId,
-    /// Whether a connection was up at stop.
-    pub connected: bool,
-    /// Connections established (the first and every reconnection).
-    pub connects: u64,
-    /// Our handshakes with this peer that failed.
-    pub handshake_failures: u64,
-    /// Bytes written to its sockets.
-    pub bytes_out: u64,
-    /// Bytes read from its sockets.
-    pub bytes_in: u64,
-    /// Messages sent, by class.
-    pub messages_out: BTreeMap<String, u64>,
-    /// Messages received, by class.
-    pub messages_in: BTreeMap<String, u64>,
-    /// Messages dropped from its send queue, by class.
-    pub dropped: BTreeMap<String, u64>,
-    /// Frames still queued at stop.
-    pub queued: usize,
-    /// Frames from it refused.
-    pub refused_frames: u64,
-}
-
-impl From<&PeerStats> for PeerRow {
-    fn from(p: &PeerStats) -> Self {
-        let owned = |m: &BTreeMap<&'static str, u64>| m.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-        PeerRow {
-            peer: p.peer,
-            connected: p.connected,
-            connects: p.connects,
-            handshake_failures: p.handshake_failures,
-            bytes_out: p.bytes_out,
-            bytes_in: p.bytes_in,
-            messages_out: owned(&p.messages_out),
-            messages_in: owned(&p.messages_in),
-            dropped: owned(&p.dropped),
-            queued: p.queued,
-            refused_frames: p.refused_frames,
-        }
-    }
 }
 
 /// A validator process's report.
@@ -100,14 +53,9 @@ pub struct NodeFile {
     pub refused_messages: BTreeMap<String, u64>,
     /// Per-stage cost (network included).
     pub stages: Vec<StageRow>,
-    /// Per-peer connection counters.
-    pub peers: Vec<PeerRow>,
-    /// Inbound connections refused at the handshake.
-    pub refused_handshakes: u64,
-    /// Sends refused because a peer's consensus/sync queue was full.
-    pub send_overloaded: u64,
-    /// Gossiped transactions dropped because the sigverify stage's queue was full.
-    pub gossip_dropped: u64,
+    /// The network stage: per-peer connection counters, refused handshakes, overloaded sends, dropped gossip.
+    #[serde(flatten)]
+    pub network: NetworkReport,
     /// The client port's counters.
     pub clients: ClientPortStats,
     /// CPU time of the whole process while it served (s): every stage plus the client port and the status loop.
@@ -127,7 +75,6 @@ impl NodeFile {
         process_cpu_ns: u64,
         wall: Duration,
     ) -> Self {
-        let network = report.network.clone().unwrap_or_default();
         NodeFile {
             id,
             committed_height: report.node.committed_height,
@@ -149,10 +96,7 @@ impl NodeFile {
                     cost_ns_per_tx: s.cost_ns_per_tx,
                 })
                 .collect(),
-            peers: network.peers.iter().map(PeerRow::from).collect(),
-            refused_handshakes: network.refused_handshakes,
-            send_overloaded: network.send_overloaded,
-            gossip_dropped: network.gossip_dropped,
+            network: report.network.clone().unwrap_or_default(),
             clients,
             process_cpu_s: process_cpu_ns as f64 / 1e9,
             wall_s: wall.as_secs_f64(),
@@ -212,10 +156,7 @@ mod tests {
             rejected: BTreeMap::new(),
             refused_messages: BTreeMap::new(),
             stages: Vec::new(),
-            peers: Vec::new(),
-            refused_handshakes: 0,
-            send_overloaded: 0,
-            gossip_dropped: 0,
+            network: NetworkReport::default(),
             clients: ClientPortStats::default(),
             process_cpu_s: 0.0,
             wall_s: 0.0,

@@ -39,7 +39,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
         format!("{}/{}/{}", get("consensus"), get("sync"), get("gossip"))
     };
     for n in nodes {
-        for p in &n.peers {
+        for p in &n.network.peers {
             println!(
                 "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>7}",
                 format!("{}→{}", n.id, p.peer),

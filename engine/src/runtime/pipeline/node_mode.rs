@@ -117,7 +117,7 @@ pub struct WireConfig {
 }
 
 /// The network stage's summary in a result (`wire` runs only).
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkReport {
     /// This node's validator id.
     pub me: ValidatorId,
