@@ -42,12 +42,7 @@ fn parse_assignment(text: &str) -> Result<(ValidatorId, Byzantine), String> {
 pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
     let started_unix_s = crate::result::unix_now();
     let (config, origin) = args.load.effective_config(args.nodes)?;
-    let mut byzantine: Vec<(ValidatorId, Byzantine)> = config
-        .wire
-        .byzantine
-        .iter()
-        .filter_map(|b| Byzantine::from_name(&b.behaviour).map(|behaviour| (b.id, behaviour)))
-        .collect();
+    let mut byzantine = config.wire.byzantine_roles();
     byzantine.extend(args.byzantine);
     let run = crate::wire::cluster::ClusterRun {
         cache: args.cache,

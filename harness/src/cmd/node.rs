@@ -47,8 +47,8 @@ pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
     }
     let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
     // `--byzantine` first, else this validator's entry in `[wire] byzantine`.
-    let configured = config.wire.byzantine.iter().find(|b| b.id == args.id);
-    let byzantine = args.byzantine.or_else(|| configured.and_then(|b| Byzantine::from_name(&b.behaviour)));
+    let configured = config.wire.byzantine_roles().into_iter().find(|(id, _)| *id == args.id);
+    let byzantine = args.byzantine.or(configured.map(|(_, b)| b));
     crate::wire::node::run(&config, &origin, args.id, &args.data_dir, byzantine)?;
     Ok(())
 }

@@ -55,6 +55,14 @@ pub struct WireAddrs {
 }
 
 impl WireSettings {
+    /// The configured byzantine validators with their behaviours (names checked by validation; an unknown one is
+    /// left out).
+    pub fn byzantine_roles(&self) -> Vec<(u16, hsbench_engine::byzantine::Byzantine)> {
+        let known =
+            |b: &ByzantineSpec| hsbench_engine::byzantine::Byzantine::from_name(&b.behaviour).map(|r| (b.id, r));
+        self.byzantine.iter().filter_map(known).collect()
+    }
+
     /// The addresses of `validators` validators: the explicit lists, or those derived from `host` and
     /// `base_port`; `None` when neither is given (base port 0 and no lists).
     pub fn addrs(&self, validators: usize) -> Option<WireAddrs> {

@@ -12,7 +12,7 @@ use hsbench_engine::crypto::cpu_backend;
 use hsbench_engine::network::ThreadHook;
 use hsbench_engine::network::client::{ClientPort, SubmitFn};
 use hsbench_engine::runtime::StorageMode;
-use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, Peers, WireConfig};
+use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, Peers, WireConfig, process_cpu_ns};
 use hsbench_engine::types::{AccountId, ValidatorId};
 use indicatif::ProgressBar;
 use std::net::TcpListener;
@@ -115,15 +115,4 @@ pub fn run(
     std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("validator {id} stopped at height {}: report {}", file.committed_height, path.display());
     Ok(path)
-}
-
-/// CPU time (user + system) this process has used, in nanoseconds.
-pub fn process_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, exclusively borrowed timespec for the duration of the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
 }

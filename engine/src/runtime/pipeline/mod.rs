@@ -38,7 +38,7 @@ mod wire;
 pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;
 pub use ingress::INGRESS_FLUSH;
-pub use metrics::{StageCounters, StageMetrics, thread_cpu_ns};
+pub use metrics::{StageCounters, StageMetrics, process_cpu_ns, thread_cpu_ns};
 pub use monitor::SAMPLE_EVERY;
 pub use node_mode::{NetworkReport, NodeModeConfig, NodeUnderTest, Peers, WireConfig};
 pub use queue::{BatchSender, QueueClosed, batch_queue};
