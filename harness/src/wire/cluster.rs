@@ -14,7 +14,7 @@ use crate::loadgen::schedule::intended_offsets;
 use crate::result::{self, Fingerprint, ResultHeader};
 use crate::run::node::measure_rate;
 use crate::run::node::probe::CorpusStore;
-use crate::run::node::rate::{RateResult, StageBusy};
+use crate::run::node::rate::RateResult;
 use crate::run::node::table::{print_books, rate_header, rate_row};
 use crate::run::{name, plan};
 use crate::ui::{Ui, progress_bar};
@@ -201,17 +201,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         .map(|id| NodeFile::read(&node_file_path(&run_dir.join(format!("node-{id}")), id)))
         .collect::<Result<_, _>>()?;
     let mut rate = measured.map_err(|e| anyhow::anyhow!("{e}"))?;
-    rate.stages = nodes[0]
-        .stages
-        .iter()
-        .map(|s| StageBusy {
-            name: s.name.clone(),
-            cores: s.cores.clone(),
-            busy_pct: s.busy_pct,
-            cost_ns_per_tx: s.cost_ns_per_tx,
-            ..StageBusy::default()
-        })
-        .collect();
+    rate.stages = nodes[0].stages.clone();
     rate.bottleneck = rate
         .stages
         .iter()

@@ -2,6 +2,7 @@
 //! `hsbench node` and read back by `hsbench cluster`: heights and state roots, per-stage cost, per-peer network
 //! counters, client-port counters and the process's CPU time.
 
+use crate::run::node::rate::StageBusy;
 use hsbench_engine::network::client::ClientPortStats;
 use hsbench_engine::runtime::pipeline::{NetworkReport, PipelineReport};
 use hsbench_engine::types::ValidatorId;
@@ -13,19 +14,6 @@ use std::time::Duration;
 /// Where validator `id` writes its report in `data_dir`.
 pub fn node_file_path(data_dir: &Path, id: ValidatorId) -> PathBuf {
     data_dir.join(format!("node-{id}.json"))
-}
-
-/// One pipeline stage of a validator process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StageRow {
-    /// Stage name.
-    pub name: String,
-    /// Cores it was pinned to.
-    pub cores: Vec<usize>,
-    /// Busy time ÷ (threads × run time), percent.
-    pub busy_pct: f64,
-    /// Busy core-nanoseconds per transaction this validator committed.
-    pub cost_ns_per_tx: f64,
 }
 
 /// A validator process's report.
@@ -52,7 +40,7 @@ pub struct NodeFile {
     /// Consensus messages refused, by reason.
     pub refused_messages: BTreeMap<String, u64>,
     /// Per-stage cost (network included).
-    pub stages: Vec<StageRow>,
+    pub stages: Vec<StageBusy>,
     /// The network stage: per-peer connection counters, refused handshakes, overloaded sends, dropped gossip.
     #[serde(flatten)]
     pub network: NetworkReport,
@@ -86,16 +74,7 @@ impl NodeFile {
             halted: report.node.halted.clone(),
             rejected: report.node.rejected.clone(),
             refused_messages: report.node.refused_messages.clone(),
-            stages: report
-                .stages
-                .iter()
-                .map(|s| StageRow {
-                    name: s.name.clone(),
-                    cores: s.cores.clone(),
-                    busy_pct: s.busy_pct,
-                    cost_ns_per_tx: s.cost_ns_per_tx,
-                })
-                .collect(),
+            stages: report.stages.iter().map(StageBusy::from).collect(),
             network: report.network.clone().unwrap_or_default(),
             clients,
             process_cpu_s: process_cpu_ns as f64 / 1e9,

@@ -158,18 +158,7 @@ impl<'a> NodeProbe<'a> {
             )));
         }
         result.bottleneck = report.bottleneck.clone();
-        result.stages = report
-            .stages
-            .iter()
-            .map(|s| StageBusy {
-                name: s.name.clone(),
-                cores: s.cores.clone(),
-                busy_pct: s.busy_pct,
-                cost_ns_per_tx: s.cost_ns_per_tx,
-                backpressure_stalls: s.backpressure_stalls,
-                queue_depth_max: s.queue_depth_max,
-            })
-            .collect();
+        result.stages = report.stages.iter().map(StageBusy::from).collect();
         result.committee_busy_pct = report.committee.as_ref().map_or(0.0, |c| c.busy_pct);
         let threads = |name: &str| {
             report.stages.iter().find(|st| st.name == name).map_or(1, |st| waiting_threads(name, &st.cores, st.threads))

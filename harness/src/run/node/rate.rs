@@ -8,8 +8,8 @@ use hsbench_engine::runtime::pipeline::StageKind;
 use serde::Serialize;
 use std::time::Duration;
 
-/// One pipeline stage's share of the run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// One pipeline stage's share of the run (also a validator process's report, so it reads back).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct StageBusy {
     /// Stage name (ingress, sigverify, node, execution, storage).
     pub name: String,
@@ -23,6 +23,19 @@ pub struct StageBusy {
     pub backpressure_stalls: u64,
     /// Deepest input queue sampled (batches).
     pub queue_depth_max: u64,
+}
+
+impl From<&hsbench_engine::runtime::pipeline::StageReport> for StageBusy {
+    fn from(s: &hsbench_engine::runtime::pipeline::StageReport) -> Self {
+        StageBusy {
+            name: s.name.clone(),
+            cores: s.cores.clone(),
+            busy_pct: s.busy_pct,
+            cost_ns_per_tx: s.cost_ns_per_tx,
+            backpressure_stalls: s.backpressure_stalls,
+            queue_depth_max: s.queue_depth_max,
+        }
+    }
 }
 
 /// In-flight transactions in the middle and at the end of the window.
