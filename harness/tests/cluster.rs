@@ -7,8 +7,10 @@ use hsbench::corpus::{CorpusSpec, sign};
 use hsbench::loadgen::generator::NodeHandle;
 use hsbench::wire::client::RemoteValidators;
 use hsbench::wire::fleet::{Fleet, Launch};
+use hsbench::wire::links::{LinkBook, LinkLayer};
 use hsbench::wire::netns;
 use hsbench::wire::report::{Agreement, NodeFile, node_file_path};
+use hsbench_engine::network::LinkRule;
 use hsbench_engine::sim::TxStatus;
 use hsbench_engine::types::Hash;
 use indicatif::ProgressBar;
@@ -86,18 +88,22 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
 }
 
 /// A fault schedule and a byzantine validator from the configuration: validator 3 is killed with SIGKILL a second
-/// into the load and restarted a second later while validator 2 replays old messages; the timeline and the
-/// byzantine role are in the result, the client dialled validator 3 again, and the honest three agree at the end.
+/// into the load and restarted a second later while validator 2 replays old messages, and validator 1's links get
+/// 30 ± 10 ms of latency from the transport's link filter (`--link-faults transport`: no root needed); the timeline,
+/// the layer and the byzantine role are in the result, the client dialled validator 3 again, every validator took
+/// its link rules (the restarted one again after its restart), and the honest three agree at the end.
 #[test]
 fn a_fault_schedule_kills_and_restarts_a_validator_and_the_timeline_is_in_the_result() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("faults.toml");
     let text = "[wire]\nbyzantine = [{ id = 2, behaviour = \"replay\" }]\n\
-                [[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 1.0\n";
+                [[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 1.0\n\
+                [[fault]]\nat_s = 0.5\nimpair = 1\ndelay_ms = 30.0\njitter_ms = 10.0\nfor_s = 3.0\n";
     std::fs::write(&config, text).expect("write");
     let out = dir.path().join("results");
     let run = Command::new(EXE)
-        .args(["cluster", "--nodes", "4", "--duration", "4", "--rate", "300", "--quiet", "--out"])
+        .args(["cluster", "--nodes", "4", "--duration", "4", "--rate", "300", "--quiet", "--link-faults", "transport"])
+        .arg("--out")
         .arg(&out)
         .arg("--cache")
         .arg(dir.path().join("cache"))
@@ -111,8 +117,17 @@ fn a_fault_schedule_kills_and_restarts_a_validator_and_the_timeline_is_in_the_re
     let (_, doc) = result_in(&out);
     let m = &doc["metrics"];
     let timeline = m["faults"].as_array().expect("a fault timeline");
-    assert_eq!(timeline.len(), 2, "{timeline:?}");
+    assert_eq!(timeline.len(), 4, "{timeline:?}");
     assert!(timeline.iter().all(|f| f["error"].is_null()), "{timeline:?}");
+    assert!(timeline[0]["action"].as_str().is_some_and(|a| a.contains("30 ± 10 ms later")), "{timeline:?}");
+    assert_eq!(m["link_faults"], "transport", "{m}");
+    for node in m["nodes"].as_array().expect("node reports") {
+        // Three peers each time: impair, restart (validator 3 only, after its restart), restore.
+        let applied = node["link_control"]["applied"].as_u64().expect("link control counters");
+        let want = if node["id"] == 3 { 3 } else { 6 };
+        assert!(applied >= want, "validator {}: {applied} link rules applied", node["id"]);
+        assert_eq!(node["link_control"]["refused"], 0, "{node}");
+    }
     assert_eq!(m["consistent"], true, "{m}");
     assert_eq!(m["byzantine"][0]["behaviour"], "replay", "{}", m["byzantine"]);
     assert!(m["client_redials"].as_u64().is_some_and(|r| r >= 1), "the client never dialled validator 3 again");
@@ -238,6 +253,54 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
         assert!(honest.iter().all(|n| n.halted.is_none()), "{behaviour}: an honest validator halted");
         assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
     }
+}
+
+/// The same 2|2 partition without root, by the transport's own link filter (each validator drops what it sends
+/// across the cut): commits stop and resume after the heal with every validator agreeing; then validator 3's links
+/// lose 20 % of their frames and run 40 ± 20 ms late, and commits go on. The frames the filter dropped are counted
+/// per peer in the validators' reports.
+#[test]
+fn a_partition_by_the_transport_link_filter_stops_commits_until_it_heals() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (config_path, clients) = write_config(dir.path());
+    let loaded = config::load(Some(&config_path)).expect("config parses");
+    let set = sign(&CorpusSpec::of(&loaded.config), 256, &ProgressBar::hidden());
+    let data = |id: u16| dir.path().join(format!("node-{id}"));
+    let mut fleet = Fleet::new();
+    for id in 0..4 {
+        fleet.spawn(id, Launch::new(Path::new(EXE), &config_path, &data(id))).expect("spawn");
+    }
+    fleet.wait_ready(Duration::from_secs(30)).expect("all four listen");
+    let client = RemoteValidators::connect(&clients, SubmitTo::Single).expect("client connects");
+    let batches: Vec<Vec<_>> = set.txs.chunks(64).map(<[_]>::to_vec).collect();
+    let hashes = |k: usize| batches[k].iter().map(|t| t.hash()).collect::<Vec<Hash>>();
+    let mut book = LinkBook::new(4, LinkLayer::Transport);
+
+    client.submit(batches[0].clone());
+    assert_eq!(await_commits(&client, &hashes(0), Duration::from_secs(20)), 0, "commits before the partition");
+    book.partition(&[vec![0, 1], vec![2, 3]]);
+    fleet.send_links_to_all(&book).expect("link rules sent");
+    client.submit(batches[1].clone());
+    let during = await_commits(&client, &hashes(1), Duration::from_secs(4));
+    assert_eq!(during, 64, "{} of 64 committed while no half had a quorum", 64 - during);
+    book.heal();
+    fleet.send_links_to_all(&book).expect("link rules sent");
+    assert_eq!(await_commits(&client, &hashes(1), Duration::from_secs(40)), 0, "commits resume after healing");
+    book.impair(3, LinkRule { loss: 0.2, delay_ms: 40.0, jitter_ms: 20.0, ..LinkRule::default() });
+    fleet.send_links_to_all(&book).expect("link rules sent");
+    client.submit(batches[2].clone());
+    assert_eq!(await_commits(&client, &hashes(2), Duration::from_secs(30)), 0, "commits go on over a lossy, late link");
+    client.close();
+    let nodes = stop_and_read(fleet, dir.path(), &[0, 1, 2, 3]);
+    let agreement = Agreement::of(&nodes);
+    assert!(agreement.holds(), "{agreement:?}");
+    let filtered = |from: usize, to: u16| -> u64 {
+        let peer = nodes[from].network.peers.iter().find(|p| p.peer == to).expect("peer stats");
+        peer.filtered.values().sum()
+    };
+    assert!(filtered(0, 2) > 0 && filtered(2, 1) > 0, "frames across the cut were dropped and counted");
+    assert!(nodes.iter().all(|n| n.link_control.applied == 9 && n.link_control.refused == 0));
+    assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 
 /// A 2|2 partition in real network namespaces (nftables dropping every packet between the halves): commits stop,

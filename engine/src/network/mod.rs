@@ -2,16 +2,16 @@
 //! carrying the canonical encoding ([`frame`]), priority classes ([`Class`]), one bounded send queue per peer
 //! ([`SendQueue`]), the authenticated, encrypted connection ([`SecureStream`]: TCP + Noise XX, each side proving a
 //! validator key), and a validator's [`Network`]: a connection per peer kept up with back-off, queues that outlive
-//! connections, counters per peer.
-//!
-//! Not here yet (docs/NETWORK.md): the network as a stage of the pinned pipeline, gossip and sync driven by the node
-//! over it, per-peer metrics in results, and the `node` / `cluster` commands.
+//! connections, counters per peer, and the transport's own link filter ([`LinkShaper`]) that fault schedules use
+//! where the kernel cannot impair packets. The pipeline runs it as its `network` stage (`runtime/pipeline/wire.rs`);
+//! docs/NETWORK.md says what is built and what is not.
 
 mod class;
 pub mod client;
 #[cfg(test)]
 mod client_tests;
 pub mod frame;
+mod link_filter;
 mod peers;
 mod refusal_log;
 mod secure;
@@ -23,7 +23,8 @@ mod tests;
 
 pub use class::Class;
 pub use frame::{FrameError, decode_frame, encode_frame};
-pub use peers::{Backoff, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
+pub use link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
+pub use peers::{Backoff, LinkError, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
 pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use secure::{
     HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, RecvError, SecureReceiver, SecureSender, SecureStream,

@@ -8,6 +8,7 @@
 
 use super::class::Class;
 use super::frame::encode_frame;
+use super::link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
 use super::refusal_log::RefusalLog;
 use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
@@ -20,7 +21,7 @@ use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often an idle thread looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
@@ -128,6 +129,20 @@ pub struct PeerStats {
     /// Frames from it refused (bad or oversized header, undecodable payload, wrong class, failed decryption); each
     /// closed the connection.
     pub refused_frames: u64,
+    /// Frames to it dropped by the link filter (a cut link or random loss of a fault schedule), by class name.
+    #[serde(default)]
+    pub filtered: BTreeMap<String, u64>,
+}
+
+/// Why a link rule could not be put in force.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// No such peer.
+    #[error("validator {0} is not a peer")]
+    UnknownPeer(ValidatorId),
+    /// The rule's numbers are wrong.
+    #[error(transparent)]
+    Rule(#[from] LinkRuleError),
 }
 
 /// Why a message could not be queued.
@@ -155,6 +170,7 @@ struct Counters {
     out: [AtomicU64; 3],
     r#in: [AtomicU64; 3],
     refused_frames: AtomicU64,
+    filtered: [AtomicU64; 3],
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -164,6 +180,8 @@ struct Peer {
     wake: Condvar,
     /// The live connection's socket and its liveness flag.
     live: Mutex<Option<(TcpStream, Arc<AtomicBool>)>>,
+    /// The link filter of what we send it (clean unless a fault schedule says otherwise).
+    shaper: Mutex<LinkShaper>,
     counters: Counters,
 }
 
@@ -174,6 +192,10 @@ impl Peer {
 
     fn live(&self) -> MutexGuard<'_, Option<(TcpStream, Arc<AtomicBool>)>> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn shaper(&self) -> MutexGuard<'_, LinkShaper> {
+        self.shaper.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Closes the live connection, if any (its threads see it and end; the dialler redials).
@@ -253,7 +275,19 @@ impl Shared {
                     queue = peer.wake.wait_timeout(queue, POLL).unwrap_or_else(|e| e.into_inner()).0;
                 }
             };
-            let (class, frame) = next;
+            let (class, queued, frame) = next;
+            let verdict = peer.shaper().admit(frame.len(), queued, Instant::now());
+            match verdict {
+                Verdict::Drop => {
+                    peer.counters.filtered[class as usize].fetch_add(1, Relaxed);
+                    continue;
+                }
+                Verdict::SendAt(due) => {
+                    if !self.wait_until(due, alive) {
+                        return;
+                    }
+                }
+            }
             if out.send(&frame).is_err() {
                 // The frame is lost with the connection; consensus recovers by timeouts and sync.
                 peer.drop_connection();
@@ -261,6 +295,20 @@ impl Shared {
             }
             peer.counters.bytes_out.fetch_add(frame.len() as u64, Relaxed);
             peer.counters.out[class as usize].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Waits until `due` (a frame the link filter delays); false when the network stops or the connection dies first.
+    fn wait_until(&self, due: Instant, alive: &AtomicBool) -> bool {
+        loop {
+            if self.stopped() || !alive.load(Relaxed) {
+                return false;
+            }
+            let left = due.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(POLL));
         }
     }
 
@@ -390,6 +438,7 @@ impl Network {
                     queue: Mutex::new(SendQueue::new(cfg.limits)),
                     wake: Condvar::new(),
                     live: Mutex::new(None),
+                    shaper: Mutex::new(LinkShaper::new(u64::from(me.id) << 16 | u64::from(id))),
                     counters: Counters::default(),
                 };
                 (id, Arc::new(peer))
@@ -431,6 +480,15 @@ impl Network {
         self.shared.peers.values().filter_map(|p| queue_frame(p, class, frame.clone()).err()).collect()
     }
 
+    /// Puts `rule` in force on the link to `peer` (what this validator sends it): the transport's own link filter,
+    /// for fault schedules that cannot or may not impair packets in the kernel.
+    pub fn set_link(&self, peer: ValidatorId, rule: LinkRule) -> Result<(), LinkError> {
+        let p = self.shared.peers.get(&peer).ok_or(LinkError::UnknownPeer(peer))?;
+        p.shaper().set(rule)?;
+        p.wake.notify_all();
+        Ok(())
+    }
+
     /// Every peer's id, ascending.
     pub fn peers(&self) -> Vec<ValidatorId> {
         let mut ids: Vec<ValidatorId> = self.shared.peers.keys().copied().collect();
@@ -460,6 +518,7 @@ impl Network {
                     dropped: Class::ALL.iter().map(|c| (c.name().to_string(), queue.dropped(*c))).collect(),
                     queued: queue.len(),
                     refused_frames: p.counters.refused_frames.load(Relaxed),
+                    filtered: by_class(&p.counters.filtered),
                 }
             })
             .collect()

@@ -2,6 +2,7 @@
 
 use super::class::Class;
 use std::collections::VecDeque;
+use std::time::Instant;
 
 /// How much one peer's queue holds before it pushes back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,11 +30,12 @@ pub struct Overloaded {
     pub limit: usize,
 }
 
-/// Frames waiting for one peer, one FIFO per [`Class`], served highest class first.
+/// Frames waiting for one peer, one FIFO per [`Class`], served highest class first; each remembers when it was
+/// queued (the link filter's delay counts from then).
 #[derive(Debug, Default)]
 pub struct SendQueue {
     limits: QueueLimits,
-    queues: [VecDeque<Vec<u8>>; 3],
+    queues: [VecDeque<(Instant, Vec<u8>)>; 3],
     dropped: [u64; 3],
 }
 
@@ -58,13 +60,13 @@ impl SendQueue {
                 return Err(Overloaded { held, limit: self.limits.protocol_frames });
             }
         }
-        self.queues[k].push_back(frame);
+        self.queues[k].push_back((Instant::now(), frame));
         Ok(())
     }
 
-    /// The next frame to send: the oldest of the highest class that has one.
-    pub fn pop(&mut self) -> Option<(Class, Vec<u8>)> {
-        Class::ALL.into_iter().find_map(|c| self.queues[c as usize].pop_front().map(|f| (c, f)))
+    /// The next frame to send: the oldest of the highest class that has one, with when it was queued.
+    pub fn pop(&mut self) -> Option<(Class, Instant, Vec<u8>)> {
+        Class::ALL.into_iter().find_map(|c| self.queues[c as usize].pop_front().map(|(at, f)| (c, at, f)))
     }
 
     /// Frames waiting, all classes.
@@ -99,7 +101,7 @@ mod tests {
         let err = q.push(Class::Consensus, vec![21]).expect_err("protocol frames are never dropped");
         assert_eq!(err, Overloaded { held: 2, limit: 2 });
         assert_eq!(q.dropped(Class::Consensus) + q.dropped(Class::Sync), 0);
-        let order: Vec<(Class, Vec<u8>)> = std::iter::from_fn(|| q.pop()).collect();
+        let order: Vec<(Class, Vec<u8>)> = std::iter::from_fn(|| q.pop()).map(|(c, _, f)| (c, f)).collect();
         assert_eq!(
             order,
             vec![

@@ -178,7 +178,7 @@ fn a_tampered_transport_message_is_refused() {
 }
 
 mod peers {
-    use super::super::{Backoff, Me, Network, NetworkConfig, PeerStats, QueueLimits};
+    use super::super::{Backoff, LinkError, LinkRule, Me, Network, NetworkConfig, PeerStats, QueueLimits};
     use super::*;
     use crossbeam_channel::{Receiver, unbounded};
     use std::collections::BTreeMap;
@@ -347,21 +347,58 @@ mod peers {
         net1.stop();
     }
 
-    /// Two hundred connections opened and closed at once without a word: each is refused at the handshake and
+    /// A thousand connections opened and closed at once without a word: each is refused at the handshake and
     /// counted, the validator still accepts a real peer afterwards, and no trail of their threads is left.
     #[test]
     fn a_burst_of_empty_connections_is_refused_and_leaves_the_validator_working() {
         let (net1, in1, addr1) = lone_validator_1();
-        for _ in 0..200 {
+        for _ in 0..1000 {
             drop(TcpStream::connect(addr1).expect("connect"));
         }
-        wait_refused(&net1, 200);
+        wait_refused(&net1, 1000);
         let (mut out, _, _) = dial_as_0(addr1);
         out.send(&encode_frame(&Message::SyncRequest { from_height: 8 })).expect("send");
         assert_eq!(in1.recv_timeout(WAIT).expect("delivered"), (0, Message::SyncRequest { from_height: 8 }));
         // The acceptor, the connection's writer and reader, and at most its handshake thread and a few refusals
-        // still winding down — not two hundred.
+        // still winding down — not a thousand.
         assert!(net1.threads() <= 8, "{} thread handles kept", net1.threads());
+        net1.stop();
+    }
+
+    /// The transport's link filter on 0 → 1: a cut link drops (and counts) what 0 sends while 1 → 0 still works; a
+    /// delayed link delivers no earlier than its delay; a clean rule restores it; a rule for a stranger or with bad
+    /// numbers is refused.
+    #[test]
+    fn the_link_filter_cuts_delays_and_restores_one_direction_of_a_link() {
+        let (l0, l1) = (listener().0, listener().0);
+        let addrs: BTreeMap<ValidatorId, SocketAddr> =
+            [(0, l0.local_addr().expect("a")), (1, l1.local_addr().expect("a"))].into();
+        let (net0, in0) = start(0, 2, l0, &addrs);
+        let (net1, in1) = start(1, 2, l1, &addrs);
+        wait_for(&net0, 1, |s| s.connected);
+        let request = |h| Message::SyncRequest { from_height: h };
+        net0.set_link(1, LinkRule { cut: true, ..LinkRule::default() }).expect("valid rule");
+        for h in 0..5 {
+            net0.send(1, &request(h)).expect("queued");
+        }
+        let cut = wait_for(&net0, 1, |s| s.filtered["sync"] == 5);
+        assert_eq!(cut.messages_out["sync"], 0, "{cut:?}");
+        net1.send(0, &request(100)).expect("queued");
+        assert_eq!(in0.recv_timeout(WAIT).expect("the other direction is not cut"), (1, request(100)));
+        assert!(in1.try_recv().is_err(), "nothing crossed the cut");
+        let delay = Duration::from_millis(300);
+        net0.set_link(1, LinkRule { delay_ms: 300.0, ..LinkRule::default() }).expect("valid rule");
+        let sent = Instant::now();
+        net0.send(1, &request(6)).expect("queued");
+        assert_eq!(in1.recv_timeout(WAIT).expect("delayed, not lost"), (0, request(6)));
+        assert!(sent.elapsed() >= delay, "arrived after {:?}, before the 300 ms delay", sent.elapsed());
+        net0.set_link(1, LinkRule::default()).expect("clean");
+        net0.send(1, &request(7)).expect("queued");
+        assert_eq!(in1.recv_timeout(WAIT).expect("restored"), (0, request(7)));
+        assert!(matches!(net0.set_link(5, LinkRule::default()), Err(LinkError::UnknownPeer(5))));
+        let bad = net0.set_link(1, LinkRule { loss: 2.0, ..LinkRule::default() }).expect_err("loss 2");
+        assert!(bad.to_string().contains("loss = 2"), "{bad}");
+        net0.stop();
         net1.stop();
     }
 }

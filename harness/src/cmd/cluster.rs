@@ -2,6 +2,7 @@
 //! (see [`crate::wire::cluster`]).
 
 use super::run::LoadArgs;
+use crate::wire::links::LinkLayer;
 use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::types::ValidatorId;
 use std::path::PathBuf;
@@ -24,11 +25,16 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "I=BEHAVIOUR", value_parser = parse_assignment)]
     pub byzantine: Vec<(ValidatorId, Byzantine)>,
     /// Fault schedule, replacing the config's `[[fault]]` tables (TOML `[[fault]]` tables: `at_s` with `kill = I`
-    /// [`restart_after_s`], `partition = [[..], [..]]` [`for_s`] or `impair = I` with `loss` / `kbytes_per_s`
-    /// [`for_s`]); partitions and impairments run the validators in network namespaces and need root. The
-    /// timeline is in the result.
+    /// [`restart_after_s`], `partition = [[..], [..]]` [`for_s`] or `impair = I` with `loss` / `kbytes_per_s` /
+    /// `delay_ms` / `jitter_ms` [`for_s`]). The timeline is in the result.
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
+    /// Which layer cuts and impairs links: `netns` runs each validator in its own network namespace and makes
+    /// partitions, loss and bandwidth caps nftables rules on packets (root only); `transport` makes them the
+    /// validators' own link filter on whole frames (no privileges); `auto` is netns when root. Latency and jitter are
+    /// the transport's either way (this machine kind's kernel has no netem).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub link_faults: LinkLayer,
 }
 
 /// `I=BEHAVIOUR`.
@@ -51,6 +57,7 @@ pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
         started_unix_s,
         byzantine,
         faults: args.faults,
+        link_layer: args.link_faults,
     };
     crate::wire::cluster::execute(&config, origin, &run)
 }

@@ -29,6 +29,12 @@ pub struct NodeArgs {
     /// process may use.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub cpus: Vec<usize>,
+    /// Read link rules on stdin, one JSON line each — `{"peer": 2, "rule": {"cut": false, "loss": 0.1, "delay_ms":
+    /// 40, "jitter_ms": 10, "kbytes_per_s": 500}}` (every rule field optional) — and put them in force on what this
+    /// validator sends that peer: the transport's own link filter, how `hsbench cluster` partitions and impairs
+    /// links without root, and adds latency and jitter. A line that does not parse is refused on stderr and counted.
+    #[arg(long)]
+    pub link_control: bool,
 }
 
 /// A byzantine behaviour by name.
@@ -49,6 +55,6 @@ pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
     // `--byzantine` first, else this validator's entry in `[wire] byzantine`.
     let configured = config.wire.byzantine_roles().into_iter().find(|(id, _)| *id == args.id);
     let byzantine = args.byzantine.or(configured.map(|(_, b)| b));
-    crate::wire::node::run(&config, &origin, args.id, &args.data_dir, byzantine)?;
+    crate::wire::node::run(&config, &origin, args.id, &args.data_dir, byzantine, args.link_control)?;
     Ok(())
 }

@@ -5,8 +5,9 @@
 //! result that `report` and `compare` read like any run.
 
 use super::client::RemoteValidators;
-use super::faults::{FaultEvent, Schedule};
+use super::faults::{FaultEvent, Links, Schedule};
 use super::fleet::{Exit, Fleet, Launch};
+use super::links::{LinkBook, LinkLayer};
 use super::netns::{self, Netns};
 use super::report::{Agreement, NodeFile, node_file_path};
 use crate::config::{BenchConfig, StorageKind};
@@ -66,6 +67,9 @@ pub struct ClusterMetrics {
     pub byzantine: Vec<ByzantineRole>,
     /// The fault timeline: what the `--faults` schedule did and when (s after the load started).
     pub faults: Vec<FaultEvent>,
+    /// Which layer cut and impaired links (absent when the schedule did neither).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_faults: Option<LinkLayer>,
 }
 
 /// How one cluster run is done besides its configuration.
@@ -83,6 +87,8 @@ pub struct ClusterRun {
     pub byzantine: Vec<(ValidatorId, Byzantine)>,
     /// The fault schedule file (`--faults`); `None`: the config's `[[fault]]` tables.
     pub faults: Option<PathBuf>,
+    /// Which layer cuts and impairs links (`--link-faults`).
+    pub link_layer: LinkLayer,
 }
 
 /// A byzantine validator of the run, in the result.
@@ -97,7 +103,7 @@ pub struct ByzantineRole {
 /// Runs the cluster of a validated `config`; writes the result into `run.out`, the validators' data, logs and
 /// reports into a folder inside it.
 pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow::Result<()> {
-    let ClusterRun { cache, out, quiet, started_unix_s, byzantine, faults } = run;
+    let ClusterRun { cache, out, quiet, started_unix_s, byzantine, faults, link_layer } = run;
     let (out, quiet, started_unix_s) = (out.as_path(), *quiet, *started_unix_s);
     let n = config.cluster.validators;
     if let Some((id, _)) = byzantine.iter().find(|(id, _)| usize::from(*id) >= n) {
@@ -110,15 +116,17 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         Some(path) => Schedule::load(path, n)?,
         None => Schedule::from_specs(&config.fault, n)?,
     };
-    // Partitions are cut in network namespaces: one per validator, addresses on their bridge.
-    let net = match schedule.needs_namespaces() {
-        false => None,
-        true if !netns::available() => anyhow::bail!(
-            "the fault schedule partitions validators or impairs their links, which needs network namespaces and so \
-             root; this process is not root (the transport's own link filter, the unprivileged fallback, is not \
-             built yet)"
-        ),
-        true => Some(Netns::create(n)?),
+    // Partitions and impairments: nftables in network namespaces (one per validator, addresses on their bridge)
+    // when root, the transport's link filter otherwise; latency and jitter are always the transport's.
+    let root = netns::available();
+    let layer = link_layer.resolve(root);
+    if layer == LinkLayer::Netns && !root {
+        anyhow::bail!("--link-faults netns needs root (network namespaces); this process is not: use transport");
+    }
+    let link_faults = schedule.touches_links().then_some(layer);
+    let net = match link_faults {
+        Some(LinkLayer::Netns) => Some(Netns::create(n)?),
+        _ => None,
     };
     let ui = Ui::detect(quiet);
     // The validators' configuration: this one with every address filled in and redb storage.
@@ -173,6 +181,14 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         fleet.spawn(id, launch)?;
     }
     fleet.wait_ready(READY_WAIT)?;
+    if let Some(layer) = link_faults {
+        let how = match layer {
+            LinkLayer::Netns => "nftables in network namespaces (latency and jitter: the transport's link filter)",
+            _ if !root => "the transport's link filter, on whole frames (not root, so no network namespaces)",
+            _ => "the transport's link filter, on whole frames",
+        };
+        println!("  partitions and impairments by {how}");
+    }
     let client = RemoteValidators::connect(&addrs.clients, config.run.submit_to)?;
     let plan = plan(config);
     let bar = progress_bar(ui.progress, "load", "{prefix:>9} [{bar:30}] {pos}/{len} s");
@@ -181,7 +197,8 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     let done = AtomicBool::new(false);
     let load_start = Instant::now();
     let (measured, timeline) = std::thread::scope(|scope| {
-        let faults = scope.spawn(|| schedule.run(&fleet, net.as_ref(), load_start, &done));
+        let links = Links { book: LinkBook::new(n, layer), net: net.as_ref() };
+        let faults = scope.spawn(|| schedule.run(&fleet, links, load_start, &done));
         let measured = measure_rate(&client, load, &plan, config.workload.invalid.total(), &mut |s| {
             bar.set_position(s.elapsed.as_secs());
         });
@@ -222,6 +239,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         client_redials,
         byzantine: byzantine.iter().map(|(id, b)| ByzantineRole { id: *id, behaviour: b.name() }).collect(),
         faults: timeline,
+        link_faults,
         rate,
     };
     let config_toml = config.to_toml().context("rendering the effective configuration")?;

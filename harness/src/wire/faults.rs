@@ -1,7 +1,8 @@
 //! Fault schedules of `hsbench cluster --faults FILE`: kill -9 (and restart) a validator, partition groups of
-//! validators and heal, impair one validator's links (random loss, a bandwidth cap) — partitions and impairments in
-//! network namespaces, so root only — at set times from the start of the load. The schedule runs on its own thread
-//! beside the load; what it did, and when, is the run's fault timeline.
+//! validators and heal, impair one validator's links (random loss, a bandwidth cap, latency and jitter) — by
+//! nftables in network namespaces when root, by the transport's link filter otherwise ([`super::links`]) — at set
+//! times from the start of the load. The schedule runs on its own thread beside the load; what it did, and when,
+//! is the run's fault timeline.
 //!
 //! ```toml
 //! [[fault]]
@@ -19,11 +20,15 @@
 //! impair = 2               # validator 2's links to the others ...
 //! loss = 0.05              # ... lose 5 % of packets each way ...
 //! kbytes_per_s = 500       # ... and carry at most 500 kB/s out ...
+//! delay_ms = 40.0          # ... 40 ms later ...
+//! jitter_ms = 10.0         # ... give or take 10 ms ...
 //! for_s = 4.0              # ... for 4 s
 //! ```
 
 use super::fleet::Fleet;
+use super::links::{LinkBook, LinkLayer};
 use super::netns::{Impairment, Netns};
+use hsbench_engine::network::{LinkRule, LinkRuleError};
 use hsbench_engine::types::ValidatorId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -70,6 +75,12 @@ pub struct FaultSpec {
     /// Outgoing cap of the impaired links (kB/s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kbytes_per_s: Option<u32>,
+    /// Latency added to the impaired links, each way (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<f64>,
+    /// Random variation of that latency, either way (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jitter_ms: Option<f64>,
     /// Heal the partition or restore the links this long after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub for_s: Option<f64>,
@@ -86,8 +97,8 @@ pub enum FaultAction {
     Partition(Vec<Vec<ValidatorId>>),
     /// Remove the partition.
     Heal,
-    /// Impair the validator's links to the others.
-    Impair(ValidatorId, Impairment),
+    /// Impair the validator's links to and from the others (never `cut`).
+    Impair(ValidatorId, LinkRule),
     /// Remove that impairment.
     Unimpair(ValidatorId),
 }
@@ -101,7 +112,11 @@ impl FaultAction {
             FaultAction::Heal => "heal the partition".into(),
             FaultAction::Impair(v, i) => {
                 let cap = i.kbytes_per_s.map_or_else(String::new, |r| format!(", at most {r} kB/s out"));
-                format!("impair validator {v}'s links: {:.1} % loss{cap}", i.loss * 100.0)
+                let late = match (i.delay_ms, i.jitter_ms) {
+                    (0.0, 0.0) => String::new(),
+                    (d, j) => format!(", {d} ± {j} ms later"),
+                };
+                format!("impair validator {v}'s links: {:.1} % loss{cap}{late}", i.loss * 100.0)
             }
             FaultAction::Unimpair(v) => format!("restore validator {v}'s links"),
         }
@@ -152,25 +167,31 @@ impl Schedule {
                 }
                 Ok(())
             };
-            let impair_keys = f.loss.is_some() || f.kbytes_per_s.is_some();
+            let impair_keys =
+                f.loss.is_some() || f.kbytes_per_s.is_some() || f.delay_ms.is_some() || f.jitter_ms.is_some();
             if impair_keys && f.impair.is_none() {
-                anyhow::bail!("fault {k}: loss and kbytes_per_s belong to impair = I");
+                anyhow::bail!("fault {k}: loss, kbytes_per_s, delay_ms and jitter_ms belong to impair = I");
             }
             if let Some(v) = f.impair {
                 exists(v)?;
                 if f.kill.is_some() || f.partition.is_some() || f.restart_after_s.is_some() {
                     anyhow::bail!("fault {k}: give exactly one of kill = I, partition = [[...], [...]] or impair = I");
                 }
-                let loss = f.loss.unwrap_or(0.0);
-                if !(0.0..=1.0).contains(&loss) {
-                    anyhow::bail!("fault {k}: loss = {loss}: must be a fraction in [0, 1]");
-                }
-                if f.kbytes_per_s == Some(0) {
-                    anyhow::bail!("fault {k}: kbytes_per_s = 0: use a partition to cut a link");
-                }
-                let how = Impairment { loss, kbytes_per_s: f.kbytes_per_s };
-                if how == Impairment::default() {
-                    anyhow::bail!("fault {k}: impair = {v} needs loss or kbytes_per_s");
+                let how = LinkRule {
+                    cut: false,
+                    loss: f.loss.unwrap_or(0.0),
+                    delay_ms: f.delay_ms.unwrap_or(0.0),
+                    jitter_ms: f.jitter_ms.unwrap_or(0.0),
+                    kbytes_per_s: f.kbytes_per_s,
+                };
+                how.check().map_err(|e| match e {
+                    LinkRuleError::ZeroRate => {
+                        anyhow::anyhow!("fault {k}: kbytes_per_s = 0: use a partition to cut a link")
+                    }
+                    e => anyhow::anyhow!("fault {k}: {e}"),
+                })?;
+                if how.is_clean() {
+                    anyhow::bail!("fault {k}: impair = {v} needs loss, kbytes_per_s, delay_ms or jitter_ms");
                 }
                 steps.push((at, FaultAction::Impair(v, how)));
                 if let Some(d) = f.for_s {
@@ -220,8 +241,8 @@ impl Schedule {
         Ok(Schedule { steps })
     }
 
-    /// Whether any step needs network namespaces (partitions and impairments).
-    pub fn needs_namespaces(&self) -> bool {
+    /// Whether any step cuts or impairs links (partitions and impairments).
+    pub fn touches_links(&self) -> bool {
         self.steps.iter().any(|(_, a)| matches!(a, FaultAction::Partition(_) | FaultAction::Impair(..)))
     }
 
@@ -242,8 +263,15 @@ impl Schedule {
         down
     }
 
-    /// Runs the steps at their times after `start` until done or `stop` is set; returns the timeline.
-    pub fn run(&self, fleet: &Mutex<Fleet>, net: Option<&Netns>, start: Instant, stop: &AtomicBool) -> Vec<FaultEvent> {
+    /// Runs the steps at their times after `start` until done or `stop` is set — partitions and impairments
+    /// through `links` — and returns the timeline.
+    pub fn run(
+        &self,
+        fleet: &Mutex<Fleet>,
+        mut links: Links<'_>,
+        start: Instant,
+        stop: &AtomicBool,
+    ) -> Vec<FaultEvent> {
         let mut timeline = Vec::new();
         for (at, action) in &self.steps {
             while start.elapsed() < *at {
@@ -253,7 +281,7 @@ impl Schedule {
                 std::thread::sleep(Duration::from_millis(5).min(at.saturating_sub(start.elapsed())));
             }
             let happened = start.elapsed();
-            let outcome = apply(action, fleet, net);
+            let outcome = links.apply(action, fleet);
             timeline.push(FaultEvent {
                 planned_s: at.as_secs_f64(),
                 at_s: happened.as_secs_f64(),
@@ -265,19 +293,54 @@ impl Schedule {
     }
 }
 
-fn apply(action: &FaultAction, fleet: &Mutex<Fleet>, net: Option<&Netns>) -> anyhow::Result<()> {
-    let mut fleet = fleet.lock().unwrap_or_else(|e| e.into_inner());
-    let no_net = || anyhow::anyhow!("partitions and impairments need the validators in network namespaces");
-    match action {
-        FaultAction::Kill(v) => fleet.kill9(*v),
-        FaultAction::Restart(v) => {
-            fleet.restart(*v)?;
-            fleet.wait_ready_of(&[*v], RESTART_READY)
+/// Where a schedule's partitions and impairments go: the rules per link, and the namespaces when the `netns` layer
+/// carries cuts, loss and caps.
+pub struct Links<'a> {
+    /// The rules in force.
+    pub book: LinkBook,
+    /// The run's namespaces (`netns` layer only).
+    pub net: Option<&'a Netns>,
+}
+
+impl Links<'_> {
+    fn apply(&mut self, action: &FaultAction, fleet: &Mutex<Fleet>) -> anyhow::Result<()> {
+        let mut fleet = fleet.lock().unwrap_or_else(|e| e.into_inner());
+        let net = self.net;
+        let no_net = || anyhow::anyhow!("the netns layer needs the validators in network namespaces");
+        let kernel = |v: ValidatorId, how: &LinkRule| match net {
+            Some(net) => net.impair(v, Impairment { loss: how.loss, kbytes_per_s: how.kbytes_per_s }),
+            None => Ok(()),
+        };
+        match action {
+            FaultAction::Kill(v) => return fleet.kill9(*v),
+            FaultAction::Restart(v) => {
+                fleet.restart(*v)?;
+                fleet.wait_ready_of(&[*v], RESTART_READY)?;
+                // A new process starts with clean links: give it the rules in force.
+                return fleet.send_links(*v, &self.book.commands(*v));
+            }
+            FaultAction::Partition(groups) => {
+                if self.book.layer() == LinkLayer::Netns {
+                    net.ok_or_else(no_net)?.partition(groups)?;
+                }
+                self.book.partition(groups);
+            }
+            FaultAction::Heal => {
+                if self.book.layer() == LinkLayer::Netns {
+                    net.ok_or_else(no_net)?.heal()?;
+                }
+                self.book.heal();
+            }
+            FaultAction::Impair(v, how) => {
+                kernel(*v, how)?;
+                self.book.impair(*v, *how);
+            }
+            FaultAction::Unimpair(v) => {
+                kernel(*v, &LinkRule::default())?;
+                self.book.impair(*v, LinkRule::default());
+            }
         }
-        FaultAction::Partition(groups) => net.ok_or_else(no_net)?.partition(groups),
-        FaultAction::Heal => net.ok_or_else(no_net)?.heal(),
-        FaultAction::Impair(v, how) => net.ok_or_else(no_net)?.impair(*v, *how),
-        FaultAction::Unimpair(v) => net.ok_or_else(no_net)?.impair(*v, Impairment::default()),
+        fleet.send_links_to_all(&self.book)
     }
 }
 
@@ -312,7 +375,7 @@ mod tests {
             ]
         );
         assert_eq!(s.steps[1].0, Duration::from_secs_f64(2.5));
-        assert!(s.needs_namespaces());
+        assert!(s.touches_links());
         assert_eq!(s.left_down(), BTreeSet::from([2]));
     }
 
@@ -327,7 +390,10 @@ mod tests {
             ("[[fault]]\nat_s = 1\npartition = [[0, 1], [1, 2]]\n", "in two groups"),
             ("[[fault]]\nat_s = 1\npartition = [[0, 1, 2, 3]]\n", "two groups"),
             ("[[fault]]\nat_s = 1\nkill = 1\nfor_s = 2\n", "for_s belongs to a partition"),
-            ("[[fault]]\nat_s = 1\nimpair = 1\n", "needs loss or kbytes_per_s"),
+            ("[[fault]]\nat_s = 1\nimpair = 1\n", "needs loss, kbytes_per_s, delay_ms or jitter_ms"),
+            ("[[fault]]\nat_s = 1\nimpair = 1\ndelay_ms = -5\n", "delay_ms = -5"),
+            ("[[fault]]\nat_s = 1\nimpair = 1\nkbytes_per_s = 0\n", "use a partition"),
+            ("[[fault]]\nat_s = 1\njitter_ms = 5\n", "belong to impair"),
             ("[[fault]]\nat_s = 1\nimpair = 1\nloss = 1.5\n", "loss = 1.5"),
             ("[[fault]]\nat_s = 1\nloss = 0.1\n", "belong to impair"),
             ("[[fault]]\nat_s = 1\nimpair = 1\nkill = 2\nloss = 0.1\n", "exactly one of"),

@@ -1,12 +1,14 @@
-//! The validator processes of one `hsbench cluster` run: started as `hsbench node` children, waited for until each
-//! says it listens, stopped with SIGTERM (SIGKILL past a deadline), and killed when the fleet is dropped, so no
-//! process outlives the run whatever happens to it.
+//! The validator processes of one `hsbench cluster` run: started as `hsbench node --link-control` children (link
+//! rules of the fault schedule go to their stdin), waited for until each says it listens, stopped with SIGTERM
+//! (SIGKILL past a deadline), and killed when the fleet is dropped, so no process outlives the run whatever happens
+//! to it.
 
+use super::links::{LinkBook, LinkCommand};
 use super::node::READY;
 use hsbench_engine::types::ValidatorId;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,8 @@ pub struct Exit {
 struct Process {
     id: ValidatorId,
     child: Child,
+    /// Its link-control input.
+    links: Option<ChildStdin>,
     log: PathBuf,
     /// What started it (a restart runs the same).
     launch: Launch,
@@ -75,10 +79,11 @@ impl Fleet {
     }
 
     /// Starts validator `id` as `[prefix...] <exe> node --config <config> --id <id> --data-dir <data_dir>
-    /// [extra...]`, its stderr in `data_dir/node-<id>.log`.
+    /// --link-control [extra...]`, its stderr in `data_dir/node-<id>.log`.
     pub fn spawn(&mut self, id: ValidatorId, launch: Launch) -> anyhow::Result<()> {
-        let (child, log) = self.start(&launch, id)?;
-        self.processes.push(Process { id, child, log, launch, down: false });
+        let (mut child, log) = self.start(&launch, id)?;
+        let links = child.stdin.take();
+        self.processes.push(Process { id, child, links, log, launch, down: false });
         Ok(())
     }
 
@@ -100,11 +105,36 @@ impl Fleet {
             anyhow::bail!("validator {id} is still running");
         }
         let launch = p.launch.clone();
-        let (child, _) = self.start(&launch, id)?;
+        let (mut child, _) = self.start(&launch, id)?;
         let p = self.process(id)?;
+        p.links = child.stdin.take();
         p.child = child;
         p.down = false;
         Ok(())
+    }
+
+    /// Sends validator `id` link rules (one JSON line each; a validator that is down gets them when it restarts).
+    pub fn send_links(&mut self, id: ValidatorId, commands: &[LinkCommand]) -> anyhow::Result<()> {
+        let p = self.process(id)?;
+        if p.down {
+            return Ok(());
+        }
+        let Some(input) = p.links.as_mut() else { anyhow::bail!("validator {id} has no link-control input") };
+        let mut text = String::new();
+        for c in commands {
+            text.push_str(&serde_json::to_string(c)?);
+            text.push('\n');
+        }
+        input
+            .write_all(text.as_bytes())
+            .and_then(|()| input.flush())
+            .map_err(|e| anyhow::anyhow!("sending link rules to validator {id}: {e}"))
+    }
+
+    /// Sends every validator its links' rules from `book`.
+    pub fn send_links_to_all(&mut self, book: &LinkBook) -> anyhow::Result<()> {
+        let ids: Vec<ValidatorId> = self.processes.iter().map(|p| p.id).collect();
+        ids.into_iter().try_for_each(|id| self.send_links(id, &book.commands(id)))
     }
 
     fn process(&mut self, id: ValidatorId) -> anyhow::Result<&mut Process> {
@@ -132,8 +162,9 @@ impl Fleet {
             .arg(id.to_string())
             .arg("--data-dir")
             .arg(data_dir)
+            .arg("--link-control")
             .args(extra)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .spawn()

@@ -6,6 +6,7 @@ pub mod client;
 pub mod cluster;
 pub mod faults;
 pub mod fleet;
+pub mod links;
 pub mod netns;
 pub mod node;
 pub mod report;

@@ -1,9 +1,10 @@
 //! `hsbench node`: one validator as its own process — the pinned pipeline with its peers over the network, redb
 //! storage in a data directory (it resumes from there after a restart), a client port for load clients — until
 //! SIGTERM or SIGINT, then a clean stop: storage flushed, the report written to `node-<id>.json` in the data
-//! directory.
+//! directory. With `--link-control` it takes link rules on stdin ([`super::links::LinkCommand`]).
 
-use super::report::{NodeFile, node_file_path};
+use super::links::LinkCommand;
+use super::report::{LinkControlStats, NodeFile, node_file_path};
 use crate::config::BenchConfig;
 use crate::corpus::{CorpusSpec, account_keys};
 use anyhow::Context;
@@ -19,6 +20,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// The line a node prints on stdout once it listens for validators and clients (what `hsbench cluster` waits for).
@@ -56,14 +58,55 @@ pub fn genesis(config: &BenchConfig) -> Vec<(AccountId, hsbench_engine::types::A
     spec.genesis(&ids)
 }
 
+/// Reads link-control lines from stdin on a thread of its own (it ends at end of input; a process that stops first
+/// leaves it blocked in its read, which ends with the process): each line parsed, or refused with its number.
+fn read_link_control() -> mpsc::Receiver<Result<LinkCommand, String>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for (k, line) in std::io::stdin().lines().enumerate() {
+            let parsed = match line {
+                Ok(line) => serde_json::from_str(&line).map_err(|e| format!("link control line {}: {e}", k + 1)),
+                Err(e) => Err(format!("link control: reading stdin: {e}")),
+            };
+            if tx.send(parsed).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Puts the link rules received so far in force on `node`'s network; refusals go to stderr and the counters.
+fn apply_link_control(
+    node: &NodeUnderTest,
+    input: &mpsc::Receiver<Result<LinkCommand, String>>,
+    stats: &mut LinkControlStats,
+) {
+    for received in input.try_iter() {
+        let outcome = received.and_then(|c| match node.network() {
+            Some(net) => net.set_link(c.peer, c.rule).map_err(|e| format!("link control: {e}")),
+            None => Err("link control: this validator has no network".into()),
+        });
+        match outcome {
+            Ok(()) => stats.applied += 1,
+            Err(e) => {
+                stats.refused += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+}
+
 /// Runs validator `id` of a validated `config` (from `origin`) until SIGTERM or SIGINT, keeping its storage and its
-/// report in `data_dir`, byzantine when `byzantine` says how; returns the report's path.
+/// report in `data_dir`, byzantine when `byzantine` says how, taking link rules on stdin when `link_control`;
+/// returns the report's path.
 pub fn run(
     config: &BenchConfig,
     origin: &str,
     id: ValidatorId,
     data_dir: &Path,
     byzantine: Option<Byzantine>,
+    link_control: bool,
 ) -> anyhow::Result<PathBuf> {
     let n = config.cluster.validators;
     if usize::from(id) >= n {
@@ -98,8 +141,13 @@ pub fn run(
     let role = byzantine.map_or_else(String::new, |b| format!(" (byzantine: {})", b.name()));
     println!("{READY} validator {id} peers {} clients {client_addr}{role}", addrs.peers[usize::from(id)]);
     let cpu_start = process_cpu_ns();
+    let links = link_control.then(read_link_control);
+    let mut link_stats = LinkControlStats::default();
     while !STOP.load(Relaxed) {
         std::thread::sleep(PUBLISH_EVERY);
+        if let Some(links) = &links {
+            apply_link_control(&node, links, &mut link_stats);
+        }
         let events = node.drain_tx_events();
         if !events.is_empty() {
             port.publish(events.into_iter().map(|e| (e.tx_hash, e.status)).collect());
@@ -109,7 +157,8 @@ pub fn run(
     port.stop();
     let node = Arc::try_unwrap(node).map_err(|_| anyhow::anyhow!("the validator is still shared at stop"))?;
     let report = node.stop().context("stopping the validator")?;
-    let file = NodeFile::new(id, report, clients, process_cpu_ns().saturating_sub(cpu_start), started.elapsed());
+    let mut file = NodeFile::new(id, report, clients, process_cpu_ns().saturating_sub(cpu_start), started.elapsed());
+    file.link_control = link_stats;
     let path = node_file_path(data_dir, id);
     let json = serde_json::to_vec_pretty(&file).context("rendering the node report")?;
     std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;

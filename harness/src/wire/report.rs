@@ -52,6 +52,18 @@ pub struct NodeFile {
     pub wall_s: f64,
     /// The pipeline's warnings.
     pub warnings: Vec<String>,
+    /// Link rules received on stdin (`--link-control`).
+    #[serde(default)]
+    pub link_control: LinkControlStats,
+}
+
+/// What a validator did with the link rules it was sent (`hsbench node --link-control`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkControlStats {
+    /// Rules put in force.
+    pub applied: u64,
+    /// Lines refused (unparseable, an unknown peer, numbers out of range), each logged on stderr.
+    pub refused: u64,
 }
 
 impl NodeFile {
@@ -80,6 +92,7 @@ impl NodeFile {
             process_cpu_s: process_cpu_ns as f64 / 1e9,
             wall_s: wall.as_secs_f64(),
             warnings: report.warnings,
+            link_control: LinkControlStats::default(),
         }
     }
 
@@ -140,6 +153,7 @@ mod tests {
             process_cpu_s: 0.0,
             wall_s: 0.0,
             warnings: Vec::new(),
+            link_control: LinkControlStats::default(),
         }
     }
 

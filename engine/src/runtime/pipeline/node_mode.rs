@@ -441,6 +441,15 @@ impl NodeUnderTest {
         }
     }
 
+    /// The validator network when the peers are on the wire (`None` with the synthetic committee): what a fault
+    /// schedule's link rules are set on.
+    pub fn network(&self) -> Option<&Network> {
+        match &self.threads.peers {
+            PeerThreads::Wire { network, .. } => Some(network),
+            PeerThreads::Committee(_) => None,
+        }
+    }
+
     /// Status changes of the node under test since the last call (node = 0); `at` uses the `elapsed()` clock.
     pub fn drain_tx_events(&self) -> Vec<TxEvent> {
         std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
