@@ -28,11 +28,21 @@ pub fn print_nodes(nodes: &[NodeFile]) {
     }
 }
 
-/// One row per connection (from the side of the validator that reports it).
+/// One row per connection (from the side of the validator that reports it); `filtered`: frames its link filter
+/// dropped (a fault schedule's cut or loss).
 pub fn print_peers(nodes: &[NodeFile]) {
     println!(
-        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>7}",
-        "link", "connects", "msgs out c/s/g", "msgs in c/s/g", "MB out", "MB in", "drops", "hs fail", "refused"
+        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7}",
+        "link",
+        "connects",
+        "msgs out c/s/g",
+        "msgs in c/s/g",
+        "MB out",
+        "MB in",
+        "drops",
+        "filtered",
+        "hs fail",
+        "refused"
     );
     let csg = |m: &BTreeMap<String, u64>| {
         let get = |k: &str| m.get(k).copied().unwrap_or(0);
@@ -41,7 +51,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
     for n in nodes {
         for p in &n.network.peers {
             println!(
-                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>7}",
+                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7}",
                 format!("{}→{}", n.id, p.peer),
                 p.connects,
                 csg(&p.messages_out),
@@ -49,6 +59,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
                 p.bytes_out as f64 / 1e6,
                 p.bytes_in as f64 / 1e6,
                 p.dropped.values().sum::<u64>(),
+                p.filtered.values().sum::<u64>(),
                 p.handshake_failures,
                 p.refused_frames
             );
