@@ -6,7 +6,9 @@ mod common;
 
 use common::{config, funded, transfer};
 use hsbench_engine::crypto::VoteScheme;
-use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, Peers, PipelineReport, WireConfig};
+use hsbench_engine::runtime::pipeline::{
+    NodeModeConfig, NodeUnderTest, Peers, PipelineReport, WireCommittee, WireCommitteeConfig, WireConfig,
+};
 use hsbench_engine::sim::TxStatus;
 use hsbench_engine::types::{Transaction, ValidatorId};
 use std::collections::BTreeMap;
@@ -137,4 +139,54 @@ fn unsigned_transactions_commit_only_in_the_signature_free_mode() {
         let (heights, agree) = common_roots(&reports);
         assert!(heights >= 1 && agree, "signature_free = {signature_free}: {heights} common heights, agree {agree}");
     }
+}
+
+/// Node mode over the wire: validator 0 as the pinned pipeline on its network stage, validators 1–3 as the
+/// synthetic committee behind a network per member (`WireCommittee`, in another process in `hsbench run --mode node
+/// --wire`, here in this one): every transaction commits, validator 0's network stage did the work, and the
+/// committee's roots agree with validator 0's.
+#[test]
+fn a_node_and_a_committee_on_the_wire_commit_every_transaction_and_agree() {
+    let accounts = 24usize;
+    let node0 = Arc::new(TcpListener::bind("127.0.0.1:0").expect("bind loopback"));
+    let free = |_| TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port");
+    let mut addrs: BTreeMap<ValidatorId, _> = (1..VALIDATORS as ValidatorId).map(|i| (i, free(i))).collect();
+    addrs.insert(0, node0.local_addr().expect("address"));
+    let mut chain = config(VALIDATORS, 23).chain;
+    chain.vote_scheme = VoteScheme::Bls;
+    chain.genesis_accounts = funded(accounts, 1_000_000_000);
+    let committee_cfg = WireCommitteeConfig {
+        chain: chain.clone(),
+        addrs: addrs.clone(),
+        cores: Vec::new(),
+        backend: NodeModeConfig::new(chain.clone()).committee_backend,
+    };
+    let committee = WireCommittee::start(committee_cfg).expect("committee starts");
+    let wire = WireConfig { me: 0, addrs, listener: Some(node0), byzantine: None };
+    let node = NodeUnderTest::start(NodeModeConfig { peers: Peers::Wire(wire), ..NodeModeConfig::new(chain) })
+        .expect("validator 0 starts");
+    let txs: Vec<Transaction> =
+        (0..2u64).flat_map(|nonce| (0..accounts).map(move |s| transfer(s, nonce, accounts))).collect();
+    node.submit(txs.clone());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut committed = 0;
+    while committed < txs.len() && Instant::now() < deadline {
+        committed += node.drain_tx_events().iter().filter(|e| matches!(e.status, TxStatus::Committed { .. })).count();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300)); // let the committee execute the last blocks
+    let report = node.stop().expect("validator 0 stops");
+    let committee = committee.stop();
+    assert_eq!(committed, txs.len(), "validator 0 reported {committed} of {} committed", txs.len());
+    assert_eq!(committee.members, VALIDATORS - 1);
+    let compared: Vec<_> = report.roots.iter().filter(|(h, _)| committee.roots.contains_key(h)).collect();
+    assert!(compared.len() >= 2, "{} heights compared", compared.len());
+    assert!(compared.iter().all(|(h, r)| committee.roots.get(h) == Some(&r.to_hex())), "roots differ");
+    assert_eq!(committee.internal_mismatches, 0);
+    assert!(committee.messages_from_node > 0 && committee.messages_to_node > 0, "{committee:?}");
+    assert_eq!(committee.links.len(), VALIDATORS - 1, "one link per member: {:?}", committee.links);
+    assert!(committee.links.iter().all(|l| l.peer == 0 && l.messages_in.get("consensus").is_some_and(|&c| c > 0)));
+    let network = report.stages.iter().find(|s| s.name == "network").expect("network stage reported");
+    assert!(network.items_in > 0 && network.cost_ns_per_tx > 0.0, "{network:?}");
+    assert!(report.committee.is_none(), "the committee is in its own process, not the pipeline's");
 }

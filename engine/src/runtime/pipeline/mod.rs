@@ -15,6 +15,7 @@
 
 mod committee;
 mod committee_exec;
+mod committee_wire;
 mod config;
 mod error;
 mod execution;
@@ -35,6 +36,7 @@ mod timers;
 mod vote_crypto;
 mod wire;
 
+pub use committee_wire::{WireCommittee, WireCommitteeConfig, WireCommitteeReport};
 pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;
 pub use ingress::INGRESS_FLUSH;

@@ -16,14 +16,13 @@ use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive
 use super::sigverify::{Sigverify, Verified};
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
 use super::storage::StorageStage;
-use super::threads::pin_to_core;
 use super::threads::{Warnings, available_cores, helper_pool, spawn_pinned, warn};
 use super::vote_crypto::VoteCryptoStage;
-use super::wire::{WireCounters, run_inbound, run_outbound};
+use super::wire::{WireCounters, network_identity, network_thread_hook, run_inbound, run_outbound};
 use crate::byzantine::{Adversary, Byzantine};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
-use crate::network::{Me, Network, NetworkConfig, PeerStats, ThreadHook};
+use crate::network::{Network, NetworkConfig, PeerStats};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
 use crate::protocol::{TxEvent, TxSource};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
@@ -374,7 +373,7 @@ impl NodeUnderTest {
         let peers = match (&cfg.peers, committee_parts) {
             (Peers::Committee { .. }, Some(parts)) => PeerThreads::Committee(start_committee(
                 parts,
-                &core_map,
+                &core_map.committee,
                 &committee_metrics,
                 &warnings,
                 (start, latency),
@@ -616,7 +615,7 @@ fn note_layout(map: &CoreMap, warnings: &Warnings) {
     }
 }
 
-fn join_bounded<R>(h: JoinHandle<R>, name: &str, deadline: Instant, warnings: &Warnings) -> Option<R> {
+pub(super) fn join_bounded<R>(h: JoinHandle<R>, name: &str, deadline: Instant, warnings: &Warnings) -> Option<R> {
     while !h.is_finished() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -636,9 +635,9 @@ fn join_bounded<R>(h: JoinHandle<R>, name: &str, deadline: Instant, warnings: &W
 /// Starts the synthetic committee on its cores: from two committee cores its members run on a pool of one thread
 /// per core, charged to the committee.
 #[allow(clippy::too_many_arguments)] // the committee's share of the pipeline's wiring, passed once
-fn start_committee(
+pub(super) fn start_committee(
     parts: CommitteeParts,
-    core_map: &CoreMap,
+    cores: &[usize],
     metrics: &Arc<StageMetrics>,
     warnings: &Warnings,
     (start, latency): (Instant, Duration),
@@ -647,7 +646,7 @@ fn start_committee(
     stop: Arc<AtomicBool>,
 ) -> Result<JoinHandle<CommitteeOutcome>, PipelineError> {
     let CommitteeParts { members, execution, validator_keys } = parts;
-    let pool = helper_pool(StageKind::Committee, &core_map.committee, 2, warnings)?
+    let pool = helper_pool(StageKind::Committee, cores, 2, warnings)?
         .map(|(pool, clocks)| (pool, HelperClock::new(clocks, metrics.clone())));
     let committee = Committee {
         members,
@@ -661,7 +660,7 @@ fn start_committee(
         to_node,
         stop,
     };
-    spawn_pinned("committee".into(), core_map.committee.first().copied(), warnings, move || committee.run())
+    spawn_pinned("committee".into(), cores.first().copied(), warnings, move || committee.run())
 }
 
 /// The network stage's ends of the pipeline: the node stage's outgoing messages, its system queue, and sigverify's
@@ -703,27 +702,10 @@ impl NetworkSide<'_> {
             None => TcpListener::bind(addr),
         }
         .map_err(|e| PipelineError::Config(format!("listening on {addr}: {e}")))?;
-        let keys = self
-            .setup
-            .keys
-            .get(usize::from(me))
-            .cloned()
-            .ok_or_else(|| PipelineError::Config(format!("validator {me} has no keys")))?;
-        let validators = self.setup.keys.iter().enumerate().map(|(i, k)| (i as ValidatorId, k.public().ed25519));
-        let identity = Me { id: me, keys, chain_id: self.chain.chain_id, validators: Arc::new(validators.collect()) };
+        let identity = network_identity(self.setup, self.chain, me)?;
         let clocks = Arc::new(LaneClocks::default());
         let mut net_cfg = NetworkConfig::new(self.addrs.clone());
-        let (hook_clocks, hook_cores, hook_warnings) = (clocks.clone(), cores.to_vec(), warnings.clone());
-        let next = AtomicU64::new(0);
-        net_cfg.on_thread = ThreadHook(Some(Arc::new(move || {
-            if !hook_cores.is_empty() {
-                let k = next.fetch_add(1, Relaxed) as usize % hook_cores.len();
-                if let Err(w) = pin_to_core(hook_cores[k]) {
-                    warn(&hook_warnings, format!("network thread: {w}"));
-                }
-            }
-            hook_clocks.register_current();
-        })));
+        net_cfg.on_thread = network_thread_hook(cores, &clocks, warnings);
         let (inbox_tx, inbox_rx) = crossbeam_channel::unbounded();
         let network = Network::start(identity, listener, net_cfg, inbox_tx)
             .map_err(|source| PipelineError::Spawn { stage: "network".into(), source })?;

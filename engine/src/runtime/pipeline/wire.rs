@@ -6,18 +6,48 @@
 //! counted when sigverify's queue is full, the one input that may be dropped under pressure. Their CPU time is the network stage's cost, charged to
 //! [`StageKind::Network`](super::StageKind) with the network's own reader and writer threads.
 
+use super::error::PipelineError;
 use super::messages::{Envelope, SystemInput};
-use super::metrics::{HelperClock, StageClock};
+use super::metrics::{HelperClock, LaneClocks, StageClock};
 use super::queue::BatchSender;
 use super::stage::STOP_POLL;
+use super::threads::{Warnings, pin_to_core, warn};
 use crate::byzantine::{Adversary, Byzantine};
-use crate::network::{Network, SendError};
+use crate::network::{Me, Network, SendError, ThreadHook};
 use crate::protocol::TxSource;
+use crate::runtime::{ChainConfig, ChainSetup};
 use crate::types::{Message, Transaction, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
+
+/// Who validator `me` is on the network: its keys and every validator's identity key, from the one chain setup.
+pub(crate) fn network_identity(setup: &ChainSetup, chain: &ChainConfig, me: ValidatorId) -> Result<Me, PipelineError> {
+    let keys = setup
+        .keys
+        .get(usize::from(me))
+        .cloned()
+        .ok_or_else(|| PipelineError::Config(format!("validator {me} has no keys")))?;
+    let validators = setup.keys.iter().enumerate().map(|(i, k)| (i as ValidatorId, k.public().ed25519));
+    Ok(Me { id: me, keys, chain_id: chain.chain_id, validators: Arc::new(validators.collect()) })
+}
+
+/// The hook every network thread runs first: pinned to `cores` round robin (a failed pin is a warning) and its CPU
+/// clock registered in `clocks`, so the network's threads are charged to the stage that owns them.
+pub(crate) fn network_thread_hook(cores: &[usize], clocks: &Arc<LaneClocks>, warnings: &Warnings) -> ThreadHook {
+    let (clocks, cores, warnings) = (clocks.clone(), cores.to_vec(), warnings.clone());
+    let next = AtomicU64::new(0);
+    ThreadHook(Some(Arc::new(move || {
+        if !cores.is_empty() {
+            let k = next.fetch_add(1, Relaxed) as usize % cores.len();
+            if let Err(w) = pin_to_core(cores[k]) {
+                warn(&warnings, format!("network thread: {w}"));
+            }
+        }
+        clocks.register_current();
+    })))
+}
 
 /// Messages the network refused to queue, by why (the node stage's sends are fire-and-forget, as on any network:
 /// a refused one is counted, and consensus recovers it by timeout and sync).
