@@ -23,13 +23,14 @@ use std::time::{Duration, Instant};
 
 const EXE: &str = env!("CARGO_BIN_EXE_hsbench");
 
-/// Processes whose command line mentions `needle` (our run folder): none may outlive a test.
+/// Validator and committee processes whose command line mentions `needle` (our run folder): none may outlive a
+/// test.
 fn processes_mentioning(needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(needle) && cmdline.contains(" node ") {
+        if cmdline.contains(needle) && (cmdline.contains(" node ") || cmdline.contains(" committee ")) {
             found.push(cmdline);
         }
     }
@@ -84,6 +85,44 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     let report = report.expect("report runs");
     assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
     assert!(dir.path().join("report/report.md").exists());
+    assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
+}
+
+/// Node mode over the wire: validator 0 as an `hsbench node` process, its synthetic committee as an `hsbench
+/// committee` process behind a network per member, this process the load client. Every transaction commits, the
+/// node's stages include the network stage's cost, the committee agrees with validator 0 on every common height,
+/// the result (`run/node-wire`) is read by `report` and `compare`, and no process is left behind.
+#[test]
+fn node_mode_over_the_wire_meets_a_committee_process_through_its_network_stage() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("results");
+    let run = Command::new(EXE)
+        .args(["run", "--mode", "node", "--wire", "--duration", "3", "--rate", "300", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--cache")
+        .arg(dir.path().join("cache"))
+        .output()
+        .expect("hsbench runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("validator 0 and the committee (validator 1's roots) agree"), "{stdout}");
+    let (result, doc) = result_in(&out);
+    assert_eq!((doc["kind"].as_str(), doc["mode"].as_str()), (Some("run"), Some("node-wire")));
+    let m = &doc["metrics"];
+    assert_eq!(m["consistent"], true, "{m}");
+    assert_eq!((m["books"]["submitted"].as_u64(), m["books"]["committed"].as_u64()), (Some(900), Some(900)));
+    let network = m["stages"].as_array().expect("stages").iter().find(|s| s["name"] == "network").cloned();
+    let network = network.expect("validator 0's network stage");
+    assert!(network["cost_ns_per_tx"].as_f64().is_some_and(|c| c > 0.0), "{network}");
+    let committee = &m["committee"]["committee"];
+    assert_eq!(committee["members"], 3, "{committee}");
+    assert_eq!(committee["links"].as_array().map(Vec::len), Some(3), "one link per member: {committee}");
+    assert!(committee["messages_from_node"].as_u64().is_some_and(|n| n > 0), "{committee}");
+    assert_eq!(m["nodes"].as_array().map(Vec::len), Some(1), "only validator 0 is a node process");
+    let compare = Command::new(EXE).arg("compare").arg(&result).arg(&result).output().expect("compare runs");
+    assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stdout));
+    let report = Command::new(EXE).arg("report").arg(&result).arg("--out").arg(dir.path().join("report")).output();
+    assert!(report.expect("report runs").status.success());
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 

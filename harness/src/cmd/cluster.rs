@@ -58,6 +58,7 @@ pub fn execute(args: ClusterArgs) -> anyhow::Result<()> {
         byzantine,
         faults: args.faults,
         link_layer: args.link_faults,
+        committee: false,
     };
     crate::wire::cluster::execute(&config, origin, &run)
 }

@@ -5,6 +5,7 @@
 
 pub mod ceiling;
 pub mod cluster;
+pub mod committee;
 pub mod compare;
 pub mod crypto;
 pub mod devices;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Start N validator processes on loopback and a load client, measure committed tx/s and latency from the
     /// client, check that every validator reached the same state roots, and stop them all.
     Cluster(cluster::ClusterArgs),
+    /// Run node mode's synthetic committee (validators 1..n−1) as a process of its own, each member behind its own
+    /// network, until SIGTERM — the peer side of `run --mode node --wire`.
+    Committee(committee::CommitteeArgs),
 }
 
 impl Command {
@@ -86,6 +90,7 @@ impl Command {
             Command::Tune(args) => tune::execute(args),
             Command::Node(args) => node::execute(args),
             Command::Cluster(args) => cluster::execute(args),
+            Command::Committee(args) => committee::execute(args),
         }
     }
 }

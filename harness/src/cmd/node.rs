@@ -37,6 +37,15 @@ pub struct NodeArgs {
     pub link_control: bool,
 }
 
+/// `--cpus LIST`: keeps this process on those cores (nothing when the list is empty).
+pub fn restrict_to(cpus: &[usize]) -> anyhow::Result<()> {
+    if !cpus.is_empty() {
+        hsbench_engine::runtime::pipeline::restrict_to_cores(cpus)
+            .map_err(|e| anyhow::anyhow!("--cpus {cpus:?}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// A byzantine behaviour by name.
 pub fn parse_byzantine(name: &str) -> Result<Byzantine, String> {
     Byzantine::from_name(name).ok_or_else(|| {
@@ -47,10 +56,7 @@ pub fn parse_byzantine(name: &str) -> Result<Byzantine, String> {
 
 /// Runs `hsbench node` until SIGTERM or SIGINT.
 pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
-    if !args.cpus.is_empty() {
-        hsbench_engine::runtime::pipeline::restrict_to_cores(&args.cpus)
-            .map_err(|e| anyhow::anyhow!("--cpus {:?}: {e}", args.cpus))?;
-    }
+    restrict_to(&args.cpus)?;
     let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
     // `--byzantine` first, else this validator's entry in `[wire] byzantine`.
     let configured = config.wire.byzantine_roles().into_iter().find(|(id, _)| *id == args.id);

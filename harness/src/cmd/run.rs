@@ -52,6 +52,12 @@ pub struct RunArgs {
     /// Corpus cache folder of node mode (signed transactions are reused across runs).
     #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
     pub cache: PathBuf,
+    /// Node mode over the wire (with `--mode node`): the node under test is an `hsbench node` process meeting its
+    /// synthetic committee — an `hsbench committee` process, each member behind its own network — through its real
+    /// network stage, and this process is the load client on its client port; the node's per-stage cost then
+    /// includes the network stage's. Writes a `mode: "node-wire"` result.
+    #[arg(long)]
+    pub wire: bool,
 }
 
 /// What `hsbench run` runs.
@@ -117,7 +123,25 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
     let (config, origin) = args.load.effective_config(None)?;
     match args.mode {
+        Mode::Cluster if args.wire => {
+            anyhow::bail!(
+                "--wire is node mode over the wire: give --mode node (validators as processes: hsbench cluster)"
+            )
+        }
         Mode::Cluster => run::cluster::execute(&config, origin, &args.load.out, args.load.quiet, started_unix_s),
+        Mode::Node if args.wire => {
+            let run = crate::wire::cluster::ClusterRun {
+                cache: args.cache,
+                out: args.load.out,
+                quiet: args.load.quiet,
+                started_unix_s,
+                byzantine: config.wire.byzantine_roles(), // refused: one honest node is measured
+                faults: None,
+                link_layer: crate::wire::links::LinkLayer::Auto,
+                committee: true,
+            };
+            crate::wire::cluster::execute(&config, origin, &run)
+        }
         Mode::Node => {
             run::node::command::execute(&config, origin, &args.cache, &args.load.out, args.load.quiet, started_unix_s)
         }

@@ -144,7 +144,8 @@ pub struct ResultDoc {
     pub path: PathBuf,
     /// `kind` (`run`, `ceiling`, `crypto`, `tune`, `plan`, ...).
     pub kind: String,
-    /// `mode` (`cluster` or `node` for `run`).
+    /// `mode` of a `run`: `cluster` (in-process), `node` (one node and its synthetic committee), `wire` (validators
+    /// as processes: `hsbench cluster`) or `node-wire` (node mode over the wire).
     pub mode: Option<String>,
     /// `started_unix_s` (0 when absent).
     pub started_unix_s: u64,

@@ -3,14 +3,20 @@
 //! tx/s and latency from the client's side, each process's CPU per transaction by stage, the per-peer network
 //! table, and whether every validator reached the same state roots. Written as a `kind: "run"`, `mode: "wire"`
 //! result that `report` and `compare` read like any run.
+//!
+//! Node mode over the wire (`hsbench run --mode node --wire`) is the same run with two processes: validator 0, the
+//! node under test, and node mode's synthetic committee as one `hsbench committee` process (validators 1..n−1,
+//! each behind its own network), so the node's ceiling and per-stage cost include its network stage; the load
+//! goes to validator 0 only, and the result's mode is `node-wire`.
 
 use super::client::RemoteValidators;
+use super::committee::CommitteeFile;
 use super::faults::{FaultEvent, Links, Schedule};
-use super::fleet::{Exit, Fleet, Launch};
+use super::fleet::{Exit, Fleet, Launch, Role};
 use super::links::{LinkBook, LinkLayer};
 use super::netns::{self, Netns};
 use super::report::{Agreement, NodeFile, node_file_path};
-use crate::config::{BenchConfig, StorageKind};
+use crate::config::{BenchConfig, StorageKind, SubmitTo};
 use crate::loadgen::schedule::intended_offsets;
 use crate::result::{self, Fingerprint, ResultHeader};
 use crate::run::node::measure_rate;
@@ -70,6 +76,9 @@ pub struct ClusterMetrics {
     /// Which layer cut and impaired links (absent when the schedule did neither).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_faults: Option<LinkLayer>,
+    /// Node mode over the wire: the committee process's report (absent in a cluster of validators).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committee: Option<CommitteeFile>,
 }
 
 /// How one cluster run is done besides its configuration.
@@ -89,6 +98,8 @@ pub struct ClusterRun {
     pub faults: Option<PathBuf>,
     /// Which layer cuts and impairs links (`--link-faults`).
     pub link_layer: LinkLayer,
+    /// Node mode over the wire: validator 0 and one committee process instead of n validators.
+    pub committee: bool,
 }
 
 /// A byzantine validator of the run, in the result.
@@ -103,7 +114,8 @@ pub struct ByzantineRole {
 /// Runs the cluster of a validated `config`; writes the result into `run.out`, the validators' data, logs and
 /// reports into a folder inside it.
 pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow::Result<()> {
-    let ClusterRun { cache, out, quiet, started_unix_s, byzantine, faults, link_layer } = run;
+    let ClusterRun { cache, out, quiet, started_unix_s, byzantine, faults, link_layer, committee } = run;
+    let with_committee = *committee;
     let (out, quiet, started_unix_s) = (out.as_path(), *quiet, *started_unix_s);
     let n = config.cluster.validators;
     if let Some((id, _)) = byzantine.iter().find(|(id, _)| usize::from(*id) >= n) {
@@ -116,6 +128,14 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         Some(path) => Schedule::load(path, n)?,
         None => Schedule::from_specs(&config.fault, n)?,
     };
+    if with_committee && !(byzantine.is_empty() && schedule.steps.is_empty()) {
+        anyhow::bail!(
+            "node mode over the wire measures one honest node: no byzantine validators or fault schedules (the \
+             configuration has {} and {} steps; use hsbench cluster for those)",
+            byzantine.len(),
+            schedule.steps.len()
+        );
+    }
     // Partitions and impairments: nftables in network namespaces (one per validator, addresses on their bridge)
     // when root, the transport's link filter otherwise; latency and jitter are always the transport's.
     let root = netns::available();
@@ -146,9 +166,13 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     let config_path = run_dir.join("cluster.toml");
     std::fs::write(&config_path, nodes_config.to_toml().context("rendering the validators' configuration")?)?;
 
-    println!("hsbench cluster — {origin}");
+    println!("hsbench {} — {origin}", if with_committee { "run --mode node --wire" } else { "cluster" });
     println!(
-        "  {n} validator processes on {} · {} votes · {} · redb · {} for {} s (window {:.1} s) · data in {}",
+        "  {} on {} · {} votes · {} · redb · {} for {} s (window {:.1} s) · data in {}",
+        match with_committee {
+            true => format!("validator 0 (the node under test) and a committee process (validators 1..{})", n - 1),
+            false => format!("{n} validator processes"),
+        },
         addrs.peers.first().map_or("?".into(), |a| a.ip().to_string()),
         name(&config.cluster.vote_scheme),
         config.verification_label(),
@@ -167,8 +191,9 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     let mut fleet = Fleet::new();
     // Each process its own share of the cores (all of them pinning their heaviest stages to one core would
     // measure the layout, not the validators).
-    let shares = core_shares(&available_cores(), n);
-    for id in 0..n as ValidatorId {
+    let processes = if with_committee { 2 } else { n };
+    let shares = core_shares(&available_cores(), processes);
+    for id in 0..processes as ValidatorId {
         let mut extra: Vec<String> = byzantine
             .iter()
             .filter(|(b, _)| *b == id)
@@ -177,7 +202,11 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         let share: Vec<String> = shares[usize::from(id)].iter().map(usize::to_string).collect();
         extra.extend(["--cpus".to_string(), share.join(",")]);
         let prefix = net.as_ref().map(|net| net.prefix(usize::from(id))).unwrap_or_default();
-        let launch = Launch { extra, prefix, ..Launch::new(&exe, &config_path, &run_dir.join(format!("node-{id}"))) };
+        let (role, dir) = match (with_committee, id) {
+            (true, 1..) => (Role::Committee, run_dir.join("committee")),
+            _ => (Role::Validator, run_dir.join(format!("node-{id}"))),
+        };
+        let launch = Launch { role, extra, prefix, ..Launch::new(&exe, &config_path, &dir) };
         fleet.spawn(id, launch)?;
     }
     fleet.wait_ready(READY_WAIT)?;
@@ -189,7 +218,10 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         };
         println!("  partitions and impairments by {how}");
     }
-    let client = RemoteValidators::connect(&addrs.clients, config.run.submit_to)?;
+    let client = match with_committee {
+        true => RemoteValidators::connect(&addrs.clients[..1], SubmitTo::Single)?,
+        false => RemoteValidators::connect(&addrs.clients, config.run.submit_to)?,
+    };
     let plan = plan(config);
     let bar = progress_bar(ui.progress, "load", "{prefix:>9} [{bar:30}] {pos}/{len} s");
     bar.set_length(plan.duration.as_secs());
@@ -213,7 +245,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     client.close();
     let exits = fleet.into_inner().unwrap_or_else(|e| e.into_inner()).stop(STOP_GRACE);
     let down = schedule.left_down();
-    let nodes: Vec<NodeFile> = (0..n as ValidatorId)
+    let nodes: Vec<NodeFile> = (0..if with_committee { 1 } else { n as ValidatorId })
         .filter(|id| !down.contains(id))
         .map(|id| NodeFile::read(&node_file_path(&run_dir.join(format!("node-{id}")), id)))
         .collect::<Result<_, _>>()?;
@@ -226,7 +258,12 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         .map_or_else(String::new, |s| s.name.clone());
     let honest: Vec<NodeFile> =
         nodes.iter().filter(|n| !byzantine.iter().any(|(id, _)| *id == n.id)).cloned().collect();
-    let agreement = Agreement::of(&honest);
+    let committee = with_committee.then(|| CommitteeFile::read(&CommitteeFile::path(&run_dir.join("committee"))));
+    let committee = committee.transpose()?;
+    let agreement = match &committee {
+        Some(c) => Agreement::of_roots(&[&nodes[0].roots, &c.committee.roots]),
+        None => Agreement::of(&honest),
+    };
     let failures = rate.slo_failures(&config.slo);
     let m = ClusterMetrics {
         slo_pass: failures.is_empty(),
@@ -240,12 +277,14 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         byzantine: byzantine.iter().map(|(id, b)| ByzantineRole { id: *id, behaviour: b.name() }).collect(),
         faults: timeline,
         link_faults,
+        committee,
         rate,
     };
     let config_toml = config.to_toml().context("rendering the effective configuration")?;
     let fingerprint = Fingerprint::collect(&config_toml, config.run.seed, &config.crypto.backend.to_string())
         .with_signature_free(!config.workload.signatures);
-    let header = ResultHeader { kind: "run", mode: Some("wire"), started_unix_s, config_origin: origin };
+    let mode = if with_committee { "node-wire" } else { "wire" };
+    let header = ResultHeader { kind: "run", mode: Some(mode), started_unix_s, config_origin: origin };
     let path = result::write_result(out, header, fingerprint, config, &m)?;
     print_summary(&m);
     println!("result: {}", path.display());
@@ -283,6 +322,10 @@ fn print_summary(m: &ClusterMetrics) {
     println!();
     super::table::print_peers(&m.nodes);
     println!();
+    if let Some(c) = &m.committee {
+        super::table::print_committee(c, m.nodes.first().map_or(0, |n| n.txs_committed));
+        println!();
+    }
     for f in &m.faults {
         let outcome = f.error.as_deref().map_or_else(String::new, |e| format!(" — FAILED: {e}"));
         println!("  fault at {:>6.2} s (planned {:.2} s): {}{outcome}", f.at_s, f.planned_s, f.action);
@@ -290,10 +333,13 @@ fn print_summary(m: &ClusterMetrics) {
     let a = &m.agreement;
     match (m.consistent, a.highest_common) {
         (true, Some(h)) => {
-            let who = if m.byzantine.is_empty() { "validators" } else { "honest validators" };
-            let honest = m.nodes.len() - m.byzantine.len();
+            let who = match (&m.committee, m.byzantine.is_empty()) {
+                (Some(_), _) => "validator 0 and the committee (validator 1's roots)".to_string(),
+                (None, true) => format!("{} validators", m.nodes.len()),
+                (None, false) => format!("{} honest validators", m.nodes.len() - m.byzantine.len()),
+            };
             println!(
-                "  agreement         {honest} {who} agree on the state root of all {} heights they all executed (up to {h})",
+                "  agreement         {who} agree on the state root of all {} heights they all executed (up to {h})",
                 a.common_heights
             )
         }

@@ -37,9 +37,21 @@ struct Process {
     down: bool,
 }
 
+/// What a process of the fleet is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    /// One validator: `hsbench node --id I --link-control`.
+    #[default]
+    Validator,
+    /// Node mode's synthetic committee, validators 1..n−1: `hsbench committee` (it takes no link rules).
+    Committee,
+}
+
 /// The command line of one validator process.
 #[derive(Clone, Debug, Default)]
 pub struct Launch {
+    /// Which command it runs.
+    pub role: Role,
     /// The hsbench binary.
     pub exe: PathBuf,
     /// Its configuration file.
@@ -78,8 +90,10 @@ impl Fleet {
         Fleet { processes: Vec::new(), ready, ready_tx }
     }
 
-    /// Starts validator `id` as `[prefix...] <exe> node --config <config> --id <id> --data-dir <data_dir>
-    /// --link-control [extra...]`, its stderr in `data_dir/node-<id>.log`.
+    /// Starts validator `id` as `[prefix...] <exe> node --id <id> --link-control --config <config> --data-dir
+    /// <data_dir> [extra...]`, its stderr in `data_dir/node-<id>.log` — or, for the committee's role (`id`: its
+    /// first member), `<exe> committee --config <config> --data-dir <data_dir> [extra...]` logging to
+    /// `committee.log`.
     pub fn spawn(&mut self, id: ValidatorId, launch: Launch) -> anyhow::Result<()> {
         let (mut child, log) = self.start(&launch, id)?;
         let links = child.stdin.take();
@@ -142,9 +156,12 @@ impl Fleet {
     }
 
     fn start(&self, launch: &Launch, id: ValidatorId) -> anyhow::Result<(Child, PathBuf)> {
-        let Launch { exe, config, data_dir, extra, prefix } = launch;
+        let Launch { role, exe, config, data_dir, extra, prefix } = launch;
         std::fs::create_dir_all(data_dir)?;
-        let log = data_dir.join(format!("node-{id}.log"));
+        let log = data_dir.join(match role {
+            Role::Validator => format!("node-{id}.log"),
+            Role::Committee => "committee.log".into(),
+        });
         let stderr = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
         let mut command = match prefix.split_first() {
             Some((program, args)) => {
@@ -154,15 +171,15 @@ impl Fleet {
             }
             None => Command::new(exe),
         };
+        match role {
+            Role::Validator => command.arg("node").arg("--id").arg(id.to_string()).arg("--link-control"),
+            Role::Committee => command.arg("committee"),
+        };
         let mut child = command
-            .arg("node")
             .arg("--config")
             .arg(config)
-            .arg("--id")
-            .arg(id.to_string())
             .arg("--data-dir")
             .arg(data_dir)
-            .arg("--link-control")
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -4,10 +4,12 @@
 
 pub mod client;
 pub mod cluster;
+pub mod committee;
 pub mod faults;
 pub mod fleet;
 pub mod links;
 pub mod netns;
 pub mod node;
 pub mod report;
+pub mod stop_signal;
 pub mod table;

@@ -5,6 +5,7 @@
 
 use super::links::LinkCommand;
 use super::report::{LinkControlStats, NodeFile, node_file_path};
+use super::stop_signal;
 use crate::config::BenchConfig;
 use crate::corpus::{CorpusSpec, account_keys};
 use anyhow::Context;
@@ -19,7 +20,6 @@ use indicatif::ProgressBar;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -28,26 +28,6 @@ pub const READY: &str = "ready";
 
 /// How often the node hands its transaction statuses to the client port.
 const PUBLISH_EVERY: Duration = Duration::from_millis(2);
-
-/// Set by SIGTERM / SIGINT.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Relaxed);
-}
-
-/// Makes SIGTERM and SIGINT set [`STOP`] instead of ending the process.
-fn catch_stop_signals() -> anyhow::Result<()> {
-    for signal in [libc::SIGTERM, libc::SIGINT] {
-        // SAFETY: `on_signal` only stores to an atomic, which is async-signal-safe; the handler is a plain
-        // `extern "C" fn` that lives for the whole program.
-        let previous = unsafe { libc::signal(signal, on_signal as *const () as libc::sighandler_t) };
-        if previous == libc::SIG_ERR {
-            anyhow::bail!("cannot install the handler of signal {signal}");
-        }
-    }
-    Ok(())
-}
 
 /// The funded genesis of `config`'s workload: the same on every validator and on the load client, derived from
 /// the seed (no corpus needs to be signed for it).
@@ -115,7 +95,7 @@ pub fn run(
     let addrs = config.wire.addrs(n).with_context(|| {
         format!("{origin}: [wire] names no addresses (set base_port, or peers and clients); hsbench cluster fills them")
     })?;
-    catch_stop_signals()?;
+    stop_signal::catch()?;
     let started = Instant::now();
     let storage = StorageMode::Redb { dir: data_dir.to_path_buf() };
     let chain = config.chain_config(genesis(config), storage);
@@ -143,7 +123,7 @@ pub fn run(
     let cpu_start = process_cpu_ns();
     let links = link_control.then(read_link_control);
     let mut link_stats = LinkControlStats::default();
-    while !STOP.load(Relaxed) {
+    while !stop_signal::received() {
         std::thread::sleep(PUBLISH_EVERY);
         if let Some(links) = &links {
             apply_link_control(&node, links, &mut link_stats);

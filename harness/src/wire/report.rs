@@ -117,11 +117,15 @@ pub struct Agreement {
 impl Agreement {
     /// Compares the roots of `nodes` at every height they all executed.
     pub fn of(nodes: &[NodeFile]) -> Agreement {
-        let Some(first) = nodes.first() else { return Agreement::default() };
-        let common: Vec<u64> =
-            first.roots.keys().copied().filter(|h| nodes.iter().all(|n| n.roots.contains_key(h))).collect();
-        let mismatches =
-            common.iter().copied().filter(|h| nodes.iter().any(|n| n.roots.get(h) != first.roots.get(h))).collect();
+        let roots: Vec<&BTreeMap<u64, String>> = nodes.iter().map(|n| &n.roots).collect();
+        Agreement::of_roots(&roots)
+    }
+
+    /// Compares state roots by height (hex), one map per validator, at every height all of them executed.
+    pub fn of_roots(roots: &[&BTreeMap<u64, String>]) -> Agreement {
+        let Some(first) = roots.first() else { return Agreement::default() };
+        let common: Vec<u64> = first.keys().copied().filter(|h| roots.iter().all(|r| r.contains_key(h))).collect();
+        let mismatches = common.iter().copied().filter(|h| roots.iter().any(|r| r.get(h) != first.get(h))).collect();
         Agreement { common_heights: common.len(), highest_common: common.last().copied(), mismatches }
     }
 

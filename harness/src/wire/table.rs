@@ -1,6 +1,7 @@
 //! The readable tables of `hsbench cluster`: each validator process's CPU per transaction by stage, and every
 //! connection's network counters.
 
+use super::committee::CommitteeFile;
 use super::report::NodeFile;
 use std::collections::BTreeMap;
 
@@ -65,4 +66,24 @@ pub fn print_peers(nodes: &[NodeFile]) {
             );
         }
     }
+}
+
+/// The committee process of node mode over the wire: its CPU per committed transaction (the peer side's cost, not
+/// the node's), what it signed and sent, its members' links to validator 0.
+pub fn print_committee(c: &CommitteeFile, committed: u64) {
+    let per_tx = |s: f64| if committed == 0 { 0.0 } else { s * 1e6 / committed as f64 };
+    let r = &c.committee;
+    println!(
+        "  committee   {} members · process CPU {:.1} µs/tx (loop and pool {:.1}, networks {:.1}) · {} signatures, {} \
+         proposals · {} messages to validator 0, {} from it · {} sends refused",
+        r.members,
+        per_tx(c.process_cpu_s),
+        per_tx(r.cpu_ns as f64 / 1e9),
+        per_tx(r.network_cpu_ns as f64 / 1e9),
+        r.signatures,
+        r.blocks_proposed,
+        r.messages_to_node,
+        r.messages_from_node,
+        r.send_refused
+    );
 }
