@@ -189,4 +189,9 @@ fn a_node_and_a_committee_on_the_wire_commit_every_transaction_and_agree() {
     let network = report.stages.iter().find(|s| s.name == "network").expect("network stage reported");
     assert!(network.items_in > 0 && network.cost_ns_per_tx > 0.0, "{network:?}");
     assert!(report.committee.is_none(), "the committee is in its own process, not the pipeline's");
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("committee")),
+        "no in-process committee, so no warning about its cores: {:?}",
+        report.warnings
+    );
 }

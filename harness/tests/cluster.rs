@@ -126,6 +126,39 @@ fn node_mode_over_the_wire_meets_a_committee_process_through_its_network_stage()
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 
+/// `hsbench ceiling --wire`: every probe a fresh validator 0 process and committee process; the search finds a
+/// confirmed rate (here capped by max_tps), the result (`ceiling/wire`) holds validator 0's stages with the network
+/// stage's cost and the last committee process's report, and no process is left behind.
+#[test]
+fn a_ceiling_over_the_wire_probes_fresh_processes_and_reports_the_network_stage() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("ceiling.toml");
+    let text = "[ceiling]\nstart_tps = 500.0\nmax_tps = 1000.0\nprecision = 0.5\nprobe_s = 2.0\nconfirm_s = 2.0\n\
+                repeats = 1\nwarmup_s = 0.5\ncooldown_s = 0.3\ndrain_s = 1.0\nbound_s = 0.0\n";
+    std::fs::write(&config, text).expect("write");
+    let out = dir.path().join("results");
+    let run = Command::new(EXE)
+        .args(["ceiling", "--wire", "--quiet", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .arg("--cache")
+        .arg(dir.path().join("cache"))
+        .output()
+        .expect("hsbench runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let (_, doc) = result_in(&out);
+    assert_eq!((doc["kind"].as_str(), doc["mode"].as_str()), (Some("ceiling"), Some("wire")));
+    let m = &doc["metrics"];
+    assert!(m["ceiling_tps"].as_f64().is_some_and(|c| c >= 500.0), "{m}");
+    assert!(m["curve"].as_array().is_some_and(|c| c.len() >= 2), "{m}");
+    let network = m["stages"].as_array().expect("stages").iter().find(|s| s["name"] == "network").cloned();
+    assert!(network.expect("network stage")["cost_ns_per_tx"].as_f64().is_some_and(|c| c > 0.0));
+    assert_eq!(m["committee_process"]["committee"]["members"], 3, "{}", m["committee_process"]);
+    assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
+}
+
 /// A fault schedule and a byzantine validator from the configuration: validator 3 is killed with SIGKILL a second
 /// into the load and restarted a second later while validator 2 replays old messages, and validator 1's links get
 /// 30 ± 10 ms of latency from the transport's link filter (`--link-faults transport`: no root needed); the timeline,

@@ -10,15 +10,17 @@ use crate::config::BenchConfig;
 use crate::loadgen::workload::TxKind;
 use crate::result::{self, Fingerprint, ResultHeader};
 use crate::run::node::bound;
-use crate::run::node::probe::NodeProbe;
-use crate::run::node::rate::{StageBusy, busiest};
+use crate::run::node::probe::{CorpusStore, NodeProbe};
+use crate::run::node::rate::{RateResult, StageBusy, busiest};
 use crate::run::node::table::{mark_harness_bound, print_books, print_stages, rate_header, rate_row};
 use crate::ui::Ui;
+use crate::wire::committee::CommitteeFile;
+use crate::wire::probe::WireProbe;
 use anyhow::Context;
 use hsbench_engine::runtime::pipeline::{
     PipelineReport, StageKind, VerifyThroughput, available_cores, measure_sigverify_alone,
 };
-use search::{CeilingOutcome, CurvePoint, SearchPhase, SearchSettings};
+use search::{CeilingOutcome, CurvePoint, RateProbe, SearchPhase, SearchSettings};
 use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -52,8 +54,11 @@ pub struct CeilingMetrics {
     pub busiest_core: Option<BusiestCore>,
     /// Wall time of the whole command (s).
     pub elapsed_s: f64,
-    /// The engine's full report of the last confirmation run.
+    /// The engine's full report of the last confirmation run (in-process probes).
     pub pipeline: Option<PipelineReport>,
+    /// The committee process's report of the last probe (probes over the wire).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committee_process: Option<CommitteeFile>,
 }
 
 /// One core and how busy it was.
@@ -87,12 +92,46 @@ pub struct CeilingRun<'a> {
     pub budget_minutes: f64,
     /// When the command started (Unix seconds).
     pub started_unix_s: u64,
+    /// Node mode over the wire: every probe runs validator 0 and its committee as processes
+    /// ([`crate::wire::probe::WireProbe`]).
+    pub wire: bool,
+}
+
+/// The probes of a ceiling search: the node under test in this process, or over the wire.
+enum Probe<'a> {
+    Node(Box<NodeProbe<'a>>),
+    Wire(Box<WireProbe<'a>>),
+}
+
+impl Probe<'_> {
+    fn corpus(&mut self) -> &mut CorpusStore {
+        match self {
+            Probe::Node(p) => &mut p.corpus,
+            Probe::Wire(p) => &mut p.corpus,
+        }
+    }
+
+    fn backend(&self) -> Option<&crate::backends::Built> {
+        match self {
+            Probe::Node(p) => p.backend.as_ref(),
+            Probe::Wire(_) => None,
+        }
+    }
+}
+
+impl RateProbe for Probe<'_> {
+    fn probe(&mut self, rate: f64, duration: Duration) -> Result<RateResult, search::ProbeError> {
+        match self {
+            Probe::Node(p) => p.probe(rate, duration),
+            Probe::Wire(p) => p.probe(rate, duration),
+        }
+    }
 }
 
 /// Runs the ceiling search of a validated `config`: the raw bound, the search, the result file and the summary.
 pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let CeilingRun { origin, cache, out, quiet, budget_minutes, started_unix_s } = run;
+    let CeilingRun { origin, cache, out, quiet, budget_minutes, started_unix_s, wire } = run;
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
     let ui = Ui::detect(quiet);
     let (c, k) = (&config.cluster, &config.ceiling);
@@ -103,9 +142,10 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         .map_err(|e| anyhow::anyhow!("{origin}: pipeline.cores: {e}"))?;
     println!("hsbench ceiling — {origin}");
     println!(
-        "  node under test + {} committee members · {} votes · {} · SLO p99 ≤ {} ms, ≥ {:.0} % committed · \
+        "  node under test + {} committee members{} · {} votes · {} · SLO p99 ≤ {} ms, ≥ {:.0} % committed · \
          start {} tx/s, precision {:.0} %, probes {} s, confirm {} s × {}",
         c.validators - 1,
+        if wire { " over the wire (an hsbench node and an hsbench committee process per probe)" } else { "" },
         crate::run::name(&c.vote_scheme),
         config.verification_label(),
         config.slo.p99_ms,
@@ -116,24 +156,32 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         k.confirm_s,
         k.repeats
     );
-    println!("  core map: {}", serde_json::to_string(&core_map).unwrap_or_default());
+    match wire {
+        true => println!("  cores: validator 0 {:?}, committee {:?}", WireProbe::shares()[0], WireProbe::shares()[1]),
+        false => println!("  core map: {}", serde_json::to_string(&core_map).unwrap_or_default()),
+    }
     for w in &layout_warnings {
         println!("  warning: {w}");
     }
-    let backend = crate::backends::build_node_backend(&config.crypto)?;
-    if let Some(b) = &backend {
-        println!("  backend: {}", b.description);
-    }
-    let mut probe = NodeProbe::new(config, Some(cache.to_path_buf()), ui).with_backend(backend);
+    let mut probe = if wire {
+        let dir = out.join(format!("ceiling-wire-{started_unix_s}-{}", std::process::id()));
+        Probe::Wire(Box::new(WireProbe::new(config, Some(cache.to_path_buf()), dir, ui)))
+    } else {
+        let backend = crate::backends::build_node_backend(&config.crypto)?;
+        if let Some(b) = &backend {
+            println!("  backend: {}", b.description);
+        }
+        Probe::Node(Box::new(NodeProbe::new(config, Some(cache.to_path_buf()), ui).with_backend(backend)))
+    };
 
     // The raw bound and the sigverify stage alone first, on a quiet machine.
     let (raw_bound, sigverify_alone) = if k.bound_s > 0.0 {
         let want = (config.pipeline.batch_size * core_map.sigverify.len().max(1) * 8).max(4096);
-        probe.corpus.ensure(want as u64, &ui);
-        let set = probe.corpus.set();
+        probe.corpus().ensure(want as u64, &ui);
+        let set = probe.corpus().set();
         let valid: Vec<_> =
             set.txs.iter().zip(&set.kinds).filter(|(_, k)| **k == TxKind::Valid).map(|(t, _)| t.clone()).collect();
-        let verifier = match &probe.backend {
+        let verifier = match probe.backend() {
             Some(b) => b.backend.clone(),
             None => bound::per_thread_backend(config.crypto.backend.cpu_side()),
         };
@@ -187,12 +235,13 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         .zip(sigverify_alone.as_ref())
         .filter(|(b, _)| b.verifies_per_s > 0.0)
         .map(|(b, a)| a.verifies_per_s / b.verifies_per_s);
-    let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
+    let gpu = probe.backend().and_then(crate::backends::Built::gpu_stats);
     let stages = last_confirm.as_ref().map(|r| r.stages.clone()).unwrap_or_default();
     let node_efficiency = raw_bound.as_ref().and_then(|b| node_efficiency(b, &stages));
     let allowed = available_cores();
+    let committee_cores = if wire { WireProbe::shares()[1].clone() } else { core_map.committee.clone() };
     let busiest_core = last_confirm.as_ref().and_then(|r| {
-        let load = r.core_busy(&core_map.committee, &allowed);
+        let load = r.core_busy(&committee_cores, &allowed);
         busiest(&load).and_then(|k| Some(BusiestCore { core: *allowed.get(k)?, busy_pct: *load.get(k)? }))
     });
     let metrics = CeilingMetrics {
@@ -206,19 +255,26 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         raw_bound,
         ceiling_to_bound,
         elapsed_s: t0.elapsed().as_secs_f64(),
-        pipeline: probe.last_report.take(),
+        pipeline: match &mut probe {
+            Probe::Node(p) => p.last_report.take(),
+            Probe::Wire(_) => None,
+        },
+        committee_process: match &mut probe {
+            Probe::Wire(p) => p.last_committee.take(),
+            Probe::Node(_) => None,
+        },
         search: outcome,
     };
     let mut fingerprint = Fingerprint::collect(
         &config_toml,
         config.run.seed,
-        &crate::backends::node_backend_label(&config.crypto, probe.backend.as_ref()),
+        &crate::backends::node_backend_label(&config.crypto, probe.backend()),
     )
     .with_core_map(Some(&core_map))
     .with_signature_free(!config.workload.signatures);
     fingerprint.repeats = metrics.search.repeats;
     fingerprint.cv = Some(metrics.search.cv);
-    let header = ResultHeader { kind: "ceiling", mode: None, started_unix_s, config_origin: origin };
+    let header = ResultHeader { kind: "ceiling", mode: wire.then_some("wire"), started_unix_s, config_origin: origin };
     let path = result::write_result(out, header, fingerprint, config, &metrics)?;
     print_summary(&metrics, last_confirm.as_ref());
     println!("result: {}", path.display());

@@ -18,6 +18,11 @@ pub struct CeilingArgs {
     /// Wall-clock budget: bisection stops early so that the confirmation runs still fit.
     #[arg(long, value_name = "M", default_value_t = 9.0)]
     pub budget_minutes: f64,
+    /// Node mode over the wire: each probe runs the node under test as an `hsbench node` process meeting its
+    /// synthetic committee (an `hsbench committee` process) through its real network stage, the load on its client
+    /// port, so the ceiling pays for the wire; the network stage's cost per transaction is in the stage table.
+    #[arg(long)]
+    pub wire: bool,
 }
 
 fn effective_config(args: &CeilingArgs) -> anyhow::Result<(BenchConfig, String)> {
@@ -37,6 +42,7 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
         quiet: args.node.quiet,
         budget_minutes: args.budget_minutes,
         started_unix_s,
+        wire: args.wire,
     };
     ceiling::execute(&config, run)
 }

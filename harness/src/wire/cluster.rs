@@ -30,6 +30,7 @@ use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::runtime::pipeline::{available_cores, core_shares};
 use hsbench_engine::types::ValidatorId;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -111,6 +112,126 @@ pub struct ByzantineRole {
     pub behaviour: &'static str,
 }
 
+/// The processes of one run, started, ready and connected to: validators (or validator 0 and the committee),
+/// their private network when the run has one, and the load client on their client ports.
+pub struct Deployment {
+    /// The folder of the validators' configuration, data, logs and reports.
+    pub run_dir: PathBuf,
+    /// The processes (behind a lock: the fault schedule kills and restarts them while the load runs).
+    pub fleet: Mutex<Fleet>,
+    /// The run's network namespaces, when partitions and impairments are done in the kernel.
+    pub net: Option<Netns>,
+    /// The load client.
+    pub client: RemoteValidators,
+    /// Validators in the chain.
+    pub validators: usize,
+    /// Validator 0 and a committee process instead of `validators` validator processes.
+    pub committee: bool,
+}
+
+/// What a deployment left when it stopped.
+pub struct Finished {
+    /// The reports of the validator processes still up at the end (validator 0 alone with a committee).
+    pub nodes: Vec<NodeFile>,
+    /// The committee process's report (node mode over the wire).
+    pub committee: Option<CommitteeFile>,
+    /// How each process ended.
+    pub exits: Vec<Exit>,
+    /// Submissions the client could not write.
+    pub failed_submits: u64,
+    /// Times the client dialled a validator again.
+    pub client_redials: u64,
+}
+
+impl Deployment {
+    /// Writes the validators' configuration (`config` with every address filled in — free loopback ports, or the
+    /// namespaces' — and redb storage) into `run_dir`, starts one process per validator (byzantine ones with their
+    /// behaviour) or validator 0 and the committee, each on its own share of the cores, waits until all listen, and
+    /// connects the load client (to validator 0 alone with a committee).
+    pub fn start(
+        config: &BenchConfig,
+        run_dir: PathBuf,
+        committee: bool,
+        byzantine: &[(ValidatorId, Byzantine)],
+        net: Option<Netns>,
+    ) -> anyhow::Result<Deployment> {
+        let n = config.cluster.validators;
+        let mut nodes_config = config.clone();
+        if let Some(net) = &net {
+            nodes_config.wire.peers = (0..n).map(|i| net.addr(i, NETNS_PEER_PORT)).collect();
+            nodes_config.wire.clients = (0..n).map(|i| net.addr(i, NETNS_CLIENT_PORT)).collect();
+        } else if config.wire.addrs(n).is_none() {
+            nodes_config.wire.peers = free_loopback_ports(n)?;
+            nodes_config.wire.clients = free_loopback_ports(n)?;
+        }
+        nodes_config.cluster.storage = StorageKind::Redb;
+        nodes_config.cluster.storage_dir = None;
+        let addrs = nodes_config.wire.addrs(n).context("no validator addresses")?;
+        std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+        let config_path = run_dir.join("cluster.toml");
+        std::fs::write(&config_path, nodes_config.to_toml().context("rendering the validators' configuration")?)?;
+        let exe = std::env::current_exe().context("locating the hsbench binary")?;
+        let mut fleet = Fleet::new();
+        // Each process its own share of the cores (all of them pinning their heaviest stages to one core would
+        // measure the layout, not the validators).
+        let processes = if committee { 2 } else { n };
+        let shares = core_shares(&available_cores(), processes);
+        for id in 0..processes as ValidatorId {
+            let mut extra: Vec<String> = byzantine
+                .iter()
+                .filter(|(b, _)| *b == id)
+                .flat_map(|(_, behaviour)| ["--byzantine".to_string(), behaviour.name().to_string()])
+                .collect();
+            let share: Vec<String> = shares[usize::from(id)].iter().map(usize::to_string).collect();
+            extra.extend(["--cpus".to_string(), share.join(",")]);
+            let prefix = net.as_ref().map(|net| net.prefix(usize::from(id))).unwrap_or_default();
+            let (role, dir) = match (committee, id) {
+                (true, 1..) => (Role::Committee, run_dir.join("committee")),
+                _ => (Role::Validator, run_dir.join(format!("node-{id}"))),
+            };
+            let launch = Launch { role, extra, prefix, ..Launch::new(&exe, &config_path, &dir) };
+            fleet.spawn(id, launch)?;
+        }
+        fleet.wait_ready(READY_WAIT)?;
+        let client = match committee {
+            true => RemoteValidators::connect(&addrs.clients[..1], SubmitTo::Single)?,
+            false => RemoteValidators::connect(&addrs.clients, config.run.submit_to)?,
+        };
+        Ok(Deployment { run_dir, fleet: Mutex::new(fleet), net, client, validators: n, committee })
+    }
+
+    /// Closes the client, stops every process (SIGTERM; killed past the grace) and reads back the reports of
+    /// those not in `down` (validators the fault schedule left dead).
+    pub fn finish(self, down: &BTreeSet<ValidatorId>) -> anyhow::Result<Finished> {
+        if let Some(net) = &self.net {
+            net.heal()?; // a partition still in force would only slow the shutdown
+        }
+        let (failed_submits, client_redials) =
+            (self.client.failed_submits.load(Relaxed), self.client.redials.load(Relaxed));
+        self.client.close();
+        let exits = self.fleet.into_inner().unwrap_or_else(|e| e.into_inner()).stop(STOP_GRACE);
+        let validator_processes = if self.committee { 1 } else { self.validators as ValidatorId };
+        let nodes: Vec<NodeFile> = (0..validator_processes)
+            .filter(|id| !down.contains(id))
+            .map(|id| NodeFile::read(&node_file_path(&self.run_dir.join(format!("node-{id}")), id)))
+            .collect::<Result<_, _>>()?;
+        let committee =
+            self.committee.then(|| CommitteeFile::read(&CommitteeFile::path(&self.run_dir.join("committee"))));
+        Ok(Finished { nodes, committee: committee.transpose()?, exits, failed_submits, client_redials })
+    }
+}
+
+/// The rate result of a finished run: the client's side, with validator 0's stages and bottleneck.
+pub fn with_node_stages(mut rate: RateResult, nodes: &[NodeFile]) -> RateResult {
+    rate.stages = nodes.first().map(|n| n.stages.clone()).unwrap_or_default();
+    rate.bottleneck = rate
+        .stages
+        .iter()
+        .max_by(|a, b| a.busy_pct.total_cmp(&b.busy_pct))
+        .map_or_else(String::new, |s| s.name.clone());
+    rate
+}
+
 /// Runs the cluster of a validated `config`; writes the result into `run.out`, the validators' data, logs and
 /// reports into a folder inside it.
 pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow::Result<()> {
@@ -149,31 +270,14 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         _ => None,
     };
     let ui = Ui::detect(quiet);
-    // The validators' configuration: this one with every address filled in and redb storage.
-    let mut nodes_config = config.clone();
-    if let Some(net) = &net {
-        nodes_config.wire.peers = (0..n).map(|i| net.addr(i, NETNS_PEER_PORT)).collect();
-        nodes_config.wire.clients = (0..n).map(|i| net.addr(i, NETNS_CLIENT_PORT)).collect();
-    } else if config.wire.addrs(n).is_none() {
-        nodes_config.wire.peers = free_loopback_ports(n)?;
-        nodes_config.wire.clients = free_loopback_ports(n)?;
-    }
-    nodes_config.cluster.storage = StorageKind::Redb;
-    nodes_config.cluster.storage_dir = None;
-    let addrs = nodes_config.wire.addrs(n).context("no validator addresses")?;
     let run_dir = out.join(format!("cluster-{started_unix_s}-{}", std::process::id()));
-    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
-    let config_path = run_dir.join("cluster.toml");
-    std::fs::write(&config_path, nodes_config.to_toml().context("rendering the validators' configuration")?)?;
-
     println!("hsbench {} — {origin}", if with_committee { "run --mode node --wire" } else { "cluster" });
     println!(
-        "  {} on {} · {} votes · {} · redb · {} for {} s (window {:.1} s) · data in {}",
+        "  {} · {} votes · {} · redb · {} for {} s (window {:.1} s) · data in {}",
         match with_committee {
             true => format!("validator 0 (the node under test) and a committee process (validators 1..{})", n - 1),
             false => format!("{n} validator processes"),
         },
-        addrs.peers.first().map_or("?".into(), |a| a.ip().to_string()),
         name(&config.cluster.vote_scheme),
         config.verification_label(),
         config.run.profile.describe(config.run.rate_tps),
@@ -186,30 +290,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     let mut corpus = CorpusStore::new(config, Some(cache.clone()));
     corpus.ensure(offsets.len() as u64, &ui);
     let load = corpus.load(offsets);
-
-    let exe = std::env::current_exe().context("locating the hsbench binary")?;
-    let mut fleet = Fleet::new();
-    // Each process its own share of the cores (all of them pinning their heaviest stages to one core would
-    // measure the layout, not the validators).
-    let processes = if with_committee { 2 } else { n };
-    let shares = core_shares(&available_cores(), processes);
-    for id in 0..processes as ValidatorId {
-        let mut extra: Vec<String> = byzantine
-            .iter()
-            .filter(|(b, _)| *b == id)
-            .flat_map(|(_, behaviour)| ["--byzantine".to_string(), behaviour.name().to_string()])
-            .collect();
-        let share: Vec<String> = shares[usize::from(id)].iter().map(usize::to_string).collect();
-        extra.extend(["--cpus".to_string(), share.join(",")]);
-        let prefix = net.as_ref().map(|net| net.prefix(usize::from(id))).unwrap_or_default();
-        let (role, dir) = match (with_committee, id) {
-            (true, 1..) => (Role::Committee, run_dir.join("committee")),
-            _ => (Role::Validator, run_dir.join(format!("node-{id}"))),
-        };
-        let launch = Launch { role, extra, prefix, ..Launch::new(&exe, &config_path, &dir) };
-        fleet.spawn(id, launch)?;
-    }
-    fleet.wait_ready(READY_WAIT)?;
+    let deployment = Deployment::start(config, run_dir.clone(), with_committee, byzantine, net)?;
     if let Some(layer) = link_faults {
         let how = match layer {
             LinkLayer::Netns => "nftables in network namespaces (latency and jitter: the transport's link filter)",
@@ -218,48 +299,26 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         };
         println!("  partitions and impairments by {how}");
     }
-    let client = match with_committee {
-        true => RemoteValidators::connect(&addrs.clients[..1], SubmitTo::Single)?,
-        false => RemoteValidators::connect(&addrs.clients, config.run.submit_to)?,
-    };
     let plan = plan(config);
     let bar = progress_bar(ui.progress, "load", "{prefix:>9} [{bar:30}] {pos}/{len} s");
     bar.set_length(plan.duration.as_secs());
-    let fleet = Mutex::new(fleet);
     let done = AtomicBool::new(false);
     let load_start = Instant::now();
     let (measured, timeline) = std::thread::scope(|scope| {
-        let links = Links { book: LinkBook::new(n, layer), net: net.as_ref() };
-        let faults = scope.spawn(|| schedule.run(&fleet, links, load_start, &done));
-        let measured = measure_rate(&client, load, &plan, config.workload.invalid.total(), &mut |s| {
+        let links = Links { book: LinkBook::new(n, layer), net: deployment.net.as_ref() };
+        let faults = scope.spawn(|| schedule.run(&deployment.fleet, links, load_start, &done));
+        let measured = measure_rate(&deployment.client, load, &plan, config.workload.invalid.total(), &mut |s| {
             bar.set_position(s.elapsed.as_secs());
         });
         done.store(true, Relaxed);
         (measured, faults.join().unwrap_or_default())
     });
     bar.finish_and_clear();
-    if let Some(net) = &net {
-        net.heal()?; // a partition still in force would only slow the shutdown
-    }
-    let (failed_submits, client_redials) = (client.failed_submits.load(Relaxed), client.redials.load(Relaxed));
-    client.close();
-    let exits = fleet.into_inner().unwrap_or_else(|e| e.into_inner()).stop(STOP_GRACE);
-    let down = schedule.left_down();
-    let nodes: Vec<NodeFile> = (0..if with_committee { 1 } else { n as ValidatorId })
-        .filter(|id| !down.contains(id))
-        .map(|id| NodeFile::read(&node_file_path(&run_dir.join(format!("node-{id}")), id)))
-        .collect::<Result<_, _>>()?;
-    let mut rate = measured.map_err(|e| anyhow::anyhow!("{e}"))?;
-    rate.stages = nodes[0].stages.clone();
-    rate.bottleneck = rate
-        .stages
-        .iter()
-        .max_by(|a, b| a.busy_pct.total_cmp(&b.busy_pct))
-        .map_or_else(String::new, |s| s.name.clone());
+    let Finished { nodes, committee, exits, failed_submits, client_redials } =
+        deployment.finish(&schedule.left_down())?;
+    let rate = with_node_stages(measured.map_err(|e| anyhow::anyhow!("{e}"))?, &nodes);
     let honest: Vec<NodeFile> =
         nodes.iter().filter(|n| !byzantine.iter().any(|(id, _)| *id == n.id)).cloned().collect();
-    let committee = with_committee.then(|| CommitteeFile::read(&CommitteeFile::path(&run_dir.join("committee"))));
-    let committee = committee.transpose()?;
     let agreement = match &committee {
         Some(c) => Agreement::of_roots(&[&nodes[0].roots, &c.committee.roots]),
         None => Agreement::of(&honest),

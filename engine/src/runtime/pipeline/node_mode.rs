@@ -187,7 +187,7 @@ impl NodeUnderTest {
         let setup = ChainSetup::new(chain)?.with_backend(cfg.committee_backend.clone());
         let n = chain.validators;
         let warnings: Warnings = Arc::new(Mutex::new(layout_warnings));
-        note_layout(&core_map, &warnings);
+        note_layout(&core_map, matches!(cfg.peers, Peers::Committee { .. }), &warnings);
 
         // The node under test: state machine + crypto inline, execution state and storage on their own stages.
         let storage = ChainSetup::open_storage(chain, usize::from(me))?;
@@ -596,8 +596,8 @@ fn stage_report(p: &StageProbe, s: Option<&StageSeries>, wall_ns: u64, committed
 }
 
 /// Notes about the layout that do not stop the run: single-thread stages given several cores, and the
-/// committee sharing cores with the node under test.
-fn note_layout(map: &CoreMap, warnings: &Warnings) {
+/// committee sharing cores with the node under test (when there is an in-process `committee`).
+fn note_layout(map: &CoreMap, committee: bool, warnings: &Warnings) {
     for (name, cores) in map.stages() {
         let threads = StageKind::from_name(name).map_or(1, |k| k.threads(cores));
         if threads < cores.len() {
@@ -606,7 +606,7 @@ fn note_layout(map: &CoreMap, warnings: &Warnings) {
     }
     let node_cores: HashSet<usize> =
         map.stages().iter().filter(|(n, _)| *n != "committee").flat_map(|(_, c)| c.iter().copied()).collect();
-    if map.committee.iter().any(|c| node_cores.contains(c)) {
+    if committee && map.committee.iter().any(|c| node_cores.contains(c)) {
         warn(
             warnings,
             "the committee shares cores with the node under test; its cost is reported apart but competes for CPU"

@@ -187,13 +187,18 @@ impl<'a> NodeProbe<'a> {
 
     /// The plan of a ceiling probe of `duration` (warm-up, cool-down and drain from `[ceiling]`).
     pub fn probe_plan(&self, duration: Duration) -> Plan {
-        let c = &self.config.ceiling;
-        Plan {
-            duration,
-            warmup: Duration::from_secs_f64(c.warmup_s),
-            cooldown: Duration::from_secs_f64(c.cooldown_s),
-            drain: Duration::from_secs_f64(c.drain_s),
-        }
+        probe_plan(self.config, duration)
+    }
+}
+
+/// The plan of a ceiling probe of `config` lasting `duration` (warm-up, cool-down and drain from `[ceiling]`).
+pub fn probe_plan(config: &BenchConfig, duration: Duration) -> Plan {
+    let c = &config.ceiling;
+    Plan {
+        duration,
+        warmup: Duration::from_secs_f64(c.warmup_s),
+        cooldown: Duration::from_secs_f64(c.cooldown_s),
+        drain: Duration::from_secs_f64(c.drain_s),
     }
 }
 
