@@ -24,7 +24,7 @@ mod tests;
 pub use class::Class;
 pub use frame::{FrameError, decode_frame, encode_frame};
 pub use link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
-pub use peers::{Backoff, LinkError, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
+pub use peers::{Backoff, INBOX_CAPACITY, LinkError, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
 pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use secure::{
     HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, RecvError, SecureReceiver, SecureSender, SecureStream,

@@ -15,7 +15,7 @@ use super::send_queue::{Overloaded, QueueLimits, SendQueue};
 use super::thread_set::ThreadSet;
 use crate::crypto::ValidatorKeyPair;
 use crate::types::{Message, ValidatorId};
-use crossbeam_channel::Sender;
+use crossbeam_channel::{SendTimeoutError, Sender};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 
 /// How often an idle thread looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
+
+/// Messages a validator's inbox holds before its readers wait (the pipeline's and the committee's inboxes).
+pub const INBOX_CAPACITY: usize = 4096;
 
 /// Who this validator is: what its connections prove.
 #[derive(Clone)]
@@ -132,6 +135,9 @@ pub struct PeerStats {
     /// Frames to it dropped by the link filter (a cut link or random loss of a fault schedule), by class name.
     #[serde(default)]
     pub filtered: BTreeMap<String, u64>,
+    /// Times its reader waited ([`POLL`] each) because the inbox was full: the peer sent faster than we consume.
+    #[serde(default)]
+    pub inbox_waits: u64,
 }
 
 /// Why a link rule could not be put in force.
@@ -171,6 +177,7 @@ struct Counters {
     r#in: [AtomicU64; 3],
     refused_frames: AtomicU64,
     filtered: [AtomicU64; 3],
+    inbox_waits: AtomicU64,
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -312,6 +319,26 @@ impl Shared {
         }
     }
 
+    /// Puts a received message in the inbox; while a bounded inbox is full the reader waits (and this peer's socket
+    /// is not read, so TCP slows the peer down: the inbox bounds what any peer can make us hold), counting the
+    /// waits. False when the inbox is gone, the network stops or the connection dies first.
+    fn deliver(&self, peer: &Peer, message: Message, alive: &AtomicBool) -> bool {
+        let mut item = (peer.id, message);
+        loop {
+            match self.inbox.send_timeout(item, POLL) {
+                Ok(()) => return true,
+                Err(SendTimeoutError::Timeout(back)) => {
+                    peer.counters.inbox_waits.fetch_add(1, Relaxed);
+                    if self.stopped() || !alive.load(Relaxed) {
+                        return false;
+                    }
+                    item = back;
+                }
+                Err(SendTimeoutError::Disconnected(_)) => return false,
+            }
+        }
+    }
+
     /// Hands every message received to the inbox while the connection lives.
     fn read_loop(&self, peer: &Peer, mut input: SecureReceiver, alive: &AtomicBool) {
         while !self.stopped() && alive.load(Relaxed) {
@@ -319,8 +346,8 @@ impl Shared {
                 Ok((message, bytes)) => {
                     peer.counters.bytes_in.fetch_add(bytes as u64, Relaxed);
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
-                    if self.inbox.send((peer.id, message)).is_err() {
-                        return; // nobody listens any more
+                    if !self.deliver(peer, message, alive) {
+                        return; // nobody listens any more, or we stop
                     }
                 }
                 Err(e @ (RecvError::Frame(_) | RecvError::Noise(_) | RecvError::Stalled(_))) => {
@@ -419,7 +446,8 @@ pub struct Network {
 impl Network {
     /// Starts the network on `listener` (bound by the caller, so tests and clusters can learn its address before
     /// the peers start): accepts lower ids, dials higher ones, hands every received message to `inbox` as
-    /// `(sender, message)`.
+    /// `(sender, message)`. Give it a bounded inbox ([`INBOX_CAPACITY`]): a full one pauses the readers, so what
+    /// peers send cannot grow our memory without bound.
     pub fn start(
         me: Me,
         listener: TcpListener,
@@ -519,6 +547,7 @@ impl Network {
                     queued: queue.len(),
                     refused_frames: p.counters.refused_frames.load(Relaxed),
                     filtered: by_class(&p.counters.filtered),
+                    inbox_waits: p.counters.inbox_waits.load(Relaxed),
                 }
             })
             .collect()

@@ -401,4 +401,64 @@ mod peers {
         net0.stop();
         net1.stop();
     }
+
+    /// A peer flooding valid frames faster than the validator consumes them: a bounded inbox holds at most its
+    /// capacity (the reader waits, so the socket is not read and TCP slows the sender), nothing is lost — every
+    /// message arrives, in order, once consumed — and the network still stops at once with a reader waiting.
+    #[test]
+    fn a_flood_of_valid_frames_is_held_to_the_inbox_bound_and_loses_nothing() {
+        const CAPACITY: usize = 64;
+        const FLOOD: u64 = 20_000;
+        let (l1, addr1) = listener();
+        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
+        let (tx, inbox) = crossbeam_channel::bounded(CAPACITY);
+        let net1 = Network::start(me(1, 2), l1, config(&addrs), tx).expect("start");
+        let (mut out, _input, _) = dial_as_0(addr1);
+        let flooder = std::thread::spawn(move || {
+            let mut sent = 0u64;
+            for h in 0..FLOOD {
+                if out.send(&encode_frame(&Message::SyncRequest { from_height: h })).is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            sent
+        });
+        // Nobody consumes for a while: the inbox fills to its bound and stays there.
+        let start_at = Instant::now();
+        while inbox.len() < CAPACITY {
+            assert!(start_at.elapsed() < WAIT, "the inbox never filled: {}", inbox.len());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(inbox.len(), CAPACITY, "the inbox grew past its bound");
+        let received_so_far = wait_for(&net1, 0, |s| s.inbox_waits > 0).messages_in["sync"];
+        assert!(received_so_far < FLOOD, "the reader kept reading: {received_so_far} of {FLOOD}");
+        // Consumed, everything arrives in order.
+        let mut next = 0u64;
+        while next < FLOOD {
+            match inbox.recv_timeout(WAIT) {
+                Ok((0, Message::SyncRequest { from_height })) => {
+                    assert_eq!(from_height, next, "out of order or lost");
+                    next += 1;
+                }
+                other => panic!("after {next}: {other:?}"),
+            }
+        }
+        assert_eq!(flooder.join().expect("flooder"), FLOOD);
+        // A reader waiting on a full inbox does not hold up the stop.
+        let waits = wait_for(&net1, 0, |_| true).inbox_waits;
+        let (mut out, _input, _) = dial_as_0(addr1);
+        for h in 0..(CAPACITY as u64 + 10) {
+            out.send(&encode_frame(&Message::SyncRequest { from_height: h })).expect("send");
+        }
+        wait_for(&net1, 0, |s| s.inbox_waits > waits);
+        assert_eq!(inbox.len(), CAPACITY);
+        let (done_tx, done) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            net1.stop();
+            let _ = done_tx.send(());
+        });
+        assert!(done.recv_timeout(Duration::from_secs(5)).is_ok(), "stop hung on a reader waiting for the inbox");
+    }
 }

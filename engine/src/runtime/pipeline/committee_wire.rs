@@ -19,7 +19,7 @@ use super::stage::{STOP_POLL, StageKind};
 use super::threads::{Warnings, spawn_pinned, warn};
 use super::wire::{network_identity, network_thread_hook};
 use crate::crypto::VerifyBackend;
-use crate::network::{Network, NetworkConfig, PeerStats};
+use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerStats};
 use crate::runtime::{ChainConfig, ChainSetup};
 use crate::types::{Hash, Height, Message, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender};
@@ -116,7 +116,7 @@ impl WireCommittee {
                 TcpListener::bind(addr).map_err(|e| PipelineError::Config(format!("listening on {addr}: {e}")))?;
             let mut net_cfg = NetworkConfig::new([(0, node_addr), (member, addr)].into());
             net_cfg.on_thread = network_thread_hook(&cfg.cores, &network_clocks, &warnings);
-            let (inbox_tx, inbox_rx) = crossbeam_channel::unbounded();
+            let (inbox_tx, inbox_rx) = crossbeam_channel::bounded(INBOX_CAPACITY);
             let identity = network_identity(&setup, chain, member)?;
             let network = Network::start(identity, listener, net_cfg, inbox_tx)
                 .map_err(|source| PipelineError::Spawn { stage: format!("network of validator {member}"), source })?;

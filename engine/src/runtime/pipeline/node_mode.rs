@@ -22,7 +22,7 @@ use super::wire::{WireCounters, network_identity, network_thread_hook, run_inbou
 use crate::byzantine::{Adversary, Byzantine};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::execution::ExecutionState;
-use crate::network::{Network, NetworkConfig, PeerStats};
+use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerStats};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
 use crate::protocol::{TxEvent, TxSource};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
@@ -706,7 +706,7 @@ impl NetworkSide<'_> {
         let clocks = Arc::new(LaneClocks::default());
         let mut net_cfg = NetworkConfig::new(self.addrs.clone());
         net_cfg.on_thread = network_thread_hook(cores, &clocks, warnings);
-        let (inbox_tx, inbox_rx) = crossbeam_channel::unbounded();
+        let (inbox_tx, inbox_rx) = crossbeam_channel::bounded(INBOX_CAPACITY);
         let network = Network::start(identity, listener, net_cfg, inbox_tx)
             .map_err(|source| PipelineError::Spawn { stage: "network".into(), source })?;
         let network = Arc::new(network);

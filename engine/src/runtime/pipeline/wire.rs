@@ -20,7 +20,7 @@ use crate::types::{Message, Transaction, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Who validator `me` is on the network: its keys and every validator's identity key, from the one chain setup.
 pub(crate) fn network_identity(setup: &ChainSetup, chain: &ChainConfig, me: ValidatorId) -> Result<Me, PipelineError> {
@@ -47,6 +47,25 @@ pub(crate) fn network_thread_hook(cores: &[usize], clocks: &Arc<LaneClocks>, war
         }
         clocks.register_current();
     })))
+}
+
+/// Batches of peers' messages the node stage's system queue may hold before `wire-in` waits for it.
+pub(crate) const MAX_SYSTEM_BATCHES: usize = 64;
+
+/// Waits while the node stage's system queue holds [`MAX_SYSTEM_BATCHES`] or more batches (or until `stop`),
+/// counting the wait as a stall of the network stage; returns how long it waited.
+fn wait_while_behind(to_node: &Sender<Vec<SystemInput>>, clock: &StageClock, stop: &AtomicBool) -> Duration {
+    if to_node.len() < MAX_SYSTEM_BATCHES {
+        return Duration::ZERO;
+    }
+    let start = Instant::now();
+    while to_node.len() >= MAX_SYSTEM_BATCHES && !stop.load(Relaxed) {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let waited = start.elapsed();
+    clock.metrics().stalls.fetch_add(1, Relaxed);
+    clock.metrics().stall_ns.fetch_add(waited.as_nanos() as u64, Relaxed);
+    waited
 }
 
 /// Messages the network refused to queue, by why (the node stage's sends are fire-and-forget, as on any network:
@@ -149,9 +168,43 @@ pub(crate) fn run_inbound(
             }
         }
         clock.metrics().gave(batch.len());
+        // The node stage's system queue is unbounded (it closes cycles), so the bound on what peers can make it
+        // hold is here: while it is this far behind, wait — the inbox fills, the readers pause, TCP slows the
+        // peers (a stall of the network stage, counted).
+        let stalled = wait_while_behind(&to_node, &clock, &stop);
         if !batch.is_empty() && to_node.send(batch).is_err() {
             break;
         }
-        clock.busy(std::time::Duration::ZERO);
+        clock.busy(stalled);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::pipeline::metrics::StageMetrics;
+
+    /// `wire-in` stops feeding the node stage while its system queue is [`MAX_SYSTEM_BATCHES`] behind, resumes once
+    /// the node stage took one, and counts the wait as a stall.
+    #[test]
+    fn wire_in_waits_while_the_node_stage_is_far_behind_and_counts_the_stall() {
+        let (tx, rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
+        let clock = StageClock::new(Arc::new(StageMetrics::default()));
+        let stop = AtomicBool::new(false);
+        assert_eq!(wait_while_behind(&tx, &clock, &stop), Duration::ZERO, "an empty queue: no wait");
+        for _ in 0..MAX_SYSTEM_BATCHES {
+            tx.send(Vec::new()).expect("open");
+        }
+        let waited = std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| wait_while_behind(&tx, &clock, &stop));
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(!waiter.is_finished(), "wire-in went on with the node stage {MAX_SYSTEM_BATCHES} batches behind");
+            rx.recv().expect("the node stage takes one");
+            waiter.join().expect("waiter")
+        });
+        assert!(waited >= Duration::from_millis(50), "{waited:?}");
+        let c = clock.metrics().counters();
+        assert_eq!(c.stalls, 1);
+        assert!(c.stall_ns >= 50_000_000, "{}", c.stall_ns);
     }
 }
