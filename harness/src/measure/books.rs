@@ -161,6 +161,7 @@ impl Recorder {
         let mut rejected: BTreeMap<String, u64> =
             RejectReason::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
         let mut heights = BTreeSet::new();
+        let mut commit_times = Vec::new();
         for record in self.records.values() {
             let windowed = in_window(record.intended);
             offered += u64::from(windowed);
@@ -171,6 +172,9 @@ impl Recorder {
                     heights.insert(height);
                     failed += u64::from(!success);
                     commits_during_window += u64::from(in_window(at));
+                    if in_window(at) {
+                        commit_times.push(at);
+                    }
                     if windowed {
                         committed_in_window += 1;
                         let us = at.saturating_sub(record.intended).as_micros();
@@ -194,12 +198,24 @@ impl Recorder {
             window_pending: pending_in_window,
             execution_failed: failed,
             blocks_with_txs: heights.len() as u64,
+            longest_commit_gap_ms: longest_gap(&mut commit_times, from, to).as_secs_f64() * 1e3,
             rejected,
             rejected_then_committed: self.rejected_then_committed,
             foreign_events: self.foreign_events,
             books: self.books,
         }
     }
+}
+
+/// The longest interval of [`from`, `to`) that holds none of `times` (sorted here): from the window's start to
+/// the first, between neighbours, from the last to the window's end — the whole window when there are none.
+pub fn longest_gap(times: &mut [Duration], from: Duration, to: Duration) -> Duration {
+    times.sort_unstable();
+    let mut edges = Vec::with_capacity(times.len() + 2);
+    edges.push(from);
+    edges.extend(times.iter().copied().filter(|t| *t >= from && *t < to));
+    edges.push(to.max(from));
+    edges.windows(2).map(|w| w[1].saturating_sub(w[0])).max().unwrap_or_default()
 }
 
 /// Largest latency or lag a histogram tells apart (1 h, in µs); larger values are recorded as this.
@@ -277,6 +293,9 @@ pub struct TxMetrics {
     pub execution_failed: u64,
     /// Distinct heights that committed at least one of the run's transactions.
     pub blocks_with_txs: u64,
+    /// The longest stretch of the window in which no transaction of the run committed (ms): a view-change stall
+    /// or a partition shows here, where averages hide it.
+    pub longest_commit_gap_ms: f64,
     /// Rejections at the submission node, by reason (whole run; every reason listed).
     pub rejected: BTreeMap<String, u64>,
     /// Rejected at the submission node but committed anyway (counted as committed).
@@ -297,6 +316,7 @@ impl Default for TxMetrics {
             latency_us: LatencySummary::default(),
             latency_uncorrected_us: LatencySummary::default(),
             latency_histogram: new_histogram(),
+            longest_commit_gap_ms: 0.0,
             window_txs: 0,
             window_committed: 0,
             window_pending: 0,
@@ -350,5 +370,24 @@ impl GeneratorCheck {
             backpressure_stalls: 0,
             backpressure_blocked_us: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn the_longest_gap_counts_the_window_edges_and_ignores_times_outside_it() {
+        let (from, to) = (ms(1000), ms(5000));
+        // A stall from 2.2 s to 3.9 s; 0.5 s and 6 s lie outside the window.
+        let mut times = vec![ms(3900), ms(1200), ms(500), ms(2200), ms(6000), ms(4800), ms(1700)];
+        assert_eq!(longest_gap(&mut times, from, to), ms(1700));
+        assert_eq!(longest_gap(&mut [], from, to), ms(4000), "no commit at all: the whole window");
+        assert_eq!(longest_gap(&mut [ms(1100)], from, to), ms(3900), "to the window's end");
     }
 }

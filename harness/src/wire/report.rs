@@ -35,6 +35,9 @@ pub struct NodeFile {
     pub mempool_len: usize,
     /// Why it halted, if it did.
     pub halted: Option<String>,
+    /// Rounds it left through a timeout certificate (view changes).
+    #[serde(default)]
+    pub timeouts: u64,
     /// Mempool rejections by reason.
     pub rejected: BTreeMap<String, u64>,
     /// Consensus messages refused, by reason.
@@ -84,6 +87,7 @@ impl NodeFile {
             txs_committed: report.txs_committed,
             mempool_len: report.node.mempool_len,
             halted: report.node.halted.clone(),
+            timeouts: report.node.timeouts,
             rejected: report.node.rejected.clone(),
             refused_messages: report.node.refused_messages.clone(),
             stages: report.stages.iter().map(StageBusy::from).collect(),
@@ -149,6 +153,7 @@ mod tests {
             txs_committed: 0,
             mempool_len: 0,
             halted: None,
+            timeouts: 0,
             rejected: BTreeMap::new(),
             refused_messages: BTreeMap::new(),
             stages: Vec::new(),

@@ -5,11 +5,12 @@ use super::committee::CommitteeFile;
 use super::report::NodeFile;
 use std::collections::BTreeMap;
 
-/// One row per validator: height, transactions committed, process CPU per transaction and each stage's share.
+/// One row per validator: height, transactions committed, rounds it left by timeout, process CPU per transaction and
+/// each stage's share.
 pub fn print_nodes(nodes: &[NodeFile]) {
     let stage_names: Vec<String> =
         nodes.first().map(|n| n.stages.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
-    let mut header = format!("  {:<5} {:>7} {:>9} {:>10}", "node", "height", "txs", "cpu µs/tx");
+    let mut header = format!("  {:<5} {:>7} {:>9} {:>8} {:>10}", "node", "height", "txs", "timeouts", "cpu µs/tx");
     for s in &stage_names {
         header.push_str(&format!(" {:>10}", s));
     }
@@ -17,7 +18,8 @@ pub fn print_nodes(nodes: &[NodeFile]) {
     for n in nodes {
         let per_tx = |ns: f64| if n.txs_committed == 0 { 0.0 } else { ns / 1e3 };
         let total = if n.txs_committed == 0 { 0.0 } else { n.process_cpu_s * 1e6 / n.txs_committed as f64 };
-        let mut row = format!("  {:<5} {:>7} {:>9} {:>10.1}", n.id, n.committed_height, n.txs_committed, total);
+        let mut row =
+            format!("  {:<5} {:>7} {:>9} {:>8} {:>10.1}", n.id, n.committed_height, n.txs_committed, n.timeouts, total);
         for name in &stage_names {
             let cost = n.stages.iter().find(|s| &s.name == name).map_or(0.0, |s| per_tx(s.cost_ns_per_tx));
             row.push_str(&format!(" {:>10.1}", cost));

@@ -84,6 +84,7 @@ pub fn print_tx_books(t: &TxMetrics) {
     let rejected: Vec<String> =
         t.rejected.iter().filter(|(_, n)| **n > 0).map(|(reason, n)| format!("{reason} {n}")).collect();
     println!("  rejected          {}", if rejected.is_empty() { "none".to_string() } else { rejected.join(", ") });
+    println!("  commit gaps       longest stretch of the window without a commit: {:.0} ms", t.longest_commit_gap_ms);
     let b = &t.books;
     println!(
         "  books             submitted {} = committed {} + rejected {} + pending {}{}",
