@@ -10,6 +10,7 @@ pub mod config;
 pub mod corpus;
 pub mod crypto;
 pub mod devices;
+pub mod history;
 pub mod loadgen;
 pub mod measure;
 pub mod plan;
