@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod devices;
 pub mod history;
 pub mod loadgen;
+pub mod logging;
 pub mod measure;
 pub mod plan;
 pub mod report;

@@ -19,6 +19,7 @@ pub mod verify;
 
 use crate::config::ConfigError;
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
 /// Exit code of a configuration error (unknown key, bad value, unreadable file) — the same as clap's usage
 /// errors.
@@ -31,6 +32,11 @@ pub const EXIT_FAILURE: u8 = 1;
 #[derive(Debug, Parser)]
 #[command(name = "hsbench", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Also write structured logs to FILE as JSON lines (time, level, target, fields, thread), `info` and above
+    /// unless RUST_LOG says otherwise; a result file written by the run names it in `log_file`. RUST_LOG also
+    /// filters what stderr shows (default: warnings and errors).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_json: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -52,6 +52,16 @@ pub(crate) fn run_monitor(probes: Arc<Vec<StageProbe>>, start: Instant, stop: Ar
                 let c = p.metrics.counters();
                 let d = c.since(&last[i]);
                 last[i] = c;
+                if d.stalls > 0 {
+                    tracing::debug!(
+                        target: "hsbench_engine::backpressure",
+                        stage = p.kind.name(),
+                        stalls = d.stalls,
+                        stalled_ms = d.stall_ns as f64 / 1e6,
+                        queue_depth_max = interval_max[i],
+                        "back-pressure: the stage's producer found its queue full"
+                    );
+                }
                 out[i].series.push(StageSample {
                     t_s: (now - start).as_secs_f64(),
                     busy_pct: busy_pct(d.busy_ns, p.threads, wall),

@@ -398,6 +398,7 @@ impl NodeUnderTest {
         };
         let (pr, s) = (probes.clone(), stop.clone());
         let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s))?;
+        tracing::info!(stages = probes.len(), validators = n, "node under test started");
 
         Ok(NodeUnderTest {
             start,
@@ -479,6 +480,7 @@ impl NodeUnderTest {
             std::thread::sleep(Duration::from_millis(1));
         }
         let wall = self.start.elapsed();
+        tracing::info!(wall_s = wall.as_secs_f64(), submitted, "node under test stopping");
         self.stop.store(true, Relaxed);
         let deadline = Instant::now() + JOIN_WAIT;
         let Threads { workers, node, execution, peers, monitor } = self.threads;
