@@ -3,7 +3,8 @@
 #   - lavapipe (Mesa's CPU Vulkan driver) + the Vulkan loader, so the wgpu kernels run without a GPU;
 #   - vulkan-tools (vulkaninfo) to check the driver;
 #   - iproute2 + nftables for the network-namespace partition tests;
-#   - chromium for the HTML report's browser test (harness/tests/report_html.rs, headless).
+#   - chromium for the HTML report's browser test (harness/tests/report_html.rs, headless), tmux for the live
+#     view's terminal test (harness/tests/live_tmux.rs).
 #
 # On Debian 12 (bookworm) Mesa comes from bookworm-backports (25.x): bookworm's own Mesa 22.3 miscompiles
 # big WGSL kernels on lavapipe (see shared/FIELD-NOTES.md, "wgpu 30 on lavapipe"). Elsewhere the
@@ -17,11 +18,12 @@
 set -euo pipefail
 
 MIN_MESA_MAJOR=24
-PACKAGES=(mesa-vulkan-drivers libvulkan1 vulkan-tools iproute2 nftables chromium)
+PACKAGES=(mesa-vulkan-drivers libvulkan1 vulkan-tools iproute2 nftables chromium tmux)
 # iproute2 + nftables: the network-namespace partitions of the wire tests (ip netns, veth, bridge; nft rules).
 NET_PACKAGES=(iproute2 nftables)
-# chromium: renders the HTML report in the test suite (headless, no display needed).
-TEST_PACKAGES=(chromium)
+# chromium: renders the HTML report in the test suite (headless, no display needed); tmux: a terminal for the
+# live view's test.
+TEST_PACKAGES=(chromium tmux)
 BACKPORTS_FILE=/etc/apt/sources.list.d/backports.sources
 DEBIAN_SOURCES=/etc/apt/sources.list.d/debian.sources
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -167,7 +169,7 @@ done
 if ((${#missing_test[@]})); then
     log "installing ${missing_test[*]}"
     "${SUDO[@]}" "${APT_INSTALL[@]}" "${missing_test[@]}" ||
-        give_up "installing ${missing_test[*]} failed (the HTML report's browser test needs it)."
+        give_up "installing ${missing_test[*]} failed (the HTML report's and the live view's tests need them)."
 fi
 
 if ! mesa_ok; then

@@ -11,6 +11,7 @@ pub mod corpus;
 pub mod crypto;
 pub mod devices;
 pub mod history;
+pub mod live;
 pub mod loadgen;
 pub mod logging;
 pub mod measure;

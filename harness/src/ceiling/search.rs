@@ -167,6 +167,15 @@ pub fn search(
     // Some(pass), or None when the probe failed with the committee saturated (the search stops).
     let mut run = |phase: SearchPhase, rate: f64, duration: Duration, curve: &mut Vec<CurvePoint>| {
         tracing::info!(phase = ?phase, rate_tps = rate, duration_s = duration.as_secs_f64(), "probe started");
+        crate::live::doing(
+            1,
+            format!(
+                "probe: {} at {} tx/s for {:.0} s",
+                format!("{phase:?}").to_lowercase(),
+                crate::report::num::thousands(rate),
+                duration.as_secs_f64()
+            ),
+        );
         let result = probe.probe(rate, duration).inspect_err(|e| {
             tracing::error!(phase = ?phase, rate_tps = rate, error = %e, "probe failed to run");
         })?;

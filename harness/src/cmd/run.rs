@@ -52,6 +52,11 @@ pub struct RunArgs {
     /// Corpus cache folder of node mode (signed transactions are reused across runs).
     #[arg(long, value_name = "DIR", default_value = crate::loadgen::cache::DEFAULT_CACHE_DIR)]
     pub cache: PathBuf,
+    /// Node mode only: a live terminal view while it measures (per-stage busy %, queue depth, back-pressure
+    /// stalls, committed tx/s and p99 of the last second, generator lag); q or Ctrl-C quits. Without a terminal
+    /// on stdout it falls back to the progress bar.
+    #[arg(long)]
+    pub live: bool,
 }
 
 /// What `hsbench run` runs.
@@ -117,9 +122,21 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
     let (config, origin) = args.load.effective_config(None)?;
     match args.mode {
-        Mode::Cluster => run::cluster::execute(&config, origin, &args.load.out, args.load.quiet, started_unix_s),
-        Mode::Node => {
-            run::node::command::execute(&config, origin, &args.cache, &args.load.out, args.load.quiet, started_unix_s)
+        Mode::Cluster if args.live => Err(crate::config::ConfigError::Invalid {
+            origin: "command line".into(),
+            key: "--live",
+            message: "the live view shows node mode's pipeline: use it with --mode node".into(),
         }
+        .into()),
+        Mode::Cluster => run::cluster::execute(&config, origin, &args.load.out, args.load.quiet, started_unix_s),
+        Mode::Node => run::node::command::execute(
+            &config,
+            origin,
+            &args.cache,
+            &args.load.out,
+            args.load.quiet,
+            args.live,
+            started_unix_s,
+        ),
     }
 }

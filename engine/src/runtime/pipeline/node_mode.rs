@@ -9,7 +9,7 @@ use super::ingress::Ingress;
 use super::messages::{Envelope, Executed, SystemInput};
 use super::metrics::LaneClocks;
 use super::metrics::{HelperClock, StageClock, StageMetrics};
-use super::monitor::{StageSeries, run_monitor};
+use super::monitor::{LatestPoints, StageSeries, run_monitor};
 use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
 use super::queue::{BatchSender, batch_queue};
 use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
@@ -155,6 +155,8 @@ pub struct NodeUnderTest {
     counters: Arc<NodeCounters>,
     events: Arc<Mutex<Vec<TxEvent>>>,
     probes: Arc<Vec<StageProbe>>,
+    /// The monitor's newest one-second point per stage (for live views).
+    latest: LatestPoints,
     committee_metrics: Arc<StageMetrics>,
     committee_validators: usize,
     me: ValidatorId,
@@ -397,7 +399,9 @@ impl NodeUnderTest {
             (Peers::Committee { .. }, None) => return Err(PipelineError::Config("committee not built".into())),
         };
         let (pr, s) = (probes.clone(), stop.clone());
-        let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s))?;
+        let latest: LatestPoints = Arc::new(Mutex::new(vec![None; probes.len()]));
+        let l = latest.clone();
+        let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s, l))?;
         tracing::info!(stages = probes.len(), validators = n, "node under test started");
 
         Ok(NodeUnderTest {
@@ -408,6 +412,7 @@ impl NodeUnderTest {
             counters,
             events,
             probes,
+            latest,
             committee_metrics,
             committee_validators: n - 1,
             me,
@@ -450,6 +455,7 @@ impl NodeUnderTest {
     /// Live per-stage counters (for progress bars and queue-growth checks).
     pub fn snapshot(&self) -> PipelineSnapshot {
         let load = self.load_metrics.counters();
+        let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
         PipelineSnapshot {
             elapsed_s: self.elapsed().as_secs_f64(),
             txs_submitted: self.submitted.load(Relaxed),
@@ -460,10 +466,12 @@ impl NodeUnderTest {
             stages: self
                 .probes
                 .iter()
-                .map(|p| StageLive {
+                .zip(latest)
+                .map(|(p, last_second)| StageLive {
                     name: p.kind.name().to_string(),
                     counters: p.metrics.counters(),
                     queue_depth: p.depth(),
+                    last_second,
                 })
                 .collect(),
             committee: self.committee_metrics.counters(),

@@ -144,6 +144,7 @@ impl<'a> NodeProbe<'a> {
                     stages: snap.stages.iter().map(|st| (st.name.clone(), clocks(&st.counters))).collect(),
                 });
             }
+            crate::live::observe(s, || node.snapshot());
             draw(s);
         };
         let measured = measure_rate(&node, load, plan, config.workload.invalid.total(), &mut progress);
