@@ -94,6 +94,21 @@ fn history_add_then_show_round_trips_and_gates() {
 }
 
 #[test]
+fn results_without_headline_metrics_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("h.jsonl");
+    let mut plan: Value = serde_json::from_slice(&std::fs::read(fixture()).unwrap()).unwrap();
+    plan["kind"] = "plan".into();
+    plan["metrics"] = serde_json::json!({});
+    let path = dir.path().join("plan-1.json");
+    std::fs::write(&path, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let add = hsbench(&["history", "add", path.to_str().unwrap(), "--file", file.to_str().unwrap()]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    assert!(text(&add.stdout).contains("skipped plan-1.json (kind plan: no headline metrics to follow)"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "");
+}
+
+#[test]
 fn history_show_without_a_file_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.jsonl");

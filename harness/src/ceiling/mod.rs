@@ -173,7 +173,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         deadline: Some(t0 + budget.saturating_sub(confirm_cost)),
     };
     println!();
-    println!("{}", rate_header());
+    crate::live::println(rate_header());
     let mut print_point = |p: &CurvePoint| {
         let verdict = if p.pass { "pass".to_string() } else { format!("FAIL: {}", p.failures.join("; ")) };
         let verdict = mark_harness_bound(&p.result, verdict);

@@ -20,7 +20,8 @@ pub struct HistoryArgs {
 /// The actions of `hsbench history`.
 #[derive(Debug, clap::Subcommand)]
 pub enum HistoryAction {
-    /// Append one line per result (fingerprint's machine class and config hash, git commit, headline metrics).
+    /// Append one line per result (fingerprint's machine class and config hash, git commit, headline metrics);
+    /// results without headline metrics (plans) are skipped, saying so.
     Add {
         /// Result files (JSON) or folders of them.
         #[arg(value_name = "RESULT", required = true)]
@@ -67,8 +68,11 @@ pub fn execute(args: HistoryArgs) -> anyhow::Result<()> {
     match args.action {
         HistoryAction::Add { results, file } => {
             let docs = read::load_all(&results).map_err(ConfigError::from)?;
-            let entries: Vec<Entry> =
-                docs.iter().map(Entry::of).collect::<Result<_, _>>().map_err(ConfigError::from)?;
+            let all: Vec<Entry> = docs.iter().map(Entry::of).collect::<Result<_, _>>().map_err(ConfigError::from)?;
+            let (entries, skipped): (Vec<Entry>, Vec<Entry>) = all.into_iter().partition(|e| !e.metrics.is_empty());
+            for e in &skipped {
+                println!("history: skipped {} (kind {}: no headline metrics to follow)", e.file, e.label());
+            }
             history::append(&file, &entries)?;
             for e in &entries {
                 println!("history: added {} ({}, {}) to {}", e.file, e.commit_label(), e.label(), file.display());
