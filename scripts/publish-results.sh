@@ -70,4 +70,4 @@ for target in 100000 1000000; do
 done
 # `report` reads result files or folders holding them (not folders of folders): every run's folder by name.
 "$HS" report "$OUT"/ceiling-*/ "$OUT"/plan-*/ --out "$OUT/report"
-echo "publish-results: done — $OUT (report: $OUT/report/report.md)"
+echo "publish-results: done — $OUT (report: $OUT/report/report.md; in a browser: $OUT/report/index.html)"

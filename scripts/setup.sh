@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system dependencies hsbench needs beyond the Rust toolchain:
 #   - lavapipe (Mesa's CPU Vulkan driver) + the Vulkan loader, so the wgpu kernels run without a GPU;
-#   - vulkan-tools (vulkaninfo) to check the driver.
+#   - vulkan-tools (vulkaninfo) to check the driver;
+#   - iproute2 + nftables for the network-namespace partition tests;
+#   - chromium for the HTML report's browser test (harness/tests/report_html.rs, headless), tmux for the live
+#     view's terminal test (harness/tests/live_tmux.rs).
 #
 # On Debian 12 (bookworm) Mesa comes from bookworm-backports (25.x): bookworm's own Mesa 22.3 miscompiles
 # big WGSL kernels on lavapipe (see shared/FIELD-NOTES.md, "wgpu 30 on lavapipe"). Elsewhere the
@@ -15,9 +18,12 @@
 set -euo pipefail
 
 MIN_MESA_MAJOR=24
-PACKAGES=(mesa-vulkan-drivers libvulkan1 vulkan-tools iproute2 nftables)
+PACKAGES=(mesa-vulkan-drivers libvulkan1 vulkan-tools iproute2 nftables chromium tmux)
 # iproute2 + nftables: the network-namespace partitions of the wire tests (ip netns, veth, bridge; nft rules).
 NET_PACKAGES=(iproute2 nftables)
+# chromium: renders the HTML report in the test suite (headless, no display needed); tmux: a terminal for the
+# live view's test.
+TEST_PACKAGES=(chromium tmux)
 BACKPORTS_FILE=/etc/apt/sources.list.d/backports.sources
 DEBIAN_SOURCES=/etc/apt/sources.list.d/debian.sources
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -60,7 +66,7 @@ all_installed() {
         [[ -n "$(pkg_version mesa-vulkan-drivers)" ]] || return 1
     fi
     local p
-    for p in libvulkan1 vulkan-tools "${NET_PACKAGES[@]}"; do
+    for p in libvulkan1 vulkan-tools "${NET_PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do
         [[ -n "$(pkg_version "$p")" ]] || return 1
     done
 }
@@ -154,6 +160,16 @@ if ((${#missing_net[@]})); then
     log "installing ${missing_net[*]}"
     "${SUDO[@]}" "${APT_INSTALL[@]}" "${missing_net[@]}" ||
         give_up "installing ${missing_net[*]} failed (the network-namespace partition tests need them)."
+fi
+
+missing_test=()
+for p in "${TEST_PACKAGES[@]}"; do
+    [[ -n "$(pkg_version "$p")" ]] || missing_test+=("$p")
+done
+if ((${#missing_test[@]})); then
+    log "installing ${missing_test[*]}"
+    "${SUDO[@]}" "${APT_INSTALL[@]}" "${missing_test[@]}" ||
+        give_up "installing ${missing_test[*]} failed (the HTML report's and the live view's tests need them)."
 fi
 
 if ! mesa_ok; then

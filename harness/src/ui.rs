@@ -15,10 +15,11 @@ pub struct Ui {
 }
 
 impl Ui {
-    /// Bars unless `quiet` or either stream is not a terminal; notes always.
+    /// Bars unless `quiet`, either stream is not a terminal, or a live view covers it; notes always.
     pub fn detect(quiet: bool) -> Self {
         use std::io::IsTerminal;
-        Ui { progress: !quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal(), log: true }
+        let terminals = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+        Ui { progress: !quiet && terminals && !crate::live::is_active(), log: true }
     }
 }
 

@@ -88,6 +88,8 @@ pub struct CeilingRun<'a> {
     pub out: &'a Path,
     /// No progress bars.
     pub quiet: bool,
+    /// Show the live view during the search (`--live`).
+    pub live: bool,
     /// Wall-clock budget (minutes): bisection stops early so that the confirmation runs still fit.
     pub budget_minutes: f64,
     /// When the command started (Unix seconds).
@@ -131,8 +133,12 @@ impl RateProbe for Probe<'_> {
 /// Runs the ceiling search of a validated `config`: the raw bound, the search, the result file and the summary.
 pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let CeilingRun { origin, cache, out, quiet, budget_minutes, started_unix_s, wire } = run;
+    let CeilingRun { origin, cache, out, quiet, live, budget_minutes, started_unix_s, wire } = run;
+    if live && wire {
+        anyhow::bail!("--live shows the pipeline of this process; with --wire the node under test runs in another one");
+    }
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
+    let live = if live { crate::live::Session::start("ceiling") } else { None };
     let ui = Ui::detect(quiet);
     let (c, k) = (&config.cluster, &config.ceiling);
     let (core_map, layout_warnings) = config
@@ -218,13 +224,15 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         deadline: Some(t0 + budget.saturating_sub(confirm_cost)),
     };
     println!();
-    println!("{}", rate_header());
+    crate::live::println(rate_header());
     let mut print_point = |p: &CurvePoint| {
         let verdict = if p.pass { "pass".to_string() } else { format!("FAIL: {}", p.failures.join("; ")) };
         let verdict = mark_harness_bound(&p.result, verdict);
-        println!("{}", rate_row(phase_name(p.phase), &p.result, &verdict));
+        crate::live::println(rate_row(phase_name(p.phase), &p.result, &verdict));
     };
-    let outcome = search::search(&mut probe, &settings, &config.slo, &mut print_point)?;
+    let outcome = search::search(&mut probe, &settings, &config.slo, &mut print_point);
+    drop(live);
+    let outcome = outcome?;
     let last_confirm = outcome.curve.iter().rev().find(|p| p.phase == SearchPhase::Confirm).map(|p| p.result.clone());
     let ceiling_to_bound = raw_bound
         .as_ref()

@@ -166,8 +166,31 @@ pub fn search(
     let mut notes = Vec::new();
     // Some(pass), or None when the probe failed with the committee saturated (the search stops).
     let mut run = |phase: SearchPhase, rate: f64, duration: Duration, curve: &mut Vec<CurvePoint>| {
-        let result = probe.probe(rate, duration)?;
+        tracing::info!(phase = ?phase, rate_tps = rate, duration_s = duration.as_secs_f64(), "probe started");
+        crate::live::doing(
+            1,
+            format!(
+                "probe: {} at {} tx/s for {:.0} s",
+                format!("{phase:?}").to_lowercase(),
+                crate::report::num::thousands(rate),
+                duration.as_secs_f64()
+            ),
+        );
+        let result = probe.probe(rate, duration).inspect_err(|e| {
+            tracing::error!(phase = ?phase, rate_tps = rate, error = %e, "probe failed to run");
+        })?;
         let failures = result.slo_failures(slo);
+        tracing::info!(
+            phase = ?phase,
+            rate_tps = rate,
+            pass = failures.is_empty(),
+            committed_tps = result.tx.committed_tps,
+            p99_ms = result.tx.latency_us.p99 as f64 / 1e3,
+            bottleneck = %result.bottleneck,
+            harness_bound = result.harness_bound.as_deref().unwrap_or(""),
+            failures = %failures.join("; "),
+            "probe ended"
+        );
         let point = CurvePoint { phase, rate_tps: rate, pass: failures.is_empty(), failures, result };
         on_point(&point);
         let verdict = if !point.pass && point.result.harness_bound.is_some() { None } else { Some(point.pass) };

@@ -40,6 +40,7 @@ pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
         cache: &args.node.cache,
         out: &args.out,
         quiet: args.node.quiet,
+        live: args.node.live,
         budget_minutes: args.budget_minutes,
         started_unix_s,
         wire: args.wire,

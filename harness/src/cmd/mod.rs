@@ -9,6 +9,7 @@ pub mod committee;
 pub mod compare;
 pub mod crypto;
 pub mod devices;
+pub mod history;
 pub mod node;
 mod node_args;
 pub mod plan;
@@ -19,6 +20,7 @@ pub mod verify;
 
 use crate::config::ConfigError;
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
 /// Exit code of a configuration error (unknown key, bad value, unreadable file) — the same as clap's usage
 /// errors.
@@ -31,6 +33,11 @@ pub const EXIT_FAILURE: u8 = 1;
 #[derive(Debug, Parser)]
 #[command(name = "hsbench", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Also write structured logs to FILE as JSON lines (time, level, target, fields, thread), `info` and above
+    /// unless RUST_LOG says otherwise; a result file written by the run names it in `log_file`. RUST_LOG also
+    /// filters what stderr shows (default: warnings and errors).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_json: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -52,8 +59,9 @@ pub enum Command {
     /// Sweep backend × batch size × crypto operation; table, CPU/GPU crossover, JSON.
     Crypto(crypto::CryptoArgs),
     /// Turn result files into a report folder: report.md (summary, methodology, fingerprints, effective
-    /// configuration, one section per file) and SVG figures (latency–throughput, stage busy %, latency
-    /// percentiles, CPU/GPU crypto scaling, tune ranking).
+    /// configuration, one section per file), SVG figures (latency–throughput, stage busy %, latency
+    /// percentiles, CPU/GPU crypto scaling, tune ranking; exact values on hover) and index.html, the same
+    /// report as one self-contained page.
     Report(report::ReportArgs),
     /// Capacity plan: cores per stage (and GPUs for signature verification) needed for a target tx/s, from the
     /// measured per-stage cost per transaction of a ceiling or node-mode result.
@@ -61,6 +69,9 @@ pub enum Command {
     /// Regression gate between two result files (or folders): ratios of throughput and latency metrics, a
     /// Markdown table, exit code 1 when a metric falls below --fail-below.
     Compare(compare::CompareArgs),
+    /// Benchmark history: `add` appends result files' headline metrics to results/history.jsonl; `show` prints
+    /// and plots one machine class and configuration over commits, judged like `compare`.
+    History(history::HistoryArgs),
     /// Search thread layouts (core map, sigverify cores, batch size, backend) for the highest node ceiling
     /// within a time budget; print the ranking and write the best as a ready-to-use TOML.
     Tune(tune::TuneArgs),
@@ -87,6 +98,7 @@ impl Command {
             Command::Report(args) => report::execute(args),
             Command::Plan(args) => plan::execute(args),
             Command::Compare(args) => compare::execute(args),
+            Command::History(args) => history::execute(args),
             Command::Tune(args) => tune::execute(args),
             Command::Node(args) => node::execute(args),
             Command::Cluster(args) => cluster::execute(args),

@@ -19,6 +19,11 @@ pub struct NodeArgs {
     /// No progress bars (they are also off when stdout or stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
+    /// A live terminal view while it measures: per-stage busy %, queue depth, back-pressure stalls, committed
+    /// tx/s and p99 of the last second, generator lag, the current probe; q or Ctrl-C quits. Without a terminal
+    /// on stdout it falls back to the progress bar.
+    #[arg(long)]
+    pub live: bool,
 }
 
 impl NodeArgs {

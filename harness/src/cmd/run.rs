@@ -58,6 +58,11 @@ pub struct RunArgs {
     /// includes the network stage's. Writes a `mode: "node-wire"` result.
     #[arg(long)]
     pub wire: bool,
+    /// Node mode only: a live terminal view while it measures (per-stage busy %, queue depth, back-pressure
+    /// stalls, committed tx/s and p99 of the last second, generator lag); q or Ctrl-C quits. Without a terminal
+    /// on stdout it falls back to the progress bar.
+    #[arg(long)]
+    pub live: bool,
 }
 
 /// What `hsbench run` runs.
@@ -122,13 +127,21 @@ pub(super) fn effective_config(path: Option<&std::path::Path>, o: &Overrides) ->
 pub fn execute(args: RunArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
     let (config, origin) = args.load.effective_config(None)?;
+    let usage = |key: &'static str, message: &str| -> anyhow::Result<()> {
+        Err(crate::config::ConfigError::Invalid { origin: "command line".into(), key, message: message.into() }.into())
+    };
     match args.mode {
-        Mode::Cluster if args.wire => {
-            anyhow::bail!(
-                "--wire is node mode over the wire: give --mode node (validators as processes: hsbench cluster)"
-            )
+        Mode::Cluster if args.live => {
+            usage("--live", "the live view shows node mode's pipeline: use it with --mode node")
         }
+        Mode::Cluster if args.wire => usage(
+            "--wire",
+            "--wire is node mode over the wire: give --mode node (validators as processes: hsbench cluster)",
+        ),
         Mode::Cluster => run::cluster::execute(&config, origin, &args.load.out, args.load.quiet, started_unix_s),
+        Mode::Node if args.wire && args.live => {
+            usage("--live", "the live view shows this process's pipeline; with --wire the node runs in another one")
+        }
         Mode::Node if args.wire => {
             let run = crate::wire::cluster::ClusterRun {
                 cache: args.cache,
@@ -142,8 +155,14 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
             };
             crate::wire::cluster::execute(&config, origin, &run)
         }
-        Mode::Node => {
-            run::node::command::execute(&config, origin, &args.cache, &args.load.out, args.load.quiet, started_unix_s)
-        }
+        Mode::Node => run::node::command::execute(
+            &config,
+            origin,
+            &args.cache,
+            &args.load.out,
+            args.load.quiet,
+            args.live,
+            started_unix_s,
+        ),
     }
 }

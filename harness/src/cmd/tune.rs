@@ -62,6 +62,7 @@ pub fn execute(args: TuneArgs) -> anyhow::Result<()> {
         origin,
         cache: args.node.cache,
         quiet: args.node.quiet,
+        live: args.node.live,
         budget_minutes: args.budget_minutes,
         out: args.out,
         results: args.results,

@@ -10,8 +10,9 @@ use crate::report::num::thousands;
 use crate::result::read::{ResultDoc, ResultError};
 use crate::result::view::Metrics;
 
-/// Which way is better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which way is better (written into history lines as `"higher"` / `"lower"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Throughput-like: more is better (ratio new ÷ base).
     Higher,
@@ -19,8 +20,8 @@ pub enum Direction {
     Lower,
 }
 
-/// One comparable figure of a result.
-#[derive(Clone, Debug, PartialEq)]
+/// One comparable figure of a result (also one headline figure of a history line).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metric {
     /// Name with unit (`ceiling (tx/s)`, `p99 latency (ms)`).
     pub name: String,
@@ -47,7 +48,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn text(self) -> &'static str {
+    /// The verdict as the Markdown tables of `compare` and `history show` write it.
+    pub fn text(self) -> &'static str {
         match self {
             Verdict::NotCompared => "not compared",
             Verdict::HarnessBound => "harness-bound",
@@ -65,6 +67,11 @@ pub struct Thresholds {
     pub fail_below: f64,
     /// Ratios below this warn.
     pub warn_below: f64,
+}
+
+impl Thresholds {
+    /// The thresholds `compare` and `history show` use unless told otherwise (fail below 0.8, warn below 0.9).
+    pub const DEFAULT: Thresholds = Thresholds { fail_below: 0.8, warn_below: 0.9 };
 }
 
 /// One row of the table.

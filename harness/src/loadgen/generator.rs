@@ -117,7 +117,9 @@ pub fn run_open_loop(
             pending.push((now.saturating_sub(start), books.pending));
             // How far behind its schedule the generator is (the next unsent transaction's lateness).
             let lag = offsets.get(books.submitted as usize).map_or(Duration::ZERO, |o| now.saturating_sub(start + *o));
-            progress(&Snapshot { phase: Phase::Load, elapsed: now.saturating_sub(start), books, lag });
+            let elapsed = now.saturating_sub(start);
+            let last_second = recorder.last_second(elapsed);
+            progress(&Snapshot { phase: Phase::Load, elapsed, books, lag, last_second });
             if generator.is_finished() && now >= load_end {
                 break;
             }
@@ -129,7 +131,9 @@ pub fn run_open_loop(
             let now = node.elapsed();
             let books: Books = recorder.books();
             let lag = Duration::ZERO;
-            progress(&Snapshot { phase: Phase::Drain, elapsed: now.saturating_sub(start), books, lag });
+            let elapsed = now.saturating_sub(start);
+            let last_second = recorder.last_second(elapsed);
+            progress(&Snapshot { phase: Phase::Drain, elapsed, books, lag, last_second });
             if books.pending == 0 || now >= drain_start + plan.drain {
                 drain_s = (now - drain_start).as_secs_f64();
                 break;

@@ -1,6 +1,7 @@
 //! The transaction books of a run ([`Recorder`], [`Books`]) and the figures they give ([`TxMetrics`],
 //! [`LatencySummary`], [`GeneratorCheck`]).
 
+use super::second::{LastSecond, SecondStats};
 use super::{LATE_THRESHOLD, MAX_LATE_FRACTION, Plan};
 use hdrhistogram::Histogram;
 use hsbench_engine::mempool::RejectReason;
@@ -30,6 +31,8 @@ pub struct Snapshot {
     pub books: Books,
     /// How late the most recent submission was.
     pub lag: Duration,
+    /// The last whole second of commits (count, p99) and its length.
+    pub last_second: (SecondStats, Duration),
 }
 
 /// The transaction books: `submitted = committed + rejected + pending`.
@@ -77,6 +80,8 @@ pub struct Recorder {
     rejected_then_committed: u64,
     /// Events about transactions this run never submitted.
     foreign_events: u64,
+    /// Commits of the current second (the live view's figures).
+    second: LastSecond,
 }
 
 impl Recorder {
@@ -104,6 +109,8 @@ impl Recorder {
             (previous, TxStatus::Committed { height, success }) => {
                 record.fate = Fate::Committed { at: event.at, height, success };
                 self.books.committed += 1;
+                let us = event.at.saturating_sub(record.intended).as_micros();
+                self.second.record(u64::try_from(us).unwrap_or(u64::MAX));
                 match previous {
                     Fate::Rejected(_) => {
                         self.books.rejected -= 1;
@@ -142,6 +149,12 @@ impl Recorder {
     /// The books so far.
     pub fn books(&self) -> Books {
         self.books
+    }
+
+    /// The last whole second of commits at `now` (time since the load started) and its length; see
+    /// [`LastSecond::roll`].
+    pub fn last_second(&mut self, now: Duration) -> (SecondStats, Duration) {
+        self.second.roll(now)
     }
 
     /// The run's figures: `start` is the system time the load started at.

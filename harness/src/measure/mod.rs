@@ -8,15 +8,18 @@
 //! trimmed). The books always balance: submitted = committed + rejected + pending.
 //!
 //! The system is reached through [`SystemUnderTest`], so the bookkeeping is tested against a small fake. Time
-//! comes from a [`Pacer`] (`pacer.rs`); the books and the figures they give are in `books.rs`.
+//! comes from a [`Pacer`] (`pacer.rs`); the books and the figures they give are in `books.rs`; the last second of
+//! commits that the live view shows in `second.rs`.
 
 mod books;
 mod pacer;
+mod second;
 
 pub use books::{
     Books, GeneratorCheck, HISTOGRAM_MAX_US, LatencySummary, Phase, Recorder, Snapshot, TxMetrics, new_histogram,
 };
 pub use pacer::{Pacer, VirtualPacer, WallPacer};
+pub use second::{LastSecond, SecondStats};
 
 use crate::corpus::ScheduledTx;
 use hsbench_engine::sim::{Cluster, ClusterReport, TxEvent};
@@ -168,7 +171,8 @@ pub fn drive<S: SystemUnderTest + ?Sized>(
         for event in sut.drain_tx_events() {
             recorder.on_event(&event);
         }
-        progress(&Snapshot { phase: Phase::Load, elapsed: now - start, books: recorder.books(), lag });
+        let last_second = recorder.last_second(now - start);
+        progress(&Snapshot { phase: Phase::Load, elapsed: now - start, books: recorder.books(), lag, last_second });
         let next_due = queue.peek().map(|s| start + s.offset);
         if next_due.is_none() && now >= load_end {
             break;
@@ -189,7 +193,8 @@ pub fn drive<S: SystemUnderTest + ?Sized>(
         for event in sut.drain_tx_events() {
             recorder.on_event(&event);
         }
-        progress(&Snapshot { phase: Phase::Drain, elapsed: now - start, books: recorder.books(), lag });
+        let last_second = recorder.last_second(now - start);
+        progress(&Snapshot { phase: Phase::Drain, elapsed: now - start, books: recorder.books(), lag, last_second });
         if recorder.books().pending == 0 || now >= drain_end {
             let report = sut.report();
             if same_root_same_height(&report) || now >= drain_end {

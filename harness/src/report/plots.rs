@@ -2,9 +2,12 @@
 //!
 //! plotters is built without its font stack (`default-features = false`, no `ttf`): text is placed with a size
 //! estimate and written as SVG `<text>` that the viewer renders with its own sans-serif font, so no system fonts
-//! (and no font-kit / freetype) are needed. Every figure has a title, axis labels with units and a legend.
+//! (and no font-kit / freetype) are needed. Every figure has a title, axis labels with units and a legend, an SVG
+//! `<title>` with the exact values on each data point (shown on hover) and the same values as a table
+//! ([`Plot::values`]).
 
-use crate::report::num::{short, thousands};
+use crate::report::figure::{Hover, Plot, Values, with_hovers};
+use crate::report::num::{ms, short, thousands};
 use crate::result::view::{CryptoCellView, CurvePointView, LatencySpectrum, StageCost, TuneRank};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,36 +23,45 @@ pub struct PlotError {
     pub message: String,
 }
 
-type Drawn = Result<(), Box<dyn std::error::Error>>;
+/// What a drawing closure returns.
+pub(crate) type Drawn = Result<(), Box<dyn std::error::Error>>;
 
 const SIZE: (u32, u32) = (960, 560);
-const FONT: &str = "sans-serif";
-const BLUE_: RGBColor = RGBColor(31, 119, 180);
-const ORANGE: RGBColor = RGBColor(255, 127, 14);
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const BLUE_: RGBColor = RGBColor(31, 119, 180);
+pub(crate) const ORANGE: RGBColor = RGBColor(255, 127, 14);
 const GREEN_: RGBColor = RGBColor(44, 160, 44);
-const RED_: RGBColor = RGBColor(214, 39, 40);
-const GREY: RGBColor = RGBColor(127, 127, 127);
+pub(crate) const RED_: RGBColor = RGBColor(214, 39, 40);
+pub(crate) const GREY: RGBColor = RGBColor(127, 127, 127);
 const PALETTE: [RGBColor; 6] = [BLUE_, ORANGE, GREEN_, RED_, RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
 
-fn render(
+/// Draws one figure: `draw` paints the chart and lists its hover points; they are added on top of the SVG.
+pub(crate) fn render(
     figure: &'static str,
-    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Drawn,
-) -> Result<String, PlotError> {
+    values: Values,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>, &mut Vec<Hover>) -> Drawn,
+) -> Result<Plot, PlotError> {
     let mut svg = String::new();
+    let mut hovers = Vec::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         let drawn = root
             .fill(&WHITE)
             .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)
-            .and_then(|()| draw(&root))
+            .and_then(|()| draw(&root, &mut hovers))
             .and_then(|()| root.present().map_err(|e| Box::new(e) as Box<dyn std::error::Error>));
         drawn.map_err(|e| PlotError { figure, message: e.to_string() })?;
     }
-    Ok(svg)
+    Ok(Plot { svg: with_hovers(svg, &hovers), values })
+}
+
+/// Column headers from string literals.
+pub(crate) fn header(names: &[&str]) -> Vec<String> {
+    names.iter().map(|h| h.to_string()).collect()
 }
 
 /// The legend every single-axis figure uses: framed, semi-opaque, 13 px text, at `position`.
-fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> Drawn
+pub(crate) fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> Drawn
 where
     DB: DrawingBackend + 'a,
     DB::ErrorType: 'static,
@@ -65,11 +77,13 @@ where
     Ok(())
 }
 
-fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+/// A legend entry drawn as a short line.
+pub(crate) fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
 }
 
-fn legend_box(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+/// A legend entry drawn as a filled box.
+pub(crate) fn legend_box(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
     move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
 }
 
@@ -80,13 +94,38 @@ pub fn latency_throughput(
     curve: &[CurvePointView],
     ceiling_tps: Option<f64>,
     slo_p99_ms: Option<f64>,
-) -> Result<String, PlotError> {
+) -> Result<Plot, PlotError> {
     let mut points: Vec<&CurvePointView> = curve.iter().collect();
     points.sort_by(|a, b| a.offered_tps.total_cmp(&b.offered_tps));
+    let row = |p: &CurvePointView| {
+        vec![
+            p.phase.clone(),
+            thousands(p.offered_tps),
+            thousands(p.committed_tps),
+            ms(p.latency.p50_us),
+            ms(p.latency.p99_us),
+            if p.pass { "pass" } else { "fail" }.to_string(),
+        ]
+    };
+    let hover_text = |p: &CurvePointView| {
+        format!(
+            "{} probe: offered {} tx/s, committed {} tx/s, p50 {} ms, p99 {} ms, {}",
+            p.phase,
+            thousands(p.offered_tps),
+            thousands(p.committed_tps),
+            ms(p.latency.p50_us),
+            ms(p.latency.p99_us),
+            if p.pass { "met the SLO" } else { "failed the SLO" }
+        )
+    };
+    let values = Values {
+        header: header(&["phase", "offered (tx/s)", "committed (tx/s)", "p50 (ms)", "p99 (ms)", "SLO"]),
+        rows: points.iter().map(|p| row(p)).collect(),
+    };
     let x_max = points.iter().map(|p| p.offered_tps.max(p.committed_tps)).fold(1.0, f64::max) * 1.08;
     let p99_max =
         points.iter().map(|p| p.latency.p99_us / 1e3).fold(slo_p99_ms.unwrap_or(1.0), f64::max).max(1.0) * 1.15;
-    render("latency–throughput", |root| {
+    render("latency–throughput", values, |root, hovers| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(16)
@@ -158,6 +197,12 @@ pub fn latency_throughput(
                 .label(format!("SLO: p99 ≤ {} ms (right axis)", thousands(slo)))
                 .legend(legend_line(RED_));
         }
+        for p in &points {
+            let text = hover_text(p);
+            hovers.push(Hover { at: chart.backend_coord(&(p.offered_tps, p.committed_tps)), text: text.clone() });
+            let p99 = (p.offered_tps, p.latency.p99_us / 1e3);
+            hovers.push(Hover { at: chart.borrow_secondary().backend_coord(&p99), text });
+        }
         if let Some(c) = ceiling_tps {
             chart
                 .draw_series(DashedLineSeries::new(vec![(c, 0.0), (c, x_max)], 8, 5, GREEN_.stroke_width(2)))?
@@ -180,7 +225,7 @@ pub fn stage_busy(
     stages: &[StageCost],
     bottleneck: &str,
     committee_busy_pct: Option<f64>,
-) -> Result<String, PlotError> {
+) -> Result<Plot, PlotError> {
     let mut names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
     let mut busy: Vec<f64> = stages.iter().map(|s| s.busy_pct).collect();
     if let Some(c) = committee_busy_pct {
@@ -189,7 +234,31 @@ pub fn stage_busy(
     }
     let n = names.len();
     let y_max = busy.iter().copied().fold(100.0, f64::max);
-    render("stage busy", |root| {
+    let mut rows: Vec<Vec<String>> = stages
+        .iter()
+        .map(|s| {
+            let role = if s.name == bottleneck { "bottleneck" } else { "stage" };
+            vec![
+                s.name.clone(),
+                role.to_string(),
+                format!("{:.1}", s.busy_pct),
+                format!("{:.2}", s.cost_ns_per_tx / 1e3),
+            ]
+        })
+        .collect();
+    if let Some(c) = committee_busy_pct {
+        rows.push(vec!["committee (synthetic)".into(), "not the node's".into(), format!("{c:.1}"), "—".into()]);
+    }
+    let values = Values { header: header(&["stage", "role", "busy (%)", "cost (µs/tx)"]), rows };
+    let hover_texts: Vec<String> = values
+        .rows
+        .iter()
+        .map(|r| match r[3].as_str() {
+            "—" => format!("{}: busy {} % ({})", r[0], r[2], r[1]),
+            cost => format!("{} ({}): busy {} %, {cost} µs/tx", r[0], r[1], r[2]),
+        })
+        .collect();
+    render("stage busy", values, |root, hovers| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(16)
@@ -238,6 +307,10 @@ pub fn stage_busy(
                 TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom)),
             )
         }))?;
+        for (i, text) in hover_texts.iter().enumerate() {
+            let at = chart.backend_coord(&(SegmentValue::CenterOf(i as i32), busy[i]));
+            hovers.push(Hover { at, text: text.clone() });
+        }
         if let Some(c) = committee_busy_pct {
             chart.draw_series(std::iter::once(Text::new(
                 format!("{c:.1} %"),
@@ -250,8 +323,18 @@ pub fn stage_busy(
 }
 
 /// Latency percentile spectrum (p50 … max, ms), corrected and, when recorded, uncorrected, with the SLO line.
-pub fn latency_spectrum(title: &str, spectrum: &LatencySpectrum, slo_p99_ms: Option<f64>) -> Result<String, PlotError> {
+pub fn latency_spectrum(title: &str, spectrum: &LatencySpectrum, slo_p99_ms: Option<f64>) -> Result<Plot, PlotError> {
     let corrected = spectrum.corrected.points();
+    let uncorrected = spectrum.uncorrected.as_ref().map(|u| u.points());
+    let rows: Vec<Vec<String>> = corrected
+        .iter()
+        .enumerate()
+        .map(|(i, (label, us))| {
+            let unc = uncorrected.as_ref().and_then(|u| u.get(i)).map_or_else(|| "—".to_string(), |(_, v)| ms(*v));
+            vec![label.to_string(), ms(*us), unc]
+        })
+        .collect();
+    let values = Values { header: header(&["percentile", "corrected (ms)", "uncorrected (ms)"]), rows };
     let labels: Vec<&str> = corrected.iter().map(|(l, _)| *l).collect();
     let mut y_max = corrected.iter().map(|(_, us)| us / 1e3).fold(slo_p99_ms.unwrap_or(0.0), f64::max);
     if let Some(u) = &spectrum.uncorrected {
@@ -259,7 +342,7 @@ pub fn latency_spectrum(title: &str, spectrum: &LatencySpectrum, slo_p99_ms: Opt
     }
     let y_max = y_max.max(1.0) * 1.12;
     let n = labels.len() as i32;
-    render("latency spectrum", |root| {
+    render("latency spectrum", values, |root, hovers| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(16)
@@ -296,8 +379,16 @@ pub fn latency_spectrum(title: &str, spectrum: &LatencySpectrum, slo_p99_ms: Opt
                 TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom)),
             )
         }))?;
+        for (i, (label, us)) in corrected.iter().enumerate() {
+            let text = format!("{label}: {} ms (corrected)", ms(*us));
+            hovers.push(Hover { at: chart.backend_coord(&at(i, *us)), text });
+        }
         if let Some(u) = &spectrum.uncorrected {
             let pts = u.points();
+            for (i, (label, us)) in pts.iter().enumerate() {
+                let text = format!("{label}: {} ms (uncorrected)", ms(*us));
+                hovers.push(Hover { at: chart.backend_coord(&at(i, *us)), text });
+            }
             chart
                 .draw_series(DashedLineSeries::new(
                     pts.iter().enumerate().map(|(i, (_, us))| at(i, *us)).collect::<Vec<_>>(),
@@ -328,7 +419,7 @@ pub fn latency_spectrum(title: &str, spectrum: &LatencySpectrum, slo_p99_ms: Opt
 }
 
 /// Items/s by batch size (log axis) per backend for one crypto operation, with the CPU/GPU crossover marked.
-pub fn crypto_scaling(title: &str, cells: &[CryptoCellView], crossover: Option<u64>) -> Result<String, PlotError> {
+pub fn crypto_scaling(title: &str, cells: &[CryptoCellView], crossover: Option<u64>) -> Result<Plot, PlotError> {
     let measured: Vec<&CryptoCellView> = cells.iter().filter(|c| c.items_per_s.is_some()).collect();
     let mut backends: Vec<&str> = Vec::new();
     for c in &measured {
@@ -340,7 +431,13 @@ pub fn crypto_scaling(title: &str, cells: &[CryptoCellView], crossover: Option<u
     let b_max = measured.iter().map(|c| c.batch.max(1) as f64).fold(1.0, f64::max);
     let (b_min, b_max) = if b_min.is_finite() && b_min < b_max { (b_min, b_max) } else { (1.0, b_max.max(1.0) * 4.0) };
     let y_max = measured.iter().filter_map(|c| c.items_per_s).fold(1.0, f64::max) * 1.12;
-    render("crypto scaling", |root| {
+    let cv = |c: &CryptoCellView| c.cv.map_or_else(|| "—".to_string(), |v| format!("{:.1} %", v * 100.0));
+    let rows: Vec<Vec<String>> = measured
+        .iter()
+        .map(|c| vec![c.backend.clone(), thousands(c.batch as f64), thousands(c.items_per_s.unwrap_or(0.0)), cv(c)])
+        .collect();
+    let values = Values { header: header(&["backend", "batch", "items/s", "CV"]), rows };
+    render("crypto scaling", values, |root, hovers| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(16)
@@ -362,6 +459,10 @@ pub fn crypto_scaling(title: &str, cells: &[CryptoCellView], crossover: Option<u
                 .filter_map(|c| c.items_per_s.map(|r| (c.batch.max(1) as f64, r)))
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for p in &pts {
+                let text = format!("{backend}, batch {}: {} items/s", thousands(p.0), thousands(p.1));
+                hovers.push(Hover { at: chart.backend_coord(p), text });
+            }
             chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
             chart.draw_series(LineSeries::new(pts, color.stroke_width(2)))?.label(*backend).legend(legend_line(color));
         }
@@ -377,13 +478,26 @@ pub fn crypto_scaling(title: &str, cells: &[CryptoCellView], crossover: Option<u
 }
 
 /// A tune result's ranking: ceiling per configuration, best on top, each bar labelled with its bottleneck.
-pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<String, PlotError> {
+pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<Plot, PlotError> {
     let mut ranks: Vec<&TuneRank> = ranking.iter().collect();
     ranks.sort_by(|a, b| b.ceiling_tps.unwrap_or(0.0).total_cmp(&a.ceiling_tps.unwrap_or(0.0)));
     let n = ranks.len() as i32;
     let x_max = ranks.iter().filter_map(|r| r.ceiling_tps).fold(1.0, f64::max) * 1.3;
     let longest = ranks.iter().map(|r| r.label.chars().count()).max().unwrap_or(8) as u32;
-    render("tune ranking", |root| {
+    let rows: Vec<Vec<String>> = ranks
+        .iter()
+        .map(|r| {
+            vec![
+                format!("{}{}", r.label, if r.is_default { " (as given)" } else { "" }),
+                r.ceiling_tps.map_or_else(|| "none".to_string(), thousands),
+                if r.bottleneck.is_empty() { "—".to_string() } else { r.bottleneck.clone() },
+            ]
+        })
+        .collect();
+    let values = Values { header: header(&["configuration", "ceiling (tx/s)", "bottleneck"]), rows };
+    let hover_texts: Vec<String> =
+        values.rows.iter().map(|r| format!("{}: ceiling {} tx/s, bottleneck {}", r[0], r[1], r[2])).collect();
+    render("tune ranking", values, |root, hovers| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(16)
@@ -423,6 +537,10 @@ pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<String, PlotErr
                 .label(format!("{legend}: ceiling (bottleneck stage beside the bar)"))
                 .legend(legend_box(color));
         }
+        for (i, r) in ranks.iter().enumerate() {
+            let at = chart.backend_coord(&(r.ceiling_tps.unwrap_or(0.0), SegmentValue::CenterOf(row(i))));
+            hovers.push(Hover { at, text: hover_texts[i].clone() });
+        }
         chart.draw_series(ranks.iter().enumerate().map(|(i, r)| {
             let text = match r.ceiling_tps {
                 Some(c) => {
@@ -445,10 +563,14 @@ mod tests {
     use super::*;
     use crate::result::view::Percentiles;
 
-    fn valid(svg: Result<String, PlotError>) -> String {
-        let svg = svg.unwrap();
-        roxmltree::Document::parse(&svg).unwrap();
-        svg
+    fn valid(plot: Result<Plot, PlotError>) -> String {
+        let plot = plot.unwrap();
+        let doc = roxmltree::Document::parse(&plot.svg).unwrap();
+        // Every drawn point or bar has a hover title, and a row in the values table.
+        let titles = doc.descendants().filter(|n| n.has_tag_name("title")).count();
+        assert!(titles >= plot.values.rows.len(), "{titles} titles for {} rows", plot.values.rows.len());
+        assert!(plot.values.rows.iter().all(|r| r.len() == plot.values.header.len()));
+        plot.svg
     }
 
     /// Degenerate inputs (one point, zeros, no ceiling, one backend, an empty ranking) still draw valid SVG.

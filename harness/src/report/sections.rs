@@ -2,19 +2,12 @@
 //! kind supports (or a sentence saying why a figure is missing).
 
 use crate::report::ReportError;
+pub use crate::report::figure::Figure;
+use crate::report::figure::Plot;
 use crate::report::num::{ms, pct, thousands};
 use crate::report::plots;
 use crate::result::read::{ResultDoc, ResultError};
 use crate::result::view::Metrics;
-
-/// A figure to write next to report.md.
-#[derive(Clone, Debug)]
-pub struct Figure {
-    /// File name inside the report folder.
-    pub file_name: String,
-    /// The SVG text.
-    pub svg: String,
-}
 
 /// The summary-table row of one result: file, kind, headline, p50 / p99, repeats, CV, bottleneck, machine.
 pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
@@ -108,7 +101,7 @@ pub fn summary_row(doc: &ResultDoc) -> Result<Vec<String>, ResultError> {
         f.repeats.to_string(),
         cv,
         bottleneck,
-        format!("{} × {}", f.cores, f.cpu_model),
+        f.machine(),
     ])
 }
 
@@ -119,9 +112,11 @@ fn slug(doc: &ResultDoc, index: usize) -> String {
     format!("{:02}-{clean}", index + 1)
 }
 
-fn embed(out: &mut String, figures: &mut Vec<Figure>, file_name: String, alt: &str, svg: String) {
+/// Links the figure from the section, with its values in a collapsed table below it.
+fn embed(out: &mut String, figures: &mut Vec<Figure>, file_name: String, alt: &str, plot: Plot) {
     out.push_str(&format!("![{alt}]({file_name})\n\n"));
-    figures.push(Figure { file_name, svg });
+    out.push_str(&plot.values.markdown());
+    figures.push(Figure { file_name, svg: plot.svg });
 }
 
 /// The section of one result (`index` numbers it) and its figures.
@@ -306,4 +301,42 @@ fn crypto_section(
         embed(out, figures, format!("{slug}-{op}.svg"), &alt, svg);
     }
     Ok(())
+}
+
+/// The history section: for each series of `entries` (machine class × configuration hash × kind) that one of
+/// `docs` belongs to, its table and a figure per headline metric, judged with compare's default thresholds.
+pub fn history(
+    docs: &[ResultDoc],
+    entries: &[crate::history::Entry],
+    figures: &mut Vec<Figure>,
+) -> Result<String, ReportError> {
+    use crate::history::{plot, series};
+    let t = crate::compare::Thresholds::DEFAULT;
+    let mut out = format!(
+        "Each headline metric over the history's entries for the machine class, configuration and kind of these \
+         results (oldest first), each entry judged against the one before it as `hsbench compare` would (warn below \
+         {}, fail below {}).\n\n",
+        t.warn_below, t.fail_below
+    );
+    let relevant: Vec<series::Series> = series::groups(entries)
+        .into_iter()
+        .filter(|s| {
+            docs.iter().any(|d| {
+                d.fingerprint.machine() == s.machine
+                    && d.fingerprint.config_hash == s.config_hash
+                    && d.label() == s.label
+            })
+        })
+        .collect();
+    if relevant.is_empty() {
+        out.push_str("The history holds no entry of these results' machine classes and configurations.\n\n");
+    }
+    for (k, s) in relevant.iter().enumerate() {
+        out.push_str(&format!("### {}\n\n{}\n", s.title(), s.table(t)));
+        for (file_name, p) in plot::figures(s, t, &format!("h{:02}-", k + 1))? {
+            let alt = format!("History of {}", file_name.trim_end_matches(".svg"));
+            embed(&mut out, figures, file_name, &alt, p);
+        }
+    }
+    Ok(out)
 }

@@ -143,6 +143,11 @@ impl Fingerprint {
             payload: signed(),
         }
     }
+    /// The machine class results are comparable within: core count and CPU model (`2 × AMD EPYC`).
+    pub fn machine(&self) -> String {
+        format!("{} × {}", self.cores, self.cpu_model)
+    }
+
     /// The relevant CPU flags that were on, as text (`AVX2, AVX-512F`; `none`; `unknown` when not recorded).
     pub fn cpu_flags_text(&self) -> String {
         let Some(c) = &self.cpu_flags else { return "unknown".to_string() };

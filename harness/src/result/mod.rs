@@ -32,6 +32,9 @@ pub struct ResultFile<C: Serialize, M: Serialize> {
     pub started_unix_s: u64,
     /// Where the configuration came from (a path, or the embedded default).
     pub config_origin: String,
+    /// The structured log of the run (`--log-json FILE`), when it wrote one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<String>,
     /// What produced the figures.
     pub fingerprint: Fingerprint,
     /// The effective configuration (after command-line overrides).
@@ -75,11 +78,14 @@ pub fn write_result<C: Serialize, M: Serialize>(
         mode,
         started_unix_s,
         config_origin,
+        log_file: crate::logging::json_file().map(|p| p.display().to_string()),
         fingerprint,
         config,
         metrics,
     };
-    write(out, &file)
+    let path = write(out, &file)?;
+    tracing::info!(kind, path = %path.display(), "result written");
+    Ok(path)
 }
 
 /// Writes `result` as `<dir>/<kind>-<started_unix_s>.json` (with `-2`, `-3` ... when taken), creating `dir`;
@@ -127,6 +133,7 @@ mod tests {
             mode: None,
             started_unix_s: 42,
             config_origin: "t".into(),
+            log_file: None,
             fingerprint: Fingerprint::collect("x = 1\n", 7, "cpu-batch"),
             config: serde_json::json!({"a": 1}),
             metrics: serde_json::json!({"committed_tps": 1.0}),

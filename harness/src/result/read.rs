@@ -114,6 +114,8 @@ struct Document<M> {
     started_unix_s: Option<u64>,
     #[serde(default)]
     config_origin: Option<String>,
+    #[serde(default)]
+    log_file: Option<String>,
     fingerprint: Fingerprint,
     #[serde(default)]
     config: Option<Value>,
@@ -151,6 +153,8 @@ pub struct ResultDoc {
     pub started_unix_s: u64,
     /// `config_origin`, when recorded.
     pub config_origin: Option<String>,
+    /// `log_file`: the `--log-json` file of the run, when it wrote one (results before it have none).
+    pub log_file: Option<String>,
     /// What produced the figures.
     pub fingerprint: Fingerprint,
     /// The effective configuration as written, when recorded.
@@ -226,6 +230,7 @@ impl ResultDoc {
             mode: head.mode,
             started_unix_s: head.started_unix_s.unwrap_or(0),
             config_origin: head.config_origin,
+            log_file: head.log_file,
             fingerprint: head.fingerprint,
             config: head.config,
             slo,
@@ -245,6 +250,7 @@ impl ResultDoc {
             mode: d.mode,
             started_unix_s: d.started_unix_s,
             config_origin: d.config_origin,
+            log_file: d.log_file,
             fingerprint: d.fingerprint,
             config: d.config,
             metrics: (),

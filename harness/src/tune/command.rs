@@ -22,6 +22,8 @@ pub struct TuneRequest {
     pub cache: PathBuf,
     /// No progress bars.
     pub quiet: bool,
+    /// Show the live view during the search (`--live`).
+    pub live: bool,
     /// Wall-clock budget for the whole search (minutes).
     pub budget_minutes: f64,
     /// Where the best configuration is written (TOML).
@@ -83,6 +85,7 @@ pub fn execute(config: &BenchConfig, req: TuneRequest) -> anyhow::Result<()> {
     }
     let cores = available_cores();
     let start = Candidate::of(config, &cores).map_err(|e| anyhow::anyhow!("{origin}: pipeline.cores: {e}"))?;
+    let live = if req.live { crate::live::Session::start("tune") } else { None };
     let ui = Ui::detect(req.quiet);
     println!("hsbench tune — {origin}");
     println!(
@@ -117,19 +120,23 @@ pub fn execute(config: &BenchConfig, req: TuneRequest) -> anyhow::Result<()> {
     let (mut n, mut best_so_far) = (0, 0.0);
     let outcome = tune(&mut evaluator, &start, &settings, &mut |event| match event {
         TuneEvent::Started(c) => {
-            bar.set_message(format!("candidate {}: {} · best so far {best_so_far:.0} tx/s", n + 1, c.label()));
+            let text = format!("candidate {}: {} · best so far {best_so_far:.0} tx/s", n + 1, c.label());
+            crate::live::doing(0, text.clone());
+            bar.set_message(text);
         }
         TuneEvent::Measured(c, e, best) => {
             n += 1;
             best_so_far = best;
             bar.suspend(|| {
-                println!("  {n:>3}  {}  {}", ceiling_cell(e), c.label());
+                crate::live::println(format!("  {n:>3}  {}  {}", ceiling_cell(e), c.label()));
                 if !e.failed_above.is_empty() {
-                    println!("       above it: {}", e.failed_above.join("; "));
+                    crate::live::println(format!("       above it: {}", e.failed_above.join("; ")));
                 }
             });
         }
-    })?;
+    });
+    drop(live);
+    let outcome = outcome?;
     bar.finish_and_clear();
 
     let best_config = outcome.best.candidate.apply(config);

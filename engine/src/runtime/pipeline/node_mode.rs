@@ -9,7 +9,7 @@ use super::ingress::Ingress;
 use super::messages::{Envelope, Executed, SystemInput};
 use super::metrics::LaneClocks;
 use super::metrics::{HelperClock, StageClock, StageMetrics};
-use super::monitor::{StageSeries, run_monitor};
+use super::monitor::{LatestPoints, StageSeries, run_monitor};
 use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
 use super::queue::{BatchSender, batch_queue};
 use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
@@ -154,6 +154,8 @@ pub struct NodeUnderTest {
     counters: Arc<NodeCounters>,
     events: Arc<Mutex<Vec<TxEvent>>>,
     probes: Arc<Vec<StageProbe>>,
+    /// The monitor's newest one-second point per stage (for live views).
+    latest: LatestPoints,
     committee_metrics: Arc<StageMetrics>,
     committee_validators: usize,
     me: ValidatorId,
@@ -396,7 +398,10 @@ impl NodeUnderTest {
             (Peers::Committee { .. }, None) => return Err(PipelineError::Config("committee not built".into())),
         };
         let (pr, s) = (probes.clone(), stop.clone());
-        let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s))?;
+        let latest: LatestPoints = Arc::new(Mutex::new(vec![None; probes.len()]));
+        let l = latest.clone();
+        let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s, l))?;
+        tracing::info!(stages = probes.len(), validators = n, "node under test started");
 
         Ok(NodeUnderTest {
             start,
@@ -406,6 +411,7 @@ impl NodeUnderTest {
             counters,
             events,
             probes,
+            latest,
             committee_metrics,
             committee_validators: n - 1,
             me,
@@ -457,6 +463,7 @@ impl NodeUnderTest {
     /// Live per-stage counters (for progress bars and queue-growth checks).
     pub fn snapshot(&self) -> PipelineSnapshot {
         let load = self.load_metrics.counters();
+        let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
         PipelineSnapshot {
             elapsed_s: self.elapsed().as_secs_f64(),
             txs_submitted: self.submitted.load(Relaxed),
@@ -467,10 +474,12 @@ impl NodeUnderTest {
             stages: self
                 .probes
                 .iter()
-                .map(|p| StageLive {
+                .zip(latest)
+                .map(|(p, last_second)| StageLive {
                     name: p.kind.name().to_string(),
                     counters: p.metrics.counters(),
                     queue_depth: p.depth(),
+                    last_second,
                 })
                 .collect(),
             committee: self.committee_metrics.counters(),
@@ -487,6 +496,7 @@ impl NodeUnderTest {
             std::thread::sleep(Duration::from_millis(1));
         }
         let wall = self.start.elapsed();
+        tracing::info!(wall_s = wall.as_secs_f64(), submitted, "node under test stopping");
         self.stop.store(true, Relaxed);
         let deadline = Instant::now() + JOIN_WAIT;
         let Threads { workers, node, execution, peers, monitor } = self.threads;

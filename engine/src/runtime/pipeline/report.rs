@@ -141,6 +141,8 @@ pub struct StageLive {
     pub counters: StageCounters,
     /// Input queue depth now (batches).
     pub queue_depth: u64,
+    /// The newest one-second point of its series (busy %, items, stalls, deepest queue), once a second passed.
+    pub last_second: Option<StageSample>,
 }
 
 /// Live counters of a running pipeline (progress bars, queue-growth checks).

@@ -98,8 +98,10 @@ pub fn core_shares(cores: &[usize], processes: usize) -> Vec<Vec<usize>> {
 /// Warnings collected from every thread (failed pins, stuck stages) for the report.
 pub(crate) type Warnings = Arc<Mutex<Vec<String>>>;
 
-/// Appends a warning (a poisoned lock still takes it: warnings must not be lost to a panic elsewhere).
+/// Appends a warning (a poisoned lock still takes it: warnings must not be lost to a panic elsewhere). The log
+/// records it as it happens, at `info`: the report carries it as a warning, and stderr keeps its old output.
 pub(crate) fn warn(warnings: &Warnings, w: String) {
+    tracing::info!(warning = %w, "pipeline warning (also in the run's report)");
     warnings.lock().unwrap_or_else(|e| e.into_inner()).push(w);
 }
 
@@ -120,7 +122,10 @@ pub(crate) fn spawn_pinned<R: Send + 'static>(
             {
                 warn(&warnings, format!("{name}: {w}"));
             }
-            f()
+            tracing::debug!(thread = %name, core = ?core, "stage thread started");
+            let out = f();
+            tracing::debug!(thread = %name, "stage thread stopped");
+            out
         })
         .map_err(|source| PipelineError::Spawn { stage, source })
 }

@@ -40,9 +40,11 @@ pub fn execute(
     cache: &Path,
     out: &Path,
     quiet: bool,
+    live: bool,
     started_unix_s: u64,
 ) -> anyhow::Result<()> {
     let config_toml = config.to_toml().context("cannot render the effective configuration as TOML")?;
+    let live = if live { crate::live::Session::start("run --mode node") } else { None };
     let ui = Ui::detect(quiet);
     let c = &config.cluster;
     println!("hsbench run --mode node — {origin}");
@@ -63,7 +65,9 @@ pub fn execute(
         println!("  backend: {}", b.description);
     }
     let mut probe = NodeProbe::new(config, Some(cache.to_path_buf()), ui).with_backend(backend);
-    let rate = probe.run_schedule(offsets, &plan)?;
+    let rate = probe.run_schedule(offsets, &plan);
+    drop(live);
+    let rate = rate?;
     let gpu = probe.backend.as_ref().and_then(crate::backends::Built::gpu_stats);
     let failures = rate.slo_failures(&config.slo);
     let pipeline = probe.last_report.take();

@@ -144,6 +144,7 @@ impl<'a> NodeProbe<'a> {
                     stages: snap.stages.iter().map(|st| (st.name.clone(), clocks(&st.counters))).collect(),
                 });
             }
+            crate::live::observe(s, || node.snapshot());
             draw(s);
         };
         let measured = measure_rate(&node, load, plan, config.workload.invalid.total(), &mut progress);
@@ -182,6 +183,14 @@ impl<'a> NodeProbe<'a> {
         let mut report = report;
         report.allocator = crate::alloc::ALLOCATOR.to_string();
         self.last_report = Some(report);
+        tracing::info!(
+            offered_tps = result.tx.offered_tps,
+            committed_tps = result.tx.committed_tps,
+            p99_ms = result.tx.latency_us.p99 as f64 / 1e3,
+            bottleneck = %result.bottleneck,
+            generator_max_lag_ms = result.generator.max_lag_us as f64 / 1e3,
+            "node run measured"
+        );
         Ok(result)
     }
 
