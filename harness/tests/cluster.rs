@@ -12,7 +12,7 @@ use hsbench::wire::netns;
 use hsbench::wire::report::{Agreement, NodeFile, node_file_path};
 use hsbench_engine::network::LinkRule;
 use hsbench_engine::sim::TxStatus;
-use hsbench_engine::types::Hash;
+use hsbench_engine::types::{Hash, Transaction};
 use indicatif::ProgressBar;
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -254,21 +254,27 @@ fn await_commits(client: &RemoteValidators, want: &[Hash], timeout: Duration) ->
     missing.len()
 }
 
-#[test]
-fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (config_path, clients) = write_config(dir.path());
+/// Four validator processes on free loopback ports in `dir` (each `hsbench node` in `dir/node-<id>`), all
+/// listening, a client on their client ports, and `txs` signed transactions cut into batches of 64.
+fn loopback_fleet(dir: &Path, txs: u64) -> (Fleet, RemoteValidators, Vec<Vec<Transaction>>) {
+    let (config_path, clients) = write_config(dir);
     let loaded = config::load(Some(&config_path)).expect("config parses");
     loaded.config.validate(&loaded.origin).expect("config is valid");
-    let set = sign(&CorpusSpec::of(&loaded.config), 192, &ProgressBar::hidden());
-    let data = |id: u16| dir.path().join(format!("node-{id}"));
+    let set = sign(&CorpusSpec::of(&loaded.config), txs, &ProgressBar::hidden());
     let mut fleet = Fleet::new();
     for id in 0..4 {
-        fleet.spawn(id, Launch::new(Path::new(EXE), &config_path, &data(id))).expect("spawn");
+        let data = dir.join(format!("node-{id}"));
+        fleet.spawn(id, Launch::new(Path::new(EXE), &config_path, &data)).expect("spawn");
     }
     fleet.wait_ready(Duration::from_secs(30)).expect("all four listen");
     let client = RemoteValidators::connect(&clients, SubmitTo::Single).expect("client connects");
-    let batches: Vec<_> = set.txs.chunks(64).map(<[_]>::to_vec).collect();
+    (fleet, client, set.txs.chunks(64).map(<[_]>::to_vec).collect())
+}
+
+#[test]
+fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut fleet, client, batches) = loopback_fleet(dir.path(), 192);
     let hashes = |k: usize| batches[k].iter().map(|t| t.hash()).collect::<Vec<Hash>>();
 
     client.submit(batches[0].clone());
@@ -334,17 +340,7 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
 #[test]
 fn a_partition_by_the_transport_link_filter_stops_commits_until_it_heals() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (config_path, clients) = write_config(dir.path());
-    let loaded = config::load(Some(&config_path)).expect("config parses");
-    let set = sign(&CorpusSpec::of(&loaded.config), 256, &ProgressBar::hidden());
-    let data = |id: u16| dir.path().join(format!("node-{id}"));
-    let mut fleet = Fleet::new();
-    for id in 0..4 {
-        fleet.spawn(id, Launch::new(Path::new(EXE), &config_path, &data(id))).expect("spawn");
-    }
-    fleet.wait_ready(Duration::from_secs(30)).expect("all four listen");
-    let client = RemoteValidators::connect(&clients, SubmitTo::Single).expect("client connects");
-    let batches: Vec<Vec<_>> = set.txs.chunks(64).map(<[_]>::to_vec).collect();
+    let (mut fleet, client, batches) = loopback_fleet(dir.path(), 256);
     let hashes = |k: usize| batches[k].iter().map(|t| t.hash()).collect::<Vec<Hash>>();
     let mut book = LinkBook::new(4, LinkLayer::Transport);
 

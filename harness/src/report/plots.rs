@@ -477,6 +477,18 @@ pub fn crypto_scaling(title: &str, cells: &[CryptoCellView], crossover: Option<u
     })
 }
 
+/// The columns of a tune ranking's table (the report's and the figure's value table).
+pub const TUNE_COLUMNS: [&str; 3] = ["configuration", "ceiling (tx/s)", "bottleneck"];
+
+/// One configuration of a tune ranking as a table row under [`TUNE_COLUMNS`].
+pub fn tune_row(r: &TuneRank) -> Vec<String> {
+    vec![
+        format!("{}{}", r.label, if r.is_default { " (as given)" } else { "" }),
+        r.ceiling_tps.map_or_else(|| "none".to_string(), thousands),
+        if r.bottleneck.is_empty() { "—".to_string() } else { r.bottleneck.clone() },
+    ]
+}
+
 /// A tune result's ranking: ceiling per configuration, best on top, each bar labelled with its bottleneck.
 pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<Plot, PlotError> {
     let mut ranks: Vec<&TuneRank> = ranking.iter().collect();
@@ -484,17 +496,8 @@ pub fn tune_ranking(title: &str, ranking: &[TuneRank]) -> Result<Plot, PlotError
     let n = ranks.len() as i32;
     let x_max = ranks.iter().filter_map(|r| r.ceiling_tps).fold(1.0, f64::max) * 1.3;
     let longest = ranks.iter().map(|r| r.label.chars().count()).max().unwrap_or(8) as u32;
-    let rows: Vec<Vec<String>> = ranks
-        .iter()
-        .map(|r| {
-            vec![
-                format!("{}{}", r.label, if r.is_default { " (as given)" } else { "" }),
-                r.ceiling_tps.map_or_else(|| "none".to_string(), thousands),
-                if r.bottleneck.is_empty() { "—".to_string() } else { r.bottleneck.clone() },
-            ]
-        })
-        .collect();
-    let values = Values { header: header(&["configuration", "ceiling (tx/s)", "bottleneck"]), rows };
+    let rows: Vec<Vec<String>> = ranks.iter().map(|r| tune_row(r)).collect();
+    let values = Values { header: header(&TUNE_COLUMNS), rows };
     let hover_texts: Vec<String> =
         values.rows.iter().map(|r| format!("{}: ceiling {} tx/s, bottleneck {}", r[0], r[1], r[2])).collect();
     render("tune ranking", values, |root, hovers| {

@@ -222,20 +222,8 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
     if doc.kind == "tune" {
         match doc.tune_ranking() {
             Some(ranking) => {
-                let rows: Vec<Vec<String>> = ranking
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            format!("{}{}", r.label, if r.is_default { " (as given)" } else { "" }),
-                            r.ceiling_tps.map_or_else(|| "none".to_string(), thousands),
-                            if r.bottleneck.is_empty() { "—".to_string() } else { r.bottleneck.clone() },
-                        ]
-                    })
-                    .collect();
-                out.push_str(&crate::report::markdown::table(
-                    &["configuration", "ceiling (tx/s)", "bottleneck"],
-                    &rows,
-                ));
+                let rows: Vec<Vec<String>> = ranking.iter().map(plots::tune_row).collect();
+                out.push_str(&crate::report::markdown::table(&plots::TUNE_COLUMNS, &rows));
                 if let Some(best) = doc.tune().and_then(|t| t.best_config.as_ref()) {
                     out.push_str(&format!("\nBest configuration written to `{best}`.\n"));
                 }
