@@ -130,7 +130,8 @@ pub(crate) fn prepare(item: &Ed25519Item<'_>) -> Option<PreparedEd25519> {
     s_bytes.copy_from_slice(&item.signature[32..]);
     // Cheapest check first.
     let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
-    let a = decode_point(item.public_key)?;
+    // Senders repeat: their decoded keys come from the cache (the same point decoding gives).
+    let a = super::key_cache::decoded_key(item.public_key, decode_point)?;
     let r = decode_point(&r_bytes)?;
     let mut h = Sha512::new();
     h.update(r_bytes);

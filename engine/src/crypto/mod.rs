@@ -17,6 +17,7 @@ mod cpu_features;
 mod ed25519;
 mod ed25519_batch;
 mod error;
+mod key_cache;
 mod keys;
 mod registry;
 mod vote;
@@ -33,6 +34,7 @@ pub use ed25519::{
     ed25519_signing_key_from_seed, ed25519_verify, is_canonical_point_encoding, is_small_order_key,
 };
 pub use error::CryptoError;
+pub use key_cache::{CAPACITY as KEY_CACHE_CAPACITY, KeyCacheStats, key_cache_stats};
 pub use keys::{ValidatorKeyPair, ValidatorPublicKeys};
 pub use registry::KeyRegistry;
 pub use vote::VoteCrypto;

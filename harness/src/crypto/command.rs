@@ -106,6 +106,8 @@ pub struct CryptoMetrics {
     pub gpu_skipped: Option<String>,
     /// Each backend's description, in sweep order.
     pub backends: Vec<String>,
+    /// The Ed25519 key cache over the sweep (CPU backends decode a sender's key once while it stays cached).
+    pub key_cache: hsbench_engine::crypto::KeyCacheStats,
     /// Projected GPU Ed25519 throughput on named GPUs from the kernel's counted 32-bit integer operations —
     /// each entry's `label` says it: a projection from integer throughput, not a measurement.
     pub projections: Vec<Projection>,
@@ -174,6 +176,16 @@ pub fn execute(req: &CryptoRequest) -> anyhow::Result<()> {
         let label = gpu.as_ref().filter(|_| x.op.on_gpu()).map(|g| format!(" ({})", g.label)).unwrap_or_default();
         println!("  crossover {:<18} {}{label}", x.op.name(), x.note);
     }
+    let key_cache = hsbench_engine::crypto::key_cache_stats();
+    println!(
+        "  ed25519 key cache {} hits, {} misses over the sweep ({} of {} keys held): the fixture's {} keys repeat, as \
+         senders do",
+        key_cache.hits,
+        key_cache.misses,
+        key_cache.held,
+        hsbench_engine::crypto::KEY_CACHE_CAPACITY,
+        super::ops::DISTINCT_ED25519_KEYS
+    );
     let (projections, projection_error) = gpu_projections(&req.project, &settings.ops);
     print_projections(&projections, projection_error.as_deref());
     let names: Vec<&str> = settings.backends.iter().map(|b| b.name()).collect();
@@ -182,7 +194,7 @@ pub fn execute(req: &CryptoRequest) -> anyhow::Result<()> {
     fingerprint.repeats = settings.repeats;
     let descriptions = built.iter().map(|b| b.description.clone()).collect();
     let header = ResultHeader { kind: "crypto", mode: None, started_unix_s, config_origin: req.config_origin.clone() };
-    let metrics = CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions, projections };
+    let metrics = CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions, projections, key_cache };
     let path = result::write_result(&req.out, header, fingerprint, &settings, &metrics)?;
     println!("  result: {}", path.display());
     Ok(())

@@ -21,6 +21,7 @@ use super::vote_crypto::VoteCryptoStage;
 use super::wire::{WireCounters, network_identity, network_thread_hook, run_inbound, run_outbound};
 use crate::byzantine::{Adversary, Byzantine};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
+use crate::crypto::{KeyCacheStats, key_cache_stats};
 use crate::execution::ExecutionState;
 use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerStats};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
@@ -148,6 +149,8 @@ struct Threads {
 /// A running node under test: its pipeline threads, its committee, and the handles to feed and watch it.
 pub struct NodeUnderTest {
     start: Instant,
+    /// The Ed25519 key cache's counters when the node started (the report gives the difference).
+    key_cache_at_start: KeyCacheStats,
     ingress: BatchSender<Transaction>,
     load_metrics: Arc<StageMetrics>,
     submitted: AtomicU64,
@@ -405,6 +408,7 @@ impl NodeUnderTest {
 
         Ok(NodeUnderTest {
             start,
+            key_cache_at_start: key_cache_stats(),
             ingress: submit_tx,
             load_metrics,
             submitted: AtomicU64::new(0),
@@ -572,6 +576,14 @@ impl NodeUnderTest {
             core_map: self.core_map,
             warnings,
             allocator: "system".into(),
+            ed25519_key_cache: {
+                let now = key_cache_stats();
+                KeyCacheStats {
+                    hits: now.hits.saturating_sub(self.key_cache_at_start.hits),
+                    misses: now.misses.saturating_sub(self.key_cache_at_start.misses),
+                    held: now.held,
+                }
+            },
             wall_s: wall.as_secs_f64(),
             txs_submitted: submitted,
             txs_delivered: delivered,

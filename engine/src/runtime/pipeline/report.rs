@@ -111,6 +111,9 @@ pub struct PipelineReport {
     pub warnings: Vec<String>,
     /// Global allocator of the process; the caller (the harness binary, which sets it) fills this in.
     pub allocator: String,
+    /// The Ed25519 key cache during this run: hits and misses since start (process-wide counters: the committee's
+    /// checks of validator keys count too), keys held at the stop.
+    pub ed25519_key_cache: crate::crypto::KeyCacheStats,
     /// Seconds from start to stop.
     pub wall_s: f64,
     /// Transactions handed to `submit`.
