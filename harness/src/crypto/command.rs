@@ -106,6 +106,8 @@ pub struct CryptoMetrics {
     pub gpu_skipped: Option<String>,
     /// Each backend's description, in sweep order.
     pub backends: Vec<String>,
+    /// ed25519-dalek's own `verify_batch` on the same fixture and batch sizes, for the ratio to `cpu-batch`.
+    pub dalek: Vec<super::DalekReference>,
     /// The Ed25519 key cache over the sweep (CPU backends decode a sender's key once while it stays cached).
     pub key_cache: hsbench_engine::crypto::KeyCacheStats,
     /// Projected GPU Ed25519 throughput on named GPUs from the kernel's counted 32-bit integer operations —
@@ -176,6 +178,17 @@ pub fn execute(req: &CryptoRequest) -> anyhow::Result<()> {
         let label = gpu.as_ref().filter(|_| x.op.on_gpu()).map(|g| format!(" ({})", g.label)).unwrap_or_default();
         println!("  crossover {:<18} {}{label}", x.op.name(), x.note);
     }
+    let dalek = super::dalek_reference(&settings, &cells)?;
+    for d in &dalek {
+        let ratio = d.cpu_batch_ratio.map_or_else(String::new, |r| format!(" · cpu-batch ÷ it = {r:.2}×"));
+        println!(
+            "  reference ed25519_dalek::verify_batch (cofactorless, lenient: not the rule) batch {:>6}: {:>10.0} \
+             verifies/s (cv {:.1} %){ratio}",
+            d.batch,
+            d.items_per_s,
+            d.cv * 100.0
+        );
+    }
     let key_cache = hsbench_engine::crypto::key_cache_stats();
     println!(
         "  ed25519 key cache {} hits, {} misses over the sweep ({} of {} keys held): the fixture's {} keys repeat, as \
@@ -194,7 +207,8 @@ pub fn execute(req: &CryptoRequest) -> anyhow::Result<()> {
     fingerprint.repeats = settings.repeats;
     let descriptions = built.iter().map(|b| b.description.clone()).collect();
     let header = ResultHeader { kind: "crypto", mode: None, started_unix_s, config_origin: req.config_origin.clone() };
-    let metrics = CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions, projections, key_cache };
+    let metrics =
+        CryptoMetrics { cells, crossovers, gpu, gpu_skipped, backends: descriptions, projections, key_cache, dalek };
     let path = result::write_result(&req.out, header, fingerprint, &settings, &metrics)?;
     println!("  result: {}", path.display());
     Ok(())

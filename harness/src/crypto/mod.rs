@@ -67,15 +67,14 @@ pub struct Cell {
     pub gpu: Option<GpuStats>,
 }
 
-/// Times `prepared` on `built`: one warm-up call, then `settings.repeats` repeats.
+/// Times `run` (one call of `batch` items): one warm-up call, then `settings.repeats` repeats; returns items/s
+/// (mean over the repeats), ms per call, CV and the timed calls.
 fn measure(
-    prepared: &ops::Prepared<'_>,
-    built: &Built,
+    mut run: impl FnMut() -> anyhow::Result<()>,
     batch: usize,
     settings: &SweepSettings,
 ) -> anyhow::Result<(f64, f64, f64, u64)> {
-    let backend = built.backend.as_ref();
-    prepared.run(backend)?;
+    run()?;
     let min_time = Duration::from_millis(settings.min_time_ms);
     let mut rates = Vec::new();
     let mut total_calls = 0u64;
@@ -84,7 +83,7 @@ fn measure(
         let start = Instant::now();
         let mut calls = 0u64;
         loop {
-            prepared.run(backend)?;
+            run()?;
             calls += 1;
             if start.elapsed() >= min_time {
                 break;
@@ -97,6 +96,52 @@ fn measure(
     }
     let (mean, cv) = crate::ceiling::search::mean_cv(&rates);
     Ok((mean, total_time * 1e3 / total_calls.max(1) as f64, cv, total_calls))
+}
+
+/// ed25519-dalek's own `verify_batch` at one batch size, timed like a cell on the same fixture: the reference the
+/// strict `cpu-batch` is compared with. It is not a backend — it checks the cofactorless equation and decodes
+/// leniently, so its verdicts differ from the rule on edge cases (`engine/tests/crypto_vectors.rs`).
+#[derive(Clone, Debug, Serialize)]
+pub struct DalekReference {
+    /// Items per call.
+    pub batch: usize,
+    /// Mean verifies per second over the repeats.
+    pub items_per_s: f64,
+    /// Coefficient of variation over the repeats.
+    pub cv: f64,
+    /// `cpu-batch` items/s at this batch size ÷ this (absent when cpu-batch was not in the sweep).
+    pub cpu_batch_ratio: Option<f64>,
+}
+
+/// [`DalekReference`] rows for the sweep's Ed25519 batch sizes of at least 2 (none when Ed25519 is not swept).
+pub fn dalek_reference(settings: &SweepSettings, cells: &[Cell]) -> anyhow::Result<Vec<DalekReference>> {
+    if !settings.ops.contains(&Op::Ed25519Verify) {
+        return Ok(Vec::new());
+    }
+    let max = settings.batch_sizes.iter().copied().max().unwrap_or(0);
+    let fixture = ops::Fixture::new(max, true, false)?;
+    let mut rows = Vec::new();
+    for &batch in settings.batch_sizes.iter().filter(|&&b| b >= 2) {
+        let items = &fixture.ed25519()[..batch];
+        let messages: Vec<&[u8]> = items.iter().map(|(_, m, _)| m.as_slice()).collect();
+        let signatures: Vec<ed25519_dalek::Signature> =
+            items.iter().map(|(_, _, s)| ed25519_dalek::Signature::from_bytes(s)).collect();
+        let keys = items
+            .iter()
+            .map(|(k, _, _)| ed25519_dalek::VerifyingKey::from_bytes(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("fixture key: {e}"))?;
+        let run = || {
+            ed25519_dalek::verify_batch(&messages, &signatures, &keys)
+                .map_err(|e| anyhow::anyhow!("ed25519_dalek::verify_batch refused valid signatures: {e}"))
+        };
+        let (rate, _, cv, _) = measure(run, batch, settings)?;
+        let cpu_batch =
+            cells.iter().find(|c| c.op == Op::Ed25519Verify && c.backend == BackendName::CPU_BATCH && c.batch == batch);
+        let cpu_batch_ratio = cpu_batch.and_then(|c| c.items_per_s).map(|r| r / rate);
+        rows.push(DalekReference { batch, items_per_s: rate, cv, cpu_batch_ratio });
+    }
+    Ok(rows)
 }
 
 /// Runs every cell of `settings` with `backends` (built in the same order as `settings.backends`), calling
@@ -130,7 +175,7 @@ pub fn sweep(
                     if let Some(gpu) = &built.gpu {
                         gpu.reset_stats();
                     }
-                    let (rate, ms, cv, calls) = measure(&prepared, built, batch, settings)?;
+                    let (rate, ms, cv, calls) = measure(|| prepared.run(built.backend.as_ref()), batch, settings)?;
                     cell.status = CellStatus::Measured;
                     (cell.items_per_s, cell.ms_per_call, cell.cv, cell.calls) = (Some(rate), Some(ms), Some(cv), calls);
                     cell.gpu = built.gpu_stats();
@@ -209,5 +254,13 @@ mod tests {
         assert!(x[2].note.starts_with("n/a"), "{}", x[2].note);
         assert_eq!(default_batch_sizes().first(), Some(&1));
         assert_eq!(default_batch_sizes().last(), Some(&65_536));
+        // The dalek reference: one row per Ed25519 batch size ≥ 2, its ratio to cpu-batch from the same cells.
+        let reference = dalek_reference(&settings, &cells).unwrap();
+        assert_eq!(reference.len(), 1, "{reference:?}");
+        let r = &reference[0];
+        assert_eq!(r.batch, 4);
+        assert!(r.items_per_s > 0.0 && r.cpu_batch_ratio.is_some_and(|x| x > 0.0), "{r:?}");
+        let no_ed = SweepSettings { ops: vec![Op::G1Aggregate], ..settings };
+        assert!(dalek_reference(&no_ed, &cells).unwrap().is_empty());
     }
 }

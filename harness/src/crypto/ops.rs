@@ -97,6 +97,11 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// The Ed25519 items (public key, message, signature), in order.
+    pub fn ed25519(&self) -> &[([u8; 32], Vec<u8>, [u8; 64])] {
+        &self.ed25519
+    }
+
     /// `len` Ed25519 items (when `ed25519`) and `len` BLS keys and votes (when `bls`).
     pub fn new(len: usize, ed25519: bool, bls: bool) -> anyhow::Result<Self> {
         let mut fixture = Fixture { ed25519: Vec::new(), bls_keys: Vec::new(), bls_sigs: Vec::new() };
