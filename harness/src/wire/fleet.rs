@@ -127,11 +127,12 @@ impl Fleet {
         Ok(())
     }
 
-    /// Sends validator `id` link rules (one JSON line each; a validator that is down gets them when it restarts).
+    /// Sends validator `id` link rules (one JSON line each; a validator that is down gets them when it restarts; the
+    /// committee process takes none).
     pub fn send_links(&mut self, id: ValidatorId, commands: &[LinkCommand]) -> anyhow::Result<()> {
         let p = self.process(id)?;
-        if p.down {
-            return Ok(());
+        if p.down || p.launch.role == Role::Committee {
+            return Ok(()); // the committee process takes no link rules
         }
         let Some(input) = p.links.as_mut() else { anyhow::bail!("validator {id} has no link-control input") };
         let mut text = String::new();
@@ -181,7 +182,7 @@ impl Fleet {
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
-            .stdin(Stdio::piped())
+            .stdin(if *role == Role::Validator { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .spawn()
