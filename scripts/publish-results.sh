@@ -21,18 +21,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -n "$(git status --porcelain)" ] && [ "${ALLOW_DIRTY:-0}" != 1 ]; then
-    echo "publish-results: the tree has uncommitted changes; commit them (or ALLOW_DIRTY=1 for a trial run)" >&2
-    exit 1
-fi
-HS=${HSBENCH:-target/dist/hsbench}
-[ -x "$HS" ] || cargo build --profile dist -p hsbench
-cpu=$(python3 -c "
-import re
-flags = open('/proc/cpuinfo').read()
-print('avx512ifma' if re.search(r'\bavx512ifma\b', flags) else 'avx2')")
+. scripts/publish-common.sh
+publish_start publish-results
 cores=$(nproc)
-OUT=${1:-results/$(date +%Y-%m-%d)-${cpu}-${cores}core}
+OUT=${1:-results/$(date +%Y-%m-%d)-${CPU_CLASS}-${cores}core}
 BUDGET=${BUDGET_MIN:-5}
 mkdir -p "$OUT/configs"
 last_core=$(python3 -c 'import os; print(max(os.sched_getaffinity(0)))')

@@ -49,23 +49,47 @@ fn result_in(out: &Path) -> (PathBuf, serde_json::Value) {
     (path, doc)
 }
 
+/// Runs `hsbench ARGS --quiet --out DIR/results --cache DIR/cache` and expects it to succeed; returns its stdout and
+/// the one result file in `DIR/results` with its JSON.
+fn hsbench_in(dir: &Path, args: &[&str]) -> (String, PathBuf, serde_json::Value) {
+    let out = dir.join("results");
+    let run = Command::new(EXE)
+        .args(args)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&out)
+        .arg("--cache")
+        .arg(dir.join("cache"))
+        .output()
+        .expect("hsbench runs");
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "{args:?}: {stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let (path, doc) = result_in(&out);
+    (stdout, path, doc)
+}
+
+/// `compare` (the result against itself) and `report` (into `dir/report`) read `result` like any run.
+fn read_back_like_any_run(dir: &Path, result: &Path) {
+    let compare = Command::new(EXE).arg("compare").arg(result).arg(result).output().expect("compare runs");
+    assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stdout));
+    let report = Command::new(EXE).arg("report").arg(result).arg("--out").arg(dir.join("report")).output();
+    let report = report.expect("report runs");
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    assert!(dir.join("report/report.md").exists());
+}
+
+/// Validator 0's cost per transaction in `stage` from a result's `metrics.stages`.
+fn stage_cost(m: &serde_json::Value, stage: &str) -> Option<f64> {
+    m["stages"].as_array()?.iter().find(|s| s["name"] == stage)?["cost_ns_per_tx"].as_f64()
+}
+
 #[test]
 fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("results");
-    let cache = dir.path().join("cache");
-    let run = Command::new(EXE)
-        .args(["cluster", "--nodes", "4", "--duration", "3", "--rate", "400", "--quiet", "--out"])
-        .arg(&out)
-        .arg("--cache")
-        .arg(&cache)
-        .output()
-        .expect("hsbench runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let (stdout, result, doc) =
+        hsbench_in(dir.path(), &["cluster", "--nodes", "4", "--duration", "3", "--rate", "400"]);
     assert!(stdout.contains("4 validators agree on the state root"), "{stdout}");
     assert!(stdout.contains("0→1") && stdout.contains("msgs out c/s/g"), "the per-peer table: {stdout}");
-    let (result, doc) = result_in(&out);
     assert_eq!((doc["kind"].as_str(), doc["mode"].as_str()), (Some("run"), Some("wire")));
     let m = &doc["metrics"];
     assert_eq!(m["consistent"], true, "{m}");
@@ -78,13 +102,7 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
         assert_eq!(node["peers"].as_array().map(Vec::len), Some(3), "{node}");
         assert!(node["process_cpu_s"].as_f64().is_some_and(|s| s > 0.0), "{node}");
     }
-    // `report` and `compare` read it like any run.
-    let compare = Command::new(EXE).arg("compare").arg(&result).arg(&result).output().expect("compare runs");
-    assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stdout));
-    let report = Command::new(EXE).arg("report").arg(&result).arg("--out").arg(dir.path().join("report")).output();
-    let report = report.expect("report runs");
-    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
-    assert!(dir.path().join("report/report.md").exists());
+    read_back_like_any_run(dir.path(), &result);
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 
@@ -95,34 +113,20 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
 #[test]
 fn node_mode_over_the_wire_meets_a_committee_process_through_its_network_stage() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("results");
-    let run = Command::new(EXE)
-        .args(["run", "--mode", "node", "--wire", "--duration", "3", "--rate", "300", "--quiet", "--out"])
-        .arg(&out)
-        .arg("--cache")
-        .arg(dir.path().join("cache"))
-        .output()
-        .expect("hsbench runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let args = ["run", "--mode", "node", "--wire", "--duration", "3", "--rate", "300"];
+    let (stdout, result, doc) = hsbench_in(dir.path(), &args);
     assert!(stdout.contains("validator 0 and the committee (validator 1's roots) agree"), "{stdout}");
-    let (result, doc) = result_in(&out);
     assert_eq!((doc["kind"].as_str(), doc["mode"].as_str()), (Some("run"), Some("node-wire")));
     let m = &doc["metrics"];
     assert_eq!(m["consistent"], true, "{m}");
     assert_eq!((m["books"]["submitted"].as_u64(), m["books"]["committed"].as_u64()), (Some(900), Some(900)));
-    let network = m["stages"].as_array().expect("stages").iter().find(|s| s["name"] == "network").cloned();
-    let network = network.expect("validator 0's network stage");
-    assert!(network["cost_ns_per_tx"].as_f64().is_some_and(|c| c > 0.0), "{network}");
+    assert!(stage_cost(m, "network").is_some_and(|c| c > 0.0), "validator 0's network stage: {}", m["stages"]);
     let committee = &m["committee"]["committee"];
     assert_eq!(committee["members"], 3, "{committee}");
     assert_eq!(committee["links"].as_array().map(Vec::len), Some(3), "one link per member: {committee}");
     assert!(committee["messages_from_node"].as_u64().is_some_and(|n| n > 0), "{committee}");
     assert_eq!(m["nodes"].as_array().map(Vec::len), Some(1), "only validator 0 is a node process");
-    let compare = Command::new(EXE).arg("compare").arg(&result).arg(&result).output().expect("compare runs");
-    assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stdout));
-    let report = Command::new(EXE).arg("report").arg(&result).arg("--out").arg(dir.path().join("report")).output();
-    assert!(report.expect("report runs").status.success());
+    read_back_like_any_run(dir.path(), &result);
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 
@@ -136,27 +140,15 @@ fn a_ceiling_over_the_wire_probes_fresh_processes_and_reports_the_network_stage(
     let text = "[ceiling]\nstart_tps = 500.0\nmax_tps = 1000.0\nprecision = 0.5\nprobe_s = 2.0\nconfirm_s = 2.0\n\
                 repeats = 1\nwarmup_s = 0.5\ncooldown_s = 0.3\ndrain_s = 1.0\nbound_s = 0.0\n";
     std::fs::write(&config, text).expect("write");
-    let out = dir.path().join("results");
-    let run = Command::new(EXE)
-        .args(["ceiling", "--wire", "--quiet", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .arg("--cache")
-        .arg(dir.path().join("cache"))
-        .output()
-        .expect("hsbench runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
-    let (_, doc) = result_in(&out);
+    let config = config.to_str().expect("a UTF-8 temp path");
+    let (_, _, doc) = hsbench_in(dir.path(), &["ceiling", "--wire", "--config", config]);
     assert_eq!((doc["kind"].as_str(), doc["mode"].as_str()), (Some("ceiling"), Some("wire")));
     let m = &doc["metrics"];
     // What rate the search settles on depends on the machine and what else runs: no figure is asserted, only
     // that the search ran and reports what it found.
     assert!(m["ceiling_tps"].is_null() || m["ceiling_tps"].as_f64().is_some_and(|c| c > 0.0), "{m}");
     assert!(m["curve"].as_array().is_some_and(|c| c.len() >= 2), "{m}");
-    let network = m["stages"].as_array().expect("stages").iter().find(|s| s["name"] == "network").cloned();
-    assert!(network.expect("network stage")["cost_ns_per_tx"].as_f64().is_some_and(|c| c > 0.0));
+    assert!(stage_cost(m, "network").is_some_and(|c| c > 0.0), "validator 0's network stage: {}", m["stages"]);
     assert_eq!(m["committee_process"]["committee"]["members"], 3, "{}", m["committee_process"]);
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
@@ -174,21 +166,10 @@ fn a_fault_schedule_kills_and_restarts_a_validator_and_the_timeline_is_in_the_re
                 [[fault]]\nat_s = 1.0\nkill = 3\nrestart_after_s = 1.0\n\
                 [[fault]]\nat_s = 0.5\nimpair = 1\ndelay_ms = 30.0\njitter_ms = 10.0\nfor_s = 3.0\n";
     std::fs::write(&config, text).expect("write");
-    let out = dir.path().join("results");
-    let run = Command::new(EXE)
-        .args(["cluster", "--nodes", "4", "--duration", "4", "--rate", "300", "--quiet", "--link-faults", "transport"])
-        .arg("--out")
-        .arg(&out)
-        .arg("--cache")
-        .arg(dir.path().join("cache"))
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .expect("hsbench runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let config = config.to_str().expect("a UTF-8 temp path");
+    let args = ["cluster", "--nodes", "4", "--duration", "4", "--rate", "300", "--link-faults", "transport"];
+    let (stdout, _, doc) = hsbench_in(dir.path(), &[&args[..], &["--config", config]].concat());
     assert!(stdout.contains("kill -9 validator 3") && stdout.contains("restart validator 3"), "{stdout}");
-    let (_, doc) = result_in(&out);
     let m = &doc["metrics"];
     let timeline = m["faults"].as_array().expect("a fault timeline");
     assert_eq!(timeline.len(), 4, "{timeline:?}");

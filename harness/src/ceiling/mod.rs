@@ -163,7 +163,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         k.repeats
     );
     match wire {
-        true => println!("  cores: validator 0 {:?}, committee {:?}", WireProbe::shares()[0], WireProbe::shares()[1]),
+        true => println!("  cores (validator 0, committee): {:?}", WireProbe::shares()),
         false => println!("  core map: {}", serde_json::to_string(&core_map).unwrap_or_default()),
     }
     for w in &layout_warnings {

@@ -30,7 +30,7 @@ use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::runtime::pipeline::{available_cores, core_shares};
 use hsbench_engine::types::ValidatorId;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -141,6 +141,17 @@ pub struct Finished {
     pub failed_submits: u64,
     /// Times the client dialled a validator again.
     pub client_redials: u64,
+}
+
+impl Finished {
+    /// How the honest validators' state roots compare: every validator process not in `byzantine`, and the
+    /// committee's (validator 1's) beside validator 0's in node mode over the wire.
+    pub fn agreement(&self, byzantine: &[ValidatorId]) -> Agreement {
+        let honest = self.nodes.iter().filter(|n| !byzantine.contains(&n.id)).map(|n| &n.roots);
+        let roots: Vec<&BTreeMap<u64, String>> =
+            honest.chain(self.committee.iter().map(|c| &c.committee.roots)).collect();
+        Agreement::of_roots(&roots)
+    }
 }
 
 impl Deployment {
@@ -314,15 +325,11 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         (measured, faults.join().unwrap_or_default())
     });
     bar.finish_and_clear();
-    let Finished { nodes, committee, exits, failed_submits, client_redials } =
-        deployment.finish(&schedule.left_down())?;
+    let finished = deployment.finish(&schedule.left_down())?;
+    let byzantine_ids: Vec<ValidatorId> = byzantine.iter().map(|(id, _)| *id).collect();
+    let agreement = finished.agreement(&byzantine_ids);
+    let Finished { nodes, committee, exits, failed_submits, client_redials } = finished;
     let rate = with_node_stages(measured.map_err(|e| anyhow::anyhow!("{e}"))?, &nodes);
-    let honest: Vec<NodeFile> =
-        nodes.iter().filter(|n| !byzantine.iter().any(|(id, _)| *id == n.id)).cloned().collect();
-    let agreement = match &committee {
-        Some(c) => Agreement::of_roots(&[&nodes[0].roots, &c.committee.roots]),
-        None => Agreement::of(&honest),
-    };
     let failures = rate.slo_failures(&config.slo);
     let m = ClusterMetrics {
         slo_pass: failures.is_empty(),

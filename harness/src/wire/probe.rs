@@ -8,7 +8,6 @@
 
 use super::cluster::{Deployment, Finished, with_node_stages};
 use super::committee::CommitteeFile;
-use super::report::Agreement;
 use crate::ceiling::search::{ProbeError, RateProbe};
 use crate::config::BenchConfig;
 use crate::loadgen::schedule::{Profile, intended_offsets};
@@ -64,8 +63,9 @@ impl RateProbe for WireProbe<'_> {
         let invalid = self.config.workload.invalid.total();
         let measured = measure_rate(&deployment.client, load, &plan, invalid, &mut draw);
         bar.finish_and_clear();
-        let Finished { nodes, committee, exits, .. } =
-            deployment.finish(&BTreeSet::new()).map_err(failed("stopping the processes"))?;
+        let finished = deployment.finish(&BTreeSet::new()).map_err(failed("stopping the processes"))?;
+        let agreement = finished.agreement(&[]);
+        let Finished { nodes, committee, exits, .. } = finished;
         if let Some(e) = exits.iter().find(|e| e.killed || e.code != Some(0)) {
             return Err(ProbeError(format!(
                 "process {} did not stop cleanly: {e:?} (logs in {})",
@@ -75,7 +75,6 @@ impl RateProbe for WireProbe<'_> {
         }
         let committee = committee.ok_or_else(|| ProbeError("no committee report".into()))?;
         let node = nodes.first().ok_or_else(|| ProbeError("no report of validator 0".into()))?;
-        let agreement = Agreement::of_roots(&[&node.roots, &committee.committee.roots]);
         if !agreement.mismatches.is_empty() {
             return Err(ProbeError(format!("validator 0 and its committee disagree on state roots: {agreement:?}")));
         }

@@ -157,11 +157,6 @@ impl WireCommittee {
         })
     }
 
-    /// Each member's link to validator 0 now.
-    pub fn links(&self) -> Vec<PeerStats> {
-        self.networks.iter().flat_map(|n| n.stats()).collect()
-    }
-
     /// Stops the loop, the bridges and the networks (bounded waits; what does not stop is a warning) and reports.
     pub fn stop(self) -> WireCommitteeReport {
         self.stop.store(true, Relaxed);
