@@ -152,25 +152,20 @@ else
     "${SUDO[@]}" "${APT_INSTALL[@]}" vulkan-tools || warn "vulkan-tools not installed (optional)"
 fi
 
-missing_net=()
-for p in "${NET_PACKAGES[@]}"; do
-    [[ -n "$(pkg_version "$p")" ]] || missing_net+=("$p")
-done
-if ((${#missing_net[@]})); then
-    log "installing ${missing_net[*]}"
-    "${SUDO[@]}" "${APT_INSTALL[@]}" "${missing_net[@]}" ||
-        give_up "installing ${missing_net[*]} failed (the network-namespace partition tests need them)."
-fi
-
-missing_test=()
-for p in "${TEST_PACKAGES[@]}"; do
-    [[ -n "$(pkg_version "$p")" ]] || missing_test+=("$p")
-done
-if ((${#missing_test[@]})); then
-    log "installing ${missing_test[*]}"
-    "${SUDO[@]}" "${APT_INSTALL[@]}" "${missing_test[@]}" ||
-        give_up "installing ${missing_test[*]} failed (the HTML report's and the live view's tests need them)."
-fi
+# Installs those of the packages after WHY that are missing; WHY says what needs them when installing fails.
+install_missing() {
+    local why=$1 p missing=()
+    shift
+    for p in "$@"; do
+        [[ -n "$(pkg_version "$p")" ]] || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        log "installing ${missing[*]}"
+        "${SUDO[@]}" "${APT_INSTALL[@]}" "${missing[@]}" || give_up "installing ${missing[*]} failed ($why)."
+    fi
+}
+install_missing "the network-namespace partition tests need them" "${NET_PACKAGES[@]}"
+install_missing "the HTML report's and the live view's tests need them" "${TEST_PACKAGES[@]}"
 
 if ! mesa_ok; then
     warn "mesa-vulkan-drivers is $(pkg_version mesa-vulkan-drivers); Mesa < ${MIN_MESA_MAJOR} lavapipe is known to"

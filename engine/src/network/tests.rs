@@ -239,6 +239,17 @@ mod peers {
         (net1, in1, addr1)
     }
 
+    /// Validators 0 and 1 on loopback ports, connected, with their inboxes and addresses.
+    fn connected_pair() -> ((Network, Inbox), (Network, Inbox), BTreeMap<ValidatorId, SocketAddr>) {
+        let (l0, l1) = (listener().0, listener().0);
+        let addrs: BTreeMap<ValidatorId, SocketAddr> =
+            [(0, l0.local_addr().expect("a")), (1, l1.local_addr().expect("a"))].into();
+        let zero = start(0, 2, l0, &addrs);
+        let one = start(1, 2, l1, &addrs);
+        wait_for(&zero.0, 1, |s| s.connected);
+        (zero, one, addrs)
+    }
+
     /// An honest connection to `addr` as validator 0, split into its halves.
     fn dial_as_0(addr: SocketAddr) -> (SecureSender, SecureReceiver, TcpStream) {
         let (keys, registry) = validators(2);
@@ -283,12 +294,7 @@ mod peers {
 
     #[test]
     fn a_restarted_peer_is_redialled_and_what_was_queued_meanwhile_arrives() {
-        let (l0, l1) = (listener().0, listener().0);
-        let addrs: BTreeMap<ValidatorId, SocketAddr> =
-            [(0, l0.local_addr().expect("a")), (1, l1.local_addr().expect("a"))].into();
-        let (net0, _in0) = start(0, 2, l0, &addrs);
-        let (net1, _in1) = start(1, 2, l1, &addrs);
-        wait_for(&net0, 1, |s| s.connected);
+        let ((net0, _in0), (net1, _in1), addrs) = connected_pair();
         net1.stop();
         wait_for(&net0, 1, |s| !s.connected);
         // Queued while validator 1 is away; it leaves when 1 is back.
@@ -370,12 +376,7 @@ mod peers {
     /// numbers is refused.
     #[test]
     fn the_link_filter_cuts_delays_and_restores_one_direction_of_a_link() {
-        let (l0, l1) = (listener().0, listener().0);
-        let addrs: BTreeMap<ValidatorId, SocketAddr> =
-            [(0, l0.local_addr().expect("a")), (1, l1.local_addr().expect("a"))].into();
-        let (net0, in0) = start(0, 2, l0, &addrs);
-        let (net1, in1) = start(1, 2, l1, &addrs);
-        wait_for(&net0, 1, |s| s.connected);
+        let ((net0, in0), (net1, in1), _) = connected_pair();
         let request = |h| Message::SyncRequest { from_height: h };
         net0.set_link(1, LinkRule { cut: true, ..LinkRule::default() }).expect("valid rule");
         for h in 0..5 {
