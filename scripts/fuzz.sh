@@ -60,8 +60,23 @@ targets() { (cd "$FUZZ_DIR" && cargo fuzz list); }
 # whose cold build is ~4x faster — what matters for a few seconds per target in CI). FUZZ_PROFILE overrides.
 PROFILE=${FUZZ_PROFILE:-release}
 
+# The instrumented build needs ~3.5 GB (dev) under fuzz/target; a linker that runs out of disk dies with
+# "ld terminated with signal 7 [Bus error]", which names nothing. Say so before building.
+FUZZ_MIN_FREE_MB=${FUZZ_MIN_FREE_MB:-4096}
+check_disk() {
+    mkdir -p "$FUZZ_DIR/target"
+    local free_mb
+    free_mb=$(df -Pm "$FUZZ_DIR/target" | awk 'NR == 2 { print $4 }')
+    [[ $free_mb =~ ^[0-9]+$ ]] || return 0
+    if ((free_mb < FUZZ_MIN_FREE_MB)); then
+        log "WARNING: only $free_mb MB free under $FUZZ_DIR/target (the build needs ~3.5 GB);" \
+            "a linker Bus error below means the disk filled up"
+    fi
+}
+
 build() {
     require_cargo_fuzz
+    check_disk
     log "building every target (sanitizer: $SANITIZER, profile: $PROFILE)"
     local start=$SECONDS profile_flag=()
     [[ $PROFILE == dev ]] && profile_flag=(--dev)
