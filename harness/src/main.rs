@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    hsbench::alloc::keep_freed_memory();
     let cli = hsbench::cmd::Cli::parse();
     if let Err(error) = hsbench::logging::init(cli.log_json.as_deref()) {
         eprintln!("error: {error}");

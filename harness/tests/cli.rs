@@ -195,7 +195,7 @@ fn node_mode_run_balances_its_books() {
     assert!(m["committee_window"]["working_pct"].as_f64().is_some_and(|w| w < 90.0), "{m}");
     let f = &v["fingerprint"];
     assert!(f["core_map"]["sigverify"].is_array(), "{f}");
-    assert!(f["gpu_adapter"].is_string() && f["allocator"] == "mimalloc", "{f}");
+    assert!(f["gpu_adapter"].is_string() && f["allocator"] == hsbench::alloc::ALLOCATOR, "{f}");
     assert!(std::fs::read_dir(&cache).unwrap().count() >= 2, "corpus cached (+ .gitignore)");
 }
 
