@@ -8,15 +8,20 @@
 //! | `qc_by_height` | height (u64) | versioned `QuorumCertificate` certifying that block |
 //! | `height_by_hash` | block hash (32 B) | height (u64) |
 //! | `commit_proofs` | height (u64) | version byte, child `Block`, its `QuorumCertificate` |
-//! | `accounts` | account id (32 B) | `Account` without version byte (16 B; the store's format covers it) |
-//! | `meta` | name | `format`, `committed_height`, `state_root`, `epoch`, `safety` (versioned encodings) |
+//! | `accounts` | account id (32 B) | `Account` without version byte (16 B; the store's format covers it): the checkpoint, every account as of height `accounts_height` |
+//! | `account_deltas` | height (u64) | the accounts that block changed (count, then id and account per change), for every height after `accounts_height` |
+//! | `meta` | name | `format`, `committed_height`, `state_root`, `epoch`, `safety`, `accounts_height` (versioned encodings) |
+//!
+//! Why the accounts are a checkpoint and a log, and when the log is folded in: [`super::account_log`].
+//! Format 1 (no log; `accounts` current at the committed height) is migrated on open: its checkpoint height is
+//! its committed height.
 
+use super::account_log::{FOLD_ENTRIES, change_count, encode_changes, replay};
 use super::{CommittedBlock, Recovered, SafetyState, Storage, StorageError, check_safety, validate_commit};
 use crate::types::codec::{Decode, DecodeError, ENCODING_VERSION, Encode, Reader, Writer};
 use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, decode, encode};
-use redb::{
-    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
-};
+use redb::{Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -28,13 +33,17 @@ pub(super) const QCS: TableDefinition<u64, &[u8]> = TableDefinition::new("qc_by_
 pub(super) const HEIGHT_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("height_by_hash");
 /// Commit proofs by height.
 pub(super) const COMMIT_PROOFS: TableDefinition<u64, &[u8]> = TableDefinition::new("commit_proofs");
-/// Latest state of every account written by a commit.
+/// State of every account written by a commit up to the checkpoint height (`meta` `accounts_height`).
 pub(super) const ACCOUNTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("accounts");
+/// The accounts each block after the checkpoint changed, by height.
+pub(super) const ACCOUNT_DELTAS: TableDefinition<u64, &[u8]> = TableDefinition::new("account_deltas");
 /// Node metadata, by name.
 pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 /// Version of the table layout above; written on creation, checked on open.
-const STORAGE_FORMAT: u32 = 1;
+const STORAGE_FORMAT: u32 = 2;
+/// The layout before the account log: read, and migrated on open.
+const FORMAT_WITHOUT_LOG: u32 = 1;
 
 /// Metadata keys.
 pub(super) mod meta_key {
@@ -48,6 +57,8 @@ pub(super) mod meta_key {
     pub const EPOCH: &str = "epoch";
     /// The node's safety state (SafetyState).
     pub const SAFETY: &str = "safety";
+    /// Height the `accounts` checkpoint is current at (u64); the log holds every height after it.
+    pub const ACCOUNTS_HEIGHT: &str = "accounts_height";
 }
 
 /// Durable storage in one redb file. Every [`Storage::commit_block`] and [`Storage::save_safety`] is one
@@ -57,11 +68,22 @@ pub struct RedbStorage {
     db: Database,
     path: PathBuf,
     committed: Height,
+    /// Height the accounts checkpoint is current at.
+    checkpoint: Height,
+    /// Changes in the account log (summed over its records).
+    logged: u64,
+    /// Log size that triggers a fold ([`FOLD_ENTRIES`]; smaller in tests).
+    fold_entries: u64,
 }
 
 impl fmt::Debug for RedbStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedbStorage").field("path", &self.path).field("committed", &self.committed).finish()
+        f.debug_struct("RedbStorage")
+            .field("path", &self.path)
+            .field("committed", &self.committed)
+            .field("checkpoint", &self.checkpoint)
+            .field("logged", &self.logged)
+            .finish()
     }
 }
 
@@ -161,12 +183,41 @@ fn read_block(txn: &ReadTransaction, height: Height) -> Result<Option<(Block, Qu
     Ok(Some((block, qc)))
 }
 
+/// Folds the account log (every record after `checkpoint`, up to and including `height`, which this
+/// transaction just logged) into the `accounts` checkpoint: changes applied in height order, each account written
+/// once, in id order; then empties the log.
+fn fold_log(
+    txn: &redb::WriteTransaction,
+    log: &mut redb::Table<u64, &[u8]>,
+    checkpoint: Height,
+    height: Height,
+) -> Result<(), StorageError> {
+    const OP: &str = "commit_block (fold account log)";
+    let mut latest = BTreeMap::new();
+    let records = log
+        .iter()
+        .map_err(db_err(OP))?
+        .map(|entry| entry.map(|(h, v)| (h.value(), v.value().to_vec())).map_err(db_err(OP)));
+    replay(&mut latest, records, checkpoint, height)?;
+    let mut accounts = txn.open_table(ACCOUNTS).map_err(db_err(OP))?;
+    for (id, account) in &latest {
+        accounts.insert(id, encode_raw(account).as_slice()).map_err(db_err(OP))?;
+    }
+    log.retain(|_, _| false).map_err(db_err(OP))
+}
+
 impl RedbStorage {
     /// Opens the database at `path`, creating it (and its tables) if absent. Opening an existing file
     /// recovers it: redb rolls back to the last completed commit after a crash. Reads only the storage format
     /// and committed height here (a corrupt one is [`StorageError::Corrupt`]); [`Storage::recover`] reads and
     /// checks the rest.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
+        Self::open_folding_at(path, FOLD_ENTRIES)
+    }
+
+    /// [`RedbStorage::open`] folding the account log into the checkpoint at `fold_entries` changes (tests fold
+    /// often to exercise it).
+    pub(super) fn open_folding_at(path: &Path, fold_entries: u64) -> Result<Self, StorageError> {
         const OP: &str = "open";
         let db = Database::create(path).map_err(|e| StorageError::Db(format!("open {}: {e}", path.display())))?;
         let txn = db.begin_write().map_err(db_err(OP))?;
@@ -176,27 +227,41 @@ impl RedbStorage {
             txn.open_table(HEIGHT_BY_HASH).map_err(db_err(OP))?;
             txn.open_table(COMMIT_PROOFS).map_err(db_err(OP))?;
             txn.open_table(ACCOUNTS).map_err(db_err(OP))?;
+            txn.open_table(ACCOUNT_DELTAS).map_err(db_err(OP))?;
             let mut meta = txn.open_table(META).map_err(db_err(OP))?;
-            match meta_get::<u32>(&meta, meta_key::FORMAT, OP)? {
-                None => {
-                    meta.insert(meta_key::FORMAT, encode(&STORAGE_FORMAT).as_slice()).map_err(db_err(OP))?;
-                }
-                Some(STORAGE_FORMAT) => {}
+            let checkpoint_at = match meta_get::<u32>(&meta, meta_key::FORMAT, OP)? {
+                None => Some(0),
+                // Its accounts table is current at its committed height: that is its checkpoint.
+                Some(FORMAT_WITHOUT_LOG) => Some(meta_get::<u64>(&meta, meta_key::COMMITTED_HEIGHT, OP)?.unwrap_or(0)),
+                Some(STORAGE_FORMAT) => None,
                 Some(other) => {
                     return Err(StorageError::corrupt(
                         "meta",
-                        format!("storage format {other}, this build reads format {STORAGE_FORMAT}"),
+                        format!(
+                            "storage format {other}, this build reads formats {FORMAT_WITHOUT_LOG} and {STORAGE_FORMAT}"
+                        ),
                     ));
                 }
+            };
+            if let Some(height) = checkpoint_at {
+                meta.insert(meta_key::FORMAT, encode(&STORAGE_FORMAT).as_slice()).map_err(db_err(OP))?;
+                meta.insert(meta_key::ACCOUNTS_HEIGHT, encode(&height).as_slice()).map_err(db_err(OP))?;
             }
         }
         txn.commit().map_err(db_err(OP))?;
-        let committed = {
+        let (committed, checkpoint, logged) = {
             let txn = db.begin_read().map_err(db_err(OP))?;
             let meta = txn.open_table(META).map_err(db_err(OP))?;
-            meta_get::<u64>(&meta, meta_key::COMMITTED_HEIGHT, OP)?.unwrap_or(0)
+            let committed = meta_get::<u64>(&meta, meta_key::COMMITTED_HEIGHT, OP)?.unwrap_or(0);
+            let checkpoint = meta_require::<u64>(&meta, meta_key::ACCOUNTS_HEIGHT, OP)?;
+            let mut logged = 0;
+            for entry in txn.open_table(ACCOUNT_DELTAS).map_err(db_err(OP))?.iter().map_err(db_err(OP))? {
+                let (height, record) = entry.map_err(db_err(OP))?;
+                logged += change_count(height.value(), record.value())?;
+            }
+            (committed, checkpoint, logged)
         };
-        Ok(RedbStorage { db, path: path.to_path_buf(), committed })
+        Ok(RedbStorage { db, path: path.to_path_buf(), committed, checkpoint, logged, fold_entries })
     }
 
     /// The database file.
@@ -221,6 +286,7 @@ impl Storage for RedbStorage {
     fn commit_block(&mut self, c: &CommittedBlock<'_>) -> Result<(), StorageError> {
         const OP: &str = "commit_block";
         let height = c.block.header.height;
+        let (mut checkpoint, mut logged) = (self.checkpoint, self.logged);
         let txn = self.begin_write(OP)?;
         {
             let mut by_hash = txn.open_table(HEIGHT_BY_HASH).map_err(db_err(OP))?;
@@ -236,17 +302,22 @@ impl Storage for RedbStorage {
                 let mut proofs = txn.open_table(COMMIT_PROOFS).map_err(db_err(OP))?;
                 proofs.insert(height, encode_proof(child, child_qc).as_slice()).map_err(db_err(OP))?;
             }
-            let mut accounts = txn.open_table(ACCOUNTS).map_err(db_err(OP))?;
-            for (id, account) in c.changed_accounts {
-                accounts.insert(id, encode_raw(account).as_slice()).map_err(db_err(OP))?;
-            }
+            let mut log = txn.open_table(ACCOUNT_DELTAS).map_err(db_err(OP))?;
+            log.insert(height, encode_changes(c.changed_accounts).as_slice()).map_err(db_err(OP))?;
+            logged += c.changed_accounts.len() as u64;
             let mut meta = txn.open_table(META).map_err(db_err(OP))?;
+            if logged >= self.fold_entries {
+                fold_log(&txn, &mut log, self.checkpoint, height)?;
+                meta.insert(meta_key::ACCOUNTS_HEIGHT, encode(&height).as_slice()).map_err(db_err(OP))?;
+                checkpoint = height;
+                logged = 0;
+            }
             meta.insert(meta_key::COMMITTED_HEIGHT, encode(&height).as_slice()).map_err(db_err(OP))?;
             meta.insert(meta_key::STATE_ROOT, encode(&c.state_root).as_slice()).map_err(db_err(OP))?;
             meta.insert(meta_key::EPOCH, encode(&c.epoch).as_slice()).map_err(db_err(OP))?;
         }
         txn.commit().map_err(db_err(OP))?;
-        self.committed = height;
+        (self.committed, self.checkpoint, self.logged) = (height, checkpoint, logged);
         Ok(())
     }
 
@@ -293,16 +364,28 @@ impl Storage for RedbStorage {
             }
         };
 
-        let table = txn.open_table(ACCOUNTS).map_err(db_err(OP))?;
-        let mut accounts: Vec<(AccountId, Account)> =
-            Vec::with_capacity(usize::try_from(table.len().map_err(db_err(OP))?).unwrap_or(0).min(1 << 20));
-        for entry in table.iter().map_err(db_err(OP))? {
+        let checkpoint: Height = meta_require(&meta, meta_key::ACCOUNTS_HEIGHT, OP)?;
+        if checkpoint > committed_height {
+            return Err(StorageError::corrupt(
+                "meta",
+                format!("accounts_height {checkpoint} is past the committed height {committed_height}"),
+            ));
+        }
+        let mut accounts = BTreeMap::new();
+        for entry in txn.open_table(ACCOUNTS).map_err(db_err(OP))?.iter().map_err(db_err(OP))? {
             let (id, value) = entry.map_err(db_err(OP))?;
             let id: AccountId = *id.value();
             let account = decode_raw(value.value())
                 .map_err(|e| StorageError::decode("account", format_args!("id {}", Hash(id)), e))?;
-            accounts.push((id, account));
+            accounts.insert(id, account);
         }
+        let log = txn.open_table(ACCOUNT_DELTAS).map_err(db_err(OP))?;
+        let records = log
+            .iter()
+            .map_err(db_err(OP))?
+            .map(|entry| entry.map(|(h, v)| (h.value(), v.value().to_vec())).map_err(db_err(OP)));
+        replay(&mut accounts, records, checkpoint, committed_height)?;
+        let accounts: Vec<(AccountId, Account)> = accounts.into_iter().collect();
 
         Ok(Some(Recovered { committed_height, state_root, epoch, last_block, accounts, safety }))
     }

@@ -10,6 +10,7 @@
 //! through [`Storage::commit_block`] has height 1. The stored accounts are those written by commits, so the
 //! recovered state is the genesis state overlaid with [`Recovered::accounts`].
 
+mod account_log;
 mod durable;
 mod error;
 mod faulty;

@@ -1,7 +1,7 @@
 //! One contract suite run against every [`Storage`] implementation, plus durability and corruption tests
 //! for [`RedbStorage`] and a commit-latency measurement (ignored; run with `--ignored --nocapture`).
 
-use super::durable::{ACCOUNTS, BLOCKS, META, QCS, meta_key};
+use super::durable::{ACCOUNT_DELTAS, ACCOUNTS, BLOCKS, META, QCS, meta_key};
 use super::*;
 use crate::types::{BlockHeader, Round, SignerBitfield, Transaction, encode, tx_root};
 use ed25519_dalek::SigningKey;
@@ -350,7 +350,13 @@ fn redb_corrupt_records_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let garbage: &[u8] = &[0x01, 0xFF, 0x13, 0x37];
     type Corrupter = fn(&Database, &Chain, &[u8]);
-    let cases: [(&str, &str, Corrupter); 7] = [
+    let cases: [(&str, &str, Corrupter); 9] = [
+        ("account log bytes", "account changes", |db, _, g| write_raw(db, ACCOUNT_DELTAS, 2, g)),
+        ("account log gap", "account changes", |db, _, _| {
+            let txn = db.begin_write().unwrap();
+            txn.open_table(ACCOUNT_DELTAS).unwrap().remove(2).unwrap();
+            txn.commit().unwrap();
+        }),
         ("block bytes", "block", |db, _, g| write_raw(db, BLOCKS, 3, g)),
         ("qc bytes", "qc", |db, _, g| write_raw(db, QCS, 3, g)),
         ("qc of another block", "qc", |db, c, _| write_raw(db, QCS, 3, &encode(&c[1].1))),
@@ -409,7 +415,105 @@ fn redb_refuses_unknown_format() {
         write_raw(&db, META, meta_key::FORMAT, &encode(&99u32));
     }
     let err = RedbStorage::open(&path).unwrap_err();
-    assert!(err.to_string().contains("storage format 99"), "{err}");
+    assert!(err.to_string().contains("storage format 99, this build reads formats 1 and 2"), "{err}");
+}
+
+/// The redb contract again with the account log folded into the checkpoint at every commit that changes an
+/// account, and every second change: folds happen mid-scenario.
+#[test]
+fn redb_storage_contract_with_folds() {
+    let dir = tempfile::tempdir().unwrap();
+    for fold_entries in [1, 2] {
+        let mut n = 0;
+        contract(|| {
+            n += 1;
+            let path = dir.path().join(format!("store-{fold_entries}-{n}.redb"));
+            Box::new(RedbStorage::open_folding_at(&path, fold_entries).unwrap())
+        });
+    }
+}
+
+/// Rows in the account log, read behind the storage's back.
+fn log_rows(s: &RedbStorage) -> u64 {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+    s.database().begin_read().unwrap().open_table(ACCOUNT_DELTAS).unwrap().len().unwrap()
+}
+
+/// Seeded random blocks changing random accounts of a small set: after every commit, and after reopening at
+/// random points, redb's recovered accounts equal the in-memory store's, whatever the fold threshold; a fold
+/// empties the log.
+#[test]
+fn redb_account_log_recovers_what_memory_holds_across_folds_and_reopens() {
+    use rand::{RngExt, SeedableRng};
+    let seed = 0x5EED_0A11;
+    let dir = tempfile::tempdir().unwrap();
+    let c = chain(41);
+    for fold_entries in [1, 3, 7, 1_000] {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ fold_entries);
+        let path = dir.path().join(format!("log-{fold_entries}.redb"));
+        let mut redb = RedbStorage::open_folding_at(&path, fold_entries).unwrap();
+        let mut memory = MemoryStorage::new();
+        for h in 1..=40u64 {
+            let (block, qc) = &c[h as usize - 1];
+            let mut changed: Vec<(AccountId, Account)> =
+                (0..rng.random_range(0..4)).map(|_| (id(rng.random_range(0..8)), acct(rng.random(), h))).collect();
+            changed.sort_by_key(|(id, _)| *id);
+            changed.dedup_by_key(|(id, _)| *id);
+            let proof = c.get(h as usize).filter(|_| h == 3).map(|(b, q)| (b, q));
+            let cb = CommittedBlock {
+                block,
+                qc,
+                commit_proof: proof,
+                state_root: root(h),
+                changed_accounts: &changed,
+                epoch: block.header.epoch,
+            };
+            memory.commit_block(&cb).unwrap();
+            redb.commit_block(&cb).unwrap();
+            if rng.random_bool(0.2) {
+                drop(redb);
+                redb = RedbStorage::open_folding_at(&path, fold_entries).unwrap();
+            }
+            let (want, got) = (memory.recover().unwrap(), redb.recover().unwrap());
+            assert_eq!(got, want, "seed {seed:#x}, fold at {fold_entries}, height {h}");
+            if fold_entries == 1 && !changed.is_empty() {
+                assert_eq!(log_rows(&redb), 0, "seed {seed:#x}: a fold empties the log");
+            }
+        }
+    }
+}
+
+/// A format-1 store (no account log; `accounts` current at the committed height) opens as format 2 with its
+/// committed height as the checkpoint, recovers the same state and keeps committing.
+#[test]
+fn redb_format_1_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.redb");
+    let (c, before) = {
+        // Folding at every change (each of the three blocks changes accounts) leaves `accounts` complete at
+        // height 3 and the log empty: what format 1 held.
+        let mut s = RedbStorage::open_folding_at(&path, 1).unwrap();
+        let c = commit_three(&mut s);
+        (c, s.recover().unwrap())
+    };
+    {
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        assert!(txn.delete_table(ACCOUNT_DELTAS).unwrap());
+        let mut meta = txn.open_table(META).unwrap();
+        meta.insert(meta_key::FORMAT, encode(&1u32).as_slice()).unwrap();
+        meta.remove(meta_key::ACCOUNTS_HEIGHT).unwrap();
+        drop(meta);
+        txn.commit().unwrap();
+    }
+    let mut s = RedbStorage::open(&path).unwrap();
+    assert_eq!(s.recover().unwrap(), before);
+    commit(&mut s, &c, 4).unwrap();
+    let r = s.recover().unwrap().unwrap();
+    assert_eq!(r.committed_height, 4);
+    assert!(r.accounts.contains(&(id(4), acct(4, 4))));
+    drop(s);
+    assert_eq!(RedbStorage::open(&path).unwrap().recover().unwrap(), Some(r));
 }
 
 fn commit_three_at(path: &Path) -> RedbStorage {
