@@ -18,7 +18,7 @@ pub fn full_root(accounts: &[(AccountId, Account)]) -> Hash {
     for (id, account) in &last {
         if !is_absent(account) {
             let key = account_key(id);
-            by_key.insert(key, leaf_hash(&key, id, account));
+            by_key.insert(key, leaf_hash(id, account));
         }
     }
     let leaves: Vec<(Hash, Hash)> = by_key.into_iter().collect();

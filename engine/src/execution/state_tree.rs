@@ -143,7 +143,7 @@ impl StateTree {
 /// Hashes one change's key and (for an existing account) its leaf.
 fn prepare_one((id, account): &(AccountId, Account)) -> Change {
     let key = account_key(id);
-    let leaf = if is_absent(account) { None } else { Some(leaf_hash(&key, id, account)) };
+    let leaf = if is_absent(account) { None } else { Some(leaf_hash(id, account)) };
     Change { key, leaf }
 }
 

@@ -20,39 +20,50 @@
 //! The root is this function applied to the whole set at depth 0, so it depends only on the account set,
 //! never on insertion order or history (deletions collapse the shape back to exactly this form).
 //!
-//! **Node hashes.**
-//! - leaf  = `blake3(0x00 ‖ key (32 B) ‖ account_id (32 B) ‖ balance (u64 LE) ‖ nonce (u64 LE))` — the account
+//! **Node hashes** (Blake3 in keyed mode, one key per node kind):
+//! - leaf  = `blake3_keyed(LEAF_KEY, account_id (32 B) ‖ balance (u64 LE) ‖ nonce (u64 LE))` — the account
 //!   part is the canonical `Account` encoding without the version byte;
-//! - inner = `blake3(0x01 ‖ left (32 B) ‖ right (32 B))`;
-//! - empty = [`Hash::ZERO`] (32 zero bytes, never hashed).
+//! - inner = `blake3_keyed(INNER_KEY, left (32 B) ‖ right (32 B))`;
+//! - empty = [`Hash::ZERO`] (32 zero bytes, never hashed);
 //!
-//! The 0x00/0x01 prefixes keep a leaf from being mistaken for an inner node. Two distinct accounts always
-//! diverge at some bit < 256 unless Blake3 collides, so the recursion is bounded by 256 levels.
+//! with `LEAF_KEY = blake3_derive_key("hsbench state tree leaf v2", "")` and `INNER_KEY` likewise from
+//! `"hsbench state tree inner v2"`. The two keys keep a leaf from being mistaken for an inner node. Version 1
+//! separated them with a 0x00/0x01 prefix byte instead, which made an inner node 65 bytes — two Blake3
+//! compressions where 64 bytes take one — and put the key (derivable from the id) in every leaf (81 bytes, two
+//! compressions; now 48, one): the state-root update was ~40 % of the execution stage's time. Two distinct
+//! accounts always diverge at some bit < 256 unless Blake3 collides, so the recursion is bounded by 256 levels.
 
-use crate::types::codec::Writer;
 use crate::types::{Account, AccountId, Hash};
+use std::sync::LazyLock;
 
 /// Number of key bits (the tree's maximum depth).
 pub(super) const KEY_BITS: usize = 256;
 
-const LEAF_PREFIX: u8 = 0x00;
-const INNER_PREFIX: u8 = 0x01;
+/// Blake3 key of leaf hashes (see the module rule).
+static LEAF_KEY: LazyLock<[u8; 32]> = LazyLock::new(|| blake3::derive_key("hsbench state tree leaf v2", b""));
+/// Blake3 key of inner-node hashes (see the module rule).
+static INNER_KEY: LazyLock<[u8; 32]> = LazyLock::new(|| blake3::derive_key("hsbench state tree inner v2", b""));
 
 /// Path of an account in the tree: `blake3(account_id)`.
 pub fn account_key(id: &AccountId) -> Hash {
     Hash::of(id)
 }
 
-/// Hash of the leaf holding `account` under `id` at path `key` (see the module rule).
-pub fn leaf_hash(key: &Hash, id: &AccountId, account: &Account) -> Hash {
-    let mut w = Writer::with_capacity(16);
-    w.put(account);
-    Hash::of_parts(&[&[LEAF_PREFIX], key.as_bytes(), id, &w.finish()])
+/// Hash of the leaf holding `account` under `id` (see the module rule).
+pub fn leaf_hash(id: &AccountId, account: &Account) -> Hash {
+    let mut input = [0u8; 48];
+    input[..32].copy_from_slice(id);
+    input[32..40].copy_from_slice(&account.balance.to_le_bytes());
+    input[40..].copy_from_slice(&account.nonce.to_le_bytes());
+    Hash(*blake3::keyed_hash(&LEAF_KEY, &input).as_bytes())
 }
 
 /// Hash of an inner node from its children's hashes ([`Hash::ZERO`] for an empty child).
 pub fn inner_hash(left: &Hash, right: &Hash) -> Hash {
-    Hash::of_parts(&[&[INNER_PREFIX], left.as_bytes(), right.as_bytes()])
+    let mut input = [0u8; 64];
+    input[..32].copy_from_slice(left.as_bytes());
+    input[32..].copy_from_slice(right.as_bytes());
+    Hash(*blake3::keyed_hash(&INNER_KEY, &input).as_bytes())
 }
 
 /// Bit `depth` of `key`, most significant first; false past the end (never reached for distinct keys).

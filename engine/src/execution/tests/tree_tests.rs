@@ -19,15 +19,14 @@ fn empty_and_single_leaf_roots() {
     let a = (raw_id(1), acct(5, 1));
     let key = account_key(&a.0);
     assert_eq!(key, Hash::of(&a.0));
-    let mut bytes = vec![0x00];
-    bytes.extend_from_slice(key.as_bytes());
-    bytes.extend_from_slice(&a.0);
+    let mut bytes = a.0.to_vec();
     bytes.extend_from_slice(&5u64.to_le_bytes());
     bytes.extend_from_slice(&1u64.to_le_bytes());
-    assert_eq!(leaf_hash(&key, &a.0, &a.1), Hash::of(&bytes));
+    let leaf_key = blake3::derive_key("hsbench state tree leaf v2", b"");
+    assert_eq!(leaf_hash(&a.0, &a.1), Hash(*blake3::keyed_hash(&leaf_key, &bytes).as_bytes()));
     // A single account is the root itself (no inner nodes above a lone leaf).
-    assert_eq!(StateTree::from_accounts(&[a]).root(), leaf_hash(&key, &a.0, &a.1));
-    assert_eq!(full_root(&[a]), leaf_hash(&key, &a.0, &a.1));
+    assert_eq!(StateTree::from_accounts(&[a]).root(), leaf_hash(&a.0, &a.1));
+    assert_eq!(full_root(&[a]), leaf_hash(&a.0, &a.1));
 }
 
 #[test]
@@ -41,8 +40,13 @@ fn two_leaves_hash_by_hand() {
         .flat_map(|a| ids.iter().map(move |b| (*a, *b)))
         .find(|(a, b)| top(a) == 0b00 && top(b) == 0b01)
         .unwrap();
-    let (la, lb) = (leaf_hash(&account_key(&a), &a, &acct(1, 0)), leaf_hash(&account_key(&b), &b, &acct(2, 0)));
+    let (la, lb) = (leaf_hash(&a, &acct(1, 0)), leaf_hash(&b, &acct(2, 0)));
     let expected = inner_hash(&inner_hash(&la, &lb), &Hash::ZERO);
+    // The inner rule by hand: keyed Blake3 of the two children, 64 bytes.
+    let inner_key = blake3::derive_key("hsbench state tree inner v2", b"");
+    let by_hand = |l: &Hash, r: &Hash| Hash(*blake3::keyed_hash(&inner_key, &[l.0, r.0].concat()).as_bytes());
+    assert_eq!(expected, by_hand(&by_hand(&la, &lb), &Hash::ZERO));
+    assert_ne!(inner_hash(&la, &lb), leaf_hash(&a, &acct(1, 0)), "leaf and inner keys differ");
     assert_eq!(full_root(&[(a, acct(1, 0)), (b, acct(2, 0))]), expected);
     assert_eq!(StateTree::from_accounts(&[(b, acct(2, 0)), (a, acct(1, 0))]).root(), expected);
     // Removing one collapses back to the lone leaf.
