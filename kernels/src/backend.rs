@@ -2,7 +2,9 @@
 //!
 //! Ed25519 runs on the GPU ([`GpuEd25519Verifier`]), in dispatches of at most
 //! [`GpuBackendConfig::batch`] items spread over [`GpuBackendConfig::in_flight`] verifiers (each its own
-//! device queue and pipeline, so that many batches are in flight at once).
+//! device queue and pipeline, so that many batches are in flight at once): a call larger than one dispatch is
+//! split over the verifiers; calls of one dispatch each (the pipeline's sigverify threads) take the verifiers
+//! in turn (round-robin). Each verifier also overlaps concurrent calls on its own device (dispatch slots).
 //!
 //! BLS12-381 ([`GpuBls`], built on first BLS use so Ed25519-only users never compile it): `aggregate_g1`,
 //! `aggregate_g2` and `subgroup_check_g2` run on the GPU, with the host doing blst decompression of
@@ -13,7 +15,7 @@
 //! Nothing falls back to the CPU silently: [`GpuStats`] counts the items the GPU verified, the items the
 //! host rejected on their bytes alone, and the items a failed dispatch sent to the CPU (with the error).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hsbench_engine::crypto::{
@@ -24,7 +26,7 @@ use blst::BLST_ERROR;
 use blst::min_pk::{PublicKey, Signature};
 
 use crate::bls12_381::{BlsTimings, GpuBls};
-use crate::{AdapterReport, Ed25519GpuItem, GpuEd25519Verifier, GpuError};
+use crate::{AdapterReport, Ed25519GpuItem, GpuEd25519Verifier, GpuError, GpuTimings};
 
 /// The engine's names for what it decodes (its `CryptoError`s carry them; ours must be identical).
 const WHAT_SIG: &str = "BLS signature";
@@ -37,8 +39,9 @@ const SIG_LEN: usize = 96;
 pub struct GpuBackendConfig {
     /// Most items per GPU dispatch (larger calls are split); at least 1.
     pub batch: usize,
-    /// Dispatches in flight at once: this many verifiers (devices + pipelines), each fed from its own
-    /// thread; at least 1.
+    /// Verifiers (devices + pipelines); at least 1. A call larger than `batch` is split over them, each fed
+    /// from its own thread; calls of one dispatch take them in turn. Each verifier also overlaps concurrent
+    /// calls on its own dispatch slots (at most four), so up to `4 × in_flight` dispatches are in flight.
     pub in_flight: usize,
     /// Case-insensitive adapter name substring (`None`: `WGPU_ADAPTER_NAME`, then the most GPU-like).
     pub adapter: Option<String>,
@@ -78,6 +81,30 @@ pub struct GpuStats {
     /// Wall time of the BLS GPU calls, host work included, µs (so `bls_decompress_us / bls_gpu_call_us`
     /// is decompression's share).
     pub bls_gpu_call_us: u64,
+    /// Ed25519 dispatches per verifier (index = verifier, `in_flight` of them): how calls spread.
+    pub verifier_dispatches: Vec<u64>,
+    /// Most Ed25519 dispatches in flight at once on one verifier (its dispatch slots taken at the same time):
+    /// above 1, calls on one device overlapped.
+    pub max_in_flight_per_verifier: u64,
+    /// Ed25519 per-dispatch phases, summed over the calls that reached the GPU, µs of the calling threads'
+    /// wall clock (concurrent calls overlap, so these may add up to more than the cell's wall time). Host:
+    /// byte checks, `k = SHA-512(R ‖ A ‖ M) mod L`, packing.
+    pub ed25519_host_us: u64,
+    /// Waiting for a free dispatch slot of a verifier (all of its slots busy).
+    pub ed25519_slot_wait_us: u64,
+    /// Writing the items to the device, encoding and submitting the one command buffer of each dispatch.
+    pub ed25519_upload_us: u64,
+    /// Submit until the dispatch's own submission completed: device time as the host sees it, queueing behind
+    /// other submissions and the driver's first-call JIT included.
+    pub ed25519_compute_us: u64,
+    /// Collecting the map callback and copying the verdicts out.
+    pub ed25519_readback_us: u64,
+    /// The kernels' compute passes on the GPU clock (timestamp queries), when the adapter has them.
+    pub ed25519_kernel_gpu_us: Option<u64>,
+    /// On a CPU-emulated adapter (lavapipe): CPU time of the driver's threads (its compute pool, rasterizer
+    /// and shader-cache threads, for every device the backend opened), ms — the emulated GPU's work, which
+    /// no pipeline stage's thread CPU time includes; 10 ms resolution (clock ticks). `None` on a real GPU.
+    pub driver_cpu_ms: Option<u64>,
     /// The last dispatch error, when one happened.
     pub last_error: Option<String>,
 }
@@ -95,6 +122,12 @@ struct Counters {
     bls_cpu_fallback_items: AtomicU64,
     bls_decompress_us: AtomicU64,
     bls_gpu_call_us: AtomicU64,
+    ed25519_host_us: AtomicU64,
+    ed25519_slot_wait_us: AtomicU64,
+    ed25519_upload_us: AtomicU64,
+    ed25519_compute_us: AtomicU64,
+    ed25519_readback_us: AtomicU64,
+    ed25519_kernel_gpu_us: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -103,7 +136,7 @@ impl Counters {
         counter.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    fn all(&self) -> [&AtomicU64; 11] {
+    fn all(&self) -> [&AtomicU64; 17] {
         [
             &self.gpu_dispatches,
             &self.gpu_items,
@@ -116,7 +149,28 @@ impl Counters {
             &self.bls_cpu_fallback_items,
             &self.bls_decompress_us,
             &self.bls_gpu_call_us,
+            &self.ed25519_host_us,
+            &self.ed25519_slot_wait_us,
+            &self.ed25519_upload_us,
+            &self.ed25519_compute_us,
+            &self.ed25519_readback_us,
+            &self.ed25519_kernel_gpu_us,
         ]
+    }
+
+    /// Adds `ms` milliseconds to a µs counter.
+    fn add_ms(counter: &AtomicU64, ms: f64) {
+        counter.fetch_add((ms * 1e3) as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a completed Ed25519 call's phases.
+    fn ed25519_done(&self, t: &GpuTimings) {
+        Self::add_ms(&self.ed25519_host_us, t.host_ms);
+        Self::add_ms(&self.ed25519_slot_wait_us, t.slot_wait_ms);
+        Self::add_ms(&self.ed25519_upload_us, t.upload_ms);
+        Self::add_ms(&self.ed25519_compute_us, t.compute_ms);
+        Self::add_ms(&self.ed25519_readback_us, t.readback_ms);
+        Self::add_ms(&self.ed25519_kernel_gpu_us, t.kernel_gpu_ms.unwrap_or(0.0));
     }
 
     fn error(&self, e: &str) {
@@ -180,6 +234,12 @@ pub fn device_label(adapter: &AdapterReport) -> String {
 /// (`cpu-batch`).
 pub struct GpuBackend {
     verifiers: Vec<GpuEd25519Verifier>,
+    /// Ed25519 dispatches per verifier since the last reset.
+    verifier_dispatches: Vec<AtomicU64>,
+    /// The verifier the next single-dispatch call starts from (round-robin).
+    next_verifier: AtomicUsize,
+    /// The driver threads' CPU time at build or the last reset, µs (CPU-emulated adapters).
+    driver_cpu_base_us: AtomicU64,
     /// The BLS kernels, compiled on first BLS use (the error text if that failed).
     bls: OnceLock<Result<GpuBls, String>>,
     adapter_filter: Option<String>,
@@ -209,7 +269,10 @@ impl GpuBackend {
             config.batch.max(1),
             in_flight
         );
-        Ok(Self {
+        let backend = Self {
+            verifier_dispatches: verifiers.iter().map(|_| AtomicU64::new(0)).collect(),
+            next_verifier: AtomicUsize::new(0),
+            driver_cpu_base_us: AtomicU64::new(0),
             verifiers,
             bls: OnceLock::new(),
             adapter_filter: config.adapter.clone(),
@@ -217,7 +280,17 @@ impl GpuBackend {
             batch: config.batch.max(1),
             description,
             counters: Counters::default(),
-        })
+        };
+        backend.reset_stats();
+        Ok(backend)
+    }
+
+    /// CPU time of the driver threads of every device this backend opened (verifiers, BLS kernels once
+    /// built), ms; `None` unless the adapter is CPU-emulated.
+    fn driver_cpu_ms(&self) -> Option<f64> {
+        let bls = self.bls.get().and_then(|b| b.as_ref().ok()).and_then(GpuBls::driver_cpu_ms);
+        let verifiers = self.verifiers.iter().map(GpuEd25519Verifier::driver_cpu_ms).sum::<Option<f64>>()?;
+        Some(verifiers + bls.unwrap_or(0.0))
     }
 
     /// The adapter the verifiers run on.
@@ -246,6 +319,17 @@ impl GpuBackend {
             bls_cpu_fallback_items: load(&c.bls_cpu_fallback_items),
             bls_decompress_us: load(&c.bls_decompress_us),
             bls_gpu_call_us: load(&c.bls_gpu_call_us),
+            verifier_dispatches: self.verifier_dispatches.iter().map(load).collect(),
+            max_in_flight_per_verifier: self.verifiers.iter().map(|v| v.slot_high_water() as u64).max().unwrap_or(0),
+            ed25519_host_us: load(&c.ed25519_host_us),
+            ed25519_slot_wait_us: load(&c.ed25519_slot_wait_us),
+            ed25519_upload_us: load(&c.ed25519_upload_us),
+            ed25519_compute_us: load(&c.ed25519_compute_us),
+            ed25519_readback_us: load(&c.ed25519_readback_us),
+            ed25519_kernel_gpu_us: self.adapter().timestamp_query.then(|| load(&c.ed25519_kernel_gpu_us)),
+            driver_cpu_ms: self
+                .driver_cpu_ms()
+                .map(|ms| ((ms * 1e3) as u64).saturating_sub(load(&self.driver_cpu_base_us)) / 1000),
             last_error: c.last_error.lock().map(|e| e.clone()).unwrap_or_default(),
         }
     }
@@ -253,9 +337,13 @@ impl GpuBackend {
     /// Zeroes the counters (between sweep cells).
     pub fn reset_stats(&self) {
         let c = &self.counters;
-        for a in c.all() {
+        for a in c.all().into_iter().chain(&self.verifier_dispatches) {
             a.store(0, Ordering::Relaxed);
         }
+        for v in &self.verifiers {
+            v.reset_slot_high_water();
+        }
+        self.driver_cpu_base_us.store(self.driver_cpu_ms().map_or(0, |ms| (ms * 1e3) as u64), Ordering::Relaxed);
         if let Ok(mut e) = c.last_error.lock() {
             *e = None;
         }
@@ -318,16 +406,26 @@ impl GpuBackend {
         Ok(verdicts)
     }
 
-    /// Verdicts of one dispatch-sized chunk on `verifier`; a failed dispatch is verified on the CPU and
+    /// Verdicts of one dispatch-sized chunk on verifier `k`; a failed dispatch is verified on the CPU and
     /// counted as such.
-    fn verify_chunk(&self, verifier: &GpuEd25519Verifier, items: &[Ed25519Item<'_>]) -> Vec<bool> {
+    fn verify_chunk(&self, k: usize, items: &[Ed25519Item<'_>]) -> Vec<bool> {
         let gpu_items: Vec<Ed25519GpuItem<'_>> =
             items.iter().map(|it| (*it.public_key, it.message, *it.signature)).collect();
+        let Some(verifier) = self.verifiers.get(k) else {
+            // Unreachable: `k` is always taken modulo the verifiers. Counted as a fallback, never a panic.
+            Counters::add(&self.counters.cpu_fallback_items, items.len());
+            self.counters.error(&format!("no verifier {k}"));
+            return self.cpu.verify_ed25519_batch(items);
+        };
         match verifier.verify_batch(&gpu_items) {
             Ok((verdicts, timings)) => {
                 let c = &self.counters;
                 if timings.gpu_items > 0 {
                     Counters::add(&c.gpu_dispatches, 1);
+                    if let Some(n) = self.verifier_dispatches.get(k) {
+                        Counters::add(n, 1);
+                    }
+                    c.ed25519_done(&timings);
                 }
                 Counters::add(&c.gpu_items, timings.gpu_items);
                 Counters::add(&c.host_rejected_items, timings.items - timings.gpu_items);
@@ -357,18 +455,21 @@ impl VerifyBackend for GpuBackend {
         let chunks: Vec<&[Ed25519Item<'_>]> = items.chunks(self.batch).collect();
         let depth = self.verifiers.len().min(chunks.len());
         if depth <= 1 {
-            return chunks.iter().flat_map(|chunk| self.verify_chunk(&self.verifiers[0], chunk)).collect();
+            // One dispatch (or one verifier): the next verifier in turn, so that concurrent callers — the
+            // pipeline's sigverify threads, one batch each — spread over all of them.
+            let k = self.next_verifier.fetch_add(1, Ordering::Relaxed) % self.verifiers.len();
+            return chunks.iter().flat_map(|chunk| self.verify_chunk(k, chunk)).collect();
         }
         // Verifier k takes chunks k, k + depth, ...; results are put back in input order.
         let mut per_chunk: Vec<Vec<bool>> = vec![Vec::new(); chunks.len()];
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..depth)
                 .map(|k| {
-                    let (chunks, verifier) = (&chunks, &self.verifiers[k]);
+                    let chunks = &chunks;
                     scope.spawn(move || {
                         (k..chunks.len())
                             .step_by(depth)
-                            .map(|i| (i, self.verify_chunk(verifier, chunks[i])))
+                            .map(|i| (i, self.verify_chunk(k, chunks[i])))
                             .collect::<Vec<_>>()
                     })
                 })

@@ -22,8 +22,10 @@
 //! # Layout
 //!
 //! - `gpu/`: the scheme-independent wgpu plumbing every kernel builds on — device creation (`device`), a
-//!   compiled kernel with its buffers (`kernel`), dispatch and readback (`dispatch`, `readback`), timings
-//!   (`timings`) and the WGSL text builder both generators use (`wgsl`);
+//!   compiled kernel (`kernel`) with its pool of per-dispatch buffer slots (`slots`), dispatch and readback —
+//!   one submission per dispatch, waiting for that submission only, so calls from several threads overlap
+//!   (`dispatch`, `readback`), timings (`timings`), the CPU time of a CPU-emulated adapter's driver threads
+//!   (`driver_cpu`) and the WGSL text builder both generators use (`wgsl`);
 //! - [`ed25519`] and [`bls12_381`]: one folder per scheme — its WGSL generator, CPU mirror, host side and
 //!   kernels — each importing the plumbing from `gpu/`, neither from the other;
 //! - [`cost`]: the generic WGSL op counter (`count`, `lex`), the device table (`devices`), the projection

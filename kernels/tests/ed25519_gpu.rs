@@ -9,10 +9,10 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use ed25519_dalek::{Signer, SigningKey};
 use hsbench_kernels::{GpuEd25519Verifier, GpuError};
 
 mod common;
+use common::batch::signed_batch;
 use serde_json::Value;
 
 fn verifier() -> Option<&'static GpuEd25519Verifier> {
@@ -94,20 +94,6 @@ const L: [u8; 32] = [
     0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
-
-fn signed_batch(n: usize) -> Vec<([u8; 32], Vec<u8>, [u8; 64])> {
-    (0..n)
-        .map(|i| {
-            let mut seed = [0u8; 32];
-            seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            seed[8] = 0x5a;
-            let key = SigningKey::from_bytes(&seed);
-            let msg = format!("hsbench gpu message {i}").into_bytes();
-            let sig = key.sign(&msg).to_bytes();
-            (key.verifying_key().to_bytes(), msg, sig)
-        })
-        .collect()
-}
 
 #[test]
 fn random_batch_with_corrupted_items() {

@@ -10,7 +10,7 @@ use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature}
 use super::curve::{KernelProgram, g1_sum_program, g2_subgroup_program, g2_sum_program};
 use super::host::{g1_words, g2_words, push_identity, serialize_affine};
 use super::wgsl::{Layout, Output, shader};
-use crate::gpu::{Gpu, Kernel, RunTimings, ms};
+use crate::gpu::{DriverThreads, Gpu, Kernel, RunTimings, ms};
 use crate::{AdapterReport, GpuError};
 
 /// Points one thread of an aggregation kernel sums (the host adds the per-thread partials).
@@ -33,11 +33,14 @@ pub struct BlsTimings {
     pub decompress_ms: f64,
     /// Host: serialising the affine points and packing them into 13-bit limbs.
     pub pack_ms: f64,
-    /// Writing the words to the GPU.
+    /// Waiting for a free dispatch slot of the kernel (0 unless concurrent calls had taken all of them).
+    pub slot_wait_ms: f64,
+    /// Writing the words to the GPU, encoding and submitting the dispatch (one submission per dispatch).
     pub upload_ms: f64,
-    /// The kernel, submit to completion (the first call includes the driver's JIT).
+    /// Submit until the dispatch's own submission completed, as the host sees it (the first call includes the
+    /// driver's JIT).
     pub compute_ms: f64,
-    /// Reading the results back.
+    /// Copying the mapped results out.
     pub readback_ms: f64,
     /// Host: parsing the partial sums (blst's on-curve check) and adding them with blst.
     pub finish_ms: f64,
@@ -49,6 +52,7 @@ impl BlsTimings {
     /// Adds one dispatch's phases.
     fn record(&mut self, run: &RunTimings) {
         self.dispatches += 1;
+        self.slot_wait_ms += run.slot_wait_ms;
         self.upload_ms += run.upload_ms;
         self.compute_ms += run.compute_ms;
         self.readback_ms += run.readback_ms;
@@ -60,7 +64,13 @@ impl BlsTimings {
 
     /// Total wall time of the call.
     pub fn total_ms(&self) -> f64 {
-        self.decompress_ms + self.pack_ms + self.upload_ms + self.compute_ms + self.readback_ms + self.finish_ms
+        self.decompress_ms
+            + self.pack_ms
+            + self.slot_wait_ms
+            + self.upload_ms
+            + self.compute_ms
+            + self.readback_ms
+            + self.finish_ms
     }
 }
 
@@ -182,6 +192,12 @@ impl GpuBls {
     /// The adapter in use.
     pub fn adapter(&self) -> &AdapterReport {
         &self.gpu.report
+    }
+
+    /// On a CPU-emulated adapter (lavapipe), the CPU time its driver threads for this device have used so far,
+    /// ms; `None` on a real GPU.
+    pub fn driver_cpu_ms(&self) -> Option<f64> {
+        self.gpu.driver_threads.as_ref().map(DriverThreads::cpu_ms)
     }
 
     /// Shader generation + pipeline creation time of the three kernels, ms.

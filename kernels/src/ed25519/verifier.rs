@@ -5,13 +5,15 @@ use std::time::Instant;
 use super::basetable::table_words;
 use super::host::prepare;
 use super::wgsl_gen::entry::{ITEM_WORDS, verify_shader};
-use crate::gpu::{Gpu, Kernel, ms};
+use crate::gpu::{DriverThreads, Gpu, Kernel, ms};
 use crate::{AdapterReport, GpuError};
 
 /// One item to verify: public key `A`, message, signature `R ‖ S`.
 pub type Ed25519GpuItem<'a> = ([u8; 32], &'a [u8], [u8; 64]);
 
-/// Where the time of one [`GpuEd25519Verifier::verify_batch`] went (wall clock on the host, ms).
+/// Where the time of one [`GpuEd25519Verifier::verify_batch`] went (wall clock on the calling thread, ms). A
+/// dispatch is one submission on its own slot; other threads' calls may run on the device meanwhile, so the
+/// device phases of concurrent calls overlap and do not add up to wall time.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct GpuTimings {
     /// Items in the batch.
@@ -21,12 +23,16 @@ pub struct GpuTimings {
     /// Host share: `S < L` and canonical `A`/`R` checks, `k = SHA-512(R ‖ A ‖ M) mod L`, digit
     /// recoding and packing (single thread).
     pub host_ms: f64,
-    /// Writing the item words to the GPU (submitted and waited for).
+    /// Waiting for a free dispatch slot (0 unless other threads' calls had taken all of the kernel's slots).
+    pub slot_wait_ms: f64,
+    /// Writing the item words (`queue.write_buffer`), encoding clear + dispatch + copy-to-staging in one
+    /// command buffer and submitting it (a slot's first call also makes its buffers).
     pub upload_ms: f64,
-    /// The kernel: submit to completion (on the first call this includes the driver's JIT, e.g.
-    /// lavapipe compiles at first dispatch).
+    /// Submit until this call's own submission completed (a wait for it alone): device time as the host
+    /// sees it, including queueing behind other calls' submissions and, on the first call, the driver's JIT
+    /// (lavapipe compiles at first dispatch).
     pub compute_ms: f64,
-    /// Copying the verdicts to a mappable buffer and reading them.
+    /// Collecting the staging buffer's map callback, copying the verdicts out and unmapping.
     pub readback_ms: f64,
     /// Kernel time on the GPU clock (timestamp queries), when the adapter has them.
     pub kernel_gpu_ms: Option<f64>,
@@ -39,7 +45,8 @@ pub struct GpuTimings {
 /// (the curve check) and the equation on the GPU, one thread per item.
 ///
 /// The pipeline is compiled once in [`GpuEd25519Verifier::new`]; buffers are kept and grown as
-/// needed. Calls on one verifier are serialised.
+/// needed. Calls on one verifier from several threads run concurrently, each dispatch on its own slot of
+/// buffers (at most four per verifier).
 pub struct GpuEd25519Verifier {
     gpu: Gpu,
     kernel: Kernel,
@@ -96,6 +103,23 @@ impl GpuEd25519Verifier {
         self.pipeline_ms
     }
 
+    /// On a CPU-emulated adapter (lavapipe), the CPU time its driver threads for this verifier's device have
+    /// used so far, ms (the emulated GPU's work, on threads of its own); `None` on a real GPU.
+    pub fn driver_cpu_ms(&self) -> Option<f64> {
+        self.gpu.driver_threads.as_ref().map(DriverThreads::cpu_ms)
+    }
+
+    /// Most dispatches in flight at once on this verifier (slots taken at the same time) since it was built or
+    /// [`GpuEd25519Verifier::reset_slot_high_water`]: above one, calls overlapped.
+    pub fn slot_high_water(&self) -> usize {
+        self.kernel.slot_high_water()
+    }
+
+    /// Restarts [`GpuEd25519Verifier::slot_high_water`] (between measurement cells).
+    pub fn reset_slot_high_water(&self) {
+        self.kernel.reset_slot_high_water();
+    }
+
     /// Per-item verdicts under the rule, in input order, and where the time went. Items the host
     /// rejects on their bytes never reach the GPU; an empty batch (or one the host rejects
     /// entirely) makes no GPU call.
@@ -121,6 +145,7 @@ impl GpuEd25519Verifier {
             message: format!("batch of {} items exceeds u32", positions.len()),
         })?;
         let (out, run) = self.kernel.run(&self.gpu, &words, n)?;
+        timings.slot_wait_ms = run.slot_wait_ms;
         timings.upload_ms = run.upload_ms;
         timings.compute_ms = run.compute_ms;
         timings.readback_ms = run.readback_ms;

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::driver_cpu::{DriverThreads, thread_ids};
 use super::timings::ms;
 use crate::GpuError;
 use crate::probe::{AdapterReport, select};
@@ -16,6 +17,9 @@ pub(crate) struct Gpu {
     pub timestamps: bool,
     /// `request_device` wall time.
     pub device_ms: f64,
+    /// On a CPU-emulated adapter (lavapipe), the threads its driver started for this device, whose CPU time
+    /// is the emulated GPU's work; `None` on a real GPU.
+    pub driver_threads: Option<DriverThreads>,
 }
 
 impl Gpu {
@@ -23,10 +27,14 @@ impl Gpu {
     /// with the adapter's full limits (wgpu's defaults allow only 8 storage buffers and 256 MiB
     /// bindings) and timestamp queries when available.
     pub fn open(name_filter: Option<&str>, label: &'static str) -> Result<Self, GpuError> {
+        // Mesa's lavapipe starts its threads when the adapter is enumerated (screen creation), so the snapshot
+        // comes first; it is kept only for a CPU adapter.
+        let before = thread_ids();
         let (adapter, report) = select(name_filter)?;
         let t = Instant::now();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let required_features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
+        let cpu_device = report.device_type == "Cpu";
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some(label),
             required_features,
@@ -34,7 +42,10 @@ impl Gpu {
             ..Default::default()
         }))
         .map_err(|e| GpuError::RequestDevice { adapter: report.name.clone(), reason: e.to_string() })?;
-        Ok(Self { device, queue, report, timestamps, device_ms: ms(t.elapsed()) })
+        // No /proc (not Linux): nothing to measure.
+        let driver_threads =
+            (cpu_device && !before.is_empty()).then(|| DriverThreads::started_between(&before, &thread_ids()));
+        Ok(Self { device, queue, report, timestamps, device_ms: ms(t.elapsed()), driver_threads })
     }
 
     /// Compiles `source` and builds a compute pipeline for `entry` (automatic layout).

@@ -1,11 +1,16 @@
 //! Running a [`Kernel`]: upload per-item input words, dispatch one thread per item, read per-item output
 //! words back, timing each phase; calls larger than the device allows are split into dispatches that fit.
+//!
+//! Each dispatch takes a slot of the kernel's pool (its own buffers), writes its inputs, submits one command
+//! buffer (clear, dispatch, copy to staging, timestamp resolve), maps the staging buffers and waits for that
+//! submission only: several threads on one kernel overlap one's upload and host work with another's compute
+//! and readback.
 
 use std::time::Instant;
 
 use super::device::{Gpu, scoped};
 use super::kernel::Kernel;
-use super::readback::{read_back, wait, words};
+use super::readback::{map_for_read, wait_for, words};
 use super::timings::{RunTimings, ms, timestamp_ms};
 use crate::GpuError;
 
@@ -22,9 +27,9 @@ pub(crate) fn max_items(max_workgroups: u32, max_binding: u64, workgroup: u32, w
 
 impl Kernel {
     /// Runs the kernel on `n` items whose input words are `input` (`n * in_words` words) and returns
-    /// `n * out_words` output words. Upload, compute and readback are separate submissions, each
-    /// waited for, so their wall times are separate (compute includes the driver's JIT on the first
-    /// call).
+    /// `n * out_words` output words, with the phases of [`RunTimings`] (compute includes the driver's JIT on
+    /// the first call). Safe to call from several threads at once: each dispatch has its own slot and waits
+    /// for its own submission only.
     ///
     /// Calls larger than the device allows — more workgroups than `max_compute_workgroups_per_dimension`, or a
     /// buffer over `max_storage_buffer_binding_size` — are split into dispatches that fit, run one after another;
@@ -60,17 +65,10 @@ impl Kernel {
             out.extend(words);
             parts.push(t);
         }
-        let sum = |f: fn(&RunTimings) -> f64| parts.iter().map(f).sum::<f64>();
-        let kernel_gpu_ms = parts.iter().map(|t| t.kernel_gpu_ms).sum::<Option<f64>>();
-        let t = RunTimings {
-            upload_ms: sum(|t| t.upload_ms),
-            compute_ms: sum(|t| t.compute_ms),
-            readback_ms: sum(|t| t.readback_ms),
-            kernel_gpu_ms,
-        };
-        Ok((out, t))
+        Ok((out, RunTimings::sum(&parts)))
     }
 
+    /// One dispatch of `n` items on a slot taken from the pool (returned after success, discarded on error).
     fn run_once(&self, gpu: &Gpu, input: &[u32], n: u32) -> Result<(Vec<u32>, RunTimings), GpuError> {
         let mut t = RunTimings::default();
         if n == 0 {
@@ -83,66 +81,53 @@ impl Kernel {
                 message: format!("{} input words for {n} items, expected {expected}", input.len()),
             });
         }
-        let mut guard = self.buffers.lock().map_err(|_| GpuError::Device {
-            stage: "kernel buffers",
-            message: "a previous call panicked while holding the buffers".into(),
-        })?;
-        if guard.as_ref().is_none_or(|b| b.capacity < n) {
-            *guard = Some(self.allocate(gpu, n.next_power_of_two().max(64))?);
-        }
-        let Some(bufs) = guard.as_ref() else {
-            return Err(GpuError::Device { stage: "kernel buffers", message: "allocation vanished".into() });
-        };
+        let start = Instant::now();
+        let capacity = n.next_power_of_two().max(64);
+        let (place, slot) = self.slots.take(n, |_| self.allocate(gpu, capacity))?;
+        t.slot_wait_ms = ms(start.elapsed());
         let (device, queue) = (&gpu.device, &gpu.queue);
         let out_bytes = u64::from(n) * u64::from(self.out_words) * 4;
 
         let start = Instant::now();
-        scoped(device, "upload", || {
-            queue.write_buffer(&bufs.items, 0, bytemuck::cast_slice(input));
-            queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&[n, 0, 0, 0]));
-            queue.submit([]);
-        })?;
-        wait(device, "upload")?;
-        t.upload_ms = ms(start.elapsed());
-
-        let start = Instant::now();
-        scoped(device, "dispatch", || {
+        let index = scoped(device, "dispatch", || {
+            queue.write_buffer(&slot.items, 0, bytemuck::cast_slice(input));
+            queue.write_buffer(&slot.params, 0, bytemuck::cast_slice(&[n, 0, 0, 0]));
             let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("dispatch") });
             // Stale results from a previous call must never be read as this call's.
-            enc.clear_buffer(&bufs.out, 0, Some(out_bytes));
+            enc.clear_buffer(&slot.out, 0, Some(out_bytes));
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("kernel"),
-                    timestamp_writes: self.timestamps.as_ref().map(|ts| wgpu::ComputePassTimestampWrites {
+                    timestamp_writes: slot.timestamps.as_ref().map(|ts| wgpu::ComputePassTimestampWrites {
                         query_set: &ts.set,
                         beginning_of_pass_write_index: Some(0),
                         end_of_pass_write_index: Some(1),
                     }),
                 });
                 pass.set_pipeline(&self.pipeline);
-                pass.set_bind_group(0, &bufs.bind, &[]);
+                pass.set_bind_group(0, &slot.bind, &[]);
                 pass.dispatch_workgroups(n.div_ceil(self.workgroup), 1, 1);
             }
-            if let Some(ts) = &self.timestamps {
+            enc.copy_buffer_to_buffer(&slot.out, 0, &slot.staging, 0, out_bytes);
+            if let Some(ts) = &slot.timestamps {
                 enc.resolve_query_set(&ts.set, 0..2, &ts.resolve, 0);
                 enc.copy_buffer_to_buffer(&ts.resolve, 0, &ts.read, 0, 16);
             }
-            queue.submit([enc.finish()]);
+            queue.submit([enc.finish()])
         })?;
-        wait(device, "dispatch")?;
+        t.upload_ms = ms(start.elapsed());
+
+        let start = Instant::now();
+        let mut to_read = vec![(&slot.staging, out_bytes)];
+        if let Some(ts) = &slot.timestamps {
+            to_read.push((&ts.read, 16));
+        }
+        let mapping = scoped(device, "readback mapping", || map_for_read(&to_read))?;
+        wait_for(device, Some(index), "dispatch")?;
         t.compute_ms = ms(start.elapsed());
 
         let start = Instant::now();
-        scoped(device, "readback copy", || {
-            let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
-            enc.copy_buffer_to_buffer(&bufs.out, 0, &bufs.staging, 0, out_bytes);
-            queue.submit([enc.finish()]);
-        })?;
-        let mut to_read = vec![(&bufs.staging, out_bytes)];
-        if let Some(ts) = &self.timestamps {
-            to_read.push((&ts.read, 16));
-        }
-        let data = read_back(device, &to_read, "readback")?;
+        let data = mapping.copy_out("readback")?;
         t.readback_ms = ms(start.elapsed());
         t.kernel_gpu_ms = data.get(1).and_then(|raw| timestamp_ms(raw, queue.get_timestamp_period()));
         let Some(raw) = data.first() else {
@@ -155,6 +140,8 @@ impl Kernel {
                 message: format!("read {} words, expected {}", out.len(), out_bytes / 4),
             });
         }
+        drop(to_read);
+        place.release(slot);
         Ok((out, t))
     }
 }

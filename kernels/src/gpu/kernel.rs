@@ -1,30 +1,13 @@
-//! One compiled kernel with reusable buffers: a compute pipeline whose entry point reads `in_words` and writes
-//! `out_words` u32 words per item, an optional read-only table, and per-item buffers that grow (powers of two)
-//! and are kept between calls; a mutex serialises calls on the same kernel. Running it is in
-//! [`super::dispatch`].
-
-use std::sync::Mutex;
+//! One compiled kernel: a compute pipeline whose entry point reads `in_words` and writes `out_words` u32 words
+//! per item, an optional read-only table shared by all its dispatches, and a pool of dispatch slots
+//! ([`super::slots`]) — per-dispatch buffers that grow (powers of two) and are kept between calls — so calls
+//! from several threads run concurrently. Running it is in [`super::dispatch`].
 
 use wgpu::util::DeviceExt;
 
 use super::device::{Gpu, scoped};
+use super::slots::{MAX_SLOTS, Slot, SlotPool, Timestamps};
 use crate::GpuError;
-
-/// The per-item buffers of a [`Kernel`], sized for `capacity` items, and their bind group.
-pub(super) struct Buffers {
-    pub capacity: u32,
-    pub items: wgpu::Buffer,
-    pub out: wgpu::Buffer,
-    pub staging: wgpu::Buffer,
-    pub bind: wgpu::BindGroup,
-}
-
-/// The query set of a [`Kernel`]'s pass timestamps and the buffers they are resolved and read through.
-pub(super) struct Timestamps {
-    pub set: wgpu::QuerySet,
-    pub resolve: wgpu::Buffer,
-    pub read: wgpu::Buffer,
-}
 
 /// A compute pipeline whose entry point reads `in_words` and writes `out_words` per item.
 pub(crate) struct Kernel {
@@ -33,13 +16,12 @@ pub(crate) struct Kernel {
     pub(super) in_words: u32,
     pub(super) out_words: u32,
     /// The read-only table (Ed25519's fixed-base table, a BLS kernel's programs), when the shader binds one
-    /// (binding 0).
+    /// (binding 0); shared by every slot.
     table: Option<wgpu::Buffer>,
-    /// The uniform carrying the item count (binding 3).
-    pub(super) params: wgpu::Buffer,
-    pub(super) timestamps: Option<Timestamps>,
-    /// The per-item buffers, grown on demand and reused; the lock serialises calls.
-    pub(super) buffers: Mutex<Option<Buffers>>,
+    /// Each slot times its pass with timestamp queries (the device has them).
+    timestamps: bool,
+    /// The dispatch slots, taken one per dispatch, made on demand (at most [`MAX_SLOTS`]) and reused.
+    pub(super) slots: SlotPool,
 }
 
 impl Kernel {
@@ -70,45 +52,40 @@ impl Kernel {
         out_words: u32,
     ) -> Result<Self, GpuError> {
         let device = &gpu.device;
-        scoped(device, "kernel buffer setup", || {
-            let table = table.map(|t| {
+        let table = scoped(device, "kernel buffer setup", || {
+            table.map(|t| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("kernel table"),
                     contents: bytemuck::cast_slice(t),
                     usage: wgpu::BufferUsages::STORAGE,
                 })
-            });
-            let params = device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("kernel params"),
-                size: 16,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let timestamps = gpu.timestamps.then(|| Timestamps {
-                set: device.create_query_set(&wgpu::QuerySetDescriptor {
-                    label: Some("kernel timestamps"),
-                    ty: wgpu::QueryType::Timestamp,
-                    count: 2,
-                }),
-                resolve: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("timestamp resolve"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                    mapped_at_creation: false,
-                }),
-                read: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("timestamp staging"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                }),
-            });
-            Kernel { pipeline, workgroup, in_words, out_words, table, params, timestamps, buffers: Mutex::new(None) }
+            })
+        })?;
+        Ok(Kernel {
+            pipeline,
+            workgroup,
+            in_words,
+            out_words,
+            table,
+            timestamps: gpu.timestamps,
+            slots: SlotPool::new(MAX_SLOTS),
         })
     }
 
-    /// Per-item buffers for `capacity` items, bound to this kernel's pipeline.
-    pub(super) fn allocate(&self, gpu: &Gpu, capacity: u32) -> Result<Buffers, GpuError> {
+    /// Most dispatch slots taken at once since the kernel was built or [`Kernel::reset_slot_high_water`]:
+    /// above one, calls on this kernel overlapped.
+    pub fn slot_high_water(&self) -> usize {
+        self.slots.high_water()
+    }
+
+    /// Restarts [`Kernel::slot_high_water`] (between measurement cells).
+    pub fn reset_slot_high_water(&self) {
+        self.slots.reset_high_water();
+    }
+
+    /// One dispatch slot for `capacity` items: its per-item buffers, params uniform and timestamp queries,
+    /// bound to this kernel's pipeline and table.
+    pub(super) fn allocate(&self, gpu: &Gpu, capacity: u32) -> Result<Slot, GpuError> {
         let device = &gpu.device;
         let in_bytes = u64::from(capacity) * u64::from(self.in_words) * 4;
         let out_bytes = u64::from(capacity) * u64::from(self.out_words) * 4;
@@ -129,10 +106,24 @@ impl Kernel {
             );
             let staging =
                 buffer("kernel out staging", out_bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+            let params = buffer("kernel params", 16, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+            let timestamps = self.timestamps.then(|| Timestamps {
+                set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("kernel timestamps"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2,
+                }),
+                resolve: buffer(
+                    "timestamp resolve",
+                    16,
+                    wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                ),
+                read: buffer("timestamp staging", 16, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST),
+            });
             let mut entries = vec![
                 wgpu::BindGroupEntry { binding: 1, resource: items.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 2, resource: out.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: self.params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: params.as_entire_binding() },
             ];
             if let Some(t) = &self.table {
                 entries.push(wgpu::BindGroupEntry { binding: 0, resource: t.as_entire_binding() });
@@ -142,7 +133,7 @@ impl Kernel {
                 layout: &self.pipeline.get_bind_group_layout(0),
                 entries: &entries,
             });
-            Buffers { capacity, items, out, staging, bind }
+            Slot { capacity, items, out, staging, params, timestamps, bind }
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the kernels' integration tests.
 
+pub mod batch;
 mod rng;
 #[allow(unused_imports)] // not every test binary uses every helper
 pub use rng::Rng;
