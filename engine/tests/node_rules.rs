@@ -161,7 +161,7 @@ fn a_buffered_proposal_with_a_wrong_execution_root_gets_no_vote() {
         exec_height: 0,
         exec_state_root: Hash::of(b"not the genesis state root"),
     };
-    let b2 = Block { header, txs: Vec::new() };
+    let b2 = Block { header, txs: Vec::new().into() };
     let sig = setup.keys[2].sign_vote(VoteScheme::Ed25519, &proposal_message(CHAIN, &b2.hash()));
     let mut signature = [0u8; 64];
     signature.copy_from_slice(&sig);

@@ -77,7 +77,7 @@ fn block(height: u64, txs: Vec<Transaction>) -> Block {
             exec_height: height.saturating_sub(2),
             exec_state_root: Hash::of(b"state"),
         },
-        txs,
+        txs: txs.into(),
     }
 }
 

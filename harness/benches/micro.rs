@@ -227,7 +227,7 @@ fn exec_chain(skew: Skew) -> Vec<Block> {
                 exec_height: 0,
                 exec_state_root: Hash::ZERO,
             };
-            Block { header, txs }
+            Block { header, txs: txs.into() }
         })
         .collect()
 }

@@ -115,7 +115,7 @@ impl ExecutionState {
         }
         let burnt: u128 = receipts
             .iter()
-            .zip(&block.txs)
+            .zip(block.txs.iter())
             .filter(|(r, _)| r.outcome == Outcome::Success)
             .map(|(_, tx)| u128::from(tx.fee))
             .sum();
@@ -131,7 +131,7 @@ impl ExecutionState {
     fn apply_sequentially(&mut self, block: &Block) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
         let mut before: BTreeMap<AccountId, Account> = BTreeMap::new();
         let mut receipts = Vec::with_capacity(block.txs.len());
-        for tx in &block.txs {
+        for tx in block.txs.iter() {
             let outcome = self.execute_tx(tx, &mut before);
             receipts.push(Receipt { tx_hash: tx.hash(), outcome });
         }

@@ -415,7 +415,7 @@ impl NodeStateMachine {
             exec_height: self.executed_height,
             exec_state_root,
         };
-        self.bft.propose(now, Block { header, txs }, req.tc, out);
+        self.bft.propose(now, Block { header, txs: txs.into() }, req.tc, out);
     }
 
     /// End-of-run summary.

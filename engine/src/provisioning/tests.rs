@@ -36,7 +36,7 @@ pub(super) fn block(txs: Vec<Transaction>) -> Block {
             exec_height: 0,
             exec_state_root: Hash::ZERO,
         },
-        txs,
+        txs: txs.into(),
     }
 }
 

@@ -94,7 +94,7 @@ pub fn genesis_block(chain_id: u32, state_root: Hash) -> Block {
             exec_height: 0,
             exec_state_root: state_root,
         },
-        txs: Vec::new(),
+        txs: Arc::new([]),
     }
 }
 

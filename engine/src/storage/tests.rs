@@ -65,7 +65,7 @@ fn make_block(height: Height, epoch: Epoch, parent: Option<&(Block, QuorumCertif
             exec_height: height - 1,
             exec_state_root: root(height - 1),
         },
-        txs,
+        txs: txs.into(),
     }
 }
 

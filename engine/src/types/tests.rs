@@ -72,7 +72,7 @@ fn arb_block() -> impl Strategy<Value = Block> {
                 exec_height: 3,
                 exec_state_root: root,
             },
-            txs,
+            txs: txs.into(),
         },
     )
 }

@@ -72,5 +72,5 @@ fn block(height: Height, txs: Vec<Transaction>) -> Block {
         exec_height: 0,
         exec_state_root: Hash::ZERO,
     };
-    Block { header, txs }
+    Block { header, txs: txs.into() }
 }
