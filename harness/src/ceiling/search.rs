@@ -4,10 +4,16 @@
 //! offered rate, queue still growing at the end of the window, or a generator that fell behind), bisect between
 //! the last passing and the first failing rate until they are within `precision` of each other, then confirm
 //! the passing rate with `repeats` longer runs; when a confirmation run fails, step down by `precision` and
-//! confirm again (at most [`MAX_STEP_DOWNS`] times), so the ceiling reported is a confirmed one. A probe that fails
-//! while it is harness-bound (the synthetic committee saturated, no stage of the node did) stops the search with no
-//! ceiling and a [`HarnessBound`] verdict, so a ceiling the harness set is never reported. Every probe is kept: the
-//! curve is part of the result.
+//! confirm again (at most [`MAX_STEP_DOWNS`] times), so the ceiling reported is a confirmed one.
+//!
+//! A probe that fails while it is harness-bound (the synthetic committee saturated, no stage of the node did) says
+//! nothing about the node: it bounds the bracket from above like any failure, and the bisection goes on below it,
+//! where a failure with the committee keeping up is the node's own. Only when the bracket closes on a harness-bound
+//! failure — no rate between the last pass and it failed for the node's sake — or a confirmation run fails
+//! harness-bound, does the search end with no ceiling and a [`HarnessBound`] verdict, so a ceiling the harness set
+//! is never reported. (It used to stop at the first harness-bound failure, which on 2 cores was often the doubling
+//! probe at twice the node's ceiling, where everything is overloaded: no ceiling although the node's was in reach.)
+//! Every probe is kept: the curve is part of the result.
 //!
 //! The search only sees [`RateProbe`], so it is tested against a deterministic service model.
 
@@ -117,13 +123,14 @@ pub struct HarnessBound {
 }
 
 impl HarnessBound {
-    /// The verdict of a search that stopped on the last probe of `curve` (`None` when that one was not
-    /// harness-bound).
-    pub fn of(curve: &[CurvePoint]) -> Option<Self> {
-        let last = curve.last()?;
-        let reason = last.result.harness_bound.clone()?;
-        let passed_tps = curve.iter().filter(|p| p.pass).map(|p| p.rate_tps).max_by(f64::total_cmp);
-        Some(HarnessBound { at_tps: last.rate_tps, passed_tps, reason })
+    /// The verdict of a search that ended on the harness-bound failure at `at_tps` (`None` when `curve` has no
+    /// harness-bound failure at that rate): the highest rate below it that passed is what the node sustained.
+    pub fn at(curve: &[CurvePoint], at_tps: f64) -> Option<Self> {
+        let failed = curve.iter().rev().find(|p| !p.pass && p.rate_tps == at_tps)?;
+        let reason = failed.result.harness_bound.clone()?;
+        let passed_tps =
+            curve.iter().filter(|p| p.pass && p.rate_tps < at_tps).map(|p| p.rate_tps).max_by(f64::total_cmp);
+        Some(HarnessBound { at_tps, passed_tps, reason })
     }
 
     /// One sentence for the summary and the notes.
@@ -151,11 +158,21 @@ pub fn mean_cv(xs: &[f64]) -> (f64, f64) {
     (mean, if mean > 0.0 { var.sqrt() / mean } else { 0.0 })
 }
 
+/// What one probe said, for the search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    /// Failed with the synthetic committee keeping up: the node's own failure.
+    Fail,
+    /// Failed with the synthetic committee saturated: the harness's failure.
+    HarnessFail,
+}
+
 /// Runs the search; `on_point` sees every probe as it completes.
 ///
-/// A probe that fails the SLO while the synthetic committee saturated ([`RateResult::harness_bound`]) stops the
-/// search in whatever phase: its failure is the harness's, so neither it nor the bracket below it says where the
-/// node's ceiling is. The outcome then has no `ceiling_tps` and a [`HarnessBound`] instead.
+/// A probe that fails the SLO while the synthetic committee saturated ([`RateResult::harness_bound`]) is an upper
+/// bound whose failure is the harness's: the bisection continues below it, and if the bracket closes on it (or a
+/// confirmation run fails that way) the outcome has no `ceiling_tps` and a [`HarnessBound`] instead.
 pub fn search(
     probe: &mut dyn RateProbe,
     s: &SearchSettings,
@@ -164,7 +181,6 @@ pub fn search(
 ) -> Result<CeilingOutcome, ProbeError> {
     let mut curve = Vec::new();
     let mut notes = Vec::new();
-    // Some(pass), or None when the probe failed with the committee saturated (the search stops).
     let mut run = |phase: SearchPhase, rate: f64, duration: Duration, curve: &mut Vec<CurvePoint>| {
         tracing::info!(phase = ?phase, rate_tps = rate, duration_s = duration.as_secs_f64(), "probe started");
         crate::live::doing(
@@ -193,19 +209,26 @@ pub fn search(
         );
         let point = CurvePoint { phase, rate_tps: rate, pass: failures.is_empty(), failures, result };
         on_point(&point);
-        let verdict = if !point.pass && point.result.harness_bound.is_some() { None } else { Some(point.pass) };
+        let verdict = match (point.pass, point.result.harness_bound.is_some()) {
+            (true, _) => Verdict::Pass,
+            (false, false) => Verdict::Fail,
+            (false, true) => Verdict::HarnessFail,
+        };
         curve.push(point);
-        Ok::<Option<bool>, ProbeError>(verdict)
+        Ok::<Verdict, ProbeError>(verdict)
     };
     let mut reached_max = false;
     let mut confirmed = false;
     let mut target = None;
-    let stopped = 'search: {
+    // The rate of a harness-bound failure that ended the search, if one did.
+    let harness_stop: Option<f64> = 'search: {
         let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
+        // Whether the failure at `hi` was harness-bound (then it does not say where the node fails).
+        let mut hi_harness = false;
         let mut rate = s.start_tps.min(s.max_tps);
         loop {
-            let Some(pass) = run(SearchPhase::Double, rate, s.probe, &mut curve)? else { break 'search true };
-            if pass {
+            let verdict = run(SearchPhase::Double, rate, s.probe, &mut curve)?;
+            if verdict == Verdict::Pass {
                 lo = Some(rate);
                 if rate >= s.max_tps {
                     reached_max = true;
@@ -214,7 +237,7 @@ pub fn search(
                 }
                 rate = (rate * 2.0).min(s.max_tps);
             } else {
-                hi = Some(rate);
+                (hi, hi_harness) = (Some(rate), verdict == Verdict::HarnessFail);
                 break;
             }
         }
@@ -226,11 +249,9 @@ pub fn search(
                 notes.push(format!("no rate down to {floor:.1} tx/s met the SLO"));
                 break;
             }
-            let Some(pass) = run(SearchPhase::Double, rate, s.probe, &mut curve)? else { break 'search true };
-            if pass {
-                lo = Some(rate);
-            } else {
-                hi = Some(rate);
+            match run(SearchPhase::Double, rate, s.probe, &mut curve)? {
+                Verdict::Pass => lo = Some(rate),
+                failed => (hi, hi_harness) = (Some(rate), failed == Verdict::HarnessFail),
             }
         }
         while let (Some(l), Some(h)) = (lo, hi) {
@@ -242,12 +263,15 @@ pub fn search(
                 break;
             }
             let mid = (l + h) / 2.0;
-            let Some(pass) = run(SearchPhase::Bisect, mid, s.probe, &mut curve)? else { break 'search true };
-            if pass {
-                lo = Some(mid);
-            } else {
-                hi = Some(mid);
+            match run(SearchPhase::Bisect, mid, s.probe, &mut curve)? {
+                Verdict::Pass => lo = Some(mid),
+                failed => (hi, hi_harness) = (Some(mid), failed == Verdict::HarnessFail),
             }
+        }
+        // The bracket closed on a harness failure: what lies above the last pass is the harness's limit, not
+        // shown to be the node's.
+        if hi_harness {
+            break 'search hi;
         }
         // Confirm; a rate whose confirmation fails is stepped down by `precision` and confirmed again, so the
         // reported ceiling is one that passed every confirmation run (bounded by MAX_STEP_DOWNS and the deadline).
@@ -256,8 +280,11 @@ pub fn search(
         while let Some(l) = target {
             let mut all = true;
             for _ in 0..s.repeats {
-                let Some(pass) = run(SearchPhase::Confirm, l, s.confirm, &mut curve)? else { break 'search true };
-                all = pass;
+                let verdict = run(SearchPhase::Confirm, l, s.confirm, &mut curve)?;
+                if verdict == Verdict::HarnessFail {
+                    break 'search Some(l);
+                }
+                all = verdict == Verdict::Pass;
                 if !all {
                     break; // one failure decides; the remaining runs would only cost time
                 }
@@ -275,12 +302,12 @@ pub fn search(
             step_downs += 1;
             target = Some(lower);
         }
-        false
+        None
     };
-    let harness_bound = if stopped {
+    let harness_bound = if let Some(at) = harness_stop {
         target = None;
         confirmed = false;
-        let bound = HarnessBound::of(&curve);
+        let bound = HarnessBound::at(&curve, at);
         if let Some(b) = &bound {
             notes.push(b.summary());
         }
@@ -367,20 +394,34 @@ mod tests {
     #[test]
     fn a_harness_bound_failure_is_never_the_ceiling() {
         // The committee saturates at 5000 tx/s, long before the node (20 000): the doubling fails at 8000 with the
-        // committee saturated and the search stops there, with no ceiling.
+        // committee saturated, every failure of the bisection below it is harness-bound too, so the bracket closes
+        // on one (5062.5, just above the committee's 5000) and no ceiling is reported.
         let o = run(20_000.0, 5_000.0, 1_000.0);
         assert_eq!(o.ceiling_tps, None, "{:?}", o.notes);
         assert!(!o.confirmed);
         let b = o.harness_bound.as_ref().expect("a harness-bound verdict");
-        assert_eq!((b.at_tps, b.passed_tps), (8_000.0, Some(4_000.0)));
-        assert!(b.summary().starts_with("harness-bound at 8000 tx/s"), "{}", b.summary());
-        assert!(o.curve.iter().all(|p| p.phase == SearchPhase::Double), "no bisection past a harness failure");
-        assert!(o.notes.iter().any(|n| n.starts_with("harness-bound at 8000")), "{:?}", o.notes);
+        assert_eq!((b.at_tps, b.passed_tps), (5_062.5, Some(5_000.0)));
+        assert!(b.summary().starts_with("harness-bound at 5062 tx/s"), "{}", b.summary());
+        assert!(o.curve.iter().all(|p| p.phase != SearchPhase::Confirm), "nothing confirmed under the harness");
+        assert!(o.notes.iter().any(|n| n.starts_with("harness-bound at 5062")), "{:?}", o.notes);
 
-        // The start rate already saturates the committee: no halving either.
+        // The start rate already saturates the committee: halving finds the committee's own limit passing, and the
+        // bracket above it closes on a harness failure.
         let o = run(20_000.0, 500.0, 1_000.0);
-        assert_eq!((o.ceiling_tps, o.curve.len()), (None, 1));
-        assert_eq!(o.harness_bound.as_ref().and_then(|b| b.passed_tps), None);
+        assert_eq!(o.ceiling_tps, None);
+        assert_eq!(o.harness_bound.as_ref().and_then(|b| b.passed_tps), Some(500.0));
+    }
+
+    #[test]
+    fn a_harness_bound_failure_while_doubling_bisects_to_the_nodes_own_failure() {
+        // The node fails from 40 000 tx/s, the committee saturates from 50 000: doubling passes 32 000 and fails
+        // 64 000 with the committee saturated. That failure says nothing about the node, but 48 000 fails with the
+        // committee not saturated — the node's own failure — so the search bisects on and confirms ~40 000.
+        let o = run(40_000.0, 50_000.0, 1_000.0);
+        let c = o.ceiling_tps.unwrap_or_else(|| panic!("a ceiling: {:?}", o.notes));
+        assert!(o.confirmed && o.harness_bound.is_none(), "{:?}", o.notes);
+        assert!((39_000.0..=40_000.0).contains(&c), "{c}");
+        assert!(o.curve.iter().any(|p| p.phase == SearchPhase::Bisect), "bisected below the harness failure");
     }
 
     #[test]
