@@ -7,12 +7,16 @@
 //! confirm again (at most [`MAX_STEP_DOWNS`] times), so the ceiling reported is a confirmed one.
 //!
 //! A probe that fails while it is harness-bound (the synthetic committee saturated, no stage of the node did) says
-//! nothing about the node: it bounds the bracket from above like any failure, and the bisection goes on below it,
-//! where a failure with the committee keeping up is the node's own. Only when the bracket closes on a harness-bound
-//! failure — no rate between the last pass and it failed for the node's sake — or a confirmation run fails
-//! harness-bound, does the search end with no ceiling and a [`HarnessBound`] verdict, so a ceiling the harness set
-//! is never reported. (It used to stop at the first harness-bound failure, which on 2 cores was often the doubling
-//! probe at twice the node's ceiling, where everything is overloaded: no ceiling although the node's was in reach.)
+//! nothing about the node. Above a rate that passed, it bounds the bracket from above like any failure and the
+//! bisection goes on below it, where a failure with the committee keeping up is the node's own; when the bracket
+//! closes on a harness-bound failure — no rate between the last pass and it failed for the node's sake — or a
+//! confirmation run fails harness-bound, the search ends with no ceiling and a [`HarnessBound`] verdict. Before any
+//! rate passed (the start rate, or a halving below it), a harness-bound failure ends the search at once: a committee
+//! that is the limit at the start rate (63 BLS members on 2 cores) also makes lower rates fail on latency without
+//! reaching the saturation mark, and halving on would report its limit as the node's. So a ceiling the harness set
+//! is never reported. (The search used to stop at the first harness-bound failure in every phase, which on 2 cores
+//! was often the doubling probe at twice the node's ceiling, where everything is overloaded: no ceiling although
+//! the node's was in reach.)
 //! Every probe is kept: the curve is part of the result.
 //!
 //! The search only sees [`RateProbe`], so it is tested against a deterministic service model.
@@ -236,6 +240,8 @@ pub fn search(
                     break;
                 }
                 rate = (rate * 2.0).min(s.max_tps);
+            } else if verdict == Verdict::HarnessFail && lo.is_none() {
+                break 'search Some(rate); // nothing passed: no bracket to bisect
             } else {
                 (hi, hi_harness) = (Some(rate), verdict == Verdict::HarnessFail);
                 break;
@@ -251,7 +257,8 @@ pub fn search(
             }
             match run(SearchPhase::Double, rate, s.probe, &mut curve)? {
                 Verdict::Pass => lo = Some(rate),
-                failed => (hi, hi_harness) = (Some(rate), failed == Verdict::HarnessFail),
+                Verdict::Fail => (hi, hi_harness) = (Some(rate), false),
+                Verdict::HarnessFail => break 'search Some(rate),
             }
         }
         while let (Some(l), Some(h)) = (lo, hi) {
@@ -405,11 +412,10 @@ mod tests {
         assert!(o.curve.iter().all(|p| p.phase != SearchPhase::Confirm), "nothing confirmed under the harness");
         assert!(o.notes.iter().any(|n| n.starts_with("harness-bound at 5062")), "{:?}", o.notes);
 
-        // The start rate already saturates the committee: halving finds the committee's own limit passing, and the
-        // bracket above it closes on a harness failure.
+        // The start rate already saturates the committee: nothing passed, so no halving either.
         let o = run(20_000.0, 500.0, 1_000.0);
-        assert_eq!(o.ceiling_tps, None);
-        assert_eq!(o.harness_bound.as_ref().and_then(|b| b.passed_tps), Some(500.0));
+        assert_eq!((o.ceiling_tps, o.curve.len()), (None, 1));
+        assert_eq!(o.harness_bound.as_ref().and_then(|b| b.passed_tps), None);
     }
 
     #[test]
