@@ -162,6 +162,28 @@ pub fn mean_cv(xs: &[f64]) -> (f64, f64) {
     (mean, if mean > 0.0 { var.sqrt() / mean } else { 0.0 })
 }
 
+/// When a probe above the ceiling failed with the committee saturated, one sentence naming it and the node's own
+/// failure the bisection found below it (with both threads' work-due shares), so a reader weighs the ceiling with
+/// the committee's share in mind: the saturation mark is a threshold, and a committee just under it still competes.
+fn harness_failure_above(curve: &[CurvePoint], ceiling: f64) -> Option<String> {
+    let harness = curve.iter().find(|p| !p.pass && p.rate_tps > ceiling && p.result.harness_bound.is_some())?;
+    let own = curve
+        .iter()
+        .filter(|p| !p.pass && p.rate_tps > ceiling && p.result.harness_bound.is_none())
+        .min_by(|a, b| a.rate_tps.total_cmp(&b.rate_tps))?;
+    let shares = own.result.committee_window.as_ref().map_or_else(String::new, |w| {
+        format!(
+            " (there: committee work due {:.0} %, the node's busiest stage {} {:.0} %)",
+            w.working_pct, w.node_busiest_stage, w.node_working_pct
+        )
+    });
+    Some(format!(
+        "{:.0} tx/s failed with the synthetic committee saturated; the bisection below it found the node's own failure \
+         at {:.0} tx/s{shares}",
+        harness.rate_tps, own.rate_tps
+    ))
+}
+
 /// What one probe said, for the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verdict {
@@ -335,6 +357,9 @@ pub fn search(
         ));
     }
     let ceiling_tps = target;
+    if let Some(note) = ceiling_tps.and_then(|c| harness_failure_above(&curve, c)) {
+        notes.push(note);
+    }
     let confirms: Vec<&CurvePoint> =
         curve.iter().filter(|p| p.phase == SearchPhase::Confirm && Some(p.rate_tps) == ceiling_tps).collect();
     let (committed_tps_mean, cv) = mean_cv(&confirms.iter().map(|p| p.result.tx.commit_rate_tps).collect::<Vec<_>>());
@@ -428,6 +453,8 @@ mod tests {
         assert!(o.confirmed && o.harness_bound.is_none(), "{:?}", o.notes);
         assert!((39_000.0..=40_000.0).contains(&c), "{c}");
         assert!(o.curve.iter().any(|p| p.phase == SearchPhase::Bisect), "bisected below the harness failure");
+        let note = o.notes.iter().find(|n| n.starts_with("64000 tx/s failed with the synthetic committee saturated"));
+        assert!(note.is_some_and(|n| n.contains("node's own failure at 40500")), "{:?}", o.notes);
     }
 
     #[test]
