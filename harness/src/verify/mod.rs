@@ -69,6 +69,7 @@ pub fn execute(name: BackendName, crypto: &CryptoConfig, input: &Path, output: O
             stats.bls_gpu_items,
             stats.bls_cpu_fallback_items
         );
+        eprintln!("{}", gpu_phases(&stats));
         let fell_back = stats.cpu_fallback_items + stats.bls_cpu_fallback_items;
         if fell_back > 0 {
             anyhow::bail!(
@@ -78,6 +79,32 @@ pub fn execute(name: BackendName, crypto: &CryptoConfig, input: &Path, output: O
         }
     }
     Ok(())
+}
+
+/// Where the Ed25519 dispatches' time went (summed over them, ms), their spread over the verifiers, and the CPU
+/// time of the driver's worker threads when the adapter is a CPU emulation (lavapipe).
+fn gpu_phases(stats: &hsbench_kernels::GpuStats) -> String {
+    let ms = |us: u64| us as f64 / 1e3;
+    let mut s = format!(
+        "  gpu phases (Ed25519, summed): host {:.1} ms · slot wait {:.1} · upload {:.1} · compute {:.1} · readback \
+         {:.1}",
+        ms(stats.ed25519_host_us),
+        ms(stats.ed25519_slot_wait_us),
+        ms(stats.ed25519_upload_us),
+        ms(stats.ed25519_compute_us),
+        ms(stats.ed25519_readback_us)
+    );
+    if let Some(k) = stats.ed25519_kernel_gpu_us {
+        s.push_str(&format!(" · kernel (GPU clock) {:.1}", ms(k)));
+    }
+    s.push_str(&format!(
+        " · dispatches per verifier {:?}, at most {} in flight on one",
+        stats.verifier_dispatches, stats.max_in_flight_per_verifier
+    ));
+    if let Some(d) = stats.driver_cpu_ms {
+        s.push_str(&format!(" · driver threads' CPU {d} ms"));
+    }
+    s
 }
 
 fn summary(t: &Tally, format: InputFormat, elapsed_ms: f64, backend: &str) -> String {
@@ -94,4 +121,29 @@ fn summary(t: &Tally, format: InputFormat, elapsed_ms: f64, backend: &str) -> St
         s.push_str(&format!(" · agree with the file's expected results: {}/{}", t.agree, t.with_expected));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gpu_phases;
+
+    #[test]
+    fn the_gpu_phase_line_names_each_phase_and_only_the_figures_the_adapter_has() {
+        let mut stats = hsbench_kernels::GpuStats {
+            ed25519_host_us: 1_500,
+            ed25519_upload_us: 2_000,
+            ed25519_compute_us: 30_000,
+            verifier_dispatches: vec![3, 2],
+            max_in_flight_per_verifier: 2,
+            ..Default::default()
+        };
+        let line = gpu_phases(&stats);
+        assert!(line.contains("host 1.5 ms · slot wait 0.0 · upload 2.0 · compute 30.0 · readback 0.0"), "{line}");
+        assert!(line.contains("dispatches per verifier [3, 2], at most 2 in flight"), "{line}");
+        assert!(!line.contains("kernel (GPU clock)") && !line.contains("driver"), "{line}");
+        stats.ed25519_kernel_gpu_us = Some(12_300);
+        stats.driver_cpu_ms = Some(7);
+        let line = gpu_phases(&stats);
+        assert!(line.contains("kernel (GPU clock) 12.3") && line.contains("driver threads' CPU 7 ms"), "{line}");
+    }
 }
