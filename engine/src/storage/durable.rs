@@ -183,6 +183,15 @@ fn read_block(txn: &ReadTransaction, height: Height) -> Result<Option<(Block, Qu
     Ok(Some((block, qc)))
 }
 
+/// The account log's records as (height, bytes), in height order, for [`replay`] (recovery and the fold).
+fn log_records<'t>(
+    log: &'t impl ReadableTable<u64, &'static [u8]>,
+    op: &'static str,
+) -> Result<impl Iterator<Item = Result<(Height, Vec<u8>), StorageError>> + 't, StorageError> {
+    let entries = log.iter().map_err(db_err(op))?;
+    Ok(entries.map(move |entry| entry.map(|(h, v)| (h.value(), v.value().to_vec())).map_err(db_err(op))))
+}
+
 /// Folds the account log (every record after `checkpoint`, up to and including `height`, which this
 /// transaction just logged) into the `accounts` checkpoint: changes applied in height order, each account written
 /// once, in id order; then empties the log.
@@ -194,11 +203,7 @@ fn fold_log(
 ) -> Result<(), StorageError> {
     const OP: &str = "commit_block (fold account log)";
     let mut latest = BTreeMap::new();
-    let records = log
-        .iter()
-        .map_err(db_err(OP))?
-        .map(|entry| entry.map(|(h, v)| (h.value(), v.value().to_vec())).map_err(db_err(OP)));
-    replay(&mut latest, records, checkpoint, height)?;
+    replay(&mut latest, log_records(log, OP)?, checkpoint, height)?;
     let mut accounts = txn.open_table(ACCOUNTS).map_err(db_err(OP))?;
     for (id, account) in &latest {
         accounts.insert(id, encode_raw(account).as_slice()).map_err(db_err(OP))?;
@@ -380,11 +385,7 @@ impl Storage for RedbStorage {
             accounts.insert(id, account);
         }
         let log = txn.open_table(ACCOUNT_DELTAS).map_err(db_err(OP))?;
-        let records = log
-            .iter()
-            .map_err(db_err(OP))?
-            .map(|entry| entry.map(|(h, v)| (h.value(), v.value().to_vec())).map_err(db_err(OP)));
-        replay(&mut accounts, records, checkpoint, committed_height)?;
+        replay(&mut accounts, log_records(&log, OP)?, checkpoint, committed_height)?;
         let accounts: Vec<(AccountId, Account)> = accounts.into_iter().collect();
 
         Ok(Some(Recovered { committed_height, state_root, epoch, last_block, accounts, safety }))
