@@ -10,7 +10,7 @@ use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature}
 use super::curve::{KernelProgram, g1_sum_program, g2_subgroup_program, g2_sum_program};
 use super::host::{g1_words, g2_words, push_identity, serialize_affine};
 use super::wgsl::{Layout, Output, shader};
-use crate::gpu::{DriverThreads, Gpu, Kernel, RunTimings, ms};
+use crate::gpu::{Gpu, Kernel, RunTimings, ms};
 use crate::{AdapterReport, GpuError};
 
 /// Points one thread of an aggregation kernel sums (the host adds the per-thread partials).
@@ -197,7 +197,7 @@ impl GpuBls {
     /// On a CPU-emulated adapter (lavapipe), the CPU time its driver threads for this device have used so far,
     /// ms; `None` on a real GPU.
     pub fn driver_cpu_ms(&self) -> Option<f64> {
-        self.gpu.driver_threads.as_ref().map(DriverThreads::cpu_ms)
+        self.gpu.driver_cpu_ms()
     }
 
     /// Shader generation + pipeline creation time of the three kernels, ms.

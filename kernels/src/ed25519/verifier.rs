@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::basetable::table_words;
 use super::host::prepare;
 use super::wgsl_gen::entry::{ITEM_WORDS, verify_shader};
-use crate::gpu::{DriverThreads, Gpu, Kernel, ms};
+use crate::gpu::{Gpu, Kernel, ms};
 use crate::{AdapterReport, GpuError};
 
 /// One item to verify: public key `A`, message, signature `R ‖ S`.
@@ -106,7 +106,7 @@ impl GpuEd25519Verifier {
     /// On a CPU-emulated adapter (lavapipe), the CPU time its driver threads for this verifier's device have
     /// used so far, ms (the emulated GPU's work, on threads of its own); `None` on a real GPU.
     pub fn driver_cpu_ms(&self) -> Option<f64> {
-        self.gpu.driver_threads.as_ref().map(DriverThreads::cpu_ms)
+        self.gpu.driver_cpu_ms()
     }
 
     /// Most dispatches in flight at once on this verifier (slots taken at the same time) since it was built or

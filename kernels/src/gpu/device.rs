@@ -23,6 +23,12 @@ pub(crate) struct Gpu {
 }
 
 impl Gpu {
+    /// On a CPU-emulated adapter (lavapipe), the CPU time this device's driver threads have used so far, ms (the
+    /// emulated GPU's work, on threads of its own); `None` on a real GPU.
+    pub fn driver_cpu_ms(&self) -> Option<f64> {
+        self.driver_threads.as_ref().map(DriverThreads::cpu_ms)
+    }
+
     /// Selects the adapter matching `name_filter` (see [`crate::select_adapter`]) and creates a device
     /// with the adapter's full limits (wgpu's defaults allow only 8 storage buffers and 256 MiB
     /// bindings) and timestamp queries when available.

@@ -83,7 +83,7 @@ impl Kernel {
         }
         let start = Instant::now();
         let capacity = n.next_power_of_two().max(64);
-        let (place, slot) = self.slots.take(n, |_| self.allocate(gpu, capacity))?;
+        let (place, slot) = self.slots.take(n, || self.allocate(gpu, capacity))?;
         t.slot_wait_ms = ms(start.elapsed());
         let (device, queue) = (&gpu.device, &gpu.queue);
         let out_bytes = u64::from(n) * u64::from(self.out_words) * 4;

@@ -22,7 +22,6 @@ mod timings;
 mod wgsl;
 
 pub(crate) use device::{Gpu, scoped};
-pub(crate) use driver_cpu::DriverThreads;
 pub(crate) use kernel::Kernel;
 pub(crate) use readback::{read_back, wait, words};
 pub(crate) use timings::{RunTimings, ms, timestamp_ms};

@@ -65,13 +65,10 @@ impl SlotPool {
     }
 
     /// A slot for `n` items and the place it holds in the pool: a free slot (the smallest that fits, else the
-    /// largest, regrown by `make`), or a new one made by `make(n)` when none is free and the pool is below its
-    /// cap, or — at the cap — the next one returned (waiting at most [`WAIT`]). `make` runs outside the lock.
-    pub fn take(
-        &self,
-        n: u32,
-        make: impl FnOnce(u32) -> Result<Slot, GpuError>,
-    ) -> Result<(Place<'_>, Slot), GpuError> {
+    /// largest, replaced by `make`), or a new one made by `make` when none is free and the pool is below its
+    /// cap, or — at the cap — the next one returned (waiting at most [`WAIT`]). `make` must build a slot for at
+    /// least `n` items; it runs outside the lock.
+    pub fn take(&self, n: u32, make: impl FnOnce() -> Result<Slot, GpuError>) -> Result<(Place<'_>, Slot), GpuError> {
         let mut state = self.lock();
         let found = loop {
             let fitting = (0..state.free.len())
@@ -98,7 +95,7 @@ impl SlotPool {
         let place = Place { pool: self, released: false };
         let slot = match found {
             Some(slot) if slot.capacity >= n => slot,
-            _ => make(n)?,
+            _ => make()?,
         };
         Ok((place, slot))
     }
