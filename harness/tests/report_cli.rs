@@ -198,7 +198,7 @@ fn compare_pairs_folders_and_judges_crypto_cells() {
 }
 
 #[test]
-fn plan_matches_hand_computed_cores() {
+fn plan_matches_independently_fitted_lines() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let run = hsbench(&[
@@ -214,18 +214,66 @@ fn plan_matches_hand_computed_cores() {
     ]);
     let stdout = text(&run.stdout);
     assert!(run.status.success(), "{}{}", stdout, text(&run.stderr));
-    // Fixture costs (ns/tx) at 100,000 tx/s, 80 %: ingress 335.6 → 0.04 → 1; sigverify 34,835.4 → 4.35 → 5;
-    // node 10,768.4 → 1.35 → 2; execution 6,135.3 → 0.77 → 1; storage 594.5 → 0.07 → 1: 10 cores.
-    // GPU (synthetic 60,000/s at batch 256): 100,000 ÷ 48,000 = 2.08 → 3 GPUs + 1 + 2 + 1 + 1 = 5 host cores.
-    assert!(stdout.contains("CPU only (P)          10 cores; first to saturate: sigverify"), "{stdout}");
-    assert!(stdout.contains("3 × synthetic test GPU (P) + 5 host cores (P)"), "{stdout}");
+    // Each stage's line, computed here from the fixture's passing probes (least squares of busy cores on the
+    // committed rate; no line — a slope through the origin — for fewer than 3 rates, a negative fixed part or a
+    // line that does not rise), then cores = ⌈(fixed + marginal × 100,000) ÷ 0.8⌉.
+    let ceiling = read_json(&fixture("ceiling.json"));
+    let probes: Vec<&Value> = ceiling["metrics"]["curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["pass"] == true)
+        .map(|p| &p["result"])
+        .collect();
+    let names = ["ingress", "sigverify", "node", "execution", "storage"];
+    let expected: Vec<(f64, f64)> = names
+        .iter()
+        .map(|name| {
+            let xy: Vec<(f64, f64)> = probes
+                .iter()
+                .map(|r| {
+                    let tps = r["committed_tps"].as_f64().unwrap();
+                    let stage = r["stages"].as_array().unwrap().iter().find(|s| s["name"] == *name).unwrap();
+                    (tps, stage["cost_ns_per_tx"].as_f64().unwrap() * tps / 1e9)
+                })
+                .collect();
+            let n = xy.len() as f64;
+            let (mx, my) = (xy.iter().map(|p| p.0).sum::<f64>() / n, xy.iter().map(|p| p.1).sum::<f64>() / n);
+            let sxx: f64 = xy.iter().map(|p| (p.0 - mx).powi(2)).sum();
+            let slope = xy.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+            let fixed = my - slope * mx;
+            if xy.len() >= 3 && slope > 0.0 && fixed >= 0.0 {
+                (fixed, slope)
+            } else {
+                (0.0, xy.iter().map(|p| p.0 * p.1).sum::<f64>() / xy.iter().map(|p| p.0 * p.0).sum::<f64>())
+            }
+        })
+        .collect();
+    let want_cores: Vec<u64> = expected
+        .iter()
+        .map(|(fixed, slope)| (((fixed + slope * 100_000.0) / 0.8) - 1e-9).ceil().max(1.0) as u64)
+        .collect();
+    assert_eq!(probes.len(), 9, "the fixture's passing probes");
+    let total: u64 = want_cores.iter().sum();
+    assert!(stdout.contains(&format!("CPU only (P)          {total} cores")), "{stdout}");
+    // GPU (synthetic 60,000/s at batch 256): 100,000 ÷ 48,000 = 2.08 → 3 GPUs, plus every other stage's cores.
+    let host = total - want_cores[1];
+    assert!(stdout.contains(&format!("3 × synthetic test GPU (P) + {host} host cores (P)")), "{stdout}");
     let file = std::fs::read_dir(out).unwrap().next().unwrap().unwrap().path();
     let plan = read_json(file.to_str().unwrap());
     assert_eq!(plan["kind"], "plan");
-    let cores: Vec<u64> =
-        plan["metrics"]["stages"].as_array().unwrap().iter().map(|s| s["cores"]["value"].as_u64().unwrap()).collect();
-    assert_eq!(cores, [1, 5, 2, 1, 1]);
-    assert_eq!(plan["metrics"]["stages"][1]["cost_ns_per_tx"]["basis"], "measured");
+    let stages = plan["metrics"]["stages"].as_array().unwrap();
+    let cores: Vec<u64> = stages.iter().map(|s| s["cores"]["value"].as_u64().unwrap()).collect();
+    assert_eq!(cores, want_cores);
+    for (stage, (fixed, slope)) in stages.iter().zip(&expected) {
+        let got_fixed = stage["fixed_cores"]["value"].as_f64().unwrap();
+        let got_marginal = stage["marginal_ns_per_tx"]["value"].as_f64().unwrap();
+        assert!((got_fixed - fixed).abs() < 1e-9 && (got_marginal - slope * 1e9).abs() < 1e-6, "{stage}");
+    }
+    // The node stage's line has a fixed part: less than the cost per tx at the measured rate would say.
+    assert!(expected[2].0 > 0.0 && expected[2].1 * 1e9 < stages[2]["cost_ns_per_tx"]["value"].as_f64().unwrap());
+    assert_eq!(stages[2]["fixed_cores"]["basis"], "fitted");
+    assert_eq!(stages[1]["cost_ns_per_tx"]["basis"], "measured");
     assert_eq!(plan["metrics"]["cpu_only"]["total_cores"]["basis"], "projected");
     assert_eq!(plan["metrics"]["gpu"]["gpus"]["value"], 3);
 

@@ -2,18 +2,23 @@
 //! validator needs for a target rate, from the per-stage cost per transaction measured by a ceiling or
 //! node-mode run.
 //!
-//! For each stage, `cores = ceil(target_tps × cost_ns_per_tx ÷ 1e9 ÷ utilisation)`: the busy core-time the
-//! target rate needs, at a chosen utilisation ceiling so that queues stay short. That assumes the cost per
-//! transaction stays what it was when measured (linear scaling across cores); it is a projection, and every
-//! figure says whether it was measured (read from a file) or projected (computed for the target).
+//! Each stage's busy cores are a line in the committed rate, `fixed + marginal × rate` ([`fit`]: fitted to every
+//! rate the results measured that met the SLO — a ceiling search's probes —, or proportional when they cannot
+//! carry a line). For each stage, `cores = ceil(busy cores at the target ÷ utilisation)`: the busy core-time the
+//! target rate needs, at a chosen utilisation ceiling so that queues stay short. That assumes the line holds
+//! beyond the measured rates and when the stage gets more cores; it is a projection, and every figure says
+//! whether it was measured (read from a file), fitted (a line through measured figures) or projected (computed
+//! for the target).
 //!
 //! [`command`] reads the result files and writes the plan for `hsbench plan`.
 
 pub mod command;
+pub mod fit;
 
 use crate::report::num::thousands;
 use crate::result::read::{ResultDoc, ResultError};
 use crate::result::view::{CryptoCellView, StageCost};
+use fit::{CostModel, ModelBasis, Sample};
 use hsbench_engine::runtime::pipeline::StageKind;
 use serde::Serialize;
 
@@ -23,6 +28,8 @@ use serde::Serialize;
 pub enum Basis {
     /// Read from a result file (or a mean of several).
     Measured,
+    /// A line fitted to measured figures ([`fit`]), within the measured rates.
+    Fitted,
     /// Extrapolated to the target rate from measured figures.
     Projected,
 }
@@ -42,6 +49,10 @@ fn measured<T>(value: T) -> Figure<T> {
 
 fn projected<T>(value: T) -> Figure<T> {
     Figure { value, basis: Basis::Projected }
+}
+
+fn fitted<T>(value: T) -> Figure<T> {
+    Figure { value, basis: Basis::Fitted }
 }
 
 /// Why no plan could be made.
@@ -78,11 +89,20 @@ pub enum PlanError {
     },
 }
 
+/// One stage as a plan starts from it: what was measured and the cost line fitted to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageInput {
+    /// The stage's cost and busy % where the results were measured (the mean over the files).
+    pub cost: StageCost,
+    /// Its busy cores as a line in the committed rate.
+    pub model: CostModel,
+}
+
 /// The per-stage costs a plan starts from (one file, or the mean of several).
 #[derive(Clone, Debug, PartialEq)]
 pub struct StageCosts {
     /// Stages, in pipeline order.
-    pub stages: Vec<StageCost>,
+    pub stages: Vec<StageInput>,
     /// Committed rate the costs were measured at (mean over the files), when known.
     pub measured_tps: Option<f64>,
     /// The files.
@@ -91,10 +111,13 @@ pub struct StageCosts {
 
 impl StageCosts {
     /// The stage costs of `docs`: each stage's cost and busy % is the mean over the files that have it; the
-    /// core layout is the first file's.
+    /// core layout is the first file's. Each stage's line is fitted to the samples of every file
+    /// ([`ResultDoc::stage_samples`]; a file with none — a node run that failed its SLO — gives its own figures
+    /// as one sample).
     pub fn from_docs(docs: &[ResultDoc]) -> Result<Self, PlanError> {
         let mut per_file = Vec::new();
         let mut rates = Vec::new();
+        let mut samples: Vec<(f64, Vec<StageCost>)> = Vec::new();
         for d in docs {
             let stages = d
                 .stages()
@@ -102,6 +125,13 @@ impl StageCosts {
             if let Some(r) = d.stage_rate_tps() {
                 rates.push(r);
             }
+            let mut own = d.stage_samples();
+            if own.is_empty()
+                && let Some(r) = d.stage_rate_tps()
+            {
+                own.push((r, stages.clone()));
+            }
+            samples.extend(own);
             per_file.push(stages);
         }
         let mut stages: Vec<StageCost> = per_file.first().cloned().unwrap_or_default();
@@ -112,6 +142,17 @@ impl StageCosts {
             s.busy_pct = same.iter().map(|x| x.busy_pct).sum::<f64>() / n;
         }
         let measured_tps = (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64);
+        let stages = stages
+            .into_iter()
+            .map(|cost| {
+                let points: Vec<Sample> = samples
+                    .iter()
+                    .filter_map(|(tps, at)| at.iter().find(|x| x.name == cost.name).map(|x| (*tps, x)))
+                    .map(|(tps, x)| Sample::from_cost(tps, x.cost_ns_per_tx))
+                    .collect();
+                StageInput { model: fit::fit(&points), cost }
+            })
+            .collect();
         Ok(StageCosts { stages, measured_tps, files: docs.iter().map(|d| d.path.display().to_string()).collect() })
     }
 }
@@ -166,10 +207,16 @@ fn best_gpu_cell(cells: &[CryptoCellView]) -> Option<&CryptoCellView> {
 pub struct StagePlan {
     /// Stage name.
     pub name: String,
-    /// Busy core-ns per committed transaction.
+    /// Busy core-ns per committed transaction where it was measured.
     pub cost_ns_per_tx: Figure<f64>,
     /// Busy % where it was measured.
     pub busy_pct: Figure<f64>,
+    /// Busy cores at any rate (the line's fixed part: per-block and per-second work).
+    pub fixed_cores: Figure<f64>,
+    /// Busy core-ns each further transaction adds (the line's slope).
+    pub marginal_ns_per_tx: Figure<f64>,
+    /// How the line was obtained (fitted, or proportional and why).
+    pub model: ModelBasis,
     /// Cores it had where it was measured.
     pub measured_cores: Figure<Vec<u64>>,
     /// Cores the target needs, unrounded.
@@ -205,8 +252,12 @@ pub struct CoreLoad {
     pub core: u64,
     /// Stages pinned to it.
     pub stages: Vec<String>,
-    /// Their busy ns per transaction on this core (a stage on k cores counts 1/k here).
+    /// Their busy ns per transaction on this core where measured (a stage on k cores counts 1/k here).
     pub ns_per_tx: Figure<f64>,
+    /// The fixed parts of their lines on this core (1/k each).
+    pub fixed_cores: Figure<f64>,
+    /// The marginal costs of their lines on this core (1/k each).
+    pub marginal_ns_per_tx: Figure<f64>,
     /// The rate at which this core would be 100 % busy.
     pub saturates_at_tps: Figure<f64>,
 }
@@ -272,15 +323,14 @@ fn widens(name: &str) -> bool {
 
 /// Cores that keep `cost_ns_per_tx` at `target_tps` below `utilisation`: unrounded and rounded up (≥ 1).
 pub fn cores_needed(target_tps: f64, cost_ns_per_tx: f64, utilisation: f64) -> (f64, u64) {
-    let exact = target_tps * cost_ns_per_tx / 1e9 / utilisation;
+    round_cores(target_tps * cost_ns_per_tx / 1e9 / utilisation)
+}
+
+/// `exact` cores and that rounded up (≥ 1).
+fn round_cores(exact: f64) -> (f64, u64) {
     // A hair below an integer is that integer, not the next one (floating-point noise).
     let rounded = (exact - 1e-9).ceil().max(1.0);
     (exact, rounded as u64)
-}
-
-/// Rate at which `cores` cores are 100 % busy with `cost_ns_per_tx` per transaction.
-fn saturation_tps(cores: f64, cost_ns_per_tx: f64) -> f64 {
-    if cost_ns_per_tx > 0.0 { cores * 1e9 / cost_ns_per_tx } else { f64::INFINITY }
 }
 
 fn first(items: impl Iterator<Item = (String, f64)>) -> Saturation {
@@ -299,16 +349,20 @@ pub fn plan(
     let stages: Vec<StagePlan> = costs
         .stages
         .iter()
-        .map(|s| {
-            let (exact, cores) = cores_needed(target_tps, s.cost_ns_per_tx, utilisation);
+        .map(|StageInput { cost: s, model }| {
+            let (exact, cores) = round_cores(model.busy_cores(target_tps) / utilisation);
+            let line = |v| if model.is_line() { fitted(v) } else { measured(v) };
             StagePlan {
                 name: s.name.clone(),
                 cost_ns_per_tx: measured(s.cost_ns_per_tx),
                 busy_pct: measured(s.busy_pct),
+                fixed_cores: line(model.fixed_cores),
+                marginal_ns_per_tx: line(model.marginal_ns_per_tx),
+                model: model.basis.clone(),
                 measured_cores: measured(s.cores.clone()),
                 cores_exact: projected(exact),
                 cores: projected(cores),
-                saturates_at_tps: projected(saturation_tps(cores as f64, s.cost_ns_per_tx)),
+                saturates_at_tps: projected(model.saturation_tps(cores as f64)),
             }
         })
         .collect();
@@ -317,18 +371,23 @@ pub fn plan(
         saturates_first: first(stages.iter().map(|s| (s.name.clone(), s.saturates_at_tps.value))),
     };
     let mut measured_layout: Vec<CoreLoad> = Vec::new();
-    for s in &costs.stages {
+    for StageInput { cost: s, model } in &costs.stages {
         for &core in &s.cores {
-            let share = s.cost_ns_per_tx / s.cores.len() as f64;
+            let k = s.cores.len() as f64;
+            let (share, fixed, marginal) = (s.cost_ns_per_tx / k, model.fixed_cores / k, model.marginal_ns_per_tx / k);
             match measured_layout.iter_mut().find(|c| c.core == core) {
                 Some(c) => {
                     c.stages.push(s.name.clone());
                     c.ns_per_tx.value += share;
+                    c.fixed_cores.value += fixed;
+                    c.marginal_ns_per_tx.value += marginal;
                 }
                 None => measured_layout.push(CoreLoad {
                     core,
                     stages: vec![s.name.clone()],
                     ns_per_tx: measured(share),
+                    fixed_cores: fitted(fixed),
+                    marginal_ns_per_tx: fitted(marginal),
                     saturates_at_tps: projected(0.0),
                 }),
             }
@@ -336,7 +395,12 @@ pub fn plan(
     }
     measured_layout.sort_by_key(|c| c.core);
     for c in &mut measured_layout {
-        c.saturates_at_tps.value = saturation_tps(1.0, c.ns_per_tx.value);
+        let on_core = CostModel {
+            fixed_cores: c.fixed_cores.value,
+            marginal_ns_per_tx: c.marginal_ns_per_tx.value,
+            basis: ModelBasis::Proportional { samples: 0, reason: String::new() },
+        };
+        c.saturates_at_tps.value = on_core.saturation_tps(1.0);
     }
     let gpu = gpu.map(|capacity| {
         let (_, gpus) = cores_needed(target_tps, 1e9 / capacity.items_per_s.max(f64::MIN_POSITIVE), utilisation);
@@ -357,15 +421,23 @@ pub fn plan(
         costs
             .stages
             .iter()
-            .filter(|s| !widens(&s.name))
-            .map(|s| (s.name.clone(), saturation_tps(1.0, s.cost_ns_per_tx))),
+            .filter(|s| !widens(&s.cost.name))
+            .map(|s| (s.cost.name.clone(), s.model.saturation_tps(1.0))),
     );
     let mut notes = vec![
-        "projections assume each stage's cost per transaction stays as measured when it gets more cores (linear \
-         scaling); costs measured well below saturation overstate the per-tx cost"
+        "each stage's busy cores are a line, fixed + marginal × rate, fitted to the rates measured (F); the \
+         projection extends that line to the target and assumes it holds when the stage gets more cores"
             .to_string(),
         "the synthetic committee's cost is not part of the node and is not planned".to_string(),
     ];
+    for s in &costs.stages {
+        if let ModelBasis::Proportional { reason, .. } = &s.model.basis {
+            notes.push(format!(
+                "{}: no line (the cost per transaction as measured, no fixed part): {reason}",
+                s.cost.name
+            ));
+        }
+    }
     if let Some(g) = &gpu
         && g.capacity.adapter.as_deref().is_some_and(|a| a.contains("emulation"))
     {
@@ -411,6 +483,14 @@ fn rate(x: f64) -> String {
     if x.is_finite() { format!("{} tx/s", thousands(x)) } else { "never".to_string() }
 }
 
+/// How a stage's line was obtained, in a table cell: `12 rates, R² 0.97`, or `proportional`.
+fn line_label(model: &ModelBasis) -> String {
+    match model {
+        ModelBasis::Line { samples, r_squared, .. } => format!("{samples} rates, R² {r_squared:.2}"),
+        ModelBasis::Proportional { .. } => "proportional".to_string(),
+    }
+}
+
 /// The plan as a table for people; `(M)` marks measured figures, `(P)` projected ones.
 pub fn render(p: &PlanMetrics) -> String {
     let mut out = format!(
@@ -422,19 +502,34 @@ pub fn render(p: &PlanMetrics) -> String {
     if let Some(m) = &p.measured_tps {
         out.push_str(&format!(", measured at {} (M)", rate(m.value)));
     }
-    out.push_str("\n  (M) measured in the result files · (P) projected to the target from them\n\n");
+    out.push_str(
+        "\n  (M) measured in the result files · (F) a line busy cores = fixed + marginal × rate, fitted to the \
+         rates they measured · (P) projected to the target from them\n\n",
+    );
     out.push_str(&format!(
-        "  {:<11} {:>11} {:>10} {:>10} {:>15} {:>10} {:>22}\n",
-        "stage", "ns/tx (M)", "busy % (M)", "cores (M)", "cores exact (P)", "cores (P)", "100 % busy at (P)"
+        "  {:<11} {:>11} {:>10} {:>10} {:>9} {:>15} {:>18} {:>15} {:>10} {:>22}\n",
+        "stage",
+        "ns/tx (M)",
+        "busy % (M)",
+        "cores (M)",
+        "fixed (F)",
+        "marginal ns (F)",
+        "line (F)",
+        "cores exact (P)",
+        "cores (P)",
+        "100 % busy at (P)"
     ));
     for s in &p.stages {
         let cores: Vec<String> = s.measured_cores.value.iter().map(u64::to_string).collect();
         out.push_str(&format!(
-            "  {:<11} {:>11} {:>10.1} {:>10} {:>15.2} {:>10} {:>22}\n",
+            "  {:<11} {:>11} {:>10.1} {:>10} {:>9.3} {:>15} {:>18} {:>15.2} {:>10} {:>22}\n",
             s.name,
             thousands(s.cost_ns_per_tx.value),
             s.busy_pct.value,
             format!("[{}]", cores.join(",")),
+            s.fixed_cores.value,
+            thousands(s.marginal_ns_per_tx.value),
+            line_label(&s.model),
             s.cores_exact.value,
             s.cores.value,
             rate(s.saturates_at_tps.value)
@@ -494,8 +589,55 @@ pub fn render(p: &PlanMetrics) -> String {
 mod tests {
     use super::*;
 
-    fn stage(name: &str, cores: &[u64], cost: f64) -> StageCost {
-        StageCost { name: name.into(), cores: cores.to_vec(), busy_pct: 10.0, cost_ns_per_tx: cost }
+    /// A stage measured once, at 14,000 tx/s: no line, its cost per transaction as measured.
+    fn stage(name: &str, cores: &[u64], cost: f64) -> StageInput {
+        StageInput {
+            cost: StageCost { name: name.into(), cores: cores.to_vec(), busy_pct: 10.0, cost_ns_per_tx: cost },
+            model: fit::fit(&[Sample::from_cost(14_000.0, cost)]),
+        }
+    }
+
+    /// A stage whose busy cores are `fixed + marginal_ns × rate` at 1,000, 4,000 and 16,000 tx/s.
+    fn lined(name: &str, cores: &[u64], fixed: f64, marginal_ns: f64) -> StageInput {
+        let samples: Vec<Sample> =
+            [1_000.0, 4_000.0, 16_000.0].map(|tps| Sample { tps, busy_cores: fixed + marginal_ns * tps / 1e9 }).into();
+        let at = samples[2];
+        StageInput {
+            cost: StageCost {
+                name: name.into(),
+                cores: cores.to_vec(),
+                busy_pct: 100.0 * at.busy_cores / cores.len() as f64,
+                cost_ns_per_tx: at.busy_cores * 1e9 / at.tps,
+            },
+            model: fit::fit(&samples),
+        }
+    }
+
+    /// With fixed parts: node 0.09 cores + 1,500 ns/tx, execution 0.01 + 3,500, both on core 1. At 1,000,000 tx/s
+    /// and 80 %: node (0.09 + 1.5) ÷ 0.8 = 1.9875 → 2 cores; execution (0.01 + 3.5) ÷ 0.8 = 4.3875 → 5. Node on
+    /// one thread is full at (1 − 0.09) ÷ 1,500 ns = 606,667 tx/s (the proportional model, 16,000 tx/s's cost
+    /// per tx of 7,125 ns, would say 140,351). Core 1 carries 0.1 cores + 5,000 ns/tx: full at 180,000 tx/s.
+    #[test]
+    fn fixed_parts_are_paid_once_not_per_transaction() {
+        let costs = StageCosts {
+            stages: vec![lined("node", &[1], 0.09, 1_500.0), lined("execution", &[1], 0.01, 3_500.0)],
+            measured_tps: Some(16_000.0),
+            files: vec!["f.json".into()],
+        };
+        let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
+        let (node, exec) = (&p.stages[0], &p.stages[1]);
+        assert!((node.cores_exact.value - 1.9875).abs() < 1e-9 && node.cores.value == 2, "{node:?}");
+        assert!((exec.cores_exact.value - 4.3875).abs() < 1e-9 && exec.cores.value == 5, "{exec:?}");
+        assert_eq!(node.fixed_cores.basis, Basis::Fitted);
+        assert!((node.cost_ns_per_tx.value - (0.09e9 / 16_000.0 + 1_500.0)).abs() < 1e-6);
+        assert_eq!(p.one_thread_limit.stage, "node");
+        assert!((p.one_thread_limit.at_tps.value - 0.91e9 / 1_500.0).abs() < 1e-3, "{:?}", p.one_thread_limit);
+        // Two node cores are full at (2 − 0.09) ÷ 1,500 ns = 1,273,333 tx/s.
+        assert!((node.saturates_at_tps.value - 1.91e9 / 1_500.0).abs() < 1e-3);
+        assert!((p.measured_layout[0].saturates_at_tps.value - 0.9e9 / 5_000.0).abs() < 1e-3);
+        assert!(!p.notes.iter().any(|n| n.contains("no line")), "{:?}", p.notes);
+        let text = render(&p);
+        assert!(text.contains("3 rates, R² 1.00"), "{text}");
     }
 
     /// Hand-computed: 100,000 tx/s at 80 %: sigverify 35,000 ns → 3.5e9 ns/s ÷ 1e9 ÷ 0.8 = 4.375 → 5 cores;
@@ -541,6 +683,8 @@ mod tests {
         assert_eq!(g.saturates_first.stage, "execution"); // 1 core ÷ 6,000 ns = 166,667 tx/s
         assert_eq!(p.one_thread_limit.stage, "node"); // one thread ÷ 10,000 ns = 100,000 tx/s > 80 % of it
         assert!(p.notes.iter().any(|n| n.starts_with("node runs on one thread")), "{:?}", p.notes);
+        assert!(p.notes.iter().any(|n| n.starts_with("node: no line")), "{:?}", p.notes);
+        assert_eq!(p.stages[1].fixed_cores, measured(0.0));
         assert_eq!(p.stages[0].cost_ns_per_tx.basis, Basis::Measured);
         let text = render(&p);
         assert!(text.contains("CPU only (P)          9 cores"), "{text}");

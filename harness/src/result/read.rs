@@ -328,6 +328,24 @@ impl ResultDoc {
         }
     }
 
+    /// Every measurement of the stages that met the SLO, as (committed tx/s, stage costs): each passing probe of
+    /// a ceiling search, or a node run that did not fail its SLO. `plan` fits its cost lines to these.
+    pub fn stage_samples(&self) -> Vec<(f64, Vec<StageCost>)> {
+        match &self.metrics {
+            Metrics::Ceiling(m) => m
+                .curve
+                .iter()
+                .filter(|p| p.pass && p.result.committed_tps > 0.0)
+                .filter_map(|p| Some((p.result.committed_tps, p.result.stages.clone().filter(|s| !s.is_empty())?)))
+                .collect(),
+            Metrics::Run(m) if m.slo_pass != Some(false) => match (m.committed_tps, self.stages()) {
+                (Some(tps), Some(stages)) if tps > 0.0 => vec![(tps, stages)],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// The committee's busy % next to the stages (`metrics.committee_busy_pct`), when recorded.
     pub fn committee_busy_pct(&self) -> Option<f64> {
         match &self.metrics {

@@ -95,6 +95,9 @@ pub struct ProbeView {
     /// Why this probe measured the harness (the synthetic committee saturated); absent when it did not.
     #[serde(default)]
     pub harness_bound: Option<String>,
+    /// Per-stage cost at this probe's rate (absent in results written before probes recorded it).
+    #[serde(default)]
+    pub stages: Option<Vec<StageCost>>,
 }
 
 /// One probe of a ceiling search, read from a `CurvePoint`.
