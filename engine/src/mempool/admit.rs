@@ -101,7 +101,7 @@ impl Shard {
                 (None, head, None)
             }
         };
-        self.ready.change(old_head, new_head);
+        self.ready.change(&sender, old_head, new_head);
         let replaced = replaced.map(|old| {
             self.by_hash.remove(old.hash());
             self.reject(*old.hash(), RejectReason::Replaced)

@@ -1,8 +1,8 @@
 //! The fee-priority order of ready transactions (each sender's lowest pending nonce), kept incrementally.
 
-use crate::types::Hash;
+use crate::types::{AccountId, Hash};
 use std::cmp::Reverse;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// Serving order of transactions: higher fee first, ties broken by smaller hash so every node orders
 /// identically. A smaller `FeePriority` is served first; the mempool's ready queue and block provisioning
@@ -28,16 +28,17 @@ impl FeePriority {
     }
 }
 
-/// Each sender's head transaction in [`FeePriority`] order. Updated on every head change (O(log n)), so
-/// serving the best heads never sorts the whole pool.
+/// Each sender's head transaction in [`FeePriority`] order, with the sender, so serving a head goes straight to
+/// its sender's queue (no lookup by transaction id). Updated on every head change (O(log n)), so serving the best
+/// heads never sorts the whole pool.
 #[derive(Debug, Default)]
 pub(super) struct ReadyQueue {
-    heads: BTreeSet<FeePriority>,
+    heads: BTreeMap<FeePriority, AccountId>,
 }
 
 impl ReadyQueue {
-    /// Replaces the sender's old head (if any) by its new head (if any).
-    pub(super) fn change(&mut self, old: Option<FeePriority>, new: Option<FeePriority>) {
+    /// Replaces `sender`'s old head (if any) by its new head (if any).
+    pub(super) fn change(&mut self, sender: &AccountId, old: Option<FeePriority>, new: Option<FeePriority>) {
         if old == new {
             return;
         }
@@ -45,12 +46,12 @@ impl ReadyQueue {
             self.heads.remove(&old);
         }
         if let Some(new) = new {
-            self.heads.insert(new);
+            self.heads.insert(new, *sender);
         }
     }
 
-    /// Heads, best first.
-    pub(super) fn iter(&self) -> impl Iterator<Item = &FeePriority> + '_ {
+    /// Heads with their senders, best first.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&FeePriority, &AccountId)> + '_ {
         self.heads.iter()
     }
 

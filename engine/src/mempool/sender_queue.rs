@@ -71,6 +71,11 @@ impl SenderQueue {
         self.index(nonce).and_then(|i| self.txs.get(i)).filter(|p| p.tx.nonce == nonce)
     }
 
+    /// The head (lowest pending nonce): what the ready queue serves for this sender.
+    pub(super) fn head(&self) -> Option<&PendingTx> {
+        self.txs.front()
+    }
+
     /// The head's serving priority (what the ready queue holds for this sender).
     pub(super) fn head_priority(&self) -> Option<FeePriority> {
         self.txs.front().map(PendingTx::priority)

@@ -70,7 +70,7 @@ impl Shard {
     /// Each sender's lowest-nonce pending transaction, best [`FeePriority`] first (fee descending, then id
     /// ascending). Kept incrementally; iterating costs O(1) per item.
     pub(super) fn ready(&self) -> impl Iterator<Item = &PendingTx> + '_ {
-        self.ready.iter().filter_map(|p| self.entry(p.hash()))
+        self.ready.iter().filter_map(|(_, sender)| self.senders.get(sender).and_then(SenderQueue::head))
     }
 
     /// Counters by reason (every reason present, zero included), for metrics and the run report.

@@ -36,7 +36,7 @@ impl Shard {
         if queue.is_empty() {
             self.senders.remove(sender);
         }
-        self.ready.change(old_head, new_head);
+        self.ready.change(sender, old_head, new_head);
         for (i, p) in removed.into_iter().enumerate() {
             self.by_hash.remove(p.hash());
             if i < consumed && committed.contains(p.hash()) {

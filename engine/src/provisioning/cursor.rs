@@ -34,7 +34,9 @@ impl SenderCursor {
 pub(super) struct Cursors<'a, A: AccountView> {
     accounts: &'a A,
     cursors: HashMap<AccountId, SenderCursor>,
-    /// Ids of every transaction in the pending blocks: never selected again.
+    /// Ids of the transactions in the pending blocks that did not advance their sender's nonce: never selected
+    /// again. (One that did advance it sits below its sender's cursor, so the nonce check already refuses it;
+    /// leaving those out spares hashing every pending transaction on every proposal.)
     included: HashSet<Hash>,
 }
 
@@ -42,14 +44,18 @@ impl<'a, A: AccountView> Cursors<'a, A> {
     /// Cursors after the pending blocks (oldest first): each of their transactions that carries its sender's
     /// expected nonce advances that nonce and spends its cost (saturating: one that cannot be afforded
     /// leaves the sender nothing to spend, so selection stays on the safe side); others change nothing.
-    pub(super) fn new(accounts: &'a A, pending_blocks: &[&Block]) -> Self {
-        let mut cursors = Cursors { accounts, cursors: HashMap::new(), included: HashSet::new() };
+    /// Room for `senders` cursors is reserved up front (the pending transactions plus the block to come).
+    pub(super) fn new(accounts: &'a A, pending_blocks: &[&Block], senders: usize) -> Self {
+        let pending: usize = pending_blocks.iter().map(|b| b.txs.len()).sum();
+        let cursors = HashMap::with_capacity(pending.saturating_add(senders));
+        let mut cursors = Cursors { accounts, cursors, included: HashSet::new() };
         for tx in pending_blocks.iter().flat_map(|b| b.txs.iter()) {
-            cursors.included.insert(tx.hash());
             let cursor = cursors.get(&tx.sender);
             if tx.nonce == cursor.next_nonce {
                 cursor.next_nonce = cursor.next_nonce.saturating_add(1);
                 cursor.balance = cursor.balance.saturating_sub(tx.total_cost().unwrap_or(u64::MAX));
+            } else {
+                cursors.included.insert(tx.hash());
             }
         }
         cursors
@@ -64,8 +70,9 @@ impl<'a, A: AccountView> Cursors<'a, A> {
         })
     }
 
-    /// Whether a pending block already carries this transaction.
+    /// Whether a pending block already carries this transaction, for a transaction at its sender's cursor (below
+    /// the cursor the nonce check answers instead; see `included`).
     pub(super) fn is_included(&self, tx_hash: &Hash) -> bool {
-        self.included.contains(tx_hash)
+        !self.included.is_empty() && self.included.contains(tx_hash)
     }
 }

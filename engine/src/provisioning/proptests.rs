@@ -88,6 +88,41 @@ proptest! {
         prop_assert_eq!(&selected, &select_transactions(&sharded, &committed, &pending_blocks, &config));
     }
 
+    /// Pending blocks from another leader may carry any of the pool's transactions in any order, some of them not at
+    /// their sender's next nonce (they will fail execution and advance nothing): none is ever selected again, and
+    /// the selection still never repeats a sender+nonce.
+    #[test]
+    fn transactions_in_arbitrary_pending_blocks_are_never_selected_again(
+        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
+        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, Just(0usize)), 0..40),
+        picks in prop::collection::vec(0usize..64, 0..12),
+    ) {
+        let state: HashMap<AccountId, Account> = start
+            .iter()
+            .enumerate()
+            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
+            .collect();
+        let pool = fill(&state, &submissions, 2);
+        let all: Vec<Transaction> =
+            (0..SENDERS).flat_map(|s| pool.sender_txs(&id(s)).map(|p| p.tx().clone()).collect::<Vec<_>>()).collect();
+        let mut chosen: Vec<Transaction> = Vec::new();
+        for &i in &picks {
+            if let Some(tx) = all.get(i % all.len().max(1))
+                && !chosen.contains(tx)
+            {
+                chosen.push(tx.clone());
+            }
+        }
+        let pending = block(chosen);
+        let selected = select_transactions(&pool, &state, &[&pending], &ProvisioningConfig::default());
+        let in_pending: HashSet<_> = pending.txs.iter().map(Transaction::hash).collect();
+        let mut pairs = HashSet::new();
+        for tx in &selected {
+            prop_assert!(!in_pending.contains(&tx.hash()), "selected a transaction already pending in a block");
+            prop_assert!(pairs.insert((tx.sender, tx.nonce)), "two transactions with the same sender and nonce");
+        }
+    }
+
     #[test]
     fn with_room_and_unchanged_state_everything_pending_is_selected(
         start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),

@@ -55,7 +55,7 @@ pub fn select_transactions(
     pending_blocks: &[&Block],
     config: &ProvisioningConfig,
 ) -> Vec<Transaction> {
-    let mut cursors = Cursors::new(accounts, pending_blocks);
+    let mut cursors = Cursors::new(accounts, pending_blocks, config.max_block_txs.min(mempool.len()));
     let mut heads = mempool.ready().peekable();
     let mut successors: BinaryHeap<Candidate<'_>> = BinaryHeap::new();
     let mut selected = Vec::new();
