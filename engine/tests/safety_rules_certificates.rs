@@ -47,7 +47,7 @@ fn round_two(base: &Proposal, justify: Option<QuorumCertificate>, tc: Option<Tim
 fn check(setup: &ChainSetup, p: &Proposal) -> Result<usize, Refusal> {
     let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
     let mut out = Outputs::default();
-    hs.check_proposal(Duration::from_millis(30), 2, p, &mut out).map(|job| job.aggregates.len())
+    hs.check_proposal(Duration::from_millis(30), 2, p, &p.block.tx_hashes(), &mut out).map(|job| job.aggregates.len())
 }
 
 /// A QC over the round-1 block signed by `positions` (the aggregate bytes are never looked at before the count).

@@ -4,7 +4,7 @@
 //! …, the names of `hsbench::crypto::Op`), the parameter is `backend/batch`, and the crypto benchmarks set
 //! their throughput in items, so criterion's `thrpt` line is directly comparable with the sweep's items/s. The
 //! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
-//! `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`,
+//! `mempool-churn/4096`, `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`,
 //! `execute-block/<lanes>/{uniform,zipf}`, `wire/{frame,loopback}/{small,gossip-256}`.
 //!
 //! Inputs come from the same place as the sweep's (`crypto::ops::Fixture` and `Prepared`), so a benchmark
@@ -19,6 +19,7 @@ use hsbench::crypto::ops::{Fixture, Prepared};
 use hsbench::loadgen::workload::{SenderPicker, Skew, unit_draw};
 use hsbench_engine::crypto::{ValidatorKeyPair, ed25519_signing_key_from_seed};
 use hsbench_engine::execution::{ExecutionState, StateTree};
+use hsbench_engine::mempool::{Mempool, MempoolConfig};
 use hsbench_engine::network::{Identity, SecureStream, decode_frame, encode_frame};
 use hsbench_engine::runtime::pipeline::{StageMetrics, batch_queue};
 use hsbench_engine::types::{
@@ -285,6 +286,43 @@ fn execute_block(c: &mut Criterion) {
     group.finish();
 }
 
+/// Transactions per `mempool-churn` round: one admitted batch, then the commit of all of them.
+const CHURN_TXS: usize = 4096;
+
+/// `mempool-churn/4096`: the node thread's mempool work per transaction — admission of a batch of signature-checked
+/// transfers from distinct senders (nonce, balance and weak-key checks, sender queues, the fee-ordered ready queue),
+/// then the executed state that commits them all (queues emptied, ready queue updated). One shard, as the node
+/// stage runs it without admission cores. Throughput is per transaction.
+fn mempool_churn(c: &mut Criterion) {
+    let txs: Vec<Transaction> = (0..CHURN_TXS as u64)
+        .map(|i| {
+            let key = ed25519_signing_key_from_seed(*Hash::of(&i.to_le_bytes()).as_bytes());
+            Transaction::signed(&key, 1, account_id(i), 1_000, 1 + i % 7, 0, Vec::new())
+        })
+        .collect();
+    let accounts: HashMap<AccountId, Account> =
+        txs.iter().map(|tx| (tx.sender, Account { balance: 1 << 40, nonce: 0 })).collect();
+    let committed: std::collections::HashSet<Hash> = txs.iter().map(Transaction::hash).collect();
+    let after: Vec<(AccountId, Account)> =
+        txs.iter().map(|tx| (tx.sender, Account { balance: (1 << 40) - 2_000, nonce: 1 })).collect();
+    let verdicts = vec![true; txs.len()];
+    let config = MempoolConfig { capacity: 2 * CHURN_TXS, chain_id: 1, ..MempoolConfig::default() };
+    let mut group = c.benchmark_group("mempool-churn");
+    group.throughput(Throughput::Elements(CHURN_TXS as u64));
+    group.bench_function(BenchmarkId::from_parameter(CHURN_TXS), |b| {
+        b.iter_batched(
+            || (Mempool::new(config.clone()), txs.clone()),
+            |(mut pool, batch)| {
+                let admitted = pool.admit_batch(batch, &verdicts, &accounts);
+                let removed = pool.on_state_update(&committed, &after);
+                black_box((admitted.len(), removed.len(), pool.len()))
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 /// Items per timed hop round (per criterion iteration).
 const HOP_ITEMS: usize = 4096;
 /// The pipeline's default batch size and queue capacity (`PipelineConfig`: 128 items, 64 batches).
@@ -423,6 +461,6 @@ fn wire(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = crypto, blake3, merkle, tx_codec, state_root, execute_block, queue_hop, wire
+    targets = crypto, blake3, merkle, tx_codec, mempool_churn, state_root, execute_block, queue_hop, wire
 }
 criterion_main!(benches);

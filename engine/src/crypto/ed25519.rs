@@ -87,9 +87,17 @@ pub fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
     !(sign == 1 && (y == ONE || y == P_MINUS_ONE))
 }
 
-/// The canonical encodings of the eight small-order points (the torsion subgroup E[8]).
-static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<[[u8; 32]; 8]> =
-    std::sync::LazyLock::new(|| curve25519_dalek::constants::EIGHT_TORSION.map(|p| p.compress().to_bytes()));
+/// The canonical encodings of the eight small-order points (the torsion subgroup E[8]), and which first bytes they
+/// start with: a key whose first byte starts none of them is answered by one table lookup, so the check costs
+/// next to nothing for ordinary keys (it runs on the node thread for every transaction of every proposal).
+static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<([[u8; 32]; 8], [bool; 256])> = std::sync::LazyLock::new(|| {
+    let encodings = curve25519_dalek::constants::EIGHT_TORSION.map(|p| p.compress().to_bytes());
+    let mut first = [false; 256];
+    for e in &encodings {
+        first[usize::from(e[0])] = true;
+    }
+    (encodings, first)
+});
 
 /// True when `key` is the canonical encoding of a small-order point: under the cofactored rule such a key
 /// "signs" every message with `(R = small-order point, S = 0)`, so every key store must refuse it (validator
@@ -97,7 +105,8 @@ static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<[[u8; 32]; 8]> =
 /// eight encodings, cheap enough for every transaction. Non-canonical encodings need no check here: strict
 /// decoding already refuses them as signers, so an account under one can receive but never spend.
 pub fn is_small_order_key(key: &[u8; 32]) -> bool {
-    SMALL_ORDER_ENCODINGS.contains(key)
+    let (encodings, first) = &*SMALL_ORDER_ENCODINGS;
+    first[usize::from(key[0])] && encodings.contains(key)
 }
 
 /// Decodes a point under the rule's strict decoding (canonical, on the curve).

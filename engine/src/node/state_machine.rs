@@ -186,14 +186,20 @@ impl NodeStateMachine {
     fn on_message(&mut self, now: Duration, from: ValidatorId, message: Message, out: &mut Outputs) {
         let checked = match &message {
             Message::Proposal(p) if p.block.txs.iter().any(has_weak_key) => Err(Refusal::WeakKey),
-            Message::Proposal(p) => self.bft.check_proposal(now, from, p, out).map(|mut job| {
-                if !self.params.signature_free {
-                    for tx in p.block.txs.iter().filter(|tx| !self.mempool.contains(&tx.sender, &tx.hash())) {
-                        job.ed25519.push(tx_check(tx));
+            Message::Proposal(p) => {
+                // Each transaction hashed once: for the body's root and for the mempool's "already verified" check.
+                let hashes = p.block.tx_hashes();
+                self.bft.check_proposal(now, from, p, &hashes, out).map(|mut job| {
+                    if !self.params.signature_free {
+                        for (tx, hash) in p.block.txs.iter().zip(&hashes) {
+                            if !self.mempool.contains(&tx.sender, hash) {
+                                job.ed25519.push(tx_check(tx));
+                            }
+                        }
                     }
-                }
-                job
-            }),
+                    job
+                })
+            }
             Message::Vote(v) => self.bft.check_vote(v),
             Message::Timeout(t) => self.bft.check_timeout(t),
             Message::SyncResponse(entries) => self.bft.check_sync(entries),

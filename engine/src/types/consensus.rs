@@ -201,7 +201,18 @@ impl Block {
     }
     /// True when `tx_count` and `tx_root` match the transactions carried.
     pub fn body_matches_header(&self) -> bool {
-        self.header.tx_count as usize == self.txs.len() && self.header.tx_root == tx_root(&self.txs)
+        self.body_matches(&self.tx_hashes())
+    }
+    /// [`body_matches_header`](Self::body_matches_header) given the transactions' hashes in block order (a caller
+    /// that needs them anyway computes them once); hashes of another count never match.
+    pub fn body_matches(&self, tx_hashes: &[Hash]) -> bool {
+        self.header.tx_count as usize == self.txs.len()
+            && tx_hashes.len() == self.txs.len()
+            && self.header.tx_root == merkle_root(tx_hashes)
+    }
+    /// The transactions' hashes, in block order.
+    pub fn tx_hashes(&self) -> Vec<Hash> {
+        self.txs.iter().map(Transaction::hash).collect()
     }
 }
 

@@ -14,7 +14,7 @@ use crate::crypto::VoteScheme;
 use crate::protocol::work::{Ed25519Check, VerifyJob};
 use crate::protocol::{Action, Timer};
 use crate::types::{
-    Block, Epoch, Message, Proposal, Round, TimeoutCertificate, ValidatorId, Vote, proposal_message, vote_message,
+    Block, Epoch, Hash, Message, Proposal, Round, TimeoutCertificate, ValidatorId, Vote, proposal_message, vote_message,
 };
 use std::time::Duration;
 
@@ -40,16 +40,19 @@ impl HotStuff {
     }
 
     /// Structural checks of a proposal, and the signatures it needs verified (besides its transactions').
+    /// `tx_hashes` are the hashes of the block's transactions in order ([`Block::tx_hashes`](crate::types::Block::tx_hashes)),
+    /// computed once by the caller, which also needs them; the body is checked against them.
     pub fn check_proposal(
         &mut self,
         now: Duration,
         from: ValidatorId,
         p: &Proposal,
+        tx_hashes: &[Hash],
         out: &mut Outputs,
     ) -> Result<VerifyJob, Refusal> {
         let h = &p.block.header;
         if h.chain_id != self.p.chain_id
-            || !p.block.body_matches_header()
+            || !p.block.body_matches(tx_hashes)
             || h.parent_hash != h.parent_qc.block_hash
             || h.height != h.parent_qc.height + 1
             || h.exec_height >= h.height
