@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+include!("src/result/porcelain.rs");
+
 fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
     let version = Command::new(rustc)
@@ -35,6 +37,17 @@ fn main() {
     };
     let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=HSBENCH_GIT_COMMIT={commit}");
+    // Whether the sources had uncommitted changes at build time: a binary built from such a tree is not the commit
+    // it names even if the tree is clean again when it runs. Rerun whenever a source or manifest changes, so the
+    // flag follows edits, not only commits.
+    let dirty = git(&["status", "--porcelain", "--untracked-files=normal"])
+        .map_or_else(|| "unknown".to_string(), |s| tree_dirty(&s).to_string());
+    println!("cargo:rustc-env=HSBENCH_GIT_DIRTY_AT_BUILD={dirty}");
+    let sources =
+        ["src", "Cargo.toml", "../engine/src", "../engine/Cargo.toml", "../kernels/src", "../kernels/Cargo.toml"];
+    for path in sources.into_iter().chain(["../Cargo.toml", "../Cargo.lock"]) {
+        println!("cargo:rerun-if-changed={path}");
+    }
     for path in ["HEAD", "refs/heads", "packed-refs"] {
         if let Some(p) = git(&["rev-parse", "--git-path", path]) {
             let p = if std::path::Path::new(&p).is_absolute() { p } else { format!("../{p}") };

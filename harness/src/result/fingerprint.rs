@@ -2,6 +2,7 @@
 //! configuration). Written by every measuring command and read back by `report`, `plan` and `compare` through the
 //! same struct, so the two sides share one schema; fields that older files lack have serde defaults.
 
+use super::porcelain::tree_dirty;
 use serde::{Deserialize, Serialize};
 use std::process::Command;
 
@@ -184,13 +185,24 @@ fn git_state() -> (String, Option<bool>) {
     };
     let head = git(&["rev-parse", "HEAD"]);
     let dirty = head.as_ref().and_then(|_| git(&["status", "--porcelain", "--untracked-files=normal"]));
-    tree_state(env!("HSBENCH_GIT_COMMIT"), head, dirty.map(|s| tree_dirty(&s)))
+    let built_dirty = match env!("HSBENCH_GIT_DIRTY_AT_BUILD") {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    built_tree_state(env!("HSBENCH_GIT_COMMIT"), built_dirty, head, dirty.map(|s| tree_dirty(&s)))
 }
 
-/// Whether `git status --porcelain` output shows a change to the sources: any changed tracked file, or an untracked
-/// file outside `results/` (runs write their outputs there; they are not the tree the binary was built from).
-fn tree_dirty(porcelain: &str) -> bool {
-    porcelain.lines().filter(|l| !l.trim().is_empty()).any(|l| !l.starts_with("?? results/"))
+/// [`tree_state`], and dirty whenever the tree had uncommitted source changes when the binary was built
+/// (`built_dirty`, recorded by build.rs): such a binary is not the commit it names, whatever the tree is now.
+fn built_tree_state(
+    built: &str,
+    built_dirty: Option<bool>,
+    head: Option<String>,
+    dirty: Option<bool>,
+) -> (String, Option<bool>) {
+    let (commit, differs) = tree_state(built, head, dirty);
+    if built_dirty == Some(true) { (commit, Some(true)) } else { (commit, differs) }
 }
 
 /// The fingerprint's (commit, dirty) from the commit the binary was `built` from and the tree's `head` and
@@ -242,5 +254,16 @@ mod tests {
         assert_eq!(tree_state(&old, Some(old.clone()), Some(true)), (old.clone(), Some(true)));
         assert_eq!(tree_state(&old, None, None), (old.clone(), None));
         assert_eq!(tree_state("unknown", Some(new.clone()), Some(false)), (new, Some(false)));
+    }
+
+    /// A binary built from a tree with uncommitted changes is not the commit it names, even when the tree is clean
+    /// again by the time it runs (seen: a before/after binary built from older sources checked out over HEAD, then
+    /// restored, reported HEAD and clean).
+    #[test]
+    fn a_binary_built_from_a_dirty_tree_stays_dirty() {
+        let old = "a".repeat(40);
+        assert_eq!(built_tree_state(&old, Some(true), Some(old.clone()), Some(false)), (old.clone(), Some(true)));
+        assert_eq!(built_tree_state(&old, Some(false), Some(old.clone()), Some(false)), (old.clone(), Some(false)));
+        assert_eq!(built_tree_state(&old, None, Some(old.clone()), Some(false)), (old.clone(), Some(false)));
     }
 }

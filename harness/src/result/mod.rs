@@ -4,6 +4,7 @@
 
 pub mod fingerprint;
 mod locate;
+mod porcelain;
 pub mod read;
 pub mod view;
 
