@@ -47,7 +47,7 @@ pub enum ModelBasis {
     Line {
         /// Samples used.
         samples: usize,
-        /// Lowest and highest sampled rate (tx/s).
+        /// Lowest sampled rate (tx/s).
         min_tps: f64,
         /// Highest sampled rate (tx/s).
         max_tps: f64,
@@ -104,13 +104,13 @@ pub fn fit(samples: &[Sample]) -> CostModel {
     let usable: Vec<Sample> =
         samples.iter().copied().filter(|s| s.tps > 0.0 && s.tps.is_finite() && s.busy_cores.is_finite()).collect();
     let n = usable.len();
-    let (lo, hi) = usable.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), s| (lo.min(s.tps), hi.max(s.tps)));
+    let (lo, hi) = rate_range(&usable);
     let reason = if n < MIN_SAMPLES {
         format!("{n} sample(s) with stage costs; a line needs {MIN_SAMPLES}")
     } else if hi < lo * MIN_SPAN {
         format!("sampled rates span {:.2}×; a line needs {MIN_SPAN}×", hi / lo)
     } else {
-        match line(&usable) {
+        match line(&usable, (lo, hi)) {
             Ok(model) => return model,
             Err(why) => why,
         }
@@ -118,8 +118,13 @@ pub fn fit(samples: &[Sample]) -> CostModel {
     proportional(&usable, reason)
 }
 
-/// The least-squares line, or why it is not used.
-fn line(samples: &[Sample]) -> Result<CostModel, String> {
+/// The lowest and highest sampled rate.
+fn rate_range(samples: &[Sample]) -> (f64, f64) {
+    samples.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), s| (lo.min(s.tps), hi.max(s.tps)))
+}
+
+/// The least-squares line through `samples` (whose rates span `min_tps`..`max_tps`), or why it is not used.
+fn line(samples: &[Sample], (min_tps, max_tps): (f64, f64)) -> Result<CostModel, String> {
     let n = samples.len() as f64;
     let mean_x = samples.iter().map(|s| s.tps).sum::<f64>() / n;
     let mean_y = samples.iter().map(|s| s.busy_cores).sum::<f64>() / n;
@@ -135,8 +140,6 @@ fn line(samples: &[Sample]) -> Result<CostModel, String> {
         return Err(format!("the fitted line has a negative fixed part ({fixed:.4} cores)"));
     }
     let r_squared = if syy > 0.0 { (sxy * sxy / (sxx * syy)).clamp(0.0, 1.0) } else { 1.0 };
-    let (min_tps, max_tps) =
-        samples.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), s| (lo.min(s.tps), hi.max(s.tps)));
     Ok(CostModel {
         fixed_cores: fixed,
         marginal_ns_per_tx: slope * 1e9,
