@@ -83,25 +83,17 @@ impl Shard {
         let (sender, nonce) = (p.tx().sender, p.tx().nonce);
         self.admitted += 1;
         self.by_hash.insert(tx_hash, (sender, nonce));
-        let (old_head, new_head, replaced) = match self.senders.get_mut(&sender) {
+        let replaced = match self.senders.get_mut(&sender) {
+            Some(queue) if is_replacement => queue.replace(p),
             Some(queue) => {
-                let old_head = queue.head_priority();
-                let replaced = if is_replacement {
-                    queue.replace(p)
-                } else {
-                    queue.push(p);
-                    None
-                };
-                (old_head, queue.head_priority(), replaced)
+                queue.push(p);
+                None
             }
             None => {
-                let queue = SenderQueue::new(p);
-                let head = queue.head_priority();
-                self.senders.insert(sender, queue);
-                (None, head, None)
+                self.senders.insert(sender, SenderQueue::new(p));
+                None
             }
         };
-        self.ready.change(&sender, old_head, new_head);
         let replaced = replaced.map(|old| {
             self.by_hash.remove(old.hash());
             self.reject(*old.hash(), RejectReason::Replaced)

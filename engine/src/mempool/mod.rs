@@ -1,5 +1,5 @@
 //! Mempool: admission of signature-checked transactions, per-sender nonce queues, and the fee-priority
-//! ready queue that block provisioning reads.
+//! ready order that block provisioning reads.
 //!
 //! The pool is split by sender into shards ([`Mempool::sharded`]); every rule concerns one sender, so each
 //! shard decides alone and a batch is admitted (or a state update applied) on all shards at once, on a
@@ -24,7 +24,7 @@
 
 mod admit;
 mod config;
-mod ready_queue;
+mod fee_priority;
 mod reject;
 mod sender_queue;
 mod shard;
@@ -40,7 +40,7 @@ mod tests;
 pub use crate::protocol::RejectReason;
 pub use admit::has_weak_key;
 pub use config::MempoolConfig;
-pub use ready_queue::FeePriority;
+pub use fee_priority::FeePriority;
 pub use reject::{Admitted, Rejection};
 pub use sender_queue::PendingTx;
 
@@ -143,8 +143,7 @@ impl Mempool {
     }
 
     /// Each sender's lowest-nonce pending transaction, best [`FeePriority`] first (fee descending, then id
-    /// ascending): the shards' ready queues, merged. Each is kept incrementally, so iterating costs
-    /// O(shards) per item.
+    /// ascending): each shard's heads sorted (when asked: once per block built), then merged, O(shards) per item.
     pub fn ready(&self) -> impl Iterator<Item = &PendingTx> + '_ {
         ReadyMerge { heads: self.shards.iter().map(|s| s.ready().peekable()).collect() }
     }
@@ -276,7 +275,7 @@ fn in_order<T>(total: usize, per_shard: Vec<Vec<(usize, T)>>) -> Vec<T> {
     slots.into_iter().flatten().collect()
 }
 
-/// The shards' ready queues merged into one [`FeePriority`] order: each step takes the best of the shards' next
+/// The shards' sorted heads merged into one [`FeePriority`] order: each step takes the best of the shards' next
 /// heads.
 struct ReadyMerge<I: Iterator> {
     heads: Vec<Peekable<I>>,

@@ -57,7 +57,7 @@ fn check_invariants(pool: &Mempool, state: &HashMap<AccountId, Account>, calls: 
     let ready: Vec<&PendingTx> = pool.ready().collect();
     prop_assert_eq!(ready.len(), senders);
     for w in ready.windows(2) {
-        prop_assert!(w[0].priority() < w[1].priority(), "ready queue out of order");
+        prop_assert!(w[0].priority() < w[1].priority(), "ready order out of order");
     }
     for head in &ready {
         let first = pool.sender_txs(&head.tx().sender).next().map(|p| *p.hash());

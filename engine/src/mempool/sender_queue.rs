@@ -1,6 +1,6 @@
 //! One sender's pending transactions: contiguous nonces, in nonce order.
 
-use super::ready_queue::FeePriority;
+use super::fee_priority::FeePriority;
 use crate::types::{Hash, Transaction};
 use std::collections::VecDeque;
 
@@ -71,14 +71,9 @@ impl SenderQueue {
         self.index(nonce).and_then(|i| self.txs.get(i)).filter(|p| p.tx.nonce == nonce)
     }
 
-    /// The head (lowest pending nonce): what the ready queue serves for this sender.
+    /// The head (lowest pending nonce): what the ready order serves for this sender.
     pub(super) fn head(&self) -> Option<&PendingTx> {
         self.txs.front()
-    }
-
-    /// The head's serving priority (what the ready queue holds for this sender).
-    pub(super) fn head_priority(&self) -> Option<FeePriority> {
-        self.txs.front().map(PendingTx::priority)
     }
 
     /// Pending transactions in nonce order.

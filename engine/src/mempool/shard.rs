@@ -1,22 +1,22 @@
 //! One shard of the mempool: the senders whose id maps to it, their queues, ready heads and counters. Every
 //! admission check and state update concerns one sender, so a shard decides alone and shards never share state.
 
-use super::ready_queue::ReadyQueue;
+use super::fee_priority::FeePriority;
 use super::sender_queue::{PendingTx, SenderQueue};
 use super::{MempoolConfig, RejectReason, Rejection};
 use crate::types::{AccountId, Hash, Transaction};
 use std::collections::{BTreeMap, HashMap};
 
-/// One shard of the pool: the pending transactions of the senders it owns, indexed by id, by sender and nonce,
-/// and by fee priority of each sender's head, with its own counters.
+/// One shard of the pool: the pending transactions of the senders it owns, indexed by id and by sender and nonce,
+/// with its own counters.
 #[derive(Debug)]
 pub(super) struct Shard {
     pub(super) config: MempoolConfig,
     /// Id → (sender, nonce): where the transaction lives in `senders`. Lookup only, never iterated.
     pub(super) by_hash: HashMap<Hash, (AccountId, u64)>,
-    /// Sender → its pending transactions in nonce order. Lookup only, never iterated.
+    /// Sender → its pending transactions in nonce order (never empty: an emptied queue is removed). Iterated only
+    /// by [`ready`](Self::ready), which sorts what it collects, so the map's order never shows.
     pub(super) senders: HashMap<AccountId, SenderQueue>,
-    pub(super) ready: ReadyQueue,
     pub(super) rejections: BTreeMap<RejectReason, u64>,
     pub(super) admitted: u64,
     pub(super) committed: u64,
@@ -29,7 +29,6 @@ impl Shard {
             config,
             by_hash: HashMap::new(),
             senders: HashMap::new(),
-            ready: ReadyQueue::default(),
             rejections: RejectReason::ALL.iter().map(|&r| (r, 0)).collect(),
             admitted: 0,
             committed: 0,
@@ -43,7 +42,7 @@ impl Shard {
 
     /// Number of senders with pending transactions.
     pub(super) fn sender_count(&self) -> usize {
-        self.ready.len()
+        self.senders.len()
     }
 
     /// Whether a transaction with this id is pending.
@@ -68,9 +67,14 @@ impl Shard {
     }
 
     /// Each sender's lowest-nonce pending transaction, best [`FeePriority`] first (fee descending, then id
-    /// ascending). Kept incrementally; iterating costs O(1) per item.
+    /// ascending), sorted when asked: O(senders · log senders) once per block built, instead of keeping a sorted
+    /// structure up to date on every admission and every commit (twice per transaction).
     pub(super) fn ready(&self) -> impl Iterator<Item = &PendingTx> + '_ {
-        self.ready.iter().filter_map(|(_, sender)| self.senders.get(sender).and_then(SenderQueue::head))
+        let mut heads: Vec<(FeePriority, &PendingTx)> =
+            self.senders.values().filter_map(SenderQueue::head).map(|p| (p.priority(), p)).collect();
+        // Priorities are unique (they end in the transaction id), so the unstable sort gives the one order.
+        heads.sort_unstable_by_key(|h| h.0);
+        heads.into_iter().map(|(_, p)| p)
     }
 
     /// Counters by reason (every reason present, zero included), for metrics and the run report.

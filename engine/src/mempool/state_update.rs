@@ -17,7 +17,6 @@ impl Shard {
         out: &mut Vec<Rejection>,
     ) {
         let Some(queue) = self.senders.get_mut(sender) else { return };
-        let old_head = queue.head_priority();
         let mut removed: Vec<PendingTx> = Vec::new();
         while let Some(p) = queue.pop_below(account.nonce) {
             removed.push(p);
@@ -32,11 +31,9 @@ impl Shard {
             })
             .count();
         removed.extend(queue.split_off(affordable));
-        let new_head = queue.head_priority();
         if queue.is_empty() {
             self.senders.remove(sender);
         }
-        self.ready.change(sender, old_head, new_head);
         for (i, p) in removed.into_iter().enumerate() {
             self.by_hash.remove(p.hash());
             if i < consumed && committed.contains(p.hash()) {

@@ -226,7 +226,7 @@ fn state_update_drops_the_unaffordable_suffix() {
     let reasons: Vec<_> = out.iter().map(|r| (r.tx_hash, r.reason)).collect();
     assert_eq!(reasons, vec![(hashes[2], RejectReason::Invalidated), (hashes[3], RejectReason::Invalidated)]);
     assert_eq!(p.sender_txs(&id(1)).map(|t| t.tx().nonce).collect::<Vec<_>>(), vec![0, 1]);
-    // Nothing affordable: the sender disappears from the ready queue.
+    // Nothing affordable: the sender disappears from the ready order.
     let out = p.on_state_update(&HashSet::new(), &[(id(1), Account { balance: 5, nonce: 0 })]);
     assert_eq!(out.len(), 2);
     assert!(p.is_empty() && p.ready().next().is_none() && p.sender_count() == 0);

@@ -47,8 +47,8 @@ impl Eq for Candidate<'_> {}
 /// must cover amount + fee of everything taken; a sender whose next transaction cannot be taken (balance,
 /// size, already included) contributes nothing further. Stops at `max_block_txs` or `max_block_bytes`.
 ///
-/// Cost: O((selected + skipped) · log) — the mempool's ready queue is already in priority order, so no
-/// sort of the pool happens per block.
+/// Cost: one sort of the senders' heads (the mempool's ready order; only heads, not the whole pool), then
+/// O((selected + skipped) · log).
 pub fn select_transactions(
     mempool: &Mempool,
     accounts: &impl AccountView,

@@ -1,17 +1,15 @@
-//! The fee-priority order of ready transactions (each sender's lowest pending nonce), kept incrementally.
+//! The fee-priority order in which ready transactions (each sender's lowest pending nonce) are served.
 
-use crate::types::{AccountId, Hash};
+use crate::types::Hash;
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
 
 /// Serving order of transactions: higher fee first, ties broken by smaller hash so every node orders
-/// identically. A smaller `FeePriority` is served first; the mempool's ready queue and block provisioning
+/// identically. A smaller `FeePriority` is served first; the mempool's ready order and block provisioning
 /// both order by this one type.
 ///
 /// The derived order compares `fee`, then `prefix` (the id's first 8 bytes, big-endian, so it orders exactly as
 /// those bytes do), then the whole id: two different ids almost always differ in the prefix, so a comparison is
-/// two integer compares instead of a 32-byte `memcmp` call — the ready queue's B-tree makes ~11 of them per head
-/// change, once or twice per admitted and per committed transaction on the node thread.
+/// two integer compares instead of a 32-byte `memcmp` call (the ready order is sorted each time a block is built).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FeePriority {
     fee: Reverse<u64>,
@@ -33,39 +31,6 @@ impl FeePriority {
     /// The transaction id this priority was built from.
     pub fn hash(&self) -> &Hash {
         &self.hash
-    }
-}
-
-/// Each sender's head transaction in [`FeePriority`] order, with the sender, so serving a head goes straight to
-/// its sender's queue (no lookup by transaction id). Updated on every head change (O(log n)), so serving the best
-/// heads never sorts the whole pool.
-#[derive(Debug, Default)]
-pub(super) struct ReadyQueue {
-    heads: BTreeMap<FeePriority, AccountId>,
-}
-
-impl ReadyQueue {
-    /// Replaces `sender`'s old head (if any) by its new head (if any).
-    pub(super) fn change(&mut self, sender: &AccountId, old: Option<FeePriority>, new: Option<FeePriority>) {
-        if old == new {
-            return;
-        }
-        if let Some(old) = old {
-            self.heads.remove(&old);
-        }
-        if let Some(new) = new {
-            self.heads.insert(new, *sender);
-        }
-    }
-
-    /// Heads with their senders, best first.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&FeePriority, &AccountId)> + '_ {
-        self.heads.iter()
-    }
-
-    /// Number of heads (= senders with pending transactions).
-    pub(super) fn len(&self) -> usize {
-        self.heads.len()
     }
 }
 
