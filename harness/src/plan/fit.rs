@@ -83,19 +83,26 @@ impl CostModel {
     /// The rate at which `cores` cores are 100 % busy (0 when the fixed part alone fills them; never when nothing
     /// grows with the rate).
     pub fn saturation_tps(&self, cores: f64) -> f64 {
-        let room = cores - self.fixed_cores;
-        if room <= 0.0 {
-            0.0
-        } else if self.marginal_ns_per_tx > 0.0 {
-            room * 1e9 / self.marginal_ns_per_tx
-        } else {
-            f64::INFINITY
-        }
+        saturation_tps(self.fixed_cores, self.marginal_ns_per_tx, cores)
     }
 
     /// Whether a line was fitted (not the proportional fallback).
     pub fn is_line(&self) -> bool {
         matches!(self.basis, ModelBasis::Line { .. })
+    }
+}
+
+/// The rate at which `cores` cores are 100 % busy with `fixed_cores` + `marginal_ns_per_tx` per transaction (0 when
+/// the fixed part alone fills them; never when nothing grows with the rate). Also used for a core carrying several
+/// stages' lines.
+pub fn saturation_tps(fixed_cores: f64, marginal_ns_per_tx: f64, cores: f64) -> f64 {
+    let room = cores - fixed_cores;
+    if room <= 0.0 {
+        0.0
+    } else if marginal_ns_per_tx > 0.0 {
+        room * 1e9 / marginal_ns_per_tx
+    } else {
+        f64::INFINITY
     }
 }
 

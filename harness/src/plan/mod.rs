@@ -395,12 +395,7 @@ pub fn plan(
     }
     measured_layout.sort_by_key(|c| c.core);
     for c in &mut measured_layout {
-        let on_core = CostModel {
-            fixed_cores: c.fixed_cores.value,
-            marginal_ns_per_tx: c.marginal_ns_per_tx.value,
-            basis: ModelBasis::Proportional { samples: 0, reason: String::new() },
-        };
-        c.saturates_at_tps.value = on_core.saturation_tps(1.0);
+        c.saturates_at_tps.value = fit::saturation_tps(c.fixed_cores.value, c.marginal_ns_per_tx.value, 1.0);
     }
     let gpu = gpu.map(|capacity| {
         let (_, gpus) = cores_needed(target_tps, 1e9 / capacity.items_per_s.max(f64::MIN_POSITIVE), utilisation);
