@@ -51,8 +51,9 @@ fn projected<T>(value: T) -> Figure<T> {
     Figure { value, basis: Basis::Projected }
 }
 
-fn fitted<T>(value: T) -> Figure<T> {
-    Figure { value, basis: Basis::Fitted }
+/// Fitted when the stage's model is a line, else measured (its cost per transaction as read).
+fn line_basis(model: &CostModel) -> Basis {
+    if model.is_line() { Basis::Fitted } else { Basis::Measured }
 }
 
 /// Why no plan could be made.
@@ -351,7 +352,7 @@ pub fn plan(
         .iter()
         .map(|StageInput { cost: s, model }| {
             let (exact, cores) = round_cores(model.busy_cores(target_tps) / utilisation);
-            let line = |v| if model.is_line() { fitted(v) } else { measured(v) };
+            let line = |value| Figure { value, basis: line_basis(model) };
             StagePlan {
                 name: s.name.clone(),
                 cost_ns_per_tx: measured(s.cost_ns_per_tx),
@@ -381,13 +382,17 @@ pub fn plan(
                     c.ns_per_tx.value += share;
                     c.fixed_cores.value += fixed;
                     c.marginal_ns_per_tx.value += marginal;
+                    // A sum with one fitted term is fitted.
+                    if model.is_line() {
+                        (c.fixed_cores.basis, c.marginal_ns_per_tx.basis) = (Basis::Fitted, Basis::Fitted);
+                    }
                 }
                 None => measured_layout.push(CoreLoad {
                     core,
                     stages: vec![s.name.clone()],
                     ns_per_tx: measured(share),
-                    fixed_cores: fitted(fixed),
-                    marginal_ns_per_tx: fitted(marginal),
+                    fixed_cores: Figure { value: fixed, basis: line_basis(model) },
+                    marginal_ns_per_tx: Figure { value: marginal, basis: line_basis(model) },
                     saturates_at_tps: projected(0.0),
                 }),
             }
