@@ -26,6 +26,11 @@ fn execute(state: &mut HashMap<AccountId, Account>, txs: &[Transaction]) -> Resu
     Ok(())
 }
 
+/// The senders' accounts: sender `i` gets the `i`-th (balance, nonce).
+fn accounts(start: &[(u64, u64)]) -> HashMap<AccountId, Account> {
+    start.iter().enumerate().map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce })).collect()
+}
+
 /// (sender, nonce offset, fee, amount, memo bytes) of each submitted transaction.
 type Submission = (u8, u64, u64, u64, usize);
 
@@ -53,11 +58,7 @@ proptest! {
         max_block_bytes in 150usize..3000,
         debit in 0u64..100,
     ) {
-        let mut admitted_with: HashMap<AccountId, Account> = start
-            .iter()
-            .enumerate()
-            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
-            .collect();
+        let mut admitted_with: HashMap<AccountId, Account> = accounts(&start);
         let pool = fill(&admitted_with, &submissions, 1);
         let sharded = fill(&admitted_with, &submissions, 3);
         // Committed state may have moved on since admission (here: sender 0 lost some balance).
@@ -97,11 +98,7 @@ proptest! {
         submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, Just(0usize)), 0..40),
         picks in prop::collection::vec(0usize..64, 0..12),
     ) {
-        let state: HashMap<AccountId, Account> = start
-            .iter()
-            .enumerate()
-            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
-            .collect();
+        let state: HashMap<AccountId, Account> = accounts(&start);
         let pool = fill(&state, &submissions, 2);
         let all: Vec<Transaction> =
             (0..SENDERS).flat_map(|s| pool.sender_txs(&id(s)).map(|p| p.tx().clone()).collect::<Vec<_>>()).collect();
@@ -128,11 +125,7 @@ proptest! {
         start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
         submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, Just(0usize)), 0..40),
     ) {
-        let state: HashMap<AccountId, Account> = start
-            .iter()
-            .enumerate()
-            .map(|(i, &(balance, nonce))| (id(i as u8), Account { balance, nonce }))
-            .collect();
+        let state: HashMap<AccountId, Account> = accounts(&start);
         let pool = fill(&state, &submissions, 1);
         let selected = select_transactions(&pool, &state, &[], &ProvisioningConfig::default());
         prop_assert_eq!(selected.len(), pool.len());
