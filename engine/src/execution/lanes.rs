@@ -1,14 +1,14 @@
-//! Running one block's transactions on the lanes of a caller-given thread pool.
+//! Running one block's transactions on execution lanes, inside the caller's thread pool.
 //!
-//! Each lane executes its share of the [`conflict_lanes`] schedule in block order against the pre-block
-//! accounts (read-only, shared) and a private overlay of the accounts it has written; no two lanes touch the
-//! same account, so no lane ever reads another's write. Receipt hashes are computed alongside, split evenly by
-//! index. The caller merges the lanes' writes and outcomes back in block order.
+//! Each lane executes its share of the [`conflict_lanes`] schedule in block order on a private array of the
+//! accounts it touches (read once from the pre-block accounts, which are shared read-only); no two lanes touch
+//! the same account, so no lane ever reads another's write. The schedule is built while the other threads
+//! hash the transactions for the receipts, so its serial part overlaps that work. The caller merges the lanes'
+//! writes and outcomes back in block order.
 
-use super::schedule::conflict_lanes;
+use super::schedule::{Schedule, conflict_lanes};
 use super::transfer::transfer;
 use crate::types::{Account, AccountId, Hash, Outcome, Transaction};
-use rayon::ThreadPool;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -23,28 +23,33 @@ pub(super) struct LaneResults {
     pub writes: Vec<(AccountId, Account, Account)>,
 }
 
-/// Executes `txs` over `accounts` (the pre-block state; a missing id reads as the default account) on `pool`.
+/// Executes `txs` over `accounts` (the pre-block state; a missing id reads as the default account) on `lanes`
+/// lanes. Call it inside the pool whose threads are the lanes (`ThreadPool::install`).
 pub(super) fn execute_on_lanes(
-    pool: &ThreadPool,
     accounts: &HashMap<AccountId, Account>,
     txs: &[Transaction],
+    lanes: usize,
 ) -> LaneResults {
-    let lanes = conflict_lanes(txs, pool.current_num_threads());
-    let (tx_hashes, lane_runs) = pool.install(|| {
-        rayon::join(
-            || txs.par_iter().map(Transaction::hash).collect::<Vec<Hash>>(),
-            || lanes.par_iter().map(|lane| run_lane(accounts, txs, lane)).collect::<Vec<LaneRun>>(),
-        )
-    });
+    let (tx_hashes, (schedule, runs)) = rayon::join(
+        || txs.par_iter().map(Transaction::hash).collect::<Vec<Hash>>(),
+        || {
+            let schedule = conflict_lanes(txs, lanes);
+            let runs: Vec<LaneRun> = (0..schedule.lanes.len())
+                .into_par_iter()
+                .map(|lane| run_lane(accounts, txs, &schedule, lane))
+                .collect();
+            (schedule, runs)
+        },
+    );
     let mut outcomes = vec![Outcome::Success; txs.len()];
-    let mut writes = Vec::with_capacity(lane_runs.iter().map(|r| r.overlay.len()).sum());
-    for (lane, run) in lanes.iter().zip(lane_runs) {
+    let mut writes = Vec::with_capacity(runs.iter().map(|r| r.writes.len()).sum());
+    for (lane, run) in schedule.lanes.iter().zip(runs) {
         for (&i, outcome) in lane.iter().zip(run.outcomes) {
             if let Some(slot) = outcomes.get_mut(i) {
                 *slot = outcome;
             }
         }
-        writes.extend(run.overlay.into_iter().map(|(id, (old, new))| (id, old, new)));
+        writes.extend(run.writes);
     }
     LaneResults { outcomes, tx_hashes, writes }
 }
@@ -52,29 +57,46 @@ pub(super) fn execute_on_lanes(
 /// One lane's outcomes (in its schedule's order) and the accounts it wrote (value before the block, value now).
 struct LaneRun {
     outcomes: Vec<Outcome>,
-    overlay: HashMap<AccountId, (Account, Account)>,
+    writes: Vec<(AccountId, Account, Account)>,
 }
 
-/// Runs the transactions at `indices` (ascending) in order under the transfer rule.
-fn run_lane(accounts: &HashMap<AccountId, Account>, txs: &[Transaction], indices: &[usize]) -> LaneRun {
-    let mut overlay: HashMap<AccountId, (Account, Account)> = HashMap::with_capacity(indices.len() * 2);
-    let mut outcomes = Vec::with_capacity(indices.len());
-    let read = |overlay: &HashMap<AccountId, (Account, Account)>, id: &AccountId| match overlay.get(id) {
-        Some((_, now)) => *now,
-        None => accounts.get(id).copied().unwrap_or_default(),
+/// One account slot of a lane: the value before the block, the value now, and whether a transaction wrote it.
+#[derive(Clone, Copy)]
+struct Slot {
+    before: Account,
+    now: Account,
+    written: bool,
+}
+
+/// Runs lane `lane` of `schedule` (its transactions in block order) under the transfer rule.
+fn run_lane(accounts: &HashMap<AccountId, Account>, txs: &[Transaction], schedule: &Schedule, lane: usize) -> LaneRun {
+    let (Some(indices), Some(ids)) = (schedule.lanes.get(lane), schedule.lane_accounts.get(lane)) else {
+        return LaneRun { outcomes: Vec::new(), writes: Vec::new() };
     };
-    for tx in indices.iter().filter_map(|&i| txs.get(i)) {
-        let sender = read(&overlay, &tx.sender);
-        let recipient = read(&overlay, &tx.recipient);
-        let outcome = match transfer(tx, sender, recipient) {
+    let mut slots: Vec<Slot> = ids
+        .iter()
+        .map(|id| {
+            let before = accounts.get(id).copied().unwrap_or_default();
+            Slot { before, now: before, written: false }
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(indices.len());
+    // The schedule was built from `txs`: every index and slot it holds is in range.
+    for &i in indices {
+        let [s, r] = schedule.tx_slots[i].map(|slot| slot as usize);
+        let outcome = match transfer(&txs[i], slots[s].now, slots[r].now) {
             Ok(done) => {
-                overlay.entry(tx.sender).or_insert((sender, sender)).1 = done.sender;
-                overlay.entry(tx.recipient).or_insert((recipient, recipient)).1 = done.recipient;
+                slots[s].now = done.sender;
+                slots[s].written = true;
+                slots[r].now = done.recipient;
+                slots[r].written = true;
                 Outcome::Success
             }
             Err(reason) => Outcome::Failed(reason),
         };
         outcomes.push(outcome);
     }
-    LaneRun { outcomes, overlay }
+    let writes =
+        ids.iter().zip(slots).filter(|(_, slot)| slot.written).map(|(id, slot)| (*id, slot.before, slot.now)).collect();
+    LaneRun { outcomes, writes }
 }

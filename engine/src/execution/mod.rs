@@ -18,14 +18,20 @@
 //!
 //! **The schedule** (`schedule.rs`): union-find over the accounts of the block gives the connected
 //! components of the conflict graph (an edge = two transactions sharing an account). Components are packed
-//! onto the m lanes largest first, each onto the least-loaded lane; a lane runs its transactions in block
-//! order against the pre-block state plus its own overlay (`lanes.rs`), and since lanes touch disjoint
-//! accounts no lane reads another's write. Receipts are merged back by index, the overlays into the state,
-//! fees are summed in block order. Receipt hashes (one Blake3 of each transaction) are split evenly by index
-//! across the lanes whatever the components are.
+//! onto the m lanes largest first, each onto the least-loaded lane, and every account gets a slot on the one lane
+//! that touches it. A lane reads its accounts once from the pre-block state into an array and runs its
+//! transactions in block order on that array (`lanes.rs`); since lanes touch disjoint accounts no lane reads
+//! another's write. Receipts are merged back by index, the lanes' writes into the state, fees are summed in block
+//! order. Receipt hashes (one Blake3 of each transaction) are split across the threads by index whatever the
+//! components are, and run while the (serial) schedule is built.
+//!
+//! **One wake-up per block.** The whole block — schedule, lanes, merge, tree — runs inside one `install` of the
+//! pool, as nested `rayon::join`s, so the serial steps (the schedule, the merge of the writes into the account
+//! map, the sort of the tree's changes) each run beside parallel work that the other threads split between
+//! them, and the pool's threads are woken once, not once per phase.
 //!
 //! **The state root** (`state_tree.rs`, [`StateTree::update_on`]): the changed accounts' key and leaf hashes
-//! are computed in parallel, then the tree walk forks at its top levels (`rayon::join`, about 8 subtrees per
+//! are computed in parallel (the keys' sort beside the leaf hashes), then the tree walk forks at its top levels (`rayon::join`, about 8 subtrees per
 //! lane). Subtrees under distinct key prefixes share no node, so each is rebuilt exactly as the sequential
 //! walk rebuilds it and the inner nodes above are hashed once both sides return: the same tree, so the same
 //! root.

@@ -10,6 +10,7 @@ use super::tree_hash::is_absent;
 use crate::types::{Account, AccountId, AccountView, Block, Hash, Height, Transaction};
 use crate::types::{Outcome, Receipt};
 use rayon::ThreadPool;
+use rayon::slice::ParallelSliceMut;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -107,12 +108,12 @@ impl ExecutionState {
         }
         let (receipts, changed) = match self.lanes.clone() {
             Some(pool) if pool.current_num_threads() > 1 => self.apply_on_lanes(block, &pool),
-            _ => self.apply_sequentially(block),
+            _ => {
+                let (receipts, changed) = self.apply_sequentially(block);
+                self.tree.update(&changed);
+                (receipts, changed)
+            }
         };
-        match &self.lanes {
-            Some(pool) => self.tree.update_on(&changed, pool),
-            None => self.tree.update(&changed),
-        }
         let burnt: u128 = receipts
             .iter()
             .zip(block.txs.iter())
@@ -148,29 +149,39 @@ impl ExecutionState {
         (receipts, changed)
     }
 
-    /// Applies the block on the lanes of `pool` and merges their writes; same results as
-    /// [`apply_sequentially`](Self::apply_sequentially).
+    /// Applies the block on the lanes of `pool`, merges their writes and updates the tree, all inside one
+    /// `install` of the pool (one wake-up of its threads per block); same results as
+    /// [`apply_sequentially`](Self::apply_sequentially) followed by the tree update. The merge into the account
+    /// map is serial, so it runs beside the tree update and the sort of the changed list, which split across the
+    /// other threads.
     fn apply_on_lanes(&mut self, block: &Block, pool: &ThreadPool) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
-        let lanes = execute_on_lanes(pool, &self.accounts, &block.txs);
-        let receipts = lanes
-            .tx_hashes
-            .into_iter()
-            .zip(lanes.outcomes)
-            .map(|(tx_hash, outcome)| Receipt { tx_hash, outcome })
-            .collect();
-        let mut changed = Vec::with_capacity(lanes.writes.len());
-        for (id, old, new) in lanes.writes {
-            if is_absent(&new) {
-                self.accounts.remove(&id);
-            } else {
-                self.accounts.insert(id, new);
-            }
-            if new != old {
-                changed.push((id, new));
-            }
-        }
-        changed.sort_unstable_by_key(|(id, _)| *id);
-        (receipts, changed)
+        let lanes = pool.current_num_threads();
+        let (accounts, tree) = (&mut self.accounts, &mut self.tree);
+        pool.install(|| {
+            let run = execute_on_lanes(accounts, &block.txs, lanes);
+            let changes: Vec<(AccountId, Account)> =
+                run.writes.iter().filter(|(_, old, new)| new != old).map(|(id, _, new)| (*id, *new)).collect();
+            let ((), ((), changed)) = rayon::join(
+                || merge_writes(accounts, &run.writes),
+                || {
+                    rayon::join(
+                        || tree.update_on(&changes, pool),
+                        || {
+                            let mut sorted = changes.clone();
+                            sorted.par_sort_unstable_by_key(|(id, _)| *id);
+                            sorted
+                        },
+                    )
+                },
+            );
+            let receipts = run
+                .tx_hashes
+                .into_iter()
+                .zip(run.outcomes)
+                .map(|(tx_hash, outcome)| Receipt { tx_hash, outcome })
+                .collect();
+            (receipts, changed)
+        })
     }
 
     /// Applies one transaction, remembering the pre-block value of every account it writes.
@@ -186,6 +197,17 @@ impl ExecutionState {
                 Outcome::Success
             }
             Err(reason) => Outcome::Failed(reason),
+        }
+    }
+}
+
+/// Writes the lanes' final account values into the account map (a default account leaves it).
+fn merge_writes(accounts: &mut HashMap<AccountId, Account>, writes: &[(AccountId, Account, Account)]) {
+    for (id, _, new) in writes {
+        if is_absent(new) {
+            accounts.remove(id);
+        } else {
+            accounts.insert(*id, *new);
         }
     }
 }

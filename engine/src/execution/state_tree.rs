@@ -110,8 +110,10 @@ impl StateTree {
     /// Sets each account in `changes` to its new value, then rehashes every dirty path once. A default account
     /// removes the entry; a repeated id keeps its last entry.
     pub fn update(&mut self, changes: &[(AccountId, Account)]) {
-        let prepared: Vec<Change> = changes.iter().map(prepare_one).collect();
-        self.apply_prepared(prepared, 0);
+        let keys: Vec<Hash> = changes.iter().map(|(id, _)| account_key(id)).collect();
+        let order = key_order(&keys);
+        let leaves: Vec<Option<Hash>> = changes.iter().map(leaf_of).collect();
+        self.apply_prepared(in_key_order(&order, &keys, &leaves), 0);
     }
 
     /// [`update`](Self::update) on `pool`'s threads: the same tree, root and counts, computed with the changes
@@ -124,12 +126,16 @@ impl StateTree {
         // Fork about 8 subtrees per thread, so an uneven key split still keeps every thread busy.
         let fork_levels = (threads * 8).next_power_of_two().trailing_zeros() as usize;
         pool.install(|| {
-            let prepared: Vec<Change> = changes.par_iter().map(prepare_one).collect();
-            self.apply_prepared(prepared, fork_levels);
+            let keys: Vec<Hash> = changes.par_iter().map(|(id, _)| account_key(id)).collect();
+            // The sort is serial; the leaf hashes split across the other threads meanwhile.
+            let (order, leaves) =
+                rayon::join(|| key_order(&keys), || changes.par_iter().map(leaf_of).collect::<Vec<Option<Hash>>>());
+            self.apply_prepared(in_key_order(&order, &keys, &leaves), fork_levels);
         });
     }
 
-    /// Sorts and deduplicates prepared changes, then applies them, forking the first `fork_levels` levels.
+    /// Deduplicates prepared changes (sorted by key, equal keys in input order), then applies them, forking the
+    /// first `fork_levels` levels.
     fn apply_prepared(&mut self, prepared: Vec<Change>, fork_levels: usize) {
         let mut counters = UpdateCounters::default();
         let prepared = unique_by_key(prepared, &mut counters);
@@ -140,17 +146,32 @@ impl StateTree {
     }
 }
 
-/// Hashes one change's key and (for an existing account) its leaf.
-fn prepare_one((id, account): &(AccountId, Account)) -> Change {
-    let key = account_key(id);
-    let leaf = if is_absent(account) { None } else { Some(leaf_hash(id, account)) };
-    Change { key, leaf }
+/// The leaf hash of one change: `None` removes the account.
+fn leaf_of((id, account): &(AccountId, Account)) -> Option<Hash> {
+    if is_absent(account) { None } else { Some(leaf_hash(id, account)) }
 }
 
-/// Counts the hashes [`prepare_one`] made, sorts by key and keeps the last change per key.
-fn unique_by_key(mut prepared: Vec<Change>, counters: &mut UpdateCounters) -> Vec<Change> {
+/// The indices of `keys` in the tree's path order, equal keys in input order (so the last change per key can
+/// win). Sorts 12-byte entries — a key's first 8 bytes as one big-endian integer and the index — and looks at
+/// the full keys only when two prefixes tie.
+fn key_order(keys: &[Hash]) -> Vec<u32> {
+    let prefix = |k: &Hash| u64::from_be_bytes(k.0[..8].try_into().unwrap_or_default());
+    let mut order: Vec<(u64, u32)> = keys.iter().enumerate().map(|(i, k)| (prefix(k), i as u32)).collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| keys[a.1 as usize].cmp(&keys[b.1 as usize])).then(a.1.cmp(&b.1))
+    });
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The changes in `order` (from [`key_order`]).
+fn in_key_order(order: &[u32], keys: &[Hash], leaves: &[Option<Hash>]) -> Vec<Change> {
+    order.iter().map(|&i| Change { key: keys[i as usize], leaf: leaves[i as usize] }).collect()
+}
+
+/// Counts the hashes the changes took (a key each, a leaf each for an existing account) and keeps the last
+/// change per key of `prepared` (in path order, equal keys in input order).
+fn unique_by_key(prepared: Vec<Change>, counters: &mut UpdateCounters) -> Vec<Change> {
     counters.hashes += prepared.iter().map(|c| 1 + u64::from(c.leaf.is_some())).sum::<u64>();
-    prepared.sort_by_key(|c| c.key); // stable: equal keys keep input order
     let mut unique: Vec<Change> = Vec::with_capacity(prepared.len());
     for change in prepared {
         match unique.last_mut() {

@@ -140,8 +140,10 @@ proptest! {
     fn schedule_is_a_partition_by_accounts(seed in any::<u64>(), len in 0usize..300, hot in 1u64..8, lanes in 1usize..6) {
         let state = ExecutionState::from_genesis(&genesis());
         let block = random_block(&state, 1, seed, len, hot);
-        let schedule = conflict_lanes(&block.txs, lanes);
+        let full = conflict_lanes(&block.txs, lanes);
+        let schedule = &full.lanes;
         prop_assert!(schedule.len() <= lanes.max(1), "seed {:#x}", seed);
+        prop_assert_eq!(full.lane_accounts.len(), schedule.len(), "seed {:#x}", seed);
         let mut seen = vec![false; len];
         let mut owner: BTreeMap<AccountId, usize> = BTreeMap::new();
         for (lane, indices) in schedule.iter().enumerate() {
@@ -150,13 +152,20 @@ proptest! {
             for &i in indices {
                 prop_assert!(!seen[i], "seed {:#x}: tx {} twice", seed, i);
                 seen[i] = true;
-                for id in [block.txs[i].sender, block.txs[i].recipient] {
+                for (side, id) in [block.txs[i].sender, block.txs[i].recipient].into_iter().enumerate() {
                     let first = *owner.entry(id).or_insert(lane);
                     prop_assert_eq!(first, lane, "seed {:#x}: an account on two lanes", seed);
+                    let slot = full.tx_slots[i][side] as usize;
+                    prop_assert_eq!(full.lane_accounts[lane].get(slot), Some(&id), "seed {:#x}: tx {} slot", seed, i);
                 }
             }
         }
         prop_assert!(seen.iter().all(|s| *s), "seed {:#x}: a tx unscheduled", seed);
+        for (lane, ids) in full.lane_accounts.iter().enumerate() {
+            let distinct: HashSet<&AccountId> = ids.iter().collect();
+            prop_assert_eq!(distinct.len(), ids.len(), "seed {:#x}: lane {} numbers an account twice", seed, lane);
+            prop_assert!(ids.iter().all(|id| owner.get(id) == Some(&lane)), "seed {:#x}: lane {} slot unused", seed, lane);
+        }
     }
 }
 
@@ -197,12 +206,12 @@ fn parallel_tree_update_equals_sequential() {
 #[test]
 fn schedule_splits_independent_transfers_and_keeps_chains_together() {
     let independent: Vec<Transaction> = (0..8).map(|i| unsigned(raw_id(i), raw_id(100 + i), 1, 0, 0)).collect();
-    let lanes = conflict_lanes(&independent, 4);
+    let lanes = conflict_lanes(&independent, 4).lanes;
     assert_eq!(lanes.len(), 4);
     assert!(lanes.iter().all(|l| l.len() == 2));
     let chain: Vec<Transaction> = (0..8).map(|i| unsigned(raw_id(i), raw_id(i + 1), 1, 0, 0)).collect();
-    assert_eq!(conflict_lanes(&chain, 4), vec![(0..8).collect::<Vec<usize>>()]);
-    assert!(conflict_lanes(&[], 4).is_empty());
+    assert_eq!(conflict_lanes(&chain, 4).lanes, vec![(0..8).collect::<Vec<usize>>()]);
+    assert!(conflict_lanes(&[], 4).lanes.is_empty());
     let distinct: HashSet<usize> = lanes.iter().flatten().copied().collect();
     assert_eq!(distinct.len(), 8);
 }
