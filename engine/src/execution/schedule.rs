@@ -46,64 +46,60 @@ pub(super) fn conflict_lanes(txs: &[Transaction], lanes: usize) -> Schedule {
         sets.union(sender, recipient);
         tx_accounts.push([sender, recipient]);
     }
-    // Components in order of their first transaction, each listing its transactions in block order.
+    // Components numbered in order of their first transaction.
     let mut component_of_root = vec![UNSET; ids.len()];
-    let mut components: Vec<Vec<usize>> = Vec::new();
-    for (i, &[sender, _]) in tx_accounts.iter().enumerate() {
-        let root = sets.find(sender) as usize;
-        let c = &mut component_of_root[root];
-        if *c == UNSET {
-            *c = components.len() as u32;
-            components.push(Vec::new());
-        }
-        components[*c as usize].push(i);
-    }
-    let lanes = pack(components, lanes.max(1));
-    let (lane_accounts, tx_slots) = assign_slots(&lanes, &tx_accounts, &ids);
-    Schedule { lanes, lane_accounts, tx_slots }
-}
-
-/// Gives every account a slot on the one lane that touches it, in order of first touch within the lane.
-fn assign_slots(
-    lanes: &[Vec<usize>],
-    tx_accounts: &[[u32; 2]],
-    ids: &[AccountId],
-) -> (Vec<Vec<AccountId>>, Vec<[u32; 2]>) {
-    let mut slot_of_account = vec![UNSET; ids.len()];
-    let mut tx_slots = vec![[UNSET; 2]; tx_accounts.len()];
-    let mut lane_accounts = Vec::with_capacity(lanes.len());
-    for lane in lanes {
-        let mut accounts: Vec<AccountId> = Vec::new();
-        for &i in lane {
-            for side in 0..2 {
-                let account = tx_accounts[i][side] as usize;
-                let slot = &mut slot_of_account[account];
-                if *slot == UNSET {
-                    *slot = accounts.len() as u32;
-                    accounts.push(ids[account]);
-                }
-                tx_slots[i][side] = *slot;
+    let mut sizes: Vec<usize> = Vec::new();
+    let tx_component: Vec<u32> = tx_accounts
+        .iter()
+        .map(|&[sender, _]| {
+            let c = &mut component_of_root[sets.find(sender) as usize];
+            if *c == UNSET {
+                *c = sizes.len() as u32;
+                sizes.push(0);
             }
-        }
-        lane_accounts.push(accounts);
+            sizes[*c as usize] += 1;
+            *c
+        })
+        .collect();
+    let lane_of_component = pack(&sizes, lanes.max(1));
+    let lane_count = lane_of_component.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
+    // Each lane's transactions in block order, and its accounts' slots in order of first touch.
+    let mut schedule = Schedule {
+        lanes: vec![Vec::new(); lane_count],
+        lane_accounts: vec![Vec::new(); lane_count],
+        tx_slots: Vec::with_capacity(txs.len()),
+    };
+    let mut slot_of_account = vec![UNSET; ids.len()];
+    for (i, (&c, accounts)) in tx_component.iter().zip(&tx_accounts).enumerate() {
+        let lane = lane_of_component[c as usize] as usize;
+        schedule.lanes[lane].push(i);
+        let lane_accounts = &mut schedule.lane_accounts[lane];
+        schedule.tx_slots.push(accounts.map(|account| {
+            let slot = &mut slot_of_account[account as usize];
+            if *slot == UNSET {
+                *slot = lane_accounts.len() as u32;
+                lane_accounts.push(ids[account as usize]);
+            }
+            *slot
+        }));
     }
-    (lane_accounts, tx_slots)
+    schedule
 }
 
-/// Longest-processing-time packing: components by size (largest first, ties by first transaction) onto the
-/// least-loaded lane; each lane's indices merged back into block order.
-fn pack(mut components: Vec<Vec<usize>>, lanes: usize) -> Vec<Vec<usize>> {
-    components.sort_by_key(|c| (std::cmp::Reverse(c.len()), c.first().copied()));
-    let mut out: Vec<Vec<usize>> = vec![Vec::new(); lanes.min(components.len())];
-    for component in components {
-        let Some(lane) = out.iter_mut().min_by_key(|l| l.len()) else { break };
-        lane.extend(component);
+/// Longest-processing-time packing: components by size (largest first, ties by first transaction, i.e. by
+/// number) each onto the least-loaded lane (ties: lowest lane). Returns every component's lane; with at
+/// least as many components as lanes every lane gets one, so no lane number is skipped.
+fn pack(sizes: &[usize], lanes: usize) -> Vec<u32> {
+    let mut by_size: Vec<usize> = (0..sizes.len()).collect();
+    by_size.sort_unstable_by_key(|&c| (std::cmp::Reverse(sizes[c]), c));
+    let mut load = vec![0usize; lanes.min(sizes.len())];
+    let mut lane_of_component = vec![0u32; sizes.len()];
+    for c in by_size {
+        let Some((lane, _)) = load.iter().enumerate().min_by_key(|&(_, l)| *l) else { break };
+        lane_of_component[c] = lane as u32;
+        load[lane] += sizes[c];
     }
-    for lane in &mut out {
-        lane.sort_unstable();
-    }
-    out.retain(|l| !l.is_empty());
-    out
+    lane_of_component
 }
 
 /// Union-find with path halving and union by size, over elements numbered from 0.
