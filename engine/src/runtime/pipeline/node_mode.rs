@@ -16,7 +16,7 @@ use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive
 use super::sigverify::{Sigverify, Verified};
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
 use super::storage::StorageStage;
-use super::threads::{Warnings, available_cores, helper_pool, spawn_pinned, warn};
+use super::threads::{Caller, Warnings, available_cores, helper_pool, pin_to_core, spawn_pinned, warn};
 use super::vote_crypto::VoteCryptoStage;
 use super::wire::{WireCounters, network_identity, network_thread_hook, run_inbound, run_outbound};
 use crate::byzantine::{Adversary, Byzantine};
@@ -203,7 +203,7 @@ impl NodeUnderTest {
         }
         let (sm, services) = setup.build_node(chain, usize::from(me), storage)?;
         // Admission shards: a pool on the admission cores the node stage hands each batch to (none: it admits).
-        let admission = helper_pool(StageKind::Admission, &core_map.admission, 1, &warnings)?;
+        let admission = helper_pool(StageKind::Admission, &core_map.admission, 1, &warnings, Caller::Waits)?;
         let (sm, admission_clocks) = match admission {
             Some((pool, clocks)) => (sm.with_admission_pool(pool), Some(clocks)),
             None => (sm, None),
@@ -337,15 +337,38 @@ impl NodeUnderTest {
                     }
                     StageKind::Execution => {
                         let exec = exec.take().ok_or_else(|| PipelineError::Config("one execution stage".into()))?;
-                        let (exec, lanes) = match helper_pool(StageKind::Execution, cores, 2, &warnings)? {
-                            Some((pool, clocks)) => {
-                                (exec.with_lanes(pool), Some(HelperClock::new(clocks, counted(StageKind::Execution))))
+                        let (output, rx, counted) = (store_tx.clone(), exec_rx.clone(), counted(StageKind::Execution));
+                        let (lane_cores, lane_warnings) = (cores.clone(), warnings.clone());
+                        // The stage thread is lane 0 of its own lane pool, so the pool is built on it, before it
+                        // pins itself (threads inherit their creator's affinity: the other lanes must start from
+                        // the process's, to pin to their own cores); the start waits until the pool stands.
+                        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+                        let pin_name = name.clone();
+                        let handle = spawn_pinned(name, None, &warnings, move || {
+                            let lanes =
+                                helper_pool(StageKind::Execution, &lane_cores, 2, &lane_warnings, Caller::Joins);
+                            if let Some(core) = core
+                                && let Err(w) = pin_to_core(core)
+                            {
+                                warn(&lane_warnings, format!("{pin_name}: {w}"));
                             }
-                            None => (exec, None),
-                        };
-                        let stage = Execution { exec, output: store_tx.clone(), failed: false, lanes };
-                        let rx = exec_rx.clone();
-                        execution = Some(spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?);
+                            let (exec, lanes) = match lanes {
+                                Ok(Some((pool, clocks))) => {
+                                    (exec.with_lanes(pool), Some(HelperClock::new(clocks, counted)))
+                                }
+                                Ok(None) => (exec, None),
+                                Err(e) => {
+                                    let _ = ready_tx.send(Err(e));
+                                    return exec;
+                                }
+                            };
+                            let _ = ready_tx.send(Ok(()));
+                            run_stage(Execution { exec, output, failed: false, lanes }, clock, rx, s)
+                        })?;
+                        ready_rx.recv().map_err(|_| {
+                            PipelineError::Config("the execution stage stopped before its lanes stood".into())
+                        })??;
+                        execution = Some(handle);
                     }
                     // The committee is not in `PIPELINE` and the network is the peer side: both start below, once
                     // the node's side stands. The admission pool started with the node's state machine.
@@ -668,7 +691,7 @@ pub(super) fn start_committee(
     stop: Arc<AtomicBool>,
 ) -> Result<JoinHandle<CommitteeOutcome>, PipelineError> {
     let CommitteeParts { members, execution, validator_keys } = parts;
-    let pool = helper_pool(StageKind::Committee, cores, 2, warnings)?
+    let pool = helper_pool(StageKind::Committee, cores, 2, warnings, Caller::Waits)?
         .map(|(pool, clocks)| (pool, HelperClock::new(clocks, metrics.clone())));
     let committee = Committee {
         members,
