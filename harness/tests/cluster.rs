@@ -102,6 +102,11 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
         assert_eq!(node["peers"].as_array().map(Vec::len), Some(3), "{node}");
         assert!(node["process_cpu_s"].as_f64().is_some_and(|s| s > 0.0), "{node}");
     }
+    // Four processes: unpinned where they outnumber the cores, each on its own share otherwise.
+    let placement = m["placement"].as_str().expect("the placement");
+    let unpinned = hsbench_engine::runtime::pipeline::available_cores().len() < 4;
+    assert_eq!(placement.contains("threads unpinned"), unpinned, "{placement}");
+    assert!(stdout.contains(&format!("placement: {placement}")), "{stdout}");
     read_back_like_any_run(dir.path(), &result);
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }

@@ -17,11 +17,17 @@ pub struct CommitteeArgs {
     /// Run on these cores only (comma-separated ids). Default: every core the process may use.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub cpus: Vec<usize>,
+    /// Pin no thread (as `hsbench node --no-pin`): where processes outnumber cores.
+    #[arg(long)]
+    pub no_pin: bool,
 }
 
 /// Runs `hsbench committee` until SIGTERM or SIGINT.
 pub fn execute(args: CommitteeArgs) -> anyhow::Result<()> {
     super::node::restrict_to(&args.cpus)?;
+    if args.no_pin {
+        hsbench_engine::runtime::pipeline::disable_pinning();
+    }
     let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
     crate::wire::committee::run(&config, &origin, &args.data_dir)?;
     Ok(())

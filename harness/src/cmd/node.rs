@@ -29,6 +29,11 @@ pub struct NodeArgs {
     /// process may use.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub cpus: Vec<usize>,
+    /// Pin no thread: the OS schedules every stage over the process's cores (the core map then sets thread counts
+    /// only, and the report says so). How `hsbench cluster` runs validators when there are more of them than
+    /// cores: pinned, each process would be held to one core beside another, with no balancing between them.
+    #[arg(long)]
+    pub no_pin: bool,
     /// Read link rules on stdin, one JSON line each — `{"peer": 2, "rule": {"cut": false, "loss": 0.1, "delay_ms":
     /// 40, "jitter_ms": 10, "kbytes_per_s": 500}}` (every rule field optional) — and put them in force on what this
     /// validator sends that peer: the transport's own link filter, how `hsbench cluster` partitions and impairs
@@ -57,6 +62,9 @@ pub fn parse_byzantine(name: &str) -> Result<Byzantine, String> {
 /// Runs `hsbench node` until SIGTERM or SIGINT.
 pub fn execute(args: NodeArgs) -> anyhow::Result<()> {
     restrict_to(&args.cpus)?;
+    if args.no_pin {
+        hsbench_engine::runtime::pipeline::disable_pinning();
+    }
     let (config, origin) = effective_config(Some(&args.config), &Overrides::default())?;
     // `--byzantine` first, else this validator's entry in `[wire] byzantine`.
     let configured = config.wire.byzantine_roles().into_iter().find(|(id, _)| *id == args.id);

@@ -15,6 +15,7 @@ use super::faults::{FaultEvent, Links, Schedule};
 use super::fleet::{Exit, Fleet, Launch, Role};
 use super::links::{LinkBook, LinkLayer};
 use super::netns::{self, Netns};
+use super::placement::Placement;
 use super::report::{Agreement, NodeFile, node_file_path};
 use crate::config::{BenchConfig, StorageKind, SubmitTo};
 use crate::loadgen::schedule::intended_offsets;
@@ -27,7 +28,7 @@ use crate::run::{name, plan};
 use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
 use hsbench_engine::byzantine::Byzantine;
-use hsbench_engine::runtime::pipeline::{available_cores, core_shares};
+use hsbench_engine::runtime::pipeline::available_cores;
 use hsbench_engine::types::ValidatorId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,6 +81,8 @@ pub struct ClusterMetrics {
     /// Node mode over the wire: the committee process's report (absent in a cluster of validators).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub committee: Option<CommitteeFile>,
+    /// Where the processes ran on the cores (see `wire::placement`).
+    pub placement: String,
 }
 
 /// How one cluster run is done besides its configuration.
@@ -127,6 +130,8 @@ pub struct Deployment {
     pub validators: usize,
     /// Validator 0 and a committee process instead of `validators` validator processes.
     pub committee: bool,
+    /// Where the processes run.
+    pub placement: Placement,
 }
 
 /// What a deployment left when it stopped.
@@ -183,18 +188,15 @@ impl Deployment {
         std::fs::write(&config_path, nodes_config.to_toml().context("rendering the validators' configuration")?)?;
         let exe = std::env::current_exe().context("locating the hsbench binary")?;
         let mut fleet = Fleet::new();
-        // Each process its own share of the cores (all of them pinning their heaviest stages to one core would
-        // measure the layout, not the validators).
         let processes = if committee { 2 } else { n };
-        let shares = core_shares(&available_cores(), processes);
+        let placement = Placement::of(processes, &available_cores());
         for id in 0..processes as ValidatorId {
             let mut extra: Vec<String> = byzantine
                 .iter()
                 .filter(|(b, _)| *b == id)
                 .flat_map(|(_, behaviour)| ["--byzantine".to_string(), behaviour.name().to_string()])
                 .collect();
-            let share: Vec<String> = shares[usize::from(id)].iter().map(usize::to_string).collect();
-            extra.extend(["--cpus".to_string(), share.join(",")]);
+            extra.extend(placement.args(usize::from(id)));
             let prefix = net.as_ref().map(|net| net.prefix(usize::from(id))).unwrap_or_default();
             let (role, dir) = match (committee, id) {
                 (true, 1..) => (Role::Committee, run_dir.join("committee")),
@@ -208,7 +210,7 @@ impl Deployment {
             true => RemoteValidators::connect(&addrs.clients[..1], SubmitTo::Single)?,
             false => RemoteValidators::connect(&addrs.clients, config.run.submit_to)?,
         };
-        Ok(Deployment { run_dir, fleet: Mutex::new(fleet), net, client, validators: n, committee })
+        Ok(Deployment { run_dir, fleet: Mutex::new(fleet), net, client, validators: n, committee, placement })
     }
 
     /// Closes the client, stops every process (SIGTERM; killed past the grace) and reads back the reports of
@@ -302,6 +304,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     corpus.ensure(offsets.len() as u64, &ui);
     let load = corpus.load(offsets);
     let deployment = Deployment::start(config, run_dir.clone(), with_committee, byzantine, net)?;
+    println!("  placement: {}", deployment.placement.describe());
     if let Some(layer) = link_faults {
         let how = match layer {
             LinkLayer::Netns => "nftables in network namespaces (latency and jitter: the transport's link filter)",
@@ -325,6 +328,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         (measured, faults.join().unwrap_or_default())
     });
     bar.finish_and_clear();
+    let placement = deployment.placement.clone();
     let finished = deployment.finish(&schedule.left_down())?;
     let byzantine_ids: Vec<ValidatorId> = byzantine.iter().map(|(id, _)| *id).collect();
     let agreement = finished.agreement(&byzantine_ids);
@@ -344,6 +348,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         faults: timeline,
         link_faults,
         committee,
+        placement: placement.describe(),
         rate,
     };
     let config_toml = config.to_toml().context("rendering the effective configuration")?;

@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod links;
 pub mod netns;
 pub mod node;
+pub mod placement;
 pub mod probe;
 pub mod report;
 pub mod stop_signal;

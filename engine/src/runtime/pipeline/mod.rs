@@ -48,4 +48,4 @@ pub use report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, S
 pub use sigverify::transaction_items;
 pub use sigverify_alone::{VerifyThroughput, measure_sigverify_alone};
 pub use stage::StageKind;
-pub use threads::{available_cores, core_shares, pin_to_core, restrict_to_cores};
+pub use threads::{available_cores, core_shares, disable_pinning, pin_to_core, pinning_enabled, restrict_to_cores};

@@ -16,7 +16,9 @@ use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive
 use super::sigverify::{Sigverify, Verified};
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
 use super::storage::StorageStage;
-use super::threads::{Caller, Warnings, available_cores, helper_pool, pin_to_core, spawn_pinned, warn};
+use super::threads::{
+    Caller, Warnings, available_cores, helper_pool, pin_to_core, pinning_enabled, spawn_pinned, warn,
+};
 use super::vote_crypto::VoteCryptoStage;
 use super::wire::{WireCounters, network_identity, network_thread_hook, run_inbound, run_outbound};
 use crate::byzantine::{Adversary, Byzantine};
@@ -640,9 +642,18 @@ fn stage_report(p: &StageProbe, s: Option<&StageSeries>, wall_ns: u64, committed
     }
 }
 
-/// Notes about the layout that do not stop the run: single-thread stages given several cores, and the
-/// committee sharing cores with the node under test (when there is an in-process `committee`).
+/// Notes about the layout that do not stop the run: a process whose threads are not pinned, single-thread
+/// stages given several cores, and the committee sharing cores with the node under test (when there is an
+/// in-process `committee`).
 fn note_layout(map: &CoreMap, committee: bool, warnings: &Warnings) {
+    if !pinning_enabled() {
+        warn(
+            warnings,
+            "threads unpinned (--no-pin): the OS schedules every stage over the process's cores; the core map \
+             sets thread counts only"
+                .into(),
+        );
+    }
     for (name, cores) in map.stages() {
         let threads = StageKind::from_name(name).map_or(1, |k| k.threads(cores));
         if threads < cores.len() {

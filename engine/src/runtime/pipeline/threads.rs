@@ -5,14 +5,38 @@ use super::error::PipelineError;
 use super::metrics::LaneClocks;
 use super::stage::StageKind;
 use rayon::ThreadPool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+
+/// Whether this process pins its threads (see [`disable_pinning`]).
+static PINNING: AtomicBool = AtomicBool::new(true);
+
+/// Stops every later [`pin_to_core`] of this process from pinning: each thread then runs wherever the OS
+/// schedules it, within the process's affinity mask. For a process that shares its cores with more busy
+/// processes than there are cores — `hsbench cluster` with more validators than cores — where pinning each
+/// process's threads to fixed cores keeps the scheduler from balancing them (measured on the 2-core VM, 4
+/// signature-free validators at 30,000 tx/s: p50/p99 196–200/410–434 ms with each process pinned to its one core,
+/// 141–147/243–298 ms unpinned). Process-wide on purpose: it is a property of how the process was deployed
+/// (`hsbench node --no-pin`), set once at its start, like its affinity mask (`--cpus`).
+pub fn disable_pinning() {
+    PINNING.store(false, Ordering::Relaxed);
+}
+
+/// Whether this process pins its threads (false after [`disable_pinning`]).
+pub fn pinning_enabled() -> bool {
+    PINNING.load(Ordering::Relaxed)
+}
 
 /// Pins the calling thread to `core`, a core id as the OS numbers it (one of [`available_cores`]). A core the
 /// thread may not run on, or a platform that refuses pinning, yields a warning and leaves the thread running
 /// unpinned — never a crash. (Configured core maps are checked against [`available_cores`] before any thread
-/// starts, see [`super::CoreLayout::resolve`], so this is the last line of defence, not the usual path.)
+/// starts, see [`super::CoreLayout::resolve`], so this is the last line of defence, not the usual path.) After
+/// [`disable_pinning`] it leaves the thread where it is and succeeds; the pipeline's report says so once.
 pub fn pin_to_core(core: usize) -> Result<(), String> {
+    if !pinning_enabled() {
+        return Ok(());
+    }
     let Some(ids) = core_affinity::get_core_ids() else {
         return Err(format!("cannot list this machine's cores; thread meant for core {core} runs unpinned"));
     };
@@ -213,6 +237,35 @@ mod tests {
             assert!(warnings.lock().map(|w| w.iter().all(|w| !w.contains("clock"))).unwrap_or(false));
         });
         caller.join().expect("the caller thread");
+    }
+
+    /// After `disable_pinning` a pin leaves the thread free to run on every core it could before. The switch
+    /// is process-wide, so the test runs itself again in a child process and checks there.
+    #[test]
+    fn after_disable_pinning_a_pin_leaves_the_thread_where_it_was() {
+        const CHILD: &str = "HSBENCH_PINNING_TEST_CHILD";
+        if std::env::var_os(CHILD).is_none() {
+            let name = "runtime::pipeline::threads::tests::after_disable_pinning_a_pin_leaves_the_thread_where_it_was";
+            let exe = std::env::current_exe().expect("the test binary");
+            let out = std::process::Command::new(exe)
+                .args(["--exact", name, "--test-threads", "1"])
+                .env(CHILD, "1")
+                .output()
+                .expect("running the child");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+        let before = available_cores();
+        assert!(pinning_enabled());
+        disable_pinning();
+        assert!(!pinning_enabled());
+        pin_to_core(before[0]).expect("a pin that does nothing succeeds");
+        assert_eq!(available_cores(), before, "the thread was pinned");
     }
 
     #[test]
