@@ -38,6 +38,20 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
 }
 
 /// The one result file in `out`, and its JSON.
+/// Every file under `dir` whose name ends in `suffix`.
+fn files_ending_in(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a readable folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_ending_in(&path, suffix));
+        } else if path.to_string_lossy().ends_with(suffix) {
+            found.push(path);
+        }
+    }
+    found
+}
+
 fn result_in(out: &Path) -> (PathBuf, serde_json::Value) {
     let path = std::fs::read_dir(out)
         .expect("results folder")
@@ -107,6 +121,10 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     let unpinned = hsbench_engine::runtime::pipeline::available_cores().len() < 4;
     assert_eq!(placement.contains("threads unpinned"), unpinned, "{placement}");
     assert!(stdout.contains(&format!("placement: {placement}")), "{stdout}");
+    // The validators' storage is deleted at the end (not --keep-storage); their reports stay.
+    assert!(stdout.contains("validators' storage deleted"), "{stdout}");
+    assert_eq!(files_ending_in(dir.path(), ".redb"), Vec::<PathBuf>::new());
+    assert_eq!(files_ending_in(dir.path(), ".json").iter().filter(|f| f.ends_with("node-0.json")).count(), 1);
     read_back_like_any_run(dir.path(), &result);
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }

@@ -208,7 +208,7 @@ impl ChainSetup {
             StorageMode::Redb { dir } => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| SetupError::Config(format!("storage dir {}: {e}", dir.display())))?;
-                let path = dir.join(format!("node-{i}.redb"));
+                let path = redb_file(dir, i);
                 Box::new(RedbStorage::open(&path).map_err(|source| SetupError::Storage { node: i, source })?)
             }
         })
@@ -263,4 +263,9 @@ impl ChainSetup {
         }
         Ok((NodeStateMachine::new(i, params, resume), services))
     }
+}
+
+/// The redb file of node `i` in storage folder `dir` (`node-<i>.redb`).
+pub fn redb_file(dir: &std::path::Path, i: usize) -> std::path::PathBuf {
+    dir.join(format!("node-{i}.redb"))
 }

@@ -152,6 +152,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
                 faults: None,
                 link_layer: crate::wire::links::LinkLayer::Auto,
                 committee: true,
+                keep_storage: false,
             };
             crate::wire::cluster::execute(&config, origin, &run)
         }

@@ -29,11 +29,12 @@ use crate::ui::{Ui, progress_bar};
 use anyhow::Context;
 use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::runtime::pipeline::available_cores;
+use hsbench_engine::runtime::setup::redb_file;
 use hsbench_engine::types::ValidatorId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
@@ -104,6 +105,8 @@ pub struct ClusterRun {
     pub link_layer: LinkLayer,
     /// Node mode over the wire: validator 0 and one committee process instead of n validators.
     pub committee: bool,
+    /// Keep the validators' redb files after the run (`--keep-storage`); by default they are deleted.
+    pub keep_storage: bool,
 }
 
 /// A byzantine validator of the run, in the result.
@@ -146,6 +149,23 @@ pub struct Finished {
     pub failed_submits: u64,
     /// Times the client dialled a validator again.
     pub client_redials: u64,
+    /// Bytes of validator storage deleted at the end (0 when kept).
+    pub storage_removed: u64,
+}
+
+/// Deletes validator `id`'s redb file in `run_dir`; returns its size. A file that cannot be deleted stays, with a
+/// warning: the run's results do not depend on it.
+fn remove_storage(run_dir: &Path, id: ValidatorId) -> u64 {
+    let file = redb_file(&run_dir.join(format!("node-{id}")), usize::from(id));
+    let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+    match std::fs::remove_file(&file) {
+        Ok(()) => size,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => {
+            eprintln!("warning: could not delete {}: {e}", file.display());
+            0
+        }
+    }
 }
 
 impl Finished {
@@ -215,7 +235,9 @@ impl Deployment {
 
     /// Closes the client, stops every process (SIGTERM; killed past the grace) and reads back the reports of
     /// those not in `down` (validators the fault schedule left dead).
-    pub fn finish(self, down: &BTreeSet<ValidatorId>) -> anyhow::Result<Finished> {
+    /// Unless `keep_storage`, each validator's redb file is deleted once every process has stopped (~200 MB per
+    /// validator for 30 s at 30,000 tx/s: a few runs filled this machine's disk); reports and logs stay.
+    pub fn finish(self, down: &BTreeSet<ValidatorId>, keep_storage: bool) -> anyhow::Result<Finished> {
         if let Some(net) = &self.net {
             net.heal()?; // a partition still in force would only slow the shutdown
         }
@@ -230,7 +252,18 @@ impl Deployment {
             .collect::<Result<_, _>>()?;
         let committee =
             self.committee.then(|| CommitteeFile::read(&CommitteeFile::path(&self.run_dir.join("committee"))));
-        Ok(Finished { nodes, committee: committee.transpose()?, exits, failed_submits, client_redials })
+        let storage_removed = match keep_storage {
+            true => 0,
+            false => (0..validator_processes).map(|id| remove_storage(&self.run_dir, id)).sum(),
+        };
+        Ok(Finished {
+            nodes,
+            committee: committee.transpose()?,
+            exits,
+            failed_submits,
+            client_redials,
+            storage_removed,
+        })
     }
 }
 
@@ -248,7 +281,7 @@ pub fn with_node_stages(mut rate: RateResult, nodes: &[NodeFile]) -> RateResult 
 /// Runs the cluster of a validated `config`; writes the result into `run.out`, the validators' data, logs and
 /// reports into a folder inside it.
 pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow::Result<()> {
-    let ClusterRun { cache, out, quiet, started_unix_s, byzantine, faults, link_layer, committee } = run;
+    let ClusterRun { cache, out, quiet, started_unix_s, byzantine, faults, link_layer, committee, keep_storage } = run;
     let with_committee = *committee;
     let (out, quiet, started_unix_s) = (out.as_path(), *quiet, *started_unix_s);
     let n = config.cluster.validators;
@@ -329,10 +362,10 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     });
     bar.finish_and_clear();
     let placement = deployment.placement.clone();
-    let finished = deployment.finish(&schedule.left_down())?;
+    let finished = deployment.finish(&schedule.left_down(), *keep_storage)?;
     let byzantine_ids: Vec<ValidatorId> = byzantine.iter().map(|(id, _)| *id).collect();
     let agreement = finished.agreement(&byzantine_ids);
-    let Finished { nodes, committee, exits, failed_submits, client_redials } = finished;
+    let Finished { nodes, committee, exits, failed_submits, client_redials, storage_removed } = finished;
     let rate = with_node_stages(measured.map_err(|e| anyhow::anyhow!("{e}"))?, &nodes);
     let failures = rate.slo_failures(&config.slo);
     let m = ClusterMetrics {
@@ -358,6 +391,9 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     let header = ResultHeader { kind: "run", mode: Some(mode), started_unix_s, config_origin: origin };
     let path = result::write_result(out, header, fingerprint, config, &m)?;
     print_summary(&m);
+    if storage_removed > 0 {
+        println!("  validators' storage deleted ({:.0} MB; --keep-storage keeps it)", storage_removed as f64 / 1e6);
+    }
     println!("result: {}", path.display());
     if !m.consistent {
         anyhow::bail!("the validators do not agree: {:?} (see {})", m.agreement, path.display());

@@ -63,7 +63,7 @@ impl RateProbe for WireProbe<'_> {
         let invalid = self.config.workload.invalid.total();
         let measured = measure_rate(&deployment.client, load, &plan, invalid, &mut draw);
         bar.finish_and_clear();
-        let finished = deployment.finish(&BTreeSet::new()).map_err(failed("stopping the processes"))?;
+        let finished = deployment.finish(&BTreeSet::new(), false).map_err(failed("stopping the processes"))?;
         let agreement = finished.agreement(&[]);
         let Finished { nodes, committee, exits, .. } = finished;
         if let Some(e) = exits.iter().find(|e| e.killed || e.code != Some(0)) {
