@@ -49,6 +49,25 @@ fn help_lists_the_subcommands_and_options() {
     assert!(hsbench(&["--version"]).status.success());
 }
 
+/// `--no-pin` runs node mode with no thread pinned, and the run's warnings say so; it is refused where the node
+/// does not run in this process (cluster mode, `--wire`).
+#[test]
+fn no_pin_runs_node_mode_unpinned_and_is_refused_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, cache) = (dir.path().join("run"), dir.path().join("cache"));
+    let args = ["run", "--mode", "node", "--no-pin", "--quiet", "--rate", "300", "--duration", "2"];
+    let paths = ["--out", out.to_str().unwrap(), "--cache", cache.to_str().unwrap()];
+    let run = hsbench(&[&args[..], &paths[..]].concat());
+    assert!(run.status.success(), "{}\n{}", String::from_utf8_lossy(&run.stdout), stderr(&run));
+    let m = &only_json(&out)["metrics"];
+    let warnings: Vec<&str> = m["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    assert!(warnings.iter().any(|w| w.contains("threads unpinned (--no-pin)")), "{warnings:?}");
+    assert!(m["committed_tps"].as_f64().is_some_and(|t| t > 0.0), "{m}");
+    expect_config_error(&["run", "--no-pin"], "--no-pin");
+    expect_config_error(&["run", "--mode", "node", "--wire", "--no-pin"], "--no-pin");
+    expect_config_error(&["ceiling", "--wire", "--no-pin"], "--no-pin");
+}
+
 #[test]
 fn configuration_errors_exit_with_code_two_and_one_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -347,8 +347,12 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::run::node::rate::RateR
         println!("  node efficiency   {e:.2} (raw verification cost per tx ÷ the node's CPU per committed tx)");
     }
     if let Some(b) = &m.busiest_core {
+        let nominal = match hsbench_engine::runtime::pipeline::pinning_enabled() {
+            true => "",
+            false => "; nominal: threads unpinned (--no-pin), the OS placed them",
+        };
         println!(
-            "  busiest core      core {} at {:.0} % busy (its stages and the committee, summed)",
+            "  busiest core      core {} at {:.0} % busy (its stages and the committee, summed{nominal})",
             b.core, b.busy_pct
         );
     }

@@ -23,6 +23,12 @@ pub struct CeilingArgs {
     /// port, so the ceiling pays for the wire; the network stage's cost per transaction is in the stage table.
     #[arg(long)]
     pub wire: bool,
+    /// Pin no thread of the node under test or its committee: the OS schedules them over the process's cores (the
+    /// core map then sets thread counts only; the busiest-core figure is nominal). On 2 cores, where the automatic
+    /// layout puts five stages on one core and three on the other, p99 at a given rate fell by 30–50 % unpinned
+    /// (docs/NODE-MODE.md). Not with `--wire` (there `cluster`'s placement decides).
+    #[arg(long)]
+    pub no_pin: bool,
 }
 
 fn effective_config(args: &CeilingArgs) -> anyhow::Result<(BenchConfig, String)> {
@@ -35,6 +41,7 @@ fn effective_config(args: &CeilingArgs) -> anyhow::Result<(BenchConfig, String)>
 pub fn execute(args: CeilingArgs) -> anyhow::Result<()> {
     let started_unix_s = result::unix_now();
     let (config, origin) = effective_config(&args)?;
+    super::node::unpin_in_process(args.no_pin, args.wire)?;
     let run = CeilingRun {
         origin,
         cache: &args.node.cache,

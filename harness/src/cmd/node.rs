@@ -51,6 +51,24 @@ pub fn restrict_to(cpus: &[usize]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--no-pin` of the in-process node-mode commands (`run --mode node`, `ceiling`): turns pinning off for this
+/// process (see `disable_pinning`); refused with `--wire`, where the node runs in other processes.
+pub fn unpin_in_process(no_pin: bool, wire: bool) -> anyhow::Result<()> {
+    match (no_pin, wire) {
+        (false, _) => Ok(()),
+        (true, true) => Err(crate::config::ConfigError::Invalid {
+            origin: "command line".into(),
+            key: "--no-pin",
+            message: "applies to in-process node mode; over the wire the node runs in its own process".into(),
+        }
+        .into()),
+        (true, false) => {
+            hsbench_engine::runtime::pipeline::disable_pinning();
+            Ok(())
+        }
+    }
+}
+
 /// A byzantine behaviour by name.
 pub fn parse_byzantine(name: &str) -> Result<Byzantine, String> {
     Byzantine::from_name(name).ok_or_else(|| {

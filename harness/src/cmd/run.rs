@@ -63,6 +63,9 @@ pub struct RunArgs {
     /// on stdout it falls back to the progress bar.
     #[arg(long)]
     pub live: bool,
+    /// Node mode only: pin no thread of the node under test or its committee (see `hsbench ceiling --no-pin`).
+    #[arg(long)]
+    pub no_pin: bool,
 }
 
 /// What `hsbench run` runs.
@@ -131,6 +134,10 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
         Err(crate::config::ConfigError::Invalid { origin: "command line".into(), key, message: message.into() }.into())
     };
     match args.mode {
+        Mode::Cluster if args.no_pin => {
+            usage("--no-pin", "in-process node mode only: give --mode node (hsbench cluster places its processes)")
+        }
+        Mode::Node if args.no_pin && args.wire => super::node::unpin_in_process(true, true),
         Mode::Cluster if args.live => {
             usage("--live", "the live view shows node mode's pipeline: use it with --mode node")
         }
@@ -156,14 +163,17 @@ pub fn execute(args: RunArgs) -> anyhow::Result<()> {
             };
             crate::wire::cluster::execute(&config, origin, &run)
         }
-        Mode::Node => run::node::command::execute(
-            &config,
-            origin,
-            &args.cache,
-            &args.load.out,
-            args.load.quiet,
-            args.live,
-            started_unix_s,
-        ),
+        Mode::Node => {
+            super::node::unpin_in_process(args.no_pin, false)?;
+            run::node::command::execute(
+                &config,
+                origin,
+                &args.cache,
+                &args.load.out,
+                args.load.quiet,
+                args.live,
+                started_unix_s,
+            )
+        }
     }
 }
