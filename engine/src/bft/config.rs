@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConsensusConfig {
-    /// Least time between a leader entering a round and proposing, so blocks fill with transactions.
+    /// Least time between blocks: a leader proposes no sooner than this after the last proposal it handled (and
+    /// never before it holds the quorum of its round), so blocks fill with transactions.
     pub min_block_interval_ms: u64,
     /// View-change timer of the first round after progress.
     pub base_timeout_ms: u64,

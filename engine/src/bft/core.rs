@@ -143,6 +143,9 @@ pub struct HotStuff {
     genesis_qc: QuorumCertificate,
     failed_rounds: u32,
     proposed_round: Option<(Epoch, Round)>,
+    /// When this node last handled a proposal of its current round or later (its own included): a leader
+    /// counts `min_block_interval_ms` from there, so the interval overlaps the round's messages.
+    last_proposal_at: Option<Duration>,
     /// Votes by round and digest of the signed vote message: a vote counts only toward a certificate over the
     /// very message it signed (every field, not just the block hash).
     votes: BTreeMap<(Round, Hash), SignatureSet>,
@@ -185,6 +188,7 @@ impl HotStuff {
             genesis_qc,
             failed_rounds: 0,
             proposed_round: None,
+            last_proposal_at: None,
             votes: BTreeMap::new(),
             voted_for: HashMap::new(),
             timeouts: BTreeMap::new(),

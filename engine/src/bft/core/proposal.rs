@@ -100,6 +100,9 @@ impl HotStuff {
 
     /// A proposal whose signatures verified. `exec_ok` is the node's verdict on the execution root it carries.
     pub fn on_proposal(&mut self, now: Duration, p: Proposal, exec_ok: bool, out: &mut Outputs) {
+        if p.block.header.round >= self.round {
+            self.last_proposal_at = Some(now);
+        }
         let justify = p.block.header.parent_qc.clone();
         let justify_ok = justify.rank() >= self.high_qc.rank();
         self.mark_verified_qc(&justify);

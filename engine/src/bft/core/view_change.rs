@@ -23,7 +23,7 @@ fn view_timeout(config: &ConsensusConfig, failed: u32) -> Duration {
 }
 
 impl HotStuff {
-    pub(super) fn enter_round(&mut self, _now: Duration, round: Round, out: &mut Outputs) {
+    pub(super) fn enter_round(&mut self, now: Duration, round: Round, out: &mut Outputs) {
         if round <= self.round && self.round != 0 {
             return;
         }
@@ -37,9 +37,20 @@ impl HotStuff {
             after: view_timeout(&self.p.config, self.failed_rounds),
         });
         if self.p.schedule.leader(epoch, round) == self.p.me && self.is_member() {
-            // Wait the block interval from entering the round, so transactions accumulate between blocks.
-            let wait = Duration::from_millis(self.p.config.min_block_interval_ms);
+            let wait = self.propose_wait(now);
             out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: wait });
+        }
+    }
+
+    /// How long a leader entering its round waits before proposing: what is left of `min_block_interval_ms`
+    /// since the last proposal it handled, so blocks are at least that far apart (as this node saw them) and
+    /// transactions accumulate between them, while the wait overlaps the round's own messages instead of adding
+    /// to them. Before any proposal (the first round after start), the whole interval.
+    fn propose_wait(&self, now: Duration) -> Duration {
+        let interval = Duration::from_millis(self.p.config.min_block_interval_ms);
+        match self.last_proposal_at {
+            Some(seen) => interval.saturating_sub(now.saturating_sub(seen)),
+            None => interval,
         }
     }
 
