@@ -52,26 +52,30 @@ fn usage(e: PlanError) -> anyhow::Error {
     }
 }
 
-/// The stage-cost sources: the given files, or the newest ceiling under `results_dir` that has stage costs (a
-/// harness-bound search has none).
+/// The stage-cost sources: the given files, or the newest ceiling under `results_dir` that [`plannable`] accepts.
 fn sources(results: &[PathBuf], results_dir: &Path) -> anyhow::Result<(Vec<ResultDoc>, String)> {
     if !results.is_empty() {
         let docs = read::load_all(results).map_err(ConfigError::from)?;
         let note = if docs.len() > 1 { format!("mean of {} files", docs.len()) } else { "given".to_string() };
         return Ok((docs, note));
     }
-    match read::newest_of_kind(results_dir, "ceiling", |d| d.stages().is_some()) {
-        Some(doc) => {
-            Ok((vec![doc], format!("the newest ceiling result with stage costs under {}/", results_dir.display())))
-        }
+    let what = "ceiling result with stage costs from a clean build that confirmed its ceiling";
+    match read::newest_of_kind(results_dir, "ceiling", plannable) {
+        Some(doc) => Ok((vec![doc], format!("the newest {what} under {}/", results_dir.display()))),
         None => Err(invalid(
             "--results",
-            format!(
-                "no ceiling result with stage costs under {}/; run `hsbench ceiling` or pass --results FILE",
-                results_dir.display()
-            ),
+            format!("no {what} under {}/; run `hsbench ceiling` or pass --results FILE", results_dir.display()),
         )),
     }
+}
+
+/// Whether a ceiling result may be the default source of a plan: it has stage costs (a harness-bound search has
+/// none), its binary was built from a clean tree of the commit it names (not a throwaway A/B build) and its search
+/// confirmed the ceiling. A file that fails this can still be planned from with `--results`.
+fn plannable(doc: &ResultDoc) -> bool {
+    doc.stages().is_some()
+        && doc.fingerprint.git_dirty == Some(false)
+        && doc.ceiling().is_some_and(|c| c.confirmed != Some(false))
 }
 
 /// Plans for `req`.
@@ -101,4 +105,38 @@ pub fn execute(req: &PlanRequest) -> anyhow::Result<()> {
     let path = result::write_result(&req.out, header, fingerprint, &config, &metrics)?;
     println!("  result: {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// The CLI tests' ceiling fixture (clean build, confirmed, with stage costs), started at `started`.
+    fn ceiling(started: u64) -> Value {
+        let text = include_str!("../../tests/fixtures/ceiling.json");
+        let mut doc: Value = serde_json::from_str(text).expect("fixture parses");
+        doc["started_unix_s"] = json!(started);
+        doc
+    }
+
+    /// The default source is the newest ceiling a reader can plan from: a build from a clean tree whose search
+    /// confirmed its ceiling. Newer A/B files (a throwaway build, a search that did not confirm) stay out.
+    #[test]
+    fn the_default_source_skips_dirty_builds_and_unconfirmed_ceilings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, doc: &Value| {
+            std::fs::write(dir.path().join(name), serde_json::to_vec(doc).expect("encodes")).expect("writes")
+        };
+        write("clean.json", &ceiling(100));
+        let mut dirty = ceiling(200);
+        dirty["fingerprint"]["git_dirty"] = json!(true);
+        write("dirty.json", &dirty);
+        let mut unconfirmed = ceiling(300);
+        unconfirmed["metrics"]["confirmed"] = json!(false);
+        write("unconfirmed.json", &unconfirmed);
+        let (docs, note) = sources(&[], dir.path()).expect("a source");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].started_unix_s, 100, "picked {} ({note})", docs[0].path.display());
+    }
 }
