@@ -11,7 +11,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "N")]
     pub target_tps: f64,
     /// Ceiling or node-mode results whose `metrics.stages` give the cost per transaction of each stage (several:
-    /// the mean per stage). Default: the newest ceiling result under results/ with stage costs, from a clean build, with a confirmed ceiling.
+    /// the mean per stage). Default: the newest ceiling result under results/ with stage costs, from a clean
+    /// build, with a confirmed ceiling.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub results: Vec<PathBuf>,
     /// A crypto result with gpu ed25519-verify cells: also plan signature verification on GPUs of that kind.
