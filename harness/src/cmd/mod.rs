@@ -72,8 +72,8 @@ pub enum Command {
     /// Benchmark history: `add` appends result files' headline metrics to results/history.jsonl; `show` prints
     /// and plots one machine class and configuration over commits, judged like `compare`.
     History(history::HistoryArgs),
-    /// Search thread layouts (core map, sigverify cores, batch size, backend) for the highest node ceiling
-    /// within a time budget; print the ranking and write the best as a ready-to-use TOML.
+    /// Search thread layouts (core map, sigverify cores, batch size, backend, block interval) for the highest node
+    /// ceiling within a time budget; print the ranking and write the best as a ready-to-use TOML.
     Tune(tune::TuneArgs),
     /// Run one validator as its own process (pinned pipeline, peers over authenticated TCP, redb storage, a client
     /// port) until SIGTERM; write its report into the data directory.

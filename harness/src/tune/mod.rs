@@ -1,8 +1,8 @@
 //! `hsbench tune`'s search: first-improvement hill climbing over the [`moves`] of a [`Candidate`] (coordinate
-//! descent over core map, sigverify cores, batch size and backend), one ceiling search per candidate, inside a
-//! wall-clock budget. The start (the configuration as given) is measured first; when the search ends on another
-//! candidate, both are measured once more back to back and the better of that recheck wins, so noise between
-//! two runs cannot crown a layout that is not really better.
+//! descent over core map, sigverify cores, batch size, backend and block interval), one ceiling search per
+//! candidate, inside a wall-clock budget. The start (the configuration as given) is measured first; when the search
+//! ends on another candidate, both are measured once more back to back and the better of that recheck wins, so
+//! noise between two runs cannot crown a layout that is not really better.
 //!
 //! The search only sees [`Evaluate`], so it is tested against a deterministic cost model; [`command`] runs it for
 //! the command line.

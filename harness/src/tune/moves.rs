@@ -1,6 +1,7 @@
 //! The neighbourhood of a candidate: every configuration one move away. A move changes one knob — one stage to
 //! another core, one sigverify or execution-lane core more or fewer, the batch size doubled or halved, another
-//! backend — so the search is coordinate descent over the knobs, never a blind grid.
+//! backend, the block interval doubled or halved — so the search is coordinate descent over the knobs, never a
+//! blind grid.
 
 use super::candidate::Candidate;
 use crate::backends::BackendName;
@@ -13,6 +14,10 @@ pub const MOVED_WHOLE: [StageKind; 4] = [StageKind::Node, StageKind::Execution, 
 
 /// Smallest and largest batch sizes tried.
 pub const BATCH_RANGE: (usize, usize) = (16, 4096);
+
+/// Shortest and longest block intervals tried (ms): below 5 ms a block is mostly its fixed BLS cost; above 160 ms the
+/// interval alone is a third of a 500 ms p99 budget.
+pub const BLOCK_INTERVAL_RANGE_MS: (u64, u64) = (5, 160);
 
 /// Every candidate one move from `c` over the cores `cores` (ids the process may run on), trying `backends`,
 /// ordered so that moves taking work off `busiest_core` come first (the measured bottleneck is where a better
@@ -64,6 +69,12 @@ pub fn neighbours(
             push(false, Candidate { batch_size: b, ..c.clone() });
         }
     }
+    // Block interval ×2 and ÷2 (an interval of 0 — propose at once — is left where it is).
+    for ms in [c.block_interval_ms.saturating_mul(2), c.block_interval_ms / 2] {
+        if ms != c.block_interval_ms && (BLOCK_INTERVAL_RANGE_MS.0..=BLOCK_INTERVAL_RANGE_MS.1).contains(&ms) {
+            push(false, Candidate { block_interval_ms: ms, ..c.clone() });
+        }
+    }
     // Another backend.
     for &b in backends.iter().filter(|&&b| b != c.backend) {
         push(false, Candidate { backend: b, ..c.clone() });
@@ -79,7 +90,12 @@ mod tests {
     use hsbench_engine::runtime::pipeline::CoreMap;
 
     fn two_core() -> Candidate {
-        Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CPU_BATCH }
+        Candidate {
+            cores: CoreMap::auto(&[0, 1]),
+            batch_size: 128,
+            backend: BackendName::CPU_BATCH,
+            block_interval_ms: 20,
+        }
     }
 
     #[test]
@@ -87,8 +103,9 @@ mod tests {
         let c = two_core();
         let ns = neighbours(&c, &[0, 1], &[BackendName::CPU_BATCH, BackendName::Gpu], Some(1));
         // node, execution, storage → core 0; ingress → core 1; sigverify + core 0; an execution lane on core 0;
-        // admission shards and vote crypto off the node stage, each on core 0 or core 1; batch 256 and 64; gpu.
-        assert_eq!(ns.len(), 13, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
+        // admission shards and vote crypto off the node stage, each on core 0 or core 1; batch 256 and 64; block
+        // interval 40 and 10 ms; gpu.
+        assert_eq!(ns.len(), 15, "{:#?}", ns.iter().map(Candidate::label).collect::<Vec<_>>());
         for n in &ns {
             let changed = [
                 n.cores.node != c.cores.node,
@@ -100,6 +117,7 @@ mod tests {
                 n.cores.admission != c.cores.admission,
                 n.batch_size != c.batch_size,
                 n.backend != c.backend,
+                n.block_interval_ms != c.block_interval_ms,
             ];
             assert_eq!(changed.iter().filter(|x| **x).count(), 1, "{}", n.label());
         }
@@ -117,12 +135,19 @@ mod tests {
     fn batch_sizes_stay_in_range_and_one_core_moves_only_optional_stages() {
         let mut c = two_core();
         c.batch_size = BATCH_RANGE.1;
+        c.block_interval_ms = BLOCK_INTERVAL_RANGE_MS.1;
         c.cores = CoreMap::auto(&[0]);
         let ns = neighbours(&c, &[0], &[BackendName::CPU_BATCH], None);
         // On one core every stage already shares it: the only layout moves are an admission or a vote-crypto
         // thread there.
-        let batch: Vec<usize> = ns.iter().filter(|n| n.cores == c.cores).map(|n| n.batch_size).collect();
+        let batch: Vec<usize> = ns.iter().map(|n| n.batch_size).filter(|&b| b != c.batch_size).collect();
         assert_eq!(batch, vec![BATCH_RANGE.1 / 2]);
+        // The interval at the top of its range only halves; an interval of 0 stays.
+        let intervals: Vec<u64> =
+            ns.iter().map(|n| n.block_interval_ms).filter(|&ms| ms != c.block_interval_ms).collect();
+        assert_eq!(intervals, vec![BLOCK_INTERVAL_RANGE_MS.1 / 2]);
+        c.block_interval_ms = 0;
+        assert!(neighbours(&c, &[0], &[BackendName::CPU_BATCH], None).iter().all(|n| n.block_interval_ms == 0));
         let layout: Vec<&Candidate> = ns.iter().filter(|n| n.cores != c.cores).collect();
         assert_eq!(layout.len(), 2);
         assert_eq!(layout[0].cores.admission, vec![0]);

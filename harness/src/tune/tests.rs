@@ -1,5 +1,6 @@
 //! The search against a deterministic cost model: per-transaction CPU cost of each stage, a ceiling set by the
-//! most loaded core (the committee included), a batch-size and backend effect.
+//! most loaded core (the committee included), a batch-size and backend effect, and a block interval that spreads
+//! the node stage's per-block work over more transactions but adds latency (no ceiling once p99 passes 500 ms).
 
 use super::*;
 use hsbench_engine::runtime::pipeline::CoreMap;
@@ -17,7 +18,7 @@ impl CostModel {
             load[k] += sv / c.cores.sigverify.len() as f64;
         }
         for (cores, cost) in [
-            (&c.cores.node, 10.0),
+            (&c.cores.node, 10.0 + 100.0 / c.block_interval_ms as f64),
             (&c.cores.execution, 5.0),
             (&c.cores.storage, 1.0),
             (&c.cores.ingress, 0.5),
@@ -36,10 +37,12 @@ impl Evaluate for CostModel {
         let max = load.iter().copied().fold(0.0, f64::max);
         let busiest = load.iter().position(|&l| l == max);
         let ceiling = 0.8e6 / max;
+        let p99_ms = 50.0 + 4.0 * c.block_interval_ms as f64;
+        let meets_slo = p99_ms <= 500.0;
         Ok(Evaluation {
-            ceiling_tps: Some(ceiling.floor()),
-            confirmed: true,
-            p99_ms: 100.0,
+            ceiling_tps: meets_slo.then_some(ceiling.floor()),
+            confirmed: meets_slo,
+            p99_ms,
             bottleneck: "model".into(),
             busiest_core: busiest,
             core_busy_pct: load.iter().map(|l| l * ceiling / 1e4).collect(),
@@ -61,7 +64,12 @@ fn settings(max: Option<usize>) -> TuneSettings {
 
 #[test]
 fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
-    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CPU_BATCH };
+    let start = Candidate {
+        cores: CoreMap::auto(&[0, 1]),
+        batch_size: 128,
+        backend: BackendName::CPU_BATCH,
+        block_interval_ms: 20,
+    };
     let mut model = CostModel { calls: Vec::new() };
     let mut seen = 0;
     let out = tune(&mut model, &start, &settings(None), &mut |e| {
@@ -75,6 +83,9 @@ fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
     assert!(best > default * 1.1, "best {best} vs default {default}: {:#?}", out.notes);
     // Balanced: the node stage moved next to the committee, sigverify kept core 1.
     assert_eq!(out.best.candidate.cores.sigverify, vec![1], "{}", out.best.label);
+    // Longer blocks paid off until the interval's latency broke the SLO (160 ms: p99 690 ms in the model).
+    assert_eq!(out.best.candidate.block_interval_ms, 80, "{}", out.best.label);
+    assert!(model.calls.iter().any(|l| l.ends_with("| 160 ms")), "160 ms was tried: {:#?}", model.calls);
     assert!(out.recheck.is_some() && out.best.rank == 1 && out.default.is_default);
     assert_eq!((seen, out.evaluations), (model.calls.len(), model.calls.len()));
     // Ranked best first, every candidate once (the recheck is not a new entry).
@@ -85,7 +96,12 @@ fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
 
 #[test]
 fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
-    let start = Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CPU_BATCH };
+    let start = Candidate {
+        cores: CoreMap::auto(&[0, 1]),
+        batch_size: 128,
+        backend: BackendName::CPU_BATCH,
+        block_interval_ms: 20,
+    };
     let mut model = CostModel { calls: Vec::new() };
     let out = tune(&mut model, &start, &settings(Some(1)), &mut |_| {}).unwrap();
     assert_eq!(out.evaluations, 1);
