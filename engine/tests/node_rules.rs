@@ -55,25 +55,89 @@ fn deliver(node: &mut NodeStateMachine, proposal: Message) -> Vec<Action> {
 
 /// Delivers `message` from validator `from`, answering verification as [`deliver`] does.
 fn deliver_from(node: &mut NodeStateMachine, from: u16, message: Message) -> Vec<Action> {
-    let actions = node.handle(Duration::from_millis(30), Event::Network { from, message });
+    deliver_at(node, Duration::from_millis(30), from, message)
+}
+
+/// Delivers `message` from validator `from` at `now`, answering 1 ms later as the runtime would when every
+/// signature is good: verification jobs with all verdicts true, aggregation jobs with an aggregate.
+fn deliver_at(node: &mut NodeStateMachine, now: Duration, from: u16, message: Message) -> Vec<Action> {
+    use hsbench_engine::protocol::Callback;
+    use hsbench_engine::protocol::work::{AggregateOutput, VerifyVerdicts};
+    let mut pending = node.handle(now, Event::Network { from, message });
     let mut out = Vec::new();
-    for a in actions {
-        if let Action::Verify(job) = &a {
-            let verdicts = hsbench_engine::protocol::work::VerifyVerdicts {
+    while let Some(a) = (!pending.is_empty()).then(|| pending.remove(0)) {
+        let answer = match &a {
+            Action::Verify(job) => Callback::Verified(VerifyVerdicts {
                 id: job.id,
                 ed25519: vec![true; job.ed25519.len()],
                 votes: vec![true; job.votes.len()],
                 aggregates: vec![true; job.aggregates.len()],
-            };
-            out.extend(node.handle(
-                Duration::from_millis(31),
-                Event::Callback(hsbench_engine::protocol::Callback::Verified(verdicts)),
-            ));
-        } else {
-            out.push(a);
-        }
+            }),
+            Action::Aggregate(job) => Callback::Aggregated(AggregateOutput { id: job.id, aggregate: Ok(vec![7; 96]) }),
+            _ => {
+                out.push(a);
+                continue;
+            }
+        };
+        pending.extend(node.handle(now + Duration::from_millis(1), Event::Callback(answer)));
     }
     out
+}
+
+/// The votes for round 1 that `actions` send to validator `to`.
+fn votes_to(actions: &[Action], to: u16) -> Vec<Message> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { to: t, message: m @ Message::Vote(_) } if *t == to => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A byzantine leader that sends a second, different proposal for its round later must not push the next
+/// leader's block back: the interval counts from the first proposal of a round the node handled.
+#[test]
+fn a_second_proposal_in_a_round_does_not_delay_the_next_block() {
+    let (mut cfg, _) = setup();
+    cfg.chain.consensus.min_block_interval_ms = 50;
+    let setup = ChainSetup::new(&cfg.chain).expect("setup");
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let (proposal, _) = lead_round_one(&mut leader);
+    let Message::Proposal(first) = &proposal else { unreachable!() };
+    let mut second = first.clone();
+    second.block.header.timestamp_ms += 1; // another block for the same round (signatures are answered as good)
+    let second = Message::Proposal(second);
+
+    // Validator 2 leads round 2. It gets the first proposal at 30 ms and the equivocating one at 45 ms.
+    let mut next = NodeStateMachine::new(2, setup.params[2].clone(), None);
+    let _ = next.start(Duration::ZERO);
+    let _ = deliver_at(&mut next, Duration::from_millis(30), 1, proposal.clone()); // its own vote stays inside
+    let _ = deliver_at(&mut next, Duration::from_millis(45), 1, second);
+    let mut votes = Vec::new();
+    for id in [0u16, 3] {
+        let mut voter = NodeStateMachine::new(id as usize, setup.params[id as usize].clone(), None);
+        let _ = voter.start(Duration::ZERO);
+        let cast = votes_to(&deliver_at(&mut voter, Duration::from_millis(30), 1, proposal.clone()), 2);
+        assert_eq!(cast.len(), 1, "validator {id} votes for the first proposal");
+        votes.extend(cast);
+    }
+    assert_eq!(votes.len(), 2, "with validator 2's own vote, a quorum of 4");
+
+    // The quorum completes at 52 ms: 22 ms after the first proposal, 7 ms after the second.
+    let mut actions = Vec::new();
+    for vote in votes {
+        let Message::Vote(v) = &vote else { unreachable!() };
+        actions.extend(deliver_at(&mut next, Duration::from_millis(52), v.voter, vote));
+    }
+    let wait = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::SetTimer { timer: Timer::Propose { round: 2, .. }, after } => Some(*after),
+            _ => None,
+        })
+        .expect("validator 2 enters round 2 and arms its propose timer");
+    assert_eq!(wait, Duration::from_millis(50 - 22), "the interval counts from the round's first proposal");
 }
 
 #[test]

@@ -143,9 +143,11 @@ pub struct HotStuff {
     genesis_qc: QuorumCertificate,
     failed_rounds: u32,
     proposed_round: Option<(Epoch, Round)>,
-    /// When this node last handled a proposal of its current round or later (its own included): a leader
-    /// counts `min_block_interval_ms` from there, so the interval overlaps the round's messages.
-    last_proposal_at: Option<Duration>,
+    /// The round (with its epoch) of the newest proposal this node handled of its current round or later (its own
+    /// included), and when it handled the first one of that round: a leader counts `min_block_interval_ms` from
+    /// there, so the interval overlaps the round's messages. Only a round's first proposal counts, so a byzantine
+    /// leader sending another block later in its round cannot push the next block back.
+    last_proposal_at: Option<((Epoch, Round), Duration)>,
     /// Votes by round and digest of the signed vote message: a vote counts only toward a certificate over the
     /// very message it signed (every field, not just the block hash).
     votes: BTreeMap<(Round, Hash), SignatureSet>,

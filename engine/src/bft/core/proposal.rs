@@ -100,8 +100,9 @@ impl HotStuff {
 
     /// A proposal whose signatures verified. `exec_ok` is the node's verdict on the execution root it carries.
     pub fn on_proposal(&mut self, now: Duration, p: Proposal, exec_ok: bool, out: &mut Outputs) {
-        if p.block.header.round >= self.round {
-            self.last_proposal_at = Some(now);
+        let round = (p.block.header.epoch, p.block.header.round);
+        if round.1 >= self.round && self.last_proposal_at.is_none_or(|(seen, _)| round > seen) {
+            self.last_proposal_at = Some((round, now));
         }
         let justify = p.block.header.parent_qc.clone();
         let justify_ok = justify.rank() >= self.high_qc.rank();

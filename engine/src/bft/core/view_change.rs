@@ -42,14 +42,14 @@ impl HotStuff {
         }
     }
 
-    /// How long a leader entering its round waits before proposing: what is left of `min_block_interval_ms`
-    /// since the last proposal it handled, so blocks are at least that far apart (as this node saw them) and
-    /// transactions accumulate between them, while the wait overlaps the round's own messages instead of adding
-    /// to them. Before any proposal (the first round after start), the whole interval.
+    /// How long a leader entering its round waits before proposing: what is left of `min_block_interval_ms` since
+    /// the first proposal of the newest round it saw one in, so blocks are at least that far apart (as this node saw
+    /// them) and transactions accumulate between them, while the wait overlaps the round's own messages instead of
+    /// adding to them. Before any proposal (the first round after start), the whole interval.
     fn propose_wait(&self, now: Duration) -> Duration {
         let interval = Duration::from_millis(self.p.config.min_block_interval_ms);
         match self.last_proposal_at {
-            Some(seen) => interval.saturating_sub(now.saturating_sub(seen)),
+            Some((_, seen)) => interval.saturating_sub(now.saturating_sub(seen)),
             None => interval,
         }
     }
