@@ -106,6 +106,10 @@ MUTATIONS = [
     ("join_on_one_timeout", "join a view change on f+1 timeouts, not 1",
      [(VIEW, "if count >= weak && self.sent_timeout.is_none_or(|r| r < round) {",
              "if count >= 1.min(weak) && self.sent_timeout.is_none_or(|r| r < round) {")]),
+    # A liveness rule under a byzantine leader, not a safety rule: cheap to keep pinned here.
+    ("interval_from_any_proposal", "only a round's first proposal starts the block interval",
+     [(PROPOSAL, "self.last_proposal_at.is_none_or(|(seen, _)| round > seen)",
+                 "self.last_proposal_at.is_none_or(|(seen, _)| round >= seen)")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
