@@ -170,16 +170,30 @@ fn ceiling_cell(e: &Evaluation) -> String {
 }
 
 /// Writes the best configuration with a header saying where it came from, and reads it back (it must load).
-fn write_best(path: &PathBuf, best: &BenchConfig, outcome: &TuneOutcome, origin: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn write_best(
+    path: &PathBuf,
+    best: &BenchConfig,
+    outcome: &TuneOutcome,
+    origin: &str,
+) -> anyhow::Result<PathBuf> {
     let body = best.to_toml().context("cannot render the best configuration as TOML")?;
+    let tps = |c: Option<f64>| c.map_or("none".into(), |c| format!("{c:.0}"));
+    // The recheck decided the winner, so its back-to-back figures are the ones to quote beside the search's.
+    let recheck = outcome.recheck.as_ref().map_or(String::new(), |r| {
+        format!(
+            "\n# Measured again back to back (this decided): as given {} tx/s, best {} tx/s.",
+            tps(r.default.ceiling_tps),
+            tps(r.best.ceiling_tps)
+        )
+    });
     let header = format!(
         "# Written by `hsbench tune` from {origin} on a {}-core {} machine.\n# Best: {} — ceiling {} tx/s \
-         (configuration as given: {} tx/s).\n# Use: hsbench ceiling --config {}\n\n",
+         (configuration as given: {} tx/s).{recheck}\n# Use: hsbench ceiling --config {}\n\n",
         hsbench_engine::runtime::pipeline::available_cores().len(),
         crate::result::cpu_model(),
         outcome.best.label,
-        outcome.best.ceiling_tps.map_or("none".into(), |c| format!("{c:.0}")),
-        outcome.default.ceiling_tps.map_or("none".into(), |c| format!("{c:.0}")),
+        tps(outcome.best.ceiling_tps),
+        tps(outcome.default.ceiling_tps),
         path.display()
     );
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

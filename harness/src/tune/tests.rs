@@ -108,3 +108,29 @@ fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
     assert!(out.best.is_default && out.recheck.is_none());
     assert!(out.notes.iter().any(|n| n.contains("budget reached")), "{:?}", out.notes);
 }
+
+#[test]
+fn the_written_configuration_quotes_the_recheck_that_decided_it() {
+    let start = Candidate {
+        cores: CoreMap::auto(&[0, 1]),
+        batch_size: 128,
+        backend: BackendName::CPU_BATCH,
+        block_interval_ms: 20,
+    };
+    let mut out = tune(&mut CostModel { calls: Vec::new() }, &start, &settings(None), &mut |_| {}).unwrap();
+    // Noise between the search and the recheck (the model itself is deterministic).
+    let recheck = out.recheck.as_mut().expect("another candidate won, so both were measured again");
+    recheck.default.ceiling_tps = Some(11_111.0);
+    recheck.best.ceiling_tps = Some(12_345.0);
+    let recheck = recheck.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tuned.toml");
+    let best = out.best.candidate.apply(&crate::config::BenchConfig::default());
+    command::write_best(&path, &best, &out, "the test").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let quoted = "back to back (this decided): as given 11111 tx/s, best 12345 tx/s";
+    assert!(text.contains(quoted), "{quoted:?} missing from:\n{text}");
+    assert!(recheck.best.ceiling_tps < out.best.evaluation.ceiling_tps, "the search's own figure differs");
+    assert!(text.contains(&out.best.label), "{text}");
+    assert!(text.contains("min_block_interval_ms = 80"), "{text}");
+}
