@@ -62,14 +62,14 @@ fn settings(max: Option<usize>) -> TuneSettings {
     }
 }
 
+/// The automatic layout on 2 cores, batch 128, cpu-batch, a 20 ms block interval (node-ceiling.toml's).
+fn two_core_start() -> Candidate {
+    Candidate { cores: CoreMap::auto(&[0, 1]), batch_size: 128, backend: BackendName::CPU_BATCH, block_interval_ms: 20 }
+}
+
 #[test]
 fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
-    let start = Candidate {
-        cores: CoreMap::auto(&[0, 1]),
-        batch_size: 128,
-        backend: BackendName::CPU_BATCH,
-        block_interval_ms: 20,
-    };
+    let start = two_core_start();
     let mut model = CostModel { calls: Vec::new() };
     let mut seen = 0;
     let out = tune(&mut model, &start, &settings(None), &mut |e| {
@@ -96,12 +96,7 @@ fn climbs_to_a_better_layout_than_the_default_and_rechecks_it() {
 
 #[test]
 fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
-    let start = Candidate {
-        cores: CoreMap::auto(&[0, 1]),
-        batch_size: 128,
-        backend: BackendName::CPU_BATCH,
-        block_interval_ms: 20,
-    };
+    let start = two_core_start();
     let mut model = CostModel { calls: Vec::new() };
     let out = tune(&mut model, &start, &settings(Some(1)), &mut |_| {}).unwrap();
     assert_eq!(out.evaluations, 1);
@@ -111,12 +106,7 @@ fn stops_at_the_evaluation_limit_and_keeps_the_default_when_nothing_beats_it() {
 
 #[test]
 fn the_written_configuration_quotes_the_recheck_that_decided_it() {
-    let start = Candidate {
-        cores: CoreMap::auto(&[0, 1]),
-        batch_size: 128,
-        backend: BackendName::CPU_BATCH,
-        block_interval_ms: 20,
-    };
+    let start = two_core_start();
     let mut out = tune(&mut CostModel { calls: Vec::new() }, &start, &settings(None), &mut |_| {}).unwrap();
     // Noise between the search and the recheck (the model itself is deterministic).
     let recheck = out.recheck.as_mut().expect("another candidate won, so both were measured again");
