@@ -173,6 +173,9 @@ struct MemberOut {
     blocks_proposed: u64,
     /// Messages sent to the node under test.
     messages_to_node: u64,
+    /// Signature checks asked for during this pass, verified together at its end (votes grouped by message, one
+    /// same-message batch each), as the node stage does: two votes for one block cost one pairing check.
+    held: Vec<VerifyJob>,
 }
 
 /// What every member reads while it works, shared by the pool's threads.
@@ -208,7 +211,48 @@ impl Shared<'_> {
                 }
             }
         }
+        self.verify_held(member, &mut out);
         out
+    }
+
+    /// Verifies the pass's held checks together; their verdicts go back to the member as callbacks (handled next
+    /// pass, as every callback is). Ed25519 checks by non-validator keys (transactions the node under test already
+    /// verified) are answered valid without work.
+    fn verify_held(&self, member: &Member, out: &mut MemberOut) {
+        let jobs = std::mem::take(&mut out.held);
+        if jobs.is_empty() {
+            return;
+        }
+        let mut reduced = Vec::with_capacity(jobs.len());
+        let mut positions = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            let mut r = VerifyJob {
+                id: job.id,
+                ed25519: Vec::new(),
+                votes: job.votes.clone(),
+                aggregates: job.aggregates.clone(),
+            };
+            let mut kept = Vec::new();
+            for (k, c) in job.ed25519.iter().enumerate() {
+                if self.validator_keys.contains(&c.public_key) {
+                    r.ed25519.push(c.clone());
+                    kept.push(k);
+                }
+            }
+            reduced.push(r);
+            positions.push(kept);
+        }
+        let now = Instant::now();
+        for ((job, kept), v) in jobs.iter().zip(positions).zip(member.services.verify_many(&reduced)) {
+            let mut ed25519 = vec![true; job.ed25519.len()];
+            for (r, k) in kept.into_iter().enumerate() {
+                if let Some(slot) = ed25519.get_mut(k) {
+                    *slot = v.ed25519.get(r).copied().unwrap_or(false);
+                }
+            }
+            let verdicts = VerifyVerdicts { id: job.id, ed25519, votes: v.votes, aggregates: v.aggregates };
+            out.pushes.push((now, out.member, Payload::Local(Event::Callback(Callback::Verified(verdicts)))));
+        }
     }
 
     fn apply(&self, i: usize, member: &mut Member, actions: Vec<Action>, out: &mut MemberOut) {
@@ -423,27 +467,9 @@ impl Host for MemberHost<'_, '_> {
         self.out.pushes.push((self.now, self.member, Payload::Local(event)));
     }
 
-    /// Verifies the job's consensus signatures; Ed25519 checks by non-validator keys (transactions the node under
-    /// test already verified) are answered valid without work.
-    fn verify(&mut self, services: &NodeServices, job: VerifyJob) {
-        let mut reduced =
-            VerifyJob { id: job.id, ed25519: Vec::new(), votes: job.votes.clone(), aggregates: job.aggregates.clone() };
-        let mut positions = Vec::new();
-        for (k, c) in job.ed25519.iter().enumerate() {
-            if self.shared.validator_keys.contains(&c.public_key) {
-                reduced.ed25519.push(c.clone());
-                positions.push(k);
-            }
-        }
-        let v = services.verify(&reduced);
-        let mut ed25519 = vec![true; job.ed25519.len()];
-        for (r, k) in positions.into_iter().enumerate() {
-            if let Some(slot) = ed25519.get_mut(k) {
-                *slot = v.ed25519.get(r).copied().unwrap_or(false);
-            }
-        }
-        let verdicts = VerifyVerdicts { id: job.id, ed25519, votes: v.votes, aggregates: v.aggregates };
-        self.callback(Event::Callback(Callback::Verified(verdicts)));
+    /// Holds the job until the member's pass ends ([`Shared::verify_held`]).
+    fn verify(&mut self, _: &NodeServices, job: VerifyJob) {
+        self.out.held.push(job);
     }
 
     /// Takes the block's result from the shared execution (computing it, under the lock, when this member is the
