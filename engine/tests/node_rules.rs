@@ -9,6 +9,7 @@ use hsbench_engine::protocol::{Action, Event, Timer};
 use hsbench_engine::runtime::{ChainSetup, genesis_block};
 use hsbench_engine::types::SafetyState;
 use hsbench_engine::types::{Message, QuorumCertificate, Vote};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 fn setup() -> (hsbench_engine::sim::ClusterConfig, ChainSetup) {
@@ -63,9 +64,9 @@ fn deliver_from(node: &mut NodeStateMachine, from: u16, message: Message) -> Vec
 fn deliver_at(node: &mut NodeStateMachine, now: Duration, from: u16, message: Message) -> Vec<Action> {
     use hsbench_engine::protocol::Callback;
     use hsbench_engine::protocol::work::{AggregateOutput, VerifyVerdicts};
-    let mut pending = node.handle(now, Event::Network { from, message });
+    let mut pending = VecDeque::from(node.handle(now, Event::Network { from, message }));
     let mut out = Vec::new();
-    while let Some(a) = (!pending.is_empty()).then(|| pending.remove(0)) {
+    while let Some(a) = pending.pop_front() {
         let answer = match &a {
             Action::Verify(job) => Callback::Verified(VerifyVerdicts {
                 id: job.id,
@@ -84,7 +85,7 @@ fn deliver_at(node: &mut NodeStateMachine, now: Duration, from: u16, message: Me
     out
 }
 
-/// The votes for round 1 that `actions` send to validator `to`.
+/// The votes that `actions` send to validator `to`.
 fn votes_to(actions: &[Action], to: u16) -> Vec<Message> {
     actions
         .iter()

@@ -69,9 +69,9 @@ pub fn neighbours(
             push(false, Candidate { batch_size: b, ..c.clone() });
         }
     }
-    // Block interval ×2 and ÷2 (an interval of 0 — propose at once — is left where it is).
+    // Block interval ×2 and ÷2 (an interval of 0 — propose at once — is outside the range, so it stays).
     for ms in [c.block_interval_ms.saturating_mul(2), c.block_interval_ms / 2] {
-        if ms != c.block_interval_ms && (BLOCK_INTERVAL_RANGE_MS.0..=BLOCK_INTERVAL_RANGE_MS.1).contains(&ms) {
+        if (BLOCK_INTERVAL_RANGE_MS.0..=BLOCK_INTERVAL_RANGE_MS.1).contains(&ms) {
             push(false, Candidate { block_interval_ms: ms, ..c.clone() });
         }
     }
