@@ -244,3 +244,32 @@ fn a_buffered_proposal_with_a_wrong_execution_root_gets_no_vote() {
     assert!(!voted_b2, "voted for a block whose execution root disagrees with ours");
     assert!(replica.refusals().get("state_root_mismatch").copied().unwrap_or(0) > 0);
 }
+
+/// A vote for a round whose QC the node already holds can add nothing (one block per round gets a quorum), so it is
+/// refused before its signature is verified: the leader of a 4-validator committee used to pay a pairing check for
+/// the fourth vote of every round.
+#[test]
+fn a_vote_for_a_round_the_node_holds_a_qc_for_is_not_verified() {
+    let (_, setup) = setup();
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let (proposal, leader_actions) = lead_round_one(&mut leader);
+    let late = votes_to(&leader_actions, 2);
+    assert_eq!(late.len(), 1, "the round-1 leader votes for its own block, to the next leader");
+
+    let mut next = NodeStateMachine::new(2, setup.params[2].clone(), None);
+    let _ = next.start(Duration::ZERO);
+    let _ = deliver_at(&mut next, Duration::from_millis(30), 1, proposal.clone());
+    for id in [0u16, 3] {
+        let mut voter = NodeStateMachine::new(id as usize, setup.params[id as usize].clone(), None);
+        let _ = voter.start(Duration::ZERO);
+        for vote in votes_to(&deliver_at(&mut voter, Duration::from_millis(30), 1, proposal.clone()), 2) {
+            let _ = deliver_at(&mut next, Duration::from_millis(40), id, vote);
+        }
+    }
+    assert_eq!(next.bft().high_qc().round, 1, "validator 2 formed the round-1 QC from 3 of 4 votes");
+
+    let Message::Vote(v) = &late[0] else { unreachable!() };
+    assert_eq!(next.bft().check_vote(v).err(), Some(Refusal::StaleRound));
+    let actions = next.handle(Duration::from_millis(41), Event::Network { from: 1, message: late[0].clone() });
+    assert!(!actions.iter().any(|a| matches!(a, Action::Verify(_))), "a surplus vote was verified: {actions:#?}");
+}

@@ -108,10 +108,12 @@ impl HotStuff {
         Ok((message, digest))
     }
 
-    /// Checks of a vote before its signature is verified.
+    /// Checks of a vote before its signature is verified. A vote for a round whose QC the node already holds is
+    /// `stale_round`: only one block of a round can gather a quorum, so the vote can add nothing and its pairing
+    /// check would be wasted (the leader of a 4-validator committee got a fourth vote every round).
     pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
         let pos = self.signer_position(v.epoch, v.voter)?;
-        if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {
+        if v.round <= self.high_qc.round && self.high_qc.epoch == v.epoch {
             return Err(Refusal::StaleRound);
         }
         let (message, digest) = self.signed_vote(v)?;
