@@ -110,6 +110,10 @@ MUTATIONS = [
     ("interval_from_any_proposal", "only a round's first proposal starts the block interval",
      [(PROPOSAL, "self.last_proposal_at.is_none_or(|(seen, _)| round > seen)",
                  "self.last_proposal_at.is_none_or(|(seen, _)| round >= seen)")]),
+    # A cost rule, not a safety rule: a vote for a round the node holds a QC for is not verified.
+    ("verify_surplus_votes", "a vote for a round with a QC is refused before its signature is checked",
+     [(VOTES, "if v.round <= self.high_qc.round && self.high_qc.epoch == v.epoch {",
+              "if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
