@@ -12,4 +12,4 @@ pub mod work;
 
 pub use action::Action;
 pub use event::{Callback, Event, Timer, TxSource};
-pub use tx_status::{RejectReason, TxEvent, TxStatus};
+pub use tx_status::{BlockTimes, RejectReason, TxEvent, TxStatus};

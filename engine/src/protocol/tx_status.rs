@@ -25,6 +25,20 @@ pub struct TxEvent {
     pub status: TxStatus,
     /// Runtime time of the event (virtual in the simulator, since start in the pipeline).
     pub at: Duration,
+    /// For a commit: when this node first saw its block proposed and when it committed the block, on the clock of
+    /// `at` — what splits the transaction's latency into "before its block", "proposal → commit" and "commit →
+    /// reported". Only the pipeline's node stage keeps these; `None` elsewhere and for blocks it only synced.
+    pub block: Option<BlockTimes>,
+}
+
+/// When one node first saw a block proposed (its own proposal or a peer's) and when it committed it (the
+/// two-chain rule fired and the block went to execution), on the clock of the node's [`TxEvent::at`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockTimes {
+    /// The block's proposal first reached (or left) the node.
+    pub proposed: Duration,
+    /// The node committed the block.
+    pub committed: Duration,
 }
 
 /// Why a transaction was refused at admission or removed later — every reason has a counter

@@ -535,7 +535,7 @@ impl Host for SimHost<'_> {
 
     fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {
         let c = &mut *self.cluster;
-        c.tx_events.push(TxEvent { node: self.node, tx_hash, status, at: c.now });
+        c.tx_events.push(TxEvent { node: self.node, tx_hash, status, at: c.now, block: None });
     }
 
     fn callback(&mut self, event: Event) {

@@ -5,6 +5,7 @@ use super::second::{LastSecond, SecondStats};
 use super::{LATE_THRESHOLD, MAX_LATE_FRACTION, Plan};
 use hdrhistogram::Histogram;
 use hsbench_engine::mempool::RejectReason;
+use hsbench_engine::protocol::BlockTimes;
 use hsbench_engine::sim::{TxEvent, TxStatus};
 use hsbench_engine::types::{Hash, Height};
 use serde::Serialize;
@@ -58,7 +59,7 @@ impl Books {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fate {
     Pending,
-    Committed { at: Duration, height: Height, success: bool },
+    Committed { at: Duration, height: Height, success: bool, block: Option<BlockTimes> },
     Rejected(&'static str),
 }
 
@@ -107,7 +108,7 @@ impl Recorder {
             (Fate::Committed { .. }, _) => {}
             (Fate::Rejected(_), TxStatus::Rejected(_)) => {}
             (previous, TxStatus::Committed { height, success }) => {
-                record.fate = Fate::Committed { at: event.at, height, success };
+                record.fate = Fate::Committed { at: event.at, height, success, block: event.block };
                 self.books.committed += 1;
                 let us = event.at.saturating_sub(record.intended).as_micros();
                 self.second.record(u64::try_from(us).unwrap_or(u64::MAX));
@@ -165,6 +166,7 @@ impl Recorder {
         let in_window = |t: Duration| t >= from && t < to;
         let mut latency = new_histogram();
         let mut uncorrected = new_histogram();
+        let mut split = SplitHistograms::default();
         let mut offered = 0u64;
         let mut committed_in_window = 0u64;
         let mut commits_during_window = 0u64;
@@ -181,7 +183,7 @@ impl Recorder {
             match record.fate {
                 Fate::Pending => pending_in_window += u64::from(windowed),
                 Fate::Rejected(reason) => *rejected.entry(reason.to_string()).or_default() += 1,
-                Fate::Committed { at, height, success } => {
+                Fate::Committed { at, height, success, block } => {
                     heights.insert(height);
                     failed += u64::from(!success);
                     commits_during_window += u64::from(in_window(at));
@@ -194,6 +196,9 @@ impl Recorder {
                         latency.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
                         let us = at.saturating_sub(record.sent).as_micros();
                         uncorrected.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
+                        if let Some(block) = block {
+                            split.record(record.intended, block, at);
+                        }
                     }
                 }
             }
@@ -206,6 +211,7 @@ impl Recorder {
             latency_us: LatencySummary::of(&latency),
             latency_uncorrected_us: LatencySummary::of(&uncorrected),
             latency_histogram: latency,
+            latency_split: split.summary(),
             window_txs: offered,
             window_committed: committed_in_window,
             window_pending: pending_in_window,
@@ -296,6 +302,10 @@ pub struct TxMetrics {
     /// The corrected latencies themselves (µs), for merging runs (percentiles are never averaged).
     #[serde(skip)]
     pub latency_histogram: Histogram<u64>,
+    /// Where the corrected latency went, for the window's committed transactions whose block the node saw
+    /// proposed (node mode; absent where the runtime keeps no block times: the in-process cluster, the wire client).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_split: Option<LatencySplit>,
     /// Transactions intended in the window.
     pub window_txs: u64,
     /// Of those, committed.
@@ -329,6 +339,7 @@ impl Default for TxMetrics {
             latency_us: LatencySummary::default(),
             latency_uncorrected_us: LatencySummary::default(),
             latency_histogram: new_histogram(),
+            latency_split: None,
             longest_commit_gap_ms: 0.0,
             window_txs: 0,
             window_committed: 0,
@@ -402,5 +413,57 @@ mod tests {
         assert_eq!(longest_gap(&mut times, from, to), ms(1700));
         assert_eq!(longest_gap(&mut [], from, to), ms(4000), "no commit at all: the whole window");
         assert_eq!(longest_gap(&mut [ms(1100)], from, to), ms(3900), "to the window's end");
+    }
+}
+
+/// A committed transaction's corrected latency in three consecutive parts, from the reporting node's block times
+/// ([`BlockTimes`]); the three add up to the latency of each transaction (percentiles of the parts do not add up).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySplit {
+    /// Intended send time → the node first saw the proposal of the block that holds it: the client's send,
+    /// ingress, signature verification, the mempool's wait for a block with room, the proposal's trip (µs).
+    pub before_proposal_us: LatencySummary,
+    /// Proposal → the node committed the block: the consensus rounds of the two-chain rule (µs).
+    pub proposal_to_commit_us: LatencySummary,
+    /// Commit → the node reported the transaction committed: the execution queue and execution (µs).
+    pub commit_to_report_us: LatencySummary,
+    /// Transactions split (the window's committed ones whose block times were known).
+    pub txs: u64,
+}
+
+/// The histograms behind a [`LatencySplit`].
+struct SplitHistograms([Histogram<u64>; 3]);
+
+impl Default for SplitHistograms {
+    fn default() -> Self {
+        SplitHistograms([new_histogram(), new_histogram(), new_histogram()])
+    }
+}
+
+impl SplitHistograms {
+    /// One transaction intended at `intended`, in the block of `block`, reported committed at `at`. A part that
+    /// would be negative (a block proposed before the transaction's intended time: it reached the node through
+    /// gossip, or the generator sent it up to 1 ms early) is recorded as zero and the next part starts at the later
+    /// instant, so the parts still add up to the latency.
+    fn record(&mut self, intended: Duration, block: BlockTimes, at: Duration) {
+        let parts = [
+            block.proposed.saturating_sub(intended),
+            block.committed.saturating_sub(block.proposed.max(intended)),
+            at.saturating_sub(block.committed.max(intended)),
+        ];
+        for (h, part) in self.0.iter_mut().zip(parts) {
+            h.saturating_record(u64::try_from(part.as_micros()).unwrap_or(u64::MAX));
+        }
+    }
+
+    /// The parts' summaries; `None` when no transaction was split.
+    fn summary(&self) -> Option<LatencySplit> {
+        let [before, consensus, after] = &self.0;
+        (!before.is_empty()).then(|| LatencySplit {
+            before_proposal_us: LatencySummary::of(before),
+            proposal_to_commit_us: LatencySummary::of(consensus),
+            commit_to_report_us: LatencySummary::of(after),
+            txs: before.len(),
+        })
     }
 }

@@ -64,6 +64,7 @@ impl FakeSystem {
                 tx_hash: hash,
                 status: TxStatus::Committed { height, success: true },
                 at,
+                block: None,
             });
         }
     }
@@ -79,7 +80,7 @@ impl SystemUnderTest for FakeSystem {
         self.count += 1;
         self.arrivals.push((self.now, node));
         let now = self.now;
-        let reject = TxEvent { node, tx_hash: hash, status: TxStatus::Rejected(self.reason), at: now };
+        let reject = TxEvent { node, tx_hash: hash, status: TxStatus::Rejected(self.reason), at: now, block: None };
         match (self.rule)(k) {
             Behaviour::Commit => self.commit(node, hash, now + self.delay),
             Behaviour::Reject => self.queued.push(reject),
@@ -91,7 +92,13 @@ impl SystemUnderTest for FakeSystem {
         }
         // Another node's rejection never counts against the transaction.
         let other = (node + 1) % self.validators;
-        self.queued.push(TxEvent { node: other, tx_hash: hash, status: TxStatus::Rejected(self.reason), at: now });
+        self.queued.push(TxEvent {
+            node: other,
+            tx_hash: hash,
+            status: TxStatus::Rejected(self.reason),
+            at: now,
+            block: None,
+        });
     }
     fn run_until(&mut self, t: Duration) {
         assert!(t >= self.now, "time went backwards: {t:?} < {:?}", self.now);
@@ -265,6 +272,7 @@ impl BoundedNode {
                 tx_hash: hash,
                 status: TxStatus::Committed { height: inner.served, success: true },
                 at: now,
+                block: None,
             });
         }
     }
@@ -292,6 +300,7 @@ impl crate::loadgen::generator::NodeHandle for BoundedNode {
                         tx_hash: hash,
                         status: TxStatus::Rejected(any_reject_reason()),
                         at,
+                        block: None,
                     });
                     break;
                 }

@@ -128,3 +128,47 @@ fn disagreeing_roots_are_reported() {
     assert!(!out.agreement.same_root_same_height);
     assert!(out.agreement.drain_s >= 0.5 - 1e-9, "waits for agreement up to the drain limit");
 }
+
+/// A commit event's block times split each transaction's corrected latency into three parts that add up to it;
+/// commits without block times are left out of the split (and the split is absent when none has them).
+#[test]
+fn block_times_split_the_latency_into_parts_that_add_up() {
+    use crate::measure::Recorder;
+    use hsbench_engine::protocol::{BlockTimes, TxEvent, TxStatus};
+    use hsbench_engine::types::Hash;
+    let p = plan(1000, 0, 0);
+    let mut recorder = Recorder::default();
+    let mut without = Recorder::default();
+    let committed = TxStatus::Committed { height: 1, success: true };
+    for i in 0..10u8 {
+        let (hash, intended) = (Hash([i; 32]), ms(10 * u64::from(i)));
+        // Proposed 20 ms after the intended time, committed 50 ms later, reported 5 ms after that.
+        let block = BlockTimes { proposed: intended + ms(20), committed: intended + ms(70) };
+        let event = TxEvent { node: 0, tx_hash: hash, status: committed, at: intended + ms(75), block: Some(block) };
+        for r in [&mut recorder, &mut without] {
+            r.on_submit(hash, 0, intended);
+        }
+        recorder.on_event(&event);
+        without.on_event(&TxEvent { block: None, ..event });
+    }
+    // One transaction whose block was proposed (by gossip) before its intended time: its first part is zero.
+    let early = Hash([99; 32]);
+    recorder.on_submit(early, 0, ms(500));
+    let block = BlockTimes { proposed: ms(499), committed: ms(530) };
+    recorder.on_event(&TxEvent { node: 0, tx_hash: early, status: committed, at: ms(540), block: Some(block) });
+
+    let m = recorder.metrics(Duration::ZERO, &p);
+    let split = m.latency_split.expect("commits carried block times");
+    assert_eq!(split.txs, 11);
+    // Histograms keep 3 significant digits: values come back within 0.1 %.
+    let near = |got: u64, want: u64| got.abs_diff(want) * 1000 <= want;
+    let (before, consensus, after) = (split.before_proposal_us, split.proposal_to_commit_us, split.commit_to_report_us);
+    assert!(near(before.p50, 20_000) && near(before.max, 20_000) && before.count == 11, "{split:?}");
+    assert!(near(consensus.p50, 50_000) && near(consensus.max, 50_000), "{split:?}");
+    assert!(near(after.p50, 5_000) && near(after.max, 10_000), "the early one waited 10 ms: {split:?}");
+    let total = |s: &crate::measure::LatencySummary| s.mean * s.count as f64;
+    let sum = total(&before) + total(&consensus) + total(&after);
+    let latency = total(&m.latency_us);
+    assert!((sum - latency).abs() <= latency * 0.002, "parts {sum} µs against the latency's {latency} µs");
+    assert_eq!(without.metrics(Duration::ZERO, &p).latency_split, None);
+}

@@ -135,7 +135,13 @@ fn read_statuses(stream: TcpStream, start: Instant, events: &Mutex<Vec<TxEvent>>
         let ClientMessage::Statuses(statuses) = message else { break };
         let at = start.elapsed();
         let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
-        events.extend(statuses.into_iter().map(|(tx_hash, status)| TxEvent { node: 0, tx_hash, status, at }));
+        events.extend(statuses.into_iter().map(|(tx_hash, status)| TxEvent {
+            node: 0,
+            tx_hash,
+            status,
+            at,
+            block: None,
+        }));
     }
 }
 

@@ -13,6 +13,7 @@
 //! return paths (callbacks, committee messages) are unbounded because they close cycles that would otherwise
 //! deadlock.
 
+mod block_clock;
 mod committee;
 mod committee_exec;
 mod committee_wire;

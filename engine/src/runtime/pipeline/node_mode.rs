@@ -1,6 +1,7 @@
 //! Node mode: the node under test runs the pinned pipeline on its cores while a synthetic committee of n − 1
 //! real validators (on the `committee` cores) proposes and votes, so consensus really runs.
 
+use super::block_clock::BlockClock;
 use super::committee::{Committee, CommitteeOutcome, CommitteeParts, committee_members};
 use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
@@ -293,6 +294,7 @@ impl NodeUnderTest {
             events: events.clone(),
             counters: counters.clone(),
             stop: stop.clone(),
+            blocks: BlockClock::default(),
         });
         let mut exec = Some(exec);
         let (mut workers, mut node, mut execution) = (Vec::new(), None, None);

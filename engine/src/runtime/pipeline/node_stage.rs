@@ -8,6 +8,7 @@
 //! `Execute` goes to the execution stage. Timers live in a heap polled between batches; the stage never waits
 //! past a due timer or a due message.
 
+use super::block_clock::BlockClock;
 use super::messages::{Envelope, SystemInput};
 use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
@@ -70,6 +71,8 @@ pub(crate) struct NodeStage {
     pub events: Arc<Mutex<Vec<TxEvent>>>,
     pub counters: Arc<NodeCounters>,
     pub stop: Arc<AtomicBool>,
+    /// When each block was first seen proposed and committed: the times every commit event carries.
+    pub blocks: BlockClock,
 }
 
 /// Per-batch scratch: what the handled events produced, flushed once per batch.
@@ -205,8 +208,14 @@ impl NodeStage {
     ) {
         let mut queue = VecDeque::from([event]);
         while let Some(ev) = queue.pop_front() {
-            if let Event::Callback(Callback::Executed(e)) = &ev {
-                roots.insert(e.height, e.state_root);
+            match &ev {
+                Event::Callback(Callback::Executed(e)) => {
+                    roots.insert(e.height, e.state_root);
+                }
+                Event::Network { message: Message::Proposal(p), .. } => {
+                    self.blocks.proposed(p.block.hash(), p.block.header.height, self.start.elapsed());
+                }
+                _ => {}
             }
             let actions = self.sm.handle(self.start.elapsed(), ev);
             queue.extend(self.apply_all(actions, timers, out));
@@ -242,6 +251,7 @@ impl NodeStage {
             start: self.start,
             latency: self.latency,
             counters: &self.counters,
+            blocks: &mut self.blocks,
             timers,
             out,
             callbacks: &mut callbacks,
@@ -280,6 +290,7 @@ struct StageHost<'a> {
     start: Instant,
     latency: Duration,
     counters: &'a NodeCounters,
+    blocks: &'a mut BlockClock,
     timers: &'a mut TimerHeap<Timer>,
     out: &'a mut Outbox,
     callbacks: &'a mut Vec<Event>,
@@ -287,6 +298,9 @@ struct StageHost<'a> {
 
 impl Host for StageHost<'_> {
     fn send(&mut self, to: Option<ValidatorId>, message: Message) {
+        if let Message::Proposal(p) = &message {
+            self.blocks.proposed(p.block.hash(), p.block.header.height, self.start.elapsed());
+        }
         let at = Instant::now() + self.latency;
         self.out.envelopes.push(Envelope { at, from: self.me, to, message });
     }
@@ -296,11 +310,18 @@ impl Host for StageHost<'_> {
     }
 
     fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {
-        match status {
-            TxStatus::Committed { .. } => self.counters.committed.fetch_add(1, Relaxed),
-            TxStatus::Rejected(_) => self.counters.rejected.fetch_add(1, Relaxed),
+        let block = match status {
+            TxStatus::Committed { height, .. } => {
+                self.counters.committed.fetch_add(1, Relaxed);
+                self.blocks.times(height)
+            }
+            TxStatus::Rejected(_) => {
+                self.counters.rejected.fetch_add(1, Relaxed);
+                None
+            }
         };
-        self.out.events.push(TxEvent { node: usize::from(self.me), tx_hash, status, at: self.start.elapsed() });
+        let (node, at) = (usize::from(self.me), self.start.elapsed());
+        self.out.events.push(TxEvent { node, tx_hash, status, at, block });
     }
 
     fn callback(&mut self, event: Event) {
@@ -308,6 +329,7 @@ impl Host for StageHost<'_> {
     }
 
     fn execute(&mut self, _: &mut NodeServices, job: ExecuteJob) {
+        self.blocks.committed(&job.block.hash(), job.block.header.height, self.start.elapsed());
         self.out.jobs.push(job);
     }
 

@@ -85,6 +85,9 @@ pub fn print_tx_books(t: &TxMetrics) {
         t.rejected.iter().filter(|(_, n)| **n > 0).map(|(reason, n)| format!("{reason} {n}")).collect();
     println!("  rejected          {}", if rejected.is_empty() { "none".to_string() } else { rejected.join(", ") });
     println!("  commit gaps       longest stretch of the window without a commit: {:.0} ms", t.longest_commit_gap_ms);
+    if let Some(line) = latency_split_line(t) {
+        println!("  {line}");
+    }
     let b = &t.books;
     println!(
         "  books             submitted {} = committed {} + rejected {} + pending {}{}",
@@ -94,6 +97,19 @@ pub fn print_tx_books(t: &TxMetrics) {
         b.pending,
         if b.balanced() { "" } else { "  (UNBALANCED)" }
     );
+}
+
+/// Where the latency went (p50 / p99 of each part), when the node reported its blocks' times.
+pub fn latency_split_line(t: &TxMetrics) -> Option<String> {
+    let split = t.latency_split.as_ref()?;
+    let part = |s: &crate::measure::LatencySummary| format!("{} / {}", ms(s.p50), ms(s.p99));
+    Some(format!(
+        "latency split     p50 / p99 ms: before its block {} · proposal → commit {} · commit → reported {} ({} txs)",
+        part(&split.before_proposal_us),
+        part(&split.proposal_to_commit_us),
+        part(&split.commit_to_report_us),
+        split.txs
+    ))
 }
 
 /// The books and generator lines of `r`.
