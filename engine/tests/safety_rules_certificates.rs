@@ -7,9 +7,7 @@ mod common;
 
 use common::*;
 use hsbench_engine::bft::{HotStuff, Outputs, Refusal};
-use hsbench_engine::crypto::{
-    BlsItem, BlsPublicKey, CpuBackendKind, CryptoError, Ed25519Item, VerifyBackend, VoteCrypto, VoteScheme, cpu_backend,
-};
+use hsbench_engine::crypto::{CpuBackendKind, VoteCrypto, VoteScheme, cpu_backend};
 use hsbench_engine::execution::ExecutionState;
 use hsbench_engine::protocol::work::AggregateJob;
 use hsbench_engine::runtime::ChainSetup;
@@ -131,81 +129,4 @@ fn an_aggregate_the_node_built_itself_is_verified_before_it_is_used() {
         assert!(aggregate(&mut services, job(b"vote message B", vec![0, 1, 2])).is_err(), "{scheme:?}: message");
         assert!(aggregate(&mut services, job(&signed, vec![1, 2, 3])).is_err(), "{scheme:?}: signers");
     }
-}
-
-/// Counts the aggregate verifications (pairing checks with BLS) it passes on to a CPU backend.
-struct CountingBackend {
-    inner: std::sync::Arc<dyn VerifyBackend>,
-    aggregate_checks: std::sync::atomic::AtomicUsize,
-}
-
-impl VerifyBackend for CountingBackend {
-    fn name(&self) -> &'static str {
-        "counting"
-    }
-    fn verify_ed25519_batch(&self, items: &[Ed25519Item<'_>]) -> Vec<bool> {
-        self.inner.verify_ed25519_batch(items)
-    }
-    fn verify_bls_same_message(&self, message: &[u8], items: &[BlsItem<'_>]) -> Vec<bool> {
-        self.inner.verify_bls_same_message(message, items)
-    }
-    fn verify_bls_aggregate(&self, message: &[u8], public_keys: &[&BlsPublicKey], aggregate: &[u8]) -> bool {
-        self.aggregate_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.verify_bls_aggregate(message, public_keys, aggregate)
-    }
-    fn aggregate_g2(&self, signatures: &[&[u8]]) -> Result<[u8; 96], CryptoError> {
-        self.inner.aggregate_g2(signatures)
-    }
-    fn aggregate_g1(&self, public_keys: &[&BlsPublicKey]) -> Result<BlsPublicKey, CryptoError> {
-        self.inner.aggregate_g1(public_keys)
-    }
-    fn subgroup_check_g2(&self, signatures: &[&[u8]]) -> Vec<bool> {
-        self.inner.subgroup_check_g2(signatures)
-    }
-}
-
-/// A certificate built from exactly the votes the node verified is valid by construction (their sum verifies by
-/// bilinearity), so it costs no second pairing check; one with a signature the node never verified over the job's
-/// message, or naming a signer twice, is still verified (and refused when it does not verify).
-#[test]
-fn a_certificate_built_from_verified_votes_needs_no_second_pairing_check() {
-    use hsbench_engine::protocol::work::{VerifyJob, VoteCheck};
-    use std::sync::atomic::Ordering::Relaxed;
-    let setup = setup();
-    let counting = std::sync::Arc::new(CountingBackend {
-        inner: cpu_backend(CpuBackendKind::CpuBatch),
-        aggregate_checks: Default::default(),
-    });
-    let backend: std::sync::Arc<dyn VerifyBackend> = counting.clone();
-    let votes = VoteCrypto::new(VoteScheme::Bls, setup.registry.clone(), backend.clone());
-    let services = NodeServices::new(votes, backend, ExecutionState::from_genesis(&[]), Box::new(MemoryStorage::new()));
-    let message = b"vote message A".to_vec();
-    let sign = |i: usize, m: &[u8]| setup.keys[i].sign_vote(VoteScheme::Bls, m);
-    let checks = (0..3u16)
-        .map(|i| VoteCheck { message: message.clone(), signer: i, signature: sign(usize::from(i), &message) })
-        .collect();
-    let verdicts = services.verify(&VerifyJob { id: 1, votes: checks, ..Default::default() });
-    assert_eq!(verdicts.votes, vec![true; 3]);
-    let job = |signers: Vec<u16>, signatures: Vec<Vec<u8>>| AggregateJob {
-        id: 2,
-        signatures,
-        message: message.clone(),
-        signers,
-    };
-    let verified: Vec<Vec<u8>> = (0..3).map(|i| sign(i, &message)).collect();
-
-    assert!(services.aggregate(&job(vec![0, 1, 2], verified.clone())).aggregate.is_ok());
-    assert_eq!(counting.aggregate_checks.load(Relaxed), 0, "the verified votes' sum was checked again");
-
-    // Validator 3's vote was never verified here: the aggregate is verified (and holds).
-    let with_fresh = vec![verified[0].clone(), verified[1].clone(), sign(3, &message)];
-    assert!(services.aggregate(&job(vec![0, 1, 3], with_fresh)).aggregate.is_ok());
-    assert_eq!(counting.aggregate_checks.load(Relaxed), 1);
-    // A signer named twice never passes by construction; the aggregate check refuses it before any pairing.
-    let twice = vec![verified[0].clone(), verified[0].clone(), verified[1].clone()];
-    assert!(services.aggregate(&job(vec![0, 0, 1], twice)).aggregate.is_err());
-    assert_eq!(counting.aggregate_checks.load(Relaxed), 1);
-    // Verified signatures, but the job names another signer for one of them: verified, refused.
-    assert!(services.aggregate(&job(vec![0, 1, 3], verified)).aggregate.is_err());
-    assert_eq!(counting.aggregate_checks.load(Relaxed), 2);
 }

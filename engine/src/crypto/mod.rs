@@ -37,7 +37,7 @@ pub use error::CryptoError;
 pub use key_cache::{CAPACITY as KEY_CACHE_CAPACITY, KeyCacheStats, key_cache_stats};
 pub use keys::{ValidatorKeyPair, ValidatorPublicKeys};
 pub use registry::KeyRegistry;
-pub use vote::{VoteCrypto, has_duplicate_signers};
+pub use vote::VoteCrypto;
 
 /// Which signature scheme validators vote with: BLS (one 96-byte aggregate per QC, expensive
 /// verification) or Ed25519 (cheap verification, QC = concatenated signatures). Configurable

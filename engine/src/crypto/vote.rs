@@ -116,7 +116,7 @@ impl VoteCrypto {
     /// inflate a quorum count). Ed25519: verifies each 64-byte chunk against its signer with the
     /// batch verifier; lengths must match exactly.
     pub fn verify_aggregate(&self, message: &[u8], signers: &[u16], aggregate: &[u8]) -> bool {
-        if signers.is_empty() || has_duplicate_signers(signers) {
+        if signers.is_empty() || has_duplicates(signers) {
             return false;
         }
         match self.scheme {
@@ -143,8 +143,8 @@ impl VoteCrypto {
     }
 }
 
-/// Whether any validator index occurs twice (a repeated signer would inflate a certificate's quorum count).
-pub fn has_duplicate_signers(signers: &[u16]) -> bool {
+/// Whether any validator index occurs twice.
+fn has_duplicates(signers: &[u16]) -> bool {
     let mut sorted = signers.to_vec();
     sorted.sort_unstable();
     sorted.windows(2).any(|w| w[0] == w[1])

@@ -7,7 +7,6 @@ pub mod services;
 pub mod setup;
 pub mod timed_queue;
 pub mod verdict_cache;
-mod verified_votes;
 pub mod verifier;
 
 pub use persist_gate::PersistGate;

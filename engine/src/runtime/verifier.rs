@@ -2,11 +2,9 @@
 //! (in the simulator, and in node mode's committee) a verdict cache. Held by [`super::NodeServices`]; cheap to
 //! clone, so a vote-crypto stage's threads each get their own.
 
-use crate::crypto::has_duplicate_signers;
 use crate::crypto::{Ed25519Item, VerifyBackend, VoteCrypto};
 use crate::protocol::work::{AggregateJob, AggregateOutput, Ed25519Check, VerifyJob, VerifyVerdicts, VoteCheck};
 use crate::runtime::verdict_cache::{CheckKind, VerdictCache};
-use crate::runtime::verified_votes::VerifiedVotes;
 use crate::types::{Hash, ValidatorId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,14 +15,12 @@ pub struct Verifier {
     votes: VoteCrypto,
     backend: Arc<dyn VerifyBackend>,
     cache: Option<Arc<VerdictCache>>,
-    /// Vote signatures found valid lately (shared by clones): a certificate built from them needs no pairing.
-    valid_votes: Arc<VerifiedVotes>,
 }
 
 impl Verifier {
     /// A verifier over the node's vote crypto and verification backend, without a verdict cache.
     pub fn new(votes: VoteCrypto, backend: Arc<dyn VerifyBackend>) -> Self {
-        Verifier { votes, backend, cache: None, valid_votes: Arc::default() }
+        Verifier { votes, backend, cache: None }
     }
 
     /// Answers repeated signature checks from `cache`.
@@ -62,10 +58,13 @@ impl Verifier {
     }
 
     /// Vote verdicts in order: those the verdict cache knows from it, the rest grouped by message, one
-    /// same-message batch per group. Valid ones are remembered for [`Verifier::aggregate`].
+    /// same-message batch per group.
     fn verify_votes(&self, checks: &[&VoteCheck]) -> Vec<bool> {
-        let key = |i: usize| VerifiedVotes::key(checks[i].signer, &checks[i].message, &checks[i].signature);
-        let verdicts = self.through_cache(checks.len(), key, |misses| {
+        let key = |i: usize| {
+            let v = checks[i];
+            VerdictCache::key(CheckKind::Vote, &[&v.signer.to_le_bytes(), &v.message, &v.signature])
+        };
+        self.through_cache(checks.len(), key, |misses| {
             let mut groups: HashMap<&[u8], Vec<usize>> = HashMap::new();
             for (at, &i) in misses.iter().enumerate() {
                 groups.entry(checks[i].message.as_slice()).or_default().push(at);
@@ -81,9 +80,7 @@ impl Verifier {
                 }
             }
             fresh
-        });
-        self.valid_votes.insert(verdicts.iter().enumerate().filter(|(_, ok)| **ok).map(|(i, _)| key(i)));
-        verdicts
+        })
     }
 
     /// Ed25519 verdicts of `checks` as one batch through the backend; with a verdict cache, only the checks it has
@@ -152,31 +149,17 @@ impl Verifier {
         }
     }
 
-    /// Aggregates the job's signatures and checks the result against its message and signers before handing it
-    /// back: a certificate this node built is checked like one it received — by construction when every signature
-    /// in it is one this verifier found valid over the job's message by the job's signer (distinct signers, one
-    /// signature each: the sum then verifies by bilinearity, docs/PROTOCOL-CHOICES.md), else by verifying the
-    /// aggregate.
+    /// Aggregates the job's signatures and verifies the result against its message and signers before handing
+    /// it back: a certificate this node built is checked like one it received.
     pub fn aggregate(&self, job: &AggregateJob) -> AggregateOutput {
         let sigs: Vec<&[u8]> = job.signatures.iter().map(Vec::as_slice).collect();
         let aggregate = self.votes.aggregate(&sigs).map_err(|e| e.to_string()).and_then(|agg| {
-            if self.built_from_valid_votes(job) || self.verify_aggregate(&job.message, &job.signers, &agg) {
+            if self.verify_aggregate(&job.message, &job.signers, &agg) {
                 Ok(agg)
             } else {
                 Err(format!("the aggregate of {} signatures does not verify", job.signers.len()))
             }
         });
         AggregateOutput { id: job.id, aggregate }
-    }
-
-    /// Whether the job names distinct signers, one signature each, every one found valid by this verifier over the
-    /// job's message.
-    fn built_from_valid_votes(&self, job: &AggregateJob) -> bool {
-        if job.signers.len() != job.signatures.len() || has_duplicate_signers(&job.signers) {
-            return false;
-        }
-        let keys: Vec<Hash> =
-            job.signers.iter().zip(&job.signatures).map(|(&s, sig)| VerifiedVotes::key(s, &job.message, sig)).collect();
-        self.valid_votes.contains_all(&keys)
     }
 }
