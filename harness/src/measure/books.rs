@@ -8,7 +8,7 @@ use hsbench_engine::mempool::RejectReason;
 use hsbench_engine::protocol::BlockTimes;
 use hsbench_engine::sim::{TxEvent, TxStatus};
 use hsbench_engine::types::{Hash, Height};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
@@ -197,7 +197,7 @@ impl Recorder {
                         let us = at.saturating_sub(record.sent).as_micros();
                         uncorrected.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
                         if let Some(block) = block {
-                            split.record(record.intended, block, at);
+                            split.record(Some(record.intended), block, at);
                         }
                     }
                 }
@@ -246,7 +246,7 @@ pub fn new_histogram() -> Histogram<u64> {
 }
 
 /// Percentiles of a latency histogram (µs); all zero when empty.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Median.
     pub p50: u64,
@@ -418,52 +418,56 @@ mod tests {
 
 /// A committed transaction's corrected latency in three consecutive parts, from the reporting node's block times
 /// ([`BlockTimes`]); the three add up to the latency of each transaction (percentiles of the parts do not add up).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySplit {
     /// Intended send time → the node first saw the proposal of the block that holds it: the client's send,
-    /// ingress, signature verification, the mempool's wait for a block with room, the proposal's trip (µs).
-    pub before_proposal_us: LatencySummary,
+    /// ingress, signature verification, the mempool's wait for a block with room, the proposal's trip (µs). Absent
+    /// where the intended send times are not known (a validator process's own figures in `hsbench cluster`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_proposal_us: Option<LatencySummary>,
     /// Proposal → the node committed the block: the consensus rounds of the two-chain rule (µs).
     pub proposal_to_commit_us: LatencySummary,
     /// Commit → the node reported the transaction committed: the execution queue and execution (µs).
     pub commit_to_report_us: LatencySummary,
-    /// Transactions split (the window's committed ones whose block times were known).
+    /// Transactions split (committed ones whose block times were known).
     pub txs: u64,
 }
 
 /// The histograms behind a [`LatencySplit`].
-struct SplitHistograms([Histogram<u64>; 3]);
+pub struct SplitHistograms {
+    before: Histogram<u64>,
+    consensus: Histogram<u64>,
+    after: Histogram<u64>,
+}
 
 impl Default for SplitHistograms {
     fn default() -> Self {
-        SplitHistograms([new_histogram(), new_histogram(), new_histogram()])
+        SplitHistograms { before: new_histogram(), consensus: new_histogram(), after: new_histogram() }
     }
 }
 
 impl SplitHistograms {
-    /// One transaction intended at `intended`, in the block of `block`, reported committed at `at`. A part that
-    /// would be negative (a block proposed before the transaction's intended time: it reached the node through
-    /// gossip, or the generator sent it up to 1 ms early) is recorded as zero and the next part starts at the later
-    /// instant, so the parts still add up to the latency.
-    fn record(&mut self, intended: Duration, block: BlockTimes, at: Duration) {
-        let parts = [
-            block.proposed.saturating_sub(intended),
-            block.committed.saturating_sub(block.proposed.max(intended)),
-            at.saturating_sub(block.committed.max(intended)),
-        ];
-        for (h, part) in self.0.iter_mut().zip(parts) {
-            h.saturating_record(u64::try_from(part.as_micros()).unwrap_or(u64::MAX));
+    /// One transaction intended at `intended` (when known), in the block of `block`, reported committed at `at`. A
+    /// part that would be negative (a block proposed before the transaction's intended time: it reached the node
+    /// through gossip, or the generator sent it up to 1 ms early) is recorded as zero and the next part starts at
+    /// the later instant, so the parts still add up to the latency.
+    pub fn record(&mut self, intended: Option<Duration>, block: BlockTimes, at: Duration) {
+        let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        if let Some(intended) = intended {
+            self.before.saturating_record(us(block.proposed.saturating_sub(intended)));
         }
+        let intended = intended.unwrap_or(Duration::ZERO);
+        self.consensus.saturating_record(us(block.committed.saturating_sub(block.proposed.max(intended))));
+        self.after.saturating_record(us(at.saturating_sub(block.committed.max(intended))));
     }
 
     /// The parts' summaries; `None` when no transaction was split.
-    fn summary(&self) -> Option<LatencySplit> {
-        let [before, consensus, after] = &self.0;
-        (!before.is_empty()).then(|| LatencySplit {
-            before_proposal_us: LatencySummary::of(before),
-            proposal_to_commit_us: LatencySummary::of(consensus),
-            commit_to_report_us: LatencySummary::of(after),
-            txs: before.len(),
+    pub fn summary(&self) -> Option<LatencySplit> {
+        (!self.consensus.is_empty()).then(|| LatencySplit {
+            before_proposal_us: (!self.before.is_empty()).then(|| LatencySummary::of(&self.before)),
+            proposal_to_commit_us: LatencySummary::of(&self.consensus),
+            commit_to_report_us: LatencySummary::of(&self.after),
+            txs: self.consensus.len(),
         })
     }
 }

@@ -16,8 +16,8 @@ mod pacer;
 mod second;
 
 pub use books::{
-    Books, GeneratorCheck, HISTOGRAM_MAX_US, LatencySplit, LatencySummary, Phase, Recorder, Snapshot, TxMetrics,
-    new_histogram,
+    Books, GeneratorCheck, HISTOGRAM_MAX_US, LatencySplit, LatencySummary, Phase, Recorder, Snapshot, SplitHistograms,
+    TxMetrics, new_histogram,
 };
 pub use pacer::{Pacer, VirtualPacer, WallPacer};
 pub use second::{LastSecond, SecondStats};

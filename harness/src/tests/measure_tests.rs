@@ -162,7 +162,8 @@ fn block_times_split_the_latency_into_parts_that_add_up() {
     assert_eq!(split.txs, 11);
     // Histograms keep 3 significant digits: values come back within 0.1 %.
     let near = |got: u64, want: u64| got.abs_diff(want) * 1000 <= want;
-    let (before, consensus, after) = (split.before_proposal_us, split.proposal_to_commit_us, split.commit_to_report_us);
+    let before = split.before_proposal_us.expect("intended times are known");
+    let (consensus, after) = (split.proposal_to_commit_us, split.commit_to_report_us);
     assert!(near(before.p50, 20_000) && near(before.max, 20_000) && before.count == 11, "{split:?}");
     assert!(near(consensus.p50, 50_000) && near(consensus.max, 50_000), "{split:?}");
     assert!(near(after.p50, 5_000) && near(after.max, 10_000), "the early one waited 10 ms: {split:?}");
@@ -171,4 +172,17 @@ fn block_times_split_the_latency_into_parts_that_add_up() {
     let latency = total(&m.latency_us);
     assert!((sum - latency).abs() <= latency * 0.002, "parts {sum} µs against the latency's {latency} µs");
     assert_eq!(without.metrics(Duration::ZERO, &p).latency_split, None);
+}
+
+/// Without intended send times (a validator process's own figures) only the block's parts are split.
+#[test]
+fn a_split_without_intended_times_has_only_the_blocks_parts() {
+    use crate::measure::SplitHistograms;
+    use hsbench_engine::protocol::BlockTimes;
+    let mut split = SplitHistograms::default();
+    assert_eq!(split.summary(), None);
+    split.record(None, BlockTimes { proposed: ms(100), committed: ms(160) }, ms(170));
+    let s = split.summary().expect("one transaction");
+    assert_eq!((s.txs, s.before_proposal_us), (1, None));
+    assert!(s.proposal_to_commit_us.p50.abs_diff(60_000) <= 60 && s.commit_to_report_us.p50.abs_diff(10_000) <= 10);
 }

@@ -8,6 +8,7 @@ use super::report::{LinkControlStats, NodeFile, node_file_path};
 use super::stop_signal;
 use crate::config::BenchConfig;
 use crate::corpus::{CorpusSpec, account_keys};
+use crate::measure::SplitHistograms;
 use anyhow::Context;
 use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::crypto::cpu_backend;
@@ -123,12 +124,18 @@ pub fn run(
     let cpu_start = process_cpu_ns();
     let links = link_control.then(read_link_control);
     let mut link_stats = LinkControlStats::default();
+    let mut split = SplitHistograms::default();
     while !stop_signal::received() {
         std::thread::sleep(PUBLISH_EVERY);
         if let Some(links) = &links {
             apply_link_control(&node, links, &mut link_stats);
         }
         let events = node.drain_tx_events();
+        for e in &events {
+            if let Some(block) = e.block {
+                split.record(None, block, e.at);
+            }
+        }
         if !events.is_empty() {
             port.publish(events.into_iter().map(|e| (e.tx_hash, e.status)).collect());
         }
@@ -139,6 +146,7 @@ pub fn run(
     let report = node.stop().context("stopping the validator")?;
     let mut file = NodeFile::new(id, report, clients, process_cpu_ns().saturating_sub(cpu_start), started.elapsed());
     file.link_control = link_stats;
+    file.latency_split = split.summary();
     let path = node_file_path(data_dir, id);
     let json = serde_json::to_vec_pretty(&file).context("rendering the node report")?;
     std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;

@@ -2,6 +2,7 @@
 //! `hsbench node` and read back by `hsbench cluster`: heights and state roots, per-stage cost, per-peer network
 //! counters, client-port counters and the process's CPU time.
 
+use crate::measure::LatencySplit;
 use crate::run::node::rate::StageBusy;
 use hsbench_engine::network::client::ClientPortStats;
 use hsbench_engine::runtime::pipeline::{NetworkReport, PipelineReport};
@@ -58,6 +59,10 @@ pub struct NodeFile {
     /// Link rules received on stdin (`--link-control`).
     #[serde(default)]
     pub link_control: LinkControlStats,
+    /// Its own blocks' part of the latency, over every transaction it committed during the run (warm-up included):
+    /// proposal → commit and commit → reported, from its node stage's block times (no intended send times here).
+    #[serde(default)]
+    pub latency_split: Option<LatencySplit>,
 }
 
 /// What a validator did with the link rules it was sent (`hsbench node --link-control`).
@@ -97,6 +102,7 @@ impl NodeFile {
             wall_s: wall.as_secs_f64(),
             warnings: report.warnings,
             link_control: LinkControlStats::default(),
+            latency_split: None,
         }
     }
 
@@ -163,6 +169,7 @@ mod tests {
             wall_s: 0.0,
             warnings: Vec::new(),
             link_control: LinkControlStats::default(),
+            latency_split: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::committee::CommitteeFile;
 use super::report::NodeFile;
+use crate::run::node::table::part;
 use std::collections::BTreeMap;
 
 /// One row per validator: height, transactions committed, rounds it left by timeout, process CPU per transaction and
@@ -25,6 +26,13 @@ pub fn print_nodes(nodes: &[NodeFile]) {
             row.push_str(&format!(" {:>10.1}", cost));
         }
         println!("{row}");
+        if let Some(split) = &n.latency_split {
+            println!(
+                "        its blocks, p50 / p99 ms: proposal → commit {} · commit → reported {}",
+                part(&split.proposal_to_commit_us),
+                part(&split.commit_to_report_us)
+            );
+        }
         if let Some(why) = &n.halted {
             println!("        halted: {why}");
         }

@@ -99,13 +99,17 @@ pub fn print_tx_books(t: &TxMetrics) {
     );
 }
 
+/// "p50 / p99" of a latency part (ms).
+pub fn part(s: &crate::measure::LatencySummary) -> String {
+    format!("{} / {}", ms(s.p50), ms(s.p99))
+}
+
 /// Where the latency went (p50 / p99 of each part), when the node reported its blocks' times.
 pub fn latency_split_line(t: &TxMetrics) -> Option<String> {
     let split = t.latency_split.as_ref()?;
-    let part = |s: &crate::measure::LatencySummary| format!("{} / {}", ms(s.p50), ms(s.p99));
+    let before = split.before_proposal_us.as_ref().map_or("–".to_string(), part);
     Some(format!(
-        "latency split     p50 / p99 ms: before its block {} · proposal → commit {} · commit → reported {} ({} txs)",
-        part(&split.before_proposal_us),
+        "latency split     p50 / p99 ms: before its block {before} · proposal → commit {} · commit → reported {} ({} txs)",
         part(&split.proposal_to_commit_us),
         part(&split.commit_to_report_us),
         split.txs
