@@ -3,7 +3,7 @@
 
 use super::committee::CommitteeFile;
 use super::report::NodeFile;
-use crate::run::node::table::part;
+use crate::run::node::table::p50_p99_ms;
 use std::collections::BTreeMap;
 
 /// One row per validator: height, transactions committed, rounds it left by timeout, process CPU per transaction and
@@ -29,8 +29,8 @@ pub fn print_nodes(nodes: &[NodeFile]) {
         if let Some(split) = &n.latency_split {
             println!(
                 "        its blocks, p50 / p99 ms: proposal → commit {} · commit → reported {}",
-                part(&split.proposal_to_commit_us),
-                part(&split.commit_to_report_us)
+                p50_p99_ms(&split.proposal_to_commit_us),
+                p50_p99_ms(&split.commit_to_report_us)
             );
         }
         if let Some(why) = &n.halted {

@@ -100,18 +100,18 @@ pub fn print_tx_books(t: &TxMetrics) {
 }
 
 /// "p50 / p99" of a latency part (ms).
-pub fn part(s: &crate::measure::LatencySummary) -> String {
+pub fn p50_p99_ms(s: &crate::measure::LatencySummary) -> String {
     format!("{} / {}", ms(s.p50), ms(s.p99))
 }
 
 /// Where the latency went (p50 / p99 of each part), when the node reported its blocks' times.
 pub fn latency_split_line(t: &TxMetrics) -> Option<String> {
     let split = t.latency_split.as_ref()?;
-    let before = split.before_proposal_us.as_ref().map_or("–".to_string(), part);
+    let before = split.before_proposal_us.as_ref().map_or("–".to_string(), p50_p99_ms);
     Some(format!(
         "latency split     p50 / p99 ms: before its block {before} · proposal → commit {} · commit → reported {} ({} txs)",
-        part(&split.proposal_to_commit_us),
-        part(&split.commit_to_report_us),
+        p50_p99_ms(&split.proposal_to_commit_us),
+        p50_p99_ms(&split.commit_to_report_us),
         split.txs
     ))
 }
