@@ -11,7 +11,7 @@
 //! long, falling behind on CPU). Only the generator's own lateness beyond [`LATE_THRESHOLD`] is a missed slot,
 //! and more than [`crate::measure::MAX_LATE_FRACTION`] missed slots mark the run invalid.
 
-use crate::measure::{Books, GeneratorCheck, LATE_THRESHOLD, Phase, Recorder, Snapshot, new_histogram};
+use crate::measure::{Books, GeneratorCheck, LATE_THRESHOLD, Phase, Recorder, Snapshot, micros, new_histogram};
 use hsbench_engine::sim::TxEvent;
 use hsbench_engine::types::{Hash, Transaction};
 use std::collections::VecDeque;
@@ -220,7 +220,7 @@ fn generate(
             sent[i + k] = t_done.max(intended);
             let total = t_send.saturating_sub(intended);
             let own = total.saturating_sub(blocked.overlap(intended, t_send));
-            own_lag.saturating_record(u64::try_from(own.as_micros()).unwrap_or(u64::MAX));
+            own_lag.saturating_record(micros(own));
             if own > LATE_THRESHOLD {
                 late += 1;
             } else if t_done.saturating_sub(intended) > LATE_THRESHOLD {
@@ -232,7 +232,7 @@ fn generate(
     let mut check = GeneratorCheck::from_lags(n as u64, late, &own_lag);
     check.backpressure_late = backpressure_late;
     check.backpressure_stalls = stalls;
-    check.backpressure_blocked_us = u64::try_from(blocked_total.as_micros()).unwrap_or(u64::MAX);
+    check.backpressure_blocked_us = micros(blocked_total);
     GeneratorStats { sent, check }
 }
 

@@ -110,8 +110,7 @@ impl Recorder {
             (previous, TxStatus::Committed { height, success }) => {
                 record.fate = Fate::Committed { at: event.at, height, success, block: event.block };
                 self.books.committed += 1;
-                let us = event.at.saturating_sub(record.intended).as_micros();
-                self.second.record(u64::try_from(us).unwrap_or(u64::MAX));
+                self.second.record(micros(event.at.saturating_sub(record.intended)));
                 match previous {
                     Fate::Rejected(_) => {
                         self.books.rejected -= 1;
@@ -192,10 +191,8 @@ impl Recorder {
                     }
                     if windowed {
                         committed_in_window += 1;
-                        let us = at.saturating_sub(record.intended).as_micros();
-                        latency.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
-                        let us = at.saturating_sub(record.sent).as_micros();
-                        uncorrected.saturating_record(u64::try_from(us).unwrap_or(u64::MAX));
+                        latency.saturating_record(micros(at.saturating_sub(record.intended)));
+                        uncorrected.saturating_record(micros(at.saturating_sub(record.sent)));
                         if let Some(block) = block {
                             split.record(Some(record.intended), block, at);
                         }
@@ -243,6 +240,11 @@ pub const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
 /// An empty histogram of µs values, 1 µs .. [`HISTOGRAM_MAX_US`], 3 significant digits.
 pub fn new_histogram() -> Histogram<u64> {
     Histogram::<u64>::new_with_bounds(1, HISTOGRAM_MAX_US, 3).expect("constant hdrhistogram bounds are valid")
+}
+
+/// `d` in whole µs, the unit of every latency and lag histogram (saturating at `u64::MAX`).
+pub fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Percentiles of a latency histogram (µs); all zero when empty.
@@ -452,13 +454,12 @@ impl SplitHistograms {
     /// through gossip, or the generator sent it up to 1 ms early) is recorded as zero and the next part starts at
     /// the later instant, so the parts still add up to the latency.
     pub fn record(&mut self, intended: Option<Duration>, block: BlockTimes, at: Duration) {
-        let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         if let Some(intended) = intended {
-            self.before.saturating_record(us(block.proposed.saturating_sub(intended)));
+            self.before.saturating_record(micros(block.proposed.saturating_sub(intended)));
         }
         let intended = intended.unwrap_or(Duration::ZERO);
-        self.consensus.saturating_record(us(block.committed.saturating_sub(block.proposed.max(intended))));
-        self.after.saturating_record(us(at.saturating_sub(block.committed.max(intended))));
+        self.consensus.saturating_record(micros(block.committed.saturating_sub(block.proposed.max(intended))));
+        self.after.saturating_record(micros(at.saturating_sub(block.committed.max(intended))));
     }
 
     /// The parts' summaries; `None` when no transaction was split.

@@ -17,7 +17,7 @@ mod second;
 
 pub use books::{
     Books, GeneratorCheck, HISTOGRAM_MAX_US, LatencySplit, LatencySummary, Phase, Recorder, Snapshot, SplitHistograms,
-    TxMetrics, new_histogram,
+    TxMetrics, micros, new_histogram,
 };
 pub use pacer::{Pacer, VirtualPacer, WallPacer};
 pub use second::{LastSecond, SecondStats};
@@ -160,7 +160,7 @@ pub fn drive<S: SystemUnderTest + ?Sized>(
             }
             lag = pacer.now().saturating_sub(intended);
             late += u64::from(lag > LATE_THRESHOLD);
-            lag_histogram.saturating_record(u64::try_from(lag.as_micros()).unwrap_or(u64::MAX));
+            lag_histogram.saturating_record(micros(lag));
             recorder.on_submit(next.hash, next.node, intended);
             recorder.on_sent(&next.hash, pacer.now());
             sut.submit(next.node, next.tx);
