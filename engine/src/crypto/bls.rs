@@ -11,6 +11,7 @@ use std::fmt;
 use blst::BLST_ERROR;
 use blst::min_pk::{PublicKey, SecretKey, Signature};
 
+use super::bls_message_point;
 use super::error::CryptoError;
 
 /// Domain separation tag for vote signatures (IETF BLS draft, proof-of-possession ciphersuite).
@@ -125,14 +126,16 @@ pub fn bls_verify(message: &[u8], public_key: &BlsPublicKey, signature: &[u8]) -
     bls_signature_from_bytes(signature).is_ok_and(|sig| verify_decoded(message, public_key, &sig))
 }
 
-/// Pairing check for an already-decoded, subgroup-checked signature.
+/// Pairing check for an already-decoded, subgroup-checked signature (the message's point from this thread's
+/// memo, `bls_message_point`).
 pub(crate) fn verify_decoded(message: &[u8], public_key: &BlsPublicKey, sig: &Signature) -> bool {
-    sig.verify(false, message, BLS_SIG_DST, &[], &public_key.key, false) == BLST_ERROR::BLST_SUCCESS
+    bls_message_point::verify(message, &public_key.key, sig)
 }
 
-/// Signs `message` with [`BLS_SIG_DST`]; compressed 96-byte signature.
+/// Signs `message` with [`BLS_SIG_DST`]; compressed 96-byte signature (the message's point from this thread's
+/// memo, `bls_message_point`).
 pub(crate) fn bls_sign(secret: &SecretKey, message: &[u8]) -> [u8; BLS_SIGNATURE_LEN] {
-    secret.sign(message, BLS_SIG_DST, &[]).compress()
+    bls_message_point::sign(secret, message)
 }
 
 /// Proof of possession for `secret`'s public key: a signature over its compressed bytes with

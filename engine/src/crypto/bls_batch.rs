@@ -8,12 +8,12 @@
 //! with probability about 2^-63. On failure the batch is split in halves recursively, and items
 //! in small sub-batches are verified singly, so a failing batch never marks a valid item false.
 
-use blst::BLST_ERROR;
 use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature};
 use rand::Rng;
 
 use super::backend::BlsItem;
-use super::bls::{BLS_SIG_DST, bls_signature_from_bytes};
+use super::bls::bls_signature_from_bytes;
+use super::bls_message_point;
 
 /// Sub-batches with fewer items are verified one by one. Two votes are batched: one pairing check instead of two
 /// when both are good (the common case — a leader of a 4-validator committee gets its quorum's votes one and two at
@@ -48,7 +48,7 @@ pub(crate) fn verify_same_message(message: &[u8], items: &[BlsItem<'_>]) -> Vec<
 fn bisect(message: &[u8], keys: &[PublicKey], sigs: &[Signature], out: &mut [bool]) {
     if sigs.len() < SINGLE_BELOW {
         for ((o, key), sig) in out.iter_mut().zip(keys).zip(sigs) {
-            *o = sig.verify(false, message, BLS_SIG_DST, &[], key, false) == BLST_ERROR::BLST_SUCCESS;
+            *o = bls_message_point::verify(message, key, sig);
         }
         return;
     }
@@ -78,8 +78,7 @@ pub(crate) fn randomized_batch_holds(message: &[u8], keys: &[PublicKey], sigs: &
     let Ok(agg_pk) = AggregatePublicKey::aggregate_with_randomness(keys, &weights, WEIGHT_BITS, false) else {
         return false;
     };
-    agg_sig.to_signature().verify(false, message, BLS_SIG_DST, &[], &agg_pk.to_public_key(), false)
-        == BLST_ERROR::BLST_SUCCESS
+    bls_message_point::verify(message, &agg_pk.to_public_key(), &agg_sig.to_signature())
 }
 
 #[cfg(test)]

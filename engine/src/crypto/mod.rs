@@ -12,6 +12,7 @@ mod backend;
 mod bls;
 mod bls_aggregate;
 mod bls_batch;
+mod bls_message_point;
 mod cpu;
 mod cpu_features;
 mod ed25519;
