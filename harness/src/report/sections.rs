@@ -213,6 +213,7 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
             }
             None => out.push_str("No latency percentiles in this file: no spectrum figure.\n\n"),
         }
+        latency_split_table(doc, &mut out);
     }
 
     if doc.kind == "crypto" {
@@ -244,6 +245,41 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
     out.push_str(&crate::report::markdown::effective_config(doc));
     out.push('\n');
     Ok((out, figures))
+}
+
+/// Where the latency went: p50 / p99 of each part of the split, one row per measurement that recorded one.
+fn latency_split_table(doc: &ResultDoc, out: &mut String) {
+    let splits = doc.latency_splits();
+    if splits.is_empty() {
+        out.push_str(
+            "No latency split in this file (`latency_split` is absent: written before block times were recorded, \
+             or the run kept none).\n\n",
+        );
+        return;
+    }
+    let part = |p: &crate::result::view::Percentiles| format!("{} / {}", ms(p.p50_us), ms(p.p99_us));
+    let rows: Vec<Vec<String>> = splits
+        .iter()
+        .map(|(what, s)| {
+            vec![
+                what.clone(),
+                s.before_proposal_us.as_ref().map_or_else(|| "—".to_string(), part),
+                part(&s.proposal_to_commit_us),
+                part(&s.commit_to_report_us),
+                thousands(s.txs as f64),
+            ]
+        })
+        .collect();
+    out.push_str(
+        "Where the latency went (p50 / p99 ms of each part; before its block + proposal → commit + commit → \
+         reported = each transaction's corrected latency; a validator process knows no intended send times, so \
+         its first part is —):\n\n",
+    );
+    out.push_str(&crate::report::markdown::table(
+        &["measurement", "before its block", "proposal → commit", "commit → reported", "transactions"],
+        &rows,
+    ));
+    out.push('\n');
 }
 
 fn crypto_section(

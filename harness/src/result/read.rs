@@ -9,8 +9,8 @@
 
 use super::locate::{join, path_at};
 use super::view::{
-    CeilingView, ConfigView, CrossoverView, CryptoCellView, CryptoView, CurvePointView, LatencySpectrum, Metrics,
-    Percentiles, PlanView, RunView, SloView, StageCost, TuneRank, TuneView,
+    CeilingView, ConfigView, CrossoverView, CryptoCellView, CryptoView, CurvePointView, LatencySpectrum,
+    LatencySplitView, Metrics, Percentiles, PlanView, RunView, SloView, StageCost, TuneRank, TuneView,
 };
 use crate::config::ConfigError;
 use crate::result::{self, Fingerprint};
@@ -391,6 +391,33 @@ impl ResultDoc {
         }
     }
 
+    /// Where the latency went, one `(what was measured, split)` per measurement that recorded one: a node run's
+    /// window, a ceiling's last confirmation run, or each validator process of a cluster run (its own blocks).
+    pub fn latency_splits(&self) -> Vec<(String, LatencySplitView)> {
+        match &self.metrics {
+            Metrics::Ceiling(m) => m
+                .curve
+                .iter()
+                .rev()
+                .find(|p| p.phase == "confirm")
+                .and_then(|p| {
+                    let at = crate::report::num::thousands(p.rate_tps);
+                    p.result.latency_split.map(|s| (format!("last confirmation run at {at} tx/s offered"), s))
+                })
+                .into_iter()
+                .collect(),
+            Metrics::Run(m) => match m.latency_split {
+                Some(s) => vec![("the run's measurement window".to_string(), s)],
+                None => m
+                    .nodes
+                    .iter()
+                    .filter_map(|n| n.latency_split.map(|s| (format!("validator {}'s own blocks", n.id), s)))
+                    .collect(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// The measured crypto cells (`metrics.cells` of a crypto result).
     pub fn crypto_cells(&self) -> Result<Vec<CryptoCellView>, ResultError> {
         let cells = self.need("cells", self.crypto().and_then(|m| m.cells.as_ref()))?;
@@ -559,6 +586,48 @@ mod tests {
         assert!(d.tune_ranking().is_none());
         assert!(d.curve().is_empty());
         assert!(d.crypto_cells().unwrap_err().to_string().contains("`metrics.cells`: missing"));
+    }
+
+    #[test]
+    fn latency_splits_come_from_the_run_the_last_confirmation_or_each_validator() {
+        let pct = |p50: f64| json!({"p50": p50, "p90": p50, "p99": p50 * 2.0, "p999": p50 * 3.0, "max": p50 * 4.0});
+        let split = |before: Option<f64>, txs: u64| {
+            let mut s = json!({"proposal_to_commit_us": pct(60_000.0), "commit_to_report_us": pct(4_000.0),
+                               "txs": txs});
+            if let Some(b) = before {
+                s["before_proposal_us"] = pct(b);
+            }
+            s
+        };
+        assert!(doc(minimal()).unwrap().latency_splits().is_empty(), "a file written before the split has none");
+
+        let mut node_run = minimal();
+        node_run["metrics"]["latency_split"] = split(Some(18_000.0), 100);
+        let got = doc(node_run).unwrap().latency_splits();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, "the run's measurement window");
+        assert_eq!(got[0].1.before_proposal_us.map(|p| p.p99_us), Some(36_000.0));
+        assert_eq!((got[0].1.proposal_to_commit_us.p50_us, got[0].1.txs), (60_000.0, 100));
+
+        let mut cluster = minimal();
+        cluster["metrics"]["nodes"] = json!([{"id": 0, "latency_split": split(None, 7)}, {"id": 1},
+                                              {"id": 2, "latency_split": split(None, 9)}]);
+        let got = doc(cluster).unwrap().latency_splits();
+        let names: Vec<&str> = got.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(names, ["validator 0's own blocks", "validator 2's own blocks"], "a node without one is left out");
+        assert!(got.iter().all(|(_, s)| s.before_proposal_us.is_none()));
+
+        let probe = |phase: &str, rate: f64, txs: u64| {
+            json!({"phase": phase, "rate_tps": rate, "pass": true,
+                   "result": {"committed_tps": rate, "latency_us": pct(1.0), "latency_split": split(Some(1.0), txs)}})
+        };
+        let mut ceiling = minimal();
+        ceiling["kind"] = json!("ceiling");
+        ceiling["metrics"] = json!({"curve": [probe("double", 1000.0, 1), probe("confirm", 900.0, 2),
+                                              probe("confirm", 850.0, 3), probe("bisect", 950.0, 4)]});
+        let got = doc(ceiling).unwrap().latency_splits();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0.as_str(), got[0].1.txs), ("last confirmation run at 850 tx/s offered", 3));
     }
 
     #[test]

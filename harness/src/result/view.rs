@@ -77,6 +77,36 @@ pub struct RunView {
     /// Node mode: why the run measured the harness (the synthetic committee saturated); absent when it did not.
     #[serde(default)]
     pub harness_bound: Option<String>,
+    /// Node mode: where each transaction's latency went.
+    #[serde(default)]
+    pub latency_split: Option<LatencySplitView>,
+    /// `hsbench cluster`: each validator process's report (only the parts the readers use).
+    #[serde(default)]
+    pub nodes: Vec<NodeView>,
+}
+
+/// A transaction's corrected latency in three parts, read from a `LatencySplit` (µs).
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub struct LatencySplitView {
+    /// Intended send → its block's proposal; absent in a validator process's own split.
+    #[serde(default)]
+    pub before_proposal_us: Option<Percentiles>,
+    /// Proposal → commit.
+    pub proposal_to_commit_us: Percentiles,
+    /// Commit → reported committed.
+    pub commit_to_report_us: Percentiles,
+    /// Transactions split.
+    pub txs: u64,
+}
+
+/// One validator process of a cluster run, read from a `NodeFile`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct NodeView {
+    /// Validator id.
+    pub id: u64,
+    /// Its own blocks' part of the latency.
+    #[serde(default)]
+    pub latency_split: Option<LatencySplitView>,
 }
 
 /// What a ceiling probe measured (its `result`, a `RateResult`).
@@ -98,6 +128,9 @@ pub struct ProbeView {
     /// Per-stage cost at this probe's rate (absent in results written before probes recorded it).
     #[serde(default)]
     pub stages: Option<Vec<StageCost>>,
+    /// Where each transaction's latency went at this probe's rate.
+    #[serde(default)]
+    pub latency_split: Option<LatencySplitView>,
 }
 
 /// One probe of a ceiling search, read from a `CurvePoint`.
