@@ -114,6 +114,12 @@ MUTATIONS = [
     ("verify_surplus_votes", "a vote for a round with a QC is refused before its signature is checked",
      [(VOTES, "if v.round <= self.high_qc.round && self.high_qc.epoch == v.epoch {",
               "if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {")]),
+    # Quorum first (liveness and bounds, not safety: the certificate's check still guards every QC).
+    ("held_votes_lost_on_failure", "the votes of a certificate whose check failed are checked one by one",
+     [(VOTES, "out.verify_alone.extend(unchecked);", "drop(unchecked);")]),
+    ("hold_far_votes", "only votes of the current round or a neighbour are held unchecked",
+     [(VOTES, "let near = v.epoch == self.epoch && v.round + 1 >= self.round && v.round <= self.round + 1;",
+              "let near = v.epoch == self.epoch;")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]

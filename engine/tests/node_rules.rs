@@ -273,3 +273,116 @@ fn a_vote_for_a_round_the_node_holds_a_qc_for_is_not_verified() {
     let actions = next.handle(Duration::from_millis(41), Event::Network { from: 1, message: late[0].clone() });
     assert!(!actions.iter().any(|a| matches!(a, Action::Verify(_))), "a surplus vote was verified: {actions:#?}");
 }
+
+/// The collector of round 1 (validator 2) with its own vote inside, and the round-1 votes of validators 0 and 3
+/// to it; also the round-1 leader's (validator 1's) vote to it.
+fn collector_and_votes() -> (NodeStateMachine, Vec<(u16, Message)>, Message) {
+    let (_, setup) = setup();
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let (proposal, leader_actions) = lead_round_one(&mut leader);
+    let leaders_vote = votes_to(&leader_actions, 2).pop().expect("the leader votes for its block");
+    let mut next = NodeStateMachine::new(2, setup.params[2].clone(), None);
+    let _ = next.start(Duration::ZERO);
+    let _ = deliver_at(&mut next, Duration::from_millis(30), 1, proposal.clone());
+    let mut votes = Vec::new();
+    for id in [0u16, 3] {
+        let mut voter = NodeStateMachine::new(id as usize, setup.params[id as usize].clone(), None);
+        let _ = voter.start(Duration::ZERO);
+        for vote in votes_to(&deliver_at(&mut voter, Duration::from_millis(30), 1, proposal.clone()), 2) {
+            votes.push((id, vote));
+        }
+    }
+    assert_eq!(votes.len(), 2);
+    (next, votes, leaders_vote)
+}
+
+fn vote_checks(actions: &[Action]) -> Vec<(u64, Vec<u16>)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Verify(job) if !job.votes.is_empty() => {
+                Some((job.id, job.votes.iter().map(|v| v.signer).collect()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn aggregate_jobs(actions: &[Action]) -> Vec<hsbench_engine::protocol::work::AggregateJob> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Aggregate(job) => Some(job.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Quorum first: the collector does not check the votes that complete its quorum one by one (a pairing check
+/// each with BLS) and then the certificate it built (one more); the certificate's check covers them all.
+#[test]
+fn the_collector_checks_the_votes_of_its_quorum_with_the_one_certificate_check() {
+    use hsbench_engine::protocol::Callback;
+    use hsbench_engine::protocol::work::AggregateOutput;
+    let (mut next, votes, _) = collector_and_votes();
+    let mut actions = Vec::new();
+    let (first_from, first) = votes[0].clone();
+    for (from, vote) in [(first_from, first)].into_iter().chain(votes) {
+        actions.extend(next.handle(Duration::from_millis(40), Event::Network { from, message: vote }));
+    }
+    assert_eq!(vote_checks(&actions), Vec::<(u64, Vec<u16>)>::new(), "votes checked one by one: {actions:#?}");
+    assert_eq!(next.refusals().get("duplicate"), Some(&1), "a copy of a held vote: {:?}", next.refusals());
+    let jobs = aggregate_jobs(&actions);
+    assert_eq!(jobs.len(), 1, "{actions:#?}");
+    assert_eq!(jobs[0].signers, vec![0, 2, 3], "its own vote and the two it received, in committee order");
+    let answer = AggregateOutput { id: jobs[0].id, aggregate: Ok(vec![7; 96]) };
+    let _ = next.handle(Duration::from_millis(41), Event::Callback(Callback::Aggregated(answer)));
+    assert_eq!(next.bft().high_qc().round, 1, "the checked certificate is the round-1 QC");
+}
+
+/// When the certificate's check fails, each vote in it that was not checked alone is checked alone: the bad one is
+/// refused and counted, the good one counts, and a later good vote completes the quorum.
+#[test]
+fn a_failed_certificate_check_checks_its_votes_one_by_one() {
+    use hsbench_engine::protocol::Callback;
+    use hsbench_engine::protocol::work::{AggregateOutput, VerifyVerdicts};
+    let (mut next, votes, leaders_vote) = collector_and_votes();
+    let mut actions = Vec::new();
+    for (from, vote) in votes {
+        actions.extend(next.handle(Duration::from_millis(40), Event::Network { from, message: vote }));
+    }
+    let jobs = aggregate_jobs(&actions);
+    assert_eq!(jobs.len(), 1, "{actions:#?}");
+    let failed = AggregateOutput { id: jobs[0].id, aggregate: Err("the aggregate does not verify".into()) };
+    let actions = next.handle(Duration::from_millis(41), Event::Callback(Callback::Aggregated(failed)));
+    let mut checks = vote_checks(&actions);
+    checks.sort_by_key(|(_, signers)| signers.clone());
+    assert_eq!(checks.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(), vec![vec![0], vec![3]], "{actions:#?}");
+    for (id, signers) in checks {
+        let good = signers == [0];
+        let verdicts = VerifyVerdicts { id, votes: vec![good], ..Default::default() };
+        let _ = next.handle(Duration::from_millis(42), Event::Callback(Callback::Verified(verdicts)));
+    }
+    assert_eq!(next.refusals().get("bad_signature"), Some(&1), "{:?}", next.refusals());
+    assert_eq!(next.bft().high_qc().round, 0, "two good votes of four are no quorum");
+    let actions = next.handle(Duration::from_millis(43), Event::Network { from: 1, message: leaders_vote });
+    assert_eq!(vote_checks(&actions), Vec::<(u64, Vec<u16>)>::new(), "{actions:#?}");
+    let jobs = aggregate_jobs(&actions);
+    assert_eq!(jobs.len(), 1, "{actions:#?}");
+    assert_eq!(jobs[0].signers, vec![0, 1, 2]);
+    let answer = AggregateOutput { id: jobs[0].id, aggregate: Ok(vec![7; 96]) };
+    let _ = next.handle(Duration::from_millis(44), Event::Callback(Callback::Aggregated(answer)));
+    assert_eq!(next.bft().high_qc().round, 1);
+}
+
+/// Only votes of the current round or a neighbour are held unchecked (so what peers can make a collector hold is
+/// bounded by its committee): a vote for a far round is checked alone, as before quorum first.
+#[test]
+fn a_vote_for_a_far_round_is_checked_alone_not_held() {
+    let (mut next, votes, _) = collector_and_votes();
+    let (from, Message::Vote(mut far)) = votes[0].clone() else { unreachable!() };
+    far.round = 50;
+    far.block_hash = hsbench_engine::types::Hash::of(b"a block of round 50 the collector has not seen");
+    let actions = next.handle(Duration::from_millis(40), Event::Network { from, message: Message::Vote(far) });
+    assert_eq!(vote_checks(&actions).len(), 1, "{actions:#?}");
+}

@@ -23,7 +23,7 @@ use crate::crypto::{ValidatorKeyPair, VoteScheme};
 use crate::protocol::{Action, Timer};
 use crate::types::{
     Block, Epoch, Hash, Height, Proposal, QuorumCertificate, Round, SafetyState, SignerBitfield, SyncEntry,
-    TimeoutCertificate, ValidatorId,
+    TimeoutCertificate, ValidatorId, Vote,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -110,6 +110,9 @@ pub struct Outputs {
     pub propose: Option<ProposeRequest>,
     /// Messages refused while handling the call.
     pub refused: Vec<Refusal>,
+    /// Votes whose signatures must now be checked one by one (they were in a certificate whose check failed); the
+    /// node verifies each and hands the good ones back through [`HotStuff::on_vote`].
+    pub verify_alone: Vec<Vote>,
 }
 
 /// Counters reported at the end of a run.
@@ -126,8 +129,24 @@ pub struct BftStats {
 }
 
 enum PendingCert {
-    Qc { epoch: Epoch, round: Round, height: Height, block_hash: Hash, parent_hash: Hash, signers: SignerBitfield },
-    Tc { epoch: Epoch, round: Round, high_qc: QuorumCertificate, signers: SignerBitfield },
+    Qc {
+        epoch: Epoch,
+        round: Round,
+        height: Height,
+        block_hash: Hash,
+        parent_hash: Hash,
+        signers: SignerBitfield,
+        /// Digest of the signed vote message (the key of its signature set).
+        digest: Hash,
+        /// The votes in the certificate that were not checked alone: the certificate's check is theirs.
+        unchecked: Vec<Vote>,
+    },
+    Tc {
+        epoch: Epoch,
+        round: Round,
+        high_qc: QuorumCertificate,
+        signers: SignerBitfield,
+    },
 }
 
 /// One validator's HotStuff-2 state.
@@ -153,6 +172,10 @@ pub struct HotStuff {
     votes: BTreeMap<(Round, Hash), SignatureSet>,
     /// The digest of each validator's vote message per round (a second, different one is equivocation).
     voted_for: HashMap<(Round, ValidatorId), Hash>,
+    /// Votes not checked yet, by round and digest and committee position, waiting to complete a quorum whose
+    /// certificate check covers them. At most one per voter and round, of the current round or a neighbour, and
+    /// pruned with `votes`: three committees' worth at most, however many votes peers send.
+    held_votes: BTreeMap<(Round, Hash), BTreeMap<usize, Vote>>,
     timeouts: BTreeMap<Round, SignatureSet>,
     sent_timeout: Option<Round>,
     pending_certs: HashMap<u64, PendingCert>,
@@ -193,6 +216,7 @@ impl HotStuff {
             last_proposal_at: None,
             votes: BTreeMap::new(),
             voted_for: HashMap::new(),
+            held_votes: BTreeMap::new(),
             timeouts: BTreeMap::new(),
             sent_timeout: None,
             pending_certs: HashMap::new(),

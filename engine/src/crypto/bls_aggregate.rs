@@ -10,8 +10,9 @@ use super::error::CryptoError;
 
 const WHAT_AGG: &str = "BLS aggregate signature";
 
-/// Sums already-verified signatures into one compressed signature. Each input is decoded
-/// (on-curve check) but not subgroup-checked: the caller verified them.
+/// Sums signatures into one compressed signature. Each input is decoded (on-curve check) but not
+/// subgroup-checked: the certificate's check decodes the sum strictly (subgroup, not the identity) and verifies
+/// it, which covers inputs that were never checked alone (quorum first at the collector).
 pub(crate) fn aggregate_signatures(signatures: &[&[u8]]) -> Result<[u8; BLS_SIGNATURE_LEN], CryptoError> {
     if signatures.is_empty() {
         return Err(CryptoError::EmptyAggregate { what: "BLS signatures" });

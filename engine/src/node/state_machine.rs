@@ -227,7 +227,14 @@ impl NodeStateMachine {
         };
         let pending = match message {
             Message::Proposal(proposal) => Pending::Proposal { proposal },
-            Message::Vote(v) => Pending::Vote(v),
+            Message::Vote(v) => match self.bft.offer_vote(v, out) {
+                Ok(Some(v)) => Pending::Vote(v),
+                Ok(None) => return, // held: the check of the certificate it completes covers it
+                Err(refusal) => {
+                    out.refused.push(refusal);
+                    return;
+                }
+            },
             Message::Timeout(t) => Pending::Timeout(t),
             Message::SyncResponse(entries) => Pending::Sync(entries),
             Message::TxGossip(txs) => Pending::Txs { txs, from_client: false },
@@ -271,7 +278,15 @@ impl NodeStateMachine {
     fn on_callback(&mut self, now: Duration, cb: Callback, out: &mut Outputs) {
         match cb {
             Callback::Verified(v) => self.on_verified(now, v, out),
-            Callback::Aggregated(a) => self.bft.on_aggregated(now, a, out),
+            Callback::Aggregated(a) => {
+                self.bft.on_aggregated(now, a, out);
+                for vote in std::mem::take(&mut out.verify_alone) {
+                    match self.bft.check_vote(&vote) {
+                        Ok(job) => self.dispatch(job, Pending::Vote(vote), out),
+                        Err(refusal) => out.refused.push(refusal),
+                    }
+                }
+            }
             Callback::Executed(e) => self.on_executed(e, out),
             Callback::ExecutionFailed { height, error } => {
                 self.halted = Some(format!("execution/persistence of height {height} failed: {error}"));

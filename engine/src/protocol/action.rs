@@ -19,7 +19,7 @@ pub enum Action {
     SetTimer { timer: Timer, after: Duration },
     /// Verify signatures (sigverify stage / backend); answered by `Callback::Verified`.
     Verify(VerifyJob),
-    /// Aggregate verified signatures into a certificate; answered by `Callback::Aggregated`.
+    /// Aggregate signatures into a certificate and verify it; answered by `Callback::Aggregated`.
     Aggregate(AggregateJob),
     /// Durably store the node's safety state before anything after it is sent.
     PersistSafety(SafetyState),

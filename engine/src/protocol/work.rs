@@ -71,8 +71,10 @@ impl VerifyVerdicts {
     }
 }
 
-/// Verified signatures to aggregate into one certificate. The runtime verifies the aggregate against
-/// `message` and `signers` before answering, so a certificate a node built itself is checked like any other.
+/// Signatures to aggregate into one certificate: votes checked alone, and at the collector the unchecked votes
+/// that complete its quorum (quorum first, docs/PROTOCOL-CHOICES.md). The runtime verifies the aggregate against
+/// `message` and `signers` before answering, so a certificate a node built itself is checked like any other and
+/// that check covers the unchecked votes in it.
 #[derive(Clone, Debug)]
 pub struct AggregateJob {
     /// Correlates the output with the node's pending certificate.

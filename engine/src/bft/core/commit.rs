@@ -106,6 +106,7 @@ impl HotStuff {
         self.last_tc = None;
         self.votes.clear();
         self.voted_for.clear();
+        self.held_votes.clear();
         self.timeouts.clear();
         self.sent_timeout = None;
         self.failed_rounds = 0;

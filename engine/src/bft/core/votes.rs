@@ -154,29 +154,70 @@ impl HotStuff {
             _ => {}
         }
         self.voted_for.insert((v.round, v.voter), digest);
-        let quorum = self.p.schedule.quorum(v.epoch);
         let set = self.votes.entry((v.round, digest)).or_default();
-        if set.add(pos, v.voter, v.signature).is_err() {
+        if set.add(pos, v.voter, v.signature.clone()).is_err() {
             out.refused.push(Refusal::Duplicate);
             return;
         }
-        if set.len() >= quorum && !set.aggregating {
-            set.aggregating = true;
-            let set = set.clone();
-            let (signers, job) = self.aggregation_job(v.epoch, &set, message);
-            self.pending_certs.insert(
-                job.id,
-                PendingCert::Qc {
-                    epoch: v.epoch,
-                    round: v.round,
-                    height: v.height,
-                    block_hash: v.block_hash,
-                    parent_hash: v.parent_hash,
-                    signers,
-                },
-            );
-            out.actions.push(Action::Aggregate(job));
+        self.certify_if_quorum(&v, message, digest, out);
+    }
+
+    /// A vote that passed [`HotStuff::check_vote`], before its signature is checked: quorum first. When it is of
+    /// the current round or a neighbour and its voter has no other vote held in that round, it is held unchecked
+    /// (`Ok(None)`), and once the checked and held votes for its message reach a quorum, the certificate built
+    /// from all of them is checked instead of each vote — one pairing check with BLS instead of one per vote plus
+    /// one for the certificate. Otherwise it is handed back to be checked alone (`Ok(Some)`, then
+    /// [`HotStuff::on_vote`]). A copy of a held vote is `duplicate`. See docs/PROTOCOL-CHOICES.md "Votes and
+    /// certificates".
+    pub fn offer_vote(&mut self, v: Vote, out: &mut Outputs) -> Result<Option<Vote>, Refusal> {
+        let near = v.epoch == self.epoch && v.round + 1 >= self.round && v.round <= self.round + 1;
+        let Some(pos) = self.p.schedule.position(v.epoch, v.voter) else { return Ok(Some(v)) };
+        let Ok((message, digest)) = self.signed_vote(&v) else { return Ok(Some(v)) };
+        if !near {
+            return Ok(Some(v));
         }
+        let mut held_in_round = self.held_votes.range((v.round, Hash::ZERO)..).take_while(|((r, _), _)| *r == v.round);
+        if let Some(same) = held_in_round.find_map(|(_, by_pos)| by_pos.get(&pos)) {
+            return if *same == v { Err(Refusal::Duplicate) } else { Ok(Some(v)) };
+        }
+        self.held_votes.entry((v.round, digest)).or_default().insert(pos, v.clone());
+        self.certify_if_quorum(&v, message, digest, out);
+        Ok(None)
+    }
+
+    /// Starts the certificate of `v`'s message when its checked and held votes reach a quorum and none is being
+    /// built: the held votes move into the job as unchecked, and the runtime's check of the certificate covers them.
+    fn certify_if_quorum(&mut self, v: &Vote, message: Vec<u8>, digest: Hash, out: &mut Outputs) {
+        let quorum = self.p.schedule.quorum(v.epoch);
+        let set = self.votes.entry((v.round, digest)).or_default();
+        let held = self.held_votes.get(&(v.round, digest));
+        let fresh_held = held.map_or(0, |h| h.keys().filter(|p| !set.has(**p)).count());
+        if set.aggregating || set.len() + fresh_held < quorum {
+            return;
+        }
+        set.aggregating = true;
+        let mut combined = set.clone();
+        let mut unchecked = Vec::new();
+        for (pos, vote) in self.held_votes.remove(&(v.round, digest)).unwrap_or_default() {
+            if combined.add(pos, vote.voter, vote.signature.clone()).is_ok() {
+                unchecked.push(vote);
+            }
+        }
+        let (signers, job) = self.aggregation_job(v.epoch, &combined, message);
+        self.pending_certs.insert(
+            job.id,
+            PendingCert::Qc {
+                epoch: v.epoch,
+                round: v.round,
+                height: v.height,
+                block_hash: v.block_hash,
+                parent_hash: v.parent_hash,
+                signers,
+                digest,
+                unchecked,
+            },
+        );
+        out.actions.push(Action::Aggregate(job));
     }
 
     fn job_id(&mut self) -> u64 {
@@ -187,17 +228,40 @@ impl HotStuff {
     /// A certificate aggregate came back.
     pub fn on_aggregated(&mut self, now: Duration, output: AggregateOutput, out: &mut Outputs) {
         let Some(pending) = self.pending_certs.remove(&output.id) else { return };
-        let Ok(aggregate) = output.aggregate else {
-            out.refused.push(Refusal::BadSignature);
-            return;
+        let aggregate = match (output.aggregate, pending) {
+            (Ok(aggregate), pending) => (aggregate, pending),
+            (Err(_), PendingCert::Qc { round, digest, unchecked, .. }) if !unchecked.is_empty() => {
+                // Some vote in it was never checked alone: check each alone now (the bad ones are refused there);
+                // the good ones come back through `on_vote` and may form the certificate again.
+                if let Some(set) = self.votes.get_mut(&(round, digest)) {
+                    set.aggregating = false;
+                }
+                out.verify_alone.extend(unchecked);
+                return;
+            }
+            (Err(_), _) => {
+                out.refused.push(Refusal::BadSignature);
+                return;
+            }
         };
-        match pending {
-            PendingCert::Qc { epoch, round, height, block_hash, parent_hash, signers } => {
+        match aggregate {
+            (
+                aggregate,
+                PendingCert::Qc { epoch, round, height, block_hash, parent_hash, signers, digest, unchecked },
+            ) => {
+                for vote in unchecked {
+                    self.voted_for.entry((round, vote.voter)).or_insert(digest);
+                    if let (Some(pos), Some(set)) =
+                        (self.p.schedule.position(epoch, vote.voter), self.votes.get_mut(&(round, digest)))
+                    {
+                        let _ = set.add(pos, vote.voter, vote.signature);
+                    }
+                }
                 let qc = QuorumCertificate { epoch, round, height, block_hash, parent_hash, signers, aggregate };
                 self.mark_verified_qc(&qc);
                 self.process_qc(now, &qc, out);
             }
-            PendingCert::Tc { epoch, round, high_qc, signers } => {
+            (aggregate, PendingCert::Tc { epoch, round, high_qc, signers }) => {
                 let tc = TimeoutCertificate { epoch, round, high_qc, signers, aggregate };
                 self.mark_verified_tc(&tc);
                 self.on_tc(now, tc, out);
