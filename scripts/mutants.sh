@@ -118,8 +118,8 @@ MUTATIONS = [
     ("held_votes_lost_on_failure", "the votes of a certificate whose check failed are checked one by one",
      [(VOTES, "out.verify_alone.extend(unchecked);", "drop(unchecked);")]),
     ("hold_far_votes", "only votes of the current round or a neighbour are held unchecked",
-     [(VOTES, "let near = v.epoch == self.epoch && v.round + 1 >= self.round && v.round <= self.round + 1;",
-              "let near = v.epoch == self.epoch;")]),
+     [(VOTES, "let rounds = self.round.saturating_sub(1)..=self.round.saturating_add(1);",
+              "let rounds = 0..=u64::MAX;")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]

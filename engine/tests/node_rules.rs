@@ -380,9 +380,11 @@ fn a_failed_certificate_check_checks_its_votes_one_by_one() {
 #[test]
 fn a_vote_for_a_far_round_is_checked_alone_not_held() {
     let (mut next, votes, _) = collector_and_votes();
-    let (from, Message::Vote(mut far)) = votes[0].clone() else { unreachable!() };
-    far.round = 50;
-    far.block_hash = hsbench_engine::types::Hash::of(b"a block of round 50 the collector has not seen");
-    let actions = next.handle(Duration::from_millis(40), Event::Network { from, message: Message::Vote(far) });
-    assert_eq!(vote_checks(&actions).len(), 1, "{actions:#?}");
+    for round in [50, u64::MAX] {
+        let (from, Message::Vote(mut far)) = votes[0].clone() else { unreachable!() };
+        far.round = round;
+        far.block_hash = hsbench_engine::types::Hash::of(&round.to_le_bytes()); // a block the collector has not seen
+        let actions = next.handle(Duration::from_millis(40), Event::Network { from, message: Message::Vote(far) });
+        assert_eq!(vote_checks(&actions).len(), 1, "round {round}: {actions:#?}");
+    }
 }

@@ -170,7 +170,8 @@ impl HotStuff {
     /// [`HotStuff::on_vote`]). A copy of a held vote is `duplicate`. See docs/PROTOCOL-CHOICES.md "Votes and
     /// certificates".
     pub fn offer_vote(&mut self, v: Vote, out: &mut Outputs) -> Result<Option<Vote>, Refusal> {
-        let near = v.epoch == self.epoch && v.round + 1 >= self.round && v.round <= self.round + 1;
+        let rounds = self.round.saturating_sub(1)..=self.round.saturating_add(1);
+        let near = v.epoch == self.epoch && rounds.contains(&v.round);
         let Some(pos) = self.p.schedule.position(v.epoch, v.voter) else { return Ok(Some(v)) };
         let Ok((message, digest)) = self.signed_vote(&v) else { return Ok(Some(v)) };
         if !near {
