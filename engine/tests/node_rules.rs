@@ -388,3 +388,19 @@ fn a_vote_for_a_far_round_is_checked_alone_not_held() {
         assert_eq!(vote_checks(&actions).len(), 1, "round {round}: {actions:#?}");
     }
 }
+
+/// A member can sign a vote for round `u64::MAX`; the collector checks it, keeps it like any future vote, and
+/// entering its next round prunes the old rounds without overflowing round arithmetic (a debug build panicked on
+/// `r + 1` there).
+#[test]
+fn a_vote_for_the_last_round_number_does_not_overflow_round_arithmetic() {
+    let (mut next, votes, _) = collector_and_votes();
+    let (from, Message::Vote(mut last)) = votes[0].clone() else { unreachable!() };
+    last.round = u64::MAX;
+    last.block_hash = hsbench_engine::types::Hash::of(b"a block of the last round number");
+    let _ = deliver_at(&mut next, Duration::from_millis(40), from, Message::Vote(last));
+    for (from, vote) in votes {
+        let _ = deliver_at(&mut next, Duration::from_millis(41), from, vote);
+    }
+    assert_eq!(next.bft().high_qc().round, 1, "the round-1 QC formed and the collector entered round 2");
+}

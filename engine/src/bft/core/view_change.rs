@@ -28,9 +28,9 @@ impl HotStuff {
             return;
         }
         self.round = round;
-        self.votes.retain(|(r, _), _| *r + 1 >= round);
-        self.voted_for.retain(|(r, _), _| *r + 1 >= round);
-        self.held_votes.retain(|(r, _), _| *r + 1 >= round);
+        self.votes.retain(|(r, _), _| r.saturating_add(1) >= round);
+        self.voted_for.retain(|(r, _), _| r.saturating_add(1) >= round);
+        self.held_votes.retain(|(r, _), _| r.saturating_add(1) >= round);
         self.timeouts.retain(|r, _| *r >= round);
         let epoch = self.epoch;
         out.actions.push(Action::SetTimer {
