@@ -404,3 +404,35 @@ fn a_vote_for_the_last_round_number_does_not_overflow_round_arithmetic() {
     }
     assert_eq!(next.bft().high_qc().round, 1, "the round-1 QC formed and the collector entered round 2");
 }
+
+/// A proposal whose TC names the last round number, or whose justify names the last height or epoch number, is
+/// refused, not overflowed (`+ 1` on these unverified fields panicked in a debug build).
+#[test]
+fn a_proposal_naming_the_last_round_height_or_epoch_number_is_refused() {
+    use hsbench_engine::types::{SignerBitfield, TimeoutCertificate};
+    let (_, setup) = setup();
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let (Message::Proposal(proposal), _) = lead_round_one(&mut leader) else { unreachable!() };
+    let mut tc_of_last_round = proposal.clone();
+    tc_of_last_round.tc = Some(TimeoutCertificate {
+        epoch: 0,
+        round: u64::MAX,
+        high_qc: proposal.block.header.parent_qc.clone(),
+        signers: SignerBitfield::new(4),
+        aggregate: vec![0; 96],
+    });
+    let mut justify_of_last_height = proposal.clone();
+    justify_of_last_height.block.header.parent_qc.height = u64::MAX;
+    let mut justify_of_last_epoch = proposal.clone();
+    justify_of_last_epoch.block.header.parent_qc.epoch = u64::MAX;
+    for (bad, refusal) in [
+        (tc_of_last_round, "bad_certificate"),
+        (justify_of_last_height, "malformed"),
+        (justify_of_last_epoch, "bad_certificate"),
+    ] {
+        let mut replica = NodeStateMachine::new(2, setup.params[2].clone(), None);
+        let _ = replica.start(Duration::ZERO);
+        let _ = replica.handle(Duration::from_millis(30), Event::Network { from: 1, message: Message::Proposal(bad) });
+        assert_eq!(replica.refusals().get(refusal), Some(&1), "{:?}", replica.refusals());
+    }
+}

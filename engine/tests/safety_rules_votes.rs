@@ -108,3 +108,39 @@ fn votes_naming_one_block_but_signing_other_fields_do_not_add_up() {
     hs.on_vote(now, vote(2, 7), &mut out);
     assert_eq!(aggregations(&out), 1, "3 votes over the same message make a quorum");
 }
+
+/// Quorum first holds votes unchecked; a held vote must not count as its voter's vote until a certificate check
+/// covered it, or a forgery in an honest voter's name would make its real vote look like equivocation.
+#[test]
+fn a_held_vote_in_a_voters_name_does_not_make_its_real_vote_equivocation() {
+    let mut hs = collector();
+    let mut out = Outputs::default();
+    assert_eq!(hs.offer_vote(vote(3, 8), &mut out), Ok(None), "held unchecked");
+    let real = vote(3, 7);
+    assert!(hs.check_vote(&real).is_ok(), "the held vote is no evidence against validator 3");
+    assert_eq!(hs.offer_vote(real.clone(), &mut out), Ok(Some(real.clone())), "a second vote of 3 is checked alone");
+    hs.on_vote(Duration::from_millis(10), real, &mut out);
+    assert!(out.refused.is_empty(), "{:?}", out.refused);
+    assert_eq!(hs.offer_vote(vote(3, 8), &mut out), Err(Refusal::Duplicate), "a copy of the held vote");
+}
+
+/// A TC naming the last round number (unverified network input) is refused, not overflowed (`tc.round + 1`
+/// panicked in a debug build).
+#[test]
+fn a_timeout_whose_tc_names_the_last_round_number_is_a_bad_certificate() {
+    use hsbench_engine::types::{SignerBitfield, TimeoutCertificate};
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
+    let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
+    hs.start(Duration::ZERO, &mut Outputs::default());
+    let genesis_qc = hs.high_qc().clone();
+    let tc = TimeoutCertificate {
+        epoch: 0,
+        round: u64::MAX,
+        high_qc: genesis_qc.clone(),
+        signers: SignerBitfield::new(4),
+        aggregate: vec![0; 96],
+    };
+    let t =
+        TimeoutVote { epoch: 0, round: 1, high_qc: genesis_qc, voter: 3, signature: vec![3; 64], last_tc: Some(tc) };
+    assert_eq!(hs.check_timeout(&t).err(), Some(Refusal::BadCertificate));
+}

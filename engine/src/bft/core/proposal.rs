@@ -54,7 +54,7 @@ impl HotStuff {
         if h.chain_id != self.p.chain_id
             || !p.block.body_matches(tx_hashes)
             || h.parent_hash != h.parent_qc.block_hash
-            || h.height != h.parent_qc.height + 1
+            || h.parent_qc.height.checked_add(1) != Some(h.height)
             || h.exec_height >= h.height
         {
             return Err(Refusal::Malformed);
@@ -73,7 +73,7 @@ impl HotStuff {
             return Err(Refusal::StaleRound);
         }
         let justify_epoch_ok = h.parent_qc.epoch == h.epoch
-            || (h.parent_qc.epoch + 1 == h.epoch
+            || (h.parent_qc.epoch.checked_add(1) == Some(h.epoch)
                 && self.p.schedule.last_height(h.parent_qc.epoch) == Some(h.parent_qc.height));
         if !justify_epoch_ok && !h.parent_qc.is_epoch_start() {
             return Err(Refusal::BadCertificate);
@@ -90,7 +90,7 @@ impl HotStuff {
         });
         job.aggregates.extend(self.qc_check(&h.parent_qc)?);
         if let Some(tc) = &p.tc {
-            if tc.epoch != h.epoch || tc.round + 1 != h.round {
+            if tc.epoch != h.epoch || tc.round.checked_add(1) != Some(h.round) {
                 return Err(Refusal::BadCertificate);
             }
             self.tc_checks(tc, &mut job)?;

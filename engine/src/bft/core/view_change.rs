@@ -108,7 +108,7 @@ impl HotStuff {
         });
         job.aggregates.extend(self.qc_check(&t.high_qc)?);
         if let Some(tc) = &t.last_tc {
-            if tc.epoch != t.epoch || tc.round + 1 != t.round {
+            if tc.epoch != t.epoch || tc.round.checked_add(1) != Some(t.round) {
                 return Err(Refusal::BadCertificate);
             }
             self.tc_checks(tc, &mut job)?;
