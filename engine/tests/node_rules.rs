@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use hsbench_engine::bft::{BftResume, Refusal};
+use hsbench_engine::bft::{BftResume, FUTURE_VOTE_ROUNDS, Refusal};
 use hsbench_engine::node::{NodeResume, NodeStateMachine};
 use hsbench_engine::protocol::{Action, Event, Timer};
 use hsbench_engine::runtime::{ChainSetup, genesis_block};
@@ -380,18 +380,36 @@ fn a_failed_certificate_check_checks_its_votes_one_by_one() {
 #[test]
 fn a_vote_for_a_far_round_is_checked_alone_not_held() {
     let (mut next, votes, _) = collector_and_votes();
-    for round in [50, u64::MAX] {
-        let (from, Message::Vote(mut far)) = votes[0].clone() else { unreachable!() };
-        far.round = round;
-        far.block_hash = hsbench_engine::types::Hash::of(&round.to_le_bytes()); // a block the collector has not seen
-        let actions = next.handle(Duration::from_millis(40), Event::Network { from, message: Message::Vote(far) });
+    assert_eq!(next.bft().round(), 1);
+    for round in [3, 1 + FUTURE_VOTE_ROUNDS] {
+        let actions = next.handle(Duration::from_millis(40), vote_of_round(&votes[0], round));
         assert_eq!(vote_checks(&actions).len(), 1, "round {round}: {actions:#?}");
     }
 }
 
-/// A member can sign a vote for round `u64::MAX`; the collector checks it, keeps it like any future vote, and
-/// entering its next round prunes the old rounds without overflowing round arithmetic (a debug build panicked on
-/// `r + 1` there).
+/// `votes[i]` moved to `round`, naming a block of that round the collector has not seen.
+fn vote_of_round(vote: &(u16, Message), round: u64) -> Event {
+    let (from, Message::Vote(mut v)) = vote.clone() else { unreachable!() };
+    v.round = round;
+    v.block_hash = hsbench_engine::types::Hash::of(&round.to_le_bytes());
+    Event::Network { from, message: Message::Vote(v) }
+}
+
+/// A vote more than FUTURE_VOTE_ROUNDS ahead is refused before its signature is checked: kept, a member's votes for
+/// every round number would pile up until their rounds (one per round, each a pairing check to verify).
+#[test]
+fn a_vote_too_far_ahead_is_refused_before_its_check() {
+    let (mut next, votes, _) = collector_and_votes();
+    for round in [2 + FUTURE_VOTE_ROUNDS, 1_000_000, u64::MAX] {
+        let actions = next.handle(Duration::from_millis(40), vote_of_round(&votes[0], round));
+        assert_eq!(vote_checks(&actions).len(), 0, "round {round}: {actions:#?}");
+    }
+    assert_eq!(next.refusals().get("future_round"), Some(&3), "{:?}", next.refusals());
+}
+
+/// A member can sign a vote for round `u64::MAX`; the collector refuses it (too far ahead) and goes on to its next
+/// round without overflowing round arithmetic (before votes that far ahead were refused, pruning them on entering a
+/// round panicked on `r + 1` in a debug build).
 #[test]
 fn a_vote_for_the_last_round_number_does_not_overflow_round_arithmetic() {
     let (mut next, votes, _) = collector_and_votes();

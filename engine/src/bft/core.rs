@@ -36,6 +36,7 @@ mod view_change;
 mod votes;
 
 pub use sync::SYNC_BATCH;
+pub use votes::FUTURE_VOTE_ROUNDS;
 
 /// Fixed parameters of one validator's consensus instance.
 #[derive(Clone)]

@@ -10,5 +10,7 @@ pub mod refusal;
 
 pub use committee::EpochSchedule;
 pub use config::ConsensusConfig;
-pub use core::{BftParams, BftResume, BftStats, Committed, HotStuff, Outputs, ProposeRequest, SYNC_BATCH};
+pub use core::{
+    BftParams, BftResume, BftStats, Committed, FUTURE_VOTE_ROUNDS, HotStuff, Outputs, ProposeRequest, SYNC_BATCH,
+};
 pub use refusal::Refusal;

@@ -17,6 +17,9 @@ pub enum Refusal {
     WrongLeader,
     /// For a round the node has already left.
     StaleRound,
+    /// A vote for a round more than [`crate::bft::FUTURE_VOTE_ROUNDS`] ahead of the node's: it could only pile up
+    /// (a member can sign one for every round number); the node catches up by proposals and sync instead.
+    FutureRound,
     /// A second vote or timeout from the same validator for the same thing.
     Duplicate,
     /// A vote for a different block than the same validator's earlier vote in that round.
@@ -46,6 +49,7 @@ impl Refusal {
             Refusal::NonMember => "non_member",
             Refusal::WrongLeader => "wrong_leader",
             Refusal::StaleRound => "stale_round",
+            Refusal::FutureRound => "future_round",
             Refusal::Duplicate => "duplicate",
             Refusal::Equivocation => "equivocation",
             Refusal::BadCertificate => "bad_certificate",

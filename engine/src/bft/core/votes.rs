@@ -18,6 +18,12 @@ use crate::types::{
 };
 use std::time::Duration;
 
+/// How many rounds ahead of its own a node accepts votes (signature checked, then kept until their round): a
+/// collector that lags more catches up by the next proposal or by sync, and the votes of the rounds it skipped
+/// could not make it a certificate in time anyway. Bounds what a member can make a node keep to this many rounds'
+/// worth of votes.
+pub const FUTURE_VOTE_ROUNDS: u64 = 16;
+
 impl HotStuff {
     pub(super) fn qc_check(&self, qc: &QuorumCertificate) -> Result<Option<AggregateCheck>, Refusal> {
         if qc.is_epoch_start() {
@@ -110,11 +116,16 @@ impl HotStuff {
 
     /// Checks of a vote before its signature is verified. A vote for a round whose QC the node already holds is
     /// `stale_round`: only one block of a round can gather a quorum, so the vote can add nothing and its pairing
-    /// check would be wasted (the leader of a 4-validator committee got a fourth vote every round).
+    /// check would be wasted (the leader of a 4-validator committee got a fourth vote every round). A vote more
+    /// than [`FUTURE_VOTE_ROUNDS`] rounds ahead is `future_round`: kept, such votes would pile up until their
+    /// round, one per member and round number.
     pub fn check_vote(&self, v: &Vote) -> Result<VerifyJob, Refusal> {
         let pos = self.signer_position(v.epoch, v.voter)?;
         if v.round <= self.high_qc.round && self.high_qc.epoch == v.epoch {
             return Err(Refusal::StaleRound);
+        }
+        if v.round > self.round.saturating_add(FUTURE_VOTE_ROUNDS) {
+            return Err(Refusal::FutureRound);
         }
         let (message, digest) = self.signed_vote(v)?;
         if let Some(prev) = self.voted_for.get(&(v.round, v.voter)) {
