@@ -115,7 +115,7 @@ MUTATIONS = [
               "if v.round < self.high_qc.round && self.high_qc.epoch == v.epoch {")]),
     # Quorum first (liveness and bounds, not safety: the certificate's check still guards every QC).
     ("held_votes_lost_on_failure", "the votes of a certificate whose check failed are checked one by one",
-     [(VOTES, "out.verify_alone.extend(unchecked);", "drop(unchecked);")]),
+     [(VOTES, "out.verify_alone.extend(unchecked.into_iter().map(|(_, vote)| vote));", "drop(unchecked);")]),
     ("keep_far_future_votes", "a vote more than FUTURE_VOTE_ROUNDS ahead is refused before its signature is checked",
      [(VOTES, "if v.round > self.round.saturating_add(FUTURE_VOTE_ROUNDS) {", "if false {")]),
     ("hold_far_votes", "only votes of the current round or a neighbour are held unchecked",

@@ -139,8 +139,9 @@ enum PendingCert {
         signers: SignerBitfield,
         /// Digest of the signed vote message (the key of its signature set).
         digest: Hash,
-        /// The votes in the certificate that were not checked alone: the certificate's check is theirs.
-        unchecked: Vec<Vote>,
+        /// The votes in the certificate that were not checked alone, with their committee positions: the
+        /// certificate's check is theirs.
+        unchecked: Vec<(usize, Vote)>,
     },
     Tc {
         epoch: Epoch,

@@ -25,7 +25,7 @@ use blst::{
 use super::bls::{BLS_SIG_DST, BLS_SIGNATURE_LEN};
 
 /// Messages a thread remembers the point of.
-pub(crate) const KEPT: usize = 8;
+const KEPT: usize = 8;
 
 /// Longest message kept (vote and timeout messages are ~100 bytes; a longer one is hashed every time).
 const LONGEST_KEPT: usize = 256;
@@ -35,7 +35,7 @@ thread_local! {
 }
 
 /// `H(message)` in G2 under [`BLS_SIG_DST`], remembered for this thread's [`KEPT`] latest messages.
-pub(crate) fn message_point(message: &[u8]) -> blst_p2_affine {
+fn message_point(message: &[u8]) -> blst_p2_affine {
     let found = RECENT.with_borrow(|recent| recent.iter().find(|(m, _)| m == message).map(|(_, p)| *p));
     if let Some(point) = found {
         return point;

@@ -182,12 +182,11 @@ impl HotStuff {
     /// certificates".
     pub fn offer_vote(&mut self, v: Vote, out: &mut Outputs) -> Result<Option<Vote>, Refusal> {
         let rounds = self.round.saturating_sub(1)..=self.round.saturating_add(1);
-        let near = v.epoch == self.epoch && rounds.contains(&v.round);
-        let Some(pos) = self.p.schedule.position(v.epoch, v.voter) else { return Ok(Some(v)) };
-        let Ok((message, digest)) = self.signed_vote(&v) else { return Ok(Some(v)) };
-        if !near {
+        if v.epoch != self.epoch || !rounds.contains(&v.round) {
             return Ok(Some(v));
         }
+        let Some(pos) = self.p.schedule.position(v.epoch, v.voter) else { return Ok(Some(v)) };
+        let Ok((message, digest)) = self.signed_vote(&v) else { return Ok(Some(v)) };
         let mut held_in_round = self.held_votes.range((v.round, Hash::ZERO)..).take_while(|((r, _), _)| *r == v.round);
         if let Some(same) = held_in_round.find_map(|(_, by_pos)| by_pos.get(&pos)) {
             return if *same == v { Err(Refusal::Duplicate) } else { Ok(Some(v)) };
@@ -212,7 +211,7 @@ impl HotStuff {
         let mut unchecked = Vec::new();
         for (pos, vote) in self.held_votes.remove(&(v.round, digest)).unwrap_or_default() {
             if combined.add(pos, vote.voter, vote.signature.clone()).is_ok() {
-                unchecked.push(vote);
+                unchecked.push((pos, vote));
             }
         }
         let (signers, job) = self.aggregation_job(v.epoch, &combined, message);
@@ -240,32 +239,25 @@ impl HotStuff {
     /// A certificate aggregate came back.
     pub fn on_aggregated(&mut self, now: Duration, output: AggregateOutput, out: &mut Outputs) {
         let Some(pending) = self.pending_certs.remove(&output.id) else { return };
-        let aggregate = match (output.aggregate, pending) {
-            (Ok(aggregate), pending) => (aggregate, pending),
-            (Err(_), PendingCert::Qc { round, digest, unchecked, .. }) if !unchecked.is_empty() => {
-                // Some vote in it was never checked alone: check each alone now (the bad ones are refused there);
-                // the good ones come back through `on_vote` and may form the certificate again.
-                if let Some(set) = self.votes.get_mut(&(round, digest)) {
-                    set.aggregating = false;
+        let Ok(aggregate) = output.aggregate else {
+            match pending {
+                PendingCert::Qc { round, digest, unchecked, .. } if !unchecked.is_empty() => {
+                    // Some vote in it was never checked alone: check each alone now (the bad ones are refused
+                    // there); the good ones come back through `on_vote` and may form the certificate again.
+                    if let Some(set) = self.votes.get_mut(&(round, digest)) {
+                        set.aggregating = false;
+                    }
+                    out.verify_alone.extend(unchecked.into_iter().map(|(_, vote)| vote));
                 }
-                out.verify_alone.extend(unchecked);
-                return;
+                _ => out.refused.push(Refusal::BadSignature),
             }
-            (Err(_), _) => {
-                out.refused.push(Refusal::BadSignature);
-                return;
-            }
+            return;
         };
-        match aggregate {
-            (
-                aggregate,
-                PendingCert::Qc { epoch, round, height, block_hash, parent_hash, signers, digest, unchecked },
-            ) => {
-                for vote in unchecked {
+        match pending {
+            PendingCert::Qc { epoch, round, height, block_hash, parent_hash, signers, digest, unchecked } => {
+                for (pos, vote) in unchecked {
                     self.voted_for.entry((round, vote.voter)).or_insert(digest);
-                    if let (Some(pos), Some(set)) =
-                        (self.p.schedule.position(epoch, vote.voter), self.votes.get_mut(&(round, digest)))
-                    {
+                    if let Some(set) = self.votes.get_mut(&(round, digest)) {
                         let _ = set.add(pos, vote.voter, vote.signature);
                     }
                 }
@@ -273,7 +265,7 @@ impl HotStuff {
                 self.mark_verified_qc(&qc);
                 self.process_qc(now, &qc, out);
             }
-            (aggregate, PendingCert::Tc { epoch, round, high_qc, signers }) => {
+            PendingCert::Tc { epoch, round, high_qc, signers } => {
                 let tc = TimeoutCertificate { epoch, round, high_qc, signers, aggregate };
                 self.mark_verified_tc(&tc);
                 self.on_tc(now, tc, out);
