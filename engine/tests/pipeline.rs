@@ -314,18 +314,20 @@ fn waiting_share(a: &StageCounters, b: &StageCounters, threads: usize, span: Dur
 }
 
 /// What the harness's harness-bound verdict reads (`NodeUnderTest::snapshot`, the committee's and the stages'
-/// wait-for-input time): a committee of 63 BLS validators on its one thread has work due all the time at a load the
+/// wait-for-input time): a committee of 255 BLS validators on its one thread has work due all the time at a load the
 /// node's stages follow with ease, while 3 Ed25519 validators at the same load mostly wait. Shares of wall time,
-/// not speeds: a thread starved of CPU still has its work due.
-#[cfg_attr(debug_assertions, ignore = "a 63-member BLS committee needs an optimized build: cargo test --release")]
+/// not speeds: a thread starved of CPU still has its work due. The committee is sized for CPUs faster than this
+/// project's 2-core VM: since signing hashes each message to G2 once (c64b68d), 63 members had work due 98.7 % of
+/// the time here (Zen 3) — a faster CPU would have put them under the 90 % mark; 255 members are 100 %.
+#[cfg_attr(debug_assertions, ignore = "a 255-member BLS committee needs an optimized build: cargo test --release")]
 #[test]
 fn a_committee_too_large_for_its_thread_never_waits_for_input() {
     let accounts = 64;
-    // ~2,560 tx/s: twice what 63 BLS members can follow on one thread since they share their signature verdicts
-    // (at ~1,300 tx/s they had work due ~90 % of the time: a verdict on the edge), and still little for the node.
+    // ~2,560 tx/s: far more than 255 BLS members can follow on one thread (63 were on the edge of it on Zen 3), and
+    // still little for the node.
     let txs = corpus(accounts, 80);
     let mut shares = Vec::new();
-    for (validators, scheme) in [(64, VoteScheme::Bls), (4, VoteScheme::Ed25519)] {
+    for (validators, scheme) in [(256, VoteScheme::Bls), (4, VoteScheme::Ed25519)] {
         let mut chain = config(validators, 11).chain;
         chain.vote_scheme = scheme;
         chain.genesis_accounts = funded(accounts, 1_000_000_000);
@@ -358,8 +360,9 @@ fn a_committee_too_large_for_its_thread_never_waits_for_input() {
             .fold(0.0, f64::max);
         shares.push((validators, committee, node_max));
     }
+    println!("(validators, committee working share, busiest stage's working share): {shares:?}");
     let (big, small) = (shares[0], shares[1]);
-    assert!(big.1 >= 0.9, "63 BLS members: work due only {:.0} % of the time ({shares:?})", big.1 * 100.0);
+    assert!(big.1 >= 0.9, "255 BLS members: work due only {:.0} % of the time ({shares:?})", big.1 * 100.0);
     assert!(big.2 < 0.9, "the node's stages follow ~2,600 tx/s with ease ({shares:?})");
     assert!(small.1 < 0.9, "3 Ed25519 members keep up ({shares:?})");
 }

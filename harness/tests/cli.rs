@@ -218,9 +218,16 @@ fn node_mode_run_balances_its_books() {
     assert!(std::fs::read_dir(&cache).unwrap().count() >= 2, "corpus cached (+ .gitignore)");
 }
 
-/// A synthetic committee of 63 BLS validators on its one thread cannot follow 2000 tx/s while the node's own stages
+/// A synthetic committee of 255 BLS validators on its one thread cannot follow 2000 tx/s while the node's own stages
 /// idle: the run says it is harness-bound (JSON and table) but still succeeds, and a ceiling search over the same
 /// set-up stops at its first harness-bound failure with no ceiling and a `harness_bound` verdict.
+///
+/// The committee's load grows with its size and shrinks with the CPU's speed, so the margin is sized for CPUs faster
+/// than this project's 2-core VM: once signing hashed each message to G2 once (c64b68d), 63 validators with the
+/// default 500 ms p99 met the SLO at 2000 tx/s (CI 2026-12-06, and here: the search doubled, then bisected). Measured on the Zen 3 VM at 2000 tx/s, the
+/// committee's work due is 12 % of its window with 3 validators, 56 % with 31, 97 % with 63 and far past saturation
+/// with 255 (a quarter of the load committed in the run); the p99 is 190 ms with 3 validators, so the 100 ms SLO
+/// fails on any of these CPUs and the harness-bound verdict is what the test checks.
 #[test]
 #[cfg_attr(debug_assertions, ignore = "a wall-clock node run needs an optimized build: cargo test --release")]
 fn a_starved_committee_makes_node_runs_and_ceilings_harness_bound() {
@@ -230,7 +237,7 @@ fn a_starved_committee_makes_node_runs_and_ceilings_harness_bound() {
     let config = write_config(
         d,
         "big.toml",
-        "[cluster]\nvalidators = 64\nvote_scheme = \"bls\"\n\n[ceiling]\nstart_tps = 2000.0\nprobe_s = 3.0\n\
+        "[cluster]\nvalidators = 256\nvote_scheme = \"bls\"\n\n[slo]\np99_ms = 100.0\n\n[ceiling]\nstart_tps = 2000.0\nprobe_s = 3.0\n\
          warmup_s = 0.6\ncooldown_s = 0.3\ndrain_s = 1.0\nbound_s = 0.0\n",
     );
     // Runs `args` with this configuration, the shared corpus cache and `out`; expects success, returns stdout.
