@@ -118,6 +118,8 @@ MUTATIONS = [
      [(VOTES, "out.verify_alone.extend(unchecked.into_iter().map(|(_, vote)| vote));", "drop(unchecked);")]),
     ("keep_far_future_votes", "a vote more than FUTURE_VOTE_ROUNDS ahead is refused before its signature is checked",
      [(VOTES, "if v.round > self.round.saturating_add(FUTURE_VOTE_ROUNDS) {", "if false {")]),
+    ("keep_far_future_timeouts", "a timeout far beyond the node's round and its own certificates is refused before its check",
+     [(VIEW, "if t.round > self.round.max(justified_round(t)).saturating_add(FUTURE_VOTE_ROUNDS) {", "if false {")]),
     ("hold_far_votes", "only votes of the current round or a neighbour are held unchecked",
      [(VOTES, "let rounds = self.round.saturating_sub(1)..=self.round.saturating_add(1);",
               "let rounds = 0..=u64::MAX;")]),

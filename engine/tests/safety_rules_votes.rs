@@ -144,3 +144,38 @@ fn a_timeout_whose_tc_names_the_last_round_number_is_a_bad_certificate() {
         TimeoutVote { epoch: 0, round: 1, high_qc: genesis_qc, voter: 3, signature: vec![3; 64], last_tc: Some(tc) };
     assert_eq!(hs.check_timeout(&t).err(), Some(Refusal::BadCertificate));
 }
+
+/// A timeout for a round far beyond both the node's round and the round its own certificates lead to is refused
+/// before its signature is checked (`future_round`): a member can sign one per round number, so kept they would
+/// pile up without limit. An honest timeout is never that far ahead of its certificates — its sender entered its
+/// round through the high QC or TC it carries — so one far beyond the node's round that carries them is checked:
+/// it is how a lagging node catches up.
+#[test]
+fn a_timeout_far_beyond_its_certificates_is_refused_before_its_check() {
+    use hsbench_engine::bft::FUTURE_VOTE_ROUNDS;
+    use hsbench_engine::types::{SignerBitfield, TimeoutCertificate};
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
+    let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
+    hs.start(Duration::ZERO, &mut Outputs::default());
+    assert_eq!(hs.round(), 1);
+    let genesis_qc = hs.high_qc().clone();
+    let timeout = |round: u64, last_tc: Option<TimeoutCertificate>| TimeoutVote {
+        epoch: 0,
+        round,
+        high_qc: genesis_qc.clone(),
+        voter: 3,
+        signature: vec![3; 64],
+        last_tc,
+    };
+    for round in [2 + FUTURE_VOTE_ROUNDS, 1_000_000, u64::MAX] {
+        assert_eq!(hs.check_timeout(&timeout(round, None)).err(), Some(Refusal::FutureRound), "round {round}");
+    }
+    assert!(hs.check_timeout(&timeout(1 + FUTURE_VOTE_ROUNDS, None)).is_ok(), "inside the window");
+    let mut signers = SignerBitfield::new(4);
+    for i in 0..3 {
+        signers.set(i);
+    }
+    let tc =
+        TimeoutCertificate { epoch: 0, round: 999_999, high_qc: genesis_qc.clone(), signers, aggregate: vec![0; 96] };
+    assert!(hs.check_timeout(&timeout(1_000_000, Some(tc))).is_ok(), "its TC leads to its round: checked");
+}

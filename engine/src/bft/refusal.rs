@@ -17,8 +17,9 @@ pub enum Refusal {
     WrongLeader,
     /// For a round the node has already left.
     StaleRound,
-    /// A vote for a round more than [`crate::bft::FUTURE_VOTE_ROUNDS`] ahead of the node's: it could only pile up
-    /// (a member can sign one for every round number); the node catches up by proposals and sync instead.
+    /// A vote for a round more than [`crate::bft::FUTURE_VOTE_ROUNDS`] ahead of the node's, or a timeout that far
+    /// beyond both the node's round and the round its own certificates lead to: it could only pile up (a member
+    /// can sign one for every round number); the node catches up by proposals, certificates and sync instead.
     FutureRound,
     /// A second vote or timeout from the same validator for the same thing.
     Duplicate,

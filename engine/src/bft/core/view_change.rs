@@ -6,7 +6,7 @@
 //! sender into its round, re-broadcast at every expiry, joining on `f + 1` timeouts, a TC on `q`. Entering a round
 //! arms the proposal timer of its leader ("Rounds, leaders, quorums": leader = `committee_e[round mod n]`).
 
-use super::{HotStuff, Outputs, PendingCert};
+use super::{FUTURE_VOTE_ROUNDS, HotStuff, Outputs, PendingCert};
 use crate::bft::config::ConsensusConfig;
 use crate::bft::refusal::Refusal;
 use crate::protocol::work::{VerifyJob, VoteCheck};
@@ -20,6 +20,14 @@ fn view_timeout(config: &ConsensusConfig, failed: u32) -> Duration {
     let factor = config.timeout_backoff.max(1.0).powi(failed.min(64) as i32);
     let ms = (base * factor).min(config.max_timeout_ms as f64).max(1.0);
     Duration::from_micros((ms * 1000.0) as u64)
+}
+
+/// The round a timeout's own certificates lead to (unverified): one past its high QC of the same epoch (an earlier
+/// epoch's QC starts the epoch at round 1) or past its TC, whichever is later.
+fn justified_round(t: &TimeoutVote) -> Round {
+    let by_qc = if t.high_qc.epoch == t.epoch { t.high_qc.round.saturating_add(1) } else { 1 };
+    let by_tc = t.last_tc.as_ref().filter(|tc| tc.epoch == t.epoch).map_or(0, |tc| tc.round.saturating_add(1));
+    by_qc.max(by_tc)
 }
 
 impl HotStuff {
@@ -88,11 +96,19 @@ impl HotStuff {
         self.on_timeout(now, t, out);
     }
 
-    /// Checks of a timeout before its signatures are verified.
+    /// Checks of a timeout before its signatures are verified. A timeout more than [`FUTURE_VOTE_ROUNDS`] rounds
+    /// beyond both the node's round and the round its own certificates lead to ([`justified_round`]) is
+    /// `future_round`: an honest sender entered its round through the high QC or TC it carries (or, after a
+    /// restart, a round or two past them), so only a byzantine member signs such timeouts, one per round number —
+    /// kept, they would pile up without limit. One that carries its certificates is checked however far ahead:
+    /// that is how a lagging node catches up.
     pub fn check_timeout(&self, t: &TimeoutVote) -> Result<VerifyJob, Refusal> {
         let pos = self.signer_position(t.epoch, t.voter)?;
         if t.round < self.round {
             return Err(Refusal::StaleRound);
+        }
+        if t.round > self.round.max(justified_round(t)).saturating_add(FUTURE_VOTE_ROUNDS) {
+            return Err(Refusal::FutureRound);
         }
         if self.timeouts.get(&t.round).is_some_and(|s| s.has(pos)) {
             return Err(Refusal::Duplicate);

@@ -21,7 +21,7 @@ use std::time::Duration;
 /// How many rounds ahead of its own a node accepts votes (signature checked, then kept until their round): a
 /// collector that lags more catches up by the next proposal or by sync, and the votes of the rounds it skipped
 /// could not make it a certificate in time anyway. Bounds what a member can make a node keep to this many rounds'
-/// worth of votes.
+/// worth of votes — and of timeouts, counted from the round a timeout's own certificates lead to.
 pub const FUTURE_VOTE_ROUNDS: u64 = 16;
 
 impl HotStuff {
