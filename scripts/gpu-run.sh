@@ -6,9 +6,12 @@
 #   3. builds hsbench (release) and runs `hsbench crypto` (CPU backends and gpu, default sweep),
 #      `hsbench verify` on the Wycheproof vectors with gpu and cpu-batch, and the node ceiling twice: with the
 #      CPU sigverify stage (bench-configs/node-ceiling.toml) and with the GPU one (node-ceiling-gpu.toml),
-#   4. writes everything to results/gpu-<host>-<date>/.
+#   4. sweeps the Ed25519 kernel's workgroup size (`[crypto] gpu_workgroup`, WORKGROUPS) at two batch sizes, so
+#      the per-adapter default (two subgroups on a GPU) is checked against what this GPU measures,
+#   5. writes everything to results/gpu-<host>-<date>/.
 # Environment: ADAPTER (name substring, default: the most GPU-like adapter), ALLOW_CPU_ADAPTER=1 to run on
-# lavapipe anyway, SKIP_CEILING=1, CRYPTO_ARGS (extra `hsbench crypto` arguments).
+# lavapipe anyway, SKIP_CEILING=1, CRYPTO_ARGS (extra `hsbench crypto` arguments), WORKGROUPS (sizes to sweep,
+# default "32 64 128 256"; empty skips the sweep).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +48,11 @@ $HS crypto --backends cpu,cpu-batch,cpu-par,gpu --out "$OUT" ${CRYPTO_ARGS:-} | 
 for b in gpu cpu-batch; do
     $HS verify --backend "$b" --input engine/tests/vectors/wycheproof_ed25519_test.json \
         --output "$OUT/verify-wycheproof-$b.jsonl" 2> >(tee "$OUT/verify-wycheproof-$b.txt" >&2)
+done
+for w in ${WORKGROUPS-32 64 128 256}; do
+    printf '[crypto]\ngpu_workgroup = %s\n' "$w" > "$OUT/workgroup-$w.toml"
+    $HS crypto --quiet --backends gpu --ops ed25519-verify --batch-sizes 4096,65536 --config "$OUT/workgroup-$w.toml" \
+        --out "$OUT/workgroup-$w" | tee "$OUT/workgroup-$w.txt"
 done
 cmp "$OUT/verify-wycheproof-gpu.jsonl" "$OUT/verify-wycheproof-cpu-batch.jsonl" && echo "gpu-run: gpu and cpu-batch verdicts identical"
 if [ "${SKIP_CEILING:-0}" != 1 ]; then

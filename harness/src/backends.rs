@@ -107,6 +107,10 @@ pub struct CryptoConfig {
     /// Adapter name substring (case-insensitive); absent: `WGPU_ADAPTER_NAME`, then the most GPU-like.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,
+    /// Threads per workgroup of the Ed25519 kernel; absent: chosen per adapter (one subgroup on lavapipe, two on a
+    /// GPU: `AdapterReport::default_workgroup`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_workgroup: Option<u32>,
 }
 
 impl Default for CryptoConfig {
@@ -117,6 +121,7 @@ impl Default for CryptoConfig {
             gpu_batch: gpu.batch,
             gpu_in_flight: gpu.in_flight,
             adapter: None,
+            gpu_workgroup: None,
         }
     }
 }
@@ -124,7 +129,12 @@ impl Default for CryptoConfig {
 impl CryptoConfig {
     /// The `gpu` backend's settings.
     pub fn gpu(&self) -> GpuBackendConfig {
-        GpuBackendConfig { batch: self.gpu_batch, in_flight: self.gpu_in_flight, adapter: self.adapter.clone() }
+        GpuBackendConfig {
+            batch: self.gpu_batch,
+            in_flight: self.gpu_in_flight,
+            adapter: self.adapter.clone(),
+            workgroup: self.gpu_workgroup,
+        }
     }
 }
 

@@ -45,11 +45,13 @@ pub struct GpuBackendConfig {
     pub in_flight: usize,
     /// Case-insensitive adapter name substring (`None`: `WGPU_ADAPTER_NAME`, then the most GPU-like).
     pub adapter: Option<String>,
+    /// Threads per workgroup of the Ed25519 kernel (`None`: the adapter's [`AdapterReport::default_workgroup`]).
+    pub workgroup: Option<u32>,
 }
 
 impl Default for GpuBackendConfig {
     fn default() -> Self {
-        Self { batch: 16_384, in_flight: 1, adapter: None }
+        Self { batch: 16_384, in_flight: 1, adapter: None, workgroup: None }
     }
 }
 
@@ -257,15 +259,17 @@ impl GpuBackend {
     pub fn new(config: &GpuBackendConfig) -> Result<Self, GpuError> {
         let in_flight = config.in_flight.max(1);
         let verifiers = (0..in_flight)
-            .map(|_| GpuEd25519Verifier::new(config.adapter.as_deref()))
+            .map(|_| GpuEd25519Verifier::with_workgroup(config.adapter.as_deref(), config.workgroup))
             .collect::<Result<Vec<_>, _>>()?;
         let adapter = verifiers[0].adapter();
         let description = format!(
-            "gpu: Ed25519 on {} [{}], batch {} × {} in flight; BLS G1/G2 aggregation and G2 subgroup checks on \
+            "gpu: Ed25519 on {} [{}], workgroup {} ({}), batch {} × {} in flight; BLS G1/G2 aggregation and G2 subgroup checks on \
              the GPU (signature decompression and the sum of the GPU's partial sums on the host, blst); pairing \
              verification: BLS on cpu-batch (CPU)",
             adapter.summary(),
             device_label(adapter),
+            verifiers[0].workgroup(),
+            if config.workgroup.is_some() { "configured" } else { "per adapter" },
             config.batch.max(1),
             in_flight
         );

@@ -29,6 +29,13 @@ pub struct AdapterReport {
     pub max_storage_buffers_per_shader_stage: u32,
     /// Largest workgroup size in x.
     pub max_compute_workgroup_size_x: u32,
+    /// Most threads in one workgroup (all dimensions together).
+    pub max_compute_invocations_per_workgroup: u32,
+    /// Smallest and largest subgroup (warp, wavefront, SIMD width) the driver reports: 32/32 on NVIDIA, 32–64 on
+    /// AMD RDNA, 8/8 on lavapipe with AVX2 (wgpu's values; 0 when unknown).
+    pub subgroup_min_size: u32,
+    /// See `subgroup_min_size`.
+    pub subgroup_max_size: u32,
 }
 
 impl AdapterReport {
@@ -48,7 +55,29 @@ impl AdapterReport {
             max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
             max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
             max_compute_workgroup_size_x: limits.max_compute_workgroup_size_x,
+            max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+            subgroup_min_size: info.subgroup_min_size,
+            subgroup_max_size: info.subgroup_max_size,
         }
+    }
+
+    /// The workgroup size the kernels use on this adapter unless told otherwise: on a CPU emulation (lavapipe) one
+    /// subgroup (it runs a workgroup as SIMD loops on one CPU thread, so small groups spread small batches over
+    /// the cores; 8 when unknown); on a GPU two subgroups (64 threads on NVIDIA, 128 on AMD GCN), at least 32 and
+    /// at most 256 and the adapter's limits — enough threads to hide latency per group while a register-heavy
+    /// kernel still fits several groups per compute unit. A rule, not a measurement: `[crypto] gpu_workgroup`
+    /// overrides it, and `scripts/gpu-run.sh` sweeps it on the device.
+    pub fn default_workgroup(&self) -> u32 {
+        let limit = self.max_compute_workgroup_size_x.min(self.max_compute_invocations_per_workgroup).max(1);
+        let subgroup = self.subgroup_max_size;
+        let size = if self.device_type == "Cpu" {
+            if subgroup == 0 { 8 } else { subgroup }
+        } else if subgroup == 0 {
+            64
+        } else {
+            (2 * subgroup).clamp(32, 256)
+        };
+        size.min(limit)
     }
 
     /// `name (backend, device type, driver_info)`, for logs and error messages.
@@ -194,6 +223,48 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("no GPU adapter found (backends: none"), "{msg}");
         assert!(msg.contains("scripts/setup.sh"), "{msg}");
+    }
+
+    /// One subgroup on a CPU emulation, two on a GPU (32 to 256 threads), never above the adapter's limits; the
+    /// old fixed choices (8 on lavapipe, 64 on NVIDIA) are what the rule gives there.
+    #[test]
+    fn the_default_workgroup_follows_the_subgroup_size_within_the_limits() {
+        let adapter = |device_type: &str, subgroup: u32, limit: u32| AdapterReport {
+            name: "test".into(),
+            backend: "vulkan".into(),
+            device_type: device_type.into(),
+            driver: String::new(),
+            driver_info: String::new(),
+            shader_int64: false,
+            timestamp_query: false,
+            subgroup: subgroup > 0,
+            max_storage_buffer_binding_size: 1 << 27,
+            max_storage_buffers_per_shader_stage: 8,
+            max_compute_workgroup_size_x: limit,
+            max_compute_invocations_per_workgroup: limit,
+            subgroup_min_size: subgroup,
+            subgroup_max_size: subgroup,
+        };
+        let cases = [
+            (adapter("Cpu", 8, 1024), 8),            // lavapipe, AVX2
+            (adapter("Cpu", 16, 1024), 16),          // lavapipe, AVX-512
+            (adapter("Cpu", 0, 1024), 8),            // unknown subgroup
+            (adapter("DiscreteGpu", 32, 1024), 64),  // NVIDIA
+            (adapter("DiscreteGpu", 64, 1024), 128), // AMD GCN
+            (adapter("DiscreteGpu", 128, 1024), 256),
+            (adapter("IntegratedGpu", 8, 1024), 32), // Intel SIMD8
+            (adapter("DiscreteGpu", 0, 1024), 64),
+            (adapter("DiscreteGpu", 64, 96), 96), // the adapter's limit wins
+        ];
+        for (report, want) in cases {
+            assert_eq!(
+                report.default_workgroup(),
+                want,
+                "{} subgroup {}",
+                report.device_type,
+                report.subgroup_max_size
+            );
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn backends() -> (Vec<Arc<dyn VerifyBackend>>, Option<Arc<GpuBackend>>) {
     let mut all: Vec<Arc<dyn VerifyBackend>> = CpuBackendKind::ALL.into_iter().map(cpu_backend).collect();
     let gpu = common::gpu_or_skip(
         "gpu backend creation",
-        GpuBackend::new(&GpuBackendConfig { batch: 64, in_flight: 2, adapter: None }),
+        GpuBackend::new(&GpuBackendConfig { batch: 64, in_flight: 2, adapter: None, workgroup: None }),
     )
     .map(Arc::new);
     if let Some(g) = &gpu {

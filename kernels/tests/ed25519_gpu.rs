@@ -134,6 +134,31 @@ fn random_batch_with_corrupted_items() {
     assert!(empty.is_empty() && t.gpu_items == 0);
 }
 
+/// A configured workgroup size gives the same verdicts as the adapter's own (a size that is not a multiple of the
+/// subgroup, too, and a batch that leaves the last workgroup partly empty); 0 or more than the adapter allows is
+/// an error naming the size, never a silent fallback.
+#[test]
+fn a_configured_workgroup_size_gives_the_same_verdicts_and_a_bad_one_an_error() {
+    let Some(default) = common::gpu_or_skip("verifier creation", GpuEd25519Verifier::new(None)) else { return };
+    let mut batch = signed_batch(45);
+    batch[7].1.push(b'!');
+    let items: Vec<_> = batch.iter().map(|(pk, m, s)| (*pk, m.as_slice(), *s)).collect();
+    let (expected, _) = default.verify_batch(&items).unwrap();
+    assert_eq!(expected.iter().filter(|&&ok| !ok).count(), 1, "{expected:?}");
+    let v = GpuEd25519Verifier::with_workgroup(None, Some(12)).unwrap();
+    assert_eq!(v.workgroup(), 12);
+    assert_eq!(v.verify_batch(&items).unwrap().0, expected);
+    for bad in [0, 1 << 20] {
+        match GpuEd25519Verifier::with_workgroup(None, Some(bad)) {
+            Err(GpuError::Device { stage: "ed25519 workgroup", message }) => {
+                assert!(message.contains(&format!("workgroup size {bad} ")), "{message}")
+            }
+            Err(e) => panic!("workgroup {bad}: unexpected error {e}"),
+            Ok(_) => panic!("a verifier with workgroup {bad}"),
+        }
+    }
+}
+
 #[test]
 fn a_filter_matching_nothing_is_an_error() {
     match GpuEd25519Verifier::new(Some("no-such-adapter-7d2e")) {

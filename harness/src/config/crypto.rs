@@ -6,10 +6,14 @@ use super::{Check, ConfigError, Section, invalid};
 use crate::backends::CryptoConfig;
 
 impl Section for CryptoConfig {
-    /// At least one item per GPU dispatch and one dispatch in flight.
+    /// At least one item per GPU dispatch and one dispatch in flight; a workgroup of 1 to 1024 threads (the
+    /// adapter's own limit is checked when the kernel is built).
     fn validate(&self) -> Check {
         if self.gpu_batch == 0 || self.gpu_in_flight == 0 {
             return invalid("crypto.gpu_batch", "gpu_batch and gpu_in_flight must be at least 1".to_string());
+        }
+        if let Some(w) = self.gpu_workgroup.filter(|w| !(1..=1024).contains(w)) {
+            return invalid("crypto.gpu_workgroup", format!("must be 1 to 1024 threads, got {w}"));
         }
         Ok(())
     }

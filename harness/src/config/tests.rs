@@ -87,6 +87,8 @@ fn the_backend_is_one_key_and_the_removed_ones_say_where_it_went() {
         assert!(message.contains("old.toml") && message.contains("[crypto] backend = \""), "{message}");
     }
     assert_eq!(invalid_key("[crypto]\ngpu_in_flight = 0\n"), "crypto.gpu_batch");
+    assert_eq!(invalid_key("[crypto]\ngpu_workgroup = 0\n"), "crypto.gpu_workgroup");
+    assert_eq!(invalid_key("[crypto]\ngpu_workgroup = 2048\n"), "crypto.gpu_workgroup");
     let err = parse("[crypto]\nbackend = \"tpu\"\n", "t.toml").unwrap_err().to_string();
     assert!(err.contains("unknown backend \"tpu\""), "{err}");
 }

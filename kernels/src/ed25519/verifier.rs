@@ -50,6 +50,7 @@ pub struct GpuTimings {
 pub struct GpuEd25519Verifier {
     gpu: Gpu,
     kernel: Kernel,
+    workgroup: u32,
     pipeline_ms: f64,
 }
 
@@ -74,10 +75,24 @@ impl GpuEd25519Verifier {
     /// Errors: [`GpuError::NoAdapter`] / [`GpuError::NoMatchingAdapter`] when there is no usable
     /// adapter, [`GpuError::RequestDevice`] or [`GpuError::Device`] when the driver refuses.
     pub fn new(name_filter: Option<&str>) -> Result<Self, GpuError> {
+        Self::with_workgroup(name_filter, None)
+    }
+
+    /// [`GpuEd25519Verifier::new`] with `workgroup` threads per workgroup (`None`: the adapter's
+    /// [`AdapterReport::default_workgroup`]).
+    ///
+    /// Errors: as `new`, and [`GpuError::Device`] when `workgroup` is 0 or above the adapter's limits.
+    pub fn with_workgroup(name_filter: Option<&str>, workgroup: Option<u32>) -> Result<Self, GpuError> {
         let gpu = Gpu::open(name_filter, "hsbench ed25519 verifier")?;
-        // lavapipe runs a workgroup as SIMD loops on one CPU thread: small groups spread small
-        // batches over the cores. GPUs want at least a warp/wavefront.
-        let workgroup = if gpu.report.device_type == "Cpu" { 8 } else { 64 };
+        let report = &gpu.report;
+        let limit = report.max_compute_workgroup_size_x.min(report.max_compute_invocations_per_workgroup);
+        let workgroup = workgroup.unwrap_or_else(|| report.default_workgroup());
+        if workgroup == 0 || workgroup > limit {
+            return Err(GpuError::Device {
+                stage: "ed25519 workgroup",
+                message: format!("workgroup size {workgroup} is not in 1..={limit} on {}", report.summary()),
+            });
+        }
         let t = Instant::now();
         let kernel = Kernel::new(
             &gpu,
@@ -89,7 +104,12 @@ impl GpuEd25519Verifier {
             ITEM_WORDS as u32,
             1,
         )?;
-        Ok(Self { gpu, kernel, pipeline_ms: ms(t.elapsed()) })
+        Ok(Self { gpu, kernel, workgroup, pipeline_ms: ms(t.elapsed()) })
+    }
+
+    /// Threads per workgroup of the verify kernel.
+    pub fn workgroup(&self) -> u32 {
+        self.workgroup
     }
 
     /// The adapter in use.

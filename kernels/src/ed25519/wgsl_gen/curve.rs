@@ -3,11 +3,11 @@
 //! doubling from projective to "completed" coordinates, addition of a `Niels` point,
 //! decompression (sqrt_ratio_i, as dalek), multiplication by the cofactor, identity test, and the
 //! joint double-scalar multiplication `[s]B + [k]P` (Straus: one shared chain of 252 doublings,
-//! signed radix-16 digits computed on the host, fixed-base table `[j]B, j = 0..8` in a storage
-//! buffer, per-thread table `[j]P, j = 0..8`).
+//! signed radix-16 digits computed on the host, fixed-base table `[j]B, j = 0..8` uploaded to a storage
+//! buffer and read from a workgroup-memory copy, per-thread table `[j]P, j = 0..8`).
 //!
-//! Expects the module to declare `btab: array<u32>` (the fixed-base table, [`BTAB_WORDS`] words)
-//! and `items: array<u32>` (the digits) in storage.
+//! Expects the module to declare `wtab: array<u32, BTAB_WORDS>` (the fixed-base table, [`BTAB_WORDS`] words,
+//! in workgroup memory, filled by the entry point) and `items: array<u32>` (the digits) in storage.
 
 use super::field::LIMBS;
 use crate::gpu::Src;
@@ -114,7 +114,7 @@ fn digit(base: u32, i: u32) -> i32 {
 }
 
 // [s]B + [k]P for the scalars whose digits start at items[s_base], items[k_base]. Straus: one
-// shared doubling chain; per digit one table addition for B (storage table) and one for P (private
+// shared doubling chain; per digit one table addition for B (workgroup-memory table) and one for P (private
 // table), in a two-iteration loop so the addition is inlined once.
 fn double_scalar_mul(s_base: u32, k_base: u32, p: Ext) -> Ext {
     var tp: array<Niels, 9>;
@@ -147,7 +147,7 @@ fn gen_load_b(s: &mut Src) {
     s.open("fn load_b(j: u32) -> Niels {");
     s.line(format!("let o = j * {BTAB_ENTRY_WORDS}u;"));
     let fe = |part: usize| {
-        let ws: Vec<String> = (0..LIMBS).map(|l| format!("btab[o + {}u]", part * LIMBS + l)).collect();
+        let ws: Vec<String> = (0..LIMBS).map(|l| format!("wtab[o + {}u]", part * LIMBS + l)).collect();
         format!("Fe({})", ws.join(", "))
     };
     s.line(format!("return Niels({}, {}, {}, {});", fe(0), fe(1), fe(2), fe(3)));

@@ -3,7 +3,8 @@
 //!
 //! Bindings (all shaders): `items` (read-only storage, per-item input words), `out` (read-write
 //! storage, per-item output words), `params` (uniform, `x` = item count); shaders with point
-//! multiplication also bind `btab` (read-only storage, the fixed-base table).
+//! multiplication also bind `btab` (read-only storage, the fixed-base table), which each workgroup copies into
+//! `wtab` (workgroup memory) before its threads read it.
 
 use super::curve::{BTAB_WORDS, curve};
 use super::field::field;
@@ -38,6 +39,7 @@ fn header(s: &mut Src, with_table: bool) {
     if with_table {
         s.line(format!("// btab: fixed-base table, {BTAB_WORDS} words."));
         s.line("@group(0) @binding(0) var<storage, read> btab: array<u32>;");
+        s.line(format!("var<workgroup> wtab: array<u32, {BTAB_WORDS}>;"));
     }
     s.line("@group(0) @binding(1) var<storage, read> items: array<u32>;");
     s.line("@group(0) @binding(2) var<storage, read_write> out: array<u32>;");
@@ -54,9 +56,24 @@ fn header(s: &mut Src, with_table: bool) {
     s.close();
 }
 
-fn main_header(s: &mut Src, name: &str, workgroup: u32) {
+/// The entry point's opening. With the table, the workgroup first copies the fixed-base table from storage into
+/// workgroup memory (each thread a strided share, then a barrier, before any thread may return): the table is read
+/// at a data-dependent entry per digit, and on a GPU workgroup memory serves such reads without the storage round
+/// trip (on lavapipe both are plain memory).
+fn main_header(s: &mut Src, name: &str, workgroup: u32, with_table: bool) {
     s.line(format!("@compute @workgroup_size({workgroup})"));
-    s.open(format!("fn {name}(@builtin(global_invocation_id) gid: vec3<u32>) {{"));
+    s.open(format!(
+        "fn {name}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{"
+    ));
+    if with_table {
+        // Thread `lid` copies words lid, lid + workgroup, ... (a counted loop: the cost model follows it).
+        let trips = BTAB_WORDS.div_ceil(workgroup as usize);
+        s.open(format!("for (var k = 0u; k < {trips}u; k++) {{"));
+        s.line(format!("let w = lid + k * {workgroup}u;"));
+        s.line(format!("if (w < {BTAB_WORDS}u) {{ wtab[w] = btab[w]; }}"));
+        s.close();
+        s.line("workgroupBarrier();");
+    }
     s.line("let i = gid.x;");
     s.line("if (i >= params.x) { return; }");
 }
@@ -69,7 +86,7 @@ pub(crate) fn verify_shader(workgroup: u32) -> String {
     header(&mut s, true);
     field(&mut s);
     curve(&mut s);
-    main_header(&mut s, "verify", workgroup);
+    main_header(&mut s, "verify", workgroup, true);
     for l in [
         format!("let base = i * {ITEM_WORDS}u;"),
         DECODE_BOTH.into(),
@@ -93,7 +110,7 @@ pub(crate) fn point_test_shader(workgroup: u32) -> String {
     header(&mut s, true);
     field(&mut s);
     curve(&mut s);
-    main_header(&mut s, "point_test", workgroup);
+    main_header(&mut s, "point_test", workgroup, true);
     for l in [
         format!("let base = i * {ITEM_WORDS}u;"),
         format!("let o = i * {POINT_TEST_OUT_WORDS}u;"),
@@ -119,7 +136,7 @@ pub(crate) fn field_test_shader(workgroup: u32) -> String {
     let mut s = Src::default();
     header(&mut s, false);
     field(&mut s);
-    main_header(&mut s, "field_test", workgroup);
+    main_header(&mut s, "field_test", workgroup, false);
     for l in [
         format!("let base = i * {FIELD_TEST_IN_WORDS}u;"),
         format!("let o = i * {FIELD_TEST_OUT_WORDS}u;"),
