@@ -8,7 +8,8 @@
 #      CPU sigverify stage (bench-configs/node-ceiling.toml) and with the GPU one (node-ceiling-gpu.toml),
 #   4. sweeps the Ed25519 kernel's workgroup size (`[crypto] gpu_workgroup`, WORKGROUPS) at two batch sizes, so
 #      the per-adapter default (two subgroups on a GPU) is checked against what this GPU measures,
-#   5. writes everything to results/gpu-<host>-<date>/.
+#   5. runs the Ed25519 sweep again with the challenge computed on the device (`[crypto] gpu_hash_on_device`),
+#   6. writes everything to results/gpu-<host>-<date>/.
 # Environment: ADAPTER (name substring, default: the most GPU-like adapter), ALLOW_CPU_ADAPTER=1 to run on
 # lavapipe anyway, SKIP_CEILING=1, CRYPTO_ARGS (extra `hsbench crypto` arguments), WORKGROUPS (sizes to sweep,
 # default "32 64 128 256"; empty skips the sweep).
@@ -54,6 +55,9 @@ for w in ${WORKGROUPS-32 64 128 256}; do
     $HS crypto --quiet --backends gpu --ops ed25519-verify --batch-sizes 4096,65536 --config "$OUT/workgroup-$w.toml" \
         --out "$OUT/workgroup-$w" | tee "$OUT/workgroup-$w.txt"
 done
+printf '[crypto]\ngpu_hash_on_device = true\n' > "$OUT/hash-on-device.toml"
+$HS crypto --quiet --backends gpu --ops ed25519-verify --config "$OUT/hash-on-device.toml" --out "$OUT/hash-on-device" \
+    | tee "$OUT/hash-on-device.txt"
 cmp "$OUT/verify-wycheproof-gpu.jsonl" "$OUT/verify-wycheproof-cpu-batch.jsonl" && echo "gpu-run: gpu and cpu-batch verdicts identical"
 if [ "${SKIP_CEILING:-0}" != 1 ]; then
     $HS ceiling --config bench-configs/node-ceiling.toml --out "$OUT" | tee "$OUT/ceiling-cpu.txt"

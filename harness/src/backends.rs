@@ -111,6 +111,9 @@ pub struct CryptoConfig {
     /// GPU: `AdapterReport::default_workgroup`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_workgroup: Option<u32>,
+    /// The Ed25519 kernel computes the challenge `k = SHA-512(R ‖ A ‖ M) mod L` for messages of at most 192 bytes
+    /// instead of the host (default `false`: the host does, one thread per dispatching call).
+    pub gpu_hash_on_device: bool,
 }
 
 impl Default for CryptoConfig {
@@ -122,6 +125,7 @@ impl Default for CryptoConfig {
             gpu_in_flight: gpu.in_flight,
             adapter: None,
             gpu_workgroup: None,
+            gpu_hash_on_device: false,
         }
     }
 }
@@ -134,6 +138,7 @@ impl CryptoConfig {
             in_flight: self.gpu_in_flight,
             adapter: self.adapter.clone(),
             workgroup: self.gpu_workgroup,
+            hash_on_device: self.gpu_hash_on_device,
         }
     }
 }

@@ -26,7 +26,7 @@ use blst::BLST_ERROR;
 use blst::min_pk::{PublicKey, Signature};
 
 use crate::bls12_381::{BlsTimings, GpuBls};
-use crate::{AdapterReport, Ed25519GpuItem, GpuEd25519Verifier, GpuError, GpuTimings};
+use crate::{AdapterReport, Ed25519GpuItem, Ed25519KernelOptions, GpuEd25519Verifier, GpuError, GpuTimings};
 
 /// The engine's names for what it decodes (its `CryptoError`s carry them; ours must be identical).
 const WHAT_SIG: &str = "BLS signature";
@@ -47,11 +47,13 @@ pub struct GpuBackendConfig {
     pub adapter: Option<String>,
     /// Threads per workgroup of the Ed25519 kernel (`None`: the adapter's [`AdapterReport::default_workgroup`]).
     pub workgroup: Option<u32>,
+    /// The Ed25519 kernel computes `k = SHA-512(R ‖ A ‖ M) mod L` (messages up to 192 bytes) instead of the host.
+    pub hash_on_device: bool,
 }
 
 impl Default for GpuBackendConfig {
     fn default() -> Self {
-        Self { batch: 16_384, in_flight: 1, adapter: None, workgroup: None }
+        Self { batch: 16_384, in_flight: 1, adapter: None, workgroup: None, hash_on_device: false }
     }
 }
 
@@ -259,17 +261,22 @@ impl GpuBackend {
     pub fn new(config: &GpuBackendConfig) -> Result<Self, GpuError> {
         let in_flight = config.in_flight.max(1);
         let verifiers = (0..in_flight)
-            .map(|_| GpuEd25519Verifier::with_workgroup(config.adapter.as_deref(), config.workgroup))
+            .map(|_| {
+                let options =
+                    Ed25519KernelOptions { workgroup: config.workgroup, hash_on_device: config.hash_on_device };
+                GpuEd25519Verifier::with_options(config.adapter.as_deref(), options)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let adapter = verifiers[0].adapter();
         let description = format!(
-            "gpu: Ed25519 on {} [{}], workgroup {} ({}), batch {} × {} in flight; BLS G1/G2 aggregation and G2 subgroup checks on \
+            "gpu: Ed25519 on {} [{}], workgroup {} ({}), k = SHA-512 mod L on the {}, batch {} × {} in flight; BLS G1/G2 aggregation and G2 subgroup checks on \
              the GPU (signature decompression and the sum of the GPU's partial sums on the host, blst); pairing \
              verification: BLS on cpu-batch (CPU)",
             adapter.summary(),
             device_label(adapter),
             verifiers[0].workgroup(),
             if config.workgroup.is_some() { "configured" } else { "per adapter" },
+            if config.hash_on_device { "device (messages ≤ 192 bytes)" } else { "host" },
             config.batch.max(1),
             in_flight
         );

@@ -54,7 +54,7 @@ mod testutil;
 pub use backend::{GpuBackend, GpuBackendConfig, GpuStats, device_label};
 pub use bls12_381::{BlsTimings, GpuBls};
 pub use cost::{DEVICES, DeviceThroughput, Ed25519CostModel, Int32Counts, KernelCost, PROJECTION_LABEL, Projection};
-pub use ed25519::{Ed25519GpuItem, GpuEd25519Verifier, GpuTimings};
+pub use ed25519::{Ed25519GpuItem, Ed25519KernelOptions, GpuEd25519Verifier, GpuTimings};
 pub use error::GpuError;
 pub use probe::{AdapterReport, probe_adapters, select_adapter};
 pub use selftest::{SelfTestReport, self_test, self_test_on};

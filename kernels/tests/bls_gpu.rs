@@ -25,7 +25,13 @@ fn secret(rng: &mut Rng) -> SecretKey {
 fn backend() -> Option<GpuBackend> {
     common::gpu_or_skip(
         "gpu backend creation",
-        GpuBackend::new(&GpuBackendConfig { batch: 8, in_flight: 1, adapter: None, workgroup: None }),
+        GpuBackend::new(&GpuBackendConfig {
+            batch: 8,
+            in_flight: 1,
+            adapter: None,
+            workgroup: None,
+            hash_on_device: false,
+        }),
     )
 }
 

@@ -1,5 +1,5 @@
 //! Every backend gives every other's verdict and the expected one: `cpu`, `cpu-batch`, `cpu-par` and `gpu` (on
-//! whatever adapter is there — lavapipe in CI) over
+//! whatever adapter is there — lavapipe in CI; twice: the host and the kernel computing the challenge) over
 //! - a seeded random Ed25519 corpus with every corruption class (a flipped byte in R, S, A or the message, S + L,
 //!   small-order R, small-order A with and without a matching signature, mixed-order A and R signed for), built here
 //!   from curve arithmetic so the expected verdict under the cofactored rule is known by construction;
@@ -32,18 +32,19 @@ fn scalar(rng: &mut Rng) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>())
 }
 
-/// The four backends, the gpu one last (`None` when there is no adapter).
-fn backends() -> (Vec<Arc<dyn VerifyBackend>>, Option<Arc<GpuBackend>>) {
+/// The backends: the three CPU kinds, then `gpu` twice — the host computing `k`, and the kernel computing it
+/// (`hash_on_device`) — (no gpu ones when there is no adapter).
+fn backends() -> (Vec<Arc<dyn VerifyBackend>>, Vec<Arc<GpuBackend>>) {
     let mut all: Vec<Arc<dyn VerifyBackend>> = CpuBackendKind::ALL.into_iter().map(cpu_backend).collect();
-    let gpu = common::gpu_or_skip(
-        "gpu backend creation",
-        GpuBackend::new(&GpuBackendConfig { batch: 64, in_flight: 2, adapter: None, workgroup: None }),
-    )
-    .map(Arc::new);
-    if let Some(g) = &gpu {
-        all.push(g.clone());
+    let mut gpus = Vec::new();
+    for hash_on_device in [false, true] {
+        let config = GpuBackendConfig { batch: 64, in_flight: 2, hash_on_device, ..GpuBackendConfig::default() };
+        let Some(gpu) = common::gpu_or_skip("gpu backend creation", GpuBackend::new(&config)) else { break };
+        let gpu = Arc::new(gpu);
+        all.push(gpu.clone());
+        gpus.push(gpu);
     }
-    (all, gpu)
+    (all, gpus)
 }
 
 /// `s = r + H(R ‖ A ‖ M)·a` for the given encodings: a signature whose equation holds for `A = aB + T_A` and
@@ -184,7 +185,7 @@ fn every_backend_agrees_on_a_seeded_corpus_with_every_corruption_class() {
             assert_eq!(backend.verify_ed25519_batch(&[*it]), vec![expected[i]], "seed {SEED:#x} item {i} alone");
         }
     }
-    if let Some(g) = gpu {
+    for g in gpu {
         let stats = g.stats();
         assert_eq!(stats.cpu_fallback_items, 0, "gpu fell back to the CPU: {:?}", stats.last_error);
         assert!(stats.gpu_items > 0 && stats.gpu_items + stats.host_rejected_items >= n as u64, "{stats:?}");
@@ -260,7 +261,7 @@ fn every_backend_agrees_on_bls_votes_and_the_wycheproof_pop_vectors() {
         }
     }
     assert_eq!(cases, 26, "every POP vector read");
-    if let Some(g) = gpu {
+    for g in gpu {
         let stats = g.stats();
         assert_eq!(stats.bls_cpu_fallback_items, 0, "gpu fell back to the CPU: {:?}", stats.last_error);
         assert!(stats.bls_gpu_items > 0, "the subgroup checks ran on the device: {stats:?}");

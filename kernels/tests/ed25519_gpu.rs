@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use hsbench_kernels::{GpuEd25519Verifier, GpuError};
+use hsbench_kernels::{Ed25519KernelOptions, GpuEd25519Verifier, GpuError};
 
 mod common;
 use common::batch::signed_batch;
@@ -25,6 +25,23 @@ fn verifier() -> Option<&'static GpuEd25519Verifier> {
     .as_ref()
 }
 
+/// A verifier whose kernel computes `k = SHA-512(R ‖ A ‖ M) mod L` itself (messages up to 192 bytes).
+fn device_hash_verifier() -> Option<&'static GpuEd25519Verifier> {
+    static V: OnceLock<Option<GpuEd25519Verifier>> = OnceLock::new();
+    V.get_or_init(|| {
+        let options = Ed25519KernelOptions { hash_on_device: true, ..Default::default() };
+        let v = common::gpu_or_skip("verifier creation", GpuEd25519Verifier::with_options(None, options))?;
+        assert!(v.hash_on_device());
+        Some(v)
+    })
+    .as_ref()
+}
+
+/// Both verifiers (host and device challenge); none when there is no adapter (outside CI).
+fn verifiers() -> Vec<&'static GpuEd25519Verifier> {
+    [verifier(), device_hash_verifier()].into_iter().flatten().collect()
+}
+
 fn load(name: &str) -> Value {
     let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -37,7 +54,12 @@ fn hex_field(v: &Value, key: &str) -> Vec<u8> {
 
 #[test]
 fn wycheproof_ed25519_all_cases() {
-    let Some(v) = verifier() else { return };
+    for v in verifiers() {
+        wycheproof_cases_on(v);
+    }
+}
+
+fn wycheproof_cases_on(v: &GpuEd25519Verifier) {
     let doc = load("wycheproof_ed25519_test.json");
     let mut owned = Vec::new();
     let mut wrong_length = 0;
@@ -60,7 +82,8 @@ fn wycheproof_ed25519_all_cases() {
     assert_eq!(owned.len() + wrong_length, 151);
     let items: Vec<_> = owned.iter().map(|(_, pk, msg, sig, _)| (*pk, msg.as_slice(), *sig)).collect();
     let (verdicts, timings) = v.verify_batch(&items).unwrap();
-    println!("wycheproof: {} items, {timings:?}", items.len());
+    println!("wycheproof (k on the device: {}): {} items, {timings:?}", v.hash_on_device(), items.len());
+    assert!(owned.iter().any(|(_, _, msg, ..)| msg.len() > 192), "a message the device does not hash");
     for ((id, .., valid), got) in owned.iter().zip(&verdicts) {
         assert_eq!(got, valid, "tcId {id}");
     }
@@ -68,7 +91,12 @@ fn wycheproof_ed25519_all_cases() {
 
 #[test]
 fn speccheck_cases_follow_the_cofactored_rule() {
-    let Some(v) = verifier() else { return };
+    for v in verifiers() {
+        speccheck_cases_on(v);
+    }
+}
+
+fn speccheck_cases_on(v: &GpuEd25519Verifier) {
     let doc = load("speccheck_ed25519_cases.json");
     let cases = doc.as_array().unwrap();
     assert_eq!(cases.len(), 12);
@@ -97,7 +125,12 @@ const L: [u8; 32] = [
 
 #[test]
 fn random_batch_with_corrupted_items() {
-    let Some(v) = verifier() else { return };
+    for v in verifiers() {
+        random_batch_on(v);
+    }
+}
+
+fn random_batch_on(v: &GpuEd25519Verifier) {
     let mut batch = signed_batch(64);
     let mut expected = vec![true; batch.len()];
     // Message changed.
@@ -145,11 +178,15 @@ fn a_configured_workgroup_size_gives_the_same_verdicts_and_a_bad_one_an_error() 
     let items: Vec<_> = batch.iter().map(|(pk, m, s)| (*pk, m.as_slice(), *s)).collect();
     let (expected, _) = default.verify_batch(&items).unwrap();
     assert_eq!(expected.iter().filter(|&&ok| !ok).count(), 1, "{expected:?}");
-    let v = GpuEd25519Verifier::with_workgroup(None, Some(12)).unwrap();
+    let v = GpuEd25519Verifier::with_options(None, Ed25519KernelOptions { workgroup: Some(12), ..Default::default() })
+        .unwrap();
     assert_eq!(v.workgroup(), 12);
     assert_eq!(v.verify_batch(&items).unwrap().0, expected);
     for bad in [0, 1 << 20] {
-        match GpuEd25519Verifier::with_workgroup(None, Some(bad)) {
+        match GpuEd25519Verifier::with_options(
+            None,
+            Ed25519KernelOptions { workgroup: Some(bad), ..Default::default() },
+        ) {
             Err(GpuError::Device { stage: "ed25519 workgroup", message }) => {
                 assert!(message.contains(&format!("workgroup size {bad} ")), "{message}")
             }

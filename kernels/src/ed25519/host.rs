@@ -5,7 +5,8 @@
 use curve25519_dalek::scalar::Scalar;
 use sha2::{Digest, Sha512};
 
-use super::wgsl_gen::entry::ITEM_WORDS;
+use super::wgsl_gen::challenge::{HOST_HASHED, MAX_DEVICE_MESSAGE};
+use super::wgsl_gen::entry::{DEVICE_HASH_ITEM_WORDS, ITEM_WORDS};
 
 /// The rule's byte-level canonical-encoding check, shared with every CPU backend (one predicate).
 pub(crate) use hsbench_engine::crypto::is_canonical_point_encoding;
@@ -49,24 +50,62 @@ pub(crate) fn item_words(a: &[u8; 32], r: &[u8; 32], s: &[u8; 32], k: &[u8; 32])
     w
 }
 
-/// Rule step 1 and the challenge: `None` when the rule rejects the item on its bytes (`S ≥ L`,
-/// non-canonical `A` or `R`), else the item words for the GPU.
-pub(crate) fn prepare(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Option<[u32; ITEM_WORDS]> {
+/// Rule step 1: `None` when the rule rejects the item on its bytes (`S ≥ L`, non-canonical `A` or `R`), else
+/// `R` and `S`.
+fn byte_checked(public_key: &[u8; 32], signature: &[u8; 64]) -> Option<([u8; 32], [u8; 32])> {
     let mut r = [0u8; 32];
     let mut s = [0u8; 32];
     r.copy_from_slice(&signature[..32]);
     s.copy_from_slice(&signature[32..]);
-    let s_scalar = Option::<Scalar>::from(Scalar::from_canonical_bytes(s))?;
+    Option::<Scalar>::from(Scalar::from_canonical_bytes(s))?;
     if !is_canonical_point_encoding(public_key) || !is_canonical_point_encoding(&r) {
         return None;
     }
+    Some((r, s))
+}
+
+/// The challenge `k = SHA-512(R ‖ A ‖ M) mod L`.
+fn challenge(r: &[u8; 32], public_key: &[u8; 32], message: &[u8]) -> [u8; 32] {
     let mut h = Sha512::new();
     h.update(r);
     h.update(public_key);
     h.update(message);
     let digest: [u8; 64] = h.finalize().into();
-    let k = Scalar::from_bytes_mod_order_wide(&digest);
-    Some(item_words(public_key, &r, &s_scalar.to_bytes(), &k.to_bytes()))
+    Scalar::from_bytes_mod_order_wide(&digest).to_bytes()
+}
+
+/// Rule step 1 and the challenge: `None` when the rule rejects the item on its bytes (`S ≥ L`,
+/// non-canonical `A` or `R`), else the item words for the GPU.
+pub(crate) fn prepare(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Option<[u32; ITEM_WORDS]> {
+    let (r, s) = byte_checked(public_key, signature)?;
+    Some(item_words(public_key, &r, &s, &challenge(&r, public_key, message)))
+}
+
+/// Rule step 1 for the kernel that computes `k` itself: `None` when the rule rejects the item on its bytes, else
+/// the item words — `A`, `R`, `S`'s digits, then the message length and the message (little-endian words, zero
+/// padded), or, for a message longer than [`MAX_DEVICE_MESSAGE`], [`HOST_HASHED`] and `k`'s digits from the host.
+pub(crate) fn prepare_for_device_hash(
+    public_key: &[u8; 32],
+    message: &[u8],
+    signature: &[u8; 64],
+) -> Option<[u32; DEVICE_HASH_ITEM_WORDS]> {
+    let (r, s) = byte_checked(public_key, signature)?;
+    let mut w = [0u32; DEVICE_HASH_ITEM_WORDS];
+    push_bytes(public_key, &mut w[0..8]);
+    push_bytes(&r, &mut w[8..16]);
+    pack_digits(&radix16(&s), &mut w[16..32]);
+    if message.len() <= MAX_DEVICE_MESSAGE {
+        w[32] = message.len() as u32; // ≤ 192
+        for (word, chunk) in w[33..].iter_mut().zip(message.chunks(4)) {
+            let mut b = [0u8; 4];
+            b[..chunk.len()].copy_from_slice(chunk);
+            *word = u32::from_le_bytes(b);
+        }
+    } else {
+        w[32] = HOST_HASHED;
+        pack_digits(&radix16(&challenge(&r, public_key, message)), &mut w[33..49]);
+    }
+    Some(w)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! Split of work: the host checks the encodings (bytes only), computes `k = SHA-512(R‖A‖M) mod L`
 //! and the signed radix-16 digits of `S` and `k`; the GPU decompresses `A` and `R` (curve check)
-//! and evaluates the cofactored equation per item.
+//! and evaluates the cofactored equation per item. With `hash_on_device` the kernel computes `k` and its digits
+//! too, for messages of at most 192 bytes (longer ones are still hashed on the host).
 
 mod basetable;
 pub mod fe_cpu;
@@ -11,8 +12,10 @@ mod host;
 mod verifier;
 pub(crate) mod wgsl_gen;
 
-pub use verifier::{Ed25519GpuItem, GpuEd25519Verifier, GpuTimings};
+pub use verifier::{Ed25519GpuItem, Ed25519KernelOptions, GpuEd25519Verifier, GpuTimings};
 
+#[cfg(test)]
+mod challenge_gpu_tests;
 #[cfg(test)]
 mod field_gpu_tests;
 #[cfg(test)]

@@ -3,8 +3,9 @@
 use std::time::Instant;
 
 use super::basetable::table_words;
-use super::host::prepare;
-use super::wgsl_gen::entry::{ITEM_WORDS, verify_shader};
+use super::host::{prepare, prepare_for_device_hash};
+use super::wgsl_gen::challenge::round_constant_words;
+use super::wgsl_gen::entry::{Challenge, verify_shader};
 use crate::gpu::{Gpu, Kernel, ms};
 use crate::{AdapterReport, GpuError};
 
@@ -20,8 +21,9 @@ pub struct GpuTimings {
     pub items: usize,
     /// Items that passed the host's byte checks and went to the GPU.
     pub gpu_items: usize,
-    /// Host share: `S < L` and canonical `A`/`R` checks, `k = SHA-512(R ‖ A ‖ M) mod L`, digit
-    /// recoding and packing (single thread).
+    /// Host share: `S < L` and canonical `A`/`R` checks, digit recoding and packing, and — unless the kernel
+    /// computes it (`hash_on_device`; then only for messages over 192 bytes) — `k = SHA-512(R ‖ A ‖ M) mod L`
+    /// (single thread).
     pub host_ms: f64,
     /// Waiting for a free dispatch slot (0 unless other threads' calls had taken all of the kernel's slots).
     pub slot_wait_ms: f64,
@@ -51,7 +53,18 @@ pub struct GpuEd25519Verifier {
     gpu: Gpu,
     kernel: Kernel,
     workgroup: u32,
+    challenge_by: Challenge,
     pipeline_ms: f64,
+}
+
+/// How a [`GpuEd25519Verifier`]'s kernel is built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ed25519KernelOptions {
+    /// Threads per workgroup (`None`: the adapter's [`AdapterReport::default_workgroup`]).
+    pub workgroup: Option<u32>,
+    /// The kernel computes `k = SHA-512(R ‖ A ‖ M) mod L` and its digits for messages of at most 192 bytes (longer
+    /// ones are hashed on the host); `false`: the host computes every `k`.
+    pub hash_on_device: bool,
 }
 
 /// Kernel output values (see the verify shader): 1 accepted, 0 equation failed, bits 1/2: `A`/`R`
@@ -75,18 +88,18 @@ impl GpuEd25519Verifier {
     /// Errors: [`GpuError::NoAdapter`] / [`GpuError::NoMatchingAdapter`] when there is no usable
     /// adapter, [`GpuError::RequestDevice`] or [`GpuError::Device`] when the driver refuses.
     pub fn new(name_filter: Option<&str>) -> Result<Self, GpuError> {
-        Self::with_workgroup(name_filter, None)
+        Self::with_options(name_filter, Ed25519KernelOptions::default())
     }
 
-    /// [`GpuEd25519Verifier::new`] with `workgroup` threads per workgroup (`None`: the adapter's
-    /// [`AdapterReport::default_workgroup`]).
+    /// [`GpuEd25519Verifier::new`] with the kernel built as `options` say.
     ///
-    /// Errors: as `new`, and [`GpuError::Device`] when `workgroup` is 0 or above the adapter's limits.
-    pub fn with_workgroup(name_filter: Option<&str>, workgroup: Option<u32>) -> Result<Self, GpuError> {
+    /// Errors: as `new`, and [`GpuError::Device`] when the workgroup size is 0 or above the adapter's limits.
+    pub fn with_options(name_filter: Option<&str>, options: Ed25519KernelOptions) -> Result<Self, GpuError> {
         let gpu = Gpu::open(name_filter, "hsbench ed25519 verifier")?;
         let report = &gpu.report;
         let limit = report.max_compute_workgroup_size_x.min(report.max_compute_invocations_per_workgroup);
-        let workgroup = workgroup.unwrap_or_else(|| report.default_workgroup());
+        let workgroup = options.workgroup.unwrap_or_else(|| report.default_workgroup());
+        let challenge_by = if options.hash_on_device { Challenge::Device } else { Challenge::Host };
         if workgroup == 0 || workgroup > limit {
             return Err(GpuError::Device {
                 stage: "ed25519 workgroup",
@@ -94,17 +107,26 @@ impl GpuEd25519Verifier {
             });
         }
         let t = Instant::now();
+        let mut table = table_words();
+        if challenge_by == Challenge::Device {
+            table.extend(round_constant_words());
+        }
         let kernel = Kernel::new(
             &gpu,
             "ed25519 verify",
-            &verify_shader(workgroup),
+            &verify_shader(workgroup, challenge_by),
             "verify",
             workgroup,
-            Some(&table_words()),
-            ITEM_WORDS as u32,
+            Some(&table),
+            challenge_by.item_words() as u32,
             1,
         )?;
-        Ok(Self { gpu, kernel, workgroup, pipeline_ms: ms(t.elapsed()) })
+        Ok(Self { gpu, kernel, workgroup, challenge_by, pipeline_ms: ms(t.elapsed()) })
+    }
+
+    /// Whether the kernel computes `k` (messages of at most 192 bytes).
+    pub fn hash_on_device(&self) -> bool {
+        self.challenge_by == Challenge::Device
     }
 
     /// Threads per workgroup of the verify kernel.
@@ -146,11 +168,14 @@ impl GpuEd25519Verifier {
     pub fn verify_batch(&self, items: &[Ed25519GpuItem<'_>]) -> Result<(Vec<bool>, GpuTimings), GpuError> {
         let mut timings = GpuTimings { items: items.len(), ..Default::default() };
         let t = Instant::now();
-        let mut words = Vec::with_capacity(items.len() * ITEM_WORDS);
+        let mut words = Vec::with_capacity(items.len() * self.challenge_by.item_words());
         let mut positions = Vec::with_capacity(items.len());
         for (i, (pk, msg, sig)) in items.iter().enumerate() {
-            if let Some(w) = prepare(pk, msg, sig) {
-                words.extend_from_slice(&w);
+            let prepared = match self.challenge_by {
+                Challenge::Host => prepare(pk, msg, sig).map(|w| words.extend_from_slice(&w)),
+                Challenge::Device => prepare_for_device_hash(pk, msg, sig).map(|w| words.extend_from_slice(&w)),
+            };
+            if prepared.is_some() {
                 positions.push(i);
             }
         }

@@ -106,17 +106,16 @@ fn compress(e: Ext) -> array<u32, 8> {
     return w;
 }
 
-// Signed radix-16 digit i (in [-8, 8]) of the scalar whose 64 digits start at items[base].
-fn digit(base: u32, i: u32) -> i32 {
-    let w = items[base + (i >> 2u)];
+// Signed radix-16 digit i (in [-8, 8]) of a scalar from its packed digit word w (digits 4⌊i/4⌋..+3).
+fn digit_of(w: u32, i: u32) -> i32 {
     let b = (w >> ((i & 3u) * 8u)) & 255u;
     return bitcast<i32>(b << 24u) >> 24u;
 }
 
-// [s]B + [k]P for the scalars whose digits start at items[s_base], items[k_base]. Straus: one
+// [s]B + [k]P for the scalar whose digits start at items[s_base] and the one whose digits are kd. Straus: one
 // shared doubling chain; per digit one table addition for B (workgroup-memory table) and one for P (private
 // table), in a two-iteration loop so the addition is inlined once.
-fn double_scalar_mul(s_base: u32, k_base: u32, p: Ext) -> Ext {
+fn double_scalar_mul(s_base: u32, kd: array<u32, 16>, p: Ext) -> Ext {
     var tp: array<Niels, 9>;
     tp[0] = NIELS_ID;
     tp[1] = ext_to_niels(p);
@@ -130,7 +129,8 @@ fn double_scalar_mul(s_base: u32, k_base: u32, p: Ext) -> Ext {
     for (var i = 63i; i >= 0i; i--) {
         q = ext_dbl_n(q, select(4u, 0u, i == 63i));
         for (var j = 0u; j < 2u; j++) {
-            let d = digit(select(k_base, s_base, j == 0u), u32(i));
+            let w = select(kd[u32(i) >> 2u], items[s_base + (u32(i) >> 2u)], j == 0u);
+            let d = digit_of(w, u32(i));
             let m = u32(abs(d));
             var n = tp[m];
             if (j == 0u) { n = load_b(m); }
