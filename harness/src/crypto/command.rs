@@ -260,8 +260,9 @@ fn print_projections(projections: &[Projection], error: Option<&str>) {
     }
     if let Some(p) = projections.first() {
         println!(
-            "    ({}; counted from the generated WGSL as written; not counted: the host's SHA-512 (Ed25519) and \
-             decompression (BLS), and the BLS interpreter's instruction decode and register traffic)",
+            "    ({}; counted from the generated WGSL as written, the Ed25519 kernel with the challenge from the host; \
+             not counted: SHA-512 and the reduction mod L (Ed25519, on the host or with gpu_hash_on_device in the \
+             kernel), decompression (BLS), and the BLS interpreter's instruction decode and register traffic)",
             p.label
         );
     }
