@@ -134,7 +134,7 @@ mod tests {
     }
 
     /// The walk's call counts equal a hand derivation from the algorithm: 64 signed radix-16 digits per scalar
-    /// (one shared chain of 63 × 4 doublings, 2 table additions per digit), a 9-entry table of `[j]P` (1
+    /// (one shared chain of 63 × 4 doublings, 2 table additions per digit), an 8-entry table of `[j]P`, j = 1..8 (1
     /// doubling, 6 additions), the `- R` addition, `[8]` (3 doublings), and two decompressions, each with one
     /// `a^((p-5)/8)` (the addition chain's squarings + 2, 12 multiplies).
     #[test]

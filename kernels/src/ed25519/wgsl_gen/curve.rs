@@ -4,7 +4,7 @@
 //! decompression (sqrt_ratio_i, as dalek), multiplication by the cofactor, identity test, and the
 //! joint double-scalar multiplication `[s]B + [k]P` (Straus: one shared chain of 252 doublings,
 //! signed radix-16 digits computed on the host, fixed-base table `[j]B, j = 0..8` uploaded to a storage
-//! buffer and read from a workgroup-memory copy, per-thread table `[j]P, j = 0..8`).
+//! buffer and read from a workgroup-memory copy, per-thread table `[j]P, j = 1..8`).
 //!
 //! Expects the module to declare `wtab: array<u32, BTAB_WORDS>` (the fixed-base table, [`BTAB_WORDS`] words,
 //! in workgroup memory, filled by the entry point) and `items: array<u32>` (the digits) in storage.
@@ -114,15 +114,15 @@ fn digit_of(w: u32, i: u32) -> i32 {
 
 // [s]B + [k]P for the scalar whose digits start at items[s_base] and the one whose digits are kd. Straus: one
 // shared doubling chain; per digit one table addition for B (workgroup-memory table) and one for P (private
-// table), in a two-iteration loop so the addition is inlined once.
+// table of [1]P..[8]P: the identity for a zero digit is a constant, not a ninth entry of 80 words per thread), in a
+// two-iteration loop so the addition is inlined once.
 fn double_scalar_mul(s_base: u32, kd: array<u32, 16>, p: Ext) -> Ext {
-    var tp: array<Niels, 9>;
-    tp[0] = NIELS_ID;
-    tp[1] = ext_to_niels(p);
+    var tp: array<Niels, 8>;
+    tp[0] = ext_to_niels(p);
     var cur = ext_dbl_n(p, 1u);
-    tp[2] = ext_to_niels(cur);
-    for (var j = 3u; j < 9u; j++) {
-        cur = cp_to_ext(ext_add_niels(cur, tp[1]));
+    tp[1] = ext_to_niels(cur);
+    for (var j = 2u; j < 8u; j++) {
+        cur = cp_to_ext(ext_add_niels(cur, tp[0]));
         tp[j] = ext_to_niels(cur);
     }
     var q = EXT_ID;
@@ -132,7 +132,8 @@ fn double_scalar_mul(s_base: u32, kd: array<u32, 16>, p: Ext) -> Ext {
             let w = select(kd[u32(i) >> 2u], items[s_base + (u32(i) >> 2u)], j == 0u);
             let d = digit_of(w, u32(i));
             let m = u32(abs(d));
-            var n = tp[m];
+            var n = tp[max(m, 1u) - 1u];
+            if (m == 0u) { n = NIELS_ID; }
             if (j == 0u) { n = load_b(m); }
             if (d < 0i) { n = niels_neg(n); }
             q = cp_to_ext(ext_add_niels(q, n));
