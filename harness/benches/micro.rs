@@ -1,7 +1,8 @@
 //! Criterion micro-benchmarks of the node's hot operations (`cargo bench -p hsbench`).
 //!
 //! Names read side by side with `hsbench crypto`: the group is the operation (`ed25519-verify`, `g1-aggregate`,
-//! …, the names of `hsbench::crypto::Op`), the parameter is `backend/batch`, and the crypto benchmarks set
+//! …, the names of `hsbench::crypto::Op`), the parameter is `backend/batch` (`gpu-device-challenge`: gpu with the
+//! Ed25519 challenge computed in the kernel), and the crypto benchmarks set
 //! their throughput in items, so criterion's `thrpt` line is directly comparable with the sweep's items/s. The
 //! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
 //! `mempool-churn/4096`, `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`,
@@ -40,16 +41,22 @@ fn config() -> Criterion {
     Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2)).sample_size(20)
 }
 
-/// The backends to bench: the three CPU kinds, and gpu when an adapter exists (the reason printed when not).
-fn backends() -> Vec<(BackendName, Built)> {
+/// The backends to bench, each with its label: the three CPU kinds, and gpu when an adapter exists (the reason
+/// printed when not) — twice, the second (`gpu-device-challenge`) with the Ed25519 challenge computed in the kernel
+/// (`[crypto] gpu_hash_on_device`).
+fn backends() -> Vec<(String, BackendName, Built)> {
+    let device_challenge = CryptoConfig { gpu_hash_on_device: true, ..CryptoConfig::default() };
+    let mut wanted: Vec<(String, BackendName, CryptoConfig)> =
+        BackendName::ALL.into_iter().map(|name| (name.name().to_string(), name, CryptoConfig::default())).collect();
+    wanted.push(("gpu-device-challenge".to_string(), BackendName::Gpu, device_challenge));
     let mut out = Vec::new();
-    for name in BackendName::ALL {
-        match build(name, &CryptoConfig::default()) {
+    for (label, name, config) in wanted {
+        match build(name, &config) {
             Ok(built) => {
-                eprintln!("backend {name}: {}", built.description);
-                out.push((name, built));
+                eprintln!("backend {label}: {}", built.description);
+                out.push((label, name, built));
             }
-            Err(e) => eprintln!("backend {name}: skipped ({})", hsbench::cmd::one_line(&e)),
+            Err(e) => eprintln!("backend {label}: skipped ({})", hsbench::cmd::one_line(&e)),
         }
     }
     out
@@ -81,8 +88,9 @@ fn crypto(c: &mut Criterion) {
                 }
             };
             group.throughput(Throughput::Elements(batch as u64));
-            for (name, built) in &backends {
+            for (label, name, built) in &backends {
                 let runs_here = match *name {
+                    BackendName::Gpu if label != name.name() => op == Op::Ed25519Verify,
                     BackendName::Gpu => op.on_gpu(),
                     BackendName::CPU_BATCH => true,
                     // The other CPU kinds only for Ed25519: BLS batches are the same code on every CPU kind.
@@ -94,10 +102,10 @@ fn crypto(c: &mut Criterion) {
                 let backend = built.backend.as_ref();
                 // One untimed call: wrong verdicts stop this benchmark instead of timing an error path.
                 if let Err(e) = prepared.run(backend) {
-                    eprintln!("{op}/{name}/{batch} skipped: {e:#}");
+                    eprintln!("{op}/{label}/{batch} skipped: {e:#}");
                     continue;
                 }
-                group.bench_with_input(BenchmarkId::new(name.name(), batch), &prepared, |b, p| {
+                group.bench_with_input(BenchmarkId::new(label.as_str(), batch), &prepared, |b, p| {
                     b.iter(|| {
                         if let Err(e) = p.run(backend) {
                             panic!("{e:#}");
