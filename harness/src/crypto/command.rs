@@ -173,6 +173,7 @@ pub fn execute(req: &CryptoRequest) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let crossovers = super::crossovers(&settings.ops, &cells);
     print_table(&cells);
+    print_gpu_phases(&cells);
     println!();
     for x in &crossovers {
         let label = gpu.as_ref().filter(|_| x.op.on_gpu()).map(|g| format!(" ({})", g.label)).unwrap_or_default();
@@ -235,6 +236,36 @@ fn print_table(cells: &[Cell]) {
     }
 }
 
+/// Under the table, for each gpu Ed25519 cell: where a dispatching call's time went per item verified on the device
+/// — the host's share (byte checks and packing, and the challenge unless the kernel computes it), upload, compute
+/// as the host waits for it, readback — so the host share the `gpu_hash_on_device` switch moves is in the table's
+/// own output, not only in the JSON.
+fn print_gpu_phases(cells: &[Cell]) {
+    for line in gpu_phase_lines(cells) {
+        println!("{line}");
+    }
+}
+
+/// The lines of [`print_gpu_phases`].
+fn gpu_phase_lines(cells: &[Cell]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for c in cells.iter().filter(|c| c.op == Op::Ed25519Verify) {
+        let Some(g) = c.gpu.as_ref().filter(|g| g.gpu_items > 0) else { continue };
+        let per_item = |us: u64| us as f64 / g.gpu_items as f64;
+        lines.push(format!(
+            "  gpu phases ed25519-verify batch {:>6}: host {:.2} · upload {:.2} · compute {:.2} · readback {:.2} µs \
+             per item ({} items on the device)",
+            c.batch,
+            per_item(g.ed25519_host_us),
+            per_item(g.ed25519_upload_us),
+            per_item(g.ed25519_compute_us),
+            per_item(g.ed25519_readback_us),
+            g.gpu_items
+        ));
+    }
+    lines
+}
+
 /// The projection lines under the table: labelled as projections, with the counts they divide by.
 fn print_projections(projections: &[Projection], error: Option<&str>) {
     if let Some(e) = error {
@@ -284,6 +315,43 @@ fn group_thousands(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gpu_phases_are_per_item_on_the_device_and_only_for_gpu_ed25519_cells() {
+        let cell = |op: Op, gpu: Option<hsbench_kernels::GpuStats>| Cell {
+            op,
+            backend: if gpu.is_some() { BackendName::Gpu } else { BackendName::CPU_BATCH },
+            batch: 256,
+            status: CellStatus::Measured,
+            items_per_s: Some(1.0),
+            ms_per_call: Some(1.0),
+            cv: Some(0.0),
+            calls: 2,
+            gpu,
+        };
+        let stats = hsbench_kernels::GpuStats {
+            gpu_items: 400,
+            ed25519_host_us: 150,
+            ed25519_upload_us: 40,
+            ed25519_compute_us: 60_000,
+            ed25519_readback_us: 4,
+            ..Default::default()
+        };
+        let idle = hsbench_kernels::GpuStats::default();
+        let cells = [
+            cell(Op::Ed25519Verify, Some(stats.clone())),
+            cell(Op::Ed25519Verify, None),
+            cell(Op::Ed25519Verify, Some(idle)),
+            cell(Op::G1Aggregate, Some(stats)),
+        ];
+        let lines = gpu_phase_lines(&cells);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(
+            lines[0],
+            "  gpu phases ed25519-verify batch    256: host 0.38 · upload 0.10 · compute 150.00 · readback 0.01 µs per \
+             item (400 items on the device)"
+        );
+    }
 
     #[test]
     fn projection_devices_and_numbers() {
