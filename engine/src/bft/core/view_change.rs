@@ -98,10 +98,11 @@ impl HotStuff {
 
     /// Checks of a timeout before its signatures are verified. A timeout more than [`FUTURE_VOTE_ROUNDS`] rounds
     /// beyond both the node's round and the round its own certificates lead to ([`justified_round`]) is
-    /// `future_round`: an honest sender entered its round through the high QC or TC it carries (or, after a
-    /// restart, a round or two past them), so only a byzantine member signs such timeouts, one per round number —
-    /// kept, they would pile up without limit. One that carries its certificates is checked however far ahead:
-    /// that is how a lagging node catches up.
+    /// `future_round`: an honest sender entered its round through the high QC or TC it carries, so such timeouts
+    /// come from a byzantine member, one per round number — kept, they would pile up without limit — or from a
+    /// restarted node (it keeps no TC) while this node lags more than the window, when the timeout could not move it
+    /// anyway. One that carries its certificates is checked however far ahead: that is how a lagging node catches
+    /// up.
     pub fn check_timeout(&self, t: &TimeoutVote) -> Result<VerifyJob, Refusal> {
         let pos = self.signer_position(t.epoch, t.voter)?;
         if t.round < self.round {
