@@ -24,7 +24,8 @@
 #   cargo build --release -p hsbench && mkdir -p .dev && strip -o .dev/hsbench target/release/hsbench   # ~15 MB
 #   (.gl/: `apt-get download libvulkan1` as that README says)
 #   run, carry [".dev", ".gl"]:  HSBENCH=.dev/hsbench OUT=/tmp/gpu bash scripts/gpu-run.sh; tar czf $OUT/gpu.tgz -C /tmp gpu
-# With the defaults it ends in about 6 minutes on a 16-core host (two 1.5-minute ceilings included).
+# The defaults are sized for one call of at most 8 minutes there (two 1.5-minute ceilings, a sweep of four batch
+# sizes) — an estimate until it has run on that host; CEILING_MINUTES and CRYPTO_ARGS shrink it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
