@@ -77,6 +77,33 @@ fn report_writes_markdown_and_valid_svgs() {
     assert!(tune.contains("no ceiling found"));
 }
 
+/// A crypto result whose gpu Ed25519 cell carries its dispatch phases gets a table of them per item verified on the
+/// device; gpu cells of other operations and files without phases get none.
+#[test]
+fn a_crypto_report_shows_where_the_gpus_ed25519_time_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = read_json(&fixture("crypto.json"));
+    let phases = serde_json::json!({"gpu_items": 400, "ed25519_host_us": 150, "ed25519_upload_us": 40,
+                                    "ed25519_compute_us": 60000, "ed25519_readback_us": 4});
+    for c in v["metrics"]["cells"].as_array_mut().unwrap() {
+        if c["backend"] == "gpu" && c["batch"] == 256 {
+            c["gpu"] = phases.clone(); // the ed25519-verify cell and the g1-aggregate one
+        }
+    }
+    let path = dir.path().join("crypto.json");
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    let report = |input: &str, out: &Path| {
+        let run = hsbench(&["report", input, "--out", out.to_str().unwrap()]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        std::fs::read_to_string(out.join("report.md")).unwrap()
+    };
+    let md = report(path.to_str().unwrap(), &dir.path().join("with"));
+    assert!(md.contains("Where the gpu's Ed25519 time went (µs per item verified on the device)"), "{md}");
+    assert_eq!(md.matches("| gpu | 256 | 0.38 | 0.10 | 150.00 | 0.01 |").count(), 1, "{md}");
+    let without = report(&fixture("crypto.json"), &dir.path().join("without"));
+    assert!(!without.contains("Where the gpu's Ed25519 time went"), "{without}");
+}
+
 #[test]
 fn a_cluster_run_without_stages_says_so() {
     let dir = tempfile::tempdir().unwrap();

@@ -707,6 +707,7 @@ mod tests {
             batch,
             items_per_s: Some(rate),
             cv: None,
+            gpu_phases_us: None,
         };
         let cells = [cell("gpu", 64, 5.0), cell("gpu", 256, 9.0), cell("gpu", 1024, 9.0), cell("cpu-batch", 64, 99.0)];
         assert_eq!(best_gpu_cell(&cells).map(|c| c.batch), Some(256));

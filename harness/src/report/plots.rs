@@ -594,7 +594,14 @@ mod tests {
         valid(stage_busy("t", &[stage], "sigverify", None));
         let spectrum = LatencySpectrum { corrected: zero, uncorrected: None, origin: "x".into() };
         valid(latency_spectrum("t", &spectrum, Some(500.0)));
-        let cell = CryptoCellView { op: "x".into(), backend: "cpu".into(), batch: 1, items_per_s: Some(0.0), cv: None };
+        let cell = CryptoCellView {
+            op: "x".into(),
+            backend: "cpu".into(),
+            batch: 1,
+            items_per_s: Some(0.0),
+            cv: None,
+            gpu_phases_us: None,
+        };
         valid(crypto_scaling("t", &[cell], Some(1)));
         let rank = TuneRank { label: "a".into(), ceiling_tps: None, bottleneck: String::new(), is_default: true };
         assert!(valid(tune_ranking("t", &[rank])).contains("no ceiling found"));

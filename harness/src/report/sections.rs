@@ -306,6 +306,7 @@ fn crypto_section(
         out.push_str(&crate::report::markdown::table(&["operation", "CPU/GPU crossover"], &rows));
         out.push('\n');
     }
+    gpu_phase_table(&cells, out);
     for op in ops {
         let of_op: Vec<_> = cells.iter().filter(|c| c.op == op).cloned().collect();
         if of_op.iter().all(|c| c.items_per_s.is_none()) {
@@ -325,6 +326,30 @@ fn crypto_section(
         embed(out, figures, format!("{slug}-{op}.svg"), &alt, svg);
     }
     Ok(())
+}
+
+/// Where a gpu Ed25519 call's time went, per item verified on the device: the host's share (byte checks, packing,
+/// and the challenge unless the kernel computed it) beside upload, compute and readback — what decides how far one
+/// dispatching thread can feed the device.
+fn gpu_phase_table(cells: &[crate::result::view::CryptoCellView], out: &mut String) {
+    let rows: Vec<Vec<String>> = cells
+        .iter()
+        .filter_map(|c| c.gpu_phases_us.map(|p| (c, p)))
+        .map(|(c, p)| {
+            let mut row = vec![c.backend.clone(), thousands(c.batch as f64)];
+            row.extend(p.iter().map(|us| format!("{us:.2}")));
+            row
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("Where the gpu's Ed25519 time went (µs per item verified on the device):\n\n");
+    out.push_str(&crate::report::markdown::table(
+        &["backend", "batch", "host", "upload", "compute (as waited for)", "readback"],
+        &rows,
+    ));
+    out.push('\n');
 }
 
 /// The history section: for each series of `entries` (machine class × configuration hash × kind) that one of
