@@ -66,9 +66,9 @@ impl AdapterReport {
     /// the cores; 8 when unknown); on a GPU two subgroups (64 threads on NVIDIA, 128 on AMD GCN), at least 32 and
     /// at most 256 and the adapter's limits — enough threads to hide latency per group while a register-heavy
     /// kernel still fits several groups per compute unit. A rule, not a measurement: `[crypto] gpu_workgroup`
-    /// overrides it, and `scripts/gpu-run.sh` sweeps it on the device.
+    /// overrides it for the Ed25519 kernel, and `scripts/gpu-run.sh` sweeps that on the device.
     pub fn default_workgroup(&self) -> u32 {
-        let limit = self.max_compute_workgroup_size_x.min(self.max_compute_invocations_per_workgroup).max(1);
+        let limit = self.max_workgroup().max(1);
         let subgroup = self.subgroup_max_size;
         let size = if self.device_type == "Cpu" {
             if subgroup == 0 { 8 } else { subgroup }
@@ -78,6 +78,11 @@ impl AdapterReport {
             (2 * subgroup).clamp(32, 256)
         };
         size.min(limit)
+    }
+
+    /// The largest one-dimensional workgroup the adapter allows: its x-size limit and its invocation limit.
+    pub fn max_workgroup(&self) -> u32 {
+        self.max_compute_workgroup_size_x.min(self.max_compute_invocations_per_workgroup)
     }
 
     /// `name (backend, device type, driver_info)`, for logs and error messages.

@@ -161,9 +161,8 @@ impl GpuBls {
     pub fn new(name_filter: Option<&str>) -> Result<Self, GpuError> {
         let gpu = Gpu::open(name_filter, "hsbench bls12-381")?;
         let t = Instant::now();
-        // lavapipe runs a workgroup as SIMD loops on one CPU thread: small groups spread small batches over
-        // the cores. GPUs want at least a warp/wavefront.
-        let workgroup = if gpu.report.device_type == "Cpu" { 8 } else { 64 };
+        // The same per-adapter rule as the Ed25519 kernel (8 on lavapipe, 64 on NVIDIA, as before).
+        let workgroup = gpu.report.default_workgroup();
         // One shader for all three kernels: the driver compiles (JITs) it once.
         let pipeline = gpu.pipeline("bls12-381", &shader(workgroup), "main")?;
         let kernel = |program: &KernelProgram, points, output| {

@@ -3,10 +3,9 @@
 //! length the device hashes (0 to 192 bytes: one, two and three SHA-512 blocks and each padding boundary), random
 //! keys and signatures, and items whose message is too long for the device (their host digits pass through).
 
-use super::basetable::table_words;
 use super::host::{prepare, prepare_for_device_hash};
-use super::wgsl_gen::challenge::{MAX_DEVICE_MESSAGE, round_constant_words};
-use super::wgsl_gen::entry::{DEVICE_HASH_ITEM_WORDS, challenge_test_shader};
+use super::wgsl_gen::challenge::MAX_DEVICE_MESSAGE;
+use super::wgsl_gen::entry::{Challenge, DEVICE_HASH_ITEM_WORDS, HEAD_WORDS, ITEM_WORDS, challenge_test_shader};
 use crate::gpu::Kernel;
 use crate::testutil::{Rng, test_gpu};
 
@@ -37,18 +36,16 @@ fn the_device_challenge_matches_the_host_for_every_message_length() {
     let mut want = Vec::with_capacity(items.len() * 16);
     for (key, message, signature) in &items {
         let host = prepare(key, message, signature).expect("canonical test item");
-        want.extend_from_slice(&host[32..48]);
+        want.extend_from_slice(&host[HEAD_WORDS..ITEM_WORDS]);
         input.extend_from_slice(&prepare_for_device_hash(key, message, signature).expect("canonical test item"));
     }
-    let mut table = table_words();
-    table.extend(round_constant_words());
     let kernel = Kernel::new(
         &gpu,
         "challenge test",
         &challenge_test_shader(8),
         "challenge_test",
         8,
-        Some(&table),
+        Some(&Challenge::Device.table()),
         DEVICE_HASH_ITEM_WORDS as u32,
         16,
     )

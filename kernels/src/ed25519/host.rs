@@ -6,7 +6,7 @@ use curve25519_dalek::scalar::Scalar;
 use sha2::{Digest, Sha512};
 
 use super::wgsl_gen::challenge::{HOST_HASHED, MAX_DEVICE_MESSAGE};
-use super::wgsl_gen::entry::{DEVICE_HASH_ITEM_WORDS, ITEM_WORDS};
+use super::wgsl_gen::entry::{DEVICE_HASH_ITEM_WORDS, HEAD_WORDS, ITEM_WORDS, MSG_AT};
 
 /// The rule's byte-level canonical-encoding check, shared with every CPU backend (one predicate).
 pub(crate) use hsbench_engine::crypto::is_canonical_point_encoding;
@@ -34,19 +34,27 @@ fn pack_digits(d: &[i8; 64], out: &mut [u32]) {
     }
 }
 
-fn push_bytes(b: &[u8; 32], out: &mut [u32]) {
-    for (w, c) in out.iter_mut().zip(b.chunks_exact(4)) {
-        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+/// Packs bytes four per word (little-endian), the last word zero-padded.
+fn push_bytes(b: &[u8], out: &mut [u32]) {
+    for (w, c) in out.iter_mut().zip(b.chunks(4)) {
+        let mut word = [0u8; 4];
+        word[..c.len()].copy_from_slice(c);
+        *w = u32::from_le_bytes(word);
     }
+}
+
+/// The words both item layouts start with ([`HEAD_WORDS`]): `A` and `R` encodings, `s`'s digits.
+fn push_head(a: &[u8; 32], r: &[u8; 32], s: &[u8; 32], out: &mut [u32]) {
+    push_bytes(a, &mut out[0..8]);
+    push_bytes(r, &mut out[8..16]);
+    pack_digits(&radix16(s), &mut out[16..HEAD_WORDS]);
 }
 
 /// The shader's item words for `A` and `R` encodings and scalars `s`, `k` (`< 2^255`).
 pub(crate) fn item_words(a: &[u8; 32], r: &[u8; 32], s: &[u8; 32], k: &[u8; 32]) -> [u32; ITEM_WORDS] {
     let mut w = [0u32; ITEM_WORDS];
-    push_bytes(a, &mut w[0..8]);
-    push_bytes(r, &mut w[8..16]);
-    pack_digits(&radix16(s), &mut w[16..32]);
-    pack_digits(&radix16(k), &mut w[32..48]);
+    push_head(a, r, s, &mut w);
+    pack_digits(&radix16(k), &mut w[HEAD_WORDS..]);
     w
 }
 
@@ -91,19 +99,13 @@ pub(crate) fn prepare_for_device_hash(
 ) -> Option<[u32; DEVICE_HASH_ITEM_WORDS]> {
     let (r, s) = byte_checked(public_key, signature)?;
     let mut w = [0u32; DEVICE_HASH_ITEM_WORDS];
-    push_bytes(public_key, &mut w[0..8]);
-    push_bytes(&r, &mut w[8..16]);
-    pack_digits(&radix16(&s), &mut w[16..32]);
+    push_head(public_key, &r, &s, &mut w);
     if message.len() <= MAX_DEVICE_MESSAGE {
-        w[32] = message.len() as u32; // ≤ 192
-        for (word, chunk) in w[33..].iter_mut().zip(message.chunks(4)) {
-            let mut b = [0u8; 4];
-            b[..chunk.len()].copy_from_slice(chunk);
-            *word = u32::from_le_bytes(b);
-        }
+        w[HEAD_WORDS] = message.len() as u32; // ≤ 192
+        push_bytes(message, &mut w[MSG_AT..]);
     } else {
-        w[32] = HOST_HASHED;
-        pack_digits(&radix16(&challenge(&r, public_key, message)), &mut w[33..49]);
+        w[HEAD_WORDS] = HOST_HASHED;
+        pack_digits(&radix16(&challenge(&r, public_key, message)), &mut w[MSG_AT..MSG_AT + 16]);
     }
     Some(w)
 }

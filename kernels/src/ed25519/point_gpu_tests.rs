@@ -7,9 +7,8 @@ use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 
-use super::basetable::table_words;
 use super::host::item_words;
-use super::wgsl_gen::entry::{ITEM_WORDS, POINT_TEST_OUT_WORDS, point_test_shader};
+use super::wgsl_gen::entry::{Challenge, ITEM_WORDS, POINT_TEST_OUT_WORDS, point_test_shader};
 use crate::gpu::Kernel;
 use crate::testutil::{Rng, test_gpu, to_bytes};
 
@@ -80,7 +79,7 @@ fn gpu_points_match_dalek() {
         &point_test_shader(8),
         "point_test",
         8,
-        Some(&table_words()),
+        Some(&Challenge::Host.table()),
         ITEM_WORDS as u32,
         POINT_TEST_OUT_WORDS as u32,
     )

@@ -2,9 +2,7 @@
 
 use std::time::Instant;
 
-use super::basetable::table_words;
 use super::host::{prepare, prepare_for_device_hash};
-use super::wgsl_gen::challenge::round_constant_words;
 use super::wgsl_gen::entry::{Challenge, verify_shader};
 use crate::gpu::{Gpu, Kernel, ms};
 use crate::{AdapterReport, GpuError};
@@ -97,7 +95,7 @@ impl GpuEd25519Verifier {
     pub fn with_options(name_filter: Option<&str>, options: Ed25519KernelOptions) -> Result<Self, GpuError> {
         let gpu = Gpu::open(name_filter, "hsbench ed25519 verifier")?;
         let report = &gpu.report;
-        let limit = report.max_compute_workgroup_size_x.min(report.max_compute_invocations_per_workgroup);
+        let limit = report.max_workgroup();
         let workgroup = options.workgroup.unwrap_or_else(|| report.default_workgroup());
         let challenge_by = if options.hash_on_device { Challenge::Device } else { Challenge::Host };
         if workgroup == 0 || workgroup > limit {
@@ -107,17 +105,13 @@ impl GpuEd25519Verifier {
             });
         }
         let t = Instant::now();
-        let mut table = table_words();
-        if challenge_by == Challenge::Device {
-            table.extend(round_constant_words());
-        }
         let kernel = Kernel::new(
             &gpu,
             "ed25519 verify",
             &verify_shader(workgroup, challenge_by),
             "verify",
             workgroup,
-            Some(&table),
+            Some(&challenge_by.table()),
             challenge_by.item_words() as u32,
             1,
         )?;

@@ -6,19 +6,21 @@
 //! multiplication also bind `btab` (read-only storage, the fixed-base table), which each workgroup copies into
 //! `wtab` (workgroup memory) before its threads read it.
 
-use super::challenge::{HOST_HASHED, MSG_WORDS, SHA512_K_WORDS, challenge};
+use super::challenge::{HOST_HASHED, MSG_WORDS, SHA512_K_WORDS, challenge, round_constant_words};
 use super::curve::{BTAB_WORDS, curve};
 use super::field::field;
 use crate::gpu::Src;
 
-/// Words per verification item when the host computes `k`: `A` bytes (8), `R` bytes (8), digits of `S` (16),
-/// digits of `k` (16).
-pub(crate) const ITEM_WORDS: usize = 48;
-/// Words per verification item when the device computes `k`: `A` (8), `R` (8), digits of `S` (16), the message
-/// length in bytes or [`HOST_HASHED`] (1), then the message (at most [`MSG_WORDS`] words) or `k`'s digits (16).
-pub(crate) const DEVICE_HASH_ITEM_WORDS: usize = 33 + MSG_WORDS;
-/// Where an item's message (or, host-hashed, `k`'s digits) starts when the device computes `k`.
-const MSG_AT: usize = 33;
+/// Words every item layout starts with: `A` bytes (8), `R` bytes (8), digits of `S` (16).
+pub(crate) const HEAD_WORDS: usize = 32;
+/// Words per verification item when the host computes `k`: the head, then the digits of `k` (16).
+pub(crate) const ITEM_WORDS: usize = HEAD_WORDS + 16;
+/// Where an item's message (or, host-hashed, `k`'s digits) starts when the device computes `k`: after the head and
+/// the message length in bytes (or [`HOST_HASHED`]).
+pub(crate) const MSG_AT: usize = HEAD_WORDS + 1;
+/// Words per verification item when the device computes `k`: the head, the length word, then the message (at most
+/// [`MSG_WORDS`] words) or `k`'s digits (16).
+pub(crate) const DEVICE_HASH_ITEM_WORDS: usize = MSG_AT + MSG_WORDS;
 
 /// Who computes the challenge `k = SHA-512(R ‖ A ‖ M) mod L` and its digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,16 @@ impl Challenge {
             Challenge::Host => BTAB_WORDS,
             Challenge::Device => BTAB_WORDS + SHA512_K_WORDS,
         }
+    }
+
+    /// The kernel's table ([`Challenge::table_words`] words), as the verifier uploads it.
+    pub(crate) fn table(self) -> Vec<u32> {
+        let mut table = crate::ed25519::basetable::table_words();
+        if self == Challenge::Device {
+            table.extend(round_constant_words());
+        }
+        debug_assert_eq!(table.len(), self.table_words());
+        table
     }
 }
 #[cfg(test)]
@@ -118,9 +130,9 @@ fn main_header(s: &mut Src, name: &str, workgroup: u32, table: Option<Challenge>
 fn gen_k_digits(s: &mut Src, challenge_by: Challenge) {
     s.open("fn k_digits(base: u32) -> array<u32, 16> {");
     let at = match challenge_by {
-        Challenge::Host => 32,
+        Challenge::Host => HEAD_WORDS,
         Challenge::Device => {
-            s.line("let len = items[base + 32u];");
+            s.line(format!("let len = items[base + {HEAD_WORDS}u];"));
             s.line(format!("if (len != {HOST_HASHED}u) {{ return challenge_digits(base, len); }}"));
             MSG_AT
         }
