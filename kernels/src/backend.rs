@@ -57,8 +57,10 @@ impl Default for GpuBackendConfig {
     }
 }
 
-/// What ran where, since the backend was built (or last [`GpuBackend::reset_stats`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+/// What ran where, since the backend was built (or last [`GpuBackend::reset_stats`]). Result files carry it per
+/// gpu cell; reading one back, a field a file lacks is zero.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct GpuStats {
     /// GPU dispatches that completed.
     pub gpu_dispatches: u64,
@@ -92,7 +94,7 @@ pub struct GpuStats {
     pub max_in_flight_per_verifier: u64,
     /// Ed25519 per-dispatch phases, summed over the calls that reached the GPU, µs of the calling threads'
     /// wall clock (concurrent calls overlap, so these may add up to more than the cell's wall time). Host:
-    /// byte checks, `k = SHA-512(R ‖ A ‖ M) mod L`, packing.
+    /// byte checks and packing, and `k = SHA-512(R ‖ A ‖ M) mod L` unless the kernel computes it.
     pub ed25519_host_us: u64,
     /// Waiting for a free dispatch slot of a verifier (all of its slots busy).
     pub ed25519_slot_wait_us: u64,
@@ -111,6 +113,18 @@ pub struct GpuStats {
     pub driver_cpu_ms: Option<u64>,
     /// The last dispatch error, when one happened.
     pub last_error: Option<String>,
+}
+
+impl GpuStats {
+    /// The Ed25519 dispatch phases per item verified on the device, µs: host share, upload, compute (as the host
+    /// waited for it), readback; `None` when no item reached the device.
+    pub fn ed25519_phases_us_per_item(&self) -> Option<[f64; 4]> {
+        let items = self.gpu_items as f64;
+        (self.gpu_items > 0).then(|| {
+            [self.ed25519_host_us, self.ed25519_upload_us, self.ed25519_compute_us, self.ed25519_readback_us]
+                .map(|us| us as f64 / items)
+        })
+    }
 }
 
 #[derive(Default)]

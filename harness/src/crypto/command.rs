@@ -250,17 +250,12 @@ fn print_gpu_phases(cells: &[Cell]) {
 fn gpu_phase_lines(cells: &[Cell]) -> Vec<String> {
     let mut lines = Vec::new();
     for c in cells.iter().filter(|c| c.op == Op::Ed25519Verify) {
-        let Some(g) = c.gpu.as_ref().filter(|g| g.gpu_items > 0) else { continue };
-        let per_item = |us: u64| us as f64 / g.gpu_items as f64;
+        let Some(g) = c.gpu.as_ref() else { continue };
+        let Some([host, upload, compute, readback]) = g.ed25519_phases_us_per_item() else { continue };
         lines.push(format!(
-            "  gpu phases ed25519-verify batch {:>6}: host {:.2} · upload {:.2} · compute {:.2} · readback {:.2} µs \
-             per item ({} items on the device)",
-            c.batch,
-            per_item(g.ed25519_host_us),
-            per_item(g.ed25519_upload_us),
-            per_item(g.ed25519_compute_us),
-            per_item(g.ed25519_readback_us),
-            g.gpu_items
+            "  gpu phases ed25519-verify batch {:>6}: host {host:.2} · upload {upload:.2} · compute {compute:.2} · \
+             readback {readback:.2} µs per item ({} items on the device)",
+            c.batch, g.gpu_items
         ));
     }
     lines

@@ -429,15 +429,11 @@ impl ResultDoc {
                 batch: c.batch,
                 items_per_s: if c.status.as_deref() == Some("measured") { c.items_per_s } else { None },
                 cv: c.cv,
-                gpu_phases_us: c.gpu.as_ref().filter(|g| g.gpu_items > 0 && c.op == "ed25519-verify").map(|g| {
-                    let per_item = |us: u64| us as f64 / g.gpu_items as f64;
-                    [
-                        per_item(g.ed25519_host_us),
-                        per_item(g.ed25519_upload_us),
-                        per_item(g.ed25519_compute_us),
-                        per_item(g.ed25519_readback_us),
-                    ]
-                }),
+                gpu_phases_us: c
+                    .gpu
+                    .as_ref()
+                    .filter(|_| c.op == "ed25519-verify")
+                    .and_then(hsbench_kernels::GpuStats::ed25519_phases_us_per_item),
             })
             .collect())
     }

@@ -229,28 +229,7 @@ pub struct CellRecord {
     pub cv: Option<f64>,
     /// For gpu: what ran where during the cell (absent in older files and CPU cells).
     #[serde(default)]
-    pub gpu: Option<GpuCellRecord>,
-}
-
-/// The part of a gpu cell's `GpuStats` the report reads: the Ed25519 dispatch phases (µs, summed over the cell's
-/// calls) and the items they covered.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct GpuCellRecord {
-    /// Ed25519 items verified on the device.
-    #[serde(default)]
-    pub gpu_items: u64,
-    /// Host share: byte checks, packing, and the challenge unless the kernel computed it.
-    #[serde(default)]
-    pub ed25519_host_us: u64,
-    /// Writing, encoding and submitting.
-    #[serde(default)]
-    pub ed25519_upload_us: u64,
-    /// Submit until the dispatch completed, as the host waited for it.
-    #[serde(default)]
-    pub ed25519_compute_us: u64,
-    /// Copying the verdicts out.
-    #[serde(default)]
-    pub ed25519_readback_us: u64,
+    pub gpu: Option<hsbench_kernels::GpuStats>,
 }
 
 /// One operation's CPU/GPU crossover, read from a `Crossover`.
