@@ -1,7 +1,8 @@
 //! Stage 3: `GpuEd25519Verifier` gives exactly the engine's `ED25519_RULE` verdicts on Wycheproof,
 //! the 12 ed25519-speccheck cases and random batches with corrupted items. Skips (printing why)
-//! when there is no adapter, except under `CI=true`, where that fails (`common::gpu_or_skip`). One
-//! verifier is shared by all tests (one pipeline, one JIT).
+//! when there is no adapter, except under `CI=true`, where that fails (`common::gpu_or_skip`). Two
+//! verifiers — the host and the kernel computing the challenge — are shared by all tests (one pipeline, one JIT
+//! each).
 //!
 //! `cargo test -p hsbench-kernels --test ed25519_gpu -- --ignored --nocapture` prints lavapipe/GPU
 //! numbers (pipeline creation, first dispatch, steady verifies/s); nothing there is asserted.
@@ -15,31 +16,22 @@ mod common;
 use common::batch::signed_batch;
 use serde_json::Value;
 
-fn verifier() -> Option<&'static GpuEd25519Verifier> {
-    static V: OnceLock<Option<GpuEd25519Verifier>> = OnceLock::new();
+/// Both verifiers, built once and shared by the tests: the host computing `k = SHA-512(R ‖ A ‖ M) mod L`, and the
+/// kernel computing it (messages up to 192 bytes); none when there is no adapter (outside CI).
+fn verifiers() -> &'static [GpuEd25519Verifier] {
+    static V: OnceLock<Vec<GpuEd25519Verifier>> = OnceLock::new();
     V.get_or_init(|| {
-        let v = common::gpu_or_skip("verifier creation", GpuEd25519Verifier::new(None))?;
-        println!("adapter: {} (pipeline {:.0} ms)", v.adapter().summary(), v.pipeline_ms());
-        Some(v)
+        [false, true]
+            .into_iter()
+            .map_while(|hash_on_device| {
+                let options = Ed25519KernelOptions { hash_on_device, ..Default::default() };
+                let v = common::gpu_or_skip("verifier creation", GpuEd25519Verifier::with_options(None, options))?;
+                assert_eq!(v.hash_on_device(), hash_on_device);
+                println!("adapter: {} (pipeline {:.0} ms)", v.adapter().summary(), v.pipeline_ms());
+                Some(v)
+            })
+            .collect()
     })
-    .as_ref()
-}
-
-/// A verifier whose kernel computes `k = SHA-512(R ‖ A ‖ M) mod L` itself (messages up to 192 bytes).
-fn device_hash_verifier() -> Option<&'static GpuEd25519Verifier> {
-    static V: OnceLock<Option<GpuEd25519Verifier>> = OnceLock::new();
-    V.get_or_init(|| {
-        let options = Ed25519KernelOptions { hash_on_device: true, ..Default::default() };
-        let v = common::gpu_or_skip("verifier creation", GpuEd25519Verifier::with_options(None, options))?;
-        assert!(v.hash_on_device());
-        Some(v)
-    })
-    .as_ref()
-}
-
-/// Both verifiers (host and device challenge); none when there is no adapter (outside CI).
-fn verifiers() -> Vec<&'static GpuEd25519Verifier> {
-    [verifier(), device_hash_verifier()].into_iter().flatten().collect()
 }
 
 fn load(name: &str) -> Value {
