@@ -11,10 +11,22 @@ use hsbench_engine::runtime::ChainSetup;
 use hsbench_engine::types::{Hash, Message, QuorumCertificate, TimeoutVote, Vote};
 use std::time::Duration;
 
+/// Node `id` of a fresh 4-validator committee, not started.
+fn node(id: usize) -> HotStuff {
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
+    HotStuff::new(setup.params[id].bft.clone(), None)
+}
+
 /// Node 2 (leader of round 2, so the collector of round-1 votes) of a fresh 4-validator committee.
 fn collector() -> HotStuff {
-    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
-    HotStuff::new(setup.params[2].bft.clone(), None)
+    node(2)
+}
+
+/// Node 0 of a fresh 4-validator committee, started: in round 1 with the genesis QC.
+fn started_node() -> HotStuff {
+    let mut hs = node(0);
+    hs.start(Duration::ZERO, &mut Outputs::default());
+    hs
 }
 
 /// A round-1 vote of `voter` for a block the collector does not know yet (so only the signed fields count).
@@ -69,10 +81,7 @@ fn a_second_different_vote_in_a_round_is_refused_as_equivocation() {
 
 #[test]
 fn one_timeout_does_not_make_a_node_join_the_view_change_but_f_plus_one_do() {
-    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
-    let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
-    let mut out = Outputs::default();
-    hs.start(Duration::ZERO, &mut out);
+    let mut hs = started_node();
     assert_eq!(hs.round(), 1);
     let genesis_qc = hs.high_qc().clone();
     assert!(genesis_qc.is_epoch_start());
@@ -129,9 +138,7 @@ fn a_held_vote_in_a_voters_name_does_not_make_its_real_vote_equivocation() {
 #[test]
 fn a_timeout_whose_tc_names_the_last_round_number_is_a_bad_certificate() {
     use hsbench_engine::types::{SignerBitfield, TimeoutCertificate};
-    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
-    let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
-    hs.start(Duration::ZERO, &mut Outputs::default());
+    let hs = started_node();
     let genesis_qc = hs.high_qc().clone();
     let tc = TimeoutCertificate {
         epoch: 0,
@@ -154,9 +161,7 @@ fn a_timeout_whose_tc_names_the_last_round_number_is_a_bad_certificate() {
 fn a_timeout_far_beyond_its_certificates_is_refused_before_its_check() {
     use hsbench_engine::bft::FUTURE_VOTE_ROUNDS;
     use hsbench_engine::types::{SignerBitfield, TimeoutCertificate};
-    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
-    let mut hs = HotStuff::new(setup.params[0].bft.clone(), None);
-    hs.start(Duration::ZERO, &mut Outputs::default());
+    let hs = started_node();
     assert_eq!(hs.round(), 1);
     let genesis_qc = hs.high_qc().clone();
     let timeout = |round: u64, last_tc: Option<TimeoutCertificate>| TimeoutVote {
