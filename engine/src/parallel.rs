@@ -1,4 +1,4 @@
-//! One function over a list of items on an optional thread pool, the results in the items' order — how the mempool's
+//! Small helpers for work split over threads. One function over a list of items on an optional thread pool, the results in the items' order — how the mempool's
 //! shards and the synthetic committee's members share a pool. A utility of the bottom floor: it knows no component.
 
 use rayon::ThreadPool;
@@ -17,6 +17,12 @@ pub fn map_in_order<T: Send, R: Send>(
         Some(pool) if items.len() >= min_parallel => pool.install(|| items.into_par_iter().map(f).collect()),
         _ => items.into_iter().map(f).collect(),
     }
+}
+
+/// Chunk length splitting `n` items over the current rayon pool's threads, at least `min` — how the parallel
+/// crypto paths cut a batch so each thread gets one chunk worth its fixed cost.
+pub fn chunk_len(n: usize, min: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads().max(1)).max(min)
 }
 
 #[cfg(test)]

@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use blst::BLST_ERROR;
+use blst::{BLST_ERROR, blst_p2_affine};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use hsbench_engine::crypto::{
     BlsItem, BlsPublicKey, CpuBackendKind, CryptoError, Ed25519Item, KeyRegistry, ValidatorKeyPair, VerifyBackend,
     VoteCrypto, VoteScheme, bls_signature_from_bytes, cpu_backend, ed25519_public, ed25519_sign,
-    ed25519_signing_key_from_seed, ed25519_verify,
+    ed25519_signing_key_from_seed, ed25519_verify, test_points,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -413,5 +413,47 @@ fn crypto_bls_same_message_batch_one_bad_each_backend() {
         let sig_refs: Vec<&[u8]> = sigs.iter().map(|s| s.as_slice()).collect();
         assert_eq!(backend.subgroup_check_g2(&sig_refs), vec![true; 12]);
         assert_eq!(backend.subgroup_check_g2(&[&sigs[0][..50]]), vec![false]);
+    }
+}
+
+/// Vote batches larger than the batched subgroup check's threshold, holding every kind of bad signature a
+/// byzantine signer can send — wrong message, wrong key, on the curve but outside G2, a valid signature plus a
+/// 13-torsion point and another minus the same point (a pair that cancels in one random combination in 13), the
+/// identity, undecodable bytes — get the reference verdicts from every backend, vote by vote and subgroup check by
+/// subgroup check.
+#[test]
+fn crypto_bls_large_batches_with_hostile_points_each_backend() {
+    let seed = 0x6b1_u64;
+    eprintln!("seed {seed:#x}");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (keys, registry) = committee(160);
+    let msg = b"block 91";
+    let mut sigs: Vec<Vec<u8>> = keys.iter().map(|k| k.sign_vote(VoteScheme::Bls, msg)).collect();
+    let point = |s: &[u8]| -> blst_p2_affine { blst::min_pk::Signature::uncompress(s).expect("a valid vote").into() };
+    let torsion = test_points::torsion_13(&mut rng);
+    sigs[3] = keys[3].sign_vote(VoteScheme::Bls, b"block 92");
+    sigs[20] = test_points::compress(&test_points::outside_g2(&mut rng)).to_vec();
+    sigs[41] = test_points::compress(&test_points::add(&point(&sigs[41]), &torsion)).to_vec();
+    sigs[42] = test_points::compress(&test_points::add(&point(&sigs[42]), &test_points::neg(&torsion))).to_vec();
+    sigs[77] = test_points::compress(&blst_p2_affine::default()).to_vec();
+    sigs[100].truncate(95);
+    sigs[130] = keys[0].sign_vote(VoteScheme::Bls, msg);
+    let public: Vec<&BlsPublicKey> = (0..160).map(|i| registry.bls(i).unwrap()).collect();
+    let items: Vec<BlsItem<'_>> =
+        public.iter().zip(&sigs).map(|(k, s)| BlsItem { public_key: k, signature: s }).collect();
+    let sig_refs: Vec<&[u8]> = sigs.iter().map(|s| s.as_slice()).collect();
+    let verdicts: Vec<bool> =
+        items.iter().map(|it| hsbench_engine::crypto::bls_verify(msg, it.public_key, it.signature)).collect();
+    let in_g2: Vec<bool> =
+        sigs.iter().map(|s| blst::min_pk::Signature::uncompress(s).is_ok_and(|s| s.subgroup_check())).collect();
+    let refused = |v: &[bool]| -> Vec<usize> { (0..v.len()).filter(|&i| !v[i]).collect() };
+    assert_eq!(refused(&verdicts), [3, 20, 41, 42, 77, 100, 130]);
+    assert_eq!(refused(&in_g2), [20, 41, 42, 100]);
+    for backend in backends() {
+        for n in [64, 160] {
+            let name = backend.name();
+            assert_eq!(backend.verify_bls_same_message(msg, &items[..n]), verdicts[..n], "{name} n {n} seed {seed:#x}");
+            assert_eq!(backend.subgroup_check_g2(&sig_refs[..n]), in_g2[..n], "{name} n {n} seed {seed:#x}");
+        }
     }
 }

@@ -62,7 +62,8 @@ fn backends() -> Vec<(String, BackendName, Built)> {
     out
 }
 
-/// `ed25519-verify/<backend>/<batch>` for every backend, and the BLS operations on cpu-batch (and on gpu once
+/// `ed25519-verify/<backend>/<batch>` for every backend, the G2 subgroup check and vote ingestion on every CPU
+/// kind, and the other BLS operations on cpu-batch (and on gpu once
 /// the gpu backend runs them on the device, `Op::on_gpu`).
 fn crypto(c: &mut Criterion) {
     let backends = backends();
@@ -93,8 +94,12 @@ fn crypto(c: &mut Criterion) {
                     BackendName::Gpu if label != name.name() => op == Op::Ed25519Verify,
                     BackendName::Gpu => op.on_gpu(),
                     BackendName::CPU_BATCH => true,
-                    // The other CPU kinds only for Ed25519: BLS batches are the same code on every CPU kind.
-                    BackendName::CPU | BackendName::CPU_PAR => op == Op::Ed25519Verify,
+                    // The other CPU kinds where their code differs: Ed25519, the G2 subgroup check and vote ingestion
+                    // (one at a time on cpu, batched on cpu-batch, on the pool on cpu-par); aggregation and the QC
+                    // check are the same code on every CPU kind.
+                    BackendName::CPU | BackendName::CPU_PAR => {
+                        matches!(op, Op::Ed25519Verify | Op::G2SubgroupCheck | Op::VoteIngestion)
+                    }
                 };
                 if !runs_here {
                     continue;

@@ -24,7 +24,7 @@ pub const BLS_PUBLIC_KEY_LEN: usize = 48;
 pub const BLS_SIGNATURE_LEN: usize = 96;
 
 const WHAT_PK: &str = "BLS public key";
-const WHAT_SIG: &str = "BLS signature";
+pub(crate) const WHAT_SIG: &str = "BLS signature";
 const WHAT_POP: &str = "BLS proof of possession";
 
 /// A BLS public key that passed the subgroup check and proof of possession (cached; cheap to

@@ -10,15 +10,12 @@ use super::backend::{BlsItem, CpuBackendKind, Ed25519Item, VerifyBackend};
 use super::bls::{BlsPublicKey, bls_verify, g2_subgroup_check};
 use super::bls_aggregate::{aggregate_public_keys, aggregate_signatures, verify_same_message_aggregate};
 use super::error::CryptoError;
-use super::{bls_batch, ed25519, ed25519_batch};
+use super::{bls_batch, bls_subgroup_batch, ed25519, ed25519_batch};
+use crate::parallel::chunk_len;
 
 /// Smallest Ed25519 chunk `cpu-par` hands to one thread: batch verification gets efficient
 /// from about 64–128 signatures (FIELD-NOTES), so smaller chunks would waste the batching.
 const PAR_MIN_CHUNK_ED25519: usize = 64;
-/// Smallest BLS chunk `cpu-par` hands to one thread: each chunk pays one pairing check (~1 ms).
-const PAR_MIN_CHUNK_BLS: usize = 8;
-/// Smallest subgroup-check chunk for `cpu-par` (one check is ~50 µs).
-const PAR_MIN_CHUNK_SUBGROUP: usize = 4;
 
 /// A CPU backend of one kind.
 #[derive(Clone, Copy, Debug)]
@@ -31,11 +28,6 @@ impl CpuBackend {
     pub(crate) fn new(kind: CpuBackendKind) -> Self {
         Self { kind }
     }
-}
-
-/// Chunk length splitting `n` items over the rayon pool, at least `min`.
-fn chunk_len(n: usize, min: usize) -> usize {
-    n.div_ceil(rayon::current_num_threads().max(1)).max(min)
 }
 
 impl VerifyBackend for CpuBackend {
@@ -57,11 +49,8 @@ impl VerifyBackend for CpuBackend {
     fn verify_bls_same_message(&self, message: &[u8], items: &[BlsItem<'_>]) -> Vec<bool> {
         match self.kind {
             CpuBackendKind::Cpu => items.iter().map(|it| bls_verify(message, it.public_key, it.signature)).collect(),
-            CpuBackendKind::CpuBatch => bls_batch::verify_same_message(message, items),
-            CpuBackendKind::CpuPar => items
-                .par_chunks(chunk_len(items.len(), PAR_MIN_CHUNK_BLS))
-                .flat_map_iter(|chunk| bls_batch::verify_same_message(message, chunk))
-                .collect(),
+            CpuBackendKind::CpuBatch => bls_batch::verify_same_message(message, items, false),
+            CpuBackendKind::CpuPar => bls_batch::verify_same_message(message, items, true),
         }
     }
 
@@ -79,9 +68,10 @@ impl VerifyBackend for CpuBackend {
 
     fn subgroup_check_g2(&self, signatures: &[&[u8]]) -> Vec<bool> {
         match self.kind {
-            CpuBackendKind::Cpu | CpuBackendKind::CpuBatch => signatures.iter().map(|s| g2_subgroup_check(s)).collect(),
-            CpuBackendKind::CpuPar => {
-                signatures.par_iter().with_min_len(PAR_MIN_CHUNK_SUBGROUP).map(|s| g2_subgroup_check(s)).collect()
+            CpuBackendKind::Cpu => signatures.iter().map(|s| g2_subgroup_check(s)).collect(),
+            CpuBackendKind::CpuBatch | CpuBackendKind::CpuPar => {
+                let parallel = matches!(self.kind, CpuBackendKind::CpuPar);
+                bls_subgroup_batch::decode_in_g2(signatures, parallel).iter().map(Option::is_some).collect()
             }
         }
     }

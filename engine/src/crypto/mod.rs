@@ -13,6 +13,7 @@ mod bls;
 mod bls_aggregate;
 mod bls_batch;
 mod bls_message_point;
+mod bls_subgroup_batch;
 mod cpu;
 mod cpu_features;
 mod ed25519;
@@ -21,6 +22,8 @@ mod error;
 mod key_cache;
 mod keys;
 mod registry;
+#[doc(hidden)]
+pub mod test_points;
 mod vote;
 
 use serde::{Deserialize, Serialize};

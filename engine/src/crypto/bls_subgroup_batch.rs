@@ -1,0 +1,153 @@
+//! Batched randomized G2 subgroup checks, sound against the small factors of the G2 cofactor.
+//!
+//! The textbook batch — one combination `Σ r_i P_i` with long random `r_i`, checked once — is **not** sound
+//! on BLS12-381's G2: the cofactor of G2 in `E'(Fp2)` is `13² · 23² · 2713 · 11953 · 262069 · q` (q a 448-bit
+//! prime), so a point may carry a component of order 13, and such a component only sees `r_i mod 13`. Two
+//! byzantine signatures carrying `T` and `−T` (T of order 13) cancel whenever `r_1 ≡ r_2 (mod 13)`: about one
+//! batch in 13 would accept both, however long the weights are.
+//!
+//! What is sound instead (the shape of eprint 2025/1311 and of commonware's G1 batch): each round draws every
+//! point a coefficient uniform in `-6..=6` and checks `Σ c_i P_i` with blst's exact endomorphism test
+//! (Scott, eprint 2021/1130). Every non-identity element of the cofactor group has order ≥ 13, so for a point
+//! outside G2 the thirteen multiples `c · T` are distinct (their differences are below 13) and at most one of them cancels the rest of the sum:
+//! a round misses with probability ≤ 1/13, and [`ROUNDS`] independent rounds with ≤ 13^-18 < 2^-66.
+//!
+//! A round costs one pass of additions over the points (six buckets, a negative coefficient adding the negated point, summed with blst's batch-affine
+//! addition, then `Σ c · B_c` by running sums) plus one exact check, so a batch of n points costs about
+//! `18 n` additions and 18 checks against n checks one at a time: it pays only once n is large, and never
+//! more than the ratio of one exact check to 18 additions (measured in `hsbench crypto`, row
+//! `g2-subgroup-check`). Batches below [`BATCH_FROM`] points are checked one at a time; a failing batch is split
+//! in halves, so every point gets its own verdict and a valid point is never judged by a bad neighbour.
+
+use std::mem::MaybeUninit;
+
+use blst::{
+    blst_fp2_cneg, blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_in_g2, blst_p2_in_g2, blst_p2s_add,
+};
+use rand::{Rng, RngExt};
+use rayon::prelude::*;
+
+use super::bls::{WHAT_SIG, decode_signature_unchecked};
+
+/// Coefficients are drawn uniformly from `-HALF_SPAN..=HALF_SPAN`: thirteen values whose differences are at most
+/// 12, below 13 — the smallest prime factor of the G2 cofactor — so the multiples `c · T` of any point `T` of the
+/// cofactor group are distinct. Signed, a point with a negative coefficient goes into bucket `|c|` negated: six
+/// buckets instead of twelve, half the bucket sums and running sums per round.
+const HALF_SPAN: i8 = 6;
+
+/// Independent rounds per batch: a batch holding a point outside G2 passes all of them with probability at
+/// most `13^-18 < 2^-66`.
+pub(crate) const ROUNDS: usize = 18;
+
+/// Batches of fewer points are checked one at a time: 18 rounds of additions plus 18 exact checks cost more than
+/// that many single checks below this size (crossover measured with `hsbench crypto --ops g2-subgroup-check`).
+pub(crate) const BATCH_FROM: usize = 64;
+
+/// Decodes each compressed signature (on the curve, not yet checked) and keeps those in G2: `None` for bytes
+/// that do not decode and for points outside G2 — per item what `decode + subgroup_check` gives one at a time.
+/// `parallel` decodes and runs the rounds on the rayon pool.
+pub(crate) fn decode_in_g2(signatures: &[&[u8]], parallel: bool) -> Vec<Option<blst_p2_affine>> {
+    let decode = |s: &&[u8]| decode_signature_unchecked(s, WHAT_SIG).ok().map(blst_p2_affine::from);
+    let decoded: Vec<Option<blst_p2_affine>> =
+        if parallel { signatures.par_iter().map(decode).collect() } else { signatures.iter().map(decode).collect() };
+    let points: Vec<blst_p2_affine> = decoded.iter().flatten().copied().collect();
+    let mut verdicts = subgroup_verdicts(&points, parallel).into_iter();
+    decoded.into_iter().map(|d| d.filter(|_| verdicts.next().unwrap_or(false))).collect()
+}
+
+/// Per-point G2 subgroup verdicts for decoded (on-curve) points — identical to `blst_p2_affine_in_g2` on each
+/// point, the identity included (it is in the subgroup). `parallel` runs a batch's rounds on the rayon pool.
+pub(crate) fn subgroup_verdicts(points: &[blst_p2_affine], parallel: bool) -> Vec<bool> {
+    subgroup_verdicts_with(points, parallel, &mut rand::rng())
+}
+
+/// [`subgroup_verdicts`] drawing its coefficients from `rng` (tests pass a seeded one).
+pub(crate) fn subgroup_verdicts_with(points: &[blst_p2_affine], parallel: bool, rng: &mut impl Rng) -> Vec<bool> {
+    let mut out = vec![false; points.len()];
+    bisect(points, parallel, rng, &mut out);
+    out
+}
+
+fn bisect(points: &[blst_p2_affine], parallel: bool, rng: &mut impl Rng, out: &mut [bool]) {
+    if points.len() < BATCH_FROM {
+        for (o, p) in out.iter_mut().zip(points) {
+            *o = in_g2(p);
+        }
+        return;
+    }
+    if all_in_g2(points, ROUNDS, parallel, rng) {
+        out.fill(true);
+        return;
+    }
+    let mid = points.len() / 2;
+    let (out_left, out_right) = out.split_at_mut(mid);
+    bisect(&points[..mid], parallel, rng, out_left);
+    bisect(&points[mid..], parallel, rng, out_right);
+}
+
+/// Whether every point is in G2, by `rounds` random combinations (false positives ≤ 13^-rounds; never a false
+/// negative).
+pub(crate) fn all_in_g2(points: &[blst_p2_affine], rounds: usize, parallel: bool, rng: &mut impl Rng) -> bool {
+    let coefficients: Vec<Vec<i8>> =
+        (0..rounds).map(|_| points.iter().map(|_| rng.random_range(-HALF_SPAN..=HALF_SPAN)).collect()).collect();
+    let negated: Vec<blst_p2_affine> = points.iter().map(negate).collect();
+    if parallel {
+        coefficients.par_iter().all(|c| combination_in_g2(points, &negated, c))
+    } else {
+        coefficients.iter().all(|c| combination_in_g2(points, &negated, c))
+    }
+}
+
+/// Whether `Σ c_i P_i` is in G2: each point goes into bucket `|c_i|` (negated when `c_i < 0`; 0 drops out), each
+/// bucket is summed by blst's batch-affine addition, and `Σ k · B_k = Σ_k Σ_{j ≥ k} B_j` by running sums.
+fn combination_in_g2(points: &[blst_p2_affine], negated: &[blst_p2_affine], coefficients: &[i8]) -> bool {
+    let mut buckets: Vec<Vec<*const blst_p2_affine>> = vec![Vec::new(); HALF_SPAN.unsigned_abs() as usize];
+    for ((p, n), &c) in points.iter().zip(negated).zip(coefficients) {
+        let point: *const blst_p2_affine = if c < 0 { n } else { p };
+        if let Some(bucket) = (c.unsigned_abs() as usize).checked_sub(1).and_then(|i| buckets.get_mut(i)) {
+            bucket.push(point);
+        }
+    }
+    let mut running = blst_p2::default(); // all zero: the point at infinity
+    let mut total = blst_p2::default();
+    for bucket in buckets.iter().rev() {
+        if !bucket.is_empty() {
+            let mut sum = MaybeUninit::<blst_p2>::uninit();
+            // SAFETY: `bucket` holds `bucket.len()` non-null pointers to live affine points borrowed from
+            // `points`; blst writes the whole sum before it is read.
+            let sum = unsafe {
+                blst_p2s_add(sum.as_mut_ptr(), bucket.as_ptr(), bucket.len());
+                sum.assume_init()
+            };
+            add_assign(&mut running, &sum);
+        }
+        let r = running;
+        add_assign(&mut total, &r);
+    }
+    // SAFETY: `total` is an initialised point.
+    unsafe { blst_p2_in_g2(&total) }
+}
+
+/// `acc += other` (blst's complete add-or-double, infinity included).
+fn add_assign(acc: &mut blst_p2, other: &blst_p2) {
+    let a: *mut blst_p2 = acc;
+    // SAFETY: blst allows the output to alias an input; both inputs are initialised points.
+    unsafe { blst_p2_add_or_double(a, a, other) }
+}
+
+/// `−P` (the identity stays the identity).
+fn negate(point: &blst_p2_affine) -> blst_p2_affine {
+    let mut out = *point;
+    // SAFETY: `out.y` and `point.y` are initialised field elements; blst allows them to be distinct or equal.
+    unsafe { blst_fp2_cneg(&mut out.y, &point.y, true) };
+    out
+}
+
+/// The exact check of one point (Scott's endomorphism test in blst).
+fn in_g2(point: &blst_p2_affine) -> bool {
+    // SAFETY: `point` is an initialised affine point.
+    unsafe { blst_p2_affine_in_g2(point) }
+}
+
+#[cfg(test)]
+mod tests;
