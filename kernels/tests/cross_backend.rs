@@ -4,7 +4,7 @@
 //!   small-order R, small-order A with and without a matching signature, mixed-order A and R signed for), built here
 //!   from curve arithmetic so the expected verdict under the cofactored rule is known by construction;
 //! - BLS same-message verification with valid votes, a vote on another message, the identity, a point on the curve
-//!   outside the subgroup and undecodable bytes;
+//!   outside the subgroup, undecodable bytes and two votes carrying opposite 13-torsion components;
 //! - every Wycheproof BLS POP vector (the node's ciphersuite).
 //!
 //! The gpu backend must really have run on the device (its counters), never fallen back to the CPU. The seed is in
@@ -16,9 +16,11 @@ use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
 use hsbench_engine::crypto::{
-    BLS_SIG_DST, BlsItem, BlsPublicKey, CpuBackendKind, Ed25519Item, VerifyBackend, cpu_backend,
+    BLS_SIG_DST, BlsItem, BlsPublicKey, CpuBackendKind, Ed25519Item, VerifyBackend, cpu_backend, test_points,
 };
 use hsbench_kernels::{GpuBackend, GpuBackendConfig};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha512};
 use std::sync::Arc;
 
@@ -197,7 +199,7 @@ fn every_backend_agrees_on_bls_votes_and_the_wycheproof_pop_vectors() {
     let (backends, gpu) = backends();
     let mut rng = Rng(SEED ^ 0xb15);
     let message = b"vote: height 7, round 9";
-    let keys: Vec<SecretKey> = (0..6).map(|_| SecretKey::key_gen(&rng.bytes::<32>(), &[]).expect("ikm")).collect();
+    let keys: Vec<SecretKey> = (0..8).map(|_| SecretKey::key_gen(&rng.bytes::<32>(), &[]).expect("ikm")).collect();
     let pks: Vec<BlsPublicKey> = keys
         .iter()
         .map(|k| BlsPublicKey::from_bytes_without_pop(&k.sk_to_pk().compress()).expect("a fresh key is valid"))
@@ -209,19 +211,19 @@ fn every_backend_agrees_on_bls_votes_and_the_wycheproof_pop_vectors() {
         inf[0] = 0xc0;
         inf
     };
-    sigs[3] = loop {
-        // On the curve, outside the prime-order subgroup.
-        let mut b: [u8; 96] = rng.bytes();
-        b[0] = 0x80 | (b[0] & 0x2f);
-        b[48] &= 0x0f;
-        if let Ok(s) = Signature::uncompress(&b)
-            && !s.subgroup_check()
-        {
-            break b.to_vec();
-        }
-    };
+    let mut seeded = ChaCha8Rng::seed_from_u64(rng.next());
+    sigs[3] = test_points::compress(&test_points::outside_g2(&mut seeded)).to_vec();
     sigs[4] = vec![0xff; 96];
-    let expected = vec![true, false, false, false, false, true];
+    // A valid vote plus a 13-torsion point, and another minus the same point: both outside G2, and a pair that
+    // cancels in any combination whose weights agree mod 13.
+    let torsion = test_points::torsion_13(&mut seeded);
+    let with = |s: &[u8], t: &blst::blst_p2_affine| {
+        let point: blst::blst_p2_affine = Signature::uncompress(s).expect("a valid vote decodes").into();
+        test_points::compress(&test_points::add(&point, t)).to_vec()
+    };
+    sigs[6] = with(&sigs[6], &torsion);
+    sigs[7] = with(&sigs[7], &test_points::neg(&torsion));
+    let expected = vec![true, false, false, false, false, true, false, false];
     let items: Vec<BlsItem<'_>> =
         pks.iter().zip(&sigs).map(|(pk, s)| BlsItem { public_key: pk, signature: s }).collect();
     for backend in &backends {
@@ -229,7 +231,7 @@ fn every_backend_agrees_on_bls_votes_and_the_wycheproof_pop_vectors() {
         let sig_refs: Vec<&[u8]> = sigs.iter().map(Vec::as_slice).collect();
         assert_eq!(
             backend.subgroup_check_g2(&sig_refs),
-            vec![true, true, true, false, false, true],
+            vec![true, true, true, false, false, true, false, false],
             "seed {SEED:#x}: {} subgroup checks (the identity is in the subgroup; undecodable is not)",
             backend.name()
         );

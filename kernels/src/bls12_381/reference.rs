@@ -6,6 +6,7 @@ use blst::{blst_fp, blst_fp2};
 
 use super::fp_cpu::{self, Limbs};
 use crate::testutil::Rng;
+use hsbench_engine::crypto::test_points;
 
 fn fp(l: &Limbs) -> blst_fp {
     let mut out = blst_fp::default();
@@ -107,22 +108,10 @@ pub(crate) fn signatures(rng: &mut Rng, n: usize) -> Vec<Signature> {
         .collect()
 }
 
-/// `n` compressed G2 points that decompress (on the curve) but are not in the subgroup: random `x`
-/// until blst's decompression succeeds and its subgroup check fails.
+/// `n` compressed G2 points that decompress (on the curve) but are not in the subgroup (the engine's
+/// `test_points::outside_g2`, from a generator seeded by `rng`).
 pub(crate) fn non_subgroup(rng: &mut Rng, n: usize) -> Vec<[u8; 96]> {
-    let mut out = Vec::new();
-    while out.len() < n {
-        let mut b = [0u8; 96];
-        for c in b.chunks_exact_mut(8) {
-            c.copy_from_slice(&rng.next().to_le_bytes());
-        }
-        b[0] = 0x80 | (b[0] & 0x2f); // compressed, not infinity, x.c1 < p
-        b[48] &= 0x0f; // x.c0 < p
-        if let Ok(s) = Signature::uncompress(&b)
-            && !s.subgroup_check()
-        {
-            out.push(b);
-        }
-    }
-    out
+    use rand::SeedableRng;
+    let mut seeded = rand_chacha::ChaCha8Rng::seed_from_u64(rng.next());
+    (0..n).map(|_| test_points::compress(&test_points::outside_g2(&mut seeded))).collect()
 }
