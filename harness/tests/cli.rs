@@ -94,6 +94,18 @@ fn configuration_errors_exit_with_code_two_and_one_line() {
     assert!(!out.exists());
 }
 
+/// A run's `memory` on Linux: a peak resident set of at least a MiB (a node holds its state, corpus and queues), at
+/// least the set at the stop, and the peak reset when the run started (the kernel allows it for the process itself).
+fn assert_process_memory(memory: &serde_json::Value) {
+    if !cfg!(target_os = "linux") {
+        assert!(memory.is_null(), "{memory}");
+        return;
+    }
+    let bytes = |k: &str| memory[k].as_u64().unwrap_or_else(|| panic!("memory.{k}: {memory}"));
+    assert!(bytes("peak_rss_bytes") >= 1 << 20 && bytes("peak_rss_bytes") >= bytes("rss_bytes"), "{memory}");
+    assert_eq!(memory["peak_since_run_start"], true, "{memory}");
+}
+
 // Wall-clock time: an unoptimized build verifies too slowly for the cluster to keep up with the smoke rate.
 #[test]
 #[cfg_attr(debug_assertions, ignore = "wall-clock smoke run needs an optimized build: cargo test --release")]
@@ -120,6 +132,8 @@ fn smoke_run_commits_and_nodes_agree() {
     assert_eq!(n("submitted"), n("committed") + n("rejected") + n("pending"));
     assert!(m["rejected"]["mempool_full"].is_u64(), "every reject reason is listed: {m}");
     assert_eq!(m["nodes"].as_array().unwrap().len(), 4);
+    assert_process_memory(&m["memory"]);
+    assert!(stdout.contains("memory            peak "), "{stdout}");
     let f = &v["fingerprint"];
     for key in ["hsbench_version", "git_commit", "rustc", "cpu_model", "ed25519_backend", "config_hash", "allocator"] {
         assert!(f[key].as_str().is_some_and(|s| !s.is_empty()), "fingerprint.{key}: {f}");
@@ -212,6 +226,7 @@ fn node_mode_run_balances_its_books() {
     // 4 validators at a low rate: the committee keeps up, so the run measured the node.
     assert!(m["harness_bound"].is_null(), "{m}");
     assert!(m["committee_window"]["working_pct"].as_f64().is_some_and(|w| w < 90.0), "{m}");
+    assert_process_memory(&m["memory"]);
     let f = &v["fingerprint"];
     assert!(f["core_map"]["sigverify"].is_array(), "{f}");
     assert!(f["gpu_adapter"].is_string() && f["allocator"] == hsbench::alloc::ALLOCATOR, "{f}");

@@ -115,7 +115,12 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     for node in m["nodes"].as_array().expect("nodes") {
         assert_eq!(node["peers"].as_array().map(Vec::len), Some(3), "{node}");
         assert!(node["process_cpu_s"].as_f64().is_some_and(|s| s > 0.0), "{node}");
+        // Each validator process's own resident memory (Linux), its peak at least the set at the stop.
+        let mem = &node["memory"];
+        let bytes = |k: &str| mem[k].as_u64().unwrap_or(0);
+        assert!(bytes("peak_rss_bytes") >= bytes("rss_bytes").max(1 << 20), "{node}");
     }
+    assert!(stdout.contains("peak MiB"), "the per-validator table shows memory: {stdout}");
     // Four processes: unpinned where they outnumber the cores, each on its own share otherwise.
     let placement = m["placement"].as_str().expect("the placement");
     let unpinned = hsbench_engine::runtime::pipeline::available_cores().len() < 4;

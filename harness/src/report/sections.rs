@@ -214,6 +214,7 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
             None => out.push_str("No latency percentiles in this file: no spectrum figure.\n\n"),
         }
         latency_split_table(doc, &mut out);
+        memory_lines(doc, &mut out);
     }
 
     if doc.kind == "crypto" {
@@ -245,6 +246,25 @@ pub fn section(doc: &ResultDoc, index: usize) -> Result<(String, Vec<Figure>), R
     out.push_str(&crate::report::markdown::effective_config(doc));
     out.push('\n');
     Ok((out, figures))
+}
+
+/// Peak resident memory of each process the file measured, or why there is none.
+fn memory_lines(doc: &ResultDoc, out: &mut String) {
+    let memory = doc.memory();
+    if memory.is_empty() {
+        out.push_str("No memory figures in this file (written before memory was recorded, or not on Linux).\n\n");
+        return;
+    }
+    out.push_str("Peak resident memory: ");
+    let parts: Vec<String> = memory
+        .iter()
+        .map(|(who, m)| {
+            let scope = if m.peak_since_run_start { "" } else { ", since its process started" };
+            format!("{who} {:.0} MiB{scope}", m.peak_rss_bytes as f64 / (1024.0 * 1024.0))
+        })
+        .collect();
+    out.push_str(&parts.join("; "));
+    out.push_str(".\n\n");
 }
 
 /// Where the latency went: p50 / p99 of each part of the split, one row per measurement that recorded one.

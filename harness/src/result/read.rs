@@ -10,7 +10,7 @@
 use super::locate::{join, path_at};
 use super::view::{
     CeilingView, ConfigView, CrossoverView, CryptoCellView, CryptoView, CurvePointView, LatencySpectrum,
-    LatencySplitView, Metrics, Percentiles, PlanView, RunView, SloView, StageCost, TuneRank, TuneView,
+    LatencySplitView, MemoryView, Metrics, Percentiles, PlanView, RunView, SloView, StageCost, TuneRank, TuneView,
 };
 use crate::config::ConfigError;
 use crate::result::{self, Fingerprint};
@@ -346,6 +346,26 @@ impl ResultDoc {
         }
     }
 
+    /// Peak resident memory by process, labelled: each validator process of a `hsbench cluster` run, else the run's
+    /// one process, or a ceiling's last confirmation run; empty when the file recorded none.
+    pub fn memory(&self) -> Vec<(String, MemoryView)> {
+        match &self.metrics {
+            Metrics::Run(m) if !m.nodes.is_empty() => {
+                m.nodes.iter().filter_map(|n| Some((format!("validator {}", n.id), n.memory?))).collect()
+            }
+            Metrics::Run(m) => m.memory.map(|mem| ("the run's process".to_string(), mem)).into_iter().collect(),
+            Metrics::Ceiling(m) => m
+                .curve
+                .iter()
+                .rev()
+                .find(|p| p.phase == "confirm")
+                .and_then(|p| Some((format!("the last confirmation run ({} tx/s)", p.rate_tps), p.result.memory?)))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The committee's busy % next to the stages (`metrics.committee_busy_pct`), when recorded.
     pub fn committee_busy_pct(&self) -> Option<f64> {
         match &self.metrics {
@@ -633,6 +653,46 @@ mod tests {
         let got = doc(ceiling).unwrap().latency_splits();
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].0.as_str(), got[0].1.txs), ("last confirmation run at 850 tx/s offered", 3));
+    }
+
+    #[test]
+    fn memory_comes_from_the_run_each_validator_or_the_last_confirmation() {
+        let mem =
+            |mib: u64, own: bool| json!({"rss_bytes": 1, "peak_rss_bytes": mib << 20, "peak_since_run_start": own});
+        assert!(doc(minimal()).unwrap().memory().is_empty(), "a file written before memory was recorded has none");
+
+        let mut node_run = minimal();
+        node_run["metrics"]["memory"] = mem(128, true);
+        let got = doc(node_run).unwrap().memory();
+        assert_eq!(
+            got,
+            vec![(
+                "the run's process".to_string(),
+                MemoryView { peak_rss_bytes: 128 << 20, peak_since_run_start: true }
+            )]
+        );
+
+        let mut cluster = minimal();
+        cluster["metrics"]["memory"] = mem(91, true);
+        cluster["metrics"]["nodes"] = json!([{"id": 0, "memory": mem(91, true)}, {"id": 1},
+                                              {"id": 2, "memory": mem(95, false)}]);
+        let got = doc(cluster).unwrap().memory();
+        let names: Vec<&str> = got.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(names, ["validator 0", "validator 2"], "per validator, not the run's copy of validator 0's");
+        assert!(!got[1].1.peak_since_run_start);
+
+        let probe = |phase: &str, rate: f64, mib: u64| {
+            json!({"phase": phase, "rate_tps": rate, "pass": true,
+                   "result": {"committed_tps": rate, "latency_us": {"p50": 1.0, "p90": 1.0, "p99": 1.0,
+                              "p999": 1.0, "max": 1.0}, "memory": mem(mib, true)}})
+        };
+        let mut ceiling = minimal();
+        ceiling["kind"] = json!("ceiling");
+        ceiling["metrics"] = json!({"curve": [probe("double", 1000.0, 1), probe("confirm", 900.0, 2),
+                                              probe("bisect", 950.0, 4)]});
+        let got = doc(ceiling).unwrap().memory();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0.as_str(), got[0].1.peak_rss_bytes), ("the last confirmation run (900 tx/s)", 2 << 20));
     }
 
     #[test]

@@ -83,6 +83,20 @@ pub struct RunView {
     /// `hsbench cluster`: each validator process's report (only the parts the readers use).
     #[serde(default)]
     pub nodes: Vec<NodeView>,
+    /// The run's process memory (node mode: the node and its committee; over the wire: validator 0; the
+    /// in-process cluster: every validator); absent in results from before it was recorded.
+    #[serde(default)]
+    pub memory: Option<MemoryView>,
+}
+
+/// A process's resident memory, read from a `ProcessMemory`.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub struct MemoryView {
+    /// Peak resident set (bytes).
+    pub peak_rss_bytes: u64,
+    /// Whether the peak is the run's own (false: the process's since it started).
+    #[serde(default)]
+    pub peak_since_run_start: bool,
 }
 
 /// A transaction's corrected latency in three parts, read from a `LatencySplit` (µs).
@@ -107,6 +121,9 @@ pub struct NodeView {
     /// Its own blocks' part of the latency.
     #[serde(default)]
     pub latency_split: Option<LatencySplitView>,
+    /// Its process's memory.
+    #[serde(default)]
+    pub memory: Option<MemoryView>,
 }
 
 /// What a ceiling probe measured (its `result`, a `RateResult`).
@@ -131,6 +148,9 @@ pub struct ProbeView {
     /// Where each transaction's latency went at this probe's rate.
     #[serde(default)]
     pub latency_split: Option<LatencySplitView>,
+    /// The process's memory during this probe.
+    #[serde(default)]
+    pub memory: Option<MemoryView>,
 }
 
 /// One probe of a ceiling search, read from a `CurvePoint`.

@@ -9,6 +9,7 @@ use crate::result::{self, Fingerprint, ResultHeader};
 use crate::ui::{Ui, load_bar, progress_bar};
 use anyhow::{Context, anyhow};
 use hsbench_engine::crypto::cpu_backend;
+use hsbench_engine::runtime::pipeline::{ProcessMemory, process_memory, reset_peak_rss};
 use hsbench_engine::runtime::{ChainSetup, SetupError};
 use hsbench_engine::sim::{Cluster, ClusterReport, NodeReport};
 use hsbench_engine::types::Height;
@@ -44,10 +45,13 @@ pub struct RunMetrics {
     pub messages_dropped: u64,
     /// Per-node summaries.
     pub nodes: Vec<NodeReport>,
+    /// Resident memory of the process over the run — every validator of the in-process cluster together (`null`
+    /// off Linux).
+    pub memory: Option<ProcessMemory>,
 }
 
 impl RunMetrics {
-    fn new(config: &BenchConfig, outcome: &DriveOutcome) -> Self {
+    fn new(config: &BenchConfig, outcome: &DriveOutcome, memory: Option<ProcessMemory>) -> Self {
         let plan = plan(config);
         let report: &ClusterReport = &outcome.report;
         let committed_height = report.nodes.iter().map(|n| n.committed_height).min().unwrap_or(0);
@@ -66,6 +70,7 @@ impl RunMetrics {
             messages_delivered: report.messages_delivered,
             messages_dropped: report.messages_dropped,
             nodes: report.nodes.clone(),
+            memory,
         }
     }
 }
@@ -139,6 +144,7 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
     let cluster_config = config.cluster_config(corpus.genesis, storage);
     // Every node verifies with the one `[crypto] backend` (a CPU kind: `gpu` was refused above).
     let backend = cpu_backend(config.crypto.backend.cpu_side());
+    let peak_rss_reset = reset_peak_rss();
     let started = ChainSetup::new(&cluster_config.chain)
         .and_then(|setup| Cluster::with_setup(cluster_config, setup.with_backend(backend), &[]));
     let mut cluster = match started {
@@ -160,9 +166,10 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
     let (bar, mut draw) = load_bar(ui.progress, plan.duration);
     let outcome = measure::drive(&mut cluster, pacer.as_mut(), corpus.txs, &plan, &mut draw);
     bar.finish_and_clear();
+    let memory = process_memory(peak_rss_reset);
     drop(cluster);
     drop(scratch);
-    Ok(RunMetrics::new(config, &outcome))
+    Ok(RunMetrics::new(config, &outcome, memory))
 }
 
 /// The first 16 characters (of a hex root).
@@ -214,6 +221,15 @@ fn print_summary(m: &RunMetrics) {
             "  nodes agree       NO (same root at same height: {}, engine check: {})",
             m.agreement.same_root_same_height, m.agreement.engine_consistent
         ),
+    }
+    if let Some(memory) = &m.memory {
+        println!(
+            "  memory            peak {:.0} MiB resident over {}, {:.0} MiB at the end (the process: all {} validators)",
+            memory.peak_mib(),
+            memory.peak_scope(),
+            memory.rss_mib(),
+            m.nodes.len()
+        );
     }
     println!();
     println!(

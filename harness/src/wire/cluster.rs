@@ -267,9 +267,10 @@ impl Deployment {
     }
 }
 
-/// The rate result of a finished run: the client's side, with validator 0's stages and bottleneck.
+/// The rate result of a finished run: the client's side, with validator 0's stages, bottleneck and memory.
 pub fn with_node_stages(mut rate: RateResult, nodes: &[NodeFile]) -> RateResult {
     rate.stages = nodes.first().map(|n| n.stages.clone()).unwrap_or_default();
+    rate.memory = nodes.first().and_then(|n| n.memory);
     rate.bottleneck = rate
         .stages
         .iter()

@@ -5,7 +5,7 @@
 use crate::measure::LatencySplit;
 use crate::run::node::rate::StageBusy;
 use hsbench_engine::network::client::ClientPortStats;
-use hsbench_engine::runtime::pipeline::{NetworkReport, PipelineReport};
+use hsbench_engine::runtime::pipeline::{NetworkReport, PipelineReport, ProcessMemory};
 use hsbench_engine::types::ValidatorId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -52,6 +52,10 @@ pub struct NodeFile {
     pub clients: ClientPortStats,
     /// CPU time of the whole process while it served (s): every stage plus the client port and the status loop.
     pub process_cpu_s: f64,
+    /// The process's resident memory: peak while it served and at the stop (`null` off Linux or in a report from
+    /// before it was recorded).
+    #[serde(default)]
+    pub memory: Option<ProcessMemory>,
     /// Wall time from start to stop (s).
     pub wall_s: f64,
     /// The pipeline's warnings.
@@ -99,6 +103,7 @@ impl NodeFile {
             network: report.network.clone().unwrap_or_default(),
             clients,
             process_cpu_s: process_cpu_ns as f64 / 1e9,
+            memory: report.memory,
             wall_s: wall.as_secs_f64(),
             warnings: report.warnings,
             link_control: LinkControlStats::default(),
@@ -166,6 +171,7 @@ mod tests {
             network: NetworkReport::default(),
             clients: ClientPortStats::default(),
             process_cpu_s: 0.0,
+            memory: None,
             wall_s: 0.0,
             warnings: Vec::new(),
             link_control: LinkControlStats::default(),

@@ -6,12 +6,13 @@ use super::report::NodeFile;
 use crate::run::node::table::p50_p99_ms;
 use std::collections::BTreeMap;
 
-/// One row per validator: height, transactions committed, rounds it left by timeout, process CPU per transaction and
-/// each stage's share.
+/// One row per validator: height, transactions committed, rounds it left by timeout, peak resident memory, process
+/// CPU per transaction and each stage's share.
 pub fn print_nodes(nodes: &[NodeFile]) {
     let stage_names: Vec<String> =
         nodes.first().map(|n| n.stages.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
-    let mut header = format!("  {:<5} {:>7} {:>9} {:>8} {:>10}", "node", "height", "txs", "timeouts", "cpu µs/tx");
+    let mut header =
+        format!("  {:<5} {:>7} {:>9} {:>8} {:>9} {:>10}", "node", "height", "txs", "timeouts", "peak MiB", "cpu µs/tx");
     for s in &stage_names {
         header.push_str(&format!(" {:>10}", s));
     }
@@ -19,8 +20,11 @@ pub fn print_nodes(nodes: &[NodeFile]) {
     for n in nodes {
         let per_tx = |ns: f64| if n.txs_committed == 0 { 0.0 } else { ns / 1e3 };
         let total = if n.txs_committed == 0 { 0.0 } else { n.process_cpu_s * 1e6 / n.txs_committed as f64 };
-        let mut row =
-            format!("  {:<5} {:>7} {:>9} {:>8} {:>10.1}", n.id, n.committed_height, n.txs_committed, n.timeouts, total);
+        let peak = n.memory.map_or_else(|| "–".to_string(), |m| format!("{:.0}", m.peak_mib()));
+        let mut row = format!(
+            "  {:<5} {:>7} {:>9} {:>8} {:>9} {:>10.1}",
+            n.id, n.committed_height, n.txs_committed, n.timeouts, peak, total
+        );
         for name in &stage_names {
             let cost = n.stages.iter().find(|s| &s.name == name).map_or(0.0, |s| per_tx(s.cost_ns_per_tx));
             row.push_str(&format!(" {:>10.1}", cost));

@@ -7,6 +7,7 @@ use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
 use super::execution::Execution;
 use super::ingress::Ingress;
+use super::memory::{process_memory, reset_peak_rss};
 use super::messages::{Envelope, Executed, SystemInput};
 use super::metrics::LaneClocks;
 use super::metrics::{HelperClock, StageClock, StageMetrics};
@@ -154,6 +155,8 @@ pub struct NodeUnderTest {
     start: Instant,
     /// The Ed25519 key cache's counters when the node started (the report gives the difference).
     key_cache_at_start: KeyCacheStats,
+    /// Whether the process's peak-RSS mark was reset when the run started (`memory::reset_peak_rss`).
+    peak_rss_reset: bool,
     ingress: BatchSender<Transaction>,
     load_metrics: Arc<StageMetrics>,
     submitted: AtomicU64,
@@ -436,6 +439,7 @@ impl NodeUnderTest {
         Ok(NodeUnderTest {
             start,
             key_cache_at_start: key_cache_stats(),
+            peak_rss_reset: reset_peak_rss(),
             ingress: submit_tx,
             load_metrics,
             submitted: AtomicU64::new(0),
@@ -611,6 +615,7 @@ impl NodeUnderTest {
                     held: now.held,
                 }
             },
+            memory: process_memory(self.peak_rss_reset),
             wall_s: wall.as_secs_f64(),
             txs_submitted: submitted,
             txs_delivered: delivered,

@@ -114,6 +114,10 @@ pub struct PipelineReport {
     /// The Ed25519 key cache during this run: hits and misses since start (process-wide counters: the committee's
     /// checks of validator keys count too), keys held at the stop.
     pub ed25519_key_cache: crate::crypto::KeyCacheStats,
+    /// The process's resident memory: at the stop, and its peak since the run started (`null` off Linux). The
+    /// whole process — in node mode the synthetic committee's members too; a `hsbench node` process is the
+    /// validator alone.
+    pub memory: Option<super::ProcessMemory>,
     /// Seconds from start to stop.
     pub wall_s: f64,
     /// Transactions handed to `submit`.

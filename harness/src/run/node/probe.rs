@@ -161,6 +161,7 @@ impl<'a> NodeProbe<'a> {
         result.bottleneck = report.bottleneck.clone();
         result.stages = report.stages.iter().map(StageBusy::from).collect();
         result.committee_busy_pct = report.committee.as_ref().map_or(0.0, |c| c.busy_pct);
+        result.memory = report.memory;
         let threads = |name: &str| {
             report.stages.iter().find(|st| st.name == name).map_or(1, |st| waiting_threads(name, &st.cores, st.threads))
         };

@@ -4,7 +4,7 @@
 use crate::config::SloConfig;
 use crate::loadgen::generator::{OpenLoopOutcome, PendingSeries};
 use crate::measure::{GeneratorCheck, Plan, TxMetrics};
-use hsbench_engine::runtime::pipeline::StageKind;
+use hsbench_engine::runtime::pipeline::{ProcessMemory, StageKind};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -235,6 +235,9 @@ pub struct RateResult {
     pub stages: Vec<StageBusy>,
     /// The synthetic committee's busy % (not part of the node's cost).
     pub committee_busy_pct: f64,
+    /// Resident memory of the node's process over the run (peak and at the stop): in node mode the process holds
+    /// the synthetic committee too; over the wire it is validator 0's process alone. `null` off Linux.
+    pub memory: Option<ProcessMemory>,
     /// The synthetic committee and the node's busiest stage over the measured window (`null` when the window was
     /// too short to sample).
     pub committee_window: Option<CommitteeWindow>,

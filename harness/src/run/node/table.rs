@@ -10,15 +10,25 @@ fn ms(us: u64) -> String {
 /// Header of [`rate_row`].
 pub fn rate_header() -> String {
     format!(
-        "  {:<8} {:>10} {:>10} {:>6} {:>8} {:>8} {:>9} {:>10} {:<10} {}",
-        "phase", "offered", "committed", "frac", "p50 ms", "p99 ms", "p99 unc.", "in flight", "bottleneck", "verdict"
+        "  {:<8} {:>10} {:>10} {:>6} {:>8} {:>8} {:>9} {:>10} {:>9} {:<10} {}",
+        "phase",
+        "offered",
+        "committed",
+        "frac",
+        "p50 ms",
+        "p99 ms",
+        "p99 unc.",
+        "in flight",
+        "peak MiB",
+        "bottleneck",
+        "verdict"
     )
 }
 
 /// One measured rate as a table row.
 pub fn rate_row(phase: &str, r: &RateResult, verdict: &str) -> String {
     format!(
-        "  {:<8} {:>10.0} {:>10.0} {:>5.0}% {:>8} {:>8} {:>9} {:>10.0} {:<10} {}",
+        "  {:<8} {:>10.0} {:>10.0} {:>5.0}% {:>8} {:>8} {:>9} {:>10.0} {:>9} {:<10} {}",
         phase,
         r.tx.offered_tps,
         r.tx.commit_rate_tps,
@@ -27,6 +37,7 @@ pub fn rate_row(phase: &str, r: &RateResult, verdict: &str) -> String {
         ms(r.tx.latency_us.p99),
         ms(r.tx.latency_uncorrected_us.p99),
         r.queue.end,
+        r.memory.map_or_else(|| "–".to_string(), |m| format!("{:.0}", m.peak_mib())),
         r.bottleneck,
         verdict
     )
