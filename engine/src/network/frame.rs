@@ -69,6 +69,24 @@ pub fn encode_frame(message: &Message) -> Vec<u8> {
 /// needed, `Ok(Some((message, bytes consumed)))` once a whole frame is in, an error as soon as the bytes in show the
 /// frame is bad.
 pub fn decode_frame(buf: &[u8], max_payload: usize) -> Result<Option<(Message, usize)>, FrameError> {
+    let Some((class, payload)) = frame_payload(buf, max_payload)? else { return Ok(None) };
+    let used = payload.end;
+    Ok(Some((decode_payload(class, &buf[payload])?, used)))
+}
+
+/// The message in a frame's payload, which must be of the header's `class`.
+pub fn decode_payload(class: Class, payload: &[u8]) -> Result<Message, FrameError> {
+    let message: Message = codec::decode(payload)?;
+    let actual = Class::of(&message);
+    if actual != class {
+        return Err(FrameError::ClassMismatch { claimed: class.name(), actual: actual.name() });
+    }
+    Ok(message)
+}
+
+/// The header's class and where the payload lies in `buf` (its end is the frame's length) once a whole frame is in,
+/// before the payload is decoded; `Ok(None)` while more bytes are needed; the header's errors as [`decode_frame`].
+pub fn frame_payload(buf: &[u8], max_payload: usize) -> Result<Option<(Class, std::ops::Range<usize>)>, FrameError> {
     let Some(header) = buf.get(..HEADER_BYTES) else {
         // Refuse a bad version or class from the first bytes on.
         if let Some(&v) = buf.first().filter(|&&v| v != FRAME_VERSION) {
@@ -87,13 +105,10 @@ pub fn decode_frame(buf: &[u8], max_payload: usize) -> Result<Option<(Message, u
     if len > max_payload {
         return Err(FrameError::TooLarge { len, max: max_payload });
     }
-    let Some(payload) = buf.get(HEADER_BYTES..HEADER_BYTES + len) else { return Ok(None) };
-    let message: Message = codec::decode(payload)?;
-    let actual = Class::of(&message);
-    if actual != class {
-        return Err(FrameError::ClassMismatch { claimed: class.name(), actual: actual.name() });
+    if buf.len() < HEADER_BYTES + len {
+        return Ok(None);
     }
-    Ok(Some((message, HEADER_BYTES + len)))
+    Ok(Some((class, HEADER_BYTES..HEADER_BYTES + len)))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod frame;
 mod link_filter;
 mod peers;
 mod refusal_log;
+mod repeats;
 mod secure;
 mod send_queue;
 mod thread_set;
@@ -22,10 +23,11 @@ mod thread_set;
 mod tests;
 
 pub use class::Class;
-pub use frame::{FrameError, decode_frame, encode_frame};
+pub use frame::{FrameError, decode_frame, encode_frame, frame_payload};
 pub use link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
 pub use peers::{Backoff, INBOX_CAPACITY, LinkError, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
 pub use refusal_log::{LOG_INTERVAL, RefusalLog};
+pub use repeats::{REPEAT_MEMORY, REPEAT_WINDOW, RecentFrames};
 pub use secure::{
     HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, RecvError, SecureReceiver, SecureSender, SecureStream,
 };

@@ -74,6 +74,9 @@ pub struct NetworkConfig {
     pub backoff: Backoff,
     /// Longest a frame may take to arrive once it has begun (see [`Identity::frame_deadline`]).
     pub frame_deadline: Duration,
+    /// A frame repeating, byte for byte, one the same connection brought within this window is dropped unread
+    /// and counted ([`super::REPEAT_WINDOW`] by default; zero hears every copy).
+    pub repeat_window: Duration,
     /// Run first on every thread the network starts (the pipeline pins them to the network stage's cores and
     /// counts their CPU time there).
     pub on_thread: ThreadHook,
@@ -81,7 +84,7 @@ pub struct NetworkConfig {
 
 impl NetworkConfig {
     /// The defaults a validator runs with, over these peers: [`QueueLimits::default`], frames up to the codec's
-    /// length limit, 2 s handshakes, redials after 50 ms doubling to 2 s, no thread hook.
+    /// length limit, 2 s handshakes, redials after 50 ms doubling to 2 s, repeats dropped within [`super::REPEAT_WINDOW`], no thread hook.
     pub fn new(peers: BTreeMap<ValidatorId, SocketAddr>) -> Self {
         NetworkConfig {
             peers,
@@ -90,6 +93,7 @@ impl NetworkConfig {
             handshake_timeout: Duration::from_secs(2),
             backoff: Backoff { first: Duration::from_millis(50), max: Duration::from_secs(2) },
             frame_deadline: Duration::from_secs(10),
+            repeat_window: super::REPEAT_WINDOW,
             on_thread: ThreadHook::default(),
         }
     }
@@ -138,6 +142,10 @@ pub struct PeerStats {
     /// Times its reader waited ([`POLL`] each) because the inbox was full: the peer sent faster than we consume.
     #[serde(default)]
     pub inbox_waits: u64,
+    /// Frames from it dropped unread because they repeated, byte for byte, one it sent within the repeat window
+    /// (`NetworkConfig::repeat_window`), by class name.
+    #[serde(default)]
+    pub repeats_dropped: BTreeMap<String, u64>,
 }
 
 /// Why a link rule could not be put in force.
@@ -178,6 +186,7 @@ struct Counters {
     refused_frames: AtomicU64,
     filtered: [AtomicU64; 3],
     inbox_waits: AtomicU64,
+    repeats: [AtomicU64; 3],
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -255,7 +264,10 @@ impl Shared {
 
     /// Makes `stream` the peer's live connection (closing any older one) and starts its writer and reader.
     fn attach(self: &Arc<Self>, peer: &Arc<Peer>, stream: SecureStream) -> io::Result<Arc<AtomicBool>> {
-        let (sender, receiver, socket) = stream.split()?;
+        let (sender, mut receiver, socket) = stream.split()?;
+        if !self.cfg.repeat_window.is_zero() {
+            receiver.drop_repeats(self.cfg.repeat_window);
+        }
         let alive = Arc::new(AtomicBool::new(true));
         peer.drop_connection();
         *peer.live() = Some((socket, alive.clone()));
@@ -341,8 +353,15 @@ impl Shared {
 
     /// Hands every message received to the inbox while the connection lives.
     fn read_loop(&self, peer: &Peer, mut input: SecureReceiver, alive: &AtomicBool) {
+        let count_repeats = |input: &mut SecureReceiver| {
+            for (counter, n) in peer.counters.repeats.iter().zip(input.take_repeated()) {
+                counter.fetch_add(n, Relaxed);
+            }
+        };
         while !self.stopped() && alive.load(Relaxed) {
-            match input.recv() {
+            let received = input.recv();
+            count_repeats(&mut input);
+            match received {
                 Ok((message, bytes)) => {
                     peer.counters.bytes_in.fetch_add(bytes as u64, Relaxed);
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
@@ -547,6 +566,7 @@ impl Network {
                     queued: queue.len(),
                     refused_frames: p.counters.refused_frames.load(Relaxed),
                     filtered: by_class(&p.counters.filtered),
+                    repeats_dropped: by_class(&p.counters.repeats),
                     inbox_waits: p.counters.inbox_waits.load(Relaxed),
                 }
             })

@@ -11,7 +11,8 @@
 //! bytes, the Noise limit), carrying the frames of [`super::frame`] cut into pieces of at most
 //! [`MAX_PLAINTEXT`] bytes; the receiver reassembles and decodes them.
 
-use super::frame::{FrameError, decode_frame};
+use super::frame::{FrameError, decode_payload, frame_payload};
+use super::repeats::RecentFrames;
 use crate::crypto::{Ed25519Item, ValidatorKeyPair, ed25519_verify};
 use crate::types::{Message, ValidatorId};
 use snow::{HandshakeState, TransportState};
@@ -202,6 +203,8 @@ impl SecureStream {
             plain: self.plain,
             buf: vec![0u8; MAX_NOISE_MESSAGE],
             piece: vec![0u8; MAX_NOISE_MESSAGE],
+            repeats: None,
+            repeated: [0; 3],
         };
         Ok((sender, receiver, socket))
     }
@@ -239,9 +242,24 @@ pub struct SecureReceiver {
     buf: Vec<u8>,
     /// Its decryption (reused, not allocated per message).
     piece: Vec<u8>,
+    /// The frames read in the last repeat window, when repeats are dropped ([`SecureReceiver::drop_repeats`]).
+    repeats: Option<RecentFrames>,
+    /// Repeats dropped since [`SecureReceiver::take_repeated`] last looked, by class.
+    repeated: [u64; 3],
 }
 
 impl SecureReceiver {
+    /// From now on, a frame that repeats one read within `window` (byte for byte) is dropped before it is decoded
+    /// and counted by class instead of returned (`network/repeats.rs` says why).
+    pub fn drop_repeats(&mut self, window: Duration) {
+        self.repeats = Some(RecentFrames::new(window));
+    }
+
+    /// Repeats dropped since the last call, by class (`Class as usize`), and the count restarted.
+    pub fn take_repeated(&mut self) -> [u64; 3] {
+        std::mem::take(&mut self.repeated)
+    }
+
     /// The validator at the other end.
     pub fn peer(&self) -> ValidatorId {
         self.peer
@@ -252,11 +270,21 @@ impl SecureReceiver {
     pub fn recv(&mut self) -> Result<(Message, usize), RecvError> {
         let mut read = 0;
         loop {
-            if let Some((message, used)) = decode_frame(&self.plain, self.max_payload)? {
+            if let Some((class, payload)) = frame_payload(&self.plain, self.max_payload)? {
+                let used = payload.end;
+                let repeat =
+                    self.repeats.as_mut().is_some_and(|r| r.is_repeat(&self.plain[payload.clone()], Instant::now()));
+                let message = if repeat { None } else { Some(decode_payload(class, &self.plain[payload])?) };
                 self.plain.drain(..used);
                 // The next frame's clock starts with its first byte, which may already be here.
                 self.frame_started = (!self.plain.is_empty()).then(Instant::now);
-                return Ok((message, read));
+                match message {
+                    Some(message) => return Ok((message, read)),
+                    None => {
+                        self.repeated[class as usize] += 1;
+                        continue;
+                    }
+                }
             }
             self.fill(2)?;
             let len = usize::from(u16::from_be_bytes([self.buf[0], self.buf[1]]));

@@ -201,6 +201,7 @@ mod peers {
             handshake_timeout: Duration::from_secs(2),
             backoff: Backoff { first: Duration::from_millis(20), max: Duration::from_millis(200) },
             frame_deadline: FRAME_DEADLINE,
+            repeat_window: REPEAT_WINDOW,
             on_thread: ThreadHook::default(),
         }
     }
@@ -401,6 +402,53 @@ mod peers {
         assert!(bad.to_string().contains("loss = 2"), "{bad}");
         net0.stop();
         net1.stop();
+    }
+
+    /// A byzantine peer sending every message many times over (the `flood` behaviour: 100 copies back to back) is
+    /// heard once: the repeats are dropped as they are read, before they are decoded or take a place in the inbox,
+    /// so they cost the node neither memory nor work. A message sent again after the repeat window — a sync
+    /// request retried after `SYNC_RETRY` — is heard again.
+    #[test]
+    fn a_peer_repeating_a_frame_back_to_back_is_heard_once_and_again_after_the_window() {
+        // A window of a second (not the default 200 ms), so a loaded machine that pauses the reader mid-burst does
+        // not let a copy through.
+        const WINDOW: Duration = Duration::from_secs(1);
+        let (l1, addr1) = listener();
+        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
+        let (tx, inbox) = unbounded();
+        let cfg = NetworkConfig { repeat_window: WINDOW, ..config(&addrs) };
+        let net1 = Network::start(me(1, 2), l1, cfg, tx).expect("start");
+        let (mut out, _input, _) = dial_as_0(addr1);
+        let request = Message::SyncRequest { from_height: 5 };
+        for _ in 0..100 {
+            out.send(&encode_frame(&request)).expect("send");
+            out.send(&encode_frame(&gossip(2))).expect("send");
+        }
+        let marker = Message::SyncRequest { from_height: 6 };
+        out.send(&encode_frame(&marker)).expect("send");
+        let mut heard = Vec::new();
+        while heard.last() != Some(&marker) {
+            heard.push(inbox.recv_timeout(WAIT).expect("delivered").1);
+        }
+        assert_eq!(heard.len(), 3, "each message once: {} heard", heard.len());
+        assert_eq!(heard, vec![request.clone(), gossip(2), marker], "in order");
+        let stats = wait_for(&net1, 0, |s| s.repeats_dropped["sync"] + s.repeats_dropped["gossip"] == 198);
+        assert_eq!(
+            (stats.repeats_dropped["sync"], stats.repeats_dropped["gossip"], stats.messages_in["sync"]),
+            (99, 99, 2)
+        );
+        std::thread::sleep(WINDOW);
+        out.send(&encode_frame(&request)).expect("send");
+        assert_eq!(inbox.recv_timeout(WAIT).expect("heard again after the window").1, request);
+        net1.stop();
+    }
+
+    /// The default window stays below the shortest interval at which an honest node repeats a message byte for
+    /// byte — a sync request retried after `SYNC_RETRY` — so the filter never withholds an honest retry.
+    #[test]
+    fn the_repeat_window_is_shorter_than_the_sync_retry() {
+        assert!(REPEAT_WINDOW < crate::bft::SYNC_RETRY);
+        assert_eq!(NetworkConfig::new(BTreeMap::new()).repeat_window, REPEAT_WINDOW);
     }
 
     /// A peer flooding valid frames faster than the validator consumes them: a bounded inbox holds at most its

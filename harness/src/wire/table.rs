@@ -44,10 +44,11 @@ pub fn print_nodes(nodes: &[NodeFile]) {
 }
 
 /// One row per connection (from the side of the validator that reports it); `filtered`: frames its link filter
-/// dropped (a fault schedule's cut or loss).
+/// dropped (a fault schedule's cut or loss); `repeats`: frames the peer repeated within the repeat window, dropped
+/// unread.
 pub fn print_peers(nodes: &[NodeFile]) {
     println!(
-        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7}",
+        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7} {:>8}",
         "link",
         "connects",
         "msgs out c/s/g",
@@ -57,7 +58,8 @@ pub fn print_peers(nodes: &[NodeFile]) {
         "drops",
         "filtered",
         "hs fail",
-        "refused"
+        "refused",
+        "repeats"
     );
     let csg = |m: &BTreeMap<String, u64>| {
         let get = |k: &str| m.get(k).copied().unwrap_or(0);
@@ -66,7 +68,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
     for n in nodes {
         for p in &n.network.peers {
             println!(
-                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7}",
+                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7} {:>8}",
                 format!("{}→{}", n.id, p.peer),
                 p.connects,
                 csg(&p.messages_out),
@@ -76,7 +78,8 @@ pub fn print_peers(nodes: &[NodeFile]) {
                 p.dropped.values().sum::<u64>(),
                 p.filtered.values().sum::<u64>(),
                 p.handshake_failures,
-                p.refused_frames
+                p.refused_frames,
+                p.repeats_dropped.values().sum::<u64>()
             );
         }
     }

@@ -12,8 +12,8 @@ use crate::protocol::work::VerifyJob;
 use crate::types::{Hash, Height, Message, SyncEntry, ValidatorId};
 use std::time::Duration;
 
-/// Least time between two sync requests.
-pub(super) const SYNC_RETRY: Duration = Duration::from_millis(300);
+/// Least time between two sync requests (the network's repeat window stays below it, so a retried request is heard).
+pub const SYNC_RETRY: Duration = Duration::from_millis(300);
 /// Most blocks asked for in one sync request.
 pub const SYNC_BATCH: usize = 128;
 
