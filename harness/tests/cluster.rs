@@ -340,6 +340,18 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
         let agreement = Agreement::of(&honest);
         assert!(agreement.holds(), "{behaviour}: {agreement:?}");
         assert!(honest.iter().all(|n| n.halted.is_none()), "{behaviour}: an honest validator halted");
+        // The flooder's copies are dropped unread at each honest validator's edge and counted on its link; honest
+        // peers never repeat a frame within the window, so nothing of theirs is dropped.
+        for n in &honest {
+            for p in &n.network.peers {
+                let repeats: u64 = p.repeats_dropped.values().sum();
+                if p.peer != 2 {
+                    assert_eq!(repeats, 0, "{behaviour}: validator {} dropped frames of honest {}", n.id, p.peer);
+                } else if behaviour == "flood" {
+                    assert!(repeats > 0, "{behaviour}: validator {} heard every copy", n.id);
+                }
+            }
+        }
         assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
     }
 }
