@@ -139,4 +139,28 @@ mod tests {
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].started_unix_s, 100, "picked {} ({note})", docs[0].path.display());
     }
+
+    /// RAM in a plan is the largest peak resident memory its sources measured (the last confirmation run of a
+    /// ceiling), labelled measured and not projected; sources from before memory was recorded say so.
+    #[test]
+    fn the_plan_reports_the_largest_measured_memory() {
+        let with_memory = |started: u64, mib: u64| {
+            let mut doc = ceiling(started);
+            let curve = doc["metrics"]["curve"].as_array_mut().expect("a curve");
+            let last = curve.iter_mut().rev().find(|p| p["phase"] == "confirm").expect("a confirmation run");
+            last["result"]["memory"] =
+                json!({"rss_bytes": 1, "peak_rss_bytes": mib << 20, "peak_since_run_start": true});
+            ResultDoc::from_value(Path::new(&format!("c{started}.json")), doc).expect("reads")
+        };
+        let plain = ResultDoc::from_value(Path::new("old.json"), ceiling(1)).expect("reads");
+        let costs = StageCosts::from_docs(&[with_memory(2, 96), with_memory(3, 130), plain.clone()]).expect("costs");
+        let memory = costs.memory.clone().expect("a memory figure");
+        assert_eq!((memory.peak_mib.value, memory.file.as_str()), (130.0, "c3.json"));
+        assert!(memory.what.starts_with("the last confirmation run"), "{memory:?}");
+        let text = super::super::render(&super::super::plan(1e6, 0.8, &costs, None, "given".into()));
+        assert!(text.contains("memory (M)            peak 130 MiB resident"), "{text}");
+        let costs = StageCosts::from_docs(&[plain]).expect("costs");
+        let text = super::super::render(&super::super::plan(1e6, 0.8, &costs, None, "given".into()));
+        assert!(text.contains("memory                no figure"), "{text}");
+    }
 }

@@ -108,6 +108,34 @@ pub struct StageCosts {
     pub measured_tps: Option<f64>,
     /// The files.
     pub files: Vec<String>,
+    /// The largest peak resident memory the files recorded, when any did.
+    pub memory: Option<MeasuredMemory>,
+}
+
+/// A process's peak resident memory as a result file recorded it (what a plan says about RAM: measured, never
+/// projected — resident memory does not grow in proportion to the rate).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MeasuredMemory {
+    /// Peak resident set (MiB).
+    pub peak_mib: Figure<f64>,
+    /// Which process and measurement (e.g. "the last confirmation run (8000 tx/s)").
+    pub what: String,
+    /// The file.
+    pub file: String,
+}
+
+impl MeasuredMemory {
+    /// The largest peak among `docs`' memory figures.
+    fn largest(docs: &[ResultDoc]) -> Option<Self> {
+        docs.iter()
+            .flat_map(|d| d.memory().into_iter().map(move |(what, m)| (d, what, m)))
+            .max_by_key(|(_, _, m)| m.peak_rss_bytes)
+            .map(|(d, what, m)| MeasuredMemory {
+                peak_mib: measured(m.peak_rss_bytes as f64 / (1024.0 * 1024.0)),
+                what,
+                file: d.path.display().to_string(),
+            })
+    }
 }
 
 impl StageCosts {
@@ -154,7 +182,12 @@ impl StageCosts {
                 StageInput { model: fit::fit(&points), cost }
             })
             .collect();
-        Ok(StageCosts { stages, measured_tps, files: docs.iter().map(|d| d.path.display().to_string()).collect() })
+        Ok(StageCosts {
+            stages,
+            measured_tps,
+            files: docs.iter().map(|d| d.path.display().to_string()).collect(),
+            memory: MeasuredMemory::largest(docs),
+        })
     }
 }
 
@@ -305,6 +338,8 @@ pub struct PlanMetrics {
     pub one_thread_limit: Saturation,
     /// Caveats.
     pub notes: Vec<String>,
+    /// RAM: the largest peak resident memory the source files measured (not projected to the target).
+    pub memory: Option<MeasuredMemory>,
 }
 
 /// The node's stages that get a thread per core (the engine's rule), named for the reader: "sigverify, admission,
@@ -475,6 +510,7 @@ pub fn plan(
         measured_layout,
         gpu,
         one_thread_limit,
+        memory: costs.memory.clone(),
         notes,
     }
 }
@@ -579,6 +615,16 @@ pub fn render(p: &PlanMetrics) -> String {
         rate(p.one_thread_limit.at_tps.value),
         widening_stages()
     ));
+    match &p.memory {
+        Some(m) => out.push_str(&format!(
+            "  memory (M)            peak {:.0} MiB resident: {} in {} (measured at the source's rate, not \
+             projected; a node-mode process holds the synthetic committee too)\n",
+            m.peak_mib.value, m.what, m.file
+        )),
+        None => {
+            out.push_str("  memory                no figure in the source files (written before memory was recorded)\n")
+        }
+    }
     for n in &p.notes {
         out.push_str(&format!("  note: {n}\n"));
     }
@@ -623,6 +669,7 @@ mod tests {
             stages: vec![lined("node", &[1], 0.09, 1_500.0), lined("execution", &[1], 0.01, 3_500.0)],
             measured_tps: Some(16_000.0),
             files: vec!["f.json".into()],
+            memory: None,
         };
         let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
         let (node, exec) = (&p.stages[0], &p.stages[1]);
@@ -653,6 +700,7 @@ mod tests {
             ],
             measured_tps: Some(14_000.0),
             files: vec!["f.json".into()],
+            memory: None,
         };
         let gpu = GpuCapacity {
             file: "g.json".into(),
