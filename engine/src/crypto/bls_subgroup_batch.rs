@@ -114,7 +114,7 @@ fn combination_in_g2(points: &[blst_p2_affine], negated: &[blst_p2_affine], coef
         if !bucket.is_empty() {
             let mut sum = MaybeUninit::<blst_p2>::uninit();
             // SAFETY: `bucket` holds `bucket.len()` non-null pointers to live affine points borrowed from
-            // `points`; blst writes the whole sum before it is read.
+            // `points` and `negated`, which outlive this call; blst writes the whole sum before it is read.
             let sum = unsafe {
                 blst_p2s_add(sum.as_mut_ptr(), bucket.as_ptr(), bucket.len());
                 sum.assume_init()

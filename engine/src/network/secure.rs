@@ -266,7 +266,7 @@ impl SecureReceiver {
     }
 
     /// Receives the next message, reading and decrypting transport messages until a whole frame is in; also returns
-    /// the bytes it read off the socket.
+    /// the bytes it read off the socket (repeats it dropped on the way included, see [`Self::drop_repeats`]).
     pub fn recv(&mut self) -> Result<(Message, usize), RecvError> {
         let mut read = 0;
         loop {
@@ -278,13 +278,11 @@ impl SecureReceiver {
                 self.plain.drain(..used);
                 // The next frame's clock starts with its first byte, which may already be here.
                 self.frame_started = (!self.plain.is_empty()).then(Instant::now);
-                match message {
-                    Some(message) => return Ok((message, read)),
-                    None => {
-                        self.repeated[class as usize] += 1;
-                        continue;
-                    }
+                if let Some(message) = message {
+                    return Ok((message, read));
                 }
+                self.repeated[class as usize] += 1;
+                continue;
             }
             self.fill(2)?;
             let len = usize::from(u16::from_be_bytes([self.buf[0], self.buf[1]]));

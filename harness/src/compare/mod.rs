@@ -111,8 +111,9 @@ impl Comparison {
     }
 }
 
-/// The comparable metrics of a result, by kind: ceiling and runs (throughput, p50, p99), crypto (items/s per
-/// operation × backend × batch), tune (ceiling per configuration). Other kinds have none.
+/// The comparable metrics of a result, by kind: ceiling and runs (throughput, p50, p99, peak resident memory where
+/// recorded), crypto (items/s per operation × backend × batch), tune (ceiling per configuration). Other kinds have
+/// none.
 pub fn metrics_of(doc: &ResultDoc) -> Result<Vec<Metric>, ResultError> {
     let hi = |name: String, value: f64| Metric { name, value, direction: Direction::Higher };
     let lo = |name: &str, us: f64| Metric { name: name.to_string(), value: us / 1e3, direction: Direction::Lower };
@@ -148,6 +149,15 @@ pub fn metrics_of(doc: &ResultDoc) -> Result<Vec<Metric>, ResultError> {
             }
         }
         Metrics::Plan(_) | Metrics::Other => {}
+    }
+    for (what, memory) in doc.memory() {
+        // A ceiling's label names the confirmation rate, which differs between files: the row's name does not.
+        let name = match &doc.metrics {
+            Metrics::Ceiling(_) => "peak memory at the ceiling (MiB)".to_string(),
+            _ => format!("peak memory, {what} (MiB)"),
+        };
+        let mib = memory.peak_rss_bytes as f64 / (1024.0 * 1024.0);
+        out.push(Metric { name, value: mib, direction: Direction::Lower });
     }
     Ok(out)
 }
@@ -384,14 +394,17 @@ mod tests {
 
     const T: Thresholds = Thresholds { fail_below: 0.8, warn_below: 0.9 };
 
-    fn ceiling(name: &str, tps: f64, p99_us: f64, cpu: &str) -> ResultDoc {
-        let v = json!({
+    fn ceiling_json(tps: f64, p99_us: f64, cpu: &str) -> serde_json::Value {
+        json!({
             "schema_version": 1, "kind": "ceiling", "started_unix_s": 1,
             "fingerprint": {"build_profile": "release", "cpu_model": cpu, "cores": 2, "crypto_backend": "cpu-batch",
                             "config_hash": "h"},
             "metrics": {"ceiling_tps": tps, "committed_tps_mean": tps, "p50_us": 1000.0, "p99_us": p99_us}
-        });
-        ResultDoc::from_value(Path::new(name), v).unwrap()
+        })
+    }
+
+    fn ceiling(name: &str, tps: f64, p99_us: f64, cpu: &str) -> ResultDoc {
+        ResultDoc::from_value(Path::new(name), ceiling_json(tps, p99_us, cpu)).unwrap()
     }
 
     #[test]
@@ -418,6 +431,27 @@ mod tests {
         assert_eq!(c.verdict(), Verdict::Warn);
         assert_eq!(judge(0.9, T), Verdict::Pass);
         assert_eq!(ratio(0.0, 0.0, Direction::Higher), 1.0);
+    }
+
+    /// Peak memory is compared like latency (less is better) under one name whatever rate the ceiling confirmed
+    /// at; a file from before memory was recorded leaves the row uncompared rather than failing.
+    #[test]
+    fn peak_memory_is_compared_where_both_files_recorded_it() {
+        let with_memory = |name: &str, rate: f64, mib: u64| {
+            let mut v = ceiling_json(16_000.0, 400_000.0, "X");
+            v["metrics"]["curve"] = json!([{"phase": "confirm", "rate_tps": rate, "pass": true,
+                "result": {"committed_tps": rate, "latency_us": {"p50": 1.0, "p90": 1.0, "p99": 1.0, "p999": 1.0,
+                           "max": 1.0}, "memory": {"rss_bytes": 1, "peak_rss_bytes": mib << 20}}}]);
+            ResultDoc::from_value(Path::new(name), v).unwrap()
+        };
+        let c = compare(&with_memory("a.json", 16_000.0, 100), &with_memory("b.json", 15_000.0, 130), T).unwrap();
+        let row = c.rows.iter().find(|r| r.metric == "peak memory at the ceiling (MiB)").expect("a memory row");
+        assert!((row.ratio.unwrap() - 100.0 / 130.0).abs() < 1e-12);
+        assert_eq!(row.verdict, Verdict::Fail);
+        let c =
+            compare(&ceiling("old.json", 16_000.0, 400_000.0, "X"), &with_memory("b.json", 15_000.0, 130), T).unwrap();
+        let row = c.rows.iter().find(|r| r.metric.starts_with("peak memory")).expect("the new file's row");
+        assert_eq!((row.ratio, row.verdict), (None, Verdict::NotCompared));
     }
 
     #[test]
