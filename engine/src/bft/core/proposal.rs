@@ -34,7 +34,7 @@ impl HotStuff {
             out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: SYNC_RETRY });
             return;
         };
-        let tc = self.last_tc.clone().filter(|tc| tc.epoch == epoch && tc.round + 1 == round);
+        let tc = self.tc_entering(epoch, round);
         let must_be_empty = self.p.schedule.last_height(epoch).is_some_and(|l| parent.header.height >= l);
         out.propose = Some(ProposeRequest { epoch, round, parent, parent_qc: self.high_qc.clone(), tc, must_be_empty });
     }

@@ -83,7 +83,7 @@ impl HotStuff {
         self.sent_timeout = Some(round.max(self.sent_timeout.unwrap_or(0)));
         self.persist_safety(out);
         let signature = self.p.keys.sign_vote(self.p.scheme, &timeout_message(self.p.chain_id, self.epoch, round));
-        let last_tc = self.last_tc.clone().filter(|tc| tc.epoch == self.epoch && tc.round + 1 == round);
+        let last_tc = self.tc_entering(self.epoch, round);
         let t = TimeoutVote {
             epoch: self.epoch,
             round,
@@ -94,6 +94,13 @@ impl HotStuff {
         };
         out.actions.push(Action::Broadcast { message: Message::Timeout(t.clone()) });
         self.on_timeout(now, t, out);
+    }
+
+    /// The TC this node holds that ended the round before `round` of `epoch`: the one a proposal or a timeout for
+    /// `round` carries, so that a receiver can enter `round` through it (none when the node entered `round`
+    /// through a QC).
+    pub(super) fn tc_entering(&self, epoch: Epoch, round: Round) -> Option<TimeoutCertificate> {
+        self.last_tc.clone().filter(|tc| tc.epoch == epoch && tc.round + 1 == round)
     }
 
     /// Checks of a timeout before its signatures are verified. A timeout more than [`FUTURE_VOTE_ROUNDS`] rounds
