@@ -184,6 +184,14 @@ mod tests {
     use super::*;
     use crate::runtime::pipeline::metrics::StageMetrics;
 
+    /// The network's repeat window stays below the shortest interval at which an honest node repeats a message
+    /// byte for byte — a sync request retried after `SYNC_RETRY` — so the filter never withholds an honest retry.
+    /// Checked here, where the runtime puts the two together: the network may not know consensus.
+    #[test]
+    fn the_repeat_window_is_shorter_than_the_sync_retry() {
+        assert!(crate::network::REPEAT_WINDOW < crate::bft::SYNC_RETRY);
+    }
+
     /// `wire-in` stops feeding the node stage while its system queue is [`MAX_SYSTEM_BATCHES`] behind, resumes once
     /// the node stage took one, and counts the wait as a stall.
     #[test]
