@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use hsbench_engine::crypto::{CpuBackendKind, VerifyBackend, cpu_backend};
-use hsbench_kernels::{GpuBackend, GpuBackendConfig, GpuError, GpuStats};
+use hsbench_kernels::{Ed25519KernelOptions, GpuBackend, GpuBackendConfig, GpuError, GpuStats};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -137,8 +137,7 @@ impl CryptoConfig {
             batch: self.gpu_batch,
             in_flight: self.gpu_in_flight,
             adapter: self.adapter.clone(),
-            workgroup: self.gpu_workgroup,
-            hash_on_device: self.gpu_hash_on_device,
+            kernel: Ed25519KernelOptions { workgroup: self.gpu_workgroup, hash_on_device: self.gpu_hash_on_device },
         }
     }
 }

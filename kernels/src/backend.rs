@@ -45,15 +45,13 @@ pub struct GpuBackendConfig {
     pub in_flight: usize,
     /// Case-insensitive adapter name substring (`None`: `WGPU_ADAPTER_NAME`, then the most GPU-like).
     pub adapter: Option<String>,
-    /// Threads per workgroup of the Ed25519 kernel (`None`: the adapter's [`AdapterReport::default_workgroup`]).
-    pub workgroup: Option<u32>,
-    /// The Ed25519 kernel computes `k = SHA-512(R ‖ A ‖ M) mod L` (messages up to 192 bytes) instead of the host.
-    pub hash_on_device: bool,
+    /// How each verifier's Ed25519 kernel is built (workgroup size, where the challenge is computed).
+    pub kernel: Ed25519KernelOptions,
 }
 
 impl Default for GpuBackendConfig {
     fn default() -> Self {
-        Self { batch: 16_384, in_flight: 1, adapter: None, workgroup: None, hash_on_device: false }
+        Self { batch: 16_384, in_flight: 1, adapter: None, kernel: Ed25519KernelOptions::default() }
     }
 }
 
@@ -275,11 +273,7 @@ impl GpuBackend {
     pub fn new(config: &GpuBackendConfig) -> Result<Self, GpuError> {
         let in_flight = config.in_flight.max(1);
         let verifiers = (0..in_flight)
-            .map(|_| {
-                let options =
-                    Ed25519KernelOptions { workgroup: config.workgroup, hash_on_device: config.hash_on_device };
-                GpuEd25519Verifier::with_options(config.adapter.as_deref(), options)
-            })
+            .map(|_| GpuEd25519Verifier::with_options(config.adapter.as_deref(), config.kernel))
             .collect::<Result<Vec<_>, _>>()?;
         let adapter = verifiers[0].adapter();
         let description = format!(
@@ -289,8 +283,8 @@ impl GpuBackend {
             adapter.summary(),
             device_label(adapter),
             verifiers[0].workgroup(),
-            if config.workgroup.is_some() { "configured" } else { "per adapter" },
-            if config.hash_on_device { "device (messages ≤ 192 bytes)" } else { "host" },
+            if config.kernel.workgroup.is_some() { "configured" } else { "per adapter" },
+            if config.kernel.hash_on_device { "device (messages ≤ 192 bytes)" } else { "host" },
             config.batch.max(1),
             in_flight
         );

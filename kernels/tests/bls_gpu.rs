@@ -25,13 +25,7 @@ fn secret(rng: &mut Rng) -> SecretKey {
 fn backend() -> Option<GpuBackend> {
     common::gpu_or_skip(
         "gpu backend creation",
-        GpuBackend::new(&GpuBackendConfig {
-            batch: 8,
-            in_flight: 1,
-            adapter: None,
-            workgroup: None,
-            hash_on_device: false,
-        }),
+        GpuBackend::new(&GpuBackendConfig { batch: 8, in_flight: 1, adapter: None, kernel: Default::default() }),
     )
 }
 

@@ -18,7 +18,7 @@ use curve25519_dalek::scalar::Scalar;
 use hsbench_engine::crypto::{
     BLS_SIG_DST, BlsItem, BlsPublicKey, CpuBackendKind, Ed25519Item, VerifyBackend, cpu_backend, test_points,
 };
-use hsbench_kernels::{GpuBackend, GpuBackendConfig};
+use hsbench_kernels::{Ed25519KernelOptions, GpuBackend, GpuBackendConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha512};
@@ -40,7 +40,8 @@ fn backends() -> (Vec<Arc<dyn VerifyBackend>>, Vec<Arc<GpuBackend>>) {
     let mut all: Vec<Arc<dyn VerifyBackend>> = CpuBackendKind::ALL.into_iter().map(cpu_backend).collect();
     let mut gpus = Vec::new();
     for hash_on_device in [false, true] {
-        let config = GpuBackendConfig { batch: 64, in_flight: 2, hash_on_device, ..GpuBackendConfig::default() };
+        let kernel = Ed25519KernelOptions { hash_on_device, ..Default::default() };
+        let config = GpuBackendConfig { batch: 64, in_flight: 2, kernel, ..GpuBackendConfig::default() };
         let Some(gpu) = common::gpu_or_skip("gpu backend creation", GpuBackend::new(&config)) else { break };
         let gpu = Arc::new(gpu);
         all.push(gpu.clone());

@@ -15,13 +15,7 @@ mod common;
 fn backend(in_flight: usize) -> Option<GpuBackend> {
     common::gpu_or_skip(
         "gpu backend creation",
-        GpuBackend::new(&GpuBackendConfig {
-            batch: 4,
-            in_flight,
-            adapter: None,
-            workgroup: None,
-            hash_on_device: false,
-        }),
+        GpuBackend::new(&GpuBackendConfig { batch: 4, in_flight, adapter: None, kernel: Default::default() }),
     )
 }
 

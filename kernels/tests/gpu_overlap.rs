@@ -67,7 +67,7 @@ fn concurrent_calls_on_one_verifier_match_sequential_calls() {
 
 #[test]
 fn concurrent_calls_on_the_backend_match_cpu_batch() {
-    let config = GpuBackendConfig { batch: 64, in_flight: 2, adapter: None, workgroup: None, hash_on_device: false };
+    let config = GpuBackendConfig { batch: 64, in_flight: 2, adapter: None, kernel: Default::default() };
     let Some(gpu) = common::gpu_or_skip("gpu backend creation", GpuBackend::new(&config)) else { return };
     let batches: Vec<Vec<Owned>> = (0..THREADS).map(|t| mixed_batch(40 + 8 * t, 2 * t)).collect();
     let cpu = cpu_backend(CpuBackendKind::CpuBatch);
@@ -90,7 +90,7 @@ fn concurrent_calls_on_the_backend_match_cpu_batch() {
 
 #[test]
 fn single_dispatch_calls_take_the_verifiers_in_turn() {
-    let config = GpuBackendConfig { batch: 64, in_flight: 2, adapter: None, workgroup: None, hash_on_device: false };
+    let config = GpuBackendConfig { batch: 64, in_flight: 2, adapter: None, kernel: Default::default() };
     let Some(gpu) = common::gpu_or_skip("gpu backend creation", GpuBackend::new(&config)) else { return };
     let batch = mixed_batch(20, 1);
     for _ in 0..6 {
@@ -105,7 +105,7 @@ fn single_dispatch_calls_take_the_verifiers_in_turn() {
 
 #[test]
 fn driver_cpu_time_is_reported_on_a_cpu_adapter() {
-    let config = GpuBackendConfig { batch: 1024, in_flight: 1, adapter: None, workgroup: None, hash_on_device: false };
+    let config = GpuBackendConfig { batch: 1024, in_flight: 1, adapter: None, kernel: Default::default() };
     let Some(gpu) = common::gpu_or_skip("gpu backend creation", GpuBackend::new(&config)) else { return };
     let batch = mixed_batch(1024, 0);
     for _ in 0..3 {
