@@ -208,7 +208,17 @@ def build():
         cmd += ["--test", t]
     p = subprocess.run(cmd, cwd=COPY, env=ENV, capture_output=True, text=True)
     if p.returncode != 0:
-        return None, p.stderr[-3000:]
+        # With --message-format=json the compiler's and linker's messages are JSON on stdout: show them rendered
+        # (stderr alone says only "could not compile … due to 1 previous error").
+        rendered = []
+        for line in p.stdout.splitlines():
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("reason") == "compiler-message" and msg["message"].get("level") == "error":
+                rendered.append(msg["message"].get("rendered") or msg["message"].get("message", ""))
+        return None, ("".join(rendered)[-3000:] + "\n" + p.stderr[-1000:]).strip()
     exes = {}
     for line in p.stdout.splitlines():
         try:
