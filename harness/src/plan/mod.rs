@@ -617,8 +617,9 @@ pub fn render(p: &PlanMetrics) -> String {
     ));
     match &p.memory {
         Some(m) => out.push_str(&format!(
-            "  memory (M)            peak {:.0} MiB resident: {} in {} (measured at the source's rate, not \
-             projected; a node-mode process holds the synthetic committee too)\n",
+            "  memory (M)            peak {:.0} MiB resident: {} in {} (measured, not projected; a node-mode \
+             process holds the synthetic committee too, and in a ceiling search what the allocator kept from \
+             earlier, heavier probes: an upper bound)\n",
             m.peak_mib.value, m.what, m.file
         )),
         None => {

@@ -359,7 +359,7 @@ impl ResultDoc {
                 .iter()
                 .rev()
                 .find(|p| p.phase == "confirm")
-                .and_then(|p| Some((format!("the last confirmation run ({} tx/s)", p.rate_tps), p.result.memory?)))
+                .and_then(|p| Some((format!("the last confirmation run ({:.0} tx/s)", p.rate_tps), p.result.memory?)))
                 .into_iter()
                 .collect(),
             _ => Vec::new(),
