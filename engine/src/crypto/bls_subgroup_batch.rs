@@ -144,7 +144,7 @@ fn negate(point: &blst_p2_affine) -> blst_p2_affine {
 }
 
 /// The exact check of one point (Scott's endomorphism test in blst).
-fn in_g2(point: &blst_p2_affine) -> bool {
+pub(crate) fn in_g2(point: &blst_p2_affine) -> bool {
     // SAFETY: `point` is an initialised affine point.
     unsafe { blst_p2_affine_in_g2(point) }
 }

@@ -5,8 +5,8 @@
 
 use blst::min_pk::Signature;
 use blst::{
-    blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_compress, blst_p2_affine_in_g2, blst_p2_cneg,
-    blst_p2_from_affine, blst_p2_is_inf, blst_p2_mult, blst_p2_to_affine,
+    blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_compress, blst_p2_cneg, blst_p2_from_affine,
+    blst_p2_is_inf, blst_p2_mult, blst_p2_to_affine,
 };
 use rand::{Rng, RngExt};
 
@@ -65,10 +65,9 @@ pub fn compress(a: &blst_p2_affine) -> [u8; 96] {
     out
 }
 
-/// Whether `a` is in G2 (blst's exact check).
+/// Whether `a` is in G2 (blst's exact check, as the batch's one-at-a-time path runs it).
 pub fn in_g2(a: &blst_p2_affine) -> bool {
-    // SAFETY: initialised point.
-    unsafe { blst_p2_affine_in_g2(a) }
+    super::bls_subgroup_batch::in_g2(a)
 }
 
 /// A random point of `E'(Fp2)` outside G2 (decompressed from a random x; in G2 with probability ~2^-700, retried).

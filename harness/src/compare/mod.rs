@@ -156,8 +156,7 @@ pub fn metrics_of(doc: &ResultDoc) -> Result<Vec<Metric>, ResultError> {
             Metrics::Ceiling(_) => "peak memory at the ceiling (MiB)".to_string(),
             _ => format!("peak memory, {what} (MiB)"),
         };
-        let mib = memory.peak_rss_bytes as f64 / (1024.0 * 1024.0);
-        out.push(Metric { name, value: mib, direction: Direction::Lower });
+        out.push(Metric { name, value: memory.peak_mib(), direction: Direction::Lower });
     }
     Ok(out)
 }

@@ -131,7 +131,7 @@ impl MeasuredMemory {
             .flat_map(|d| d.memory().into_iter().map(move |(what, m)| (d, what, m)))
             .max_by_key(|(_, _, m)| m.peak_rss_bytes)
             .map(|(d, what, m)| MeasuredMemory {
-                peak_mib: measured(m.peak_rss_bytes as f64 / (1024.0 * 1024.0)),
+                peak_mib: measured(m.peak_mib()),
                 what,
                 file: d.path.display().to_string(),
             })

@@ -260,7 +260,7 @@ fn memory_lines(doc: &ResultDoc, out: &mut String) {
         .iter()
         .map(|(who, m)| {
             let scope = if m.peak_since_run_start { "" } else { ", since its process started" };
-            format!("{who} {:.0} MiB{scope}", m.peak_rss_bytes as f64 / (1024.0 * 1024.0))
+            format!("{who} {:.0} MiB{scope}", m.peak_mib())
         })
         .collect();
     out.push_str(&parts.join("; "));

@@ -99,6 +99,13 @@ pub struct MemoryView {
     pub peak_since_run_start: bool,
 }
 
+impl MemoryView {
+    /// The peak in MiB.
+    pub fn peak_mib(&self) -> f64 {
+        hsbench_engine::runtime::pipeline::mib(self.peak_rss_bytes)
+    }
+}
+
 /// A transaction's corrected latency in three parts, read from a `LatencySplit` (µs).
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 pub struct LatencySplitView {

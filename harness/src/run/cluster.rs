@@ -9,7 +9,7 @@ use crate::result::{self, Fingerprint, ResultHeader};
 use crate::ui::{Ui, load_bar, progress_bar};
 use anyhow::{Context, anyhow};
 use hsbench_engine::crypto::cpu_backend;
-use hsbench_engine::runtime::pipeline::{ProcessMemory, process_memory, reset_peak_rss};
+use hsbench_engine::runtime::pipeline::{MemoryWatch, ProcessMemory};
 use hsbench_engine::runtime::{ChainSetup, SetupError};
 use hsbench_engine::sim::{Cluster, ClusterReport, NodeReport};
 use hsbench_engine::types::Height;
@@ -144,7 +144,7 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
     let cluster_config = config.cluster_config(corpus.genesis, storage);
     // Every node verifies with the one `[crypto] backend` (a CPU kind: `gpu` was refused above).
     let backend = cpu_backend(config.crypto.backend.cpu_side());
-    let peak_rss_reset = reset_peak_rss();
+    let watch = MemoryWatch::start();
     let started = ChainSetup::new(&cluster_config.chain)
         .and_then(|setup| Cluster::with_setup(cluster_config, setup.with_backend(backend), &[]));
     let mut cluster = match started {
@@ -166,7 +166,7 @@ pub fn run_benchmark(config: &BenchConfig, origin: &str, ui: &Ui) -> anyhow::Res
     let (bar, mut draw) = load_bar(ui.progress, plan.duration);
     let outcome = measure::drive(&mut cluster, pacer.as_mut(), corpus.txs, &plan, &mut draw);
     bar.finish_and_clear();
-    let memory = process_memory(peak_rss_reset);
+    let memory = watch.read();
     drop(cluster);
     drop(scratch);
     Ok(RunMetrics::new(config, &outcome, memory))

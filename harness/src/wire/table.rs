@@ -4,6 +4,7 @@
 use super::committee::CommitteeFile;
 use super::report::NodeFile;
 use crate::run::node::table::p50_p99_ms;
+use hsbench_engine::runtime::pipeline::ProcessMemory;
 use std::collections::BTreeMap;
 
 /// One row per validator: height, transactions committed, rounds it left by timeout, peak resident memory, process
@@ -20,7 +21,7 @@ pub fn print_nodes(nodes: &[NodeFile]) {
     for n in nodes {
         let per_tx = |ns: f64| if n.txs_committed == 0 { 0.0 } else { ns / 1e3 };
         let total = if n.txs_committed == 0 { 0.0 } else { n.process_cpu_s * 1e6 / n.txs_committed as f64 };
-        let peak = n.memory.map_or_else(|| "–".to_string(), |m| format!("{:.0}", m.peak_mib()));
+        let peak = ProcessMemory::peak_cell(n.memory.as_ref());
         let mut row = format!(
             "  {:<5} {:>7} {:>9} {:>8} {:>9} {:>10.1}",
             n.id, n.committed_height, n.txs_committed, n.timeouts, peak, total

@@ -21,12 +21,17 @@ pub struct ProcessMemory {
 impl ProcessMemory {
     /// The peak in MiB, for tables.
     pub fn peak_mib(&self) -> f64 {
-        self.peak_rss_bytes as f64 / (1024.0 * 1024.0)
+        mib(self.peak_rss_bytes)
     }
 
     /// The resident set at the stop in MiB.
     pub fn rss_mib(&self) -> f64 {
-        self.rss_bytes as f64 / (1024.0 * 1024.0)
+        mib(self.rss_bytes)
+    }
+
+    /// The peak in MiB as a table cell (no decimals), or "–" for a run that recorded no memory.
+    pub fn peak_cell(memory: Option<&ProcessMemory>) -> String {
+        memory.map_or_else(|| "–".to_string(), |m| format!("{:.0}", m.peak_mib()))
     }
 
     /// What the peak covers, for text: the run, or the whole process where the reset was refused.
@@ -35,15 +40,39 @@ impl ProcessMemory {
     }
 }
 
+/// `bytes` in MiB (2^20 bytes), for tables and reports.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// The process's memory over one run: the peak mark is reset when the watch starts and read when the run ends, so
+/// every caller reports the same thing (the run's peak, or the process's where the kernel refused the reset).
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryWatch {
+    peak_reset: bool,
+}
+
+impl MemoryWatch {
+    /// Resets the peak mark (when the kernel allows it) and starts watching.
+    pub fn start() -> Self {
+        MemoryWatch { peak_reset: reset_peak_rss() }
+    }
+
+    /// The process's memory now, its peak since the watch started; `None` where `/proc/self/status` says nothing.
+    pub fn read(&self) -> Option<ProcessMemory> {
+        process_memory(self.peak_reset)
+    }
+}
+
 /// Resets the kernel's peak-RSS mark of this process to its current RSS; false where that is not possible (not
 /// Linux, an old kernel, a read-only `/proc`).
-pub fn reset_peak_rss() -> bool {
+fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", b"5").is_ok()
 }
 
 /// The process's resident memory now, with `peak_since_run_start` as given; `None` where `/proc/self/status` is
 /// not there or has no `VmRSS`/`VmHWM` lines.
-pub fn process_memory(peak_since_run_start: bool) -> Option<ProcessMemory> {
+fn process_memory(peak_since_run_start: bool) -> Option<ProcessMemory> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let (rss_bytes, peak_rss_bytes) = parse_status(&status)?;
     Some(ProcessMemory { rss_bytes, peak_rss_bytes, peak_since_run_start })

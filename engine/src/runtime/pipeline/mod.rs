@@ -42,7 +42,7 @@ pub use committee_wire::{WireCommittee, WireCommitteeConfig, WireCommitteeReport
 pub use config::{CoreLayout, CoreMap, PipelineConfig};
 pub use error::PipelineError;
 pub use ingress::INGRESS_FLUSH;
-pub use memory::{ProcessMemory, process_memory, reset_peak_rss};
+pub use memory::{MemoryWatch, ProcessMemory, mib};
 pub use metrics::{StageCounters, StageMetrics, process_cpu_ns, thread_cpu_ns};
 pub use monitor::SAMPLE_EVERY;
 pub use node_mode::{NetworkReport, NodeModeConfig, NodeUnderTest, Peers, WireConfig};

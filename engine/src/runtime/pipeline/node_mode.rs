@@ -7,7 +7,7 @@ use super::config::{CoreMap, PipelineConfig};
 use super::error::PipelineError;
 use super::execution::Execution;
 use super::ingress::Ingress;
-use super::memory::{process_memory, reset_peak_rss};
+use super::memory::MemoryWatch;
 use super::messages::{Envelope, Executed, SystemInput};
 use super::metrics::LaneClocks;
 use super::metrics::{HelperClock, StageClock, StageMetrics};
@@ -155,8 +155,8 @@ pub struct NodeUnderTest {
     start: Instant,
     /// The Ed25519 key cache's counters when the node started (the report gives the difference).
     key_cache_at_start: KeyCacheStats,
-    /// Whether the process's peak-RSS mark was reset when the run started (`memory::reset_peak_rss`).
-    peak_rss_reset: bool,
+    /// The process's memory since the run started.
+    memory: MemoryWatch,
     ingress: BatchSender<Transaction>,
     load_metrics: Arc<StageMetrics>,
     submitted: AtomicU64,
@@ -439,7 +439,7 @@ impl NodeUnderTest {
         Ok(NodeUnderTest {
             start,
             key_cache_at_start: key_cache_stats(),
-            peak_rss_reset: reset_peak_rss(),
+            memory: MemoryWatch::start(),
             ingress: submit_tx,
             load_metrics,
             submitted: AtomicU64::new(0),
@@ -615,7 +615,7 @@ impl NodeUnderTest {
                     held: now.held,
                 }
             },
-            memory: process_memory(self.peak_rss_reset),
+            memory: self.memory.read(),
             wall_s: wall.as_secs_f64(),
             txs_submitted: submitted,
             txs_delivered: delivered,

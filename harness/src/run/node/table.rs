@@ -2,6 +2,7 @@
 
 use super::rate::{RateResult, SATURATED_WORK_PCT};
 use crate::measure::TxMetrics;
+use hsbench_engine::runtime::pipeline::ProcessMemory;
 
 fn ms(us: u64) -> String {
     format!("{:.1}", us as f64 / 1e3)
@@ -37,7 +38,7 @@ pub fn rate_row(phase: &str, r: &RateResult, verdict: &str) -> String {
         ms(r.tx.latency_us.p99),
         ms(r.tx.latency_uncorrected_us.p99),
         r.queue.end,
-        r.memory.map_or_else(|| "–".to_string(), |m| format!("{:.0}", m.peak_mib())),
+        ProcessMemory::peak_cell(r.memory.as_ref()),
         r.bottleneck,
         verdict
     )
