@@ -114,6 +114,11 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
     }
     for node in m["nodes"].as_array().expect("nodes") {
         assert_eq!(node["peers"].as_array().map(Vec::len), Some(3), "{node}");
+        // What each peer made it hold, received and not yet taken up: something, never past the per-peer bound.
+        for peer in node["peers"].as_array().into_iter().flatten() {
+            let peak = peer["held_peak"].as_u64().expect("held_peak");
+            assert!(peak > 0 && peak <= hsbench_engine::network::HELD_BYTES_PER_PEER as u64, "{peer}");
+        }
         assert!(node["process_cpu_s"].as_f64().is_some_and(|s| s > 0.0), "{node}");
         // Each validator process's own resident memory (Linux), its peak at least the set at the stop.
         let mem = &node["memory"];
@@ -121,6 +126,7 @@ fn a_cluster_of_four_processes_commits_every_transaction_and_agrees() {
         assert!(bytes("peak_rss_bytes") >= bytes("rss_bytes").max(1 << 20), "{node}");
     }
     assert!(stdout.contains("peak MiB"), "the per-validator table shows memory: {stdout}");
+    assert!(stdout.contains("held MB") && stdout.contains("waits i/h/r"), "the per-peer table: {stdout}");
     // Four processes: unpinned where they outnumber the cores, each on its own share otherwise.
     let placement = m["placement"].as_str().expect("the placement");
     let unpinned = hsbench_engine::runtime::pipeline::available_cores().len() < 4;

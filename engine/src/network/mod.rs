@@ -11,8 +11,10 @@ pub mod client;
 #[cfg(test)]
 mod client_tests;
 pub mod frame;
+mod held;
 mod link_filter;
 mod peers;
+mod rate_limit;
 mod refusal_log;
 mod repeats;
 mod secure;
@@ -24,8 +26,14 @@ mod tests;
 
 pub use class::Class;
 pub use frame::{FrameError, decode_frame, encode_frame, frame_payload};
+#[cfg(test)]
+pub(crate) use held::HeldAccount;
+pub use held::{HELD_BYTES_PER_PEER, Held};
 pub use link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
-pub use peers::{Backoff, INBOX_CAPACITY, LinkError, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook};
+pub use peers::{
+    Backoff, INBOX_CAPACITY, Inbound, LinkError, Me, Network, NetworkConfig, PeerStats, SendError, ThreadHook,
+};
+pub use rate_limit::{PEER_RATE, PeerRate, RateLimiter};
 pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use repeats::{REPEAT_MEMORY, REPEAT_WINDOW, RecentFrames};
 pub use secure::{

@@ -8,7 +8,9 @@
 
 use super::class::Class;
 use super::frame::encode_frame;
+use super::held::{Held, HeldAccount};
 use super::link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
+use super::rate_limit::{PeerRate, RateLimiter};
 use super::refusal_log::RefusalLog;
 use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
@@ -28,6 +30,18 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// Messages a validator's inbox holds before its readers wait (the pipeline's and the committee's inboxes).
 pub const INBOX_CAPACITY: usize = 4096;
+
+/// A message from a peer as the inbox holds it: its bytes stay on the peer's account (see [`super::held`]) until
+/// `held` is dropped — with the message, or by whatever took it up once it is done with it.
+#[derive(Debug)]
+pub struct Inbound {
+    /// The peer that sent it.
+    pub from: ValidatorId,
+    /// The message.
+    pub message: Message,
+    /// Its bytes on the peer's account.
+    pub held: Held,
+}
 
 /// Who this validator is: what its connections prove.
 #[derive(Clone)]
@@ -77,6 +91,12 @@ pub struct NetworkConfig {
     /// A frame repeating, byte for byte, one the same connection brought within this window is dropped unread
     /// and counted ([`super::REPEAT_WINDOW`] by default; zero hears every copy).
     pub repeat_window: Duration,
+    /// Most bytes of received messages not yet taken up that one peer may make us hold (a message arriving over it
+    /// waits, unread; one larger than this still passes alone; [`super::HELD_BYTES_PER_PEER`] by default).
+    pub held_per_peer: usize,
+    /// How fast each peer is read ([`super::PEER_RATE`] by default; [`PeerRate::UNLIMITED`] reads as fast as it
+    /// comes).
+    pub rate: PeerRate,
     /// Run first on every thread the network starts (the pipeline pins them to the network stage's cores and
     /// counts their CPU time there).
     pub on_thread: ThreadHook,
@@ -84,7 +104,9 @@ pub struct NetworkConfig {
 
 impl NetworkConfig {
     /// The defaults a validator runs with, over these peers: [`QueueLimits::default`], frames up to the codec's
-    /// length limit, 2 s handshakes, redials after 50 ms doubling to 2 s, repeats dropped within [`super::REPEAT_WINDOW`], no thread hook.
+    /// length limit, 2 s handshakes, redials after 50 ms doubling to 2 s, repeats dropped within
+    /// [`super::REPEAT_WINDOW`], [`super::HELD_BYTES_PER_PEER`] held per peer, each read at [`super::PEER_RATE`], no
+    /// thread hook.
     pub fn new(peers: BTreeMap<ValidatorId, SocketAddr>) -> Self {
         NetworkConfig {
             peers,
@@ -94,6 +116,8 @@ impl NetworkConfig {
             backoff: Backoff { first: Duration::from_millis(50), max: Duration::from_secs(2) },
             frame_deadline: Duration::from_secs(10),
             repeat_window: super::REPEAT_WINDOW,
+            held_per_peer: super::HELD_BYTES_PER_PEER,
+            rate: super::PEER_RATE,
             on_thread: ThreadHook::default(),
         }
     }
@@ -146,6 +170,18 @@ pub struct PeerStats {
     /// (`NetworkConfig::repeat_window`), by class name.
     #[serde(default)]
     pub repeats_dropped: BTreeMap<String, u64>,
+    /// Bytes of its messages received and not yet taken up by the node, now.
+    #[serde(default)]
+    pub held_bytes: u64,
+    /// The most bytes of its messages held at once (bounded by `NetworkConfig::held_per_peer`, or one message).
+    #[serde(default)]
+    pub held_peak: u64,
+    /// Times its reader waited ([`POLL`] at most each) because its messages held reached the bound.
+    #[serde(default)]
+    pub held_waits: u64,
+    /// Times its reader waited because the peer sent faster than its rate (`NetworkConfig::rate`).
+    #[serde(default)]
+    pub rate_waits: u64,
 }
 
 /// Why a link rule could not be put in force.
@@ -187,6 +223,7 @@ struct Counters {
     filtered: [AtomicU64; 3],
     inbox_waits: AtomicU64,
     repeats: [AtomicU64; 3],
+    rate_waits: AtomicU64,
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -198,6 +235,10 @@ struct Peer {
     live: Mutex<Option<(TcpStream, Arc<AtomicBool>)>>,
     /// The link filter of what we send it (clean unless a fault schedule says otherwise).
     shaper: Mutex<LinkShaper>,
+    /// The bytes of its messages we hold.
+    held: Arc<HeldAccount>,
+    /// How fast we read it (kept across connections: redialling does not refill the buckets).
+    rate: Mutex<RateLimiter>,
     counters: Counters,
 }
 
@@ -212,6 +253,10 @@ impl Peer {
 
     fn shaper(&self) -> MutexGuard<'_, LinkShaper> {
         self.shaper.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rate(&self) -> MutexGuard<'_, RateLimiter> {
+        self.rate.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Closes the live connection, if any (its threads see it and end; the dialler redials).
@@ -229,7 +274,7 @@ struct Shared {
     me: Me,
     cfg: NetworkConfig,
     peers: BTreeMap<ValidatorId, Arc<Peer>>,
-    inbox: Sender<(ValidatorId, Message)>,
+    inbox: Sender<Inbound>,
     stop: AtomicBool,
     threads: ThreadSet,
     /// Inbound handshakes refused (unknown or wrong-key peers, garbage, timeouts, a higher id dialling us).
@@ -331,11 +376,14 @@ impl Shared {
         }
     }
 
-    /// Puts a received message in the inbox; while a bounded inbox is full the reader waits (and this peer's socket
-    /// is not read, so TCP slows the peer down: the inbox bounds what any peer can make us hold), counting the
-    /// waits. False when the inbox is gone, the network stops or the connection dies first.
-    fn deliver(&self, peer: &Peer, message: Message, alive: &AtomicBool) -> bool {
-        let mut item = (peer.id, message);
+    /// Puts a received message of `bytes` on the wire in the inbox, once the peer's held bytes leave room for it
+    /// and while a bounded inbox is full, the reader waits (and this peer's socket is not read, so TCP slows the
+    /// peer down: what any peer can make us hold is bounded in bytes and in messages), counting the waits. False
+    /// when the inbox is gone, the network stops or the connection dies first.
+    fn deliver(&self, peer: &Peer, message: Message, bytes: usize, alive: &AtomicBool) -> bool {
+        let give_up = || self.stopped() || !alive.load(Relaxed);
+        let Some(held) = peer.held.take(bytes, self.cfg.held_per_peer, POLL, give_up) else { return false };
+        let mut item = Inbound { from: peer.id, message, held };
         loop {
             match self.inbox.send_timeout(item, POLL) {
                 Ok(()) => return true,
@@ -365,8 +413,15 @@ impl Shared {
                 Ok((message, bytes)) => {
                     peer.counters.bytes_in.fetch_add(bytes as u64, Relaxed);
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
-                    if !self.deliver(peer, message, alive) {
+                    let next_read = peer.rate().take(bytes, Instant::now());
+                    if !self.deliver(peer, message, bytes, alive) {
                         return; // nobody listens any more, or we stop
+                    }
+                    if next_read > Instant::now() {
+                        peer.counters.rate_waits.fetch_add(1, Relaxed);
+                        if !self.wait_until(next_read, alive) {
+                            break;
+                        }
                     }
                 }
                 Err(e @ (RecvError::Frame(_) | RecvError::Noise(_) | RecvError::Stalled(_))) => {
@@ -465,14 +520,10 @@ pub struct Network {
 impl Network {
     /// Starts the network on `listener` (bound by the caller, so tests and clusters can learn its address before
     /// the peers start): accepts lower ids, dials higher ones, hands every received message to `inbox` as
-    /// `(sender, message)`. Give it a bounded inbox ([`INBOX_CAPACITY`]): a full one pauses the readers, so what
-    /// peers send cannot grow our memory without bound.
-    pub fn start(
-        me: Me,
-        listener: TcpListener,
-        cfg: NetworkConfig,
-        inbox: Sender<(ValidatorId, Message)>,
-    ) -> io::Result<Network> {
+    /// an [`Inbound`]. Give it a bounded inbox ([`INBOX_CAPACITY`]): a full one pauses the readers; with each
+    /// peer's held bytes (`cfg.held_per_peer`) that bounds what peers can make us hold — in bytes as long as whoever
+    /// takes messages from the inbox keeps their [`Held`] until it has taken them up.
+    pub fn start(me: Me, listener: TcpListener, cfg: NetworkConfig, inbox: Sender<Inbound>) -> io::Result<Network> {
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
         let peers = cfg
@@ -486,6 +537,8 @@ impl Network {
                     wake: Condvar::new(),
                     live: Mutex::new(None),
                     shaper: Mutex::new(LinkShaper::new(u64::from(me.id) << 16 | u64::from(id))),
+                    held: Arc::default(),
+                    rate: Mutex::new(RateLimiter::new(cfg.rate, cfg.max_payload, Instant::now())),
                     counters: Counters::default(),
                 };
                 (id, Arc::new(peer))
@@ -568,6 +621,10 @@ impl Network {
                     filtered: by_class(&p.counters.filtered),
                     repeats_dropped: by_class(&p.counters.repeats),
                     inbox_waits: p.counters.inbox_waits.load(Relaxed),
+                    held_bytes: p.held.now(),
+                    held_peak: p.held.peak(),
+                    held_waits: p.held.waits(),
+                    rate_waits: p.counters.rate_waits.load(Relaxed),
                 }
             })
             .collect()

@@ -46,10 +46,11 @@ pub fn print_nodes(nodes: &[NodeFile]) {
 
 /// One row per connection (from the side of the validator that reports it); `filtered`: frames its link filter
 /// dropped (a fault schedule's cut or loss); `repeats`: frames the peer repeated within the repeat window, dropped
-/// unread.
+/// unread; `held MB`: the most bytes of the peer's messages held at once, received and not yet taken up (bounded
+/// per peer); `waits i/h/r`: times the reader waited on a full inbox, on the held-bytes bound, on the peer's rate.
 pub fn print_peers(nodes: &[NodeFile]) {
     println!(
-        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7} {:>8}",
+        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8} {:>12}",
         "link",
         "connects",
         "msgs out c/s/g",
@@ -60,7 +61,9 @@ pub fn print_peers(nodes: &[NodeFile]) {
         "filtered",
         "hs fail",
         "refused",
-        "repeats"
+        "repeats",
+        "held MB",
+        "waits i/h/r"
     );
     let csg = |m: &BTreeMap<String, u64>| {
         let get = |k: &str| m.get(k).copied().unwrap_or(0);
@@ -69,7 +72,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
     for n in nodes {
         for p in &n.network.peers {
             println!(
-                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7} {:>8}",
+                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8.2} {:>12}",
                 format!("{}→{}", n.id, p.peer),
                 p.connects,
                 csg(&p.messages_out),
@@ -80,7 +83,9 @@ pub fn print_peers(nodes: &[NodeFile]) {
                 p.filtered.values().sum::<u64>(),
                 p.handshake_failures,
                 p.refused_frames,
-                p.repeats_dropped.values().sum::<u64>()
+                p.repeats_dropped.values().sum::<u64>(),
+                p.held_peak as f64 / 1e6,
+                format!("{}/{}/{}", p.inbox_waits, p.held_waits, p.rate_waits)
             );
         }
     }

@@ -19,9 +19,9 @@ use super::stage::{STOP_POLL, StageKind};
 use super::threads::{Warnings, spawn_pinned, warn};
 use super::wire::{network_identity, network_thread_hook};
 use crate::crypto::VerifyBackend;
-use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerStats};
+use crate::network::{INBOX_CAPACITY, Inbound, Network, NetworkConfig, PeerStats};
 use crate::runtime::{ChainConfig, ChainSetup};
-use crate::types::{Hash, Height, Message, ValidatorId};
+use crate::types::{Hash, Height, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender};
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -197,7 +197,7 @@ impl WireCommittee {
 
 /// Hands what validator 0 sent each member to the committee loop, a batch of whatever has arrived at a time,
 /// until `stop` is set or the loop is gone.
-fn bridge_in(inboxes: &[Receiver<(ValidatorId, Message)>], to_loop: &Sender<Vec<Envelope>>, stop: &AtomicBool) {
+fn bridge_in(inboxes: &[Receiver<Inbound>], to_loop: &Sender<Vec<Envelope>>, stop: &AtomicBool) {
     let mut select = Select::new();
     for inbox in inboxes {
         select.recv(inbox);
@@ -210,7 +210,13 @@ fn bridge_in(inboxes: &[Receiver<(ValidatorId, Message)>], to_loop: &Sender<Vec<
         let mut batch = Vec::new();
         for (i, inbox) in inboxes.iter().enumerate() {
             let member = (i + 1) as ValidatorId;
-            batch.extend(inbox.try_iter().map(|(from, message)| Envelope { at: now, from, to: Some(member), message }));
+            // The held bytes go back here: the committee's one peer is the node under test, not an adversary.
+            batch.extend(inbox.try_iter().map(|m| Envelope {
+                at: now,
+                from: m.from,
+                to: Some(member),
+                message: m.message,
+            }));
         }
         if !batch.is_empty() && to_loop.send(batch).is_err() {
             return;

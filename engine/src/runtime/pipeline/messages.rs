@@ -1,6 +1,7 @@
 //! What travels between the pipeline's stages and between the node stage and the synthetic committee.
 
 use crate::execution::BlockExecution;
+use crate::network::Held;
 use crate::protocol::Callback;
 use crate::protocol::work::ExecuteJob;
 use crate::types::{Message, ValidatorId};
@@ -25,13 +26,17 @@ pub(crate) struct Envelope {
 /// queue: they close cycles (node → execution → storage → node, node ↔ committee) that would deadlock if every
 /// edge were bounded. Their volume is bounded by the protocol (one callback per executed block, a handful of
 /// consensus messages per round).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // moved once
 pub(crate) enum SystemInput {
     /// A message from a committee member.
     Network(Envelope),
     /// Delegated work finished (executed and persisted, or failed).
     Callback(Callback),
+    /// The bytes the peers' messages of this batch hold on their accounts (`network::held`): given back when the
+    /// node stage takes the batch up and drops this — so what peers make a validator hold stays bounded in bytes
+    /// up to the node stage itself.
+    Release(Vec<Held>),
 }
 
 /// What the execution stage hands to the storage stage, in block order.

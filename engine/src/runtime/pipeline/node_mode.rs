@@ -419,6 +419,7 @@ impl NodeUnderTest {
             (Peers::Wire(w), _) => {
                 let net = NetworkSide {
                     me,
+                    gossip_batch: p.batch_size,
                     byzantine: w.byzantine,
                     addrs: &w.addrs,
                     listener: w.listener.clone(),
@@ -737,6 +738,8 @@ type WireLinks = (
 /// What a node on the wire needs to start its network.
 struct NetworkSide<'a> {
     me: ValidatorId,
+    /// Most transactions per batch handed to sigverify (the pipeline's batch size).
+    gossip_batch: usize,
     byzantine: Option<Byzantine>,
     addrs: &'a BTreeMap<ValidatorId, SocketAddr>,
     listener: Option<Arc<TcpListener>>,
@@ -755,7 +758,7 @@ impl NetworkSide<'_> {
         (from_node, to_node, to_sigverify): WireLinks,
         stop: Arc<AtomicBool>,
     ) -> Result<PeerThreads, PipelineError> {
-        let me = self.me;
+        let (me, gossip_batch) = (self.me, self.gossip_batch);
         let addr = *self
             .addrs
             .get(&me)
@@ -788,7 +791,7 @@ impl NetworkSide<'_> {
         let clock = StageClock::new(metrics);
         let c = counters.clone();
         let inbound = spawn_pinned("wire-in".into(), cores.get(1).or(cores.first()).copied(), warnings, move || {
-            run_inbound(me, inbox_rx, (to_node, to_sigverify), clock, c, stop)
+            run_inbound(me, inbox_rx, (to_node, to_sigverify), gossip_batch, clock, c, stop)
         })?;
         Ok(PeerThreads::Wire { network, bridge: vec![("wire-out".into(), out), ("wire-in".into(), inbound)], counters })
     }

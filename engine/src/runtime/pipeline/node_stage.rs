@@ -194,6 +194,8 @@ impl NodeStage {
                     events.push(Event::Network { from: e.from, message: e.message })
                 }
                 SystemInput::Network(e) => delayed.push_back(e),
+                // Taken up: the peers' bytes go back to their accounts.
+                SystemInput::Release(held) => drop(held),
             }
         }
     }

@@ -13,7 +13,7 @@ use super::queue::BatchSender;
 use super::stage::STOP_POLL;
 use super::threads::{Warnings, pin_to_core, warn};
 use crate::byzantine::{Adversary, Byzantine};
-use crate::network::{Me, Network, SendError, ThreadHook};
+use crate::network::{Inbound, Me, Network, SendError, ThreadHook};
 use crate::protocol::TxSource;
 use crate::runtime::{ChainConfig, ChainSetup};
 use crate::types::{Message, Transaction, ValidatorId};
@@ -130,12 +130,39 @@ pub(crate) fn run_outbound(
     }
 }
 
+/// Offers a peer's gossiped transactions to sigverify's queue in batches of at most `batch` (a full queue drops
+/// the rest, counted); false when the queue is closed.
+fn gossip_to_sigverify(
+    txs: Vec<Transaction>,
+    from: ValidatorId,
+    batch: usize,
+    to_sigverify: &BatchSender<(Transaction, TxSource)>,
+    clock: &StageClock,
+    counters: &WireCounters,
+) -> bool {
+    let mut txs = txs.into_iter().map(|tx| (tx, TxSource::Peer(from))).peekable();
+    while txs.peek().is_some() {
+        let chunk: Vec<(Transaction, TxSource)> = txs.by_ref().take(batch.max(1)).collect();
+        match to_sigverify.try_send(chunk) {
+            Ok(Ok(())) => clock.metrics().gave(1),
+            Ok(Err(dropped)) => {
+                let left = dropped.len() + txs.len();
+                counters.gossip_dropped.fetch_add(left as u64, Relaxed);
+                return true;
+            }
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
 /// Hands every received message to the node stage (as many as are waiting, in one batch) until the network's inbox
 /// closes or `stop` is set.
 pub(crate) fn run_inbound(
     me: ValidatorId,
-    inbox: Receiver<(ValidatorId, Message)>,
+    inbox: Receiver<Inbound>,
     (to_node, to_sigverify): (Sender<Vec<SystemInput>>, BatchSender<(Transaction, TxSource)>),
+    gossip_batch: usize,
     mut clock: StageClock,
     counters: Arc<WireCounters>,
     stop: Arc<AtomicBool>,
@@ -148,26 +175,29 @@ pub(crate) fn run_inbound(
         };
         clock.idle();
         let now = Instant::now();
-        let received: Vec<(ValidatorId, Message)> = std::iter::once(first).chain(inbox.try_iter().take(1023)).collect();
+        let received: Vec<Inbound> = std::iter::once(first).chain(inbox.try_iter().take(1023)).collect();
         clock.metrics().took(received.len());
-        let mut batch = Vec::with_capacity(received.len());
-        for (from, message) in received {
+        let mut batch = Vec::with_capacity(received.len() + 1);
+        let mut held = Vec::with_capacity(received.len());
+        for Inbound { from, message, held: bytes } in received {
             match message {
                 Message::TxGossip(txs) => {
-                    let txs: Vec<(Transaction, TxSource)> =
-                        txs.into_iter().map(|tx| (tx, TxSource::Peer(from))).collect();
-                    match to_sigverify.try_send(txs) {
-                        Ok(Ok(())) => clock.metrics().gave(1),
-                        Ok(Err(dropped)) => {
-                            counters.gossip_dropped.fetch_add(dropped.len() as u64, Relaxed);
-                        }
-                        Err(_) => return,
+                    // In batches of at most `gossip_batch` transactions, so sigverify's queue (bounded in batches)
+                    // is bounded in bytes too, however large the frame; the frame's bytes are let go here.
+                    if !gossip_to_sigverify(txs, from, gossip_batch, &to_sigverify, &clock, &counters) {
+                        return;
                     }
                 }
-                message => batch.push(SystemInput::Network(Envelope { at: now, from, to: Some(me), message })),
+                message => {
+                    batch.push(SystemInput::Network(Envelope { at: now, from, to: Some(me), message }));
+                    held.push(bytes);
+                }
             }
         }
         clock.metrics().gave(batch.len());
+        if !held.is_empty() {
+            batch.push(SystemInput::Release(held));
+        }
         // The node stage's system queue is unbounded (it closes cycles), so the bound on what peers can make it
         // hold is here: while it is this far behind, wait — the inbox fills, the readers pause, TCP slows the
         // peers (a stall of the network stage, counted).
@@ -214,5 +244,39 @@ mod tests {
         let c = clock.metrics().counters();
         assert_eq!(c.stalls, 1);
         assert!(c.stall_ns >= 50_000_000, "{}", c.stall_ns);
+    }
+
+    /// The bytes of the peers' consensus messages stay on their accounts until the node stage takes the batch up
+    /// (they travel with it and are given back when it is dropped); a gossip frame's go back once its transactions
+    /// are in sigverify's queue, in batches of at most the pipeline's batch size — so that queue, bounded in
+    /// batches, is bounded in bytes too.
+    #[test]
+    fn peers_bytes_are_held_until_the_node_stage_takes_them_up_and_gossip_is_split_into_batches() {
+        use crate::network::{HeldAccount, Inbound};
+        let key = crate::crypto::ed25519_signing_key_from_seed([4; 32]);
+        let txs: Vec<Transaction> = (0..10).map(|i| Transaction::signed(&key, 1, [2; 32], 1, 1, i, vec![])).collect();
+        let account = Arc::new(HeldAccount::default());
+        let hold = |bytes| account.take(bytes, usize::MAX, Duration::from_millis(1), || false).expect("no bound");
+        let (inbox_tx, inbox) = crossbeam_channel::unbounded();
+        for (message, bytes) in [
+            (Message::SyncRequest { from_height: 1 }, 100),
+            (Message::TxGossip(txs.clone()), 5_000),
+            (Message::SyncRequest { from_height: 2 }, 200),
+        ] {
+            inbox_tx.send(Inbound { from: 3, message, held: hold(bytes) }).expect("open");
+        }
+        drop(inbox_tx);
+        let (to_node, system) = crossbeam_channel::unbounded();
+        let (to_sigverify, verify) = super::super::queue::batch_queue(64, Arc::new(StageMetrics::default()));
+        let clock = StageClock::new(Arc::new(StageMetrics::default()));
+        let counters = Arc::new(WireCounters::default());
+        run_inbound(0, inbox, (to_node, to_sigverify), 4, clock, counters, Arc::new(AtomicBool::new(false)));
+        let sizes: Vec<usize> = verify.try_iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, vec![4, 4, 2], "gossip in batches of at most 4");
+        assert_eq!(account.now(), 300, "the gossip frame's bytes are back, the consensus messages' are not");
+        let batch = system.recv().expect("one batch for the node stage");
+        assert_eq!(batch.len(), 3, "two messages and their release");
+        drop(batch);
+        assert_eq!(account.now(), 0, "taken up: every byte back");
     }
 }
