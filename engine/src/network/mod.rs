@@ -37,6 +37,7 @@ pub use rate_limit::{PEER_RATE, PeerRate, RateLimiter};
 pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use repeats::{REPEAT_MEMORY, REPEAT_WINDOW, RecentFrames};
 pub use secure::{
-    HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, RecvError, SecureReceiver, SecureSender, SecureStream,
+    HandshakeError, Identity, MAX_PLAINTEXT, NOISE_PARAMS, Received, RecvError, SecureReceiver, SecureSender,
+    SecureStream,
 };
 pub use send_queue::{Overloaded, QueueLimits, SendQueue};

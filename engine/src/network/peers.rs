@@ -12,7 +12,7 @@ use super::held::{Held, HeldAccount};
 use super::link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
 use super::rate_limit::{PeerRate, RateLimiter};
 use super::refusal_log::RefusalLog;
-use super::secure::{Identity, RecvError, SecureReceiver, SecureSender, SecureStream};
+use super::secure::{Identity, Received, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
 use super::thread_set::ThreadSet;
 use crate::crypto::ValidatorKeyPair;
@@ -376,7 +376,7 @@ impl Shared {
         }
     }
 
-    /// Puts a received message of `bytes` on the wire in the inbox, once the peer's held bytes leave room for it
+    /// Puts a received message whose frame is `bytes` long in the inbox, once the peer's held bytes leave room for it
     /// and while a bounded inbox is full, the reader waits (and this peer's socket is not read, so TCP slows the
     /// peer down: what any peer can make us hold is bounded in bytes and in messages), counting the waits. False
     /// when the inbox is gone, the network stops or the connection dies first.
@@ -401,20 +401,25 @@ impl Shared {
 
     /// Hands every message received to the inbox while the connection lives.
     fn read_loop(&self, peer: &Peer, mut input: SecureReceiver, alive: &AtomicBool) {
+        // Counts the repeats dropped on the way to the last message; returns how many.
         let count_repeats = |input: &mut SecureReceiver| {
+            let mut all = 0;
             for (counter, n) in peer.counters.repeats.iter().zip(input.take_repeated()) {
                 counter.fetch_add(n, Relaxed);
+                all += n;
             }
+            all
         };
         while !self.stopped() && alive.load(Relaxed) {
             let received = input.recv();
-            count_repeats(&mut input);
+            let repeats = count_repeats(&mut input);
             match received {
-                Ok((message, bytes)) => {
-                    peer.counters.bytes_in.fetch_add(bytes as u64, Relaxed);
+                Ok(Received { message, frame, read }) => {
+                    peer.counters.bytes_in.fetch_add(read as u64, Relaxed);
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
-                    let next_read = peer.rate().take(bytes, Instant::now());
-                    if !self.deliver(peer, message, bytes, alive) {
+                    // The rate pays for everything read: the repeats dropped on the way count as messages.
+                    let next_read = peer.rate().take(1 + repeats, read, Instant::now());
+                    if !self.deliver(peer, message, frame, alive) {
                         return; // nobody listens any more, or we stop
                     }
                     if next_read > Instant::now() {

@@ -64,13 +64,13 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one message of `bytes` received at `now` and says when the next one may be read: `now` itself unless
-    /// a bucket is in debt (it may go into debt by this one message, which is paid off by waiting).
-    pub fn take(&mut self, bytes: usize, now: Instant) -> Instant {
+    /// Takes `messages` messages and `bytes` bytes read at `now` and says when the next may be read: `now` itself
+    /// unless a bucket is in debt (it may go into debt by this one read, which is paid off by waiting).
+    pub fn take(&mut self, messages: u64, bytes: usize, now: Instant) -> Instant {
         let elapsed = now.saturating_duration_since(self.last);
         self.last = self.last.max(now);
         let mut wait = Duration::ZERO;
-        for (bucket, n) in [(&mut self.messages, 1.0), (&mut self.bytes, bytes as f64)] {
+        for (bucket, n) in [(&mut self.messages, messages as f64), (&mut self.bytes, bytes as f64)] {
             if let Some(b) = bucket {
                 b.refill(elapsed);
                 b.level -= n;
@@ -90,26 +90,34 @@ mod tests {
         let t0 = Instant::now();
         let mut limiter = RateLimiter::new(PeerRate { messages_per_s: 100, bytes_per_s: 0 }, 0, t0);
         for _ in 0..100 {
-            assert_eq!(limiter.take(10, t0), t0, "within the burst");
+            assert_eq!(limiter.take(1, 10, t0), t0, "within the burst");
         }
         // The 101st puts the bucket in debt by one message: 10 ms at 100/s.
-        assert_eq!(limiter.take(10, t0), t0 + Duration::from_millis(10));
+        assert_eq!(limiter.take(1, 10, t0), t0 + Duration::from_millis(10));
         let at = t0 + Duration::from_millis(10);
-        assert_eq!(limiter.take(10, at), at + Duration::from_millis(10));
+        assert_eq!(limiter.take(1, 10, at), at + Duration::from_millis(10));
         // After a long quiet spell the bucket is full again, not fuller.
         let later = at + Duration::from_secs(60);
         for _ in 0..100 {
-            assert_eq!(limiter.take(10, later), later);
+            assert_eq!(limiter.take(1, 10, later), later);
         }
-        assert!(limiter.take(10, later) > later);
+        assert!(limiter.take(1, 10, later) > later);
     }
 
     #[test]
     fn bytes_are_limited_and_a_frame_larger_than_a_seconds_worth_still_passes() {
         let t0 = Instant::now();
         let mut limiter = RateLimiter::new(PeerRate { messages_per_s: 0, bytes_per_s: 1000 }, 4000, t0);
-        assert_eq!(limiter.take(4000, t0), t0, "the bucket holds one largest frame");
-        assert_eq!(limiter.take(500, t0), t0 + Duration::from_millis(500));
+        assert_eq!(limiter.take(1, 4000, t0), t0, "the bucket holds one largest frame");
+        assert_eq!(limiter.take(1, 500, t0), t0 + Duration::from_millis(500));
+    }
+
+    #[test]
+    fn several_messages_read_at_once_are_all_paid_for() {
+        let t0 = Instant::now();
+        let mut limiter = RateLimiter::new(PeerRate { messages_per_s: 100, bytes_per_s: 0 }, 0, t0);
+        // A message and the 149 repeats dropped on the way to it: half a second of debt.
+        assert_eq!(limiter.take(150, 0, t0), t0 + Duration::from_millis(500));
     }
 
     #[test]
@@ -117,7 +125,7 @@ mod tests {
         let t0 = Instant::now();
         let mut limiter = RateLimiter::new(PeerRate::UNLIMITED, 1 << 20, t0);
         for _ in 0..100_000 {
-            assert_eq!(limiter.take(1 << 20, t0), t0);
+            assert_eq!(limiter.take(1, 1 << 20, t0), t0);
         }
     }
 
@@ -135,7 +143,7 @@ mod tests {
         for _ in 0..5_000 {
             let bytes = rng.random_range(1..10_000usize);
             read.push((now, bytes));
-            let next = limiter.take(bytes, now);
+            let next = limiter.take(1, bytes, now);
             now = next + Duration::from_micros(rng.random_range(0..3_000));
         }
         for (i, &(start, _)) in read.iter().enumerate().step_by(97) {

@@ -228,6 +228,18 @@ impl SecureSender {
     }
 }
 
+/// A message [`SecureReceiver::recv`] received.
+#[derive(Debug)]
+pub struct Received {
+    /// The message.
+    pub message: Message,
+    /// Its frame's length (header and payload, as framed before encryption): what holding it costs.
+    pub frame: usize,
+    /// Bytes read off the socket while receiving it (Noise framing and the repeats dropped on the way included;
+    /// zero when its frame came in with an earlier one): what reading it cost.
+    pub read: usize,
+}
+
 /// The receiving half of a split [`SecureStream`].
 pub struct SecureReceiver {
     stream: TcpStream,
@@ -265,9 +277,8 @@ impl SecureReceiver {
         self.peer
     }
 
-    /// Receives the next message, reading and decrypting transport messages until a whole frame is in; also returns
-    /// the bytes it read off the socket (repeats it dropped on the way included, see [`Self::drop_repeats`]).
-    pub fn recv(&mut self) -> Result<(Message, usize), RecvError> {
+    /// Receives the next message, reading and decrypting transport messages until a whole frame is in.
+    pub fn recv(&mut self) -> Result<Received, RecvError> {
         let mut read = 0;
         loop {
             if let Some((class, payload)) = frame_payload(&self.plain, self.max_payload)? {
@@ -279,7 +290,7 @@ impl SecureReceiver {
                 // The next frame's clock starts with its first byte, which may already be here.
                 self.frame_started = (!self.plain.is_empty()).then(Instant::now);
                 if let Some(message) = message {
-                    return Ok((message, read));
+                    return Ok(Received { message, frame: used, read });
                 }
                 self.repeated[class as usize] += 1;
                 continue;

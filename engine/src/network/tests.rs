@@ -86,12 +86,12 @@ fn two_validators_that_prove_their_keys_exchange_frames_of_every_size() {
         a_out.send(&encode_frame(m)).expect("send");
     }
     for m in [&small, &big, &small] {
-        let (got, bytes) = b_in.recv().expect("receive");
-        assert_eq!(&got, m);
-        assert!(bytes > encode_frame(m).len(), "the socket bytes include the Noise overhead");
+        let got = b_in.recv().expect("receive");
+        assert_eq!((&got.message, got.frame), (m, encode_frame(m).len()));
+        assert!(got.read > got.frame, "the socket bytes include the Noise overhead");
     }
     b_out.send(&encode_frame(&small)).expect("reply");
-    assert_eq!(a_in.recv().expect("reply arrives").0, small);
+    assert_eq!(a_in.recv().expect("reply arrives").message, small);
     drop((a_out, a_in));
     assert!(matches!(b_in.recv(), Err(RecvError::Closed)), "a clean close between frames is Closed");
 }
@@ -108,7 +108,7 @@ fn an_idle_peer_is_kept_but_one_that_trickles_a_frame_is_cut_off_at_the_deadline
     thread::sleep(FRAME_DEADLINE * 2);
     let small = Message::SyncRequest { from_height: 7 };
     a_out.send(&encode_frame(&small)).expect("send after a long idle");
-    assert_eq!(b_in.recv().expect("an idle connection is still up").0, small);
+    assert_eq!(b_in.recv().expect("an idle connection is still up").message, small);
     let frame = encode_frame(&gossip(3));
     a_out.send(&frame[..7]).expect("the header and one byte");
     let t = std::time::Instant::now();
