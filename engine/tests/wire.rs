@@ -6,6 +6,7 @@ mod common;
 
 use common::{config, funded, transfer};
 use hsbench_engine::crypto::VoteScheme;
+use hsbench_engine::network::PeerBounds;
 use hsbench_engine::runtime::pipeline::{
     NodeModeConfig, NodeUnderTest, Peers, PipelineReport, WireCommittee, WireCommitteeConfig, WireConfig,
 };
@@ -32,8 +33,13 @@ fn wire_configs(accounts: usize, scheme: VoteScheme, signature_free: bool) -> Ve
         .into_iter()
         .enumerate()
         .map(|(i, listener)| {
-            let wire =
-                WireConfig { me: i as ValidatorId, addrs: addrs.clone(), listener: Some(listener), byzantine: None };
+            let wire = WireConfig {
+                me: i as ValidatorId,
+                addrs: addrs.clone(),
+                listener: Some(listener),
+                byzantine: None,
+                bounds: PeerBounds::default(),
+            };
             NodeModeConfig { peers: Peers::Wire(wire), ..NodeModeConfig::new(chain.clone()) }
         })
         .collect()
@@ -162,7 +168,7 @@ fn a_node_and_a_committee_on_the_wire_commit_every_transaction_and_agree() {
         backend: NodeModeConfig::new(chain.clone()).committee_backend,
     };
     let committee = WireCommittee::start(committee_cfg).expect("committee starts");
-    let wire = WireConfig { me: 0, addrs, listener: Some(node0), byzantine: None };
+    let wire = WireConfig { me: 0, addrs, listener: Some(node0), byzantine: None, bounds: PeerBounds::default() };
     let node = NodeUnderTest::start(NodeModeConfig { peers: Peers::Wire(wire), ..NodeModeConfig::new(chain) })
         .expect("validator 0 starts");
     let txs: Vec<Transaction> =

@@ -6,6 +6,7 @@
 //! where the kernel cannot impair packets. The pipeline runs it as its `network` stage (`runtime/pipeline/wire.rs`);
 //! docs/NETWORK.md says what is built and what is not.
 
+mod bounds;
 mod class;
 pub mod client;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod thread_set;
 #[cfg(test)]
 mod tests;
 
+pub use bounds::PeerBounds;
 pub use class::Class;
 pub use frame::{FrameError, decode_frame, encode_frame, frame_payload};
 #[cfg(test)]

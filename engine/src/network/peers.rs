@@ -6,11 +6,12 @@
 //! queue by class) and a reader (handing each received message to the inbox). A closed inbox, [`Network::stop`] or a
 //! connection error ends them; [`Network::stop`] joins every one.
 
+use super::bounds::PeerBounds;
 use super::class::Class;
 use super::frame::encode_frame;
 use super::held::{Held, HeldAccount};
 use super::link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
-use super::rate_limit::{PeerRate, RateLimiter};
+use super::rate_limit::RateLimiter;
 use super::refusal_log::RefusalLog;
 use super::secure::{Identity, Received, RecvError, SecureReceiver, SecureSender, SecureStream};
 use super::send_queue::{Overloaded, QueueLimits, SendQueue};
@@ -88,15 +89,9 @@ pub struct NetworkConfig {
     pub backoff: Backoff,
     /// Longest a frame may take to arrive once it has begun (see [`Identity::frame_deadline`]).
     pub frame_deadline: Duration,
-    /// A frame repeating, byte for byte, one the same connection brought within this window is dropped unread
-    /// and counted ([`super::REPEAT_WINDOW`] by default; zero hears every copy).
-    pub repeat_window: Duration,
-    /// Most bytes of received messages not yet taken up that one peer may make us hold (a message arriving over it
-    /// waits, unread; one larger than this still passes alone; [`super::HELD_BYTES_PER_PEER`] by default).
-    pub held_per_peer: usize,
-    /// How fast each peer is read ([`super::PEER_RATE`] by default; [`PeerRate::UNLIMITED`] reads as fast as it
-    /// comes).
-    pub rate: PeerRate,
+    /// What each peer may make us hold, how fast it is read, which of its repeats are dropped
+    /// ([`PeerBounds::default`] unless configured).
+    pub bounds: PeerBounds,
     /// Run first on every thread the network starts (the pipeline pins them to the network stage's cores and
     /// counts their CPU time there).
     pub on_thread: ThreadHook,
@@ -104,9 +99,7 @@ pub struct NetworkConfig {
 
 impl NetworkConfig {
     /// The defaults a validator runs with, over these peers: [`QueueLimits::default`], frames up to the codec's
-    /// length limit, 2 s handshakes, redials after 50 ms doubling to 2 s, repeats dropped within
-    /// [`super::REPEAT_WINDOW`], [`super::HELD_BYTES_PER_PEER`] held per peer, each read at [`super::PEER_RATE`], no
-    /// thread hook.
+    /// length limit, 2 s handshakes, redials after 50 ms doubling to 2 s, [`PeerBounds::default`], no thread hook.
     pub fn new(peers: BTreeMap<ValidatorId, SocketAddr>) -> Self {
         NetworkConfig {
             peers,
@@ -115,9 +108,7 @@ impl NetworkConfig {
             handshake_timeout: Duration::from_secs(2),
             backoff: Backoff { first: Duration::from_millis(50), max: Duration::from_secs(2) },
             frame_deadline: Duration::from_secs(10),
-            repeat_window: super::REPEAT_WINDOW,
-            held_per_peer: super::HELD_BYTES_PER_PEER,
-            rate: super::PEER_RATE,
+            bounds: PeerBounds::default(),
             on_thread: ThreadHook::default(),
         }
     }
@@ -167,19 +158,19 @@ pub struct PeerStats {
     #[serde(default)]
     pub inbox_waits: u64,
     /// Frames from it dropped unread because they repeated, byte for byte, one it sent within the repeat window
-    /// (`NetworkConfig::repeat_window`), by class name.
+    /// (`PeerBounds::repeat_window`), by class name.
     #[serde(default)]
     pub repeats_dropped: BTreeMap<String, u64>,
     /// Bytes of its messages received and not yet taken up by the node, now.
     #[serde(default)]
     pub held_bytes: u64,
-    /// The most bytes of its messages held at once (bounded by `NetworkConfig::held_per_peer`, or one message).
+    /// The most bytes of its messages held at once (bounded by `PeerBounds::held_bytes`, or one message).
     #[serde(default)]
     pub held_peak: u64,
     /// Times its reader waited ([`POLL`] at most each) because its messages held reached the bound.
     #[serde(default)]
     pub held_waits: u64,
-    /// Times its reader waited because the peer sent faster than its rate (`NetworkConfig::rate`).
+    /// Times its reader waited because the peer sent faster than its rate (`PeerBounds::rate`).
     #[serde(default)]
     pub rate_waits: u64,
 }
@@ -310,8 +301,8 @@ impl Shared {
     /// Makes `stream` the peer's live connection (closing any older one) and starts its writer and reader.
     fn attach(self: &Arc<Self>, peer: &Arc<Peer>, stream: SecureStream) -> io::Result<Arc<AtomicBool>> {
         let (sender, mut receiver, socket) = stream.split()?;
-        if !self.cfg.repeat_window.is_zero() {
-            receiver.drop_repeats(self.cfg.repeat_window);
+        if !self.cfg.bounds.repeat_window.is_zero() {
+            receiver.drop_repeats(self.cfg.bounds.repeat_window);
         }
         let alive = Arc::new(AtomicBool::new(true));
         peer.drop_connection();
@@ -382,7 +373,7 @@ impl Shared {
     /// when the inbox is gone, the network stops or the connection dies first.
     fn deliver(&self, peer: &Peer, message: Message, bytes: usize, alive: &AtomicBool) -> bool {
         let give_up = || self.stopped() || !alive.load(Relaxed);
-        let Some(held) = peer.held.take(bytes, self.cfg.held_per_peer, POLL, give_up) else { return false };
+        let Some(held) = peer.held.take(bytes, self.cfg.bounds.held_bytes, POLL, give_up) else { return false };
         let mut item = Inbound { from: peer.id, message, held };
         loop {
             match self.inbox.send_timeout(item, POLL) {
@@ -526,7 +517,7 @@ impl Network {
     /// Starts the network on `listener` (bound by the caller, so tests and clusters can learn its address before
     /// the peers start): accepts lower ids, dials higher ones, hands every received message to `inbox` as
     /// an [`Inbound`]. Give it a bounded inbox ([`INBOX_CAPACITY`]): a full one pauses the readers; with each
-    /// peer's held bytes (`cfg.held_per_peer`) that bounds what peers can make us hold — in bytes as long as whoever
+    /// peer's held bytes (`cfg.bounds.held_bytes`) that bounds what peers can make us hold — in bytes as long as whoever
     /// takes messages from the inbox keeps their [`Held`] until it has taken them up.
     pub fn start(me: Me, listener: TcpListener, cfg: NetworkConfig, inbox: Sender<Inbound>) -> io::Result<Network> {
         listener.set_nonblocking(true)?;
@@ -543,7 +534,7 @@ impl Network {
                     live: Mutex::new(None),
                     shaper: Mutex::new(LinkShaper::new(u64::from(me.id) << 16 | u64::from(id))),
                     held: Arc::default(),
-                    rate: Mutex::new(RateLimiter::new(cfg.rate, cfg.max_payload, Instant::now())),
+                    rate: Mutex::new(RateLimiter::new(cfg.bounds.rate, cfg.max_payload, Instant::now())),
                     counters: Counters::default(),
                 };
                 (id, Arc::new(peer))

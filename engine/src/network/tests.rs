@@ -180,7 +180,7 @@ fn a_tampered_transport_message_is_refused() {
 mod peers {
     use super::super::{
         Backoff, HELD_BYTES_PER_PEER, INBOX_CAPACITY, Inbound, LinkError, LinkRule, Me, Network, NetworkConfig,
-        PEER_RATE, PeerRate, PeerStats, QueueLimits,
+        PeerBounds, PeerRate, PeerStats, QueueLimits,
     };
     use super::*;
     use crossbeam_channel::{Receiver, unbounded};
@@ -204,9 +204,7 @@ mod peers {
             handshake_timeout: Duration::from_secs(2),
             backoff: Backoff { first: Duration::from_millis(20), max: Duration::from_millis(200) },
             frame_deadline: FRAME_DEADLINE,
-            repeat_window: REPEAT_WINDOW,
-            held_per_peer: HELD_BYTES_PER_PEER,
-            rate: PEER_RATE,
+            bounds: PeerBounds::default(),
             on_thread: ThreadHook::default(),
         }
     }
@@ -427,7 +425,8 @@ mod peers {
         let (l1, addr1) = listener();
         let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
         let (tx, inbox) = unbounded();
-        let cfg = NetworkConfig { repeat_window: WINDOW, ..config(&addrs) };
+        let cfg =
+            NetworkConfig { bounds: PeerBounds { repeat_window: WINDOW, ..PeerBounds::default() }, ..config(&addrs) };
         let net1 = Network::start(me(1, 2), l1, cfg, tx).expect("start");
         let (mut out, _input, _) = dial_as_0(addr1);
         let request = Message::SyncRequest { from_height: 5 };
@@ -458,7 +457,7 @@ mod peers {
     /// the window against the consensus retry it must stay below: the network may not know consensus).
     #[test]
     fn the_default_config_drops_repeats_within_the_repeat_window() {
-        assert_eq!(NetworkConfig::new(BTreeMap::new()).repeat_window, REPEAT_WINDOW);
+        assert_eq!(NetworkConfig::new(BTreeMap::new()).bounds.repeat_window, REPEAT_WINDOW);
     }
 
     /// `n` distinct transaction gossip frames of about 1 MiB each (260 transactions with 4,000-byte memos; the
@@ -535,7 +534,8 @@ mod peers {
         let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
         let (tx, inbox) = unbounded();
         let rate = PeerRate { messages_per_s: RATE, bytes_per_s: 0 };
-        let net1 = Network::start(me(1, 2), l1, NetworkConfig { rate, ..config(&addrs) }, tx).expect("start");
+        let cfg = NetworkConfig { bounds: PeerBounds { rate, ..PeerBounds::default() }, ..config(&addrs) };
+        let net1 = Network::start(me(1, 2), l1, cfg, tx).expect("start");
         let (mut out, _input, _) = dial_as_0(addr1);
         let start = Instant::now();
         let sender = std::thread::spawn(move || {

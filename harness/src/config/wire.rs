@@ -2,9 +2,16 @@
 //! other and for clients, and the checks on it.
 
 use super::{Check, Section, invalid};
+use hsbench_engine::network::{PeerBounds, PeerRate};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// Largest `peer_held_mib` (a peer may make a validator hold up to this; past it the key is surely a typo).
+const MAX_PEER_HELD_MIB: u32 = 64 * 1024;
+/// Largest `peer_rate_mib` other than 0 (unlimited).
+const MAX_PEER_RATE_MIB: u32 = 1 << 20;
 
 /// `[wire]`: validator and client addresses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,6 +28,15 @@ pub struct WireSettings {
     pub clients: Vec<SocketAddr>,
     /// Byzantine validators of `hsbench cluster` (`--byzantine` adds to them): `{ id = I, behaviour = "..." }`.
     pub byzantine: Vec<ByzantineSpec>,
+    /// MiB of received, not yet taken-up messages one peer may make a validator hold (≥ 1).
+    pub peer_held_mib: u32,
+    /// Messages a second a validator reads from one peer (0: unlimited).
+    pub peer_rate_messages: u32,
+    /// MiB a second a validator reads from one peer (0: unlimited).
+    pub peer_rate_mib: u32,
+    /// A frame repeating one the same peer sent within this many ms is dropped unread (0: every copy heard; below
+    /// the consensus sync retry, so an honest retry is always heard).
+    pub repeat_window_ms: u32,
 }
 
 /// A byzantine validator as configured.
@@ -41,6 +57,10 @@ impl Default for WireSettings {
             peers: Vec::new(),
             clients: Vec::new(),
             byzantine: Vec::new(),
+            peer_held_mib: (PeerBounds::default().held_bytes >> 20) as u32,
+            peer_rate_messages: PeerBounds::default().rate.messages_per_s,
+            peer_rate_mib: (PeerBounds::default().rate.bytes_per_s >> 20) as u32,
+            repeat_window_ms: PeerBounds::default().repeat_window.as_millis() as u32,
         }
     }
 }
@@ -55,6 +75,18 @@ pub struct WireAddrs {
 }
 
 impl WireSettings {
+    /// The network's per-peer bounds these keys give.
+    pub fn peer_bounds(&self) -> PeerBounds {
+        PeerBounds {
+            held_bytes: (self.peer_held_mib as usize) << 20,
+            rate: PeerRate {
+                messages_per_s: self.peer_rate_messages,
+                bytes_per_s: u64::from(self.peer_rate_mib) << 20,
+            },
+            repeat_window: Duration::from_millis(u64::from(self.repeat_window_ms)),
+        }
+    }
+
     /// The configured byzantine validators with their behaviours (names checked by validation; an unknown one is
     /// left out).
     pub fn byzantine_roles(&self) -> Vec<(u16, hsbench_engine::byzantine::Byzantine)> {
@@ -119,6 +151,26 @@ impl WireSettings {
                 format!("{} byzantine of {validators} validators: fewer than n/3 are tolerated", self.byzantine.len()),
             );
         }
+        if self.peer_held_mib == 0 || self.peer_held_mib > MAX_PEER_HELD_MIB {
+            return invalid(
+                "wire.peer_held_mib",
+                format!("must be 1..={MAX_PEER_HELD_MIB}, got {}", self.peer_held_mib),
+            );
+        }
+        if self.peer_rate_mib > MAX_PEER_RATE_MIB {
+            return invalid("wire.peer_rate_mib", format!("must be at most {MAX_PEER_RATE_MIB} (0: unlimited)"));
+        }
+        let retry = hsbench_engine::bft::SYNC_RETRY;
+        if u128::from(self.repeat_window_ms) >= retry.as_millis() {
+            return invalid(
+                "wire.repeat_window_ms",
+                format!(
+                    "{} ms would drop an honest validator's sync retry (every {} ms): keep it below",
+                    self.repeat_window_ms,
+                    retry.as_millis()
+                ),
+            );
+        }
         if let Some(a) = self.addrs(validators) {
             let mut seen = HashSet::new();
             if let Some(dup) = a.peers.iter().chain(&a.clients).find(|addr| !seen.insert(**addr)) {
@@ -140,6 +192,23 @@ impl Section for WireSettings {
 mod tests {
     use super::*;
 
+    /// The defaults are the network's own, and the keys reach its bounds (0 turns the rate and the repeat filter
+    /// off).
+    #[test]
+    fn the_per_peer_keys_default_to_the_networks_bounds_and_reach_them() {
+        assert_eq!(WireSettings::default().peer_bounds(), PeerBounds::default());
+        let w = WireSettings {
+            peer_held_mib: 2,
+            peer_rate_messages: 0,
+            peer_rate_mib: 0,
+            repeat_window_ms: 0,
+            ..WireSettings::default()
+        };
+        let b = w.peer_bounds();
+        assert_eq!((b.held_bytes, b.rate, b.repeat_window), (2 << 20, PeerRate::UNLIMITED, Duration::ZERO));
+        assert_eq!(w.validate_for(4), Ok(()));
+    }
+
     #[test]
     fn derived_addresses_alternate_peer_and_client_ports() {
         let w = WireSettings { base_port: 27_000, ..WireSettings::default() };
@@ -158,6 +227,12 @@ mod tests {
         assert_eq!(short.validate_for(4).map_err(|e| e.key), Err("wire.clients"));
         let high = WireSettings { base_port: 65_530, ..WireSettings::default() };
         assert_eq!(high.validate_for(4).map_err(|e| e.key), Err("wire.base_port"));
+        let nothing_held = WireSettings { peer_held_mib: 0, ..WireSettings::default() };
+        assert_eq!(nothing_held.validate_for(4).map_err(|e| e.key), Err("wire.peer_held_mib"));
+        let too_fast = WireSettings { peer_rate_mib: u32::MAX, ..WireSettings::default() };
+        assert_eq!(too_fast.validate_for(4).map_err(|e| e.key), Err("wire.peer_rate_mib"));
+        let deaf = WireSettings { repeat_window_ms: 300, ..WireSettings::default() };
+        assert_eq!(deaf.validate_for(4).map_err(|e| e.key), Err("wire.repeat_window_ms"));
         assert_eq!(WireSettings { base_port: 20_000, ..WireSettings::default() }.validate_for(64), Ok(()));
     }
 }

@@ -106,7 +106,13 @@ pub fn run(
     let node_config = NodeModeConfig {
         chain,
         pipeline: config.pipeline.clone(),
-        peers: Peers::Wire(WireConfig { me: id, addrs: peers, listener: None, byzantine }),
+        peers: Peers::Wire(WireConfig {
+            me: id,
+            addrs: peers,
+            listener: None,
+            byzantine,
+            bounds: config.wire.peer_bounds(),
+        }),
         backend: backend.clone(),
         committee_backend: backend,
     };

@@ -27,7 +27,7 @@ use crate::byzantine::{Adversary, Byzantine};
 use crate::crypto::{CpuBackendKind, VerifyBackend, VoteCrypto, cpu_backend};
 use crate::crypto::{KeyCacheStats, key_cache_stats};
 use crate::execution::ExecutionState;
-use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerStats};
+use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerBounds, PeerStats};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
 use crate::protocol::{TxEvent, TxSource};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
@@ -118,6 +118,8 @@ pub struct WireConfig {
     /// Makes this validator byzantine: its network stage rewrites every message it sends this way (the node code
     /// stays honest; see [`Adversary`]). `None`: honest.
     pub byzantine: Option<Byzantine>,
+    /// What each peer may make this node hold, how fast it is read, which repeats are dropped.
+    pub bounds: PeerBounds,
 }
 
 /// The network stage's summary in a result (`wire` runs only).
@@ -421,6 +423,7 @@ impl NodeUnderTest {
                     me,
                     gossip_batch: p.batch_size,
                     byzantine: w.byzantine,
+                    bounds: w.bounds,
                     addrs: &w.addrs,
                     listener: w.listener.clone(),
                     setup: &setup,
@@ -738,6 +741,7 @@ type WireLinks = (
 /// What a node on the wire needs to start its network.
 struct NetworkSide<'a> {
     me: ValidatorId,
+    bounds: PeerBounds,
     /// Most transactions per batch handed to sigverify (the pipeline's batch size).
     gossip_batch: usize,
     byzantine: Option<Byzantine>,
@@ -772,6 +776,7 @@ impl NetworkSide<'_> {
         let clocks = Arc::new(LaneClocks::default());
         let mut net_cfg = NetworkConfig::new(self.addrs.clone());
         net_cfg.on_thread = network_thread_hook(cores, &clocks, warnings);
+        net_cfg.bounds = self.bounds;
         let (inbox_tx, inbox_rx) = crossbeam_channel::bounded(INBOX_CAPACITY);
         let network = Network::start(identity, listener, net_cfg, inbox_tx)
             .map_err(|source| PipelineError::Spawn { stage: "network".into(), source })?;
