@@ -243,10 +243,17 @@ mod peers {
     /// Validator 1 of 2 alone on a loopback port, with its inbox and address (validator 0's address is a closed
     /// port it never dials: the lower id dials).
     fn lone_validator_1() -> (Network, Inbox, SocketAddr) {
+        let (tx, in1) = unbounded();
+        let (net1, addr1) = lone_validator_1_with(PeerBounds::default(), tx);
+        (net1, in1, addr1)
+    }
+
+    /// [`lone_validator_1`] with these per-peer bounds, handing what it receives to `inbox`.
+    fn lone_validator_1_with(bounds: PeerBounds, inbox: crossbeam_channel::Sender<Inbound>) -> (Network, SocketAddr) {
         let (l1, addr1) = listener();
         let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
-        let (net1, in1) = start(1, 2, l1, &addrs);
-        (net1, in1, addr1)
+        let cfg = NetworkConfig { bounds, ..config(&addrs) };
+        (Network::start(me(1, 2), l1, cfg, inbox).expect("start"), addr1)
     }
 
     /// Validators 0 and 1 on loopback ports, connected, with their inboxes and addresses.
@@ -422,12 +429,8 @@ mod peers {
         // A window of a second (not the default 200 ms), so a loaded machine that pauses the reader mid-burst does
         // not let a copy through.
         const WINDOW: Duration = Duration::from_secs(1);
-        let (l1, addr1) = listener();
-        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
         let (tx, inbox) = unbounded();
-        let cfg =
-            NetworkConfig { bounds: PeerBounds { repeat_window: WINDOW, ..PeerBounds::default() }, ..config(&addrs) };
-        let net1 = Network::start(me(1, 2), l1, cfg, tx).expect("start");
+        let (net1, addr1) = lone_validator_1_with(PeerBounds { repeat_window: WINDOW, ..PeerBounds::default() }, tx);
         let (mut out, _input, _) = dial_as_0(addr1);
         let request = Message::SyncRequest { from_height: 5 };
         for _ in 0..100 {
@@ -482,10 +485,8 @@ mod peers {
     fn distinct_large_frames_are_held_to_the_per_peer_byte_bound_and_lose_nothing() {
         const FRAMES: usize = 40;
         const BOUND: usize = HELD_BYTES_PER_PEER;
-        let (l1, addr1) = listener();
-        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
         let (tx, inbox) = crossbeam_channel::bounded(INBOX_CAPACITY);
-        let net1 = Network::start(me(1, 2), l1, NetworkConfig::new(addrs.clone()), tx).expect("start");
+        let (net1, addr1) = lone_validator_1_with(PeerBounds::default(), tx);
         let frames = large_distinct_gossip(FRAMES);
         let frame_len = encode_frame(&frames[0]).len();
         assert!(frame_len > 1 << 20 && FRAMES * frame_len > 2 * BOUND, "frames of {frame_len} bytes");
@@ -530,12 +531,9 @@ mod peers {
     fn a_peer_sending_faster_than_its_rate_is_read_at_its_rate_and_loses_nothing() {
         const RATE: u32 = 2_000;
         const SENT: u64 = 5_000;
-        let (l1, addr1) = listener();
-        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
         let (tx, inbox) = unbounded();
         let rate = PeerRate { messages_per_s: RATE, bytes_per_s: 0 };
-        let cfg = NetworkConfig { bounds: PeerBounds { rate, ..PeerBounds::default() }, ..config(&addrs) };
-        let net1 = Network::start(me(1, 2), l1, cfg, tx).expect("start");
+        let (net1, addr1) = lone_validator_1_with(PeerBounds { rate, ..PeerBounds::default() }, tx);
         let (mut out, _input, _) = dial_as_0(addr1);
         let start = Instant::now();
         let sender = std::thread::spawn(move || {
@@ -565,10 +563,8 @@ mod peers {
     fn a_flood_of_valid_frames_is_held_to_the_inbox_bound_and_loses_nothing() {
         const CAPACITY: usize = 64;
         const FLOOD: u64 = 20_000;
-        let (l1, addr1) = listener();
-        let addrs: BTreeMap<ValidatorId, SocketAddr> = [(0, "127.0.0.1:9".parse().expect("addr")), (1, addr1)].into();
         let (tx, inbox) = crossbeam_channel::bounded(CAPACITY);
-        let net1 = Network::start(me(1, 2), l1, config(&addrs), tx).expect("start");
+        let (net1, addr1) = lone_validator_1_with(PeerBounds::default(), tx);
         let (mut out, _input, _) = dial_as_0(addr1);
         let flooder = std::thread::spawn(move || {
             let mut sent = 0u64;
