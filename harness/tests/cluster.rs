@@ -319,13 +319,19 @@ fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
 }
 
 /// One byzantine process of four, for each of several behaviours: the honest three keep committing every
-/// transaction and agree on every state root; nobody crashes.
+/// transaction and agree on every state root; nobody crashes. Each peer is read at most at 50 messages a second
+/// (`[wire] peer_rate_messages`): an honest peer sends about ten in this short run and never waits, while every
+/// message of the flooder comes as 100 copies, more than the bucket holds, so it always does.
 #[test]
 fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
     for behaviour in ["equivocating-leader", "bad-vote-signature", "replay", "flood"] {
         let dir = tempfile::tempdir().expect("temp dir");
         let (config_path, clients) = write_config(dir.path());
+        let mut text = std::fs::read_to_string(&config_path).expect("read config");
+        text.push_str("peer_rate_messages = 50\n"); // [wire] is the file's last table
+        std::fs::write(&config_path, text).expect("write config");
         let loaded = config::load(Some(&config_path)).expect("config parses");
+        assert_eq!(loaded.config.wire.peer_rate_messages, 50);
         let set = sign(&CorpusSpec::of(&loaded.config), 128, &ProgressBar::hidden());
         let data = |id: u16| dir.path().join(format!("node-{id}"));
         let mut fleet = Fleet::new();
@@ -353,8 +359,10 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
                 let repeats: u64 = p.repeats_dropped.values().sum();
                 if p.peer != 2 {
                     assert_eq!(repeats, 0, "{behaviour}: validator {} dropped frames of honest {}", n.id, p.peer);
+                    assert_eq!(p.rate_waits, 0, "{behaviour}: validator {} held honest {} to its rate", n.id, p.peer);
                 } else if behaviour == "flood" {
                     assert!(repeats > 0, "{behaviour}: validator {} heard every copy", n.id);
+                    assert!(p.rate_waits > 0, "{behaviour}: validator {} read the flooder unchecked: {p:?}", n.id);
                 }
             }
         }
