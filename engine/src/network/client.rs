@@ -16,13 +16,17 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Most clients one validator serves at once; more are refused (and counted).
 pub const MAX_CLIENTS: usize = 64;
 
 /// How often the acceptor looks at its stop flag, and how long a blocked read waits before looking too.
 const POLL: Duration = Duration::from_millis(20);
+
+/// Longest a client message may take to arrive once its first byte has (a client idle between messages is kept;
+/// one that trickles a message is cut off, so it cannot hold a connection slot and a buffer for ever).
+pub const CLIENT_MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Longest a write to a client may block before the client is dropped (a client that stops reading must not hold
 /// the validator's status fan-out up).
@@ -139,8 +143,12 @@ pub fn read_client_message(r: &mut impl Read, max: usize) -> Result<ClientMessag
     if len > max {
         return Err(ClientError::TooLarge { len, limit: max });
     }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body)?;
+    // Grown as the bytes arrive: a length announced and never sent costs nothing.
+    let mut body = Vec::with_capacity(len.min(64 << 10));
+    r.take(len as u64).read_to_end(&mut body)?;
+    if body.len() < len {
+        return Err(ClientError::Io(io::ErrorKind::UnexpectedEof.into()));
+    }
     Ok(codec::decode(&body)?)
 }
 
@@ -176,6 +184,8 @@ pub type SubmitFn = Arc<dyn Fn(Vec<Transaction>) + Send + Sync>;
 
 struct PortShared {
     submit: SubmitFn,
+    /// See [`CLIENT_MESSAGE_DEADLINE`].
+    message_deadline: Duration,
     hook: ThreadHook,
     stop: AtomicBool,
     counters: Counters,
@@ -195,12 +205,19 @@ pub struct ClientPort {
 }
 
 impl ClientPort {
-    /// Serves clients on `listener`, handing each submitted batch to `submit`; every thread runs `hook` first.
-    pub fn start(listener: TcpListener, submit: SubmitFn, hook: ThreadHook) -> io::Result<ClientPort> {
+    /// Serves clients on `listener`, handing each submitted batch to `submit`; every thread runs `hook` first; a
+    /// message must arrive within `message_deadline` of its first byte ([`CLIENT_MESSAGE_DEADLINE`] for a validator).
+    pub fn start(
+        listener: TcpListener,
+        submit: SubmitFn,
+        hook: ThreadHook,
+        message_deadline: Duration,
+    ) -> io::Result<ClientPort> {
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(PortShared {
             submit,
+            message_deadline,
             hook,
             stop: AtomicBool::new(false),
             counters: Counters::default(),
@@ -323,6 +340,7 @@ fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
     let source = stream.peer_addr().map_or_else(|_| "a client".to_string(), |a| format!("client {}", a.ip()));
     let Ok(mut reader) = StoppableReader::new(stream, &shared.stop) else { return };
     loop {
+        reader.expect_message_within(shared.message_deadline);
         match read_client_message(&mut reader, MAX_LEN) {
             Ok(ClientMessage::Submit(txs)) => {
                 shared.counters.txs_in.fetch_add(txs.len() as u64, Relaxed);
@@ -344,6 +362,12 @@ fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
                 shared.log.log(&source, &e.to_string());
                 break;
             }
+            Err(ClientError::Io(_)) if reader.overran() => {
+                shared.counters.refused_messages.fetch_add(1, Relaxed);
+                let why = format!("message not complete within {:?} of its first byte", shared.message_deadline);
+                shared.log.log(&source, &why);
+                break;
+            }
             Err(ClientError::Io(_)) => break,
         }
     }
@@ -357,6 +381,12 @@ fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
 pub struct StoppableReader<'a> {
     stream: TcpStream,
     stop: &'a AtomicBool,
+    /// The message being read must be in within this of its first byte ([`Self::expect_message_within`]).
+    deadline: Option<Duration>,
+    /// When the message being read began.
+    begun: Option<Instant>,
+    /// The deadline passed (the read failed because of it).
+    overran: bool,
 }
 
 impl<'a> StoppableReader<'a> {
@@ -364,7 +394,18 @@ impl<'a> StoppableReader<'a> {
     pub fn new(stream: TcpStream, stop: &'a AtomicBool) -> io::Result<Self> {
         stream.set_nonblocking(false)?;
         stream.set_read_timeout(Some(POLL))?;
-        Ok(StoppableReader { stream, stop })
+        Ok(StoppableReader { stream, stop, deadline: None, begun: None, overran: false })
+    }
+
+    /// A new message starts: waiting for its first byte takes as long as it likes, the rest must come within `d`
+    /// of it (a read past that fails, and [`Self::overran`] says why).
+    pub fn expect_message_within(&mut self, d: Duration) {
+        (self.deadline, self.begun, self.overran) = (Some(d), None, false);
+    }
+
+    /// Whether the last read failed because the message overran its deadline.
+    pub fn overran(&self) -> bool {
+        self.overran
     }
 }
 
@@ -374,9 +415,21 @@ impl Read for StoppableReader<'_> {
             if self.stop.load(Relaxed) {
                 return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "client port stopping"));
             }
+            if let (Some(d), Some(begun)) = (self.deadline, self.begun)
+                && begun.elapsed() > d
+            {
+                self.overran = true;
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "client message overran its deadline"));
+            }
             match self.stream.read(buf) {
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(n) => {
+                    if n > 0 && self.begun.is_none() {
+                        self.begun = Some(Instant::now());
+                    }
+                    return Ok(n);
+                }
                 other => return other,
             }
         }

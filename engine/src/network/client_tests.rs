@@ -7,7 +7,7 @@ use crate::protocol::{RejectReason, TxStatus};
 use crate::types::codec;
 use crate::types::{Hash, Transaction};
 use proptest::prelude::*;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,13 +17,16 @@ fn txs(from: u8, n: u64) -> Vec<Transaction> {
     (0..n).map(|i| Transaction::signed(&key, 7, [3; 32], 1, 1, i, Vec::new())).collect()
 }
 
-/// A port whose submissions land in the returned list.
+/// Short, so the trickling-client test is quick.
+const DEADLINE: Duration = Duration::from_millis(400);
+
+/// A port whose submissions land in the returned list (messages due within [`DEADLINE`] of their first byte).
 fn port() -> (ClientPort, Arc<Mutex<Vec<Transaction>>>) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let sink = got.clone();
     let submit: SubmitFn = Arc::new(move |txs| sink.lock().expect("sink").extend(txs));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    (ClientPort::start(listener, submit, ThreadHook::default()).expect("port starts"), got)
+    (ClientPort::start(listener, submit, ThreadHook::default(), DEADLINE).expect("port starts"), got)
 }
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -101,5 +104,29 @@ fn malformed_oversized_and_wrong_direction_messages_are_refused_and_close_the_co
         wait_until("the refusal count", || port.stats().refused_messages == k as u64 + 1);
     }
     assert!(got.lock().expect("sink").is_empty());
+    port.stop();
+}
+
+/// A client that begins a message and then trickles it (here: the length and a few bytes, then silence) is cut
+/// off once the message is not complete within the deadline: the connection closes, the refusal is counted, and
+/// its slot among the [`MAX_CLIENTS`] is free again — a handful of such clients cannot lock every load client out.
+/// A client that is merely idle between messages keeps its connection.
+#[test]
+fn a_client_trickling_a_message_is_cut_off_at_the_deadline_and_an_idle_one_is_kept() {
+    let (port, _got) = port();
+    let mut idle = TcpStream::connect(port.local_addr()).expect("connect");
+    let mut slow = TcpStream::connect(port.local_addr()).expect("connect");
+    slow.write_all(&[&1000u32.to_le_bytes()[..], &[1, 0]].concat()).expect("send a beginning");
+    slow.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut buf = [0u8; 1];
+    let read = std::io::Read::read(&mut slow, &mut buf);
+    let timed_out = read.as_ref().is_err_and(|e| matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut));
+    assert!(matches!(read, Ok(0) | Err(_)) && !timed_out, "the trickling client's connection was left open: {read:?}");
+    wait_until("the refusal count", || port.stats().refused_messages == 1);
+    // The idle client is still served.
+    let mut one = Vec::new();
+    write_client_message(&mut one, &ClientMessage::Submit(txs(1, 1))).expect("encode");
+    idle.write_all(&one).expect("the idle connection is open");
+    wait_until("the idle client's submission", || port.stats().txs_in == 1);
     port.stop();
 }
