@@ -440,3 +440,27 @@ fn node_mode_rates_print() {
         );
     }
 }
+
+/// One submission far larger than a batch (a client port's message may carry ~100,000 transfers) reaches ingress
+/// in batches of at most the pipeline's batch size, so ingress's queue — bounded in batches — is bounded in bytes
+/// too; nothing is lost on the way.
+#[test]
+fn a_large_submission_reaches_ingress_in_batches_of_at_most_the_batch_size() {
+    const BATCH: usize = 16;
+    let pipeline = PipelineConfig { batch_size: BATCH, ..Default::default() };
+    let node = NodeUnderTest::start(node_config(16, pipeline)).expect("start");
+    let txs = corpus(16, 10);
+    node.submit(txs.clone());
+    std::thread::sleep(Duration::from_millis(1500));
+    let events = node.drain_tx_events();
+    let report = node.stop().expect("stop");
+    assert_books_balance(&report, &events, &txs);
+    let ingress = report.stages.iter().find(|s| s.name == "ingress").expect("an ingress stage");
+    assert_eq!(ingress.items_in, txs.len() as u64);
+    assert!(
+        ingress.batches >= txs.len().div_ceil(BATCH) as u64,
+        "{} transactions came in {} batches",
+        ingress.items_in,
+        ingress.batches
+    );
+}

@@ -13,7 +13,7 @@ use super::metrics::LaneClocks;
 use super::metrics::{HelperClock, StageClock, StageMetrics};
 use super::monitor::{LatestPoints, StageSeries, run_monitor};
 use super::node_stage::{NodeCounters, NodeOutcome, NodeStage};
-use super::queue::{BatchSender, batch_queue};
+use super::queue::{BatchSender, batch_queue, batches_of};
 use super::report::{CommitteeReport, PipelineReport, PipelineSnapshot, StageLive, StageReport, bottleneck, busy_pct};
 use super::sigverify::{Sigverify, Verified};
 use super::stage::{QueueLen, StageKind, StageProbe, run_stage};
@@ -160,6 +160,8 @@ pub struct NodeUnderTest {
     /// The process's memory since the run started.
     memory: MemoryWatch,
     ingress: BatchSender<Transaction>,
+    /// Most transactions per batch handed to ingress (the pipeline's batch size).
+    ingress_batch: usize,
     load_metrics: Arc<StageMetrics>,
     submitted: AtomicU64,
     counters: Arc<NodeCounters>,
@@ -445,6 +447,7 @@ impl NodeUnderTest {
             key_cache_at_start: key_cache_stats(),
             memory: MemoryWatch::start(),
             ingress: submit_tx,
+            ingress_batch: p.batch_size.max(1),
             load_metrics,
             submitted: AtomicU64::new(0),
             counters,
@@ -466,23 +469,27 @@ impl NodeUnderTest {
         self.start.elapsed()
     }
 
-    /// Hands a batch of client transactions to ingress; blocks while ingress is full (back-pressure, counted);
-    /// returns the time it was blocked.
+    /// Hands client transactions to ingress, in batches of at most the pipeline's batch size (so ingress's queue,
+    /// bounded in batches, is bounded in bytes however much one client message carries); blocks while ingress is
+    /// full (back-pressure, counted); returns the time it was blocked.
     pub fn submit(&self, txs: Vec<Transaction>) -> Duration {
-        if txs.is_empty() {
-            return Duration::ZERO;
-        }
-        let n = txs.len() as u64;
-        match self.ingress.send(txs) {
-            Ok(blocked) => {
-                self.submitted.fetch_add(n, Relaxed);
-                blocked
+        let mut blocked = Duration::ZERO;
+        let mut batches = batches_of(txs, self.ingress_batch);
+        while let Some(batch) = batches.next() {
+            let n = batch.len() as u64;
+            match self.ingress.send(batch) {
+                Ok(waited) => {
+                    self.submitted.fetch_add(n, Relaxed);
+                    blocked += waited;
+                }
+                Err(_) => {
+                    let refused = n + batches.map(|b| b.len() as u64).sum::<u64>();
+                    warn(&self.warnings, format!("ingress is gone: {refused} submitted transactions were refused"));
+                    break;
+                }
             }
-            Err(_) => {
-                warn(&self.warnings, format!("ingress is gone: {n} submitted transactions were refused"));
-                Duration::ZERO
-            }
         }
+        blocked
     }
 
     /// The validator network when the peers are on the wire (`None` with the synthetic committee): what a fault

@@ -63,8 +63,38 @@ impl<T> BatchSender<T> {
     }
 }
 
+/// `items` cut into batches of at most `size` (at least 1), in order: what a queue bounded in batches takes, so it
+/// is bounded in items — and bytes — too, however large the input.
+pub(crate) fn batches_of<T>(items: Vec<T>, size: usize) -> impl ExactSizeIterator<Item = Vec<T>> {
+    let size = size.max(1);
+    let mut items = items.into_iter();
+    let count = items.len().div_ceil(size);
+    (0..count).map(move |_| items.by_ref().take(size).collect())
+}
+
 /// A bounded queue holding up to `capacity` batches (at least one); stalls of its producer go to `producer`.
 pub fn batch_queue<T>(capacity: usize, producer: Arc<StageMetrics>) -> (BatchSender<T>, Receiver<Vec<T>>) {
     let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
     (BatchSender { tx, producer }, rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batches_of;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Cut and joined again, the items are the same, in order; every batch but the last is full.
+        #[test]
+        fn batches_keep_every_item_in_order_and_are_full_but_the_last(len in 0usize..300, size in 0usize..40) {
+            let items: Vec<usize> = (0..len).collect();
+            let batches: Vec<Vec<usize>> = batches_of(items.clone(), size).collect();
+            let size = size.max(1);
+            prop_assert_eq!(batches.concat(), items);
+            prop_assert_eq!(batches.len(), len.div_ceil(size));
+            let (last, full) = batches.split_last().map_or((None, &[][..]), |(l, f)| (Some(l), f));
+            prop_assert!(full.iter().all(|b| b.len() == size));
+            prop_assert!(last.is_none_or(|b| !b.is_empty() && b.len() <= size));
+        }
+    }
 }

@@ -9,7 +9,7 @@
 use super::error::PipelineError;
 use super::messages::{Envelope, SystemInput};
 use super::metrics::{HelperClock, LaneClocks, StageClock};
-use super::queue::BatchSender;
+use super::queue::{BatchSender, batches_of};
 use super::stage::STOP_POLL;
 use super::threads::{Warnings, pin_to_core, warn};
 use crate::byzantine::{Adversary, Byzantine};
@@ -140,13 +140,13 @@ fn gossip_to_sigverify(
     clock: &StageClock,
     counters: &WireCounters,
 ) -> bool {
-    let mut txs = txs.into_iter().map(|tx| (tx, TxSource::Peer(from))).peekable();
-    while txs.peek().is_some() {
-        let chunk: Vec<(Transaction, TxSource)> = txs.by_ref().take(batch.max(1)).collect();
+    let tagged = txs.into_iter().map(|tx| (tx, TxSource::Peer(from))).collect();
+    let mut chunks = batches_of(tagged, batch);
+    while let Some(chunk) = chunks.next() {
         match to_sigverify.try_send(chunk) {
             Ok(Ok(())) => clock.metrics().gave(1),
             Ok(Err(dropped)) => {
-                let left = dropped.len() + txs.len();
+                let left = dropped.len() + chunks.map(|c| c.len()).sum::<usize>();
                 counters.gossip_dropped.fetch_add(left as u64, Relaxed);
                 return true;
             }
