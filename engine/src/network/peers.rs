@@ -22,7 +22,7 @@ use crossbeam_channel::{SendTimeoutError, Sender};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,11 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// Messages a validator's inbox holds before its readers wait (the pipeline's and the committee's inboxes).
 pub const INBOX_CAPACITY: usize = 4096;
+
+/// Inbound handshakes in progress at once (each has a thread for at most the handshake timeout), or twice the
+/// peers where that is more; a connection arriving past this is refused at once and counted, so silent
+/// connections cannot grow the threads without bound.
+pub const MAX_HANDSHAKES: usize = 64;
 
 /// A message from a peer as the inbox holds it: its bytes stay on the peer's account (see [`super::held`]) until
 /// `held` is dropped — with the message, or by whatever took it up once it is done with it.
@@ -268,8 +273,11 @@ struct Shared {
     inbox: Sender<Inbound>,
     stop: AtomicBool,
     threads: ThreadSet,
-    /// Inbound handshakes refused (unknown or wrong-key peers, garbage, timeouts, a higher id dialling us).
+    /// Inbound handshakes refused (unknown or wrong-key peers, garbage, timeouts, a higher id dialling us, past
+    /// [`MAX_HANDSHAKES`]).
     refused: AtomicU64,
+    /// Inbound handshakes in progress.
+    handshakes: AtomicUsize,
     /// What of the refusals reaches the log (once per source per interval).
     log: RefusalLog,
 }
@@ -460,13 +468,27 @@ impl Shared {
         }
     }
 
-    /// Accepts connections from lower ids; each handshake on a thread of its own, so a slow peer holds up no other.
+    /// Accepts connections from lower ids; each handshake on a thread of its own, so a slow peer holds up no other —
+    /// at most [`MAX_HANDSHAKES`] (or twice the peers) at once: one arriving past that is closed at once, counted
+    /// and logged.
     fn accept_loop(self: &Arc<Self>, listener: TcpListener) {
+        let cap = MAX_HANDSHAKES.max(2 * self.peers.len());
         while !self.stopped() {
             match listener.accept() {
-                Ok((stream, _)) => {
-                    let accepted = self.spawn("net-handshake".into(), move |s| s.handshake_inbound(stream));
+                Ok((stream, source)) => {
+                    if self.handshakes.fetch_add(1, Relaxed) >= cap {
+                        self.handshakes.fetch_sub(1, Relaxed);
+                        self.refused.fetch_add(1, Relaxed);
+                        let why = format!("{cap} handshakes already in progress");
+                        self.log.log(&source.ip().to_string(), &why);
+                        continue; // dropped: the socket closes
+                    }
+                    let accepted = self.spawn("net-handshake".into(), move |s| {
+                        let _slot = HandshakeSlot(&s.handshakes);
+                        s.handshake_inbound(stream);
+                    });
                     if accepted.is_err() {
+                        self.handshakes.fetch_sub(1, Relaxed);
                         self.refused.fetch_add(1, Relaxed);
                     }
                 }
@@ -504,6 +526,15 @@ impl Shared {
             std::thread::sleep(step);
             left -= step;
         }
+    }
+}
+
+/// One of the [`MAX_HANDSHAKES`] places, given back when the handshake's thread ends (however it ends).
+struct HandshakeSlot<'a>(&'a AtomicUsize);
+
+impl Drop for HandshakeSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
     }
 }
 
@@ -548,6 +579,7 @@ impl Network {
             stop: AtomicBool::new(false),
             threads: ThreadSet::default(),
             refused: AtomicU64::new(0),
+            handshakes: AtomicUsize::new(0),
             log: RefusalLog::default(),
         });
         shared.spawn("net-accept".into(), move |s| s.accept_loop(listener))?;
@@ -632,7 +664,8 @@ impl Network {
         self.shared.threads.len()
     }
 
-    /// Inbound connections refused at the handshake so far (unknown or wrong-key peers, garbage, silence).
+    /// Inbound connections refused at the handshake so far (unknown or wrong-key peers, garbage, silence, past
+    /// [`MAX_HANDSHAKES`] in progress).
     pub fn refused(&self) -> u64 {
         self.shared.refused.load(Relaxed)
     }

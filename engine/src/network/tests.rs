@@ -179,8 +179,8 @@ fn a_tampered_transport_message_is_refused() {
 
 mod peers {
     use super::super::{
-        Backoff, HELD_BYTES_PER_PEER, INBOX_CAPACITY, Inbound, LinkError, LinkRule, Me, Network, NetworkConfig,
-        PeerBounds, PeerRate, PeerStats, QueueLimits,
+        Backoff, HELD_BYTES_PER_PEER, INBOX_CAPACITY, Inbound, LinkError, LinkRule, MAX_HANDSHAKES, Me, Network,
+        NetworkConfig, PeerBounds, PeerRate, PeerStats, QueueLimits,
     };
     use super::*;
     use crossbeam_channel::{Receiver, unbounded};
@@ -385,6 +385,24 @@ mod peers {
         // The acceptor, the connection's writer and reader, and at most its handshake thread and a few refusals
         // still winding down — not a thousand.
         assert!(net1.threads() <= 8, "{} thread handles kept", net1.threads());
+        net1.stop();
+    }
+
+    /// Silent connections held open do not each get a handshake thread: past the cap of handshakes in progress a
+    /// connection is refused at once and counted, so the validator's threads stay bounded however many are opened;
+    /// once the silent ones are gone a real peer still gets in.
+    #[test]
+    fn silent_connections_held_open_are_capped_and_the_rest_refused_at_once() {
+        const SILENT: usize = 300;
+        let (net1, in1, addr1) = lone_validator_1();
+        let silent: Vec<TcpStream> = (0..SILENT).map(|_| TcpStream::connect(addr1).expect("connect")).collect();
+        wait_refused(&net1, (SILENT - MAX_HANDSHAKES) as u64);
+        assert!(net1.threads() <= MAX_HANDSHAKES + 4, "{} threads for {SILENT} silent connections", net1.threads());
+        drop(silent);
+        wait_refused(&net1, SILENT as u64);
+        let (mut out, _, _) = dial_as_0(addr1);
+        out.send(&encode_frame(&Message::SyncRequest { from_height: 9 })).expect("send");
+        assert_eq!(heard(&in1, "delivered"), (0, Message::SyncRequest { from_height: 9 }));
         net1.stop();
     }
 
