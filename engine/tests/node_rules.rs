@@ -454,3 +454,28 @@ fn a_proposal_naming_the_last_round_height_or_epoch_number_is_refused() {
         assert_eq!(replica.refusals().get(refusal), Some(&1), "{:?}", replica.refusals());
     }
 }
+
+/// A sync request costs its server a storage read of up to `SYNC_BATCH` blocks and a large answer, and it is a
+/// few bytes: a peer may have one served per `SYNC_SERVE_INTERVAL` (an honest requester asks at most once per
+/// `SYNC_RETRY`, three times longer); one arriving sooner is refused and counted, not served, and the next after
+/// the interval is served again. Another peer's request is its own.
+#[test]
+fn a_peer_is_served_one_sync_request_per_interval_and_the_rest_are_refused_and_counted() {
+    use hsbench_engine::bft::{SYNC_RETRY, SYNC_SERVE_INTERVAL};
+    assert!(SYNC_SERVE_INTERVAL * 2 <= SYNC_RETRY, "an honest retry must be served even when delayed in transit");
+    let (_, setup) = setup();
+    let mut node = NodeStateMachine::new(2, setup.params[2].clone(), None);
+    let _ = node.start(Duration::ZERO);
+    let serves = |actions: &[Action]| actions.iter().filter(|a| matches!(a, Action::LoadSync { .. })).count();
+    let request = |h| Message::SyncRequest { from_height: h };
+    let t0 = Duration::from_secs(1);
+    assert_eq!(serves(&node.handle(t0, Event::Network { from: 1, message: request(0) })), 1, "the first is served");
+    for k in 1..=50u64 {
+        let at = t0 + Duration::from_micros(k * 100);
+        assert_eq!(serves(&node.handle(at, Event::Network { from: 1, message: request(0) })), 0, "request {k}");
+    }
+    assert_eq!(node.refusals().get("sync_too_soon"), Some(&50));
+    assert_eq!(serves(&node.handle(t0, Event::Network { from: 3, message: request(0) })), 1, "another peer's own");
+    let later = t0 + SYNC_SERVE_INTERVAL;
+    assert_eq!(serves(&node.handle(later, Event::Network { from: 1, message: request(0) })), 1, "served again");
+}

@@ -35,7 +35,7 @@ mod sync;
 mod view_change;
 mod votes;
 
-pub use sync::{SYNC_BATCH, SYNC_RETRY};
+pub use sync::{SYNC_BATCH, SYNC_RETRY, SYNC_SERVE_INTERVAL};
 pub use votes::FUTURE_VOTE_ROUNDS;
 
 /// Fixed parameters of one validator's consensus instance.

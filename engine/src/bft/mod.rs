@@ -12,6 +12,6 @@ pub use committee::EpochSchedule;
 pub use config::ConsensusConfig;
 pub use core::{
     BftParams, BftResume, BftStats, Committed, FUTURE_VOTE_ROUNDS, HotStuff, Outputs, ProposeRequest, SYNC_BATCH,
-    SYNC_RETRY,
+    SYNC_RETRY, SYNC_SERVE_INTERVAL,
 };
 pub use refusal::Refusal;

@@ -37,6 +37,9 @@ pub enum Refusal {
     VoteMismatch,
     /// A proposal carrying a transaction from or to a small-order Ed25519 key (spendable by anyone).
     WeakKey,
+    /// A sync request from a peer served less than [`crate::bft::SYNC_SERVE_INTERVAL`] ago (each costs a storage
+    /// read and a large answer; an honest peer asks at most once per [`crate::bft::SYNC_RETRY`]).
+    SyncTooSoon,
 }
 
 impl Refusal {
@@ -59,6 +62,7 @@ impl Refusal {
             Refusal::UnknownParent => "unknown_parent",
             Refusal::VoteMismatch => "vote_mismatch",
             Refusal::WeakKey => "weak_key",
+            Refusal::SyncTooSoon => "sync_too_soon",
         }
     }
 }

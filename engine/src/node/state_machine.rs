@@ -1,6 +1,6 @@
 //! `NodeStateMachine::handle(now, Event) -> Vec<Action>`: the pure core of a validator.
 
-use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH};
+use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH, SYNC_SERVE_INTERVAL};
 use crate::execution::Outcome;
 use crate::mempool::{Mempool, MempoolConfig, Rejection, has_weak_key};
 use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
@@ -106,6 +106,8 @@ pub struct NodeStateMachine {
     next_job: u64,
     client_buffer: Vec<Transaction>,
     refused: BTreeMap<&'static str, u64>,
+    /// When each peer's last sync request was served (see [`SYNC_SERVE_INTERVAL`]).
+    sync_served: HashMap<ValidatorId, Duration>,
     halted: Option<String>,
     started: bool,
 }
@@ -132,6 +134,7 @@ impl NodeStateMachine {
             next_job: 0,
             client_buffer: Vec::new(),
             refused: BTreeMap::new(),
+            sync_served: HashMap::new(),
             halted: None,
             started: false,
             params,
@@ -214,8 +217,13 @@ impl NodeStateMachine {
                 Ok(VerifyJob { ed25519: txs.iter().map(tx_check).collect(), ..Default::default() })
             }
             Message::SyncRequest { from_height } => {
-                self.serve_sync(from, *from_height, out);
-                return;
+                if self.sync_served.get(&from).is_some_and(|t| now < *t + SYNC_SERVE_INTERVAL) {
+                    Err(Refusal::SyncTooSoon)
+                } else {
+                    self.sync_served.insert(from, now);
+                    self.serve_sync(from, *from_height, out);
+                    return;
+                }
             }
         };
         let job = match checked {

@@ -14,6 +14,10 @@ use std::time::Duration;
 
 /// Least time between two sync requests (the network's repeat window stays below it, so a retried request is heard).
 pub const SYNC_RETRY: Duration = Duration::from_millis(300);
+/// Least time between two sync requests of one peer that this node serves: a request costs a storage read of up to
+/// [`SYNC_BATCH`] blocks and a large answer, and it is a few bytes; one arriving sooner is refused (counted). A
+/// third of [`SYNC_RETRY`], so an honest peer's retry is served even when the one before it was late by twice this.
+pub const SYNC_SERVE_INTERVAL: Duration = Duration::from_millis(100);
 /// Most blocks asked for in one sync request.
 pub const SYNC_BATCH: usize = 128;
 
