@@ -36,6 +36,7 @@ PROPOSAL = "engine/src/bft/core/proposal.rs"  # checking and voting on proposals
 VOTES = "engine/src/bft/core/votes.rs"        # votes, QCs and TCs
 COMMIT = "engine/src/bft/core/commit.rs"      # two-chain commit and epochs
 VIEW = "engine/src/bft/core/view_change.rs"   # timeouts and view change
+NODE = "engine/src/node/state_machine.rs"     # the node: messages to consensus, mempool and sync
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
@@ -123,6 +124,9 @@ MUTATIONS = [
     ("hold_far_votes", "only votes of the current round or a neighbour are held unchecked",
      [(VOTES, "let rounds = self.round.saturating_sub(1)..=self.round.saturating_add(1);",
               "let rounds = 0..=u64::MAX;")]),
+    # A cost rule: each sync request costs a storage read of up to SYNC_BATCH blocks.
+    ("serve_every_sync_request", "a peer is served at most one sync request per SYNC_SERVE_INTERVAL",
+     [(NODE, "if self.sync_served.get(&from).is_some_and(|t| now < *t + SYNC_SERVE_INTERVAL) {", "if false {")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
