@@ -39,6 +39,12 @@ pub(crate) enum SystemInput {
     Release(Vec<Held>),
 }
 
+/// The node stage's inputs in `batch`: its messages and callbacks, not the release of the peers' held bytes that
+/// travels with them.
+pub(crate) fn input_count(batch: &[SystemInput]) -> usize {
+    batch.iter().filter(|input| !matches!(input, SystemInput::Release(_))).count()
+}
+
 /// What the execution stage hands to the storage stage, in block order.
 #[allow(clippy::large_enum_variant)] // moved once
 pub(crate) enum Executed {

@@ -9,7 +9,7 @@
 //! past a due timer or a due message.
 
 use super::block_clock::BlockClock;
-use super::messages::{Envelope, SystemInput};
+use super::messages::{Envelope, SystemInput, input_count};
 use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
 use super::sigverify::Verified;
@@ -111,7 +111,7 @@ impl NodeStage {
                 }
             }
             while let Ok(batch) = self.system.try_recv() {
-                self.clock.metrics().took(batch.len());
+                self.clock.metrics().took(input_count(&batch));
                 self.sort_system(batch, now, &mut delayed, &mut events);
             }
             if events.is_empty()
@@ -130,7 +130,7 @@ impl NodeStage {
                 select! {
                     recv(self.system) -> m => if let Ok(batch) = m {
                         self.clock.idle();
-                        self.clock.metrics().took(batch.len());
+                        self.clock.metrics().took(input_count(&batch));
                         self.sort_system(batch, Instant::now(), &mut delayed, &mut events);
                     },
                     recv(self.txs) -> m => if let Ok(batch) = m {

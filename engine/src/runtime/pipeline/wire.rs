@@ -276,6 +276,11 @@ mod tests {
         assert_eq!(account.now(), 300, "the gossip frame's bytes are back, the consensus messages' are not");
         let batch = system.recv().expect("one batch for the node stage");
         assert_eq!(batch.len(), 3, "two messages and their release");
+        assert_eq!(
+            super::super::messages::input_count(&batch),
+            2,
+            "the node stage counts the two messages as its inputs"
+        );
         drop(batch);
         assert_eq!(account.now(), 0, "taken up: every byte back");
     }
