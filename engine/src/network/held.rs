@@ -16,12 +16,20 @@ pub const HELD_BYTES_PER_PEER: usize = crate::types::codec::MAX_LEN;
 /// One peer's account of held bytes.
 #[derive(Debug, Default)]
 pub(crate) struct HeldAccount {
-    held: Mutex<usize>,
+    held: Mutex<Balance>,
     freed: Condvar,
     /// The most bytes held at once.
     peak: AtomicU64,
     /// Times a reader waited on this account (one per wait of up to the poll interval).
     waits: AtomicU64,
+}
+
+/// Bytes held, and readers waiting for them to fall (so a release wakes someone only when someone waits: every
+/// message's release is on the node stage's hot path).
+#[derive(Debug, Default)]
+struct Balance {
+    bytes: usize,
+    waiting: usize,
 }
 
 /// A received message's bytes on its peer's account, given back when this is dropped (with the message, or when
@@ -42,14 +50,17 @@ impl Held {
 impl Drop for Held {
     fn drop(&mut self) {
         let mut held = self.account.lock();
-        *held = held.saturating_sub(self.bytes);
+        held.bytes = held.bytes.saturating_sub(self.bytes);
+        let waiting = held.waiting > 0;
         drop(held);
-        self.account.freed.notify_all();
+        if waiting {
+            self.account.freed.notify_all();
+        }
     }
 }
 
 impl HeldAccount {
-    fn lock(&self) -> MutexGuard<'_, usize> {
+    fn lock(&self) -> MutexGuard<'_, Balance> {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -64,21 +75,23 @@ impl HeldAccount {
         give_up: impl Fn() -> bool,
     ) -> Option<Held> {
         let mut held = self.lock();
-        while *held > 0 && held.saturating_add(bytes) > bound {
+        while held.bytes > 0 && held.bytes.saturating_add(bytes) > bound {
             self.waits.fetch_add(1, Relaxed);
             if give_up() {
                 return None;
             }
+            held.waiting += 1;
             held = self.freed.wait_timeout(held, poll).unwrap_or_else(|e| e.into_inner()).0;
+            held.waiting -= 1;
         }
-        *held += bytes;
-        self.peak.fetch_max(*held as u64, Relaxed);
+        held.bytes += bytes;
+        self.peak.fetch_max(held.bytes as u64, Relaxed);
         Some(Held { account: self.clone(), bytes })
     }
 
     /// Bytes held now.
     pub(crate) fn now(&self) -> u64 {
-        *self.lock() as u64
+        self.lock().bytes as u64
     }
 
     /// The most bytes held at once so far.
