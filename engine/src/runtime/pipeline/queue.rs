@@ -64,12 +64,20 @@ impl<T> BatchSender<T> {
 }
 
 /// `items` cut into batches of at most `size` (at least 1), in order: what a queue bounded in batches takes, so it
-/// is bounded in items — and bytes — too, however large the input.
+/// is bounded in items — and bytes — too, however large the input. Items that fit in one batch are passed on as
+/// they are (the common case on the hot paths: no copy).
 pub(crate) fn batches_of<T>(items: Vec<T>, size: usize) -> impl ExactSizeIterator<Item = Vec<T>> {
     let size = size.max(1);
-    let mut items = items.into_iter();
     let count = items.len().div_ceil(size);
-    (0..count).map(move |_| items.by_ref().take(size).collect())
+    let (mut whole, mut rest) = (Some(items), Vec::new().into_iter());
+    (0..count).map(move |_| match whole.take() {
+        Some(all) if all.len() <= size => all,
+        Some(all) => {
+            rest = all.into_iter();
+            rest.by_ref().take(size).collect()
+        }
+        None => rest.by_ref().take(size).collect(),
+    })
 }
 
 /// A bounded queue holding up to `capacity` batches (at least one); stalls of its producer go to `producer`.
@@ -82,6 +90,14 @@ pub fn batch_queue<T>(capacity: usize, producer: Arc<StageMetrics>) -> (BatchSen
 mod tests {
     use super::batches_of;
     use proptest::prelude::*;
+
+    #[test]
+    fn items_that_fit_in_one_batch_are_passed_on_as_they_are() {
+        let items: Vec<u64> = (0..10).collect();
+        let at = items.as_ptr();
+        let batches: Vec<Vec<u64>> = batches_of(items, 10).collect();
+        assert_eq!((batches.len(), batches[0].as_ptr()), (1, at), "the same vector, not a copy");
+    }
 
     proptest! {
         /// Cut and joined again, the items are the same, in order; every batch but the last is full.
