@@ -37,6 +37,7 @@ VOTES = "engine/src/bft/core/votes.rs"        # votes, QCs and TCs
 COMMIT = "engine/src/bft/core/commit.rs"      # two-chain commit and epochs
 VIEW = "engine/src/bft/core/view_change.rs"   # timeouts and view change
 NODE = "engine/src/node/state_machine.rs"     # the node: messages to consensus, mempool and sync
+FAULTS = "engine/src/node/peer_faults.rs"     # peers convicted of what no honest validator sends
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
@@ -127,6 +128,12 @@ MUTATIONS = [
     # A cost rule: each sync request costs a storage read of up to SYNC_BATCH blocks.
     ("serve_every_sync_request", "a peer is served at most one sync request per SYNC_SERVE_INTERVAL",
      [(NODE, "if self.sync_served.get(&from).is_some_and(|t| now < *t + SYNC_SERVE_INTERVAL) {", "if false {")]),
+    # Attribution rules: a vote is convicting evidence only against the connection it came over.
+    ("accept_relayed_votes", "a vote comes over its signer's own connection (else not_signer, convicting the relayer)",
+     [(NODE, "Message::Vote(v) if v.voter != from => Err(Refusal::NotSigner),",
+       "Message::Vote(v) if false && v.voter != from => Err(Refusal::NotSigner),")]),
+    ("never_convict_a_peer", "a refusal that proves a fault convicts the sending peer and asks for its bar",
+     [(FAULTS, "if peer == me || !refusal.proves_fault() {", "if true {")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]

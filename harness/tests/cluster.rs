@@ -360,11 +360,19 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
                 if p.peer != 2 {
                     assert_eq!(repeats, 0, "{behaviour}: validator {} dropped frames of honest {}", n.id, p.peer);
                     assert_eq!(p.rate_waits, 0, "{behaviour}: validator {} held honest {} to its rate", n.id, p.peer);
+                    assert_eq!(p.bars, 0, "{behaviour}: validator {} barred honest {}", n.id, p.peer);
+                    assert!(!n.peer_faults.contains_key(&p.peer), "{behaviour}: {} convicted honest {}", n.id, p.peer);
                 } else if behaviour == "flood" {
                     assert!(repeats > 0, "{behaviour}: validator {} heard every copy", n.id);
                     assert!(p.rate_waits > 0, "{behaviour}: validator {} read the flooder unchecked: {p:?}", n.id);
                 }
             }
+        }
+        // Votes with bad signatures convict their sender at the leaders that get them, which bar it.
+        if behaviour == "bad-vote-signature" {
+            let barred = |n: &NodeFile| n.network.peers.iter().any(|p| p.peer == 2 && p.bars > 0);
+            assert!(honest.iter().any(barred), "{behaviour}: nobody barred validator 2");
+            assert!(honest.iter().any(|n| n.peer_faults.get(&2).is_some_and(|f| f.contains_key("bad_signature"))));
         }
         assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
     }

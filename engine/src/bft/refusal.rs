@@ -40,6 +40,10 @@ pub enum Refusal {
     /// A sync request from a peer served less than [`crate::bft::SYNC_SERVE_INTERVAL`] ago (each costs a storage
     /// read and a large answer; an honest peer asks at most once per [`crate::bft::SYNC_RETRY`]).
     SyncTooSoon,
+    /// A vote or timeout signed by another validator than the peer it came from: every validator sends only its
+    /// own (votes go from their signer to the next leader, timeouts from their signer to everyone), so one
+    /// arriving over another validator's connection was relayed or forged by that peer.
+    NotSigner,
 }
 
 impl Refusal {
@@ -63,6 +67,27 @@ impl Refusal {
             Refusal::VoteMismatch => "vote_mismatch",
             Refusal::WeakKey => "weak_key",
             Refusal::SyncTooSoon => "sync_too_soon",
+            Refusal::NotSigner => "not_signer",
         }
+    }
+
+    /// Whether refusing a message for this reason proves that the peer it came from is faulty. Connections are
+    /// authenticated with the validator keys, and an honest validator sends only what it made or checked itself:
+    /// its own proposals, votes and timeouts, blocks and certificates it verified, client transactions whose
+    /// signatures it verified. So a bad signature anywhere in what a peer sent, a structurally invalid proposal, a
+    /// block carrying a weak key, a vote that contradicts the block it names or the same voter's earlier vote, or a
+    /// vote or timeout not its own convicts that peer. Reasons an honest peer can cause — lagging or racing ahead
+    /// (rounds, epochs, unknown parents), repeats, a certificate judged against an epoch this node has not reached,
+    /// a differing execution root (nondeterminism, not malice), asking for sync too often — do not.
+    pub fn proves_fault(&self) -> bool {
+        matches!(
+            self,
+            Refusal::BadSignature
+                | Refusal::Malformed
+                | Refusal::WeakKey
+                | Refusal::VoteMismatch
+                | Refusal::Equivocation
+                | Refusal::NotSigner
+        )
     }
 }

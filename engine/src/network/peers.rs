@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 /// How often an idle thread looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
+/// A dialled connection that ends sooner than this counts as a failed dial (see `dial_loop`).
+const SHORT_LIVED: Duration = Duration::from_secs(1);
+
 /// Messages a validator's inbox holds before its readers wait (the pipeline's and the committee's inboxes).
 pub const INBOX_CAPACITY: usize = 4096;
 
@@ -178,6 +181,12 @@ pub struct PeerStats {
     /// Times its reader waited because the peer sent faster than its rate (`PeerBounds::rate`).
     #[serde(default)]
     pub rate_waits: u64,
+    /// Times the node barred it (`Network::bar`: it sent what no honest validator sends).
+    #[serde(default)]
+    pub bars: u64,
+    /// Whether it is barred now (its connection closed, its handshakes refused, not dialled).
+    #[serde(default)]
+    pub barred: bool,
 }
 
 /// Why a link rule could not be put in force.
@@ -220,6 +229,7 @@ struct Counters {
     inbox_waits: AtomicU64,
     repeats: [AtomicU64; 3],
     rate_waits: AtomicU64,
+    bars: AtomicU64,
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -235,6 +245,8 @@ struct Peer {
     held: Arc<HeldAccount>,
     /// How fast we read it (kept across connections: redialling does not refill the buckets).
     rate: Mutex<RateLimiter>,
+    /// Until when it is barred (`Network::bar`), if it was.
+    barred_until: Mutex<Option<Instant>>,
     counters: Counters,
 }
 
@@ -253,6 +265,12 @@ impl Peer {
 
     fn rate(&self) -> MutexGuard<'_, RateLimiter> {
         self.rate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How much longer it is barred, if it is.
+    fn barred_for(&self) -> Option<Duration> {
+        let until = (*self.barred_until.lock().unwrap_or_else(|e| e.into_inner()))?;
+        until.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
     }
 
     /// Closes the live connection, if any (its threads see it and end; the dialler redials).
@@ -308,6 +326,13 @@ impl Shared {
 
     /// Makes `stream` the peer's live connection (closing any older one) and starts its writer and reader.
     fn attach(self: &Arc<Self>, peer: &Arc<Peer>, stream: SecureStream) -> io::Result<Arc<AtomicBool>> {
+        if let Some(left) = peer.barred_for() {
+            return Err(io::Error::other(format!(
+                "validator {} is barred for {:.1} s more",
+                peer.id,
+                left.as_secs_f64()
+            )));
+        }
         let (sender, mut receiver, socket) = stream.split()?;
         if !self.cfg.bounds.repeat_window.is_zero() {
             receiver.drop_repeats(self.cfg.bounds.repeat_window);
@@ -445,6 +470,10 @@ impl Shared {
     fn dial_loop(self: &Arc<Self>, peer: &Arc<Peer>, addr: SocketAddr) {
         let mut failures = 0u32;
         while !self.stopped() {
+            if let Some(left) = peer.barred_for() {
+                self.sleep(left);
+                continue;
+            }
             let connected = TcpStream::connect_timeout(&addr, self.cfg.handshake_timeout)
                 .map_err(|_| ())
                 .and_then(|stream| {
@@ -455,9 +484,17 @@ impl Shared {
                 .and_then(|stream| self.attach(peer, stream).map_err(|_| ()));
             match connected {
                 Ok(alive) => {
-                    failures = 0;
+                    let up = Instant::now();
                     while alive.load(Relaxed) && !self.stopped() {
                         std::thread::sleep(POLL);
+                    }
+                    // A connection the peer closes at once (it bars us, or it is failing) counts as a failed dial,
+                    // so redials back off instead of handshaking in a tight loop.
+                    if up.elapsed() < SHORT_LIVED {
+                        failures = failures.saturating_add(1);
+                        self.sleep(self.cfg.backoff.delay(failures));
+                    } else {
+                        failures = 0;
                     }
                 }
                 Err(()) => {
@@ -566,6 +603,7 @@ impl Network {
                     shaper: Mutex::new(LinkShaper::new(u64::from(me.id) << 16 | u64::from(id))),
                     held: Arc::default(),
                     rate: Mutex::new(RateLimiter::new(cfg.bounds.rate, cfg.max_payload, Instant::now())),
+                    barred_until: Mutex::new(None),
                     counters: Counters::default(),
                 };
                 (id, Arc::new(peer))
@@ -617,6 +655,22 @@ impl Network {
         Ok(())
     }
 
+    /// Bars `peer` for `bar`: closes its connection, refuses its handshakes and stops dialling it until then (a
+    /// later bar that ends sooner does not shorten it). `reason` says what it sent, logged once per interval.
+    pub fn bar(&self, peer: ValidatorId, bar: Duration, reason: &str) -> Result<(), LinkError> {
+        let p = self.shared.peers.get(&peer).ok_or(LinkError::UnknownPeer(peer))?;
+        {
+            let mut until = p.barred_until.lock().unwrap_or_else(|e| e.into_inner());
+            let end = Instant::now() + bar;
+            *until = Some(until.map_or(end, |u| u.max(end)));
+        }
+        p.counters.bars.fetch_add(1, Relaxed);
+        p.drop_connection();
+        let why = format!("barred for {:.1} s: it sent what no honest validator sends ({reason})", bar.as_secs_f64());
+        self.shared.log.log(&format!("validator {peer}"), &why);
+        Ok(())
+    }
+
     /// Every peer's id, ascending.
     pub fn peers(&self) -> Vec<ValidatorId> {
         let mut ids: Vec<ValidatorId> = self.shared.peers.keys().copied().collect();
@@ -653,6 +707,8 @@ impl Network {
                     held_peak: p.held.peak(),
                     held_waits: p.held.waits(),
                     rate_waits: p.counters.rate_waits.load(Relaxed),
+                    bars: p.counters.bars.load(Relaxed),
+                    barred: p.barred_for().is_some(),
                 }
             })
             .collect()

@@ -335,6 +335,43 @@ mod peers {
         net1.stop();
     }
 
+    /// A barred peer's connection is closed; while the bar lasts the validator refuses its handshakes (when it
+    /// dials) or does not dial it (when we do, so what the peer queued for us meanwhile arrives once the bar ends).
+    #[test]
+    fn a_barred_peer_is_cut_off_refused_and_not_dialled_until_its_bar_ends() {
+        let ((net0, in0), (net1, in1), _) = connected_pair();
+        // Long enough for 0 to notice, redial and handshake (debug-build crypto, a loaded machine) within the bar.
+        let bar = Duration::from_secs(3);
+        // Validator 1 bars 0, which dials it: 0's redials are refused at the handshake until the bar ends (a frame
+        // 0 writes on a connection 1 then refuses is lost, as on any connection that dies, so send after it).
+        let barred_at = Instant::now();
+        net1.bar(0, bar, "bad_signature").expect("a peer");
+        let stats = wait_for(&net1, 0, |s| !s.connected);
+        assert_eq!((stats.bars, stats.barred), (1, true), "{stats:?}");
+        wait_refused(&net1, 1);
+        let stats = wait_for(&net1, 0, |s| s.connected);
+        assert!(barred_at.elapsed() >= bar, "connected {:?} into a bar of {bar:?}", barred_at.elapsed());
+        assert!(!stats.barred, "{stats:?}");
+        let request = Message::SyncRequest { from_height: 7 };
+        net0.send(1, &request).expect("queued");
+        assert_eq!(heard(&in1, "delivered after the bar"), (0, request));
+        // Validator 0 bars 1, which it dials: it does not dial 1 again until the bar ends.
+        let connects = wait_for(&net0, 1, |s| s.connected).connects;
+        let barred_at = Instant::now();
+        let bar = Duration::from_secs(1);
+        net0.bar(1, bar, "not_signer").expect("a peer");
+        wait_for(&net1, 0, |s| !s.connected);
+        let reply = Message::SyncRequest { from_height: 8 };
+        net1.send(0, &reply).expect("queued");
+        assert_eq!(heard(&in0, "delivered once the bar ended"), (1, reply));
+        assert!(barred_at.elapsed() >= bar, "heard {:?} into a bar of {bar:?}", barred_at.elapsed());
+        let stats = wait_for(&net0, 1, |s| s.connected);
+        assert_eq!((stats.bars, stats.connects), (1, connects + 1), "redialled once, after the bar: {stats:?}");
+        assert!(matches!(net0.bar(9, bar, "x"), Err(super::super::LinkError::UnknownPeer(9))));
+        net0.stop();
+        net1.stop();
+    }
+
     #[test]
     fn a_stranger_claiming_a_validator_id_is_refused_and_counted() {
         let (net1, _in1, addr1) = lone_validator_1();

@@ -1,5 +1,8 @@
 //! The node: one event dispatcher that routes every input to the component that owns it.
 
+mod peer_faults;
 pub mod state_machine;
+
+pub use peer_faults::PEER_BAR;
 
 pub use state_machine::{NodeParams, NodeReport, NodeResume, NodeStateMachine};

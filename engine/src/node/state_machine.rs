@@ -1,5 +1,6 @@
 //! `NodeStateMachine::handle(now, Event) -> Vec<Action>`: the pure core of a validator.
 
+use super::peer_faults::PeerFaults;
 use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH, SYNC_SERVE_INTERVAL};
 use crate::execution::Outcome;
 use crate::mempool::{Mempool, MempoolConfig, Rejection, has_weak_key};
@@ -76,6 +77,10 @@ pub struct NodeReport {
     pub rejected: BTreeMap<String, u64>,
     /// Consensus messages refused, by reason.
     pub refused_messages: BTreeMap<String, u64>,
+    /// Faults each peer was convicted of, by reason (messages no honest validator sends; see
+    /// `bft::Refusal::proves_fault`): the peers this node asked its runtime to cut off.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub peer_faults: BTreeMap<ValidatorId, BTreeMap<String, u64>>,
     /// Transactions still pending in the mempool.
     pub mempool_len: usize,
     /// Set when execution or persistence failed and the node stopped.
@@ -88,7 +93,7 @@ enum Pending {
     Vote(Vote),
     Timeout(TimeoutVote),
     Sync(Vec<SyncEntry>),
-    Txs { txs: Vec<Transaction>, from_client: bool },
+    Txs { txs: Vec<Transaction> },
 }
 
 /// A validator's complete state machine: consensus, mempool, provisioning, execution tracking.
@@ -102,10 +107,12 @@ pub struct NodeStateMachine {
     exec_roots: BTreeMap<Height, Hash>,
     expected_roots: BTreeMap<Height, Hash>,
     awaiting_execution: VecDeque<Block>,
-    pending: HashMap<u64, Pending>,
+    /// Messages waiting for their signatures' verdicts, with the peer each came from (`None`: a client's).
+    pending: HashMap<u64, (Option<ValidatorId>, Pending)>,
     next_job: u64,
     client_buffer: Vec<Transaction>,
     refused: BTreeMap<&'static str, u64>,
+    faults: PeerFaults,
     /// When each peer's last sync request was served (see [`SYNC_SERVE_INTERVAL`]).
     sync_served: HashMap<ValidatorId, Duration>,
     halted: Option<String>,
@@ -134,6 +141,7 @@ impl NodeStateMachine {
             next_job: 0,
             client_buffer: Vec::new(),
             refused: BTreeMap::new(),
+            faults: PeerFaults::default(),
             sync_served: HashMap::new(),
             halted: None,
             started: false,
@@ -179,7 +187,11 @@ impl NodeStateMachine {
                 }
             }
             Event::VerifiedTxs { txs, verdicts, source } => {
-                self.admit(txs, &verdicts, source == TxSource::Client, &mut out)
+                let from = match source {
+                    TxSource::Client => None,
+                    TxSource::Peer(peer) => Some(peer),
+                };
+                self.admit(now, txs, &verdicts, from, &mut out)
             }
             Event::Callback(cb) => self.on_callback(now, cb, &mut out),
         }
@@ -203,13 +215,15 @@ impl NodeStateMachine {
                     job
                 })
             }
+            Message::Vote(v) if v.voter != from => Err(Refusal::NotSigner),
+            Message::Timeout(t) if t.voter != from => Err(Refusal::NotSigner),
             Message::Vote(v) => self.bft.check_vote(v),
             Message::Timeout(t) => self.bft.check_timeout(t),
             Message::SyncResponse(entries) => self.bft.check_sync(entries),
             Message::TxGossip(_) if self.params.signature_free => {
                 if let Message::TxGossip(txs) = message {
                     let verdicts = vec![true; txs.len()];
-                    self.admit(txs, &verdicts, false, out);
+                    self.admit(now, txs, &verdicts, Some(from), out);
                 }
                 return;
             }
@@ -228,33 +242,35 @@ impl NodeStateMachine {
         };
         let job = match checked {
             Ok(job) => job,
-            Err(refusal) => {
-                out.refused.push(refusal);
-                return;
-            }
+            Err(refusal) => return self.refuse(now, Some(from), refusal, out),
         };
         let pending = match message {
             Message::Proposal(proposal) => Pending::Proposal { proposal },
             Message::Vote(v) => match self.bft.offer_vote(v, out) {
                 Ok(Some(v)) => Pending::Vote(v),
                 Ok(None) => return, // held: the check of the certificate it completes covers it
-                Err(refusal) => {
-                    out.refused.push(refusal);
-                    return;
-                }
+                Err(refusal) => return self.refuse(now, Some(from), refusal, out),
             },
             Message::Timeout(t) => Pending::Timeout(t),
             Message::SyncResponse(entries) => Pending::Sync(entries),
-            Message::TxGossip(txs) => Pending::Txs { txs, from_client: false },
+            Message::TxGossip(txs) => Pending::Txs { txs },
             Message::SyncRequest { .. } => return,
         };
-        self.dispatch(job, pending, out);
+        self.dispatch(job, Some(from), pending, out);
     }
 
-    fn dispatch(&mut self, mut job: VerifyJob, pending: Pending, out: &mut Outputs) {
+    /// Counts `refusal` of a message from `from` (`None`: a client's), convicting the peer when it proves a fault.
+    fn refuse(&mut self, now: Duration, from: Option<ValidatorId>, refusal: Refusal, out: &mut Outputs) {
+        out.refused.push(refusal);
+        if let Some(peer) = from {
+            self.faults.record(now, self.params.bft.me, peer, refusal, &mut out.actions);
+        }
+    }
+
+    fn dispatch(&mut self, mut job: VerifyJob, from: Option<ValidatorId>, pending: Pending, out: &mut Outputs) {
         self.next_job += 1;
         job.id = self.next_job;
-        self.pending.insert(job.id, pending);
+        self.pending.insert(job.id, (from, pending));
         out.actions.push(Action::Verify(job));
     }
 
@@ -265,11 +281,11 @@ impl NodeStateMachine {
         let txs = std::mem::take(&mut self.client_buffer);
         if self.params.signature_free {
             let verdicts = vec![true; txs.len()];
-            self.admit(txs, &verdicts, true, out);
+            self.admit(Duration::ZERO, txs, &verdicts, None, out);
             return;
         }
         let job = VerifyJob { ed25519: txs.iter().map(tx_check).collect(), ..Default::default() };
-        self.dispatch(job, Pending::Txs { txs, from_client: true }, out);
+        self.dispatch(job, None, Pending::Txs { txs }, out);
     }
 
     fn serve_sync(&mut self, to: ValidatorId, from_height: Height, out: &mut Outputs) {
@@ -289,9 +305,11 @@ impl NodeStateMachine {
             Callback::Aggregated(a) => {
                 self.bft.on_aggregated(now, a, out);
                 for vote in std::mem::take(&mut out.verify_alone) {
+                    // Held votes came over their voters' own connections (`NotSigner` refuses any other).
+                    let from = Some(vote.voter);
                     match self.bft.check_vote(&vote) {
-                        Ok(job) => self.dispatch(job, Pending::Vote(vote), out),
-                        Err(refusal) => out.refused.push(refusal),
+                        Ok(job) => self.dispatch(job, from, Pending::Vote(vote), out),
+                        Err(refusal) => self.refuse(now, from, refusal, out),
                     }
                 }
             }
@@ -323,10 +341,10 @@ impl NodeStateMachine {
     }
 
     fn on_verified(&mut self, now: Duration, v: VerifyVerdicts, out: &mut Outputs) {
-        let Some(pending) = self.pending.remove(&v.id) else { return };
+        let Some((from, pending)) = self.pending.remove(&v.id) else { return };
         match pending {
-            Pending::Txs { txs, from_client } => self.admit(txs, &v.ed25519, from_client, out),
-            _ if !v.all_ok() => out.refused.push(Refusal::BadSignature),
+            Pending::Txs { txs } => self.admit(now, txs, &v.ed25519, from, out),
+            _ if !v.all_ok() => self.refuse(now, from, Refusal::BadSignature, out),
             Pending::Proposal { proposal } => {
                 let exec_ok = self.exec_root_ok(&proposal.block.header);
                 self.bft.on_proposal(now, proposal, exec_ok, out);
@@ -337,7 +355,22 @@ impl NodeStateMachine {
         }
     }
 
-    fn admit(&mut self, txs: Vec<Transaction>, verdicts: &[bool], from_client: bool, out: &mut Outputs) {
+    /// Admits `txs` with their signature verdicts: a client's (`from` None) are gossiped once admitted and their
+    /// rejections reported; a peer's bad signatures convict it (it gossips only what it verified).
+    fn admit(
+        &mut self,
+        now: Duration,
+        txs: Vec<Transaction>,
+        verdicts: &[bool],
+        from: Option<ValidatorId>,
+        out: &mut Outputs,
+    ) {
+        let from_client = from.is_none();
+        if let Some(peer) = from {
+            for _ in verdicts.iter().filter(|ok| !**ok) {
+                self.faults.record(now, self.params.bft.me, peer, Refusal::BadSignature, &mut out.actions);
+            }
+        }
         let gossip = if from_client { txs.clone() } else { Vec::new() };
         let results = self.mempool.admit_batch(txs, verdicts, &self.accounts);
         let mut admitted = Vec::new();
@@ -462,6 +495,7 @@ impl NodeStateMachine {
             epoch_changes: stats.epoch_changes,
             rejected: self.mempool.rejections().iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
             refused_messages: self.refused.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+            peer_faults: self.faults.report(),
             mempool_len: self.mempool.len(),
             halted: self.halted.clone(),
         }

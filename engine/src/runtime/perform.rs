@@ -47,6 +47,13 @@ pub trait Host {
         services.storage_mut().save_safety(state)
     }
 
+    /// Closes the connection to `peer` and refuses it for `bar` (it sent what no honest validator sends:
+    /// `reason`). By default nothing: a runtime without connections (the simulator, the in-process committee) has
+    /// none to close, and the node's report counts the fault either way.
+    fn disconnect(&mut self, peer: ValidatorId, reason: &'static str, bar: Duration) {
+        let _ = (peer, reason, bar);
+    }
+
     /// Reads committed blocks to answer a sync request; by default from the services' own storage.
     fn load_sync(&mut self, services: &NodeServices, from: Height, max: usize) -> Result<Vec<SyncEntry>, StorageError> {
         super::services::load_sync(services.storage(), from, max)
@@ -78,6 +85,7 @@ pub fn perform(services: &mut NodeServices, host: &mut impl Host, actions: Vec<A
                     host.callback(halt);
                 }
             }
+            Action::Disconnect { peer, reason, bar } => host.disconnect(peer, reason, bar),
             Action::LoadSync { to, from_height, max_blocks } => {
                 // A read error is not fatal: the requester retries.
                 if let Ok(entries) = host.load_sync(services, from_height, max_blocks) {

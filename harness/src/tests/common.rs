@@ -125,6 +125,7 @@ impl SystemUnderTest for FakeSystem {
                 epoch_changes: 0,
                 rejected: Default::default(),
                 refused_messages: Default::default(),
+                peer_faults: Default::default(),
                 mempool_len: 0,
                 halted: None,
             })

@@ -43,6 +43,10 @@ pub struct NodeFile {
     pub rejected: BTreeMap<String, u64>,
     /// Consensus messages refused, by reason.
     pub refused_messages: BTreeMap<String, u64>,
+    /// Faults it convicted each peer of, by reason (messages no honest validator sends); each conviction bars the
+    /// peer for a while (`bars` in the peer's network counters).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub peer_faults: BTreeMap<ValidatorId, BTreeMap<String, u64>>,
     /// Per-stage cost (network included).
     pub stages: Vec<StageBusy>,
     /// The network stage: per-peer connection counters, refused handshakes, overloaded sends, dropped gossip.
@@ -99,6 +103,7 @@ impl NodeFile {
             timeouts: report.node.timeouts,
             rejected: report.node.rejected.clone(),
             refused_messages: report.node.refused_messages.clone(),
+            peer_faults: report.node.peer_faults.clone(),
             stages: report.stages.iter().map(StageBusy::from).collect(),
             network: report.network.clone().unwrap_or_default(),
             clients,
@@ -167,6 +172,7 @@ mod tests {
             timeouts: 0,
             rejected: BTreeMap::new(),
             refused_messages: BTreeMap::new(),
+            peer_faults: BTreeMap::new(),
             stages: Vec::new(),
             network: NetworkReport::default(),
             clients: ClientPortStats::default(),

@@ -47,10 +47,12 @@ pub fn print_nodes(nodes: &[NodeFile]) {
 /// One row per connection (from the side of the validator that reports it); `filtered`: frames its link filter
 /// dropped (a fault schedule's cut or loss); `repeats`: frames the peer repeated within the repeat window, dropped
 /// unread; `held MB`: the most bytes of the peer's messages held at once, received and not yet taken up (bounded
-/// per peer); `waits i/h/r`: times the reader waited on a full inbox, on the held-bytes bound, on the peer's rate.
+/// per peer); `waits i/h/r`: times the reader waited on a full inbox, on the held-bytes bound, on the peer's rate;
+/// `faults/bars`: messages no honest validator sends that the validator convicted the peer of, and the times it
+/// barred the peer for them.
 pub fn print_peers(nodes: &[NodeFile]) {
     println!(
-        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8} {:>12}",
+        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8} {:>12} {:>12}",
         "link",
         "connects",
         "msgs out c/s/g",
@@ -63,7 +65,8 @@ pub fn print_peers(nodes: &[NodeFile]) {
         "refused",
         "repeats",
         "held MB",
-        "waits i/h/r"
+        "waits i/h/r",
+        "faults/bars"
     );
     let csg = |m: &BTreeMap<String, u64>| {
         let get = |k: &str| m.get(k).copied().unwrap_or(0);
@@ -71,8 +74,9 @@ pub fn print_peers(nodes: &[NodeFile]) {
     };
     for n in nodes {
         for p in &n.network.peers {
+            let faults: u64 = n.peer_faults.get(&p.peer).map_or(0, |by| by.values().sum());
             println!(
-                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8.2} {:>12}",
+                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8.2} {:>12} {:>12}",
                 format!("{}→{}", n.id, p.peer),
                 p.connects,
                 csg(&p.messages_out),
@@ -85,7 +89,8 @@ pub fn print_peers(nodes: &[NodeFile]) {
                 p.refused_frames,
                 p.repeats_dropped.values().sum::<u64>(),
                 p.held_peak as f64 / 1e6,
-                format!("{}/{}/{}", p.inbox_waits, p.held_waits, p.rate_waits)
+                format!("{}/{}/{}", p.inbox_waits, p.held_waits, p.rate_waits),
+                format!("{faults}/{}", p.bars)
             );
         }
     }

@@ -9,7 +9,7 @@
 //! past a due timer or a due message.
 
 use super::block_clock::BlockClock;
-use super::messages::{Envelope, SystemInput, input_count};
+use super::messages::{Disconnect, Envelope, SystemInput, input_count};
 use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
 use super::sigverify::Verified;
@@ -68,6 +68,9 @@ pub(crate) struct NodeStage {
     pub execute: BatchSender<ExecuteJob>,
     /// Outgoing consensus messages: to the synthetic committee's link or the network stage.
     pub peers: Sender<Vec<Envelope>>,
+    /// Peers to bar, to the network stage (on the wire; the in-process committee is honest and has no connections,
+    /// so there the receiver is gone and the node's report alone counts the faults).
+    pub disconnects: Sender<Vec<Disconnect>>,
     pub events: Arc<Mutex<Vec<TxEvent>>>,
     pub counters: Arc<NodeCounters>,
     pub stop: Arc<AtomicBool>,
@@ -79,6 +82,7 @@ pub(crate) struct NodeStage {
 #[derive(Default)]
 struct Outbox {
     envelopes: Vec<Envelope>,
+    disconnects: Vec<Disconnect>,
     jobs: Vec<ExecuteJob>,
     /// Signature checks held back until the batch's events are handled, then verified together.
     verify: Vec<VerifyJob>,
@@ -271,6 +275,9 @@ impl NodeStage {
             // The peer side stops after the node stage; a closed link only happens at shutdown.
             let _ = self.peers.send(std::mem::take(&mut out.envelopes));
         }
+        if !out.disconnects.is_empty() {
+            let _ = self.disconnects.send(std::mem::take(&mut out.disconnects));
+        }
         if !out.events.is_empty() {
             self.events.lock().unwrap_or_else(|e| e.into_inner()).append(&mut out.events);
         }
@@ -309,6 +316,10 @@ impl Host for StageHost<'_> {
 
     fn set_timer(&mut self, timer: Timer, after: Duration) {
         self.timers.set(timer, Instant::now() + after);
+    }
+
+    fn disconnect(&mut self, peer: ValidatorId, reason: &'static str, bar: Duration) {
+        self.out.disconnects.push(Disconnect { peer, reason, bar });
     }
 
     fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {

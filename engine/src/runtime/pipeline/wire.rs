@@ -7,7 +7,7 @@
 //! [`StageKind::Network`](super::StageKind) with the network's own reader and writer threads.
 
 use super::error::PipelineError;
-use super::messages::{Envelope, SystemInput};
+use super::messages::{Disconnect, Envelope, SystemInput};
 use super::metrics::{HelperClock, LaneClocks, StageClock};
 use super::queue::{BatchSender, batches_of};
 use super::stage::STOP_POLL;
@@ -81,11 +81,11 @@ pub(crate) struct WireCounters {
 }
 
 /// Queues every outgoing envelope on the network until the node stage's link closes or `stop` is set; a byzantine
-/// validator's `adversary` rewrites each message per peer first.
+/// validator's `adversary` rewrites each message per peer first. Bars the peers the node convicted as they come.
 pub(crate) fn run_outbound(
     me: ValidatorId,
     network: Arc<Network>,
-    from_node: Receiver<Vec<Envelope>>,
+    (from_node, disconnects): (Receiver<Vec<Envelope>>, Receiver<Vec<Disconnect>>),
     (mut clock, mut threads): (StageClock, HelperClock),
     mut adversary: Option<(Byzantine, Adversary)>,
     counters: Arc<WireCounters>,
@@ -95,6 +95,10 @@ pub(crate) fn run_outbound(
     while !stop.load(Relaxed) {
         // The network's own threads (readers, writers, handshakes) are charged to the stage as they run.
         threads.charge();
+        for Disconnect { peer, reason, bar } in disconnects.try_iter().flatten() {
+            // The node convicts only ids it heard from, which are peers; an unknown id has nothing to close.
+            let _ = network.bar(peer, bar, reason);
+        }
         let batch = match from_node.recv_timeout(STOP_POLL) {
             Ok(batch) => batch,
             Err(RecvTimeoutError::Timeout) => continue,

@@ -1,0 +1,90 @@
+//! Faults a peer provably committed, counted per peer, and the peer cut off for a while.
+//!
+//! Connections are authenticated with the validator keys and an honest validator sends only what it made or
+//! checked itself, so a message refused for a reason in [`Refusal::proves_fault`] convicts the peer it came from —
+//! never a third party named in it (a vote names its voter, but one not from its voter's own connection is refused
+//! as [`Refusal::NotSigner`] and convicts whoever relayed it). The node counts such faults per peer and asks its
+//! runtime ([`Action::Disconnect`]) to close that peer's connection and refuse it for [`PEER_BAR`]: what it sends
+//! is then neither read nor verified, so a peer feeding bad signatures cannot keep a validator's verification busy.
+//! A committee tolerates `f` faulty members, so leaving one out costs honest progress nothing; an honest peer is
+//! never convicted (the tests check every honest link of the byzantine cluster run).
+
+use crate::bft::Refusal;
+use crate::protocol::Action;
+use crate::types::ValidatorId;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+/// How long a convicted peer is cut off. Long against its message rate (one bad message per bar is all it gets
+/// read), short against a run, so a peer convicted by a bug of ours (which the tests would catch) is back soon.
+pub const PEER_BAR: Duration = Duration::from_secs(10);
+
+/// The faults each peer was convicted of, and when the node last asked for it to be barred.
+#[derive(Debug, Default)]
+pub(crate) struct PeerFaults {
+    counts: BTreeMap<ValidatorId, BTreeMap<&'static str, u64>>,
+    barred_at: HashMap<ValidatorId, Duration>,
+}
+
+impl PeerFaults {
+    /// Records the refusal of a message from `peer` when it proves a fault, and asks for the peer to be barred
+    /// unless that was asked less than half a bar ago (so a flood of bad messages read before the bar took hold
+    /// asks once). Messages from this node itself (`me`) convict nobody.
+    pub(crate) fn record(
+        &mut self,
+        now: Duration,
+        me: ValidatorId,
+        peer: ValidatorId,
+        refusal: Refusal,
+        actions: &mut Vec<Action>,
+    ) {
+        if peer == me || !refusal.proves_fault() {
+            return;
+        }
+        *self.counts.entry(peer).or_default().entry(refusal.as_str()).or_default() += 1;
+        if self.barred_at.get(&peer).is_some_and(|at| now < *at + PEER_BAR / 2) {
+            return;
+        }
+        self.barred_at.insert(peer, now);
+        actions.push(Action::Disconnect { peer, reason: refusal.as_str(), bar: PEER_BAR });
+    }
+
+    /// Faults by peer and reason, for the node's report.
+    pub(crate) fn report(&self) -> BTreeMap<ValidatorId, BTreeMap<String, u64>> {
+        self.counts.iter().map(|(peer, by)| (*peer, by.iter().map(|(r, n)| (r.to_string(), *n)).collect())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disconnects(actions: &[Action]) -> Vec<ValidatorId> {
+        actions
+            .iter()
+            .filter_map(|a| if let Action::Disconnect { peer, .. } = a { Some(*peer) } else { None })
+            .collect()
+    }
+
+    /// A fault is counted every time; the bar is asked for once per half bar and peer; refusals an honest peer can
+    /// cause, and messages from the node itself, count nothing.
+    #[test]
+    fn faults_are_counted_per_peer_and_the_bar_asked_once_per_half_bar() {
+        let mut f = PeerFaults::default();
+        let mut actions = Vec::new();
+        let s = Duration::from_secs;
+        f.record(s(0), 0, 2, Refusal::BadSignature, &mut actions);
+        f.record(s(1), 0, 2, Refusal::NotSigner, &mut actions);
+        f.record(s(1), 0, 3, Refusal::StaleRound, &mut actions);
+        f.record(s(1), 0, 0, Refusal::BadSignature, &mut actions);
+        f.record(s(2), 0, 1, Refusal::Equivocation, &mut actions);
+        assert_eq!(disconnects(&actions), vec![2, 1]);
+        f.record(s(5), 0, 2, Refusal::BadSignature, &mut actions);
+        assert_eq!(disconnects(&actions), vec![2, 1, 2], "asked again once half a bar passed");
+        let report = f.report();
+        assert_eq!(report.len(), 2, "{report:?}");
+        assert_eq!(report[&2]["bad_signature"], 2);
+        assert_eq!(report[&2]["not_signer"], 1);
+        assert_eq!(report[&1]["equivocation"], 1);
+    }
+}

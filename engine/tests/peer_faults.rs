@@ -1,0 +1,179 @@
+//! A peer that sends what no honest validator sends is convicted — counted by reason in the node's report — and
+//! cut off (`Action::Disconnect`); refusals an honest peer can cause convict nobody.
+
+mod common;
+
+use common::*;
+use hsbench_engine::node::{NodeStateMachine, PEER_BAR};
+use hsbench_engine::protocol::work::{AggregateOutput, VerifyVerdicts};
+use hsbench_engine::protocol::{Action, Callback, Event, Timer, TxSource};
+use hsbench_engine::runtime::ChainSetup;
+use hsbench_engine::types::{Message, ValidatorId};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Delivers `message` from `from` at `now` and answers the node's checks as the runtime would, every signature
+/// verdict being `good`; returns the actions other than checks.
+fn deliver(node: &mut NodeStateMachine, now: Duration, from: ValidatorId, message: Message, good: bool) -> Vec<Action> {
+    let mut pending = VecDeque::from(node.handle(now, Event::Network { from, message }));
+    let mut out = Vec::new();
+    while let Some(a) = pending.pop_front() {
+        let answer = match &a {
+            Action::Verify(job) => Callback::Verified(VerifyVerdicts {
+                id: job.id,
+                ed25519: vec![good; job.ed25519.len()],
+                votes: vec![good; job.votes.len()],
+                aggregates: vec![good; job.aggregates.len()],
+            }),
+            Action::Aggregate(job) => Callback::Aggregated(AggregateOutput {
+                id: job.id,
+                aggregate: if good { Ok(vec![7; 96]) } else { Err("a signature does not verify".into()) },
+            }),
+            _ => {
+                out.push(a);
+                continue;
+            }
+        };
+        pending.extend(node.handle(now + Duration::from_millis(1), Event::Callback(answer)));
+    }
+    out
+}
+
+fn disconnected(actions: &[Action]) -> Vec<(ValidatorId, &'static str)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Disconnect { peer, reason, bar } => {
+                assert_eq!(*bar, PEER_BAR);
+                Some((*peer, *reason))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Validator 2 (leader of round 2) and the round-1 proposal of validator 1, as every test here starts.
+fn node_and_proposal() -> (ChainSetup, NodeStateMachine, Message) {
+    let setup = ChainSetup::new(&config(4, 5).chain).expect("setup");
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let _ = leader.start(Duration::ZERO);
+    let proposal = leader
+        .handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }))
+        .into_iter()
+        .find_map(|a| match a {
+            Action::Broadcast { message: m @ Message::Proposal(_) } => Some(m),
+            _ => None,
+        })
+        .expect("the leader proposes");
+    let mut node = NodeStateMachine::new(2, setup.params[2].clone(), None);
+    let _ = node.start(Duration::ZERO);
+    (setup, node, proposal)
+}
+
+/// The vote validator `voter` casts for `proposal` (sent to validator 2, the next leader).
+fn vote_of(setup: &ChainSetup, voter: usize, proposal: &Message) -> Message {
+    let mut node = NodeStateMachine::new(voter, setup.params[voter].clone(), None);
+    let _ = node.start(Duration::ZERO);
+    deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), true)
+        .into_iter()
+        .find_map(|a| match a {
+            Action::Send { to: 2, message: m @ Message::Vote(_) } => Some(m),
+            _ => None,
+        })
+        .expect("it votes")
+}
+
+/// A proposal whose signatures fail convicts its proposer; a vote relayed over another validator's connection
+/// convicts the relayer, not the voter; the report counts each by peer and reason.
+#[test]
+fn a_bad_proposal_and_a_relayed_vote_convict_the_peers_that_sent_them() {
+    let (setup, mut node, proposal) = node_and_proposal();
+    let actions = deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), false);
+    assert_eq!(disconnected(&actions), vec![(1, "bad_signature")], "{actions:#?}");
+
+    let vote = vote_of(&setup, 0, &proposal);
+    let actions = deliver(&mut node, Duration::from_millis(40), 3, vote, true);
+    assert_eq!(disconnected(&actions), vec![(3, "not_signer")], "{actions:#?}");
+
+    let report = node.report();
+    assert_eq!(report.peer_faults.len(), 2, "{:?}", report.peer_faults);
+    assert_eq!(report.peer_faults[&1]["bad_signature"], 1);
+    assert_eq!(report.peer_faults[&3]["not_signer"], 1);
+    assert!(!report.peer_faults.contains_key(&0), "the voter named in the relayed vote is not convicted");
+    assert_eq!(report.refused_messages["not_signer"], 1);
+}
+
+/// Votes held for a certificate whose check fails are checked one by one; only the voter whose own vote fails is
+/// convicted, the others' votes count.
+#[test]
+fn a_bad_vote_in_a_failed_certificate_convicts_its_voter_only() {
+    let (setup, mut node, proposal) = node_and_proposal();
+    let _ = deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), true);
+    let good = vote_of(&setup, 3, &proposal);
+    let Message::Vote(mut bad) = vote_of(&setup, 0, &proposal) else { unreachable!() };
+    bad.signature[5] ^= 1;
+    let _ = deliver(&mut node, Duration::from_millis(40), 3, good, true);
+    // The certificate of votes 2 (its own), 3 and the bad 0 fails; each held vote is then checked alone, and only
+    // validator 0's fails.
+    let mut pending =
+        VecDeque::from(node.handle(Duration::from_millis(41), Event::Network { from: 0, message: Message::Vote(bad) }));
+    let mut actions = Vec::new();
+    while let Some(a) = pending.pop_front() {
+        let answer = match &a {
+            Action::Aggregate(job) => {
+                Callback::Aggregated(AggregateOutput { id: job.id, aggregate: Err("one vote is bad".into()) })
+            }
+            Action::Verify(job) => {
+                let bad_vote = job.votes.iter().any(|v| v.signer == 0);
+                Callback::Verified(VerifyVerdicts {
+                    id: job.id,
+                    ed25519: vec![true; job.ed25519.len()],
+                    votes: vec![!bad_vote; job.votes.len()],
+                    aggregates: vec![true; job.aggregates.len()],
+                })
+            }
+            _ => {
+                actions.push(a);
+                continue;
+            }
+        };
+        pending.extend(node.handle(Duration::from_millis(42), Event::Callback(answer)));
+    }
+    assert_eq!(disconnected(&actions), vec![(0, "bad_signature")], "{actions:#?}");
+    let report = node.report();
+    assert_eq!(report.peer_faults.keys().copied().collect::<Vec<_>>(), vec![0], "{:?}", report.peer_faults);
+}
+
+/// A peer's gossiped transactions with bad signatures convict it (it gossips only what it verified); the bar is
+/// asked for once per half bar however many arrive; a client's bad signature convicts nobody.
+#[test]
+fn gossip_with_bad_signatures_convicts_the_peer_once_per_half_bar() {
+    let (_, mut node, _) = node_and_proposal();
+    let txs: Vec<_> = (0..4).map(|i| transfer(i, 0, 16)).collect();
+    let verified = |source, verdicts: Vec<bool>| Event::VerifiedTxs { txs: txs.clone(), verdicts, source };
+    let ms = Duration::from_millis;
+    let mut actions = node.handle(ms(10), verified(TxSource::Client, vec![false; 4]));
+    actions.extend(node.handle(ms(20), verified(TxSource::Peer(3), vec![true, false, true, false])));
+    actions.extend(node.handle(ms(30), verified(TxSource::Peer(3), vec![false; 4])));
+    assert_eq!(disconnected(&actions), vec![(3, "bad_signature")]);
+    let later = node.handle(ms(30) + PEER_BAR / 2, verified(TxSource::Peer(3), vec![false; 4]));
+    assert_eq!(disconnected(&later), vec![(3, "bad_signature")], "asked again after half a bar");
+    assert_eq!(node.report().peer_faults[&3]["bad_signature"], 10);
+}
+
+/// What an honest peer can cause — a vote for a round whose certificate the node holds, a repeat — convicts
+/// nobody.
+#[test]
+fn stale_and_repeated_votes_convict_nobody() {
+    let (setup, mut node, proposal) = node_and_proposal();
+    let _ = deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), true);
+    let mut actions = Vec::new();
+    for voter in [0usize, 3, 3, 1] {
+        let vote = vote_of(&setup, voter, &proposal);
+        actions.extend(deliver(&mut node, Duration::from_millis(40), voter as ValidatorId, vote, true));
+    }
+    assert!(disconnected(&actions).is_empty(), "{actions:#?}");
+    let report = node.report();
+    assert!(report.peer_faults.is_empty(), "{:?}", report.peer_faults);
+    assert!(report.refused_messages.values().sum::<u64>() >= 2, "the late vote and the repeat are refused");
+}
