@@ -33,8 +33,8 @@ pub(crate) use held::HeldAccount;
 pub use held::{HELD_BYTES_PER_PEER, Held};
 pub use link_filter::{LinkRule, LinkRuleError, LinkShaper, Verdict};
 pub use peers::{
-    Backoff, INBOX_CAPACITY, Inbound, LinkError, MAX_HANDSHAKES, Me, Network, NetworkConfig, PeerStats, SendError,
-    ThreadHook,
+    Backoff, INBOX_CAPACITY, Inbound, LinkError, MAX_HANDSHAKES, MAX_HANDSHAKES_PER_SOURCE, Me, Network, NetworkConfig,
+    PeerStats, SendError, ThreadHook,
 };
 pub use rate_limit::{PEER_RATE, PeerRate, RateLimiter};
 pub use refusal_log::{LOG_INTERVAL, RefusalLog};

@@ -21,8 +21,8 @@ use crate::types::{Message, ValidatorId};
 use crossbeam_channel::{SendTimeoutError, Sender};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,11 @@ pub const INBOX_CAPACITY: usize = 4096;
 /// peers where that is more; a connection arriving past this is refused at once and counted, so silent
 /// connections cannot grow the threads without bound.
 pub const MAX_HANDSHAKES: usize = 64;
+
+/// Inbound handshakes in progress from one source address at most (or the number of peers, where that is more: on
+/// loopback every validator dials from one address). One host holding silent connections open can then take only
+/// its share of the [`MAX_HANDSHAKES`] places, not every one an honest peer's redial needs.
+pub const MAX_HANDSHAKES_PER_SOURCE: usize = 8;
 
 /// A message from a peer as the inbox holds it: its bytes stay on the peer's account (see [`super::held`]) until
 /// `held` is dropped — with the message, or by whatever took it up once it is done with it.
@@ -294,8 +299,8 @@ struct Shared {
     /// Inbound handshakes refused (unknown or wrong-key peers, garbage, timeouts, a higher id dialling us, past
     /// [`MAX_HANDSHAKES`]).
     refused: AtomicU64,
-    /// Inbound handshakes in progress.
-    handshakes: AtomicUsize,
+    /// Inbound handshakes in progress, in all and by source address.
+    handshakes: Mutex<Handshakes>,
     /// What of the refusals reaches the log (once per source per interval).
     log: RefusalLog,
 }
@@ -509,24 +514,24 @@ impl Shared {
     /// at most [`MAX_HANDSHAKES`] (or twice the peers) at once: one arriving past that is closed at once, counted
     /// and logged.
     fn accept_loop(self: &Arc<Self>, listener: TcpListener) {
-        let cap = MAX_HANDSHAKES.max(2 * self.peers.len());
+        let caps = (MAX_HANDSHAKES.max(2 * self.peers.len()), MAX_HANDSHAKES_PER_SOURCE.max(self.peers.len()));
         while !self.stopped() {
             match listener.accept() {
                 Ok((stream, source)) => {
-                    if self.handshakes.fetch_add(1, Relaxed) >= cap {
-                        self.handshakes.fetch_sub(1, Relaxed);
-                        self.refused.fetch_add(1, Relaxed);
-                        let why = format!("{cap} handshakes already in progress");
-                        self.log.log(&source.ip().to_string(), &why);
-                        continue; // dropped: the socket closes
-                    }
+                    let slot = match HandshakeSlot::take(self, source.ip(), caps) {
+                        Ok(slot) => slot,
+                        Err(why) => {
+                            self.refused.fetch_add(1, Relaxed);
+                            self.log.log(&source.ip().to_string(), &why);
+                            continue; // dropped: the socket closes
+                        }
+                    };
                     let accepted = self.spawn("net-handshake".into(), move |s| {
-                        let _slot = HandshakeSlot(&s.handshakes);
+                        let _slot = slot;
                         s.handshake_inbound(stream);
                     });
                     if accepted.is_err() {
-                        self.handshakes.fetch_sub(1, Relaxed);
-                        self.refused.fetch_add(1, Relaxed);
+                        self.refused.fetch_add(1, Relaxed); // the slot went with the closure
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
@@ -566,12 +571,47 @@ impl Shared {
     }
 }
 
-/// One of the [`MAX_HANDSHAKES`] places, given back when the handshake's thread ends (however it ends).
-struct HandshakeSlot<'a>(&'a AtomicUsize);
+/// Inbound handshakes in progress: how many, and how many from each source address.
+#[derive(Debug, Default)]
+struct Handshakes {
+    all: usize,
+    by_source: HashMap<IpAddr, usize>,
+}
 
-impl Drop for HandshakeSlot<'_> {
+/// One of the [`MAX_HANDSHAKES`] places (and of its source's [`MAX_HANDSHAKES_PER_SOURCE`]), given back when the
+/// handshake's thread ends (however it ends).
+struct HandshakeSlot {
+    shared: Arc<Shared>,
+    source: IpAddr,
+}
+
+impl HandshakeSlot {
+    /// A place for a handshake from `source`, or why there is none: `caps` (in all, per source) are reached.
+    fn take(shared: &Arc<Shared>, source: IpAddr, (all, per_source): (usize, usize)) -> Result<Self, String> {
+        let mut h = shared.handshakes.lock().unwrap_or_else(|e| e.into_inner());
+        if h.all >= all {
+            return Err(format!("{all} handshakes already in progress"));
+        }
+        let mine = h.by_source.entry(source).or_default();
+        if *mine >= per_source {
+            return Err(format!("{per_source} handshakes from this address already in progress"));
+        }
+        *mine += 1;
+        h.all += 1;
+        Ok(HandshakeSlot { shared: shared.clone(), source })
+    }
+}
+
+impl Drop for HandshakeSlot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Relaxed);
+        let mut h = self.shared.handshakes.lock().unwrap_or_else(|e| e.into_inner());
+        h.all -= 1;
+        if let Some(n) = h.by_source.get_mut(&self.source) {
+            *n -= 1;
+            if *n == 0 {
+                h.by_source.remove(&self.source);
+            }
+        }
     }
 }
 
@@ -617,7 +657,7 @@ impl Network {
             stop: AtomicBool::new(false),
             threads: ThreadSet::default(),
             refused: AtomicU64::new(0),
-            handshakes: AtomicUsize::new(0),
+            handshakes: Mutex::default(),
             log: RefusalLog::default(),
         });
         shared.spawn("net-accept".into(), move |s| s.accept_loop(listener))?;

@@ -179,8 +179,8 @@ fn a_tampered_transport_message_is_refused() {
 
 mod peers {
     use super::super::{
-        Backoff, HELD_BYTES_PER_PEER, INBOX_CAPACITY, Inbound, LinkError, LinkRule, MAX_HANDSHAKES, Me, Network,
-        NetworkConfig, PeerBounds, PeerRate, PeerStats, QueueLimits,
+        Backoff, HELD_BYTES_PER_PEER, INBOX_CAPACITY, Inbound, LinkError, LinkRule, MAX_HANDSHAKES,
+        MAX_HANDSHAKES_PER_SOURCE, Me, Network, NetworkConfig, PeerBounds, PeerRate, PeerStats, QueueLimits,
     };
     use super::*;
     use crossbeam_channel::{Receiver, unbounded};
@@ -440,6 +440,51 @@ mod peers {
         let (mut out, _, _) = dial_as_0(addr1);
         out.send(&encode_frame(&Message::SyncRequest { from_height: 9 })).expect("send");
         assert_eq!(heard(&in1, "delivered"), (0, Message::SyncRequest { from_height: 9 }));
+        net1.stop();
+    }
+
+    /// A TCP connection to `to` from local address `from` (another loopback address stands in for another host).
+    fn connect_from(from: std::net::Ipv4Addr, to: SocketAddr) -> TcpStream {
+        use std::os::fd::FromRawFd;
+        let SocketAddr::V4(to) = to else { panic!("an IPv4 address") };
+        let sockaddr = |ip: std::net::Ipv4Addr, port: u16| libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr { s_addr: u32::from(ip).to_be() },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: a fresh socket is checked, bound and connected with valid, sized addresses, then owned by the
+        // TcpStream (which closes it).
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let stream = TcpStream::from_raw_fd(fd);
+            let local = sockaddr(from, 0);
+            let bound = libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), len);
+            assert_eq!(bound, 0, "bind {from}: {}", std::io::Error::last_os_error());
+            let remote = sockaddr(*to.ip(), to.port());
+            let connected = libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), len);
+            assert_eq!(connected, 0, "connect {to}: {}", std::io::Error::last_os_error());
+            stream
+        }
+    }
+
+    /// Silent connections from one address take at most its share of the handshake places: a validator dialling
+    /// from another address while they are held open is still heard.
+    #[test]
+    fn silent_connections_from_one_address_leave_room_for_others() {
+        let (net1, in1, addr1) = lone_validator_1();
+        let other = std::net::Ipv4Addr::new(127, 0, 0, 2);
+        let silent: Vec<TcpStream> = (0..MAX_HANDSHAKES + 8).map(|_| connect_from(other, addr1)).collect();
+        wait_refused(&net1, (MAX_HANDSHAKES + 8 - MAX_HANDSHAKES_PER_SOURCE) as u64);
+        let (mut out, _, _) = dial_as_0(addr1);
+        out.send(&encode_frame(&Message::SyncRequest { from_height: 3 })).expect("send");
+        assert_eq!(
+            heard(&in1, "delivered while the silent ones are open"),
+            (0, Message::SyncRequest { from_height: 3 })
+        );
+        drop(silent);
         net1.stop();
     }
 
