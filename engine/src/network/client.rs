@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Most clients one validator serves at once; more are refused (and counted).
+/// Most clients one validator serves at once. A newcomer past that takes the place of the client idle longest, if
+/// one has been idle for [`ClientLimits::idle`] with no transaction awaiting its fate; otherwise it is refused (both
+/// counted).
 pub const MAX_CLIENTS: usize = 64;
 
 /// How often the acceptor looks at its stop flag, and how long a blocked read waits before looking too.
@@ -27,6 +29,24 @@ const POLL: Duration = Duration::from_millis(20);
 /// Longest a client message may take to arrive once its first byte has (a client idle between messages is kept;
 /// one that trickles a message is cut off, so it cannot hold a connection slot and a buffer for ever).
 pub const CLIENT_MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long a client must have sent nothing, with no transaction awaiting its fate, before a newcomer to a full port
+/// may take its place.
+pub const CLIENT_IDLE: Duration = Duration::from_secs(10);
+
+/// The client port's time limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientLimits {
+    /// Longest a message may take to arrive once its first byte has ([`CLIENT_MESSAGE_DEADLINE`]).
+    pub message_deadline: Duration,
+    /// Idle time after which a client may be replaced by a newcomer to a full port ([`CLIENT_IDLE`]).
+    pub idle: Duration,
+}
+
+impl ClientLimits {
+    /// A validator's limits.
+    pub const VALIDATOR: ClientLimits = ClientLimits { message_deadline: CLIENT_MESSAGE_DEADLINE, idle: CLIENT_IDLE };
+}
 
 /// Longest a write to a client may block before the client is dropped (a client that stops reading must not hold
 /// the validator's status fan-out up).
@@ -157,8 +177,11 @@ pub fn read_client_message(r: &mut impl Read, max: usize) -> Result<ClientMessag
 pub struct ClientPortStats {
     /// Connections accepted.
     pub connections: u64,
-    /// Connections refused because [`MAX_CLIENTS`] were open.
+    /// Connections refused because [`MAX_CLIENTS`] were open and none of them idle.
     pub refused_connections: u64,
+    /// Idle clients closed to make room for a newcomer (see [`MAX_CLIENTS`]).
+    #[serde(default)]
+    pub evicted_idle: u64,
     /// Transactions received.
     pub txs_in: u64,
     /// Statuses sent back.
@@ -173,6 +196,7 @@ pub struct ClientPortStats {
 struct Counters {
     connections: AtomicU64,
     refused_connections: AtomicU64,
+    evicted_idle: AtomicU64,
     txs_in: AtomicU64,
     statuses_out: AtomicU64,
     refused_messages: AtomicU64,
@@ -182,15 +206,24 @@ struct Counters {
 /// Where submitted transactions go (the validator's ingress).
 pub type SubmitFn = Arc<dyn Fn(Vec<Transaction>) + Send + Sync>;
 
+/// An open client connection as the port keeps it.
+struct Client {
+    /// Its write half.
+    writer: TcpStream,
+    /// When it connected or last sent a message.
+    last_active: Instant,
+    /// Transactions it submitted whose fate it has not been sent yet.
+    pending: usize,
+}
+
 struct PortShared {
     submit: SubmitFn,
-    /// See [`CLIENT_MESSAGE_DEADLINE`].
-    message_deadline: Duration,
+    limits: ClientLimits,
     hook: ThreadHook,
     stop: AtomicBool,
     counters: Counters,
-    /// Open connections' write halves, by connection id.
-    writers: Mutex<HashMap<u64, TcpStream>>,
+    /// Open connections, by connection id.
+    clients: Mutex<HashMap<u64, Client>>,
     /// Which connection submitted each transaction still waiting for its fate.
     owners: Mutex<HashMap<Hash, u64>>,
     /// What of the refusals reaches the log (once per client address per interval).
@@ -205,23 +238,23 @@ pub struct ClientPort {
 }
 
 impl ClientPort {
-    /// Serves clients on `listener`, handing each submitted batch to `submit`; every thread runs `hook` first; a
-    /// message must arrive within `message_deadline` of its first byte ([`CLIENT_MESSAGE_DEADLINE`] for a validator).
+    /// Serves clients on `listener`, handing each submitted batch to `submit`; every thread runs `hook` first;
+    /// `limits` bound a message's time and say when an idle client may be replaced ([`ClientLimits::VALIDATOR`]).
     pub fn start(
         listener: TcpListener,
         submit: SubmitFn,
         hook: ThreadHook,
-        message_deadline: Duration,
+        limits: ClientLimits,
     ) -> io::Result<ClientPort> {
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(PortShared {
             submit,
-            message_deadline,
+            limits,
             hook,
             stop: AtomicBool::new(false),
             counters: Counters::default(),
-            writers: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
             log: RefusalLog::default(),
             threads: ThreadSet::default(),
@@ -251,20 +284,21 @@ impl ClientPort {
                 }
             }
         }
-        let mut writers = self.shared.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut clients = self.shared.clients.lock().unwrap_or_else(|e| e.into_inner());
         for (conn, statuses) in by_conn {
             let n = statuses.len() as u64;
-            let Some(stream) = writers.get_mut(&conn) else {
+            let Some(client) = clients.get_mut(&conn) else {
                 self.shared.counters.orphan_statuses.fetch_add(n, Relaxed);
                 continue;
             };
-            match write_client_message(stream, &ClientMessage::Statuses(statuses)) {
+            client.pending = client.pending.saturating_sub(statuses.len());
+            match write_client_message(&mut client.writer, &ClientMessage::Statuses(statuses)) {
                 Ok(()) => {
                     self.shared.counters.statuses_out.fetch_add(n, Relaxed);
                 }
                 Err(_) => {
-                    let _ = stream.shutdown(Shutdown::Both);
-                    writers.remove(&conn);
+                    let _ = client.writer.shutdown(Shutdown::Both);
+                    clients.remove(&conn);
                 }
             }
         }
@@ -276,6 +310,7 @@ impl ClientPort {
         ClientPortStats {
             connections: c.connections.load(Relaxed),
             refused_connections: c.refused_connections.load(Relaxed),
+            evicted_idle: c.evicted_idle.load(Relaxed),
             txs_in: c.txs_in.load(Relaxed),
             statuses_out: c.statuses_out.load(Relaxed),
             refused_messages: c.refused_messages.load(Relaxed),
@@ -286,8 +321,8 @@ impl ClientPort {
     /// Closes every connection and joins every thread.
     pub fn stop(self) {
         self.shared.stop.store(true, Relaxed);
-        for (_, stream) in self.shared.writers.lock().unwrap_or_else(|e| e.into_inner()).drain() {
-            let _ = stream.shutdown(Shutdown::Both);
+        for (_, client) in self.shared.clients.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+            let _ = client.writer.shutdown(Shutdown::Both);
         }
         self.shared.threads.join_all();
     }
@@ -305,8 +340,8 @@ fn spawn(
 fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {
     let mut next_id = 0u64;
     while !shared.stop.load(Relaxed) {
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
+        let (stream, source) = match listener.accept() {
+            Ok(accepted) => accepted,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 std::thread::sleep(POLL);
                 continue;
@@ -316,9 +351,9 @@ fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {
                 continue;
             }
         };
-        let open = shared.writers.lock().unwrap_or_else(|e| e.into_inner()).len();
-        if open >= MAX_CLIENTS {
+        if !make_room(shared) {
             shared.counters.refused_connections.fetch_add(1, Relaxed);
+            shared.log.log(&format!("client {}", source.ip()), &format!("{MAX_CLIENTS} clients busy"));
             continue; // dropped: the socket closes
         }
         let Ok(writer) = stream.try_clone() else { continue };
@@ -327,12 +362,32 @@ fn accept_loop(shared: &Arc<PortShared>, listener: TcpListener) {
         }
         next_id += 1;
         let id = next_id;
-        shared.writers.lock().unwrap_or_else(|e| e.into_inner()).insert(id, writer);
+        let client = Client { writer, last_active: Instant::now(), pending: 0 };
+        shared.clients.lock().unwrap_or_else(|e| e.into_inner()).insert(id, client);
         shared.counters.connections.fetch_add(1, Relaxed);
         if spawn(shared, format!("client-{id}"), move |s| read_loop(&s, id, stream)).is_err() {
-            shared.writers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            shared.clients.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
         }
     }
+}
+
+/// Whether a newcomer may be served: a place is free, or the client idle longest — for at least the port's idle
+/// time, with nothing pending — is closed to free one (counted; its reader then ends).
+fn make_room(shared: &PortShared) -> bool {
+    let mut clients = shared.clients.lock().unwrap_or_else(|e| e.into_inner());
+    if clients.len() < MAX_CLIENTS {
+        return true;
+    }
+    let now = Instant::now();
+    let idlest = clients
+        .iter()
+        .filter(|(_, c)| c.pending == 0 && now.duration_since(c.last_active) >= shared.limits.idle)
+        .min_by_key(|(_, c)| c.last_active)
+        .map(|(id, _)| *id);
+    let Some(client) = idlest.and_then(|id| clients.remove(&id)) else { return false };
+    let _ = client.writer.shutdown(Shutdown::Both);
+    shared.counters.evicted_idle.fetch_add(1, Relaxed);
+    true
 }
 
 /// Reads one client's messages until it leaves, errs, or sends something that is not a `Submit`.
@@ -340,10 +395,14 @@ fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
     let source = stream.peer_addr().map_or_else(|_| "a client".to_string(), |a| format!("client {}", a.ip()));
     let Ok(mut reader) = StoppableReader::new(stream, &shared.stop) else { return };
     loop {
-        reader.expect_message_within(shared.message_deadline);
+        reader.expect_message_within(shared.limits.message_deadline);
         match read_client_message(&mut reader, MAX_LEN) {
             Ok(ClientMessage::Submit(txs)) => {
                 shared.counters.txs_in.fetch_add(txs.len() as u64, Relaxed);
+                if let Some(client) = shared.clients.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&id) {
+                    client.last_active = Instant::now();
+                    client.pending += txs.len();
+                }
                 {
                     let mut owners = shared.owners.lock().unwrap_or_else(|e| e.into_inner());
                     for tx in &txs {
@@ -364,15 +423,15 @@ fn read_loop(shared: &Arc<PortShared>, id: u64, stream: TcpStream) {
             }
             Err(ClientError::Io(_)) if reader.overran() => {
                 shared.counters.refused_messages.fetch_add(1, Relaxed);
-                let why = format!("message not complete within {:?} of its first byte", shared.message_deadline);
+                let why = format!("message not complete within {:?} of its first byte", shared.limits.message_deadline);
                 shared.log.log(&source, &why);
                 break;
             }
             Err(ClientError::Io(_)) => break,
         }
     }
-    if let Some(w) = shared.writers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
-        let _ = w.shutdown(Shutdown::Both);
+    if let Some(client) = shared.clients.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
+        let _ = client.writer.shutdown(Shutdown::Both);
     }
 }
 

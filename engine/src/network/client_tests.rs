@@ -20,13 +20,15 @@ fn txs(from: u8, n: u64) -> Vec<Transaction> {
 /// Short, so the trickling-client test is quick.
 const DEADLINE: Duration = Duration::from_millis(400);
 
-/// A port whose submissions land in the returned list (messages due within [`DEADLINE`] of their first byte).
+/// A port whose submissions land in the returned list (messages due within [`DEADLINE`] of their first byte, a
+/// client idle for as long replaceable).
 fn port() -> (ClientPort, Arc<Mutex<Vec<Transaction>>>) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let sink = got.clone();
     let submit: SubmitFn = Arc::new(move |txs| sink.lock().expect("sink").extend(txs));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    (ClientPort::start(listener, submit, ThreadHook::default(), DEADLINE).expect("port starts"), got)
+    let limits = ClientLimits { message_deadline: DEADLINE, idle: DEADLINE };
+    (ClientPort::start(listener, submit, ThreadHook::default(), limits).expect("port starts"), got)
 }
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -128,5 +130,33 @@ fn a_client_trickling_a_message_is_cut_off_at_the_deadline_and_an_idle_one_is_ke
     write_client_message(&mut one, &ClientMessage::Submit(txs(1, 1))).expect("encode");
     idle.write_all(&one).expect("the idle connection is open");
     wait_until("the idle client's submission", || port.stats().txs_in == 1);
+    port.stop();
+}
+
+/// When every slot is taken, a newcomer takes the place of the client idle longest — idle for at least the port's
+/// idle time, with no transaction awaiting its fate — so idle connections cannot lock load clients out; a client
+/// waiting for statuses keeps its place and hears them.
+#[test]
+fn a_newcomer_to_a_full_port_replaces_the_longest_idle_client_with_nothing_pending() {
+    let (port, got) = port();
+    let mut waiting = TcpStream::connect(port.local_addr()).expect("connect");
+    let submitted = txs(1, 1);
+    write_client_message(&mut waiting, &ClientMessage::Submit(submitted.clone())).expect("send");
+    wait_until("the first submission", || got.lock().expect("sink").len() == 1);
+    let _idle: Vec<TcpStream> =
+        (1..MAX_CLIENTS).map(|_| TcpStream::connect(port.local_addr()).expect("connect")).collect();
+    wait_until("every slot taken", || port.stats().connections == MAX_CLIENTS as u64);
+    std::thread::sleep(DEADLINE * 2); // every client idle for longer than the port's idle time
+    let mut newcomer = TcpStream::connect(port.local_addr()).expect("connect");
+    write_client_message(&mut newcomer, &ClientMessage::Submit(txs(2, 1))).expect("send");
+    wait_until("the newcomer's submission", || got.lock().expect("sink").len() == 2);
+    let stats = port.stats();
+    assert_eq!((stats.evicted_idle, stats.refused_connections), (1, 0), "{stats:?}");
+    let committed = TxStatus::Committed { height: 1, success: true };
+    port.publish(vec![(submitted[0].hash(), committed)]);
+    match read_client_message(&mut waiting, 1 << 20).expect("statuses") {
+        ClientMessage::Statuses(st) => assert_eq!(st, vec![(submitted[0].hash(), committed)]),
+        other => panic!("expected statuses, got {other:?}"),
+    }
     port.stop();
 }

@@ -13,7 +13,7 @@ use anyhow::Context;
 use hsbench_engine::byzantine::Byzantine;
 use hsbench_engine::crypto::cpu_backend;
 use hsbench_engine::network::ThreadHook;
-use hsbench_engine::network::client::{CLIENT_MESSAGE_DEADLINE, ClientPort, SubmitFn};
+use hsbench_engine::network::client::{ClientLimits, ClientPort, SubmitFn};
 use hsbench_engine::runtime::StorageMode;
 use hsbench_engine::runtime::pipeline::{NodeModeConfig, NodeUnderTest, Peers, WireConfig, process_cpu_ns};
 use hsbench_engine::types::{AccountId, ValidatorId};
@@ -124,7 +124,7 @@ pub fn run(
     let submit: SubmitFn = Arc::new(move |txs| {
         ingress.submit(txs);
     });
-    let port = ClientPort::start(client_listener, submit, ThreadHook::default(), CLIENT_MESSAGE_DEADLINE)
+    let port = ClientPort::start(client_listener, submit, ThreadHook::default(), ClientLimits::VALIDATOR)
         .context("starting the client port")?;
     let role = byzantine.map_or_else(String::new, |b| format!(" (byzantine: {})", b.name()));
     println!("{READY} validator {id} peers {} clients {client_addr}{role}", addrs.peers[usize::from(id)]);
