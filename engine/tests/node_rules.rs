@@ -9,7 +9,6 @@ use hsbench_engine::protocol::{Action, Event, Timer};
 use hsbench_engine::runtime::{ChainSetup, genesis_block};
 use hsbench_engine::types::SafetyState;
 use hsbench_engine::types::{Message, QuorumCertificate, Vote};
-use std::collections::VecDeque;
 use std::time::Duration;
 
 fn setup() -> (hsbench_engine::sim::ClusterConfig, ChainSetup) {
@@ -60,29 +59,9 @@ fn deliver_from(node: &mut NodeStateMachine, from: u16, message: Message) -> Vec
 }
 
 /// Delivers `message` from validator `from` at `now`, answering 1 ms later as the runtime would when every
-/// signature is good: verification jobs with all verdicts true, aggregation jobs with an aggregate.
+/// signature is good.
 fn deliver_at(node: &mut NodeStateMachine, now: Duration, from: u16, message: Message) -> Vec<Action> {
-    use hsbench_engine::protocol::Callback;
-    use hsbench_engine::protocol::work::{AggregateOutput, VerifyVerdicts};
-    let mut pending = VecDeque::from(node.handle(now, Event::Network { from, message }));
-    let mut out = Vec::new();
-    while let Some(a) = pending.pop_front() {
-        let answer = match &a {
-            Action::Verify(job) => Callback::Verified(VerifyVerdicts {
-                id: job.id,
-                ed25519: vec![true; job.ed25519.len()],
-                votes: vec![true; job.votes.len()],
-                aggregates: vec![true; job.aggregates.len()],
-            }),
-            Action::Aggregate(job) => Callback::Aggregated(AggregateOutput { id: job.id, aggregate: Ok(vec![7; 96]) }),
-            _ => {
-                out.push(a);
-                continue;
-            }
-        };
-        pending.extend(node.handle(now + Duration::from_millis(1), Event::Callback(answer)));
-    }
-    out
+    deliver_answered(node, now, from, message, true)
 }
 
 /// The votes that `actions` send to validator `to`.

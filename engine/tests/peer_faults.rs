@@ -12,33 +12,6 @@ use hsbench_engine::types::{Message, ValidatorId};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-/// Delivers `message` from `from` at `now` and answers the node's checks as the runtime would, every signature
-/// verdict being `good`; returns the actions other than checks.
-fn deliver(node: &mut NodeStateMachine, now: Duration, from: ValidatorId, message: Message, good: bool) -> Vec<Action> {
-    let mut pending = VecDeque::from(node.handle(now, Event::Network { from, message }));
-    let mut out = Vec::new();
-    while let Some(a) = pending.pop_front() {
-        let answer = match &a {
-            Action::Verify(job) => Callback::Verified(VerifyVerdicts {
-                id: job.id,
-                ed25519: vec![good; job.ed25519.len()],
-                votes: vec![good; job.votes.len()],
-                aggregates: vec![good; job.aggregates.len()],
-            }),
-            Action::Aggregate(job) => Callback::Aggregated(AggregateOutput {
-                id: job.id,
-                aggregate: if good { Ok(vec![7; 96]) } else { Err("a signature does not verify".into()) },
-            }),
-            _ => {
-                out.push(a);
-                continue;
-            }
-        };
-        pending.extend(node.handle(now + Duration::from_millis(1), Event::Callback(answer)));
-    }
-    out
-}
-
 fn disconnected(actions: &[Action]) -> Vec<(ValidatorId, &'static str)> {
     actions
         .iter()
@@ -74,7 +47,7 @@ fn node_and_proposal() -> (ChainSetup, NodeStateMachine, Message) {
 fn vote_of(setup: &ChainSetup, voter: usize, proposal: &Message) -> Message {
     let mut node = NodeStateMachine::new(voter, setup.params[voter].clone(), None);
     let _ = node.start(Duration::ZERO);
-    deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), true)
+    deliver_answered(&mut node, Duration::from_millis(30), 1, proposal.clone(), true)
         .into_iter()
         .find_map(|a| match a {
             Action::Send { to: 2, message: m @ Message::Vote(_) } => Some(m),
@@ -88,11 +61,11 @@ fn vote_of(setup: &ChainSetup, voter: usize, proposal: &Message) -> Message {
 #[test]
 fn a_bad_proposal_and_a_relayed_vote_convict_the_peers_that_sent_them() {
     let (setup, mut node, proposal) = node_and_proposal();
-    let actions = deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), false);
+    let actions = deliver_answered(&mut node, Duration::from_millis(30), 1, proposal.clone(), false);
     assert_eq!(disconnected(&actions), vec![(1, "bad_signature")], "{actions:#?}");
 
     let vote = vote_of(&setup, 0, &proposal);
-    let actions = deliver(&mut node, Duration::from_millis(40), 3, vote, true);
+    let actions = deliver_answered(&mut node, Duration::from_millis(40), 3, vote, true);
     assert_eq!(disconnected(&actions), vec![(3, "not_signer")], "{actions:#?}");
 
     let report = node.report();
@@ -108,11 +81,11 @@ fn a_bad_proposal_and_a_relayed_vote_convict_the_peers_that_sent_them() {
 #[test]
 fn a_bad_vote_in_a_failed_certificate_convicts_its_voter_only() {
     let (setup, mut node, proposal) = node_and_proposal();
-    let _ = deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), true);
+    let _ = deliver_answered(&mut node, Duration::from_millis(30), 1, proposal.clone(), true);
     let good = vote_of(&setup, 3, &proposal);
     let Message::Vote(mut bad) = vote_of(&setup, 0, &proposal) else { unreachable!() };
     bad.signature[5] ^= 1;
-    let _ = deliver(&mut node, Duration::from_millis(40), 3, good, true);
+    let _ = deliver_answered(&mut node, Duration::from_millis(40), 3, good, true);
     // The certificate of votes 2 (its own), 3 and the bad 0 fails; each held vote is then checked alone, and only
     // validator 0's fails.
     let mut pending =
@@ -166,11 +139,11 @@ fn gossip_with_bad_signatures_convicts_the_peer_once_per_half_bar() {
 #[test]
 fn stale_and_repeated_votes_convict_nobody() {
     let (setup, mut node, proposal) = node_and_proposal();
-    let _ = deliver(&mut node, Duration::from_millis(30), 1, proposal.clone(), true);
+    let _ = deliver_answered(&mut node, Duration::from_millis(30), 1, proposal.clone(), true);
     let mut actions = Vec::new();
     for voter in [0usize, 3, 3, 1] {
         let vote = vote_of(&setup, voter, &proposal);
-        actions.extend(deliver(&mut node, Duration::from_millis(40), voter as ValidatorId, vote, true));
+        actions.extend(deliver_answered(&mut node, Duration::from_millis(40), voter as ValidatorId, vote, true));
     }
     assert!(disconnected(&actions).is_empty(), "{actions:#?}");
     let report = node.report();

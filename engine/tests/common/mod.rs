@@ -82,3 +82,39 @@ pub fn round_one_proposal(setup: &ChainSetup) -> Proposal {
         })
         .expect("the leader proposes")
 }
+
+/// Delivers `message` from validator `from` at `now` and answers the node's checks 1 ms later as the runtime would,
+/// every signature verdict being `good`: verification jobs with all verdicts `good`, aggregation jobs with an
+/// aggregate (or a failure). Returns the actions other than checks.
+pub fn deliver_answered(
+    node: &mut NodeStateMachine,
+    now: Duration,
+    from: u16,
+    message: Message,
+    good: bool,
+) -> Vec<Action> {
+    use hsbench_engine::protocol::Callback;
+    use hsbench_engine::protocol::work::{AggregateOutput, VerifyVerdicts};
+    let mut pending = std::collections::VecDeque::from(node.handle(now, Event::Network { from, message }));
+    let mut out = Vec::new();
+    while let Some(a) = pending.pop_front() {
+        let answer = match &a {
+            Action::Verify(job) => Callback::Verified(VerifyVerdicts {
+                id: job.id,
+                ed25519: vec![good; job.ed25519.len()],
+                votes: vec![good; job.votes.len()],
+                aggregates: vec![good; job.aggregates.len()],
+            }),
+            Action::Aggregate(job) => Callback::Aggregated(AggregateOutput {
+                id: job.id,
+                aggregate: if good { Ok(vec![7; 96]) } else { Err("a signature does not verify".into()) },
+            }),
+            _ => {
+                out.push(a);
+                continue;
+            }
+        };
+        pending.extend(node.handle(now + Duration::from_millis(1), Event::Callback(answer)));
+    }
+    out
+}
