@@ -1,5 +1,5 @@
 //! A peer that sends what no honest validator sends is convicted — counted by reason in the node's report — and
-//! cut off (`Action::Disconnect`); refusals an honest peer can cause convict nobody.
+//! cut off (`Action::BarPeer`); refusals an honest peer can cause convict nobody.
 
 mod common;
 
@@ -12,11 +12,11 @@ use hsbench_engine::types::{Message, ValidatorId};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-fn disconnected(actions: &[Action]) -> Vec<(ValidatorId, &'static str)> {
+fn barred(actions: &[Action]) -> Vec<(ValidatorId, &'static str)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Disconnect { peer, reason, bar } => {
+            Action::BarPeer { peer, reason, bar } => {
                 assert!(*bar >= PEER_BAR, "{bar:?}");
                 Some((*peer, *reason))
             }
@@ -62,11 +62,11 @@ fn vote_of(setup: &ChainSetup, voter: usize, proposal: &Message) -> Message {
 fn a_bad_proposal_and_a_relayed_vote_convict_the_peers_that_sent_them() {
     let (setup, mut node, proposal) = node_and_proposal();
     let actions = deliver_answered(&mut node, Duration::from_millis(30), 1, proposal.clone(), false);
-    assert_eq!(disconnected(&actions), vec![(1, "bad_signature")], "{actions:#?}");
+    assert_eq!(barred(&actions), vec![(1, "bad_signature")], "{actions:#?}");
 
     let vote = vote_of(&setup, 0, &proposal);
     let actions = deliver_answered(&mut node, Duration::from_millis(40), 3, vote, true);
-    assert_eq!(disconnected(&actions), vec![(3, "not_signer")], "{actions:#?}");
+    assert_eq!(barred(&actions), vec![(3, "not_signer")], "{actions:#?}");
 
     let report = node.report();
     assert_eq!(report.peer_faults.len(), 2, "{:?}", report.peer_faults);
@@ -112,7 +112,7 @@ fn a_bad_vote_in_a_failed_certificate_convicts_its_voter_only() {
         };
         pending.extend(node.handle(Duration::from_millis(42), Event::Callback(answer)));
     }
-    assert_eq!(disconnected(&actions), vec![(0, "bad_signature")], "{actions:#?}");
+    assert_eq!(barred(&actions), vec![(0, "bad_signature")], "{actions:#?}");
     let report = node.report();
     assert_eq!(report.peer_faults.keys().copied().collect::<Vec<_>>(), vec![0], "{:?}", report.peer_faults);
 }
@@ -128,9 +128,9 @@ fn gossip_with_bad_signatures_convicts_the_peer_once_per_half_bar() {
     let mut actions = node.handle(ms(10), verified(TxSource::Client, vec![false; 4]));
     actions.extend(node.handle(ms(20), verified(TxSource::Peer(3), vec![true, false, true, false])));
     actions.extend(node.handle(ms(30), verified(TxSource::Peer(3), vec![false; 4])));
-    assert_eq!(disconnected(&actions), vec![(3, "bad_signature")]);
+    assert_eq!(barred(&actions), vec![(3, "bad_signature")]);
     let later = node.handle(ms(20) + PEER_BAR / 2, verified(TxSource::Peer(3), vec![false; 4]));
-    assert_eq!(disconnected(&later), vec![(3, "bad_signature")], "asked again after half a bar");
+    assert_eq!(barred(&later), vec![(3, "bad_signature")], "asked again after half a bar");
     assert_eq!(node.report().peer_faults[&3]["bad_signature"], 10);
 }
 
@@ -145,7 +145,7 @@ fn stale_and_repeated_votes_convict_nobody() {
         let vote = vote_of(&setup, voter, &proposal);
         actions.extend(deliver_answered(&mut node, Duration::from_millis(40), voter as ValidatorId, vote, true));
     }
-    assert!(disconnected(&actions).is_empty(), "{actions:#?}");
+    assert!(barred(&actions).is_empty(), "{actions:#?}");
     let report = node.report();
     assert!(report.peer_faults.is_empty(), "{:?}", report.peer_faults);
     assert!(report.refused_messages.values().sum::<u64>() >= 2, "the late vote and the repeat are refused");

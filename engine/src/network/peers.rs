@@ -29,6 +29,12 @@ use std::time::{Duration, Instant};
 /// How often an idle thread looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
+/// Whether a barred peer's `message` is dropped unread: everything but proposals (one per round it leads, the only
+/// way it can still help the committee) and sync requests (bounded by the node's serving interval).
+fn quarantined(message: &Message) -> bool {
+    !matches!(message, Message::Proposal(_) | Message::SyncRequest { .. })
+}
+
 /// A dialled connection that ends sooner than this counts as a failed dial (see `dial_loop`).
 const SHORT_LIVED: Duration = Duration::from_secs(1);
 
@@ -189,9 +195,12 @@ pub struct PeerStats {
     /// Times the node barred it (`Network::bar`: it sent what no honest validator sends).
     #[serde(default)]
     pub bars: u64,
-    /// Whether it is barred now (its connection closed, its handshakes refused, not dialled).
+    /// Whether it is barred now (its votes, timeouts, gossip and sync responses dropped unread by the node).
     #[serde(default)]
     pub barred: bool,
+    /// Its messages dropped because it was barred (see [`Network::bar`]).
+    #[serde(default)]
+    pub quarantined: u64,
 }
 
 /// Why a link rule could not be put in force.
@@ -235,6 +244,7 @@ struct Counters {
     repeats: [AtomicU64; 3],
     rate_waits: AtomicU64,
     bars: AtomicU64,
+    quarantined: AtomicU64,
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -331,13 +341,6 @@ impl Shared {
 
     /// Makes `stream` the peer's live connection (closing any older one) and starts its writer and reader.
     fn attach(self: &Arc<Self>, peer: &Arc<Peer>, stream: SecureStream) -> io::Result<Arc<AtomicBool>> {
-        if let Some(left) = peer.barred_for() {
-            return Err(io::Error::other(format!(
-                "validator {} is barred for {:.1} s more",
-                peer.id,
-                left.as_secs_f64()
-            )));
-        }
         let (sender, mut receiver, socket) = stream.split()?;
         if !self.cfg.bounds.repeat_window.is_zero() {
             receiver.drop_repeats(self.cfg.bounds.repeat_window);
@@ -448,7 +451,9 @@ impl Shared {
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
                     // The rate pays for everything read: the repeats dropped on the way count as messages.
                     let next_read = peer.rate().take(1 + repeats, read, Instant::now());
-                    if !self.deliver(peer, message, frame, alive) {
+                    if peer.barred_for().is_some() && quarantined(&message) {
+                        peer.counters.quarantined.fetch_add(1, Relaxed);
+                    } else if !self.deliver(peer, message, frame, alive) {
                         return; // nobody listens any more, or we stop
                     }
                     if next_read > Instant::now() {
@@ -475,10 +480,6 @@ impl Shared {
     fn dial_loop(self: &Arc<Self>, peer: &Arc<Peer>, addr: SocketAddr) {
         let mut failures = 0u32;
         while !self.stopped() {
-            if let Some(left) = peer.barred_for() {
-                self.sleep(left);
-                continue;
-            }
             let connected = TcpStream::connect_timeout(&addr, self.cfg.handshake_timeout)
                 .map_err(|_| ())
                 .and_then(|stream| {
@@ -493,8 +494,8 @@ impl Shared {
                     while alive.load(Relaxed) && !self.stopped() {
                         std::thread::sleep(POLL);
                     }
-                    // A connection the peer closes at once (it bars us, or it is failing) counts as a failed dial,
-                    // so redials back off instead of handshaking in a tight loop.
+                    // A connection the peer closes at once (it refuses us, or it is failing) counts as a failed
+                    // dial, so redials back off instead of handshaking in a tight loop.
                     if up.elapsed() < SHORT_LIVED {
                         failures = failures.saturating_add(1);
                         self.sleep(self.cfg.backoff.delay(failures));
@@ -695,8 +696,11 @@ impl Network {
         Ok(())
     }
 
-    /// Bars `peer` for `bar`: closes its connection, refuses its handshakes and stops dialling it until then (a
-    /// later bar that ends sooner does not shorten it). `reason` says what it sent, logged once per interval.
+    /// Bars `peer` for `bar` (a later bar that ends sooner does not shorten it): until then the votes, timeouts,
+    /// gossip and sync responses it sends are dropped as they are read, counted (`quarantined`), never handed to the
+    /// node — so they cost no verification — while its connection stays up: what we send it (our votes, when it
+    /// leads the next round) and its proposals still travel, so a barred member of the committee costs it no
+    /// rounds it would not have lost anyway. `reason` says what it sent, logged once per interval.
     pub fn bar(&self, peer: ValidatorId, bar: Duration, reason: &str) -> Result<(), LinkError> {
         let p = self.shared.peers.get(&peer).ok_or(LinkError::UnknownPeer(peer))?;
         {
@@ -705,7 +709,6 @@ impl Network {
             *until = Some(until.map_or(end, |u| u.max(end)));
         }
         p.counters.bars.fetch_add(1, Relaxed);
-        p.drop_connection();
         let why = format!("barred for {:.1} s: it sent what no honest validator sends ({reason})", bar.as_secs_f64());
         self.shared.log.log(&format!("validator {peer}"), &why);
         Ok(())
@@ -749,6 +752,7 @@ impl Network {
                     rate_waits: p.counters.rate_waits.load(Relaxed),
                     bars: p.counters.bars.load(Relaxed),
                     barred: p.barred_for().is_some(),
+                    quarantined: p.counters.quarantined.load(Relaxed),
                 }
             })
             .collect()

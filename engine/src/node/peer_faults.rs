@@ -1,14 +1,15 @@
-//! Faults a peer provably committed, counted per peer, and the peer cut off for a while.
+//! Faults a peer provably committed, counted per peer, and the peer barred for a while.
 //!
 //! Connections are authenticated with the validator keys and an honest validator sends only what it made or
 //! checked itself, so a message refused for a reason in [`Refusal::proves_fault`] convicts the peer it came from —
 //! never a third party named in it (a vote names its voter, but one not from its voter's own connection is refused
 //! as [`Refusal::NotSigner`] and convicts whoever relayed it). The node counts such faults per peer and asks its
-//! runtime ([`Action::Disconnect`]) to close that peer's connection and refuse it for [`PEER_BAR`], twice as long
-//! each further time up to [`MAX_PEER_BAR`]: what it sends is then neither read nor verified, so a peer feeding bad
-//! signatures cannot keep a validator's verification busy, and one that keeps at it is heard ever more rarely.
-//! A committee tolerates `f` faulty members, so leaving one out costs honest progress nothing; an honest peer is
-//! never convicted (the tests check every honest link of the byzantine cluster run).
+//! runtime ([`Action::BarPeer`]) to bar that peer for [`PEER_BAR`], twice as long each further time up to
+//! [`MAX_PEER_BAR`]: on the wire its votes, timeouts, gossip and sync responses are then dropped unread (its
+//! proposals still arrive and our messages still reach it: docs/NETWORK.md says why), so a peer feeding bad
+//! signatures cannot keep a validator's verification busy. A convicted member never adds to a quorum anyway — a
+//! committee tolerates `f` of them; an honest peer is never convicted (the tests check every honest link of the
+//! byzantine cluster run).
 
 use crate::bft::Refusal;
 use crate::protocol::Action;
@@ -54,7 +55,7 @@ impl PeerFaults {
             None => PEER_BAR,
         };
         self.barred.insert(peer, (now, bar));
-        actions.push(Action::Disconnect { peer, reason: refusal.as_str(), bar });
+        actions.push(Action::BarPeer { peer, reason: refusal.as_str(), bar });
     }
 
     /// Faults by peer and reason, for the node's report.
@@ -67,15 +68,12 @@ impl PeerFaults {
 mod tests {
     use super::*;
 
-    fn disconnects(actions: &[Action]) -> Vec<ValidatorId> {
-        actions
-            .iter()
-            .filter_map(|a| if let Action::Disconnect { peer, .. } = a { Some(*peer) } else { None })
-            .collect()
+    fn bar_requests(actions: &[Action]) -> Vec<ValidatorId> {
+        actions.iter().filter_map(|a| if let Action::BarPeer { peer, .. } = a { Some(*peer) } else { None }).collect()
     }
 
     fn bars(actions: &[Action]) -> Vec<Duration> {
-        actions.iter().filter_map(|a| if let Action::Disconnect { bar, .. } = a { Some(*bar) } else { None }).collect()
+        actions.iter().filter_map(|a| if let Action::BarPeer { bar, .. } = a { Some(*bar) } else { None }).collect()
     }
 
     /// Each further bar of a peer is twice the last, up to the longest; another peer starts at the first.
@@ -105,11 +103,11 @@ mod tests {
         f.record(s(1), 0, 3, Refusal::StaleRound, &mut actions);
         f.record(s(1), 0, 0, Refusal::BadSignature, &mut actions);
         f.record(s(2), 0, 1, Refusal::Equivocation, &mut actions);
-        assert_eq!(disconnects(&actions), vec![2, 1]);
+        assert_eq!(bar_requests(&actions), vec![2, 1]);
         f.record(s(4), 0, 2, Refusal::BadSignature, &mut actions);
-        assert_eq!(disconnects(&actions), vec![2, 1], "not again within half a bar");
+        assert_eq!(bar_requests(&actions), vec![2, 1], "not again within half a bar");
         f.record(s(5), 0, 2, Refusal::BadSignature, &mut actions);
-        assert_eq!(disconnects(&actions), vec![2, 1, 2], "asked again once half a bar passed");
+        assert_eq!(bar_requests(&actions), vec![2, 1, 2], "asked again once half a bar passed");
         let report = f.report();
         assert_eq!(report.len(), 2, "{report:?}");
         assert_eq!(report[&2]["bad_signature"], 3);

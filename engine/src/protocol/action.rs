@@ -31,8 +31,8 @@ pub enum Action {
     /// batch (a committed block's receipts and the removals it caused, an admitted batch's rejections), not one
     /// per transaction — an `Action` is large, and thousands of them per block cost more than the statuses.
     EmitTxStatuses(Vec<(Hash, TxStatus)>),
-    /// Close the connection to `peer` and refuse it for `bar`: it sent what no honest validator sends (`reason`: the
-    /// refusal's name, one of those `bft::Refusal::proves_fault` accepts). Runtimes without connections have none
-    /// to close; the node's report counts the fault either way.
-    Disconnect { peer: ValidatorId, reason: &'static str, bar: Duration },
+    /// Bar `peer` for `bar` — drop what it sends that would need checking — : it sent what no honest validator
+    /// sends (`reason`: the refusal's name, one of those `bft::Refusal::proves_fault` accepts). Runtimes without
+    /// connections do nothing; the node's report counts the fault either way.
+    BarPeer { peer: ValidatorId, reason: &'static str, bar: Duration },
 }

@@ -47,10 +47,10 @@ pub trait Host {
         services.storage_mut().save_safety(state)
     }
 
-    /// Closes the connection to `peer` and refuses it for `bar` (it sent what no honest validator sends:
-    /// `reason`). By default nothing: a runtime without connections (the simulator, the in-process committee) has
-    /// none to close, and the node's report counts the fault either way.
-    fn disconnect(&mut self, peer: ValidatorId, reason: &'static str, bar: Duration) {
+    /// Bars `peer` for `bar` (it sent what no honest validator sends: `reason`): on the wire, what it sends that
+    /// would need checking is dropped unread. By default nothing: a runtime without connections (the simulator, the
+    /// in-process committee) has nothing to drop, and the node's report counts the fault either way.
+    fn bar_peer(&mut self, peer: ValidatorId, reason: &'static str, bar: Duration) {
         let _ = (peer, reason, bar);
     }
 
@@ -85,7 +85,7 @@ pub fn perform(services: &mut NodeServices, host: &mut impl Host, actions: Vec<A
                     host.callback(halt);
                 }
             }
-            Action::Disconnect { peer, reason, bar } => host.disconnect(peer, reason, bar),
+            Action::BarPeer { peer, reason, bar } => host.bar_peer(peer, reason, bar),
             Action::LoadSync { to, from_height, max_blocks } => {
                 // A read error is not fatal: the requester retries.
                 if let Ok(entries) = host.load_sync(services, from_height, max_blocks) {

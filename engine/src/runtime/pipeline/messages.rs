@@ -45,9 +45,9 @@ pub(crate) fn input_count(batch: &[SystemInput]) -> usize {
     batch.iter().filter(|input| !matches!(input, SystemInput::Release(_))).count()
 }
 
-/// A peer the node stage asks the network stage to bar ([`crate::protocol::Action::Disconnect`]).
+/// A peer the node stage asks the network stage to bar ([`crate::protocol::Action::BarPeer`]).
 #[derive(Clone, Debug)]
-pub(crate) struct Disconnect {
+pub(crate) struct BarPeer {
     /// The convicted peer.
     pub peer: ValidatorId,
     /// What it sent (the refusal's name).

@@ -9,7 +9,7 @@
 //! past a due timer or a due message.
 
 use super::block_clock::BlockClock;
-use super::messages::{Disconnect, Envelope, SystemInput, input_count};
+use super::messages::{BarPeer, Envelope, SystemInput, input_count};
 use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
 use super::sigverify::Verified;
@@ -70,7 +70,7 @@ pub(crate) struct NodeStage {
     pub peers: Sender<Vec<Envelope>>,
     /// Peers to bar, to the network stage (on the wire; the in-process committee is honest and has no connections,
     /// so there the receiver is gone and the node's report alone counts the faults).
-    pub disconnects: Sender<Vec<Disconnect>>,
+    pub bars: Sender<Vec<BarPeer>>,
     pub events: Arc<Mutex<Vec<TxEvent>>>,
     pub counters: Arc<NodeCounters>,
     pub stop: Arc<AtomicBool>,
@@ -82,7 +82,7 @@ pub(crate) struct NodeStage {
 #[derive(Default)]
 struct Outbox {
     envelopes: Vec<Envelope>,
-    disconnects: Vec<Disconnect>,
+    bars: Vec<BarPeer>,
     jobs: Vec<ExecuteJob>,
     /// Signature checks held back until the batch's events are handled, then verified together.
     verify: Vec<VerifyJob>,
@@ -275,8 +275,8 @@ impl NodeStage {
             // The peer side stops after the node stage; a closed link only happens at shutdown.
             let _ = self.peers.send(std::mem::take(&mut out.envelopes));
         }
-        if !out.disconnects.is_empty() {
-            let _ = self.disconnects.send(std::mem::take(&mut out.disconnects));
+        if !out.bars.is_empty() {
+            let _ = self.bars.send(std::mem::take(&mut out.bars));
         }
         if !out.events.is_empty() {
             self.events.lock().unwrap_or_else(|e| e.into_inner()).append(&mut out.events);
@@ -318,8 +318,8 @@ impl Host for StageHost<'_> {
         self.timers.set(timer, Instant::now() + after);
     }
 
-    fn disconnect(&mut self, peer: ValidatorId, reason: &'static str, bar: Duration) {
-        self.out.disconnects.push(Disconnect { peer, reason, bar });
+    fn bar_peer(&mut self, peer: ValidatorId, reason: &'static str, bar: Duration) {
+        self.out.bars.push(BarPeer { peer, reason, bar });
     }
 
     fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {

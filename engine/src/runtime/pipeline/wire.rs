@@ -7,7 +7,7 @@
 //! [`StageKind::Network`](super::StageKind) with the network's own reader and writer threads.
 
 use super::error::PipelineError;
-use super::messages::{Disconnect, Envelope, SystemInput};
+use super::messages::{BarPeer, Envelope, SystemInput};
 use super::metrics::{HelperClock, LaneClocks, StageClock};
 use super::queue::{BatchSender, batches_of};
 use super::stage::STOP_POLL;
@@ -85,7 +85,7 @@ pub(crate) struct WireCounters {
 pub(crate) fn run_outbound(
     me: ValidatorId,
     network: Arc<Network>,
-    (from_node, disconnects): (Receiver<Vec<Envelope>>, Receiver<Vec<Disconnect>>),
+    (from_node, bars): (Receiver<Vec<Envelope>>, Receiver<Vec<BarPeer>>),
     (mut clock, mut threads): (StageClock, HelperClock),
     mut adversary: Option<(Byzantine, Adversary)>,
     counters: Arc<WireCounters>,
@@ -95,7 +95,7 @@ pub(crate) fn run_outbound(
     while !stop.load(Relaxed) {
         // The network's own threads (readers, writers, handshakes) are charged to the stage as they run.
         threads.charge();
-        for Disconnect { peer, reason, bar } in disconnects.try_iter().flatten() {
+        for BarPeer { peer, reason, bar } in bars.try_iter().flatten() {
             // The node convicts only ids it heard from, which are peers; an unknown id has nothing to close.
             let _ = network.bar(peer, bar, reason);
         }
