@@ -1,5 +1,5 @@
 //! A peer that sends what no honest validator sends is convicted — counted by reason in the node's report — and
-//! cut off (`Action::BarPeer`); refusals an honest peer can cause convict nobody.
+//! barred (`Action::BarPeer`); refusals an honest peer can cause convict nobody.
 
 mod common;
 
@@ -16,9 +16,9 @@ fn barred(actions: &[Action]) -> Vec<(ValidatorId, &'static str)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::BarPeer { peer, reason, bar } => {
-                assert!(*bar >= PEER_BAR, "{bar:?}");
-                Some((*peer, *reason))
+            Action::BarPeer(b) => {
+                assert!(b.bar >= PEER_BAR, "{:?}", b.bar);
+                Some((b.peer, b.reason))
             }
             _ => None,
         })

@@ -12,14 +12,14 @@
 //! byzantine cluster run).
 
 use crate::bft::Refusal;
-use crate::protocol::Action;
+use crate::protocol::{Action, PeerBar};
 use crate::types::ValidatorId;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-/// How long a peer is cut off the first time it is convicted. Long against its message rate (one bad message per
-/// bar is all it gets read), short against a run, so a peer convicted by a bug of ours (which the tests would
-/// catch) is back soon.
+/// How long a peer is barred the first time it is convicted. Long against its message rate (one bad message per
+/// bar is all of it that gets checked), short against a run, so a peer convicted by a bug of ours (which the tests
+/// would catch) is back soon.
 pub const PEER_BAR: Duration = Duration::from_secs(10);
 
 /// The longest bar: each further one is twice the last, up to this.
@@ -55,7 +55,7 @@ impl PeerFaults {
             None => PEER_BAR,
         };
         self.barred.insert(peer, (now, bar));
-        actions.push(Action::BarPeer { peer, reason: refusal.as_str(), bar });
+        actions.push(Action::BarPeer(PeerBar { peer, reason: refusal.as_str(), bar }));
     }
 
     /// Faults by peer and reason, for the node's report.
@@ -69,11 +69,11 @@ mod tests {
     use super::*;
 
     fn bar_requests(actions: &[Action]) -> Vec<ValidatorId> {
-        actions.iter().filter_map(|a| if let Action::BarPeer { peer, .. } = a { Some(*peer) } else { None }).collect()
+        actions.iter().filter_map(|a| if let Action::BarPeer(b) = a { Some(b.peer) } else { None }).collect()
     }
 
     fn bars(actions: &[Action]) -> Vec<Duration> {
-        actions.iter().filter_map(|a| if let Action::BarPeer { bar, .. } = a { Some(*bar) } else { None }).collect()
+        actions.iter().filter_map(|a| if let Action::BarPeer(b) = a { Some(b.bar) } else { None }).collect()
     }
 
     /// Each further bar of a peer is twice the last, up to the longest; another peer starts at the first.

@@ -31,8 +31,18 @@ pub enum Action {
     /// batch (a committed block's receipts and the removals it caused, an admitted batch's rejections), not one
     /// per transaction — an `Action` is large, and thousands of them per block cost more than the statuses.
     EmitTxStatuses(Vec<(Hash, TxStatus)>),
-    /// Bar `peer` for `bar` — drop what it sends that would need checking — : it sent what no honest validator
-    /// sends (`reason`: the refusal's name, one of those `bft::Refusal::proves_fault` accepts). Runtimes without
-    /// connections do nothing; the node's report counts the fault either way.
-    BarPeer { peer: ValidatorId, reason: &'static str, bar: Duration },
+    /// Bar a peer that sent what no honest validator sends: drop what it sends that would need checking. Runtimes
+    /// without connections do nothing; the node's report counts the fault either way.
+    BarPeer(PeerBar),
+}
+
+/// A peer to bar, and for how long ([`Action::BarPeer`]; the pipeline hands it on to the network stage as it is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerBar {
+    /// The convicted peer.
+    pub peer: ValidatorId,
+    /// What it sent: the refusal's name, one of those `bft::Refusal::proves_fault` accepts.
+    pub reason: &'static str,
+    /// How long its checkable messages are dropped unread.
+    pub bar: Duration,
 }

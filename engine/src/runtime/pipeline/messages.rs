@@ -45,17 +45,6 @@ pub(crate) fn input_count(batch: &[SystemInput]) -> usize {
     batch.iter().filter(|input| !matches!(input, SystemInput::Release(_))).count()
 }
 
-/// A peer the node stage asks the network stage to bar ([`crate::protocol::Action::BarPeer`]).
-#[derive(Clone, Debug)]
-pub(crate) struct BarPeer {
-    /// The convicted peer.
-    pub peer: ValidatorId,
-    /// What it sent (the refusal's name).
-    pub reason: &'static str,
-    /// How long it stays cut off.
-    pub bar: std::time::Duration,
-}
-
 /// What the execution stage hands to the storage stage, in block order.
 #[allow(clippy::large_enum_variant)] // moved once
 pub(crate) enum Executed {

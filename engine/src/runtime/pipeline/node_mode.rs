@@ -8,7 +8,7 @@ use super::error::PipelineError;
 use super::execution::Execution;
 use super::ingress::Ingress;
 use super::memory::MemoryWatch;
-use super::messages::{BarPeer, Envelope, Executed, SystemInput};
+use super::messages::{Envelope, Executed, SystemInput};
 use super::metrics::LaneClocks;
 use super::metrics::{HelperClock, StageClock, StageMetrics};
 use super::monitor::{LatestPoints, StageSeries, run_monitor};
@@ -29,7 +29,7 @@ use crate::crypto::{KeyCacheStats, key_cache_stats};
 use crate::execution::ExecutionState;
 use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerBounds, PeerStats};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
-use crate::protocol::{TxEvent, TxSource};
+use crate::protocol::{PeerBar, TxEvent, TxSource};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
 use crate::storage::{MemoryStorage, Storage};
 use crate::types::Transaction;
@@ -246,7 +246,7 @@ impl NodeUnderTest {
         let (system_tx, system_rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
         let (link_tx, link_rx) = crossbeam_channel::unbounded::<Vec<Envelope>>();
         // Peers the node convicted, to the network stage: a few per bar and peer (see `node::PEER_BAR`).
-        let (bar_tx, bar_rx) = crossbeam_channel::unbounded::<Vec<BarPeer>>();
+        let (bar_tx, bar_rx) = crossbeam_channel::unbounded::<Vec<PeerBar>>();
         // Unbounded like the system queue: node → vote-crypto → node is a cycle. Only with vote-crypto cores.
         let vote_crypto = !core_map.vote_crypto.is_empty();
         let (vote_tx, vote_rx) = crossbeam_channel::unbounded::<Vec<VerifyJob>>();
@@ -744,7 +744,7 @@ pub(super) fn start_committee(
 /// system queue, and sigverify's input (peers' gossip).
 type WireLinks = (
     crossbeam_channel::Receiver<Vec<Envelope>>,
-    crossbeam_channel::Receiver<Vec<BarPeer>>,
+    crossbeam_channel::Receiver<Vec<PeerBar>>,
     crossbeam_channel::Sender<Vec<SystemInput>>,
     BatchSender<(Transaction, TxSource)>,
 );

@@ -9,7 +9,7 @@
 //! past a due timer or a due message.
 
 use super::block_clock::BlockClock;
-use super::messages::{BarPeer, Envelope, SystemInput, input_count};
+use super::messages::{Envelope, SystemInput, input_count};
 use super::metrics::{HelperClock, StageClock};
 use super::queue::BatchSender;
 use super::sigverify::Verified;
@@ -17,7 +17,7 @@ use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
-use crate::protocol::{Action, Callback, Event, Timer, TxEvent, TxSource, TxStatus};
+use crate::protocol::{Action, Callback, Event, PeerBar, Timer, TxEvent, TxSource, TxStatus};
 use crate::runtime::NodeServices;
 use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::load_sync;
@@ -70,7 +70,7 @@ pub(crate) struct NodeStage {
     pub peers: Sender<Vec<Envelope>>,
     /// Peers to bar, to the network stage (on the wire; the in-process committee is honest and has no connections,
     /// so there the receiver is gone and the node's report alone counts the faults).
-    pub bars: Sender<Vec<BarPeer>>,
+    pub bars: Sender<Vec<PeerBar>>,
     pub events: Arc<Mutex<Vec<TxEvent>>>,
     pub counters: Arc<NodeCounters>,
     pub stop: Arc<AtomicBool>,
@@ -82,7 +82,7 @@ pub(crate) struct NodeStage {
 #[derive(Default)]
 struct Outbox {
     envelopes: Vec<Envelope>,
-    bars: Vec<BarPeer>,
+    bars: Vec<PeerBar>,
     jobs: Vec<ExecuteJob>,
     /// Signature checks held back until the batch's events are handled, then verified together.
     verify: Vec<VerifyJob>,
@@ -318,8 +318,8 @@ impl Host for StageHost<'_> {
         self.timers.set(timer, Instant::now() + after);
     }
 
-    fn bar_peer(&mut self, peer: ValidatorId, reason: &'static str, bar: Duration) {
-        self.out.bars.push(BarPeer { peer, reason, bar });
+    fn bar_peer(&mut self, bar: PeerBar) {
+        self.out.bars.push(bar);
     }
 
     fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {
