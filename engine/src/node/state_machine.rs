@@ -78,7 +78,7 @@ pub struct NodeReport {
     /// Consensus messages refused, by reason.
     pub refused_messages: BTreeMap<String, u64>,
     /// Faults each peer was convicted of, by reason (messages no honest validator sends; see
-    /// `bft::Refusal::proves_fault`): the peers this node asked its runtime to cut off.
+    /// `bft::Refusal::proves_fault`): the peers this node asked its runtime to bar.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub peer_faults: BTreeMap<ValidatorId, BTreeMap<String, u64>>,
     /// Transactions still pending in the mempool.
@@ -176,12 +176,12 @@ impl NodeStateMachine {
         }
         match event {
             Event::Network { from, message } => self.on_message(now, from, message, &mut out),
-            Event::Timer(Timer::TxBatch) => self.flush_client_txs(&mut out),
+            Event::Timer(Timer::TxBatch) => self.flush_client_txs(now, &mut out),
             Event::Timer(timer) => self.bft.on_timer(now, timer, &mut out),
             Event::Client(tx) => {
                 self.client_buffer.push(tx);
                 if self.client_buffer.len() >= TX_BATCH_MAX {
-                    self.flush_client_txs(&mut out);
+                    self.flush_client_txs(now, &mut out);
                 } else if self.client_buffer.len() == 1 {
                     out.actions.push(Action::SetTimer { timer: Timer::TxBatch, after: TX_BATCH_WAIT });
                 }
@@ -274,14 +274,14 @@ impl NodeStateMachine {
         out.actions.push(Action::Verify(job));
     }
 
-    fn flush_client_txs(&mut self, out: &mut Outputs) {
+    fn flush_client_txs(&mut self, now: Duration, out: &mut Outputs) {
         if self.client_buffer.is_empty() {
             return;
         }
         let txs = std::mem::take(&mut self.client_buffer);
         if self.params.signature_free {
             let verdicts = vec![true; txs.len()];
-            self.admit(Duration::ZERO, txs, &verdicts, None, out);
+            self.admit(now, txs, &verdicts, None, out);
             return;
         }
         let job = VerifyJob { ed25519: txs.iter().map(tx_check).collect(), ..Default::default() };
