@@ -133,7 +133,9 @@ MUTATIONS = [
      [(NODE, "Message::Vote(v) if v.voter != from => Err(Refusal::NotSigner),",
        "Message::Vote(v) if false && v.voter != from => Err(Refusal::NotSigner),")]),
     ("never_convict_a_peer", "a refusal that proves a fault convicts the sending peer and asks for its bar",
-     [(FAULTS, "if peer == me || !refusal.proves_fault() {", "if true {")]),
+     [(FAULTS, "if !refusal.proves_fault() {", "if true {")]),
+    ("never_throttle_a_peer", "a peer past the waste limit in a second is throttled",
+     [(FAULTS, "if w.in_window <= WASTE_LIMIT ||", "if true ||")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]

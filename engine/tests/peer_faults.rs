@@ -1,12 +1,13 @@
 //! A peer that sends what no honest validator sends is convicted — counted by reason in the node's report — and
-//! barred (`Action::BarPeer`); refusals an honest peer can cause convict nobody.
+//! barred (`Action::SanctionPeer`); refusals an honest peer can cause convict nobody, and throttle a peer only when
+//! more of them come in a second than an honest peer sends.
 
 mod common;
 
 use common::*;
-use hsbench_engine::node::{NodeStateMachine, PEER_BAR};
+use hsbench_engine::node::{NodeStateMachine, PEER_BAR, PEER_THROTTLE, WASTE_LIMIT};
 use hsbench_engine::protocol::work::{AggregateOutput, VerifyVerdicts};
-use hsbench_engine::protocol::{Action, Callback, Event, Timer, TxSource};
+use hsbench_engine::protocol::{Action, Callback, Event, Sanction, Timer, TxSource};
 use hsbench_engine::runtime::ChainSetup;
 use hsbench_engine::types::{Message, ValidatorId};
 use std::collections::VecDeque;
@@ -16,8 +17,8 @@ fn barred(actions: &[Action]) -> Vec<(ValidatorId, &'static str)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::BarPeer(b) => {
-                assert!(b.bar >= PEER_BAR, "{:?}", b.bar);
+            Action::SanctionPeer(b) if b.kind == Sanction::Bar => {
+                assert!(b.span >= PEER_BAR, "{:?}", b.span);
                 Some((b.peer, b.reason))
             }
             _ => None,
@@ -149,4 +150,47 @@ fn stale_and_repeated_votes_convict_nobody() {
     let report = node.report();
     assert!(report.peer_faults.is_empty(), "{:?}", report.peer_faults);
     assert!(report.refused_messages.values().sum::<u64>() >= 2, "the late vote and the repeat are refused");
+}
+
+fn throttled(actions: &[Action]) -> Vec<(ValidatorId, &'static str)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SanctionPeer(b) if b.kind == Sanction::Throttle => {
+                assert_eq!(b.span, PEER_THROTTLE);
+                Some((b.peer, b.reason))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A peer repeating a vote of a round the node has left — each refused as stale, none a fault — is throttled once more than `WASTE_LIMIT` of them
+/// arrive within a second, never barred; as many spread over two seconds throttle nobody.
+#[test]
+fn a_peer_repeating_a_stale_vote_past_the_waste_limit_in_a_second_is_throttled_not_barred() {
+    let (setup, mut node, proposal) = node_and_proposal();
+    let ms = Duration::from_millis;
+    let _ = deliver_answered(&mut node, ms(30), 1, proposal.clone(), true);
+    let (vote0, vote3) = (vote_of(&setup, 0, &proposal), vote_of(&setup, 3, &proposal));
+    let _ = deliver_answered(&mut node, ms(40), 0, vote0.clone(), true);
+    let _ = deliver_answered(&mut node, ms(40), 3, vote3.clone(), true);
+    let mut actions = Vec::new();
+    // Validator 0: the limit's worth in its first second, the same again in the next: under the limit each second.
+    let limit = u64::from(WASTE_LIMIT);
+    for second in [1_000, 2_000] {
+        for k in 0..limit {
+            actions.extend(deliver_answered(&mut node, ms(second + k * 999 / limit), 0, vote0.clone(), true));
+        }
+    }
+    assert!(throttled(&actions).is_empty(), "{:?}", throttled(&actions));
+    // Validator 3: one past the limit within 100 ms.
+    for k in 0..=limit {
+        actions.extend(deliver_answered(&mut node, ms(5_000 + k / 10), 3, vote3.clone(), true));
+    }
+    let report = node.report();
+    assert_eq!(throttled(&actions), vec![(3, "stale_round")], "{:?}", report.refused_messages);
+    assert!(barred(&actions).is_empty());
+    assert!(report.peer_faults.is_empty(), "{:?}", report.peer_faults);
+    assert_eq!(report.peer_throttles, [(3, 1)].into());
 }

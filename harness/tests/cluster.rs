@@ -321,17 +321,19 @@ fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
 /// One byzantine process of four, for each of several behaviours: the honest three keep committing every
 /// transaction and agree on every state root; nobody crashes. Each peer is read at most at 50 messages a second
 /// (`[wire] peer_rate_messages`): an honest peer sends about ten in this short run and never waits, while every
-/// message of the flooder comes as 100 copies, more than the bucket holds, so it always does.
+/// message of the flooder comes as 100 copies, more than the bucket holds, so it always does. The stale voter runs
+/// at the default rate, so its 1,500 stale votes per message reach the node stages, which throttle it.
 #[test]
 fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
-    for behaviour in ["equivocating-leader", "bad-vote-signature", "replay", "flood"] {
+    for behaviour in ["equivocating-leader", "bad-vote-signature", "replay", "flood", "stale-votes"] {
         let dir = tempfile::tempdir().expect("temp dir");
         let (config_path, clients) = write_config(dir.path());
         let mut text = std::fs::read_to_string(&config_path).expect("read config");
-        text.push_str("peer_rate_messages = 50\n"); // [wire] is the file's last table
+        let rate = if behaviour == "stale-votes" { 20_000 } else { 50 };
+        text.push_str(&format!("peer_rate_messages = {rate}\n")); // [wire] is the file's last table
         std::fs::write(&config_path, text).expect("write config");
         let loaded = config::load(Some(&config_path)).expect("config parses");
-        assert_eq!(loaded.config.wire.peer_rate_messages, 50);
+        assert_eq!(loaded.config.wire.peer_rate_messages, rate);
         let set = sign(&CorpusSpec::of(&loaded.config), 128, &ProgressBar::hidden());
         let data = |id: u16| dir.path().join(format!("node-{id}"));
         let mut fleet = Fleet::new();
@@ -361,6 +363,7 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
                     assert_eq!(repeats, 0, "{behaviour}: validator {} dropped frames of honest {}", n.id, p.peer);
                     assert_eq!(p.rate_waits, 0, "{behaviour}: validator {} held honest {} to its rate", n.id, p.peer);
                     assert_eq!(p.bars, 0, "{behaviour}: validator {} barred honest {}", n.id, p.peer);
+                    assert_eq!(p.throttles, 0, "{behaviour}: validator {} throttled honest {}", n.id, p.peer);
                     assert!(!n.peer_faults.contains_key(&p.peer), "{behaviour}: {} convicted honest {}", n.id, p.peer);
                 } else if behaviour == "flood" {
                     assert!(repeats > 0, "{behaviour}: validator {} heard every copy", n.id);
@@ -373,6 +376,12 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
             let barred = |n: &NodeFile| n.network.peers.iter().any(|p| p.peer == 2 && p.bars > 0);
             assert!(honest.iter().any(barred), "{behaviour}: nobody barred validator 2");
             assert!(honest.iter().any(|n| n.peer_faults.get(&2).is_some_and(|f| f.contains_key("bad_signature"))));
+        }
+        // Stale votes prove nothing one by one; their number throttles the sender at the validators that read them.
+        if behaviour == "stale-votes" {
+            let throttled = |n: &NodeFile| n.network.peers.iter().any(|p| p.peer == 2 && p.throttles > 0);
+            assert!(honest.iter().any(throttled), "{behaviour}: nobody throttled validator 2");
+            assert!(honest.iter().any(|n| n.peer_throttles.get(&2).is_some_and(|t| *t > 0)));
         }
         assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
     }

@@ -16,6 +16,8 @@ use std::sync::Arc;
 const REPLAY_MEMORY: usize = 256;
 /// Copies a flooding adversary sends of each message.
 pub const FLOOD_FACTOR: usize = 100;
+/// Stale votes a [`Byzantine::StaleVotes`] adversary sends with each message.
+pub const STALE_VOTES_PER_MESSAGE: usize = 1_500;
 
 /// The adversary of a simulated cluster: keys to re-sign with, what it has seen, its own random choices.
 pub struct Adversary {
@@ -24,6 +26,8 @@ pub struct Adversary {
     keys: Vec<Arc<ValidatorKeyPair>>,
     seen: Vec<Message>,
     qcs: Vec<QuorumCertificate>,
+    /// The latest vote it sent (the template of its stale votes).
+    last_vote: Option<Vote>,
     rng: ChaCha8Rng,
 }
 
@@ -36,6 +40,7 @@ impl Adversary {
             keys,
             seen: Vec::new(),
             qcs: Vec::new(),
+            last_vote: None,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0xb1_2a_77),
         }
     }
@@ -101,6 +106,7 @@ impl Adversary {
             },
             Byzantine::ForgedSigners => vec![self.forge_signers(me, message)],
             Byzantine::Flood => vec![message; FLOOD_FACTOR],
+            Byzantine::StaleVotes => self.with_stale_votes(me, message),
             Byzantine::DuplicateVotes | Byzantine::NonMemberVoter => vec![message],
         }
     }
@@ -182,6 +188,29 @@ impl Adversary {
                 out.push(Message::Timeout(t));
             }
             _ => {}
+        }
+        out
+    }
+
+    /// `message` and [`STALE_VOTES_PER_MESSAGE`] copies of the latest vote `me` sent, each for a random round at least
+    /// two before it and a random block (not re-signed: a vote for a round the receiver has certified is refused before its check, and
+    /// a peer that got our vote of round r holds the certificate of r − 1, or soon will; one that lags further checks
+    /// the signature, finds it bad and bars us — also a right answer).
+    fn with_stale_votes(&mut self, me: ValidatorId, message: Message) -> Vec<Message> {
+        if let Message::Vote(v) = &message
+            && v.voter == me
+        {
+            self.last_vote = Some(v.clone());
+        }
+        let mut out = vec![message];
+        if let Some(v) = self.last_vote.as_ref().filter(|v| v.round > 2) {
+            for _ in 0..STALE_VOTES_PER_MESSAGE {
+                let mut stale = v.clone();
+                stale.round = self.rng.random_range(1..v.round - 1);
+                // A block of its own invention: each copy differs, so none is dropped as a repeat on the way.
+                stale.block_hash = Hash::of(&self.rng.random::<u64>().to_le_bytes());
+                out.push(Message::Vote(stale));
+            }
         }
         out
     }

@@ -29,11 +29,15 @@ pub enum Byzantine {
     ForgedSigners,
     /// It sends every message 100 times (a flood at 100× the honest rate).
     Flood,
+    /// With every message it sends, 1,500 copies of its latest vote, each moved to a random block of a round the others have
+    /// left: a vote for a certified round is refused before its signature is checked, so each is legal on its own
+    /// (a late vote proves nothing) and only their number, far past what an honest peer sends, gives it away.
+    StaleVotes,
 }
 
 impl Byzantine {
     /// Every behaviour, for sweeps.
-    pub const ALL: [Byzantine; 11] = [
+    pub const ALL: [Byzantine; 12] = [
         Byzantine::BadVoteSignature,
         Byzantine::DuplicateVotes,
         Byzantine::EquivocatingLeader,
@@ -45,6 +49,7 @@ impl Byzantine {
         Byzantine::EquivocatingTimeouts,
         Byzantine::ForgedSigners,
         Byzantine::Flood,
+        Byzantine::StaleVotes,
     ];
 
     /// The behaviour's name on command lines and in results (kebab-case).
@@ -61,6 +66,7 @@ impl Byzantine {
             Byzantine::EquivocatingTimeouts => "equivocating-timeouts",
             Byzantine::ForgedSigners => "forged-signers",
             Byzantine::Flood => "flood",
+            Byzantine::StaleVotes => "stale-votes",
         }
     }
 

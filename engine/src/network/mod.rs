@@ -36,7 +36,7 @@ pub use peers::{
     Backoff, INBOX_CAPACITY, Inbound, LinkError, MAX_HANDSHAKES, MAX_HANDSHAKES_PER_SOURCE, Me, Network, NetworkConfig,
     PeerStats, SendError, ThreadHook,
 };
-pub use rate_limit::{PEER_RATE, PeerRate, RateLimiter};
+pub use rate_limit::{PEER_RATE, PeerRate, RateLimiter, THROTTLE_DIVISOR};
 pub use refusal_log::{LOG_INTERVAL, RefusalLog};
 pub use repeats::{REPEAT_MEMORY, REPEAT_WINDOW, RecentFrames};
 pub use secure::{

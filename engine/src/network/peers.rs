@@ -189,7 +189,8 @@ pub struct PeerStats {
     /// Times its reader waited ([`POLL`] at most each) because its messages held reached the bound.
     #[serde(default)]
     pub held_waits: u64,
-    /// Times its reader waited because the peer sent faster than its rate (`PeerBounds::rate`).
+    /// Times its reader waited because the peer sent faster than its rate (`PeerBounds::rate`) or, while it was
+    /// throttled, than its throttled rate (`PeerRate::throttled`).
     #[serde(default)]
     pub rate_waits: u64,
     /// Times the node barred it (`Network::bar`: it sent what no honest validator sends).
@@ -201,6 +202,13 @@ pub struct PeerStats {
     /// Its messages dropped because it was barred (see [`Network::bar`]).
     #[serde(default)]
     pub quarantined: u64,
+    /// Times the node throttled it (`Network::throttle`: more of its messages refused in a second than an honest
+    /// peer sends).
+    #[serde(default)]
+    pub throttles: u64,
+    /// Whether it is throttled now (read at its throttled rate).
+    #[serde(default)]
+    pub throttled: bool,
 }
 
 /// Why a link rule could not be put in force.
@@ -245,6 +253,7 @@ struct Counters {
     rate_waits: AtomicU64,
     bars: AtomicU64,
     quarantined: AtomicU64,
+    throttles: AtomicU64,
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -262,6 +271,10 @@ struct Peer {
     rate: Mutex<RateLimiter>,
     /// Until when it is barred (`Network::bar`), if it was.
     barred_until: Mutex<Option<Instant>>,
+    /// How fast we read it while it is throttled (`Network::throttle`); drawn on only then.
+    throttle: Mutex<RateLimiter>,
+    /// Until when it is throttled, if it was.
+    throttled_until: Mutex<Option<Instant>>,
     counters: Counters,
 }
 
@@ -282,10 +295,26 @@ impl Peer {
         self.rate.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn throttle(&self) -> MutexGuard<'_, RateLimiter> {
+        self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// How much longer it is barred, if it is.
     fn barred_for(&self) -> Option<Duration> {
-        let until = (*self.barred_until.lock().unwrap_or_else(|e| e.into_inner()))?;
-        until.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
+        time_left(&self.barred_until)
+    }
+
+    /// How much longer it is throttled, if it is.
+    fn throttled_for(&self) -> Option<Duration> {
+        time_left(&self.throttled_until)
+    }
+
+    /// When the next message may be read after `messages` messages and `bytes` bytes read now: at its rate, and at
+    /// its throttled rate too while it is throttled.
+    fn next_read(&self, messages: u64, bytes: usize) -> Instant {
+        let now = Instant::now();
+        let next = self.rate().take(messages, bytes, now);
+        if self.throttled_for().is_some() { next.max(self.throttle().take(messages, bytes, now)) } else { next }
     }
 
     /// Closes the live connection, if any (its threads see it and end; the dialler redials).
@@ -450,7 +479,7 @@ impl Shared {
                     peer.counters.bytes_in.fetch_add(read as u64, Relaxed);
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
                     // The rate pays for everything read: the repeats dropped on the way count as messages.
-                    let next_read = peer.rate().take(1 + repeats, read, Instant::now());
+                    let next_read = peer.next_read(1 + repeats, read);
                     if peer.barred_for().is_some() && quarantined(&message) {
                         peer.counters.quarantined.fetch_add(1, Relaxed);
                     } else if !self.deliver(peer, message, frame, alive) {
@@ -645,6 +674,12 @@ impl Network {
                     held: Arc::default(),
                     rate: Mutex::new(RateLimiter::new(cfg.bounds.rate, cfg.max_payload, Instant::now())),
                     barred_until: Mutex::new(None),
+                    throttle: Mutex::new(RateLimiter::new(
+                        cfg.bounds.rate.throttled(),
+                        cfg.max_payload,
+                        Instant::now(),
+                    )),
+                    throttled_until: Mutex::new(None),
                     counters: Counters::default(),
                 };
                 (id, Arc::new(peer))
@@ -703,13 +738,26 @@ impl Network {
     /// rounds it would not have lost anyway. `reason` says what it sent, logged once per interval.
     pub fn bar(&self, peer: ValidatorId, bar: Duration, reason: &str) -> Result<(), LinkError> {
         let p = self.shared.peers.get(&peer).ok_or(LinkError::UnknownPeer(peer))?;
-        {
-            let mut until = p.barred_until.lock().unwrap_or_else(|e| e.into_inner());
-            let end = Instant::now() + bar;
-            *until = Some(until.map_or(end, |u| u.max(end)));
-        }
+        extend_until(&p.barred_until, bar);
         p.counters.bars.fetch_add(1, Relaxed);
         let why = format!("barred for {:.1} s: it sent what no honest validator sends ({reason})", bar.as_secs_f64());
+        self.shared.log.log(&format!("validator {peer}"), &why);
+        Ok(())
+    }
+
+    /// Throttles `peer` for `span` (a later throttle that ends sooner does not shorten it): until then it is read at
+    /// its throttled rate ([`PeerRate::throttled`](super::PeerRate::throttled): a twentieth of its rate), besides its rate. Nothing it sends is
+    /// dropped: the node asks for this when more of its messages were refused in a second than an honest peer sends,
+    /// which proves no fault (a lagging peer's messages are refused too), so it is slowed, not silenced. `reason` is
+    /// the refusal that tipped it, logged once per interval.
+    pub fn throttle(&self, peer: ValidatorId, span: Duration, reason: &str) -> Result<(), LinkError> {
+        let p = self.shared.peers.get(&peer).ok_or(LinkError::UnknownPeer(peer))?;
+        extend_until(&p.throttled_until, span);
+        p.counters.throttles.fetch_add(1, Relaxed);
+        let why = format!(
+            "throttled for {:.1} s: too many of its messages refused in a second ({reason})",
+            span.as_secs_f64()
+        );
         self.shared.log.log(&format!("validator {peer}"), &why);
         Ok(())
     }
@@ -753,6 +801,8 @@ impl Network {
                     bars: p.counters.bars.load(Relaxed),
                     barred: p.barred_for().is_some(),
                     quarantined: p.counters.quarantined.load(Relaxed),
+                    throttles: p.counters.throttles.load(Relaxed),
+                    throttled: p.throttled_for().is_some(),
                 }
             })
             .collect()
@@ -778,6 +828,19 @@ impl Network {
         }
         self.shared.threads.join_all();
     }
+}
+
+/// How long until `until`, if it is still ahead.
+fn time_left(until: &Mutex<Option<Instant>>) -> Option<Duration> {
+    let until = (*until.lock().unwrap_or_else(|e| e.into_inner()))?;
+    until.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
+}
+
+/// Moves `until` to `span` from now, unless it already lies further ahead.
+fn extend_until(until: &Mutex<Option<Instant>>, span: Duration) {
+    let mut until = until.lock().unwrap_or_else(|e| e.into_inner());
+    let end = Instant::now() + span;
+    *until = Some(until.map_or(end, |u| u.max(end)));
 }
 
 fn queue_frame(peer: &Peer, class: Class, frame: Vec<u8>) -> Result<(), SendError> {

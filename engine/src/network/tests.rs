@@ -645,6 +645,40 @@ mod peers {
         net1.stop();
     }
 
+    /// A throttled peer is read at its throttled rate — a twentieth of its rate — and loses nothing: the same check
+    /// as the rate's, at 100 messages a second instead of 2,000.
+    #[test]
+    fn a_throttled_peer_is_read_at_a_twentieth_of_its_rate_and_loses_nothing() {
+        const RATE: u32 = 2_000;
+        const SENT: u64 = 300;
+        let (tx, inbox) = unbounded();
+        let rate = PeerRate { messages_per_s: RATE, bytes_per_s: 0 };
+        let throttled = f64::from(rate.throttled().messages_per_s);
+        assert_eq!(throttled, 100.0);
+        let (net1, addr1) = lone_validator_1_with(PeerBounds { rate, ..PeerBounds::default() }, tx);
+        net1.throttle(0, Duration::from_secs(30), "stale_round").expect("a peer");
+        let (mut out, _input, _) = dial_as_0(addr1);
+        let start = Instant::now();
+        let sender = std::thread::spawn(move || {
+            (0..SENT).all(|h| out.send(&encode_frame(&Message::SyncRequest { from_height: h })).is_ok())
+        });
+        let mut arrivals = Vec::with_capacity(SENT as usize);
+        for h in 0..SENT {
+            assert_eq!(heard(&inbox, "delivered"), (0, Message::SyncRequest { from_height: h }), "in order");
+            arrivals.push(Instant::now());
+        }
+        for (k, at) in arrivals.iter().enumerate().step_by(10) {
+            let allowed = throttled * (1.0 + (*at - start).as_secs_f64()) + 1.0;
+            assert!((k + 1) as f64 <= allowed, "{} messages read within {:?} of the start", k + 1, *at - start);
+        }
+        assert!(sender.join().expect("sender"), "the sender's connection failed");
+        let stats = wait_for(&net1, 0, |_| true);
+        assert!(stats.rate_waits > 0, "{stats:?}");
+        assert_eq!((stats.throttles, stats.throttled, stats.bars, stats.quarantined), (1, true, 0, 0), "{stats:?}");
+        assert!(matches!(net1.throttle(9, Duration::from_secs(1), "x"), Err(super::super::LinkError::UnknownPeer(9))));
+        net1.stop();
+    }
+
     /// A peer flooding valid frames faster than the validator consumes them: a bounded inbox holds at most its
     /// capacity (the reader waits, so the socket is not read and TCP slows the sender), nothing is lost — every
     /// message arrives, in order, once consumed — and the network still stops at once with a reader waiting.

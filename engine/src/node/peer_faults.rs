@@ -1,18 +1,29 @@
-//! Faults a peer provably committed, counted per peer, and the peer barred for a while.
+//! Faults a peer provably committed, counted per peer, and the peer barred for a while; and a peer that sends more
+//! refused messages than an honest one can, throttled for a while.
 //!
 //! Connections are authenticated with the validator keys and an honest validator sends only what it made or
 //! checked itself, so a message refused for a reason in [`Refusal::proves_fault`] convicts the peer it came from —
 //! never a third party named in it (a vote names its voter, but one not from its voter's own connection is refused
 //! as [`Refusal::NotSigner`] and convicts whoever relayed it). The node counts such faults per peer and asks its
-//! runtime ([`Action::BarPeer`]) to bar that peer for [`PEER_BAR`], twice as long each further time up to
+//! runtime ([`Action::SanctionPeer`]) to bar that peer for [`PEER_BAR`], twice as long each further time up to
 //! [`MAX_PEER_BAR`]: on the wire its votes, timeouts, gossip and sync responses are then dropped unread (its
 //! proposals still arrive and our messages still reach it: docs/NETWORK.md says why), so a peer feeding bad
 //! signatures cannot keep a validator's verification busy. A convicted member never adds to a quorum anyway — a
 //! committee tolerates `f` of them; an honest peer is never convicted (the tests check every honest link of the
 //! byzantine cluster run).
+//!
+//! Short of a conviction, a peer can still make the node read, decode and refuse messages that are legal one at a
+//! time — votes for rounds long gone, duplicates, proposals with unknown parents, sync requests too soon: a replaying
+//! or lagging-by-design peer costs the node its full read rate (20,000 messages a second by default) of such work.
+//! An honest peer sends a few consensus messages per round (its proposal as leader, one vote, a timeout, a sync
+//! answer), ~150 a second at 20 ms blocks even if every one came too late; so a peer with more than [`WASTE_LIMIT`]
+//! refusals that prove nothing within one second is throttled ([`Sanction::Throttle`]) for [`PEER_THROTTLE`]: on
+//! the wire it is read at a twentieth of its rate (`network::THROTTLE_DIVISOR`). Nothing it sends is dropped — a
+//! throttled honest peer would be slowed, not silenced — and the count starts again every second. Transaction
+//! gossip is not counted: an honest peer under load can gossip transactions that this node has already taken.
 
 use crate::bft::Refusal;
-use crate::protocol::{Action, PeerBar};
+use crate::protocol::{Action, PeerSanction, Sanction};
 use crate::types::ValidatorId;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -25,11 +36,31 @@ pub const PEER_BAR: Duration = Duration::from_secs(10);
 /// The longest bar: each further one is twice the last, up to this.
 pub const MAX_PEER_BAR: Duration = Duration::from_secs(320);
 
-/// The faults each peer was convicted of, and its latest bar: when it was asked for and how long it was.
+/// Refusals of one peer's messages that prove no fault, within [`WASTE_WINDOW`], past which it is throttled.
+pub const WASTE_LIMIT: u32 = 1_000;
+
+/// The window [`WASTE_LIMIT`] counts in.
+pub const WASTE_WINDOW: Duration = Duration::from_secs(1);
+
+/// How long a peer is throttled each time.
+pub const PEER_THROTTLE: Duration = Duration::from_secs(10);
+
+/// The faults each peer was convicted of, and its latest bar: when it was asked for and how long it was; its
+/// refusals that prove nothing in the current window, and its throttles.
 #[derive(Debug, Default)]
 pub(crate) struct PeerFaults {
     counts: BTreeMap<ValidatorId, BTreeMap<&'static str, u64>>,
     barred: HashMap<ValidatorId, (Duration, Duration)>,
+    waste: HashMap<ValidatorId, Waste>,
+}
+
+/// One peer's refusals that prove nothing: in the window that began at `since`, and its throttles.
+#[derive(Debug, Default)]
+struct Waste {
+    since: Duration,
+    in_window: u32,
+    throttled_at: Option<Duration>,
+    throttles: u64,
 }
 
 impl PeerFaults {
@@ -45,8 +76,11 @@ impl PeerFaults {
         refusal: Refusal,
         actions: &mut Vec<Action>,
     ) {
-        if peer == me || !refusal.proves_fault() {
+        if peer == me {
             return;
+        }
+        if !refusal.proves_fault() {
+            return self.waste(now, peer, refusal, actions);
         }
         *self.counts.entry(peer).or_default().entry(refusal.as_str()).or_default() += 1;
         let bar = match self.barred.get(&peer) {
@@ -55,7 +89,39 @@ impl PeerFaults {
             None => PEER_BAR,
         };
         self.barred.insert(peer, (now, bar));
-        actions.push(Action::BarPeer(PeerBar { peer, reason: refusal.as_str(), bar }));
+        actions.push(Action::SanctionPeer(PeerSanction {
+            peer,
+            reason: refusal.as_str(),
+            kind: Sanction::Bar,
+            span: bar,
+        }));
+    }
+
+    /// Counts a refusal that proves nothing in the peer's window, and asks for the peer to be throttled for
+    /// [`PEER_THROTTLE`] when the count passes [`WASTE_LIMIT`] — unless that was asked less than half a throttle ago.
+    fn waste(&mut self, now: Duration, peer: ValidatorId, refusal: Refusal, actions: &mut Vec<Action>) {
+        let w = self.waste.entry(peer).or_default();
+        if now >= w.since + WASTE_WINDOW {
+            w.since = now;
+            w.in_window = 0;
+        }
+        w.in_window = w.in_window.saturating_add(1);
+        if w.in_window <= WASTE_LIMIT || w.throttled_at.is_some_and(|at| now < at + PEER_THROTTLE / 2) {
+            return;
+        }
+        w.throttled_at = Some(now);
+        w.throttles += 1;
+        actions.push(Action::SanctionPeer(PeerSanction {
+            peer,
+            reason: refusal.as_str(),
+            kind: Sanction::Throttle,
+            span: PEER_THROTTLE,
+        }));
+    }
+
+    /// Throttles asked for, by peer (those never throttled left out), for the node's report.
+    pub(crate) fn throttles(&self) -> BTreeMap<ValidatorId, u64> {
+        self.waste.iter().filter(|(_, w)| w.throttles > 0).map(|(peer, w)| (*peer, w.throttles)).collect()
     }
 
     /// Faults by peer and reason, for the node's report.
@@ -68,12 +134,20 @@ impl PeerFaults {
 mod tests {
     use super::*;
 
+    fn sanctions(actions: &[Action], kind: Sanction) -> Vec<PeerSanction> {
+        actions
+            .iter()
+            .filter_map(|a| if let Action::SanctionPeer(b) = a { Some(*b) } else { None })
+            .filter(|b| b.kind == kind)
+            .collect()
+    }
+
     fn bar_requests(actions: &[Action]) -> Vec<ValidatorId> {
-        actions.iter().filter_map(|a| if let Action::BarPeer(b) = a { Some(b.peer) } else { None }).collect()
+        sanctions(actions, Sanction::Bar).iter().map(|b| b.peer).collect()
     }
 
     fn bars(actions: &[Action]) -> Vec<Duration> {
-        actions.iter().filter_map(|a| if let Action::BarPeer(b) = a { Some(b.bar) } else { None }).collect()
+        sanctions(actions, Sanction::Bar).iter().map(|b| b.span).collect()
     }
 
     /// Each further bar of a peer is twice the last, up to the longest; another peer starts at the first.
@@ -113,5 +187,36 @@ mod tests {
         assert_eq!(report[&2]["bad_signature"], 3);
         assert_eq!(report[&2]["not_signer"], 1);
         assert_eq!(report[&1]["equivocation"], 1);
+    }
+
+    /// Refusals that prove nothing throttle a peer once more than the limit of them fall in one window — asked
+    /// once per half throttle —, never bar it; a peer just under the limit each second, and the node itself, are
+    /// never throttled.
+    #[test]
+    fn a_peer_past_the_waste_limit_in_a_window_is_throttled_once_per_half_throttle() {
+        let mut f = PeerFaults::default();
+        let mut actions = Vec::new();
+        let ms = Duration::from_millis;
+        // Peer 1: exactly the limit in each of 30 windows (spread over each second); the node itself: twice it.
+        for second in 0..30u64 {
+            for i in 0..u64::from(WASTE_LIMIT) {
+                let at = ms(second * 1000 + i * 999 / u64::from(WASTE_LIMIT));
+                f.record(at, 0, 1, Refusal::StaleRound, &mut actions);
+                f.record(at, 0, 0, Refusal::Duplicate, &mut actions);
+                f.record(at, 0, 0, Refusal::Duplicate, &mut actions);
+            }
+        }
+        assert!(actions.is_empty(), "{actions:?}");
+        // Peer 2: twice the limit a second for 12 s — past it half-way through each second.
+        for i in 0..12_000u64 {
+            f.record(ms(30_000 + i), 0, 2, Refusal::StaleRound, &mut actions);
+            f.record(ms(30_000 + i), 0, 2, Refusal::StaleRound, &mut actions);
+        }
+        let throttles = sanctions(&actions, Sanction::Throttle);
+        assert_eq!(throttles.len(), 3, "at 30.5 s, 35.5 s and 40.5 s: {throttles:?}");
+        assert!(throttles.iter().all(|t| t.peer == 2 && t.span == PEER_THROTTLE && t.reason == "stale_round"));
+        assert!(bar_requests(&actions).is_empty(), "nothing proved a fault");
+        assert_eq!(f.throttles(), BTreeMap::from([(2, 3)]));
+        assert!(f.report().is_empty(), "no fault counted");
     }
 }

@@ -81,6 +81,10 @@ pub struct NodeReport {
     /// `bft::Refusal::proves_fault`): the peers this node asked its runtime to bar.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub peer_faults: BTreeMap<ValidatorId, BTreeMap<String, u64>>,
+    /// Times this node asked its runtime to throttle each peer: more than `node::WASTE_LIMIT` of its messages in a
+    /// second were refused for reasons that prove no fault (stale rounds, duplicates, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub peer_throttles: BTreeMap<ValidatorId, u64>,
     /// Transactions still pending in the mempool.
     pub mempool_len: usize,
     /// Set when execution or persistence failed and the node stopped.
@@ -496,6 +500,7 @@ impl NodeStateMachine {
             rejected: self.mempool.rejections().iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
             refused_messages: self.refused.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
             peer_faults: self.faults.report(),
+            peer_throttles: self.faults.throttles(),
             mempool_len: self.mempool.len(),
             halted: self.halted.clone(),
         }

@@ -31,18 +31,32 @@ pub enum Action {
     /// batch (a committed block's receipts and the removals it caused, an admitted batch's rejections), not one
     /// per transaction — an `Action` is large, and thousands of them per block cost more than the statuses.
     EmitTxStatuses(Vec<(Hash, TxStatus)>),
-    /// Bar a peer that sent what no honest validator sends: drop what it sends that would need checking. Runtimes
-    /// without connections do nothing; the node's report counts the fault either way.
-    BarPeer(PeerBar),
+    /// Bar or throttle a peer: one that sent what no honest validator sends is barred (what it sends that would
+    /// need checking is dropped), one that keeps sending what is refused without proving a fault is read slower.
+    /// Runtimes without connections do nothing; the node's report counts both either way.
+    SanctionPeer(PeerSanction),
 }
 
-/// A peer to bar, and for how long ([`Action::BarPeer`]; the pipeline hands it on to the network stage as it is).
+/// What the node asks its network to do about a peer, why, and for how long ([`Action::SanctionPeer`]; the
+/// pipeline hands it on to the network stage as it is).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PeerBar {
-    /// The convicted peer.
+pub struct PeerSanction {
+    /// The peer.
     pub peer: ValidatorId,
-    /// What it sent: the refusal's name, one of those `bft::Refusal::proves_fault` accepts.
+    /// What it sent: a `bft::Refusal` name (for a bar, one that `Refusal::proves_fault` accepts).
     pub reason: &'static str,
-    /// How long its checkable messages are dropped unread.
-    pub bar: Duration,
+    /// Bar or throttle.
+    pub kind: Sanction,
+    /// How long it lasts.
+    pub span: Duration,
+}
+
+/// The two sanctions of a peer ([`PeerSanction`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sanction {
+    /// Convicted of a fault: its votes, timeouts, gossip and sync responses are dropped unread.
+    Bar,
+    /// Not convicted, but it sent more refused messages than an honest peer can in a second: it is read at a
+    /// fraction of its rate, so what it makes the node read and refuse costs that fraction.
+    Throttle,
 }

@@ -10,6 +10,6 @@ pub mod event;
 pub mod tx_status;
 pub mod work;
 
-pub use action::{Action, PeerBar};
+pub use action::{Action, PeerSanction, Sanction};
 pub use event::{Callback, Event, Timer, TxSource};
 pub use tx_status::{BlockTimes, RejectReason, TxEvent, TxStatus};

@@ -9,7 +9,7 @@
 
 use super::services::NodeServices;
 use crate::protocol::work::{ExecuteJob, VerifyJob};
-use crate::protocol::{Action, Callback, Event, PeerBar, Timer, TxStatus};
+use crate::protocol::{Action, Callback, Event, PeerSanction, Timer, TxStatus};
 use crate::storage::StorageError;
 use crate::types::{Hash, Height, Message, SafetyState, SyncEntry, ValidatorId};
 use std::time::Duration;
@@ -47,11 +47,12 @@ pub trait Host {
         services.storage_mut().save_safety(state)
     }
 
-    /// Bars a peer (it sent what no honest validator sends): on the wire, what it sends that would need checking is
-    /// dropped unread. By default nothing: a runtime without connections (the simulator, the in-process committee)
-    /// has nothing to drop, and the node's report counts the fault either way.
-    fn bar_peer(&mut self, bar: PeerBar) {
-        let _ = bar;
+    /// Bars a peer (it sent what no honest validator sends: on the wire, what it sends that would need checking
+    /// is dropped unread) or throttles it (it sent more refused messages than an honest peer can: it is read
+    /// slower). By default nothing: a runtime without connections (the simulator, the in-process committee) has
+    /// nothing to drop or slow, and the node's report counts the sanction either way.
+    fn sanction_peer(&mut self, sanction: PeerSanction) {
+        let _ = sanction;
     }
 
     /// Reads committed blocks to answer a sync request; by default from the services' own storage.
@@ -85,7 +86,7 @@ pub fn perform(services: &mut NodeServices, host: &mut impl Host, actions: Vec<A
                     host.callback(halt);
                 }
             }
-            Action::BarPeer(bar) => host.bar_peer(bar),
+            Action::SanctionPeer(sanction) => host.sanction_peer(sanction),
             Action::LoadSync { to, from_height, max_blocks } => {
                 // A read error is not fatal: the requester retries.
                 if let Ok(entries) = host.load_sync(services, from_height, max_blocks) {

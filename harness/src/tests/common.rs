@@ -126,6 +126,7 @@ impl SystemUnderTest for FakeSystem {
                 rejected: Default::default(),
                 refused_messages: Default::default(),
                 peer_faults: Default::default(),
+                peer_throttles: Default::default(),
                 mempool_len: 0,
                 halted: None,
             })

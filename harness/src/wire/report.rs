@@ -47,6 +47,10 @@ pub struct NodeFile {
     /// peer for a while (`bars` in the peer's network counters).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub peer_faults: BTreeMap<ValidatorId, BTreeMap<String, u64>>,
+    /// Times it throttled each peer (more refused messages in a second than an honest peer sends; `throttles` in the
+    /// peer's network counters).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub peer_throttles: BTreeMap<ValidatorId, u64>,
     /// Per-stage cost (network included).
     pub stages: Vec<StageBusy>,
     /// The network stage: per-peer connection counters, refused handshakes, overloaded sends, dropped gossip.
@@ -104,6 +108,7 @@ impl NodeFile {
             rejected: report.node.rejected.clone(),
             refused_messages: report.node.refused_messages.clone(),
             peer_faults: report.node.peer_faults.clone(),
+            peer_throttles: report.node.peer_throttles.clone(),
             stages: report.stages.iter().map(StageBusy::from).collect(),
             network: report.network.clone().unwrap_or_default(),
             clients,
@@ -173,6 +178,7 @@ mod tests {
             rejected: BTreeMap::new(),
             refused_messages: BTreeMap::new(),
             peer_faults: BTreeMap::new(),
+            peer_throttles: BTreeMap::new(),
             stages: Vec::new(),
             network: NetworkReport::default(),
             clients: ClientPortStats::default(),

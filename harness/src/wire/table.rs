@@ -48,11 +48,12 @@ pub fn print_nodes(nodes: &[NodeFile]) {
 /// dropped (a fault schedule's cut or loss); `repeats`: frames the peer repeated within the repeat window, dropped
 /// unread; `held MB`: the most bytes of the peer's messages held at once, received and not yet taken up (bounded
 /// per peer); `waits i/h/r`: times the reader waited on a full inbox, on the held-bytes bound, on the peer's rate;
-/// `faults/bars`: messages no honest validator sends that the validator convicted the peer of, and the times it
-/// barred the peer for them.
+/// `faults/bars/thr`: messages no honest validator sends that the validator convicted the peer of, the times it
+/// barred the peer for them, and the times it throttled the peer (more of its messages refused in a second than an
+/// honest peer sends, none a fault).
 pub fn print_peers(nodes: &[NodeFile]) {
     println!(
-        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8} {:>12} {:>12}",
+        "  {:<7} {:>8} {:>20} {:>20} {:>10} {:>10} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8} {:>12} {:>15}",
         "link",
         "connects",
         "msgs out c/s/g",
@@ -66,7 +67,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
         "repeats",
         "held MB",
         "waits i/h/r",
-        "faults/bars"
+        "faults/bars/thr"
     );
     let csg = |m: &BTreeMap<String, u64>| {
         let get = |k: &str| m.get(k).copied().unwrap_or(0);
@@ -76,7 +77,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
         for p in &n.network.peers {
             let faults: u64 = n.peer_faults.get(&p.peer).map_or(0, |by| by.values().sum());
             println!(
-                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8.2} {:>12} {:>12}",
+                "  {:<7} {:>8} {:>20} {:>20} {:>10.2} {:>10.2} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8.2} {:>12} {:>15}",
                 format!("{}→{}", n.id, p.peer),
                 p.connects,
                 csg(&p.messages_out),
@@ -90,7 +91,7 @@ pub fn print_peers(nodes: &[NodeFile]) {
                 p.repeats_dropped.values().sum::<u64>(),
                 p.held_peak as f64 / 1e6,
                 format!("{}/{}/{}", p.inbox_waits, p.held_waits, p.rate_waits),
-                format!("{faults}/{}", p.bars)
+                format!("{faults}/{}/{}", p.bars, p.throttles)
             );
         }
     }

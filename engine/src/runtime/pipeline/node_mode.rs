@@ -29,7 +29,7 @@ use crate::crypto::{KeyCacheStats, key_cache_stats};
 use crate::execution::ExecutionState;
 use crate::network::{INBOX_CAPACITY, Network, NetworkConfig, PeerBounds, PeerStats};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
-use crate::protocol::{PeerBar, TxEvent, TxSource};
+use crate::protocol::{PeerSanction, TxEvent, TxSource};
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices};
 use crate::storage::{MemoryStorage, Storage};
 use crate::types::Transaction;
@@ -246,7 +246,7 @@ impl NodeUnderTest {
         let (system_tx, system_rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
         let (link_tx, link_rx) = crossbeam_channel::unbounded::<Vec<Envelope>>();
         // Peers the node convicted, to the network stage: a few per bar and peer (see `node::PEER_BAR`).
-        let (bar_tx, bar_rx) = crossbeam_channel::unbounded::<Vec<PeerBar>>();
+        let (sanction_tx, sanction_rx) = crossbeam_channel::unbounded::<Vec<PeerSanction>>();
         // Unbounded like the system queue: node → vote-crypto → node is a cycle. Only with vote-crypto cores.
         let vote_crypto = !core_map.vote_crypto.is_empty();
         let (vote_tx, vote_rx) = crossbeam_channel::unbounded::<Vec<VerifyJob>>();
@@ -300,7 +300,7 @@ impl NodeUnderTest {
             system: system_rx,
             execute: exec_tx,
             peers: link_tx,
-            bars: bar_tx,
+            sanctions: sanction_tx,
             events: events.clone(),
             counters: counters.clone(),
             stop: stop.clone(),
@@ -434,7 +434,7 @@ impl NodeUnderTest {
                     setup: &setup,
                     chain,
                 };
-                let links = (link_rx, bar_rx, system_tx, gossip_tx);
+                let links = (link_rx, sanction_rx, system_tx, gossip_tx);
                 net.start(&core_map.network, counted(StageKind::Network), &warnings, links, stop.clone())?
             }
             (Peers::Committee { .. }, None) => return Err(PipelineError::Config("committee not built".into())),
@@ -744,7 +744,7 @@ pub(super) fn start_committee(
 /// system queue, and sigverify's input (peers' gossip).
 type WireLinks = (
     crossbeam_channel::Receiver<Vec<Envelope>>,
-    crossbeam_channel::Receiver<Vec<PeerBar>>,
+    crossbeam_channel::Receiver<Vec<PeerSanction>>,
     crossbeam_channel::Sender<Vec<SystemInput>>,
     BatchSender<(Transaction, TxSource)>,
 );
@@ -770,7 +770,7 @@ impl NetworkSide<'_> {
         cores: &[usize],
         metrics: Arc<StageMetrics>,
         warnings: &Warnings,
-        (from_node, bars, to_node, to_sigverify): WireLinks,
+        (from_node, sanctions, to_node, to_sigverify): WireLinks,
         stop: Arc<AtomicBool>,
     ) -> Result<PeerThreads, PipelineError> {
         let (me, gossip_batch) = (self.me, self.gossip_batch);
@@ -802,7 +802,7 @@ impl NetworkSide<'_> {
             (b, Adversary::new(self.chain.chain_id, self.chain.vote_scheme, self.setup.keys.clone(), seed))
         });
         let out = spawn_pinned("wire-out".into(), core, warnings, move || {
-            run_outbound(me, net, (from_node, bars), (clock, threads), adversary, c, s)
+            run_outbound(me, net, (from_node, sanctions), (clock, threads), adversary, c, s)
         })?;
         let clock = StageClock::new(metrics);
         let c = counters.clone();

@@ -17,7 +17,7 @@ use super::stage::STOP_POLL;
 use super::timers::TimerHeap;
 use crate::node::{NodeReport, NodeStateMachine};
 use crate::protocol::work::{ExecuteJob, VerifyJob};
-use crate::protocol::{Action, Callback, Event, PeerBar, Timer, TxEvent, TxSource, TxStatus};
+use crate::protocol::{Action, Callback, Event, PeerSanction, Timer, TxEvent, TxSource, TxStatus};
 use crate::runtime::NodeServices;
 use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::load_sync;
@@ -68,9 +68,9 @@ pub(crate) struct NodeStage {
     pub execute: BatchSender<ExecuteJob>,
     /// Outgoing consensus messages: to the synthetic committee's link or the network stage.
     pub peers: Sender<Vec<Envelope>>,
-    /// Peers to bar, to the network stage (on the wire; the in-process committee is honest and has no connections,
-    /// so there the receiver is gone and the node's report alone counts the faults).
-    pub bars: Sender<Vec<PeerBar>>,
+    /// Peers to bar or throttle, to the network stage (on the wire; the in-process committee is honest and has no
+    /// connections, so there the receiver is gone and the node's report alone counts the sanctions).
+    pub sanctions: Sender<Vec<PeerSanction>>,
     pub events: Arc<Mutex<Vec<TxEvent>>>,
     pub counters: Arc<NodeCounters>,
     pub stop: Arc<AtomicBool>,
@@ -82,7 +82,7 @@ pub(crate) struct NodeStage {
 #[derive(Default)]
 struct Outbox {
     envelopes: Vec<Envelope>,
-    bars: Vec<PeerBar>,
+    sanctions: Vec<PeerSanction>,
     jobs: Vec<ExecuteJob>,
     /// Signature checks held back until the batch's events are handled, then verified together.
     verify: Vec<VerifyJob>,
@@ -275,8 +275,8 @@ impl NodeStage {
             // The peer side stops after the node stage; a closed link only happens at shutdown.
             let _ = self.peers.send(std::mem::take(&mut out.envelopes));
         }
-        if !out.bars.is_empty() {
-            let _ = self.bars.send(std::mem::take(&mut out.bars));
+        if !out.sanctions.is_empty() {
+            let _ = self.sanctions.send(std::mem::take(&mut out.sanctions));
         }
         if !out.events.is_empty() {
             self.events.lock().unwrap_or_else(|e| e.into_inner()).append(&mut out.events);
@@ -318,8 +318,8 @@ impl Host for StageHost<'_> {
         self.timers.set(timer, Instant::now() + after);
     }
 
-    fn bar_peer(&mut self, bar: PeerBar) {
-        self.out.bars.push(bar);
+    fn sanction_peer(&mut self, sanction: PeerSanction) {
+        self.out.sanctions.push(sanction);
     }
 
     fn tx_status(&mut self, tx_hash: Hash, status: TxStatus) {

@@ -14,7 +14,7 @@ use super::stage::STOP_POLL;
 use super::threads::{Warnings, pin_to_core, warn};
 use crate::byzantine::{Adversary, Byzantine};
 use crate::network::{Inbound, Me, Network, SendError, ThreadHook};
-use crate::protocol::{PeerBar, TxSource};
+use crate::protocol::{PeerSanction, Sanction, TxSource};
 use crate::runtime::{ChainConfig, ChainSetup};
 use crate::types::{Message, Transaction, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -85,7 +85,7 @@ pub(crate) struct WireCounters {
 pub(crate) fn run_outbound(
     me: ValidatorId,
     network: Arc<Network>,
-    (from_node, bars): (Receiver<Vec<Envelope>>, Receiver<Vec<PeerBar>>),
+    (from_node, sanctions): (Receiver<Vec<Envelope>>, Receiver<Vec<PeerSanction>>),
     (mut clock, mut threads): (StageClock, HelperClock),
     mut adversary: Option<(Byzantine, Adversary)>,
     counters: Arc<WireCounters>,
@@ -95,9 +95,12 @@ pub(crate) fn run_outbound(
     while !stop.load(Relaxed) {
         // The network's own threads (readers, writers, handshakes) are charged to the stage as they run.
         threads.charge();
-        for PeerBar { peer, reason, bar } in bars.try_iter().flatten() {
-            // The node convicts only ids it heard from, which are peers; an unknown id has nothing to bar.
-            let _ = network.bar(peer, bar, reason);
+        for PeerSanction { peer, reason, kind, span } in sanctions.try_iter().flatten() {
+            // The node sanctions only ids it heard from, which are peers; an unknown id has nothing to sanction.
+            let _ = match kind {
+                Sanction::Bar => network.bar(peer, span, reason),
+                Sanction::Throttle => network.throttle(peer, span, reason),
+            };
         }
         let batch = match from_node.recv_timeout(STOP_POLL) {
             Ok(batch) => batch,
