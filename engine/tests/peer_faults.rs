@@ -194,3 +194,36 @@ fn a_peer_repeating_a_stale_vote_past_the_waste_limit_in_a_second_is_throttled_n
     assert!(report.peer_faults.is_empty(), "{:?}", report.peer_faults);
     assert_eq!(report.peer_throttles, [(3, 1)].into());
 }
+
+/// Gossip the mempool refuses entirely as junk — here transfers from unfunded senders — counts towards the peer's
+/// throttle, one per message: past `WASTE_LIMIT` such messages in a second the peer is throttled. Gossip refused
+/// as duplicates (the same transactions from another route) or carrying one admissible transaction counts nothing.
+#[test]
+fn a_peer_gossiping_only_junk_past_the_waste_limit_in_a_second_is_throttled() {
+    let (_, mut node, _) = node_and_proposal();
+    let ms = Duration::from_millis;
+    let gossip = |txs: &[hsbench_engine::types::Transaction]| Event::VerifiedTxs {
+        txs: txs.to_vec(),
+        verdicts: vec![true; txs.len()],
+        source: TxSource::Peer(0),
+    };
+    let unfunded: Vec<_> = (1_000..1_004).map(|i| transfer(i, 0, 2_000)).collect();
+    let funded: Vec<_> = (0..4).map(|i| transfer(i, 0, 16)).collect();
+    let mut actions = node.handle(ms(10), gossip(&funded));
+    let limit = u64::from(WASTE_LIMIT);
+    for k in 0..2 * limit {
+        // Duplicates of what validator 0 gossiped before, and junk with one admissible transaction among it.
+        actions.extend(node.handle(ms(1_000 + k / 4), gossip(&funded)));
+        let mixed = [&unfunded[..3], &[transfer(4 + (k as usize % 8), k / 8, 16)]].concat();
+        actions.extend(node.handle(ms(1_000 + k / 4), gossip(&mixed)));
+    }
+    assert!(throttled(&actions).is_empty(), "{:?}", throttled(&actions));
+    for k in 0..=limit {
+        actions.extend(node.handle(ms(3_000 + k / 10), gossip(&unfunded)));
+    }
+    assert_eq!(throttled(&actions), vec![(0, "gossip_refused")]);
+    let report = node.report();
+    assert!(barred(&actions).is_empty() && report.peer_faults.is_empty(), "{:?}", report.peer_faults);
+    assert_eq!(report.peer_throttles, [(0, 1)].into());
+    assert!(report.rejected["insufficient_balance"] > limit, "{:?}", report.rejected);
+}

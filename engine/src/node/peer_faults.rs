@@ -19,8 +19,10 @@
 //! answer), ~150 a second at 20 ms blocks even if every one came too late; so a peer with more than [`WASTE_LIMIT`]
 //! refusals that prove nothing within one second is throttled ([`Sanction::Throttle`]) for [`PEER_THROTTLE`]: on
 //! the wire it is read at a twentieth of its rate (`network::THROTTLE_DIVISOR`). Nothing it sends is dropped — a
-//! throttled honest peer would be slowed, not silenced — and the count starts again every second. Transaction
-//! gossip is not counted: an honest peer under load can gossip transactions that this node has already taken.
+//! throttled honest peer would be slowed, not silenced — and the count starts again every second. A gossip message
+//! counts when the mempool refused every one of its transactions as junk (`gossip_refused`: unfunded senders,
+//! another chain, too large, weak keys, bad signatures); honest races — duplicates, raced nonces, a full mempool
+//! here — count nothing.
 
 use crate::bft::Refusal;
 use crate::protocol::{Action, PeerSanction, Sanction};
@@ -80,7 +82,7 @@ impl PeerFaults {
             return;
         }
         if !refusal.proves_fault() {
-            return self.waste(now, peer, refusal, actions);
+            return self.waste(now, peer, refusal.as_str(), actions);
         }
         *self.counts.entry(peer).or_default().entry(refusal.as_str()).or_default() += 1;
         let bar = match self.barred.get(&peer) {
@@ -97,9 +99,24 @@ impl PeerFaults {
         }));
     }
 
-    /// Counts a refusal that proves nothing in the peer's window, and asks for the peer to be throttled for
+    /// Records a message from `peer` that was all waste without being a consensus refusal (a gossip message the
+    /// mempool took nothing of): counted towards the peer's throttle as `reason`. Messages from `me` count nothing.
+    pub(crate) fn record_waste(
+        &mut self,
+        now: Duration,
+        me: ValidatorId,
+        peer: ValidatorId,
+        reason: &'static str,
+        actions: &mut Vec<Action>,
+    ) {
+        if peer != me {
+            self.waste(now, peer, reason, actions);
+        }
+    }
+
+    /// Counts a message that proves nothing in the peer's window, and asks for the peer to be throttled for
     /// [`PEER_THROTTLE`] when the count passes [`WASTE_LIMIT`] — unless that was asked less than half a throttle ago.
-    fn waste(&mut self, now: Duration, peer: ValidatorId, refusal: Refusal, actions: &mut Vec<Action>) {
+    fn waste(&mut self, now: Duration, peer: ValidatorId, reason: &'static str, actions: &mut Vec<Action>) {
         let w = self.waste.entry(peer).or_default();
         if now >= w.since + WASTE_WINDOW {
             w.since = now;
@@ -113,7 +130,7 @@ impl PeerFaults {
         w.throttles += 1;
         actions.push(Action::SanctionPeer(PeerSanction {
             peer,
-            reason: refusal.as_str(),
+            reason,
             kind: Sanction::Throttle,
             span: PEER_THROTTLE,
         }));

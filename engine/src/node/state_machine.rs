@@ -3,9 +3,9 @@
 use super::peer_faults::PeerFaults;
 use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH, SYNC_SERVE_INTERVAL};
 use crate::execution::Outcome;
-use crate::mempool::{Mempool, MempoolConfig, Rejection, has_weak_key};
+use crate::mempool::{Admitted, Mempool, MempoolConfig, Rejection, has_weak_key};
 use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
-use crate::protocol::{Action, Callback, Event, Timer, TxSource, TxStatus};
+use crate::protocol::{Action, Callback, Event, RejectReason, Timer, TxSource, TxStatus};
 use crate::provisioning::{ProvisioningConfig, select_transactions};
 use crate::types::{
     Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutVote, Transaction,
@@ -377,6 +377,11 @@ impl NodeStateMachine {
         }
         let gossip = if from_client { txs.clone() } else { Vec::new() };
         let results = self.mempool.admit_batch(txs, verdicts, &self.accounts);
+        if let Some(peer) = from
+            && gossip_wasted(&results)
+        {
+            self.faults.record_waste(now, self.params.bft.me, peer, "gossip_refused", &mut out.actions);
+        }
         let mut admitted = Vec::new();
         let mut statuses = Vec::new();
         for (i, result) in results.into_iter().enumerate() {
@@ -524,6 +529,18 @@ impl NodeStateMachine {
 
 fn tx_check(tx: &Transaction) -> Ed25519Check {
     Ed25519Check { public_key: tx.sender, message: tx.signing_message(), signature: tx.signature }
+}
+
+/// Whether a peer's gossip message was all waste: it carried no transaction, or the mempool refused every one as
+/// junk — an unfunded sender, another chain, too large, a weak key, a bad signature. A peer gossiping only what its
+/// own mempool admitted sends neither; the honest races — the same transaction from two routes, a nonce raced by a
+/// commit, a gap after lost gossip, a full mempool here — count nothing. Counted towards the peer's throttle like a
+/// refused consensus message (`node::WASTE_LIMIT` such messages in a second; an honest peer gossips ~60 messages a
+/// second at 30,000 tx/s).
+fn gossip_wasted(results: &[Result<Admitted, Rejection>]) -> bool {
+    use RejectReason::{BadSignature, InsufficientBalance, TooLarge, WeakKey, WrongChain};
+    let junk = |r: &Result<Admitted, Rejection>| matches!(r, Err(e) if matches!(e.reason, InsufficientBalance | WrongChain | TooLarge | WeakKey | BadSignature));
+    results.iter().all(junk)
 }
 
 fn rejected(r: Rejection) -> (Hash, TxStatus) {
