@@ -136,6 +136,8 @@ MUTATIONS = [
      [(FAULTS, "if !refusal.proves_fault() {", "if true {")]),
     ("never_throttle_a_peer", "a peer past the waste limit in a second is throttled",
      [(FAULTS, "if w.in_window <= WASTE_LIMIT ||", "if true ||")]),
+    ("junk_gossip_is_no_waste", "gossip refused entirely as junk counts towards the sending peer's throttle",
+     [(NODE, "    results.iter().all(junk)", "    results.is_empty() && results.iter().all(junk)")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
