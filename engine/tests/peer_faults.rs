@@ -196,7 +196,7 @@ fn a_peer_repeating_a_stale_vote_past_the_waste_limit_in_a_second_is_throttled_n
 }
 
 /// Gossip the mempool refuses entirely as junk — here transfers from unfunded senders — counts towards the peer's
-/// throttle, one per message: past `WASTE_LIMIT` such messages in a second the peer is throttled. Gossip refused
+/// throttle, one per transaction: past `WASTE_LIMIT` in a second the peer is throttled. Gossip refused
 /// as duplicates (the same transactions from another route) or carrying one admissible transaction counts nothing.
 #[test]
 fn a_peer_gossiping_only_junk_past_the_waste_limit_in_a_second_is_throttled() {

@@ -21,7 +21,8 @@
 //! the wire it is read at a twentieth of its rate (`network::THROTTLE_DIVISOR`). Nothing it sends is dropped — a
 //! throttled honest peer would be slowed, not silenced — and the count starts again every second. A gossip message
 //! counts when the mempool refused every one of its transactions as junk (`gossip_refused`: unfunded senders,
-//! another chain, too large, weak keys, bad signatures); honest races — duplicates, raced nonces, a full mempool
+//! another chain, too large, weak keys, bad signatures), as many refusals as it carried transactions — so a few
+//! large messages of junk weigh what many small ones do; honest races — duplicates, raced nonces, a full mempool
 //! here — count nothing.
 
 use crate::bft::Refusal;
@@ -82,7 +83,7 @@ impl PeerFaults {
             return;
         }
         if !refusal.proves_fault() {
-            return self.waste(now, peer, refusal.as_str(), actions);
+            return self.waste(now, peer, refusal.as_str(), 1, actions);
         }
         *self.counts.entry(peer).or_default().entry(refusal.as_str()).or_default() += 1;
         let bar = match self.barred.get(&peer) {
@@ -100,29 +101,38 @@ impl PeerFaults {
     }
 
     /// Records a message from `peer` that was all waste without being a consensus refusal (a gossip message the
-    /// mempool took nothing of): counted towards the peer's throttle as `reason`. Messages from `me` count nothing.
+    /// mempool took nothing of), weighing `weight` refused messages (its transactions): counted towards the peer's
+    /// throttle as `reason`. Messages from `me` count nothing.
     pub(crate) fn record_waste(
         &mut self,
         now: Duration,
         me: ValidatorId,
         peer: ValidatorId,
         reason: &'static str,
+        weight: u32,
         actions: &mut Vec<Action>,
     ) {
         if peer != me {
-            self.waste(now, peer, reason, actions);
+            self.waste(now, peer, reason, weight, actions);
         }
     }
 
-    /// Counts a message that proves nothing in the peer's window, and asks for the peer to be throttled for
+    /// Counts `weight` refusals that prove nothing in the peer's window, and asks for the peer to be throttled for
     /// [`PEER_THROTTLE`] when the count passes [`WASTE_LIMIT`] — unless that was asked less than half a throttle ago.
-    fn waste(&mut self, now: Duration, peer: ValidatorId, reason: &'static str, actions: &mut Vec<Action>) {
+    fn waste(
+        &mut self,
+        now: Duration,
+        peer: ValidatorId,
+        reason: &'static str,
+        weight: u32,
+        actions: &mut Vec<Action>,
+    ) {
         let w = self.waste.entry(peer).or_default();
         if now >= w.since + WASTE_WINDOW {
             w.since = now;
             w.in_window = 0;
         }
-        w.in_window = w.in_window.saturating_add(1);
+        w.in_window = w.in_window.saturating_add(weight);
         if w.in_window <= WASTE_LIMIT || w.throttled_at.is_some_and(|at| now < at + PEER_THROTTLE / 2) {
             return;
         }

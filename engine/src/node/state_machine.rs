@@ -380,7 +380,8 @@ impl NodeStateMachine {
         if let Some(peer) = from
             && gossip_wasted(&results)
         {
-            self.faults.record_waste(now, self.params.bft.me, peer, "gossip_refused", &mut out.actions);
+            let weight = u32::try_from(results.len()).unwrap_or(u32::MAX).max(1);
+            self.faults.record_waste(now, self.params.bft.me, peer, "gossip_refused", weight, &mut out.actions);
         }
         let mut admitted = Vec::new();
         let mut statuses = Vec::new();
@@ -534,9 +535,8 @@ fn tx_check(tx: &Transaction) -> Ed25519Check {
 /// Whether a peer's gossip message was all waste: it carried no transaction, or the mempool refused every one as
 /// junk — an unfunded sender, another chain, too large, a weak key, a bad signature. A peer gossiping only what its
 /// own mempool admitted sends neither; the honest races — the same transaction from two routes, a nonce raced by a
-/// commit, a gap after lost gossip, a full mempool here — count nothing. Counted towards the peer's throttle like a
-/// refused consensus message (`node::WASTE_LIMIT` such messages in a second; an honest peer gossips ~60 messages a
-/// second at 30,000 tx/s).
+/// commit, a gap after lost gossip, a full mempool here — count nothing. Counted towards the peer's throttle as one
+/// refused message per transaction it carried (`node::WASTE_LIMIT` in a second).
 fn gossip_wasted(results: &[Result<Admitted, Rejection>]) -> bool {
     use RejectReason::{BadSignature, InsufficientBalance, TooLarge, WeakKey, WrongChain};
     let junk = |r: &Result<Admitted, Rejection>| matches!(r, Err(e) if matches!(e.reason, InsufficientBalance | WrongChain | TooLarge | WeakKey | BadSignature));
