@@ -322,10 +322,11 @@ fn a_validator_killed_with_sigkill_restarts_from_its_storage_and_catches_up() {
 /// transaction and agree on every state root; nobody crashes. Each peer is read at most at 50 messages a second
 /// (`[wire] peer_rate_messages`): an honest peer sends about ten in this short run and never waits, while every
 /// message of the flooder comes as 100 copies, more than the bucket holds, so it always does. The stale voter runs
-/// at the default rate, so its 1,500 stale votes per message reach the node stages, which throttle it.
+/// at the default rate, so its 1,500 stale votes per message reach the node stages, which throttle it. The junk
+/// gossiper's unsigned transactions convict it.
 #[test]
 fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
-    for behaviour in ["equivocating-leader", "bad-vote-signature", "replay", "flood", "stale-votes"] {
+    for behaviour in ["equivocating-leader", "bad-vote-signature", "replay", "flood", "stale-votes", "junk-gossip"] {
         let dir = tempfile::tempdir().expect("temp dir");
         let (config_path, clients) = write_config(dir.path());
         let mut text = std::fs::read_to_string(&config_path).expect("read config");
@@ -371,8 +372,9 @@ fn one_byzantine_process_of_four_neither_breaks_safety_nor_stops_commits() {
                 }
             }
         }
-        // Votes with bad signatures convict their sender at the leaders that get them, which bar it.
-        if behaviour == "bad-vote-signature" {
+        // Votes with bad signatures convict their sender at the leaders that get them, which bar it; so does its junk
+        // gossip (unsigned transactions) at every validator.
+        if behaviour == "bad-vote-signature" || behaviour == "junk-gossip" {
             let barred = |n: &NodeFile| n.network.peers.iter().any(|p| p.peer == 2 && p.bars > 0);
             assert!(honest.iter().any(barred), "{behaviour}: nobody barred validator 2");
             assert!(honest.iter().any(|n| n.peer_faults.get(&2).is_some_and(|f| f.contains_key("bad_signature"))));

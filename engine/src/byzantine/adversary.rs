@@ -5,8 +5,8 @@
 use super::behaviour::Byzantine;
 use crate::crypto::{ValidatorKeyPair, VoteScheme};
 use crate::types::{
-    Epoch, Hash, Message, Proposal, QuorumCertificate, Round, SignerBitfield, TimeoutVote, ValidatorId, Vote,
-    proposal_message, timeout_message, vote_message,
+    Epoch, Hash, Message, Proposal, QuorumCertificate, Round, SignerBitfield, TimeoutVote, Transaction, ValidatorId,
+    Vote, proposal_message, timeout_message, vote_message,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -16,6 +16,9 @@ use std::sync::Arc;
 const REPLAY_MEMORY: usize = 256;
 /// Copies a flooding adversary sends of each message.
 pub const FLOOD_FACTOR: usize = 100;
+/// Transactions in the junk gossip a [`Byzantine::JunkGossip`] adversary sends with each message, and each one's memo.
+pub const JUNK_TXS_PER_MESSAGE: usize = 256;
+const JUNK_MEMO_BYTES: usize = 1_024;
 /// Stale votes a [`Byzantine::StaleVotes`] adversary sends with each message.
 pub const STALE_VOTES_PER_MESSAGE: usize = 1_500;
 
@@ -107,6 +110,7 @@ impl Adversary {
             Byzantine::ForgedSigners => vec![self.forge_signers(me, message)],
             Byzantine::Flood => vec![message; FLOOD_FACTOR],
             Byzantine::StaleVotes => self.with_stale_votes(me, message),
+            Byzantine::JunkGossip => vec![message, self.junk_gossip()],
             Byzantine::DuplicateVotes | Byzantine::NonMemberVoter => vec![message],
         }
     }
@@ -213,6 +217,24 @@ impl Adversary {
             }
         }
         out
+    }
+
+    /// A gossip message of [`JUNK_TXS_PER_MESSAGE`] transfers from random (unfunded) senders, unsigned, each with a
+    /// zero memo for bulk; the random senders make every transaction and every message differ.
+    fn junk_gossip(&mut self) -> Message {
+        let txs = (0..JUNK_TXS_PER_MESSAGE)
+            .map(|_| Transaction {
+                chain_id: self.chain_id,
+                sender: self.rng.random(),
+                recipient: self.rng.random(),
+                amount: 1,
+                fee: 1,
+                nonce: 0,
+                memo: vec![0; JUNK_MEMO_BYTES],
+                signature: [0; 64],
+            })
+            .collect();
+        Message::TxGossip(txs)
     }
 
     fn small_scope(&mut self, me: ValidatorId, message: Message) -> Message {

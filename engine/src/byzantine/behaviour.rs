@@ -33,11 +33,15 @@ pub enum Byzantine {
     /// left: a vote for a certified round is refused before its signature is checked, so each is legal on its own
     /// (a late vote proves nothing) and only their number, far past what an honest peer sends, gives it away.
     StaleVotes,
+    /// With every message it sends, a gossip message of 256 transfers of about 1.2 KB each from senders that hold
+    /// nothing (random keys, no signature): junk that costs its peers reading and admission — in full mode its
+    /// signatures fail and convict it; signature-free it is refused as unaffordable, which proves nothing one by one.
+    JunkGossip,
 }
 
 impl Byzantine {
     /// Every behaviour, for sweeps.
-    pub const ALL: [Byzantine; 12] = [
+    pub const ALL: [Byzantine; 13] = [
         Byzantine::BadVoteSignature,
         Byzantine::DuplicateVotes,
         Byzantine::EquivocatingLeader,
@@ -50,6 +54,7 @@ impl Byzantine {
         Byzantine::ForgedSigners,
         Byzantine::Flood,
         Byzantine::StaleVotes,
+        Byzantine::JunkGossip,
     ];
 
     /// The behaviour's name on command lines and in results (kebab-case).
@@ -67,6 +72,7 @@ impl Byzantine {
             Byzantine::ForgedSigners => "forged-signers",
             Byzantine::Flood => "flood",
             Byzantine::StaleVotes => "stale-votes",
+            Byzantine::JunkGossip => "junk-gossip",
         }
     }
 
@@ -75,8 +81,11 @@ impl Byzantine {
         Self::ALL.into_iter().find(|b| b.name() == name)
     }
 
-    /// Behaviours a committee member can show (everything but [`Byzantine::NonMemberVoter`]).
+    /// Behaviours a committee member can show, for the simulated sweeps: everything but
+    /// [`Byzantine::NonMemberVoter`], and but [`Byzantine::JunkGossip`] — a cost attack whose defence is the wire's
+    /// (a bar drops its gossip unread; the simulator has no connections, so every junk signature would be verified
+    /// there, tripling the sweeps' time to show nothing about safety). It runs on the wire, in processes.
     pub fn member_behaviours() -> impl Iterator<Item = Byzantine> {
-        Self::ALL.into_iter().filter(|b| *b != Byzantine::NonMemberVoter)
+        Self::ALL.into_iter().filter(|b| !matches!(b, Byzantine::NonMemberVoter | Byzantine::JunkGossip))
     }
 }
