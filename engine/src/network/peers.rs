@@ -29,9 +29,10 @@ use std::time::{Duration, Instant};
 /// How often an idle thread looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
-/// Whether a barred peer's `message` is dropped unread: everything but proposals (one per round it leads, the only
-/// way it can still help the committee) and sync requests (bounded by the node's serving interval).
-fn quarantined(message: &Message) -> bool {
+/// Whether a barred peer's `message` is dropped unread, and a throttled peer's past its throttled rate: everything
+/// but proposals (one per round it leads, the only way it can still help the committee, never to be held up behind
+/// its junk) and sync requests (bounded by the node's serving interval).
+fn droppable(message: &Message) -> bool {
     !matches!(message, Message::Proposal(_) | Message::SyncRequest { .. })
 }
 
@@ -189,8 +190,7 @@ pub struct PeerStats {
     /// Times its reader waited ([`POLL`] at most each) because its messages held reached the bound.
     #[serde(default)]
     pub held_waits: u64,
-    /// Times its reader waited because the peer sent faster than its rate (`PeerBounds::rate`) or, while it was
-    /// throttled, than its throttled rate (`PeerRate::throttled`).
+    /// Times its reader waited because the peer sent faster than its rate (`PeerBounds::rate`).
     #[serde(default)]
     pub rate_waits: u64,
     /// Times the node barred it (`Network::bar`: it sent what no honest validator sends).
@@ -206,9 +206,13 @@ pub struct PeerStats {
     /// peer sends).
     #[serde(default)]
     pub throttles: u64,
-    /// Whether it is throttled now (read at its throttled rate).
+    /// Whether it is throttled now.
     #[serde(default)]
     pub throttled: bool,
+    /// Its messages dropped as read because it was throttled and they came past its throttled rate (see
+    /// [`Network::throttle`]).
+    #[serde(default)]
+    pub throttled_drops: u64,
 }
 
 /// Why a link rule could not be put in force.
@@ -254,6 +258,7 @@ struct Counters {
     bars: AtomicU64,
     quarantined: AtomicU64,
     throttles: AtomicU64,
+    throttled_drops: AtomicU64,
 }
 
 /// One peer: its queue (kept across connections), its live connection's socket, its counters.
@@ -309,12 +314,10 @@ impl Peer {
         time_left(&self.throttled_until)
     }
 
-    /// When the next message may be read after `messages` messages and `bytes` bytes read now: at its rate, and at
-    /// its throttled rate too while it is throttled.
-    fn next_read(&self, messages: u64, bytes: usize) -> Instant {
-        let now = Instant::now();
-        let next = self.rate().take(messages, bytes, now);
-        if self.throttled_for().is_some() { next.max(self.throttle().take(messages, bytes, now)) } else { next }
+    /// Whether `messages` messages and `bytes` bytes just read are within its throttled rate: always when it is not
+    /// throttled; while it is, when the throttled buckets hold that much (and then they pay).
+    fn within_throttle(&self, messages: u64, bytes: usize) -> bool {
+        self.throttled_for().is_none() || self.throttle().try_take(messages, bytes, Instant::now())
     }
 
     /// Closes the live connection, if any (its threads see it and end; the dialler redials).
@@ -479,9 +482,11 @@ impl Shared {
                     peer.counters.bytes_in.fetch_add(read as u64, Relaxed);
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
                     // The rate pays for everything read: the repeats dropped on the way count as messages.
-                    let next_read = peer.next_read(1 + repeats, read);
-                    if peer.barred_for().is_some() && quarantined(&message) {
+                    let next_read = peer.rate().take(1 + repeats, read, Instant::now());
+                    if peer.barred_for().is_some() && droppable(&message) {
                         peer.counters.quarantined.fetch_add(1, Relaxed);
+                    } else if droppable(&message) && !peer.within_throttle(1 + repeats, read) {
+                        peer.counters.throttled_drops.fetch_add(1, Relaxed);
                     } else if !self.deliver(peer, message, frame, alive) {
                         return; // nobody listens any more, or we stop
                     }
@@ -745,11 +750,14 @@ impl Network {
         Ok(())
     }
 
-    /// Throttles `peer` for `span` (a later throttle that ends sooner does not shorten it): until then it is read at
-    /// its throttled rate ([`PeerRate::throttled`](super::PeerRate::throttled): a twentieth of its rate), besides its rate. Nothing it sends is
-    /// dropped: the node asks for this when more of its messages were refused in a second than an honest peer sends,
-    /// which proves no fault (a lagging peer's messages are refused too), so it is slowed, not silenced. `reason` is
-    /// the refusal that tipped it, logged once per interval.
+    /// Throttles `peer` for `span` (a later throttle that ends sooner does not shorten it): until then, of what it
+    /// sends that would need checking — votes, timeouts, gossip, sync responses — what comes past its throttled rate
+    /// ([`PeerRate::throttled`](super::PeerRate::throttled): a twentieth of its rate) is dropped as it is read,
+    /// counted (`throttled_drops`); its proposals and sync requests always pass, and nothing waits. The node asks for
+    /// this when more of its messages were refused in a second than an honest peer sends — no proof of a fault, so
+    /// what it sends at an honest peer's pace still arrives. Dropping, not waiting: a reader held to the throttled
+    /// rate held the peer's proposals up behind its junk too, which cost the committee the rounds it led (measured:
+    /// docs/NETWORK.md). `reason` is the refusal that tipped it, logged once per interval.
     pub fn throttle(&self, peer: ValidatorId, span: Duration, reason: &str) -> Result<(), LinkError> {
         let p = self.shared.peers.get(&peer).ok_or(LinkError::UnknownPeer(peer))?;
         extend_until(&p.throttled_until, span);
@@ -803,6 +811,7 @@ impl Network {
                     quarantined: p.counters.quarantined.load(Relaxed),
                     throttles: p.counters.throttles.load(Relaxed),
                     throttled: p.throttled_for().is_some(),
+                    throttled_drops: p.counters.throttled_drops.load(Relaxed),
                 }
             })
             .collect()

@@ -80,6 +80,29 @@ impl RateLimiter {
         }
     }
 
+    /// Takes `messages` messages and `bytes` bytes read at `now` if both buckets hold that much, and says whether
+    /// it did; takes nothing otherwise (the caller drops what it read instead of waiting).
+    pub fn try_take(&mut self, messages: u64, bytes: usize, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last);
+        self.last = self.last.max(now);
+        let wanted = [(&mut self.messages, messages as f64), (&mut self.bytes, bytes as f64)];
+        let mut fits = true;
+        for (bucket, n) in wanted {
+            if let Some(b) = bucket {
+                b.refill(elapsed);
+                fits &= b.level >= n;
+            }
+        }
+        if fits {
+            for (bucket, n) in [(&mut self.messages, messages as f64), (&mut self.bytes, bytes as f64)] {
+                if let Some(b) = bucket {
+                    b.level -= n;
+                }
+            }
+        }
+        fits
+    }
+
     /// Takes `messages` messages and `bytes` bytes read at `now` and says when the next may be read: `now` itself
     /// unless a bucket is in debt (it may go into debt by this one read, which is paid off by waiting).
     pub fn take(&mut self, messages: u64, bytes: usize, now: Instant) -> Instant {
@@ -184,5 +207,20 @@ mod tests {
             PeerRate { messages_per_s: 5, bytes_per_s: 3 }.throttled(),
             PeerRate { messages_per_s: 1, bytes_per_s: 1 }
         );
+    }
+
+    #[test]
+    fn try_take_passes_a_seconds_worth_then_the_rate_and_never_goes_into_debt() {
+        let t0 = Instant::now();
+        let mut limiter = RateLimiter::new(PeerRate { messages_per_s: 100, bytes_per_s: 0 }, 0, t0);
+        assert_eq!((0..250).filter(|_| limiter.try_take(1, 10, t0)).count(), 100, "the burst, the rest refused");
+        // Refused takes took nothing: 10 ms later exactly one more fits.
+        let at = t0 + Duration::from_millis(10);
+        assert!(limiter.try_take(1, 10, at));
+        assert!(!limiter.try_take(1, 10, at));
+        let mut bytes = RateLimiter::new(PeerRate { messages_per_s: 0, bytes_per_s: 1000 }, 1000, t0);
+        assert!(bytes.try_take(1, 600, t0));
+        assert!(!bytes.try_take(1, 600, t0), "400 bytes left");
+        assert!(bytes.try_take(1, 400, t0));
     }
 }
