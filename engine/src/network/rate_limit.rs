@@ -18,7 +18,7 @@ impl PeerRate {
     /// No limit.
     pub const UNLIMITED: PeerRate = PeerRate { messages_per_s: 0, bytes_per_s: 0 };
 
-    /// The rate a throttled peer is read at: a [`THROTTLE_DIVISOR`]th of this one (of [`PEER_RATE`] where this one
+    /// The rate a throttled peer's checkable messages pass at: a [`THROTTLE_DIVISOR`]th of this one (of [`PEER_RATE`] where this one
     /// does not limit), at least one message and one byte a second.
     pub fn throttled(self) -> PeerRate {
         let or_default = |v: u64, default: u64| if v == 0 { default } else { v };
@@ -31,8 +31,9 @@ impl PeerRate {
     }
 }
 
-/// How much slower a throttled peer is read (`Network::throttle`): 1,000 messages and 25.6 MiB a second at the
-/// default rate — still ~6× and ~10× what an honest peer of a 4-validator cluster sends at 30,000 tx/s.
+/// The fraction of its rate a throttled peer's checkable messages pass at (`Network::throttle`; the rest are
+/// dropped): 1,000 messages and 25.6 MiB a second at the default rate — still ~6× and ~10× what an honest peer of a
+/// 4-validator cluster sends at 30,000 tx/s.
 pub const THROTTLE_DIVISOR: u64 = 20;
 
 /// The default rate per peer: 20,000 messages and 512 MiB a second — ~130× and ~200× what an honest peer of a

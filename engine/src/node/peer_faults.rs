@@ -18,8 +18,9 @@
 //! An honest peer sends a few consensus messages per round (its proposal as leader, one vote, a timeout, a sync
 //! answer), ~150 a second at 20 ms blocks even if every one came too late; so a peer with more than [`WASTE_LIMIT`]
 //! refusals that prove nothing within one second is throttled ([`Sanction::Throttle`]) for [`PEER_THROTTLE`]: on
-//! the wire it is read at a twentieth of its rate (`network::THROTTLE_DIVISOR`). Nothing it sends is dropped — a
-//! throttled honest peer would be slowed, not silenced — and the count starts again every second. A gossip message
+//! the wire what it sends that would need checking passes only up to a twentieth of its rate
+//! (`network::THROTTLE_DIVISOR`), the rest dropped as read, while its proposals always pass — what an honest peer
+//! sends at an honest pace still arrives — and the count starts again every second. A gossip message
 //! counts when the mempool refused every one of its transactions as junk (`gossip_refused`: unfunded senders,
 //! another chain, too large, weak keys, bad signatures), as many refusals as it carried transactions — so a few
 //! large messages of junk weigh what many small ones do; honest races — duplicates, raced nonces, a full mempool

@@ -32,7 +32,7 @@ pub enum Action {
     /// per transaction — an `Action` is large, and thousands of them per block cost more than the statuses.
     EmitTxStatuses(Vec<(Hash, TxStatus)>),
     /// Bar or throttle a peer: one that sent what no honest validator sends is barred (what it sends that would
-    /// need checking is dropped), one that keeps sending what is refused without proving a fault is read slower.
+    /// need checking is dropped), one that keeps sending what is refused without proving a fault has such messages passed only at a fraction of its rate.
     /// Runtimes without connections do nothing; the node's report counts both either way.
     SanctionPeer(PeerSanction),
 }
@@ -56,7 +56,8 @@ pub struct PeerSanction {
 pub enum Sanction {
     /// Convicted of a fault: its votes, timeouts, gossip and sync responses are dropped unread.
     Bar,
-    /// Not convicted, but it sent more refused messages than an honest peer can in a second: it is read at a
-    /// fraction of its rate, so what it makes the node read and refuse costs that fraction.
+    /// Not convicted, but it sent more refused messages than an honest peer can in a second: its votes, timeouts,
+    /// gossip and sync responses pass only up to a fraction of its rate (the rest dropped as read), its proposals
+    /// always, so what it makes the node check and refuse costs that fraction.
     Throttle,
 }
