@@ -474,18 +474,36 @@ impl Shared {
             }
             all
         };
+        // A barred or throttled peer's gossip is dropped before it is decoded (the costly part of junk gossip);
+        // whether a consensus or sync frame is droppable needs its message (proposals and requests always pass).
+        let mut skip_gossip = |class: Class, bytes: usize| {
+            if class != Class::Gossip {
+                return false;
+            }
+            let dropped = if peer.barred_for().is_some() {
+                &peer.counters.quarantined
+            } else if !peer.within_throttle(1, bytes) {
+                &peer.counters.throttled_drops
+            } else {
+                return false;
+            };
+            dropped.fetch_add(1, Relaxed);
+            peer.counters.r#in[Class::Gossip as usize].fetch_add(1, Relaxed);
+            true
+        };
         while !self.stopped() && alive.load(Relaxed) {
-            let received = input.recv();
-            let repeats = count_repeats(&mut input);
+            let received = input.recv_skipping(&mut skip_gossip);
+            let repeats = count_repeats(&mut input) + input.take_skipped();
             match received {
                 Ok(Received { message, frame, read }) => {
                     peer.counters.bytes_in.fetch_add(read as u64, Relaxed);
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
                     // The rate pays for everything read: the repeats dropped on the way count as messages.
                     let next_read = peer.rate().take(1 + repeats, read, Instant::now());
-                    if peer.barred_for().is_some() && droppable(&message) {
+                    let gossip = Class::of(&message) == Class::Gossip; // passed `skip_gossip`: paid, not barred
+                    if !gossip && peer.barred_for().is_some() && droppable(&message) {
                         peer.counters.quarantined.fetch_add(1, Relaxed);
-                    } else if droppable(&message) && !peer.within_throttle(1 + repeats, read) {
+                    } else if !gossip && droppable(&message) && !peer.within_throttle(1, frame) {
                         peer.counters.throttled_drops.fetch_add(1, Relaxed);
                     } else if !self.deliver(peer, message, frame, alive) {
                         return; // nobody listens any more, or we stop

@@ -11,6 +11,7 @@
 //! bytes, the Noise limit), carrying the frames of [`super::frame`] cut into pieces of at most
 //! [`MAX_PLAINTEXT`] bytes; the receiver reassembles and decodes them.
 
+use super::class::Class;
 use super::frame::{FrameError, decode_payload, frame_payload};
 use super::repeats::RecentFrames;
 use crate::crypto::{Ed25519Item, ValidatorKeyPair, ed25519_verify};
@@ -205,6 +206,7 @@ impl SecureStream {
             piece: vec![0u8; MAX_NOISE_MESSAGE],
             repeats: None,
             repeated: [0; 3],
+            skipped: 0,
         };
         Ok((sender, receiver, socket))
     }
@@ -258,6 +260,8 @@ pub struct SecureReceiver {
     repeats: Option<RecentFrames>,
     /// Repeats dropped since [`SecureReceiver::take_repeated`] last looked, by class.
     repeated: [u64; 3],
+    /// Frames the caller chose to skip undecoded since [`SecureReceiver::take_skipped`] last looked.
+    skipped: u64,
 }
 
 impl SecureReceiver {
@@ -272,6 +276,11 @@ impl SecureReceiver {
         std::mem::take(&mut self.repeated)
     }
 
+    /// Frames skipped undecoded ([`SecureReceiver::recv_skipping`]) since the last call, and the count restarted.
+    pub fn take_skipped(&mut self) -> u64 {
+        std::mem::take(&mut self.skipped)
+    }
+
     /// The validator at the other end.
     pub fn peer(&self) -> ValidatorId {
         self.peer
@@ -279,20 +288,32 @@ impl SecureReceiver {
 
     /// Receives the next message, reading and decrypting transport messages until a whole frame is in.
     pub fn recv(&mut self) -> Result<Received, RecvError> {
+        self.recv_skipping(&mut |_, _| false)
+    }
+
+    /// [`SecureReceiver::recv`], but a whole, non-repeated frame for which `skip(class, payload bytes)` says so is
+    /// dropped before it is decoded and counted ([`SecureReceiver::take_skipped`]): what the caller would drop anyway
+    /// (a barred or throttled peer's gossip) costs no decoding.
+    pub fn recv_skipping(&mut self, skip: &mut dyn FnMut(Class, usize) -> bool) -> Result<Received, RecvError> {
         let mut read = 0;
         loop {
             if let Some((class, payload)) = frame_payload(&self.plain, self.max_payload)? {
                 let used = payload.end;
                 let repeat =
                     self.repeats.as_mut().is_some_and(|r| r.is_repeat(&self.plain[payload.clone()], Instant::now()));
-                let message = if repeat { None } else { Some(decode_payload(class, &self.plain[payload])?) };
+                let skipped = !repeat && skip(class, payload.len());
+                let message = if repeat || skipped { None } else { Some(decode_payload(class, &self.plain[payload])?) };
                 self.plain.drain(..used);
                 // The next frame's clock starts with its first byte, which may already be here.
                 self.frame_started = (!self.plain.is_empty()).then(Instant::now);
                 if let Some(message) = message {
                     return Ok(Received { message, frame: used, read });
                 }
-                self.repeated[class as usize] += 1;
+                if skipped {
+                    self.skipped += 1;
+                } else {
+                    self.repeated[class as usize] += 1;
+                }
                 continue;
             }
             self.fill(2)?;

@@ -645,6 +645,27 @@ mod peers {
         net1.stop();
     }
 
+    /// A barred peer's gossip is dropped before it is decoded: a gossip frame whose payload is garbage — refused,
+    /// closing the connection, from a peer in good standing — is counted as quarantined and the link stays up.
+    #[test]
+    fn a_barred_peers_gossip_is_dropped_before_it_is_decoded() {
+        let (tx, inbox) = unbounded();
+        let (net1, addr1) = lone_validator_1_with(PeerBounds::default(), tx);
+        net1.bar(0, Duration::from_secs(30), "bad_signature").expect("a peer");
+        let (mut out, _input, _) = dial_as_0(addr1);
+        let mut garbage = encode_frame(&gossip(1));
+        for b in &mut garbage[super::super::frame::HEADER_BYTES..] {
+            *b = 0xff;
+        }
+        out.send(&garbage).expect("sent");
+        let request = Message::SyncRequest { from_height: 3 };
+        out.send(&encode_frame(&request)).expect("sent");
+        assert_eq!(heard(&inbox, "the request after the garbage"), (0, request));
+        let stats = wait_for(&net1, 0, |s| s.quarantined == 1);
+        assert_eq!((stats.refused_frames, stats.connects, stats.messages_in["gossip"]), (0, 1, 1), "{stats:?}");
+        net1.stop();
+    }
+
     /// A throttled peer's checkable messages (here gossip) past its throttled rate — a twentieth of its rate — are
     /// dropped as they are read and counted, while its sync requests (like its proposals) all arrive, in order, and
     /// the reader never waits: the throttle drops, it does not hold the peer's stream up.
