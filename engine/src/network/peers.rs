@@ -314,10 +314,17 @@ impl Peer {
         time_left(&self.throttled_until)
     }
 
-    /// Whether `messages` messages and `bytes` bytes just read are within its throttled rate: always when it is not
-    /// throttled; while it is, when the throttled buckets hold that much (and then they pay).
-    fn within_throttle(&self, messages: u64, bytes: usize) -> bool {
-        self.throttled_for().is_none() || self.throttle().try_take(messages, bytes, Instant::now())
+    /// For a droppable message of `bytes` just read from it (see [`droppable`]): the counter of the sanction that
+    /// drops it — `quarantined` while it is barred, `throttled_drops` while it is throttled and the message comes past
+    /// its throttled rate (one within it pays that rate) — or `None`: it passes.
+    fn sanction_drop(&self, bytes: usize) -> Option<&AtomicU64> {
+        if self.barred_for().is_some() {
+            Some(&self.counters.quarantined)
+        } else if self.throttled_for().is_some() && !self.throttle().try_take(1, bytes, Instant::now()) {
+            Some(&self.counters.throttled_drops)
+        } else {
+            None
+        }
     }
 
     /// Closes the live connection, if any (its threads see it and end; the dialler redials).
@@ -477,14 +484,7 @@ impl Shared {
         // A barred or throttled peer's gossip is dropped before it is decoded (the costly part of junk gossip);
         // whether a consensus or sync frame is droppable needs its message (proposals and requests always pass).
         let mut skip_gossip = |class: Class, bytes: usize| {
-            if class != Class::Gossip {
-                return false;
-            }
-            let dropped = if peer.barred_for().is_some() {
-                &peer.counters.quarantined
-            } else if !peer.within_throttle(1, bytes) {
-                &peer.counters.throttled_drops
-            } else {
+            let Some(dropped) = (class == Class::Gossip).then(|| peer.sanction_drop(bytes)).flatten() else {
                 return false;
             };
             dropped.fetch_add(1, Relaxed);
@@ -500,11 +500,10 @@ impl Shared {
                     peer.counters.r#in[Class::of(&message) as usize].fetch_add(1, Relaxed);
                     // The rate pays for everything read: the repeats dropped on the way count as messages.
                     let next_read = peer.rate().take(1 + repeats, read, Instant::now());
-                    let gossip = Class::of(&message) == Class::Gossip; // passed `skip_gossip`: paid, not barred
-                    if !gossip && peer.barred_for().is_some() && droppable(&message) {
-                        peer.counters.quarantined.fetch_add(1, Relaxed);
-                    } else if !gossip && droppable(&message) && !peer.within_throttle(1, frame) {
-                        peer.counters.throttled_drops.fetch_add(1, Relaxed);
+                    // Gossip here passed `skip_gossip` (and paid the throttle there); the rest is judged now.
+                    let judged = Class::of(&message) != Class::Gossip && droppable(&message);
+                    if let Some(dropped) = judged.then(|| peer.sanction_drop(frame)).flatten() {
+                        dropped.fetch_add(1, Relaxed);
                     } else if !self.deliver(peer, message, frame, alive) {
                         return; // nobody listens any more, or we stop
                     }

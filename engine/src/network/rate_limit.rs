@@ -18,8 +18,8 @@ impl PeerRate {
     /// No limit.
     pub const UNLIMITED: PeerRate = PeerRate { messages_per_s: 0, bytes_per_s: 0 };
 
-    /// The rate a throttled peer's checkable messages pass at: a [`THROTTLE_DIVISOR`]th of this one (of [`PEER_RATE`] where this one
-    /// does not limit), at least one message and one byte a second.
+    /// The rate a throttled peer's checkable messages pass at: a [`THROTTLE_DIVISOR`]th of this one (of
+    /// [`PEER_RATE`] where this one does not limit), at least one message and one byte a second.
     pub fn throttled(self) -> PeerRate {
         let or_default = |v: u64, default: u64| if v == 0 { default } else { v };
         let messages = or_default(u64::from(self.messages_per_s), u64::from(PEER_RATE.messages_per_s));
@@ -84,22 +84,10 @@ impl RateLimiter {
     /// Takes `messages` messages and `bytes` bytes read at `now` if both buckets hold that much, and says whether
     /// it did; takes nothing otherwise (the caller drops what it read instead of waiting).
     pub fn try_take(&mut self, messages: u64, bytes: usize, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last);
-        self.last = self.last.max(now);
-        let wanted = [(&mut self.messages, messages as f64), (&mut self.bytes, bytes as f64)];
-        let mut fits = true;
-        for (bucket, n) in wanted {
-            if let Some(b) = bucket {
-                b.refill(elapsed);
-                fits &= b.level >= n;
-            }
-        }
+        self.refill(now);
+        let fits = self.asks(messages, bytes).all(|(b, n)| b.level >= n);
         if fits {
-            for (bucket, n) in [(&mut self.messages, messages as f64), (&mut self.bytes, bytes as f64)] {
-                if let Some(b) = bucket {
-                    b.level -= n;
-                }
-            }
+            self.asks(messages, bytes).for_each(|(b, n)| b.level -= n);
         }
         fits
     }
@@ -107,17 +95,29 @@ impl RateLimiter {
     /// Takes `messages` messages and `bytes` bytes read at `now` and says when the next may be read: `now` itself
     /// unless a bucket is in debt (it may go into debt by this one read, which is paid off by waiting).
     pub fn take(&mut self, messages: u64, bytes: usize, now: Instant) -> Instant {
-        let elapsed = now.saturating_duration_since(self.last);
-        self.last = self.last.max(now);
+        self.refill(now);
         let mut wait = Duration::ZERO;
-        for (bucket, n) in [(&mut self.messages, messages as f64), (&mut self.bytes, bytes as f64)] {
-            if let Some(b) = bucket {
-                b.refill(elapsed);
-                b.level -= n;
-                wait = wait.max(b.debt());
-            }
+        for (b, n) in self.asks(messages, bytes) {
+            b.level -= n;
+            wait = wait.max(b.debt());
         }
         now + wait
+    }
+
+    /// Refills the buckets for the time since the last take (none for a `now` before it).
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last);
+        self.last = self.last.max(now);
+        for b in [&mut self.messages, &mut self.bytes].into_iter().flatten() {
+            b.refill(elapsed);
+        }
+    }
+
+    /// The buckets that limit, each with what `messages` messages and `bytes` bytes ask of it.
+    fn asks(&mut self, messages: u64, bytes: usize) -> impl Iterator<Item = (&mut Bucket, f64)> {
+        [(self.messages.as_mut(), messages as f64), (self.bytes.as_mut(), bytes as f64)]
+            .into_iter()
+            .filter_map(|(b, n)| b.map(|b| (b, n)))
     }
 }
 
