@@ -137,7 +137,12 @@ fn a_restarted_replica_never_votes_twice_in_a_round() {
     let genesis_qc = QuorumCertificate::epoch_start(0, 0, genesis.hash(), genesis.header.parent_hash);
     let safety = SafetyState { epoch: 0, last_voted_round: 1, high_qc: genesis_qc.clone() };
     let resume = NodeResume {
-        bft: BftResume { committed: (genesis, genesis_qc), epoch: 0, safety: Some(safety) },
+        bft: BftResume {
+            committed: (genesis, genesis_qc),
+            epoch: 0,
+            safety: Some(safety),
+            committed_rounds: Vec::new(),
+        },
         accounts: cfg.chain.genesis_accounts.clone(),
         state_root: setup.params[3].genesis_state_root,
     };

@@ -28,8 +28,10 @@ fn an_explicit_committee_over_the_cap_is_refused_too() {
 #[test]
 fn component_configs_are_validated_by_the_setup_with_their_key() {
     type Break = fn(&mut ChainConfig);
-    let cases: [(&str, Break); 4] = [
+    let cases: [(&str, Break); 6] = [
         ("consensus.base_timeout_ms", |c| c.consensus.base_timeout_ms = 0),
+        ("consensus.reputation_window_rounds", |c| c.consensus.reputation_window_rounds = 0),
+        ("consensus.reputation_lag_rounds", |c| c.consensus.reputation_lag_rounds = 0),
         ("consensus.max_timeout_ms", |c| c.consensus.max_timeout_ms = c.consensus.base_timeout_ms - 1),
         ("mempool.capacity", |c| c.mempool.capacity = 0),
         ("provisioning.max_block_txs", |c| c.provisioning.max_block_txs = 0),

@@ -1,5 +1,6 @@
 //! Consensus timing and epoch configuration.
 
+use super::leader::{LeaderElection, ReputationParams};
 use crate::types::ValidatorId;
 use crate::types::invalid_config::{InvalidConfig, invalid};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,15 @@ pub struct ConsensusConfig {
     /// Committee of each epoch as global validator ids; epoch e uses entry min(e, len-1).
     /// Empty means every validator in every epoch.
     pub committees: Vec<Vec<ValidatorId>>,
+    /// How each round's leader is chosen: `reputation` (round-robin over the members that failed no round in the
+    /// recent window, from the committed chain) or `round-robin` (docs/PROTOCOL-CHOICES.md "Leader reputation").
+    pub leader_election: LeaderElection,
+    /// Rounds a failed round counts against its leader (`reputation` only): a member left out is tried again
+    /// after this many rounds.
+    pub reputation_window_rounds: u64,
+    /// Rounds between the newest round the window covers and the round whose leader it decides (`reputation`
+    /// only): replicas must have committed that far to agree on the leader.
+    pub reputation_lag_rounds: u64,
 }
 
 impl Default for ConsensusConfig {
@@ -33,14 +43,27 @@ impl Default for ConsensusConfig {
             max_timeout_ms: 10_000,
             epoch_length: 0,
             committees: Vec::new(),
+            leader_election: LeaderElection::default(),
+            reputation_window_rounds: 1000,
+            reputation_lag_rounds: 4,
         }
     }
 }
 
 impl ConsensusConfig {
-    /// A positive base timeout, a backoff of at least 1, a maximum timeout not below the base (keys under
-    /// `[consensus]`).
+    /// The leader-election knobs.
+    pub fn reputation(&self) -> ReputationParams {
+        ReputationParams {
+            election: self.leader_election,
+            window: self.reputation_window_rounds,
+            lag: self.reputation_lag_rounds,
+        }
+    }
+
+    /// A positive base timeout, a backoff of at least 1, a maximum timeout not below the base, a reputation
+    /// window and lag of at least one round (keys under `[consensus]`).
     pub fn validate(&self) -> Result<(), InvalidConfig> {
+        self.reputation().validate()?;
         if self.base_timeout_ms == 0 {
             return invalid("consensus.base_timeout_ms", "must be > 0");
         }

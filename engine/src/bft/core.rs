@@ -18,6 +18,7 @@ use super::block_tree::BlockTree;
 use super::collector::SignatureSet;
 use super::committee::EpochSchedule;
 use super::config::ConsensusConfig;
+use super::leader::Reputation;
 use super::refusal::Refusal;
 use crate::crypto::{ValidatorKeyPair, VoteScheme};
 use crate::protocol::{Action, Timer};
@@ -68,6 +69,9 @@ pub struct BftResume {
     pub epoch: Epoch,
     /// Persisted safety state, if any vote was ever sent.
     pub safety: Option<SafetyState>,
+    /// Rounds of the committed blocks of `epoch`, ascending, from storage: leader reputation replays them
+    /// ([`Reputation::replay`]) so the restarted node chooses the leaders the others do.
+    pub committed_rounds: Vec<Round>,
 }
 
 /// A block that just committed, with what storage and sync need about it.
@@ -163,6 +167,8 @@ pub struct HotStuff {
     committed_qc: QuorumCertificate,
     genesis_qc: QuorumCertificate,
     failed_rounds: u32,
+    /// Failed rounds of the epoch by leader, from the committed chain: who leads each round.
+    reputation: Reputation,
     proposed_round: Option<(Epoch, Round)>,
     /// The round (with its epoch) of the newest proposal this node handled of its current round or later (its own
     /// included), and when it handled the first one of that round: a leader counts `min_block_interval_ms` from
@@ -200,10 +206,11 @@ impl HotStuff {
     pub fn new(p: BftParams, resume: Option<BftResume>) -> Self {
         let genesis_hash = p.genesis.hash();
         let genesis_qc = QuorumCertificate::epoch_start(0, 0, genesis_hash, p.genesis.header.parent_hash);
-        let (root, committed_qc, epoch, safety) = match resume {
-            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety),
-            None => (p.genesis.clone(), genesis_qc.clone(), 0, None),
+        let (root, committed_qc, epoch, safety, rounds) = match resume {
+            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, r.committed_rounds),
+            None => (p.genesis.clone(), genesis_qc.clone(), 0, None, Vec::new()),
         };
+        let reputation = Reputation::replay(p.config.reputation(), &p.schedule, epoch, &rounds);
         let mut hs = HotStuff {
             epoch,
             round: 0,
@@ -214,6 +221,7 @@ impl HotStuff {
             committed_qc,
             genesis_qc,
             failed_rounds: 0,
+            reputation,
             proposed_round: None,
             last_proposal_at: None,
             votes: BTreeMap::new(),
@@ -328,6 +336,10 @@ impl HotStuff {
     /// Counters.
     pub fn stats(&self) -> &BftStats {
         &self.stats
+    }
+    /// Leader of `round` in `epoch` as this node sees it ([`crate::bft::leader`]).
+    pub fn leader(&self, epoch: Epoch, round: Round) -> ValidatorId {
+        self.reputation.leader(&self.p.schedule, epoch, round)
     }
     /// Committee of the current epoch.
     pub fn committee(&self) -> &[ValidatorId] {

@@ -247,8 +247,15 @@ impl ChainSetup {
                 merged.extend(r.accounts.iter().copied());
                 let accounts: Vec<_> = merged.into_iter().collect();
                 let exec = ExecutionState::restore(r.committed_height, accounts.clone());
+                let committed_rounds =
+                    storage.committed_rounds(r.epoch).map_err(|source| SetupError::Storage { node: i, source })?;
                 let resume = NodeResume {
-                    bft: crate::bft::BftResume { committed: (block, qc), epoch: r.epoch, safety: r.safety.clone() },
+                    bft: crate::bft::BftResume {
+                        committed: (block, qc),
+                        epoch: r.epoch,
+                        safety: r.safety.clone(),
+                        committed_rounds,
+                    },
                     accounts,
                     state_root,
                 };

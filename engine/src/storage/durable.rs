@@ -411,6 +411,22 @@ impl Storage for RedbStorage {
         read_block(&txn, height)
     }
 
+    fn certificate_at(&self, height: Height) -> Result<Option<QuorumCertificate>, StorageError> {
+        const OP: &str = "certificate_at";
+        let txn = self.db.begin_read().map_err(db_err(OP))?;
+        let qcs = txn.open_table(QCS).map_err(db_err(OP))?;
+        let Some(qc) = qcs.get(height).map_err(db_err(OP))? else { return Ok(None) };
+        let qc: QuorumCertificate =
+            decode(qc.value()).map_err(|e| StorageError::decode("qc", format_args!("height {height}"), e))?;
+        if qc.height != height {
+            return Err(StorageError::corrupt(
+                "qc",
+                format!("stored at height {height} certifies height {}", qc.height),
+            ));
+        }
+        Ok(Some(qc))
+    }
+
     fn commit_proof_at(&self, height: Height) -> Result<Option<(Block, QuorumCertificate)>, StorageError> {
         const OP: &str = "commit_proof_at";
         let txn = self.db.begin_read().map_err(db_err(OP))?;

@@ -96,6 +96,10 @@ impl Storage for FaultyStorage {
         self.inner.block_at(height)
     }
 
+    fn certificate_at(&self, height: Height) -> Result<Option<QuorumCertificate>, StorageError> {
+        self.inner.certificate_at(height)
+    }
+
     fn commit_proof_at(&self, height: Height) -> Result<Option<(Block, QuorumCertificate)>, StorageError> {
         self.inner.commit_proof_at(height)
     }

@@ -69,6 +69,10 @@ impl Storage for MemoryStorage {
         Ok(idx.and_then(|i| self.blocks.get(i)).cloned())
     }
 
+    fn certificate_at(&self, height: Height) -> Result<Option<QuorumCertificate>, StorageError> {
+        Ok(self.block_at(height)?.map(|(_, qc)| qc))
+    }
+
     fn commit_proof_at(&self, height: Height) -> Result<Option<(Block, QuorumCertificate)>, StorageError> {
         Ok(self.commit_proofs.get(&height).cloned())
     }

@@ -24,7 +24,7 @@ pub use error::StorageError;
 pub use faulty::{FaultyStorage, StorageFaults};
 pub use memory::MemoryStorage;
 
-use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, SafetyState};
+use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, Round, SafetyState};
 
 /// Everything written when one block commits, in ONE write transaction (group commit).
 #[derive(Clone, Copy, Debug)]
@@ -83,6 +83,25 @@ pub trait Storage: Send {
 
     /// Block (with its certifying QC) at a committed height.
     fn block_at(&self, height: Height) -> Result<Option<(Block, QuorumCertificate)>, StorageError>;
+
+    /// The QC certifying the committed block at a height, without reading the block.
+    fn certificate_at(&self, height: Height) -> Result<Option<QuorumCertificate>, StorageError>;
+
+    /// Rounds of the committed blocks of `epoch`, ascending: from the committed tip down while the blocks are of
+    /// that epoch (one QC read each). Leader reputation replays them on restart.
+    fn committed_rounds(&self, epoch: Epoch) -> Result<Vec<Round>, StorageError> {
+        let mut rounds = Vec::new();
+        let mut height = self.committed_height();
+        while height > 0 {
+            match self.certificate_at(height)? {
+                Some(qc) if qc.epoch == epoch => rounds.push(qc.round),
+                _ => break,
+            }
+            height -= 1;
+        }
+        rounds.reverse();
+        Ok(rounds)
+    }
 
     /// Commit proof (child block + its QC) stored for a height, if any.
     fn commit_proof_at(&self, height: Height) -> Result<Option<(Block, QuorumCertificate)>, StorageError>;

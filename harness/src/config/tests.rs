@@ -26,6 +26,15 @@ fn huge_durations_are_invalid_not_a_panic() {
 }
 
 /// Every shipped configuration (bench-configs/*.toml) loads and validates: a user can run each as it is.
+/// An unknown leader election rule is a parse error pointing at the value (file:line:column) and naming the rules
+/// there are.
+#[test]
+fn an_unknown_leader_election_is_refused_with_the_choices() {
+    let err = parse("[consensus]\nleader_election = \"random\"\n", "t.toml").expect_err("refused");
+    let text = err.to_string();
+    assert!(text.contains("t.toml:2:") && text.contains("round-robin") && text.contains("reputation"), "{text}");
+}
+
 #[test]
 fn every_shipped_config_validates() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-configs");

@@ -75,6 +75,7 @@ impl HotStuff {
             let is_last_of_epoch = last == Some(b.header.height);
             let commit_proof = if is_last_of_epoch { entries[i + 1..].to_vec() } else { Vec::new() };
             let epoch_after = if is_last_of_epoch { self.epoch + 1 } else { self.epoch };
+            self.reputation.on_commit(&self.p.schedule, b.header.epoch, b.header.round);
             new_root = Some((b.hash(), qc.clone()));
             out.commits.push(Committed { block: b.clone(), qc, commit_proof: commit_proof.clone(), epoch_after });
             if is_last_of_epoch {

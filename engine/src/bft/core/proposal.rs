@@ -66,7 +66,7 @@ impl HotStuff {
             self.request_sync(now, Some(from), out);
             return Err(Refusal::FutureEpoch);
         }
-        if h.proposer != from || self.p.schedule.leader(h.epoch, h.round) != from {
+        if h.proposer != from || self.leader(h.epoch, h.round) != from {
             return Err(Refusal::WrongLeader);
         }
         if h.round < self.round {
@@ -157,7 +157,7 @@ impl HotStuff {
             voter: self.p.me,
             signature: self.p.keys.sign_vote(self.p.scheme, &message),
         };
-        let next_leader = self.p.schedule.leader(h.epoch, h.round + 1);
+        let next_leader = self.leader(h.epoch, h.round + 1);
         if next_leader == self.p.me {
             self.on_vote(now, vote, out);
         } else {

@@ -4,7 +4,7 @@
 //! Implements "View change" of docs/PROTOCOL-CHOICES.md: the timer `base_timeout × backoff^k` capped at
 //! `max_timeout`, a timeout signing only (chain, epoch, round) and carrying the high QC and the TC that moved its
 //! sender into its round, re-broadcast at every expiry, joining on `f + 1` timeouts, a TC on `q`. Entering a round
-//! arms the proposal timer of its leader ("Rounds, leaders, quorums": leader = `committee_e[round mod n]`).
+//! arms the proposal timer of its leader ("Leader reputation": round-robin over the members that failed no recent round).
 
 use super::{FUTURE_VOTE_ROUNDS, HotStuff, Outputs, PendingCert};
 use crate::bft::config::ConsensusConfig;
@@ -45,7 +45,7 @@ impl HotStuff {
             timer: Timer::ViewChange { epoch, round },
             after: view_timeout(&self.p.config, self.failed_rounds),
         });
-        if self.p.schedule.leader(epoch, round) == self.p.me && self.is_member() {
+        if self.leader(epoch, round) == self.p.me && self.is_member() {
             let wait = self.propose_wait(now);
             out.actions.push(Action::SetTimer { timer: Timer::Propose { epoch, round }, after: wait });
         }
