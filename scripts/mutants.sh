@@ -38,6 +38,7 @@ COMMIT = "engine/src/bft/core/commit.rs"      # two-chain commit and epochs
 VIEW = "engine/src/bft/core/view_change.rs"   # timeouts and view change
 NODE = "engine/src/node/state_machine.rs"     # the node: messages to consensus, mempool and sync
 FAULTS = "engine/src/node/peer_faults.rs"     # peers convicted of what no honest validator sends
+LEADER = "engine/src/bft/leader.rs"           # leader reputation
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
@@ -138,6 +139,11 @@ MUTATIONS = [
      [(FAULTS, "if w.in_window <= WASTE_LIMIT ||", "if true ||")]),
     ("junk_gossip_is_no_waste", "gossip refused entirely as junk counts towards the sending peer's throttle",
      [(NODE, "    results.iter().all(junk)", "    results.is_empty() && results.iter().all(junk)")]),
+    ("reputation_records_nothing", "a failed round is recorded against its leader, who leaves the schedule",
+     [(LEADER, "            self.failed.insert(round - 1, leader);", "            let _ = leader;")]),
+    ("restart_forgets_reputation", "a restart replays the epoch's committed rounds into leader reputation",
+     [(CORE, "            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, r.committed_rounds),",
+       "            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, Vec::new()),")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
