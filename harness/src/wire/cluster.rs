@@ -68,8 +68,11 @@ pub struct ClusterMetrics {
     pub nodes: Vec<NodeFile>,
     /// How each process ended.
     pub exits: Vec<Exit>,
-    /// Submissions the client could not write.
+    /// Submissions no validator took (every connection down).
     pub failed_submits: u64,
+    /// Submissions the client wrote to another validator because theirs was down (killed).
+    #[serde(default)]
+    pub client_failovers: u64,
     /// Times the client dialled a validator again (after it was killed and restarted).
     pub client_redials: u64,
     /// The byzantine validators (left out of the agreement check).
@@ -145,8 +148,10 @@ pub struct Finished {
     pub committee: Option<CommitteeFile>,
     /// How each process ended.
     pub exits: Vec<Exit>,
-    /// Submissions the client could not write.
+    /// Submissions no validator took.
     pub failed_submits: u64,
+    /// Submissions written to another validator than theirs.
+    pub client_failovers: u64,
     /// Times the client dialled a validator again.
     pub client_redials: u64,
     /// Bytes of validator storage deleted at the end (0 when kept).
@@ -241,8 +246,11 @@ impl Deployment {
         if let Some(net) = &self.net {
             net.heal()?; // a partition still in force would only slow the shutdown
         }
-        let (failed_submits, client_redials) =
-            (self.client.failed_submits.load(Relaxed), self.client.redials.load(Relaxed));
+        let (failed_submits, client_failovers, client_redials) = (
+            self.client.failed_submits.load(Relaxed),
+            self.client.failovers.load(Relaxed),
+            self.client.redials.load(Relaxed),
+        );
         self.client.close();
         let exits = self.fleet.into_inner().unwrap_or_else(|e| e.into_inner()).stop(STOP_GRACE);
         let validator_processes = if self.committee { 1 } else { self.validators as ValidatorId };
@@ -261,6 +269,7 @@ impl Deployment {
             committee: committee.transpose()?,
             exits,
             failed_submits,
+            client_failovers,
             client_redials,
             storage_removed,
         })
@@ -366,7 +375,8 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     let finished = deployment.finish(&schedule.left_down(), *keep_storage)?;
     let byzantine_ids: Vec<ValidatorId> = byzantine.iter().map(|(id, _)| *id).collect();
     let agreement = finished.agreement(&byzantine_ids);
-    let Finished { nodes, committee, exits, failed_submits, client_redials, storage_removed } = finished;
+    let Finished { nodes, committee, exits, failed_submits, client_failovers, client_redials, storage_removed } =
+        finished;
     let rate = with_node_stages(measured.map_err(|e| anyhow::anyhow!("{e}"))?, &nodes);
     let failures = rate.slo_failures(&config.slo);
     let m = ClusterMetrics {
@@ -377,6 +387,7 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
         nodes,
         exits,
         failed_submits,
+        client_failovers,
         client_redials,
         byzantine: byzantine.iter().map(|(id, b)| ByzantineRole { id: *id, behaviour: b.name() }).collect(),
         faults: timeline,
@@ -437,6 +448,13 @@ fn print_summary(m: &ClusterMetrics) {
     for f in &m.faults {
         let outcome = f.error.as_deref().map_or_else(String::new, |e| format!(" — FAILED: {e}"));
         println!("  fault at {:>6.2} s (planned {:.2} s): {}{outcome}", f.at_s, f.planned_s, f.action);
+    }
+    if m.client_failovers + m.failed_submits + m.client_redials > 0 {
+        println!(
+            "  client            {} transactions failed over to another validator (theirs was down), {} taken by \
+             none, {} redials",
+            m.client_failovers, m.failed_submits, m.client_redials
+        );
     }
     let a = &m.agreement;
     match (m.consistent, a.highest_common) {
