@@ -205,8 +205,9 @@ fn a_replica_that_crashed_after_voting_in_a_new_epoch_before_storing_the_boundar
     c.check_consistency().expect("consistent");
 }
 
-/// Blocks all nodes committed in `secs` virtual seconds after `crash` (if any) went down at the first second.
-fn blocks_after_a_crash(seed: u64, crash: Option<usize>, secs: u64) -> u64 {
+/// Blocks all live nodes committed in `secs` virtual seconds after `crash` (if any) went down at the first second,
+/// and node 0's report at the end.
+fn blocks_after_a_crash(seed: u64, crash: Option<usize>, secs: u64) -> (u64, hsbench_engine::node::NodeReport) {
     let mut c = Cluster::new(config(4, seed)).expect("cluster");
     c.run_for(Duration::from_secs(1));
     if let Some(v) = crash {
@@ -216,7 +217,7 @@ fn blocks_after_a_crash(seed: u64, crash: Option<usize>, secs: u64) -> u64 {
     c.run_for(Duration::from_secs(secs));
     c.check_consistency().expect("consistent");
     let live: Vec<u64> = (0..4).filter(|&i| Some(i) != crash).map(|i| c.node(i).bft().committed_height()).collect();
-    live.iter().min().copied().unwrap_or(0) - before
+    (live.iter().min().copied().unwrap_or(0) - before, c.node(0).report())
 }
 
 /// A validator that is down for good stops being chosen as leader: with one of four crashed, the cluster commits
@@ -225,12 +226,16 @@ fn blocks_after_a_crash(seed: u64, crash: Option<usize>, secs: u64) -> u64 {
 /// commit needs two consecutive certified rounds: the same run committed under a tenth of the healthy blocks.
 #[test]
 fn a_crashed_validator_stops_being_chosen_as_leader() {
-    let healthy = blocks_after_a_crash(13, None, 12);
-    let crashed = blocks_after_a_crash(13, Some(3), 12);
+    let (healthy, report) = blocks_after_a_crash(13, None, 12);
+    assert!(report.leaders_left_out.is_empty() && report.failed_leader_rounds.is_empty(), "{report:?}");
+    let (crashed, report) = blocks_after_a_crash(13, Some(3), 12);
     assert!(
         crashed * 10 >= healthy * 6,
         "with one of four crashed the cluster committed {crashed} blocks in 12 s, healthy {healthy}"
     );
+    // The report names who is left out and what was recorded against whom.
+    assert_eq!(report.leaders_left_out, vec![3], "{report:?}");
+    assert!(report.failed_leader_rounds.get(&3).is_some_and(|&k| k >= 1), "{:?}", report.failed_leader_rounds);
 }
 
 /// A restarted validator chooses the leaders it chose before it stopped: leader reputation is rebuilt from the

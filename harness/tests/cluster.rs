@@ -348,6 +348,10 @@ fn the_client_fails_over_from_a_killed_validator_to_a_live_one() {
     client.close();
     let nodes = stop_and_read(fleet, dir.path(), &[0, 1, 3]);
     assert!(Agreement::of(&nodes).holds());
+    // Leader reputation left the dead validator out of the schedule, and each report says so.
+    for n in &nodes {
+        assert_eq!(n.leaders_left_out, vec![2], "validator {}: {:?}", n.id, n.failed_leader_rounds);
+    }
     assert!(processes_mentioning(&dir.path().display().to_string()).is_empty());
 }
 

@@ -341,6 +341,14 @@ impl HotStuff {
     pub fn leader(&self, epoch: Epoch, round: Round) -> ValidatorId {
         self.reputation.leader(&self.p.schedule, epoch, round)
     }
+    /// Members the leader schedule leaves out from the current round on (recorded as failing a recent round).
+    pub fn leaders_left_out(&self) -> Vec<ValidatorId> {
+        self.reputation.excluded(&self.p.schedule, self.epoch, self.round)
+    }
+    /// Rounds recorded as failed against each member (leader reputation's record; see [`crate::bft::leader`]).
+    pub fn failed_leader_rounds(&self) -> &std::collections::BTreeMap<ValidatorId, u64> {
+        self.reputation.failures()
+    }
     /// Committee of the current epoch.
     pub fn committee(&self) -> &[ValidatorId] {
         self.p.schedule.committee(self.epoch)

@@ -75,12 +75,15 @@ pub struct Reputation {
     last_committed: Round,
     /// Failed rounds of `epoch` that can still fall in a window, with the leader each was recorded against.
     failed: BTreeMap<Round, ValidatorId>,
+    /// Rounds recorded as failed against each member since this record began (all epochs; a restarted node's
+    /// count starts with the replayed epoch's), for reports.
+    failures: BTreeMap<ValidatorId, u64>,
 }
 
 impl Reputation {
     /// An empty record at the start of epoch 0.
     pub fn new(params: ReputationParams) -> Self {
-        Reputation { params, epoch: 0, last_committed: 0, failed: BTreeMap::new() }
+        Reputation { params, epoch: 0, last_committed: 0, failed: BTreeMap::new(), failures: BTreeMap::new() }
     }
 
     /// The record after the committed blocks of `epoch` at `rounds` (ascending), as a replica that committed them
@@ -129,15 +132,21 @@ impl Reputation {
         if round - 1 > self.last_committed {
             let leader = self.leader(schedule, epoch, round - 1);
             self.failed.insert(round - 1, leader);
+            *self.failures.entry(leader).or_default() += 1;
         }
         self.last_committed = round;
         let horizon = self.params.window.saturating_add(self.params.lag);
         self.failed = self.failed.split_off(&round.saturating_sub(horizon));
     }
 
-    /// Members that lead none of the n rounds from `round` on (n the committee size).
-    #[cfg(test)]
-    fn excluded(&self, schedule: &EpochSchedule, epoch: Epoch, round: Round) -> Vec<ValidatorId> {
+    /// Rounds recorded as failed against each member (see the field).
+    pub fn failures(&self) -> &BTreeMap<ValidatorId, u64> {
+        &self.failures
+    }
+
+    /// Members that lead none of the n rounds from `round` on (n the committee size): those the schedule leaves
+    /// out there.
+    pub fn excluded(&self, schedule: &EpochSchedule, epoch: Epoch, round: Round) -> Vec<ValidatorId> {
         let leaders: std::collections::BTreeSet<ValidatorId> =
             (0..schedule.committee(epoch).len() as u64).map(|k| self.leader(schedule, epoch, round + k)).collect();
         schedule.committee(epoch).iter().copied().filter(|v| !leaders.contains(v)).collect()

@@ -85,6 +85,13 @@ pub struct NodeReport {
     /// second were refused for reasons that prove no fault (stale rounds, duplicates, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub peer_throttles: BTreeMap<ValidatorId, u64>,
+    /// Members the leader schedule leaves out at the end (leader reputation: they failed a recent round).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaders_left_out: Vec<ValidatorId>,
+    /// Rounds recorded as failed against each member's leadership (the run of failed rounds before a commit is
+    /// recorded against its last leader).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_leader_rounds: BTreeMap<ValidatorId, u64>,
     /// Transactions still pending in the mempool.
     pub mempool_len: usize,
     /// Set when execution or persistence failed and the node stopped.
@@ -507,6 +514,8 @@ impl NodeStateMachine {
             refused_messages: self.refused.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
             peer_faults: self.faults.report(),
             peer_throttles: self.faults.throttles(),
+            leaders_left_out: self.bft.leaders_left_out(),
+            failed_leader_rounds: self.bft.failed_leader_rounds().clone(),
             mempool_len: self.mempool.len(),
             halted: self.halted.clone(),
         }

@@ -127,6 +127,8 @@ impl SystemUnderTest for FakeSystem {
                 refused_messages: Default::default(),
                 peer_faults: Default::default(),
                 peer_throttles: Default::default(),
+                leaders_left_out: Default::default(),
+                failed_leader_rounds: Default::default(),
                 mempool_len: 0,
                 halted: None,
             })

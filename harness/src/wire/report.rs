@@ -51,6 +51,12 @@ pub struct NodeFile {
     /// peer's network counters).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub peer_throttles: BTreeMap<ValidatorId, u64>,
+    /// Members its leader schedule left out at the end (they failed a recent round; leader reputation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaders_left_out: Vec<ValidatorId>,
+    /// Rounds it recorded as failed against each member's leadership.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_leader_rounds: BTreeMap<ValidatorId, u64>,
     /// Per-stage cost (network included).
     pub stages: Vec<StageBusy>,
     /// The network stage: per-peer connection counters, refused handshakes, overloaded sends, dropped gossip.
@@ -109,6 +115,8 @@ impl NodeFile {
             refused_messages: report.node.refused_messages.clone(),
             peer_faults: report.node.peer_faults.clone(),
             peer_throttles: report.node.peer_throttles.clone(),
+            leaders_left_out: report.node.leaders_left_out.clone(),
+            failed_leader_rounds: report.node.failed_leader_rounds.clone(),
             stages: report.stages.iter().map(StageBusy::from).collect(),
             network: report.network.clone().unwrap_or_default(),
             clients,
@@ -179,6 +187,8 @@ mod tests {
             refused_messages: BTreeMap::new(),
             peer_faults: BTreeMap::new(),
             peer_throttles: BTreeMap::new(),
+            leaders_left_out: Vec::new(),
+            failed_leader_rounds: BTreeMap::new(),
             stages: Vec::new(),
             network: NetworkReport::default(),
             clients: ClientPortStats::default(),

@@ -38,6 +38,15 @@ pub fn print_nodes(nodes: &[NodeFile]) {
                 p50_p99_ms(&split.commit_to_report_us)
             );
         }
+        if !n.failed_leader_rounds.is_empty() {
+            let failed: Vec<String> = n.failed_leader_rounds.iter().map(|(v, k)| format!("{v}: {k}")).collect();
+            let out: Vec<String> = n.leaders_left_out.iter().map(ToString::to_string).collect();
+            let out = if out.is_empty() { "none".to_string() } else { out.join(", ") };
+            println!(
+                "        leaders: failed rounds recorded by member {} · left out at the end: {out}",
+                failed.join(", ")
+            );
+        }
         if let Some(why) = &n.halted {
             println!("        halted: {why}");
         }
