@@ -140,7 +140,7 @@ MUTATIONS = [
     ("junk_gossip_is_no_waste", "gossip refused entirely as junk counts towards the sending peer's throttle",
      [(NODE, "    results.iter().all(junk)", "    results.is_empty() && results.iter().all(junk)")]),
     ("reputation_records_nothing", "a failed round is recorded against its leader, who leaves the schedule",
-     [(LEADER, "            self.failed.insert(round - 1, leader);", "            let _ = leader;")]),
+     [(LEADER, "            self.record.insert(round - 1, (leader, false));", "            let _ = leader;")]),
     ("restart_forgets_reputation", "a restart replays the epoch's committed rounds into leader reputation",
      [(CORE, "            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, r.committed_rounds),",
        "            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, Vec::new()),")]),

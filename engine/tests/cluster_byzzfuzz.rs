@@ -10,6 +10,8 @@
 
 mod common;
 
+use hsbench_engine::bft::LeaderElection;
+
 use common::*;
 use hsbench_engine::runtime::ChainSetup;
 use hsbench_engine::sim::{Byzantine, Cluster};
@@ -27,8 +29,15 @@ const LIVENESS_WINDOW: Duration = Duration::from_secs(12);
 
 /// One setup (keys, parameters) for every run of the sweep, with a shared signature-verdict cache; each run's
 /// seed drives its network, partitions and adversary.
-fn shared_setup() -> ChainSetup {
-    ChainSetup::new(&config(4, 0).chain).expect("setup").with_verdict_cache()
+fn shared_setup(election: LeaderElection) -> ChainSetup {
+    ChainSetup::new(&config_with(0, election).chain).expect("setup").with_verdict_cache()
+}
+
+/// The sweep's cluster configuration with `election` choosing the leaders.
+fn config_with(seed: u64, election: LeaderElection) -> hsbench_engine::sim::ClusterConfig {
+    let mut cfg = config(4, seed);
+    cfg.chain.consensus.leader_election = election;
+    cfg
 }
 
 fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
@@ -37,6 +46,7 @@ fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
     let behaviour = behaviours[rng.random_range(0..behaviours.len())];
     let bad = rng.random_range(0..4usize);
     let mut cfg = config(4, seed);
+    cfg.chain.consensus = setup.params[0].bft.config.clone();
     cfg.network.latency_ms = rng.random_range(1.0..15.0);
     cfg.network.jitter_ms = rng.random_range(0.0..20.0);
     cfg.network.reorder = rng.random_range(0.0..0.2);
@@ -97,9 +107,9 @@ fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
 fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
     let seeds = std::env::var("HSBENCH_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
     if let Some(seed) = std::env::var("HSBENCH_SWEEP_SEED").ok().and_then(|s| s.parse().ok()) {
-        return sweep_run(seed, &shared_setup()).unwrap_or_else(|e| panic!("{e}"));
+        return sweep_run(seed, &shared_setup(LeaderElection::default())).unwrap_or_else(|e| panic!("{e}"));
     }
-    let setup = shared_setup();
+    let setup = shared_setup(LeaderElection::default());
     let started = Instant::now();
     let failures: Vec<String> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2u64)
@@ -126,11 +136,21 @@ fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
 /// that fix) stalled for over 12 s: leaders knew the high QC but not its block (learned through timeouts), asked
 /// for sync when their propose timer fired and then let their round pass; a leader now retries its proposal
 /// while it waits for the parent.
+///
+/// Seeds 96, 284, 416, 427, 907 and 961 (the shared setup's keys) are the 6 of a 1,000-seed sweep that stalled
+/// with leader reputation (round-robin passes all 1,000): failures during the partitions left honest members out
+/// of the schedule, the schedule that remained never put three honest leaders in a row (two-chain commits need two
+/// consecutive certified rounds, and the second round's votes go to the next leader), so nothing committed — and
+/// the record only changes on a commit. Seed 416 ended with the honest three at height 1 for good, rounds still
+/// advancing by timeouts. Fixed by falling back to round-robin once the chain has not committed for n + 2 rounds
+/// (docs/PROTOCOL-CHOICES.md "Leader reputation"); they run with reputation here.
 #[test]
 fn liveness_stalls_found_by_the_long_sweep_stay_fixed() {
     // Each with the keys it was found with (a setup of its own seed, as before the shared setup).
     let setup_of = |seed| ChainSetup::new(&config(4, seed).chain).expect("setup");
-    let failures: Vec<String> =
+    let mut failures: Vec<String> =
         [126u64, 168, 254, 371].iter().filter_map(|&seed| sweep_run(seed, &setup_of(seed)).err()).collect();
+    let shared = shared_setup(LeaderElection::Reputation);
+    failures.extend([96u64, 284, 416, 427, 907, 961].iter().filter_map(|&seed| sweep_run(seed, &shared).err()));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

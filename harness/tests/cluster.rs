@@ -230,6 +230,7 @@ fn write_config_at(dir: &Path, peers: &[SocketAddr], clients: &[SocketAddr]) -> 
     let list = |a: &[SocketAddr]| a.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
     let text = format!(
         "[run]\nseed = 5\n[cluster]\nvalidators = 4\n[consensus]\nmin_block_interval_ms = 20\nbase_timeout_ms = 400\n\
+         leader_election = \"reputation\"\n\
          [workload]\naccounts = 64\n[wire]\npeers = [{}]\nclients = [{}]\n",
         list(peers),
         list(clients)
