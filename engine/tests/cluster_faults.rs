@@ -255,7 +255,7 @@ fn a_restarted_validator_keeps_the_leader_schedule() {
     c.run_for(Duration::from_secs(4));
     let bft = c.node(0).bft();
     let (epoch, round) = (bft.epoch(), bft.round());
-    // The next 4 rounds: past n + 2 rounds without a commit the schedule would be round-robin anyway.
+    // The next 4 rounds: past STALL_ROUNDS (4) rounds without a commit the schedule is round-robin anyway.
     let schedule = |c: &Cluster| (round..round + 4).map(|r| c.node(0).bft().leader(epoch, r)).collect::<Vec<_>>();
     let before = schedule(&c);
     assert!(!before.contains(&3), "the crashed member still leads: {before:?}");
