@@ -23,8 +23,9 @@ pub struct ConsensusConfig {
     /// Committee of each epoch as global validator ids; epoch e uses entry min(e, len-1).
     /// Empty means every validator in every epoch.
     pub committees: Vec<Vec<ValidatorId>>,
-    /// How each round's leader is chosen: `reputation` (round-robin over the members that failed no round in the
-    /// recent window, from the committed chain) or `round-robin` (docs/PROTOCOL-CHOICES.md "Leader reputation").
+    /// How each round's leader is chosen: `round-robin` (the default) or `reputation` (round-robin over the members
+    /// whose latest led round in the recent window did not fail, from the committed chain; docs/PROTOCOL-CHOICES.md
+    /// "Leader reputation").
     pub leader_election: LeaderElection,
     /// Rounds a failed round counts against its leader (`reputation` only): a member left out is tried again
     /// after this many rounds.

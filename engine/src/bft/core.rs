@@ -167,7 +167,8 @@ pub struct HotStuff {
     committed_qc: QuorumCertificate,
     genesis_qc: QuorumCertificate,
     failed_rounds: u32,
-    /// Failed rounds of the epoch by leader, from the committed chain: who leads each round.
+    /// Leader election's record of the epoch's committed and failed rounds, from the committed chain: who leads
+    /// each round.
     reputation: Reputation,
     proposed_round: Option<(Epoch, Round)>,
     /// The round (with its epoch) of the newest proposal this node handled of its current round or later (its own
@@ -341,7 +342,7 @@ impl HotStuff {
     pub fn leader(&self, epoch: Epoch, round: Round) -> ValidatorId {
         self.reputation.leader(&self.p.schedule, epoch, round)
     }
-    /// Members the leader schedule leaves out from the current round on (recorded as failing a recent round).
+    /// Members the current round's leader schedule leaves out (their latest led round in the window failed).
     pub fn leaders_left_out(&self) -> Vec<ValidatorId> {
         self.reputation.excluded(&self.p.schedule, self.epoch, self.round)
     }

@@ -123,17 +123,21 @@ impl Reputation {
     /// Leader of `round` in `epoch`. Only the current epoch's record counts: an epoch starts round-robin; so does
     /// a chain that has committed nothing for [`STALL_ROUNDS`] rounds.
     pub fn leader(&self, schedule: &EpochSchedule, epoch: Epoch, round: Round) -> ValidatorId {
-        let committee = schedule.committee(epoch);
-        if committee.is_empty() {
-            return 0;
+        match self.eligible(schedule, epoch, round) {
+            Some(members) => members[(round % members.len() as u64) as usize],
+            None => schedule.leader(epoch, round),
         }
-        let pick = |members: &[ValidatorId]| members[(round % members.len() as u64) as usize];
+    }
+
+    /// The members round `round` is led round-robin over when the record leaves some out (`None`: the whole
+    /// committee, [`EpochSchedule::leader`]).
+    fn eligible(&self, schedule: &EpochSchedule, epoch: Epoch, round: Round) -> Option<Vec<ValidatorId>> {
         if self.params.election == LeaderElection::RoundRobin
             || epoch != self.epoch
             || round <= self.params.lag
             || round > self.last_committed.saturating_add(STALL_ROUNDS)
         {
-            return pick(committee);
+            return None;
         }
         let end = round - self.params.lag;
         let start = end.saturating_sub(self.params.window);
@@ -142,9 +146,10 @@ impl Reputation {
         for (_, &(leader, committed)) in self.record.range(start + 1..=end) {
             latest.insert(leader, committed);
         }
+        let committee = schedule.committee(epoch);
         let eligible: Vec<ValidatorId> =
             committee.iter().copied().filter(|v| latest.get(v).is_none_or(|&committed| committed)).collect();
-        if eligible.len() < schedule.weak_quorum(epoch) { pick(committee) } else { pick(&eligible) }
+        (eligible.len() < committee.len() && eligible.len() >= schedule.weak_quorum(epoch)).then_some(eligible)
     }
 
     /// A block of `round` in `epoch` committed: it is recorded as committed by the leader this rule chose for its
@@ -176,12 +181,10 @@ impl Reputation {
         &self.failures
     }
 
-    /// Members that lead none of the n rounds from `round` on (n the committee size): those the schedule leaves
-    /// out there.
+    /// Members the schedule of round `round` leaves out.
     pub fn excluded(&self, schedule: &EpochSchedule, epoch: Epoch, round: Round) -> Vec<ValidatorId> {
-        let leaders: std::collections::BTreeSet<ValidatorId> =
-            (0..schedule.committee(epoch).len() as u64).map(|k| self.leader(schedule, epoch, round + k)).collect();
-        schedule.committee(epoch).iter().copied().filter(|v| !leaders.contains(v)).collect()
+        let Some(eligible) = self.eligible(schedule, epoch, round) else { return Vec::new() };
+        schedule.committee(epoch).iter().copied().filter(|v| !eligible.contains(v)).collect()
     }
 }
 
@@ -281,6 +284,18 @@ mod tests {
         r.record.insert(13, (2, true));
         r.last_committed = 13;
         assert!(r.excluded(&s, 0, 17).is_empty());
+    }
+
+    /// Who is left out is the schedule of that very round: at the last round before the stall fallback, member 3
+    /// (its latest led round failed) is out, even though round-robin would follow in the rounds after.
+    #[test]
+    fn the_members_left_out_are_those_of_that_round() {
+        let s = four();
+        let mut r = Reputation::new(params(LeaderElection::Reputation));
+        r.record.insert(18, (3, false));
+        r.last_committed = 20;
+        assert_eq!(r.excluded(&s, 0, 20 + STALL_ROUNDS), vec![3]);
+        assert!(r.excluded(&s, 0, 21 + STALL_ROUNDS).is_empty(), "round-robin");
     }
 
     /// The failure the long ByzzFuzz sweep found: members 1 and 3 failed during partitions and never committed

@@ -4,7 +4,7 @@
 //! Implements "View change" of docs/PROTOCOL-CHOICES.md: the timer `base_timeout × backoff^k` capped at
 //! `max_timeout`, a timeout signing only (chain, epoch, round) and carrying the high QC and the TC that moved its
 //! sender into its round, re-broadcast at every expiry, joining on `f + 1` timeouts, a TC on `q`. Entering a round
-//! arms the proposal timer of its leader ("Leader reputation": round-robin over the members that failed no recent round).
+//! arms the proposal timer of its leader (`HotStuff::leader`: round-robin, or "Leader reputation").
 
 use super::{FUTURE_VOTE_ROUNDS, HotStuff, Outputs, PendingCert};
 use crate::bft::config::ConsensusConfig;
