@@ -247,8 +247,13 @@ impl ChainSetup {
                 merged.extend(r.accounts.iter().copied());
                 let accounts: Vec<_> = merged.into_iter().collect();
                 let exec = ExecutionState::restore(r.committed_height, accounts.clone());
-                let committed_rounds =
-                    storage.committed_rounds(r.epoch).map_err(|source| SetupError::Storage { node: i, source })?;
+                // Only leader reputation reads them (one QC read per height of the epoch): round-robin skips the walk.
+                let committed_rounds = match params.bft.config.leader_election {
+                    crate::bft::LeaderElection::Reputation => {
+                        storage.committed_rounds(r.epoch).map_err(|source| SetupError::Storage { node: i, source })?
+                    }
+                    crate::bft::LeaderElection::RoundRobin => Vec::new(),
+                };
                 let resume = NodeResume {
                     bft: crate::bft::BftResume {
                         committed: (block, qc),
