@@ -177,8 +177,7 @@ fn read_block(txn: &ReadTransaction, height: Height) -> Result<Option<(Block, Qu
     };
     let block: Block =
         decode(block.value()).map_err(|e| StorageError::decode("block", format_args!("height {height}"), e))?;
-    let qc: QuorumCertificate =
-        decode(qc.value()).map_err(|e| StorageError::decode("qc", format_args!("height {height}"), e))?;
+    let qc = decode_qc(qc.value(), height)?;
     if block.header.height != height {
         return Err(StorageError::corrupt(
             "block",
@@ -193,6 +192,11 @@ fn read_block(txn: &ReadTransaction, height: Height) -> Result<Option<(Block, Qu
         ));
     }
     Ok(Some((block, qc)))
+}
+
+/// The QC stored at `height`, decoded.
+fn decode_qc(bytes: &[u8], height: Height) -> Result<QuorumCertificate, StorageError> {
+    decode(bytes).map_err(|e| StorageError::decode("qc", format_args!("height {height}"), e))
 }
 
 /// The account log's records as (height, bytes), in height order, for [`replay`] (recovery and the fold).
@@ -416,8 +420,7 @@ impl Storage for RedbStorage {
         let txn = self.db.begin_read().map_err(db_err(OP))?;
         let qcs = txn.open_table(QCS).map_err(db_err(OP))?;
         let Some(qc) = qcs.get(height).map_err(db_err(OP))? else { return Ok(None) };
-        let qc: QuorumCertificate =
-            decode(qc.value()).map_err(|e| StorageError::decode("qc", format_args!("height {height}"), e))?;
+        let qc = decode_qc(qc.value(), height)?;
         if qc.height != height {
             return Err(StorageError::corrupt(
                 "qc",
