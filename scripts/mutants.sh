@@ -144,6 +144,8 @@ MUTATIONS = [
     ("restart_forgets_reputation", "a restart replays the epoch's committed rounds into leader reputation",
      [(CORE, "            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, r.committed_rounds),",
        "            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, Vec::new()),")]),
+    ("tc_not_relayed", "a replica that aggregates a TC broadcasts it once",
+     [(VIEW, "        if self.on_tc(now, tc.clone(), out) {", "        if self.on_tc(now, tc.clone(), out) && false {")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]

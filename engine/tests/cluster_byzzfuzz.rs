@@ -160,5 +160,7 @@ fn liveness_stalls_found_by_the_long_sweep_stay_fixed() {
         [126u64, 168, 254, 371].iter().filter_map(|&seed| sweep_run(seed, &setup_of(seed)).err()).collect();
     let shared = shared_setup(LeaderElection::Reputation);
     failures.extend([96u64, 284, 416, 427, 907, 961].iter().filter_map(|&seed| sweep_run(seed, &shared).err()));
+    let round_robin = shared_setup(LeaderElection::RoundRobin);
+    failures.extend([2277u64, 3141].iter().filter_map(|&seed| sweep_run(seed, &round_robin).err()));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -199,6 +199,7 @@ fn main() {
         ("vote", Message::Vote(vote())),
         ("timeout", Message::Timeout(timeout_vote())),
         ("timeout-tc", Message::Timeout(TimeoutVote { round: 10, last_tc: Some(tc()), ..timeout_vote() })),
+        ("timeout-certificate", Message::TimeoutCertificate(tc())),
         ("tx-gossip", Message::TxGossip(vec![tx(7, 0), tx(8, 16)])),
         ("tx-gossip-empty", Message::TxGossip(vec![])),
         ("sync-request", Message::SyncRequest { from_height: 42 }),

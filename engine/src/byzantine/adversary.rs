@@ -294,6 +294,10 @@ impl Adversary {
                 forge(&mut t.high_qc.signers);
                 Message::Timeout(t)
             }
+            Message::TimeoutCertificate(mut tc) => {
+                forge(&mut tc.signers);
+                Message::TimeoutCertificate(tc)
+            }
             other => other,
         }
     }

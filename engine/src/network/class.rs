@@ -7,7 +7,7 @@ use crate::types::Message;
 /// messages are the protocol's progress and are never dropped by the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Class {
-    /// Proposals, votes, timeouts.
+    /// Proposals, votes, timeouts, timeout certificates.
     Consensus,
     /// Sync requests and responses.
     Sync,
@@ -22,7 +22,9 @@ impl Class {
     /// The class of `message`.
     pub fn of(message: &Message) -> Class {
         match message {
-            Message::Proposal(_) | Message::Vote(_) | Message::Timeout(_) => Class::Consensus,
+            Message::Proposal(_) | Message::Vote(_) | Message::Timeout(_) | Message::TimeoutCertificate(_) => {
+                Class::Consensus
+            }
             Message::SyncRequest { .. } | Message::SyncResponse(_) => Class::Sync,
             Message::TxGossip(_) => Class::Gossip,
         }

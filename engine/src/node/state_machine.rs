@@ -8,8 +8,8 @@ use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, 
 use crate::protocol::{Action, Callback, Event, RejectReason, Timer, TxSource, TxStatus};
 use crate::provisioning::{ProvisioningConfig, select_transactions};
 use crate::types::{
-    Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutVote, Transaction,
-    ValidatorId, Vote, tx_root,
+    Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutCertificate,
+    TimeoutVote, Transaction, ValidatorId, Vote, tx_root,
 };
 use rayon::ThreadPool;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -103,6 +103,7 @@ enum Pending {
     Proposal { proposal: Proposal },
     Vote(Vote),
     Timeout(TimeoutVote),
+    TimeoutCertificate(TimeoutCertificate),
     Sync(Vec<SyncEntry>),
     Txs { txs: Vec<Transaction> },
 }
@@ -230,6 +231,7 @@ impl NodeStateMachine {
             Message::Timeout(t) if t.voter != from => Err(Refusal::NotSigner),
             Message::Vote(v) => self.bft.check_vote(v),
             Message::Timeout(t) => self.bft.check_timeout(t),
+            Message::TimeoutCertificate(tc) => self.bft.check_timeout_certificate(tc),
             Message::SyncResponse(entries) => self.bft.check_sync(entries),
             Message::TxGossip(_) if self.params.signature_free => {
                 if let Message::TxGossip(txs) = message {
@@ -263,6 +265,7 @@ impl NodeStateMachine {
                 Err(refusal) => return self.refuse(now, Some(from), refusal, out),
             },
             Message::Timeout(t) => Pending::Timeout(t),
+            Message::TimeoutCertificate(tc) => Pending::TimeoutCertificate(tc),
             Message::SyncResponse(entries) => Pending::Sync(entries),
             Message::TxGossip(txs) => Pending::Txs { txs },
             Message::SyncRequest { .. } => return,
@@ -362,6 +365,7 @@ impl NodeStateMachine {
             }
             Pending::Vote(vote) => self.bft.on_vote(now, vote, out),
             Pending::Timeout(t) => self.bft.on_timeout(now, t, out),
+            Pending::TimeoutCertificate(tc) => self.bft.on_timeout_certificate(now, tc, out),
             Pending::Sync(entries) => self.bft.on_sync(now, entries, out),
         }
     }

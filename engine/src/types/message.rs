@@ -40,6 +40,9 @@ pub enum Message {
     Vote(Vote),
     /// A timeout, broadcast.
     Timeout(TimeoutVote),
+    /// A timeout certificate its sender aggregated and entered the next round through, broadcast once so that a
+    /// node that missed some of the round's timeouts enters the next round with the others (self-authenticating).
+    TimeoutCertificate(TimeoutCertificate),
     /// Client transactions forwarded between validators.
     TxGossip(Vec<Transaction>),
     /// "Send me blocks from this height on" from a node that fell behind.
@@ -55,6 +58,7 @@ impl Message {
             Message::Proposal(_) => "proposal",
             Message::Vote(_) => "vote",
             Message::Timeout(_) => "timeout",
+            Message::TimeoutCertificate(_) => "timeout_certificate",
             Message::TxGossip(_) => "tx_gossip",
             Message::SyncRequest { .. } => "sync_request",
             Message::SyncResponse(_) => "sync_response",
@@ -95,6 +99,7 @@ impl Encode for Message {
             Message::TxGossip(txs) => w.u8(3).list(txs),
             Message::SyncRequest { from_height } => w.u8(4).u64(*from_height),
             Message::SyncResponse(entries) => w.u8(5).list(entries),
+            Message::TimeoutCertificate(tc) => w.u8(6).put(tc),
         };
     }
 }
@@ -108,6 +113,7 @@ impl Decode for Message {
             3 => Message::TxGossip(r.list("gossip txs", MAX_GOSSIP_TXS)?),
             4 => Message::SyncRequest { from_height: r.u64()? },
             5 => Message::SyncResponse(r.list("sync entries", MAX_SYNC_BLOCKS)?),
+            6 => Message::TimeoutCertificate(r.get()?),
             tag => return Err(DecodeError::Tag { what: "message", tag }),
         })
     }

@@ -106,6 +106,17 @@ fn arb_message() -> impl Strategy<Value = Message> {
             });
             Message::Timeout(TimeoutVote { epoch: 0, round: 4, high_qc, voter, signature: vec![9; 64], last_tc })
         }),
+        (arb_qc(), any::<u64>()).prop_map(|(high_qc, round)| {
+            let mut signers = SignerBitfield::new(4);
+            signers.set(1);
+            Message::TimeoutCertificate(TimeoutCertificate {
+                epoch: 2,
+                round,
+                high_qc,
+                signers,
+                aggregate: vec![7; 96],
+            })
+        }),
         prop::collection::vec(arb_tx(), 0..3).prop_map(Message::TxGossip),
         any::<u64>().prop_map(|from_height| Message::SyncRequest { from_height }),
         (arb_block(), prop::option::of(arb_qc()))

@@ -183,18 +183,56 @@ impl HotStuff {
         }
     }
 
-    pub(super) fn on_tc(&mut self, now: Duration, tc: TimeoutCertificate, out: &mut Outputs) {
+    /// Checks of a relayed timeout certificate (`Message::TimeoutCertificate`) before its signatures are verified:
+    /// only one that moves this node into a later round is worth a pairing, an older one is `StaleRound`.
+    pub fn check_timeout_certificate(&self, tc: &TimeoutCertificate) -> Result<VerifyJob, Refusal> {
+        if tc.epoch < self.epoch {
+            return Err(Refusal::OldEpoch);
+        }
+        if tc.epoch > self.epoch {
+            return Err(Refusal::FutureEpoch);
+        }
+        if tc.round < self.round {
+            return Err(Refusal::StaleRound);
+        }
+        let mut job = VerifyJob::default();
+        self.tc_checks(tc, &mut job)?;
+        Ok(job)
+    }
+
+    /// A relayed timeout certificate whose signatures verified: enter the round after it.
+    pub fn on_timeout_certificate(&mut self, now: Duration, tc: TimeoutCertificate, out: &mut Outputs) {
+        self.mark_verified_tc(&tc);
+        self.on_tc(now, tc, out);
+    }
+
+    /// A TC this node aggregated itself: enter the round after it and, when it did, broadcast the TC once. The
+    /// round's timeouts may not all have reached every peer (a lossy link, a byzantine member whose timeout only
+    /// some got), and a peer without the TC stays in the old round and cannot vote in the new one; the next
+    /// leader's proposal carries the TC, but that leader may be faulty, and the others' next timeouts carry it
+    /// only a backed-off timer later. Found by the ByzzFuzz sweep (seeds
+    /// 2277 and 3141, docs/PROTOCOL-CHOICES.md "View change").
+    pub(super) fn on_own_tc(&mut self, now: Duration, tc: TimeoutCertificate, out: &mut Outputs) {
+        self.mark_verified_tc(&tc);
+        if self.on_tc(now, tc.clone(), out) {
+            out.actions.push(Action::Broadcast { message: Message::TimeoutCertificate(tc) });
+        }
+    }
+
+    /// Enters the round after `tc` when it is of this epoch and not behind; says whether it did.
+    pub(super) fn on_tc(&mut self, now: Duration, tc: TimeoutCertificate, out: &mut Outputs) -> bool {
         if tc.epoch != self.epoch || tc.round < self.round {
-            return;
+            return false;
         }
         self.process_qc(now, &tc.high_qc, out);
         if tc.epoch != self.epoch || tc.round < self.round {
-            return;
+            return false;
         }
         self.stats.timeouts += 1;
         let next = tc.round + 1;
         self.last_tc = Some(tc);
         self.enter_round(now, next, out);
+        true
     }
 }
 

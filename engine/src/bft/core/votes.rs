@@ -267,8 +267,7 @@ impl HotStuff {
             }
             PendingCert::Tc { epoch, round, high_qc, signers } => {
                 let tc = TimeoutCertificate { epoch, round, high_qc, signers, aggregate };
-                self.mark_verified_tc(&tc);
-                self.on_tc(now, tc, out);
+                self.on_own_tc(now, tc, out);
             }
         }
     }
