@@ -72,7 +72,7 @@ fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
     c.run_for(Duration::from_secs(2));
     let honest_min = |c: &Cluster| honest.iter().map(|&i| c.node(i).bft().committed_height()).min().unwrap_or(0);
     let stable = honest_min(&c);
-    c.run_for(LIVENESS_WINDOW);
+    run_window(&mut c);
     let later = honest_min(&c);
     c.check_consistency_of(&honest).map_err(|e| format!("{ctx}: {e}"))?;
     c.verify_commit_qcs().map_err(|e| format!("{ctx}: {e}"))?;
@@ -101,6 +101,26 @@ fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
         return Err(format!("{ctx}: commits did not resume after the network stabilised ({stable} → {later})"));
     }
     Ok(())
+}
+
+/// Runs the liveness window; with `HSBENCH_SWEEP_DEBUG` set, in half-second steps, printing after each every node's
+/// height, round, high QC round and the members its leader schedule leaves out.
+fn run_window(c: &mut Cluster) {
+    if std::env::var("HSBENCH_SWEEP_DEBUG").is_err() {
+        return c.run_for(LIVENESS_WINDOW);
+    }
+    let step = Duration::from_millis(500);
+    for k in 1..=LIVENESS_WINDOW.as_millis() / step.as_millis() {
+        c.run_for(step);
+        let nodes: Vec<String> = (0..4)
+            .map(|i| {
+                let b = c.node(i).bft();
+                let (h, r, qc) = (b.committed_height(), b.round(), b.high_qc().round);
+                format!("{i}: h {h} r {r} qc {qc} out {:?}", b.leaders_left_out())
+            })
+            .collect();
+        eprintln!("{:>5} ms  {}", k * step.as_millis(), nodes.join(" | "));
+    }
 }
 
 /// The leader election the sweep runs: the default, or leader reputation with `HSBENCH_SWEEP_REPUTATION` set.
