@@ -38,7 +38,7 @@ mod proptests;
 mod tests;
 
 pub use crate::protocol::RejectReason;
-pub use admit::has_weak_key;
+pub use admit::{PARKED_BLOCKS, has_weak_key};
 pub use config::MempoolConfig;
 pub use fee_priority::FeePriority;
 pub use reject::{Admitted, Rejection};
@@ -111,6 +111,12 @@ impl Mempool {
         self.shards.iter().map(Shard::len).sum()
     }
 
+    /// Number of parked transactions: admitted after a gap in their sender's nonces, waiting for the missing
+    /// ones (never in a block until then; they count toward the capacity).
+    pub fn parked_len(&self) -> usize {
+        self.shards.iter().map(Shard::parked_len).sum()
+    }
+
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -172,15 +178,19 @@ impl Mempool {
     /// shard).
     ///
     /// Checks, in order (the first failing one is the reason, and is counted): signature → `BadSignature`;
-    /// a small-order sender or recipient key → `WeakKey`; chain id → `WrongChain`; size → `TooLarge`; same id pending → `Duplicate`; nonce below the
-    /// committed nonce (or below the sender's pending queue) → `NonceTooLow`; nonce beyond the window or past
-    /// the end of the sender's queue → `NonceGap`; same sender and nonce pending with a fee ≥ this one →
-    /// `Conflict`; balance below the cost of the sender's whole pending queue with this transaction added
-    /// (or substituted) → `InsufficientBalance` (also on overflow); pool at capacity (unless this is a
-    /// replacement) → `MempoolFull`.
+    /// a small-order sender or recipient key → `WeakKey`; chain id → `WrongChain`; size → `TooLarge`; same id
+    /// pending or parked → `Duplicate`; nonce below the committed nonce (or below the sender's pending queue) →
+    /// `NonceTooLow`; nonce at or beyond the committed nonce plus `nonce_window` → `NonceGap`. A nonce past the
+    /// end of the sender's queue (a gap: its predecessors went to another validator, or were reordered on the
+    /// way) is **parked** — same sender and nonce parked with a fee ≥ this one → `Conflict`, pending plus parked
+    /// at capacity → `MempoolFull` — and joins the queue when the missing nonces arrive or commit, checked again
+    /// then (one the sender can no longer afford is removed as `Invalidated`). Otherwise: same sender and nonce
+    /// pending with a fee ≥ this one → `Conflict`; balance below the cost of the sender's whole pending queue
+    /// with this transaction added (or substituted) → `InsufficientBalance` (also on overflow); pending plus
+    /// parked at capacity (unless this is a replacement) → `MempoolFull`.
     ///
-    /// A higher-fee transaction with the same sender and nonce replaces the pending one, which is reported in
-    /// [`Admitted::replaced`]. For an appended transaction the balance rule is "predecessors + itself"; for a
+    /// A higher-fee transaction with the same sender and nonce replaces the pending (or parked) one, which is
+    /// reported in [`Admitted::dropped`]. For an appended transaction the balance rule is "predecessors + itself"; for a
     /// replacement it also counts the successors (geth's overdraft rule), so a replacement can never strand
     /// transactions queued after it: every queue admitted against a state is affordable as a whole there.
     pub fn admit(
@@ -218,23 +228,33 @@ impl Mempool {
 
     /// Removes transactions made obsolete by executed state.
     ///
-    /// For each changed account that has pending transactions: every one with a nonce below the account's
-    /// new nonce is dropped — counted as committed when its id is in `committed`, otherwise returned as
-    /// `Invalidated` (another transaction consumed its nonce). Then the remaining ones are summed in nonce
-    /// order against the new balance, and from the first that can no longer be afforded on, all are dropped
-    /// as `Invalidated` (keeping the queue contiguous). Output order: `changed_accounts` order, then nonce
-    /// order, so it is deterministic for a deterministic caller. The shards apply their accounts at once.
+    /// For each changed account that has pending or parked transactions: every one with a nonce below the
+    /// account's new nonce is dropped — counted as committed when its id is in `committed`, otherwise returned
+    /// as `Invalidated` (another transaction consumed its nonce). Then the remaining pending ones are summed in
+    /// nonce order against the new balance, and from the first that can no longer be afforded on, all are
+    /// dropped as `Invalidated` (keeping the queue contiguous). Then parked ones that now follow the queue (or
+    /// the new nonce) join it as admission would ([`Mempool::admit`]). Each call counts as one executed block:
+    /// transactions parked [`PARKED_BLOCKS`] calls ago are removed as `Invalidated` (their gap never filled).
+    /// Output order: `changed_accounts` order, then nonce order, then the expired parked transactions shard by
+    /// shard in the order they were parked, so it is deterministic for a deterministic caller. The shards apply
+    /// their accounts at once.
     pub fn on_state_update(
         &mut self,
         committed: &HashSet<Hash>,
         changed_accounts: &[(AccountId, Account)],
     ) -> Vec<Rejection> {
-        let mut parts: Vec<Vec<(usize, &AccountChange)>> = vec![Vec::new(); self.shards.len()];
+        let total = changed_accounts.len();
+        let mut parts: Vec<(usize, ShardChanges)> = (0..self.shards.len()).map(|k| (k, Vec::new())).collect();
         for (i, change) in changed_accounts.iter().enumerate() {
-            parts[self.shard_of(&change.0)].push((i, change));
+            parts[self.shard_of(&change.0)].1.push((i, change));
         }
-        let update_part = |(shard, part): (&mut Shard, Vec<(usize, &AccountChange)>)| {
+        let update_part = |(shard, (k, part)): (&mut Shard, (usize, ShardChanges))| {
             let mut removed = Vec::new();
+            let mut expired = Vec::new();
+            shard.expire_parked(&mut expired);
+            if !expired.is_empty() {
+                removed.push((total + k, expired)); // after every account's removals, shard by shard
+            }
             for (i, (sender, account)) in part {
                 let mut out = Vec::new();
                 shard.on_account_update(committed, sender, account, &mut out);
@@ -245,7 +265,7 @@ impl Mempool {
             removed
         };
         let done = self.on_shards(parts, update_part);
-        in_order(changed_accounts.len(), done).into_iter().flatten().collect()
+        in_order(total + self.shards.len(), done).into_iter().flatten().collect()
     }
 
     /// Runs `work` on every shard with its part: on the pool when there is one (all shards at once; a single
@@ -262,6 +282,9 @@ impl Mempool {
 
 /// An executed account: its id and new state.
 type AccountChange = (AccountId, Account);
+
+/// The executed accounts one shard owns, each with its position in the caller's list.
+type ShardChanges<'a> = Vec<(usize, &'a AccountChange)>;
 
 /// The shards' per-item results, tagged with each item's input position, as one list in input order (`total`
 /// items in all; every position appears once).

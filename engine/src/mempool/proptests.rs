@@ -67,7 +67,8 @@ fn check_invariants(pool: &Mempool, state: &HashMap<AccountId, Account>, calls: 
     let refused: u64 = counters.iter().filter(|(r, _)| r.is_admission()).map(|(_, n)| n).sum();
     prop_assert_eq!(refused + pool.admitted_total(), calls, "an admission call is unaccounted for");
     let removed = counters[&RejectReason::Replaced] + counters[&RejectReason::Invalidated] + pool.committed_total();
-    prop_assert_eq!(pool.admitted_total(), pool.len() as u64 + removed, "an admitted transaction vanished");
+    let held = (pool.len() + pool.parked_len()) as u64;
+    prop_assert_eq!(pool.admitted_total(), held + removed, "an admitted transaction vanished");
     Ok(())
 }
 
@@ -108,9 +109,10 @@ fn workers() -> Arc<ThreadPool> {
 }
 
 /// What a pool says about itself that another pool given the same calls must say too.
-fn observable(pool: &Mempool) -> (usize, usize, Vec<Hash>, BTreeMap<RejectReason, u64>, u64, u64) {
+fn observable(pool: &Mempool) -> (usize, usize, usize, Vec<Hash>, BTreeMap<RejectReason, u64>, u64, u64) {
     let ready = pool.ready().map(|p| *p.hash()).collect();
-    (pool.len(), pool.sender_count(), ready, pool.rejections(), pool.admitted_total(), pool.committed_total())
+    let counters = (pool.rejections(), pool.admitted_total(), pool.committed_total());
+    (pool.len(), pool.parked_len(), pool.sender_count(), ready, counters.0, counters.1, counters.2)
 }
 
 /// Runs one history on `pools`: `pools[0]` admits one call at a time, every other pool admits each run of
@@ -202,8 +204,8 @@ fn check_outcome(pool: &Mempool, tx: &Transaction, result: &Result<Admitted, Rej
     match result {
         Ok(admitted) => {
             prop_assert_eq!(admitted.tx_hash, hash);
-            if let Some(old) = admitted.replaced {
-                prop_assert_eq!(old.reason, RejectReason::Replaced);
+            for old in &admitted.dropped {
+                prop_assert!(matches!(old.reason, RejectReason::Replaced | RejectReason::Invalidated), "{:?}", old);
                 prop_assert!(!pool.contains(&tx.sender, &old.tx_hash));
             }
         }
@@ -233,6 +235,21 @@ proptest! {
         let config = MempoolConfig { capacity, nonce_window: 5, ..MempoolConfig::default() };
         let mut pools = [Mempool::sharded(config, shards)];
         run_history(&mut pools, initial_state(&balances), ops)?;
+    }
+
+    /// A sender's transactions admitted in any order end up pending in nonce order, none parked: each one
+    /// after a gap waits for the missing nonces.
+    #[test]
+    fn any_arrival_order_gives_the_queue_of_nonce_order(order in Just((0u64..8).collect::<Vec<_>>()).prop_shuffle()) {
+        let state = initial_state(&[(1_000, 0)]);
+        let mut pool = Mempool::new(MempoolConfig { nonce_window: 8, ..MempoolConfig::default() });
+        for nonce in order {
+            let tx = Transaction::signed(&key(0), CHAIN, id(1), 10, 1, nonce, Vec::new());
+            prop_assert!(pool.admit(tx, true, &state).is_ok());
+        }
+        let nonces: Vec<u64> = pool.sender_txs(&id(0)).map(|p| p.tx().nonce).collect();
+        prop_assert_eq!(nonces, (0u64..8).collect::<Vec<_>>());
+        prop_assert_eq!(pool.parked_len(), 0);
     }
 
     /// Below the capacity, a pool of 3 shards admitting batches on 3 threads (and one admitting them without

@@ -13,12 +13,14 @@ pub struct Rejection {
     pub reason: RejectReason,
 }
 
-/// Outcome of a successful admission.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Outcome of a successful admission (the transaction is pending, or parked until its sender's earlier nonces
+/// arrive).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Admitted {
     /// Id of the admitted transaction.
     pub tx_hash: Hash,
-    /// The pending transaction it replaced (same sender and nonce, lower fee), reported with reason
-    /// [`RejectReason::Replaced`].
-    pub replaced: Option<Rejection>,
+    /// Transactions the admission removed, each reported to its client: the one it replaced (same sender and
+    /// nonce, lower fee; [`RejectReason::Replaced`]) and parked successors it let through that could not become
+    /// pending (the sender cannot afford them after it; [`RejectReason::Invalidated`]).
+    pub dropped: Vec<Rejection>,
 }

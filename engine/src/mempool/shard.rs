@@ -5,7 +5,7 @@ use super::fee_priority::FeePriority;
 use super::sender_queue::{PendingTx, SenderQueue};
 use super::{MempoolConfig, RejectReason, Rejection};
 use crate::types::{AccountId, Hash, Transaction};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// One shard of the pool: the pending transactions of the senders it owns, indexed by id and by sender and nonce,
 /// with its own counters.
@@ -17,6 +17,16 @@ pub(super) struct Shard {
     /// Sender → its pending transactions in nonce order (never empty: an emptied queue is removed). Iterated only
     /// by [`ready`](Self::ready), which sorts what it collects, so the map's order never shows.
     pub(super) senders: HashMap<AccountId, SenderQueue>,
+    /// Sender → transactions that arrived after a gap in its nonces (signature checked, nonce within the window,
+    /// balance not yet), waiting for the missing ones; never in a block until they join the sender's queue.
+    pub(super) parked: HashMap<AccountId, BTreeMap<u64, PendingTx>>,
+    /// Number of parked transactions (they count toward the capacity).
+    pub(super) parked_len: usize,
+    /// Parked transactions in the order they were parked, each with the state update count it was parked at
+    /// (entries of transactions that left the lot since are skipped when they come up): the expiry queue.
+    pub(super) park_order: VecDeque<(u64, AccountId, u64, Hash)>,
+    /// State updates (executed blocks) this shard has seen.
+    pub(super) state_updates: u64,
     pub(super) rejections: BTreeMap<RejectReason, u64>,
     pub(super) admitted: u64,
     pub(super) committed: u64,
@@ -29,6 +39,10 @@ impl Shard {
             config,
             by_hash: HashMap::new(),
             senders: HashMap::new(),
+            parked: HashMap::new(),
+            parked_len: 0,
+            park_order: VecDeque::new(),
+            state_updates: 0,
             rejections: RejectReason::ALL.iter().map(|&r| (r, 0)).collect(),
             admitted: 0,
             committed: 0,
@@ -38,6 +52,27 @@ impl Shard {
     /// Number of pending transactions.
     pub(super) fn len(&self) -> usize {
         self.by_hash.len()
+    }
+
+    /// Number of parked transactions (see the field).
+    pub(super) fn parked_len(&self) -> usize {
+        self.parked_len
+    }
+
+    /// The parked transaction of `sender` at `nonce`.
+    pub(super) fn parked_at(&self, sender: &AccountId, nonce: u64) -> Option<&PendingTx> {
+        self.parked.get(sender).and_then(|m| m.get(&nonce))
+    }
+
+    /// Removes and returns the parked transaction of `sender` at `nonce`.
+    pub(super) fn unpark(&mut self, sender: &AccountId, nonce: u64) -> Option<PendingTx> {
+        let map = self.parked.get_mut(sender)?;
+        let p = map.remove(&nonce)?;
+        if map.is_empty() {
+            self.parked.remove(sender);
+        }
+        self.parked_len -= 1;
+        Some(p)
     }
 
     /// Number of senders with pending transactions.

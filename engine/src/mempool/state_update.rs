@@ -1,14 +1,25 @@
 //! Removal of transactions made obsolete by executed state, one sender at a time.
 
+use super::admit::PARKED_BLOCKS;
 use super::sender_queue::PendingTx;
 use super::shard::Shard;
 use super::{RejectReason, Rejection};
-use crate::types::{Account, AccountId, Hash};
+use crate::types::{Account, AccountId, AccountView, Hash};
 use std::collections::HashSet;
+
+/// One sender's executed state as an [`AccountView`] (a state update concerns that sender only).
+struct OneAccount<'a>(&'a AccountId, &'a Account);
+
+impl AccountView for OneAccount<'_> {
+    fn account(&self, id: &AccountId) -> Account {
+        if id == self.0 { *self.1 } else { Account::default() }
+    }
+}
 
 impl Shard {
     /// Removes the transactions of `sender` made obsolete by its executed state `account`, appending the
-    /// removals that are not commits to `out` in nonce order (the rule is [`super::Mempool::on_state_update`]'s).
+    /// removals that are not commits to `out` in nonce order (the rule is [`super::Mempool::on_state_update`]'s),
+    /// then moves parked transactions that now follow the sender's queue or nonce into the queue.
     pub(super) fn on_account_update(
         &mut self,
         committed: &HashSet<Hash>,
@@ -16,31 +27,66 @@ impl Shard {
         account: &Account,
         out: &mut Vec<Rejection>,
     ) {
-        let Some(queue) = self.senders.get_mut(sender) else { return };
         let mut removed: Vec<PendingTx> = Vec::new();
-        while let Some(p) = queue.pop_below(account.nonce) {
-            removed.push(p);
-        }
-        let consumed = removed.len();
-        let mut spent = Some(0u64);
-        let affordable = queue
-            .iter()
-            .take_while(|p| {
-                spent = spent.zip(p.cost()).and_then(|(a, b)| a.checked_add(b));
-                spent.is_some_and(|s| s <= account.balance)
-            })
-            .count();
-        removed.extend(queue.split_off(affordable));
-        if queue.is_empty() {
-            self.senders.remove(sender);
+        let mut consumed = 0;
+        if let Some(queue) = self.senders.get_mut(sender) {
+            while let Some(p) = queue.pop_below(account.nonce) {
+                removed.push(p);
+            }
+            consumed = removed.len();
+            let mut spent = Some(0u64);
+            let affordable = queue
+                .iter()
+                .take_while(|p| {
+                    spent = spent.zip(p.cost()).and_then(|(a, b)| a.checked_add(b));
+                    spent.is_some_and(|s| s <= account.balance)
+                })
+                .count();
+            removed.extend(queue.split_off(affordable));
+            if queue.is_empty() {
+                self.senders.remove(sender);
+            }
         }
         for (i, p) in removed.into_iter().enumerate() {
             self.by_hash.remove(p.hash());
-            if i < consumed && committed.contains(p.hash()) {
-                self.committed += 1;
-            } else {
-                out.push(self.reject(*p.hash(), RejectReason::Invalidated));
+            self.count_removal(committed, p.hash(), i < consumed, out);
+        }
+        // Parked transactions are above the queue, so these come after its removals in nonce order.
+        let below: Vec<u64> =
+            self.parked.get(sender).map(|m| m.range(..account.nonce).map(|(n, _)| *n).collect()).unwrap_or_default();
+        for nonce in below {
+            if let Some(p) = self.unpark(sender, nonce) {
+                self.count_removal(committed, p.hash(), true, out);
             }
+        }
+        if self.parked.contains_key(sender) {
+            self.promote(sender, &OneAccount(sender, account), out);
+        }
+    }
+
+    /// One more state update (an executed block): parked transactions parked [`PARKED_BLOCKS`] updates ago or
+    /// earlier are removed as `Invalidated`, in the order they were parked.
+    pub(super) fn expire_parked(&mut self, out: &mut Vec<Rejection>) {
+        self.state_updates += 1;
+        while let Some(&(at, sender, nonce, hash)) = self.park_order.front() {
+            if at.saturating_add(PARKED_BLOCKS) > self.state_updates {
+                break;
+            }
+            self.park_order.pop_front();
+            if self.parked_at(&sender, nonce).is_some_and(|p| *p.hash() == hash) {
+                self.unpark(&sender, nonce);
+                out.push(self.reject(hash, RejectReason::Invalidated));
+            }
+        }
+    }
+
+    /// Counts a removed transaction: committed when its nonce was consumed (`consumed`) by it, else reported
+    /// `Invalidated`.
+    fn count_removal(&mut self, committed: &HashSet<Hash>, hash: &Hash, consumed: bool, out: &mut Vec<Rejection>) {
+        if consumed && committed.contains(hash) {
+            self.committed += 1;
+        } else {
+            out.push(self.reject(*hash, RejectReason::Invalidated));
         }
     }
 }

@@ -74,14 +74,117 @@ fn nonce_below_the_pending_queue_is_too_low_even_with_an_older_view() {
     assert_rejected(&mut p, tx(1, 2, 1), true, &accounts(&[(1, 1000, 2)]), RejectReason::NonceTooLow);
 }
 
+/// Nonces of the sender's pending transactions, in order.
+fn pending_nonces(p: &Mempool, sender: u8) -> Vec<u64> {
+    p.sender_txs(&id(sender)).map(|t| t.tx().nonce).collect()
+}
+
+/// A sender's transactions may reach a validator out of order (sent to different validators and gossiped, or
+/// reordered on the way): one after a gap waits, parked, for its predecessor instead of being refused — the
+/// 4-process cluster lost up to 2 % of its load as `nonce_gap` under overload before.
 #[test]
-fn nonce_gap_after_the_queue_is_rejected() {
+fn a_transaction_after_a_gap_is_parked_until_its_predecessor_arrives() {
     let acc = accounts(&[(1, 1000, 0)]);
     let mut p = pool();
-    assert_rejected(&mut p, tx(1, 1, 1), true, &acc, RejectReason::NonceGap);
-    admit_ok(&mut p, tx(1, 0, 1), &acc);
-    assert_rejected(&mut p, tx(1, 2, 1), true, &acc, RejectReason::NonceGap);
+    admit_ok(&mut p, tx(1, 2, 1), &acc);
     admit_ok(&mut p, tx(1, 1, 1), &acc);
+    assert_eq!((p.len(), p.parked_len()), (0, 2), "parked transactions are not pending");
+    assert!(p.ready().next().is_none(), "nothing parked is offered to a block");
+    let dup = tx(1, 2, 1);
+    assert_eq!(
+        p.admit(dup.clone(), true, &acc),
+        Err(Rejection { tx_hash: dup.hash(), reason: RejectReason::Duplicate })
+    );
+    assert_eq!(p.admit(tx(1, 2, 0), true, &acc).map_err(|r| r.reason), Err(RejectReason::Conflict));
+    admit_ok(&mut p, tx(1, 0, 1), &acc);
+    assert_eq!(pending_nonces(&p, 1), vec![0, 1, 2], "the gap filled: both parked follow in nonce order");
+    assert_eq!(p.parked_len(), 0);
+}
+
+#[test]
+fn a_higher_fee_replaces_a_parked_transaction() {
+    let acc = accounts(&[(1, 1000, 0)]);
+    let mut p = pool();
+    let old = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
+    let new = admit_ok(&mut p, tx(1, 1, 5), &acc);
+    assert_eq!(new.dropped, vec![Rejection { tx_hash: old, reason: RejectReason::Replaced }]);
+    assert_eq!(p.parked_len(), 1);
+}
+
+#[test]
+fn a_parked_transaction_becomes_pending_when_its_predecessor_commits_elsewhere() {
+    let acc = accounts(&[(1, 1000, 0)]);
+    let mut p = pool();
+    let parked = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
+    // Nonce 0 was committed in a block this validator built from another's mempool.
+    let out = p.on_state_update(&HashSet::new(), &[(id(1), Account { balance: 989, nonce: 1 })]);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!((p.len(), p.parked_len()), (1, 0));
+    assert!(p.contains(&id(1), &parked));
+}
+
+#[test]
+fn a_parked_transaction_whose_nonce_is_consumed_is_invalidated_or_committed() {
+    let acc = accounts(&[(1, 1000, 0)]);
+    let mut p = pool();
+    let committed_elsewhere = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
+    let consumed = admit_ok(&mut p, tx(1, 2, 1), &acc).tx_hash;
+    // Nonce 1 committed as the parked transaction itself (in another validator's block), nonce 2 by another one.
+    let committed: HashSet<_> = [committed_elsewhere].into_iter().collect();
+    let out = p.on_state_update(&committed, &[(id(1), Account { balance: 900, nonce: 3 })]);
+    assert_eq!(out, vec![Rejection { tx_hash: consumed, reason: RejectReason::Invalidated }]);
+    assert_eq!((p.len(), p.parked_len(), p.committed_total()), (0, 0, 1));
+}
+
+#[test]
+fn a_parked_transaction_that_cannot_be_afforded_when_its_turn_comes_is_invalidated() {
+    // Each transfer costs 11: the balance covers one.
+    let acc = accounts(&[(1, 15, 0)]);
+    let mut p = pool();
+    let parked = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
+    let first = admit_ok(&mut p, tx(1, 0, 1), &acc);
+    assert_eq!(first.dropped, vec![Rejection { tx_hash: parked, reason: RejectReason::Invalidated }]);
+    assert_eq!((p.len(), p.parked_len()), (1, 0));
+}
+
+#[test]
+fn parked_transactions_count_toward_capacity_and_hold_at_most_a_quarter_of_it() {
+    let acc = accounts(&[(1, 1000, 0), (2, 1000, 0), (3, 1000, 0), (4, 1000, 0), (5, 1000, 0), (6, 1000, 0)]);
+    let mut p = Mempool::new(MempoolConfig { capacity: 4, ..MempoolConfig::default() });
+    admit_ok(&mut p, tx(1, 1, 1), &acc);
+    assert_rejected(&mut p, tx(2, 1, 1), true, &acc, RejectReason::MempoolFull);
+    for sender in 3..=5 {
+        admit_ok(&mut p, tx(sender, 0, 1), &acc);
+    }
+    assert_eq!((p.len(), p.parked_len()), (3, 1));
+    assert_rejected(&mut p, tx(6, 0, 1), true, &acc, RejectReason::MempoolFull);
+}
+
+#[test]
+fn an_unfunded_sender_parks_nothing() {
+    let acc = accounts(&[(1, 5, 0)]);
+    assert_rejected(&mut pool(), tx(1, 1, 1), true, &acc, RejectReason::InsufficientBalance);
+}
+
+#[test]
+fn a_parked_transaction_whose_gap_never_fills_expires_after_parked_blocks_state_updates() {
+    let acc = accounts(&[(1, 1000, 0)]);
+    let mut p = pool();
+    let parked = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
+    for _ in 1..PARKED_BLOCKS {
+        assert!(p.on_state_update(&HashSet::new(), &[]).is_empty());
+    }
+    assert_eq!(p.parked_len(), 1);
+    let out = p.on_state_update(&HashSet::new(), &[]);
+    assert_eq!(out, vec![Rejection { tx_hash: parked, reason: RejectReason::Invalidated }]);
+    assert_eq!(p.parked_len(), 0);
+    // A transaction that left the lot (it joined the queue) is not expired later.
+    admit_ok(&mut p, tx(1, 1, 1), &acc);
+    admit_ok(&mut p, tx(1, 0, 1), &acc);
+    for _ in 0..PARKED_BLOCKS {
+        assert!(p.on_state_update(&HashSet::new(), &[]).is_empty());
+    }
+    assert_eq!(p.len(), 2);
 }
 
 #[test]
@@ -161,7 +264,7 @@ fn higher_fee_replaces_the_pending_transaction() {
     let old = admit_ok(&mut p, tx(1, 0, 5), &acc).tx_hash;
     admit_ok(&mut p, tx(1, 1, 5), &acc);
     let new = admit_ok(&mut p, tx(1, 0, 6), &acc);
-    assert_eq!(new.replaced, Some(Rejection { tx_hash: old, reason: RejectReason::Replaced }));
+    assert_eq!(new.dropped, vec![Rejection { tx_hash: old, reason: RejectReason::Replaced }]);
     assert_eq!(count(&p, RejectReason::Replaced), 1);
     assert!(!p.contains(&id(1), &old) && p.contains(&id(1), &new.tx_hash));
     assert_eq!(p.len(), 2);
@@ -178,7 +281,7 @@ fn mempool_full_is_rejected_but_replacement_still_allowed() {
     admit_ok(&mut p, tx(1, 0, 1), &acc);
     admit_ok(&mut p, tx(1, 1, 1), &acc);
     assert_rejected(&mut p, tx(2, 0, 1), true, &acc, RejectReason::MempoolFull);
-    assert!(admit_ok(&mut p, tx(1, 1, 2), &acc).replaced.is_some());
+    assert!(!admit_ok(&mut p, tx(1, 1, 2), &acc).dropped.is_empty());
     assert_eq!(p.len(), 2);
 }
 
@@ -193,7 +296,11 @@ fn checks_run_in_the_documented_order() {
     let big_low = Transaction::signed(&key(1), CHAIN, id(2), 10, 1, 0, vec![0; 4096]);
     assert_rejected(&mut p, big_low, true, &acc, RejectReason::TooLarge);
     assert_rejected(&mut p, tx(1, 0, 1), true, &acc, RejectReason::NonceTooLow);
-    assert_rejected(&mut p, tx(1, 6, 1), true, &acc, RejectReason::NonceGap);
+    assert_rejected(&mut p, tx(1, 5 + 64, 1), true, &acc, RejectReason::NonceGap);
+    // After a gap: the sender must afford the transaction alone (with its predecessors it is checked when it
+    // joins the queue), and the capacity counts.
+    assert_rejected(&mut p, tx(1, 6, 1), true, &acc, RejectReason::InsufficientBalance);
+    assert_rejected(&mut p, tx(1, 6, 1), true, &accounts(&[(1, 100, 5)]), RejectReason::MempoolFull);
     assert_rejected(&mut p, tx(1, 5, 1), true, &acc, RejectReason::InsufficientBalance);
     assert_rejected(&mut p, tx(1, 5, 1), true, &accounts(&[(1, 100, 5)]), RejectReason::MempoolFull);
 }

@@ -399,7 +399,7 @@ impl NodeStateMachine {
         for (i, result) in results.into_iter().enumerate() {
             match result {
                 Ok(a) => {
-                    statuses.extend(a.replaced.map(rejected));
+                    statuses.extend(a.dropped.into_iter().map(rejected));
                     admitted.extend(gossip.get(i).cloned());
                 }
                 Err(r) if from_client => statuses.push(rejected(r)),
