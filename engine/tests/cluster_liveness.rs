@@ -62,3 +62,28 @@ fn the_block_interval_overlaps_the_rounds_messages() {
         "{height} blocks in {run:?}: one every {period_ms:.1} ms (interval 20 ms, round trip 30 ms: ~35 ms expected)"
     );
 }
+
+/// A sender's transactions sent to different validators may reach one of them out of order (here nonce 1 reaches
+/// validator 0 before nonce 0, sent to validator 1, is gossiped there): it is parked, not refused, and both commit.
+/// Before parking, validator 0 refused nonce 1 as `nonce_gap` and the client lost it.
+#[test]
+fn a_senders_transactions_sent_to_different_validators_out_of_order_all_commit() {
+    let mut c = Cluster::new(config(4, 7)).expect("cluster");
+    for s in 0..8 {
+        c.submit(0, transfer(s, 1, 16));
+        c.submit(1, transfer(s, 0, 16));
+    }
+    c.run_for(Duration::from_secs(3));
+    let report = c.report();
+    c.check_consistency().expect("consistent");
+    let committed = c
+        .drain_tx_events()
+        .into_iter()
+        .filter(|e| matches!(e.status, TxStatus::Committed { success: true, .. }))
+        .map(|e| e.tx_hash)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let gaps: Vec<u64> = report.nodes.iter().map(|n| n.rejected.get("nonce_gap").copied().unwrap_or(0)).collect();
+    assert_eq!(committed, 16, "nonce_gap refusals per node: {gaps:?}");
+    assert!(gaps.iter().all(|&g| g == 0), "{gaps:?}");
+}
