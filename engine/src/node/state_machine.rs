@@ -94,6 +94,8 @@ pub struct NodeReport {
     pub failed_leader_rounds: BTreeMap<ValidatorId, u64>,
     /// Transactions still pending in the mempool.
     pub mempool_len: usize,
+    /// Transactions parked in the mempool, waiting for earlier nonces of their senders.
+    pub mempool_parked: usize,
     /// Set when execution or persistence failed and the node stopped.
     pub halted: Option<String>,
 }
@@ -521,6 +523,7 @@ impl NodeStateMachine {
             leaders_left_out: self.bft.leaders_left_out(),
             failed_leader_rounds: self.bft.failed_leader_rounds().clone(),
             mempool_len: self.mempool.len(),
+            mempool_parked: self.mempool.parked_len(),
             halted: self.halted.clone(),
         }
     }

@@ -130,6 +130,7 @@ impl SystemUnderTest for FakeSystem {
                 leaders_left_out: Default::default(),
                 failed_leader_rounds: Default::default(),
                 mempool_len: 0,
+                mempool_parked: 0,
                 halted: None,
             })
             .collect();

@@ -34,6 +34,9 @@ pub struct NodeFile {
     pub txs_committed: u64,
     /// Transactions still in its mempool.
     pub mempool_len: usize,
+    /// Transactions parked in its mempool, waiting for earlier nonces of their senders.
+    #[serde(default)]
+    pub mempool_parked: usize,
     /// Why it halted, if it did.
     pub halted: Option<String>,
     /// Rounds it left through a timeout certificate (view changes).
@@ -109,6 +112,7 @@ impl NodeFile {
             roots: report.roots.iter().map(|(h, r)| (*h, r.to_hex())).collect(),
             txs_committed: report.txs_committed,
             mempool_len: report.node.mempool_len,
+            mempool_parked: report.node.mempool_parked,
             halted: report.node.halted.clone(),
             timeouts: report.node.timeouts,
             rejected: report.node.rejected.clone(),
@@ -181,6 +185,7 @@ mod tests {
             roots: roots.iter().map(|(h, r)| (*h, r.to_string())).collect(),
             txs_committed: 0,
             mempool_len: 0,
+            mempool_parked: 0,
             halted: None,
             timeouts: 0,
             rejected: BTreeMap::new(),
