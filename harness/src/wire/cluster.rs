@@ -202,8 +202,11 @@ impl Deployment {
             nodes_config.wire.peers = (0..n).map(|i| net.addr(i, NETNS_PEER_PORT)).collect();
             nodes_config.wire.clients = (0..n).map(|i| net.addr(i, NETNS_CLIENT_PORT)).collect();
         } else if config.wire.addrs(n).is_none() {
-            nodes_config.wire.peers = free_loopback_ports(n)?;
-            nodes_config.wire.clients = free_loopback_ports(n)?;
+            // One call for both lists: ports are held only until the call returns, so two calls could hand out
+            // the same port twice (seen in CI: "wire.peers: address … is used twice").
+            let mut ports = free_loopback_ports(2 * n)?;
+            nodes_config.wire.clients = ports.split_off(n);
+            nodes_config.wire.peers = ports;
         }
         nodes_config.cluster.storage = StorageKind::Redb;
         nodes_config.cluster.storage_dir = None;
@@ -422,7 +425,8 @@ pub fn execute(config: &BenchConfig, origin: String, run: &ClusterRun) -> anyhow
     Ok(())
 }
 
-/// `n` distinct free ports on 127.0.0.1 (bound and released at once; a validator binds its own a moment later).
+/// `n` distinct free ports on 127.0.0.1 (all bound at once, then released together; a validator binds its own a
+/// moment later). Distinct only within one call: ask for every port a deployment needs at once.
 fn free_loopback_ports(n: usize) -> anyhow::Result<Vec<SocketAddr>> {
     let listeners: Vec<TcpListener> =
         (0..n).map(|_| TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>().context("finding free ports")?;
