@@ -186,12 +186,7 @@ impl HotStuff {
     /// Checks of a relayed timeout certificate (`Message::TimeoutCertificate`) before its signatures are verified:
     /// only one that moves this node into a later round is worth a pairing, an older one is `StaleRound`.
     pub fn check_timeout_certificate(&self, tc: &TimeoutCertificate) -> Result<VerifyJob, Refusal> {
-        if tc.epoch < self.epoch {
-            return Err(Refusal::OldEpoch);
-        }
-        if tc.epoch > self.epoch {
-            return Err(Refusal::FutureEpoch);
-        }
+        self.current_epoch(tc.epoch)?;
         if tc.round < self.round {
             return Err(Refusal::StaleRound);
         }

@@ -65,14 +65,18 @@ impl HotStuff {
         self.mark_verified_qc(&tc.high_qc);
     }
 
+    /// Refuses a message of another epoch than the node's: `OldEpoch` or `FutureEpoch`.
+    pub(super) fn current_epoch(&self, epoch: Epoch) -> Result<(), Refusal> {
+        match epoch.cmp(&self.epoch) {
+            std::cmp::Ordering::Less => Err(Refusal::OldEpoch),
+            std::cmp::Ordering::Greater => Err(Refusal::FutureEpoch),
+            std::cmp::Ordering::Equal => Ok(()),
+        }
+    }
+
     /// Committee position of the signer of a vote or timeout of `epoch`, refusing other epochs and non-members.
     pub(super) fn signer_position(&self, epoch: Epoch, voter: ValidatorId) -> Result<usize, Refusal> {
-        if epoch < self.epoch {
-            return Err(Refusal::OldEpoch);
-        }
-        if epoch > self.epoch {
-            return Err(Refusal::FutureEpoch);
-        }
+        self.current_epoch(epoch)?;
         self.p.schedule.position(epoch, voter).ok_or(Refusal::NonMember)
     }
 
