@@ -12,28 +12,36 @@
 //! outside G2 the thirteen multiples `c · T` are distinct (their differences are below 13) and at most one of them cancels the rest of the sum:
 //! a round misses with probability ≤ 1/13, and [`ROUNDS`] independent rounds with ≤ 13^-18 < 2^-66.
 //!
-//! A round costs one pass of additions over the points (six buckets, a negative coefficient adding the negated point, summed with blst's batch-affine
-//! addition, then `Σ c · B_c` by running sums) plus one exact check, so a batch of n points costs about
+//! A round costs one pass of additions over the points (six buckets, a negative coefficient adding the negated
+//! point; the buckets of several rounds summed together by batch-affine addition with one inversion per layer,
+//! [`affine_buckets`]; then `Σ c · B_c` by running sums) plus one exact check, so a batch of n points costs about
 //! `18 n` additions and 18 checks against n checks one at a time: it pays only once n is large, and never
 //! more than the ratio of one exact check to 18 additions (measured in `hsbench crypto`, row
 //! `g2-subgroup-check`). Batches below [`BATCH_FROM`] points are checked one at a time; a failing batch is split
 //! in halves, so every point gets its own verdict and a valid point is never judged by a bad neighbour.
 
-use std::mem::MaybeUninit;
-
 use blst::{
-    blst_fp2_cneg, blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_in_g2, blst_p2_in_g2, blst_p2s_add,
+    blst_fp2_cneg, blst_p2, blst_p2_add_or_double, blst_p2_add_or_double_affine, blst_p2_affine, blst_p2_affine_in_g2,
+    blst_p2_in_g2,
 };
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 use super::bls::{WHAT_SIG, decode_signature_unchecked};
+use crate::parallel::chunk_len;
+
+mod affine_buckets;
 
 /// Coefficients are drawn uniformly from `-HALF_SPAN..=HALF_SPAN`: thirteen values whose differences are at most
 /// 12, below 13 — the smallest prime factor of the G2 cofactor — so the multiples `c · T` of any point `T` of the
 /// cofactor group are distinct. Signed, a point with a negative coefficient goes into bucket `|c|` negated: six
 /// buckets instead of twelve, half the bucket sums and running sums per round.
 const HALF_SPAN: i8 = 6;
+
+/// Rounds are summed together until their points reach this many (≈ 200 KB of affine points): enough to share
+/// each layer's inversion widely, few enough to stay in a core's L2 cache (all 18 rounds of 1,024 points at once,
+/// 3.3 MB, ran slower than blst's bucket-by-bucket sums).
+const GROUP_POINTS: usize = 512;
 
 /// Independent rounds per batch: a batch holding a point outside G2 passes all of them with probability at
 /// most `13^-18 < 2^-66`.
@@ -86,53 +94,54 @@ fn bisect(points: &[blst_p2_affine], parallel: bool, rng: &mut impl Rng, out: &m
 }
 
 /// Whether every point is in G2, by `rounds` random combinations (false positives ≤ 13^-rounds; never a false
-/// negative).
+/// negative). `parallel` gives each thread of the rayon pool a share of the rounds.
 pub(crate) fn all_in_g2(points: &[blst_p2_affine], rounds: usize, parallel: bool, rng: &mut impl Rng) -> bool {
     let coefficients: Vec<Vec<i8>> =
         (0..rounds).map(|_| points.iter().map(|_| rng.random_range(-HALF_SPAN..=HALF_SPAN)).collect()).collect();
     let negated: Vec<blst_p2_affine> = points.iter().map(negate).collect();
     if parallel {
-        coefficients.par_iter().all(|c| combination_in_g2(points, &negated, c))
+        coefficients.par_chunks(chunk_len(rounds, 1)).all(|c| rounds_in_g2(points, &negated, c))
     } else {
-        coefficients.iter().all(|c| combination_in_g2(points, &negated, c))
+        rounds_in_g2(points, &negated, &coefficients)
     }
 }
 
-/// Whether `Σ c_i P_i` is in G2: each point goes into bucket `|c_i|` (negated when `c_i < 0`; 0 drops out), each
-/// bucket is summed by blst's batch-affine addition, and `Σ k · B_k = Σ_k Σ_{j ≥ k} B_j` by running sums.
-fn combination_in_g2(points: &[blst_p2_affine], negated: &[blst_p2_affine], coefficients: &[i8]) -> bool {
-    let mut buckets: Vec<Vec<*const blst_p2_affine>> = vec![Vec::new(); HALF_SPAN.unsigned_abs() as usize];
-    for ((p, n), &c) in points.iter().zip(negated).zip(coefficients) {
-        let point: *const blst_p2_affine = if c < 0 { n } else { p };
-        if let Some(bucket) = (c.unsigned_abs() as usize).checked_sub(1).and_then(|i| buckets.get_mut(i)) {
-            bucket.push(point);
+/// Whether `Σ c_i P_i` is in G2 for each round's coefficients `c`: each point goes into its round's bucket
+/// `|c_i|` (negated when `c_i < 0`; 0 drops out), every bucket of every round is summed at once
+/// ([`affine_buckets::bucket_sums`]), and each round's `Σ k · B_k = Σ_k Σ_{j ≥ k} B_j` is formed by running
+/// sums and checked exactly.
+fn rounds_in_g2(points: &[blst_p2_affine], negated: &[blst_p2_affine], rounds: &[Vec<i8>]) -> bool {
+    let per_group = (GROUP_POINTS / points.len().max(1)).max(1);
+    rounds.chunks(per_group).all(|group| {
+        let width = HALF_SPAN.unsigned_abs() as usize;
+        let mut buckets: Vec<Vec<blst_p2_affine>> = vec![Vec::new(); group.len() * width];
+        for (round, coefficients) in group.iter().enumerate() {
+            for ((p, n), &c) in points.iter().zip(negated).zip(coefficients) {
+                if let Some(k) = (c.unsigned_abs() as usize).checked_sub(1) {
+                    buckets[round * width + k].push(if c < 0 { *n } else { *p });
+                }
+            }
         }
-    }
+        affine_buckets::bucket_sums(buckets).chunks(width).all(weighted_sum_in_g2)
+    })
+}
+
+/// Whether `Σ k · B_k` is in G2, `B_k` the sum of bucket `k` (1-based; `None` for the identity).
+fn weighted_sum_in_g2(bucket_sums: &[Option<blst_p2_affine>]) -> bool {
     let mut running = blst_p2::default(); // all zero: the point at infinity
     let mut total = blst_p2::default();
-    for bucket in buckets.iter().rev() {
-        if !bucket.is_empty() {
-            let mut sum = MaybeUninit::<blst_p2>::uninit();
-            // SAFETY: `bucket` holds `bucket.len()` non-null pointers to live affine points borrowed from
-            // `points` and `negated`, which outlive this call; blst writes the whole sum before it is read.
-            let sum = unsafe {
-                blst_p2s_add(sum.as_mut_ptr(), bucket.as_ptr(), bucket.len());
-                sum.assume_init()
-            };
-            add_assign(&mut running, &sum);
+    for sum in bucket_sums.iter().rev() {
+        if let Some(sum) = sum {
+            let r = running;
+            // SAFETY: initialised points; blst allows the output to alias an input.
+            unsafe { blst_p2_add_or_double_affine(&mut running, &r, sum) };
         }
-        let r = running;
-        add_assign(&mut total, &r);
+        let t = total;
+        // SAFETY: as above.
+        unsafe { blst_p2_add_or_double(&mut total, &t, &running) };
     }
     // SAFETY: `total` is an initialised point.
     unsafe { blst_p2_in_g2(&total) }
-}
-
-/// `acc += other` (blst's complete add-or-double, infinity included).
-fn add_assign(acc: &mut blst_p2, other: &blst_p2) {
-    let a: *mut blst_p2 = acc;
-    // SAFETY: blst allows the output to alias an input; both inputs are initialised points.
-    unsafe { blst_p2_add_or_double(a, a, other) }
 }
 
 /// `−P` (the identity stays the identity).
