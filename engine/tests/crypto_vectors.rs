@@ -390,7 +390,7 @@ fn crypto_registry_rejects_bad_pop_and_bad_keys() {
 
     let mut short_pop = good.clone();
     short_pop.bls_pop.truncate(95);
-    assert!(matches!(registry.register(0, &short_pop), Err(CryptoError::BadLength { .. })));
+    assert!(matches!(registry.register(0, &short_pop), Err(CryptoError::BadSignatureLength { actual: 95, .. })));
 
     assert!(registry.is_empty());
     registry.register(0, &good).unwrap();
@@ -429,14 +429,15 @@ fn crypto_bls_large_batches_with_hostile_points_each_backend() {
     let (keys, registry) = committee(160);
     let msg = b"block 91";
     let mut sigs: Vec<Vec<u8>> = keys.iter().map(|k| k.sign_vote(VoteScheme::Bls, msg)).collect();
-    let point = |s: &[u8]| -> blst_p2_affine { blst::min_pk::Signature::uncompress(s).expect("a valid vote").into() };
+    // Votes travel uncompressed (192 bytes): the hostile points are sent the same way.
+    let point = |s: &[u8]| -> blst_p2_affine { blst::min_pk::Signature::deserialize(s).expect("a valid vote").into() };
     let torsion = test_points::torsion_13(&mut rng);
     sigs[3] = keys[3].sign_vote(VoteScheme::Bls, b"block 92");
-    sigs[20] = test_points::compress(&test_points::outside_g2(&mut rng)).to_vec();
-    sigs[41] = test_points::compress(&test_points::add(&point(&sigs[41]), &torsion)).to_vec();
-    sigs[42] = test_points::compress(&test_points::add(&point(&sigs[42]), &test_points::neg(&torsion))).to_vec();
-    sigs[77] = test_points::compress(&blst_p2_affine::default()).to_vec();
-    sigs[100].truncate(95);
+    sigs[20] = test_points::serialize(&test_points::outside_g2(&mut rng)).to_vec();
+    sigs[41] = test_points::serialize(&test_points::add(&point(&sigs[41]), &torsion)).to_vec();
+    sigs[42] = test_points::serialize(&test_points::add(&point(&sigs[42]), &test_points::neg(&torsion))).to_vec();
+    sigs[77] = test_points::serialize(&blst_p2_affine::default()).to_vec();
+    sigs[100].truncate(191);
     sigs[130] = keys[0].sign_vote(VoteScheme::Bls, msg);
     let public: Vec<&BlsPublicKey> = (0..160).map(|i| registry.bls(i).unwrap()).collect();
     let items: Vec<BlsItem<'_>> =
@@ -445,7 +446,7 @@ fn crypto_bls_large_batches_with_hostile_points_each_backend() {
     let verdicts: Vec<bool> =
         items.iter().map(|it| hsbench_engine::crypto::bls_verify(msg, it.public_key, it.signature)).collect();
     let in_g2: Vec<bool> =
-        sigs.iter().map(|s| blst::min_pk::Signature::uncompress(s).is_ok_and(|s| s.subgroup_check())).collect();
+        sigs.iter().map(|s| blst::min_pk::Signature::deserialize(s).is_ok_and(|s| s.subgroup_check())).collect();
     let refused = |v: &[bool]| -> Vec<usize> { (0..v.len()).filter(|&i| !v[i]).collect() };
     assert_eq!(refused(&verdicts), [3, 20, 41, 42, 77, 100, 130]);
     assert_eq!(refused(&in_g2), [20, 41, 42, 100]);

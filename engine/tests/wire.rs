@@ -201,3 +201,28 @@ fn a_node_and_a_committee_on_the_wire_commit_every_transaction_and_agree() {
         report.warnings
     );
 }
+
+/// A vote and a timeout as validators sign them (BLS: 192 bytes, uncompressed) survive the codec — the in-memory
+/// clusters never encode, so only this and the process clusters would see a signature the codec refuses.
+#[test]
+fn votes_and_timeouts_signed_by_validators_round_trip_through_the_codec() {
+    use hsbench_engine::crypto::ValidatorKeyPair;
+    use hsbench_engine::types::{Hash, Message, QuorumCertificate, TimeoutVote, Vote, decode, encode};
+    let keys = ValidatorKeyPair::from_seed([7; 32]);
+    for scheme in [VoteScheme::Bls, VoteScheme::Ed25519] {
+        let signature = keys.sign_vote(scheme, b"vote message");
+        let vote = Message::Vote(Vote {
+            epoch: 0,
+            round: 3,
+            height: 2,
+            block_hash: Hash::of(b"block"),
+            parent_hash: Hash::of(b"parent"),
+            voter: 1,
+            signature: signature.clone(),
+        });
+        assert_eq!(decode::<Message>(&encode(&vote)).as_ref(), Ok(&vote), "{scheme:?} vote");
+        let high_qc = QuorumCertificate::epoch_start(0, 0, Hash::of(b"genesis"), Hash::of(b""));
+        let timeout = Message::Timeout(TimeoutVote { epoch: 0, round: 4, high_qc, voter: 2, signature, last_tc: None });
+        assert_eq!(decode::<Message>(&encode(&timeout)).as_ref(), Ok(&timeout), "{scheme:?} timeout");
+    }
+}

@@ -22,17 +22,13 @@ use hsbench_engine::crypto::{
     BlsItem, BlsPublicKey, CpuBackendKind, CryptoError, Ed25519Item, VerifyBackend, cpu_backend,
 };
 
-use blst::BLST_ERROR;
 use blst::min_pk::{PublicKey, Signature};
 
 use crate::bls12_381::{BlsTimings, GpuBls};
 use crate::{AdapterReport, Ed25519GpuItem, Ed25519KernelOptions, GpuEd25519Verifier, GpuError, GpuTimings};
 
-/// The engine's names for what it decodes (its `CryptoError`s carry them; ours must be identical).
-const WHAT_SIG: &str = "BLS signature";
+/// The engine's name for an aggregate public key (its `CryptoError`s carry it; ours must be identical).
 const WHAT_AGG_PK: &str = "BLS aggregate public key";
-/// Compressed G2 signature length.
-const SIG_LEN: usize = 96;
 
 /// How the `gpu` backend dispatches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,26 +207,6 @@ impl Counters {
     }
 }
 
-/// The engine's `CryptoError` for a blst error on `what` (the mapping of `CryptoError::from_blst`).
-fn blst_error(what: &'static str, err: BLST_ERROR) -> CryptoError {
-    match err {
-        BLST_ERROR::BLST_BAD_ENCODING => CryptoError::BadEncoding { what },
-        BLST_ERROR::BLST_POINT_NOT_ON_CURVE => CryptoError::NotOnCurve { what },
-        BLST_ERROR::BLST_POINT_NOT_IN_GROUP => CryptoError::NotInSubgroup { what },
-        BLST_ERROR::BLST_PK_IS_INFINITY => CryptoError::IdentityPoint { what },
-        other => CryptoError::Bls { what, code: format!("{other:?}") },
-    }
-}
-
-/// Decodes one signature exactly as the engine's `decode_signature_unchecked` (length, then blst
-/// decompression with its on-curve check; no subgroup check).
-fn decode_signature(bytes: &[u8], decoded: Result<Signature, BLST_ERROR>) -> Result<Signature, CryptoError> {
-    if bytes.len() != SIG_LEN {
-        return Err(CryptoError::BadLength { what: WHAT_SIG, expected: SIG_LEN, actual: bytes.len() });
-    }
-    decoded.map_err(|e| blst_error(WHAT_SIG, e))
-}
-
 /// `lavapipe: CPU emulation of a GPU` for Mesa's CPU Vulkan driver (or any CPU-type adapter), else
 /// `GPU: <name>`: the honest label reports put next to GPU figures.
 pub fn device_label(adapter: &AdapterReport) -> String {
@@ -396,12 +372,10 @@ impl GpuBackend {
     /// `aggregate_g2` on the GPU after the engine's decoding rules.
     fn aggregate_g2_gpu(&self, signatures: &[&[u8]]) -> Result<Result<[u8; 96], CryptoError>, String> {
         let mut t = BlsTimings { items: signatures.len(), ..Default::default() };
-        let decoded = GpuBls::decompress(signatures, &mut t);
-        let sigs =
-            match signatures.iter().zip(decoded).map(|(b, d)| decode_signature(b, d)).collect::<Result<Vec<_>, _>>() {
-                Ok(sigs) => sigs,
-                Err(e) => return Ok(Err(e)),
-            };
+        let sigs = match GpuBls::decompress(signatures, &mut t).into_iter().collect::<Result<Vec<_>, _>>() {
+            Ok(sigs) => sigs,
+            Err(e) => return Ok(Err(e)),
+        };
         let bls = self.bls()?;
         let sum = bls.aggregate_g2(&sigs, &mut t).map_err(|e| e.to_string())?;
         self.counters.bls_done(&t);
@@ -412,11 +386,8 @@ impl GpuBackend {
     fn subgroup_check_gpu(&self, signatures: &[&[u8]]) -> Result<Vec<bool>, String> {
         let bls = self.bls()?;
         let mut t = BlsTimings { items: signatures.len(), ..Default::default() };
-        let decoded: Vec<Option<Signature>> = signatures
-            .iter()
-            .zip(GpuBls::decompress(signatures, &mut t))
-            .map(|(b, d)| decode_signature(b, d).ok())
-            .collect();
+        let decoded: Vec<Option<Signature>> =
+            GpuBls::decompress(signatures, &mut t).into_iter().map(Result::ok).collect();
         let points: Vec<&Signature> = decoded.iter().flatten().collect();
         let gpu = bls.subgroup_check_g2(&points, &mut t).map_err(|e| e.to_string())?;
         let mut gpu = gpu.into_iter();

@@ -125,6 +125,14 @@ fn bls_gpu_kernels_match_cpu_batch() {
             outside.push(b);
         }
     }
+    // Votes travel uncompressed (192 bytes): the same points, the flags checked against the length.
+    let uncompressed = |b: &[u8; 96]| Signature::uncompress(b).expect("decodes").serialize();
+    let sigs_unc: Vec<[u8; 192]> = sigs.iter().map(uncompressed).collect();
+    let outside_unc: Vec<[u8; 192]> = outside.iter().map(uncompressed).collect();
+    let mut inf_unc = [0u8; 192];
+    inf_unc[0] = 0x40;
+    let mut flagged_unc = sigs_unc[3];
+    flagged_unc[0] |= 0x80; // the compressed flag on an uncompressed length
     let s: Vec<&[u8]> = sigs.iter().map(|s| s.as_slice()).collect();
     let mixed: Vec<&[u8]> =
         s[..7].iter().copied().chain(outside.iter().map(|b| b.as_slice())).chain([&inf[..]]).collect();
@@ -139,6 +147,9 @@ fn bls_gpu_kernels_match_cpu_batch() {
         ("not on curve", vec![s[0], &not_on_curve], false),
         ("bad flag", vec![&bad_flag, s[0]], false),
         ("empty", vec![], false),
+        ("uncompressed and compressed", vec![&sigs_unc[0], s[1], &sigs_unc[2]], true),
+        ("uncompressed outside the subgroup, identity", vec![&outside_unc[0], &outside_unc[1], &inf_unc], true),
+        ("uncompressed with the compressed flag", vec![s[0], &flagged_unc], false),
     ];
     gpu.reset_stats();
     let mut on_gpu = 0;
@@ -156,13 +167,14 @@ fn bls_gpu_kernels_match_cpu_batch() {
     let mut items: Vec<&[u8]> = s[..6].to_vec();
     items.extend(outside.iter().map(|b| b.as_slice()));
     items.extend([&inf[..], &neg[..], &not_on_curve[..], &bad_flag[..], &s[1][..95]]);
+    items.extend([&sigs_unc[0][..], &sigs_unc[1][..], &outside_unc[0][..], &inf_unc[..], &flagged_unc[..]]);
     let want = cpu.subgroup_check_g2(&items);
-    assert_eq!(want.iter().filter(|&&v| v).count(), 8, "6 signatures, the identity, −P");
+    assert_eq!(want.iter().filter(|&&v| v).count(), 11, "8 signatures (2 uncompressed), 2 identities, −P");
     gpu.reset_stats();
     assert_eq!(gpu.subgroup_check_g2(&items), want, "seed {SEED:#x} subgroup verdicts");
     let stats = gpu.stats();
-    assert_on_gpu(&stats, 13, "subgroup");
-    assert_eq!(stats.bls_host_rejected_items, 3, "{stats:?}");
+    assert_on_gpu(&stats, 17, "subgroup");
+    assert_eq!(stats.bls_host_rejected_items, 4, "{stats:?}");
     assert!(gpu.subgroup_check_g2(&[]).is_empty());
     println!("{stats:?}");
 }

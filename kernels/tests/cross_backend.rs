@@ -225,17 +225,24 @@ fn every_backend_agrees_on_bls_votes_and_the_wycheproof_pop_vectors() {
     sigs[6] = with(&sigs[6], &torsion);
     sigs[7] = with(&sigs[7], &test_points::neg(&torsion));
     let expected = vec![true, false, false, false, false, true, false, false];
-    let items: Vec<BlsItem<'_>> =
-        pks.iter().zip(&sigs).map(|(pk, s)| BlsItem { public_key: pk, signature: s }).collect();
-    for backend in &backends {
-        assert_eq!(backend.verify_bls_same_message(message, &items), expected, "seed {SEED:#x}: {}", backend.name());
-        let sig_refs: Vec<&[u8]> = sigs.iter().map(Vec::as_slice).collect();
-        assert_eq!(
-            backend.subgroup_check_g2(&sig_refs),
-            vec![true, true, true, false, false, true, false, false],
-            "seed {SEED:#x}: {} subgroup checks (the identity is in the subgroup; undecodable is not)",
-            backend.name()
-        );
+    // Votes travel uncompressed: the same corpus in the 192-byte encoding (the undecodable one stays undecodable).
+    let uncompressed: Vec<Vec<u8>> = sigs
+        .iter()
+        .map(|s| Signature::uncompress(s).map_or_else(|_| vec![0xff; 192], |p| p.serialize().to_vec()))
+        .collect();
+    for (encoding, sigs) in [("compressed", &sigs), ("uncompressed", &uncompressed)] {
+        let items: Vec<BlsItem<'_>> =
+            pks.iter().zip(sigs).map(|(pk, s)| BlsItem { public_key: pk, signature: s }).collect();
+        for backend in &backends {
+            let name = backend.name();
+            assert_eq!(backend.verify_bls_same_message(message, &items), expected, "seed {SEED:#x}: {name} {encoding}");
+            let sig_refs: Vec<&[u8]> = sigs.iter().map(Vec::as_slice).collect();
+            assert_eq!(
+                backend.subgroup_check_g2(&sig_refs),
+                vec![true, true, true, false, false, true, false, false],
+                "seed {SEED:#x}: {name} {encoding} subgroup checks (the identity is in the subgroup; undecodable is not)"
+            );
+        }
     }
 
     let text = std::fs::read_to_string(concat!(

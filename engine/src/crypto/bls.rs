@@ -20,11 +20,15 @@ pub const BLS_SIG_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 pub const BLS_POP_DST: &[u8] = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 /// Length of a compressed BLS public key (G1).
 pub const BLS_PUBLIC_KEY_LEN: usize = 48;
-/// Length of a compressed BLS signature (G2).
+/// Length of a compressed BLS signature (G2): the IETF encoding, and QC / TC aggregates.
 pub const BLS_SIGNATURE_LEN: usize = 96;
+/// Length of an uncompressed BLS signature (G2, `x ‖ y`, the ZCash serialisation blst writes): how validators send
+/// their vote and timeout signatures, so that a receiver does not pay a square root in Fp2 (~19 µs) per vote.
+pub const BLS_SIGNATURE_UNCOMPRESSED_LEN: usize = 192;
 
 const WHAT_PK: &str = "BLS public key";
-pub(crate) const WHAT_SIG: &str = "BLS signature";
+/// What a signature is called in errors (`CryptoError`'s `what`).
+pub const WHAT_SIG: &str = "BLS signature";
 const WHAT_POP: &str = "BLS proof of possession";
 
 /// A BLS public key that passed the subgroup check and proof of possession (cached; cheap to
@@ -92,8 +96,9 @@ impl fmt::Debug for BlsPublicKey {
     }
 }
 
-/// Strictly decodes a signature: exactly 96 bytes, a valid compressed G2 point, in the
-/// prime-order subgroup, not the identity. The gate every BLS signature passes before use.
+/// Strictly decodes a signature: a valid G2 point encoding — 96 bytes compressed (the compression flag set) or 192
+/// bytes uncompressed (the flag clear) —, in the prime-order subgroup, not the identity. The gate every BLS
+/// signature passes before use.
 pub fn bls_signature_from_bytes(bytes: &[u8]) -> Result<Signature, CryptoError> {
     bls_signature_from_bytes_as(bytes, WHAT_SIG)
 }
@@ -105,13 +110,16 @@ pub(crate) fn bls_signature_from_bytes_as(bytes: &[u8], what: &'static str) -> R
     Ok(sig)
 }
 
-/// Decodes a 96-byte compressed G2 point without the subgroup check (on-curve is still checked
-/// by decompression). For signatures that were already verified.
-pub(crate) fn decode_signature_unchecked(bytes: &[u8], what: &'static str) -> Result<Signature, CryptoError> {
-    if bytes.len() != BLS_SIGNATURE_LEN {
-        return Err(CryptoError::BadLength { what, expected: BLS_SIGNATURE_LEN, actual: bytes.len() });
-    }
-    Signature::uncompress(bytes).map_err(|e| CryptoError::from_blst(what, e))
+/// Decodes a G2 point without the subgroup check: 96 bytes compressed (the on-curve check comes with the square
+/// root) or 192 bytes uncompressed (coordinates below p, on the curve); the flags must match the length, as in
+/// blst's `Signature::deserialize`. What every backend decodes signatures with, so their verdicts agree.
+pub fn decode_signature_unchecked(bytes: &[u8], what: &'static str) -> Result<Signature, CryptoError> {
+    let decoded = match bytes.len() {
+        BLS_SIGNATURE_LEN => Signature::uncompress(bytes),
+        BLS_SIGNATURE_UNCOMPRESSED_LEN => Signature::deserialize(bytes),
+        actual => return Err(CryptoError::BadSignatureLength { what, actual }),
+    };
+    decoded.map_err(|e| CryptoError::from_blst(what, e))
 }
 
 /// Whether `bytes` decode to a G2 point in the prime-order subgroup (identity included: this is
@@ -133,9 +141,15 @@ pub(crate) fn verify_decoded(message: &[u8], public_key: &BlsPublicKey, sig: &Si
 }
 
 /// Signs `message` with [`BLS_SIG_DST`]; compressed 96-byte signature (the message's point from this thread's
-/// memo, `bls_message_point`).
+/// memo, `bls_message_point`). Tests and vectors use it; validators sign uncompressed ([`bls_sign_uncompressed`]).
+#[cfg(test)]
 pub(crate) fn bls_sign(secret: &SecretKey, message: &[u8]) -> [u8; BLS_SIGNATURE_LEN] {
-    bls_message_point::sign(secret, message)
+    bls_message_point::sign(secret, message).compress()
+}
+
+/// [`bls_sign`] encoded uncompressed (192 bytes): how vote and timeout signatures travel.
+pub(crate) fn bls_sign_uncompressed(secret: &SecretKey, message: &[u8]) -> [u8; BLS_SIGNATURE_UNCOMPRESSED_LEN] {
+    bls_message_point::sign(secret, message).serialize()
 }
 
 /// Proof of possession for `secret`'s public key: a signature over its compressed bytes with
@@ -174,7 +188,7 @@ mod tests {
         ));
         assert!(matches!(
             BlsPublicKey::from_bytes_with_pop(&pk, &pop[..95]),
-            Err(CryptoError::BadLength { what: WHAT_POP, .. })
+            Err(CryptoError::BadSignatureLength { what: WHAT_POP, actual: 95 })
         ));
         // Identity public key (compressed infinity: 0xc0 then zeros).
         let mut inf = [0u8; 48];
@@ -198,5 +212,42 @@ mod tests {
         assert!(g2_subgroup_check(&inf));
         assert!(g2_subgroup_check(&sig));
         assert!(!g2_subgroup_check(&sig[..10]));
+    }
+
+    /// Both encodings of a signature decode to one point; the flags must match the length (compressed flag on 96
+    /// bytes, off on 192), an uncompressed identity is the identity, off-curve and out-of-range coordinates are
+    /// refused, and any other length is named.
+    #[test]
+    fn signatures_decode_compressed_or_uncompressed_strictly() {
+        let sk = secret(4);
+        let key = BlsPublicKey::from_validated(sk.sk_to_pk());
+        let compressed = bls_sign(&sk, b"vote");
+        let uncompressed = bls_sign_uncompressed(&sk, b"vote");
+        assert_eq!(bls_signature_from_bytes(&uncompressed), bls_signature_from_bytes(&compressed));
+        assert!(bls_verify(b"vote", &key, &uncompressed));
+        assert!(g2_subgroup_check(&uncompressed));
+
+        let mut flagged = uncompressed;
+        flagged[0] |= 0x80; // compressed flag on an uncompressed length (Wycheproof tcId 43's shape)
+        assert_eq!(bls_signature_from_bytes(&flagged).err(), Some(CryptoError::BadEncoding { what: WHAT_SIG }));
+        let mut unflagged = compressed;
+        unflagged[0] &= 0x7f;
+        assert_eq!(bls_signature_from_bytes(&unflagged).err(), Some(CryptoError::BadEncoding { what: WHAT_SIG }));
+        let mut off_curve = uncompressed;
+        off_curve[191] ^= 1;
+        assert_eq!(bls_signature_from_bytes(&off_curve).err(), Some(CryptoError::NotOnCurve { what: WHAT_SIG }));
+        let mut out_of_range = uncompressed;
+        out_of_range[..48].fill(0x1f); // x.c1 above p (flags clear)
+        assert!(bls_signature_from_bytes(&out_of_range).is_err());
+        let mut identity = [0u8; BLS_SIGNATURE_UNCOMPRESSED_LEN];
+        identity[0] = 0x40;
+        assert_eq!(bls_signature_from_bytes(&identity).err(), Some(CryptoError::IdentityPoint { what: WHAT_SIG }));
+        assert!(g2_subgroup_check(&identity));
+        for len in [0, 95, 97, 191, 193] {
+            assert_eq!(
+                decode_signature_unchecked(&vec![0xc0; len], WHAT_SIG).err(),
+                Some(CryptoError::BadSignatureLength { what: WHAT_SIG, actual: len })
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@
 use blst::BLST_ERROR;
 use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature};
 
-use super::bls::{BLS_SIGNATURE_LEN, BlsPublicKey, bls_signature_from_bytes_as, decode_signature_unchecked};
+use super::bls::{BLS_SIGNATURE_LEN, BlsPublicKey, WHAT_SIG, bls_signature_from_bytes_as, decode_signature_unchecked};
 use super::bls_message_point;
 use super::error::CryptoError;
 
@@ -17,10 +17,8 @@ pub(crate) fn aggregate_signatures(signatures: &[&[u8]]) -> Result<[u8; BLS_SIGN
     if signatures.is_empty() {
         return Err(CryptoError::EmptyAggregate { what: "BLS signatures" });
     }
-    let decoded = signatures
-        .iter()
-        .map(|s| decode_signature_unchecked(s, "BLS signature"))
-        .collect::<Result<Vec<Signature>, _>>()?;
+    let decoded =
+        signatures.iter().map(|s| decode_signature_unchecked(s, WHAT_SIG)).collect::<Result<Vec<Signature>, _>>()?;
     let refs: Vec<&Signature> = decoded.iter().collect();
     let agg = AggregateSignature::aggregate(&refs, false).map_err(|e| CryptoError::from_blst(WHAT_AGG, e))?;
     Ok(agg.to_signature().compress())
@@ -42,7 +40,7 @@ pub(crate) fn aggregate_public_keys(public_keys: &[&BlsPublicKey]) -> Result<Bls
     Ok(BlsPublicKey::from_validated(key))
 }
 
-/// Whether `aggregate` (strictly decoded: 96 bytes, subgroup, not identity) is a valid
+/// Whether `aggregate` (strictly decoded: either encoding, subgroup, not identity) is a valid
 /// signature on `message` by the sum of `public_keys` (which carry proofs of possession).
 /// False for an empty key list.
 pub(crate) fn verify_same_message_aggregate(message: &[u8], public_keys: &[&BlsPublicKey], aggregate: &[u8]) -> bool {
@@ -82,6 +80,6 @@ mod tests {
 
         assert_eq!(aggregate_signatures(&[]), Err(CryptoError::EmptyAggregate { what: "BLS signatures" }));
         assert!(aggregate_public_keys(&[]).is_err());
-        assert!(matches!(aggregate_signatures(&[&sigs[0][..90]]), Err(CryptoError::BadLength { .. })));
+        assert!(matches!(aggregate_signatures(&[&sigs[0][..90]]), Err(CryptoError::BadSignatureLength { .. })));
     }
 }

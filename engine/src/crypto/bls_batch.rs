@@ -8,8 +8,11 @@
 //! with probability about 2^-63. On failure the batch is split in halves recursively, and items
 //! in small sub-batches are verified singly, so a failing batch never marks a valid item false.
 
-use blst::blst_p2_affine_is_inf;
 use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature};
+use blst::{
+    MultiPoint, blst_fp_cneg, blst_p1, blst_p1_affine, blst_p1_to_affine, blst_p2_affine, blst_p2_affine_is_inf,
+    blst_p2_to_affine, p2_affines,
+};
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -28,36 +31,108 @@ pub(crate) const SINGLE_BELOW: usize = 2;
 /// Bits of each random weight.
 const WEIGHT_BITS: usize = 64;
 
+/// Bytes of a combined weight `|w_i| = |Σ_k d_k c_ki| ≤ 18 · 6 · 2^64 < 2^71`.
+const COMBINED_WEIGHT_BYTES: usize = 9;
+
 /// Per-item verdicts for signatures over one shared `message`. `parallel` decodes, subgroup-checks and verifies
 /// chunks on the rayon pool.
 pub(crate) fn verify_same_message(message: &[u8], items: &[BlsItem<'_>], parallel: bool) -> Vec<bool> {
-    let mut verdicts = vec![false; items.len()];
-    let mut keys = Vec::with_capacity(items.len());
-    let mut sigs = Vec::with_capacity(items.len());
-    let mut positions = Vec::with_capacity(items.len());
     let signatures: Vec<&[u8]> = items.iter().map(|item| item.signature).collect();
-    let decoded = bls_subgroup_batch::decode_in_g2(&signatures, parallel);
-    for (i, (item, point)) in items.iter().zip(decoded).enumerate() {
+    let mut positions = Vec::with_capacity(items.len());
+    let mut keys = Vec::with_capacity(items.len());
+    let mut points = Vec::with_capacity(items.len());
+    for (i, (item, point)) in items.iter().zip(bls_subgroup_batch::decode_all(&signatures, parallel)).enumerate() {
         // SAFETY: `p` is an initialised affine point.
         if let Some(point) = point.filter(|p| !unsafe { blst_p2_affine_is_inf(p) }) {
-            keys.push(*item.public_key.as_blst());
-            sigs.push(Signature::from(point));
             positions.push(i);
+            keys.push(*item.public_key.as_blst());
+            points.push(point);
+        }
+    }
+    let mut verdicts = vec![false; items.len()];
+    if fused_batch_holds(message, &keys, &points, parallel) {
+        positions.into_iter().for_each(|pos| verdicts[pos] = true);
+        return verdicts;
+    }
+    let in_g2 = bls_subgroup_batch::subgroup_verdicts(&points, parallel);
+    let mut kept_keys = Vec::with_capacity(points.len());
+    let mut sigs = Vec::with_capacity(points.len());
+    let mut kept_positions = Vec::with_capacity(points.len());
+    for (((pos, key), point), ok) in positions.into_iter().zip(keys).zip(points).zip(in_g2) {
+        if ok {
+            kept_positions.push(pos);
+            kept_keys.push(key);
+            sigs.push(Signature::from(point));
         }
     }
     let mut ok = vec![false; sigs.len()];
     if parallel {
         let chunk = chunk_len(sigs.len(), PAR_MIN_CHUNK);
         ok.par_chunks_mut(chunk)
-            .zip(keys.par_chunks(chunk).zip(sigs.par_chunks(chunk)))
+            .zip(kept_keys.par_chunks(chunk).zip(sigs.par_chunks(chunk)))
             .for_each(|(out, (keys, sigs))| bisect(message, keys, sigs, out));
     } else {
-        bisect(message, &keys, &sigs, &mut ok);
+        bisect(message, &kept_keys, &sigs, &mut ok);
     }
-    for (pos, v) in positions.into_iter().zip(ok) {
+    for (pos, v) in kept_positions.into_iter().zip(ok) {
         verdicts[pos] = v;
     }
     verdicts
+}
+
+/// The common case in one pass: whether every signature is in G2 **and** valid, reusing the subgroup batch's
+/// rounds for the pairing equation. With `S_k = Σ_i c_ki σ_i` the rounds' sums (each checked in G2) and fresh
+/// random 64-bit `d_k`, it checks `e(g1, Σ_k d_k S_k) == e(Σ_i w_i pk_i, H(m))` with `w_i = Σ_k d_k c_ki` — the
+/// randomized batch equation with weights `w_i`, at the cost of an 18-point multiplication in G2 instead of an
+/// n-point one. Sound: for signatures off by `Δ_i` (in G2, order r prime), the check passes only if
+/// `Σ_k d_k E_k = 0` with `E_k = Σ_i c_ki Δ_i`; some `E_k ≠ 0` except with probability ≤ 13^-18 (each round's
+/// coefficients vanish on a nonzero Δ with probability ≤ 1/13, as for the subgroup rounds), and then the random
+/// `d_k` hit zero with probability ≤ 2^-64. False — never a wrong "true" — when the batch is small, a point is
+/// outside G2 or a signature is bad; the caller then finds each verdict by bisection.
+fn fused_batch_holds(message: &[u8], keys: &[PublicKey], points: &[blst_p2_affine], parallel: bool) -> bool {
+    if points.len() < bls_subgroup_batch::BATCH_FROM || keys.len() != points.len() {
+        return false;
+    }
+    let mut rng = rand::rng();
+    let coefficients = bls_subgroup_batch::coefficients(points.len(), bls_subgroup_batch::ROUNDS, &mut rng);
+    let d: Vec<u64> = coefficients.iter().map(|_| rng.next_u64()).collect();
+    // The key side needs only the coefficients and `d`: on the pool it runs beside the subgroup rounds.
+    let key_side = || weighted_key_sum(keys, &coefficients, &d);
+    let rounds = || bls_subgroup_batch::sums_in_g2(points, &coefficients, parallel);
+    let (sums, key_side) = if parallel { rayon::join(rounds, key_side) } else { (rounds(), key_side()) };
+    let Some(sums) = sums else {
+        return false;
+    };
+    let d_bytes: Vec<u8> = d.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let signature_side = p2_affines::from(&sums).mult(&d_bytes, WEIGHT_BITS);
+    let (mut key_affine, mut signature_affine) = (blst_p1_affine::default(), blst_p2_affine::default());
+    // SAFETY: initialised points; the outputs are distinct locals.
+    unsafe {
+        blst_p1_to_affine(&mut key_affine, &key_side);
+        blst_p2_to_affine(&mut signature_affine, &signature_side);
+    }
+    bls_message_point::verify(message, &PublicKey::from(key_affine), &Signature::from(signature_affine))
+}
+
+/// `Σ_i w_i pk_i` with `w_i = Σ_k d_k c_ki` (signed: a negative weight multiplies the negated key).
+fn weighted_key_sum(keys: &[PublicKey], coefficients: &[Vec<i8>], d: &[u64]) -> blst_p1 {
+    let mut signed_keys = Vec::with_capacity(keys.len());
+    let mut w_bytes = Vec::with_capacity(keys.len() * COMBINED_WEIGHT_BYTES);
+    for (i, key) in keys.iter().enumerate() {
+        let key: &blst_p1_affine = key.into();
+        let w: i128 = coefficients.iter().zip(d).map(|(c, &d)| i128::from(c[i]) * i128::from(d)).sum();
+        signed_keys.push(if w < 0 { negate_g1(key) } else { *key });
+        w_bytes.extend_from_slice(&w.unsigned_abs().to_le_bytes()[..COMBINED_WEIGHT_BYTES]);
+    }
+    signed_keys.as_slice().mult(&w_bytes, COMBINED_WEIGHT_BYTES * 8)
+}
+
+/// `−P` in G1.
+fn negate_g1(point: &blst_p1_affine) -> blst_p1_affine {
+    let mut out = *point;
+    // SAFETY: initialised field elements; blst allows the output and input to be distinct or equal.
+    unsafe { blst_fp_cneg(&mut out.y, &point.y, true) };
+    out
 }
 
 /// Fills `out` with the verdict of each (key, signature) pair.
@@ -135,6 +210,68 @@ mod tests {
             let items: Vec<BlsItem<'_>> =
                 pks.iter().zip(&sigs).map(|(k, s)| BlsItem { public_key: k, signature: s }).collect();
             assert_eq!(verify_same_message(b"m", &items, false), pattern.to_vec(), "{pattern:?}");
+        }
+    }
+
+    /// Batches large enough for the one-pass check (`fused_batch_holds`): all good passes it; a wrong message, a
+    /// wrong key, a point outside G2, a cancelling pair of G2 errors (`σ_a + Δ`, `σ_b − Δ`, which a plain sum
+    /// accepts) and a cancelling pair of 13-torsion components each make it fail, and the verdicts are the
+    /// one-at-a-time ones either way.
+    #[test]
+    fn one_pass_batches_accept_good_votes_and_never_bad_ones() {
+        use crate::crypto::bls::{bls_sign_uncompressed, bls_verify};
+        use crate::crypto::test_points::{add, neg, outside_g2, torsion_13};
+        use blst::blst_p2_affine;
+        use rand::SeedableRng;
+        let seed = 0xb17c_0001;
+        eprintln!("bls_batch test seed {seed}");
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n = bls_subgroup_batch::BATCH_FROM + 16;
+        let sks: Vec<SecretKey> = (0..n).map(|i| SecretKey::key_gen(&[i as u8 ^ 0x5a; 32], &[]).unwrap()).collect();
+        let pks: Vec<BlsPublicKey> = sks.iter().map(|s| BlsPublicKey::from_validated(s.sk_to_pk())).collect();
+        let good: Vec<Vec<u8>> = sks.iter().map(|s| bls_sign_uncompressed(s, b"m").to_vec()).collect();
+        let point = |s: &[u8]| blst_p2_affine::from(Signature::deserialize(s).unwrap());
+        let encode = |p: &blst_p2_affine| Signature::from(*p).serialize().to_vec();
+        let delta = point(&bls_sign_uncompressed(&sks[0], b"delta"));
+        let torsion = torsion_13(&mut rng);
+        type Changes = Vec<(usize, Vec<u8>)>;
+        let cases: Vec<(&str, Changes)> = vec![
+            ("all good", vec![]),
+            ("wrong message", vec![(5, bls_sign_uncompressed(&sks[5], b"other").to_vec())]),
+            ("wrong key", vec![(9, good[10].clone())]),
+            ("outside G2", vec![(12, encode(&outside_g2(&mut rng)))]),
+            (
+                "cancelling G2 pair",
+                vec![
+                    (20, encode(&add(&point(&good[20]), &delta))),
+                    (33, encode(&add(&point(&good[33]), &neg(&delta)))),
+                ],
+            ),
+            (
+                "cancelling torsion pair",
+                vec![
+                    (40, encode(&add(&point(&good[40]), &torsion))),
+                    (41, encode(&add(&point(&good[41]), &neg(&torsion)))),
+                ],
+            ),
+        ];
+        for (what, changes) in cases {
+            let mut sigs = good.clone();
+            for (at, sig) in &changes {
+                sigs[*at] = sig.clone();
+            }
+            let keys: Vec<PublicKey> = pks.iter().map(|k| *k.as_blst()).collect();
+            let points: Vec<blst_p2_affine> = sigs.iter().map(|s| point(s)).collect();
+            for _ in 0..8 {
+                assert_eq!(fused_batch_holds(b"m", &keys, &points, false), changes.is_empty(), "{what}");
+            }
+            let items: Vec<BlsItem<'_>> =
+                pks.iter().zip(&sigs).map(|(k, s)| BlsItem { public_key: k, signature: s }).collect();
+            let expected: Vec<bool> = items.iter().map(|it| bls_verify(b"m", it.public_key, it.signature)).collect();
+            assert_eq!(expected.iter().filter(|v| !**v).count(), changes.len(), "{what}");
+            for parallel in [false, true] {
+                assert_eq!(verify_same_message(b"m", &items, parallel), expected, "{what} parallel {parallel}");
+            }
         }
     }
 }

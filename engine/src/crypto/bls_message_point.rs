@@ -18,11 +18,11 @@ use std::mem::MaybeUninit;
 
 use blst::min_pk::{PublicKey, SecretKey, Signature};
 use blst::{
-    Pairing, blst_fp12, blst_hash_to_g2, blst_p2, blst_p2_affine, blst_p2_compress, blst_p2_from_affine,
-    blst_p2_to_affine, blst_scalar, blst_sign_pk_in_g1,
+    Pairing, blst_fp12, blst_hash_to_g2, blst_p2, blst_p2_affine, blst_p2_from_affine, blst_p2_to_affine, blst_scalar,
+    blst_sign_pk_in_g1,
 };
 
-use super::bls::{BLS_SIG_DST, BLS_SIGNATURE_LEN};
+use super::bls::BLS_SIG_DST;
 
 /// Messages a thread remembers the point of.
 const KEPT: usize = 8;
@@ -72,21 +72,22 @@ fn hash_to_g2(message: &[u8]) -> blst_p2_affine {
     }
 }
 
-/// `secret`'s signature on `message` under [`BLS_SIG_DST`] (compressed), byte for byte what
-/// `SecretKey::sign(message, BLS_SIG_DST, &[])` gives, with the message's point from the memo.
-pub(crate) fn sign(secret: &SecretKey, message: &[u8]) -> [u8; BLS_SIGNATURE_LEN] {
+/// `secret`'s signature on `message` under [`BLS_SIG_DST`], the point `SecretKey::sign(message, BLS_SIG_DST, &[])`
+/// gives, with the message's point from the memo.
+pub(crate) fn sign(secret: &SecretKey, message: &[u8]) -> Signature {
     let hash_affine = message_point(message);
     let scalar: &blst_scalar = secret.into();
     let mut hash = MaybeUninit::<blst_p2>::uninit();
     let mut signature = MaybeUninit::<blst_p2>::uninit();
-    let mut out = [0u8; BLS_SIGNATURE_LEN];
+    let mut affine = MaybeUninit::<blst_p2_affine>::uninit();
     // SAFETY: blst fully writes each output before it is read; the inputs are initialised points and a scalar.
-    unsafe {
+    let affine = unsafe {
         blst_p2_from_affine(hash.as_mut_ptr(), &hash_affine);
         blst_sign_pk_in_g1(signature.as_mut_ptr(), hash.as_ptr(), scalar);
-        blst_p2_compress(out.as_mut_ptr(), signature.as_ptr());
-    }
-    out
+        blst_p2_to_affine(affine.as_mut_ptr(), signature.as_ptr());
+        affine.assume_init()
+    };
+    Signature::from(affine)
 }
 
 /// The pairing check `e(public_key, H(message)) == e(g1, signature)` for a decoded signature already
@@ -123,10 +124,9 @@ mod tests {
                 let sk = key(n);
                 let pk = sk.sk_to_pk();
                 for message in [&b"vote: round 7"[..], b"", &[n; 300]] {
-                    let ours = sign(&sk, message);
-                    let theirs = sk.sign(message, BLS_SIG_DST, &[]).compress();
-                    assert_eq!(ours, theirs, "key {n}, message of {} bytes", message.len());
-                    let sig = Signature::uncompress(&ours).expect("a signature decodes");
+                    let sig = sign(&sk, message);
+                    let theirs = sk.sign(message, BLS_SIG_DST, &[]);
+                    assert_eq!(sig.serialize(), theirs.serialize(), "key {n}, message of {} bytes", message.len());
                     assert!(verify(message, &pk, &sig));
                     assert!(!verify(b"another message", &pk, &sig));
                     assert!(!verify(message, &key(n + 10).sk_to_pk(), &sig));
@@ -145,7 +145,7 @@ mod tests {
             let message = b"vote: the one message of a round".to_vec();
             let before = RECENT.with_borrow(|r| r.len());
             assert_eq!(before, 0, "a fresh thread starts with nothing remembered");
-            let sig = Signature::uncompress(&sign(&sk, &message)).expect("decodes");
+            let sig = sign(&sk, &message);
             let point = RECENT.with_borrow(|r| r.back().map(|(m, p)| (m.clone(), *p)));
             assert_eq!(point, Some((message.clone(), hash_to_g2(&message))), "signing remembered the point");
             assert!(verify(&message, &pk, &sig), "the check after signing uses the remembered point");

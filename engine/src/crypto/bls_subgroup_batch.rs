@@ -55,12 +55,17 @@ pub(crate) const BATCH_FROM: usize = 64;
 /// that do not decode and for points outside G2 — per item what `decode + subgroup_check` gives one at a time.
 /// `parallel` decodes and runs the rounds on the rayon pool.
 pub(crate) fn decode_in_g2(signatures: &[&[u8]], parallel: bool) -> Vec<Option<blst_p2_affine>> {
-    let decode = |s: &&[u8]| decode_signature_unchecked(s, WHAT_SIG).ok().map(blst_p2_affine::from);
-    let decoded: Vec<Option<blst_p2_affine>> =
-        if parallel { signatures.par_iter().map(decode).collect() } else { signatures.iter().map(decode).collect() };
+    let decoded = decode_all(signatures, parallel);
     let points: Vec<blst_p2_affine> = decoded.iter().flatten().copied().collect();
     let mut verdicts = subgroup_verdicts(&points, parallel).into_iter();
     decoded.into_iter().map(|d| d.filter(|_| verdicts.next().unwrap_or(false))).collect()
+}
+
+/// Decodes each signature (on the curve, not yet checked for G2): `None` for bytes that do not decode. `parallel`
+/// decodes on the rayon pool.
+pub(crate) fn decode_all(signatures: &[&[u8]], parallel: bool) -> Vec<Option<blst_p2_affine>> {
+    let decode = |s: &&[u8]| decode_signature_unchecked(s, WHAT_SIG).ok().map(blst_p2_affine::from);
+    if parallel { signatures.par_iter().map(decode).collect() } else { signatures.iter().map(decode).collect() }
 }
 
 /// Per-point G2 subgroup verdicts for decoded (on-curve) points — identical to `blst_p2_affine_in_g2` on each
@@ -96,24 +101,40 @@ fn bisect(points: &[blst_p2_affine], parallel: bool, rng: &mut impl Rng, out: &m
 /// Whether every point is in G2, by `rounds` random combinations (false positives ≤ 13^-rounds; never a false
 /// negative). `parallel` gives each thread of the rayon pool a share of the rounds.
 pub(crate) fn all_in_g2(points: &[blst_p2_affine], rounds: usize, parallel: bool, rng: &mut impl Rng) -> bool {
-    let coefficients: Vec<Vec<i8>> =
-        (0..rounds).map(|_| points.iter().map(|_| rng.random_range(-HALF_SPAN..=HALF_SPAN)).collect()).collect();
+    sums_in_g2(points, &coefficients(points.len(), rounds, rng), parallel).is_some()
+}
+
+/// Each of `rounds` rounds' coefficients for `n` points (`coefficients[k][i]`, uniform in
+/// `-HALF_SPAN..=HALF_SPAN`).
+pub(crate) fn coefficients(n: usize, rounds: usize, rng: &mut impl Rng) -> Vec<Vec<i8>> {
+    (0..rounds).map(|_| (0..n).map(|_| rng.random_range(-HALF_SPAN..=HALF_SPAN)).collect()).collect()
+}
+
+/// Each round's sum `Σ_i coefficients[k][i] · P_i`, every one checked in G2 — `None` as soon as one is outside.
+/// The vote batch reuses the sums for the signatures' pairing equation (`bls_batch`). `parallel` gives each
+/// thread of the rayon pool a share of the rounds.
+pub(crate) fn sums_in_g2(points: &[blst_p2_affine], coefficients: &[Vec<i8>], parallel: bool) -> Option<Vec<blst_p2>> {
     let negated: Vec<blst_p2_affine> = points.iter().map(negate).collect();
     if parallel {
-        coefficients.par_chunks(chunk_len(rounds, 1)).all(|c| rounds_in_g2(points, &negated, c))
+        let shares: Vec<Vec<blst_p2>> = coefficients
+            .par_chunks(chunk_len(coefficients.len(), 1))
+            .map(|c| round_sums_in_g2(points, &negated, c))
+            .collect::<Option<_>>()?;
+        Some(shares.concat())
     } else {
-        rounds_in_g2(points, &negated, &coefficients)
+        round_sums_in_g2(points, &negated, coefficients)
     }
 }
 
-/// Whether `Σ c_i P_i` is in G2 for each round's coefficients `c`: each point goes into its round's bucket
-/// `|c_i|` (negated when `c_i < 0`; 0 drops out), every bucket of every round is summed at once
+/// Each round's `Σ c_i P_i`, or `None` as soon as one is outside G2: each point goes into its round's bucket
+/// `|c_i|` (negated when `c_i < 0`; 0 drops out), the buckets of a group of rounds are summed at once
 /// ([`affine_buckets::bucket_sums`]), and each round's `Σ k · B_k = Σ_k Σ_{j ≥ k} B_j` is formed by running
 /// sums and checked exactly.
-fn rounds_in_g2(points: &[blst_p2_affine], negated: &[blst_p2_affine], rounds: &[Vec<i8>]) -> bool {
+fn round_sums_in_g2(points: &[blst_p2_affine], negated: &[blst_p2_affine], rounds: &[Vec<i8>]) -> Option<Vec<blst_p2>> {
     let per_group = (GROUP_POINTS / points.len().max(1)).max(1);
-    rounds.chunks(per_group).all(|group| {
-        let width = HALF_SPAN.unsigned_abs() as usize;
+    let width = HALF_SPAN.unsigned_abs() as usize;
+    let mut sums = Vec::with_capacity(rounds.len());
+    for group in rounds.chunks(per_group) {
         let mut buckets: Vec<Vec<blst_p2_affine>> = vec![Vec::new(); group.len() * width];
         for (round, coefficients) in group.iter().enumerate() {
             for ((p, n), &c) in points.iter().zip(negated).zip(coefficients) {
@@ -122,12 +143,20 @@ fn rounds_in_g2(points: &[blst_p2_affine], negated: &[blst_p2_affine], rounds: &
                 }
             }
         }
-        affine_buckets::bucket_sums(buckets).chunks(width).all(weighted_sum_in_g2)
-    })
+        for bucket_sums in affine_buckets::bucket_sums(buckets).chunks(width) {
+            let sum = weighted_sum(bucket_sums);
+            // SAFETY: `sum` is an initialised point.
+            if !unsafe { blst_p2_in_g2(&sum) } {
+                return None;
+            }
+            sums.push(sum);
+        }
+    }
+    Some(sums)
 }
 
-/// Whether `Σ k · B_k` is in G2, `B_k` the sum of bucket `k` (1-based; `None` for the identity).
-fn weighted_sum_in_g2(bucket_sums: &[Option<blst_p2_affine>]) -> bool {
+/// `Σ k · B_k`, `B_k` the sum of bucket `k` (1-based; `None` for the identity).
+fn weighted_sum(bucket_sums: &[Option<blst_p2_affine>]) -> blst_p2 {
     let mut running = blst_p2::default(); // all zero: the point at infinity
     let mut total = blst_p2::default();
     for sum in bucket_sums.iter().rev() {
@@ -140,8 +169,7 @@ fn weighted_sum_in_g2(bucket_sums: &[Option<blst_p2_affine>]) -> bool {
         // SAFETY: as above.
         unsafe { blst_p2_add_or_double(&mut total, &t, &running) };
     }
-    // SAFETY: `total` is an initialised point.
-    unsafe { blst_p2_in_g2(&total) }
+    total
 }
 
 /// `−P` (the identity stays the identity).

@@ -20,6 +20,14 @@ pub enum CryptoError {
         /// The length given.
         actual: usize,
     },
+    /// A BLS signature of neither encoding's length (96 bytes compressed, 192 uncompressed).
+    #[error("{what}: expected 96 bytes (compressed) or 192 (uncompressed), got {actual}")]
+    BadSignatureLength {
+        /// What was being decoded.
+        what: &'static str,
+        /// The length given.
+        actual: usize,
+    },
     /// The bytes are not a valid (canonical, compressed) encoding of a point or scalar.
     #[error("{what}: bad encoding")]
     BadEncoding {

@@ -7,7 +7,7 @@ use blst::min_pk::SecretKey;
 use ed25519_dalek::SigningKey;
 
 use super::VoteScheme;
-use super::bls::{bls_prove_possession, bls_sign};
+use super::bls::{bls_prove_possession, bls_sign_uncompressed};
 use super::ed25519::{ed25519_public, ed25519_sign, ed25519_signing_key_from_seed};
 
 /// blake3 key-derivation context for the BLS key-generation input keying material.
@@ -62,10 +62,11 @@ impl ValidatorKeyPair {
         ed25519_sign(&self.ed25519, message)
     }
 
-    /// Signs a vote message under `scheme`: 96 bytes (compressed G2) for BLS, 64 bytes for Ed25519.
+    /// Signs a vote or timeout message under `scheme`: 192 bytes (uncompressed G2: the receiver skips a square root
+    /// per vote) for BLS, 64 bytes for Ed25519.
     pub fn sign_vote(&self, scheme: VoteScheme, message: &[u8]) -> Vec<u8> {
         match scheme {
-            VoteScheme::Bls => bls_sign(&self.bls, message).to_vec(),
+            VoteScheme::Bls => bls_sign_uncompressed(&self.bls, message).to_vec(),
             VoteScheme::Ed25519 => ed25519_sign(&self.ed25519, message).to_vec(),
         }
     }
@@ -95,7 +96,7 @@ mod tests {
         assert_ne!(a.bls, c.bls);
         assert_eq!(a.bls_pop.len(), 96);
         let kp = ValidatorKeyPair::from_seed([1; 32]);
-        assert_eq!(kp.sign_vote(VoteScheme::Bls, b"m").len(), 96);
+        assert_eq!(kp.sign_vote(VoteScheme::Bls, b"m").len(), 192);
         assert_eq!(kp.sign_vote(VoteScheme::Ed25519, b"m").len(), 64);
         assert!(!format!("{kp:?}").is_empty());
     }

@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 
 pub use backend::{BlsItem, CpuBackendKind, Ed25519Item, UnknownBackendKind, VerifyBackend, cpu_backend};
 pub use bls::{
-    BLS_POP_DST, BLS_PUBLIC_KEY_LEN, BLS_SIG_DST, BLS_SIGNATURE_LEN, BlsPublicKey, bls_signature_from_bytes, bls_verify,
+    BLS_POP_DST, BLS_PUBLIC_KEY_LEN, BLS_SIG_DST, BLS_SIGNATURE_LEN, BLS_SIGNATURE_UNCOMPRESSED_LEN, BlsPublicKey,
+    WHAT_SIG, bls_signature_from_bytes, bls_verify, decode_signature_unchecked,
 };
 pub use cpu_features::{backend_description, ed25519_backend_name};
 pub use ed25519::{

@@ -5,8 +5,8 @@
 
 use blst::min_pk::Signature;
 use blst::{
-    blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_compress, blst_p2_cneg, blst_p2_from_affine,
-    blst_p2_is_inf, blst_p2_mult, blst_p2_to_affine,
+    blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_compress, blst_p2_affine_serialize, blst_p2_cneg,
+    blst_p2_from_affine, blst_p2_is_inf, blst_p2_mult, blst_p2_to_affine,
 };
 use rand::{Rng, RngExt};
 
@@ -62,6 +62,14 @@ pub fn compress(a: &blst_p2_affine) -> [u8; 96] {
     let mut out = [0u8; 96];
     // SAFETY: `out` has the 96 bytes blst writes; the point is initialised.
     unsafe { blst_p2_affine_compress(out.as_mut_ptr(), a) };
+    out
+}
+
+/// The 192-byte uncompressed encoding (how validators send vote signatures).
+pub fn serialize(a: &blst_p2_affine) -> [u8; 192] {
+    let mut out = [0u8; 192];
+    // SAFETY: `out` has the 192 bytes blst writes; the point is initialised.
+    unsafe { blst_p2_affine_serialize(out.as_mut_ptr(), a) };
     out
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::VoteScheme;
 use super::backend::{BlsItem, Ed25519Item, VerifyBackend};
+use super::bls::{BLS_SIGNATURE_LEN, BLS_SIGNATURE_UNCOMPRESSED_LEN};
 use super::ed25519::ED25519_SIGNATURE_LEN;
 use super::error::CryptoError;
 use super::registry::KeyRegistry;
@@ -52,7 +53,11 @@ impl VoteCrypto {
     }
 
     /// Per-vote verdicts for signatures by validators `signer` over one message; unknown signer
-    /// or malformed signature => false. One backend call for all votes.
+    /// or malformed signature => false. One backend call for all votes. A BLS vote signature travels in one
+    /// encoding only, uncompressed ([`BLS_SIGNATURE_UNCOMPRESSED_LEN`] bytes, what [`ValidatorKeyPair::sign_vote`]
+    /// writes): a compressed one is refused like any malformed signature, so no vote costs a square root.
+    ///
+    /// [`ValidatorKeyPair::sign_vote`]: super::ValidatorKeyPair::sign_vote
     pub fn verify_votes(&self, message: &[u8], votes: &[(u16, &[u8])]) -> Vec<bool> {
         let mut verdicts = vec![false; votes.len()];
         let mut positions = Vec::with_capacity(votes.len());
@@ -60,7 +65,8 @@ impl VoteCrypto {
             VoteScheme::Bls => {
                 let mut items = Vec::with_capacity(votes.len());
                 for (i, &(signer, signature)) in votes.iter().enumerate() {
-                    if let Some(public_key) = self.registry.bls(signer) {
+                    let uncompressed = signature.len() == BLS_SIGNATURE_UNCOMPRESSED_LEN;
+                    if let Some(public_key) = self.registry.bls(signer).filter(|_| uncompressed) {
                         items.push(BlsItem { public_key, signature });
                         positions.push(i);
                     }
@@ -113,7 +119,8 @@ impl VoteCrypto {
 
     /// Verdict for an aggregate produced by `aggregate` for signers (in that order) over
     /// `message`. False for no signers, an unknown or repeated signer (a repeated signer would
-    /// inflate a quorum count). Ed25519: verifies each 64-byte chunk against its signer with the
+    /// inflate a quorum count). BLS: the aggregate is compressed ([`BLS_SIGNATURE_LEN`] bytes), the one encoding a
+    /// certificate carries. Ed25519: verifies each 64-byte chunk against its signer with the
     /// batch verifier; lengths must match exactly.
     pub fn verify_aggregate(&self, message: &[u8], signers: &[u16], aggregate: &[u8]) -> bool {
         if signers.is_empty() || has_duplicates(signers) {
@@ -121,6 +128,9 @@ impl VoteCrypto {
         }
         match self.scheme {
             VoteScheme::Bls => {
+                if aggregate.len() != BLS_SIGNATURE_LEN {
+                    return false; // certificates carry the compressed encoding only
+                }
                 let keys: Option<Vec<_>> = signers.iter().map(|&s| self.registry.bls(s)).collect();
                 keys.is_some_and(|keys| self.backend.verify_bls_aggregate(message, &keys, aggregate))
             }
@@ -210,6 +220,32 @@ mod tests {
                 assert!(!vc.verify_aggregate(msg, &[0, 1, 3], &bad_agg));
                 assert!(vc.aggregate(&[]).is_err());
             }
+        }
+    }
+
+    /// BLS votes travel uncompressed and certificates compressed, one encoding each: the same valid signature in
+    /// the other encoding is refused (as a vote: a false verdict; as an aggregate: a failed check), on every backend.
+    #[test]
+    fn bls_votes_are_uncompressed_and_aggregates_compressed_only() {
+        for kind in CpuBackendKind::ALL {
+            let (keys, vc) = setup(VoteScheme::Bls, kind);
+            let msg = b"vote: height 3 round 1";
+            let sigs: Vec<Vec<u8>> = keys.iter().map(|k| k.sign_vote(VoteScheme::Bls, msg)).collect();
+            assert!(sigs.iter().all(|s| s.len() == BLS_SIGNATURE_UNCOMPRESSED_LEN));
+            let compressed: Vec<Vec<u8>> = sigs
+                .iter()
+                .map(|s| super::super::bls_signature_from_bytes(s).expect("a fresh vote decodes").compress().to_vec())
+                .collect();
+            let votes: Vec<(u16, &[u8])> = vec![(0, &sigs[0]), (1, &compressed[1]), (2, &sigs[2])];
+            assert_eq!(vc.verify_votes(msg, &votes), vec![true, false, true], "{kind:?}");
+
+            let three: Vec<&[u8]> = sigs[..3].iter().map(|s| s.as_slice()).collect();
+            let agg = vc.aggregate(&three).unwrap();
+            assert_eq!(agg.len(), 96);
+            assert!(vc.verify_aggregate(msg, &[0, 1, 2], &agg));
+            let agg_uncompressed =
+                super::super::bls_signature_from_bytes(&agg).expect("the aggregate decodes").serialize();
+            assert!(!vc.verify_aggregate(msg, &[0, 1, 2], &agg_uncompressed), "{kind:?}");
         }
     }
 }

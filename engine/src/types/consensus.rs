@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 /// Largest aggregate signature field (Ed25519 multisig of a 4096-member committee).
 pub const MAX_AGGREGATE_BYTES: usize = 64 * 4096;
-/// Largest single signature field.
-pub const MAX_SIGNATURE_BYTES: usize = 96;
+/// Largest single signature field: a BLS vote or timeout signature, sent uncompressed (192 bytes, so the receiver
+/// skips a square root per vote); Ed25519 signatures are 64.
+pub const MAX_SIGNATURE_BYTES: usize = 192;
 /// Largest number of transactions a block encoding may carry.
 pub const MAX_BLOCK_TXS: usize = 1 << 20;
 
@@ -58,7 +59,7 @@ pub struct QuorumCertificate {
     pub parent_hash: Hash,
     /// Committee positions that signed.
     pub signers: SignerBitfield,
-    /// BLS aggregate (96 B) or concatenated Ed25519 signatures, per the vote scheme.
+    /// BLS aggregate (96 B, compressed) or concatenated Ed25519 signatures, per the vote scheme.
     pub aggregate: Vec<u8>,
 }
 

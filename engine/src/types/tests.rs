@@ -91,7 +91,7 @@ fn arb_message() -> impl Strategy<Value = Message> {
             signature[..32].copy_from_slice(&sig);
             Message::Proposal(Proposal { block, tc, signature })
         }),
-        (arb_hash(), arb_hash(), any::<u16>(), prop::collection::vec(any::<u8>(), 0..96)).prop_map(
+        (arb_hash(), arb_hash(), any::<u16>(), prop::collection::vec(any::<u8>(), 0..=192)).prop_map(
             |(b, p, voter, signature)| {
                 Message::Vote(Vote { epoch: 1, round: 5, height: 9, block_hash: b, parent_hash: p, voter, signature })
             }

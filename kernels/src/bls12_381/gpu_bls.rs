@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use blst::BLST_ERROR;
 use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature};
+use hsbench_engine::crypto::{CryptoError, WHAT_SIG, decode_signature_unchecked};
 
 use super::curve::{KernelProgram, g1_sum_program, g2_subgroup_program, g2_sum_program};
 use super::host::{g1_words, g2_words, push_identity, serialize_affine};
@@ -28,8 +28,8 @@ pub struct BlsTimings {
     pub gpu_items: usize,
     /// GPU dispatches (a call is split into dispatches of at most [`MAX_DISPATCH_WORDS`] input words).
     pub dispatches: usize,
-    /// Host: decompression of compressed signatures by blst (`blst_p2_uncompress`: a square root in Fp2
-    /// and the on-curve check); 0 for G1 keys, which arrive decompressed.
+    /// Host: decoding signatures by blst — a square root in Fp2 and the on-curve check for a compressed one, the
+    /// on-curve check for an uncompressed one (votes); 0 for G1 keys, which arrive decoded.
     pub decompress_ms: f64,
     /// Host: serialising the affine points and packing them into 13-bit limbs.
     pub pack_ms: f64,
@@ -74,9 +74,9 @@ impl BlsTimings {
     }
 }
 
-/// How a signature decoded on the host: the point, or blst's error (length errors are `BadEncoding`
-/// with the length; the caller maps them).
-pub type Decoded = Result<Signature, BLST_ERROR>;
+/// How a signature decoded on the host: the point, or the engine's error for it (the engine's decoding rules, so
+/// every backend gives the same verdicts and errors).
+pub type Decoded = Result<Signature, CryptoError>;
 
 struct Compiled {
     kernel: Kernel,
@@ -204,10 +204,10 @@ impl GpuBls {
         self.pipeline_ms
     }
 
-    /// Decompresses signatures with blst (timed into `t.decompress_ms`).
+    /// Decodes signatures, compressed or uncompressed, by the engine's rules (timed into `t.decompress_ms`).
     pub fn decompress(signatures: &[&[u8]], t: &mut BlsTimings) -> Vec<Decoded> {
         let start = Instant::now();
-        let out = signatures.iter().map(|s| Signature::uncompress(s)).collect();
+        let out = signatures.iter().map(|s| decode_signature_unchecked(s, WHAT_SIG)).collect();
         t.decompress_ms += ms(start.elapsed());
         out
     }
