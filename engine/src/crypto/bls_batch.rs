@@ -15,8 +15,8 @@
 
 use blst::min_pk::{AggregatePublicKey, AggregateSignature, PublicKey, Signature};
 use blst::{
-    MultiPoint, blst_fp_cneg, blst_p1, blst_p1_affine, blst_p1_to_affine, blst_p2_affine, blst_p2_affine_is_inf,
-    blst_p2_to_affine, p2_affines,
+    MultiPoint, blst_fp_cneg, blst_p1, blst_p1_affine, blst_p1_to_affine, blst_p2, blst_p2_add_or_double,
+    blst_p2_affine, blst_p2_affine_is_inf, blst_p2_to_affine, p2_affines,
 };
 use rand::Rng;
 use rayon::prelude::*;
@@ -101,22 +101,41 @@ fn fused_batch_holds(message: &[u8], keys: &[PublicKey], points: &[blst_p2_affin
     let mut rng = rand::rng();
     let coefficients = bls_subgroup_batch::coefficients(points.len(), bls_subgroup_batch::ROUNDS, &mut rng);
     let d: Vec<u64> = coefficients.iter().map(|_| rng.next_u64()).collect();
-    // The key side needs only the coefficients and `d`: on the pool it runs beside the subgroup rounds.
-    let key_side = || weighted_key_sum(keys, &coefficients, &d);
+    // The key side needs only the coefficients and `d`: on the pool, its sum and its Miller loop run beside the
+    // subgroup rounds.
+    let key_side = || {
+        let mut key = blst_p1_affine::default();
+        // SAFETY: an initialised point; the output is a distinct local.
+        unsafe { blst_p1_to_affine(&mut key, &weighted_key_sum(keys, &coefficients, &d)) };
+        bls_message_point::key_side(message, &key)
+    };
     let rounds = || bls_subgroup_batch::sums_in_g2(points, &coefficients, parallel);
     let (sums, key_side) = if parallel { rayon::join(rounds, key_side) } else { (rounds(), key_side()) };
     let Some(sums) = sums else {
         return false;
     };
-    let d_bytes: Vec<u8> = d.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let signature_side = p2_affines::from(&sums).mult(&d_bytes, WEIGHT_BITS);
-    let (mut key_affine, mut signature_affine) = (blst_p1_affine::default(), blst_p2_affine::default());
-    // SAFETY: initialised points; the outputs are distinct locals.
-    unsafe {
-        blst_p1_to_affine(&mut key_affine, &key_side);
-        blst_p2_to_affine(&mut signature_affine, &signature_side);
+    let signature_side = weighted_g2_sum(&sums, &d, parallel);
+    let mut signature = blst_p2_affine::default();
+    // SAFETY: an initialised point; the output is a distinct local.
+    unsafe { blst_p2_to_affine(&mut signature, &signature_side) };
+    bls_message_point::finish(key_side, &signature)
+}
+
+/// `Σ_k d_k S_k` (64-bit `d_k`); `parallel` splits the multiplication in two halves on the pool.
+fn weighted_g2_sum(sums: &[blst_p2], d: &[u64], parallel: bool) -> blst_p2 {
+    let product = |sums: &[blst_p2], d: &[u64]| {
+        let bytes: Vec<u8> = d.iter().flat_map(|v| v.to_le_bytes()).collect();
+        p2_affines::from(sums).mult(&bytes, WEIGHT_BITS)
+    };
+    if !parallel || sums.len() < 2 {
+        return product(sums, d);
     }
-    bls_message_point::verify(message, &PublicKey::from(key_affine), &Signature::from(signature_affine))
+    let half = sums.len() / 2;
+    let (a, b) = rayon::join(|| product(&sums[..half], &d[..half]), || product(&sums[half..], &d[half..]));
+    let mut total = blst_p2::default();
+    // SAFETY: initialised points; the output is a distinct local.
+    unsafe { blst_p2_add_or_double(&mut total, &a, &b) };
+    total
 }
 
 /// `Σ_i w_i pk_i` with `w_i = Σ_k d_k c_ki` (signed: a negative weight multiplies the negated key).

@@ -18,8 +18,8 @@ use std::mem::MaybeUninit;
 
 use blst::min_pk::{PublicKey, SecretKey, Signature};
 use blst::{
-    Pairing, blst_fp12, blst_hash_to_g2, blst_p2, blst_p2_affine, blst_p2_from_affine, blst_p2_to_affine, blst_scalar,
-    blst_sign_pk_in_g1,
+    Pairing, blst_fp12, blst_hash_to_g2, blst_p1_affine, blst_p2, blst_p2_affine, blst_p2_from_affine,
+    blst_p2_to_affine, blst_scalar, blst_sign_pk_in_g1,
 };
 
 use super::bls::BLS_SIG_DST;
@@ -94,13 +94,24 @@ pub(crate) fn sign(secret: &SecretKey, message: &[u8]) -> Signature {
 /// subgroup-checked and a validated key — what `Signature::verify(false, message, BLS_SIG_DST, &[], key, false)`
 /// computes, with the message's point from the memo.
 pub(crate) fn verify(message: &[u8], public_key: &PublicKey, signature: &Signature) -> bool {
+    finish(key_side(message, public_key.into()), signature.into())
+}
+
+/// The key half of [`verify`]: the Miller loop of `e(public_key, H(message))`, committed. Apart from [`finish`] so
+/// that a batch can run it on one thread while another computes the signature it will be checked against.
+pub(crate) fn key_side(message: &[u8], public_key: &blst_p1_affine) -> Pairing<'static> {
     let hash = message_point(message);
     let mut pairing = Pairing::new(true, BLS_SIG_DST);
-    pairing.raw_aggregate(&hash, public_key.into());
+    pairing.raw_aggregate(&hash, public_key);
     pairing.commit();
+    pairing
+}
+
+/// The signature half of [`verify`]: the Miller loop of `e(g1, signature)` and the final exponentiation of both.
+pub(crate) fn finish(key_side: Pairing<'_>, signature: &blst_p2_affine) -> bool {
     let mut signature_side = blst_fp12::default();
-    Pairing::aggregated(&mut signature_side, <&blst_p2_affine>::from(signature));
-    pairing.finalverify(Some(&signature_side))
+    Pairing::aggregated(&mut signature_side, signature);
+    key_side.finalverify(Some(&signature_side))
 }
 
 #[cfg(test)]

@@ -28,7 +28,6 @@ use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 use super::bls::{WHAT_SIG, decode_signature_unchecked};
-use crate::parallel::chunk_len;
 
 mod affine_buckets;
 
@@ -42,6 +41,10 @@ const HALF_SPAN: i8 = 6;
 /// each layer's inversion widely, few enough to stay in a core's L2 cache (all 18 rounds of 1,024 points at once,
 /// 3.3 MB, ran slower than blst's bucket-by-bucket sums).
 const GROUP_POINTS: usize = 512;
+
+/// Shares of the rounds per pool thread: more than one, so that other work joined beside the rounds (the vote
+/// batch's key side) can even out between threads.
+const PAR_SHARES_PER_THREAD: usize = 3;
 
 /// Independent rounds per batch: a batch holding a point outside G2 passes all of them with probability at
 /// most `13^-18 < 2^-66`.
@@ -116,8 +119,9 @@ pub(crate) fn coefficients(n: usize, rounds: usize, rng: &mut impl Rng) -> Vec<V
 pub(crate) fn sums_in_g2(points: &[blst_p2_affine], coefficients: &[Vec<i8>], parallel: bool) -> Option<Vec<blst_p2>> {
     let negated: Vec<blst_p2_affine> = points.iter().map(negate).collect();
     if parallel {
+        let threads = rayon::current_num_threads().max(1);
         let shares: Vec<Vec<blst_p2>> = coefficients
-            .par_chunks(chunk_len(coefficients.len(), 1))
+            .par_chunks(coefficients.len().div_ceil(threads * PAR_SHARES_PER_THREAD).max(1))
             .map(|c| round_sums_in_g2(points, &negated, c))
             .collect::<Option<_>>()?;
         Some(shares.concat())
