@@ -74,8 +74,8 @@ fn a_cancelling_torsion_pair_defeats_one_round_but_not_rounds() {
     let good: Vec<blst_p2_affine> = (0..BATCH_FROM).map(|_| g2_point(&mut rng)).collect();
     let mut points = good.clone();
     points[7] = add(&good[7], &torsion);
-    points[40] = add(&good[40], &neg(&torsion));
-    assert!(!in_g2(&points[7]) && !in_g2(&points[40]));
+    points[BATCH_FROM - 2] = add(&good[BATCH_FROM - 2], &neg(&torsion));
+    assert!(!in_g2(&points[7]) && !in_g2(&points[BATCH_FROM - 2]));
     let trials = 200;
     let one_round_misses = (0..trials).filter(|_| all_in_g2(&points, 1, false, &mut rng)).count();
     let full_misses = (0..trials).filter(|_| all_in_g2(&points, ROUNDS, false, &mut rng)).count();
@@ -84,6 +84,6 @@ fn a_cancelling_torsion_pair_defeats_one_round_but_not_rounds() {
     assert_eq!(full_misses, 0);
     let mut expected = vec![true; BATCH_FROM];
     expected[7] = false;
-    expected[40] = false;
+    expected[BATCH_FROM - 2] = false;
     assert_eq!(subgroup_verdicts_with(&points, false, &mut rng), expected);
 }
