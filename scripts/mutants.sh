@@ -39,6 +39,8 @@ VIEW = "engine/src/bft/core/view_change.rs"   # timeouts and view change
 NODE = "engine/src/node/state_machine.rs"     # the node: messages to consensus, mempool and sync
 FAULTS = "engine/src/node/peer_faults.rs"     # peers convicted of what no honest validator sends
 LEADER = "engine/src/bft/leader.rs"           # leader reputation
+VOTE_BATCH = "engine/src/crypto/bls_batch.rs"  # BLS vote batches (the one-pass check)
+SUBGROUP = "engine/src/crypto/bls_subgroup_batch.rs"  # batched G2 subgroup checks
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
@@ -146,6 +148,11 @@ MUTATIONS = [
        "            Some(r) => (r.committed.0, r.committed.1, r.epoch, r.safety, Vec::new()),")]),
     ("tc_not_relayed", "a replica that aggregates a TC broadcasts it once",
      [(VIEW, "        if self.on_tc(now, tc.clone(), out) {", "        if self.on_tc(now, tc.clone(), out) && false {")]),
+    ("vote_batch_skips_pairing", "a vote batch's one-pass check verifies the pairing equation, not only G2",
+     [(VOTE_BATCH, "    bls_message_point::finish(key_side, &signature)\n",
+                   "    true || bls_message_point::finish(key_side, &signature)\n")]),
+    ("subgroup_one_round", "a subgroup batch runs 18 rounds of small coefficients (one misses a cancelling torsion pair 1 in 13)",
+     [(SUBGROUP, "pub(crate) const ROUNDS: usize = 18;", "pub(crate) const ROUNDS: usize = 1;")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
