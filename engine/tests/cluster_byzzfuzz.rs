@@ -177,6 +177,12 @@ fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
 /// honest three never committed: each round one of them missed a timeout on the lossy links, the leader whose
 /// proposal would have carried the TC was the byzantine one, and the laggard entered the round only a backed-off
 /// timer later. A replica that aggregates a TC now broadcasts it (docs/PROTOCOL-CHOICES.md "View change").
+///
+/// Seed 10124 (reputation, a member sending bad vote signatures, partitions) is the one slow run of a 12,000-seed
+/// sweep (honest three 19 → 21 heights in the window): partitions left honest 0 and 1 out, the schedule alternated
+/// honest 2 and the barred byzantine 3, and by the time the stall fallback began the view timer had backed off to
+/// ~3 s a round, so the fallback's rounds — some still failing on the byzantine member — outlasted the window. The
+/// back-off now starts again when the fallback begins (docs/PROTOCOL-CHOICES.md "Leader reputation").
 #[test]
 fn liveness_stalls_found_by_the_long_sweep_stay_fixed() {
     // Each with the keys it was found with (a setup of its own seed, as before the shared setup).
@@ -184,7 +190,7 @@ fn liveness_stalls_found_by_the_long_sweep_stay_fixed() {
     let mut failures: Vec<String> =
         [126u64, 168, 254, 371].iter().filter_map(|&seed| sweep_run(seed, &setup_of(seed)).err()).collect();
     let shared = shared_setup(LeaderElection::Reputation);
-    failures.extend([96u64, 284, 416, 427, 907, 961].iter().filter_map(|&seed| sweep_run(seed, &shared).err()));
+    failures.extend([96u64, 284, 416, 427, 907, 961, 10124].iter().filter_map(|&seed| sweep_run(seed, &shared).err()));
     let round_robin = shared_setup(LeaderElection::RoundRobin);
     failures.extend([2277u64, 3141].iter().filter_map(|&seed| sweep_run(seed, &round_robin).err()));
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -129,6 +129,15 @@ impl Reputation {
         }
     }
 
+    /// Whether `round` is the first round of the stall fallback — led round-robin because nothing committed for
+    /// [`STALL_ROUNDS`] rounds, while the record still left members out of the round before. The failures that led
+    /// here came from the schedule (too few honest leaders in a row), not from a slow network, so the view timer's
+    /// back-off starts again with the fallback (at most once per commit: liveness after GST keeps its growing timer).
+    pub fn stall_fallback_begins(&self, schedule: &EpochSchedule, epoch: Epoch, round: Round) -> bool {
+        round == self.last_committed.saturating_add(STALL_ROUNDS + 1)
+            && self.eligible(schedule, epoch, round - 1).is_some()
+    }
+
     /// The members round `round` is led round-robin over when the record leaves some out (`None`: the whole
     /// committee, [`EpochSchedule::leader`]).
     fn eligible(&self, schedule: &EpochSchedule, epoch: Epoch, round: Round) -> Option<Vec<ValidatorId>> {
@@ -313,6 +322,25 @@ mod tests {
             r.excluded(&s, 0, 10 + STALL_ROUNDS).is_empty(),
             "round-robin after {STALL_ROUNDS} rounds without a commit"
         );
+    }
+
+    /// The fallback's first round is named once — the round after the last one the record's schedule led — and
+    /// only where the record left someone out (a stall under the full rotation is the network's, and keeps its
+    /// backed-off timer); round-robin election never names one.
+    #[test]
+    fn the_stall_fallback_begins_once_and_only_after_a_reduced_schedule() {
+        let s = four();
+        let mut r = Reputation::new(params(LeaderElection::Reputation));
+        r.record.insert(18, (3, false));
+        r.last_committed = 20;
+        let begins: Vec<Round> = (21..40).filter(|&x| r.stall_fallback_begins(&s, 0, x)).collect();
+        assert_eq!(begins, vec![21 + STALL_ROUNDS]);
+        let nobody_out = Reputation { last_committed: 20, ..Reputation::new(params(LeaderElection::Reputation)) };
+        assert!((21..40).all(|x| !nobody_out.stall_fallback_begins(&s, 0, x)));
+        let mut round_robin = Reputation::new(params(LeaderElection::RoundRobin));
+        round_robin.record.insert(18, (3, false));
+        round_robin.last_committed = 20;
+        assert!((21..40).all(|x| !round_robin.stall_fallback_begins(&s, 0, x)));
     }
 
     #[test]

@@ -41,6 +41,9 @@ impl HotStuff {
         self.held_votes.retain(|(r, _), _| r.saturating_add(1) >= round);
         self.timeouts.retain(|r, _| *r >= round);
         let epoch = self.epoch;
+        if self.reputation.stall_fallback_begins(&self.p.schedule, epoch, round) {
+            self.failed_rounds = 0;
+        }
         out.actions.push(Action::SetTimer {
             timer: Timer::ViewChange { epoch, round },
             after: view_timeout(&self.p.config, self.failed_rounds),
