@@ -40,7 +40,7 @@ fn config_with(seed: u64, election: LeaderElection) -> hsbench_engine::sim::Clus
     cfg
 }
 
-fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
+fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<u64, String> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let behaviours: Vec<Byzantine> = Byzantine::member_behaviours().collect();
     let behaviour = behaviours[rng.random_range(0..behaviours.len())];
@@ -100,7 +100,7 @@ fn sweep_run(seed: u64, setup: &ChainSetup) -> Result<(), String> {
     if later < stable + 3 {
         return Err(format!("{ctx}: commits did not resume after the network stabilised ({stable} → {later})"));
     }
-    Ok(())
+    Ok(later - stable)
 }
 
 /// Runs the liveness window; with `HSBENCH_SWEEP_DEBUG` set, in half-second steps, printing after each every node's
@@ -135,23 +135,31 @@ fn sweep_election() -> LeaderElection {
 fn honest_nodes_stay_safe_and_live_in_a_random_byzantine_sweep() {
     let seeds = std::env::var("HSBENCH_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
     if let Some(seed) = std::env::var("HSBENCH_SWEEP_SEED").ok().and_then(|s| s.parse().ok()) {
-        return sweep_run(seed, &shared_setup(sweep_election())).unwrap_or_else(|e| panic!("{e}"));
+        let heights = sweep_run(seed, &shared_setup(sweep_election())).unwrap_or_else(|e| panic!("{e}"));
+        return println!("seed {seed}: the honest three committed {heights} heights in the window");
     }
     let setup = shared_setup(sweep_election());
     let started = Instant::now();
-    let failures: Vec<String> = std::thread::scope(|s| {
+    let outcomes: Vec<Result<u64, String>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2u64)
             .map(|w| {
                 let setup = &setup;
-                s.spawn(move || {
-                    (w..seeds).step_by(2).filter_map(|seed| sweep_run(seed, setup).err()).collect::<Vec<_>>()
-                })
+                s.spawn(move || (w..seeds).step_by(2).map(|seed| sweep_run(seed, setup)).collect::<Vec<_>>())
             })
             .collect();
-        workers.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec!["a worker panicked".into()])).collect()
+        workers.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err("a worker panicked".into())])).collect()
     });
     let per_minute = seeds as f64 / started.elapsed().as_secs_f64() * 60.0;
-    println!("byzzfuzz sweep: {seeds} scenarios, {per_minute:.0} scenarios/minute");
+    let mut heights: Vec<u64> = outcomes.iter().filter_map(|o| o.as_ref().ok().copied()).collect();
+    heights.sort_unstable();
+    let mean = heights.iter().sum::<u64>() as f64 / heights.len().max(1) as f64;
+    let at = |q: usize| heights.get(heights.len() * q / 100).copied().unwrap_or(0);
+    let (p10, median) = (at(10), at(50));
+    println!(
+        "byzzfuzz sweep: {seeds} scenarios, {per_minute:.0} scenarios/minute; heights the honest three committed in \
+         the window: mean {mean:.1}, median {median}, 10th percentile {p10}"
+    );
+    let failures: Vec<String> = outcomes.into_iter().filter_map(Result::err).collect();
     assert!(failures.is_empty(), "{} of {seeds} runs failed:\n{}", failures.len(), failures.join("\n"));
 }
 
