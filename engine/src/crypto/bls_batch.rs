@@ -9,7 +9,7 @@
 //! in small sub-batches are verified singly, so a failing batch never marks a valid item false.
 //!
 //! A batch of at least `bls_subgroup_batch::BATCH_FROM` decodable signatures first tries one pass
-//! ([`fused_batch_holds`]): the subgroup rounds' own sums, recombined with random 64-bit weights, stand in for
+//! ([`one_pass`]): the subgroup rounds' own sums, recombined with random 64-bit weights, stand in for
 //! `Σ r_i σ_i`, so the G2 side costs an 18-point multiplication instead of an n-point one. Only when that pass
 //! fails (or the batch is small) does the path above run.
 
@@ -55,11 +55,15 @@ pub(crate) fn verify_same_message(message: &[u8], items: &[BlsItem<'_>], paralle
         }
     }
     let mut verdicts = vec![false; items.len()];
-    if fused_batch_holds(message, &keys, &points, parallel) {
-        positions.into_iter().for_each(|pos| verdicts[pos] = true);
-        return verdicts;
-    }
-    let in_g2 = bls_subgroup_batch::subgroup_verdicts(&points, parallel);
+    let in_g2 = match one_pass(message, &keys, &points, parallel) {
+        OnePass::AllValid => {
+            positions.into_iter().for_each(|pos| verdicts[pos] = true);
+            return verdicts;
+        }
+        // The rounds passed, so every point is in G2; only the pairing equation needs bisecting.
+        OnePass::AllInG2 => vec![true; points.len()],
+        OnePass::Undecided => bls_subgroup_batch::subgroup_verdicts(&points, parallel),
+    };
     let mut kept_keys = Vec::with_capacity(points.len());
     let mut sigs = Vec::with_capacity(points.len());
     let mut kept_positions = Vec::with_capacity(points.len());
@@ -85,6 +89,17 @@ pub(crate) fn verify_same_message(message: &[u8], items: &[BlsItem<'_>], paralle
     verdicts
 }
 
+/// What the one-pass check learned about a batch.
+#[derive(Debug, PartialEq, Eq)]
+enum OnePass {
+    /// Every signature is in G2 and valid.
+    AllValid,
+    /// Every signature is in G2 (all rounds passed), but the pairing equation failed: some signature is invalid.
+    AllInG2,
+    /// Nothing: the batch was too small, or a round's sum was outside G2.
+    Undecided,
+}
+
 /// The common case in one pass: whether every signature is in G2 **and** valid, reusing the subgroup batch's
 /// rounds for the pairing equation. With `S_k = Σ_i c_ki σ_i` the rounds' sums (each checked in G2) and fresh
 /// random 64-bit `d_k`, it checks `e(g1, Σ_k d_k S_k) == e(Σ_i w_i pk_i, H(m))` with `w_i = Σ_k d_k c_ki` — the
@@ -92,11 +107,12 @@ pub(crate) fn verify_same_message(message: &[u8], items: &[BlsItem<'_>], paralle
 /// n-point one. Sound: for signatures off by `Δ_i` (in G2, order r prime), the check passes only if
 /// `Σ_k d_k E_k = 0` with `E_k = Σ_i c_ki Δ_i`; some `E_k ≠ 0` except with probability ≤ 13^-18 (each round's
 /// coefficients vanish on a nonzero Δ with probability ≤ 1/13, as for the subgroup rounds), and then the random
-/// `d_k` hit zero with probability ≤ 2^-64. False — never a wrong "true" — when the batch is small, a point is
-/// outside G2 or a signature is bad; the caller then finds each verdict by bisection.
-fn fused_batch_holds(message: &[u8], keys: &[PublicKey], points: &[blst_p2_affine], parallel: bool) -> bool {
+/// `d_k` hit zero with probability ≤ 2^-64. Never a wrong `AllValid`; when the batch is small, a point is outside
+/// G2 or a signature is bad, the caller finds each verdict by bisection, told whether the subgroup rounds passed
+/// so that it does not run them again.
+fn one_pass(message: &[u8], keys: &[PublicKey], points: &[blst_p2_affine], parallel: bool) -> OnePass {
     if points.len() < bls_subgroup_batch::BATCH_FROM || keys.len() != points.len() {
-        return false;
+        return OnePass::Undecided;
     }
     let mut rng = rand::rng();
     let coefficients = bls_subgroup_batch::coefficients(points.len(), bls_subgroup_batch::ROUNDS, &mut rng);
@@ -112,13 +128,13 @@ fn fused_batch_holds(message: &[u8], keys: &[PublicKey], points: &[blst_p2_affin
     let rounds = || bls_subgroup_batch::sums_in_g2(points, &coefficients, parallel);
     let (sums, key_side) = if parallel { rayon::join(rounds, key_side) } else { (rounds(), key_side()) };
     let Some(sums) = sums else {
-        return false;
+        return OnePass::Undecided;
     };
     let signature_side = weighted_g2_sum(&sums, &d, parallel);
     let mut signature = blst_p2_affine::default();
     // SAFETY: an initialised point; the output is a distinct local.
     unsafe { blst_p2_to_affine(&mut signature, &signature_side) };
-    bls_message_point::finish(key_side, &signature)
+    if bls_message_point::finish(key_side, &signature) { OnePass::AllValid } else { OnePass::AllInG2 }
 }
 
 /// `Σ_k d_k S_k` (64-bit `d_k`); `parallel` splits the multiplication in two halves on the pool.
@@ -237,10 +253,10 @@ mod tests {
         }
     }
 
-    /// Batches large enough for the one-pass check (`fused_batch_holds`): all good passes it; a wrong message, a
-    /// wrong key, a point outside G2, a cancelling pair of G2 errors (`σ_a + Δ`, `σ_b − Δ`, which a plain sum
-    /// accepts) and a cancelling pair of 13-torsion components each make it fail, and the verdicts are the
-    /// one-at-a-time ones either way.
+    /// Batches large enough for the one-pass check (`one_pass`): all good passes it; a wrong message, a wrong
+    /// key and a cancelling pair of G2 errors (`σ_a + Δ`, `σ_b − Δ`, which a plain sum accepts) fail it with every
+    /// point in G2; a point outside G2 and a cancelling pair of 13-torsion components fail its rounds; and the
+    /// verdicts are the one-at-a-time ones either way.
     #[test]
     fn one_pass_batches_accept_good_votes_and_never_bad_ones() {
         use crate::crypto::bls::{bls_sign_uncompressed, bls_verify};
@@ -259,17 +275,18 @@ mod tests {
         let delta = point(&bls_sign_uncompressed(&sks[0], b"delta"));
         let torsion = torsion_13(&mut rng);
         type Changes = Vec<(usize, Vec<u8>)>;
-        let cases: Vec<(&str, Changes)> = vec![
-            ("all good", vec![]),
-            ("wrong message", vec![(5, bls_sign_uncompressed(&sks[5], b"other").to_vec())]),
-            ("wrong key", vec![(9, good[10].clone())]),
-            ("outside G2", vec![(12, encode(&outside_g2(&mut rng)))]),
+        let cases: Vec<(&str, Changes, OnePass)> = vec![
+            ("all good", vec![], OnePass::AllValid),
+            ("wrong message", vec![(5, bls_sign_uncompressed(&sks[5], b"other").to_vec())], OnePass::AllInG2),
+            ("wrong key", vec![(9, good[10].clone())], OnePass::AllInG2),
+            ("outside G2", vec![(12, encode(&outside_g2(&mut rng)))], OnePass::Undecided),
             (
                 "cancelling G2 pair",
                 vec![
                     (20, encode(&add(&point(&good[20]), &delta))),
                     (33, encode(&add(&point(&good[33]), &neg(&delta)))),
                 ],
+                OnePass::AllInG2,
             ),
             (
                 "cancelling torsion pair",
@@ -277,9 +294,10 @@ mod tests {
                     (40, encode(&add(&point(&good[40]), &torsion))),
                     (41, encode(&add(&point(&good[41]), &neg(&torsion)))),
                 ],
+                OnePass::Undecided,
             ),
         ];
-        for (what, changes) in cases {
+        for (what, changes, pass) in cases {
             let mut sigs = good.clone();
             for (at, sig) in &changes {
                 sigs[*at] = sig.clone();
@@ -287,7 +305,9 @@ mod tests {
             let keys: Vec<PublicKey> = pks.iter().map(|k| *k.as_blst()).collect();
             let points: Vec<blst_p2_affine> = sigs.iter().map(|s| point(s)).collect();
             for _ in 0..8 {
-                assert_eq!(fused_batch_holds(b"m", &keys, &points, false), changes.is_empty(), "{what}");
+                let got = one_pass(b"m", &keys, &points, false);
+                assert_eq!(got == OnePass::AllValid, changes.is_empty(), "{what}");
+                assert_eq!(got, pass, "{what}");
             }
             let items: Vec<BlsItem<'_>> =
                 pks.iter().zip(&sigs).map(|(k, s)| BlsItem { public_key: k, signature: s }).collect();

@@ -28,6 +28,7 @@ use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 use super::bls::{WHAT_SIG, decode_signature_unchecked};
+use crate::parallel::chunk_len;
 
 mod affine_buckets;
 
@@ -57,7 +58,7 @@ pub(crate) const ROUNDS: usize = 18;
 /// per-bucket sums). 32 also lets a 64-member committee's 43-vote quorum batch through.
 pub(crate) const BATCH_FROM: usize = 32;
 
-/// Decodes each compressed signature (on the curve, not yet checked) and keeps those in G2: `None` for bytes
+/// Decodes each signature, compressed or not (on the curve, not yet checked), and keeps those in G2: `None` for bytes
 /// that do not decode and for points outside G2 — per item what `decode + subgroup_check` gives one at a time.
 /// `parallel` decodes and runs the rounds on the rayon pool.
 pub(crate) fn decode_in_g2(signatures: &[&[u8]], parallel: bool) -> Vec<Option<blst_p2_affine>> {
@@ -122,9 +123,8 @@ pub(crate) fn coefficients(n: usize, rounds: usize, rng: &mut impl Rng) -> Vec<V
 pub(crate) fn sums_in_g2(points: &[blst_p2_affine], coefficients: &[Vec<i8>], parallel: bool) -> Option<Vec<blst_p2>> {
     let negated: Vec<blst_p2_affine> = points.iter().map(negate).collect();
     if parallel {
-        let threads = rayon::current_num_threads().max(1);
         let shares: Vec<Vec<blst_p2>> = coefficients
-            .par_chunks(coefficients.len().div_ceil(threads * PAR_SHARES_PER_THREAD).max(1))
+            .par_chunks(chunk_len(coefficients.len(), 1).div_ceil(PAR_SHARES_PER_THREAD))
             .map(|c| round_sums_in_g2(points, &negated, c))
             .collect::<Option<_>>()?;
         Some(shares.concat())
