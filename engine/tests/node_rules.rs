@@ -463,3 +463,67 @@ fn a_peer_is_served_one_sync_request_per_interval_and_the_rest_are_refused_and_c
     let later = t0 + SYNC_SERVE_INTERVAL;
     assert_eq!(serves(&node.handle(later, Event::Network { from: 1, message: request(0) })), 1, "served again");
 }
+
+/// The signatures of transactions (Ed25519 checks other than the proposal's own) a node asks to have checked when
+/// `message` arrives from `from`; its other actions are dropped.
+fn transaction_checks_for(node: &mut NodeStateMachine, from: u16, message: Message) -> Vec<[u8; 64]> {
+    let Message::Proposal(p) = &message else { panic!("a proposal") };
+    let proposal_signature = p.signature;
+    let actions = node.handle(Duration::from_millis(30), Event::Network { from, message });
+    actions
+        .iter()
+        .flat_map(|a| match a {
+            Action::Verify(job) => job.ed25519.iter().map(|c| c.signature).collect(),
+            _ => Vec::new(),
+        })
+        .filter(|s| *s != proposal_signature)
+        .collect()
+}
+
+/// A proposal's transaction that the replica holds pending — the very same one: sender, nonce and every byte —
+/// keeps the id admission gave it and is not checked again; one that differs from the pending transaction at its
+/// sender and nonce, here only in its signature, is hashed and checked.
+#[test]
+fn a_proposal_transaction_skips_its_check_only_when_the_very_same_one_is_pending() {
+    use hsbench_engine::crypto::VoteScheme;
+    use hsbench_engine::protocol::TxSource;
+    use hsbench_engine::types::{Block, Proposal, proposal_message, tx_root};
+    let (_, setup) = setup();
+    let txs = vec![transfer(0, 0, 16), transfer(1, 0, 16)];
+    let admit = |node: &mut NodeStateMachine| {
+        let verdicts = vec![true; txs.len()];
+        let event = Event::VerifiedTxs { txs: txs.clone(), verdicts, source: TxSource::Client };
+        let _ = node.handle(Duration::from_millis(10), event);
+    };
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let _ = leader.start(Duration::ZERO);
+    admit(&mut leader);
+    let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
+    let Some(Message::Proposal(genuine)) = actions.iter().find_map(|a| match a {
+        Action::Broadcast { message: m @ Message::Proposal(_) } => Some(m.clone()),
+        _ => None,
+    }) else {
+        panic!("the leader proposes")
+    };
+    assert_eq!(genuine.block.txs.len(), 2, "the leader proposes the two pending transactions");
+
+    let replica = || {
+        let mut node = NodeStateMachine::new(0, setup.params[0].clone(), None);
+        let _ = node.start(Duration::ZERO);
+        admit(&mut node);
+        node
+    };
+    assert_eq!(transaction_checks_for(&mut replica(), 1, Message::Proposal(genuine.clone())), Vec::<[u8; 64]>::new());
+
+    // The same block but the second transaction's signature changed: the leader signs that block properly.
+    let mut forged_txs = genuine.block.txs.to_vec();
+    forged_txs[1].signature[0] ^= 1;
+    let mut header = genuine.block.header.clone();
+    header.tx_root = tx_root(&forged_txs);
+    let block = Block { header, txs: forged_txs.into() };
+    let sig = setup.keys[1].sign_vote(VoteScheme::Ed25519, &proposal_message(CHAIN, &block.hash()));
+    let mut signature = [0u8; 64];
+    signature.copy_from_slice(&sig);
+    let forged = Proposal { block: block.clone(), tc: None, signature };
+    assert_eq!(transaction_checks_for(&mut replica(), 1, Message::Proposal(forged)), vec![block.txs[1].signature]);
+}

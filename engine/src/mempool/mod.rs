@@ -132,6 +132,14 @@ impl Mempool {
         self.shard(sender).contains(tx_hash)
     }
 
+    /// The id of `tx` when this very transaction is pending (same sender and nonce, equal content): it was
+    /// admitted with a good signature, and its id comes from admission instead of hashing it again. A
+    /// proposal's transactions are looked up with this: one lookup by sender and nonce instead of hashing each
+    /// transaction and then looking its id up.
+    pub fn pending_id(&self, tx: &Transaction) -> Option<Hash> {
+        self.pending_at(&tx.sender, tx.nonce).filter(|p| p.tx() == tx).map(|p| *p.hash())
+    }
+
     /// `sender`'s pending transaction with this id.
     pub fn get(&self, sender: &AccountId, tx_hash: &Hash) -> Option<&Transaction> {
         self.shard(sender).get(tx_hash)

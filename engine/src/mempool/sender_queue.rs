@@ -23,6 +23,10 @@ impl PendingTx {
     pub fn tx(&self) -> &Transaction {
         &self.tx
     }
+    /// The transaction, giving up the id.
+    pub fn into_tx(self) -> Transaction {
+        self.tx
+    }
     /// Its place in the serving order.
     pub fn priority(&self) -> FeePriority {
         FeePriority::new(self.tx.fee, self.hash)

@@ -3,13 +3,13 @@
 use super::peer_faults::PeerFaults;
 use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH, SYNC_SERVE_INTERVAL};
 use crate::execution::Outcome;
-use crate::mempool::{Admitted, Mempool, MempoolConfig, Rejection, has_weak_key};
+use crate::mempool::{Admitted, Mempool, MempoolConfig, PendingTx, Rejection, has_weak_key};
 use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
 use crate::protocol::{Action, Callback, Event, RejectReason, Timer, TxSource, TxStatus};
 use crate::provisioning::{ProvisioningConfig, select_transactions};
 use crate::types::{
     Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutCertificate,
-    TimeoutVote, Transaction, ValidatorId, Vote, tx_root,
+    TimeoutVote, Transaction, ValidatorId, Vote, merkle_root,
 };
 use rayon::ThreadPool;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -216,15 +216,15 @@ impl NodeStateMachine {
         let checked = match &message {
             Message::Proposal(p) if p.block.txs.iter().any(has_weak_key) => Err(Refusal::WeakKey),
             Message::Proposal(p) => {
-                // Each transaction hashed once: for the body's root and for the mempool's "already verified" check.
-                let hashes = p.block.tx_hashes();
+                // A transaction this node holds pending keeps the id admission gave it and needs no signature
+                // check; only the others are hashed (for the body's root) and verified.
+                let known: Vec<Option<Hash>> = p.block.txs.iter().map(|tx| self.mempool.pending_id(tx)).collect();
+                let hashes: Vec<Hash> =
+                    p.block.txs.iter().zip(&known).map(|(tx, id)| id.unwrap_or_else(|| tx.hash())).collect();
                 self.bft.check_proposal(now, from, p, &hashes, out).map(|mut job| {
                     if !self.params.signature_free {
-                        for (tx, hash) in p.block.txs.iter().zip(&hashes) {
-                            if !self.mempool.contains(&tx.sender, hash) {
-                                job.ed25519.push(tx_check(tx));
-                            }
-                        }
+                        let unknown = p.block.txs.iter().zip(&known).filter(|(_, id)| id.is_none());
+                        job.ed25519.extend(unknown.map(|(tx, _)| tx_check(tx)));
                     }
                     job
                 })
@@ -478,13 +478,15 @@ impl NodeStateMachine {
     }
 
     fn build_proposal(&mut self, now: Duration, req: ProposeRequest, out: &mut Outputs) {
-        let txs = if req.must_be_empty {
+        let selected = if req.must_be_empty {
             Vec::new()
         } else {
             let mut pending: Vec<&Block> = self.awaiting_execution.iter().collect();
             pending.extend(self.bft.chain_to(&req.parent.hash()).unwrap_or_default());
             select_transactions(&self.mempool, &self.accounts, &pending, &self.params.provisioning)
         };
+        let tx_ids: Vec<Hash> = selected.iter().map(|p| *p.hash()).collect();
+        let txs: Vec<Transaction> = selected.into_iter().map(PendingTx::into_tx).collect();
         let exec_state_root = self.exec_roots.get(&self.executed_height).copied().unwrap_or(Hash::ZERO);
         let header = BlockHeader {
             chain_id: self.params.bft.chain_id,
@@ -495,7 +497,7 @@ impl NodeStateMachine {
             parent_qc: req.parent_qc,
             proposer: self.params.bft.me,
             timestamp_ms: now.as_millis() as u64,
-            tx_root: tx_root(&txs),
+            tx_root: merkle_root(&tx_ids),
             tx_count: txs.len() as u32,
             exec_height: self.executed_height,
             exec_state_root,

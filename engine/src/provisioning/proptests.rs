@@ -1,7 +1,7 @@
 //! Property tests: whatever the pool holds, the selection (after any pending blocks) executes cleanly in
 //! order against committed state, respects the limits, and never repeats a sender+nonce or a pending tx.
 
-use super::tests::block;
+use super::tests::{block, select};
 use super::*;
 use crate::mempool::fixtures::{CHAIN, id, key};
 use crate::mempool::{Mempool, MempoolConfig};
@@ -67,10 +67,10 @@ proptest! {
         let committed = admitted_with;
 
         let first = ProvisioningConfig { max_block_txs: pending_txs, ..ProvisioningConfig::default() };
-        let pending = block(select_transactions(&pool, &committed, &[], &first));
+        let pending = block(select(&pool, &committed, &[], &first));
         let pending_blocks: Vec<&Block> = if pending.txs.is_empty() { vec![] } else { vec![&pending] };
         let config = ProvisioningConfig { max_block_txs, max_block_bytes };
-        let selected = select_transactions(&pool, &committed, &pending_blocks, &config);
+        let selected = select(&pool, &committed, &pending_blocks, &config);
 
         prop_assert!(selected.len() <= max_block_txs);
         prop_assert!(block_bytes(&selected) <= max_block_bytes);
@@ -84,9 +84,9 @@ proptest! {
         let mut state = committed.clone();
         execute(&mut state, &pending.txs)?;
         execute(&mut state, &selected)?;
-        prop_assert_eq!(&selected, &select_transactions(&pool, &committed, &pending_blocks, &config));
+        prop_assert_eq!(&selected, &select(&pool, &committed, &pending_blocks, &config));
         // Block building draws the same block from a pool split into shards.
-        prop_assert_eq!(&selected, &select_transactions(&sharded, &committed, &pending_blocks, &config));
+        prop_assert_eq!(&selected, &select(&sharded, &committed, &pending_blocks, &config));
     }
 
     /// Pending blocks from another leader may carry any of the pool's transactions in any order, some of them not at
@@ -111,7 +111,7 @@ proptest! {
             }
         }
         let pending = block(chosen);
-        let selected = select_transactions(&pool, &state, &[&pending], &ProvisioningConfig::default());
+        let selected = select(&pool, &state, &[&pending], &ProvisioningConfig::default());
         let in_pending: HashSet<_> = pending.txs.iter().map(Transaction::hash).collect();
         let mut pairs = HashSet::new();
         for tx in &selected {
@@ -127,7 +127,7 @@ proptest! {
     ) {
         let state: HashMap<AccountId, Account> = accounts(&start);
         let pool = fill(&state, &submissions, 1);
-        let selected = select_transactions(&pool, &state, &[], &ProvisioningConfig::default());
+        let selected = select(&pool, &state, &[], &ProvisioningConfig::default());
         prop_assert_eq!(selected.len(), pool.len());
         execute(&mut state.clone(), &selected)?;
     }

@@ -48,13 +48,14 @@ impl Eq for Candidate<'_> {}
 /// size, already included) contributes nothing further. Stops at `max_block_txs` or `max_block_bytes`.
 ///
 /// Cost: one sort of the senders' heads (the mempool's ready order; only heads, not the whole pool), then
-/// O((selected + skipped) · log).
+/// O((selected + skipped) · log). The selected transactions come with the ids admission computed, so the
+/// block's transaction root needs no transaction hashed again.
 pub fn select_transactions(
     mempool: &Mempool,
     accounts: &impl AccountView,
     pending_blocks: &[&Block],
     config: &ProvisioningConfig,
-) -> Vec<Transaction> {
+) -> Vec<PendingTx> {
     let mut cursors = Cursors::new(accounts, pending_blocks, config.max_block_txs.min(mempool.len()));
     let mut heads = mempool.ready().peekable();
     let mut successors: BinaryHeap<Candidate<'_>> = BinaryHeap::new();
@@ -93,7 +94,7 @@ pub fn select_transactions(
         if let Some(next) = mempool.pending_at(&tx.sender, cursor.next_nonce) {
             successors.push(Candidate(next));
         }
-        selected.push(tx.clone());
+        selected.push(p.clone());
     }
     selected
 }

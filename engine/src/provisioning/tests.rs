@@ -1,8 +1,8 @@
 //! Unit tests: priority, nonce contiguity, limits, pending blocks, determinism.
 
 use super::*;
-use crate::mempool::Mempool;
 use crate::mempool::fixtures::{CHAIN, accounts, id, key, pool, tx};
+use crate::mempool::{Mempool, PendingTx};
 use crate::types::{AccountView, Block, BlockHeader, Hash, QuorumCertificate, Transaction, tx_root};
 use std::collections::{HashMap, HashSet};
 
@@ -40,8 +40,19 @@ pub(super) fn block(txs: Vec<Transaction>) -> Block {
     }
 }
 
-fn select(pool: &Mempool, acc: &impl AccountView, pending: &[&Block], config: &ProvisioningConfig) -> Vec<Transaction> {
-    select_transactions(pool, acc, pending, config)
+/// The selection's transactions, after checking that each comes with its own id (the block's root is built
+/// from these ids without hashing the transactions again).
+pub(super) fn select(
+    pool: &Mempool,
+    acc: &impl AccountView,
+    pending: &[&Block],
+    config: &ProvisioningConfig,
+) -> Vec<Transaction> {
+    let selected = select_transactions(pool, acc, pending, config);
+    for p in &selected {
+        assert_eq!(*p.hash(), p.tx().hash(), "a selected transaction came with another transaction's id");
+    }
+    selected.into_iter().map(PendingTx::into_tx).collect()
 }
 
 #[test]
