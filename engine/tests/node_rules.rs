@@ -527,3 +527,96 @@ fn a_proposal_transaction_skips_its_check_only_when_the_very_same_one_is_pending
     let forged = Proposal { block: block.clone(), tc: None, signature };
     assert_eq!(transaction_checks_for(&mut replica(), 1, Message::Proposal(forged)), vec![block.txs[1].signature]);
 }
+
+/// A block at `round` by `proposer` extending `parent` (certified by a QC whose aggregate the test's answers
+/// call valid), with no transactions and the parent's execution claim.
+fn empty_child(setup: &ChainSetup, parent: &hsbench_engine::types::Block, round: u64, proposer: u16) -> Message {
+    use hsbench_engine::crypto::VoteScheme;
+    use hsbench_engine::types::{Block, BlockHeader, Proposal, SignerBitfield, proposal_message, tx_root};
+    let mut signers = SignerBitfield::new(4);
+    for pos in 0..3 {
+        signers.set(pos);
+    }
+    let qc = QuorumCertificate {
+        epoch: 0,
+        round: parent.header.round,
+        height: parent.header.height,
+        block_hash: parent.hash(),
+        parent_hash: parent.header.parent_hash,
+        signers,
+        aggregate: vec![7; 96],
+    };
+    let header = BlockHeader {
+        chain_id: CHAIN,
+        height: parent.header.height + 1,
+        epoch: 0,
+        round,
+        parent_hash: parent.hash(),
+        parent_qc: qc,
+        proposer,
+        timestamp_ms: 20 * round,
+        tx_root: tx_root(&[]),
+        tx_count: 0,
+        exec_height: parent.header.exec_height,
+        exec_state_root: parent.header.exec_state_root,
+    };
+    let block = Block { header, txs: Vec::new().into() };
+    let sig = setup.keys[proposer as usize].sign_vote(VoteScheme::Ed25519, &proposal_message(CHAIN, &block.hash()));
+    let mut signature = [0u8; 64];
+    signature.copy_from_slice(&sig);
+    Message::Proposal(Proposal { block, tc: None, signature })
+}
+
+/// The execution job of a committed block carries the ids of its transactions, in block order — from the
+/// proposal the node built (its leader) and from the proposal it checked (a replica) — so execution need not
+/// hash them again; the receipts, the clients' statuses and the mempool's clean-up all key on them.
+#[test]
+fn a_committed_block_goes_to_execution_with_its_transaction_ids_in_order() {
+    use hsbench_engine::protocol::TxSource;
+    let (_, setup) = setup();
+    let txs: Vec<_> = (0..5).map(|s| transfer(s, 0, 16)).collect();
+    let admit = |node: &mut NodeStateMachine| {
+        let event = Event::VerifiedTxs { txs: txs.clone(), verdicts: vec![true; txs.len()], source: TxSource::Client };
+        let _ = node.handle(Duration::from_millis(10), event);
+    };
+    let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
+    let _ = leader.start(Duration::ZERO);
+    admit(&mut leader);
+    let (proposal, _) = {
+        let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
+        let p = actions
+            .iter()
+            .find_map(|a| match a {
+                Action::Broadcast { message: m @ Message::Proposal(_) } => Some(m.clone()),
+                _ => None,
+            })
+            .expect("the leader proposes");
+        (p, actions)
+    };
+    let Message::Proposal(p1) = &proposal else { unreachable!() };
+    let b1 = p1.block.clone();
+    assert_eq!(b1.txs.len(), 5, "the leader proposes the pending transactions");
+    // Node 0 holds two of the five pending (their ids come from admission), the others it hashes.
+    let mut replica = NodeStateMachine::new(0, setup.params[0].clone(), None);
+    let _ = replica.start(Duration::ZERO);
+    let _ = replica.handle(
+        Duration::from_millis(10),
+        Event::VerifiedTxs { txs: txs[..2].to_vec(), verdicts: vec![true; 2], source: TxSource::Client },
+    );
+    let _ = deliver_from(&mut replica, 1, proposal.clone());
+    let m2 = empty_child(&setup, &b1, 2, 2);
+    let Message::Proposal(p2) = &m2 else { unreachable!() };
+    let m3 = empty_child(&setup, &p2.block, 3, 3);
+    for node in [&mut leader, &mut replica] {
+        let mut actions = deliver_from(node, 2, m2.clone());
+        actions.extend(deliver_from(node, 3, m3.clone()));
+        let job = actions
+            .iter()
+            .find_map(|a| match a {
+                Action::Execute(job) if job.block.header.height == 1 => Some(job.clone()),
+                _ => None,
+            })
+            .expect("block 1 commits once blocks 2 and 3 certify it");
+        assert_eq!(job.tx_ids.as_deref(), Some(&b1.tx_hashes()[..]));
+    }
+}

@@ -278,7 +278,7 @@ fn execute_block(c: &mut Criterion) {
                     }
                     let block = &chain[k % EXEC_CHAIN];
                     let start = Instant::now();
-                    let done = state.execute_block(black_box(block));
+                    let done = state.execute_block(black_box(block), None);
                     timed += start.elapsed();
                     black_box(done.map(|d| d.state_root).ok());
                 }

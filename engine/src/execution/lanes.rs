@@ -24,14 +24,19 @@ pub(super) struct LaneResults {
 }
 
 /// Executes `txs` over `accounts` (the pre-block state; a missing id reads as the default account) on `lanes`
-/// lanes. Call it inside the pool whose threads are the lanes (`ThreadPool::install`).
+/// lanes; the receipts' ids are `tx_ids` when given (one per transaction), else hashed here. Call it inside the
+/// pool whose threads are the lanes (`ThreadPool::install`).
 pub(super) fn execute_on_lanes(
     accounts: &HashMap<AccountId, Account>,
     txs: &[Transaction],
+    tx_ids: Option<&[Hash]>,
     lanes: usize,
 ) -> LaneResults {
     let (tx_hashes, (schedule, runs)) = rayon::join(
-        || txs.par_iter().map(Transaction::hash).collect::<Vec<Hash>>(),
+        || match tx_ids {
+            Some(ids) => ids.to_vec(),
+            None => txs.par_iter().map(Transaction::hash).collect::<Vec<Hash>>(),
+        },
         || {
             let schedule = conflict_lanes(txs, lanes);
             let runs: Vec<LaneRun> = (0..schedule.lanes.len())

@@ -101,15 +101,20 @@ impl ExecutionState {
     /// in block order under the transfer rule; failures are recorded in receipts and change nothing. The
     /// tree is updated once for all accounts the block changed. On lanes, independent transactions run
     /// concurrently and the tree's subtrees update concurrently, with the same result.
-    pub fn execute_block(&mut self, block: &Block) -> Result<BlockExecution, ExecutionError> {
+    ///
+    /// `tx_ids` are the transactions' ids when the caller has them (the node computed them when it checked the
+    /// proposal); the receipts take them instead of hashing every transaction again. Ids of another count than
+    /// the block's transactions are ignored.
+    pub fn execute_block(&mut self, block: &Block, tx_ids: Option<&[Hash]>) -> Result<BlockExecution, ExecutionError> {
         let expected = self.height.saturating_add(1);
         if block.header.height != expected {
             return Err(ExecutionError::OutOfOrder { expected, got: block.header.height });
         }
+        let tx_ids = tx_ids.filter(|ids| ids.len() == block.txs.len());
         let (receipts, changed) = match self.lanes.clone() {
-            Some(pool) if pool.current_num_threads() > 1 => self.apply_on_lanes(block, &pool),
+            Some(pool) if pool.current_num_threads() > 1 => self.apply_on_lanes(block, tx_ids, &pool),
             _ => {
-                let (receipts, changed) = self.apply_sequentially(block);
+                let (receipts, changed) = self.apply_sequentially(block, tx_ids);
                 self.tree.update(&changed);
                 (receipts, changed)
             }
@@ -129,12 +134,17 @@ impl ExecutionState {
 
     /// Applies the block's transactions one by one on this thread; returns the receipts and the changed
     /// accounts (sorted by id, final values).
-    fn apply_sequentially(&mut self, block: &Block) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
+    fn apply_sequentially(
+        &mut self,
+        block: &Block,
+        tx_ids: Option<&[Hash]>,
+    ) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
         let mut before: BTreeMap<AccountId, Account> = BTreeMap::new();
         let mut receipts = Vec::with_capacity(block.txs.len());
-        for tx in block.txs.iter() {
+        for (i, tx) in block.txs.iter().enumerate() {
             let outcome = self.execute_tx(tx, &mut before);
-            receipts.push(Receipt { tx_hash: tx.hash(), outcome });
+            let tx_hash = tx_ids.and_then(|ids| ids.get(i).copied()).unwrap_or_else(|| tx.hash());
+            receipts.push(Receipt { tx_hash, outcome });
         }
         let mut changed = Vec::with_capacity(before.len());
         for (id, old) in before {
@@ -154,11 +164,16 @@ impl ExecutionState {
     /// [`apply_sequentially`](Self::apply_sequentially) followed by the tree update. The merge into the account
     /// map is serial, so it runs beside the tree update and the sort of the changed list, which split across the
     /// other threads.
-    fn apply_on_lanes(&mut self, block: &Block, pool: &ThreadPool) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
+    fn apply_on_lanes(
+        &mut self,
+        block: &Block,
+        tx_ids: Option<&[Hash]>,
+        pool: &ThreadPool,
+    ) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
         let lanes = pool.current_num_threads();
         let (accounts, tree) = (&mut self.accounts, &mut self.tree);
         pool.install(|| {
-            let run = execute_on_lanes(accounts, &block.txs, lanes);
+            let run = execute_on_lanes(accounts, &block.txs, tx_ids, lanes);
             let changes: Vec<(AccountId, Account)> =
                 run.writes.iter().filter(|(_, old, new)| new != old).map(|(id, _, new)| (*id, *new)).collect();
             let ((), ((), changed)) = rayon::join(

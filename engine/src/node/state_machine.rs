@@ -22,6 +22,9 @@ const TX_BATCH_MAX: usize = 256;
 const TX_BATCH_WAIT: Duration = Duration::from_millis(2);
 /// Execution roots remembered for checking proposals.
 const EXEC_ROOTS_KEPT: usize = 4096;
+/// Most blocks whose transaction ids a node keeps for their execution jobs (see the field `tx_ids`): the
+/// uncommitted blocks of a few rounds, with room for equivocating leaders; beyond it execution hashes.
+const TX_IDS_KEPT: usize = 64;
 
 /// Fixed parameters of a node.
 #[derive(Clone)]
@@ -121,6 +124,11 @@ pub struct NodeStateMachine {
     exec_roots: BTreeMap<Height, Hash>,
     expected_roots: BTreeMap<Height, Hash>,
     awaiting_execution: VecDeque<Block>,
+    /// Transaction ids of the blocks this node checked or proposed, by block hash, with the block's height: an
+    /// execution job takes its block's ids from here instead of execution hashing every transaction again.
+    /// Dropped once their height is committed; at most [`TX_IDS_KEPT`] blocks (a block missing here — learned by
+    /// sync, or pushed out by a leader's flood of proposals — is hashed by execution).
+    tx_ids: HashMap<Hash, (Height, Arc<[Hash]>)>,
     /// Messages waiting for their signatures' verdicts, with the peer each came from (`None`: a client's).
     pending: HashMap<u64, (Option<ValidatorId>, Pending)>,
     next_job: u64,
@@ -151,6 +159,7 @@ impl NodeStateMachine {
             exec_roots,
             expected_roots: BTreeMap::new(),
             awaiting_execution: VecDeque::new(),
+            tx_ids: HashMap::new(),
             pending: HashMap::new(),
             next_job: 0,
             client_buffer: Vec::new(),
@@ -221,7 +230,11 @@ impl NodeStateMachine {
                 let known: Vec<Option<Hash>> = p.block.txs.iter().map(|tx| self.mempool.pending_id(tx)).collect();
                 let hashes: Vec<Hash> =
                     p.block.txs.iter().zip(&known).map(|(tx, id)| id.unwrap_or_else(|| tx.hash())).collect();
-                self.bft.check_proposal(now, from, p, &hashes, out).map(|mut job| {
+                let checked = self.bft.check_proposal(now, from, p, &hashes, out);
+                if checked.is_ok() {
+                    self.remember_tx_ids(&p.block, hashes);
+                }
+                checked.map(|mut job| {
                     if !self.params.signature_free {
                         let unknown = p.block.txs.iter().zip(&known).filter(|(_, id)| id.is_none());
                         job.ed25519.extend(unknown.map(|(tx, _)| tx_check(tx)));
@@ -460,15 +473,22 @@ impl NodeStateMachine {
         for r in out.refused.drain(..) {
             *self.refused.entry(r.as_str()).or_default() += 1;
         }
-        for c in std::mem::take(&mut out.commits) {
+        let commits = std::mem::take(&mut out.commits);
+        let committed_height = commits.last().map(|c| c.block.header.height);
+        for c in commits {
             self.awaiting_execution.push_back(c.block.clone());
+            let tx_ids = self.tx_ids.remove(&c.block.hash()).map(|(_, ids)| ids);
             let commit_proof = c.commit_proof.first().and_then(|e| e.qc.clone().map(|qc| (e.block.clone(), qc)));
             out.actions.push(Action::Execute(ExecuteJob {
                 block: c.block,
                 qc: c.qc,
                 commit_proof,
                 epoch_after: c.epoch_after,
+                tx_ids,
             }));
+        }
+        if let Some(height) = committed_height {
+            self.tx_ids.retain(|_, (h, _)| *h > height);
         }
         if let Some(req) = out.propose.take() {
             self.build_proposal(now, req, &mut out);
@@ -502,7 +522,16 @@ impl NodeStateMachine {
             exec_height: self.executed_height,
             exec_state_root,
         };
-        self.bft.propose(now, Block { header, txs: txs.into() }, req.tc, out);
+        let block = Block { header, txs: txs.into() };
+        self.remember_tx_ids(&block, tx_ids);
+        self.bft.propose(now, block, req.tc, out);
+    }
+
+    /// Keeps `block`'s transaction ids for its execution job (see the field `tx_ids`).
+    fn remember_tx_ids(&mut self, block: &Block, ids: Vec<Hash>) {
+        if self.tx_ids.len() < TX_IDS_KEPT {
+            self.tx_ids.insert(block.hash(), (block.header.height, ids.into()));
+        }
     }
 
     /// End-of-run summary.

@@ -4,6 +4,7 @@
 //! or hand them to a GPU backend.
 
 use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, Receipt, ValidatorId};
+use std::sync::Arc;
 
 /// Signatures to check for one incoming message or transaction batch.
 #[derive(Clone, Debug, Default)]
@@ -107,6 +108,10 @@ pub struct ExecuteJob {
     pub commit_proof: Option<(Block, QuorumCertificate)>,
     /// Epoch the node is in once this block is committed.
     pub epoch_after: Epoch,
+    /// The block's transaction ids in block order, when the node already computed them (checking or building
+    /// the proposal): the receipts take them instead of execution hashing every transaction again. `None` (a
+    /// block learned by sync) and execution hashes them itself.
+    pub tx_ids: Option<Arc<[Hash]>>,
 }
 
 /// What executing a committed block produced.

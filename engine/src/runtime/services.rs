@@ -57,7 +57,7 @@ impl NodeServices {
     pub fn execute(&mut self, job: &ExecuteJob) -> Event {
         let done = self
             .exec
-            .execute_block(&job.block)
+            .execute_block(&job.block, job.tx_ids.as_deref())
             .map_err(|e| e.to_string())
             .and_then(|done| persist_executed(self.storage.as_mut(), job, done).map_err(|e| e.to_string()));
         Event::Callback(match done {

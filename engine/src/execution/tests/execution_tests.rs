@@ -10,7 +10,7 @@ fn genesis() -> ExecutionState {
 
 fn only_outcome(state: &mut ExecutionState, tx: Transaction) -> Outcome {
     let height = state.executed_height() + 1;
-    let result = state.execute_block(&block(height, vec![tx])).unwrap();
+    let result = state.execute_block(&block(height, vec![tx]), None).unwrap();
     assert_eq!(result.receipts.len(), 1);
     result.receipts[0].outcome
 }
@@ -19,7 +19,7 @@ fn only_outcome(state: &mut ExecutionState, tx: Transaction) -> Outcome {
 fn successful_transfer_moves_amount_burns_fee_and_advances_nonce() {
     let mut state = genesis();
     let tx = signed(1, id(2), 300, 7, 0);
-    let result = state.execute_block(&block(1, vec![tx.clone()])).unwrap();
+    let result = state.execute_block(&block(1, vec![tx.clone()]), None).unwrap();
     assert_eq!(result.receipts[0].tx_hash, tx.hash());
     assert_eq!(result.receipts[0].outcome, Outcome::Success);
     assert_eq!(result.fees_burnt, 7);
@@ -104,7 +104,7 @@ fn failed_tx_does_not_block_later_txs_and_nonces_chain_within_a_block() {
         signed(1, id(2), 100, 1, 1),
         signed(2, id(9), 5_000, 1, 0), // too poor
     ];
-    let result = state.execute_block(&block(1, txs)).unwrap();
+    let result = state.execute_block(&block(1, txs), None).unwrap();
     let outcomes: Vec<Outcome> = result.receipts.iter().map(|r| r.outcome).collect();
     assert_eq!(
         outcomes,
@@ -131,8 +131,9 @@ fn fees_are_burnt_and_total_balance_is_conserved() {
         [(1u8, 2u8, 10u64, 3u64), (2, 1, 50, 9), (1, 4, 0, 1), (4, 1, 0, 0)].iter().enumerate()
     {
         let nonce = state.account(&id(*from)).nonce;
-        let result =
-            state.execute_block(&block(h as u64 + 1, vec![signed(*from, id(*to), *amount, *fee, nonce)])).unwrap();
+        let result = state
+            .execute_block(&block(h as u64 + 1, vec![signed(*from, id(*to), *amount, *fee, nonce)]), None)
+            .unwrap();
         burnt += u128::from(result.fees_burnt);
         assert_eq!(state.total_balance(), genesis_total - burnt);
         let recomputed: u128 = state.accounts_sorted().iter().map(|(_, a)| u128::from(a.balance)).sum();
@@ -145,7 +146,7 @@ fn fees_are_burnt_and_total_balance_is_conserved() {
 fn zero_value_transfer_to_new_account_creates_nothing() {
     let mut state = genesis();
     let root = state.state_root();
-    let result = state.execute_block(&block(1, vec![signed(1, id(8), 0, 0, 0)])).unwrap();
+    let result = state.execute_block(&block(1, vec![signed(1, id(8), 0, 0, 0)]), None).unwrap();
     assert_eq!(result.receipts[0].outcome, Outcome::Success);
     // Only the sender's nonce changed; account 8 stays absent (reads as default).
     assert_eq!(result.changed, vec![(id(1), acct(1_000, 1))]);
@@ -159,13 +160,13 @@ fn out_of_order_heights_are_rejected_without_change() {
     let mut state = genesis();
     let root = state.state_root();
     for height in [0, 2, 10] {
-        let err = state.execute_block(&block(height, vec![signed(1, id(2), 1, 1, 0)])).unwrap_err();
+        let err = state.execute_block(&block(height, vec![signed(1, id(2), 1, 1, 0)]), None).unwrap_err();
         assert!(matches!(err, ExecutionError::OutOfOrder { expected: 1, got } if got == height));
     }
     assert_eq!(state.executed_height(), 0);
     assert_eq!(state.state_root(), root);
-    state.execute_block(&block(1, vec![])).unwrap();
-    let err = state.execute_block(&block(1, vec![])).unwrap_err();
+    state.execute_block(&block(1, vec![]), None).unwrap();
+    let err = state.execute_block(&block(1, vec![]), None).unwrap_err();
     assert_eq!(err.to_string(), "block at height 1 executed out of order (expected 2)");
 }
 
@@ -173,7 +174,7 @@ fn out_of_order_heights_are_rejected_without_change() {
 fn empty_block_keeps_root() {
     let mut state = genesis();
     let root = state.state_root();
-    let result = state.execute_block(&block(1, vec![])).unwrap();
+    let result = state.execute_block(&block(1, vec![]), None).unwrap();
     assert_eq!(result.state_root, root);
     assert!(result.changed.is_empty() && result.receipts.is_empty());
     assert_eq!(state.state_tree().last_update_hash_count(), 0);
@@ -184,7 +185,7 @@ fn restore_gives_the_same_root_and_continues_identically() {
     let mut original = genesis();
     for h in 1..=5u64 {
         let txs = vec![signed(1, id(2), h, 1, h - 1), signed(2, raw_id(h), 3, 2, h - 1)];
-        original.execute_block(&block(h, txs)).unwrap();
+        original.execute_block(&block(h, txs), None).unwrap();
     }
     let mut restored = ExecutionState::restore(5, original.accounts_sorted());
     assert_eq!(restored.executed_height(), 5);
@@ -192,8 +193,8 @@ fn restore_gives_the_same_root_and_continues_identically() {
     assert_eq!(restored.total_balance(), original.total_balance());
     assert_eq!(restored.accounts_sorted(), original.accounts_sorted());
     let next = block(6, vec![signed(1, id(5), 9, 1, 5)]);
-    let a = original.execute_block(&next).unwrap();
-    let b = restored.execute_block(&next).unwrap();
+    let a = original.execute_block(&next, None).unwrap();
+    let b = restored.execute_block(&next, None).unwrap();
     assert_eq!((a.state_root, a.receipts, a.changed), (b.state_root, b.receipts, b.changed));
 }
 
@@ -205,4 +206,19 @@ fn genesis_root_matches_reference_and_ignores_default_accounts() {
     assert_eq!(state.state_root(), full_root(&accounts));
     assert_eq!(state.state_root(), full_root(&[(id(3), acct(0, 4)), (id(1), acct(5, 0))]));
     assert_eq!(ExecutionState::from_genesis(&[]).state_root(), Hash::ZERO);
+}
+
+/// Receipts take the ids the caller gives (one per transaction) and are the same as when execution hashes the
+/// transactions itself; ids of another count are ignored.
+#[test]
+fn receipts_take_given_ids_of_the_right_count_only() {
+    let txs = vec![signed(1, id(2), 10, 1, 0), signed(2, id(1), 5, 1, 0), signed(1, id(3), 1_000_000, 1, 1)];
+    let b = block(1, txs.clone());
+    let hashed = genesis().execute_block(&b, None).unwrap();
+    assert_eq!(hashed.receipts.iter().map(|r| r.tx_hash).collect::<Vec<_>>(), b.tx_hashes());
+    let given = genesis().execute_block(&b, Some(&b.tx_hashes())).unwrap();
+    assert_eq!(given.receipts, hashed.receipts);
+    assert_eq!(given.state_root, hashed.state_root);
+    let short = genesis().execute_block(&b, Some(&b.tx_hashes()[..2])).unwrap();
+    assert_eq!(short.receipts, hashed.receipts, "ids of another count must be ignored");
 }

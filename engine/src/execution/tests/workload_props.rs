@@ -86,8 +86,8 @@ proptest! {
             let height = i as u64 + 1;
             let block = build_block(&state, height, specs);
             let before = model.clone();
-            let result = state.execute_block(&block).unwrap();
-            let replayed = replica.execute_block(&block).unwrap();
+            let result = state.execute_block(&block, None).unwrap();
+            let replayed = replica.execute_block(&block, None).unwrap();
 
             // Semantics: receipts and final state equal the naive model.
             for (tx, receipt) in block.txs.iter().zip(&result.receipts) {

@@ -476,8 +476,11 @@ impl Host for MemberHost<'_, '_> {
     /// first at that height), then persists it to the member's own storage outside the lock.
     fn execute(&mut self, services: &mut NodeServices, job: ExecuteJob) {
         let height = job.block.header.height;
-        let executed =
-            self.shared.execution.lock().unwrap_or_else(PoisonError::into_inner).execute(self.member, &job.block);
+        let executed = self.shared.execution.lock().unwrap_or_else(PoisonError::into_inner).execute(
+            self.member,
+            &job.block,
+            job.tx_ids.as_deref(),
+        );
         let done = executed.and_then(|done| {
             persist_executed(services.storage_mut(), &job, done).map_err(|e| format!("persisting: {e}"))
         });

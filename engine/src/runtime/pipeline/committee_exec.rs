@@ -26,7 +26,12 @@ impl SharedExecution {
     /// The result of executing `block` for `member`: computed by the first member at that height, reused by the
     /// others. Errors: execution failed, or two members executed different blocks at one height (a safety
     /// violation among honest members, reported rather than hidden).
-    pub(crate) fn execute(&mut self, member: usize, block: &Block) -> Result<BlockExecution, String> {
+    pub(crate) fn execute(
+        &mut self,
+        member: usize,
+        block: &Block,
+        tx_ids: Option<&[Hash]>,
+    ) -> Result<BlockExecution, String> {
         let (height, hash) = (block.header.height, block.hash());
         let result = match self.done.get(&height) {
             Some((known, _)) if *known != hash => {
@@ -37,7 +42,7 @@ impl SharedExecution {
             }
             Some((_, done)) => done.clone(),
             None => {
-                let done = self.state.execute_block(block).map_err(|e| e.to_string())?;
+                let done = self.state.execute_block(block, tx_ids).map_err(|e| e.to_string())?;
                 self.done.insert(height, (hash, done.clone()));
                 done
             }
@@ -67,16 +72,16 @@ mod tests {
     fn executes_once_per_height_and_refuses_divergent_blocks() {
         let mut shared = SharedExecution::new(ExecutionState::from_genesis(&[]), 3);
         let b1 = block(1, Hash::default());
-        let a = shared.execute(0, &b1).unwrap();
-        let b = shared.execute(1, &b1).unwrap();
+        let a = shared.execute(0, &b1, None).unwrap();
+        let b = shared.execute(1, &b1, None).unwrap();
         assert_eq!((a.height, a.state_root), (b.height, b.state_root));
         // Member 2 has not taken height 1 yet: it is kept.
         assert_eq!(shared.done.len(), 1);
         let other = block(1, Hash([7; 32]));
-        assert!(shared.execute(2, &other).unwrap_err().contains("another member executed"));
-        shared.execute(2, &b1).unwrap();
+        assert!(shared.execute(2, &other, None).unwrap_err().contains("another member executed"));
+        shared.execute(2, &b1, None).unwrap();
         assert!(shared.done.is_empty(), "every member took height 1");
         // Out of order: the execution state refuses height 3 before 2.
-        assert!(shared.execute(0, &block(3, b1.hash())).is_err());
+        assert!(shared.execute(0, &block(3, b1.hash()), None).is_err());
     }
 }

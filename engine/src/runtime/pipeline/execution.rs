@@ -41,7 +41,7 @@ impl Stage for Execution {
             if self.failed {
                 break;
             }
-            match self.exec.execute_block(&job.block) {
+            match self.exec.execute_block(&job.block, job.tx_ids.as_deref()) {
                 Ok(result) => out.push(Executed::Done { job, result }),
                 Err(e) => {
                     self.failed = true;
