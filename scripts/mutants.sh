@@ -41,6 +41,7 @@ FAULTS = "engine/src/node/peer_faults.rs"     # peers convicted of what no hones
 LEADER = "engine/src/bft/leader.rs"           # leader reputation
 VOTE_BATCH = "engine/src/crypto/bls_batch.rs"  # BLS vote batches (the one-pass check)
 SUBGROUP = "engine/src/crypto/bls_subgroup_batch.rs"  # batched G2 subgroup checks
+MEMPOOL = "engine/src/mempool/mod.rs"         # pending transactions (what a proposal's check may skip)
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
@@ -156,6 +157,9 @@ MUTATIONS = [
                    "    if true || bls_message_point::finish(key_side, &signature) {")]),
     ("subgroup_one_round", "a subgroup batch runs 18 rounds of small coefficients (one misses a cancelling torsion pair 1 in 13)",
      [(SUBGROUP, "pub(crate) const ROUNDS: usize = 18;", "pub(crate) const ROUNDS: usize = 1;")]),
+    ("pending_id_by_nonce", "a proposal's transaction skips its signature check only if the very same one is pending",
+     [(MEMPOOL, "self.pending_at(&tx.sender, tx.nonce).filter(|p| p.tx() == tx).map(|p| *p.hash())",
+                "self.pending_at(&tx.sender, tx.nonce).map(|p| *p.hash())")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]
