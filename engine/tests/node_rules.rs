@@ -20,6 +20,11 @@ fn setup() -> (hsbench_engine::sim::ClusterConfig, ChainSetup) {
 /// Node 1 leads round 1 of epoch 0 (leader = committee[round mod n]); returns its proposal and its actions.
 fn lead_round_one(node: &mut NodeStateMachine) -> (Message, Vec<Action>) {
     let _ = node.start(Duration::ZERO);
+    propose_round_one(node)
+}
+
+/// A started node 1 proposes for round 1 of epoch 0; returns its proposal and its actions.
+fn propose_round_one(node: &mut NodeStateMachine) -> (Message, Vec<Action>) {
     let actions = node.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
     let proposal = actions
         .iter()
@@ -174,47 +179,14 @@ fn votes_of_another_epoch_are_refused() {
 /// verdict computed on arrival must still apply then (it used to be replaced by "ok").
 #[test]
 fn a_buffered_proposal_with_a_wrong_execution_root_gets_no_vote() {
-    use hsbench_engine::crypto::VoteScheme;
-    use hsbench_engine::types::{
-        Block, BlockHeader, Hash, Proposal, SignerBitfield, SyncEntry, proposal_message, tx_root,
-    };
+    use hsbench_engine::types::{Hash, SyncEntry};
     let (_, setup) = setup();
     let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
     let (Message::Proposal(p1), _) = lead_round_one(&mut leader) else { panic!("a proposal") };
     let b1 = p1.block.clone();
-    let mut signers = SignerBitfield::new(4);
-    for pos in 0..3 {
-        signers.set(pos);
-    }
     // The replica's verification is answered "valid" by `deliver_from`, so the aggregate bytes are not checked.
-    let qc1 = QuorumCertificate {
-        epoch: 0,
-        round: 1,
-        height: 1,
-        block_hash: b1.hash(),
-        parent_hash: b1.header.parent_hash,
-        signers,
-        aggregate: vec![7; 192],
-    };
-    let header = BlockHeader {
-        chain_id: CHAIN,
-        height: 2,
-        epoch: 0,
-        round: 2,
-        parent_hash: b1.hash(),
-        parent_qc: qc1.clone(),
-        proposer: 2,
-        timestamp_ms: 40,
-        tx_root: tx_root(&[]),
-        tx_count: 0,
-        exec_height: 0,
-        exec_state_root: Hash::of(b"not the genesis state root"),
-    };
-    let b2 = Block { header, txs: Vec::new().into() };
-    let sig = setup.keys[2].sign_vote(VoteScheme::Ed25519, &proposal_message(CHAIN, &b2.hash()));
-    let mut signature = [0u8; 64];
-    signature.copy_from_slice(&sig);
-    let p2 = Proposal { block: b2.clone(), tc: None, signature };
+    let (qc1, p2) = certified_child(&setup, &b1, 2, 2, Hash::of(b"not the genesis state root"));
+    let b2 = p2.block.clone();
 
     // Node 0: its vote for round 2 would go to node 3, the leader of round 3 (a Send we can see).
     let mut replica = NodeStateMachine::new(0, setup.params[0].clone(), None);
@@ -498,13 +470,7 @@ fn a_proposal_transaction_skips_its_check_only_when_the_very_same_one_is_pending
     let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
     let _ = leader.start(Duration::ZERO);
     admit(&mut leader);
-    let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
-    let Some(Message::Proposal(genuine)) = actions.iter().find_map(|a| match a {
-        Action::Broadcast { message: m @ Message::Proposal(_) } => Some(m.clone()),
-        _ => None,
-    }) else {
-        panic!("the leader proposes")
-    };
+    let (Message::Proposal(genuine), _) = propose_round_one(&mut leader) else { panic!("a proposal") };
     assert_eq!(genuine.block.txs.len(), 2, "the leader proposes the two pending transactions");
 
     let replica = || {
@@ -528,9 +494,16 @@ fn a_proposal_transaction_skips_its_check_only_when_the_very_same_one_is_pending
     assert_eq!(transaction_checks_for(&mut replica(), 1, Message::Proposal(forged)), vec![block.txs[1].signature]);
 }
 
-/// A block at `round` by `proposer` extending `parent` (certified by a QC whose aggregate the test's answers
-/// call valid), with no transactions and the parent's execution claim.
-fn empty_child(setup: &ChainSetup, parent: &hsbench_engine::types::Block, round: u64, proposer: u16) -> Message {
+/// A block at `round` by `proposer` extending `parent`, certified by a QC whose aggregate the test's answers call
+/// valid, with no transactions and the execution claim `exec_state_root` at the parent's execution height; returns
+/// the parent's QC and the signed proposal.
+fn certified_child(
+    setup: &ChainSetup,
+    parent: &hsbench_engine::types::Block,
+    round: u64,
+    proposer: u16,
+    exec_state_root: hsbench_engine::types::Hash,
+) -> (QuorumCertificate, hsbench_engine::types::Proposal) {
     use hsbench_engine::crypto::VoteScheme;
     use hsbench_engine::types::{Block, BlockHeader, Proposal, SignerBitfield, proposal_message, tx_root};
     let mut signers = SignerBitfield::new(4);
@@ -544,7 +517,7 @@ fn empty_child(setup: &ChainSetup, parent: &hsbench_engine::types::Block, round:
         block_hash: parent.hash(),
         parent_hash: parent.header.parent_hash,
         signers,
-        aggregate: vec![7; 96],
+        aggregate: vec![7; 192],
     };
     let header = BlockHeader {
         chain_id: CHAIN,
@@ -552,19 +525,19 @@ fn empty_child(setup: &ChainSetup, parent: &hsbench_engine::types::Block, round:
         epoch: 0,
         round,
         parent_hash: parent.hash(),
-        parent_qc: qc,
+        parent_qc: qc.clone(),
         proposer,
         timestamp_ms: 20 * round,
         tx_root: tx_root(&[]),
         tx_count: 0,
         exec_height: parent.header.exec_height,
-        exec_state_root: parent.header.exec_state_root,
+        exec_state_root,
     };
     let block = Block { header, txs: Vec::new().into() };
     let sig = setup.keys[proposer as usize].sign_vote(VoteScheme::Ed25519, &proposal_message(CHAIN, &block.hash()));
     let mut signature = [0u8; 64];
     signature.copy_from_slice(&sig);
-    Message::Proposal(Proposal { block, tc: None, signature })
+    (qc, Proposal { block, tc: None, signature })
 }
 
 /// The execution job of a committed block carries the ids of its transactions, in block order — from the
@@ -582,17 +555,7 @@ fn a_committed_block_goes_to_execution_with_its_transaction_ids_in_order() {
     let mut leader = NodeStateMachine::new(1, setup.params[1].clone(), None);
     let _ = leader.start(Duration::ZERO);
     admit(&mut leader);
-    let (proposal, _) = {
-        let actions = leader.handle(Duration::from_millis(20), Event::Timer(Timer::Propose { epoch: 0, round: 1 }));
-        let p = actions
-            .iter()
-            .find_map(|a| match a {
-                Action::Broadcast { message: m @ Message::Proposal(_) } => Some(m.clone()),
-                _ => None,
-            })
-            .expect("the leader proposes");
-        (p, actions)
-    };
+    let (proposal, _) = propose_round_one(&mut leader);
     let Message::Proposal(p1) = &proposal else { unreachable!() };
     let b1 = p1.block.clone();
     assert_eq!(b1.txs.len(), 5, "the leader proposes the pending transactions");
@@ -604,9 +567,10 @@ fn a_committed_block_goes_to_execution_with_its_transaction_ids_in_order() {
         Event::VerifiedTxs { txs: txs[..2].to_vec(), verdicts: vec![true; 2], source: TxSource::Client },
     );
     let _ = deliver_from(&mut replica, 1, proposal.clone());
-    let m2 = empty_child(&setup, &b1, 2, 2);
-    let Message::Proposal(p2) = &m2 else { unreachable!() };
-    let m3 = empty_child(&setup, &p2.block, 3, 3);
+    let root = b1.header.exec_state_root;
+    let (_, p2) = certified_child(&setup, &b1, 2, 2, root);
+    let (_, p3) = certified_child(&setup, &p2.block, 3, 3, root);
+    let (m2, m3) = (Message::Proposal(p2), Message::Proposal(p3));
     for node in [&mut leader, &mut replica] {
         let mut actions = deliver_from(node, 2, m2.clone());
         actions.extend(deliver_from(node, 3, m3.clone()));
