@@ -389,6 +389,7 @@ mod tests {
             cost_ns_per_tx,
             backpressure_stalls: 0,
             queue_depth_max: 0,
+            mean_batch: 0.0,
         }
     }
 

@@ -25,7 +25,7 @@ pub struct StageSample {
 }
 
 /// One stage's totals.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, Default)]
 pub struct StageReport {
     /// Stage name: ingress, sigverify, node, execution, storage.
     pub name: String,

@@ -23,6 +23,13 @@ pub struct StageBusy {
     pub backpressure_stalls: u64,
     /// Deepest input queue sampled (batches).
     pub queue_depth_max: u64,
+    /// Items per input batch handled, on average — the items the stage counts: transactions for ingress,
+    /// sigverify and execution (a batch of execution jobs: their blocks' transactions), inputs for the node
+    /// stage, jobs for storage, signatures for vote_crypto. A sigverify stage far below its `batch_size` verifies
+    /// smaller batches than the raw bound measured, at a higher cost per signature. 0 in results written before
+    /// it was reported.
+    #[serde(default)]
+    pub mean_batch: f64,
 }
 
 impl From<&hsbench_engine::runtime::pipeline::StageReport> for StageBusy {
@@ -34,6 +41,7 @@ impl From<&hsbench_engine::runtime::pipeline::StageReport> for StageBusy {
             cost_ns_per_tx: s.cost_ns_per_tx,
             backpressure_stalls: s.backpressure_stalls,
             queue_depth_max: s.queue_depth_max,
+            mean_batch: if s.batches == 0 { 0.0 } else { s.items_in as f64 / s.batches as f64 },
         }
     }
 }
@@ -332,6 +340,20 @@ pub fn busiest(load: &[f64]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mean batch is items taken in ÷ batches handled (0 when none was handled), and a stage of a result
+    /// written before it was reported reads back with 0.
+    #[test]
+    fn mean_batch_is_items_per_batch_and_reads_back_from_older_results() {
+        use hsbench_engine::runtime::pipeline::StageReport;
+        let report =
+            |items_in, batches| StageReport { name: "sigverify".into(), items_in, batches, ..Default::default() };
+        assert_eq!(StageBusy::from(&report(1_000, 8)).mean_batch, 125.0);
+        assert_eq!(StageBusy::from(&report(0, 0)).mean_batch, 0.0);
+        let old = r#"{"name":"sigverify","cores":[1],"busy_pct":40.0,"cost_ns_per_tx":7000.0,"backpressure_stalls":0,"queue_depth_max":3}"#;
+        let read: StageBusy = serde_json::from_str(old).expect("an older stage reads back");
+        assert_eq!((read.queue_depth_max, read.mean_batch), (3, 0.0));
+    }
 
     /// Per-core load: each stage thread's busy % on its core, and a committee on two cores (a pool of two threads;
     /// its busy % is per thread) on both — not all of it on its first core.

@@ -46,16 +46,20 @@ pub fn rate_row(phase: &str, r: &RateResult, verdict: &str) -> String {
 
 /// Per-stage busy %, cost per transaction and back-pressure of `r`.
 pub fn print_stages(r: &RateResult) {
-    println!("  {:<10} {:<12} {:>7} {:>12} {:>9} {:>10}", "stage", "cores", "busy %", "ns/tx", "stalls", "max queue");
+    println!(
+        "  {:<10} {:<12} {:>7} {:>12} {:>9} {:>10} {:>11}",
+        "stage", "cores", "busy %", "ns/tx", "stalls", "max queue", "mean batch"
+    );
     for s in &r.stages {
         println!(
-            "  {:<10} {:<12} {:>7.1} {:>12.0} {:>9} {:>10}",
+            "  {:<10} {:<12} {:>7.1} {:>12.0} {:>9} {:>10} {:>11.1}",
             s.name,
             format!("{:?}", s.cores),
             s.busy_pct,
             s.cost_ns_per_tx,
             s.backpressure_stalls,
-            s.queue_depth_max
+            s.queue_depth_max,
+            s.mean_batch
         );
     }
     println!(
