@@ -79,12 +79,14 @@ impl Shard {
         if tx.encoded_len() > self.config.max_tx_bytes {
             return Err(RejectReason::TooLarge);
         }
+        // A transaction's id fixes its sender and nonce, so a duplicate sits at that sender's nonce.
         let parked = self.parked_at(&tx.sender, tx.nonce);
-        if self.by_hash.contains_key(tx_hash) || parked.is_some_and(|p| p.hash() == tx_hash) {
+        let queue = self.senders.get(&tx.sender);
+        let existing = queue.and_then(|q| q.get(tx.nonce));
+        if existing.is_some_and(|p| p.hash() == tx_hash) || parked.is_some_and(|p| p.hash() == tx_hash) {
             return Err(RejectReason::Duplicate);
         }
         let account = accounts.account(&tx.sender);
-        let queue = self.senders.get(&tx.sender);
         // The queue's first nonce is a committed nonce the pool has seen, so it is never stale.
         let floor = queue.map_or(account.nonce, |q| q.first_nonce().max(account.nonce));
         if tx.nonce < floor {
@@ -104,7 +106,6 @@ impl Shard {
                 _ => Ok(Placement::Park),
             };
         }
-        let existing = queue.and_then(|q| q.get(tx.nonce));
         if existing.is_some_and(|old| tx.fee <= old.tx().fee) {
             return Err(RejectReason::Conflict);
         }
@@ -132,23 +133,21 @@ impl Shard {
                 self.parked_len += 1;
                 old
             }
-            Placement::Replace | Placement::Append => {
-                self.by_hash.insert(*p.hash(), (sender, nonce));
-                match self.senders.get_mut(&sender) {
-                    Some(queue) if placement == Placement::Replace => queue.replace(p),
-                    Some(queue) => {
-                        queue.push(p);
-                        None
-                    }
-                    None => {
-                        self.senders.insert(sender, SenderQueue::new(p));
-                        None
-                    }
+            Placement::Replace | Placement::Append => match self.senders.get_mut(&sender) {
+                Some(queue) if placement == Placement::Replace => queue.replace(p),
+                Some(queue) => {
+                    queue.push(p);
+                    self.pending += 1;
+                    None
                 }
-            }
+                None => {
+                    self.senders.insert(sender, SenderQueue::new(p));
+                    self.pending += 1;
+                    None
+                }
+            },
         };
         if let Some(old) = replaced {
-            self.by_hash.remove(old.hash());
             dropped.push(self.reject(*old.hash(), RejectReason::Replaced));
         }
     }

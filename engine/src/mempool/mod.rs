@@ -127,9 +127,10 @@ impl Mempool {
         self.shards.iter().map(Shard::sender_count).sum()
     }
 
-    /// Whether `sender`'s transaction with this id is pending.
+    /// Whether `sender`'s transaction with this id is pending (a scan of the sender's queue; a caller that knows
+    /// the transaction uses [`pending_id`](Self::pending_id)).
     pub fn contains(&self, sender: &AccountId, tx_hash: &Hash) -> bool {
-        self.shard(sender).contains(tx_hash)
+        self.get(sender, tx_hash).is_some()
     }
 
     /// The id of `tx` when this very transaction is pending (same sender and nonce, equal content): it was
@@ -140,9 +141,9 @@ impl Mempool {
         self.pending_at(&tx.sender, tx.nonce).filter(|p| p.tx() == tx).map(|p| *p.hash())
     }
 
-    /// `sender`'s pending transaction with this id.
+    /// `sender`'s pending transaction with this id (a scan of the sender's queue).
     pub fn get(&self, sender: &AccountId, tx_hash: &Hash) -> Option<&Transaction> {
-        self.shard(sender).get(tx_hash)
+        self.shard(sender).get(sender, tx_hash)
     }
 
     /// The pending transaction of `sender` at `nonce`, with its id (provisioning walks a sender's queue

@@ -12,8 +12,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 #[derive(Debug)]
 pub(super) struct Shard {
     pub(super) config: MempoolConfig,
-    /// Id → (sender, nonce): where the transaction lives in `senders`. Lookup only, never iterated.
-    pub(super) by_hash: HashMap<Hash, (AccountId, u64)>,
+    /// Number of transactions in the sender queues (parked ones are counted in `parked_len`). No index by id:
+    /// a transaction's id determines its sender and nonce, so every lookup goes by sender and nonce — an index
+    /// by id cost a hash-map insert, probe and removal per transaction, each a cache miss.
+    pub(super) pending: usize,
     /// Sender → its pending transactions in nonce order (never empty: an emptied queue is removed). Iterated only
     /// by [`ready`](Self::ready), which sorts what it collects, so the map's order never shows.
     pub(super) senders: HashMap<AccountId, SenderQueue>,
@@ -37,7 +39,7 @@ impl Shard {
     pub(super) fn new(config: MempoolConfig) -> Self {
         Shard {
             config,
-            by_hash: HashMap::new(),
+            pending: 0,
             senders: HashMap::new(),
             parked: HashMap::new(),
             parked_len: 0,
@@ -51,7 +53,7 @@ impl Shard {
 
     /// Number of pending transactions.
     pub(super) fn len(&self) -> usize {
-        self.by_hash.len()
+        self.pending
     }
 
     /// Number of parked transactions (see the field).
@@ -80,14 +82,9 @@ impl Shard {
         self.senders.len()
     }
 
-    /// Whether a transaction with this id is pending.
-    pub(super) fn contains(&self, tx_hash: &Hash) -> bool {
-        self.by_hash.contains_key(tx_hash)
-    }
-
-    /// The pending transaction with this id.
-    pub(super) fn get(&self, tx_hash: &Hash) -> Option<&Transaction> {
-        self.entry(tx_hash).map(PendingTx::tx)
+    /// `sender`'s pending transaction with this id (a scan of the sender's queue).
+    pub(super) fn get(&self, sender: &AccountId, tx_hash: &Hash) -> Option<&Transaction> {
+        self.sender_txs(sender).find(|p| p.hash() == tx_hash).map(PendingTx::tx)
     }
 
     /// The pending transaction of `sender` at `nonce`, with its id (provisioning walks a sender's queue
@@ -125,11 +122,6 @@ impl Shard {
     /// Pending transactions removed because they were committed.
     pub(super) fn committed_total(&self) -> u64 {
         self.committed
-    }
-
-    pub(super) fn entry(&self, tx_hash: &Hash) -> Option<&PendingTx> {
-        let (sender, nonce) = self.by_hash.get(tx_hash)?;
-        self.pending_at(sender, *nonce)
     }
 
     /// Counts a rejection and builds its report.

@@ -47,8 +47,8 @@ impl Shard {
                 self.senders.remove(sender);
             }
         }
+        self.pending = self.pending.saturating_sub(removed.len());
         for (i, p) in removed.into_iter().enumerate() {
-            self.by_hash.remove(p.hash());
             self.count_removal(committed, p.hash(), i < consumed, out);
         }
         // Parked transactions are above the queue, so these come after its removals in nonce order.
