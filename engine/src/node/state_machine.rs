@@ -105,12 +105,18 @@ pub struct NodeReport {
 
 #[allow(clippy::large_enum_variant)] // one per in-flight job; boxing buys nothing
 enum Pending {
-    Proposal { proposal: Proposal },
+    /// A proposal with its transactions' ids (kept for its execution job once its signatures check out).
+    Proposal {
+        proposal: Proposal,
+        tx_ids: Vec<Hash>,
+    },
     Vote(Vote),
     Timeout(TimeoutVote),
     TimeoutCertificate(TimeoutCertificate),
     Sync(Vec<SyncEntry>),
-    Txs { txs: Vec<Transaction> },
+    Txs {
+        txs: Vec<Transaction>,
+    },
 }
 
 /// A validator's complete state machine: consensus, mempool, provisioning, execution tracking.
@@ -126,8 +132,9 @@ pub struct NodeStateMachine {
     awaiting_execution: VecDeque<Block>,
     /// Transaction ids of the blocks this node checked or proposed, by block hash, with the block's height: an
     /// execution job takes its block's ids from here instead of execution hashing every transaction again.
-    /// Dropped once their height is committed; at most [`TX_IDS_KEPT`] blocks (a block missing here — learned by
-    /// sync, or pushed out by a leader's flood of proposals — is hashed by execution).
+    /// Kept for the node's own proposals and for proposals whose signatures checked out; dropped once their height
+    /// is committed; at most [`TX_IDS_KEPT`] blocks (a block missing here — learned by sync, or not kept because
+    /// the map was full — is hashed by execution).
     tx_ids: HashMap<Hash, (Height, Arc<[Hash]>)>,
     /// Messages waiting for their signatures' verdicts, with the peer each came from (`None`: a client's).
     pending: HashMap<u64, (Option<ValidatorId>, Pending)>,
@@ -222,6 +229,7 @@ impl NodeStateMachine {
     }
 
     fn on_message(&mut self, now: Duration, from: ValidatorId, message: Message, out: &mut Outputs) {
+        let mut proposal_ids = Vec::new();
         let checked = match &message {
             Message::Proposal(p) if p.block.txs.iter().any(has_weak_key) => Err(Refusal::WeakKey),
             Message::Proposal(p) => {
@@ -230,17 +238,15 @@ impl NodeStateMachine {
                 let known: Vec<Option<Hash>> = p.block.txs.iter().map(|tx| self.mempool.pending_id(tx)).collect();
                 let hashes: Vec<Hash> =
                     p.block.txs.iter().zip(&known).map(|(tx, id)| id.unwrap_or_else(|| tx.hash())).collect();
-                let checked = self.bft.check_proposal(now, from, p, &hashes, out);
-                if checked.is_ok() {
-                    self.remember_tx_ids(&p.block, hashes);
-                }
-                checked.map(|mut job| {
+                let checked = self.bft.check_proposal(now, from, p, &hashes, out).map(|mut job| {
                     if !self.params.signature_free {
                         let unknown = p.block.txs.iter().zip(&known).filter(|(_, id)| id.is_none());
                         job.ed25519.extend(unknown.map(|(tx, _)| tx_check(tx)));
                     }
                     job
-                })
+                });
+                proposal_ids = hashes;
+                checked
             }
             Message::Vote(v) if v.voter != from => Err(Refusal::NotSigner),
             Message::Timeout(t) if t.voter != from => Err(Refusal::NotSigner),
@@ -273,7 +279,7 @@ impl NodeStateMachine {
             Err(refusal) => return self.refuse(now, Some(from), refusal, out),
         };
         let pending = match message {
-            Message::Proposal(proposal) => Pending::Proposal { proposal },
+            Message::Proposal(proposal) => Pending::Proposal { proposal, tx_ids: proposal_ids },
             Message::Vote(v) => match self.bft.offer_vote(v, out) {
                 Ok(Some(v)) => Pending::Vote(v),
                 Ok(None) => return, // held: the check of the certificate it completes covers it
@@ -374,7 +380,10 @@ impl NodeStateMachine {
         match pending {
             Pending::Txs { txs } => self.admit(now, txs, &v.ed25519, from, out),
             _ if !v.all_ok() => self.refuse(now, from, Refusal::BadSignature, out),
-            Pending::Proposal { proposal } => {
+            Pending::Proposal { proposal, tx_ids } => {
+                // Kept only once its signatures (the certificate's included) check out, so a height it claims is
+                // real and the ids leave when that height commits.
+                self.remember_tx_ids(&proposal.block, tx_ids);
                 let exec_ok = self.exec_root_ok(&proposal.block.header);
                 self.bft.on_proposal(now, proposal, exec_ok, out);
             }
