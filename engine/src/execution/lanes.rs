@@ -3,8 +3,8 @@
 //! Each lane executes its share of the [`conflict_lanes`] schedule in block order on a private array of the
 //! accounts it touches (read once from the pre-block accounts, which are shared read-only); no two lanes touch
 //! the same account, so no lane ever reads another's write. The schedule is built while the other threads
-//! hash the transactions for the receipts, so its serial part overlaps that work. The caller merges the lanes'
-//! writes and outcomes back in block order.
+//! hash the transactions for the receipts (when the caller did not pass their ids, as the node does), so its
+//! serial part overlaps that work. The caller merges the lanes' writes and outcomes back in block order.
 
 use super::schedule::{Schedule, conflict_lanes};
 use super::transfer::transfer;
