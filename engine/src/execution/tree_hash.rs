@@ -55,15 +55,12 @@ pub fn leaf_hash(id: &AccountId, account: &Account) -> Hash {
     input[..32].copy_from_slice(id);
     input[32..40].copy_from_slice(&account.balance.to_le_bytes());
     input[40..].copy_from_slice(&account.nonce.to_le_bytes());
-    Hash(*blake3::keyed_hash(&LEAF_KEY, &input).as_bytes())
+    Hash::keyed(&LEAF_KEY, &input)
 }
 
 /// Hash of an inner node from its children's hashes ([`Hash::ZERO`] for an empty child).
 pub fn inner_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut input = [0u8; 64];
-    input[..32].copy_from_slice(left.as_bytes());
-    input[32..].copy_from_slice(right.as_bytes());
-    Hash(*blake3::keyed_hash(&INNER_KEY, &input).as_bytes())
+    Hash::keyed_pair(&INNER_KEY, left, right)
 }
 
 /// Bit `depth` of `key`, most significant first; false past the end (never reached for distinct keys).

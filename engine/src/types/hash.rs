@@ -25,6 +25,20 @@ impl Hash {
         Hash(*h.finalize().as_bytes())
     }
 
+    /// Blake3 in keyed mode of `data` under `key` (a domain's key from `blake3::derive_key`): one compression
+    /// for up to 64 bytes, no hasher set up — the node hash of the transaction root and the state tree.
+    pub fn keyed(key: &[u8; 32], data: &[u8]) -> Self {
+        Hash(*blake3::keyed_hash(key, data).as_bytes())
+    }
+
+    /// [`keyed`](Self::keyed) of `left ‖ right` (64 bytes, one compression): an inner node of a binary tree.
+    pub fn keyed_pair(key: &[u8; 32], left: &Hash, right: &Hash) -> Self {
+        let mut input = [0u8; 64];
+        input[..32].copy_from_slice(left.as_bytes());
+        input[32..].copy_from_slice(right.as_bytes());
+        Self::keyed(key, &input)
+    }
+
     /// The digest bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0

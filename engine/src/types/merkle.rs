@@ -22,15 +22,12 @@ static INNER_KEY: LazyLock<[u8; 32]> = LazyLock::new(|| blake3::derive_key("hsbe
 
 /// Hash of a leaf node.
 pub fn leaf_node(leaf: &Hash) -> Hash {
-    Hash(*blake3::keyed_hash(&LEAF_KEY, leaf.as_bytes()).as_bytes())
+    Hash::keyed(&LEAF_KEY, leaf.as_bytes())
 }
 
 /// Hash of an inner node.
 pub fn inner_node(left: &Hash, right: &Hash) -> Hash {
-    let mut input = [0u8; 64];
-    input[..32].copy_from_slice(left.as_bytes());
-    input[32..].copy_from_slice(right.as_bytes());
-    Hash(*blake3::keyed_hash(&INNER_KEY, &input).as_bytes())
+    Hash::keyed_pair(&INNER_KEY, left, right)
 }
 
 /// Merkle root of `leaves` in order.
