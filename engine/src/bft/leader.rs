@@ -212,6 +212,17 @@ mod tests {
         EpochSchedule::new(vec![vec![0, 1, 2, 3]], 0)
     }
 
+    /// A record under `election` in which each `(round, leader)` of `failed` failed and the newest commit was
+    /// at round `last_committed`.
+    fn with_failures(election: LeaderElection, failed: &[(Round, ValidatorId)], last_committed: Round) -> Reputation {
+        let mut r = Reputation::new(params(election));
+        for &(round, leader) in failed {
+            r.record.insert(round, (leader, false));
+        }
+        r.last_committed = last_committed;
+        r
+    }
+
     /// Commits every round from `from` to `to` whose leader is not in `down` (and whose next leader is not, the
     /// votes going there), as a cluster with those members crashed would.
     fn run(r: &mut Reputation, s: &EpochSchedule, from: Round, to: Round, down: &[ValidatorId]) {
@@ -274,12 +285,9 @@ mod tests {
     #[test]
     fn never_fewer_than_f_plus_one_leaders() {
         let s = EpochSchedule::new(vec![(0..7).collect()], 0);
-        let mut r = Reputation::new(params(LeaderElection::Reputation));
         // Six of seven members failed a round each and committed none: more than may be left out.
-        for v in 0..6u16 {
-            r.record.insert(10 + u64::from(v), (v, false));
-        }
-        r.last_committed = 20;
+        let failed: Vec<(Round, ValidatorId)> = (0..6u16).map(|v| (10 + u64::from(v), v)).collect();
+        let r = with_failures(LeaderElection::Reputation, &failed, 20);
         for x in 21..30 {
             assert!(r.excluded(&s, 0, x).len() <= 7 - s.weak_quorum(0), "round {x}: {:?}", r.excluded(&s, 0, x));
         }
@@ -288,9 +296,7 @@ mod tests {
     #[test]
     fn a_member_whose_latest_round_committed_is_back_in() {
         let s = four();
-        let mut r = Reputation::new(params(LeaderElection::Reputation));
-        r.record.insert(10, (2, false));
-        r.last_committed = 12;
+        let mut r = with_failures(LeaderElection::Reputation, &[(10, 2)], 12);
         assert_eq!(r.excluded(&s, 0, 14), vec![2]);
         r.record.insert(13, (2, true));
         r.last_committed = 13;
@@ -302,9 +308,7 @@ mod tests {
     #[test]
     fn the_members_left_out_are_those_of_that_round() {
         let s = four();
-        let mut r = Reputation::new(params(LeaderElection::Reputation));
-        r.record.insert(18, (3, false));
-        r.last_committed = 20;
+        let r = with_failures(LeaderElection::Reputation, &[(18, 3)], 20);
         assert_eq!(r.excluded(&s, 0, 20 + STALL_ROUNDS), vec![3]);
         assert!(r.excluded(&s, 0, 21 + STALL_ROUNDS).is_empty(), "round-robin");
     }
@@ -315,10 +319,7 @@ mod tests {
     #[test]
     fn a_chain_that_stops_committing_is_led_round_robin_again() {
         let s = four();
-        let mut r = Reputation::new(params(LeaderElection::Reputation));
-        r.record.insert(5, (1, false));
-        r.record.insert(6, (3, false));
-        r.last_committed = 9;
+        let r = with_failures(LeaderElection::Reputation, &[(5, 1), (6, 3)], 9);
         assert_eq!(r.excluded(&s, 0, 10), vec![1, 3], "the record's schedule up to round {}", 9 + STALL_ROUNDS);
         assert!(
             r.excluded(&s, 0, 10 + STALL_ROUNDS).is_empty(),
@@ -332,16 +333,12 @@ mod tests {
     #[test]
     fn the_stall_fallback_begins_once_and_only_after_a_reduced_schedule() {
         let s = four();
-        let mut r = Reputation::new(params(LeaderElection::Reputation));
-        r.record.insert(18, (3, false));
-        r.last_committed = 20;
+        let r = with_failures(LeaderElection::Reputation, &[(18, 3)], 20);
         let begins: Vec<Round> = (21..40).filter(|&x| r.stall_fallback_begins(&s, 0, x)).collect();
         assert_eq!(begins, vec![21 + STALL_ROUNDS]);
-        let nobody_out = Reputation { last_committed: 20, ..Reputation::new(params(LeaderElection::Reputation)) };
+        let nobody_out = with_failures(LeaderElection::Reputation, &[], 20);
         assert!((21..40).all(|x| !nobody_out.stall_fallback_begins(&s, 0, x)));
-        let mut round_robin = Reputation::new(params(LeaderElection::RoundRobin));
-        round_robin.record.insert(18, (3, false));
-        round_robin.last_committed = 20;
+        let round_robin = with_failures(LeaderElection::RoundRobin, &[(18, 3)], 20);
         assert!((21..40).all(|x| !round_robin.stall_fallback_begins(&s, 0, x)));
     }
 
