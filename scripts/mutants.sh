@@ -41,7 +41,7 @@ FAULTS = "engine/src/node/peer_faults.rs"     # peers convicted of what no hones
 LEADER = "engine/src/bft/leader.rs"           # leader reputation
 VOTE_BATCH = "engine/src/crypto/bls_batch.rs"  # BLS vote batches (the one-pass check)
 SUBGROUP = "engine/src/crypto/bls_subgroup_batch.rs"  # batched G2 subgroup checks
-MEMPOOL = "engine/src/mempool/mod.rs"         # pending transactions (what a proposal's check may skip)
+MEMPOOL = "engine/src/mempool/shard.rs"       # pending transactions (what a proposal's check may skip)
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",

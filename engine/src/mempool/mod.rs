@@ -138,7 +138,19 @@ impl Mempool {
     /// proposal's transactions are looked up with this: one lookup by sender and nonce instead of hashing each
     /// transaction and then looking its id up.
     pub fn pending_id(&self, tx: &Transaction) -> Option<Hash> {
-        self.pending_at(&tx.sender, tx.nonce).filter(|p| p.tx() == tx).map(|p| *p.hash())
+        self.shard(&tx.sender).pending_id(tx)
+    }
+
+    /// [`pending_id`](Self::pending_id) of every transaction in `txs`, in order: each shard looks up its senders'
+    /// transactions, all shards at once on the pool (so a proposal's lookups — a hash-map probe and a comparison
+    /// per transaction — cost the admission threads, not the caller's).
+    pub fn pending_ids(&self, txs: &[Transaction]) -> Vec<Option<Hash>> {
+        let parts = self.split_by_sender(txs.iter(), |tx| &tx.sender);
+        let look_up = |(shard, part): (&Shard, Part<&Transaction>)| {
+            part.into_iter().map(|(i, tx)| (i, shard.pending_id(tx))).collect::<Vec<_>>()
+        };
+        let done = map_in_order(self.pool.as_deref(), 1, self.shards.iter().zip(parts).collect(), look_up);
+        in_order(txs.len(), done)
     }
 
     /// `sender`'s pending transaction with this id (a scan of the sender's queue).
@@ -223,13 +235,10 @@ impl Mempool {
         accounts: &(impl AccountView + Sync),
     ) -> Vec<Result<Admitted, Rejection>> {
         let total = txs.len();
-        let mut parts: Vec<Vec<(usize, Transaction, bool)>> = vec![Vec::new(); self.shards.len()];
-        for (i, tx) in txs.into_iter().enumerate() {
-            let ok = verdicts.get(i).copied().unwrap_or(false);
-            parts[self.shard_of(&tx.sender)].push((i, tx, ok));
-        }
-        let admit_part = |(shard, part): (&mut Shard, Vec<(usize, Transaction, bool)>)| {
-            part.into_iter().map(|(i, tx, ok)| (i, shard.admit(tx, ok, accounts))).collect::<Vec<_>>()
+        let with_verdicts = txs.into_iter().enumerate().map(|(i, tx)| (tx, verdicts.get(i).copied().unwrap_or(false)));
+        let parts = self.split_by_sender(with_verdicts, |(tx, _)| &tx.sender);
+        let admit_part = |(shard, part): (&mut Shard, Part<(Transaction, bool)>)| {
+            part.into_iter().map(|(i, (tx, ok))| (i, shard.admit(tx, ok, accounts))).collect::<Vec<_>>()
         };
         let done = self.on_shards(parts, admit_part);
         in_order(total, done)
@@ -253,10 +262,7 @@ impl Mempool {
         changed_accounts: &[(AccountId, Account)],
     ) -> Vec<Rejection> {
         let total = changed_accounts.len();
-        let mut parts: Vec<(usize, ShardChanges)> = (0..self.shards.len()).map(|k| (k, Vec::new())).collect();
-        for (i, change) in changed_accounts.iter().enumerate() {
-            parts[self.shard_of(&change.0)].1.push((i, change));
-        }
+        let parts = self.split_by_sender(changed_accounts.iter(), |change| &change.0).into_iter().enumerate().collect();
         let update_part = |(shard, (k, part)): (&mut Shard, (usize, ShardChanges))| {
             let mut removed = Vec::new();
             let mut expired = Vec::new();
@@ -277,6 +283,17 @@ impl Mempool {
         in_order(total + self.shards.len(), done).into_iter().flatten().collect()
     }
 
+    /// `items` split into one part per shard by the account `sender_of` names, each item with its position in
+    /// `items`, in `items` order within a part.
+    fn split_by_sender<T>(&self, items: impl Iterator<Item = T>, sender_of: impl Fn(&T) -> &AccountId) -> Vec<Part<T>> {
+        let mut parts: Vec<Part<T>> = (0..self.shards.len()).map(|_| Vec::new()).collect();
+        for (i, item) in items.enumerate() {
+            let k = self.shard_of(sender_of(&item));
+            parts[k].push((i, item));
+        }
+        parts
+    }
+
     /// Runs `work` on every shard with its part: on the pool when there is one (all shards at once; a single
     /// shard there too, so its cost lands on the pool's thread), else one after another here.
     fn on_shards<P: Send, R: Send>(
@@ -289,11 +306,14 @@ impl Mempool {
     }
 }
 
+/// One shard's items, each with its position in the caller's list.
+type Part<T> = Vec<(usize, T)>;
+
 /// An executed account: its id and new state.
 type AccountChange = (AccountId, Account);
 
 /// The executed accounts one shard owns, each with its position in the caller's list.
-type ShardChanges<'a> = Vec<(usize, &'a AccountChange)>;
+type ShardChanges<'a> = Part<&'a AccountChange>;
 
 /// The shards' per-item results, tagged with each item's input position, as one list in input order (`total`
 /// items in all; every position appears once).

@@ -189,9 +189,11 @@ fn run_history(
             flush(pools, &mut batch, &state)?;
         }
         if batch.is_empty() {
+            let one_by_one: Vec<Option<Hash>> = submitted.iter().map(|tx| pools[0].pending_id(tx)).collect();
             for pool in pools.iter() {
                 check_invariants(pool, &state, calls)?;
                 prop_assert_eq!(observable(pool), observable(&pools[0]), "pools disagree");
+                prop_assert_eq!(pool.pending_ids(&submitted), one_by_one.clone(), "pending ids differ");
             }
         }
     }

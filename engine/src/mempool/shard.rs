@@ -87,6 +87,11 @@ impl Shard {
         self.sender_txs(sender).find(|p| p.hash() == tx_hash).map(PendingTx::tx)
     }
 
+    /// The id of `tx` when this very transaction is pending (see [`Mempool::pending_id`](super::Mempool::pending_id)).
+    pub(super) fn pending_id(&self, tx: &Transaction) -> Option<Hash> {
+        self.pending_at(&tx.sender, tx.nonce).filter(|p| p.tx() == tx).map(|p| *p.hash())
+    }
+
     /// The pending transaction of `sender` at `nonce`, with its id (provisioning walks a sender's queue
     /// nonce by nonce with this).
     pub(super) fn pending_at(&self, sender: &AccountId, nonce: u64) -> Option<&PendingTx> {

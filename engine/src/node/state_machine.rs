@@ -235,7 +235,7 @@ impl NodeStateMachine {
             Message::Proposal(p) => {
                 // A transaction this node holds pending keeps the id admission gave it and needs no signature
                 // check; only the others are hashed (for the body's root) and verified.
-                let known: Vec<Option<Hash>> = p.block.txs.iter().map(|tx| self.mempool.pending_id(tx)).collect();
+                let known = self.mempool.pending_ids(&p.block.txs);
                 let hashes: Vec<Hash> =
                     p.block.txs.iter().zip(&known).map(|(tx, id)| id.unwrap_or_else(|| tx.hash())).collect();
                 let checked = self.bft.check_proposal(now, from, p, &hashes, out).map(|mut job| {
