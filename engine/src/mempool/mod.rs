@@ -22,6 +22,7 @@
 //! admitting against that newer state; admission assumes the pool's queues are not older than the state
 //! it is given.
 
+mod accounts;
 mod admit;
 mod config;
 mod fee_priority;
@@ -38,6 +39,8 @@ mod proptests;
 mod tests;
 
 pub use crate::protocol::RejectReason;
+pub use accounts::AccountShards;
+use accounts::StatePart;
 pub use admit::{PARKED_BLOCKS, has_weak_key};
 pub use config::MempoolConfig;
 pub use fee_priority::FeePriority;
@@ -93,13 +96,9 @@ impl Mempool {
         self.shards.len()
     }
 
-    /// The shard that owns `sender`: a multiplicative hash of the id's first eight bytes (an Ed25519 key's
-    /// bytes are already uniform), the same on every node and run.
+    /// The shard that owns `sender` (see [`shard_index`]).
     fn shard_of(&self, sender: &AccountId) -> usize {
-        let mut head = [0u8; 8];
-        head.copy_from_slice(&sender[..8]);
-        let mixed = u64::from_le_bytes(head).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-        (mixed % self.shards.len() as u64) as usize
+        shard_index(sender, self.shards.len())
     }
 
     fn shard(&self, sender: &AccountId) -> &Shard {
@@ -261,9 +260,38 @@ impl Mempool {
         committed: &HashSet<Hash>,
         changed_accounts: &[(AccountId, Account)],
     ) -> Vec<Rejection> {
+        self.apply_state_update(committed, changed_accounts, None)
+    }
+
+    /// [`Mempool::on_state_update`], and `changed_accounts` written into `accounts` (the caller's committed state,
+    /// see [`AccountShards`]) in the same pass: each shard's part of the state beside the shard, on the pool.
+    pub fn on_executed_state(
+        &mut self,
+        accounts: &mut AccountShards,
+        committed: &HashSet<Hash>,
+        changed_accounts: &[(AccountId, Account)],
+    ) -> Vec<Rejection> {
+        self.apply_state_update(committed, changed_accounts, Some(accounts))
+    }
+
+    fn apply_state_update(
+        &mut self,
+        committed: &HashSet<Hash>,
+        changed_accounts: &[(AccountId, Account)],
+        accounts: Option<&mut AccountShards>,
+    ) -> Vec<Rejection> {
         let total = changed_accounts.len();
-        let parts = self.split_by_sender(changed_accounts.iter(), |change| &change.0).into_iter().enumerate().collect();
-        let update_part = |(shard, (k, part)): (&mut Shard, (usize, ShardChanges))| {
+        let shards = self.shards.len();
+        let state_parts: Vec<Option<&mut StatePart>> = match accounts {
+            Some(accounts) => accounts.parts_for(shards).map(Some).collect(),
+            None => (0..shards).map(|_| None).collect(),
+        };
+        let changes = self.split_by_sender(changed_accounts.iter(), |change| &change.0);
+        let parts = changes.into_iter().zip(state_parts).enumerate().collect();
+        let update_part = |(shard, (k, (part, state))): (&mut Shard, (usize, ShardChanges))| {
+            if let Some(state) = state {
+                state.extend(part.iter().map(|(_, (id, account))| (*id, *account)));
+            }
             let mut removed = Vec::new();
             let mut expired = Vec::new();
             shard.expire_parked(&mut expired);
@@ -280,7 +308,7 @@ impl Mempool {
             removed
         };
         let done = self.on_shards(parts, update_part);
-        in_order(total + self.shards.len(), done).into_iter().flatten().collect()
+        in_order(total + shards, done).into_iter().flatten().collect()
     }
 
     /// `items` split into one part per shard by the account `sender_of` names, each item with its position in
@@ -306,14 +334,24 @@ impl Mempool {
     }
 }
 
+/// Which of `shards` shards owns `sender` (0 when there are none): a multiplicative hash of the id's first eight
+/// bytes (an Ed25519 key's bytes are already uniform), the same on every node and run.
+fn shard_index(sender: &AccountId, shards: usize) -> usize {
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&sender[..8]);
+    let mixed = u64::from_le_bytes(head).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    (mixed % shards.max(1) as u64) as usize
+}
+
 /// One shard's items, each with its position in the caller's list.
 type Part<T> = Vec<(usize, T)>;
 
 /// An executed account: its id and new state.
 type AccountChange = (AccountId, Account);
 
-/// The executed accounts one shard owns, each with its position in the caller's list.
-type ShardChanges<'a> = Part<&'a AccountChange>;
+/// The executed accounts one shard owns, each with its position in the caller's list, and the shard's part of the
+/// caller's committed state when the caller keeps one.
+type ShardChanges<'a> = (Part<&'a AccountChange>, Option<&'a mut StatePart>);
 
 /// The shards' per-item results, tagged with each item's input position, as one list in input order (`total`
 /// items in all; every position appears once).

@@ -3,7 +3,7 @@
 use super::peer_faults::PeerFaults;
 use crate::bft::{BftParams, BftResume, HotStuff, Outputs, ProposeRequest, Refusal, SYNC_BATCH, SYNC_SERVE_INTERVAL};
 use crate::execution::Outcome;
-use crate::mempool::{Admitted, Mempool, MempoolConfig, PendingTx, Rejection, has_weak_key};
+use crate::mempool::{AccountShards, Admitted, Mempool, MempoolConfig, PendingTx, Rejection, has_weak_key};
 use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
 use crate::protocol::{Action, Callback, Event, RejectReason, Timer, TxSource, TxStatus};
 use crate::provisioning::{ProvisioningConfig, select_transactions};
@@ -125,7 +125,8 @@ pub struct NodeStateMachine {
     params: NodeParams,
     bft: HotStuff,
     mempool: Mempool,
-    accounts: HashMap<AccountId, Account>,
+    /// Committed account state (what admission and block building check against), split like the mempool.
+    accounts: AccountShards,
     executed_height: Height,
     exec_roots: BTreeMap<Height, Hash>,
     expected_roots: BTreeMap<Height, Hash>,
@@ -157,11 +158,12 @@ impl NodeStateMachine {
         };
         let mut exec_roots = BTreeMap::new();
         exec_roots.insert(executed_height, root);
+        let mempool = Mempool::new(params.mempool.clone());
         NodeStateMachine {
             index,
             bft: HotStuff::new(params.bft.clone(), resume.map(|r| r.bft)),
-            mempool: Mempool::new(params.mempool.clone()),
-            accounts: accounts.into_iter().collect(),
+            accounts: mempool.account_shards(accounts),
+            mempool,
             executed_height,
             exec_roots,
             expected_roots: BTreeMap::new(),
@@ -181,10 +183,12 @@ impl NodeStateMachine {
 
     /// The same node with its mempool split by sender into one shard per thread of `pool`, admitting each batch
     /// and applying each executed state update on all shards at once (results as with one shard; the capacity
-    /// is split, see [`Mempool::sharded`]). Call before the first event: the pool it replaces is dropped.
+    /// is split, see [`Mempool::sharded`]); the committed account state is split the same way and updated on the
+    /// pool too. Call before the first event: the pool it replaces is dropped.
     pub fn with_admission_pool(mut self, pool: Arc<ThreadPool>) -> Self {
         let shards = pool.current_num_threads();
         self.mempool = Mempool::sharded(self.params.mempool.clone(), shards).with_pool(pool);
+        self.accounts = self.mempool.account_shards(self.accounts.iter().map(|(id, account)| (*id, *account)));
         self
     }
 
@@ -461,9 +465,6 @@ impl NodeStateMachine {
             out.refused.push(Refusal::StateRootMismatch);
         }
         self.expected_roots.retain(|h, _| *h > e.height);
-        for (id, account) in &e.changed {
-            self.accounts.insert(*id, *account);
-        }
         let committed: HashSet<Hash> = e.receipts.iter().map(|r| r.tx_hash).collect();
         let mut statuses: Vec<(Hash, TxStatus)> = e
             .receipts
@@ -472,7 +473,8 @@ impl NodeStateMachine {
                 (r.tx_hash, TxStatus::Committed { height: e.height, success: matches!(r.outcome, Outcome::Success) })
             })
             .collect();
-        statuses.extend(self.mempool.on_state_update(&committed, &e.changed).into_iter().map(rejected));
+        let removed = self.mempool.on_executed_state(&mut self.accounts, &committed, &e.changed);
+        statuses.extend(removed.into_iter().map(rejected));
         if !statuses.is_empty() {
             out.actions.push(Action::EmitTxStatuses(statuses));
         }
