@@ -174,6 +174,14 @@ impl Mempool {
         ReadyMerge { heads: self.shards.iter().map(|s| s.ready().peekable()).collect() }
     }
 
+    /// `work` run once per shard with a view of that shard alone, all shards at once on the pool (one after another
+    /// here without one), the results in shard order: how block building reads the shards in parallel.
+    pub fn map_shards<'a, R: Send>(&'a self, work: impl Fn(ShardView<'a>) -> R + Sync + Send) -> Vec<R> {
+        let count = self.shards.len();
+        let views = self.shards.iter().enumerate().map(|(index, shard)| ShardView { shard, index, count }).collect();
+        map_in_order(self.pool.as_deref(), 1, views, work)
+    }
+
     /// Counters by reason, summed over the shards (every reason present, zero included), for metrics and the
     /// run report.
     pub fn rejections(&self) -> BTreeMap<RejectReason, u64> {
@@ -363,6 +371,41 @@ fn in_order<T>(total: usize, per_shard: Vec<Vec<(usize, T)>>) -> Vec<T> {
         }
     }
     slots.into_iter().flatten().collect()
+}
+
+/// One shard of a pool seen alone ([`Mempool::map_shards`]): its senders' ready heads and queues.
+#[derive(Clone, Copy)]
+pub struct ShardView<'a> {
+    shard: &'a Shard,
+    index: usize,
+    count: usize,
+}
+
+impl<'a> ShardView<'a> {
+    /// Number of pending transactions in this shard.
+    pub fn len(&self) -> usize {
+        self.shard.len()
+    }
+
+    /// Whether this shard holds no pending transaction.
+    pub fn is_empty(&self) -> bool {
+        self.shard.len() == 0
+    }
+
+    /// Whether `sender`'s transactions belong to this shard.
+    pub fn owns(&self, sender: &AccountId) -> bool {
+        shard_index(sender, self.count) == self.index
+    }
+
+    /// This shard's part of [`Mempool::ready`]: its senders' lowest-nonce transactions, best first.
+    pub fn ready(&self) -> impl Iterator<Item = &'a PendingTx> + 'a {
+        self.shard.ready()
+    }
+
+    /// [`Mempool::pending_at`] for a sender of this shard (`None` for another shard's sender).
+    pub fn pending_at(&self, sender: &AccountId, nonce: u64) -> Option<&'a PendingTx> {
+        self.shard.pending_at(sender, nonce)
+    }
 }
 
 /// The shards' sorted heads merged into one [`FeePriority`] order: each step takes the best of the shards' next

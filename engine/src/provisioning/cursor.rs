@@ -45,11 +45,17 @@ impl<'a, A: AccountView> Cursors<'a, A> {
     /// expected nonce advances that nonce and spends its cost (saturating: one that cannot be afforded
     /// leaves the sender nothing to spend, so selection stays on the safe side); others change nothing.
     /// Room for `senders` cursors is reserved up front (the pending transactions plus the block to come).
-    pub(super) fn new(accounts: &'a A, pending_blocks: &[&Block], senders: usize) -> Self {
+    /// Only the senders `owns` accepts are tracked (a shard's walk: its own senders).
+    pub(super) fn new(
+        accounts: &'a A,
+        pending_blocks: &[&Block],
+        owns: &impl Fn(&AccountId) -> bool,
+        senders: usize,
+    ) -> Self {
         let pending: usize = pending_blocks.iter().map(|b| b.txs.len()).sum();
         let cursors = HashMap::with_capacity(pending.saturating_add(senders));
         let mut cursors = Cursors { accounts, cursors, included: HashSet::new() };
-        for tx in pending_blocks.iter().flat_map(|b| b.txs.iter()) {
+        for tx in pending_blocks.iter().flat_map(|b| b.txs.iter()).filter(|tx| owns(&tx.sender)) {
             let cursor = cursors.get(&tx.sender);
             if tx.nonce == cursor.next_nonce {
                 cursor.next_nonce = cursor.next_nonce.saturating_add(1);

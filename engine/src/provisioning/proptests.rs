@@ -7,7 +7,17 @@ use crate::mempool::fixtures::{CHAIN, id, key};
 use crate::mempool::{Mempool, MempoolConfig};
 use crate::types::{Account, AccountId, AccountView, Block, Transaction};
 use proptest::prelude::*;
+use rayon::ThreadPool;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+/// The thread pool the threaded pools walk their shards on (built once; shared by every case).
+fn workers() -> Arc<ThreadPool> {
+    static WORKERS: OnceLock<Arc<ThreadPool>> = OnceLock::new();
+    WORKERS
+        .get_or_init(|| Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("test thread pool")))
+        .clone()
+}
 
 const SENDERS: u8 = 5;
 
@@ -87,6 +97,34 @@ proptest! {
         prop_assert_eq!(&selected, &select(&pool, &committed, &pending_blocks, &config));
         // Block building draws the same block from a pool split into shards.
         prop_assert_eq!(&selected, &select(&sharded, &committed, &pending_blocks, &config));
+    }
+
+    /// The shards' walks merged give the whole-pool walk's selection, with shards walking on threads or not and
+    /// each walk cut at any limit, or say they cannot (`None`, a walk cut too early) — never another selection.
+    #[test]
+    fn merged_shard_walks_give_the_whole_pool_selection(
+        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
+        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, prop::sample::select(vec![0usize, 40, 900])), 0..50),
+        pending_txs in 0usize..6,
+        max_block_txs in 1usize..12,
+        max_block_bytes in 150usize..3000,
+        shards in 1usize..5,
+        limit in 1usize..12,
+    ) {
+        let state: HashMap<AccountId, Account> = accounts(&start);
+        let one = fill(&state, &submissions, 1);
+        let first = ProvisioningConfig { max_block_txs: pending_txs, ..ProvisioningConfig::default() };
+        let pending = block(select(&one, &state, &[], &first));
+        let pending_blocks: Vec<&Block> = if pending.txs.is_empty() { vec![] } else { vec![&pending] };
+        let config = ProvisioningConfig { max_block_txs, max_block_bytes };
+        let whole = select::whole_pool(&one, &state, &pending_blocks, &config);
+        for pool in [fill(&state, &submissions, shards), fill(&state, &submissions, shards).with_pool(workers())] {
+            if let Some(merged) = select::by_shards(&pool, &state, &pending_blocks, &config, limit) {
+                prop_assert_eq!(&merged, &whole, "{} shards, walks cut at {}", shards, limit);
+            }
+            let whole_txs: Vec<Transaction> = whole.iter().map(|p| p.tx().clone()).collect();
+            prop_assert_eq!(&select(&pool, &state, &pending_blocks, &config), &whole_txs);
+        }
     }
 
     /// Pending blocks from another leader may carry any of the pool's transactions in any order, some of them not at

@@ -44,7 +44,7 @@ pub(super) fn block(txs: Vec<Transaction>) -> Block {
 /// from these ids without hashing the transactions again).
 pub(super) fn select(
     pool: &Mempool,
-    acc: &impl AccountView,
+    acc: &(impl AccountView + Sync),
     pending: &[&Block],
     config: &ProvisioningConfig,
 ) -> Vec<Transaction> {
@@ -199,4 +199,53 @@ fn config_has_documented_defaults_and_refuses_unknown_keys() {
     let c: ProvisioningConfig = serde_json::from_str("{}").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c, ProvisioningConfig { max_block_txs: 1024, max_block_bytes: 1 << 20 });
     assert!(serde_json::from_str::<ProvisioningConfig>(r#"{"max_txs": 5}"#).is_err());
+}
+
+/// 24 senders with three transactions each (fees spread so senders interleave), admitted into a pool of `shards`.
+fn interleaved_pool(shards: usize) -> (Mempool, HashMap<crate::types::AccountId, crate::types::Account>) {
+    let acc = accounts(&(1..=24).map(|i| (i, 1000, 0)).collect::<Vec<_>>());
+    let mut pool = Mempool::sharded(crate::mempool::MempoolConfig::default(), shards);
+    let txs: Vec<Transaction> =
+        (1..=24u8).flat_map(|i| (0..3).map(move |n| tx(i, n, u64::from(i * 7 % 11) + 3 - n))).collect();
+    admit_all(&mut pool, &txs, &acc);
+    (pool, acc)
+}
+
+/// With each shard's walk cut at its share of the block, the shards' walks merge into the whole-pool selection
+/// (the merge, not the whole-pool fallback, answers) — and a walk cut too early makes the merge say so.
+#[test]
+fn shard_walks_merge_into_the_whole_pool_selection() {
+    let config = ProvisioningConfig { max_block_txs: 20, ..ProvisioningConfig::default() };
+    let (one, acc) = interleaved_pool(1);
+    let whole = select::whole_pool(&one, &acc, &[], &config);
+    assert_eq!(whole.len(), 20);
+    let (three, _) = interleaved_pool(3);
+    assert_eq!(select::by_shards(&three, &acc, &[], &config, 14), Some(whole.clone()), "merged at 14 each");
+    assert_eq!(select::by_shards(&three, &acc, &[], &config, 2), None, "cut at 2 each: the merge needs more");
+    assert_eq!(select(&three, &acc, &[], &config), summary_txs(&whole));
+}
+
+/// A block whose byte limit binds: a shard's walk accepts what the block has no room left for; the merge blocks
+/// that sender (its later transactions are not taken) and still takes smaller ones of other senders, as the
+/// whole-pool walk does.
+#[test]
+fn merged_walks_apply_the_byte_limit_across_shards() {
+    let acc = accounts(&(1..=6).map(|i| (i, 1000, 0)).collect::<Vec<_>>());
+    let big =
+        |from: u8, nonce: u64, fee: u64| Transaction::signed(&key(from), CHAIN, id(200), 10, fee, nonce, vec![1; 400]);
+    let txs: Vec<Transaction> =
+        (1..=6u8).flat_map(|i| [big(i, 0, u64::from(i) * 2), tx(i, 1, u64::from(i) * 2 + 1)]).collect();
+    let config = ProvisioningConfig { max_block_txs: 100, max_block_bytes: 3 * big(1, 0, 0).encoded_len() + 300 };
+    let mut one = pool();
+    admit_all(&mut one, &txs, &acc);
+    let whole = select::whole_pool(&one, &acc, &[], &config);
+    for shards in [2, 3, 4] {
+        let mut sharded = Mempool::sharded(crate::mempool::MempoolConfig::default(), shards);
+        admit_all(&mut sharded, &txs, &acc);
+        assert_eq!(select::by_shards(&sharded, &acc, &[], &config, 100), Some(whole.clone()), "{shards} shards");
+    }
+}
+
+fn summary_txs(selected: &[PendingTx]) -> Vec<Transaction> {
+    selected.iter().map(|p| p.tx().clone()).collect()
 }
