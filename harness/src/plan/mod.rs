@@ -334,7 +334,7 @@ pub struct PlanMetrics {
     pub gpu: Option<GpuPlan>,
     /// The highest rate this pipeline design reaches whatever the core count: the stages that do not widen with
     /// cores (`StageKind::widens`: all but sigverify, admission, execution and vote_crypto) run one thread, so the slowest of them caps
-    /// the node.
+    /// the node. The node's counts its wait for the admission shards (fork–join) when the results have an admission stage.
     pub one_thread_limit: Saturation,
     /// Caveats.
     pub notes: Vec<String>,
@@ -382,11 +382,22 @@ pub fn plan(
     gpu: Option<GpuCapacity>,
     source_note: String,
 ) -> PlanMetrics {
+    let node_busy =
+        costs.stages.iter().find(|s| s.cost.name == StageKind::Node.name()).map(|s| s.model.busy_cores(target_tps));
     let stages: Vec<StagePlan> = costs
         .stages
         .iter()
         .map(|StageInput { cost: s, model }| {
-            let (exact, cores) = round_cores(model.busy_cores(target_tps) / utilisation);
+            let own = model.busy_cores(target_tps) / utilisation;
+            // Admission also gets the shards that keep the node thread's wait for them (busy ÷ shards) inside the
+            // node thread's room at the target, when it has room at all.
+            let for_node_wait = match node_busy {
+                Some(node) if s.name == StageKind::Admission.name() && node < utilisation => {
+                    model.busy_cores(target_tps) / (utilisation - node)
+                }
+                _ => 0.0,
+            };
+            let (exact, cores) = round_cores(own.max(for_node_wait));
             let line = |value| Figure { value, basis: line_basis(model) };
             StagePlan {
                 name: s.name.clone(),
@@ -452,19 +463,46 @@ pub fn plan(
             capacity,
         }
     });
-    let one_thread_limit = first(
-        costs
-            .stages
-            .iter()
-            .filter(|s| !widens(&s.cost.name))
-            .map(|s| (s.cost.name.clone(), s.model.saturation_tps(1.0))),
-    );
+    let admission = costs.stages.iter().zip(&stages).find(|(s, _)| s.cost.name == StageKind::Admission.name());
+    // The node thread hands admission's work (batches, a proposal's lookups, the executed state, block building's
+    // walks) to the shards and waits (fork–join): the shards' busy time ÷ their planned cores is on its thread too.
+    let node_wait = admission.map(|(s, planned)| {
+        let shards = planned.cores.value.max(1) as f64;
+        (s.model.fixed_cores / shards, s.model.marginal_ns_per_tx / shards, planned.cores.value.max(1))
+    });
+    let one_thread_limit = first(costs.stages.iter().filter(|s| !widens(&s.cost.name)).map(|s| {
+        let (fixed, marginal) = (s.model.fixed_cores, s.model.marginal_ns_per_tx);
+        let at = match node_wait {
+            Some((wait_fixed, wait_marginal, _)) if s.cost.name == StageKind::Node.name() => {
+                fit::saturation_tps(fixed + wait_fixed, marginal + wait_marginal, 1.0)
+            }
+            _ => s.model.saturation_tps(1.0),
+        };
+        (s.cost.name.clone(), at)
+    }));
     let mut notes = vec![
         "each stage's busy cores are a line, fixed + marginal × rate, fitted to the rates measured (F); the \
          projection extends that line to the target and assumes it holds when the stage gets more cores"
             .to_string(),
         "the synthetic committee's cost is not part of the node and is not planned".to_string(),
     ];
+    if let Some((a, planned)) = admission
+        && planned.cores_exact.value > a.model.busy_cores(target_tps) / utilisation + 1e-9
+    {
+        notes.push(format!(
+            "admission gets {} cores, more than its own load needs ({:.2}), so that the node thread's wait for its \
+             shards fits the node thread's room at the target",
+            planned.cores.value,
+            a.model.busy_cores(target_tps) / utilisation
+        ));
+    }
+    if let Some((_, _, shards)) = node_wait {
+        notes.push(format!(
+            "the node thread waits for the admission shards (it hands them each batch, a proposal's lookups, the \
+             executed state and block building's walks, and joins): its one-thread limit counts admission's busy \
+             time ÷ its {shards} planned core(s) on top of its own"
+        ));
+    }
     for s in &costs.stages {
         if let ModelBasis::Proportional { reason, .. } = &s.model.basis {
             notes.push(format!(
@@ -686,6 +724,48 @@ mod tests {
         assert!(!p.notes.iter().any(|n| n.contains("no line")), "{:?}", p.notes);
         let text = render(&p);
         assert!(text.contains("3 rates, R² 1.00"), "{text}");
+    }
+
+    /// The node thread hands admission's work to the shards and waits for them (fork–join), so its one-thread limit
+    /// counts the wait: node 0.05 cores + 800 ns/tx, admission 0.01 + 2,000 ns/tx planned on (0.01 + 2.0) ÷ 0.8 =
+    /// 2.5125 → 3 cores at 1,000,000 tx/s; the node thread is full at (1 − 0.05 − 0.01 ÷ 3) ÷ (800 + 2,000 ÷ 3) ns
+    /// = 645,454.5 tx/s, not at (1 − 0.05) ÷ 800 ns = 1,187,500 tx/s.
+    #[test]
+    fn the_node_threads_limit_counts_its_wait_for_the_admission_shards() {
+        let costs = StageCosts {
+            stages: vec![lined("admission", &[1], 0.01, 2_000.0), lined("node", &[1], 0.05, 800.0)],
+            measured_tps: Some(16_000.0),
+            files: vec!["f.json".into()],
+            memory: None,
+        };
+        let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
+        assert_eq!(p.stages[0].cores.value, 3);
+        assert_eq!(p.one_thread_limit.stage, "node");
+        let want = (1.0 - 0.05 - 0.01 / 3.0) * 1e9 / (800.0 + 2_000.0 / 3.0);
+        assert!((p.one_thread_limit.at_tps.value - want).abs() < 1e-3, "{:?} vs {want}", p.one_thread_limit);
+        assert!(p.notes.iter().any(|n| n.contains("waits for the admission shards")), "{:?}", p.notes);
+    }
+
+    /// With room on the node thread, admission is planned with the shards that keep the node's wait inside it: node
+    /// 0.05 + 500 ns/tx is 0.55 busy at 1,000,000 tx/s, leaving 0.25 of 80 %; admission's 2.01 busy cores ÷ 0.25 =
+    /// 8.04 → 9 shards (its own load needs 2.5125 → 3); the node thread is then full at (1 − 0.05 − 0.01 ÷ 9) ÷
+    /// (500 + 2,000 ÷ 9) ns = 1,313,846 tx/s, above the target ÷ 80 %.
+    #[test]
+    fn admission_gets_the_shards_that_keep_the_node_threads_wait_short() {
+        let costs = StageCosts {
+            stages: vec![lined("admission", &[1], 0.01, 2_000.0), lined("node", &[1], 0.05, 500.0)],
+            measured_tps: Some(16_000.0),
+            files: vec!["f.json".into()],
+            memory: None,
+        };
+        let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
+        assert!((p.stages[0].cores_exact.value - 2.01 / 0.25).abs() < 1e-9, "{:?}", p.stages[0]);
+        assert_eq!(p.stages[0].cores.value, 9);
+        let want = (1.0 - 0.05 - 0.01 / 9.0) * 1e9 / (500.0 + 2_000.0 / 9.0);
+        assert!((p.one_thread_limit.at_tps.value - want).abs() < 1e-3, "{:?} vs {want}", p.one_thread_limit);
+        assert!(p.one_thread_limit.at_tps.value * 0.8 >= 1_000_000.0);
+        assert!(p.notes.iter().any(|n| n.starts_with("admission gets 9 cores")), "{:?}", p.notes);
+        assert!(!p.notes.iter().any(|n| n.starts_with("node runs on one thread")), "{:?}", p.notes);
     }
 
     /// Hand-computed: 100,000 tx/s at 80 %: sigverify 35,000 ns → 3.5e9 ns/s ÷ 1e9 ÷ 0.8 = 4.375 → 5 cores;
