@@ -42,6 +42,7 @@ LEADER = "engine/src/bft/leader.rs"           # leader reputation
 VOTE_BATCH = "engine/src/crypto/bls_batch.rs"  # BLS vote batches (the one-pass check)
 SUBGROUP = "engine/src/crypto/bls_subgroup_batch.rs"  # batched G2 subgroup checks
 MEMPOOL = "engine/src/mempool/shard.rs"       # pending transactions (what a proposal's check may skip)
+SELECT = "engine/src/provisioning/select.rs"   # block building: the shards' walks and their merge
 # name, rule, [(file, old, new), ...][, "equivalent"]
 MUTATIONS = [
     ("lock_check", "vote only if justify rank >= high_qc rank (locking)",
@@ -160,6 +161,8 @@ MUTATIONS = [
     ("pending_id_by_nonce", "a proposal's transaction skips its signature check only if the very same one is pending",
      [(MEMPOOL, "self.pending_at(&tx.sender, tx.nonce).filter(|p| p.tx() == tx).map(|p| *p.hash())",
                 "self.pending_at(&tx.sender, tx.nonce).map(|p| *p.hash())")]),
+    ("merge_keeps_a_full_sender", "merged shard walks block a sender the block had no room for, as one whole-pool walk does",
+     [(SELECT, "            blocked.insert(&step.tx.tx().sender);", "            let _ = blocked.len();")]),
 ]
 
 ROOT, COPY, TARGET = os.environ["MUTANTS_ROOT"], os.environ["MUTANTS_COPY"], os.environ["MUTANTS_TARGET"]

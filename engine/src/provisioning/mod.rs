@@ -1,7 +1,8 @@
 //! Provisioning: choosing the transactions of the next proposal from the mempool.
 //!
 //! Pure: reads the mempool, committed account state and the not-yet-executed blocks the proposal extends,
-//! and returns the ordered transactions. Block assembly (header, tx root via [`crate::types::tx_root`]) is
+//! and returns the ordered transactions. It spawns nothing: each mempool shard's part runs on the pool the mempool
+//! was given (`Mempool::map_shards`), and the result is the same with any number of shards or threads. Block assembly (header, tx root via [`crate::types::tx_root`]) is
 //! done by consensus.
 
 mod config;
