@@ -61,10 +61,10 @@ impl Mempool {
 mod tests {
     use super::*;
     use crate::mempool::MempoolConfig;
+    use crate::mempool::fixtures::workers;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use std::collections::HashSet;
-    use std::sync::Arc;
 
     /// On pools of 1 to 4 shards, with and without threads, split state read through `AccountView` equals one map
     /// given the same updates (a later change of an account wins, as in the map), and every account is held once.
@@ -72,7 +72,6 @@ mod tests {
     fn split_state_reads_as_one_map() {
         let seed = 0x5eed_acc7;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let threads = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("test thread pool"));
         let id = |i: u16| {
             let mut a = [0u8; 32];
             a[..2].copy_from_slice(&i.to_le_bytes());
@@ -84,7 +83,7 @@ mod tests {
         for shards in 1..=4 {
             for mut pool in [
                 Mempool::sharded(MempoolConfig::default(), shards),
-                Mempool::sharded(MempoolConfig::default(), shards).with_pool(threads.clone()),
+                Mempool::sharded(MempoolConfig::default(), shards).with_pool(workers()),
             ] {
                 let genesis: Vec<(AccountId, Account)> = (0..40).map(|i| (id(i), account(&mut rng))).collect();
                 let mut one: HashMap<AccountId, Account> = genesis.iter().copied().collect();

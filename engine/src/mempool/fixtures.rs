@@ -3,7 +3,9 @@
 use super::{Mempool, MempoolConfig};
 use crate::types::{Account, AccountId, Transaction};
 use ed25519_dalek::SigningKey;
+use rayon::ThreadPool;
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// Chain id of the default configuration.
 pub(crate) const CHAIN: u32 = 1;
@@ -36,4 +38,12 @@ pub(crate) fn accounts(list: &[(u8, u64, u64)]) -> HashMap<AccountId, Account> {
 /// An empty pool with the default configuration.
 pub(crate) fn pool() -> Mempool {
     Mempool::new(MempoolConfig::default())
+}
+
+/// A thread pool of 3 for sharded pools to run their shards on (built once; shared by every test).
+pub(crate) fn workers() -> Arc<ThreadPool> {
+    static WORKERS: OnceLock<Arc<ThreadPool>> = OnceLock::new();
+    WORKERS
+        .get_or_init(|| Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("test thread pool")))
+        .clone()
 }

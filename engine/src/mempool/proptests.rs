@@ -1,13 +1,11 @@
 //! Property tests: after any sequence of admissions and executed state updates, queues stay contiguous
 //! from the committed nonce, indexes agree, and every call and every admitted transaction is accounted for.
 
-use super::fixtures::{CHAIN, id, key};
+use super::fixtures::{CHAIN, id, key, workers};
 use super::*;
 use crate::types::{Account, AccountId, AccountView, Hash, Transaction};
 use proptest::prelude::*;
-use rayon::ThreadPool;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
 
 const SENDERS: u8 = 4;
 
@@ -98,14 +96,6 @@ fn execute(
 /// Whether any sender's queue holds this id.
 fn pending_anywhere(pool: &Mempool, hash: &Hash) -> bool {
     (0..=SENDERS).any(|s| pool.contains(&id(s), hash))
-}
-
-/// The thread pool the sharded pools admit on (built once; shared by every case).
-fn workers() -> Arc<ThreadPool> {
-    static WORKERS: OnceLock<Arc<ThreadPool>> = OnceLock::new();
-    WORKERS
-        .get_or_init(|| Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("test thread pool")))
-        .clone()
 }
 
 /// What a pool says about itself that another pool given the same calls must say too.

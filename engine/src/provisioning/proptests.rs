@@ -3,21 +3,11 @@
 
 use super::tests::{block, select};
 use super::*;
-use crate::mempool::fixtures::{CHAIN, id, key};
+use crate::mempool::fixtures::{CHAIN, id, key, workers};
 use crate::mempool::{Mempool, MempoolConfig};
 use crate::types::{Account, AccountId, AccountView, Block, Transaction};
 use proptest::prelude::*;
-use rayon::ThreadPool;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
-
-/// The thread pool the threaded pools walk their shards on (built once; shared by every case).
-fn workers() -> Arc<ThreadPool> {
-    static WORKERS: OnceLock<Arc<ThreadPool>> = OnceLock::new();
-    WORKERS
-        .get_or_init(|| Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("test thread pool")))
-        .clone()
-}
 
 const SENDERS: u8 = 5;
 

@@ -698,19 +698,19 @@ mod tests {
         }
     }
 
+    /// The plan for 1,000,000 tx/s at 80 % from `stages` measured up to 16,000 tx/s.
+    fn plan_million(stages: Vec<StageInput>) -> PlanMetrics {
+        let costs = StageCosts { stages, measured_tps: Some(16_000.0), files: vec!["f.json".into()], memory: None };
+        plan(1_000_000.0, 0.8, &costs, None, "given".into())
+    }
+
     /// With fixed parts: node 0.09 cores + 1,500 ns/tx, execution 0.01 + 3,500, both on core 1. At 1,000,000 tx/s
     /// and 80 %: node (0.09 + 1.5) ÷ 0.8 = 1.9875 → 2 cores; execution (0.01 + 3.5) ÷ 0.8 = 4.3875 → 5. Node on
     /// one thread is full at (1 − 0.09) ÷ 1,500 ns = 606,667 tx/s (the proportional model, 16,000 tx/s's cost
     /// per tx of 7,125 ns, would say 140,351). Core 1 carries 0.1 cores + 5,000 ns/tx: full at 180,000 tx/s.
     #[test]
     fn fixed_parts_are_paid_once_not_per_transaction() {
-        let costs = StageCosts {
-            stages: vec![lined("node", &[1], 0.09, 1_500.0), lined("execution", &[1], 0.01, 3_500.0)],
-            measured_tps: Some(16_000.0),
-            files: vec!["f.json".into()],
-            memory: None,
-        };
-        let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
+        let p = plan_million(vec![lined("node", &[1], 0.09, 1_500.0), lined("execution", &[1], 0.01, 3_500.0)]);
         let (node, exec) = (&p.stages[0], &p.stages[1]);
         assert!((node.cores_exact.value - 1.9875).abs() < 1e-9 && node.cores.value == 2, "{node:?}");
         assert!((exec.cores_exact.value - 4.3875).abs() < 1e-9 && exec.cores.value == 5, "{exec:?}");
@@ -732,13 +732,7 @@ mod tests {
     /// = 645,454.5 tx/s, not at (1 − 0.05) ÷ 800 ns = 1,187,500 tx/s.
     #[test]
     fn the_node_threads_limit_counts_its_wait_for_the_admission_shards() {
-        let costs = StageCosts {
-            stages: vec![lined("admission", &[1], 0.01, 2_000.0), lined("node", &[1], 0.05, 800.0)],
-            measured_tps: Some(16_000.0),
-            files: vec!["f.json".into()],
-            memory: None,
-        };
-        let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
+        let p = plan_million(vec![lined("admission", &[1], 0.01, 2_000.0), lined("node", &[1], 0.05, 800.0)]);
         assert_eq!(p.stages[0].cores.value, 3);
         assert_eq!(p.one_thread_limit.stage, "node");
         let want = (1.0 - 0.05 - 0.01 / 3.0) * 1e9 / (800.0 + 2_000.0 / 3.0);
@@ -752,13 +746,7 @@ mod tests {
     /// (500 + 2,000 ÷ 9) ns = 1,313,846 tx/s, above the target ÷ 80 %.
     #[test]
     fn admission_gets_the_shards_that_keep_the_node_threads_wait_short() {
-        let costs = StageCosts {
-            stages: vec![lined("admission", &[1], 0.01, 2_000.0), lined("node", &[1], 0.05, 500.0)],
-            measured_tps: Some(16_000.0),
-            files: vec!["f.json".into()],
-            memory: None,
-        };
-        let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
+        let p = plan_million(vec![lined("admission", &[1], 0.01, 2_000.0), lined("node", &[1], 0.05, 500.0)]);
         assert!((p.stages[0].cores_exact.value - 2.01 / 0.25).abs() < 1e-9, "{:?}", p.stages[0]);
         assert_eq!(p.stages[0].cores.value, 9);
         let want = (1.0 - 0.05 - 0.01 / 9.0) * 1e9 / (500.0 + 2_000.0 / 9.0);
