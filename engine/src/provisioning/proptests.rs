@@ -46,13 +46,23 @@ fn fill(state: &HashMap<AccountId, Account>, submissions: &[Submission], shards:
     pool
 }
 
+/// Each sender's starting (balance, nonce).
+fn start() -> impl Strategy<Value = Vec<(u64, u64)>> {
+    prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize)
+}
+
+/// Fewer than `most` submissions, each with a memo length drawn from `memo`.
+fn submissions(memo: impl Strategy<Value = usize>, most: usize) -> impl Strategy<Value = Vec<Submission>> {
+    prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, memo), 0..most)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
 
     #[test]
     fn selection_executes_cleanly_after_the_pending_blocks(
-        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
-        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, prop::sample::select(vec![0usize, 40, 900])), 0..50),
+        start in start(),
+        submissions in submissions(prop::sample::select(vec![0usize, 40, 900]), 50),
         pending_txs in 0usize..6,
         max_block_txs in 1usize..12,
         max_block_bytes in 150usize..3000,
@@ -93,8 +103,8 @@ proptest! {
     /// each walk cut at any limit, or say they cannot (`None`, a walk cut too early) — never another selection.
     #[test]
     fn merged_shard_walks_give_the_whole_pool_selection(
-        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
-        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, prop::sample::select(vec![0usize, 40, 900])), 0..50),
+        start in start(),
+        submissions in submissions(prop::sample::select(vec![0usize, 40, 900]), 50),
         pending_txs in 0usize..6,
         max_block_txs in 1usize..12,
         max_block_bytes in 150usize..3000,
@@ -122,8 +132,8 @@ proptest! {
     /// the selection still never repeats a sender+nonce.
     #[test]
     fn transactions_in_arbitrary_pending_blocks_are_never_selected_again(
-        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
-        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, Just(0usize)), 0..40),
+        start in start(),
+        submissions in submissions(Just(0usize), 40),
         picks in prop::collection::vec(0usize..64, 0..12),
     ) {
         let state: HashMap<AccountId, Account> = accounts(&start);
@@ -150,8 +160,8 @@ proptest! {
 
     #[test]
     fn with_room_and_unchanged_state_everything_pending_is_selected(
-        start in prop::collection::vec((0u64..300, 0u64..3), SENDERS as usize),
-        submissions in prop::collection::vec((0..SENDERS, 0u64..4, 0u64..8, 0u64..60, Just(0usize)), 0..40),
+        start in start(),
+        submissions in submissions(Just(0usize), 40),
     ) {
         let state: HashMap<AccountId, Account> = accounts(&start);
         let pool = fill(&state, &submissions, 1);

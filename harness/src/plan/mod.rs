@@ -334,7 +334,8 @@ pub struct PlanMetrics {
     pub gpu: Option<GpuPlan>,
     /// The highest rate this pipeline design reaches whatever the core count: the stages that do not widen with
     /// cores (`StageKind::widens`: all but sigverify, admission, execution and vote_crypto) run one thread, so the slowest of them caps
-    /// the node. The node's counts its wait for the admission shards (fork–join) when the results have an admission stage.
+    /// the node. The node thread's limit counts its wait for the admission shards (fork–join) when the results have an
+    /// admission stage.
     pub one_thread_limit: Saturation,
     /// Caveats.
     pub notes: Vec<String>,
