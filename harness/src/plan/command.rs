@@ -163,4 +163,32 @@ mod tests {
         let text = super::super::render(&super::super::plan(1e6, 0.8, &costs, None, "given".into()));
         assert!(text.contains("memory                no figure"), "{text}");
     }
+
+    /// Blocks a second come from each probe (blocks that committed its transactions ÷ its duration) and the block
+    /// rate the plan pays per-block work at from the configuration's interval; without either, no per-block fit.
+    #[test]
+    fn the_plan_reads_blocks_a_second_from_probes_and_the_interval_from_the_config() {
+        let mut doc = ceiling(1);
+        for (i, p) in doc["metrics"]["curve"].as_array_mut().expect("a curve").iter_mut().enumerate() {
+            p["result"]["blocks_with_txs"] = json!(100 + i);
+        }
+        let read = ResultDoc::from_value(Path::new("c.json"), doc.clone()).expect("reads");
+        let samples = read.stage_samples();
+        assert!(samples.iter().all(|s| s.blocks_per_s.is_some()), "{samples:?}");
+        assert_eq!(samples[0].blocks_per_s, Some(100.0 / 5.0));
+        let costs = StageCosts::from_docs(&[read]).expect("costs");
+        let blocks = costs.blocks.clone().expect("a block rate");
+        assert_eq!((blocks.blocks_per_s, blocks.max_block_txs), (1e3 / 50.0, Some(4_096)));
+        assert!(blocks.why.contains("min_block_interval_ms = 50"), "{blocks:?}");
+        // Without the interval: the most blocks a second a probe committed.
+        doc["config"]["consensus"]["min_block_interval_ms"] = json!(0);
+        let costs =
+            StageCosts::from_docs(&[ResultDoc::from_value(Path::new("c.json"), doc).expect("reads")]).expect("costs");
+        // The passing probes: 0–3 and 5–6 of 5 s, 9–11 of 10 s; the most is probe 6's 106 blocks in 5 s.
+        assert_eq!(costs.blocks.map(|b| b.blocks_per_s), Some(106.0 / 5.0));
+        // The fixture as written (no blocks recorded): no per-block fit anywhere.
+        let costs = StageCosts::from_docs(&[ResultDoc::from_value(Path::new("c.json"), ceiling(1)).expect("reads")])
+            .expect("costs");
+        assert!(costs.stages.iter().all(|s| !matches!(s.model.basis, super::super::fit::ModelBasis::PerBlock { .. })));
+    }
 }

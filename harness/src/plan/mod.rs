@@ -16,7 +16,7 @@ pub mod command;
 pub mod fit;
 
 use crate::report::num::thousands;
-use crate::result::read::{ResultDoc, ResultError};
+use crate::result::read::{ResultDoc, ResultError, StageSample};
 use crate::result::view::{CryptoCellView, StageCost};
 use fit::{CostModel, ModelBasis, Sample};
 use hsbench_engine::runtime::pipeline::StageKind;
@@ -53,7 +53,7 @@ fn projected<T>(value: T) -> Figure<T> {
 
 /// Fitted when the stage's model is a line, else measured (its cost per transaction as read).
 fn line_basis(model: &CostModel) -> Basis {
-    if model.is_line() { Basis::Fitted } else { Basis::Measured }
+    if model.is_fitted() { Basis::Fitted } else { Basis::Measured }
 }
 
 /// Why no plan could be made.
@@ -110,6 +110,45 @@ pub struct StageCosts {
     pub files: Vec<String>,
     /// The largest peak resident memory the files recorded, when any did.
     pub memory: Option<MeasuredMemory>,
+    /// The block rate per-block work is paid at in the projection, when the files say.
+    pub blocks: Option<BlockRate>,
+}
+
+/// The blocks a second a plan pays per-block work at, and the block size that allows the rate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BlockRate {
+    /// Blocks a second.
+    pub blocks_per_s: f64,
+    /// Where the figure comes from.
+    pub why: String,
+    /// `provisioning.max_block_txs` of the measured configuration, when recorded.
+    pub max_block_txs: Option<u64>,
+}
+
+impl BlockRate {
+    /// The most blocks a second the files' configuration allows (`1000 ÷ min_block_interval_ms`, the shortest
+    /// interval when they differ), else the most any sample committed; `None` when neither is known.
+    fn of(docs: &[ResultDoc], samples: &[StageSample]) -> Option<Self> {
+        let max_block_txs = docs.iter().filter_map(|d| d.blocks.max_block_txs).min();
+        let interval = docs
+            .iter()
+            .filter_map(|d| d.blocks.min_block_interval_ms)
+            .filter(|ms| ms.is_finite() && *ms > 0.0)
+            .reduce(f64::min);
+        if let Some(ms) = interval {
+            return Some(BlockRate {
+                blocks_per_s: 1e3 / ms,
+                why: format!("the most min_block_interval_ms = {ms} allows"),
+                max_block_txs,
+            });
+        }
+        let most = samples.iter().filter_map(|s| s.blocks_per_s).reduce(f64::max)?;
+        Some(BlockRate {
+            blocks_per_s: most,
+            why: "the most any measured rate committed (the configuration sets no interval)".to_string(),
+            max_block_txs,
+        })
+    }
 }
 
 /// A process's peak resident memory as a result file recorded it (what a plan says about RAM: measured, never
@@ -146,7 +185,7 @@ impl StageCosts {
     pub fn from_docs(docs: &[ResultDoc]) -> Result<Self, PlanError> {
         let mut per_file = Vec::new();
         let mut rates = Vec::new();
-        let mut samples: Vec<(f64, Vec<StageCost>)> = Vec::new();
+        let mut samples: Vec<StageSample> = Vec::new();
         for d in docs {
             let stages = d
                 .stages()
@@ -158,7 +197,7 @@ impl StageCosts {
             if own.is_empty()
                 && let Some(r) = d.stage_rate_tps()
             {
-                own.push((r, stages.clone()));
+                own.push(StageSample { tps: r, blocks_per_s: None, stages: stages.clone() });
             }
             samples.extend(own);
             per_file.push(stages);
@@ -171,15 +210,18 @@ impl StageCosts {
             s.busy_pct = same.iter().map(|x| x.busy_pct).sum::<f64>() / n;
         }
         let measured_tps = (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64);
+        let blocks = BlockRate::of(docs, &samples);
         let stages = stages
             .into_iter()
             .map(|cost| {
                 let points: Vec<Sample> = samples
                     .iter()
-                    .filter_map(|(tps, at)| at.iter().find(|x| x.name == cost.name).map(|x| (*tps, x)))
-                    .map(|(tps, x)| Sample::from_cost(tps, x.cost_ns_per_tx))
+                    .filter_map(|s| {
+                        let at = s.stages.iter().find(|x| x.name == cost.name)?;
+                        Some(Sample::from_cost(s.tps, s.blocks_per_s, at.cost_ns_per_tx))
+                    })
                     .collect();
-                StageInput { model: fit::fit(&points), cost }
+                StageInput { model: fit::fit(&points, blocks.as_ref().map(|b| b.blocks_per_s)), cost }
             })
             .collect();
         Ok(StageCosts {
@@ -187,6 +229,7 @@ impl StageCosts {
             measured_tps,
             files: docs.iter().map(|d| d.path.display().to_string()).collect(),
             memory: MeasuredMemory::largest(docs),
+            blocks,
         })
     }
 }
@@ -245,9 +288,12 @@ pub struct StagePlan {
     pub cost_ns_per_tx: Figure<f64>,
     /// Busy % where it was measured.
     pub busy_pct: Figure<f64>,
-    /// Busy cores at any rate (the line's fixed part: per-block and per-second work).
+    /// Busy cores at any rate (the fixed part: per-block work at the planned blocks a second, and per-second
+    /// work).
     pub fixed_cores: Figure<f64>,
-    /// Busy core-ns each further transaction adds (the line's slope).
+    /// Busy core-µs each block adds (0 unless the model is per block).
+    pub per_block_us: Figure<f64>,
+    /// Busy core-ns each further transaction adds (the model's slope in the rate).
     pub marginal_ns_per_tx: Figure<f64>,
     /// How the line was obtained (fitted, or proportional and why).
     pub model: ModelBasis,
@@ -341,6 +387,8 @@ pub struct PlanMetrics {
     pub notes: Vec<String>,
     /// RAM: the largest peak resident memory the source files measured (not projected to the target).
     pub memory: Option<MeasuredMemory>,
+    /// The blocks a second per-block work is paid at, when the source files say.
+    pub blocks: Option<BlockRate>,
 }
 
 /// The node's stages that get a thread per core (the engine's rule), named for the reader: "sigverify, admission,
@@ -405,6 +453,7 @@ pub fn plan(
                 cost_ns_per_tx: measured(s.cost_ns_per_tx),
                 busy_pct: measured(s.busy_pct),
                 fixed_cores: line(model.fixed_cores),
+                per_block_us: line(model.per_block_us),
                 marginal_ns_per_tx: line(model.marginal_ns_per_tx),
                 model: model.basis.clone(),
                 measured_cores: measured(s.cores.clone()),
@@ -430,7 +479,7 @@ pub fn plan(
                     c.fixed_cores.value += fixed;
                     c.marginal_ns_per_tx.value += marginal;
                     // A sum with one fitted term is fitted.
-                    if model.is_line() {
+                    if model.is_fitted() {
                         (c.fixed_cores.basis, c.marginal_ns_per_tx.basis) = (Basis::Fitted, Basis::Fitted);
                     }
                 }
@@ -482,11 +531,31 @@ pub fn plan(
         (s.cost.name.clone(), at)
     }));
     let mut notes = vec![
-        "each stage's busy cores are a line, fixed + marginal × rate, fitted to the rates measured (F); the \
-         projection extends that line to the target and assumes it holds when the stage gets more cores"
+        "each stage's busy cores are fitted to the rates measured (F): per block × blocks a second + marginal × rate \
+         where the results record blocks a second, else a line fixed + marginal × rate; the projection extends the \
+         fit to the target and assumes it holds when the stage gets more cores"
             .to_string(),
         "the synthetic committee's cost is not part of the node and is not planned".to_string(),
     ];
+    if let Some(b) = &costs.blocks {
+        notes.push(format!(
+            "per-block work is paid at {:.1} blocks a second ({}): an upper bound at any rate — a leader proposes at \
+             most once an interval, and under load rounds lengthen and blocks a second fall",
+            b.blocks_per_s, b.why
+        ));
+        let needed = target_tps / b.blocks_per_s;
+        if let Some(max) = b.max_block_txs.filter(|&m| (m as f64) < needed) {
+            notes.push(format!(
+                "at {:.1} blocks a second the target needs blocks of {} transactions, but the measured \
+                 configuration's max_block_txs = {} caps the rate at {}: the plan assumes max_block_txs (and \
+                 max_block_bytes with it) raised",
+                b.blocks_per_s,
+                thousands(needed.ceil()),
+                thousands(max as f64),
+                rate(max as f64 * b.blocks_per_s)
+            ));
+        }
+    }
     if let Some((a, planned)) = admission
         && planned.cores_exact.value > a.model.busy_cores(target_tps) / utilisation + 1e-9
     {
@@ -550,6 +619,7 @@ pub fn plan(
         gpu,
         one_thread_limit,
         memory: costs.memory.clone(),
+        blocks: costs.blocks.clone(),
         notes,
     }
 }
@@ -561,7 +631,9 @@ fn rate(x: f64) -> String {
 /// How a stage's line was obtained, in a table cell: `12 rates, R² 0.97`, or `proportional`.
 fn line_label(model: &ModelBasis) -> String {
     match model {
-        ModelBasis::Line { samples, r_squared, .. } => format!("{samples} rates, R² {r_squared:.2}"),
+        ModelBasis::PerBlock { samples, r_squared, .. } | ModelBasis::Line { samples, r_squared, .. } => {
+            format!("{samples} rates, R² {r_squared:.2}")
+        }
         ModelBasis::Proportional { .. } => "proportional".to_string(),
     }
 }
@@ -578,16 +650,18 @@ pub fn render(p: &PlanMetrics) -> String {
         out.push_str(&format!(", measured at {} (M)", rate(m.value)));
     }
     out.push_str(
-        "\n  (M) measured in the result files · (F) a line busy cores = fixed + marginal × rate, fitted to the \
-         rates they measured · (P) projected to the target from them\n\n",
+        "\n  (M) measured in the result files · (F) fitted to the rates they measured: busy cores = per block × \
+         blocks a second + marginal × rate (fixed: the per-block part at the planned blocks a second), or fixed + \
+         marginal × rate · (P) projected to the target from them\n\n",
     );
     out.push_str(&format!(
-        "  {:<11} {:>11} {:>10} {:>10} {:>9} {:>15} {:>18} {:>15} {:>10} {:>22}\n",
+        "  {:<11} {:>11} {:>10} {:>10} {:>9} {:>16} {:>15} {:>18} {:>15} {:>10} {:>22}\n",
         "stage",
         "ns/tx (M)",
         "busy % (M)",
         "cores (M)",
         "fixed (F)",
+        "per block µs (F)",
         "marginal ns (F)",
         "line (F)",
         "cores exact (P)",
@@ -597,12 +671,17 @@ pub fn render(p: &PlanMetrics) -> String {
     for s in &p.stages {
         let cores: Vec<String> = s.measured_cores.value.iter().map(u64::to_string).collect();
         out.push_str(&format!(
-            "  {:<11} {:>11} {:>10.1} {:>10} {:>9.3} {:>15} {:>18} {:>15.2} {:>10} {:>22}\n",
+            "  {:<11} {:>11} {:>10.1} {:>10} {:>9.3} {:>16} {:>15} {:>18} {:>15.2} {:>10} {:>22}\n",
             s.name,
             thousands(s.cost_ns_per_tx.value),
             s.busy_pct.value,
             format!("[{}]", cores.join(",")),
             s.fixed_cores.value,
+            if matches!(s.model, ModelBasis::PerBlock { .. }) {
+                thousands(s.per_block_us.value)
+            } else {
+                "—".to_string()
+            },
             thousands(s.marginal_ns_per_tx.value),
             line_label(&s.model),
             s.cores_exact.value,
@@ -679,14 +758,15 @@ mod tests {
     fn stage(name: &str, cores: &[u64], cost: f64) -> StageInput {
         StageInput {
             cost: StageCost { name: name.into(), cores: cores.to_vec(), busy_pct: 10.0, cost_ns_per_tx: cost },
-            model: fit::fit(&[Sample::from_cost(14_000.0, cost)]),
+            model: fit::fit(&[Sample::from_cost(14_000.0, None, cost)], None),
         }
     }
 
     /// A stage whose busy cores are `fixed + marginal_ns × rate` at 1,000, 4,000 and 16,000 tx/s.
     fn lined(name: &str, cores: &[u64], fixed: f64, marginal_ns: f64) -> StageInput {
-        let samples: Vec<Sample> =
-            [1_000.0, 4_000.0, 16_000.0].map(|tps| Sample { tps, busy_cores: fixed + marginal_ns * tps / 1e9 }).into();
+        let samples: Vec<Sample> = [1_000.0, 4_000.0, 16_000.0]
+            .map(|tps| Sample::from_cost(tps, None, fixed * 1e9 / tps + marginal_ns))
+            .into();
         let at = samples[2];
         StageInput {
             cost: StageCost {
@@ -695,14 +775,68 @@ mod tests {
                 busy_pct: 100.0 * at.busy_cores / cores.len() as f64,
                 cost_ns_per_tx: at.busy_cores * 1e9 / at.tps,
             },
-            model: fit::fit(&samples),
+            model: fit::fit(&samples, None),
         }
     }
 
     /// The plan for 1,000,000 tx/s at 80 % from `stages` measured up to 16,000 tx/s.
     fn plan_million(stages: Vec<StageInput>) -> PlanMetrics {
-        let costs = StageCosts { stages, measured_tps: Some(16_000.0), files: vec!["f.json".into()], memory: None };
+        let costs = StageCosts {
+            stages,
+            measured_tps: Some(16_000.0),
+            files: vec!["f.json".into()],
+            memory: None,
+            blocks: None,
+        };
         plan(1_000_000.0, 0.8, &costs, None, "given".into())
+    }
+
+    /// A node stage of 1.8 ms per block + 400 ns per transaction, measured while blocks a second fell from 45 to
+    /// 24 (busy cores fall with the rate), planned at 50 blocks a second with blocks of at most 4,096 transactions:
+    /// fixed 0.09 cores; at 1,000,000 tx/s (0.09 + 0.4) ÷ 0.8 = 0.6125 cores; the one thread full at (1 − 0.09) ÷
+    /// 400 ns = 2,275,000 tx/s. 50 blocks a second of 4,096 cap the rate at 204,800 tx/s: the plan says so.
+    #[test]
+    fn per_block_work_is_paid_at_the_planned_block_rate() {
+        let samples: Vec<Sample> =
+            [(1_000.0, 45.0), (16_000.0, 43.0), (32_000.0, 41.0), (48_000.0, 31.0), (59_000.0, 24.0)]
+                .map(|(tps, blocks)| Sample {
+                    tps,
+                    blocks_per_s: Some(blocks),
+                    busy_cores: 1.8e-3 * blocks + 400e-9 * tps,
+                })
+                .into();
+        let node = StageInput {
+            cost: StageCost { name: "node".into(), cores: vec![1], busy_pct: 6.7, cost_ns_per_tx: 1_132.2 },
+            model: fit::fit(&samples, Some(50.0)),
+        };
+        let blocks = BlockRate { blocks_per_s: 50.0, why: "the interval".into(), max_block_txs: Some(4_096) };
+        let costs = StageCosts {
+            stages: vec![node],
+            measured_tps: Some(59_000.0),
+            files: vec!["f.json".into()],
+            memory: None,
+            blocks: Some(blocks),
+        };
+        let p = plan(1_000_000.0, 0.8, &costs, None, "given".into());
+        let node = &p.stages[0];
+        assert!((node.fixed_cores.value - 0.09).abs() < 1e-9 && (node.per_block_us.value - 1_800.0).abs() < 1e-6);
+        assert!((node.cores_exact.value - 0.6125).abs() < 1e-9 && node.cores.value == 1, "{node:?}");
+        assert!((p.one_thread_limit.at_tps.value - 0.91e9 / 400.0).abs() < 1e-3, "{:?}", p.one_thread_limit);
+        assert!(
+            p.notes.iter().any(|n| n.starts_with("per-block work is paid at 50.0 blocks a second")),
+            "{:?}",
+            p.notes
+        );
+        assert!(
+            p.notes.iter().any(|n| n.contains("blocks of 20,000 transactions") && n.contains("204,800 tx/s")),
+            "{:?}",
+            p.notes
+        );
+        let text = render(&p);
+        assert!(text.contains(" 1,800 ") && text.contains("5 rates, R² 1.00"), "{text}");
+        // Below 204,800 tx/s the block size is no limit and the plan says nothing of it.
+        let p = plan(100_000.0, 0.8, &costs, None, "given".into());
+        assert!(!p.notes.iter().any(|n| n.contains("max_block_txs")), "{:?}", p.notes);
     }
 
     /// With fixed parts: node 0.09 cores + 1,500 ns/tx, execution 0.01 + 3,500, both on core 1. At 1,000,000 tx/s
@@ -771,6 +905,7 @@ mod tests {
             measured_tps: Some(14_000.0),
             files: vec!["f.json".into()],
             memory: None,
+            blocks: None,
         };
         let gpu = GpuCapacity {
             file: "g.json".into(),

@@ -9,8 +9,9 @@
 
 use super::locate::{join, path_at};
 use super::view::{
-    CeilingView, ConfigView, CrossoverView, CryptoCellView, CryptoView, CurvePointView, LatencySpectrum,
-    LatencySplitView, MemoryView, Metrics, Percentiles, PlanView, RunView, SloView, StageCost, TuneRank, TuneView,
+    BlockConfigView, CeilingView, ConfigView, CrossoverView, CryptoCellView, CryptoView, CurvePointView,
+    LatencySpectrum, LatencySplitView, MemoryView, Metrics, Percentiles, PlanView, RunView, SloView, StageCost,
+    TuneRank, TuneView,
 };
 use crate::config::ConfigError;
 use crate::result::{self, Fingerprint};
@@ -161,8 +162,21 @@ pub struct ResultDoc {
     pub config: Option<Value>,
     /// `config.slo`, when recorded.
     pub slo: SloView,
+    /// What `config` says of blocks, when recorded.
+    pub blocks: BlockConfigView,
     /// The figures, by kind.
     pub metrics: Metrics,
+}
+
+/// One measurement of a pipeline's stages, as `plan` fits them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageSample {
+    /// Committed tx/s.
+    pub tps: f64,
+    /// Blocks committed a second, when the result says.
+    pub blocks_per_s: Option<f64>,
+    /// Each stage's cost and busy %.
+    pub stages: Vec<StageCost>,
 }
 
 impl ResultDoc {
@@ -215,14 +229,14 @@ impl ResultDoc {
             "plan" => Self::with(path, &text, Metrics::Plan)?,
             _ => Self::with(path, &text, |_: serde::de::IgnoredAny| Metrics::Other)?,
         };
-        let slo = if head.config.as_ref().is_some_and(Value::is_object) {
+        let config = if head.config.as_ref().is_some_and(Value::is_object) {
             #[derive(Deserialize)]
             struct WithConfig {
                 config: ConfigView,
             }
-            typed::<WithConfig>(path, &text)?.config.slo.unwrap_or_default()
+            typed::<WithConfig>(path, &text)?.config
         } else {
-            SloView::default()
+            ConfigView::default()
         };
         Ok(ResultDoc {
             path: path.to_path_buf(),
@@ -233,7 +247,8 @@ impl ResultDoc {
             log_file: head.log_file,
             fingerprint: head.fingerprint,
             config: head.config,
-            slo,
+            slo: config.slo.clone().unwrap_or_default(),
+            blocks: config.blocks(),
             metrics,
         })
     }
@@ -328,18 +343,31 @@ impl ResultDoc {
         }
     }
 
-    /// Every measurement of the stages that met the SLO, as (committed tx/s, stage costs): each passing probe of
-    /// a ceiling search, or a node run that did not fail its SLO. `plan` fits its cost lines to these.
-    pub fn stage_samples(&self) -> Vec<(f64, Vec<StageCost>)> {
+    /// Every measurement of the stages that met the SLO: a ceiling's passing probes, or a node run that met its
+    /// SLO, each with its committed rate and blocks committed a second (blocks that committed its transactions ÷
+    /// the load's duration, when recorded).
+    pub fn stage_samples(&self) -> Vec<StageSample> {
+        let blocks_per_s = |blocks: Option<u64>, duration_s: Option<f64>| match (blocks, duration_s) {
+            (Some(b), Some(d)) if d > 0.0 => Some(b as f64 / d),
+            _ => None,
+        };
         match &self.metrics {
             Metrics::Ceiling(m) => m
                 .curve
                 .iter()
                 .filter(|p| p.pass && p.result.committed_tps > 0.0)
-                .filter_map(|p| Some((p.result.committed_tps, p.result.stages.clone().filter(|s| !s.is_empty())?)))
+                .filter_map(|p| {
+                    Some(StageSample {
+                        tps: p.result.committed_tps,
+                        blocks_per_s: blocks_per_s(p.result.blocks_with_txs, p.result.duration_s),
+                        stages: p.result.stages.clone().filter(|s| !s.is_empty())?,
+                    })
+                })
                 .collect(),
             Metrics::Run(m) if m.slo_pass != Some(false) => match (m.committed_tps, self.stages()) {
-                (Some(tps), Some(stages)) if tps > 0.0 => vec![(tps, stages)],
+                (Some(tps), Some(stages)) if tps > 0.0 => {
+                    vec![StageSample { tps, blocks_per_s: blocks_per_s(m.blocks_with_txs, m.duration_s), stages }]
+                }
                 _ => Vec::new(),
             },
             _ => Vec::new(),

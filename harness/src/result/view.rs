@@ -87,6 +87,12 @@ pub struct RunView {
     /// in-process cluster: every validator); absent in results from before it was recorded.
     #[serde(default)]
     pub memory: Option<MemoryView>,
+    /// Node mode: blocks that committed the run's transactions.
+    #[serde(default)]
+    pub blocks_with_txs: Option<u64>,
+    /// Node mode: how long the load ran (s).
+    #[serde(default)]
+    pub duration_s: Option<f64>,
 }
 
 /// A process's resident memory, read from a `ProcessMemory`.
@@ -158,6 +164,12 @@ pub struct ProbeView {
     /// The process's memory during this probe.
     #[serde(default)]
     pub memory: Option<MemoryView>,
+    /// Blocks that committed this probe's transactions.
+    #[serde(default)]
+    pub blocks_with_txs: Option<u64>,
+    /// How long the load ran (s).
+    #[serde(default)]
+    pub duration_s: Option<f64>,
 }
 
 /// One probe of a ceiling search, read from a `CurvePoint`.
@@ -363,11 +375,49 @@ pub struct SloView {
     pub min_committed_fraction: Option<f64>,
 }
 
+/// What a result's effective configuration says of blocks (`[consensus]` and `[provisioning]`): how often they may
+/// come and how large they may be, which `plan` needs to pay per-block work and to say what caps the rate.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BlockConfigView {
+    /// `consensus.min_block_interval_ms`.
+    pub min_block_interval_ms: Option<f64>,
+    /// `provisioning.max_block_txs`.
+    pub max_block_txs: Option<u64>,
+}
+
+/// `[consensus]`, the part the readers use.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct ConsensusView {
+    /// Least time between a leader's proposals (ms).
+    pub min_block_interval_ms: Option<f64>,
+}
+
+/// `[provisioning]`, the part the readers use.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct ProvisioningView {
+    /// Most transactions in a block.
+    pub max_block_txs: Option<u64>,
+}
+
 /// The part of the effective configuration that the readers use.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct ConfigView {
     /// `[slo]`, when the configuration has one.
     pub slo: Option<SloView>,
+    /// `[consensus]`, when the configuration has one.
+    pub consensus: Option<ConsensusView>,
+    /// `[provisioning]`, when the configuration has one.
+    pub provisioning: Option<ProvisioningView>,
+}
+
+impl ConfigView {
+    /// What it says of blocks.
+    pub fn blocks(&self) -> BlockConfigView {
+        BlockConfigView {
+            min_block_interval_ms: self.consensus.as_ref().and_then(|c| c.min_block_interval_ms),
+            max_block_txs: self.provisioning.as_ref().and_then(|p| p.max_block_txs),
+        }
+    }
 }
 
 /// Latency spectrum shown for a result: corrected (from intended send time) and uncorrected latency of one
