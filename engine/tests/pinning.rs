@@ -94,3 +94,66 @@ fn node_mode_refuses_a_core_map_naming_a_core_the_process_may_not_use() {
         }
     }
 }
+
+/// The niceness of the thread with this name in this process (field 19 of `/proc/self/task/<tid>/stat`), or
+/// `None` when no thread has that name.
+#[cfg(target_os = "linux")]
+fn nice_of_thread(name: &str) -> Option<i32> {
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+        // The name in field 2 may hold spaces; the fields after its closing parenthesis are space-separated,
+        // state first (field 3), so nice (field 19) is the 17th of them.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        return rest.split_whitespace().nth(16)?.parse().ok();
+    }
+    None
+}
+
+/// `[pipeline.nice]` reaches the threads: each named stage's threads (a stage thread, a helper pool's lanes) run
+/// at their niceness, a stage not named keeps the process's, and the report says what was set.
+#[test]
+#[cfg(target_os = "linux")]
+fn stage_threads_run_at_their_configured_niceness() {
+    let mut cluster = config(4, 12);
+    cluster.chain.genesis_accounts = funded(4, 1_000_000);
+    let cores = available_cores();
+    let one = vec![cores[0]];
+    let map = CoreMap {
+        ingress: one.clone(),
+        sigverify: one.clone(),
+        node: one.clone(),
+        execution: vec![cores[0], *cores.last().unwrap_or(&cores[0])],
+        storage: one.clone(),
+        committee: one,
+        ..CoreMap::default()
+    };
+    let nice: std::collections::BTreeMap<String, i32> =
+        [("sigverify".to_string(), 7), ("execution".to_string(), 3)].into();
+    let pipeline = PipelineConfig { cores: CoreLayout::Explicit(map), nice: nice.clone(), ..Default::default() };
+    // SAFETY: getpriority reads the calling thread's niceness (Linux: PRIO_PROCESS with 0 is this thread); it
+    // can return -1 as a value, which is a niceness like any other here.
+    let process = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let node = NodeUnderTest::start(NodeModeConfig { pipeline, ..NodeModeConfig::new(cluster.chain) })
+        .expect("node mode starts");
+    let seen: Vec<(&str, Option<i32>)> = ["sigverify-0", "execution", "execution-1", "node", "storage"]
+        .iter()
+        .map(|t| (*t, nice_of_thread(t)))
+        .collect();
+    let report = node.stop().expect("a report");
+    let node_nice = seen[3].1;
+    assert_eq!(seen[0], ("sigverify-0", Some(7)), "{seen:?}");
+    assert_eq!(seen[1], ("execution", Some(3)), "the stage thread: {seen:?}");
+    assert_eq!(seen[2], ("execution-1", Some(3)), "its lane: {seen:?}");
+    assert!(node_nice.is_some() && node_nice == seen[4].1, "node and storage keep one niceness: {seen:?}");
+    assert_eq!(
+        node_nice,
+        Some(process),
+        "a stage not named keeps the niceness of the thread that started it: {seen:?}"
+    );
+    assert_eq!(report.nice, nice);
+    assert!(!report.warnings.iter().any(|w| w.contains("niceness")), "{:?}", report.warnings);
+}

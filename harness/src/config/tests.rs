@@ -242,3 +242,24 @@ fn duration_override_scales_warmup_only_when_needed() {
     assert!((c.run.warmup_s - 0.3).abs() < 1e-9 && (c.run.cooldown_s - 0.15).abs() < 1e-9);
     c.validate("t").unwrap();
 }
+
+/// `[pipeline.nice]`: sigverify at 10 by default; a table in the file replaces the default; an unknown stage, the
+/// network (whose threads the network layer starts) and a value outside -20..=19 are refused under the key.
+#[test]
+fn pipeline_nice_names_stages_within_the_range() {
+    let default = BenchConfig::default();
+    assert_eq!(default.pipeline.nice, [("sigverify".to_string(), 10)].into());
+    let c = parse("[pipeline.nice]\nnode = -5\n", "t.toml").expect("parses");
+    assert_eq!(c.pipeline.nice, [("node".to_string(), -5)].into());
+    c.validate("t.toml").expect("valid");
+    for (text, needle) in [
+        ("[pipeline.nice]\nsigverfy = 5\n", "no stage is called `sigverfy`"),
+        ("[pipeline.nice]\nnetwork = 5\n", "network's threads"),
+        ("[pipeline.nice]\nsigverify = 20\n", "sigverify = 20 is outside -20..=19"),
+        ("[pipeline.nice]\nnode = -21\n", "node = -21 is outside"),
+    ] {
+        assert_eq!(invalid_key(text), "pipeline.nice", "{text}");
+        let msg = parse(text, "t.toml").expect("parses").validate("t.toml").unwrap_err().to_string();
+        assert!(msg.contains(needle), "{text}: {msg}");
+    }
+}

@@ -127,18 +127,18 @@ impl WireCommittee {
         let (to_node_tx, to_node_rx) = crossbeam_channel::unbounded::<Vec<SystemInput>>();
         let core = cfg.cores.first().copied();
         let s = stop.clone();
-        let inbound = spawn_pinned("committee-in".into(), core, &warnings, move || {
+        let inbound = spawn_pinned("committee-in".into(), core, None, &warnings, move || {
             bridge_in(&inboxes, &from_node_tx, &s);
         })?;
         let (nets, s, refused) = (networks.clone(), stop.clone(), Arc::new(AtomicU64::new(0)));
         let counted = refused.clone();
-        let outbound = spawn_pinned("committee-out".into(), core, &warnings, move || {
+        let outbound = spawn_pinned("committee-out".into(), core, None, &warnings, move || {
             bridge_out(&nets, &to_node_rx, &counted, &s);
         })?;
         let metrics = Arc::new(StageMetrics::default());
         let committee = start_committee(
             parts,
-            &cfg.cores,
+            (&cfg.cores, None),
             &metrics,
             &warnings,
             (Instant::now(), Duration::ZERO),

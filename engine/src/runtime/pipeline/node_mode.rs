@@ -173,6 +173,7 @@ pub struct NodeUnderTest {
     committee_validators: usize,
     me: ValidatorId,
     core_map: CoreMap,
+    nice: std::collections::BTreeMap<String, i32>,
     warnings: Warnings,
     stop: Arc<AtomicBool>,
     threads: Threads,
@@ -213,7 +214,14 @@ impl NodeUnderTest {
         }
         let (sm, services) = setup.build_node(chain, usize::from(me), storage)?;
         // Admission shards: a pool on the admission cores the node stage hands each batch to (none: it admits).
-        let admission = helper_pool(StageKind::Admission, &core_map.admission, 1, &warnings, Caller::Waits)?;
+        let admission = helper_pool(
+            StageKind::Admission,
+            &core_map.admission,
+            1,
+            p.nice_of(StageKind::Admission),
+            &warnings,
+            Caller::Waits,
+        )?;
         let (sm, admission_clocks) = match admission {
             Some((pool, clocks)) => (sm.with_admission_pool(pool), Some(clocks)),
             None => (sm, None),
@@ -324,13 +332,13 @@ impl NodeUnderTest {
                     StageKind::Sigverify | StageKind::VoteCrypto => format!("{}-{k}", kind.name()),
                     _ => kind.name().to_string(),
                 };
-                let (clock, s) = (StageClock::new(counted(kind)), stop.clone());
+                let (clock, s, nice) = (StageClock::new(counted(kind)), stop.clone(), p.nice_of(kind));
                 match kind {
                     StageKind::Ingress => {
                         let (rx, stage) = (submit_rx.clone(), Ingress::new(verify_tx.clone(), p.batch_size));
                         workers.push((
                             name.clone(),
-                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                            spawn_pinned(name, core, nice, &warnings, move || run_stage(stage, clock, rx, s))?,
                         ));
                     }
                     StageKind::Sigverify => {
@@ -342,12 +350,12 @@ impl NodeUnderTest {
                         let rx = verify_rx.clone();
                         workers.push((
                             name.clone(),
-                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                            spawn_pinned(name, core, nice, &warnings, move || run_stage(stage, clock, rx, s))?,
                         ));
                     }
                     StageKind::Node => {
                         let stage = node_stage.take().ok_or_else(|| PipelineError::Config("one node stage".into()))?;
-                        node = Some(spawn_pinned(name, core, &warnings, move || stage.run())?);
+                        node = Some(spawn_pinned(name, core, nice, &warnings, move || stage.run())?);
                     }
                     StageKind::Execution => {
                         let exec = exec.take().ok_or_else(|| PipelineError::Config("one execution stage".into()))?;
@@ -358,9 +366,9 @@ impl NodeUnderTest {
                         // the process's, to pin to their own cores); the start waits until the pool stands.
                         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
                         let pin_name = name.clone();
-                        let handle = spawn_pinned(name, None, &warnings, move || {
+                        let handle = spawn_pinned(name, None, nice, &warnings, move || {
                             let lanes =
-                                helper_pool(StageKind::Execution, &lane_cores, 2, &lane_warnings, Caller::Joins);
+                                helper_pool(StageKind::Execution, &lane_cores, 2, nice, &lane_warnings, Caller::Joins);
                             if let Some(core) = core
                                 && let Err(w) = pin_to_core(core)
                             {
@@ -392,7 +400,7 @@ impl NodeUnderTest {
                         let rx = store_rx.clone();
                         workers.push((
                             name.clone(),
-                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                            spawn_pinned(name, core, nice, &warnings, move || run_stage(stage, clock, rx, s))?,
                         ));
                     }
                     StageKind::VoteCrypto => {
@@ -400,7 +408,7 @@ impl NodeUnderTest {
                         let rx = vote_rx.clone();
                         workers.push((
                             name.clone(),
-                            spawn_pinned(name, core, &warnings, move || run_stage(stage, clock, rx, s))?,
+                            spawn_pinned(name, core, nice, &warnings, move || run_stage(stage, clock, rx, s))?,
                         ));
                     }
                 }
@@ -415,7 +423,7 @@ impl NodeUnderTest {
         let peers = match (&cfg.peers, committee_parts) {
             (Peers::Committee { .. }, Some(parts)) => PeerThreads::Committee(start_committee(
                 parts,
-                &core_map.committee,
+                (&core_map.committee, p.nice_of(StageKind::Committee)),
                 &committee_metrics,
                 &warnings,
                 (start, latency),
@@ -442,7 +450,7 @@ impl NodeUnderTest {
         let (pr, s) = (probes.clone(), stop.clone());
         let latest: LatestPoints = Arc::new(Mutex::new(vec![None; probes.len()]));
         let l = latest.clone();
-        let monitor = spawn_pinned("monitor".into(), None, &warnings, move || run_monitor(pr, start, s, l))?;
+        let monitor = spawn_pinned("monitor".into(), None, None, &warnings, move || run_monitor(pr, start, s, l))?;
         tracing::info!(stages = probes.len(), validators = n, "node under test started");
 
         Ok(NodeUnderTest {
@@ -461,6 +469,7 @@ impl NodeUnderTest {
             committee_validators: n - 1,
             me,
             core_map,
+            nice: p.nice.clone(),
             warnings,
             stop,
             threads: Threads { workers, node, execution, peers, monitor },
@@ -619,6 +628,7 @@ impl NodeUnderTest {
             roots: node.roots,
             node: node.report,
             core_map: self.core_map,
+            nice: self.nice,
             warnings,
             allocator: "system".into(),
             ed25519_key_cache: {
@@ -714,7 +724,7 @@ pub(super) fn join_bounded<R>(h: JoinHandle<R>, name: &str, deadline: Instant, w
 #[allow(clippy::too_many_arguments)] // the committee's share of the pipeline's wiring, passed once
 pub(super) fn start_committee(
     parts: CommitteeParts,
-    cores: &[usize],
+    (cores, nice): (&[usize], Option<i32>),
     metrics: &Arc<StageMetrics>,
     warnings: &Warnings,
     (start, latency): (Instant, Duration),
@@ -723,7 +733,7 @@ pub(super) fn start_committee(
     stop: Arc<AtomicBool>,
 ) -> Result<JoinHandle<CommitteeOutcome>, PipelineError> {
     let CommitteeParts { members, execution, validator_keys } = parts;
-    let pool = helper_pool(StageKind::Committee, cores, 2, warnings, Caller::Waits)?
+    let pool = helper_pool(StageKind::Committee, cores, 2, nice, warnings, Caller::Waits)?
         .map(|(pool, clocks)| (pool, HelperClock::new(clocks, metrics.clone())));
     let committee = Committee {
         members,
@@ -737,7 +747,7 @@ pub(super) fn start_committee(
         to_node,
         stop,
     };
-    spawn_pinned("committee".into(), cores.first().copied(), warnings, move || committee.run())
+    spawn_pinned("committee".into(), cores.first().copied(), nice, warnings, move || committee.run())
 }
 
 /// The network stage's ends of the pipeline: the node stage's outgoing messages and the peers it convicted, its
@@ -801,14 +811,15 @@ impl NetworkSide<'_> {
             let seed = self.chain.seed ^ u64::from(me).rotate_left(32);
             (b, Adversary::new(self.chain.chain_id, self.chain.vote_scheme, self.setup.keys.clone(), seed))
         });
-        let out = spawn_pinned("wire-out".into(), core, warnings, move || {
+        let out = spawn_pinned("wire-out".into(), core, None, warnings, move || {
             run_outbound(me, net, (from_node, sanctions), (clock, threads), adversary, c, s)
         })?;
         let clock = StageClock::new(metrics);
         let c = counters.clone();
-        let inbound = spawn_pinned("wire-in".into(), cores.get(1).or(cores.first()).copied(), warnings, move || {
-            run_inbound(me, inbox_rx, (to_node, to_sigverify), gossip_batch, clock, c, stop)
-        })?;
+        let inbound =
+            spawn_pinned("wire-in".into(), cores.get(1).or(cores.first()).copied(), None, warnings, move || {
+                run_inbound(me, inbox_rx, (to_node, to_sigverify), gossip_batch, clock, c, stop)
+            })?;
         Ok(PeerThreads::Wire { network, bridge: vec![("wire-out".into(), out), ("wire-in".into(), inbound)], counters })
     }
 }

@@ -107,6 +107,8 @@ pub struct PipelineReport {
     pub node: NodeReport,
     /// The core map the run used.
     pub core_map: CoreMap,
+    /// The niceness each named stage's threads ran at (`[pipeline.nice]`); stages not named kept the process's.
+    pub nice: std::collections::BTreeMap<String, i32>,
     /// Failed pins, stuck stages, layout notes.
     pub warnings: Vec<String>,
     /// Global allocator of the process; the caller (the harness binary, which sets it) fills this in.

@@ -66,20 +66,20 @@ pub fn measure_sigverify_alone(
     let mut workers = Vec::new();
     for (k, core) in cores.iter().enumerate() {
         let (m, s, rx, tx, b) = (metrics.clone(), stop.clone(), feed_rx.clone(), out_tx.clone(), backend.clone());
-        workers.push(spawn_pinned(format!("sigverify-{k}"), Some(*core), &warnings, move || {
+        workers.push(spawn_pinned(format!("sigverify-{k}"), Some(*core), None, &warnings, move || {
             run_stage(Sigverify { backend: b, output: tx, signature_free: false }, StageClock::new(m), rx, s)
         })?);
     }
     drop((feed_rx, out_tx));
     let s = stop.clone();
-    let feeder = spawn_pinned("feeder".into(), feeder_core, &warnings, move || {
+    let feeder = spawn_pinned("feeder".into(), feeder_core, None, &warnings, move || {
         for batch in batches.iter().cycle() {
             if s.load(Relaxed) || feed_tx.send(batch.clone()).is_err() {
                 break;
             }
         }
     })?;
-    let drain = spawn_pinned("drain".into(), feeder_core, &warnings, move || {
+    let drain = spawn_pinned("drain".into(), feeder_core, None, &warnings, move || {
         let (mut verifies, mut rejected, mut started) = (0u64, 0u64, None::<Instant>);
         while let Ok(out) = out_rx.recv() {
             let Some(t0) = started else {

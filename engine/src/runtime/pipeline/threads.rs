@@ -53,6 +53,29 @@ pub fn pin_to_core(core: usize) -> Result<(), String> {
     }
 }
 
+/// Sets the calling thread's scheduling niceness (-20 most favoured … 19 least): threads sharing a core share it
+/// by weight, and a thread that wakes with work is run before a less favoured one that is busy (see
+/// [`super::PipelineConfig::nice`] for why sigverify runs at 10). Raising the value needs no privilege; lowering it
+/// below the thread's current one needs `CAP_SYS_NICE` (root), and a refusal is returned as a message — the thread
+/// keeps running at its old niceness.
+pub fn set_nice(nice: i32) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid takes no arguments and cannot fail; setpriority on PRIO_PROCESS with a thread id changes
+        // only that thread's niceness (Linux's per-thread nice value).
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) };
+        if rc != 0 {
+            return Err(format!(
+                "cannot set niceness {nice}: {}; thread keeps its niceness",
+                std::io::Error::last_os_error()
+            ));
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    Err(format!("niceness {nice} is only set on Linux; thread keeps its niceness"))
+}
+
 /// Ids of the cores the calling thread may run on, ascending and never empty: its affinity mask on Linux
 /// (`taskset`, cpusets and containers restrict it, so ids need not start at 0 nor be contiguous), `0..n`
 /// where the platform numbers cores by index, and `0..available_parallelism` when it cannot list them.
@@ -133,6 +156,7 @@ pub(crate) fn warn(warnings: &Warnings, w: String) {
 pub(crate) fn spawn_pinned<R: Send + 'static>(
     name: String,
     core: Option<usize>,
+    nice: Option<i32>,
     warnings: &Warnings,
     f: impl FnOnce() -> R + Send + 'static,
 ) -> Result<JoinHandle<R>, PipelineError> {
@@ -146,7 +170,12 @@ pub(crate) fn spawn_pinned<R: Send + 'static>(
             {
                 warn(&warnings, format!("{name}: {w}"));
             }
-            tracing::debug!(thread = %name, core = ?core, "stage thread started");
+            if let Some(nice) = nice
+                && let Err(w) = set_nice(nice)
+            {
+                warn(&warnings, format!("{name}: {w}"));
+            }
+            tracing::debug!(thread = %name, core = ?core, nice = ?nice, "stage thread started");
             let out = f();
             tracing::debug!(thread = %name, "stage thread stopped");
             out
@@ -181,6 +210,7 @@ pub(crate) fn helper_pool(
     stage: StageKind,
     cores: &[usize],
     min: usize,
+    nice: Option<i32>,
     warnings: &Warnings,
     caller: Caller,
 ) -> Result<Option<HelperPool>, PipelineError> {
@@ -200,6 +230,11 @@ pub(crate) fn helper_pool(
         .start_handler(move |i| {
             if let Some(&core) = cores_of.get(i)
                 && let Err(w) = pin_to_core(core)
+            {
+                warn(&warnings, format!("{name}-{i}: {w}"));
+            }
+            if let Some(nice) = nice
+                && let Err(w) = set_nice(nice)
             {
                 warn(&warnings, format!("{name}-{i}: {w}"));
             }
@@ -224,13 +259,13 @@ mod tests {
         let two = vec![allowed[0], allowed.get(1).copied().unwrap_or(allowed[0])];
         let caller = std::thread::spawn(move || {
             let warnings = Warnings::default();
-            let joined = helper_pool(StageKind::Execution, &two, 2, &warnings, Caller::Joins);
+            let joined = helper_pool(StageKind::Execution, &two, 2, None, &warnings, Caller::Joins);
             let (pool, _) = joined.expect("a pool").expect("two cores give a pool");
             let me = std::thread::current().id();
             assert_eq!(pool.current_num_threads(), 2);
             assert_eq!(pool.current_thread_index(), Some(0));
             assert_eq!(pool.install(|| std::thread::current().id()), me);
-            let waited = helper_pool(StageKind::Admission, &two, 1, &warnings, Caller::Waits);
+            let waited = helper_pool(StageKind::Admission, &two, 1, None, &warnings, Caller::Waits);
             let (other, _) = waited.expect("a pool").expect("two cores give a pool");
             assert_eq!(other.current_num_threads(), 2);
             assert_ne!(other.install(|| std::thread::current().id()), me);
