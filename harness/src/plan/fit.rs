@@ -77,8 +77,14 @@ pub enum ModelBasis {
         max_blocks_per_s: f64,
         /// Blocks a second the fixed part is paid at (the most the configuration allows).
         blocks_per_s: f64,
-        /// Coefficient of determination over the samples (1 = every sample on the fit).
+        /// Coefficient of determination over the samples (1 = every sample on the fit). Near 0 where the stage's
+        /// busy time barely moves over the samples (little variance to explain), whatever the fit's quality: read
+        /// the standard errors.
         r_squared: f64,
+        /// Standard error of the per-block part (core-µs), from the residuals; `None` with two samples or fewer.
+        per_block_se_us: Option<f64>,
+        /// Standard error of the marginal cost (core-ns per transaction); `None` with two samples or fewer.
+        marginal_se_ns: Option<f64>,
     },
     /// A least-squares line through the samples.
     Line {
@@ -90,6 +96,8 @@ pub enum ModelBasis {
         max_tps: f64,
         /// Coefficient of determination of the line over the samples (1 = every sample on it).
         r_squared: f64,
+        /// Standard error of the slope (core-ns per transaction); `None` with two samples or fewer.
+        marginal_se_ns: Option<f64>,
     },
     /// No fixed part; the marginal cost is the least-squares slope through the origin.
     Proportional {
@@ -98,6 +106,32 @@ pub enum ModelBasis {
         /// Why no fit was used.
         reason: String,
     },
+}
+
+impl ModelBasis {
+    /// Standard error of the marginal cost (core-ns per transaction), for a fit with more samples than parameters.
+    pub fn marginal_se_ns(&self) -> Option<f64> {
+        match self {
+            ModelBasis::PerBlock { marginal_se_ns, .. } | ModelBasis::Line { marginal_se_ns, .. } => *marginal_se_ns,
+            ModelBasis::Proportional { .. } => None,
+        }
+    }
+
+    /// The fit's coefficient of determination (`None` for the proportional fallback).
+    pub fn r_squared(&self) -> Option<f64> {
+        match self {
+            ModelBasis::PerBlock { r_squared, .. } | ModelBasis::Line { r_squared, .. } => Some(*r_squared),
+            ModelBasis::Proportional { .. } => None,
+        }
+    }
+
+    /// Standard error of the per-block part (core-µs), for a per-block fit with more samples than parameters.
+    pub fn per_block_se_us(&self) -> Option<f64> {
+        match self {
+            ModelBasis::PerBlock { per_block_se_us, .. } => *per_block_se_us,
+            _ => None,
+        }
+    }
 }
 
 /// A stage's busy cores as a function of the committed rate.
@@ -195,6 +229,13 @@ fn r_squared(samples: &[Sample], predict: impl Fn(&Sample) -> f64) -> f64 {
     if total > 0.0 { (1.0 - residual / total).clamp(0.0, 1.0) } else { 1.0 }
 }
 
+/// The residuals' variance estimate of a fit with `parameters` parameters, Σ(y − ŷ)² ÷ (n − parameters); `None`
+/// when there are no more samples than parameters.
+fn residual_variance(samples: &[Sample], parameters: usize, predict: impl Fn(&Sample) -> f64) -> Option<f64> {
+    let dof = samples.len().checked_sub(parameters).filter(|&d| d > 0)?;
+    Some(samples.iter().map(|s| (s.busy_cores - predict(s)).powi(2)).sum::<f64>() / dof as f64)
+}
+
 /// Least squares of busy cores on `blocks` (each sample's blocks per second) and the rate, no intercept; the
 /// fixed part paid at `at` blocks a second. Or why it is not used.
 fn per_block(samples: &[Sample], blocks: &[f64], (min_tps, max_tps): (f64, f64), at: f64) -> Result<CostModel, String> {
@@ -218,7 +259,12 @@ fn per_block(samples: &[Sample], blocks: &[f64], (min_tps, max_tps): (f64, f64),
     if per_block < 0.0 {
         return Err(format!("the fit has a negative per-block part ({:.1} µs)", per_block * 1e6));
     }
-    let r_squared = r_squared(samples, |s| per_block * s.blocks_per_s.unwrap_or_default() + marginal * s.tps);
+    let predict = |s: &Sample| per_block * s.blocks_per_s.unwrap_or_default() + marginal * s.tps;
+    let r_squared = r_squared(samples, predict);
+    // The coefficients' covariance is σ² (XᵀX)⁻¹; its diagonal is σ² Stt ÷ det and σ² Sbb ÷ det.
+    let variance = residual_variance(samples, 2, predict);
+    let per_block_se_us = variance.map(|v| (v * stt / det).sqrt() * 1e6);
+    let marginal_se_ns = variance.map(|v| (v * sbb / det).sqrt() * 1e9);
     let (min_blocks_per_s, max_blocks_per_s) =
         blocks.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &b| (lo.min(b), hi.max(b)));
     Ok(CostModel {
@@ -233,6 +279,8 @@ fn per_block(samples: &[Sample], blocks: &[f64], (min_tps, max_tps): (f64, f64),
             max_blocks_per_s,
             blocks_per_s: at,
             r_squared,
+            per_block_se_us,
+            marginal_se_ns,
         },
     })
 }
@@ -252,12 +300,14 @@ fn line(samples: &[Sample], (min_tps, max_tps): (f64, f64)) -> Result<CostModel,
     if fixed < 0.0 {
         return Err(format!("the fitted line has a negative fixed part ({fixed:.4} cores)"));
     }
-    let r_squared = r_squared(samples, |s| fixed + slope * s.tps);
+    let predict = |s: &Sample| fixed + slope * s.tps;
+    let r_squared = r_squared(samples, predict);
+    let marginal_se_ns = residual_variance(samples, 2, predict).map(|v| (v / sxx).sqrt() * 1e9);
     Ok(CostModel {
         fixed_cores: fixed,
         per_block_us: 0.0,
         marginal_ns_per_tx: slope * 1e9,
-        basis: ModelBasis::Line { samples: samples.len(), min_tps, max_tps, r_squared },
+        basis: ModelBasis::Line { samples: samples.len(), min_tps, max_tps, r_squared, marginal_se_ns },
     })
 }
 
@@ -272,6 +322,30 @@ fn proportional(samples: &[Sample], reason: String) -> CostModel {
         marginal_ns_per_tx: marginal,
         basis: ModelBasis::Proportional { samples: samples.len(), reason },
     }
+}
+
+/// The node thread's samples of results/2026-12-07-zen5-2core-sigverify-nice10's 4v-admission search (rate,
+/// blocks a second, busy cores, as printed there), for tests.
+#[cfg(test)]
+pub(crate) fn published_node_samples() -> Vec<Sample> {
+    [
+        (1_000.0, 45.4, 0.0788),
+        (2_000.0, 45.4, 0.0747),
+        (4_000.0, 45.2, 0.0708),
+        (8_000.0, 44.6, 0.0707),
+        (16_000.0, 43.6, 0.0723),
+        (32_000.0, 41.2, 0.0785),
+        (64_000.0, 28.2, 0.0735),
+        (72_000.0, 28.4, 0.0732),
+        (76_000.0, 27.6, 0.0731),
+        (72_200.0, 25.8, 0.0728),
+        (72_200.0, 23.9, 0.0694),
+        (68_590.0, 25.5, 0.0717),
+        (68_590.0, 28.2, 0.0748),
+        (68_590.0, 28.9, 0.0736),
+    ]
+    .map(|(tps, blocks, busy_cores)| Sample { tps, blocks_per_s: Some(blocks), busy_cores })
+    .into()
 }
 
 #[cfg(test)]
@@ -292,7 +366,8 @@ mod tests {
         let m = fit(&samples, None);
         assert!(matches!(m.basis, ModelBasis::Line { .. }), "{m:?}");
         assert!(close(m.fixed_cores, 0.09) && close(m.marginal_ns_per_tx, 1_500.0), "{m:?}");
-        let ModelBasis::Line { samples, min_tps, max_tps, r_squared } = m.basis else { unreachable!() };
+        let ModelBasis::Line { samples, min_tps, max_tps, r_squared, marginal_se_ns } = m.basis else { unreachable!() };
+        assert!(marginal_se_ns.is_some_and(|se| se < 1e-3), "on the line: no error, {marginal_se_ns:?}");
         assert_eq!((samples, min_tps, max_tps), (4, 1_000.0, 30_000.0));
         assert!(close(r_squared, 1.0));
         // Busy at 1,000,000 tx/s: 0.09 + 1.5 = 1.59 cores; one core is full at (1 − 0.09) ÷ 1,500 ns.
@@ -314,9 +389,13 @@ mod tests {
         // fixed = 1/3 − 1.5e-4 × 2,000 = 0.0333… cores.
         assert!(close(m.marginal_ns_per_tx, 1.5e-4 * 1e9), "{m:?}");
         assert!(close(m.fixed_cores, 1.0 / 3.0 - 0.3), "{m:?}");
-        let ModelBasis::Line { r_squared, .. } = m.basis else { panic!("{m:?}") };
+        let ModelBasis::Line { r_squared, marginal_se_ns, .. } = m.basis else { panic!("{m:?}") };
         // Syy = (−2/15)² + (−1/30)² + (1/6)² = 0.046667; R² = 300² ÷ (2e6 × 0.046667) = 0.964…
         assert!((r_squared - 0.9642857142857).abs() < 1e-9, "{r_squared}");
+        // Residuals 0.2 − 0.18333 = 1/60, 0.3 − 0.33333 = −1/30, 0.5 − 0.48333 = 1/60: Σ² = 1/600; σ² = 1/600 ÷ 1;
+        // SE(slope) = √(σ² ÷ Sxx) = √(1/600 ÷ 2e6) = 2.8868e-5 cores per tx/s = 28,867.5 ns.
+        let se = marginal_se_ns.expect("three samples, two parameters");
+        assert!((se - (1.0 / 600.0 / 2e6_f64).sqrt() * 1e9).abs() < 1e-6, "{se}");
     }
 
     #[test]
@@ -416,5 +495,23 @@ mod tests {
                     && reason.contains("; line: the fitted line has a negative fixed part")),
             "{m:?}"
         );
+    }
+
+    /// The node thread of results/2026-12-07-zen5-2core-sigverify-nice10's 4v-admission search: busy time barely
+    /// moves (R² near 0), yet both parts are well determined. Expected values from numpy's `lstsq` and σ² (XᵀX)⁻¹ on
+    /// the same numbers.
+    #[test]
+    fn standard_errors_match_an_independent_least_squares() {
+        let samples = published_node_samples();
+        let m = fit(&samples, Some(50.0));
+        let ModelBasis::PerBlock { r_squared, per_block_se_us, marginal_se_ns, .. } = m.basis else { panic!("{m:?}") };
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.abs();
+        assert!(
+            near(m.per_block_us, 1_583.064_387_438_876_8) && near(m.marginal_ns_per_tx, 422.771_134_600_311_4),
+            "{m:?}"
+        );
+        assert!(near(per_block_se_us.unwrap_or(0.0), 29.421_334_408_683_652), "{per_block_se_us:?}");
+        assert!(near(marginal_se_ns.unwrap_or(0.0), 19.304_378_517_665_48), "{marginal_se_ns:?}");
+        assert!(r_squared < 0.05, "{r_squared}");
     }
 }

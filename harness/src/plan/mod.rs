@@ -22,6 +22,9 @@ use fit::{CostModel, ModelBasis, Sample};
 use hsbench_engine::runtime::pipeline::StageKind;
 use serde::Serialize;
 
+/// Below this R² a fitted stage gets a note pointing at its standard errors.
+const LOW_R_SQUARED: f64 = 0.5;
+
 /// Where a figure comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -574,6 +577,18 @@ pub fn plan(
         ));
     }
     for s in &costs.stages {
+        if let (Some(r2), Some(se)) = (s.model.basis.r_squared(), s.model.basis.marginal_se_ns())
+            && r2 < LOW_R_SQUARED
+        {
+            notes.push(format!(
+                "{}: R² {r2:.2} — the fit explains little of the scatter (as where the busy time barely moves over the \
+                 measured rates); the standard errors say how well its parts are determined: per transaction {} ± {} \
+                 ns",
+                s.cost.name,
+                thousands(s.model.marginal_ns_per_tx),
+                thousands(se)
+            ));
+        }
         if let ModelBasis::Proportional { reason, .. } = &s.model.basis {
             notes.push(format!(
                 "{}: no line (the cost per transaction as measured, no fixed part): {reason}",
@@ -628,6 +643,14 @@ fn rate(x: f64) -> String {
     if x.is_finite() { format!("{} tx/s", thousands(x)) } else { "never".to_string() }
 }
 
+/// `value ± standard error` in a table cell (the value alone without one).
+fn with_error(value: f64, se: Option<f64>) -> String {
+    match se {
+        Some(se) => format!("{} ± {}", thousands(value), thousands(se)),
+        None => thousands(value),
+    }
+}
+
 /// How a stage's line was obtained, in a table cell: `12 rates, R² 0.97`, or `proportional`.
 fn line_label(model: &ModelBasis) -> String {
     match model {
@@ -652,10 +675,10 @@ pub fn render(p: &PlanMetrics) -> String {
     out.push_str(
         "\n  (M) measured in the result files · (F) fitted to the rates they measured: busy cores = per block × \
          blocks a second + marginal × rate (fixed: the per-block part at the planned blocks a second), or fixed + \
-         marginal × rate · (P) projected to the target from them\n\n",
+         marginal × rate, ± a standard error of the fit · (P) projected to the target from them\n\n",
     );
     out.push_str(&format!(
-        "  {:<11} {:>11} {:>10} {:>10} {:>9} {:>16} {:>15} {:>18} {:>15} {:>10} {:>22}\n",
+        "  {:<11} {:>11} {:>10} {:>10} {:>9} {:>16} {:>17} {:>18} {:>15} {:>10} {:>22}\n",
         "stage",
         "ns/tx (M)",
         "busy % (M)",
@@ -671,18 +694,18 @@ pub fn render(p: &PlanMetrics) -> String {
     for s in &p.stages {
         let cores: Vec<String> = s.measured_cores.value.iter().map(u64::to_string).collect();
         out.push_str(&format!(
-            "  {:<11} {:>11} {:>10.1} {:>10} {:>9.3} {:>16} {:>15} {:>18} {:>15.2} {:>10} {:>22}\n",
+            "  {:<11} {:>11} {:>10.1} {:>10} {:>9.3} {:>16} {:>17} {:>18} {:>15.2} {:>10} {:>22}\n",
             s.name,
             thousands(s.cost_ns_per_tx.value),
             s.busy_pct.value,
             format!("[{}]", cores.join(",")),
             s.fixed_cores.value,
             if matches!(s.model, ModelBasis::PerBlock { .. }) {
-                thousands(s.per_block_us.value)
+                with_error(s.per_block_us.value, s.model.per_block_se_us())
             } else {
                 "—".to_string()
             },
-            thousands(s.marginal_ns_per_tx.value),
+            with_error(s.marginal_ns_per_tx.value, s.model.marginal_se_ns()),
             line_label(&s.model),
             s.cores_exact.value,
             s.cores.value,
@@ -834,6 +857,15 @@ mod tests {
         );
         let text = render(&p);
         assert!(text.contains(" 1,800 ") && text.contains("5 rates, R² 1.00"), "{text}");
+        assert!(!p.notes.iter().any(|n| n.contains("R²")), "R² 1: no note: {:?}", p.notes);
+        // A fit with R² near 0 gets a note with its standard error.
+        let flat = StageInput {
+            cost: StageCost { name: "node".into(), cores: vec![1], busy_pct: 7.1, cost_ns_per_tx: 1_073.0 },
+            model: fit::fit(&fit::published_node_samples(), Some(50.0)),
+        };
+        let flat_costs = StageCosts { stages: vec![flat], ..costs.clone() };
+        let p = plan(1_000_000.0, 0.8, &flat_costs, None, "given".into());
+        assert!(p.notes.iter().any(|n| n.starts_with("node: R² 0.0") && n.ends_with("423 ± 19 ns")), "{:?}", p.notes);
         // Below 204,800 tx/s the block size is no limit and the plan says nothing of it.
         let p = plan(100_000.0, 0.8, &costs, None, "given".into());
         assert!(!p.notes.iter().any(|n| n.contains("max_block_txs")), "{:?}", p.notes);
