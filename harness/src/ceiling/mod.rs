@@ -164,7 +164,11 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
     );
     match wire {
         true => println!("  cores (validator 0, committee): {:?}", WireProbe::shares()),
-        false => println!("  core map: {}", serde_json::to_string(&core_map).unwrap_or_default()),
+        false => println!(
+            "  core map: {} · niceness: {}",
+            serde_json::to_string(&core_map).unwrap_or_default(),
+            serde_json::to_string(&config.pipeline.nice).unwrap_or_default()
+        ),
     }
     for w in &layout_warnings {
         println!("  warning: {w}");
