@@ -6,7 +6,7 @@ use crate::execution::Outcome;
 use crate::mempool::{AccountShards, Admitted, Mempool, MempoolConfig, PendingTx, Rejection, has_weak_key};
 use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, VerifyVerdicts};
 use crate::protocol::{Action, Callback, Event, RejectReason, Timer, TxSource, TxStatus};
-use crate::provisioning::{ProvisioningConfig, select_transactions};
+use crate::provisioning::{ProvisioningConfig, SelectedBy, select_transactions};
 use crate::types::{
     Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutCertificate,
     TimeoutVote, Transaction, ValidatorId, Vote, merkle_root,
@@ -72,6 +72,11 @@ pub struct NodeReport {
     pub round: u64,
     /// Blocks this node proposed.
     pub proposals: u64,
+    /// Of those, the ones whose transactions were selected by one walk over the whole pool on the node thread
+    /// instead of the shards' merged walks (`provisioning::SelectedBy::WholePool`: a shard's senders held much more than
+    /// its share of the block); 0 with one mempool shard.
+    #[serde(default)]
+    pub whole_pool_walks: u64,
     /// Rounds this node left through a timeout certificate.
     pub timeouts: u64,
     /// Epoch changes this node went through.
@@ -142,6 +147,8 @@ pub struct NodeStateMachine {
     next_job: u64,
     client_buffer: Vec<Transaction>,
     refused: BTreeMap<&'static str, u64>,
+    /// Proposals whose selection fell back to the whole-pool walk (see `NodeReport::whole_pool_walks`).
+    whole_pool_walks: u64,
     faults: PeerFaults,
     /// When each peer's last sync request was served (see [`SYNC_SERVE_INTERVAL`]).
     sync_served: HashMap<ValidatorId, Duration>,
@@ -173,6 +180,7 @@ impl NodeStateMachine {
             next_job: 0,
             client_buffer: Vec::new(),
             refused: BTreeMap::new(),
+            whole_pool_walks: 0,
             faults: PeerFaults::default(),
             sync_served: HashMap::new(),
             halted: None,
@@ -514,7 +522,9 @@ impl NodeStateMachine {
         } else {
             let mut pending: Vec<&Block> = self.awaiting_execution.iter().collect();
             pending.extend(self.bft.chain_to(&req.parent.hash()).unwrap_or_default());
-            select_transactions(&self.mempool, &self.accounts, &pending, &self.params.provisioning)
+            let selection = select_transactions(&self.mempool, &self.accounts, &pending, &self.params.provisioning);
+            self.whole_pool_walks += u64::from(selection.by == SelectedBy::WholePool);
+            selection.txs
         };
         let tx_ids: Vec<Hash> = selected.iter().map(|p| *p.hash()).collect();
         let txs: Vec<Transaction> = selected.into_iter().map(PendingTx::into_tx).collect();
@@ -556,6 +566,7 @@ impl NodeStateMachine {
             epoch: self.bft.epoch(),
             round: self.bft.round(),
             proposals: stats.proposals,
+            whole_pool_walks: self.whole_pool_walks,
             timeouts: stats.timeouts,
             epoch_changes: stats.epoch_changes,
             rejected: self.mempool.rejections().iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),

@@ -15,4 +15,4 @@ mod proptests;
 mod tests;
 
 pub use config::ProvisioningConfig;
-pub use select::{block_bytes, select_transactions};
+pub use select::{SelectedBy, Selection, block_bytes, select_transactions};

@@ -36,16 +36,37 @@ fn min_tx_bytes() -> usize {
 /// Cost: per shard, on the mempool's pool, one sort of its senders' heads (only heads, not the whole pool), then
 /// O((selected + skipped) · log); on the caller, a merge of the shards' walks, O(selected · shards). The selected
 /// transactions come with the ids admission computed, so the block's transaction root needs no transaction hashed
-/// again. The result does not depend on the number of shards.
+/// again. The result does not depend on the number of shards; [`Selection::by`] says which way it was found.
 pub fn select_transactions(
     mempool: &Mempool,
     accounts: &(impl AccountView + Sync),
     pending_blocks: &[&Block],
     config: &ProvisioningConfig,
-) -> Vec<PendingTx> {
+) -> Selection {
     let limit = shard_limit(config.max_block_txs, mempool.shard_count());
-    by_shards(mempool, accounts, pending_blocks, config, limit)
-        .unwrap_or_else(|| whole_pool(mempool, accounts, pending_blocks, config))
+    match by_shards(mempool, accounts, pending_blocks, config, limit) {
+        Some(txs) => Selection { txs, by: SelectedBy::Shards },
+        None => Selection { txs: whole_pool(mempool, accounts, pending_blocks, config), by: SelectedBy::WholePool },
+    }
+}
+
+/// A block's selected transactions (each with the id admission computed) and how they were found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// The transactions, in block order.
+    pub txs: Vec<PendingTx>,
+    /// Which walk gave them.
+    pub by: SelectedBy,
+}
+
+/// How a selection was found: the cheap way, or the fallback a node report counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectedBy {
+    /// The shards' walks merged (each on the pool, the merge on the caller).
+    Shards,
+    /// One walk over the whole pool on the caller: a shard's walk was cut at its share of the block and the merge
+    /// needed more of it (its senders held much more than an even share of the block's candidates).
+    WholePool,
 }
 
 /// The selection from the shards' walks, each accepting at most `limit` transactions, merged; `None` when the

@@ -48,7 +48,7 @@ pub(super) fn select(
     pending: &[&Block],
     config: &ProvisioningConfig,
 ) -> Vec<Transaction> {
-    let selected = select_transactions(pool, acc, pending, config);
+    let selected = select_transactions(pool, acc, pending, config).txs;
     for p in &selected {
         assert_eq!(*p.hash(), p.tx().hash(), "a selected transaction came with another transaction's id");
     }
@@ -223,6 +223,27 @@ fn shard_walks_merge_into_the_whole_pool_selection() {
     assert_eq!(select::by_shards(&three, &acc, &[], &config, 14), Some(whole.clone()), "merged at 14 each");
     assert_eq!(select::by_shards(&three, &acc, &[], &config, 2), None, "cut at 2 each: the merge needs more");
     assert_eq!(select(&three, &acc, &[], &config), summary_txs(&whole));
+}
+
+/// `select_transactions` says which walk answered: the merge on an even pool; the whole-pool walk where one
+/// sender holds more of the block than a shard's walk may take (4 shards, 60 a block: a walk takes at most 2 × 15 +
+/// 16 = 46), with the same transactions either way.
+#[test]
+fn the_selection_says_which_walk_answered() {
+    let config = ProvisioningConfig { max_block_txs: 20, ..ProvisioningConfig::default() };
+    let (three, acc) = interleaved_pool(3);
+    assert_eq!(select_transactions(&three, &acc, &[], &config).by, SelectedBy::Shards);
+    let acc = accounts(&[(1, 100_000, 0), (2, 100_000, 0)]);
+    let txs: Vec<Transaction> = (0..60).map(|n| tx(1, n, 5)).chain((0..10).map(|n| tx(2, n, 3))).collect();
+    let config = ProvisioningConfig { max_block_txs: 60, ..ProvisioningConfig::default() };
+    let mut one = pool();
+    admit_all(&mut one, &txs, &acc);
+    let mut four = Mempool::sharded(crate::mempool::MempoolConfig::default(), 4);
+    admit_all(&mut four, &txs, &acc);
+    let selection = select_transactions(&four, &acc, &[], &config);
+    assert_eq!(selection.by, SelectedBy::WholePool);
+    assert_eq!(selection.txs, select::whole_pool(&one, &acc, &[], &config));
+    assert_eq!(selection.txs.len(), 60);
 }
 
 /// A block whose byte limit binds: a shard's walk accepts what the block has no room left for; the merge blocks

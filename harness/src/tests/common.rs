@@ -121,6 +121,7 @@ impl SystemUnderTest for FakeSystem {
                 epoch: 0,
                 round: height,
                 proposals: 0,
+                whole_pool_walks: 0,
                 timeouts: 0,
                 epoch_changes: 0,
                 rejected: Default::default(),
