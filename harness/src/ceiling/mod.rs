@@ -4,6 +4,7 @@
 //! `harness_bound` verdict: the limit it found was the harness's, not the node's.
 //! [`search`] is the search itself, over any [`search::RateProbe`].
 
+pub mod blocks;
 pub mod search;
 
 use crate::config::BenchConfig;
@@ -52,6 +53,9 @@ pub struct CeilingMetrics {
     /// The busiest core at the ceiling (its stages' busy % summed, the committee's included) — whether the CPU,
     /// not latency, set the ceiling.
     pub busiest_core: Option<BusiestCore>,
+    /// How full the blocks of the last confirmation run were against `max_block_txs` — whether the block limit,
+    /// not the node, set the ceiling.
+    pub blocks: Option<blocks::BlockFill>,
     /// Wall time of the whole command (s).
     pub elapsed_s: f64,
     /// The engine's full report of the last confirmation run (in-process probes).
@@ -256,9 +260,18 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         let load = r.core_busy(&committee_cores, &allowed);
         busiest(&load).and_then(|k| Some(BusiestCore { core: *allowed.get(k)?, busy_pct: *load.get(k)? }))
     });
+    let blocks = last_confirm.as_ref().and_then(|r| {
+        blocks::BlockFill::of(
+            r.tx.books.committed,
+            r.tx.blocks_with_txs,
+            r.duration_s,
+            config.provisioning.max_block_txs,
+        )
+    });
     let metrics = CeilingMetrics {
         node_efficiency,
         busiest_core,
+        blocks,
         sigverify_alone,
         stage_to_bound,
         gpu,
@@ -358,6 +371,20 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::run::node::rate::RateR
         println!(
             "  busiest core      core {} at {:.0} % busy (its stages and the committee, summed{nominal})",
             b.core, b.busy_pct
+        );
+    }
+    if let Some(b) = &m.blocks {
+        println!(
+            "  blocks at it      {:.1} a second, {:.0} transactions each on average ({:.0} % of max_block_txs {}){}",
+            b.blocks_per_s,
+            b.mean_txs_per_block,
+            b.fill_pct,
+            b.max_block_txs,
+            if b.full() {
+                " — nearly full: the block limit × blocks a second, not the node, may have set this ceiling"
+            } else {
+                ""
+            }
         );
     }
     if !m.stages.is_empty() {
