@@ -139,10 +139,19 @@ fn stage_threads_run_at_their_configured_niceness() {
     let process = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
     let node = NodeUnderTest::start(NodeModeConfig { pipeline, ..NodeModeConfig::new(cluster.chain) })
         .expect("node mode starts");
-    let seen: Vec<(&str, Option<i32>)> = ["sigverify-0", "execution", "execution-1", "node", "storage"]
-        .iter()
-        .map(|t| (*t, nice_of_thread(t)))
-        .collect();
+    // A stage thread names itself and sets its niceness when it starts running, which may be after `start`
+    // returns: look until every thread shows what is expected of it, for at most 10 s, then judge what was seen.
+    let expected = [("sigverify-0", Some(7)), ("execution", Some(3)), ("execution-1", Some(3))];
+    let look = || -> Vec<(&str, Option<i32>)> {
+        ["sigverify-0", "execution", "execution-1", "node", "storage"].iter().map(|t| (*t, nice_of_thread(t))).collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = look();
+    while (seen[..3] != expected || seen[3..].iter().any(|(_, n)| n.is_none())) && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        seen = look();
+    }
     let report = node.stop().expect("a report");
     let node_nice = seen[3].1;
     assert_eq!(seen[0], ("sigverify-0", Some(7)), "{seen:?}");
