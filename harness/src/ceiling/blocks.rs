@@ -41,6 +41,28 @@ impl BlockFill {
     pub fn full(&self) -> bool {
         self.fill_pct >= FULL_PCT
     }
+
+    /// The fill of `r` (a node run or a ceiling probe) against `max_block_txs`.
+    pub fn of_rate(r: &crate::run::node::rate::RateResult, max_block_txs: usize) -> Option<Self> {
+        Self::of(r.tx.books.committed, r.tx.blocks_with_txs, r.duration_s, max_block_txs)
+    }
+
+    /// One line for the terminal, `label` padded to the summary's column (what `ceiling` and `run --mode node`
+    /// print).
+    pub fn line(&self, label: &str) -> String {
+        format!(
+            "  {label:<17} {:.1} a second, {:.0} transactions each on average ({:.0} % of max_block_txs {}){}",
+            self.blocks_per_s,
+            self.mean_txs_per_block,
+            self.fill_pct,
+            self.max_block_txs,
+            if self.full() {
+                " — nearly full: the block limit × blocks a second, not the node, may have set this rate"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 #[cfg(test)]
@@ -59,5 +81,12 @@ mod tests {
         assert_eq!(BlockFill::of(1, 1, 0.0, 4_096), None);
         assert_eq!(BlockFill::of(1, 1, f64::NAN, 4_096), None);
         assert_eq!(BlockFill::of(1, 1, 1.0, 0), None);
+        let full = BlockFill::of(570_000, 150, 10.0, 4_096).expect("a fill");
+        assert_eq!(
+            full.line("blocks at it"),
+            "  blocks at it      15.0 a second, 3800 transactions each on average (93 % of max_block_txs 4096) — \
+             nearly full: the block limit × blocks a second, not the node, may have set this rate"
+        );
+        assert!(!f.line("blocks").contains("nearly full"));
     }
 }

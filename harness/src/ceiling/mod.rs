@@ -260,14 +260,7 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         let load = r.core_busy(&committee_cores, &allowed);
         busiest(&load).and_then(|k| Some(BusiestCore { core: *allowed.get(k)?, busy_pct: *load.get(k)? }))
     });
-    let blocks = last_confirm.as_ref().and_then(|r| {
-        blocks::BlockFill::of(
-            r.tx.books.committed,
-            r.tx.blocks_with_txs,
-            r.duration_s,
-            config.provisioning.max_block_txs,
-        )
-    });
+    let blocks = last_confirm.as_ref().and_then(|r| blocks::BlockFill::of_rate(r, config.provisioning.max_block_txs));
     let metrics = CeilingMetrics {
         node_efficiency,
         busiest_core,
@@ -374,18 +367,7 @@ fn print_summary(m: &CeilingMetrics, last: Option<&crate::run::node::rate::RateR
         );
     }
     if let Some(b) = &m.blocks {
-        println!(
-            "  blocks at it      {:.1} a second, {:.0} transactions each on average ({:.0} % of max_block_txs {}){}",
-            b.blocks_per_s,
-            b.mean_txs_per_block,
-            b.fill_pct,
-            b.max_block_txs,
-            if b.full() {
-                " — nearly full: the block limit × blocks a second, not the node, may have set this ceiling"
-            } else {
-                ""
-            }
-        );
+        println!("{}", b.line("blocks at it"));
     }
     if !m.stages.is_empty() {
         let threads: Vec<String> = m
