@@ -4,7 +4,6 @@
 //! `harness_bound` verdict: the limit it found was the harness's, not the node's.
 //! [`search`] is the search itself, over any [`search::RateProbe`].
 
-pub mod blocks;
 pub mod search;
 
 use crate::config::BenchConfig;
@@ -55,7 +54,7 @@ pub struct CeilingMetrics {
     pub busiest_core: Option<BusiestCore>,
     /// How full the blocks of the last confirmation run were against `max_block_txs` — whether the block limit,
     /// not the node, set the ceiling.
-    pub blocks: Option<blocks::BlockFill>,
+    pub blocks: Option<crate::run::node::blocks::BlockFill>,
     /// Wall time of the whole command (s).
     pub elapsed_s: f64,
     /// The engine's full report of the last confirmation run (in-process probes).
@@ -260,7 +259,9 @@ pub fn execute(config: &BenchConfig, run: CeilingRun<'_>) -> anyhow::Result<()> 
         let load = r.core_busy(&committee_cores, &allowed);
         busiest(&load).and_then(|k| Some(BusiestCore { core: *allowed.get(k)?, busy_pct: *load.get(k)? }))
     });
-    let blocks = last_confirm.as_ref().and_then(|r| blocks::BlockFill::of_rate(r, config.provisioning.max_block_txs));
+    let blocks = last_confirm
+        .as_ref()
+        .and_then(|r| crate::run::node::blocks::BlockFill::of_rate(r, config.provisioning.max_block_txs));
     let metrics = CeilingMetrics {
         node_efficiency,
         busiest_core,

@@ -88,7 +88,7 @@ pub fn execute(
     println!("{}", rate_row("run", &m.rate, &verdict));
     println!();
     print_books(&m.rate);
-    if let Some(b) = crate::ceiling::blocks::BlockFill::of_rate(&m.rate, config.provisioning.max_block_txs) {
+    if let Some(b) = super::blocks::BlockFill::of_rate(&m.rate, config.provisioning.max_block_txs) {
         println!("{}", b.line("blocks"));
     }
     println!();

@@ -3,6 +3,7 @@
 //! [`measure_rate`] is the engine-independent half (drive, books, SLO figures) over any
 //! [`NodeHandle`]; `probe` binds it to the engine's `NodeUnderTest`; `bound` measures the raw sigverify bound.
 
+pub mod blocks;
 pub mod bound;
 pub mod command;
 pub mod probe;

@@ -1,4 +1,4 @@
-//! How full the blocks were at the ceiling: blocks a second and transactions per block against
+//! How full the blocks of a node run or a ceiling were: blocks a second and transactions per block against
 //! `provisioning.max_block_txs`. Block size × blocks a second caps the rate whatever the CPU (a leader proposes at
 //! most once per `min_block_interval_ms`, and rounds lengthen under load), so a ceiling whose blocks were nearly full
 //! may say more about the configuration than about the node — which the busiest-core figure alone does not show.
@@ -43,7 +43,7 @@ impl BlockFill {
     }
 
     /// The fill of `r` (a node run or a ceiling probe) against `max_block_txs`.
-    pub fn of_rate(r: &crate::run::node::rate::RateResult, max_block_txs: usize) -> Option<Self> {
+    pub fn of_rate(r: &super::rate::RateResult, max_block_txs: usize) -> Option<Self> {
         Self::of(r.tx.books.committed, r.tx.blocks_with_txs, r.duration_s, max_block_txs)
     }
 
