@@ -152,7 +152,22 @@ pub(crate) fn warn(warnings: &Warnings, w: String) {
     warnings.lock().unwrap_or_else(|e| e.into_inner()).push(w);
 }
 
-/// Spawns a named thread that pins itself to `core` (a failed pin becomes a warning) and then runs `f`.
+/// Pins the calling thread (`thread` in messages) to `core` and sets its niceness to `nice`, each when given; a
+/// refusal becomes a warning and the thread runs on as it was. What every stage and helper thread does first.
+fn place_current(thread: &str, core: Option<usize>, nice: Option<i32>, warnings: &Warnings) {
+    if let Some(core) = core
+        && let Err(w) = pin_to_core(core)
+    {
+        warn(warnings, format!("{thread}: {w}"));
+    }
+    if let Some(nice) = nice
+        && let Err(w) = set_nice(nice)
+    {
+        warn(warnings, format!("{thread}: {w}"));
+    }
+}
+
+/// Spawns a named thread that pins itself to `core` and sets its niceness (see [`place_current`]), then runs `f`.
 pub(crate) fn spawn_pinned<R: Send + 'static>(
     name: String,
     core: Option<usize>,
@@ -165,16 +180,7 @@ pub(crate) fn spawn_pinned<R: Send + 'static>(
     std::thread::Builder::new()
         .name(name.clone())
         .spawn(move || {
-            if let Some(core) = core
-                && let Err(w) = pin_to_core(core)
-            {
-                warn(&warnings, format!("{name}: {w}"));
-            }
-            if let Some(nice) = nice
-                && let Err(w) = set_nice(nice)
-            {
-                warn(&warnings, format!("{name}: {w}"));
-            }
+            place_current(&name, core, nice, &warnings);
             tracing::debug!(thread = %name, core = ?core, nice = ?nice, "stage thread started");
             let out = f();
             tracing::debug!(thread = %name, "stage thread stopped");
@@ -228,16 +234,7 @@ pub(crate) fn helper_pool(
         .num_threads(cores.len())
         .thread_name(move |i| format!("{name}-{i}"))
         .start_handler(move |i| {
-            if let Some(&core) = cores_of.get(i)
-                && let Err(w) = pin_to_core(core)
-            {
-                warn(&warnings, format!("{name}-{i}: {w}"));
-            }
-            if let Some(nice) = nice
-                && let Err(w) = set_nice(nice)
-            {
-                warn(&warnings, format!("{name}-{i}: {w}"));
-            }
+            place_current(&format!("{name}-{i}"), cores_of.get(i).copied(), nice, &warnings);
             if !registry.register_current() {
                 warn(&warnings, format!("{name}-{i}: no thread CPU clock; its time is not counted"));
             }
