@@ -215,25 +215,26 @@ fn blocks_of(samples: &[Sample]) -> Option<Vec<f64>> {
     samples.iter().map(|s| s.blocks_per_s.filter(|b| b.is_finite() && *b > 0.0)).collect()
 }
 
-/// The lowest and highest sampled rate.
-fn rate_range(samples: &[Sample]) -> (f64, f64) {
-    samples.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), s| (lo.min(s.tps), hi.max(s.tps)))
+/// The lowest and highest of `values` (non-negative: the fold starts from 0 for the highest).
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)))
 }
 
-/// Coefficient of determination of `predict` over `samples` (1 when the samples are all equal), in 0..=1.
-fn r_squared(samples: &[Sample], predict: impl Fn(&Sample) -> f64) -> f64 {
+/// The lowest and highest sampled rate.
+fn rate_range(samples: &[Sample]) -> (f64, f64) {
+    range(samples.iter().map(|s| s.tps))
+}
+
+/// How a two-parameter fit `predict` sits on `samples`: its coefficient of determination (1 when the samples are all
+/// equal, in 0..=1) and the residuals' variance estimate Σ(y − ŷ)² ÷ (n − 2) (`None` with two samples or fewer).
+fn residuals(samples: &[Sample], predict: impl Fn(&Sample) -> f64) -> (f64, Option<f64>) {
     let n = samples.len() as f64;
     let mean_y = samples.iter().map(|s| s.busy_cores).sum::<f64>() / n;
     let total: f64 = samples.iter().map(|s| (s.busy_cores - mean_y).powi(2)).sum();
     let residual: f64 = samples.iter().map(|s| (s.busy_cores - predict(s)).powi(2)).sum();
-    if total > 0.0 { (1.0 - residual / total).clamp(0.0, 1.0) } else { 1.0 }
-}
-
-/// The residuals' variance estimate of a fit with `parameters` parameters, Σ(y − ŷ)² ÷ (n − parameters); `None`
-/// when there are no more samples than parameters.
-fn residual_variance(samples: &[Sample], parameters: usize, predict: impl Fn(&Sample) -> f64) -> Option<f64> {
-    let dof = samples.len().checked_sub(parameters).filter(|&d| d > 0)?;
-    Some(samples.iter().map(|s| (s.busy_cores - predict(s)).powi(2)).sum::<f64>() / dof as f64)
+    let r_squared = if total > 0.0 { (1.0 - residual / total).clamp(0.0, 1.0) } else { 1.0 };
+    let variance = samples.len().checked_sub(2).filter(|&dof| dof > 0).map(|dof| residual / dof as f64);
+    (r_squared, variance)
 }
 
 /// Least squares of busy cores on `blocks` (each sample's blocks per second) and the rate, no intercept; the
@@ -259,14 +260,12 @@ fn per_block(samples: &[Sample], blocks: &[f64], (min_tps, max_tps): (f64, f64),
     if per_block < 0.0 {
         return Err(format!("the fit has a negative per-block part ({:.1} µs)", per_block * 1e6));
     }
-    let predict = |s: &Sample| per_block * s.blocks_per_s.unwrap_or_default() + marginal * s.tps;
-    let r_squared = r_squared(samples, predict);
+    let (r_squared, variance) =
+        residuals(samples, |s| per_block * s.blocks_per_s.unwrap_or_default() + marginal * s.tps);
     // The coefficients' covariance is σ² (XᵀX)⁻¹; its diagonal is σ² Stt ÷ det and σ² Sbb ÷ det.
-    let variance = residual_variance(samples, 2, predict);
     let per_block_se_us = variance.map(|v| (v * stt / det).sqrt() * 1e6);
     let marginal_se_ns = variance.map(|v| (v * sbb / det).sqrt() * 1e9);
-    let (min_blocks_per_s, max_blocks_per_s) =
-        blocks.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+    let (min_blocks_per_s, max_blocks_per_s) = range(blocks.iter().copied());
     Ok(CostModel {
         fixed_cores: per_block * at,
         per_block_us: per_block * 1e6,
@@ -300,9 +299,8 @@ fn line(samples: &[Sample], (min_tps, max_tps): (f64, f64)) -> Result<CostModel,
     if fixed < 0.0 {
         return Err(format!("the fitted line has a negative fixed part ({fixed:.4} cores)"));
     }
-    let predict = |s: &Sample| fixed + slope * s.tps;
-    let r_squared = r_squared(samples, predict);
-    let marginal_se_ns = residual_variance(samples, 2, predict).map(|v| (v / sxx).sqrt() * 1e9);
+    let (r_squared, variance) = residuals(samples, |s| fixed + slope * s.tps);
+    let marginal_se_ns = variance.map(|v| (v / sxx).sqrt() * 1e9);
     Ok(CostModel {
         fixed_cores: fixed,
         per_block_us: 0.0,
@@ -322,6 +320,20 @@ fn proportional(samples: &[Sample], reason: String) -> CostModel {
         marginal_ns_per_tx: marginal,
         basis: ModelBasis::Proportional { samples: samples.len(), reason },
     }
+}
+
+/// Samples exactly on `per_block_s` core-seconds per block + `marginal_ns` per transaction, shaped like the node thread
+/// of a published search (results/2026-12-07-zen5-2core-shard-walks, admission on its own stage): blocks a second
+/// falling as the rate rises, so with mostly per-block work busy cores fall. For tests.
+#[cfg(test)]
+pub(crate) fn per_block_samples(per_block_s: f64, marginal_ns: f64) -> Vec<Sample> {
+    [(1_000.0, 45.0), (16_000.0, 43.0), (32_000.0, 41.0), (48_000.0, 31.0), (59_000.0, 24.0)]
+        .map(|(tps, blocks)| Sample {
+            tps,
+            blocks_per_s: Some(blocks),
+            busy_cores: per_block_s * blocks + marginal_ns * 1e-9 * tps,
+        })
+        .into()
 }
 
 /// The node thread's samples of results/2026-12-07-zen5-2core-sigverify-nice10's 4v-admission search (rate,
@@ -432,18 +444,6 @@ mod tests {
             Sample { tps: 1_000.0, blocks_per_s: None, busy_cores: f64::NAN },
         ];
         assert!(matches!(fit(&mixed, None).basis, ModelBasis::Proportional { samples: 0, .. }));
-    }
-
-    /// The node thread of a published search (results/2026-12-07-zen5-2core-shard-walks, admission on its own
-    /// stage) in shape: busy time mostly per block, blocks a second falling as the rate rises, so busy cores fall.
-    fn per_block_samples(per_block_s: f64, marginal_ns: f64) -> Vec<Sample> {
-        [(1_000.0, 45.0), (16_000.0, 43.0), (32_000.0, 41.0), (48_000.0, 31.0), (59_000.0, 24.0)]
-            .map(|(tps, blocks)| Sample {
-                tps,
-                blocks_per_s: Some(blocks),
-                busy_cores: per_block_s * blocks + marginal_ns * 1e-9 * tps,
-            })
-            .into()
     }
 
     #[test]

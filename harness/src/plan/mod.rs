@@ -820,17 +820,9 @@ mod tests {
     /// 400 ns = 2,275,000 tx/s. 50 blocks a second of 4,096 cap the rate at 204,800 tx/s: the plan says so.
     #[test]
     fn per_block_work_is_paid_at_the_planned_block_rate() {
-        let samples: Vec<Sample> =
-            [(1_000.0, 45.0), (16_000.0, 43.0), (32_000.0, 41.0), (48_000.0, 31.0), (59_000.0, 24.0)]
-                .map(|(tps, blocks)| Sample {
-                    tps,
-                    blocks_per_s: Some(blocks),
-                    busy_cores: 1.8e-3 * blocks + 400e-9 * tps,
-                })
-                .into();
         let node = StageInput {
             cost: StageCost { name: "node".into(), cores: vec![1], busy_pct: 6.7, cost_ns_per_tx: 1_132.2 },
-            model: fit::fit(&samples, Some(50.0)),
+            model: fit::fit(&fit::per_block_samples(1.8e-3, 400.0), Some(50.0)),
         };
         let blocks = BlockRate { blocks_per_s: 50.0, why: "the interval".into(), max_block_txs: Some(4_096) };
         let costs = StageCosts {
