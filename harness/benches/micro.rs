@@ -6,7 +6,8 @@
 //! their throughput in items, so criterion's `thrpt` line is directly comparable with the sweep's items/s. The
 //! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
 //! `mempool-churn/4096`, `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`,
-//! `execute-block/<lanes>/{uniform,zipf}`, `wire/{frame,loopback}/{small,gossip-256}`.
+//! `execute-block/<lanes>/{uniform,zipf}`, `wire/{frame,loopback}/{small,gossip-256}`,
+//! `account-map-get/{siphash,keyed}` (std's hasher against the hot maps' `KeyedState`, same ids, same run).
 //!
 //! Inputs come from the same place as the sweep's (`crypto::ops::Fixture` and `Prepared`), so a benchmark
 //! and a sweep cell run exactly the same call. Runs are kept short (1 s warm-up, 2 s measurement, 20 samples; 10
@@ -24,10 +25,12 @@ use hsbench_engine::mempool::{Mempool, MempoolConfig};
 use hsbench_engine::network::{Identity, SecureStream, decode_frame, encode_frame};
 use hsbench_engine::runtime::pipeline::{StageMetrics, batch_queue};
 use hsbench_engine::types::{
-    Account, AccountId, Block, BlockHeader, Hash, Message, QuorumCertificate, Transaction, ValidatorId, decode, encode,
-    merkle_root, tx_root,
+    Account, AccountId, Block, BlockHeader, Hash, KeyedSet, KeyedState, Message, QuorumCertificate, Transaction,
+    ValidatorId, decode, encode, merkle_root, tx_root,
 };
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::hint::black_box;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -318,7 +321,7 @@ fn mempool_churn(c: &mut Criterion) {
         .collect();
     let accounts: HashMap<AccountId, Account> =
         txs.iter().map(|tx| (tx.sender, Account { balance: 1 << 40, nonce: 0 })).collect();
-    let committed: std::collections::HashSet<Hash> = txs.iter().map(Transaction::hash).collect();
+    let committed: KeyedSet<Hash> = txs.iter().map(Transaction::hash).collect();
     let after: Vec<(AccountId, Account)> =
         txs.iter().map(|tx| (tx.sender, Account { balance: (1 << 40) - 2_000, nonce: 1 })).collect();
     let verdicts = vec![true; txs.len()];
@@ -474,9 +477,30 @@ fn wire(c: &mut Criterion) {
     group.finish();
 }
 
+/// `account-map-get/{siphash,keyed}`: 16,384 lookups of present account ids (a ceiling run's account count) in
+/// an id → account map hashed by std's SipHash and by the hot maps' keyed NH hash.
+fn account_map_get(c: &mut Criterion) {
+    fn lookups<S: BuildHasher + Default>(ids: &[AccountId]) -> impl FnMut() -> u64 {
+        let mut map: HashMap<AccountId, Account, S> = HashMap::default();
+        for (i, id) in ids.iter().enumerate() {
+            map.insert(*id, Account { balance: i as u64, nonce: 0 });
+        }
+        let order: Vec<AccountId> = ids.iter().rev().copied().collect();
+        move || order.iter().map(|id| map.get(black_box(id)).map_or(0, |a| a.balance)).sum()
+    }
+    let ids: Vec<AccountId> = (0..16_384).map(account_id).collect();
+    let mut group = c.benchmark_group("account-map-get");
+    group.throughput(Throughput::Elements(ids.len() as u64));
+    let mut siphash = lookups::<RandomState>(&ids);
+    group.bench_function("siphash", |b| b.iter(&mut siphash));
+    let mut keyed = lookups::<KeyedState>(&ids);
+    group.bench_function("keyed", |b| b.iter(&mut keyed));
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = crypto, blake3, merkle, tx_codec, mempool_churn, state_root, execute_block, queue_hop, wire
+    targets = crypto, blake3, merkle, tx_codec, account_map_get, mempool_churn, state_root, execute_block, queue_hop, wire
 }
 criterion_main!(benches);

@@ -7,8 +7,8 @@
 //! Sharded by the key's first byte so the sigverify threads rarely meet on a lock; each shard holds at most its share
 //! of [`CAPACITY`] and makes room by dropping an arbitrary entry. Hits and misses are counted for the reports.
 
+use crate::types::KeyedMap;
 use curve25519_dalek::edwards::EdwardsPoint;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{LazyLock, Mutex};
 
@@ -28,13 +28,13 @@ pub struct KeyCacheStats {
 }
 
 struct KeyCache {
-    shards: Vec<Mutex<HashMap<[u8; 32], EdwardsPoint>>>,
+    shards: Vec<Mutex<KeyedMap<[u8; 32], EdwardsPoint>>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 static CACHE: LazyLock<KeyCache> = LazyLock::new(|| KeyCache {
-    shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+    shards: (0..SHARDS).map(|_| Mutex::new(KeyedMap::default())).collect(),
     hits: AtomicU64::new(0),
     misses: AtomicU64::new(0),
 });

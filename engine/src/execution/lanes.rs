@@ -8,9 +8,8 @@
 
 use super::schedule::{Schedule, conflict_lanes};
 use super::transfer::transfer;
-use crate::types::{Account, AccountId, Hash, Outcome, Transaction};
+use crate::types::{Account, AccountId, Hash, KeyedMap, Outcome, Transaction};
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// What the lanes produced for one block, before it is merged into the state.
 pub(super) struct LaneResults {
@@ -27,7 +26,7 @@ pub(super) struct LaneResults {
 /// lanes; the receipts' ids are `tx_ids` when given (one per transaction), else hashed here. Call it inside the
 /// pool whose threads are the lanes (`ThreadPool::install`).
 pub(super) fn execute_on_lanes(
-    accounts: &HashMap<AccountId, Account>,
+    accounts: &KeyedMap<AccountId, Account>,
     txs: &[Transaction],
     tx_ids: Option<&[Hash]>,
     lanes: usize,
@@ -74,7 +73,7 @@ struct Slot {
 }
 
 /// Runs lane `lane` of `schedule` (its transactions in block order) under the transfer rule.
-fn run_lane(accounts: &HashMap<AccountId, Account>, txs: &[Transaction], schedule: &Schedule, lane: usize) -> LaneRun {
+fn run_lane(accounts: &KeyedMap<AccountId, Account>, txs: &[Transaction], schedule: &Schedule, lane: usize) -> LaneRun {
     let (Some(indices), Some(ids)) = (schedule.lanes.get(lane), schedule.lane_accounts.get(lane)) else {
         return LaneRun { outcomes: Vec::new(), writes: Vec::new() };
     };

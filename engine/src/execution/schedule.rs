@@ -10,8 +10,7 @@
 //! The schedule also numbers the block's accounts: one hash-map lookup per account id here, and from then on
 //! every lane addresses its accounts by a dense slot (an array index), never by id.
 
-use crate::types::{AccountId, Transaction};
-use std::collections::HashMap;
+use crate::types::{AccountId, KeyedMap, KeyedState, Transaction};
 
 /// Marks an unassigned entry in the schedule's index arrays.
 const UNSET: u32 = u32::MAX;
@@ -32,7 +31,7 @@ pub(super) struct Schedule {
 pub(super) fn conflict_lanes(txs: &[Transaction], lanes: usize) -> Schedule {
     let mut sets = DisjointSets::default();
     let mut ids: Vec<AccountId> = Vec::with_capacity(txs.len() * 2);
-    let mut index: HashMap<AccountId, u32> = HashMap::with_capacity(txs.len() * 2);
+    let mut index: KeyedMap<AccountId, u32> = KeyedMap::with_capacity_and_hasher(txs.len() * 2, KeyedState);
     let mut tx_accounts: Vec<[u32; 2]> = Vec::with_capacity(txs.len());
     let mut number = |id: AccountId, sets: &mut DisjointSets| {
         *index.entry(id).or_insert_with(|| {

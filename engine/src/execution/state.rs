@@ -8,10 +8,10 @@ use super::state_tree::StateTree;
 use super::transfer::transfer;
 use super::tree_hash::is_absent;
 use crate::types::{Account, AccountId, AccountView, Block, Hash, Height, Transaction};
+use crate::types::{KeyedMap, KeyedState};
 use crate::types::{Outcome, Receipt};
 use rayon::ThreadPool;
 use rayon::slice::ParallelSliceMut;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Account state of one node plus its incremental state tree.
@@ -24,7 +24,7 @@ use std::sync::Arc;
 /// With [`with_lanes`](Self::with_lanes) a block runs on the lanes of the caller's thread pool; every output is
 /// bit-identical to sequential execution.
 pub struct ExecutionState {
-    accounts: HashMap<AccountId, Account>,
+    accounts: KeyedMap<AccountId, Account>,
     tree: StateTree,
     height: Height,
     total_balance: u128,
@@ -40,7 +40,7 @@ impl ExecutionState {
     /// The state recovered from storage: `accounts` as persisted after executing `height`. The root is
     /// rebuilt from the accounts, so it equals the root the original state had at that height.
     pub fn restore(height: Height, accounts: Vec<(AccountId, Account)>) -> Self {
-        let mut map: HashMap<AccountId, Account> = HashMap::with_capacity(accounts.len());
+        let mut map: KeyedMap<AccountId, Account> = KeyedMap::with_capacity_and_hasher(accounts.len(), KeyedState);
         for (id, account) in &accounts {
             if is_absent(account) {
                 map.remove(id);
@@ -141,7 +141,8 @@ impl ExecutionState {
     ) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
         // Pre-block values by account: a hash map, sorted once at the end (a BTreeMap paid a search with 32-byte
         // key comparisons on every write).
-        let mut before: HashMap<AccountId, Account> = HashMap::with_capacity(2 * block.txs.len());
+        let mut before: KeyedMap<AccountId, Account> =
+            KeyedMap::with_capacity_and_hasher(2 * block.txs.len(), KeyedState);
         let mut receipts = Vec::with_capacity(block.txs.len());
         for (i, tx) in block.txs.iter().enumerate() {
             let outcome = self.execute_tx(tx, &mut before);
@@ -204,7 +205,7 @@ impl ExecutionState {
     }
 
     /// Applies one transaction, remembering the pre-block value of every account it writes.
-    fn execute_tx(&mut self, tx: &Transaction, before: &mut HashMap<AccountId, Account>) -> Outcome {
+    fn execute_tx(&mut self, tx: &Transaction, before: &mut KeyedMap<AccountId, Account>) -> Outcome {
         let sender = self.account(&tx.sender);
         let recipient = self.account(&tx.recipient);
         match transfer(tx, sender, recipient) {
@@ -221,7 +222,7 @@ impl ExecutionState {
 }
 
 /// Writes the lanes' final account values into the account map (a default account leaves it).
-fn merge_writes(accounts: &mut HashMap<AccountId, Account>, writes: &[(AccountId, Account, Account)]) {
+fn merge_writes(accounts: &mut KeyedMap<AccountId, Account>, writes: &[(AccountId, Account, Account)]) {
     for (id, _, new) in writes {
         if is_absent(new) {
             accounts.remove(id);

@@ -3,8 +3,7 @@
 //! hash-map write per changed account — two per transfer — is per-transaction work the node thread need not do).
 
 use super::{Mempool, shard_index};
-use crate::types::{Account, AccountId, AccountView};
-use std::collections::HashMap;
+use crate::types::{Account, AccountId, AccountView, KeyedMap};
 
 /// Committed account state in one part per mempool shard (the part of the shard that owns the account as a
 /// sender); read as one map through [`AccountView`]. Built by [`Mempool::account_shards`], updated by
@@ -15,7 +14,7 @@ pub struct AccountShards {
 }
 
 /// One shard's part of the committed state.
-pub(super) type StatePart = HashMap<AccountId, Account>;
+pub(super) type StatePart = KeyedMap<AccountId, Account>;
 
 impl AccountShards {
     /// Every account held, part by part (each part in its map's order).
@@ -34,7 +33,7 @@ impl AccountShards {
 
     /// `accounts` split into `parts` parts (at least one).
     fn split(accounts: impl IntoIterator<Item = (AccountId, Account)>, parts: usize) -> Self {
-        let mut split: Vec<StatePart> = (0..parts.max(1)).map(|_| HashMap::new()).collect();
+        let mut split: Vec<StatePart> = (0..parts.max(1)).map(|_| KeyedMap::default()).collect();
         let count = split.len();
         for (id, account) in accounts {
             split[shard_index(&id, count)].insert(id, account);
@@ -62,9 +61,9 @@ mod tests {
     use super::*;
     use crate::mempool::MempoolConfig;
     use crate::mempool::fixtures::workers;
+    use crate::types::KeyedSet;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
-    use std::collections::HashSet;
 
     /// On pools of 1 to 4 shards, with and without threads, split state read through `AccountView` equals one map
     /// given the same updates (a later change of an account wins, as in the map), and every account is held once.
@@ -86,13 +85,13 @@ mod tests {
                 Mempool::sharded(MempoolConfig::default(), shards).with_pool(workers()),
             ] {
                 let genesis: Vec<(AccountId, Account)> = (0..40).map(|i| (id(i), account(&mut rng))).collect();
-                let mut one: HashMap<AccountId, Account> = genesis.iter().copied().collect();
+                let mut one: KeyedMap<AccountId, Account> = genesis.iter().copied().collect();
                 let mut split = pool.account_shards(genesis);
                 for _ in 0..20 {
                     let changed: Vec<(AccountId, Account)> =
                         (0..12).map(|_| (id(rng.random_range(0..60)), account(&mut rng))).collect();
                     one.extend(changed.iter().copied());
-                    pool.on_executed_state(&mut split, &HashSet::new(), &changed);
+                    pool.on_executed_state(&mut split, &KeyedSet::default(), &changed);
                 }
                 for i in 0..70 {
                     assert_eq!(
@@ -112,7 +111,7 @@ mod tests {
         let a = |b: u8| ([b; 32], Account { balance: u64::from(b), nonce: 1 });
         let mut split = Mempool::sharded(MempoolConfig::default(), 3).account_shards((0..30).map(a));
         let mut pool = Mempool::sharded(MempoolConfig::default(), 2);
-        pool.on_executed_state(&mut split, &HashSet::new(), &[a(40)]);
+        pool.on_executed_state(&mut split, &KeyedSet::default(), &[a(40)]);
         for b in (0..30).chain([40]) {
             assert_eq!(split.account(&[b; 32]), a(b).1);
         }

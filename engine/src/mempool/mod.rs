@@ -48,10 +48,10 @@ pub use reject::{Admitted, Rejection};
 pub use sender_queue::PendingTx;
 
 use crate::parallel::map_in_order;
-use crate::types::{Account, AccountId, AccountView, Hash, Transaction};
+use crate::types::{Account, AccountId, AccountView, Hash, KeyedSet, Transaction};
 use rayon::ThreadPool;
 use shard::Shard;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::sync::Arc;
 
@@ -265,7 +265,7 @@ impl Mempool {
     /// their accounts at once.
     pub fn on_state_update(
         &mut self,
-        committed: &HashSet<Hash>,
+        committed: &KeyedSet<Hash>,
         changed_accounts: &[(AccountId, Account)],
     ) -> Vec<Rejection> {
         self.apply_state_update(committed, changed_accounts, None)
@@ -276,7 +276,7 @@ impl Mempool {
     pub fn on_executed_state(
         &mut self,
         accounts: &mut AccountShards,
-        committed: &HashSet<Hash>,
+        committed: &KeyedSet<Hash>,
         changed_accounts: &[(AccountId, Account)],
     ) -> Vec<Rejection> {
         self.apply_state_update(committed, changed_accounts, Some(accounts))
@@ -284,7 +284,7 @@ impl Mempool {
 
     fn apply_state_update(
         &mut self,
-        committed: &HashSet<Hash>,
+        committed: &KeyedSet<Hash>,
         changed_accounts: &[(AccountId, Account)],
         accounts: Option<&mut AccountShards>,
     ) -> Vec<Rejection> {

@@ -3,9 +3,10 @@
 
 use super::fixtures::{CHAIN, id, key, workers};
 use super::*;
+use crate::types::KeyedSet;
 use crate::types::{Account, AccountId, AccountView, Hash, Transaction};
 use proptest::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 const SENDERS: u8 = 4;
 
@@ -76,8 +77,8 @@ fn execute(
     state: &mut HashMap<AccountId, Account>,
     sender: u8,
     count: usize,
-) -> (HashSet<Hash>, Vec<AccountId>) {
-    let mut committed = HashSet::new();
+) -> (KeyedSet<Hash>, Vec<AccountId>) {
+    let mut committed = KeyedSet::default();
     let mut touched = vec![id(sender)];
     let txs: Vec<(Hash, Transaction)> =
         pool.sender_txs(&id(sender)).take(count).map(|p| (*p.hash(), p.tx().clone())).collect();

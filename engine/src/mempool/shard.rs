@@ -4,8 +4,8 @@
 use super::fee_priority::FeePriority;
 use super::sender_queue::{PendingTx, SenderQueue};
 use super::{MempoolConfig, RejectReason, Rejection};
-use crate::types::{AccountId, Hash, Transaction};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use crate::types::{AccountId, Hash, KeyedMap, Transaction};
+use std::collections::{BTreeMap, VecDeque};
 
 /// One shard of the pool: the pending transactions of the senders it owns, indexed by id and by sender and nonce,
 /// with its own counters.
@@ -18,10 +18,10 @@ pub(super) struct Shard {
     pub(super) pending: usize,
     /// Sender → its pending transactions in nonce order (never empty: an emptied queue is removed). Iterated only
     /// by [`ready`](Self::ready), which sorts what it collects, so the map's order never shows.
-    pub(super) senders: HashMap<AccountId, SenderQueue>,
+    pub(super) senders: KeyedMap<AccountId, SenderQueue>,
     /// Sender → transactions that arrived after a gap in its nonces (signature checked, nonce within the window,
     /// balance not yet), waiting for the missing ones; never in a block until they join the sender's queue.
-    pub(super) parked: HashMap<AccountId, BTreeMap<u64, PendingTx>>,
+    pub(super) parked: KeyedMap<AccountId, BTreeMap<u64, PendingTx>>,
     /// Number of parked transactions (they count toward the capacity).
     pub(super) parked_len: usize,
     /// Parked transactions in the order they were parked, each with the state update count it was parked at
@@ -40,8 +40,8 @@ impl Shard {
         Shard {
             config,
             pending: 0,
-            senders: HashMap::new(),
-            parked: HashMap::new(),
+            senders: KeyedMap::default(),
+            parked: KeyedMap::default(),
             parked_len: 0,
             park_order: VecDeque::new(),
             state_updates: 0,

@@ -4,8 +4,7 @@ use super::admit::PARKED_BLOCKS;
 use super::sender_queue::PendingTx;
 use super::shard::Shard;
 use super::{RejectReason, Rejection};
-use crate::types::{Account, AccountId, AccountView, Hash};
-use std::collections::HashSet;
+use crate::types::{Account, AccountId, AccountView, Hash, KeyedSet};
 
 /// One sender's executed state as an [`AccountView`] (a state update concerns that sender only).
 struct OneAccount<'a>(&'a AccountId, &'a Account);
@@ -22,7 +21,7 @@ impl Shard {
     /// then moves parked transactions that now follow the sender's queue or nonce into the queue.
     pub(super) fn on_account_update(
         &mut self,
-        committed: &HashSet<Hash>,
+        committed: &KeyedSet<Hash>,
         sender: &AccountId,
         account: &Account,
         out: &mut Vec<Rejection>,
@@ -82,7 +81,7 @@ impl Shard {
 
     /// Counts a removed transaction: committed when its nonce was consumed (`consumed`) by it, else reported
     /// `Invalidated`.
-    fn count_removal(&mut self, committed: &HashSet<Hash>, hash: &Hash, consumed: bool, out: &mut Vec<Rejection>) {
+    fn count_removal(&mut self, committed: &KeyedSet<Hash>, hash: &Hash, consumed: bool, out: &mut Vec<Rejection>) {
         if consumed && committed.contains(hash) {
             self.committed += 1;
         } else {

@@ -2,8 +2,8 @@
 
 use super::fixtures::{CHAIN, accounts, id, key, pool, transfer, tx};
 use super::*;
+use crate::types::KeyedSet;
 use crate::types::{Account, Transaction};
-use std::collections::HashSet;
 
 fn count(pool: &Mempool, reason: RejectReason) -> u64 {
     pool.rejections()[&reason]
@@ -117,7 +117,7 @@ fn a_parked_transaction_becomes_pending_when_its_predecessor_commits_elsewhere()
     let mut p = pool();
     let parked = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
     // Nonce 0 was committed in a block this validator built from another's mempool.
-    let out = p.on_state_update(&HashSet::new(), &[(id(1), Account { balance: 989, nonce: 1 })]);
+    let out = p.on_state_update(&KeyedSet::default(), &[(id(1), Account { balance: 989, nonce: 1 })]);
     assert!(out.is_empty(), "{out:?}");
     assert_eq!((p.len(), p.parked_len()), (1, 0));
     assert!(p.contains(&id(1), &parked));
@@ -130,7 +130,7 @@ fn a_parked_transaction_whose_nonce_is_consumed_is_invalidated_or_committed() {
     let committed_elsewhere = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
     let consumed = admit_ok(&mut p, tx(1, 2, 1), &acc).tx_hash;
     // Nonce 1 committed as the parked transaction itself (in another validator's block), nonce 2 by another one.
-    let committed: HashSet<_> = [committed_elsewhere].into_iter().collect();
+    let committed: KeyedSet<_> = [committed_elsewhere].into_iter().collect();
     let out = p.on_state_update(&committed, &[(id(1), Account { balance: 900, nonce: 3 })]);
     assert_eq!(out, vec![Rejection { tx_hash: consumed, reason: RejectReason::Invalidated }]);
     assert_eq!((p.len(), p.parked_len(), p.committed_total()), (0, 0, 1));
@@ -172,17 +172,17 @@ fn a_parked_transaction_whose_gap_never_fills_expires_after_parked_blocks_state_
     let mut p = pool();
     let parked = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
     for _ in 1..PARKED_BLOCKS {
-        assert!(p.on_state_update(&HashSet::new(), &[]).is_empty());
+        assert!(p.on_state_update(&KeyedSet::default(), &[]).is_empty());
     }
     assert_eq!(p.parked_len(), 1);
-    let out = p.on_state_update(&HashSet::new(), &[]);
+    let out = p.on_state_update(&KeyedSet::default(), &[]);
     assert_eq!(out, vec![Rejection { tx_hash: parked, reason: RejectReason::Invalidated }]);
     assert_eq!(p.parked_len(), 0);
     // A transaction that left the lot (it joined the queue) is not expired later.
     admit_ok(&mut p, tx(1, 1, 1), &acc);
     admit_ok(&mut p, tx(1, 0, 1), &acc);
     for _ in 0..PARKED_BLOCKS {
-        assert!(p.on_state_update(&HashSet::new(), &[]).is_empty());
+        assert!(p.on_state_update(&KeyedSet::default(), &[]).is_empty());
     }
     assert_eq!(p.len(), 2);
 }
@@ -313,7 +313,7 @@ fn state_update_counts_committed_and_invalidates_the_rest() {
     let b = admit_ok(&mut p, tx(1, 1, 1), &acc).tx_hash;
     let c = admit_ok(&mut p, tx(1, 2, 1), &acc).tx_hash;
     // Nonce 0 was committed as `a`; nonce 1 was consumed by some other transaction of the sender.
-    let committed: HashSet<_> = [a].into_iter().collect();
+    let committed: KeyedSet<_> = [a].into_iter().collect();
     let out = p.on_state_update(&committed, &[(id(1), Account { balance: 900, nonce: 2 })]);
     assert_eq!(out, vec![Rejection { tx_hash: b, reason: RejectReason::Invalidated }]);
     assert_eq!(p.committed_total(), 1);
@@ -329,12 +329,12 @@ fn state_update_drops_the_unaffordable_suffix() {
     let mut p = pool();
     let hashes: Vec<_> = (0..4).map(|n| admit_ok(&mut p, tx(1, n, 10), &acc).tx_hash).collect();
     // Balance now covers two of the 20-cost transactions.
-    let out = p.on_state_update(&HashSet::new(), &[(id(1), Account { balance: 45, nonce: 0 })]);
+    let out = p.on_state_update(&KeyedSet::default(), &[(id(1), Account { balance: 45, nonce: 0 })]);
     let reasons: Vec<_> = out.iter().map(|r| (r.tx_hash, r.reason)).collect();
     assert_eq!(reasons, vec![(hashes[2], RejectReason::Invalidated), (hashes[3], RejectReason::Invalidated)]);
     assert_eq!(p.sender_txs(&id(1)).map(|t| t.tx().nonce).collect::<Vec<_>>(), vec![0, 1]);
     // Nothing affordable: the sender disappears from the ready order.
-    let out = p.on_state_update(&HashSet::new(), &[(id(1), Account { balance: 5, nonce: 0 })]);
+    let out = p.on_state_update(&KeyedSet::default(), &[(id(1), Account { balance: 5, nonce: 0 })]);
     assert_eq!(out.len(), 2);
     assert!(p.is_empty() && p.ready().next().is_none() && p.sender_count() == 0);
 }
@@ -344,7 +344,7 @@ fn state_update_ignores_accounts_without_pending_txs() {
     let acc = accounts(&[(1, 100, 0)]);
     let mut p = pool();
     admit_ok(&mut p, tx(1, 0, 1), &acc);
-    assert!(p.on_state_update(&HashSet::new(), &[(id(2), Account { balance: 0, nonce: 9 })]).is_empty());
+    assert!(p.on_state_update(&KeyedSet::default(), &[(id(2), Account { balance: 0, nonce: 9 })]).is_empty());
     assert_eq!(p.len(), 1);
 }
 

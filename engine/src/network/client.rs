@@ -10,7 +10,7 @@ use super::refusal_log::RefusalLog;
 use super::thread_set::ThreadSet;
 use crate::protocol::{RejectReason, TxStatus};
 use crate::types::codec::{self, Decode, DecodeError, Encode, MAX_LEN, Reader, Writer};
-use crate::types::{Hash, Transaction};
+use crate::types::{Hash, KeyedMap, Transaction};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -225,7 +225,7 @@ struct PortShared {
     /// Open connections, by connection id.
     clients: Mutex<HashMap<u64, Client>>,
     /// Which connection submitted each transaction still waiting for its fate.
-    owners: Mutex<HashMap<Hash, u64>>,
+    owners: Mutex<KeyedMap<Hash, u64>>,
     /// What of the refusals reaches the log (once per client address per interval).
     log: RefusalLog,
     threads: ThreadSet,
@@ -255,7 +255,7 @@ impl ClientPort {
             stop: AtomicBool::new(false),
             counters: Counters::default(),
             clients: Mutex::new(HashMap::new()),
-            owners: Mutex::new(HashMap::new()),
+            owners: Mutex::new(KeyedMap::default()),
             log: RefusalLog::default(),
             threads: ThreadSet::default(),
         });

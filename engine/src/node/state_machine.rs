@@ -8,11 +8,11 @@ use crate::protocol::work::{Ed25519Check, ExecuteJob, ExecutedBlock, VerifyJob, 
 use crate::protocol::{Action, Callback, Event, RejectReason, Timer, TxSource, TxStatus};
 use crate::provisioning::{ProvisioningConfig, SelectedBy, select_transactions};
 use crate::types::{
-    Account, AccountId, Block, BlockHeader, Hash, Height, Message, Proposal, SyncEntry, TimeoutCertificate,
-    TimeoutVote, Transaction, ValidatorId, Vote, merkle_root,
+    Account, AccountId, Block, BlockHeader, Hash, Height, KeyedMap, KeyedSet, Message, Proposal, SyncEntry,
+    TimeoutCertificate, TimeoutVote, Transaction, ValidatorId, Vote, merkle_root,
 };
 use rayon::ThreadPool;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,7 +141,7 @@ pub struct NodeStateMachine {
     /// Kept for the node's own proposals and for proposals whose signatures checked out; dropped once their height
     /// is committed; at most [`TX_IDS_KEPT`] blocks (a block missing here — learned by sync, or not kept because
     /// the map was full — is hashed by execution).
-    tx_ids: HashMap<Hash, (Height, Arc<[Hash]>)>,
+    tx_ids: KeyedMap<Hash, (Height, Arc<[Hash]>)>,
     /// Messages waiting for their signatures' verdicts, with the peer each came from (`None`: a client's).
     pending: HashMap<u64, (Option<ValidatorId>, Pending)>,
     next_job: u64,
@@ -175,7 +175,7 @@ impl NodeStateMachine {
             exec_roots,
             expected_roots: BTreeMap::new(),
             awaiting_execution: VecDeque::new(),
-            tx_ids: HashMap::new(),
+            tx_ids: KeyedMap::default(),
             pending: HashMap::new(),
             next_job: 0,
             client_buffer: Vec::new(),
@@ -473,7 +473,7 @@ impl NodeStateMachine {
             out.refused.push(Refusal::StateRootMismatch);
         }
         self.expected_roots.retain(|h, _| *h > e.height);
-        let committed: HashSet<Hash> = e.receipts.iter().map(|r| r.tx_hash).collect();
+        let committed: KeyedSet<Hash> = e.receipts.iter().map(|r| r.tx_hash).collect();
         let mut statuses: Vec<(Hash, TxStatus)> = e
             .receipts
             .iter()

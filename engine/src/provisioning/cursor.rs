@@ -1,8 +1,7 @@
 //! Per-sender position during selection: the nonce a sender's next transaction must carry and what it can
 //! still spend, after the not-yet-executed blocks the new block extends.
 
-use crate::types::{AccountId, AccountView, Block, Hash, Transaction};
-use std::collections::{HashMap, HashSet};
+use crate::types::{AccountId, AccountView, Block, Hash, KeyedMap, KeyedSet, KeyedState, Transaction};
 
 /// Where one sender stands: next nonce and spendable balance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,11 +32,11 @@ impl SenderCursor {
 /// Cursors of the senders met so far, seeded from committed state plus the pending blocks.
 pub(super) struct Cursors<'a, A: AccountView> {
     accounts: &'a A,
-    cursors: HashMap<AccountId, SenderCursor>,
+    cursors: KeyedMap<AccountId, SenderCursor>,
     /// Ids of the transactions in the pending blocks that did not advance their sender's nonce: never selected
     /// again. (One that did advance it sits below its sender's cursor, so the nonce check already refuses it;
     /// leaving those out spares hashing every pending transaction on every proposal.)
-    included: HashSet<Hash>,
+    included: KeyedSet<Hash>,
 }
 
 impl<'a, A: AccountView> Cursors<'a, A> {
@@ -53,8 +52,8 @@ impl<'a, A: AccountView> Cursors<'a, A> {
         senders: usize,
     ) -> Self {
         let pending: usize = pending_blocks.iter().map(|b| b.txs.len()).sum();
-        let cursors = HashMap::with_capacity(pending.saturating_add(senders));
-        let mut cursors = Cursors { accounts, cursors, included: HashSet::new() };
+        let cursors = KeyedMap::with_capacity_and_hasher(pending.saturating_add(senders), KeyedState);
+        let mut cursors = Cursors { accounts, cursors, included: KeyedSet::default() };
         for tx in pending_blocks.iter().flat_map(|b| b.txs.iter()).filter(|tx| owns(&tx.sender)) {
             let cursor = cursors.get(&tx.sender);
             if tx.nonce == cursor.next_nonce {

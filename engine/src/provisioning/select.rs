@@ -9,9 +9,9 @@
 use super::ProvisioningConfig;
 use super::cursor::Cursors;
 use crate::mempool::{FeePriority, Mempool, PendingTx, ShardView};
-use crate::types::{AccountId, AccountView, Block, Transaction};
+use crate::types::{AccountId, AccountView, Block, KeyedSet, Transaction};
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 /// Transaction bytes of a block body as counted against [`ProvisioningConfig::max_block_bytes`]: the sum of
 /// each transaction's canonical encoded length (the same measure the mempool's `max_tx_bytes` uses).
@@ -267,7 +267,7 @@ fn walk<'a>(
 /// `None` when a shard's walk stopped at its limit while the merge still needs its next candidate.
 fn merge(walks: &[Walk<'_>], config: &ProvisioningConfig) -> Option<Vec<PendingTx>> {
     let mut next = vec![0usize; walks.len()];
-    let mut blocked: HashSet<&AccountId> = HashSet::new();
+    let mut blocked: KeyedSet<&AccountId> = KeyedSet::default();
     let mut selected = Vec::new();
     let mut bytes_left = config.max_block_bytes;
     let min_bytes = min_tx_bytes();

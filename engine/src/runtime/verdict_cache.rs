@@ -7,7 +7,7 @@
 //! answers a different input.
 
 use crate::types::Hash;
-use std::collections::HashMap;
+use crate::types::KeyedMap;
 use std::sync::Mutex;
 
 /// Entries kept before the cache is cleared (bounded memory in a long sweep).
@@ -16,7 +16,7 @@ const MAX_ENTRIES: usize = 1 << 20;
 /// Verdicts by digest of their inputs; shareable between threads.
 #[derive(Debug, Default)]
 pub struct VerdictCache {
-    verdicts: Mutex<HashMap<Hash, bool>>,
+    verdicts: Mutex<KeyedMap<Hash, bool>>,
 }
 
 /// What kind of check a cached verdict answers (part of the key, so equal bytes of different kinds never mix).

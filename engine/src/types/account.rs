@@ -30,7 +30,7 @@ pub trait AccountView {
     fn account(&self, id: &AccountId) -> Account;
 }
 
-impl AccountView for std::collections::HashMap<AccountId, Account> {
+impl<S: std::hash::BuildHasher> AccountView for std::collections::HashMap<AccountId, Account, S> {
     fn account(&self, id: &AccountId) -> Account {
         self.get(id).copied().unwrap_or_default()
     }

@@ -7,6 +7,7 @@ pub mod consensus;
 pub mod hash;
 pub mod ids;
 pub mod invalid_config;
+pub mod keyed_map;
 pub mod merkle;
 pub mod message;
 pub mod receipt;
@@ -23,6 +24,7 @@ pub use consensus::{
 pub use hash::Hash;
 pub use ids::{Epoch, Height, Round, ValidatorId};
 pub use invalid_config::InvalidConfig;
+pub use keyed_map::{KeyedMap, KeyedSet, KeyedState};
 pub use merkle::merkle_root;
 pub use message::{Message, Proposal, SyncEntry};
 pub use receipt::{FailReason, Outcome, Receipt};

@@ -7,9 +7,9 @@ use hdrhistogram::Histogram;
 use hsbench_engine::mempool::RejectReason;
 use hsbench_engine::protocol::BlockTimes;
 use hsbench_engine::sim::{TxEvent, TxStatus};
-use hsbench_engine::types::{Hash, Height};
+use hsbench_engine::types::{Hash, Height, KeyedMap};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Where the run is, for progress display.
@@ -75,7 +75,7 @@ struct Record {
 /// Every submitted transaction's fate, read from the events of the validator it was sent to.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
-    records: HashMap<Hash, Record>,
+    records: KeyedMap<Hash, Record>,
     books: Books,
     /// Rejected at the submission node, then committed anyway (e.g. evicted after it had been gossiped).
     rejected_then_committed: u64,

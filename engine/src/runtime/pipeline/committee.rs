@@ -35,10 +35,10 @@ use crate::runtime::perform::{Host, perform};
 use crate::runtime::services::persist_executed;
 use crate::runtime::{ChainConfig, ChainSetup, NodeServices, SetupError, StorageMode, TimedQueue, VerdictCache};
 use crate::storage::MemoryStorage;
-use crate::types::{Hash, Height, Message, ValidatorId};
+use crate::types::{Hash, Height, KeyedSet, Message, ValidatorId};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rayon::ThreadPool;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -93,7 +93,7 @@ pub(crate) struct Committee {
     pub members: Vec<Member>,
     /// The members' one execution state, locked by the member executing.
     pub execution: Mutex<SharedExecution>,
-    pub validator_keys: HashSet<[u8; 32]>,
+    pub validator_keys: KeyedSet<[u8; 32]>,
     pub start: Instant,
     pub latency: Duration,
     pub clock: StageClock,
@@ -189,7 +189,7 @@ struct Shared<'a> {
     /// The members' one execution state.
     execution: &'a Mutex<SharedExecution>,
     /// The validators' Ed25519 keys (see [`CommitteeParts::validator_keys`]).
-    validator_keys: &'a HashSet<[u8; 32]>,
+    validator_keys: &'a KeyedSet<[u8; 32]>,
 }
 
 impl Shared<'_> {
@@ -397,7 +397,7 @@ pub(crate) struct CommitteeParts {
     pub execution: SharedExecution,
     /// The validators' Ed25519 keys, whose signatures the committee verifies; every other key signed a
     /// transaction the node under test already checked.
-    pub validator_keys: HashSet<[u8; 32]>,
+    pub validator_keys: KeyedSet<[u8; 32]>,
 }
 
 /// The committee of `chain`'s node mode, built through the one node setup.
