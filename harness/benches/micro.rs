@@ -7,7 +7,8 @@
 //! engine benchmarks follow the same scheme: `blake3/<bytes>`, `merkle-root/<leaves>`, `tx-encode`, `tx-decode`,
 //! `mempool-churn/4096`, `state-root-update/<accounts touched>`, `queue-hop/{single,batched-128}`,
 //! `execute-block/<lanes>/{uniform,zipf}`, `wire/{frame,loopback}/{small,gossip-256}`,
-//! `account-map-get/{siphash,keyed}` (std's hasher against the hot maps' `KeyedState`, same ids, same run).
+//! `account-map-get/{siphash,keyed}` (std's hasher against the hot maps' `KeyedState`, same ids, same run),
+//! `hash-many-64/{one-by-one,lanes}` (1,024 keyed 64-byte Blake3 hashes: the crate per input against `hash_many`).
 //!
 //! Inputs come from the same place as the sweep's (`crypto::ops::Fixture` and `Prepared`), so a benchmark
 //! and a sweep cell run exactly the same call. Runs are kept short (1 s warm-up, 2 s measurement, 20 samples; 10
@@ -24,6 +25,7 @@ use hsbench_engine::execution::{ExecutionState, StateTree};
 use hsbench_engine::mempool::{Mempool, MempoolConfig};
 use hsbench_engine::network::{Identity, SecureStream, decode_frame, encode_frame};
 use hsbench_engine::runtime::pipeline::{StageMetrics, batch_queue};
+use hsbench_engine::types::hash_many::hash_many;
 use hsbench_engine::types::{
     Account, AccountId, Block, BlockHeader, Hash, KeyedSet, KeyedState, Message, QuorumCertificate, Transaction,
     ValidatorId, decode, encode, merkle_root, tx_root,
@@ -498,9 +500,29 @@ fn account_map_get(c: &mut Criterion) {
     group.finish();
 }
 
+/// `hash-many-64/{one-by-one,lanes}`: 1,024 keyed Blake3 hashes of 64-byte inputs (a state tree's inner nodes), by
+/// the `blake3` crate one at a time and by `hash_many` side by side in SIMD lanes.
+fn hash_many_64(c: &mut Criterion) {
+    let key = blake3::derive_key("hsbench bench", b"");
+    let inputs: Vec<[u8; 64]> = (0..1024u32).map(|i| [i as u8; 64]).collect();
+    let mut group = c.benchmark_group("hash-many-64");
+    group.throughput(Throughput::Elements(inputs.len() as u64));
+    group.bench_function("one-by-one", |b| {
+        b.iter(|| inputs.iter().map(|i| Hash::keyed(&key, black_box(i))).collect::<Vec<Hash>>())
+    });
+    group.bench_function("lanes", |b| {
+        b.iter(|| {
+            let mut out = Vec::new();
+            hash_many(Some(&key), black_box(&inputs), &mut out);
+            out
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = crypto, blake3, merkle, tx_codec, account_map_get, mempool_churn, state_root, execute_block, queue_hop, wire
+    targets = crypto, blake3, merkle, tx_codec, account_map_get, hash_many_64, mempool_churn, state_root, execute_block, queue_hop, wire
 }
 criterion_main!(benches);

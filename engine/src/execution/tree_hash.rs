@@ -33,6 +33,7 @@
 //! compressions; now 48, one): the state-root update was ~40 % of the execution stage's time. Two distinct
 //! accounts always diverge at some bit < 256 unless Blake3 collides, so the recursion is bounded by 256 levels.
 
+use crate::types::hash_many::hash_many;
 use crate::types::{Account, AccountId, Hash};
 use std::sync::LazyLock;
 
@@ -49,18 +50,38 @@ pub fn account_key(id: &AccountId) -> Hash {
     Hash::of(id)
 }
 
+/// [`account_key`] of each id, appended to `out`, computed side by side ([`hash_many`]).
+pub(super) fn account_keys(ids: &[AccountId], out: &mut Vec<Hash>) {
+    hash_many(None, ids, out);
+}
+
 /// Hash of the leaf holding `account` under `id` (see the module rule).
 pub fn leaf_hash(id: &AccountId, account: &Account) -> Hash {
+    Hash::keyed(&LEAF_KEY, &leaf_input(id, account))
+}
+
+/// The 48 bytes a leaf hash covers (see the module rule).
+pub(super) fn leaf_input(id: &AccountId, account: &Account) -> [u8; 48] {
     let mut input = [0u8; 48];
     input[..32].copy_from_slice(id);
     input[32..40].copy_from_slice(&account.balance.to_le_bytes());
     input[40..].copy_from_slice(&account.nonce.to_le_bytes());
-    Hash::keyed(&LEAF_KEY, &input)
+    input
+}
+
+/// [`leaf_hash`] of each of `inputs` (from [`leaf_input`]), appended to `out`, computed side by side.
+pub(super) fn leaf_hashes(inputs: &[[u8; 48]], out: &mut Vec<Hash>) {
+    hash_many(Some(&LEAF_KEY), inputs, out);
 }
 
 /// Hash of an inner node from its children's hashes ([`Hash::ZERO`] for an empty child).
 pub fn inner_hash(left: &Hash, right: &Hash) -> Hash {
     Hash::keyed_pair(&INNER_KEY, left, right)
+}
+
+/// [`inner_hash`] of each `left ‖ right` of `inputs`, appended to `out`, computed side by side.
+pub(super) fn inner_hashes(inputs: &[[u8; 64]], out: &mut Vec<Hash>) {
+    hash_many(Some(&INNER_KEY), inputs, out);
 }
 
 /// Bit `depth` of `key`, most significant first; false past the end (never reached for distinct keys).

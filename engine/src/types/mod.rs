@@ -5,6 +5,7 @@ pub mod bitfield;
 pub mod codec;
 pub mod consensus;
 pub mod hash;
+pub mod hash_many;
 pub mod ids;
 pub mod invalid_config;
 pub mod keyed_map;
