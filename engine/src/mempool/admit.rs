@@ -37,14 +37,15 @@ enum Placement {
 }
 
 impl Shard {
-    /// Admits a transaction of a sender this shard owns: the checks of [`super::Mempool::admit`].
+    /// Admits a transaction of a sender this shard owns, whose id is `tx_hash` (the caller hashed it): the checks
+    /// of [`super::Mempool::admit`].
     pub(super) fn admit(
         &mut self,
         tx: Transaction,
+        tx_hash: Hash,
         signature_ok: bool,
         accounts: &impl AccountView,
     ) -> Result<Admitted, Rejection> {
-        let tx_hash = tx.hash();
         match self.check(&tx, signature_ok, accounts, &tx_hash) {
             Err(reason) => Err(self.reject(tx_hash, reason)),
             Ok(placement) => {

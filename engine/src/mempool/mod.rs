@@ -228,7 +228,8 @@ impl Mempool {
         accounts: &impl AccountView,
     ) -> Result<Admitted, Rejection> {
         let k = self.shard_of(&tx.sender);
-        self.shards[k].admit(tx, signature_ok, accounts)
+        let tx_hash = tx.hash();
+        self.shards[k].admit(tx, tx_hash, signature_ok, accounts)
     }
 
     /// Admits a batch: `txs[i]` with signature verdict `verdicts[i]` (a missing verdict counts as a bad
@@ -245,7 +246,12 @@ impl Mempool {
         let with_verdicts = txs.into_iter().enumerate().map(|(i, tx)| (tx, verdicts.get(i).copied().unwrap_or(false)));
         let parts = self.split_by_sender(with_verdicts, |(tx, _)| &tx.sender);
         let admit_part = |(shard, part): (&mut Shard, Part<(Transaction, bool)>)| {
-            part.into_iter().map(|(i, (tx, ok))| (i, shard.admit(tx, ok, accounts))).collect::<Vec<_>>()
+            // The shard's ids side by side first (on its thread), then its admissions in batch order.
+            let ids = Transaction::ids(part.iter().map(|(_, (tx, _))| tx));
+            part.into_iter()
+                .zip(ids)
+                .map(|((i, (tx, ok)), id)| (i, shard.admit(tx, id, ok, accounts)))
+                .collect::<Vec<_>>()
         };
         let done = self.on_shards(parts, admit_part);
         in_order(total, done)

@@ -18,7 +18,7 @@
 
 use super::Hash;
 
-/// Longest input (one Blake3 chunk); longer inputs are refused at compile time.
+/// Longest input hashed side by side (one Blake3 chunk); longer ones are hashed one by one.
 pub const MAX_LEN: usize = 1024;
 
 /// Below this many inputs the lanes would mostly be idle, so the `blake3` crate hashes them one by one.
@@ -52,58 +52,66 @@ const SCHEDULE: [[usize; 16]; 7] = {
     schedule
 };
 
-/// Appends the Blake3 hash of each of `inputs` to `out` (in order), keyed with `key` when given.
-pub fn hash_many<const LEN: usize>(key: Option<&[u8; 32]>, inputs: &[[u8; LEN]], out: &mut Vec<Hash>) {
-    const { assert!(LEN <= MAX_LEN, "hash_many takes inputs of at most one chunk") };
+/// Appends the Blake3 hash of each of `inputs` to `out` (in order), keyed with `key` when given. Runs of at least
+/// [`MIN_GROUP`] consecutive inputs of one length up to [`MAX_LEN`] are hashed side by side; the rest one by one.
+pub fn hash_many<T: AsRef<[u8]>>(key: Option<&[u8; 32]>, inputs: &[T], out: &mut Vec<Hash>) {
     out.reserve(inputs.len());
-    if inputs.len() < MIN_GROUP {
-        out.extend(inputs.iter().map(|input| match key {
-            Some(key) => Hash::keyed(key, input),
-            None => Hash::of(input),
-        }));
-        return;
+    let mut rest = inputs;
+    while let Some(first) = rest.first() {
+        let len = first.as_ref().len();
+        let run = rest.iter().take_while(|i| i.as_ref().len() == len).count();
+        let (same, after) = rest.split_at(run);
+        if run < MIN_GROUP || len > MAX_LEN {
+            out.extend(same.iter().map(|input| match key {
+                Some(key) => Hash::keyed(key, input.as_ref()),
+                None => Hash::of(input.as_ref()),
+            }));
+        } else {
+            hash_equal_lengths(key, same, len, out);
+        }
+        rest = after;
     }
+}
+
+/// Hashes `inputs`, all `len` bytes long (at most [`MAX_LEN`]), side by side at the widest lane count the CPU has.
+fn hash_equal_lengths<T: AsRef<[u8]>>(key: Option<&[u8; 32]>, inputs: &[T], len: usize, out: &mut Vec<Hash>) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above), the only requirement of the function.
-            return unsafe { hash_many_avx512(key, inputs, out) };
+            return unsafe { hash_lanes_avx512(key, inputs, len, out) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above), the only requirement of the function.
-            return unsafe { hash_many_avx2(key, inputs, out) };
+            return unsafe { hash_lanes_avx2(key, inputs, len, out) };
         }
     }
-    hash_many_lanes::<LEN, 4>(key, inputs, out);
+    hash_lanes::<T, 4>(key, inputs, len, out);
 }
 
-/// [`hash_many_lanes`] with 16 lanes, compiled for AVX-512 (one 512-bit register per state word).
+/// [`hash_lanes`] with 16 lanes, compiled for AVX-512 (one 512-bit register per state word).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn hash_many_avx512<const LEN: usize>(key: Option<&[u8; 32]>, inputs: &[[u8; LEN]], out: &mut Vec<Hash>) {
-    hash_many_lanes::<LEN, 16>(key, inputs, out);
+fn hash_lanes_avx512<T: AsRef<[u8]>>(key: Option<&[u8; 32]>, inputs: &[T], len: usize, out: &mut Vec<Hash>) {
+    hash_lanes::<T, 16>(key, inputs, len, out);
 }
 
-/// [`hash_many_lanes`] with 8 lanes, compiled for AVX2 (one 256-bit register per state word).
+/// [`hash_lanes`] with 8 lanes, compiled for AVX2 (one 256-bit register per state word).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn hash_many_avx2<const LEN: usize>(key: Option<&[u8; 32]>, inputs: &[[u8; LEN]], out: &mut Vec<Hash>) {
-    hash_many_lanes::<LEN, 8>(key, inputs, out);
+fn hash_lanes_avx2<T: AsRef<[u8]>>(key: Option<&[u8; 32]>, inputs: &[T], len: usize, out: &mut Vec<Hash>) {
+    hash_lanes::<T, 8>(key, inputs, len, out);
 }
 
-/// Hashes `inputs` in groups of `N`, one input per lane (a last, partial group repeats its first input in the idle
-/// lanes and drops their results).
+/// Hashes `inputs` (each `len` ≤ [`MAX_LEN`] bytes) in groups of `N`, one input per lane (a last, partial group
+/// repeats its first input in the idle lanes and drops their results).
 #[inline(always)]
-fn hash_many_lanes<const LEN: usize, const N: usize>(
-    key: Option<&[u8; 32]>,
-    inputs: &[[u8; LEN]],
-    out: &mut Vec<Hash>,
-) {
+fn hash_lanes<T: AsRef<[u8]>, const N: usize>(key: Option<&[u8; 32]>, inputs: &[T], len: usize, out: &mut Vec<Hash>) {
     let (start_cv, mode) = match key {
         Some(key) => (words_of::<8>(key), KEYED_HASH),
         None => (IV, 0),
     };
-    let blocks = LEN.div_ceil(64).max(1);
+    let blocks = len.div_ceil(64).max(1);
     for group in inputs.chunks(N) {
         let mut cv = [[0u32; N]; 8];
         for (word, lanes) in start_cv.iter().zip(cv.iter_mut()) {
@@ -111,12 +119,12 @@ fn hash_many_lanes<const LEN: usize, const N: usize>(
         }
         for block in 0..blocks {
             let start = block * 64;
-            let len = LEN.saturating_sub(start).min(64);
+            let block_len = len.saturating_sub(start).min(64);
             let mut m = [[0u32; N]; 16];
             for lane in 0..N {
-                let input = group.get(lane).unwrap_or(&group[0]);
+                let input = group.get(lane).unwrap_or(&group[0]).as_ref();
                 let mut bytes = [0u8; 64];
-                bytes[..len].copy_from_slice(&input[start..start + len]);
+                bytes[..block_len].copy_from_slice(&input[start..start + block_len]);
                 for (w, chunk) in bytes.chunks_exact(4).enumerate() {
                     m[w][lane] = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
                 }
@@ -128,7 +136,7 @@ fn hash_many_lanes<const LEN: usize, const N: usize>(
             if block + 1 == blocks {
                 flags |= CHUNK_END | ROOT;
             }
-            compress(&mut cv, &m, len as u32, flags);
+            compress(&mut cv, &m, block_len as u32, flags);
         }
         for lane in 0..group.len() {
             let mut digest = [0u8; 32];
@@ -216,20 +224,18 @@ mod tests {
                     .collect();
                 assert_eq!(got, want, "seed {seed}: {count} inputs of {LEN} bytes, keyed {}", keyed.is_some());
                 // Every lane width gives the same, whatever the CPU picks.
-                for lanes in [
-                    hash_lanes::<LEN, 4>(keyed, &inputs),
-                    hash_lanes::<LEN, 8>(keyed, &inputs),
-                    hash_lanes::<LEN, 16>(keyed, &inputs),
-                ] {
+                for lanes in
+                    [lanes::<LEN, 4>(keyed, &inputs), lanes::<LEN, 8>(keyed, &inputs), lanes::<LEN, 16>(keyed, &inputs)]
+                {
                     assert_eq!(lanes, want, "seed {seed}: lane width, {count} inputs of {LEN} bytes");
                 }
             }
         }
     }
 
-    fn hash_lanes<const LEN: usize, const N: usize>(key: Option<&[u8; 32]>, inputs: &[[u8; LEN]]) -> Vec<Hash> {
+    fn lanes<const LEN: usize, const N: usize>(key: Option<&[u8; 32]>, inputs: &[[u8; LEN]]) -> Vec<Hash> {
         let mut out = Vec::new();
-        hash_many_lanes::<LEN, N>(key, inputs, &mut out);
+        hash_lanes::<[u8; LEN], N>(key, inputs, LEN, &mut out);
         out
     }
 
@@ -249,10 +255,31 @@ mod tests {
         check::<1024>(&mut rng, seed);
     }
 
+    /// Inputs of mixed lengths, some beyond one chunk: runs of one length go side by side, the rest one by one, all
+    /// in order.
+    #[test]
+    fn mixed_lengths_keep_their_order() {
+        let seed = 7;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let lengths = [165usize, 165, 165, 165, 165, 166, 165, 2000, 2000, 2000, 2000, 64, 64, 64, 64, 64, 0];
+        let inputs: Vec<Vec<u8>> = lengths
+            .iter()
+            .map(|&n| {
+                let mut b = vec![0u8; n];
+                rng.fill_bytes(&mut b);
+                b
+            })
+            .collect();
+        let mut got = Vec::new();
+        hash_many(None, &inputs, &mut got);
+        let want: Vec<Hash> = inputs.iter().map(|i| Hash(*blake3::hash(i).as_bytes())).collect();
+        assert_eq!(got, want, "seed {seed}");
+    }
+
     #[test]
     fn appends_to_what_out_holds() {
         let mut out = vec![Hash::ZERO];
-        hash_many::<64>(None, &[[1u8; 64]; 5], &mut out);
+        hash_many(None, &[[1u8; 64]; 5], &mut out);
         assert_eq!(out.len(), 6);
         assert_eq!(out[0], Hash::ZERO);
         assert_eq!(out[5], Hash::of(&[1u8; 64]));

@@ -13,6 +13,7 @@
 //! compression per node — the same change the state tree made (`execution::tree_hash`).
 
 use super::hash::Hash;
+use super::hash_many::hash_many;
 use std::sync::LazyLock;
 
 /// Blake3 key of leaf nodes (see the module rule).
@@ -30,21 +31,30 @@ pub fn inner_node(left: &Hash, right: &Hash) -> Hash {
     Hash::keyed_pair(&INNER_KEY, left, right)
 }
 
-/// Merkle root of `leaves` in order.
+/// Merkle root of `leaves` in order. Each level's nodes are hashed side by side
+/// ([`hash_many`](super::hash_many::hash_many)); the result is the rule's, node by node.
 pub fn merkle_root(leaves: &[Hash]) -> Hash {
     if leaves.is_empty() {
         return Hash::ZERO;
     }
-    let mut level: Vec<Hash> = leaves.iter().map(leaf_node).collect();
+    let mut level: Vec<Hash> = Vec::with_capacity(leaves.len());
+    let leaf_inputs: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
+    hash_many(Some(&LEAF_KEY), &leaf_inputs, &mut level);
+    let mut pairs: Vec<[u8; 64]> = Vec::with_capacity(leaves.len() / 2);
+    let mut next: Vec<Hash> = Vec::with_capacity(leaves.len() / 2 + 1);
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => inner_node(l, r),
-                [single] => *single,
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
+        pairs.clear();
+        pairs.extend(level.chunks_exact(2).map(|pair| {
+            let mut bytes = [0u8; 64];
+            bytes[..32].copy_from_slice(pair[0].as_bytes());
+            bytes[32..].copy_from_slice(pair[1].as_bytes());
+            bytes
+        }));
+        next.clear();
+        hash_many(Some(&INNER_KEY), &pairs, &mut next);
+        // Odd-leaf rule: a last, unpaired node is carried up unchanged.
+        next.extend(level.chunks_exact(2).remainder().first().copied());
+        std::mem::swap(&mut level, &mut next);
     }
     level[0]
 }
@@ -89,7 +99,32 @@ mod tests {
         assert_eq!(three, expected);
     }
 
+    /// The rule node by node, one hash at a time (what `merkle_root` computed before it hashed levels side by side).
+    fn root_node_by_node(leaves: &[Hash]) -> Hash {
+        if leaves.is_empty() {
+            return Hash::ZERO;
+        }
+        let mut level: Vec<Hash> = leaves.iter().map(leaf_node).collect();
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|pair| match pair {
+                    [l, r] => inner_node(l, r),
+                    [single] => *single,
+                    _ => unreachable!("chunks(2) yields one or two items"),
+                })
+                .collect();
+        }
+        level[0]
+    }
+
     proptest! {
+        #[test]
+        fn side_by_side_equals_node_by_node(n in 0usize..600, seed in any::<u16>()) {
+            let leaves: Vec<Hash> = (0..n).map(|i| Hash::of(&[seed.to_le_bytes().as_slice(), &i.to_le_bytes()].concat())).collect();
+            prop_assert_eq!(merkle_root(&leaves), root_node_by_node(&leaves), "seed {} n {}", seed, n);
+        }
+
         #[test]
         fn root_changes_with_any_leaf_or_order(n in 1usize..40, pick in 0usize..40, seed in any::<u8>()) {
             let leaves: Vec<Hash> = (0..n).map(|i| Hash::of(&[seed, i as u8])).collect();

@@ -84,6 +84,15 @@ impl Transaction {
         Hash::of(&codec::encode(self))
     }
 
+    /// The id ([`hash`](Self::hash)) of each of `txs`, in order, hashed side by side
+    /// ([`hash_many`](super::hash_many::hash_many): transactions of one encoded length share the SIMD lanes).
+    pub fn ids<'a>(txs: impl IntoIterator<Item = &'a Transaction>) -> Vec<Hash> {
+        let encoded: Vec<Vec<u8>> = txs.into_iter().map(codec::encode).collect();
+        let mut ids = Vec::with_capacity(encoded.len());
+        super::hash_many::hash_many(None, &encoded, &mut ids);
+        ids
+    }
+
     /// Size of the canonical encoding in bytes (block-size accounting and mempool limits).
     pub fn encoded_len(&self) -> usize {
         Self::encoded_len_with_memo(self.memo.len())
