@@ -16,8 +16,7 @@
 
 use super::StorageError;
 use crate::types::codec::{DecodeError, Reader, Writer};
-use crate::types::{Account, AccountId, Height};
-use std::collections::BTreeMap;
+use crate::types::{Account, AccountId, Height, KeyedMap};
 
 /// Log entries (changed accounts, summed over the logged blocks) that trigger a fold into the checkpoint: ~3 MiB
 /// of log, so a recovery replays at most that much and the fold's one sorted pass over the checkpoint is paid
@@ -60,7 +59,7 @@ pub(super) fn change_count(height: Height, bytes: &[u8]) -> Result<u64, StorageE
 /// heights must be exactly `after + 1 ..= until` (every commit logs a record, empty or not): a gap, a record past
 /// the committed height or an undecodable record is [`StorageError::Corrupt`].
 pub(super) fn replay(
-    accounts: &mut BTreeMap<AccountId, Account>,
+    accounts: &mut KeyedMap<AccountId, Account>,
     records: impl IntoIterator<Item = Result<(Height, Vec<u8>), StorageError>>,
     after: Height,
     until: Height,
@@ -122,19 +121,19 @@ mod tests {
 
     #[test]
     fn replay_applies_in_height_order_and_refuses_gaps() {
-        let mut accounts = BTreeMap::from([change(1, 1), change(9, 9)]);
+        let mut accounts = KeyedMap::from_iter([change(1, 1), change(9, 9)]);
         let log = records(&[(4, &[change(1, 40), change(2, 41)]), (5, &[]), (6, &[change(1, 60)])]);
         replay(&mut accounts, log, 3, 6).unwrap();
-        assert_eq!(accounts, BTreeMap::from([change(1, 60), change(2, 41), change(9, 9)]));
+        assert_eq!(accounts, KeyedMap::from_iter([change(1, 60), change(2, 41), change(9, 9)]));
 
         let gap = records(&[(4, &[]), (6, &[])]);
-        assert!(matches!(replay(&mut BTreeMap::new(), gap, 3, 6), Err(StorageError::Corrupt { .. })));
+        assert!(matches!(replay(&mut KeyedMap::default(), gap, 3, 6), Err(StorageError::Corrupt { .. })));
         let short = records(&[(4, &[])]);
-        assert!(matches!(replay(&mut BTreeMap::new(), short, 3, 6), Err(StorageError::Corrupt { .. })));
+        assert!(matches!(replay(&mut KeyedMap::default(), short, 3, 6), Err(StorageError::Corrupt { .. })));
         let past = records(&[(4, &[]), (5, &[])]);
-        assert!(matches!(replay(&mut BTreeMap::new(), past, 3, 4), Err(StorageError::Corrupt { .. })));
+        assert!(matches!(replay(&mut KeyedMap::default(), past, 3, 4), Err(StorageError::Corrupt { .. })));
         let garbage = vec![Ok((4, vec![7u8; 3]))];
-        assert!(matches!(replay(&mut BTreeMap::new(), garbage, 3, 4), Err(StorageError::Corrupt { .. })));
-        replay(&mut BTreeMap::new(), Vec::new(), 6, 6).unwrap();
+        assert!(matches!(replay(&mut KeyedMap::default(), garbage, 3, 4), Err(StorageError::Corrupt { .. })));
+        replay(&mut KeyedMap::default(), Vec::new(), 6, 6).unwrap();
     }
 }

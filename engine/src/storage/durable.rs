@@ -19,10 +19,9 @@
 use super::account_log::{FOLD_ENTRIES, change_count, encode_changes, replay};
 use super::{CommittedBlock, Recovered, SafetyState, Storage, StorageError, check_safety, validate_commit};
 use crate::types::codec::{Decode, DecodeError, ENCODING_VERSION, Encode, Reader, Writer};
-use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate, decode, encode};
+use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, KeyedMap, QuorumCertificate, decode, encode};
 
 use redb::{Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -208,6 +207,13 @@ fn log_records<'t>(
     Ok(entries.map(move |entry| entry.map(|(h, v)| (h.value(), v.value().to_vec())).map_err(db_err(op))))
 }
 
+/// The accounts of `map` in id order (the checkpoint is written, and recovery hands accounts over, sorted).
+fn sorted_by_id(map: KeyedMap<AccountId, Account>) -> Vec<(AccountId, Account)> {
+    let mut accounts: Vec<(AccountId, Account)> = map.into_iter().collect();
+    accounts.sort_unstable_by_key(|(id, _)| *id);
+    accounts
+}
+
 /// Folds the account log (every record after `checkpoint`, up to and including `height`, which this
 /// transaction just logged) into the `accounts` checkpoint: changes applied in height order, each account written
 /// once, in id order; then empties the log.
@@ -218,8 +224,9 @@ fn fold_log(
     height: Height,
 ) -> Result<(), StorageError> {
     const OP: &str = "commit_block (fold account log)";
-    let mut latest = BTreeMap::new();
+    let mut latest = KeyedMap::default();
     replay(&mut latest, log_records(log, OP)?, checkpoint, height)?;
+    let latest = sorted_by_id(latest);
     let mut accounts = txn.open_table(ACCOUNTS).map_err(db_err(OP))?;
     for (id, account) in &latest {
         accounts.insert(id, encode_raw(account).as_slice()).map_err(db_err(OP))?;
@@ -395,7 +402,7 @@ impl Storage for RedbStorage {
                 format!("accounts_height {checkpoint} is past the committed height {committed_height}"),
             ));
         }
-        let mut accounts = BTreeMap::new();
+        let mut accounts = KeyedMap::default();
         for entry in txn.open_table(ACCOUNTS).map_err(db_err(OP))?.iter().map_err(db_err(OP))? {
             let (id, value) = entry.map_err(db_err(OP))?;
             let id: AccountId = *id.value();
@@ -405,7 +412,7 @@ impl Storage for RedbStorage {
         }
         let log = txn.open_table(ACCOUNT_DELTAS).map_err(db_err(OP))?;
         replay(&mut accounts, log_records(&log, OP)?, checkpoint, committed_height)?;
-        let accounts: Vec<(AccountId, Account)> = accounts.into_iter().collect();
+        let accounts = sorted_by_id(accounts);
 
         Ok(Some(Recovered { committed_height, state_root, epoch, last_block, accounts, safety }))
     }

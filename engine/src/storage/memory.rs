@@ -1,8 +1,8 @@
 //! In-memory storage for the deterministic simulator.
 
 use super::{CommittedBlock, Recovered, SafetyState, Storage, StorageError, check_safety, validate_commit};
-use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, QuorumCertificate};
-use std::collections::{BTreeMap, HashMap};
+use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, KeyedMap, QuorumCertificate};
+use std::collections::HashMap;
 
 /// Storage held in plain maps. Nothing survives the process, but a clone is a complete snapshot: the
 /// simulator "crashes" a node by dropping it and restarts it from a clone of its storage.
@@ -12,7 +12,9 @@ pub struct MemoryStorage {
     blocks: Vec<(Block, QuorumCertificate)>,
     commit_proofs: HashMap<Height, (Block, QuorumCertificate)>,
     height_by_hash: HashMap<Hash, Height>,
-    accounts: BTreeMap<AccountId, Account>,
+    /// Latest state of every account a block changed (a hash map: each commit writes its changed accounts, and only
+    /// recovery reads them all, sorted then).
+    accounts: KeyedMap<AccountId, Account>,
     state_root: Hash,
     epoch: Epoch,
     safety: Option<SafetyState>,
@@ -59,7 +61,11 @@ impl Storage for MemoryStorage {
             state_root: self.state_root,
             epoch: self.epoch,
             last_block: self.blocks.last().cloned(),
-            accounts: self.accounts.iter().map(|(id, a)| (*id, *a)).collect(),
+            accounts: {
+                let mut accounts: Vec<(AccountId, Account)> = self.accounts.iter().map(|(id, a)| (*id, *a)).collect();
+                accounts.sort_unstable_by_key(|(id, _)| *id);
+                accounts
+            },
             safety: self.safety.clone(),
         }))
     }
