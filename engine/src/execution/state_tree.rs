@@ -18,9 +18,9 @@
 //! level below it, so their hashes are ready), each level in one call, written straight into the arena.
 //!
 //! [`StateTree::update_on`] does the same on a caller-given thread pool: the changes' keys and leaves are hashed on
-//! the pool, and each level's inner hashes split across it. The walk itself stays on the calling thread (it is
-//! cheap next to the hashing once the nodes are dense). The tree after it is the same value, so the root is
-//! bit-identical.
+//! the pool, and each level's inner hashes split across it. The walk itself stays on the calling thread: one arena
+//! cannot be handed to two threads without unsafe code, and on execution lanes the account map's merge runs beside
+//! it. The tree after it is the same value, so the root is bit-identical.
 
 use super::tree_hash::{KEY_BITS, account_keys, inner_hashes, is_absent, key_bit, leaf_hashes, leaf_input};
 use crate::types::{Account, AccountId, Hash};
