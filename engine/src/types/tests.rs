@@ -166,6 +166,16 @@ proptest! {
         other.fee = fee;
         prop_assert_eq!(other.hash() == tx.hash(), fee == tx.fee);
     }
+
+    /// The batched ids (runs of one encoded length side by side) are each transaction's own id, in order, whatever
+    /// the mix of memo lengths.
+    #[test]
+    fn batched_ids_equal_one_by_one(txs in prop::collection::vec(arb_tx(), 0..40), copies in 1usize..6) {
+        // Repeats make runs of one length long enough for the SIMD lanes.
+        let txs: Vec<Transaction> = txs.iter().flat_map(|tx| std::iter::repeat_n(tx.clone(), copies)).collect();
+        let one_by_one: Vec<Hash> = txs.iter().map(Transaction::hash).collect();
+        prop_assert_eq!(Transaction::ids(&txs), one_by_one);
+    }
 }
 
 #[test]
