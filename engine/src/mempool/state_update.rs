@@ -1,7 +1,6 @@
 //! Removal of transactions made obsolete by executed state, one sender at a time.
 
 use super::admit::PARKED_BLOCKS;
-use super::sender_queue::PendingTx;
 use super::shard::Shard;
 use super::{RejectReason, Rejection};
 use crate::types::{Account, AccountId, AccountView, Hash, KeyedSet};
@@ -26,13 +25,21 @@ impl Shard {
         account: &Account,
         out: &mut Vec<Rejection>,
     ) {
-        let mut removed: Vec<PendingTx> = Vec::new();
-        let mut consumed = 0;
+        // Counted as they leave the queue, keeping only the ids of the ones reported (a consumed nonce's
+        // transaction is dropped on the spot: collecting whole transactions to count them after cost a copy and an
+        // allocation per changed account).
+        let mut removed = 0usize;
+        let mut committed_here = 0u64;
+        let mut invalidated: Vec<Hash> = Vec::new();
         if let Some(queue) = self.senders.get_mut(sender) {
             while let Some(p) = queue.pop_below(account.nonce) {
-                removed.push(p);
+                removed += 1;
+                if committed.contains(p.hash()) {
+                    committed_here += 1;
+                } else {
+                    invalidated.push(*p.hash());
+                }
             }
-            consumed = removed.len();
             let mut spent = Some(0u64);
             let affordable = queue
                 .iter()
@@ -41,14 +48,18 @@ impl Shard {
                     spent.is_some_and(|s| s <= account.balance)
                 })
                 .count();
-            removed.extend(queue.split_off(affordable));
+            for p in queue.split_off(affordable) {
+                removed += 1;
+                invalidated.push(*p.hash());
+            }
             if queue.is_empty() {
                 self.senders.remove(sender);
             }
         }
-        self.pending = self.pending.saturating_sub(removed.len());
-        for (i, p) in removed.into_iter().enumerate() {
-            self.count_removal(committed, p.hash(), i < consumed, out);
+        self.pending = self.pending.saturating_sub(removed);
+        self.committed += committed_here;
+        for hash in invalidated {
+            out.push(self.reject(hash, RejectReason::Invalidated));
         }
         // Parked transactions are above the queue, so these come after its removals in nonce order.
         let below: Vec<u64> =
