@@ -25,20 +25,15 @@ impl Shard {
         account: &Account,
         out: &mut Vec<Rejection>,
     ) {
-        // Counted as they leave the queue, keeping only the ids of the ones reported (a consumed nonce's
+        // Tallied as they leave the queue, keeping only the ids of the ones reported (a consumed nonce's
         // transaction is dropped on the spot: collecting whole transactions to count them after cost a copy and an
         // allocation per changed account).
         let mut removed = 0usize;
-        let mut committed_here = 0u64;
-        let mut invalidated: Vec<Hash> = Vec::new();
+        let mut tally = Removals::default();
         if let Some(queue) = self.senders.get_mut(sender) {
             while let Some(p) = queue.pop_below(account.nonce) {
                 removed += 1;
-                if committed.contains(p.hash()) {
-                    committed_here += 1;
-                } else {
-                    invalidated.push(*p.hash());
-                }
+                tally.note(committed, p.hash(), true);
             }
             let mut spent = Some(0u64);
             let affordable = queue
@@ -50,25 +45,22 @@ impl Shard {
                 .count();
             for p in queue.split_off(affordable) {
                 removed += 1;
-                invalidated.push(*p.hash());
+                tally.note(committed, p.hash(), false);
             }
             if queue.is_empty() {
                 self.senders.remove(sender);
             }
         }
         self.pending = self.pending.saturating_sub(removed);
-        self.committed += committed_here;
-        for hash in invalidated {
-            out.push(self.reject(hash, RejectReason::Invalidated));
-        }
         // Parked transactions are above the queue, so these come after its removals in nonce order.
         let below: Vec<u64> =
             self.parked.get(sender).map(|m| m.range(..account.nonce).map(|(n, _)| *n).collect()).unwrap_or_default();
         for nonce in below {
             if let Some(p) = self.unpark(sender, nonce) {
-                self.count_removal(committed, p.hash(), true, out);
+                tally.note(committed, p.hash(), true);
             }
         }
+        self.settle(tally, out);
         if self.parked.contains_key(sender) {
             self.promote(sender, &OneAccount(sender, account), out);
         }
@@ -90,13 +82,31 @@ impl Shard {
         }
     }
 
-    /// Counts a removed transaction: committed when its nonce was consumed (`consumed`) by it, else reported
+    /// Counts the tallied removals: the committed ones, and the rest reported `Invalidated` in the order noted.
+    fn settle(&mut self, tally: Removals, out: &mut Vec<Rejection>) {
+        self.committed += tally.committed;
+        for hash in tally.invalidated {
+            out.push(self.reject(hash, RejectReason::Invalidated));
+        }
+    }
+}
+
+/// Transactions removed by one account's state update, tallied while the sender's queue is borrowed and counted
+/// after ([`Shard::settle`]).
+#[derive(Default)]
+struct Removals {
+    committed: u64,
+    invalidated: Vec<Hash>,
+}
+
+impl Removals {
+    /// Notes a removed transaction: committed when its nonce was consumed (`consumed`) by it, else to be reported
     /// `Invalidated`.
-    fn count_removal(&mut self, committed: &KeyedSet<Hash>, hash: &Hash, consumed: bool, out: &mut Vec<Rejection>) {
+    fn note(&mut self, committed: &KeyedSet<Hash>, hash: &Hash, consumed: bool) {
         if consumed && committed.contains(hash) {
             self.committed += 1;
         } else {
-            out.push(self.reject(*hash, RejectReason::Invalidated));
+            self.invalidated.push(*hash);
         }
     }
 }

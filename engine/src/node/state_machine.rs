@@ -248,14 +248,14 @@ impl NodeStateMachine {
                 // A transaction this node holds pending keeps the id admission gave it and needs no signature
                 // check; only the others are hashed (for the body's root) and verified.
                 let known = self.mempool.pending_ids(&p.block.txs);
-                let unknown = p.block.txs.iter().zip(&known).filter(|(_, id)| id.is_none()).map(|(tx, _)| tx);
-                let mut computed = Transaction::ids(unknown).into_iter();
+                let unknown: Vec<&Transaction> =
+                    p.block.txs.iter().zip(&known).filter(|(_, id)| id.is_none()).map(|(tx, _)| tx).collect();
+                let mut computed = Transaction::ids(unknown.iter().copied()).into_iter();
                 let hashes: Vec<Hash> =
                     known.iter().map(|id| id.or_else(|| computed.next()).unwrap_or_default()).collect();
                 let checked = self.bft.check_proposal(now, from, p, &hashes, out).map(|mut job| {
                     if !self.params.signature_free {
-                        let unknown = p.block.txs.iter().zip(&known).filter(|(_, id)| id.is_none());
-                        job.ed25519.extend(unknown.map(|(tx, _)| tx_check(tx)));
+                        job.ed25519.extend(unknown.iter().map(|tx| tx_check(tx)));
                     }
                     job
                 });

@@ -17,9 +17,11 @@
 //! its committed height.
 
 use super::account_log::{FOLD_ENTRIES, change_count, encode_changes, replay};
-use super::{CommittedBlock, Recovered, SafetyState, Storage, StorageError, check_safety, validate_commit};
+use super::{
+    CommittedBlock, Recovered, SafetyState, Storage, StorageError, check_safety, sorted_by_id, validate_commit,
+};
 use crate::types::codec::{Decode, DecodeError, ENCODING_VERSION, Encode, Reader, Writer};
-use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, KeyedMap, QuorumCertificate, decode, encode};
+use crate::types::{AccountId, Block, Epoch, Hash, Height, KeyedMap, QuorumCertificate, decode, encode};
 
 use redb::{Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 use std::fmt;
@@ -205,13 +207,6 @@ fn log_records<'t>(
 ) -> Result<impl Iterator<Item = Result<(Height, Vec<u8>), StorageError>> + 't, StorageError> {
     let entries = log.iter().map_err(db_err(op))?;
     Ok(entries.map(move |entry| entry.map(|(h, v)| (h.value(), v.value().to_vec())).map_err(db_err(op))))
-}
-
-/// The accounts of `map` in id order (the checkpoint is written, and recovery hands accounts over, sorted).
-fn sorted_by_id(map: KeyedMap<AccountId, Account>) -> Vec<(AccountId, Account)> {
-    let mut accounts: Vec<(AccountId, Account)> = map.into_iter().collect();
-    accounts.sort_unstable_by_key(|(id, _)| *id);
-    accounts
 }
 
 /// Folds the account log (every record after `checkpoint`, up to and including `height`, which this

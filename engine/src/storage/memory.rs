@@ -1,6 +1,8 @@
 //! In-memory storage for the deterministic simulator.
 
-use super::{CommittedBlock, Recovered, SafetyState, Storage, StorageError, check_safety, validate_commit};
+use super::{
+    CommittedBlock, Recovered, SafetyState, Storage, StorageError, check_safety, sorted_by_id, validate_commit,
+};
 use crate::types::{Account, AccountId, Block, Epoch, Hash, Height, KeyedMap, QuorumCertificate};
 use std::collections::HashMap;
 
@@ -61,11 +63,7 @@ impl Storage for MemoryStorage {
             state_root: self.state_root,
             epoch: self.epoch,
             last_block: self.blocks.last().cloned(),
-            accounts: {
-                let mut accounts: Vec<(AccountId, Account)> = self.accounts.iter().map(|(id, a)| (*id, *a)).collect();
-                accounts.sort_unstable_by_key(|(id, _)| *id);
-                accounts
-            },
+            accounts: sorted_by_id(self.accounts.iter().map(|(id, a)| (*id, *a))),
             safety: self.safety.clone(),
         }))
     }

@@ -168,6 +168,14 @@ fn validate_commit(
     Ok(hash)
 }
 
+/// `accounts` in id order: how a store hands its accounts to recovery (and how the redb checkpoint is written),
+/// whatever map gathered them.
+fn sorted_by_id(accounts: impl IntoIterator<Item = (AccountId, Account)>) -> Vec<(AccountId, Account)> {
+    let mut accounts: Vec<(AccountId, Account)> = accounts.into_iter().collect();
+    accounts.sort_unstable_by_key(|(id, _)| *id);
+    accounts
+}
+
 /// Refuses a safety state ranked below the stored one.
 fn check_safety(stored: Option<&SafetyState>, new: &SafetyState) -> Result<(), StorageError> {
     match stored {
