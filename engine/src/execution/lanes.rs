@@ -23,28 +23,18 @@ pub(super) struct LaneResults {
 }
 
 /// Executes `txs` over `accounts` (the pre-block state; a missing id reads as the default account) on `lanes`
-/// lanes; the receipts' ids are `tx_ids` when given (one per transaction), else hashed here. Call it inside the
+/// lanes; the receipts' ids are `tx_ids` (one per transaction). Call it inside the
 /// pool whose threads are the lanes (`ThreadPool::install`).
 pub(super) fn execute_on_lanes(
     accounts: &KeyedMap<AccountId, Account>,
     txs: &[Transaction],
-    tx_ids: Option<&[Hash]>,
+    tx_ids: &[Hash],
     lanes: usize,
 ) -> LaneResults {
-    let (tx_hashes, (schedule, runs)) = rayon::join(
-        || match tx_ids {
-            Some(ids) => ids.to_vec(),
-            None => txs.par_iter().map(Transaction::hash).collect::<Vec<Hash>>(),
-        },
-        || {
-            let schedule = conflict_lanes(txs, lanes);
-            let runs: Vec<LaneRun> = (0..schedule.lanes.len())
-                .into_par_iter()
-                .map(|lane| run_lane(accounts, txs, &schedule, lane))
-                .collect();
-            (schedule, runs)
-        },
-    );
+    let schedule = conflict_lanes(txs, lanes);
+    let runs: Vec<LaneRun> =
+        (0..schedule.lanes.len()).into_par_iter().map(|lane| run_lane(accounts, txs, &schedule, lane)).collect();
+    let tx_hashes = tx_ids.to_vec();
     let mut outcomes = vec![Outcome::Success; txs.len()];
     let mut writes = Vec::with_capacity(runs.iter().map(|r| r.writes.len()).sum());
     for (lane, run) in schedule.lanes.iter().zip(runs) {

@@ -22,8 +22,8 @@
 //! that touches it. A lane reads its accounts once from the pre-block state into an array and runs its
 //! transactions in block order on that array (`lanes.rs`); since lanes touch disjoint accounts no lane reads
 //! another's write. Receipts are merged back by index, the lanes' writes into the state, fees are summed in block
-//! order. Receipt hashes (one Blake3 of each transaction) are split across the threads by index whatever the
-//! components are, and run while the (serial) schedule is built.
+//! order. Receipt ids are the ones the caller passes (the node has them from the proposal), else computed side by
+//! side before the block starts.
 //!
 //! **One wake-up per block.** The whole block — schedule, lanes, merge, tree — runs inside one `install` of the
 //! pool, as nested `rayon::join`s, so the serial steps (the schedule, the merge of the writes into the account
@@ -31,10 +31,10 @@
 //! them, and the pool's threads are woken once, not once per phase.
 //!
 //! **The state root** (`state_tree.rs`, [`StateTree::update_on`]): the changed accounts' key and leaf hashes
-//! are computed in parallel (the keys' sort beside the leaf hashes), then the tree walk forks at its top levels (`rayon::join`, about 8 subtrees per
-//! lane). Subtrees under distinct key prefixes share no node, so each is rebuilt exactly as the sequential
-//! walk rebuilds it and the inner nodes above are hashed once both sides return: the same tree, so the same
-//! root.
+//! are computed in parallel (the keys' sort beside the leaf hashes), then the tree's 16 parts (the subtrees of the
+//! 16 four-bit key prefixes, each in arenas of its own) are walked and rehashed in one group of neighbouring parts
+//! per lane, and the 15 nodes above them once the groups return. Subtrees under distinct key prefixes share no
+//! node, so each is rebuilt exactly as the sequential walk rebuilds it: the same tree, so the same root.
 //!
 //! **Why this design.** Transfer work is dominated by hashing (the receipt hash, two leaf-side hashes and
 //! ~log₂ n inner hashes per changed account); applying the transfer rule itself is a few additions. So the

@@ -103,14 +103,22 @@ impl ExecutionState {
     /// concurrently and the tree's subtrees update concurrently, with the same result.
     ///
     /// `tx_ids` are the transactions' ids when the caller has them (the node computed them when it checked the
-    /// proposal); the receipts take them instead of hashing every transaction again. Ids of another count than
-    /// the block's transactions are ignored.
+    /// proposal); the receipts take them instead of hashing every transaction again. Without them (or given ids of
+    /// another count than the block's transactions) the ids are computed here, side by side
+    /// ([`Transaction::ids`]).
     pub fn execute_block(&mut self, block: &Block, tx_ids: Option<&[Hash]>) -> Result<BlockExecution, ExecutionError> {
         let expected = self.height.saturating_add(1);
         if block.header.height != expected {
             return Err(ExecutionError::OutOfOrder { expected, got: block.header.height });
         }
-        let tx_ids = tx_ids.filter(|ids| ids.len() == block.txs.len());
+        let hashed: Vec<Hash>;
+        let tx_ids = match tx_ids.filter(|ids| ids.len() == block.txs.len()) {
+            Some(ids) => ids,
+            None => {
+                hashed = Transaction::ids(block.txs.iter());
+                &hashed
+            }
+        };
         let (receipts, changed) = match self.lanes.clone() {
             Some(pool) if pool.current_num_threads() > 1 => self.apply_on_lanes(block, tx_ids, &pool),
             _ => {
@@ -134,19 +142,14 @@ impl ExecutionState {
 
     /// Applies the block's transactions one by one on this thread; returns the receipts and the changed
     /// accounts (sorted by id, final values).
-    fn apply_sequentially(
-        &mut self,
-        block: &Block,
-        tx_ids: Option<&[Hash]>,
-    ) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
+    fn apply_sequentially(&mut self, block: &Block, tx_ids: &[Hash]) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
         // Pre-block values by account: a hash map, sorted once at the end (a BTreeMap paid a search with 32-byte
         // key comparisons on every write).
         let mut before: KeyedMap<AccountId, Account> =
             KeyedMap::with_capacity_and_hasher(2 * block.txs.len(), KeyedState);
         let mut receipts = Vec::with_capacity(block.txs.len());
-        for (i, tx) in block.txs.iter().enumerate() {
+        for (tx, &tx_hash) in block.txs.iter().zip(tx_ids) {
             let outcome = self.execute_tx(tx, &mut before);
-            let tx_hash = tx_ids.and_then(|ids| ids.get(i).copied()).unwrap_or_else(|| tx.hash());
             receipts.push(Receipt { tx_hash, outcome });
         }
         let mut before: Vec<(AccountId, Account)> = before.into_iter().collect();
@@ -172,7 +175,7 @@ impl ExecutionState {
     fn apply_on_lanes(
         &mut self,
         block: &Block,
-        tx_ids: Option<&[Hash]>,
+        tx_ids: &[Hash],
         pool: &ThreadPool,
     ) -> (Vec<Receipt>, Vec<(AccountId, Account)>) {
         let lanes = pool.current_num_threads();

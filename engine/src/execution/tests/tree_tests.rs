@@ -107,6 +107,38 @@ fn full_rebuild_costs_about_one_inner_hash_per_account() {
     assert!((3_000..4_000).contains(&hashes), "{hashes}");
 }
 
+/// Accounts crowded into one part of the tree (keys sharing their first four bits), and one account in each part:
+/// added one at a time, then removed one at a time, the root equals the reference root at every step, updated
+/// alone or on a pool — the nodes above the parts collapse and rise as the rule says.
+#[test]
+fn parts_join_the_root_as_the_rule_says() {
+    let ids: Vec<AccountId> = (0..4096).map(raw_id).collect();
+    let part = |id: &AccountId| account_key(id).0[0] >> 4;
+    let crowded: Vec<AccountId> = ids.iter().filter(|id| part(id) == 0).take(6).copied().collect();
+    let one_each: Vec<AccountId> = (0..16u8).filter_map(|k| ids.iter().find(|id| part(id) == k).copied()).collect();
+    assert_eq!((crowded.len(), one_each.len()), (6, 16));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
+    for set in [crowded, one_each] {
+        let (mut alone, mut pooled) = (StateTree::new(), StateTree::new());
+        let mut model: BTreeMap<AccountId, Account> = BTreeMap::new();
+        let steps = set.iter().map(|id| (*id, acct(7, 1))).chain(set.iter().map(|id| (*id, Account::default())));
+        for (id, account) in steps {
+            alone.update(&[(id, account)]);
+            pooled.update_on(&[(id, account)], &pool);
+            if account == Account::default() {
+                model.remove(&id);
+            } else {
+                model.insert(id, account);
+            }
+            let reference: Vec<(AccountId, Account)> = model.iter().map(|(k, v)| (*k, *v)).collect();
+            assert_eq!(alone.root(), full_root(&reference), "{} accounts", reference.len());
+            assert_eq!(pooled.root(), alone.root(), "{} accounts", reference.len());
+            assert_eq!(alone.len(), reference.len());
+        }
+        assert_eq!(alone.root(), Hash::ZERO);
+    }
+}
+
 fn arb_accounts() -> impl Strategy<Value = Vec<(AccountId, Account)>> {
     prop::collection::vec((0u64..400, 0u64..4, 0u64..3), 0..200)
         .prop_map(|v| v.into_iter().map(|(i, b, n)| (raw_id(i), acct(b, n))).collect())
