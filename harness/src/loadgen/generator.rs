@@ -90,7 +90,7 @@ pub fn run_open_loop(
     let Load { txs, hashes, offsets } = load;
     let start = node.elapsed();
     let load_end = start + plan.duration;
-    let mut recorder = Recorder::default();
+    let mut recorder = Recorder::with_capacity(hashes.len());
     let mut pending = PendingSeries::new();
     let (tx, rx) = mpsc::channel::<Range<usize>>();
     let mut drain_s = 0.0;

@@ -135,7 +135,7 @@ pub fn drive<S: SystemUnderTest + ?Sized>(
 ) -> DriveOutcome {
     let start = sut.now();
     let load_end = start + plan.duration;
-    let mut recorder = Recorder::default();
+    let mut recorder = Recorder::with_capacity(txs.len());
     let mut lag_histogram = new_histogram();
     let mut late = 0u64;
     let mut lag = Duration::ZERO;
