@@ -25,8 +25,8 @@
 //! hashes their rebuilt nodes level by level (across the group's parts) on a thread of its own. Without a pool the
 //! parts form one group, so the levels are as wide as in one tree. Measured on the 2-core Zen 5 (3,500 changed
 //! accounts of 16,384, interleaved runs of the builds before and after): on 2 threads 1.18–1.47 → 0.72–1.03 ms an
-//! update, alone unchanged (1.2–1.6 ms, within the VM's noise); with 64 parts the per-part levels were too narrow
-//! for the 16 lanes and both got slower. The tree after it is the same value, so the root is bit-identical.
+//! update, alone unchanged (1.2–1.6 ms, within the VM's noise); hashing each part on its own instead (a group per
+//! part) made the update alone 11–25 % slower at 16 and 64 parts: its levels were too narrow for the 16 lanes. The tree after it is the same value, so the root is bit-identical.
 
 use super::tree_hash::{KEY_BITS, account_keys, inner_hash, inner_hashes, is_absent, key_bit, leaf_hashes, leaf_input};
 use crate::types::{Account, AccountId, Hash};
@@ -74,7 +74,7 @@ struct Part {
 
 /// What a subtree is seen as from above: empty, one leaf (which rises to the shallowest depth where it is alone),
 /// or an inner node — with its hash.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Sub {
     Empty,
     Leaf(Hash),
@@ -122,7 +122,7 @@ struct Change {
     leaf: Option<Hash>,
 }
 
-/// What one part's walk did.
+/// What a walk did: of one group of parts while it runs, summed over the groups after.
 #[derive(Default)]
 struct Walk {
     hashes: u64,
@@ -413,7 +413,7 @@ fn part_slices(changes: &[Change]) -> Vec<&[Change]> {
     slices
 }
 
-/// Changes (or inner nodes of one level) per task when `update_on` hashes on the pool (each task hashes its share
+/// Changes per task when `update_on` hashes their keys and leaves on the pool (each task hashes its share
 /// side by side).
 const PAR_CHUNK: usize = 256;
 
