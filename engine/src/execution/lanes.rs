@@ -8,33 +8,28 @@
 
 use super::schedule::{Schedule, conflict_lanes};
 use super::transfer::transfer;
-use crate::types::{Account, AccountId, Hash, KeyedMap, Outcome, Transaction};
+use crate::types::{Account, AccountId, KeyedMap, Outcome, Transaction};
 use rayon::prelude::*;
 
 /// What the lanes produced for one block, before it is merged into the state.
 pub(super) struct LaneResults {
     /// Outcome of every transaction, in block order.
     pub outcomes: Vec<Outcome>,
-    /// Hash of every transaction, in block order.
-    pub tx_hashes: Vec<Hash>,
     /// Every account a successful transaction wrote: its value before the block and after it (any order; each
     /// account once).
     pub writes: Vec<(AccountId, Account, Account)>,
 }
 
 /// Executes `txs` over `accounts` (the pre-block state; a missing id reads as the default account) on `lanes`
-/// lanes; the receipts' ids are `tx_ids` (one per transaction). Call it inside the
-/// pool whose threads are the lanes (`ThreadPool::install`).
+/// lanes. Call it inside the pool whose threads are the lanes (`ThreadPool::install`).
 pub(super) fn execute_on_lanes(
     accounts: &KeyedMap<AccountId, Account>,
     txs: &[Transaction],
-    tx_ids: &[Hash],
     lanes: usize,
 ) -> LaneResults {
     let schedule = conflict_lanes(txs, lanes);
     let runs: Vec<LaneRun> =
         (0..schedule.lanes.len()).into_par_iter().map(|lane| run_lane(accounts, txs, &schedule, lane)).collect();
-    let tx_hashes = tx_ids.to_vec();
     let mut outcomes = vec![Outcome::Success; txs.len()];
     let mut writes = Vec::with_capacity(runs.iter().map(|r| r.writes.len()).sum());
     for (lane, run) in schedule.lanes.iter().zip(runs) {
@@ -45,7 +40,7 @@ pub(super) fn execute_on_lanes(
         }
         writes.extend(run.writes);
     }
-    LaneResults { outcomes, tx_hashes, writes }
+    LaneResults { outcomes, writes }
 }
 
 /// One lane's outcomes (in its schedule's order) and the accounts it wrote (value before the block, value now).

@@ -105,7 +105,7 @@ impl ExecutionState {
     /// `tx_ids` are the transactions' ids when the caller has them (the node computed them when it checked the
     /// proposal); the receipts take them instead of hashing every transaction again. Without them (or given ids of
     /// another count than the block's transactions) the ids are computed here, side by side
-    /// ([`Transaction::ids`]).
+    /// ([`Block::tx_hashes`]).
     pub fn execute_block(&mut self, block: &Block, tx_ids: Option<&[Hash]>) -> Result<BlockExecution, ExecutionError> {
         let expected = self.height.saturating_add(1);
         if block.header.height != expected {
@@ -115,7 +115,7 @@ impl ExecutionState {
         let tx_ids = match tx_ids.filter(|ids| ids.len() == block.txs.len()) {
             Some(ids) => ids,
             None => {
-                hashed = Transaction::ids(block.txs.iter());
+                hashed = block.tx_hashes();
                 &hashed
             }
         };
@@ -181,7 +181,7 @@ impl ExecutionState {
         let lanes = pool.current_num_threads();
         let (accounts, tree) = (&mut self.accounts, &mut self.tree);
         pool.install(|| {
-            let run = execute_on_lanes(accounts, &block.txs, tx_ids, lanes);
+            let run = execute_on_lanes(accounts, &block.txs, lanes);
             let changes: Vec<(AccountId, Account)> =
                 run.writes.iter().filter(|(_, old, new)| new != old).map(|(id, _, new)| (*id, *new)).collect();
             let ((), ((), changed)) = rayon::join(
@@ -197,12 +197,8 @@ impl ExecutionState {
                     )
                 },
             );
-            let receipts = run
-                .tx_hashes
-                .into_iter()
-                .zip(run.outcomes)
-                .map(|(tx_hash, outcome)| Receipt { tx_hash, outcome })
-                .collect();
+            let receipts =
+                tx_ids.iter().zip(run.outcomes).map(|(&tx_hash, outcome)| Receipt { tx_hash, outcome }).collect();
             (receipts, changed)
         })
     }

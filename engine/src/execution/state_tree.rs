@@ -26,7 +26,8 @@
 //! parts form one group, so the levels are as wide as in one tree. Measured on the 2-core Zen 5 (3,500 changed
 //! accounts of 16,384, interleaved runs of the builds before and after): on 2 threads 1.18–1.47 → 0.72–1.03 ms an
 //! update, alone unchanged (1.2–1.6 ms, within the VM's noise); hashing each part on its own instead (a group per
-//! part) made the update alone 11–25 % slower at 16 and 64 parts: its levels were too narrow for the 16 lanes. The tree after it is the same value, so the root is bit-identical.
+//! part) made the update alone 11–25 % slower at 16 and 64 parts: its levels were too narrow for the 16 lanes. The
+//! tree after it is the same value, so the root is bit-identical.
 
 use super::tree_hash::{KEY_BITS, account_keys, inner_hash, inner_hashes, is_absent, key_bit, leaf_hashes, leaf_input};
 use crate::types::{Account, AccountId, Hash};

@@ -211,9 +211,9 @@ impl Block {
             && tx_hashes.len() == self.txs.len()
             && self.header.tx_root == merkle_root(tx_hashes)
     }
-    /// The transactions' hashes, in block order.
+    /// The transactions' hashes, in block order, computed side by side ([`Transaction::ids`]).
     pub fn tx_hashes(&self) -> Vec<Hash> {
-        self.txs.iter().map(Transaction::hash).collect()
+        Transaction::ids(self.txs.iter())
     }
 }
 

@@ -88,7 +88,8 @@ pub struct Recorder {
 impl Recorder {
     /// An empty recorder with room for `transactions` records: a run knows how many it will submit, and a map
     /// grown by doubling to a run's hundreds of thousands of records copied each table into the next and faulted in
-    /// about twice the pages (at 50,000 tx/s, ~30 % of the thread that reads the node's events).
+    /// about twice the pages (at 50,000 tx/s the thread that reads the node's events used 13–15 % of a core
+    /// growing it that way, 3.5–3.8 % sized up front).
     pub fn with_capacity(transactions: usize) -> Self {
         Recorder { records: KeyedMap::with_capacity_and_hasher(transactions, KeyedState), ..Self::default() }
     }
